@@ -276,3 +276,24 @@ def test_keras3_keras_file_keeps_the_url_the_user_passed(
     restored = keras3.saving.load_model(path)
     assert restored.get_layer("hub").handle == url
     np.testing.assert_allclose(restored.predict(X, verbose=0), model.predict(X, verbose=0))
+
+
+@pytest.mark.parametrize(
+    ("scale", "said"),
+    [("3", "of type 'str'"), ([1.0, 2.0], "of shape [2]"), (None, "None values")],
+    ids=["string", "list", "none"],
+)
+def test_arguments_of_a_value_the_model_cannot_take_are_refused_when_built(
+    flavour, model_dir, scale, said
+) -> None:
+    """`arguments={"scale": "3"}` (or a list for a scalar, or None) for `__call__(x, scale)`
+    traced for a float32 scalar: TensorFlow refused it only at the first call, inside `fit`
+    ("Binding inputs to tf.function failed"). The layer now says so when built, naming the
+    argument and what the model takes; Python numbers of the right shape still work."""
+    with pytest.raises(errors.ArgumentTypeError, match=r"scale.*float32\[\]") as info:
+        flavour.layer(model_dir["scaled"], arguments={"scale": scale})
+    assert said in str(info.value)
+    ones = np.ones((1, 2), np.float32)
+    np.testing.assert_allclose(
+        flavour.layer(model_dir["scaled"], arguments={"scale": 3})(ones), ones * 6
+    )

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from .. import _tf_private, errors
 from .. import saved_model as saved_model_lib
 from ..loaded_model import LoadedModel, takes_training, traced_functions
+from ..utils.lazy import tensorflow as tf
 from ..utils.paths import is_url, working_folder_gone
 from . import _arguments, _xla
 
@@ -119,8 +120,9 @@ def make_hub_callable(
         tfhub.errors.UnknownSignatureError: `signature` is not one of the model's signatures.
         tfhub.errors.UnknownOutputKeyError: the signature has no output `output_key`.
         tfhub.errors.ArgumentTypeError: the function takes no parameter of a name in
-            `arguments`, or `arguments` lacks one it needs besides its input, or `signature`
-            is not a string (an empty one means none, as upstream).
+            `arguments`, or `arguments` lacks one it needs besides its input or gives a value
+            that parameter's traced spec cannot take, or `signature` is not a string (an
+            empty one means none, as upstream).
     """
     signatures = getattr(model.obj, "signatures", None) or {}
     signature = _arguments.check_signature_name(signature, available=sorted(signatures.keys()))
@@ -139,6 +141,7 @@ def make_hub_callable(
     parameters = function_parameters(fn)
     if parameters is not None:
         _arguments.check_arguments_taken(arguments, parameters, handle=handle, signature=signature)
+        check_argument_values(fn, arguments, handle=handle, signature=signature)
     input_specs = input_specs_of(fn, is_signature=signature is not None)
     return HubCallable(
         handle=handle,
@@ -202,6 +205,58 @@ def function_parameters(fn: Any) -> FunctionParameters | None:
             )
         )
     return FunctionParameters(list(names), list(required)) if names else None
+
+
+_PYTHON_VALUES = (bool, int, float, str, bytes, list, tuple, type(None))
+
+
+def check_argument_values(
+    fn: Any, arguments: dict[str, Any], *, handle: Any, signature: str | None
+) -> None:
+    """Raises if a Python value of `arguments` (what a saved config holds) fits the tensor
+    spec of its parameter in none of the functions TensorFlow traced for `fn` (a string or
+    None for a float32 scalar, a list for a scalar): TensorFlow said so only at the first
+    call ("Binding inputs to tf.function failed"), inside `fit` or `predict`. Parameters
+    traced for Python values (not tensors), and tensors or arrays given, are left to it.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError, as TensorFlow's at the call) naming the
+            argument, the dtype and shape the function takes and why the value does not fit.
+    """
+    functions = traced_functions(fn) or ([fn] if hasattr(fn, "function_type") else [])
+    for name, value in arguments.items():
+        constraints = [
+            function.function_type.parameters[name].type_constraint
+            for function in functions
+            if name in function.function_type.parameters
+        ]
+        if not isinstance(value, _PYTHON_VALUES) or not constraints:
+            continue
+        if not all(isinstance(spec, tf.TensorSpec) for spec in constraints):
+            continue
+        problems = [_misfit(spec, value) for spec in constraints]
+        if all(problems):
+            target = f"signature {signature!r}" if signature else "the model's __call__"
+            takes = " or ".join(f"{spec.dtype.name}{spec.shape.as_list()}" for spec in constraints)
+            raise errors.ArgumentTypeError(
+                f"`arguments` gives {name}={value!r}, which {target} of {handle!r} cannot take: "
+                f"it takes {name} as {takes} ({problems[0]}). Pass a value of that dtype and "
+                f"shape. Received: arguments={arguments!r}"
+            )
+
+
+def _misfit(spec: Any, value: Any) -> str:
+    """Why `value` cannot be passed for a parameter of `spec` ("" if it can), converted as
+    TensorFlow converts a call's Python values (in a graph of its own: no op is left in the
+    caller's)."""
+    try:
+        with tf.Graph().as_default():
+            shape = tf.convert_to_tensor(value, dtype=spec.dtype).shape
+    except (TypeError, ValueError) as err:
+        return str(err)
+    if not spec.shape.is_compatible_with(shape):
+        return f"a value of shape {shape.as_list()}"
+    return ""
 
 
 def _parameters_with_defaults(fn: Any) -> set[str]:
