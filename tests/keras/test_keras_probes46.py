@@ -297,3 +297,13 @@ def test_arguments_of_a_value_the_model_cannot_take_are_refused_when_built(
     np.testing.assert_allclose(
         flavour.layer(model_dir["scaled"], arguments={"scale": 3})(ones), ones * 6
     )
+
+
+def test_arguments_giving_training_say_the_layer_passes_it(flavour, model_dir) -> None:
+    """`arguments={"training": False}` for a model whose `__call__` takes `training` failed
+    at the first call with TensorFlow's "got multiple values for keyword argument
+    'training'" (upstream's layer silently overrode it): the layer passes `training`
+    itself, so it says so when built and how to keep the model in inference mode."""
+    with pytest.raises(errors.ArgumentTypeError, match="trainable=False") as info:
+        flavour.layer(model_dir["tf2"], arguments={"training": False})
+    assert isinstance(info.value, TypeError)

@@ -88,6 +88,23 @@ def check_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
     return dict(arguments)
 
 
+def check_training_not_given(arguments: dict[str, Any], *, handle: Any) -> None:
+    """Raises if `arguments` gives `training` to a function that the layer passes `training`
+    to itself (TensorFlow then failed at the call: "got multiple values for keyword argument
+    'training'"; upstream's layer silently overrode it).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError, as TensorFlow's, and a ValueError).
+    """
+    if "training" in arguments:
+        raise errors.ArgumentTypeError(
+            f"`arguments` gives `training`, which hub.KerasLayer passes itself to the model's "
+            f"__call__ of {handle!r}: the call's `training` while the layer is trainable, else "
+            "False. Leave it out of `arguments`; to keep the model in inference mode, keep "
+            f"trainable=False (the default). Received: arguments={arguments!r}"
+        )
+
+
 def check_arguments_taken(
     arguments: dict[str, Any], parameters: Any, *, handle: Any, signature: str | None
 ) -> None:

@@ -121,8 +121,8 @@ def make_hub_callable(
         tfhub.errors.UnknownOutputKeyError: the signature has no output `output_key`.
         tfhub.errors.ArgumentTypeError: the function takes no parameter of a name in
             `arguments`, or `arguments` lacks one it needs besides its input or gives a value
-            that parameter's traced spec cannot take, or `signature` is not a string (an
-            empty one means none, as upstream).
+            that parameter's traced spec cannot take (or `training`, which the layer passes),
+            or `signature` is not a string (an empty one means none, as upstream).
     """
     signatures = getattr(model.obj, "signatures", None) or {}
     signature = _arguments.check_signature_name(signature, available=sorted(signatures.keys()))
@@ -138,6 +138,9 @@ def make_hub_callable(
     if signature and output_key is not None:  # "" too: no output has that name.
         _arguments.check_output_key(getattr(fn, "structured_outputs", None), output_key)
     arguments = _arguments.check_arguments(arguments)
+    has_training_argument = takes_training(fn)
+    if has_training_argument:
+        _arguments.check_training_not_given(arguments, handle=handle)
     parameters = function_parameters(fn)
     if parameters is not None:
         _arguments.check_arguments_taken(arguments, parameters, handle=handle, signature=signature)
@@ -150,7 +153,7 @@ def make_hub_callable(
         signature=signature,
         output_key=output_key,
         signature_outputs_as_dict=signature_outputs_as_dict,
-        has_training_argument=takes_training(fn),
+        has_training_argument=has_training_argument,
         arguments=arguments,
         input_specs=input_specs,
         train_fn=model.training_function(signature) if signature else None,
