@@ -158,16 +158,6 @@ def test_an_empty_signature_calls_the_model_as_upstream(flavour, model_dir) -> N
     assert isinstance(info.value, errors.ArgumentTypeError)
 
 
-def test_an_empty_output_key_of_a_signature_lists_its_outputs(flavour, model_dir) -> None:
-    """`signature=..., output_key=""` returned the whole dict of outputs (as upstream, which
-    tested `if output_key`), and `get_config()` left the empty key out, so the saved model
-    failed to load ("either output_key or signature_outputs_as_dict=True should be set"). No
-    output has an empty name: the layer says so when built, listing the outputs."""
-    with pytest.raises(errors.UnknownOutputKeyError, match=r"\['hidden', 'logits'\]") as info:
-        flavour.layer(model_dir["tf2"], signature="features", output_key="")
-    assert info.value.available == ["hidden", "logits"]
-
-
 def test_a_trainable_layer_trains_a_model_that_a_frozen_layer_also_wraps(flavour, model_dir):
     """`obj = hub.load(h)` used frozen by one layer (a feature extractor), then by a trainable
     layer to fine-tune it: the second trains obj's variables, in both flavours. In Keras 3 the

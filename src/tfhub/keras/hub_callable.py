@@ -135,7 +135,7 @@ def make_hub_callable(
         outputs=_arguments.output_names(getattr(named, "structured_outputs", None)),
     )
     fn = select_function(model.obj, signature, handle)
-    if signature and output_key is not None:  # "" too: no output has that name.
+    if signature and output_key:
         _arguments.check_output_key(getattr(fn, "structured_outputs", None), output_key)
     arguments = _arguments.check_arguments(arguments)
     has_training_argument = takes_training(fn)
