@@ -297,3 +297,16 @@ def test_arguments_giving_training_say_the_layer_passes_it(flavour, model_dir) -
     with pytest.raises(errors.ArgumentTypeError, match="trainable=False") as info:
         flavour.layer(model_dir["tf2"], arguments={"training": False})
     assert isinstance(info.value, TypeError)
+
+
+def test_an_empty_output_key_of_a_signature_survives_the_config(flavour, model_dir) -> None:
+    """`signature=..., output_key=""` returns the signature's whole dict, as upstream (tested
+    `if output_key`; tests/keras/test_mutants_keras_probes41.py pins it). `get_config()` left
+    the empty key out, as upstream's did, so `from_config` (loading a saved model) failed:
+    "either output_key or signature_outputs_as_dict=True should be set". It keeps it now."""
+    layer = flavour.layer(model_dir["tf2"], signature="features", output_key="")
+    assert sorted(layer(X)) == ["hidden", "logits"]
+    config = json.loads(json.dumps(layer.get_config()))
+    assert config["output_key"] == ""
+    again = flavour.layer.from_config(config)
+    np.testing.assert_allclose(again(X)["hidden"], layer(X)["hidden"])

@@ -42,6 +42,8 @@ def config_entries(hub: HubCallable, output_shape: Any, tags: Any) -> dict[str, 
         config["signature"] = hub.signature
     if hub.output_key and not (hub.is_hub_module_v1 and hub.output_key == TF1_DEFAULT_OUTPUT):
         config["output_key"] = hub.output_key
+    elif hub.output_key == "" and hub.signature:  # Given (the whole dict): from_config needs it.
+        config["output_key"] = ""
     if hub.signature_outputs_as_dict:
         config["signature_outputs_as_dict"] = True
     if tags is not None:
