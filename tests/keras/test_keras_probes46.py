@@ -310,3 +310,28 @@ def test_an_empty_output_key_of_a_signature_survives_the_config(flavour, model_d
     assert config["output_key"] == ""
     again = flavour.layer.from_config(config)
     np.testing.assert_allclose(again(X)["hidden"], layer(X)["hidden"])
+
+
+def test_arguments_for_a_python_parameter_are_left_to_tensorflow(flavour) -> None:
+    """The value check of `arguments` reads only parameters traced for tensors: one traced
+    for a Python value (a mode string) takes what TensorFlow takes, as before."""
+    import tensorflow as tf
+
+    @tf.function
+    def scaled(x, mode):
+        return x * 2.0 if mode == "double" else x
+
+    scaled.get_concrete_function(tf.TensorSpec([None, 2], tf.float32), "double")
+    ones = np.ones((1, 2), np.float32)
+    np.testing.assert_allclose(flavour.layer(scaled, arguments={"mode": "double"})(ones), 2 * ones)
+
+
+def test_arguments_of_tensors_and_arrays_still_run(flavour, model_dir) -> None:
+    """docs/keras.md: a NumPy scalar or a tensor in `arguments` runs (only saving refuses
+    it); the value check leaves them to TensorFlow."""
+    import tensorflow as tf
+
+    ones = np.ones((1, 2), np.float32)
+    for scale in (tf.constant(3.0), np.float32(3.0), np.array(3.0, np.float32)):
+        layer = flavour.layer(model_dir["scaled"], arguments={"scale": scale})
+        np.testing.assert_allclose(layer(ones), 6 * ones)
