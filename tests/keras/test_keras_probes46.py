@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -289,14 +290,21 @@ def test_arguments_of_a_value_the_model_cannot_take_are_refused_when_built(
     )
 
 
-def test_arguments_giving_training_say_the_layer_passes_it(flavour, model_dir) -> None:
-    """`arguments={"training": False}` for a model whose `__call__` takes `training` failed
+def test_arguments_giving_training_are_overridden_by_the_layer_as_upstream(
+    flavour, model_dir, caplog
+) -> None:
+    """`arguments={"training": True}` for a model whose `__call__` takes `training` failed
     at the first call with TensorFlow's "got multiple values for keyword argument
-    'training'" (upstream's layer silently overrode it): the layer passes `training`
-    itself, so it says so when built and how to keep the model in inference mode."""
-    with pytest.raises(errors.ArgumentTypeError, match="trainable=False") as info:
-        flavour.layer(model_dir["tf2"], arguments={"training": False})
-    assert isinstance(info.value, TypeError)
+    'training'". Upstream's layer passed its own `training` over the one in `arguments`
+    (functools.partial's keywords give way), so the model ran in the layer's mode: so does
+    tfhub's, with one warning when built; the config keeps `arguments` as given."""
+    caplog.set_level(logging.WARNING, logger="tfhub.keras._arguments")
+    given = flavour.layer(model_dir["tf2"], arguments={"training": True})
+    plain = flavour.layer(model_dir["tf2"])
+    np.testing.assert_allclose(given(X), plain(X))  # Frozen: inference mode, as upstream.
+    (warning,) = [r.getMessage() for r in caplog.records if "training=True" in r.getMessage()]
+    assert "is ignored, as upstream's layer ignored it" in warning
+    assert given.get_config()["arguments"] == {"training": True}
 
 
 def test_an_empty_output_key_of_a_signature_survives_the_config(flavour, model_dir) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from .. import errors
+
+logger = logging.getLogger(__name__)
 
 TF1_DEFAULT_SIGNATURE = "default"
 TF1_DEFAULT_OUTPUT = "default"
@@ -88,20 +91,19 @@ def check_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
     return dict(arguments)
 
 
-def check_training_not_given(arguments: dict[str, Any], *, handle: Any) -> None:
-    """Raises if `arguments` gives `training` to a function that the layer passes `training`
-    to itself (TensorFlow then failed at the call: "got multiple values for keyword argument
-    'training'"; upstream's layer silently overrode it).
-
-    Raises:
-        tfhub.errors.ArgumentTypeError: (a TypeError, as TensorFlow's, and a ValueError).
-    """
+def warn_if_training_given(arguments: dict[str, Any], *, handle: Any) -> None:
+    """Warns once per layer if `arguments` gives `training` to a function that the layer passes
+    `training` to itself: the layer's value wins, as upstream's layer let it (its call's
+    `functools.partial` keywords gave way to its own `training=`), so the value given is
+    ignored."""
     if "training" in arguments:
-        raise errors.ArgumentTypeError(
-            f"`arguments` gives `training`, which hub.KerasLayer passes itself to the model's "
-            f"__call__ of {handle!r}: the call's `training` while the layer is trainable, else "
-            "False. Leave it out of `arguments`; to keep the model in inference mode, keep "
-            f"trainable=False (the default). Received: arguments={arguments!r}"
+        logger.warning(
+            "hub.KerasLayer(%r): `arguments` gives training=%r, which the layer passes itself "
+            "to the model's __call__ (the call's `training` while the layer is trainable, else "
+            "False), so the value given is ignored, as upstream's layer ignored it. Leave it "
+            "out of `arguments`; to keep the model in inference mode, keep trainable=False.",
+            handle,
+            arguments["training"],
         )
 
 

@@ -194,6 +194,8 @@ def _invoke(hub: HubCallable, inputs: Any, training: Any) -> Any:
     if hub.signature is not None and isinstance(inputs, dict):  # A signature's inputs.
         args, kwargs = (), {**kwargs, **inputs}
     takes_training = hub.has_training_argument
+    if takes_training and "training" in kwargs:  # The layer's wins, as upstream's partial let it.
+        kwargs = {key: value for key, value in kwargs.items() if key != "training"}
     return call_with_training(
         training, hub.fn, args, kwargs, train_fn=hub.train_fn, pass_training=takes_training
     )

@@ -121,8 +121,8 @@ def make_hub_callable(
         tfhub.errors.UnknownOutputKeyError: the signature has no output `output_key`.
         tfhub.errors.ArgumentTypeError: the function takes no parameter of a name in
             `arguments`, or `arguments` lacks one it needs besides its input or gives a value
-            that parameter's traced spec cannot take (or `training`, which the layer passes),
-            or `signature` is not a string (an empty one means none, as upstream).
+            that parameter's traced spec cannot take, or `signature` is not a string (an
+            empty one means none, as upstream).
     """
     signatures = getattr(model.obj, "signatures", None) or {}
     signature = _arguments.check_signature_name(signature, available=sorted(signatures.keys()))
@@ -140,7 +140,7 @@ def make_hub_callable(
     arguments = _arguments.check_arguments(arguments)
     has_training_argument = takes_training(fn)
     if has_training_argument:
-        _arguments.check_training_not_given(arguments, handle=handle)
+        _arguments.warn_if_training_given(arguments, handle=handle)
     parameters = function_parameters(fn)
     if parameters is not None:
         _arguments.check_arguments_taken(arguments, parameters, handle=handle, signature=signature)
