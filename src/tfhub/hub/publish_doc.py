@@ -8,6 +8,7 @@ import logging
 import os
 import select
 import stat
+import time
 from pathlib import Path
 
 from .. import errors
@@ -19,38 +20,48 @@ from .docs_format import DocKind, Problem
 logger = logging.getLogger(__name__)
 
 
-# How long `publish --doc FIFO` waits for a process to write into the named pipe (`pack`
-# waits as long for a reader of its output), and the most bytes a doc given to it may have
-# (a valid doc's body is at most 65,536 characters; `--doc /dev/zero` never ends).
+# How long `publish --doc PIPE` (a named pipe, `<(generate)`, a device) may take to give the
+# whole doc, from its opening to its end (`pack` waits as long for a reader of its output), and
+# the most bytes a doc given to it may have (a valid doc's body is at most 65,536 characters;
+# `--doc /dev/zero` never ends).
 FIFO_WRITER_WAIT = 60.0
 MAX_DOC_BYTES = 64 * 1024 * 1024
 _THEN = "then publish again (nothing was published)"
 
 
 def read_doc(doc: str | os.PathLike[str]) -> str:
-    """Returns the text of the doc file given to `publish`: a file, or a pipe (`--doc
-    <(generate)`, a named pipe a process writes into within `FIFO_WRITER_WAIT` s).
+    """Returns the text of the doc file given to `publish`: a file, or a pipe or a device
+    (`--doc <(generate)`, `--doc /dev/stdin < 1.md`) that gives the whole doc within
+    `FIFO_WRITER_WAIT` s.
 
     Raises:
-        tfhub.errors.DocFormatError: it cannot be read, is a folder or a socket, is larger than
-            `MAX_DOC_BYTES`, or is not UTF-8 (naming the offset).
+        tfhub.errors.DocFormatError: it cannot be read (a missing file: FileNotFoundError as
+            its cause), is a folder, a socket or a terminal, is larger than `MAX_DOC_BYTES`, a
+            pipe did not give it whole in time, or it is not UTF-8 (naming the offset).
     """
     path = os.fspath(doc)
     try:
         mode = os.stat(path).st_mode
         if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
             raise _refused(path, f"is {_kind(mode)}: give the doc's Markdown file (FILE.md)")
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # A FIFO without writer: no hang.
+        # Non-blocking: a FIFO without writer, or a device, cannot hang the open or a read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
         try:
-            if stat.S_ISFIFO(mode):
-                _wait_for_writer(fd, path)
-            os.set_blocking(fd, True)
-            data = _read_at_most(fd, path)
+            data = _read_file(fd, path) if stat.S_ISREG(mode) else _read_stream(fd, path)
         finally:
             os.close(fd)
-    except OSError as err:  # FileNotFoundError as the cause: exit 7, "not found".
+    except FileNotFoundError as err:  # As the cause: exit 7, "not found".
         raise errors.DocFormatError(
-            f"Cannot read the doc {path} as UTF-8 text: {err}", path=path, line=0
+            f"Cannot read the doc {path}: no such file; give the doc's Markdown file (FILE.md). "
+            f"Received: doc={path!r}",
+            path=path,
+            line=0,
+        ) from err
+    except OSError as err:
+        raise errors.DocFormatError(
+            f"Cannot read the doc {path}: {err.strerror or err}. Received: doc={path!r}",
+            path=path,
+            line=0,
         ) from err
     # DocFormatError if not UTF-8, naming the byte offset.
     return docs_text.decode_doc(data, path=path, shown=path, then=_THEN)
@@ -68,32 +79,71 @@ def _kind(mode: int) -> str:
     return "a folder" if stat.S_ISDIR(mode) else "a socket or a device, not a file"
 
 
-def _wait_for_writer(fd: int, path: str) -> None:
-    """Waits until the named pipe `fd` has data or a writer that closed it (Linux: `poll` waits
-    for a first writer), at most FIFO_WRITER_WAIT s."""
+def _read_file(fd: int, path: str) -> bytes:
+    """The bytes of the regular file `fd`, refused beyond MAX_DOC_BYTES."""
+    os.set_blocking(fd, True)
+    chunks, size = [], 0
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+        size = _checked_size(size + len(chunk), path)
+    return b"".join(chunks)
+
+
+def _read_stream(fd: int, path: str) -> bytes:
+    """The bytes of the pipe or device `fd` (non-blocking) up to its end, refused if it is a
+    terminal, if the end does not come within FIFO_WRITER_WAIT s of the start (a writer that
+    never writes, stalls or never closes), or beyond MAX_DOC_BYTES. Linux: `poll` on a named
+    pipe waits for a first writer, then reports its data or its close."""
+    if os.isatty(fd):
+        raise _refused(
+            path,
+            "is a terminal, which gives no end of the doc: pipe the doc in (`tfhub publish "
+            "... --doc /dev/stdin < 1.md`, or `--doc <(cat 1.md)`), or give the doc's file",
+        )
+    deadline = time.monotonic() + FIFO_WRITER_WAIT
     poller = select.poll()
     poller.register(fd, select.POLLIN)
-    if not poller.poll(FIFO_WRITER_WAIT * 1000):
-        raise _refused(
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not poller.poll(left * 1000):
+            raise _too_slow(path, wrote=bool(chunks))
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:  # Woken without data: wait again.
+            continue
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size = _checked_size(size + len(chunk), path)
+
+
+def _too_slow(path: str, *, wrote: bool) -> errors.DocFormatError:
+    """The refusal of a pipe that gave no doc, or not its end (`wrote`), in time."""
+    if not wrote:
+        return _refused(
             path,
             f"is a named pipe no process wrote into within {FIFO_WRITER_WAIT:g} s: write the "
             "doc into it (`cat 1.md > PIPE`), or give the doc's file",
         )
+    return _refused(
+        path,
+        f"is a pipe whose writer did not finish the doc (write it whole, then close the pipe) "
+        f"within {FIFO_WRITER_WAIT:g} s: write the doc into it at once (`cat 1.md > PIPE`), "
+        "or give the doc's file",
+    )
 
 
-def _read_at_most(fd: int, path: str) -> bytes:
-    """The bytes of `fd` up to its end, refused beyond MAX_DOC_BYTES."""
-    chunks, size = [], 0
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_DOC_BYTES:
-            raise _refused(
-                path,
-                f"is larger than {MAX_DOC_BYTES // (1 << 20)} MiB (a doc's body is shown up to "
-                "65,536 characters): give the doc's Markdown file",
-            )
-    return b"".join(chunks)
+def _checked_size(size: int, path: str) -> int:
+    """`size`, refused beyond MAX_DOC_BYTES."""
+    if size > MAX_DOC_BYTES:
+        raise _refused(
+            path,
+            f"is larger than {MAX_DOC_BYTES // (1 << 20)} MiB (a doc's body is shown up to "
+            "65,536 characters): give the doc's Markdown file",
+        )
+    return size
 
 
 def check_first_line(text: str, shown: str, handle: DocHandle) -> None:
