@@ -10,9 +10,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from tests._helpers.cli import run_tfhub
+from tests._helpers.hub_server import write_model_doc, write_publisher
 
 from tfhub import errors
-from tfhub.hub import publish_doc
+from tfhub.hub import doc_handles, mirror, publish_doc, publish_refusals, staging
+from tfhub.hub.doc_rules import MAX_VALUE_CHARS
 
 # --- L1: read_doc is bounded as a whole -----------------------------------------------------
 
@@ -102,3 +105,90 @@ def test_a_missing_doc_with_a_non_utf8_name_says_no_such_file(tmp_path):
     assert str(caught.value).startswith(f"Cannot read the doc {doc}: no such file;")
     assert "UTF-8" not in str(caught.value) and "Errno" not in str(caught.value)
     assert isinstance(caught.value.__cause__, FileNotFoundError)
+
+
+# --- L2: a case twin holds a model ------------------------------------------------------------
+
+
+def _models(root: Path) -> Path:
+    write_publisher(root, "acme", "Acme")
+    folder = root / "assets" / "docs" / "acme" / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "leftover", ["Emb", "Emb/tfjs", "Emb/notes.txt"], ids=["empty", "empty-below", "no-model"]
+)
+def test_a_twin_folder_without_a_model_is_no_twin(tmp_path, leftover):
+    """An empty `models/Emb` (or one of other files) made publish of acme/emb/1 refuse "which
+    the hub has", while validate passed and the server showed nothing."""
+    models = _models(tmp_path)
+    (models / "Emb").mkdir()
+    if leftover.endswith(".txt"):
+        (models / leftover).write_text("notes")
+    else:
+        (models / leftover).mkdir(exist_ok=True)
+    publish_refusals.refuse_case_twin(tmp_path, doc_handles.parse_handle("acme/emb/1"))
+
+
+def test_a_non_model_folder_beside_a_version_is_no_twin_of_a_deeper_model(tmp_path):
+    """review46b's `emb/tfjs` beside emb's versions: acme/emb/TFJS/1 was refused."""
+    write_model_doc(tmp_path, "acme/emb/1")
+    (tmp_path / "assets" / "docs" / "acme" / "models" / "emb" / "tfjs").mkdir()
+    publish_refusals.refuse_case_twin(tmp_path, doc_handles.parse_handle("acme/emb/TFJS/1"))
+
+
+@pytest.mark.parametrize("held", ["doc", "deeper-doc", "archive", "staging", "locked"])
+def test_a_twin_that_holds_a_model_or_a_publish_is_refused(tmp_path, held):
+    """A doc, a version's archive, a staging folder or the lock of a publish in progress (the
+    re-check under the lock: of two twins published at once one at most is published)."""
+    models = _models(tmp_path)
+    twin = models / "Emb"
+    twin.mkdir()
+    with contextlib.ExitStack() as stack:
+        if held == "doc":
+            (twin / "1.md").write_text("# Module acme/Emb/1\n")
+        elif held == "deeper-doc":
+            (twin / "large").mkdir()
+            (twin / "large" / "1.md").write_text("# Module acme/Emb/large/1\n")
+        elif held == "archive":
+            (twin / "1.tar.gz").write_bytes(b"")
+        elif held == "staging":
+            (twin / staging.staging_name("1", "0" * 32)).mkdir()
+        else:
+            stack.enter_context(staging.folder_lock(twin, what="a test's publish"))
+        with pytest.raises(errors.PublishTargetError, match="differs only by case"):
+            publish_refusals.refuse_case_twin(tmp_path, doc_handles.parse_handle("acme/emb/1"))
+
+
+def test_mirror_refuses_a_twin_with_its_own_option(tmp_path, capsys):
+    """The advice said "Publish as acme/emb/1", not mirror's --as."""
+    write_model_doc(tmp_path / "hub", "acme/emb/1")
+    write_publisher(tmp_path / "hub", "acme", "Acme")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "saved_model.pb").write_bytes(b"\x08\x01\x12\x00")
+    code, _, err = run_tfhub(
+        capsys, "mirror", "--as", "acme/Emb/1", str(tmp_path / "src"), str(tmp_path / "hub")
+    )
+    assert code == 1, err
+    assert "differs only by case" in err and "--as acme/emb/1" in err, err
+    assert "Publish as" not in err, err
+
+
+# --- L3: mirror --from-docs and a long asset-path ---------------------------------------------
+
+
+def test_from_docs_reports_an_asset_path_too_long_to_serve(tmp_path, capsys):
+    """It was left out silently (exit 0): list_docs drops values the server does not serve."""
+    url = "https://127.0.0.1:9/emb.tar.gz?sig=" + "a" * MAX_VALUE_CHARS
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1", asset=url)
+    report = mirror.mirror_doc_assets(tmp_path)
+    assert report.mirrored == []
+    ((handle, why),) = report.failed
+    assert handle == "acme/emb/1"
+    assert "asset-path is 1,035 characters long, more than the 1,000" in why, why
+    assert why.startswith("assets/docs/acme/models/emb/1.md:"), why
+    code, _, _ = run_tfhub(capsys, "mirror", "--from-docs", str(tmp_path))
+    assert code == 1

@@ -29,6 +29,7 @@ from .. import errors, handles
 from .. import saved_model as saved_model_lib
 from . import asset_paths, doc_handles, doc_rules, docs_layout, starter
 from . import docs_format as fmt
+from . import publish_refusals as refusals
 from . import staging as staging_lib
 from .doc_handles import DocHandle
 from .docs_format import DocKind
@@ -117,6 +118,8 @@ def mirror(
     target = explicit or (found.origin if found else derived)
     if target is None:
         raise _no_target(source, asked)
+    # Before the download; with mirror's advice (publish checks again, under the lock).
+    refusals.refuse_case_twin(root, target, "mirror")
     # A version-less URL (the latest) is downloaded by the version its hub's API named.
     path = saved_model_lib.resolve(found.url if found else source)
     base = info or starter.StarterInfo()
@@ -225,7 +228,8 @@ def mirror_doc_assets(
     Returns:
         The versions mirrored and those that failed (with the error's message); one failure
         does not stop the others. Without `only`, a doc whose first line cannot be read (it
-        could name a Module) is a failure too, named by its path.
+        could name a Module) is a failure too, named by its path; so is a doc whose
+        asset-path is longer than `MAX_VALUE_CHARS` (the hub would not serve it).
 
     Raises:
         ModelNotFoundError: if ROOT/assets/docs does not exist (as `validate_tree`: a mistyped
@@ -258,7 +262,11 @@ def mirror_doc_assets(
         if refused:
             report.failed.append((str(doc.handle), f"{doc.display_path}: the handle {refused}"))
             continue
+        if len(asset) > fmt.MAX_VALUE_CHARS:
+            report.failed.append((str(doc.handle), _too_long(doc, asset)))
+            continue
         try:
+            refusals.refuse_case_twin(root, doc.handle, "mirror")
             path = saved_model_lib.resolve(asset)
             with local_copy(path) as local:
                 report.mirrored.append(_install_kept(local, root, doc.handle, force=force))
@@ -298,17 +306,34 @@ def _without_doc(
 
 
 def _readable_docs(root: str | os.PathLike[str], report: MirrorReport | None) -> list[fmt.DocFile]:
-    """The docs of the hub whose first line parses; the others go to `report.failed` (by their
-    path below the hub), or, without a report, are skipped with a warning."""
-    if report is None:
-        return fmt.list_docs(root)
+    """The docs of the hub whose first line parses, with every value as written (not as served:
+    `list_docs` leaves out an asset-path longer than `MAX_VALUE_CHARS`, which is a failure
+    here); the others go to `report.failed` (by their path below the hub), or, without a
+    report, are skipped with a warning."""
+    docs = []
+    for file in docs_layout.find_doc_files(root):
+        try:
+            docs.append(fmt.parse_doc(file, root=root))
+        except errors.DocFormatError as err:
+            if report is None:
+                logger.warning("Skipping a doc (not mirrored): %s", err)
+                continue
+            shown = docs_layout.relative_paths(file, root)[1]
+            reason = str(err).removeprefix(f"{shown}:{err.line}: ")
+            report.failed.append((shown, f"line {err.line}: {reason}"))
+    return docs
 
-    def fail(file: Path, err: errors.DocFormatError) -> None:
-        shown = docs_layout.relative_paths(file, root)[1]
-        reason = str(err).removeprefix(f"{shown}:{err.line}: ")
-        report.failed.append((shown, f"line {err.line}: {reason}"))
 
-    return fmt.list_docs(root, on_unreadable=fail)
+def _too_long(doc: fmt.DocFile, asset: str) -> str:
+    """Why a doc whose asset-path is longer than the server serves (a signed URL) is not
+    mirrored: the hub would not serve the version (`tfhub validate` reports it)."""
+    line = doc.metadata[doc_rules.ASSET_PATH][0].line
+    return (
+        f"{doc.display_path}:{line}: its asset-path is {len(asset):,} characters long, more "
+        f"than the {fmt.MAX_VALUE_CHARS:,} a value may have, so the hub would not serve it: "
+        "mirror the archive with `tfhub mirror URL ROOT --as HANDLE` (or put it at a shorter "
+        "URL), then give the doc that version's archive as asset-path"
+    )
 
 
 def _install_kept(
