@@ -67,6 +67,32 @@ def test_a_pipe_whose_writer_stalls_after_the_first_byte_is_refused_in_time(tmp_
     assert "did not finish the doc" in str(err) and "within 0.3 s" in str(err), err
 
 
+def test_a_pipe_that_trickles_forever_is_refused_by_one_deadline_for_the_whole_doc(
+    tmp_path, monkeypatch
+):
+    """A bound per wait would never fire for a writer that sends a byte every 0.05 s: the bound
+    is one deadline for the whole doc."""
+    monkeypatch.setattr(publish_doc, "FIFO_WRITER_WAIT", 0.3)
+    pipe = tmp_path / "1.md"
+    os.mkfifo(pipe)
+    release = threading.Event()
+
+    def write() -> None:
+        with open(pipe, "wb", buffering=0) as sink, contextlib.suppress(BrokenPipeError):
+            while not release.wait(0.05):  # The pace of a slow writer, not synchronisation.
+                sink.write(b"#")
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        err = _read_in_thread(pipe, release.set)
+    finally:
+        release.set()
+        writer.join(timeout=10)
+    assert isinstance(err, errors.DocFormatError), err
+    assert "did not finish the doc" in str(err) and "within 0.3 s" in str(err), err
+
+
 def test_a_pipe_written_in_two_parts_within_the_bound_is_read_whole(tmp_path):
     pipe = tmp_path / "1.md"
     os.mkfifo(pipe)
@@ -139,7 +165,9 @@ def test_a_non_model_folder_beside_a_version_is_no_twin_of_a_deeper_model(tmp_pa
     publish_refusals.refuse_case_twin(tmp_path, doc_handles.parse_handle("acme/emb/TFJS/1"))
 
 
-@pytest.mark.parametrize("held", ["doc", "deeper-doc", "archive", "staging", "locked"])
+@pytest.mark.parametrize(
+    "held", ["doc", "deeper-doc", "archive", "model-folder", "staging", "locked"]
+)
 def test_a_twin_that_holds_a_model_or_a_publish_is_refused(tmp_path, held):
     """A doc, a version's archive, a staging folder or the lock of a publish in progress (the
     re-check under the lock: of two twins published at once one at most is published)."""
@@ -154,6 +182,9 @@ def test_a_twin_that_holds_a_model_or_a_publish_is_refused(tmp_path, held):
             (twin / "large" / "1.md").write_text("# Module acme/Emb/large/1\n")
         elif held == "archive":
             (twin / "1.tar.gz").write_bytes(b"")
+        elif held == "model-folder":
+            (twin / "1").mkdir()
+            (twin / "1" / "saved_model.pb").write_bytes(b"")
         elif held == "staging":
             (twin / staging.staging_name("1", "0" * 32)).mkdir()
         else:
@@ -192,3 +223,28 @@ def test_from_docs_reports_an_asset_path_too_long_to_serve(tmp_path, capsys):
     assert why.startswith("assets/docs/acme/models/emb/1.md:"), why
     code, _, _ = run_tfhub(capsys, "mirror", "--from-docs", str(tmp_path))
     assert code == 1
+
+
+def test_an_empty_folder_of_the_handle_s_own_spelling_is_not_a_second_spelling(tmp_path):
+    """An empty leftover `models/emb` beside `models/Emb` (which holds a model): the advice is
+    the hub's spelling, not "the hub has both spellings already"."""
+    models = _models(tmp_path)
+    (models / "emb").mkdir()
+    write_model_doc(tmp_path, "acme/Emb/1")
+    with pytest.raises(errors.PublishTargetError) as caught:
+        publish_refusals.refuse_case_twin(tmp_path, doc_handles.parse_handle("acme/emb/2"))
+    assert "Publish as acme/Emb/2" in str(caught.value), caught.value
+    assert "both spellings" not in str(caught.value)
+
+
+def test_from_docs_refuses_a_twin_before_downloading_with_mirror_s_advice(tmp_path):
+    """Docs of acme/emb and acme/Emb (made by hand): neither is downloaded (the URL refuses
+    connections), each failure says to rename one, then mirror again."""
+    write_publisher(tmp_path, "acme", "Acme")
+    for handle in ("acme/emb/1", "acme/Emb/2"):
+        write_model_doc(tmp_path, handle, asset="https://127.0.0.1:9/model.tar.gz")
+    report = mirror.mirror_doc_assets(tmp_path)
+    assert report.mirrored == []
+    assert [handle for handle, _ in report.failed] == ["acme/Emb/2", "acme/emb/1"]
+    for _, why in report.failed:
+        assert "differs only by case" in why and "then mirror again" in why, why
