@@ -782,7 +782,7 @@ def test_a_missing_token_file_or_doc_exits_not_found(capsys, tmp_path, monkeypat
     argv = ["publish", str(tmp_path / "model"), str(tmp_path / "hub"), "--handle", "acme/m/1"]
     code, out, err = run(capsys, *argv, "--doc", str(doc))
     assert code == 7 and out == ""
-    assert err.startswith(f"tfhub: not found: Cannot read the doc {doc} as UTF-8 text: "), err
+    assert err.startswith(f"tfhub: not found: Cannot read the doc {doc}: no such file;"), err
 
 
 def _killed_mid_delete(cache_dir: Path, tmp_path: Path, *argv: str) -> None:
