@@ -14,10 +14,13 @@ opening a file so that the OPENED file is what is checked.
   is then opened from a descriptor of the real ROOT one name at a time, every folder with
   `O_NOFOLLOW | O_DIRECTORY` and the file with `O_NOFOLLOW | O_NONBLOCK` (a FIFO named like an
   archive would freeze the worker thread until some process wrote into it), each relative to
-  the folder opened before (`dir_fd`): a symlink swapped in anywhere below ROOT since realpath
-  ran is refused (ELOOP, or ENOTDIR/EMLINK) on every POSIX system, with no /proc. The file
-  must be a regular file. On Linux, `/proc/self/fd/N` is read too (one readlink), a second
-  opinion for what the walk cannot see: a folder RENAMED out of ROOT while the walk held it.
+  the folder opened before (`dir_fd`); the folders are opened for search only (`O_PATH` on
+  Linux, else `O_SEARCH` if Python has it, else `O_RDONLY`, which needs read permission), so
+  a folder the server may pass through but not list (mode 0711) is no obstacle. A symlink
+  swapped in anywhere below ROOT since realpath ran is refused (ELOOP, or ENOTDIR/EMLINK) on
+  every POSIX system, with no /proc. The file must be a regular file. On Linux,
+  `/proc/self/fd/N` is read too (one readlink), a second opinion for what the walk cannot see:
+  a folder RENAMED out of ROOT while the walk held it.
   Without `dir_fd` (Windows) the real path is opened and compared by (st_dev, st_ino).
 """
 
@@ -36,8 +39,13 @@ _OPEN_FLAGS = (
     | getattr(os, "O_NONBLOCK", 0)
     | getattr(os, "O_CLOEXEC", 0)
 )
+# Folders on the walk need only search permission (x), as a path lookup does: O_PATH (Linux)
+# opens a folder without read permission (r) and `openat` relative to it works; else O_SEARCH
+# where Python exposes it; else O_RDONLY, which needs r (a folder of mode 0711 on the way to
+# the file is then refused with PermissionError on those systems).
+_DIR_ACCESS = getattr(os, "O_PATH", 0) or getattr(os, "O_SEARCH", 0) or os.O_RDONLY
 _DIR_FLAGS = (
-    os.O_RDONLY
+    _DIR_ACCESS
     | getattr(os, "O_DIRECTORY", 0)
     | getattr(os, "O_NOFOLLOW", 0)
     | getattr(os, "O_CLOEXEC", 0)

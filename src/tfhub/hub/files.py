@@ -4,7 +4,8 @@ The file is opened first, and the OPENED file is checked to lie inside the folde
 sent from (`confinement.open_inside`: ROOT, or the cache of packed folder versions): a file
 removed since the catalog listed it, or refused (a symlink out of that folder swapped in since
 its path was checked, a FIFO or another file that is not a regular one), is a 404 with the
-caller's message. Its open descriptor is measured and read, so a version replaced while it
+caller's message; a file the server's user may not read is a 403 (as nginx answers), with a
+warning naming it. Its open descriptor is measured and read, so a version replaced while it
 is served (`tfhub publish --force` renames the new archive over it) is sent whole from one
 inode, with that inode's Content-Length and ETag. The body is read in 1 MiB chunks in a worker
 thread, until the client disconnects, or until it takes no chunk for `WRITE_STALL_SECONDS`
@@ -34,6 +35,10 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 CHUNK = 1 << 20
 WRITE_STALL_SECONDS = 60.0  # nginx's send_timeout; uvicorn_h11's for the uvicorn server.
 logger = logging.getLogger(__name__)
+_FORBIDDEN = (
+    "403 Forbidden: the hub's server may not read this file (see the server log; its owner "
+    "can give the server's user read permission).\n"
+)
 
 
 def _request_headers(scope: Scope) -> dict[str, str]:
@@ -81,7 +86,12 @@ class FileResponse:
         self.missing = missing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        fd = await anyio.to_thread.run_sync(confinement.open_inside, self.path, self.root)
+        try:
+            fd = await anyio.to_thread.run_sync(confinement.open_inside, self.path, self.root)
+        except PermissionError as err:  # The server's user may not read it: nginx's 403.
+            logger.warning("Cannot send %s: %s (answered 403)", self.path, err.strerror or err)
+            await _send_plain(scope, send, 403, _FORBIDDEN)
+            return
         if fd is None:  # Removed since the catalog's scan, or refused (logged).
             await _send_missing(scope, send, self.missing)
             return
@@ -119,9 +129,14 @@ def _announces_body(headers: dict[str, str]) -> bool:
 
 async def _send_missing(scope: Scope, send: Send, text: str) -> None:
     """A plain-text 404 (the body left out for HEAD)."""
+    await _send_plain(scope, send, 404, text)
+
+
+async def _send_plain(scope: Scope, send: Send, status: int, text: str) -> None:
+    """A plain-text answer (the body left out for HEAD)."""
     body = text.encode("utf-8")
     headers = {"content-type": "text/plain; charset=utf-8", "content-length": str(len(body))}
-    await send({"type": "http.response.start", "status": 404, "headers": _raw(headers)})
+    await send({"type": "http.response.start", "status": status, "headers": _raw(headers)})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
