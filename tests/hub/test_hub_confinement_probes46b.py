@@ -24,8 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.asgi import asgi_request
+from tests._helpers.hub_server import write_model_doc, write_model_folder
 
-from tfhub.hub import confinement, files
+from tfhub import errors
+from tfhub.hub import confinement, files, settings
+from tfhub.hub.app import create_app
+from tfhub.hub.archives import fingerprint
+from tfhub.hub.runner import BackgroundServer
+from tfhub.hub.settings import ServeSettings
 
 NOBODY = 65534  # The user nobody and the group nogroup (Debian); the tests run as root here.
 
@@ -134,3 +142,141 @@ def test_a_file_the_server_may_not_read_is_a_403_with_one_warning(shared_tmp):
     assert status == 403, body
     assert body.startswith(b"403 Forbidden: the hub's server may not read this file")
     assert warnings == [f"Cannot send {secret}: Permission denied (answered 403)"]
+
+
+# --- H-a, M-b: the cache folder checked once, at its real path, by every way to start ----------
+
+PLANTED = b"PLANTED BY ANOTHER USER"
+
+
+def _hub_with_a_planted_archive(tmp_path: Path, planted_in: Path) -> Path:
+    """ROOT with one folder version; its packed archive's name planted in `planted_in`."""
+    root = tmp_path / "hub"
+    folder = write_model_folder(write_model_doc(root, "acme/fold/1"))
+    planted_in.mkdir(exist_ok=True)
+    make_tar_gz(planted_in / f"{fingerprint(folder)}.tar.gz", {"saved_model.pb": PLANTED})
+    return root
+
+
+def _download(app: Any) -> tuple[int, bytes]:
+    return asgi_request(app, "GET", b"/acme/fold/1", b"tf-hub-format=compressed")
+
+
+def test_a_cache_dir_symlink_of_another_user_is_refused(tmp_path):
+    """e2e_cache_symlink_swap.py: another user made the link (in sticky /tmp) to a folder of
+    ours, to re-point it later at its own folder of planted archives."""
+    ours = tmp_path / "ours"
+    ours.mkdir(mode=0o700)
+    link = tmp_path / "tfhub-serve-0"
+    os.symlink(ours, link)
+    os.lchown(link, NOBODY, NOBODY)
+    with pytest.raises(errors.ServeConfigError) as caught:
+        settings.check_cache_dir(str(link))
+    message = str(caught.value)
+    assert f"Cannot pack folder versions into {link}: it is a symlink owned by " in message
+    assert f"uid {NOBODY}" in message and repr(str(ours)) in message
+    root = _hub_with_a_planted_archive(tmp_path, tmp_path / "evil")
+    with pytest.raises(errors.ServeConfigError, match="it is a symlink owned by"):
+        create_app(ServeSettings(root=str(root), cache_dir=str(link), rescan_seconds=0))
+
+
+def test_a_cache_dir_link_re_pointed_after_the_start_is_not_followed(tmp_path):
+    """The real path taken at start is used for every request: a link re-pointed at a folder of
+    planted archives later (by whoever may) changes nothing."""
+    evil = tmp_path / "evil"
+    root = _hub_with_a_planted_archive(tmp_path, evil)
+    ours = tmp_path / "ours"
+    ours.mkdir(mode=0o700)
+    link = tmp_path / "cache-link"
+    os.symlink(ours, link)
+    app = create_app(ServeSettings(root=str(root), cache_dir=str(link), rescan_seconds=0))
+    os.symlink(evil, tmp_path / "new-link")
+    os.replace(tmp_path / "new-link", link)
+    status, body = _download(app)
+    assert status == 200 and PLANTED not in body
+    assert [path.name for path in ours.iterdir() if path.name.endswith(".tar.gz")]
+
+
+def _planted_cache(tmp_path: Path) -> tuple[Path, Path]:
+    """library_planted_cache.py: another user's 0777 folder holding a planted archive."""
+    cache = tmp_path / "planted"
+    root = _hub_with_a_planted_archive(tmp_path, cache)
+    os.chmod(cache, 0o777)
+    os.chown(cache, NOBODY, NOBODY)
+    return root, cache
+
+
+def test_create_app_refuses_a_cache_dir_another_user_may_plant_in(tmp_path):
+    root, cache = _planted_cache(tmp_path)
+    with pytest.raises(
+        errors.ServeConfigError,
+        match=f"into {cache}: it is owned by nobody.*; and it is writable by every",
+    ):
+        create_app(ServeSettings(root=str(root), cache_dir=str(cache), rescan_seconds=0))
+
+
+def test_background_server_refuses_a_cache_dir_another_user_may_plant_in(tmp_path):
+    root, cache = _planted_cache(tmp_path)
+    with pytest.raises(
+        errors.ServeConfigError,
+        match=f"into {cache}: it is owned by nobody.*; and it is writable by every",
+    ):
+        BackgroundServer(ServeSettings(root=str(root), cache_dir=str(cache), rescan_seconds=0))
+
+
+# --- M-c: what teams and upgrades have is taken; what lets a stranger plant is refused ---------
+
+
+@pytest.mark.parametrize(
+    ("mode", "owner", "group"),
+    [
+        (0o700, 0, 0),  # Own, private: the default.
+        (0o755, 0, 0),
+        (0o775, 0, 0),  # Own, made by an older tfhub under umask 002.
+        (0o2775, NOBODY, 0),  # A team folder of another member, its group one of ours.
+        (0o2770, NOBODY, 0),
+    ],
+    ids=["own-0700", "own-0755", "own-0775", "team-2775", "team-2770"],
+)
+def test_a_cache_dir_no_stranger_may_write_into_is_taken(tmp_path, mode, owner, group):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    os.chown(cache, owner, group)
+    os.chmod(cache, mode)
+    assert settings.check_cache_dir(str(cache)) == str(cache)
+
+
+@pytest.mark.parametrize(
+    ("mode", "owner", "group", "why", "fix"),
+    [
+        (0o777, 0, 0, "it is writable by every user (o+w)", "'chmod o-w {cache}'"),
+        (0o1777, 0, 0, "it is writable by every user (o+w)", "'chmod o-w {cache}'"),
+        (0o702, 0, 0, "it is writable by every user (o+w)", "'chmod o-w {cache}'"),
+        (0o2777, NOBODY, 0, "it is writable by every user (o+w)", "'chmod o-w {cache}'"),
+        (0o755, 1000, 1000, "(uid 1000), not this user", "'chown root {cache}'"),
+        (0o2775, NOBODY, NOBODY, f"owned by nobody (uid {NOBODY}), not", "'chown root {cache}'"),
+        (0o2755, NOBODY, 0, "and is no team folder shared with", "'chown root {cache}'"),
+    ],
+    ids=[
+        "own-0777",
+        "own-1777",
+        "own-0702",
+        "team-2777",
+        "volume-0755",
+        "stranger-2775",
+        "ro-2755",
+    ],
+)
+def test_a_cache_dir_a_stranger_may_write_into_is_refused(tmp_path, mode, owner, group, why, fix):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    os.chown(cache, owner, group)
+    os.chmod(cache, mode)
+    with pytest.raises(errors.ServeConfigError) as caught:
+        settings.check_cache_dir(str(cache))
+    message = str(caught.value)
+    assert (
+        message.startswith(f"Cannot pack folder versions into {cache}: it is ") and why in message
+    )
+    assert fix.format(cache=cache) in message and f"mode {mode:04o}" in message
+    assert "--cache-dir another folder" in message and "go-w" not in message

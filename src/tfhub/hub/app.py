@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,14 @@ from .middleware import (
     enable_access_log,
 )
 from .search import SearchIndex
-from .settings import ServeSettings, base_path, check_root, check_settings, default_cache_dir
+from .settings import (
+    ServeSettings,
+    base_path,
+    check_cache_dir,
+    check_root,
+    check_settings,
+    default_cache_dir,
+)
 
 logger = logging.getLogger(__name__)
 _METHODS = ["GET", "HEAD"]
@@ -289,13 +296,14 @@ def create_app(settings: ServeSettings) -> Any:
         The ASGI application, wrapped in the access log and (with a token file) auth.
 
     Raises:
-        tfhub.errors.ServeConfigError: for a ROOT that is not a folder or a bad token file.
+        tfhub.errors.ServeConfigError: for a ROOT that is not a folder, a bad token file, or a
+            cache folder a stranger could plant archives in (`check_cache_dir`).
     """
-    if not settings.cache_dir:
-        settings = ServeSettings(
-            **{**settings.__dict__, "cache_dir": default_cache_dir(settings.root)}
-        )
     tokens = check_settings(settings)
+    # Checked here too (not only by the CLI: the library's create_app and BackgroundServer),
+    # and its real path kept: no link is followed again per request.
+    cache_dir = check_cache_dir(settings.cache_dir or default_cache_dir(settings.root))
+    settings = replace(settings, cache_dir=cache_dir)
     # Stamped before the load: a doc published during it is a change at the first rescan.
     baseline = refresh.tree_stamp(settings.root) if settings.rescan_seconds > 0 else None
     state = HubState.load(settings)
