@@ -29,7 +29,7 @@ from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_model_folder
 
 from tfhub import errors
-from tfhub.hub import confinement, files, settings
+from tfhub.hub import api, confinement, files, settings
 from tfhub.hub.app import create_app
 from tfhub.hub.archives import fingerprint
 from tfhub.hub.runner import BackgroundServer
@@ -280,3 +280,51 @@ def test_a_cache_dir_a_stranger_may_write_into_is_refused(tmp_path, mode, owner,
     )
     assert fix.format(cache=cache) in message and f"mode {mode:04o}" in message
     assert "--cache-dir another folder" in message and "go-w" not in message
+
+
+# --- LOW: the size refusal is logged once; ENOTDIR's words -----------------------------------
+
+
+def test_a_refused_size_is_logged_once_per_path(tmp_path, caplog):
+    """review46c LOW: every page and API call measuring a folder swapped for a symlink out of
+    ROOT logged the refusal again (log flooding): once per path per process now."""
+    from tfhub.hub.catalog import Catalog
+
+    folder = write_model_folder(write_model_doc(tmp_path / "hub", "acme/emb/1"))
+    version = Catalog.scan(tmp_path / "hub").models["acme/emb"].versions[1]
+    shutil.copytree(folder, tmp_path / "outside")
+    shutil.rmtree(folder)
+    folder.symlink_to(tmp_path / "outside", target_is_directory=True)
+    with caplog.at_level(logging.WARNING, logger="tfhub.hub"):
+        sizes = [api.version_size(version) for _ in range(3)]
+    assert sizes == [None, None, None]
+    refusals = [r.getMessage() for r in caplog.records if "Refused to send" in r.getMessage()]
+    assert refusals == [
+        f"Refused to send {folder}: its real path {tmp_path / 'outside'} is outside "
+        f"{tmp_path / 'hub'} (its size left out)"
+    ]
+
+
+def test_a_file_in_place_of_a_folder_above_is_worded_so(tmp_path, caplog):
+    """ENOTDIR is no symlink: the warning says the folder above is no longer a folder."""
+    root = tmp_path / "hub"
+    (root / "m").mkdir(parents=True)
+    (root / "m" / "1.tar.gz").write_bytes(b"inside")
+    real_open = os.open
+
+    def replacing_open(*args: Any, **kwargs: Any) -> int:
+        os.open = real_open
+        shutil.rmtree(root / "m")
+        (root / "m").write_bytes(b"a file now")
+        return real_open(*args, **kwargs)
+
+    os.open = replacing_open
+    try:
+        with caplog.at_level(logging.WARNING, logger="tfhub.hub.confinement"):
+            assert confinement.open_inside(root / "m" / "1.tar.gz", root) is None
+    finally:
+        os.open = real_open
+    assert caplog.messages == [
+        f"Refused to send {root / 'm' / '1.tar.gz'}: a folder above it is no longer a folder "
+        "(a file put in its place) since it was checked (answered 404)"
+    ]

@@ -12,7 +12,8 @@ Docs and sizes are read at request time, inside ROOT only: a doc is read through
 `confinement.open_inside` (at most `MAX_DOC_BYTES`), a folder measured at its real path if that
 is inside ROOT, an archive's size taken if its real path is; a doc or folder swapped for a
 symlink out of ROOT since the scan is answered as one removed since (`doc_markdown` or
-`size_bytes` null), with a warning in the server log.
+`size_bytes` null), with a warning in the server log (for a size, once per path per process:
+pages and API calls ask again and again).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .catalog import folder_size
 from .catalog_entries import FACETS, Model, Version
 from .docs_format import DocFile
 from .docs_text import decode_doc
+from .settled import Warned
 
 if TYPE_CHECKING:
     from .app import HubState
@@ -44,6 +46,7 @@ MAX_LIMIT = 1000
 # 65,536 characters); a larger one (a file swapped in since the scan) gives no doc_markdown.
 MAX_DOC_BYTES = 64 * 1024 * 1024
 logger = logging.getLogger(__name__)
+_SIZES_REFUSED = Warned()  # Paths whose size was refused: warned about once per process.
 
 
 def _state(request: Request) -> HubState:
@@ -81,8 +84,13 @@ def _version_root(version: Version) -> Path | None:
 
 def _real(path: Path, root: str | os.PathLike[str] | None) -> str | None:
     """The real path of `path` if inside `root` (None: no bound known, the path's own)."""
-    refused = "its size left out"
-    return confinement.real_inside(path, path if root is None else root, refused=refused)
+    refused, key = "its size left out", Path(os.path.abspath(path))
+    quiet = key in _SIZES_REFUSED  # Once per path: pages and API calls ask again and again.
+    bound = path if root is None else root
+    real = confinement.real_inside(path, bound, refused=refused, quiet=quiet)
+    if real is None:
+        _SIZES_REFUSED.add(key)
+    return real
 
 
 def model_summary(model: Model, base_url: str) -> dict[str, Any]:

@@ -80,7 +80,9 @@ def inside(path: StrPath, root: StrPath, *, strict: bool = True) -> bool:
     return is_below(real, os.path.realpath(root))
 
 
-def real_inside(folder: StrPath, root: StrPath, *, refused: str = "answered 404") -> str | None:
+def real_inside(
+    folder: StrPath, root: StrPath, *, refused: str = "answered 404", quiet: bool = False
+) -> str | None:
     """The real path of `folder` if it lies inside the real path of `root`; else None, with a
     warning naming both (a folder swapped for a symlink out of ROOT since the scan).
 
@@ -88,6 +90,7 @@ def real_inside(folder: StrPath, root: StrPath, *, refused: str = "answered 404"
         folder: the folder to read (a folder version's model folder).
         root: the folder it must lie in (ROOT).
         refused: what a refusal leads to, said in the warning.
+        quiet: no warning (the caller warned about this folder before).
     """
     try:
         real = os.path.realpath(folder, strict=True)
@@ -96,7 +99,8 @@ def real_inside(folder: StrPath, root: StrPath, *, refused: str = "answered 404"
     real_root = os.path.realpath(root)
     if is_below(real, real_root):
         return real
-    _refuse(folder, f"its real path {real} is outside {real_root}", refused=refused)
+    if not quiet:
+        _refuse(folder, f"its real path {real} is outside {real_root}", refused=refused)
     return None
 
 
@@ -128,8 +132,7 @@ def open_inside(path: StrPath, root: StrPath) -> int | None:
     except OSError as err:
         if err.errno not in _SWAPPED:
             raise
-        why = "it became a symlink, or a folder above it a symlink or a file, after it was checked"
-        _refuse(path, why)
+        _refuse(path, _why_swapped(err, real, real_root))
         return None
     try:
         problem = _problem(fd, real, real_root)
@@ -141,6 +144,23 @@ def open_inside(path: StrPath, root: StrPath) -> int | None:
     os.close(fd)
     _refuse(path, problem)
     return None
+
+
+def _why_swapped(err: OSError, real: str, real_root: str) -> str:
+    """The warning's words for a walk refused with `err` (ELOOP, EMLINK or ENOTDIR): ENOTDIR
+    comes from a folder's open, and is a symlink (O_PATH gives ENOTDIR for one) or a file put
+    in place of a folder above the file (looked at again for the words only)."""
+    if err.errno == errno.ENOTDIR and not any(map(os.path.islink, _folders(real_root, real))):
+        return (
+            "a folder above it is no longer a folder (a file put in its place) since it was checked"
+        )
+    return "it became a symlink, or a folder above it did, after it was checked"
+
+
+def _folders(real_root: str, real: str) -> list[str]:
+    """The folders between `real_root` (excluded) and the file `real` (a path below it)."""
+    names = os.path.relpath(real, real_root).split(os.sep)[:-1]
+    return [os.path.join(real_root, *names[: count + 1]) for count in range(len(names))]
 
 
 def _open_below(real_root: str, real: str) -> int:
