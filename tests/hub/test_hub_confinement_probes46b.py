@@ -328,3 +328,39 @@ def test_a_file_in_place_of_a_folder_above_is_worded_so(tmp_path, caplog):
         f"Refused to send {root / 'm' / '1.tar.gz'}: a folder above it is no longer a folder "
         "(a file put in its place) since it was checked (answered 404)"
     ]
+
+
+# --- M-a: the folder packed is the one the confined walk opened ------------------------------
+
+
+def test_a_model_folder_swapped_after_the_last_check_is_packed_as_opened(tmp_path, monkeypatch):
+    """review46c M-a (pack_race_real.py won it with rename(2) alone): the model folder swapped
+    for a symlink out of ROOT after the check right before packing was packed through the link.
+    The swap is made deterministic: right after that second check returns."""
+    import tarfile
+
+    from tfhub.hub import archives
+
+    root = tmp_path / "hub"
+    folder = write_model_folder(write_model_doc(root, "acme/emb/1"))
+    outside = tmp_path / "outside"
+    shutil.copytree(folder, outside)
+    (outside / "assets").mkdir(exist_ok=True)
+    (outside / "assets" / "secret.txt").write_bytes(PLANTED)
+    real_inside, calls = confinement.real_inside, []
+
+    def swapping(*args: Any, **kwargs: Any) -> str | None:
+        found = real_inside(*args, **kwargs)
+        calls.append(found)
+        if len(calls) == 2:  # The check right before packing passed: now the swap.
+            folder.rename(root / "moved-away")
+            folder.symlink_to(outside, target_is_directory=True)
+        return found
+
+    monkeypatch.setattr(confinement, "real_inside", swapping)
+    packed = archives.packed_archive(folder, cache_dir=str(tmp_path / "cache"), root=root)
+    assert len(calls) == 2 and folder.is_symlink()  # The swap happened.
+    assert packed is not None
+    with tarfile.open(packed) as tar:
+        names = tar.getnames()
+    assert "assets/secret.txt" not in names and "saved_model.pb" in names

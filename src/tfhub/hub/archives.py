@@ -9,11 +9,14 @@ one ETag for it. Within a process, the requests for one folder take turns before
 worker thread.
 
 The folder is packed only if its real path lies inside ROOT (`confinement.real_inside`), checked
-before its fingerprint and again right before it is packed, and it is packed from that real
-path: a model folder (or a folder above it) swapped for a symlink out of ROOT since the scan is
-refused (None: a 404). The packer reads by path (`os.walk`, each file opened with `O_NOFOLLOW`
-and checked to be the file listed), so a swap of the model folder during the pack itself is not
-seen; a symlink inside it is refused by the packer.
+before its fingerprint and again right before it is packed. On Linux it is then read through
+the folder the confined walk opened (`confinement.held_folder`: `/proc/self/fd/N` of an
+`O_PATH` descriptor), for the fingerprint and the pack alike: a model folder (or a folder
+above it) swapped for a symlink out of ROOT, or a folder renamed into its place, after it was
+opened changes nothing, the folder found inside ROOT is packed. Without /proc (macOS, the BSDs,
+Windows) it is read at its real path, and a swap between the check and the pack's reads is not
+seen (the pack reads by path). Inside the folder, the packer refuses a symlink (`lstat`) and
+opens each file with `O_NOFOLLOW`.
 """
 
 from __future__ import annotations
@@ -62,26 +65,32 @@ def packed_archive(
         The path of `<cache_dir>/<fingerprint>.tar.gz`; None if the folder's real path is not
         inside ROOT (a warning says so) or it is gone.
     """
+    bound = folder if root is None else root
+    with confinement.held_folder(folder, bound) as held:
+        if held is None:
+            return None
+        return _packed(folder, Path(held), cache_dir=cache_dir, bound=bound)
+
+
+def _packed(
+    folder: Path, held: Path, *, cache_dir: str, bound: str | os.PathLike[str]
+) -> Path | None:
+    """`packed_archive` of the model folder read at `held` (`confinement.held_folder`)."""
     from .pack import pack
 
-    bound = folder if root is None else root
-    real = confinement.real_inside(folder, bound)
-    if real is None:
-        return None
     os.makedirs(cache_dir, exist_ok=True)
-    name = fingerprint(Path(real))
+    name = fingerprint(held)
     target = Path(cache_dir) / f"{name}.tar.gz"
     if target.is_file():
         return target
     with weak_file_lock(str(target) + ".lock", what=f"packing {folder}"):
         if not target.is_file():
-            real = confinement.real_inside(folder, bound)  # Again, right before packing.
-            if real is None:
+            if confinement.real_inside(folder, bound) is None:  # Again, right before packing.
                 return None
             logger.info("Packing %s into %s", folder, target)
             part = target.with_name(f".{name}.{uuid.uuid4().hex}.tar.gz")
             try:
-                pack(real, part)
+                pack(held, part)
                 stamp = fingerprint_mtime_ns(name)
                 os.utime(part, ns=(stamp, stamp))
                 os.replace(part, target)

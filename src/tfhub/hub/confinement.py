@@ -30,6 +30,8 @@ import errno
 import logging
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 logger = logging.getLogger(__name__)
 StrPath = str | os.PathLike[str]
@@ -151,6 +153,7 @@ def _why_swapped(err: OSError, real: str, real_root: str) -> str:
     comes from a folder's open, and is a symlink (O_PATH gives ENOTDIR for one) or a file put
     in place of a folder above the file (looked at again for the words only)."""
     if err.errno == errno.ENOTDIR and not any(map(os.path.islink, _folders(real_root, real))):
+        # Not a link above it (nor `real` itself, a folder opened with O_PATH): a file.
         return (
             "a folder above it is no longer a folder (a file put in its place) since it was checked"
         )
@@ -158,23 +161,24 @@ def _why_swapped(err: OSError, real: str, real_root: str) -> str:
 
 
 def _folders(real_root: str, real: str) -> list[str]:
-    """The folders between `real_root` (excluded) and the file `real` (a path below it)."""
-    names = os.path.relpath(real, real_root).split(os.sep)[:-1]
+    """The folders between `real_root` (excluded) and `real` (a path below it; included)."""
+    names = os.path.relpath(real, real_root).split(os.sep)
     return [os.path.join(real_root, *names[: count + 1]) for count in range(len(names))]
 
 
-def _open_below(real_root: str, real: str) -> int:
+def _open_below(real_root: str, real: str, *, flags: int = _OPEN_FLAGS) -> int:
     """Opens `real` (a real path below `real_root`) one name at a time from a descriptor of
-    `real_root`, following no link (see the module docstring).
+    `real_root`, following no link (see the module docstring); the last name with `flags`
+    (`_DIR_FLAGS` for a folder).
 
     Raises:
         OSError: ELOOP, EMLINK or ENOTDIR for a symlink met; FileNotFoundError for a name gone.
     """
     if not _WALK:  # Windows: the real path, compared after the open (`_problem`).
-        return os.open(real, _OPEN_FLAGS)
+        return os.open(real, flags)
     names = [] if real == real_root else os.path.relpath(real, real_root).split(os.sep)
     if not names:
-        return os.open(real_root, _OPEN_FLAGS)
+        return os.open(real_root, flags)
     fd = os.open(real_root, _DIR_FLAGS)
     try:
         for name in names[:-1]:
@@ -183,10 +187,53 @@ def _open_below(real_root: str, real: str) -> int:
                 fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
             finally:
                 os.close(parent)
-        return os.open(names[-1], _OPEN_FLAGS, dir_fd=fd)
+        return os.open(names[-1], flags, dir_fd=fd)
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+@contextmanager
+def held_folder(
+    folder: StrPath, root: StrPath, *, refused: str = "answered 404"
+) -> Iterator[str | None]:
+    """A path to read `folder` by while the block runs, that stays the folder found inside the
+    real `root` when it was opened: on Linux `/proc/self/fd/N` of the folder opened by the
+    confined walk (a symlink swapped in for it, or it renamed, afterwards changes nothing: the
+    path leads to the opened folder); None if its real path is outside `root` or a symlink was
+    met (a warning says so), or it is gone. Without /proc or `dir_fd`, its real path
+    (`real_inside`): a folder swapped between that check and the reads is then not seen.
+
+    Args:
+        folder: the folder to read (a folder version's model folder).
+        root: the folder it must lie in (ROOT).
+        refused: what a refusal leads to, said in the warning.
+    """
+    real = real_inside(folder, root, refused=refused)
+    if real is None or not _WALK or not os.path.isdir(_PROC_FD):
+        yield real
+        return
+    real_root = os.path.realpath(root)
+    try:
+        fd = _open_below(real_root, real, flags=_DIR_FLAGS)
+    except FileNotFoundError:
+        yield None
+        return
+    except OSError as err:
+        if err.errno not in _SWAPPED:
+            raise
+        _refuse(folder, _why_swapped(err, real, real_root), refused=refused)
+        yield None
+        return
+    try:
+        opened = _opened_path(fd)
+        if opened is not None and is_below(opened, real_root):
+            yield f"{_PROC_FD}/{fd}"
+        else:
+            _refuse(folder, f"the folder opened is {opened}, outside {real_root}", refused=refused)
+            yield None
+    finally:
+        os.close(fd)
 
 
 def _problem(fd: int, real: str, real_root: str) -> str | None:
