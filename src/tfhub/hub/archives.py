@@ -87,7 +87,8 @@ def _packed(
         if not target.is_file():
             if confinement.real_inside(folder, bound) is None:  # Again, right before packing.
                 return None
-            logger.info("Packing %s into %s", folder, target)
+            # Read through `held`, which the packer's errors name: said here, once.
+            logger.info("Packing %s (read as %s) into %s", folder, held, target)
             part = target.with_name(f".{name}.{uuid.uuid4().hex}.tar.gz")
             try:
                 pack(held, part)
