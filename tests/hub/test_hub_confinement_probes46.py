@@ -139,7 +139,7 @@ def test_a_file_in_place_of_a_folder_above_is_refused_and_no_descriptor_leaks(tm
             assert confinement.open_inside(root / "m" / "1.tar.gz", root) is None
     finally:
         os.open = real_open
-    assert "a folder above it a symlink or a file" in caplog.text
+    assert "a folder above it is no longer a folder (a file put in its place)" in caplog.text
     assert confinement.open_inside(root / "gone" / "1.tar.gz", root) is None
     assert len(os.listdir("/proc/self/fd")) == before
 
@@ -359,7 +359,7 @@ def test_a_cache_dir_of_another_user_is_refused(tmp_path):
     assert "mkdir -m 700" in message and caught.value.option == "--cache-dir"
 
 
-@pytest.mark.parametrize("mode", [0o777, 0o770, 0o702, 0o1777])
+@pytest.mark.parametrize("mode", [0o777, 0o702, 0o1777])
 def test_a_cache_dir_others_may_write_into_is_refused(tmp_path, mode):
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -367,7 +367,7 @@ def test_a_cache_dir_others_may_write_into_is_refused(tmp_path, mode):
     with pytest.raises(errors.ServeConfigError) as caught:
         settings.check_cache_dir(str(cache))
     assert f"mode {stat.S_IMODE(mode):04o}" in str(caught.value)
-    assert f"'chmod go-w {cache}'" in str(caught.value)
+    assert f"'chmod o-w {cache}'" in str(caught.value)
 
 
 @pytest.mark.parametrize("mode", [0o700, 0o755, 0o711])
