@@ -27,6 +27,7 @@ from tests._helpers.hub_server import (
 from tfhub import errors
 from tfhub.hub import (
     app,
+    cache_dir,
     catalog,
     mirror,
     nginx,
@@ -198,11 +199,11 @@ def test_app_from_env_serves_the_settings_a_parent_left(hub, tmp_path, monkeypat
 
 
 def test_check_cache_dir_makes_a_missing_folder_and_refuses_a_file(tmp_path):
-    settings.check_cache_dir(str(tmp_path / "made" / "here"))
+    cache_dir.check_cache_dir(str(tmp_path / "made" / "here"))
     assert (tmp_path / "made" / "here").is_dir()
     (tmp_path / "file").write_text("x")
     with pytest.raises(errors.ServeConfigError, match="it is a file, not a folder") as caught:
-        settings.check_cache_dir(str(tmp_path / "file"))
+        cache_dir.check_cache_dir(str(tmp_path / "file"))
     assert caught.value.option == "--cache-dir"
 
 

@@ -38,7 +38,7 @@ from tests._helpers.hub_server import (
 )
 
 from tfhub import errors
-from tfhub.hub import api, archives, confinement, settings
+from tfhub.hub import api, archives, cache_dir, confinement
 
 SECRET = b"DB_PASSWORD=hunter2 from outside the hub"
 NOBODY = 65534
@@ -352,7 +352,7 @@ def test_a_cache_dir_of_another_user_is_refused(tmp_path):
     cache.mkdir(mode=0o700)
     os.chown(cache, NOBODY, NOBODY)  # The tests run as root here.
     with pytest.raises(errors.ServeConfigError) as caught:
-        settings.check_cache_dir(str(cache))
+        cache_dir.check_cache_dir(str(cache))
     message = str(caught.value)
     assert f"Cannot pack folder versions into {cache}: it is owned by " in message
     assert f"uid {NOBODY}" in message and "mode 0700" in message
@@ -365,7 +365,7 @@ def test_a_cache_dir_others_may_write_into_is_refused(tmp_path, mode):
     cache.mkdir()
     os.chmod(cache, mode)
     with pytest.raises(errors.ServeConfigError) as caught:
-        settings.check_cache_dir(str(cache))
+        cache_dir.check_cache_dir(str(cache))
     assert f"mode {stat.S_IMODE(mode):04o}" in str(caught.value)
     assert f"'chmod o-w {cache}'" in str(caught.value)
 
@@ -375,16 +375,16 @@ def test_a_cache_dir_of_this_user_writable_by_no_one_else_is_taken(tmp_path, mod
     cache = tmp_path / "cache"
     cache.mkdir()
     os.chmod(cache, mode)
-    settings.check_cache_dir(str(cache))
+    cache_dir.check_cache_dir(str(cache))
 
 
 def test_the_default_cache_dir_is_made_0700(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    made = settings.default_cache_dir(str(tmp_path / "hub"))
+    made = cache_dir.default_cache_dir(str(tmp_path / "hub"))
     assert made == str(tmp_path / f"tfhub-serve-{os.getuid()}")
     old = os.umask(0)  # Even with a umask that takes nothing away.
     try:
-        settings.check_cache_dir(made)
+        cache_dir.check_cache_dir(made)
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(made).st_mode) == 0o700

@@ -29,7 +29,7 @@ from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_model_folder
 
 from tfhub import errors
-from tfhub.hub import api, confinement, files, settings
+from tfhub.hub import api, cache_dir, confinement, files
 from tfhub.hub.app import create_app
 from tfhub.hub.archives import fingerprint
 from tfhub.hub.runner import BackgroundServer
@@ -171,7 +171,7 @@ def test_a_cache_dir_symlink_of_another_user_is_refused(tmp_path):
     os.symlink(ours, link)
     os.lchown(link, NOBODY, NOBODY)
     with pytest.raises(errors.ServeConfigError) as caught:
-        settings.check_cache_dir(str(link))
+        cache_dir.check_cache_dir(str(link))
     message = str(caught.value)
     assert f"Cannot pack folder versions into {link}: it is a symlink owned by " in message
     assert f"uid {NOBODY}" in message and repr(str(ours)) in message
@@ -243,7 +243,7 @@ def test_a_cache_dir_no_stranger_may_write_into_is_taken(tmp_path, mode, owner, 
     cache.mkdir()
     os.chown(cache, owner, group)
     os.chmod(cache, mode)
-    assert settings.check_cache_dir(str(cache)) == str(cache)
+    assert cache_dir.check_cache_dir(str(cache)) == str(cache)
 
 
 @pytest.mark.parametrize(
@@ -273,7 +273,7 @@ def test_a_cache_dir_a_stranger_may_write_into_is_refused(tmp_path, mode, owner,
     os.chown(cache, owner, group)
     os.chmod(cache, mode)
     with pytest.raises(errors.ServeConfigError) as caught:
-        settings.check_cache_dir(str(cache))
+        cache_dir.check_cache_dir(str(cache))
     message = str(caught.value)
     assert (
         message.startswith(f"Cannot pack folder versions into {cache}: it is ") and why in message

@@ -30,6 +30,7 @@ from tests._helpers.threads import run_threads
 
 from tfhub import errors
 from tfhub.hub import (
+    cache_dir,
     docs_format,
     docs_layout,
     pack_output,
@@ -74,7 +75,7 @@ def test_a_cache_dir_on_a_read_only_file_system_is_refused(tmp_path):
     version was a 500 whose cause only the server log named."""
     with mounts.tmpfs(tmp_path / "ro", "ro,size=64k") as read_only:
         with pytest.raises(errors.ServeConfigError, match="cannot write into it") as caught:
-            settings.check_cache_dir(str(read_only))
+            cache_dir.check_cache_dir(str(read_only))
     assert caught.value.option == "--cache-dir"
 
 

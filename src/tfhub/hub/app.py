@@ -25,6 +25,7 @@ from .. import errors
 from ..utils.logging import warnings_to_stderr
 from ..utils.numbers import is_number
 from . import api, archives, pages, protocol, refresh
+from .cache_dir import check_cache_dir, default_cache_dir
 from .catalog import Catalog
 from .catalog_entries import Model, Version
 from .docs_format import DocKind
@@ -40,14 +41,7 @@ from .middleware import (
     enable_access_log,
 )
 from .search import SearchIndex
-from .settings import (
-    ServeSettings,
-    base_path,
-    check_cache_dir,
-    check_root,
-    check_settings,
-    default_cache_dir,
-)
+from .settings import ServeSettings, base_path, check_root, check_settings
 
 logger = logging.getLogger(__name__)
 _METHODS = ["GET", "HEAD"]

@@ -22,14 +22,13 @@ from .. import errors
 from ..utils.lazy import require
 from ..utils.threads import daemon_thread
 from . import APP_MODULES
+from .cache_dir import check_cache_dir, default_cache_dir
 from .docs_layout import docs_dir
 from .granian_runner import serve_granian
 from .settings import (
     SETTINGS_ENV,
     ServeSettings,
-    check_cache_dir,
     check_settings,
-    default_cache_dir,
     host_port,
     warn_about_settings,
 )

@@ -1,0 +1,151 @@
+"""The folder where `tfhub serve` packs folder versions (`--cache-dir`): made if missing (mode
+0700), checked once at start, and used by its real path from then on.
+
+The server sends the archives it finds there, so a folder another user may write into would let
+them plant the archive of any folder version: `check_cache_dir` refuses a folder others may
+write (o+w), one owned by another user unless it is a team folder (group-writable, of one of
+this process's groups), and a symlink another user owns (they could re-point it).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+
+from .. import errors
+
+
+def default_cache_dir(root: str) -> str:
+    """<tempdir>/tfhub-serve-<uid>: packed archives of folder versions (not inside ROOT)."""
+    user = getattr(os, "getuid", lambda: 0)()
+    return os.path.join(tempfile.gettempdir(), f"tfhub-serve-{user}")
+
+
+def check_cache_dir(path: str) -> str:
+    """Makes the folder where folder versions are packed, if missing (mode 0700), checks it, and
+    returns its real path, which the server uses from then on (a link is not followed again per
+    request: whoever may re-point it could point it at a folder of planted archives).
+
+    The server sends the archives it finds there, so the folder must be one no stranger may
+    write into: a folder this process may write into (else every download of a folder version
+    was a 500, its cause only in the server log), not writable by others (o+w: any local user
+    could plant the archive of any folder version), and owned by this user, or shared with it
+    as a team folder (group-writable, its group one of this process's groups: mode 2775). A
+    symlink given as the path must be owned by this user (or root): another user who made it
+    (the default `<tmp>/tfhub-serve-<uid>`, first) could re-point it.
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming --cache-dir, the condition that failed and the fix.
+    """
+    _check_cache_dir_link(path)
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        real = os.path.realpath(path, strict=True)
+    except OSError as err:
+        problem = f"{err.strerror or err}"
+        if os.path.islink(path) and not os.path.exists(path):
+            problem = f"it is a symlink to {os.readlink(path)}, which is missing"
+        elif os.path.lexists(path) and not os.path.isdir(path):
+            problem = "it is a file, not a folder"
+    else:
+        if not os.access(real, os.W_OK | os.X_OK):
+            problem = "this user cannot write into it"
+        else:
+            _check_cache_dir_owner(path, real)
+            return real
+    raise errors.ServeConfigError(
+        f"Cannot pack folder versions into {path}: {problem}. Give --cache-dir a folder this "
+        "user can write (it is made if missing).",
+        option="--cache-dir",
+    )
+
+
+def _check_cache_dir_link(path: str) -> None:
+    """Refuses a cache folder given as a symlink owned by another user (not root).
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming the link, its owner and its target.
+    """
+    getuid = getattr(os, "getuid", None)
+    try:
+        info = os.lstat(path)
+    except OSError:  # Missing: made by `check_cache_dir`.
+        return
+    if getuid is None or not stat.S_ISLNK(info.st_mode) or info.st_uid in (getuid(), 0):
+        return
+    raise errors.ServeConfigError(
+        f"Cannot pack folder versions into {path}: it is a symlink owned by "
+        f"{_user_name(info.st_uid)}, not this user ({_user_name(getuid())}), who may point it "
+        "at another folder at any time, and the server sends the archives it finds there. "
+        f"Remove it (or ask its owner to), or give --cache-dir a folder of your own (mkdir -m "
+        f"700 DIR). Received: cache_dir={path!r} -> {os.readlink(path)!r}",
+        option="--cache-dir",
+    )
+
+
+def _check_cache_dir_owner(path: str, real: str) -> None:
+    """Refuses a cache folder (`real`: its real path) writable by others, or owned by another
+    user unless it is a team folder: group-writable, its group one of this process's groups.
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming the folder, its owner, group and mode, which
+            condition failed and the fix.
+    """
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # Windows: no owner or mode bits to check.
+        return
+    info = os.stat(real)
+    mode = stat.S_IMODE(info.st_mode)
+    shown = path if path == real else f"{path} (its real path {real})"
+    problems = _cache_dir_problems(info, real)
+    if not problems:
+        return
+    why = "; and ".join(problems)
+    raise errors.ServeConfigError(
+        f"Cannot pack folder versions into {shown}: {why}, or give --cache-dir another folder "
+        f"(mkdir -m 700 DIR). It has owner {_user_name(info.st_uid)}, group {info.st_gid}, "
+        f"mode {mode:04o}. Received: cache_dir={path!r}",
+        option="--cache-dir",
+    )
+
+
+def _cache_dir_problems(info: os.stat_result, real: str) -> list[str]:
+    """What lets a stranger write into the cache folder `real` (`info`: its stat), each with
+    its fix: owned by another user and no team folder of ours, writable by others."""
+    mode, me = stat.S_IMODE(info.st_mode), os.getuid()
+    problems = []
+    if info.st_uid != me and not (mode & stat.S_IWGRP and _is_my_group(info.st_gid)):
+        problems.append(
+            f"it is owned by {_user_name(info.st_uid)}, not this user ({_user_name(me)}), and "
+            "is no team folder shared with one of this user's groups (group-writable, e.g. "
+            f"mode 2775); if it is meant to be this user's, 'chown {_login(me)} {real}'; if "
+            "another user made it, remove it"
+        )
+    if mode & stat.S_IWOTH:
+        problems.append(
+            "it is writable by every user (o+w), so any local user could plant the archive of "
+            f"any folder version there; 'chmod o-w {real}'"
+        )
+    return problems
+
+
+def _is_my_group(gid: int) -> bool:
+    """True if `gid` is this process's group or one of its supplementary groups."""
+    return gid == os.getgid() or gid in os.getgroups()
+
+
+def _login(uid: int) -> str:
+    """The user's name, or its uid as text for a user without a name (what `chown` takes)."""
+    name = _user_name(uid)
+    return name.split(" (uid ")[0] if " (uid " in name else str(uid)
+
+
+def _user_name(uid: int) -> str:
+    """`name (uid N)`, or `uid N` for a user without a name."""
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
