@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
+from tests._helpers.checkpoints import checkpoint_tensors, write_checkpoint
 
 from tfhub import errors
 from tfhub.program.report import report, tell
@@ -275,8 +276,7 @@ def test_a_checkpoint_object_graph_naming_a_missing_node_is_no_crash(tmp_path: P
 
     model = _saved_module(tmp_path / "a", {"v": tf.ones([2]), "w": tf.ones([3])})
     prefix = str(model / "variables" / "variables")
-    reader = tf.train.load_checkpoint(prefix)
-    tensors = {name: reader.get_tensor(name) for name in reader.get_variable_to_dtype_map()}
+    tensors = checkpoint_tensors(model)
     graph = trackable_object_graph_pb2.TrackableObjectGraph.FromString(
         tensors["_CHECKPOINTABLE_OBJECT_GRAPH"]
     )
@@ -284,15 +284,7 @@ def test_a_checkpoint_object_graph_naming_a_missing_node_is_no_crash(tmp_path: P
     v_child.node_id = len(graph.nodes) + 5
     tensors["_CHECKPOINTABLE_OBJECT_GRAPH"] = graph.SerializeToString()
     tensors["w/.ATTRIBUTES/VARIABLE_VALUE"] = np.ones([3], np.float64)
-    shutil.rmtree(model / "variables")
-    (model / "variables").mkdir()
-    names = sorted(tensors)
-    tf.raw_ops.SaveV2(
-        prefix=prefix,
-        tensor_names=names,
-        shape_and_slices=[""] * len(names),
-        tensors=[tf.constant(tensors[name]) for name in names],
-    )
+    write_checkpoint(model, tensors)
     meta_graphs = saved_model_proto.read_saved_model_proto(str(model)).meta_graphs
     assert model_graph_checks.variables_mismatch(prefix, meta_graphs) == (
         "variables/ holds the variable 'w' as float64[3], its graph as float32[3] "

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 
 tf = pytest.importorskip("tensorflow")
+from tests._helpers.checkpoints import checkpoint_tensors, write_checkpoint  # noqa: E402
+
 import tfhub as hub  # noqa: E402
 from tfhub import errors, model_damage  # noqa: E402
 
@@ -52,19 +54,7 @@ def healthy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _rewritten(healthy: Path, folder: Path, key: str, value: Any) -> Path:
     """A copy of `healthy` whose checkpoint holds `value` under `key`, the rest unchanged."""
     model = Path(shutil.copytree(healthy, folder / "model"))
-    prefix = str(model / "variables" / "variables")
-    reader = tf.train.load_checkpoint(prefix)
-    tensors = {name: reader.get_tensor(name) for name in reader.get_variable_to_dtype_map()}
-    tensors[key] = value
-    shutil.rmtree(model / "variables")
-    (model / "variables").mkdir()
-    names = sorted(tensors)
-    tf.raw_ops.SaveV2(
-        prefix=prefix,
-        tensor_names=names,
-        shape_and_slices=[""] * len(names),
-        tensors=[tf.constant(tensors[name]) for name in names],
-    )
+    write_checkpoint(model, {**checkpoint_tensors(model), key: value})
     return model
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 tf = pytest.importorskip("tensorflow")
+from tests._helpers.checkpoints import checkpoint_tensors, write_checkpoint  # noqa: E402
 from tests._helpers.python_process import run_python  # noqa: E402
 
 import tfhub as hub  # noqa: E402
@@ -94,21 +95,11 @@ def _rewritten(healthy: Path, folder: Path, key: str, value: Any, **more: Any) -
     """A copy of `healthy` whose checkpoint holds `value` under `key` (and each of `more`
     under its key), the rest unchanged."""
     model = Path(shutil.copytree(healthy, folder / "model"))
-    prefix = str(model / "variables" / "variables")
-    reader = tf.train.load_checkpoint(prefix)
-    tensors = {name: reader.get_tensor(name) for name in reader.get_variable_to_dtype_map()}
+    tensors = checkpoint_tensors(model)
     for name, replaced in {key: value, **more}.items():
         assert name in tensors, sorted(tensors)
         tensors[name] = replaced
-    shutil.rmtree(model / "variables")
-    (model / "variables").mkdir()
-    names = sorted(tensors)
-    tf.raw_ops.SaveV2(
-        prefix=prefix,
-        tensor_names=names,
-        shape_and_slices=[""] * len(names),
-        tensors=[tf.constant(tensors[name]) for name in names],
-    )
+    write_checkpoint(model, tensors)
     return model
 
 
