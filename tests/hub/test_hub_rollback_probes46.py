@@ -30,6 +30,7 @@ from tests._helpers.python_process import run_tfhub
 
 from tfhub import errors
 from tfhub.hub import commit, publish, signatures, staging, validator
+from tfhub.hub.catalog import Catalog
 from tfhub.hub.starter import StarterInfo
 
 # A SavedModel whose saved_model.pb parses; its loading and summary are stubbed (no TensorFlow).
@@ -40,8 +41,17 @@ PUBLISH = (
     KILL_BEFORE_RENAME
     + publish_without_tensorflow(3)
     + """
+import pathlib
 from tfhub.hub import starter
-kill_before_rename(int(sys.argv[5]))
+if int(sys.argv[5]):
+    kill_before_rename(int(sys.argv[5]))
+else:  # Killed after its last rename, before its journal is removed.
+    real_unlink = pathlib.Path.unlink
+    def unlink(self, *args, **kwargs):
+        if self.name == commit.JOURNAL:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_unlink(self, *args, **kwargs)
+    pathlib.Path.unlink = unlink
 info = starter.StarterInfo(description="A fresh model.", task="text-embedding")
 publish.publish(sys.argv[1], sys.argv[2], sys.argv[4], info=info, force=len(sys.argv) > 6)
 """
@@ -49,6 +59,9 @@ publish.publish(sys.argv[1], sys.argv[2], sys.argv[4], info=info, force=len(sys.
 # The first publish of a publisher renames: archive, summary, publisher doc, doc.
 BEFORE_ITS_DOC = 4
 NEVER = 99
+AFTER_ITS_RENAMES = 0  # Killed after the last rename, before its journal is removed.
+# A `publish --force` of a version renames: archive aside, in; summary aside, in; doc aside...
+FORCED_BEFORE_ITS_DOC = 6
 
 
 def _publish(tmp: Path, root: Path, handle: str, *, killed_at: int, force: bool = False) -> None:
@@ -238,3 +251,98 @@ def test_a_first_publish_that_fails_in_its_commit_keeps_the_publisher_doc_anothe
     docs = root / "assets/docs/fresh"
     assert (docs / "fresh.md").read_text(encoding="utf-8").startswith("# Publisher fresh\n")
     assert (docs / "models/b/1.md").is_file() and not (docs / "models/a").exists()
+
+
+# --- a roll-back and the other killed publishes of the publisher (review46b H1, M2) ----------
+
+EDITED = "# Publisher fresh\nFresh Labs: a description written by hand.\n"
+
+
+def _served(root: Path) -> tuple[str | None, list[str]]:
+    """What the server shows (its scan): the publisher doc of `fresh` and the models."""
+    catalog = Catalog.scan(root)
+    publisher = catalog.publishers.get("fresh")
+    doc = None if publisher is None or publisher.doc is None else publisher.doc.path.read_text()
+    return doc, sorted(catalog.models)
+
+
+def _on_disk(root: Path) -> list[str]:
+    """The docs below ROOT/assets/docs, staging folders left out."""
+    docs = root / "assets/docs"
+    found = (path.relative_to(docs) for path in docs.rglob("*.md"))
+    return sorted(str(path) for path in found if not str(path).count("/."))
+
+
+@pytest.fixture
+def doc_aside(tmp_path: Path) -> Path:
+    """The hub of `first_publish_killed` where the user wrote a description into `fresh.md`,
+    then a `publish --force fresh/b/1` was killed with b's doc moved aside: the only other doc
+    of `fresh` is in b's staging folder, where b's roll-back puts it back from."""
+    root = tmp_path / "hub"
+    _publish(tmp_path, root, "fresh/a/1", killed_at=BEFORE_ITS_DOC)
+    _publish(tmp_path, root, "fresh/b/1", killed_at=NEVER)
+    (root / "assets/docs/fresh/fresh.md").write_text(EDITED, encoding="utf-8")
+    _publish(tmp_path, root, "fresh/b/1", killed_at=FORCED_BEFORE_ITS_DOC, force=True)
+    assert _on_disk(root) == ["fresh/fresh.md"]
+    return root
+
+
+def test_a_retried_publish_keeps_the_publisher_doc_a_doc_moved_aside_needs(doc_aside, tmp_path):
+    """The retry of `fresh/a/1` rolled back a's folder first: b's doc was aside, not on disk,
+    so the publisher doc counted as not needed and was deleted, then the retry wrote a starter
+    one: the description written by hand was lost (and the server showed it until then)."""
+    assert _served(doc_aside) == (EDITED, ["fresh/b"])
+    _publish(tmp_path, doc_aside, "fresh/a/1", killed_at=NEVER)
+    assert (doc_aside / "assets/docs/fresh/fresh.md").read_text(encoding="utf-8") == EDITED
+    done = run_tfhub("validate", str(doc_aside))
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
+    assert _on_disk(doc_aside) == ["fresh/fresh.md", "fresh/models/a/1.md", "fresh/models/b/1.md"]
+
+
+@pytest.mark.parametrize("order", ["a-then-b", "b-then-a"])
+def test_the_roll_backs_keep_the_publisher_doc_in_either_order(doc_aside, order):
+    """Rolled back a before b, the publisher doc went (b's doc was aside), then b's doc came
+    back without it; b before a kept it: the outcome depended on the order."""
+    docs = doc_aside / "assets/docs"
+    folders = [docs / "fresh/models/a", docs / "fresh/models/b"]
+    for folder in folders if order == "a-then-b" else folders[::-1]:
+        assert staging.remove_leftovers(folder, docs=docs, remove_made=True)
+    assert _on_disk(doc_aside) == ["fresh/fresh.md", "fresh/models/b/1.md"]
+    assert (docs / "fresh/fresh.md").read_text(encoding="utf-8") == EDITED
+    assert _served(doc_aside) == (EDITED, ["fresh/b"])
+
+
+@pytest.mark.parametrize(("first", "other"), [("a", "y"), ("z", "b")])
+def test_the_server_shows_what_validate_leaves_after_two_killed_publishes(tmp_path, first, other):
+    """The killed first publish of `fresh` put its publisher doc in place; another model's first
+    publish, killed after its last rename, put its doc in place new (its roll-back removes it).
+    The server replayed each journal alone (the other's doc on disk: the publisher doc kept)
+    while validate rolled them back one after the other in the filesystem's order (the
+    publisher doc kept or not): the two disagreed. Now both leave no doc of `fresh`."""
+    root = tmp_path / "hub"
+    _publish(tmp_path, root, f"fresh/{first}/1", killed_at=BEFORE_ITS_DOC)
+    _publish(tmp_path, root, f"fresh/{other}/1", killed_at=AFTER_ITS_RENAMES)
+    assert _on_disk(root) == ["fresh/fresh.md", f"fresh/models/{other}/1.md"]
+    shown = _served(root)
+    done = run_tfhub("validate", str(root))
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
+    assert _on_disk(root) == []
+    assert shown == _served(root) == (None, [])
+
+
+def test_a_publisher_doc_kept_for_a_journal_not_followed_passes_validate(tmp_path):
+    """The accepted cost of the rule: a staging folder whose journal cannot be followed (kept,
+    with the doc it may have moved aside) keeps the publisher doc, though no model of `fresh`
+    is left; `validate` passes (an orphan publisher doc is harmless) and the server shows the
+    publisher without models."""
+    root = tmp_path / "hub"
+    _publish(tmp_path, root, "fresh/a/1", killed_at=BEFORE_ITS_DOC)
+    stage = root / "assets/docs/fresh/models/b" / staging.staging_name("1", "0" * 32)
+    stage.mkdir(parents=True)
+    (stage / commit.JOURNAL).write_text("{garbled", encoding="utf-8")
+    (stage / "old-0-1.md").write_text("# Module fresh/b/1\n", encoding="utf-8")
+    done = run_tfhub("validate", str(root))
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
+    assert "cannot be followed" in done.stderr
+    assert _on_disk(root) == ["fresh/fresh.md"] and stage.is_dir()
+    assert _served(root)[1] == []

@@ -6,8 +6,9 @@ aside into the staging folder first. Before the first rename, the whole plan is 
 `JOURNAL` in the staging folder; it is removed after the last one. A staging folder left with
 its journal is a publish killed half-way (SIGKILL, power loss): `roll_back` undoes the renames
 that were made, newest first, so the version is again what it was before that publish began,
-but for a publisher doc it put in place new that another doc of the publisher needs by then (a
-model of that publisher published meanwhile found it and wrote none): that one stays.
+but for a publisher doc it put in place new that another doc of the publisher will need once
+every killed publish of that publisher is rolled back, in any order (a model of that publisher
+published meanwhile found it and wrote none; `_needed`): that one stays.
 A rename was made if its target exists and its source does not, which needs no other record.
 
 Every rename moves something into or out of the staging folder, and the journal names paths
@@ -170,7 +171,9 @@ def _undo(
     A publisher doc the publish put in place new (none was there: no rename moved one
     aside) stays if another doc of that publisher exists by then (`_needed`): another model
     published meanwhile found it there and wrote none of its own, or one published at the
-    same time had its own replaced by it; removing it would leave that model without one."""
+    same time had its own replaced by it; removing it would leave that model without one.
+    Other killed publishes of that publisher count as rolled back (`_needed`), so the answer
+    does not depend on which is rolled back first, and the server's view agrees."""
     publisher_doc = None if publisher_doc is None else _normal(publisher_doc)
     for index in reversed(range(len(renames))):
         source, dest = renames[index]
@@ -184,13 +187,69 @@ def _undo(
 
 
 def _needed(publisher_doc: Path, renames: list[tuple[Path, Path]], *, exists: _Exists) -> bool:
-    """True if a doc of the publisher other than `publisher_doc` exists (as `exists` says: on
-    disk, or as the replay of a roll-back leaves it): one a journal names, or one on disk
-    below the publisher's folder (found lazily: the first one answers)."""
+    """True if a doc of the publisher other than `publisher_doc` will be there once every
+    killed publish below the publisher's folder is rolled back, in whatever order: a doc this
+    journal names or one on disk below the publisher's folder (as `exists` says: on disk, or
+    as the replay of this roll-back leaves it), but a doc another journal names as that
+    journal's roll-back leaves it (`after_roll_back`: one it moved aside comes back, one it
+    put in place new goes), and any `.md` file in a staging folder whose journal cannot be
+    followed (kept, with what it moved aside). The same answer before and after the other
+    roll-backs, so neither their order nor the server's view (`settled`) differs."""
     folder = publisher_doc.parent
-    named = (path for pair in renames for path in pair if _is_doc_below(path, folder))
+    others, unfollowed = _other_journals(folder, renames)
+    if unfollowed:
+        return True
+
+    def will_exist(path: Path) -> bool:
+        for other in others:
+            if any(path in pair for pair in other):
+                return after_roll_back(other, path, publisher_doc=None) is not None
+        return exists(path)
+
+    journals = [renames, *others]
+    named = (p for j in journals for pair in j for p in pair if _is_doc_below(p, folder))
     candidates = itertools.chain(named, docs_layout.iter_doc_files(folder))
-    return any(path != publisher_doc and exists(path) for path in candidates)
+    return any(path != publisher_doc and will_exist(path) for path in candidates)
+
+
+# The journals `_needed` could not follow, warned about once (a server asks on each request).
+_UNFOLLOWED: set[Path] = set()
+_MAX_UNFOLLOWED = 1024
+
+
+def _other_journals(
+    folder: Path, renames: list[tuple[Path, Path]]
+) -> tuple[list[list[tuple[Path, Path]]], bool]:
+    """The renames of the journals of the staging folders below a publisher's folder but the
+    one of `renames`, in sorted order, and True if a staging folder holding `.md` files has a
+    journal that cannot be followed (`read_journal`)."""
+    own = {path.parent for pair in renames for path in pair}
+    journals: list[list[tuple[Path, Path]]] = []
+    for current, subdirs, _ in os.walk(folder):
+        subdirs.sort()
+        for name in subdirs:
+            staging = Path(current) / name
+            if name[:1] != "." or ".publish-" not in name or staging in own:
+                continue
+            if staging.is_symlink() or not os.path.lexists(staging / JOURNAL):
+                continue
+            if len(_UNFOLLOWED) > _MAX_UNFOLLOWED:
+                _UNFOLLOWED.clear()
+            found = read_journal(staging, docs=folder.parent, warned=_UNFOLLOWED)
+            if found is not None:
+                journals.append(found)
+            elif _holds_docs(staging):
+                return journals, True
+        subdirs[:] = [name for name in subdirs if name[:1] != "."]
+    return journals, False
+
+
+def _holds_docs(staging: Path) -> bool:
+    """True if a staging folder holds a `.md` file, or cannot be listed (it may)."""
+    try:
+        return any(name.endswith(".md") for name in os.listdir(staging))
+    except OSError:
+        return True
 
 
 def _is_doc_below(path: Path, folder: Path) -> bool:

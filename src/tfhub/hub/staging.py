@@ -358,7 +358,8 @@ def clean_tree(docs: Path) -> list[Path]:
     removed: list[Path] = []
     for current, subdirs, _ in os.walk(docs):
         folder = Path(current)
-        subdirs[:] = [name for name in subdirs if not _LEFTOVER.fullmatch(name)]
+        # Sorted: the roll-backs are made in the same order on every filesystem.
+        subdirs[:] = sorted(name for name in subdirs if not _LEFTOVER.fullmatch(name))
         if not leftovers(folder):
             continue
         if fcntl is None:  # pragma: no cover
