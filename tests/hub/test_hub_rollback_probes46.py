@@ -7,6 +7,7 @@ Nth rename of the commit), `tfhub validate` and `tfhub serve` as the CLI.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -218,7 +219,8 @@ def test_a_first_publish_that_fails_in_its_commit_keeps_the_publisher_doc_anothe
     """The first publish of `fresh/a/1` fails (a full disk) at its last rename, its doc; its
     publisher doc was in place, and `fresh/b/1`, published meanwhile, found it and wrote none.
     The failed publish put back what it had renamed, that doc too: `fresh/b/1` was left
-    without one (`validate` failed). It keeps it, as the roll-back of a killed one does."""
+    without one (`validate` failed). It keeps it, as the roll-back of a killed one does.
+    (b now waits for a's commit, `staging.publisher_lock`; this is for a lock that fails.)"""
     summary_file = tmp_path / "summary.json"
     summary_file.write_text(json.dumps(signature_summary_json()))
     summary = signatures.read_summary(summary_file)
@@ -238,6 +240,9 @@ def test_a_first_publish_that_fails_in_its_commit_keeps_the_publisher_doc_anothe
         renames.append(dest)
         if len(renames) - 1 == BEFORE_ITS_DOC:  # a's doc: b publishes, then the disk is full.
             monkeypatch.setattr(os, "replace", real_replace)
+            # b waits for a's publisher lock, held here: as if that lock did nothing (a
+            # publish from another host, whose lock falls back to one on its own machine).
+            monkeypatch.setattr(staging, "publisher_lock", lambda *a, **k: contextlib.nullcontext())
             publish.publish(model, root, "fresh/b/1", info=info)
             raise OSError(errno.ENOSPC, "No space left on device", os.fspath(dest))
         return real_replace(source, dest)
@@ -346,3 +351,36 @@ def test_a_publisher_doc_kept_for_a_journal_not_followed_passes_validate(tmp_pat
     assert "cannot be followed" in done.stderr
     assert _on_disk(root) == ["fresh/fresh.md"] and stage.is_dir()
     assert _served(root)[1] == []
+
+
+# --- a roll-back while another model of the publisher commits (review46b M1) -----------------
+
+
+def test_a_roll_back_during_a_publish_of_the_publisher_leaves_its_publisher_doc(
+    tmp_path, monkeypatch
+):
+    """`fresh/b/1` found the publisher doc put in place by the killed first publish of
+    `fresh/a/1` (it writes none), and a's folder was rolled back before b's commit: b's doc not
+    in place yet, the publisher doc went, and b completed without one (`validate` failed). Now
+    the look and the commit hold the publisher's lock, which a roll-back waits for (given up
+    here, after a short timeout: a's folder is rolled back by the `validate` after)."""
+    root = tmp_path / "hub"
+    _publish(tmp_path, root, "fresh/a/1", killed_at=BEFORE_ITS_DOC)
+    summary_file = tmp_path / "summary.json"
+    summary = signatures.read_summary(summary_file)
+    monkeypatch.setattr(publish.pack_lib, "check_loadable", lambda folder: None)
+    monkeypatch.setattr(publish.signatures, "compute_summary", lambda folder, loaded: summary)
+    monkeypatch.setattr(staging, "DEFAULT_TIMEOUT", 0.3)
+    docs, real_commit, rolled = root / "assets/docs", publish.commit_lib.commit, []
+
+    def commit_after_a_roll_back(*args, **kwargs):  # As `tfhub validate` would, meanwhile.
+        rolled.extend(staging.remove_leftovers(docs / "fresh/models/a", docs=docs))
+        return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(publish.commit_lib, "commit", commit_after_a_roll_back)
+    info = StarterInfo(description="A fresh model.", task="text-embedding")
+    published = publish.publish(tmp_path / "model", root, "fresh/b/1", info=info)
+    assert rolled == [] and not published.wrote_publisher_doc
+    monkeypatch.setattr(publish.commit_lib, "commit", real_commit)
+    assert validator.validate_tree(root) == []
+    assert _on_disk(root) == ["fresh/fresh.md", "fresh/models/b/1.md"]

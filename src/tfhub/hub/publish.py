@@ -255,16 +255,18 @@ def _stage_and_commit(
     moves = [(packed.path, docs_layout.archive_path(target))]
     moves.append((docs_layout.signatures_path(staged_doc), docs_layout.signatures_path(target)))
     publisher_doc = fmt.doc_path(root, handle, DocKind.PUBLISHER)
-    wrote_publisher = not publisher_doc.exists()
-    if wrote_publisher:
-        staged_publisher = staging / publisher_doc.name
-        publisher_text = publish_doc.publisher_doc_text(info.publisher_doc, root, handle)
-        staged_publisher.write_text(publisher_text, "utf-8")
-        moves.append((staged_publisher, publisher_doc))
-    if not keep_doc:
-        moves.append((staged_doc, target))
-    stale = docs_layout.model_dir_beside(target)
-    commit_lib.commit(moves, staging, stale=stale, publisher_doc=publisher_doc)
+    # Under the publisher's lock: no roll-back elsewhere removes it between look and commit.
+    with staging_lib.publisher_lock(target.parent, docs=docs_layout.docs_dir(root)):
+        wrote_publisher = not publisher_doc.exists()
+        if wrote_publisher:
+            staged_publisher = staging / publisher_doc.name
+            publisher_text = publish_doc.publisher_doc_text(info.publisher_doc, root, handle)
+            staged_publisher.write_text(publisher_text, "utf-8")
+            moves.append((staged_publisher, publisher_doc))
+        if not keep_doc:
+            moves.append((staged_doc, target))
+        stale = docs_layout.model_dir_beside(target)
+        commit_lib.commit(moves, staging, stale=stale, publisher_doc=publisher_doc)
     logger.info("Published %s into %s", handle, target.parent)
     return Published(
         str(handle),

@@ -37,7 +37,7 @@ from pathlib import Path
 from .. import errors
 from ..utils.numbers import is_whole_number
 from ..utils.paths import make_folders
-from . import commit
+from . import commit, docs_layout
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +154,26 @@ def _fallback_lock(folder: Path, *, what: str) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def publisher_lock(folder: Path, *, docs: Path) -> Iterator[None]:
+    """Holds the lock of the publisher's folder `docs/<publisher>/` of a model folder while a
+    commit decides whether to write the publisher doc and renames, or a roll-back decides
+    whether to keep it and renames back (`commit._needed`): a roll-back in another model folder
+    of that publisher then neither removes the publisher doc between a publish's look for it
+    and its commit, nor decides while a publish's doc is half in place. Always taken after the
+    model folder's own lock (no deadlock); nothing is held for a folder that is no model folder.
+
+    Raises:
+        PublishBusyError: another process held it for `DEFAULT_TIMEOUT` seconds.
+    """
+    publisher_doc = docs_layout.publisher_doc_of(folder, docs)
+    if publisher_doc is None:
+        yield
+        return
+    with folder_lock(publisher_doc.parent, what=f"the publisher doc {publisher_doc}"):
+        yield
+
+
 def leftovers(folder: Path) -> list[Path]:
     """The staging folders and old lock files of publishes in a model folder (any owner)."""
     try:
@@ -213,7 +233,8 @@ def remove_leftovers(folder: Path, *, docs: Path, remove_made: bool = False) -> 
     for path in leftovers(folder):
         if path.is_dir() and not path.is_symlink():
             try:
-                rolled_back = commit.roll_back(path, docs=docs)
+                with publisher_lock(folder, docs=docs):
+                    rolled_back = commit.roll_back(path, docs=docs)
             except OSError as err:  # Keep what could not be put back: nothing is deleted.
                 logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
                 continue
