@@ -15,8 +15,10 @@ the folder the confined walk opened (`confinement.held_folder`: `/proc/self/fd/N
 above it) swapped for a symlink out of ROOT, or a folder renamed into its place, after it was
 opened changes nothing, the folder found inside ROOT is packed. Without /proc (macOS, the BSDs,
 Windows) it is read at its real path, and a swap between the check and the pack's reads is not
-seen (the pack reads by path). Inside the folder, the packer refuses a symlink (`lstat`) and
-opens each file with `O_NOFOLLOW`.
+seen (the pack reads by path). Inside the folder, the packer refuses a symlink (`lstat`),
+opens each file with `O_NOFOLLOW`, and (Linux) refuses a file that once open lies outside the
+folder packed (a folder inside it swapped for a symlink while the walk ran:
+`pack_archive._outside`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@
 The same folder always gives the same bytes: members sorted by path, directories before their
 contents, mtime 0, uid/gid 0 with empty owner names, modes 0755 (directories) and 0644 (files),
 PAX format, gzip header without file name and with mtime 0. A file that changes while it is
-read is refused, so the archive never holds a torn copy.
+read is refused, so the archive never holds a torn copy; so is a file that, once open, lies
+outside the folder packed (Linux: /proc/self/fd/N): a folder inside it swapped for a symlink
+out of it after the walk looked at it (the walk then lists the files it leads to, each with
+its lstat through the link, and O_NOFOLLOW acts on the last name only).
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from typing import IO, Any
 
 from .. import errors
 from ..utils.printable import repr_escaped
+from . import confinement
 from .pack_folder import Member, unreadable
+
+_PROC_FD = "/proc/self/fd"
 
 DIR_MODE = 0o755
 FILE_MODE = 0o644
@@ -48,6 +54,7 @@ def write_archive(out: Any, folder: Path, members: list[Member], compresslevel: 
         OSError: if a file cannot be read (its own type, saying what to do) or `out` fails.
         NotAModelError: if a file is not the one listed any more, or changed while it was read.
     """
+    top = os.path.realpath(folder)  # A held folder's /proc/self/fd/N: the folder it opened.
     with gzip.GzipFile(
         filename="", mode="wb", fileobj=out, compresslevel=compresslevel, mtime=0
     ) as gz:
@@ -57,7 +64,7 @@ def write_archive(out: Any, folder: Path, members: list[Member], compresslevel: 
                 if member.isdir():
                     tar.addfile(member)
                 else:
-                    _add_file(tar, member, folder, path, info)
+                    _add_file(tar, member, folder, path, info, top=top)
 
 
 def _tarinfo(name: str, info: os.stat_result) -> tarfile.TarInfo:
@@ -73,13 +80,20 @@ def _tarinfo(name: str, info: os.stat_result) -> tarfile.TarInfo:
 
 
 def _add_file(
-    tar: tarfile.TarFile, member: tarfile.TarInfo, folder: Path, path: Path, info: os.stat_result
+    tar: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    folder: Path,
+    path: Path,
+    info: os.stat_result,
+    *,
+    top: str,
 ) -> None:
     """Adds the file `path` (listed with the lstat `info`) as `member`.
 
     Raises:
         OSError: if it cannot be read (its own type, saying what to do).
-        NotAModelError: if it is not the file listed any more, or changed while it was read.
+        NotAModelError: if it is not the file listed any more, changed while it was read, or
+            lies outside `top` (the real path of the folder packed) once open.
     """
     try:  # No link followed, no wait for a writer: it may have been replaced since listed.
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -88,7 +102,7 @@ def _add_file(
             raise _changed_error(folder, path) from err
         raise unreadable(err) from err
     with open(fd, "rb") as data:
-        if _changed(info, os.fstat(fd)):
+        if _changed(info, os.fstat(fd)) or _outside(fd, top):
             raise _changed_error(folder, path)
         try:
             tar.addfile(member, data)
@@ -98,6 +112,15 @@ def _add_file(
             raise _changed_error(folder, path) from err  # tarfile: "unexpected end of data".
         if _changed(info, os.fstat(fd)):
             raise _changed_error(folder, path)
+
+
+def _outside(fd: int, top: str) -> bool:
+    """Whether the open file `fd` lies outside the folder `top` (False without /proc)."""
+    try:
+        opened = os.readlink(f"{_PROC_FD}/{fd}")
+    except OSError:
+        return False
+    return not confinement.is_below(opened, top) or opened == top
 
 
 def _changed(listed: os.stat_result, now: os.stat_result) -> bool:
