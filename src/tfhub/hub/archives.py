@@ -32,6 +32,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from ..utils.filelock import weak_file_lock
+from . import cache_dir as cache_dir_lib
 from . import confinement
 from .catalog_entries import Version
 from .settled import Settled
@@ -80,7 +81,10 @@ def _packed(
     """`packed_archive` of the model folder read at `held` (`confinement.held_folder`)."""
     from .pack import pack
 
-    os.makedirs(cache_dir, exist_ok=True)
+    problem = cache_dir_lib.recheck(cache_dir)
+    if problem is not None:  # Checked at start; changed since (a cleaner, another user).
+        logger.warning("Refused to use the cache folder %s: %s (answered 404)", cache_dir, problem)
+        return None
     name = fingerprint(held)
     target = Path(cache_dir) / f"{name}.tar.gz"
     if target.is_file():

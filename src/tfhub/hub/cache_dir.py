@@ -22,7 +22,12 @@ def default_cache_dir(root: str) -> str:
     return os.path.join(tempfile.gettempdir(), f"tfhub-serve-{user}")
 
 
-def check_cache_dir(path: str) -> str:
+# The folders `check_cache_dir` took in this process: real path -> their identity then
+# (st_dev, st_ino, st_uid, st_gid: an inode number is reused once its folder is removed).
+_TAKEN: dict[str, tuple[int, ...]] = {}
+
+
+def check_cache_dir(path: str, *, team: bool = True) -> str:
     """Makes the folder where folder versions are packed, if missing (mode 0700), checks it, and
     returns its real path, which the server uses from then on (a link is not followed again per
     request: whoever may re-point it could point it at a folder of planted archives).
@@ -33,7 +38,9 @@ def check_cache_dir(path: str) -> str:
     could plant the archive of any folder version), and owned by this user, or shared with it
     as a team folder (group-writable, its group one of this process's groups: mode 2775). A
     symlink given as the path must be owned by this user (or root): another user who made it
-    (the default `<tmp>/tfhub-serve-<uid>`, first) could re-point it.
+    (the default `<tmp>/tfhub-serve-<uid>`, first) could re-point it. With `team` False (the
+    default folder, which any local user could make first in /tmp), a team folder is refused
+    too: the default folder must be this user's.
 
     Raises:
         tfhub.errors.ServeConfigError: naming --cache-dir, the condition that failed and the fix.
@@ -52,7 +59,9 @@ def check_cache_dir(path: str) -> str:
         if not os.access(real, os.W_OK | os.X_OK):
             problem = "this user cannot write into it"
         else:
-            _check_cache_dir_owner(path, real)
+            _check_cache_dir_owner(path, real, team=team)
+            taken = os.stat(real)
+            _TAKEN[real] = _identity(taken)
             return real
     raise errors.ServeConfigError(
         f"Cannot pack folder versions into {path}: {problem}. Give --cache-dir a folder this "
@@ -84,7 +93,7 @@ def _check_cache_dir_link(path: str) -> None:
     )
 
 
-def _check_cache_dir_owner(path: str, real: str) -> None:
+def _check_cache_dir_owner(path: str, real: str, *, team: bool) -> None:
     """Refuses a cache folder (`real`: its real path) writable by others, or owned by another
     user unless it is a team folder: group-writable, its group one of this process's groups.
 
@@ -98,7 +107,7 @@ def _check_cache_dir_owner(path: str, real: str) -> None:
     info = os.stat(real)
     mode = stat.S_IMODE(info.st_mode)
     shown = path if path == real else f"{path} (its real path {real})"
-    problems = _cache_dir_problems(info, real)
+    problems = _cache_dir_problems(info, real, team=team)
     if not problems:
         return
     why = "; and ".join(problems)
@@ -110,12 +119,13 @@ def _check_cache_dir_owner(path: str, real: str) -> None:
     )
 
 
-def _cache_dir_problems(info: os.stat_result, real: str) -> list[str]:
+def _cache_dir_problems(info: os.stat_result, real: str, *, team: bool) -> list[str]:
     """What lets a stranger write into the cache folder `real` (`info`: its stat), each with
-    its fix: owned by another user and no team folder of ours, writable by others."""
+    its fix: owned by another user and no team folder of ours (`team`), writable by others."""
     mode, me = stat.S_IMODE(info.st_mode), os.getuid()
     problems = []
-    if info.st_uid != me and not (mode & stat.S_IWGRP and _is_my_group(info.st_gid)):
+    shared = team and mode & stat.S_IWGRP and _is_my_group(info.st_gid)
+    if info.st_uid != me and not shared:
         problems.append(
             f"it is owned by {_user_name(info.st_uid)}, not this user ({_user_name(me)}), and "
             "is no team folder shared with one of this user's groups (group-writable, e.g. "
@@ -128,6 +138,35 @@ def _cache_dir_problems(info: os.stat_result, real: str) -> list[str]:
             f"any folder version there; 'chmod o-w {real}'"
         )
     return problems
+
+
+def recheck(real: str) -> str | None:
+    """Why the cache folder `real` (taken by `check_cache_dir` at start) may not be used now,
+    or None, making it again (mode 0700) if it vanished (a cleaner of /tmp removed it): it must
+    be a folder (no symlink), writable by no other user, and the folder taken at start or one
+    this user owns (a folder another user put in its place is refused).
+    """
+    getuid = getattr(os, "getuid", None)
+    try:
+        os.mkdir(real, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as err:
+        return f"it cannot be made again ({err.strerror or err})"
+    if getuid is None:  # Windows: no owner or mode bits to check.
+        return None
+    info = os.lstat(real)
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is no folder now (a symlink or a file put in its place)"
+    if stat.S_IMODE(info.st_mode) & stat.S_IWOTH:
+        return "it is writable by every user now (o+w)"
+    if info.st_uid != getuid() and _TAKEN.get(real) != _identity(info):
+        return f"it is another folder now, owned by {_user_name(info.st_uid)}"
+    return None
+
+
+def _identity(info: os.stat_result) -> tuple[int, ...]:
+    return (info.st_dev, info.st_ino, info.st_uid, info.st_gid)
 
 
 def _is_my_group(gid: int) -> bool:

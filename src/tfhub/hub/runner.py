@@ -106,7 +106,8 @@ def check_options(
             f"--port must be between 1 and 65535. Received: {port}", option="--port"
         )
     check_settings(settings)
-    check_cache_dir(settings.cache_dir or default_cache_dir(settings.root))
+    given = settings.cache_dir  # The default folder must be this user's (no team folder).
+    check_cache_dir(given or default_cache_dir(settings.root), team=bool(given))
     _check_free(host, port)
     warn_about_settings(settings)
     _warn_if_no_docs(settings.root)
