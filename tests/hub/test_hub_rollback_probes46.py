@@ -384,3 +384,29 @@ def test_a_roll_back_during_a_publish_of_the_publisher_leaves_its_publisher_doc(
     monkeypatch.setattr(publish.commit_lib, "commit", real_commit)
     assert validator.validate_tree(root) == []
     assert _on_disk(root) == ["fresh/fresh.md", "fresh/models/b/1.md"]
+
+
+def test_a_publish_over_a_journal_it_could_not_roll_back_is_refused(tmp_path, monkeypatch):
+    """review46e H1: a publish whose roll-back of a killed publish's journal timed out on the
+    publisher lock kept that staging folder, went on and published; the next `tfhub validate`
+    rolled the old journal back over it, moving the new archive aside (deleted) and leaving
+    the new doc beside the old archive. The publish is refused now, nothing written."""
+    import fcntl
+
+    root = tmp_path / "hub"
+    _publish(tmp_path, root, "fresh/b/1", killed_at=NEVER)
+    _publish(tmp_path, root, "fresh/b/1", killed_at=FORCED_BEFORE_ITS_DOC, force=True)
+    model_folder = root / "assets/docs/fresh/models/b"
+    before = sorted(os.listdir(model_folder))
+    archive = (model_folder / "1.tar.gz").stat().st_ino
+    monkeypatch.setattr(staging, "ROLL_BACK_LOCK_TIMEOUT", 0.2)
+    holder = os.open(root / "assets/docs/fresh", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)  # A publish of the publisher stopped in its commit.
+        model = write_tree(tmp_path / "model2", FAKE_MODEL)  # Refused before it is read.
+        with pytest.raises(errors.PublishBusyError, match="could not be rolled back yet"):
+            publish.publish(model, root, "fresh/b/1", force=True)
+    finally:
+        os.close(holder)
+    assert sorted(os.listdir(model_folder)) == before
+    assert (model_folder / "1.tar.gz").stat().st_ino == archive

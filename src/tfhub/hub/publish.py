@@ -153,7 +153,9 @@ def install(
             try:
                 refusals.refuse_case_twin(root, handle)  # Again: a twin published meanwhile.
                 if own:  # Leftovers of killed publishes: nobody else can own them now.
-                    staging_lib.remove_leftovers(target.parent, docs=docs_layout.docs_dir(root))
+                    docs = docs_layout.docs_dir(root)
+                    staging_lib.remove_leftovers(target.parent, docs=docs)
+                    refusals.refuse_pending_roll_back(target.parent, docs=docs, handle=handle)
                 keep_doc = keep_existing_doc and doc_text is None and target.is_file()
                 if not force:
                     refusals.refuse_existing(handle, target, ignore_doc=keep_doc)

@@ -21,7 +21,7 @@ from ..saved_model_proto import model_files_in
 from ..utils.paths import relative_below
 from ..utils.printable import repr_escaped
 from ..utils.refused_writes import failed_write, is_quota, quota_used_up
-from . import catalog, docs_layout, model_files
+from . import catalog, docs_layout, model_files, staging
 from . import pack as pack_lib
 from .doc_handles import DocHandle
 from .staging import STAGING_INFIX
@@ -44,6 +44,23 @@ def refuse_derived_url(handle: DocHandle) -> None:
         f"hub serves {served} (as tfhub.dev did): rename the model. "
         f"Received: handle={str(handle)!r}"
     )
+
+
+def refuse_pending_roll_back(folder: Path, *, docs: Path, handle: DocHandle) -> None:
+    """Raises PublishBusyError if a killed publish's staging folder in the model folder could
+    not be rolled back (`staging.pending_roll_backs`; the warning before says why): publishing
+    over it would let its later roll-back move the new files aside."""
+    pending = staging.pending_roll_backs(folder, docs=docs)
+    if pending:
+        raise errors.PublishBusyError(
+            f"Cannot publish {handle}: the interrupted publish in {pending[0]} could not be "
+            "rolled back yet (see the warning before: another process held a lock, or a file "
+            "could not be put back), and publishing over it would let its roll-back move the "
+            "new files aside. Once nothing else publishes for this publisher, run `tfhub "
+            "validate ROOT` (it rolls it back), then publish again; nothing was published. "
+            f"Received: handle={str(handle)!r}",
+            path=os.fspath(pending[0]),
+        )
 
 
 def refuse_linked_folder(root: str | os.PathLike[str], handle: DocHandle) -> None:

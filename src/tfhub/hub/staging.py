@@ -155,7 +155,7 @@ def _fallback_lock(folder: Path, *, what: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def publisher_lock(folder: Path, *, docs: Path) -> Iterator[None]:
+def publisher_lock(folder: Path, *, docs: Path, timeout: float | None = None) -> Iterator[None]:
     """Holds the lock of the publisher's folder `docs/<publisher>/` of a model folder while a
     commit decides whether to write the publisher doc and renames, or a roll-back decides
     whether to keep it and renames back (`commit._needed`): a roll-back in another model folder
@@ -164,14 +164,37 @@ def publisher_lock(folder: Path, *, docs: Path) -> Iterator[None]:
     model folder's own lock (no deadlock); nothing is held for a folder that is no model folder.
 
     Raises:
-        PublishBusyError: another process held it for `DEFAULT_TIMEOUT` seconds.
+        PublishBusyError: another process held it for `timeout` seconds (None:
+            `DEFAULT_TIMEOUT`).
     """
     publisher_doc = docs_layout.publisher_doc_of(folder, docs)
     if publisher_doc is None:
         yield
         return
-    with folder_lock(publisher_doc.parent, what=f"the publisher doc {publisher_doc}"):
+    what = f"deciding about the publisher doc {publisher_doc}"
+    with folder_lock(publisher_doc.parent, what=what, timeout=timeout):
         yield
+
+
+# How long a roll-back waits for the publisher lock (held for milliseconds by a commit): past
+# it, the staging folder is kept (a warning), a publish into that model folder is refused
+# (`pending_roll_backs`), and `tfhub validate` goes on with the next folder.
+ROLL_BACK_LOCK_TIMEOUT = 60.0
+
+
+def pending_roll_backs(folder: Path, *, docs: Path) -> list[Path]:
+    """The staging folders in a model folder whose journal a roll-back would follow but that
+    are still there (`remove_leftovers` kept them: the publisher lock was busy, a rename back
+    failed): a publish must not write over them, as their roll-back would then move its new
+    files aside."""
+    return [
+        path
+        for path in leftovers(folder)
+        if path.is_dir()
+        and not path.is_symlink()
+        and (path / commit.JOURNAL).is_file()
+        and commit.read_journal(path, docs=docs) is not None
+    ]
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -233,7 +256,7 @@ def remove_leftovers(folder: Path, *, docs: Path, remove_made: bool = False) -> 
     for path in leftovers(folder):
         if path.is_dir() and not path.is_symlink():
             try:
-                with publisher_lock(folder, docs=docs):
+                with publisher_lock(folder, docs=docs, timeout=ROLL_BACK_LOCK_TIMEOUT):
                     rolled_back = commit.roll_back(path, docs=docs)
             except OSError as err:  # Keep what could not be put back: nothing is deleted.
                 logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
