@@ -27,7 +27,7 @@ def default_cache_dir(root: str) -> str:
 _TAKEN: dict[str, tuple[int, ...]] = {}
 
 
-def check_cache_dir(path: str, *, team: bool = True) -> str:
+def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
     """Makes the folder where folder versions are packed, if missing (mode 0700), checks it, and
     returns its real path, which the server uses from then on (a link is not followed again per
     request: whoever may re-point it could point it at a folder of planted archives).
@@ -40,12 +40,16 @@ def check_cache_dir(path: str, *, team: bool = True) -> str:
     symlink given as the path must be owned by this user (or root): another user who made it
     (the default `<tmp>/tfhub-serve-<uid>`, first) could re-point it. With `team` False (the
     default folder, which any local user could make first in /tmp), a team folder is refused
-    too: the default folder must be this user's.
+    too: the default folder must be this user's. With `make` False (a server in a program,
+    which may never pack a folder version: `create_app`), a missing folder is not made here
+    but by `recheck` before the first pack, and its path is returned as it will be.
 
     Raises:
         tfhub.errors.ServeConfigError: naming --cache-dir, the condition that failed and the fix.
     """
     _check_cache_dir_link(path)
+    if not make and not os.path.lexists(path):
+        return os.path.realpath(path)
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
         real = os.path.realpath(path, strict=True)
