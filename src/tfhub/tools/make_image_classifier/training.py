@@ -60,6 +60,10 @@ def train_on_module(
         f"features), {keras.__name__} {keras.__version__}"
     )
     _, layer, image_size, dim, bottlenecks = module  # The layer may be reloaded below.
+    # Before any pass reads images: it measures the module's activations by the process's
+    # allocator peak, which a pass running the module meanwhile would inflate (a 91 MB image
+    # measured 434 MB and refused a run that fits).
+    check_module_output(module, files, strategy, hparams=hparams)
     if bottlenecks:
         store = image_store.ImageStore(files, image_size, features=module_features(layer, dim))
         how = (
@@ -77,10 +81,9 @@ def train_on_module(
         if bottlenecks  # Validation by callbacks: fit gets no validation_data.
         else tool_callbacks.for_store(keras, store)
     )
-    # The validation images are read from here on (bottlenecks), on the core that the checks
-    # of the module's output, the training set's set-up and the model's build leave idle.
+    # The validation images are read from here on (bottlenecks), on the core that the training
+    # set's set-up and the model's build leave idle.
     with tool_callbacks.reading_ahead(own):
-        check_module_output(module, files, strategy, hparams=hparams)
         sets = data.make_datasets(
             store, hparams=hparams, seed=seed, replicas=replicas, validation=valid
         )
