@@ -280,11 +280,13 @@ class RefuseControlCharacters:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: ServeSettings) -> Any:
+def create_app(settings: ServeSettings, *, started: bool = False) -> Any:
     """Builds the ASGI app for one ROOT.
 
     Args:
         settings: the server's options.
+        started: for a worker of `tfhub serve`, whose parent checked the options at start: a
+            token file emptied since refuses every token, rather than failing the worker.
 
     Returns:
         The ASGI application, wrapped in the access log and (with a token file) auth.
@@ -293,7 +295,7 @@ def create_app(settings: ServeSettings) -> Any:
         tfhub.errors.ServeConfigError: for a ROOT that is not a folder, a bad token file, or a
             cache folder a stranger could plant archives in (`check_cache_dir`).
     """
-    tokens = check_settings(settings)
+    tokens = check_settings(settings, started=started)
     # Checked here too (not only by the CLI: the library's create_app and BackgroundServer),
     # and its real path kept: no link is followed again per request.
     given = settings.cache_dir  # The default folder must be this user's (no team folder).
@@ -338,7 +340,7 @@ def app_from_env() -> Any:
     if settings.access_log:
         enable_access_log()  # First: it adds its handler only where "tfhub" has none.
     warnings_to_stderr()
-    return create_app(settings)
+    return create_app(settings, started=True)  # The parent checked the options at start.
 
 
 # Proxies whose X-Forwarded-Proto/-For are believed: uvicorn's default (its proxy_headers).

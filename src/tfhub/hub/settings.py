@@ -193,21 +193,31 @@ class TokenFile:
     revokes every token), with a warning, until it holds tokens again.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, started: bool = False) -> None:
         """Reads the file.
 
         Args:
             path: the token file.
+            started: the server was started already (a worker of `tfhub serve`, whose parent
+                checked the file at start): a file emptied or removed since refuses every
+                token, with a warning, as it does for a running worker, instead of raising
+                (a worker that started late died, and granian stopped the whole server).
 
         Raises:
-            tfhub.errors.ServeConfigError: if it cannot be read or holds no token (at start, a
+            tfhub.errors.ServeConfigError: if it cannot be read or holds no token at start (a
                 mistake to report; later, the same state only refuses every token).
         """
         self.path = path
         self._stamp = _file_stamp(path)  # Before reading: a write meanwhile is read next time.
         self._racy = _racy(self._stamp)
-        self._tokens = read_tokens(path)
         self._warned = ""
+        try:
+            self._tokens = read_tokens(path)
+        except errors.ServeConfigError as err:
+            if not started:
+                raise
+            logger.warning("%s Every token is refused until it holds tokens again.", err)
+            self._warned, self._tokens = str(err), frozenset()
 
     def tokens(self) -> frozenset[str]:
         """The tokens the file holds now (read again if it changed since the last read)."""
@@ -254,8 +264,10 @@ def check_root(settings: ServeSettings) -> None:
     ) from missing
 
 
-def check_settings(settings: ServeSettings) -> TokenFile | None:
+def check_settings(settings: ServeSettings, *, started: bool = False) -> TokenFile | None:
     """Checks what can be checked without scanning ROOT; returns the tokens (None: no auth).
+    With `started` (a worker of a server whose parent checked all this at start), a token file
+    emptied since refuses every token instead (`TokenFile`).
 
     Raises:
         tfhub.errors.ServeConfigError: if ROOT is not a folder, the token file is unusable, or
@@ -272,7 +284,7 @@ def check_settings(settings: ServeSettings) -> TokenFile | None:
             f"{settings.rescan_seconds}",
             option="--rescan",
         )
-    return TokenFile(settings.token_file) if settings.token_file else None
+    return TokenFile(settings.token_file, started=started) if settings.token_file else None
 
 
 def check_base_url(base_url: str) -> None:
