@@ -72,3 +72,11 @@ def test_the_team_folder_checked_at_start_stays_usable(tmp_path: Path) -> None:
     folder = _team_folder(tmp_path / "team")
     cache = cache_dir.check_cache_dir(str(folder), team=True)
     assert archives.packed_archive(_model(tmp_path), cache_dir=cache) is not None
+
+
+def test_a_cache_folder_missing_with_its_parents_is_made_at_the_first_pack(tmp_path: Path) -> None:
+    """`create_app` makes no cache folder (make=False); the first pack makes it, parents too."""
+    cache = cache_dir.check_cache_dir(str(tmp_path / "a" / "b" / "cache"), make=False)
+    assert not os.path.exists(cache)
+    assert archives.packed_archive(_model(tmp_path), cache_dir=cache) is not None
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o700

@@ -152,9 +152,7 @@ def recheck(real: str) -> str | None:
     """
     getuid = getattr(os, "getuid", None)
     try:
-        os.mkdir(real, 0o700)
-    except FileExistsError:
-        pass
+        os.makedirs(real, mode=0o700, exist_ok=True)  # Its parents too: `create_app` made none.
     except OSError as err:
         return f"it cannot be made again ({err.strerror or err})"
     if getuid is None:  # Windows: no owner or mode bits to check.
