@@ -226,7 +226,7 @@ def held_folder(
         yield None
         return
     try:
-        opened = _opened_path(fd)
+        opened = opened_path(fd)
         if opened is not None and is_below(opened, real_root):
             yield f"{_PROC_FD}/{fd}"
         else:
@@ -240,7 +240,7 @@ def _problem(fd: int, real: str, real_root: str) -> str | None:
     """Why the open file `fd` (opened at `real`) may not be sent from `real_root`, or None."""
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         return "it is not a regular file (a FIFO, a device or a folder)"
-    opened = _opened_path(fd)
+    opened = opened_path(fd)
     if opened is None:  # No /proc: the walk opened no link; without dir_fd, compare inodes.
         if not _WALK and not same_file(fd, real):
             return f"it is not the file {real} inside {real_root}"
@@ -249,7 +249,7 @@ def _problem(fd: int, real: str, real_root: str) -> str | None:
     return None
 
 
-def _opened_path(fd: int) -> str | None:
+def opened_path(fd: int) -> str | None:
     """Where the open file `fd` is (Linux's `/proc/self/fd/N`), or None without /proc."""
     try:
         return os.readlink(f"{_PROC_FD}/{fd}")

@@ -24,8 +24,6 @@ from ..utils.printable import repr_escaped
 from . import confinement
 from .pack_folder import Member, unreadable
 
-_PROC_FD = "/proc/self/fd"
-
 DIR_MODE = 0o755
 FILE_MODE = 0o644
 
@@ -116,9 +114,8 @@ def _add_file(
 
 def _outside(fd: int, top: str) -> bool:
     """Whether the open file `fd` lies outside the folder `top` (False without /proc)."""
-    try:
-        opened = os.readlink(f"{_PROC_FD}/{fd}")
-    except OSError:
+    opened = confinement.opened_path(fd)
+    if opened is None:
         return False
     return not confinement.is_below(opened, top) or opened == top
 
