@@ -8,6 +8,7 @@ import contextlib
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests._helpers.cli import run_tfhub
@@ -41,6 +42,20 @@ def _read_in_thread(path: Path, unblock: object) -> BaseException | str:
     return result[0]
 
 
+def _assert_refused_in_time(pipe: Path, write: Any, release: threading.Event) -> None:
+    """Runs `write` (a writer into the named pipe `pipe` that `release` ends) beside read_doc,
+    which must refuse the doc as not finished within the deadline the test set (0.3 s)."""
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        err = _read_in_thread(pipe, release.set)
+    finally:
+        release.set()
+        writer.join(timeout=10)
+    assert isinstance(err, errors.DocFormatError), err
+    assert "did not finish the doc" in str(err) and "within 0.3 s" in str(err), err
+
+
 def test_a_pipe_whose_writer_stalls_after_the_first_byte_is_refused_in_time(tmp_path, monkeypatch):
     """The 60 s bound covered the first byte only: a writer that sent `#` and stalled kept
     publish waiting until it closed."""
@@ -56,15 +71,7 @@ def test_a_pipe_whose_writer_stalls_after_the_first_byte_is_refused_in_time(tmp_
             with contextlib.suppress(BrokenPipeError):  # The reader gave up: as it should.
                 sink.write(b" Module acme/emb/1\n")
 
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    try:
-        err = _read_in_thread(pipe, release.set)
-    finally:
-        release.set()
-        writer.join(timeout=10)
-    assert isinstance(err, errors.DocFormatError), err
-    assert "did not finish the doc" in str(err) and "within 0.3 s" in str(err), err
+    _assert_refused_in_time(pipe, write, release)
 
 
 def test_a_pipe_that_trickles_forever_is_refused_by_one_deadline_for_the_whole_doc(
@@ -82,15 +89,7 @@ def test_a_pipe_that_trickles_forever_is_refused_by_one_deadline_for_the_whole_d
             while not release.wait(0.05):  # The pace of a slow writer, not synchronisation.
                 sink.write(b"#")
 
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    try:
-        err = _read_in_thread(pipe, release.set)
-    finally:
-        release.set()
-        writer.join(timeout=10)
-    assert isinstance(err, errors.DocFormatError), err
-    assert "did not finish the doc" in str(err) and "within 0.3 s" in str(err), err
+    _assert_refused_in_time(pipe, write, release)
 
 
 def test_a_pipe_written_in_two_parts_within_the_bound_is_read_whole(tmp_path):
