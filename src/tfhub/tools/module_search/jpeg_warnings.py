@@ -18,6 +18,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
+from typing import IO
 
 from ...utils import native_stderr
 from .. import image_decoding, image_folders
@@ -31,6 +32,8 @@ _LIBJPEG_WARNING = re.compile(
     r"Unknown Adobe color transform code .*|Application transferred too many scanlines"
 )
 _JPEG_START = b"\xff\xd8\xff"
+_PIECE = 64 * 1024  # Bytes of a held line read at once: memory stays bounded.
+_MAX_PER_FILE = 1 << 20  # Bytes read back after one JPEG's decode in the search.
 
 
 class Warned:
@@ -53,32 +56,38 @@ def libjpeg_lines(text: str) -> tuple[list[str], list[str]]:
 
 @contextlib.contextmanager
 def jpeg_warnings_named(paths: Sequence[str], warned: Warned, *, dataset: str) -> Iterator[None]:
-    """Runs a decode of `paths` in its body, holding back what it writes to descriptor 2; then
-    logs one warning naming the JPEG files libjpeg warned of (looked for once per `warned`),
-    and writes the other lines to stderr. If the body raises, all is written as it was.
+    """Runs a decode of `paths` in its body, holding back what it writes to descriptor 2 (in a
+    temporary file; where none can be made, nothing is held back); then logs one warning naming
+    the JPEG files libjpeg warned of (looked for once per `warned`), and writes the other lines
+    to stderr as they were written. If the body raises, all is written as it was.
 
     Args:
         paths: the image files the body decodes.
         warned: what an earlier decode of the same files found (updated).
         dataset: the dataset's name, for the warning.
     """
-    written = native_stderr.Captured()
     try:
-        with native_stderr.captured() as written:
-            yield
-    except BaseException:
-        _write_to_stderr(written.text.splitlines())
-        raise
-    lines, others = libjpeg_lines(written.text)
-    _write_to_stderr(others)
-    if lines and not warned.searched:
+        spool = tempfile.TemporaryFile()
+    except OSError:  # TMPDIR read-only or full: libjpeg's lines reach stderr as they come.
+        yield
+        return
+    with spool:
+        try:
+            with native_stderr.redirected(spool.fileno()):
+                yield
+        except BaseException:
+            _give_back(spool, "all")
+            raise
+        first = _give_back(spool, "others")
+        if first is None or warned.searched:
+            return
         try:
             warned.files, warned.searched = warned_files(paths), True
         except BaseException:  # Ctrl-C while searching: libjpeg's lines, rather than none.
-            _write_to_stderr(lines)
+            _give_back(spool, "libjpeg")
             raise
         if not warned.files:  # Not found again: libjpeg's own lines, rather than nothing.
-            _write_to_stderr(lines)
+            _give_back(spool, "libjpeg")
             return
         logger.warning(
             "libjpeg found %d JPEG file(s) of %s damaged (%s), decoded as far as they could be "
@@ -86,7 +95,7 @@ def jpeg_warnings_named(paths: Sequence[str], warned: Warned, *, dataset: str) -
             "fair ranking.",
             len(warned.files),
             dataset,
-            lines[0].strip(),
+            first,
             image_folders.named(warned.files),
         )
 
@@ -99,25 +108,75 @@ def warned_files(paths: Sequence[str]) -> tuple[str, ...]:
     import tensorflow as tf
 
     jpegs = [path for path in paths if _is_jpeg(path)]
-    found, others = [], []
+    found = []
     try:
         spool = tempfile.TemporaryFile()
     except OSError:
         return ()
-    try:
-        with spool, native_stderr.redirected(spool.fileno()):
-            for path in jpegs:
-                before = os.fstat(spool.fileno()).st_size
-                with contextlib.suppress(tf.errors.OpError, ValueError):  # Named elsewhere.
-                    image_decoding.decode_one(image_decoding.path_tensor((path,))[0], (1, 1))
-                grown = os.fstat(spool.fileno()).st_size - before
-                text = os.pread(spool.fileno(), grown, before).decode("utf-8", "replace")
-                ours, theirs = libjpeg_lines(text)
-                found += [path] if ours else []
-                others += theirs  # Another thread's, TensorFlow's: written as they were.
-    finally:
-        _write_to_stderr(others)
+    with spool:
+        try:
+            with native_stderr.redirected(spool.fileno()):
+                for path in jpegs:
+                    before = os.fstat(spool.fileno()).st_size
+                    with contextlib.suppress(tf.errors.OpError, ValueError):  # Named elsewhere.
+                        image_decoding.decode_one(image_decoding.path_tensor((path,))[0], (1, 1))
+                    # pread: descriptor 2 shares the spool's offset, which a seek would move.
+                    # One decode writes a line or two; the cap bounds another thread's flood.
+                    grown = min(os.fstat(spool.fileno()).st_size - before, _MAX_PER_FILE)
+                    text = os.pread(spool.fileno(), grown, before).decode("utf-8", "replace")
+                    found += [path] if libjpeg_lines(text)[0] else []
+        finally:  # Another thread's lines, TensorFlow's: written as they were.
+            _give_back(spool, "others")
     return tuple(found)
+
+
+def _give_back(spool: IO[bytes], which: str) -> str | None:
+    """Writes the lines held in `spool` to stderr as they were written: "all", the "others"
+    (not libjpeg's warnings) or only "libjpeg"'s; streamed in bounded pieces (a line is split
+    at newlines only, a carriage return kept inside it).
+
+    Returns:
+        libjpeg's first warning line held (stripped), or None.
+    """
+    first = None
+    ended = True
+    out = _Stderr()
+    spool.seek(0)
+    while piece := spool.readline(_PIECE):
+        ours = len(piece) < _PIECE and _LIBJPEG_WARNING.fullmatch(
+            piece.decode("utf-8", "replace").strip()
+        )
+        if ours and first is None:
+            first = piece.decode("utf-8", "replace").strip()
+        if which == "all" or (which == "libjpeg") == bool(ours):
+            out.write(piece)
+            ended = piece.endswith(b"\n")
+    if not ended:
+        out.write(b"\n")
+    out.flush()
+    return first
+
+
+class _Stderr:
+    """Bytes to `sys.stderr` (its binary buffer if it has one), errors ignored: a closed or
+    missing stderr loses the lines, as it would have."""
+
+    def __init__(self) -> None:
+        self._text = sys.stderr
+        self._buffer = getattr(sys.stderr, "buffer", None)
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self._text.flush()  # What Python wrote before, first.
+
+    def write(self, data: bytes) -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if self._buffer is not None:
+                self._buffer.write(data)
+            elif self._text is not None:
+                self._text.write(data.decode("utf-8", "replace"))
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            (self._buffer or self._text).flush()
 
 
 def _is_jpeg(path: str) -> bool:
@@ -127,11 +186,3 @@ def _is_jpeg(path: str) -> bool:
             return handle.read(len(_JPEG_START)) == _JPEG_START
     except OSError:
         return False
-
-
-def _write_to_stderr(lines: Sequence[str]) -> None:
-    """Writes `lines` to stderr, where they were going."""
-    if lines and sys.stderr is not None:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write("".join(f"{line}\n" for line in lines))
-            sys.stderr.flush()
