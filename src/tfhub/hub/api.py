@@ -9,11 +9,12 @@
 * `GET /api/facets`: each filter's values with their model counts.
 
 Docs and sizes are read at request time, inside ROOT only: a doc is read through
-`confinement.open_inside` (at most `MAX_DOC_BYTES`), a folder measured at its real path if that
+`confinement.read_inside` (at most `MAX_DOC_BYTES`), a folder measured at its real path if that
 is inside ROOT, an archive's size taken if its real path is; a doc or folder swapped for a
 symlink out of ROOT since the scan is answered as one removed since (`doc_markdown` or
-`size_bytes` null), with a warning in the server log (for a size, once per path per process:
-pages and API calls ask again and again).
+`size_bytes` null). A doc left out (refused, removed, unreadable, larger, no longer UTF-8) or
+a size refused is named with why in one warning in the server log per path per process: pages
+and API calls ask again and again.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from starlette.routing import Route
 from .. import errors
 from ..utils.numbers import is_number
 from ..utils.redact import redact
+from ..utils.warn_once import WarnedOnce
 from . import confinement, protocol
+from . import settled as settled_lib
 from .catalog import folder_size
 from .catalog_entries import FACETS, Model, Version
 from .docs_format import DocFile
 from .docs_text import decode_doc
-from .settled import Warned
 
 if TYPE_CHECKING:
     from .app import HubState
@@ -44,9 +46,13 @@ if TYPE_CHECKING:
 MAX_LIMIT = 1000
 # The most bytes of a doc the API reads (as `publish --doc` reads: a doc's body is shown up to
 # 65,536 characters); a larger one (a file swapped in since the scan) gives no doc_markdown.
-MAX_DOC_BYTES = 64 * 1024 * 1024
+MAX_DOC_BYTES = settled_lib.MAX_DOC_BYTES
 logger = logging.getLogger(__name__)
-_SIZES_REFUSED = Warned()  # Paths whose size was refused: warned about once per process.
+# Paths whose size was refused, and docs left out (`doc_markdown: null`): warned about once
+# per path per process (the ones seen longest ago forgotten: `utils.warn_once`).
+_SIZES_REFUSED: WarnedOnce[Path] = WarnedOnce()
+_DOCS_LEFT_OUT: WarnedOnce[Path] = WarnedOnce()
+_LEFT_OUT = "doc_markdown null"
 
 
 def _state(request: Request) -> HubState:
@@ -148,33 +154,30 @@ def _file_text(
     """A doc's text as published (read from `path`, default its own), None if there is none,
     it is unreadable, or refused (see the module docstring; `root`: ROOT, None: the folder
     holding the doc); credentials in its URLs (an asset-path's password or signature)
-    redacted, as the catalog shows them."""
+    redacted, as the catalog shows them. A doc left out is named in one warning per path
+    (`_DOCS_LEFT_OUT`: pages and API calls ask again and again)."""
     if doc is None:
         return None
     file = path or doc.path
+    bound = file.parent if root is None else Path(root)
+    quiet = file in _DOCS_LEFT_OUT
     try:
-        data = _read_inside(file, file.parent if root is None else Path(root))
-        if data is None:
-            return None
-        return redact(decode_doc(data, path=os.fspath(file), shown=os.fspath(file)))
-    except (OSError, errors.DocFormatError):  # Removed, or no longer UTF-8, since the scan.
-        return None
-
-
-def _read_inside(file: Path, root: Path) -> bytes | None:
-    """The bytes of `file` opened inside `root` (`confinement.open_inside`), at most
-    `MAX_DOC_BYTES`; None if it is gone, refused or larger (a warning says so)."""
-    fd = confinement.open_inside(file, root)
-    if fd is None:
-        return None
-    with open(fd, "rb") as opened:
-        data = opened.read(MAX_DOC_BYTES + 1)
-    if len(data) > MAX_DOC_BYTES:
-        logger.warning(
-            "Left out the doc %s from the API: it is larger than %d MiB", file, MAX_DOC_BYTES >> 20
+        data = confinement.read_inside(
+            file, bound, limit=MAX_DOC_BYTES, refused=_LEFT_OUT, quiet=quiet
         )
-        return None
-    return data
+        if data is None:  # Refused (`read_inside` warned), or gone.
+            why = None if os.path.lexists(file) else "it is gone (removed since the scan)"
+        elif len(data) > MAX_DOC_BYTES:
+            why = f"it is larger than {MAX_DOC_BYTES >> 20} MiB"
+        else:
+            return redact(decode_doc(data, path=os.fspath(file), shown=os.fspath(file)))
+    except OSError as err:  # No permission, an I/O error.
+        why = f"it cannot be read ({err.strerror or err})"
+    except errors.DocFormatError as err:  # No longer UTF-8 since the scan.
+        why = f"it is no longer UTF-8 text ({err})"
+    if _DOCS_LEFT_OUT.first_time(file) and why is not None:
+        logger.warning("Left out the doc %s from the API: %s (%s)", file, why, _LEFT_OUT)
+    return None
 
 
 def _filters(request: Request) -> dict[str, str]:

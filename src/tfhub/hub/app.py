@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from .. import errors
 from ..utils.logging import warnings_to_stderr
 from ..utils.numbers import is_number
+from ..utils.warn_once import WarnedOnce
 from . import api, archives, pages, protocol, refresh
 from .cache_dir import check_cache_dir, default_cache_dir
 from .catalog import Catalog
@@ -46,6 +47,8 @@ from .settings import ServeSettings, base_path, check_root, check_settings
 logger = logging.getLogger(__name__)
 _METHODS = ["GET", "HEAD"]
 STATIC_DIR = Path(__file__).parent / "static"
+# The refused files of model folders warned about: (model folder, why), once each (bounded).
+_UNPACKABLE: WarnedOnce[tuple[Path | None, str]] = WarnedOnce()
 
 
 @dataclass
@@ -163,7 +166,15 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
         path = await archives.archive_for(
             version, cache_dir=state.settings.cache_dir, root=state.catalog.root, settled=settled
         )
-    except (errors.NotAModelError, OSError) as err:
+    except errors.NotAModelError as err:  # Not servable as found: a link, a FIFO, a torn file.
+        _warn_unpackable(folder, err, f"{model.handle}/{version.version}")
+        return PlainTextResponse(
+            f"404 Not Found: {model.handle}/{version.version} has no servable model files in "
+            "this hub: its model folder holds a file that cannot be packed as it is (see the "
+            "server log).\n",
+            status_code=404,
+        )
+    except OSError as err:  # A server fault: a regular file inside ROOT it cannot read (EIO).
         logger.error("Cannot pack %s/%s: %s", model.handle, version.version, err)
         return PlainTextResponse(
             f"500 Internal Server Error: the folder of {model.handle}/{version.version} cannot "
@@ -178,6 +189,19 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
     root = state.catalog.root if version.archive is not None else state.settings.cache_dir
     headers = _cache_control(state, latest=latest)
     return FileResponse(path, root=root, headers=headers, missing=missing)
+
+
+def _warn_unpackable(folder: Path | None, err: errors.NotAModelError, handle: str) -> None:
+    """One warning per refused path (`_UNPACKABLE`: every download of the version asks again)
+    naming the model folder, the file in it refused and why, and what to do."""
+    if _UNPACKABLE.first_time((folder, err.reason)):
+        logger.warning(
+            "Refused to pack %s (%s answered 404): %s; make the folder hold only regular files "
+            "and folders nothing writes into ('tfhub validate ROOT' names them)",
+            folder,
+            handle,
+            err.reason,
+        )
 
 
 def _not_here(model: Model, version: Version) -> str:

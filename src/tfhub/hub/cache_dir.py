@@ -4,7 +4,10 @@
 The server sends the archives it finds there, so a folder another user may write into would let
 them plant the archive of any folder version: `check_cache_dir` refuses a folder others may
 write (o+w), one owned by another user unless it is a team folder (group-writable, of one of
-this process's groups), and a symlink another user owns (they could re-point it).
+this process's groups), a symlink another user owns (they could re-point it), and a folder
+below a parent a stranger may rename it in (owned by another user than root, or writable by
+every user or a group not ours without the sticky bit: they could put a folder of theirs in
+its place).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
         tfhub.errors.ServeConfigError: naming --cache-dir, the condition that failed and the fix.
     """
     _check_cache_dir_link(path)
+    _check_cache_dir_parents(path)
     if not make and not os.path.lexists(path):
         return os.path.realpath(path)
     try:
@@ -95,6 +99,60 @@ def _check_cache_dir_link(path: str) -> None:
         f"700 DIR). Received: cache_dir={path!r} -> {os.readlink(path)!r}",
         option="--cache-dir",
     )
+
+
+def _check_cache_dir_parents(path: str) -> None:
+    """Refuses a cache folder below a folder a stranger may rename it in: a parent (any folder
+    above its real path) owned by another user than this one or root, or one that every user,
+    or a group not this process's, may write into without the sticky bit (/tmp, root's and
+    1777, is fine). That user could rename the cache folder away and put a folder of theirs,
+    holding planted archives, in its place.
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming the parent, its owner and mode, and the fix.
+    """
+    if getattr(os, "getuid", None) is None:  # Windows: no owner or mode bits to check.
+        return
+    real = os.path.realpath(path)  # Not strict: parents missing now are made by this user.
+    parent, above = os.path.dirname(real), real
+    while parent != above:
+        try:
+            info = os.stat(parent)
+        except OSError:  # Missing: made by this process (or the checks after fail).
+            info = None
+        problem = None if info is None else _parent_problem(info)
+        if info is not None and problem is not None:
+            raise errors.ServeConfigError(
+                f"Cannot pack folder versions into {path}: the folder {parent} above it "
+                f"{problem}, so that user could rename the folders below it and put a folder "
+                "of theirs, holding archives of their own, in place of the cache. Give "
+                "--cache-dir a folder whose parents only this user or root may write (in your "
+                f"home folder, say), or make {parent} safe ('chmod o-w,g-w {parent}', or "
+                f"'chmod +t' for a shared folder like /tmp). It has owner "
+                f"{_user_name(info.st_uid)}, mode {stat.S_IMODE(info.st_mode):04o}. Received: "
+                f"cache_dir={path!r}",
+                option="--cache-dir",
+            )
+        parent, above = os.path.dirname(parent), parent
+
+
+def _parent_problem(info: os.stat_result) -> str | None:
+    """Why a folder above the cache folder (`info`: its stat) lets a stranger rename what it
+    holds, or None: owned by another user (not root), or writable by every user, or by a group
+    not this process's, without the sticky bit (which lets only an entry's owner rename it)."""
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid not in (os.getuid(), 0):
+        return f"is owned by {_user_name(info.st_uid)}, not this user or root"
+    if mode & stat.S_ISVTX:
+        return None
+    if mode & stat.S_IWOTH:
+        return "is writable by every user (o+w) without the sticky bit"
+    if mode & stat.S_IWGRP and not _is_my_group(info.st_gid):
+        return (
+            f"is writable by the group {info.st_gid} (g+w), not one of this user's, without the "
+            "sticky bit"
+        )
+    return None
 
 
 def _check_cache_dir_owner(path: str, real: str, *, team: bool) -> None:

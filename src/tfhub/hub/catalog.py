@@ -3,8 +3,10 @@ entry is a `catalog_entries` class).
 
 `Catalog.scan(root)` reads every documentation file once (with the publishing engineer's
 parser, `docs_format`) and answers lookups by handle from memory; URLs are mapped to files
-only through these lookups, never by joining a URL onto ROOT. Files beside a doc (archive,
-model folder, signature summary) are used only if their real path stays inside ROOT. A doc is
+only through these lookups, never by joining a URL onto ROOT. A doc is opened inside ROOT
+before it is read (`served_docs`: one swapped for a symlink out of ROOT, or a FIFO, is never
+read); files beside a doc (archive, model folder, signature summary) are used only if their
+real path stays inside ROOT. A doc is
 kept as the server shows it: credentials in its URLs (an asset-path with a password or a
 signed query, a link in its body) redacted, since every visitor sees the pages and the API.
 """
@@ -21,10 +23,10 @@ from .. import errors
 from ..utils.numbers import is_number
 from ..utils.paths import tree_size
 from ..utils.redact import redact
-from . import confinement, docs_format, docs_layout
+from . import confinement, docs_layout
 from .catalog_entries import Model, Publisher, Version, handle_order
 from .docs_format import DocFile, DocKind
-from .settled import Settled
+from .settled import Settled, served_doc
 from .signatures import SignatureSummary, read_summary
 
 logger = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ class Catalog:
         """
         catalog = cls(Path(root).resolve())
         settled = catalog.settled()
-        for doc in settled.docs_of(docs_format.list_docs(catalog.root), catalog.root):
+        for doc in settled.docs_of(served_docs(catalog.root), catalog.root):
             catalog._add(doc, settled)
         for publisher in catalog.publishers.values():
             publisher.models.sort(key=handle_order)
@@ -207,6 +209,15 @@ class Catalog:
         if len(segments) < 3 or segments[1] != "collections":
             return None
         return _find_in(self.collections, [segments[0], *segments[2:]])
+
+
+def served_docs(root: Path) -> list[DocFile]:
+    """Every servable doc under ROOT/assets/docs (`root`: its real path), sorted by path: what
+    `docs_format.list_docs` finds, each file opened inside ROOT before a byte of it is read
+    (`settled.served_doc`: a doc swapped for a symlink out of ROOT, or a FIFO, is skipped with
+    a warning, never read) and at most `settled.MAX_DOC_BYTES` of it read."""
+    found = (served_doc(file, file, root) for file in docs_layout.find_doc_files(root))
+    return [doc for doc in found if doc is not None]
 
 
 def shown_doc(doc: DocFile) -> DocFile:

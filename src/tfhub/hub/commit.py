@@ -28,6 +28,7 @@ import stat
 from collections.abc import Callable, MutableSet
 from pathlib import Path
 
+from ..utils.warn_once import WarnedOnce
 from . import docs_layout
 
 logger = logging.getLogger(__name__)
@@ -213,8 +214,7 @@ def _needed(publisher_doc: Path, renames: list[tuple[Path, Path]], *, exists: _E
 
 
 # The journals `_needed` could not follow, warned about once (a server asks on each request).
-_UNFOLLOWED: set[Path] = set()
-_MAX_UNFOLLOWED = 1024
+_UNFOLLOWED: WarnedOnce[Path] = WarnedOnce(1024)
 
 
 def _other_journals(
@@ -233,8 +233,6 @@ def _other_journals(
                 continue
             if staging.is_symlink() or not os.path.lexists(staging / JOURNAL):
                 continue
-            if len(_UNFOLLOWED) > _MAX_UNFOLLOWED:
-                _UNFOLLOWED.clear()
             found = read_journal(staging, docs=folder.parent, warned=_UNFOLLOWED)
             if found is not None:
                 journals.append(found)

@@ -21,7 +21,10 @@ opening a file so that the OPENED file is what is checked.
   every POSIX system, with no /proc. The file must be a regular file. On Linux,
   `/proc/self/fd/N` is read too (one readlink), a second opinion for what the walk cannot see:
   a folder RENAMED out of ROOT while the walk held it.
-  Without `dir_fd` (Windows) the real path is opened and compared by (st_dev, st_ino).
+  Without `dir_fd` (Windows) the real path is opened and compared by (st_dev, st_ino);
+* `read_inside` reads a bounded number of bytes of a file opened by `open_inside` (the docs the
+  catalog's scan and the JSON API read: a doc swapped for a symlink out of ROOT, or for a FIFO,
+  is never read).
 """
 
 from __future__ import annotations
@@ -106,13 +109,17 @@ def real_inside(
     return None
 
 
-def open_inside(path: StrPath, root: StrPath) -> int | None:
+def open_inside(
+    path: StrPath, root: StrPath, *, refused: str = "answered 404", quiet: bool = False
+) -> int | None:
     """Opens a regular file for reading if the opened file lies inside `root` (see the module
     docstring); the caller closes the descriptor.
 
     Args:
         path: the file (checked before by its path: `inside`).
         root: the folder it may be served from (ROOT, or the cache of packed archives).
+        refused: what a refusal leads to, said in the warning.
+        quiet: no warning (the caller warned about this file before).
 
     Returns:
         The descriptor; None if there is no such file (removed since it was checked), or it is
@@ -124,28 +131,48 @@ def open_inside(path: StrPath, root: StrPath) -> int | None:
         OSError: another failure to open it (no permission): the caller's error.
     """
     real, real_root = os.path.realpath(path), os.path.realpath(root)
+    why, fd = None, None
     if not is_below(real, real_root):
-        _refuse(path, f"its real path {real} is outside {real_root}")
-        return None
-    try:
-        fd = _open_below(real_root, real)
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        if err.errno not in _SWAPPED:
+        why = f"its real path {real} is outside {real_root}"
+    else:
+        try:
+            fd = _open_below(real_root, real)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            if err.errno not in _SWAPPED:
+                raise
+            why = _why_swapped(err, real, real_root)
+    if fd is not None:
+        try:
+            why = _problem(fd, real, real_root)
+        except BaseException:
+            os.close(fd)
             raise
-        _refuse(path, _why_swapped(err, real, real_root))
-        return None
-    try:
-        problem = _problem(fd, real, real_root)
-    except BaseException:
+        if why is None:
+            return fd
         os.close(fd)
-        raise
-    if problem is None:
-        return fd
-    os.close(fd)
-    _refuse(path, problem)
+    if not quiet and why is not None:
+        _refuse(path, why, refused=refused)
     return None
+
+
+def read_inside(
+    path: StrPath, root: StrPath, *, limit: int, refused: str, quiet: bool = False
+) -> bytes | None:
+    """The first `limit` + 1 bytes of the regular file `path` opened inside `root`
+    (`open_inside`: the OPENED file is checked, so a file outside `root`, a FIFO or a device is
+    never read; more bytes than `limit` tell the caller the file is larger); None if it is gone
+    or refused (a warning says why, unless `quiet`; `refused`: what that leads to).
+
+    Raises:
+        OSError: another failure to open or read it (no permission, an I/O error).
+    """
+    fd = open_inside(path, root, refused=refused, quiet=quiet)
+    if fd is None:
+        return None
+    with open(fd, "rb") as opened:
+        return opened.read(limit + 1)
 
 
 def _why_swapped(err: OSError, real: str, real_root: str) -> str:

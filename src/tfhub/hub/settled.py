@@ -14,52 +14,27 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import OrderedDict
-from collections.abc import Iterator, MutableSet
 from pathlib import Path
 
 from .. import errors
+from ..utils.warn_once import WarnedOnce
 from . import commit, confinement, docs_layout
 from . import staging as staging_lib
 from .docs_format import DocFile, parse_text, without_long_values
-from .docs_text import read_doc_text
+from .docs_text import decode_doc
 
 logger = logging.getLogger(__name__)
 Renames = list[tuple[Path, Path]]
 # How many journals (and staging folders) a server remembers having warned about.
 MAX_WARNED = 1024
-
-
-class Warned(MutableSet[Path]):
-    """The journals a server warned about (one warning each, not one per request): the `limit`
-    last seen, the one seen longest ago forgotten first (warned about again if seen again), so
-    that a server whose ROOT sees staging folders come and go does not grow for its life."""
-
-    def __init__(self, limit: int = MAX_WARNED) -> None:
-        self.limit = limit
-        self._paths: OrderedDict[Path, None] = OrderedDict()
-
-    def __contains__(self, item: object) -> bool:
-        return item in self._paths
-
-    def __iter__(self) -> Iterator[Path]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-    def add(self, value: Path) -> None:
-        """Remembers `value` as the last seen (the oldest forgotten past `limit`)."""
-        self._paths[value] = None
-        self._paths.move_to_end(value)
-        while len(self._paths) > self.limit:
-            self._paths.popitem(last=False)
-
-    def discard(self, value: Path) -> None:
-        self._paths.pop(value, None)
-
-
-_WARNED = Warned()
+# The journals a server warned about (one warning each, not one per request), bounded: the
+# one seen longest ago is forgotten first (`utils.warn_once`, the one home of such memories).
+Warned = WarnedOnce
+_WARNED: WarnedOnce[Path] = WarnedOnce(MAX_WARNED)
+# The most bytes of a doc the server reads (as `publish --doc` reads: a doc's body is shown up to
+# 65,536 characters); a larger one (a file swapped in since it was published) is not served.
+MAX_DOC_BYTES = 64 * 1024 * 1024
+NOT_SERVED = "the doc is not served"
 # Journals followed in one model folder: publishes into it take turns (its lock), and each
 # rolls back the journal a killed one left, so more than one is rare; each costs a request
 # a read of up to 64 KiB and its renames' checks (100 of them made a download take 1 s).
@@ -89,14 +64,13 @@ class Settled:
                 if not staging.is_dir():  # A publish's lock file.
                     continue
                 if len(found) == MAX_JOURNALS:
-                    if staging not in _WARNED:
+                    if _WARNED.first_time(staging):
                         logger.warning(
                             "Ignoring the publish journal in %s: a model folder's first %d are "
                             "followed, no more (run tfhub validate to roll them back)",
                             staging,
                             MAX_JOURNALS,
                         )
-                    _WARNED.add(staging)
                 else:
                     renames = commit.read_journal(staging, docs=self.docs, warned=_WARNED)
                     if renames:
@@ -145,7 +119,7 @@ class Settled:
                     holder = self._inside(
                         commit.after_roll_back(renames, target, publisher_doc=publisher_doc)
                     )
-                    doc = None if holder is None else _parsed_as(holder, target, root)
+                    doc = None if holder is None else served_doc(holder, target, root)
                     if doc is not None:
                         by_path[target] = doc
         return [by_path[path] for path in sorted(by_path)]
@@ -162,14 +136,42 @@ class Settled:
         return found
 
 
-def _parsed_as(holder: Path, target: Path, root: Path) -> DocFile | None:
+def served_doc(holder: Path, target: Path, root: Path) -> DocFile | None:
     """The doc in the file `holder`, parsed as the doc at `target` and served as the scan serves
-    docs (`without_long_values`); None, with a warning, if it cannot be read."""
+    docs (`without_long_values`); None, with a warning, if it is gone, refused or cannot be
+    read. The file is opened inside ROOT first (`confinement.read_inside`): a doc swapped for a
+    symlink out of ROOT (to a secret, to /dev/zero) or for a FIFO is never read, and at most
+    `MAX_DOC_BYTES` are.
+
+    Args:
+        holder: the file to read (the doc itself, or the copy a killed publish moved aside).
+        target: the doc's place in the hub (its handle and paths come from there).
+        root: ROOT (its real path): the file read must lie inside it.
+    """
     rel_path, shown = docs_layout.relative_paths(target, root)
     try:
-        text = read_doc_text(holder, shown=shown)
+        data = confinement.read_inside(holder, root, limit=MAX_DOC_BYTES, refused=NOT_SERVED)
+        if data is None:  # Gone since it was listed, or refused (a warning said why).
+            return None
+        if len(data) > MAX_DOC_BYTES:
+            logger.warning(
+                "Skipping a doc (not served): %s is larger than %d MiB (a doc's body is shown "
+                "up to 65,536 characters): publish it again",
+                shown,
+                MAX_DOC_BYTES >> 20,
+            )
+            return None
+        text = decode_doc(data, path=os.fspath(holder), shown=shown)
         doc = parse_text(text, path=target, rel_path=rel_path, display_path=shown)
-    except (OSError, errors.DocFormatError) as err:
+    except OSError as err:
+        logger.warning(
+            "Skipping a doc (not served): %s:0: cannot read the documentation file: %s", shown, err
+        )
+        return None
+    except errors.DocFormatError as err:
         logger.warning("Skipping a doc (not served): %s", err)
         return None
     return without_long_values(doc)  # As the scan serves every doc (`list_docs`).
+
+
+_parsed_as = served_doc  # Its name before it served the catalog's scan too (tests call it so).
