@@ -18,9 +18,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -327,3 +328,83 @@ def test_a_cache_folder_in_a_safe_folder_is_taken(tmp_path, mode, group):
 def test_a_cache_folder_made_with_its_parents_below_a_folder_of_ours_is_taken(tmp_path):
     made = cache_dir.check_cache_dir(str(tmp_path / "a" / "b" / "cache"))
     assert os.path.isdir(made)
+
+
+def test_the_scan_reads_a_doc_of_at_most_max_doc_bytes(tmp_path, monkeypatch, caplog):
+    """A doc larger than `settled.MAX_DOC_BYTES` (a file of gigabytes swapped in) is not read
+    whole by the scan: it is skipped with a warning naming it."""
+    from tfhub.hub import settled
+
+    write_model_doc(tmp_path, "acme/fine/1")
+    big = write_model_doc(tmp_path, "acme/big/1", body="x" * 1000)
+    monkeypatch.setattr(settled, "MAX_DOC_BYTES", big.stat().st_size - 1)
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        catalog = Catalog.scan(tmp_path)
+    assert set(catalog.models) == {"acme/fine"}
+    assert "Skipping a doc (not served): assets/docs/acme/models/big/1.md is larger than" in (
+        caplog.text
+    )
+
+
+def _bytes_read() -> int:
+    """The bytes this process has read so far (Linux's /proc/self/io `rchar`)."""
+    with open("/proc/self/io") as io:
+        return next(int(line.split()[1]) for line in io if line.startswith("rchar:"))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/io"), reason="reads /proc/self/io (Linux)")
+def test_the_scan_reads_no_more_than_the_bound_of_a_large_doc(tmp_path, monkeypatch):
+    """The bound is on the read, not on what is kept: of a doc of 8 MiB, with a bound of 100
+    bytes, the scan reads about 100 bytes (a read of the whole file was 8 MiB)."""
+    from tfhub.hub import settled
+
+    big = write_model_doc(tmp_path, "acme/big/1")
+    with big.open("a") as doc:
+        doc.write("x" * (8 << 20))
+    monkeypatch.setattr(settled, "MAX_DOC_BYTES", 100)
+    before = _bytes_read()
+    assert Catalog.scan(tmp_path).models == {}
+    assert _bytes_read() - before < 1 << 20
+
+
+def _as_nobody(work: Callable[[], object]) -> object:
+    """`work()`'s result (or its exception's text, as a string starting "raised: "), run in a
+    forked child as the user nobody (no groups): a check made by a user who is not root."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # The child: never returns into pytest.
+        os.close(read)
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            outcome = repr(work())
+        except BaseException as err:  # Any: said to the parent.
+            outcome = f"raised: {err}"
+        with os.fdopen(write, "w") as pipe:
+            pipe.write(outcome)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        said = pipe.read()
+    os.waitpid(pid, 0)
+    return said
+
+
+@needs_root
+def test_a_user_takes_a_cache_folder_below_roots_folders(tmp_path):
+    """For a user who is not root, a parent owned by root (and not writable by others) is
+    fine: only another user who is not root is a stranger."""
+    shared = Path(tempfile.mkdtemp(prefix="hub47-", dir="/tmp"))
+    try:
+        os.chmod(shared, 0o711)  # root's; nobody may pass through.
+        theirs = _folder(shared / "nobody", uid=NOBODY, gid=NOBODY, mode=0o700)
+        wanted = str(theirs / "cache")
+        said = _as_nobody(lambda: cache_dir.check_cache_dir(wanted))
+        assert said == repr(wanted), said
+        other = _folder(shared / "other", uid=NOBODY + 1, mode=0o755)
+        said = _as_nobody(lambda: cache_dir.check_cache_dir(str(other / "x" / "cache")))
+        assert f"raised: Cannot pack folder versions into {other}/x/cache: the folder" in said
+        assert f"{other} above it is owned by uid {NOBODY + 1}" in said
+    finally:
+        shutil.rmtree(shared)
