@@ -126,10 +126,8 @@ def test_any_request_gets_an_answer_and_nothing_from_outside(app, method, segmen
     raw_path = ("/" + "/".join(segments)).encode("ascii")
     status, body = asgi_request(app, method, raw_path, query.encode("ascii"), waits=True)
     event(f"status {status}")  # pytest --hypothesis-show-statistics shows what was reached.
-    if status == 500:  # Only the version whose folder holds a link out: refused, said so.
-        assert b"test/half-plus-two/3 cannot be packed" in body, body[:300]
-    else:
-        assert 200 <= status < 500, (status, body[:300])
+    # The version whose folder holds a link out is refused as not servable: a 404, not a 500.
+    assert 200 <= status < 500, (status, body[:300])
     assert SECRET not in body
     if body[:2] == b"\x1f\x8b":  # An archive: its members hold no secret either.
         import gzip
