@@ -4,6 +4,7 @@ model is loaded); and the publisher doc a publisher's first model gets."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import select
@@ -34,6 +35,10 @@ def read_doc(doc: str | os.PathLike[str]) -> str:
     (`--doc <(generate)`, `--doc /dev/stdin < 1.md`) that gives the whole doc within
     `FIFO_WRITER_WAIT` s.
 
+    What it is (a file, or a stream read under that deadline) is decided from the descriptor
+    opened, never from a look at the path before: a file swapped for a pipe or a terminal
+    between the two is read as what was opened.
+
     Raises:
         tfhub.errors.DocFormatError: it cannot be read (a missing file: FileNotFoundError as
             its cause), is a folder, a socket or a terminal, is larger than `MAX_DOC_BYTES`, a
@@ -41,13 +46,9 @@ def read_doc(doc: str | os.PathLike[str]) -> str:
     """
     path = os.fspath(doc)
     try:
-        mode = os.stat(path).st_mode
-        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
-            raise _refused(path, f"is {_kind(mode)}: give the doc's Markdown file (FILE.md)")
-        # Non-blocking: a FIFO without writer, or a device, cannot hang the open or a read.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        fd = _open_doc(path)
         try:
-            data = _read_file(fd, path) if stat.S_ISREG(mode) else _read_stream(fd, path)
+            data = _read_opened(fd, path)
         finally:
             os.close(fd)
     except FileNotFoundError as err:  # As the cause: exit 7, "not found".
@@ -65,6 +66,43 @@ def read_doc(doc: str | os.PathLike[str]) -> str:
         ) from err
     # DocFormatError if not UTF-8, naming the byte offset.
     return docs_text.decode_doc(data, path=path, shown=path, then=_THEN)
+
+
+def _open_doc(path: str) -> int:
+    """Opens the doc without blocking (a named pipe with no writer yet, or a device, cannot
+    hang the open) and without making a terminal the controlling one.
+
+    Raises:
+        DocFormatError: it is a socket (which no open reads).
+        OSError: it cannot be opened.
+    """
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as err:
+        if err.errno == errno.ENXIO and _is_socket(path):
+            raise _refused(
+                path, f"is {_kind(stat.S_IFSOCK)}: give the doc's Markdown file (FILE.md)"
+            ) from err
+        raise
+
+
+def _is_socket(path: str) -> bool:
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _read_opened(fd: int, path: str) -> bytes:
+    """The bytes of the opened doc `fd`, read as what `fstat` says it is: a regular file (in
+    blocking mode), a pipe or a character device (without blocking, under the deadline);
+    anything else is refused."""
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        return _read_file(fd, path)
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        return _read_stream(fd, path)
+    raise _refused(path, f"is {_kind(mode)}: give the doc's Markdown file (FILE.md)")
 
 
 def _refused(path: str, why: str) -> errors.DocFormatError:

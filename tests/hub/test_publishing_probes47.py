@@ -1,0 +1,152 @@
+"""Publishing leftovers of session 47: `read_doc` decides from the descriptor it opened, a
+closed standard input as `--doc /dev/stdin`, a doc with two asset-path lines, `tfhub validate`
+beside a running publish, and two killed publishes' journals in one model folder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tfhub import errors
+from tfhub.hub import publish_doc
+
+# --- 1: read_doc reads the doc as what it opened ----------------------------------------------
+
+
+@contextlib.contextmanager
+def _swapped_at_open(
+    monkeypatch: pytest.MonkeyPatch, doc: Path, swap: Callable[[], None]
+) -> Iterator[None]:
+    """Runs `swap` (which replaces the regular file `doc`) just before read_doc's open of it:
+    the race between a look at the path and its open, made certain."""
+    real_open = os.open
+
+    def opening(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if os.fspath(path) == os.fspath(doc) and doc.is_file():  # type: ignore[arg-type]
+            swap()
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", opening)
+    yield
+
+
+def _read_doc_in_thread(path: Path, unblock: Callable[[], None]) -> BaseException | str:
+    """read_doc(path) in a thread; if it still reads after 5 s (a read without deadline),
+    `unblock()` ends it and the test fails."""
+    result: list[BaseException | str] = []
+
+    def run() -> None:
+        try:
+            result.append(publish_doc.read_doc(path))
+        except BaseException as err:  # The test reads it.
+            result.append(err)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=5)
+    if thread.is_alive():
+        unblock()
+        thread.join(timeout=20)
+        pytest.fail(f"read_doc({path}) read without its deadline: {result}")
+    return result[0]
+
+
+def test_a_file_swapped_for_a_stalled_pipe_before_the_open_is_read_under_the_deadline(
+    tmp_path, monkeypatch
+):
+    """The regular-or-stream choice came from a stat before the open: a file swapped for a
+    named pipe between them was read as a file, blocking, with no deadline (a writer that
+    stalled kept publish waiting for ever)."""
+    monkeypatch.setattr(publish_doc, "FIFO_WRITER_WAIT", 0.3)
+    doc = tmp_path / "1.md"
+    doc.write_text("# Module acme/emb/1\nA file.\n", encoding="utf-8")
+    release = threading.Event()
+
+    def write() -> None:
+        with open(doc, "wb", buffering=0) as sink:
+            sink.write(b"#")
+            release.wait(60)
+            with contextlib.suppress(BrokenPipeError):
+                sink.write(b" Module acme/emb/1\n")
+
+    writer = threading.Thread(target=write, daemon=True)
+
+    def swap() -> None:
+        doc.unlink()
+        os.mkfifo(doc)
+        writer.start()  # Its open waits for read_doc's.
+
+    try:
+        with _swapped_at_open(monkeypatch, doc, swap):
+            err = _read_doc_in_thread(doc, release.set)
+    finally:
+        release.set()
+        writer.join(timeout=10)
+    assert isinstance(err, errors.DocFormatError), err
+    assert "within 0.3 s" in str(err), err
+
+
+def test_a_file_swapped_for_a_terminal_before_the_open_is_refused_as_a_terminal(
+    tmp_path, monkeypatch
+):
+    """A file swapped for a link to a terminal was read as a file: until someone typed an end
+    of file there."""
+    master, slave = os.openpty()
+    doc = tmp_path / "1.md"
+    doc.write_text("# Module acme/emb/1\nA file.\n", encoding="utf-8")
+
+    def swap() -> None:
+        doc.unlink()
+        doc.symlink_to(os.ttyname(slave))
+
+    try:
+        with _swapped_at_open(monkeypatch, doc, swap):
+            err = _read_doc_in_thread(doc, lambda: os.write(master, b"\n\x04"))
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert isinstance(err, errors.DocFormatError), err
+    assert "is a terminal" in str(err), err
+
+
+def test_a_pipe_swapped_for_a_file_before_the_open_is_read_whole(tmp_path, monkeypatch):
+    """The reverse swap: what was opened, a regular file, is read whole."""
+    doc = tmp_path / "1.md"
+    os.mkfifo(doc)
+    text = "# Module acme/emb/1\nA file after all.\n"
+    real_open = os.open
+
+    def opening(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if os.fspath(path) == os.fspath(doc) and not doc.is_file():  # type: ignore[arg-type]
+            doc.unlink()
+            doc.write_text(text, encoding="utf-8")
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", opening)
+    assert publish_doc.read_doc(doc) == text
+
+
+def test_a_pipe_whose_writer_writes_and_closes_is_read_and_one_without_writer_is_refused(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(publish_doc, "FIFO_WRITER_WAIT", 0.3)
+    pipe = tmp_path / "1.md"
+    os.mkfifo(pipe)
+    text = "# Module acme/emb/1\nPiped.\n"
+
+    def write() -> None:
+        with open(pipe, "wb", buffering=0) as sink:
+            sink.write(text.encode())
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    assert publish_doc.read_doc(pipe) == text
+    writer.join(timeout=10)
+    err = _read_doc_in_thread(pipe, lambda: None)
+    assert isinstance(err, errors.DocFormatError), err
+    assert "no process wrote into within 0.3 s" in str(err), err
