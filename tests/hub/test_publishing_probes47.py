@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests._helpers.python_process import child_env
 
 from tfhub import errors
 from tfhub.hub import publish_doc
@@ -150,3 +153,55 @@ def test_a_pipe_whose_writer_writes_and_closes_is_read_and_one_without_writer_is
     err = _read_doc_in_thread(pipe, lambda: None)
     assert isinstance(err, errors.DocFormatError), err
     assert "no process wrote into within 0.3 s" in str(err), err
+
+
+# --- 2: `--doc /dev/stdin` with standard input closed -----------------------------------------
+
+
+def _without_stdin(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Runs `argv` with descriptor 0 closed, as a shell's `<&-` does (DEVNULL is an open
+    standard input)."""
+    return subprocess.run(
+        argv,
+        preexec_fn=lambda: os.close(0),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=child_env(),
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("stdin", ["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"])
+def test_publish_with_its_standard_input_closed_says_so(tmp_path, stdin):
+    """It said "Cannot read the doc /dev/stdin: no such file" (exit 7), as if a file were
+    missing."""
+    argv = [sys.executable, "-m", "tfhub", "publish", str(tmp_path / "model"), str(tmp_path)]
+    done = _without_stdin([*argv, "--handle", "acme/emb/1", "--doc", stdin], tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert f"The doc {stdin} is standard input, which is closed" in done.stderr
+    assert "--doc /dev/stdin < 1.md" in done.stderr and "no such file" not in done.stderr
+    assert not (tmp_path / "assets").exists()
+
+
+def test_a_closed_standard_input_whose_number_a_file_took_is_not_read_as_the_doc(tmp_path):
+    """With descriptor 0 closed at start, the next file opened takes that number: /dev/stdin
+    then named that file, which was read as the doc."""
+    other = tmp_path / "other.md"
+    other.write_text("# Module acme/emb/1\nNot the doc.\n", encoding="utf-8")
+    code = f"""
+import os, sys
+taken = os.open({str(other)!r}, os.O_RDONLY)
+assert taken == 0 and sys.stdin is None, (taken, sys.stdin)
+from tfhub.hub import publish_doc
+try:
+    print(publish_doc.read_doc("/dev/stdin"))
+except Exception as err:
+    print(type(err).__name__, err)
+"""
+    done = _without_stdin([sys.executable, "-c", code], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("DocFormatError The doc /dev/stdin is standard input"), (
+        done.stdout
+    )

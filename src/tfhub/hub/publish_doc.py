@@ -9,6 +9,7 @@ import logging
 import os
 import select
 import stat
+import sys
 import time
 from pathlib import Path
 
@@ -45,6 +46,14 @@ def read_doc(doc: str | os.PathLike[str]) -> str:
             pipe did not give it whole in time, or it is not UTF-8 (naming the offset).
     """
     path = os.fspath(doc)
+    if _stdin_closed() and _names_stdin(path):
+        raise _refused(
+            path,
+            "is standard input, which is closed (the command was run with `<&-`, or by a "
+            "program that gave it none): give the doc's file (`--doc 1.md`), or pipe the doc "
+            "in (`tfhub publish ... --doc /dev/stdin < 1.md`, `cat 1.md | tfhub publish ... "
+            "--doc /dev/stdin`)",
+        )
     try:
         fd = _open_doc(path)
         try:
@@ -66,6 +75,37 @@ def read_doc(doc: str | os.PathLike[str]) -> str:
         ) from err
     # DocFormatError if not UTF-8, naming the byte offset.
     return docs_text.decode_doc(data, path=path, shown=path, then=_THEN)
+
+
+def _stdin_closed() -> bool:
+    """Whether this process has no standard input: Python found descriptor 0 closed at start
+    (`sys.stdin` is None; a file opened since may have taken that number), or it is closed."""
+    if sys.stdin is None:
+        return True
+    try:
+        os.fstat(0)
+    except OSError:
+        return True
+    return False
+
+
+def _names_stdin(path: str) -> bool:
+    """Whether `path` names descriptor 0 of this process (`/dev/stdin`, `/dev/fd/0`,
+    `/proc/self/fd/0`, or a symlink to one), followed link by link but never through
+    descriptor 0 itself (it may be closed, or reused by another file)."""
+    fds = os.path.realpath(f"/proc/{os.getpid()}/fd")
+    for _ in range(_MAX_LINKS):
+        folder, name = os.path.split(os.path.abspath(path))
+        if name == "0" and os.path.realpath(folder) == fds:
+            return True
+        try:
+            path = os.path.join(folder, os.readlink(path))
+        except OSError:  # Not a link (or none at all): not standard input.
+            return False
+    return False
+
+
+_MAX_LINKS = 40  # As Linux follows at most 40 symlinks in a path.
 
 
 def _open_doc(path: str) -> int:
