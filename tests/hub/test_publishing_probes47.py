@@ -9,14 +9,16 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests._helpers.python_process import child_env
+from tests._helpers.hub_server import write_publisher
+from tests._helpers.python_process import child_env, run_tfhub
 
 from tfhub import errors
-from tfhub.hub import publish_doc
+from tfhub.hub import publish_doc, staging
 
 # --- 1: read_doc reads the doc as what it opened ----------------------------------------------
 
@@ -194,7 +196,7 @@ def test_a_closed_standard_input_whose_number_a_file_took_is_not_read_as_the_doc
 import os, sys
 taken = os.open({str(other)!r}, os.O_RDONLY)
 assert taken == 0 and sys.stdin is None, (taken, sys.stdin)
-from tfhub.hub import publish_doc
+from tfhub.hub import publish_doc, staging
 try:
     print(publish_doc.read_doc("/dev/stdin"))
 except Exception as err:
@@ -205,3 +207,48 @@ except Exception as err:
     assert done.stdout.startswith("DocFormatError The doc /dev/stdin is standard input"), (
         done.stdout
     )
+
+
+# --- 4: `tfhub validate` beside a running publish ---------------------------------------------
+
+
+def _hub_with_a_leftover(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A valid hub with the staging folder of a killed publish of acme/emb/1 (killed before its
+    commit: no journal); returns ROOT, the model folder and that staging folder."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    folder = root / "assets" / "docs" / "acme" / "models" / "emb"
+    left = folder / staging.staging_name("1", "a" * 32)
+    left.mkdir(parents=True)
+    return root, folder, left
+
+
+def _validate_timed(root: Path) -> tuple[float, str, int]:
+    started = time.monotonic()
+    done = run_tfhub("validate", str(root), timeout=30)
+    return time.monotonic() - started, done.stderr, done.returncode
+
+
+def test_validate_does_not_wait_for_the_publisher_lock_a_publish_holds(tmp_path):
+    """`validate` waited up to 60 s (ROLL_BACK_LOCK_TIMEOUT) for each staging folder of a
+    publisher whose lock a publish held (committing, or stopped with Ctrl-Z while it did)."""
+    root, _, left = _hub_with_a_leftover(tmp_path)
+    with staging.publisher_lock(left.parent, docs=root / "assets" / "docs"):
+        took, err, code = _validate_timed(root)
+    assert took < 10, took  # Python's start and the check, not the lock's 60 s.
+    assert code == 0, err
+    assert f"tfhub: note: {left} is being published now, not checked" in err, err
+    assert left.is_dir()  # Kept: its roll-back needs that lock.
+
+
+def test_validate_names_a_model_folder_a_publish_works_in_and_exits_0(tmp_path):
+    root, folder, left = _hub_with_a_leftover(tmp_path)
+    with staging.folder_lock(folder, what="a test's publish"):
+        took, err, code = _validate_timed(root)
+    assert took < 10, took
+    assert code == 0, err
+    assert f"tfhub: note: {folder} is being published now, not checked" in err, err
+    assert left.is_dir()
+    done = run_tfhub("validate", str(root))  # Nobody publishes now: cleaned.
+    assert (done.returncode, "not checked" in done.stderr) == (0, False), done.stderr
+    assert not left.exists() and "removed 1 leftover(s)" in done.stderr

@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from .. import constants, errors
@@ -173,13 +174,20 @@ def run_validate(args: argparse.Namespace) -> int:
     """Prints one `file:line: message` per problem (file under ROOT as given); exit 1 if any.
 
     First removes what killed publishes left in folders nobody is publishing into now, after
-    putting back the files a publish killed while renaming had replaced (so they are checked).
+    putting back the files a publish killed while renaming had replaced (so they are checked);
+    a folder a publish works in now is named in a note (not a problem), never waited for.
     """
-    removed = staging.clean_tree(docs_layout.docs_dir(args.root))
+    busy: list[Path] = []
+    removed = staging.clean_tree(docs_layout.docs_dir(args.root), busy=busy)
     problems = validator.validate_tree(args.root)
     if removed:
         tell(
             f"tfhub: removed {len(removed)} leftover(s) of interrupted publishes, e.g. {removed[0]}"
+        )
+    for path in busy:
+        tell(
+            f"tfhub: note: {path} is being published now, not checked (its publish leftovers "
+            "are left as they are); run `tfhub validate` again once that publish ends"
         )
     for problem in problems:
         print(f"{os.path.join(args.root, problem.path)}:{problem.line}: {problem.message}")

@@ -180,6 +180,10 @@ def publisher_lock(folder: Path, *, docs: Path, timeout: float | None = None) ->
 # it, the staging folder is kept (a warning), a publish into that model folder is refused
 # (`pending_roll_backs`), and `tfhub validate` goes on with the next folder.
 ROLL_BACK_LOCK_TIMEOUT = 60.0
+# How long `clean_tree` (`tfhub validate`, `mirror --from-docs`) waits for the publisher lock
+# instead: it never waits for a publish; a staging folder it cannot clean now is named as
+# being published (`busy`) and kept.
+CLEAN_LOCK_WAIT = 0.5
 
 
 def pending_roll_backs(folder: Path, *, docs: Path) -> list[Path]:
@@ -236,7 +240,14 @@ def _made_by(staging: Path, *, docs: Path) -> list[Path]:
     return list(reversed(below))
 
 
-def remove_leftovers(folder: Path, *, docs: Path, remove_made: bool = False) -> list[Path]:
+def remove_leftovers(
+    folder: Path,
+    *,
+    docs: Path,
+    remove_made: bool = False,
+    lock_wait: float | None = None,
+    busy: list[Path] | None = None,
+) -> list[Path]:
     """Removes `leftovers(folder)`; call it only while holding `folder_lock(folder)`.
 
     A staging folder of a publish killed while it put its files in place is rolled back first
@@ -247,17 +258,28 @@ def remove_leftovers(folder: Path, *, docs: Path, remove_made: bool = False) -> 
         docs: ROOT/assets/docs, the tree a roll-back may rename in.
         remove_made: also remove the folders a dead publish made (`record_made`) if they are
             empty then (not for a publish about to write into `folder`).
+        lock_wait: how long to wait for the publisher lock a roll-back takes (None:
+            `ROLL_BACK_LOCK_TIMEOUT`, read at call time).
+        busy: if given, a staging folder kept because the publisher lock stayed held (a
+            publish of the publisher is committing) is appended to it instead of a warning.
 
     Returns:
         The leftovers removed (not those kept: see the warnings).
     """
     removed: list[Path] = []
     made: list[Path] = []
+    wait = ROLL_BACK_LOCK_TIMEOUT if lock_wait is None else lock_wait
     for path in leftovers(folder):
         if path.is_dir() and not path.is_symlink():
             try:
-                with publisher_lock(folder, docs=docs, timeout=ROLL_BACK_LOCK_TIMEOUT):
+                with publisher_lock(folder, docs=docs, timeout=wait):
                     rolled_back = commit.roll_back(path, docs=docs)
+            except errors.PublishBusyError as err:
+                if busy is None:
+                    logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
+                else:
+                    busy.append(path)
+                continue
             except OSError as err:  # Keep what could not be put back: nothing is deleted.
                 logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
                 continue
@@ -388,17 +410,22 @@ def _remove_empty(folders: list[Path]) -> None:
             return
 
 
-def clean_tree(docs: Path) -> list[Path]:
+def clean_tree(docs: Path, *, busy: list[Path] | None = None) -> list[Path]:
     """Removes what interrupted publishes left under a docs tree, where nobody holds the lock.
 
-    A folder whose lock is held (a publish running now) is left alone.
+    It never waits for a publish: a model folder whose lock is held (a publish running now) is
+    left alone, and a staging folder whose roll-back needs the publisher lock that a publish of
+    the publisher holds (committing, or stopped while it did) for `CLEAN_LOCK_WAIT` s is kept.
 
     Args:
         docs: ROOT/assets/docs.
+        busy: if given, each model folder and staging folder left alone so is appended to it
+            (`tfhub validate` names them as being published now, not checked).
 
     Returns:
         The paths removed.
     """
+    busy = [] if busy is None else busy
     removed: list[Path] = []
     for current, subdirs, _ in os.walk(docs):
         folder = Path(current)
@@ -411,9 +438,15 @@ def clean_tree(docs: Path) -> list[Path]:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             if _try_lock(fd):
-                removed += remove_leftovers(folder, docs=docs, remove_made=True)
+                removed += remove_leftovers(
+                    folder, docs=docs, remove_made=True, lock_wait=CLEAN_LOCK_WAIT, busy=busy
+                )
+            else:
+                busy.append(folder)
         except OSError as err:  # Cannot tell whether a publish owns them: leave them.
             logger.info("Cannot lock %s (%s); leaving its publish leftovers", folder, err)
         finally:
             os.close(fd)
+    for path in busy:
+        logger.info("Left %s alone: a publish is running there now", path)
     return removed
