@@ -5,7 +5,9 @@ beside a running publish, and two killed publishes' journals in one model folder
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -14,7 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests._helpers.hub_server import write_publisher
+from tests._helpers.archives import write_tree
+from tests._helpers.hub_server import signature_summary_json, write_publisher
+from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
 from tests._helpers.python_process import child_env, run_tfhub
 
 from tfhub import errors
@@ -252,3 +256,86 @@ def test_validate_names_a_model_folder_a_publish_works_in_and_exits_0(tmp_path):
     done = run_tfhub("validate", str(root))  # Nobody publishes now: cleaned.
     assert (done.returncode, "not checked" in done.stderr) == (0, False), done.stderr
     assert not left.exists() and "removed 1 leftover(s)" in done.stderr
+
+
+# --- 5: two killed publishes' journals in one model folder ------------------------------------
+
+# `publish --force` of sys.argv[4] from the model sys.argv[1] into sys.argv[2] (summary in
+# sys.argv[3]), killed (SIGKILL) just before its rename sys.argv[5] (99: never), its staging
+# folder named with the token sys.argv[6]; with sys.argv[7] == "nfs" the folder cannot be
+# flocked (as on NFS): a lock file in the temp folder is used and no leftover is cleaned.
+_PUBLISH = (
+    KILL_BEFORE_RENAME
+    + publish_without_tensorflow(3)
+    + """
+import errno, uuid
+from tfhub.hub import staging, starter
+model, root, _, handle, kill, token, nfs, description = sys.argv[1:9]
+uuid.uuid4 = lambda: uuid.UUID(token)
+if nfs == "nfs":
+    def refused(fd):
+        raise OSError(errno.EBADF, "flock refused, as on NFS")
+    staging._try_lock = refused
+kill_before_rename(int(kill))
+info = starter.StarterInfo(description=description, task="text-embedding")
+publish.publish(model, root, handle, info=info, force=True)
+"""
+)
+_NEVER = 99
+_BEFORE_ITS_DOC = 6  # Archive aside, in; summary aside, in; doc aside; (killed) doc in.
+_BEFORE_ITS_LAST = 5  # With no doc in place: archive aside, in; summary aside, in; (killed).
+
+
+def _publish_killed(
+    tmp: Path, root: Path, name: str, *, kill: int, token: str, nfs: bool = False
+) -> None:
+    model = write_tree(
+        tmp / name,
+        {"saved_model.pb": b"\x08\x01\x12\x00", "variables/variables.index": name.encode()},
+    )
+    summary = tmp / "summary.json"
+    summary.write_text(json.dumps(signature_summary_json()), encoding="utf-8")
+    argv = [str(model), str(root), str(summary), "acme/emb/1", str(kill), token]
+    child = subprocess.run(
+        [sys.executable, "-c", _PUBLISH, *argv, "nfs" if nfs else "-", f"Model {name}."],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == (0 if kill == _NEVER else -signal.SIGKILL), child.stderr
+
+
+def _version_files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [("0" * 32, "f" * 32), ("f" * 32, "0" * 32)],
+    ids=["older-sorts-first", "newer-sorts-first"],
+)
+def test_two_killed_publishes_of_one_version_roll_back_to_the_version_before_both(
+    tmp_path, older, newer
+):
+    """A publish that cannot flock the model folder (NFS) cleans no leftover, so a second
+    killed publish can leave its journal beside the first's. They were rolled back in the
+    order of their staging folders' random names: the older first, it put back the version
+    before both over the newer's files, which the newer's roll-back then moved aside (deleted)
+    to put back the older's half-written files (no doc: the version was gone). Newest first,
+    the version is again what it was before both."""
+    root = tmp_path / "hub"
+    _publish_killed(tmp_path, root, "v0", kill=_NEVER, token="1" * 32)
+    folder = root / "assets" / "docs" / "acme" / "models" / "emb"
+    before = _version_files(folder)
+    assert sorted(before) == ["1.md", "1.signatures.json", "1.tar.gz"]
+    _publish_killed(tmp_path, root, "a", kill=_BEFORE_ITS_DOC, token=older)
+    _publish_killed(tmp_path, root, "b", kill=_BEFORE_ITS_LAST, token=newer, nfs=True)
+    journals = sorted(folder.glob(".1.publish-*/journal.json"))
+    assert len(journals) == 2, journals
+    done = run_tfhub("validate", str(root))
+    assert "removed 2 leftover(s)" in done.stderr, done.stderr
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
+    assert _version_files(folder) == before
+    assert sorted(os.listdir(folder)) == sorted(before)  # No staging folder left.

@@ -269,7 +269,7 @@ def remove_leftovers(
     removed: list[Path] = []
     made: list[Path] = []
     wait = ROLL_BACK_LOCK_TIMEOUT if lock_wait is None else lock_wait
-    for path in leftovers(folder):
+    for path in _newest_journal_first(leftovers(folder)):
         if path.is_dir() and not path.is_symlink():
             try:
                 with publisher_lock(folder, docs=docs, timeout=wait):
@@ -301,6 +301,27 @@ def remove_leftovers(
     if remove_made:
         _remove_empty(made)
     return removed
+
+
+def _newest_journal_first(paths: list[Path]) -> list[Path]:
+    """`paths` (leftovers of one model folder) in the order to roll them back: those with a
+    journal first, the newest journal (mtime) first, as their commits' renames are undone
+    newest first; then the others, by name.
+
+    Two killed publishes leave two journals where the second could not clean the first's
+    leftovers (a folder that cannot be flocked, NFS: it only logs). The second moved aside
+    what the first put in place: rolled back first, the older would put back the version
+    before both over the newer's files, and the newer's roll-back would then move that version
+    aside (deleted with its staging folder) and put back the older's half-written files.
+    """
+
+    def key(path: Path) -> tuple[int, int]:
+        try:
+            return 0, -os.lstat(path / commit.JOURNAL).st_mtime_ns
+        except OSError:  # No journal (or not a folder): nothing to roll back.
+            return 1, 0
+
+    return sorted(paths, key=key)  # Stable: ties keep `leftovers`' order by name.
 
 
 # How often a publish makes its model folder again when a failed publish of the same model
