@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.archives import write_tree
-from tests._helpers.hub_server import signature_summary_json, write_publisher
+from tests._helpers.hub_server import signature_summary_json, write_model_doc, write_publisher
 from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
 from tests._helpers.python_process import child_env, run_tfhub
 
 from tfhub import errors
-from tfhub.hub import publish_doc, staging
+from tfhub.hub import mirror, publish, publish_doc, staging, validator
+from tfhub.hub.catalog import Catalog
 
 # --- 1: read_doc reads the doc as what it opened ----------------------------------------------
 
@@ -200,7 +201,8 @@ def test_a_closed_standard_input_whose_number_a_file_took_is_not_read_as_the_doc
 import os, sys
 taken = os.open({str(other)!r}, os.O_RDONLY)
 assert taken == 0 and sys.stdin is None, (taken, sys.stdin)
-from tfhub.hub import publish_doc, staging
+from tfhub.hub import mirror, publish, publish_doc, staging, validator
+from tfhub.hub.catalog import Catalog
 try:
     print(publish_doc.read_doc("/dev/stdin"))
 except Exception as err:
@@ -339,3 +341,64 @@ def test_two_killed_publishes_of_one_version_roll_back_to_the_version_before_bot
     assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
     assert _version_files(folder) == before
     assert sorted(os.listdir(folder)) == sorted(before)  # No staging folder left.
+
+
+# --- 3: a doc with two asset-path lines -------------------------------------------------------
+
+_LONG_URL = "https://example.com/" + "a" * 1_000 + ".tar.gz"  # Longer than a served value.
+_SHORT_URL = "https://example.com/b.tar.gz"
+
+
+def _doc_with_two_asset_paths(root: Path, first: str, second: str) -> tuple[Path, int]:
+    """A hub whose doc acme/emb/1 gives asset-path on two lines; returns it and the first's
+    line number (the second is on the next)."""
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1", asset=f"{first} -->\n<!-- asset-path: {second}")
+    lines = doc.read_text(encoding="utf-8").split("\n")
+    first_line = next(n for n, line in enumerate(lines, 1) if "asset-path" in line)
+    return doc, first_line
+
+
+def test_mirror_from_docs_the_server_and_validate_agree_on_a_doc_with_two_asset_paths(tmp_path):
+    """The server left out the first line (too long to serve) and took the second, while
+    `mirror --from-docs` took the first (and failed it as too long): one rule now, none of
+    the lines is used, and each says so naming the file and both lines."""
+    root = tmp_path / "hub"
+    _, line = _doc_with_two_asset_paths(root, _LONG_URL, _SHORT_URL)
+    said = (
+        f"assets/docs/acme/models/emb/1.md:{line + 1}: 'asset-path' is given on lines {line} "
+        f"and {line + 1}"
+    )
+    report = mirror.mirror_doc_assets(root)
+    assert report.mirrored == []
+    assert [handle for handle, _ in report.failed] == ["acme/emb/1"], report.failed
+    assert report.failed[0][1].startswith(said), report.failed
+    found = Catalog.scan(root).find(["acme", "emb", "1"])
+    assert found is not None
+    assert (found[1].asset_path, found[1].no_files) == (None, "none")
+    problems = [str(problem) for problem in validator.validate_tree(root)]
+    assert report.failed[0][1] in problems, problems  # Beside the first's length problem.
+    assert not any("may be given only once" in problem for problem in problems), problems
+
+
+def test_the_server_uses_neither_of_two_short_asset_paths(tmp_path, caplog):
+    root = tmp_path / "hub"
+    _, line = _doc_with_two_asset_paths(root, "https://example.com/a.tar.gz", _SHORT_URL)
+    found = Catalog.scan(root).find(["acme", "emb", "1"])
+    assert found is not None and found[1].asset_path is None
+    assert f"1.md:{line + 1}: 'asset-path' is given on lines {line} and {line + 1}" in caplog.text
+
+
+def test_publish_refuses_a_doc_with_two_asset_paths_before_the_model_is_read(tmp_path):
+    """The first line was checked (`1.tar.gz`, as publish writes), the second only after the
+    model was loaded (minutes for a large one)."""
+    doc, line = _doc_with_two_asset_paths(tmp_path / "hub", "1.tar.gz", _SHORT_URL)
+    given = tmp_path / "1.md"
+    given.write_text(doc.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(errors.DocValidationError) as caught:
+        publish.publish(tmp_path / "no-model", tmp_path / "hub2", "acme/emb/1", doc=given)
+    assert caught.value.problems == [
+        f"{given}:{line + 1}: 'asset-path' is given on lines {line} and {line + 1}: a doc names "
+        "one place for its version's files; keep the right line and remove the others (until "
+        "then, tfhub serve and `tfhub mirror --from-docs` use none of them)"
+    ]

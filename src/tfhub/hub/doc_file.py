@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import errors
 from .doc_handles import DocHandle
 
 # The most characters of a description that pages, search results and the JSON API show (and
@@ -23,6 +24,9 @@ MAX_DESCRIPTION_CHARS = 1_000
 # `tfhub validate` and `publish` refuse a longer one; the server leaves it out
 # (`docs_format.list_docs`).
 MAX_VALUE_CHARS = 1_000
+# The metadata key that says where a version's files are (a URL, `legacy`, or the archive beside
+# the doc); `doc_rules` re-exports it.
+ASSET_PATH = "asset-path"
 
 
 class DocKind(enum.Enum):
@@ -120,3 +124,37 @@ class DocFile:
         """The first value of a metadata key, or None."""
         found = self.values(key)
         return found[0] if found else None
+
+
+def repeated_asset_path(doc: DocFile) -> Problem | None:
+    """The problem of a doc that gives `asset-path` on two lines or more (None if on one at
+    most): the one rule of every reader of it. `tfhub validate` and `publish` report it,
+    `tfhub mirror --from-docs` fails the doc with it, and `tfhub serve` uses none of the lines
+    (`docs_format.without_long_values`): none of them picks one line while another picks
+    another (the server took the second line where the first was too long to serve).
+    Here, below `docs_format`, as the server reads docs through that module."""
+    lines = [value.line for key, value in doc.entries if key == ASSET_PATH]
+    if len(lines) < 2:
+        return None
+    listed = ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"
+    return Problem(
+        doc.display_path or doc.path.as_posix(),
+        lines[1],
+        f"'{ASSET_PATH}' is given on lines {listed}: a doc names one place for its version's "
+        "files; keep the right line and remove the others (until then, tfhub serve and "
+        "`tfhub mirror --from-docs` use none of them)",
+    )
+
+
+def asset_path(doc: DocFile) -> MetadataValue | None:
+    """The doc's one `asset-path` line, None if it has none.
+
+    Raises:
+        tfhub.errors.DocValidationError: it is given on two lines or more
+            (`repeated_asset_path`, the one problem in `.problems`).
+    """
+    problem = repeated_asset_path(doc)
+    if problem is not None:
+        raise errors.DocValidationError(str(problem), problems=[str(problem)])
+    values = doc.metadata.get(ASSET_PATH)
+    return values[0] if values else None

@@ -15,7 +15,8 @@ the per-kind rules (first line `# <Kind> ...`) are:
   saved_model or saved_model_2; `fine-tunable` is true or false; `parent-model` is a handle;
 - a short description follows the first line, then only metadata lines up to the first heading
   (found by `docs_format` as the doc is parsed);
-- `asset-path` ends with .tar.gz (Module, Tfjs) or .tflite (Lite, Coral), is not a GitHub release
+- `asset-path` is given once (`doc_file.repeated_asset_path`, the rule mirror and the server
+  follow too), ends with .tar.gz (Module, Tfjs) or .tflite (Lite, Coral), is not a GitHub release
   download; a relative asset-path names a file beside the doc that exists (`asset_paths`);
 - the description is not longer than pages show, the body not longer than the server renders,
   a metadata value not longer than `MAX_VALUE_CHARS` (every index page lists each filter value);
@@ -34,10 +35,11 @@ from dataclasses import dataclass
 from . import asset_paths, doc_handles, docs_layout
 from . import docs_format as fmt
 from . import tags as tags_lib
+from .doc_file import ASSET_PATH, repeated_asset_path
 from .docs_format import DocFile, DocKind, Problem
 from .docs_layout import DOCS_DIR_POSIX
 
-ARCHITECTURE, ASSET_PATH, COLAB, DATASET = "network-architecture", "asset-path", "colab", "dataset"
+ARCHITECTURE, COLAB, DATASET = "network-architecture", "colab", "dataset"
 DEMO, FINE_TUNABLE, FORMAT, LANGUAGE = "demo", "fine-tunable", "format", "language"
 LICENSE, PARENT_MODEL, TASK, VISUALIZER = (
     "license",
@@ -109,8 +111,12 @@ def validate_doc(
     problems += _path_problems(doc)
     problems += _metadata_key_problems(doc)
     problems += _value_problems(doc)
-    assets = doc.metadata.get(ASSET_PATH, [])
-    problems += asset_paths.problems(doc, assets, RULES[doc.kind].asset_suffix)
+    suffix = RULES[doc.kind].asset_suffix
+    repeated = repeated_asset_path(doc) if suffix else None  # Else: not allowed at all.
+    if repeated is not None:  # Which line to check? The writer says (one rule: doc_file).
+        problems.append(repeated)
+    else:
+        problems += asset_paths.problems(doc, doc.metadata.get(ASSET_PATH, []), suffix)
     problems += _size_problems(doc)
     if tag_values is not None:
         problems += [
@@ -225,7 +231,7 @@ def _metadata_key_problems(doc: DocFile) -> list[Problem]:
                     f"unsupported metadata {key!r} for a {doc.kind.value} doc (allowed: {allowed})",
                 )
             )
-        elif key in seen and key not in REPEATED_KEYS:
+        elif key in seen and key not in REPEATED_KEYS and key != ASSET_PATH:
             problems.append(
                 at(
                     doc,

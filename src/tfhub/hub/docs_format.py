@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import errors
+from .doc_file import ASSET_PATH, repeated_asset_path
 from .doc_file import MAX_DESCRIPTION_CHARS as MAX_DESCRIPTION_CHARS  # Re-exported: as before.
 from .doc_file import MAX_VALUE_CHARS as MAX_VALUE_CHARS
 from .doc_file import DocFile as DocFile
@@ -309,7 +310,9 @@ def list_docs(
 def without_long_values(doc: DocFile) -> DocFile:
     """The doc as the server shows it: without its metadata values longer than
     `MAX_VALUE_CHARS` (a hand-written doc `tfhub validate` never checked), each left out with
-    a warning (`list_docs`, and `settled` for a doc a killed publish moved aside)."""
+    a warning (`list_docs`, and `settled` for a doc a killed publish moved aside), and without
+    any `asset-path` if it gives two or more (`doc_file.repeated_asset_path`: one warning)."""
+    doc = _without_repeated_asset_path(doc)
     kept = tuple(entry for entry in doc.entries if len(entry[1].value) <= MAX_VALUE_CHARS)
     if len(kept) == len(doc.entries):
         return doc
@@ -325,4 +328,15 @@ def without_long_values(doc: DocFile) -> DocFile:
                 f"{len(value.value):,}",
                 f"{MAX_VALUE_CHARS:,}",
             )
+    return dataclasses.replace(doc, entries=kept)
+
+
+def _without_repeated_asset_path(doc: DocFile) -> DocFile:
+    """`doc` without its asset-path lines if it has two or more, which no reader picks from
+    (`doc_file.repeated_asset_path`), with a warning naming them."""
+    problem = repeated_asset_path(doc)
+    if problem is None:
+        return doc
+    logger.warning("%s; leaving them all out (not served)", problem)
+    kept = tuple(entry for entry in doc.entries if entry[0] != ASSET_PATH)
     return dataclasses.replace(doc, entries=kept)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .. import errors, handles
 from .. import saved_model as saved_model_lib
-from . import asset_paths, doc_handles, doc_rules, docs_layout, starter
+from . import asset_paths, doc_file, doc_handles, doc_rules, docs_layout, starter
 from . import docs_format as fmt
 from . import publish_refusals as refusals
 from . import staging as staging_lib
@@ -252,7 +252,12 @@ def mirror_doc_assets(
         if doc.kind is not DocKind.MODULE or (only is not None and str(doc.handle) not in only):
             continue
         seen.add(str(doc.handle))
-        asset = doc.first(doc_rules.ASSET_PATH)
+        try:  # The server's rule: a doc with two asset-path lines has none to mirror.
+            declared = doc_file.asset_path(doc)
+        except errors.DocValidationError as err:
+            report.failed.append((str(doc.handle), str(err)))
+            continue
+        asset = None if declared is None else declared.value
         parts = fmt.url_parts(asset) if asset else None
         if asset is None or parts is None or parts.scheme not in asset_paths.REMOTE_SCHEMES:
             continue

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from .. import errors
-from . import doc_rules, docs_layout, docs_text, signatures, starter, tags
+from . import doc_file, doc_rules, docs_layout, docs_text, signatures, starter, tags
 from . import docs_format as fmt
 from .doc_handles import DocHandle
 from .docs_format import DocKind, Problem
@@ -249,7 +249,8 @@ def check_first_line(text: str, shown: str, handle: DocHandle) -> None:
 def check_asset_path(text: str, shown: str, handle: DocHandle) -> None:
     """Refuses a given doc whose local asset-path is not `<version>.tar.gz`, the archive publish
     writes beside it, before the model is loaded (it was found after the load, and said to
-    publish the model). A URL, `legacy`, a doc that does not parse: left to `check_doc`.
+    publish the model), or that gives asset-path on two lines (`doc_file.repeated_asset_path`).
+    A URL, `legacy`, a doc that does not parse: left to `check_doc`.
 
     Raises:
         DocValidationError: with that one problem.
@@ -259,8 +260,13 @@ def check_asset_path(text: str, shown: str, handle: DocHandle) -> None:
         doc = fmt.parse_text(text, path=Path(shown), rel_path=rel, display_path=shown)
     except errors.DocFormatError:
         return
-    values = doc.metadata.get(doc_rules.ASSET_PATH, [])
-    asset = values[0].value if values else "legacy"
+    try:
+        declared = doc_file.asset_path(doc)  # Two lines: refused as validate would.
+    except errors.DocValidationError as err:
+        raise errors.DocValidationError(
+            f"The doc of {handle} has 1 problem(s):\n{err.problems[0]}", problems=err.problems
+        ) from err
+    asset = declared.value if declared else "legacy"
     parts = fmt.url_parts(asset)
     expected = docs_layout.archive_path(Path(f"{handle.version}.md")).name
     if asset == "legacy" or parts is None or parts.scheme or os.path.normpath(asset) == expected:
@@ -268,7 +274,7 @@ def check_asset_path(text: str, shown: str, handle: DocHandle) -> None:
     problem = str(
         Problem(
             shown,
-            values[0].line,
+            declared.line if declared else 0,
             f"'asset-path' must be '{expected}', the archive `tfhub publish` writes beside the "
             f"doc (or a URL of the model). Received: {asset!r}",
         )
