@@ -60,7 +60,10 @@ class Settled:
         found = self._journals.get(folder)
         if found is None:
             found = []
-            for staging in staging_lib.leftovers(Path(folder)):
+            # Oldest journal first: the roll-backs run newest first, so a file ends as the
+            # oldest journal naming it leaves it (`file`, `docs_of` take that one).
+            leftovers = staging_lib.newest_journal_first(staging_lib.leftovers(Path(folder)))
+            for staging in reversed(leftovers):
                 if not staging.is_dir():  # A publish's lock file.
                     continue
                 if len(found) == MAX_JOURNALS:
@@ -110,11 +113,15 @@ class Settled:
         by_path = {doc.path: doc for doc in listed}
         for folder in self._folders_with_leftovers():
             publisher_doc = docs_layout.publisher_doc_of(folder, self.docs)
+            decided: set[Path] = set()  # By an older journal: its roll-back runs last.
             for renames in self.journals(folder):
                 named = {p for pair in renames for p in pair}
                 # Only the docs of this model folder, and its publisher doc.
                 targets = {p for p in named if p.parent == folder or p == publisher_doc}
                 for target in sorted(p for p in targets if p.suffix == ".md"):
+                    if target in decided:
+                        continue
+                    decided.add(target)
                     by_path.pop(target, None)
                     holder = self._inside(
                         commit.after_roll_back(renames, target, publisher_doc=publisher_doc)

@@ -269,7 +269,7 @@ def remove_leftovers(
     removed: list[Path] = []
     made: list[Path] = []
     wait = ROLL_BACK_LOCK_TIMEOUT if lock_wait is None else lock_wait
-    for path in _newest_journal_first(leftovers(folder)):
+    for path in newest_journal_first(leftovers(folder)):
         if path.is_dir() and not path.is_symlink():
             try:
                 with publisher_lock(folder, docs=docs, timeout=wait):
@@ -303,7 +303,7 @@ def remove_leftovers(
     return removed
 
 
-def _newest_journal_first(paths: list[Path]) -> list[Path]:
+def newest_journal_first(paths: list[Path]) -> list[Path]:
     """`paths` (leftovers of one model folder) in the order to roll them back: those with a
     journal first, the newest journal (mtime) first, as their commits' renames are undone
     newest first; then the others, by name.
