@@ -214,7 +214,7 @@ def test_gfile_spellings_of_one_entry_take_one_turn(server, served_dir, gfile, m
     name the entry `ram://x/c/<sha>`: one download. (`ram://x//c` is another folder on ram://,
     whose names are plain strings: not the same entry.)"""
     from tfhub import resolver
-    from tfhub.download import fetch_http_archive
+    from tfhub.archive_fetch import fetch_http_archive
 
     make_tar_gz(served_dir / "m.tar.gz")
     server.state.behaviours.append(delay("m.tar.gz", 0.5))

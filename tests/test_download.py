@@ -545,7 +545,7 @@ def test_folder_only_archive_installs_no_entry(server, served_dir, isolated_cach
 def test_download_and_extract_returns_digests(server, served_dir, tmp_path):
     import hashlib
 
-    from tfhub.download import download_and_extract
+    from tfhub.archive_fetch import download_and_extract
 
     make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
     target = tmp_path / "target"

@@ -4,7 +4,8 @@
 the fetch writes into a unique temporary folder beside the target, which is renamed into place
 when complete, so a folder that exists is never a partial download. An OS lock (that dies with
 its process) keeps concurrent processes from downloading the same handle twice; correctness does
-not depend on it. Only the process that made a temporary folder removes it.
+not depend on it. Only the process that made a temporary folder removes it. The fetch of an
+http(s) archive is `tfhub.archive_fetch`'s.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ import errno
 import glob
 import logging
 import os
-import shutil
 import stat
-import time
 from collections.abc import Callable, Mapping
 
-from . import _archive, _http, _http_body, _http_deadline, _http_encoding, cache, constants, errors
+from . import cache, constants, errors
 from .cache import locks as cache_locks
-from .utils import progress
 from .utils.printable import escaped
 from .utils.redact import redact
 
@@ -70,6 +68,8 @@ def atomic_download(
         atomic_download(handle, fetch, module_path=absolute, local=local, replace=replace)
         return module_path
     if cache.is_remote(module_path):
+        # Not a duplicate: a gfile filesystem has no OS lock and no atomic folder rename, so its
+        # entries are staged and committed manifest-last, under a per-process turn (see there).
         from .cache.remote import atomic_download as remote_download
 
         return remote_download(handle, fetch, module_path=module_path, local=local, replace=replace)
@@ -361,123 +361,13 @@ def _undo_bookkeeping(module_path: str, kept_descriptor: str | None) -> None:
 
 
 def _installed_by_another(module_path: str) -> bool:
-    """True (and logged as upstream logs it) if a complete entry is at `module_path`."""
+    """True (and logged as upstream logs it) if a complete entry is at `module_path`.
+
+    `cache.remote` has its own on purpose: a gfile entry is checked by one bounded request
+    (`remote.damage`), a local one by `cache.is_complete` after `lexists` (no folder: no log)."""
     if not (os.path.lexists(module_path) and cache.is_complete(module_path)):
         return False
     logger.warning(
         "Module already exists in %s (installed by another process).", escaped(module_path)
     )
     return True
-
-
-# --- Fetchers -------------------------------------------------------------------------------------
-
-
-def fetch_http_archive(url: str, *, handle: str) -> Callable[[str], _archive.ExtractResult]:
-    """Returns a fetch that streams an archive from `url` and extracts it (restarting if needed).
-
-    Args:
-        url: the URL to download (with any format query already added).
-        handle: the handle, named in errors and in the progress bar.
-
-    Returns:
-        A function that fills a folder and returns what `download_and_extract` returns.
-    """
-
-    def fetch(target: str) -> _archive.ExtractResult:
-        retries = constants.http_retries()
-        budget = _http_deadline.RetryBudget(handle=handle, url=url)  # Across the restarts.
-        for attempt in range(retries + 1):
-            try:
-                return download_and_extract(url, target, handle=handle, budget=budget)
-            except _http.RestartDownload:
-                if attempt == retries:
-                    raise
-                budget.failed("the download broke and the server cannot resume it")
-                seconds = _http.backoff_seconds(attempt + 1)
-                budget.check(seconds)
-                logger.info("Restarting the download of %s from the start.", redact(url))
-                _empty_folder(target)
-                time.sleep(seconds)
-        raise AssertionError("unreachable")
-
-    return fetch
-
-
-def download_and_extract(
-    url: str,
-    target: str,
-    *,
-    handle: str,
-    budget: _http_deadline.RetryBudget | None = None,
-) -> _archive.ExtractResult:
-    """Streams one archive from `url` into the folder `target` (one attempt, resuming drops).
-
-    The network is read and the archive decompressed in a background thread, while this thread
-    writes and hashes the files (see `_archive.extract`).
-
-    Args:
-        url: the URL to download.
-        target: the empty folder to fill.
-        handle: the handle, named in errors and in the progress bar.
-        budget: the retries' budget (TFHUB_HTTP_RETRY_TIMEOUT) shared with the caller's
-            restarts; None: one of this attempt's own.
-
-    Returns:
-        An `_archive.ExtractResult`: `files` maps each file's relative path to (size, hex
-        digest), `algorithm` names the digest ("sha256"); `.sizes()` gives {path: size}.
-
-    Raises:
-        tfhub.errors.DownloadError: and its subclasses, naming the handle and URL (also
-            DownloadTooSlowError below TFHUB_DOWNLOAD_MIN_SPEED).
-        tfhub.errors.ArchiveError: for truncated, corrupt, unsafe or too large archives.
-        tfhub.errors.RetryTimeoutError: it kept failing for longer than
-            TFHUB_HTTP_RETRY_TIMEOUT without receiving data.
-    """
-    body = _http_body.HttpBody(url, handle=handle, budget=budget)
-    bar = progress.download_bar(description=f"Downloading {handle}", total=body.total)
-    body.progress = bar
-    try:
-        # The body decides, not Content-Type: misconfigured servers label archives text/html.
-        # Named as given, as upstream names it (the URL may carry the format query or be
-        # Kaggle's long form).
-        stream = _http_encoding.decoded(body, body.content_encoding, url=redact(url))
-        # Redacted: the source is also kept on errors (ArchiveTooLargeError.source), which
-        # are pickled and inspected, not only printed.
-        return _archive.extract(stream, target, source=redact(handle))
-    except errors.NotAnArchiveError as err:
-        hint = _http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle."
-        raise errors.NotAnArchiveError(f"{err}{hint}") from err
-    except errors.ArchiveError as err:
-        raise with_archive_hint(err, remote=True) from err
-    finally:
-        bar.close()
-        body.close()
-
-
-def with_archive_hint(err: errors.ArchiveError, *, remote: bool) -> errors.ArchiveError:
-    """Adds what to do to an unsafe, truncated or corrupt archive's error (same class).
-
-    Errors that say what to do already (ArchiveTooLargeError) are returned as they are.
-    """
-    if type(err) is errors.UnsafeArchiveError:
-        return errors.UnsafeArchiveError(
-            f"{err} Nothing was installed or written outside the cache. Do not unpack it by "
-            "hand: ask its publisher for an archive of plain files and folders inside the model."
-        )
-    if type(err) is errors.ArchiveError:
-        todo = (
-            "try again; if it fails again, the archive on the server is damaged (tell its owner)"
-            if remote
-            else "get a fresh copy of the archive"
-        )
-        return errors.ArchiveError(f"{err} Nothing was installed: {todo}.")
-    return err
-
-
-def _empty_folder(folder: str) -> None:
-    for entry in os.scandir(folder):
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path)
-        else:
-            os.remove(entry.path)

@@ -251,7 +251,7 @@ class DownloadManager:
             tfhub.errors.CacheError: a local `dst_path` cannot be created.
         """
         from . import errors
-        from .download import with_archive_hint
+        from .archive_fetch import with_archive_hint
         from .file_utils import extract_into
         from .resolvers import _progress
         from .utils.redact import redact

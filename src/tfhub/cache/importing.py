@@ -7,7 +7,8 @@ import os
 from collections.abc import Callable
 
 from .. import _archive, errors, handles
-from ..download import atomic_download, with_archive_hint
+from ..archive_fetch import with_archive_hint
+from ..download import atomic_download
 from ..saved_model_proto import model_files_in, no_pb_problem
 from ..utils.paths import (
     STREAMS,

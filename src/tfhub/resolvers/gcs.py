@@ -42,7 +42,8 @@ class GcsCompressedResolver(Resolver):
 
     def _resolve(self, handle: str) -> str:
         from .. import _archive
-        from ..download import atomic_download, with_archive_hint
+        from ..archive_fetch import with_archive_hint
+        from ..download import atomic_download
 
         url = handles.cache_handle(handle)  # The scheme lower-cased, as TensorFlow wants it.
 

@@ -34,7 +34,8 @@ class HttpCompressedResolver(Resolver):
         module_path = cache.module_dir(key)
         if cache.is_complete(module_path):
             return module_path  # The hot path: no download machinery is imported.
-        from ..download import atomic_download, fetch_http_archive
+        from ..archive_fetch import fetch_http_archive
+        from ..download import atomic_download
 
         fetch = fetch_http_archive(parsed.download_url(), handle=handle)  # Returns the hashes.
         return atomic_download(key, fetch, module_path=module_path)

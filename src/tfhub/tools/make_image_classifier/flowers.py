@@ -15,7 +15,8 @@ def get_default_image_dir() -> str:
     The archive (upstream's URL, or TFHUB_FLOWERS_URL) goes through tfhub's cache: downloaded
     once, with progress, extracted safely and atomically.
     """
-    from ...download import atomic_download, fetch_http_archive
+    from ...archive_fetch import fetch_http_archive
+    from ...download import atomic_download
 
     url = constants.flowers_url()
     folder = atomic_download(url, fetch_http_archive(url, handle=url))
