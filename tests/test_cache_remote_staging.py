@@ -20,7 +20,7 @@ from tests._helpers.archives import write_tree
 from tests._helpers.python_process import start_python
 
 from tfhub import errors, handles
-from tfhub.cache import remote, remote_staging
+from tfhub.cache import remote, remote_check, remote_staging
 
 pytestmark = pytest.mark.tf
 
@@ -171,7 +171,7 @@ def test_a_completeness_check_timing_out_while_installing_is_that_timeout(
         release.wait(60)
         return "unfinished"
 
-    monkeypatch.setattr(remote, "_damage", stalled)
+    monkeypatch.setattr(remote_check, "_damage", stalled)
     try:
         with pytest.raises(errors.RetryTimeoutError) as info:
             remote.install(HANDLE, model_dir, module_path, replace=False)

@@ -286,7 +286,7 @@ def test_an_import_whose_loadability_check_times_out_is_kept_with_a_warning(
     """The check after `tfhub import` into a gs:// cache (whether the entry holds a
     saved_model.pb) is a bounded request since the cache's requests are: one that times out
     failed the import that had succeeded (the entry complete, the command an error)."""
-    from tfhub.cache import remote
+    from tfhub.cache import remote_check
 
     def timed_out(module_path: str) -> list[str]:
         raise errors.RetryTimeoutError(
@@ -298,7 +298,7 @@ def test_an_import_whose_loadability_check_times_out_is_kept_with_a_warning(
             attempts=1,
         )
 
-    monkeypatch.setattr(remote, "model_files_in", timed_out)
+    monkeypatch.setattr(remote_check, "model_files_in", timed_out)
     archive = make_tar_gz(tmp_path / "new.tar.gz", _NEW_FILES)
     with caplog.at_level(logging.WARNING):
         entry = _import(archive, "https://example.com/m.tar.gz", force=False)

@@ -364,7 +364,8 @@ def _installed_by_another(module_path: str) -> bool:
     """True (and logged as upstream logs it) if a complete entry is at `module_path`.
 
     `cache.remote` has its own on purpose: a gfile entry is checked by one bounded request
-    (`remote.damage`), a local one by `cache.is_complete` after `lexists` (no folder: no log)."""
+    (`remote_check.damage`), a local one by `cache.is_complete` after `lexists` (no folder:
+    no log)."""
     if not (os.path.lexists(module_path) and cache.is_complete(module_path)):
         return False
     logger.warning(

@@ -26,15 +26,15 @@ def damage(module_path: str) -> str | None:
 
     Args:
         module_path: the entry's folder, local or on a tf.io.gfile filesystem (`gs://`, whose
-            check `tfhub.cache.remote.damage` imports TensorFlow).
+            check `tfhub.cache.remote_check.damage` imports TensorFlow).
 
     Returns:
         A short description of the damage, or None.
     """
     if layout.is_remote(module_path):
-        from . import remote  # Imports TensorFlow: only for a cache on such a filesystem.
+        from . import remote_check  # Imports TensorFlow: only for a cache on such a filesystem.
 
-        return remote.damage(module_path)
+        return remote_check.damage(module_path)
     if not os.path.isdir(module_path):
         return MISSING_FOLDER
     return damage_with_header(module_path, bookkeeping.read_header(module_path))

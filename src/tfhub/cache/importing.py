@@ -116,10 +116,10 @@ def _warn_if_not_loadable(module_path: str, archive: str, handle: str) -> None:
     as a download of the archive would be: `hub.resolve` gives it (a TF.js model, say). A
     check of a gs:// entry that fails (no answer in time) is only warned of: the import is done."""
     if layout.is_remote(module_path):
-        from . import remote
+        from . import remote_check
 
         try:
-            if remote.model_files_in(module_path):
+            if remote_check.model_files_in(module_path):
                 return
         except errors.DownloadError as err:  # A RetryTimeoutError too: the import is done.
             logger.warning(
