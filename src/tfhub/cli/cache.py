@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from .. import cache, constants, errors
@@ -245,150 +245,6 @@ def _verdict_text(verdict: Any, path: str, *, deep: bool) -> str:
     return f"DAMAGED: {verdict.damage}"
 
 
-def _entry_path(name_or_handle: str) -> str:
-    """Returns the entry of a folder name (`<sha1>` or `<sha1>/`) or handle (a Kaggle URL:
-    tfhub's key, else as given)."""
-    from .. import handles
-
-    root = _local_root()
-    # Only a sha1 names a folder: a 40-character path (`/home/me/...`) must never be joined
-    # to the root (an absolute one would replace it) and removed outside the cache.
-    # An entry whose folder was deleted by hand is still named by its bookkeeping.
-    remains = cache.store.has_remains
-    folder = name_or_handle.removesuffix("/")  # `<sha1>/`, as a shell's tab completion ends it.
-    if cache.layout.is_entry_name(folder):
-        if remains(os.path.join(root, folder)):
-            return os.path.join(root, folder)
-    path = cache.module_dir(handles.cache_handle(name_or_handle), root=root)
-    as_given = cache.module_dir(name_or_handle, root=root)  # tensorflow_hub's key.
-    return as_given if not remains(path) and remains(as_given) else path
-
-
-def _entry_shown_as(handle: str) -> str | None:
-    """Returns the one entry that `tfhub cache list` shows with `handle` (a handle with its
-    credentials redacted, or a control character escaped, names no entry), or None if none
-    does.
-
-    Raises:
-        tfhub.errors.ArgumentError: several entries show it (their credentials differ).
-    """
-    paths = cache.store.entries_showing(_local_root(), handle)
-    if len(paths) > 1:
-        names = [os.path.basename(path) for path in paths]
-        raise errors.ArgumentError(
-            f"{len(names)} entries of the cache show the handle {escaped(handle)} (their "
-            "credentials differ, or a character shown escaped): "
-            f"{', '.join(names[:-1])} and {names[-1]}; nothing was "
-            f"removed. Give `tfhub cache rm` the folder name of the one to remove. Received: "
-            f"handle={handle!r}"
-        )
-    return paths[0] if paths else None
-
-
-def _rm_all() -> int:
-    """Removes every entry of the cache, each under its lock (`tfhub cache rm --all`)."""
-    root = _local_root()
-    removed = 0
-    failed: list[errors.CacheError] = []
-    for path in cache.store.entry_paths(root):
-        removal = _remove_or_note(path, failed)
-        if removal is not None:
-            print(removal.describe())
-            removed += removal.removed != "gone"
-    for path in cache.store.interrupted_removals(root):  # An earlier rm --all was killed.
-        removal = _remove_or_note(path, failed)
-        if removal is not None:
-            print(removal.describe())
-    print(f"{removed} {'entry' if removed == 1 else 'entries'} removed from {escaped(root)}.")
-    _raise_failures(failed, root)
-    return 0
-
-
-def _remove_or_note(path: str, failed: list[errors.CacheError]) -> cache.store.Removal | None:
-    """`cache.remove(path)`, or None with its CacheError (a stuck lock holder, a folder that
-    refuses changes) added to `failed`: one entry that cannot go must not keep the others."""
-    try:
-        return cache.remove(path)
-    except errors.CacheError as err:
-        failed.append(err)
-        return None
-
-
-def _raise_failures(
-    failed: list[errors.CacheError], root: str, missing: Sequence[str] = ()
-) -> None:
-    """Raises the one error of `failed` as it is, or one CacheError saying how many there were
-    and the first, naming the `missing` names too (rm's other problem, which the error would
-    otherwise hide); nothing if `failed` is empty.
-
-    Raises:
-        tfhub.errors.CacheError: (or its subclass that `failed` holds) if an entry was left.
-    """
-    if len(failed) == 1 and not missing:
-        raise failed[0]
-    if failed:
-        count = "1 entry" if len(failed) == 1 else f"{len(failed)} entries"
-        also = f" Also not in the cache: {list(missing)}." if missing else ""
-        raise errors.CacheError(
-            f"{count} of the cache {escaped(root)} could not be removed; the first: "
-            f"{failed[0]}{also}",
-            path=root,
-        ) from failed[0]
-
-
-def _rm_named(names: list[str]) -> list[str]:
-    """Removes the entries `names` name (handles or folder names), each under its lock; an
-    entry named twice (`rm H H`, a handle and its folder name) once.
-
-    Returns:
-        The names that name no entry of the cache (the others were removed).
-
-    Raises:
-        tfhub.errors.CacheError: if an entry could not be removed (the others were tried).
-    """
-    # Every name is looked up before any entry goes: one that several entries show
-    # (`_entry_shown_as`) is refused with "nothing was removed", which must then be true.
-    targets = {name: _rm_target(name) for name in dict.fromkeys(names)}
-    missing = []
-    removed: set[str] = set()
-    failed: list[errors.CacheError] = []
-    for name, path in targets.items():
-        if path is None:
-            missing.append(name)
-            continue
-        if path in removed or _names_one_of(name, removed):
-            continue
-        removal = _remove_or_note(path, failed)
-        if removal is not None:
-            print(removal.describe())
-        removed.add(path)  # Tried: not again under its other name.
-    _raise_failures(failed, _local_root(), missing)
-    return missing
-
-
-def _rm_target(name: str) -> str | None:
-    """The entry `tfhub cache rm NAME` removes (None if NAME names none).
-
-    A first download of it still running: rm waits for it, then removes its entry; bookkeeping
-    or files renamed aside without its folder (an `rm` killed half-way): rm finishes the job.
-
-    Raises:
-        tfhub.errors.ArgumentError: NAME is a handle as `cache list` shows it (credentials
-            redacted) that several entries show.
-    """
-    from ..cache import locks
-
-    path = _entry_path(name)
-    if cache.store.has_remains(path) or locks.is_download_running(path):
-        return path
-    return _entry_shown_as(name)
-
-
-def _names_one_of(name: str, paths: set[str]) -> bool:
-    """True if `name` is the folder name of one of the entries `paths`."""
-    return any(os.path.basename(path) == name for path in paths)
-
-
 def rm_usage_problem(args: argparse.Namespace) -> str | None:
     """The usage error of `tfhub cache rm` given neither entries nor --all, or both (None if
     neither): `tfhub` says it with rm's usage, as argparse says a missing argument."""
@@ -418,11 +274,13 @@ def run_rm(args: argparse.Namespace) -> int:
     problem = rm_usage_problem(args)
     if problem is not None:
         raise errors.ArgumentError(problem)
+    from . import cache_rm  # Only for rm: `cache list` imports no other module of tfhub.cli.
+
+    root = _local_root()
     if args.all:
-        return _rm_all()
-    missing = _rm_named(args.entries)
+        return cache_rm.remove_all(root)
+    missing = cache_rm.remove_named(args.entries, root)
     if missing:
-        root = cache.cache_dir()
         raise errors.ModelNotFoundError(
             f"Not in the cache {escaped(root)}: {missing}. `tfhub cache rm` takes a handle or an "
             "entry's "
