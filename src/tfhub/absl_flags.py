@@ -1,9 +1,9 @@
 """Upstream's absl flags (shared with tensorflow_hub, which defines the same ones).
 
-`constants.ABSL_FLAGS` names them with their defaults; this module defines them with absl and
+`settings_reading.ABSL_FLAGS` names them with their defaults; this module defines them with absl and
 reads their values without parsing argv, as upstream. `import tfhub` defines them when
 `absl.flags` is imported (an absl app parses argv after that), so a program that never uses
-absl does not import it. Where a flag has a variable, `constants.get_env_setting` lets the
+absl does not import it. Where a flag has a variable, `settings_reading.get_env_setting` lets the
 variable win, as upstream.
 """
 
@@ -47,7 +47,7 @@ def define_absl_flags(specs: Iterable[AbslFlag]) -> Any:
     tensorflow_hub later replaces them instead of raising DuplicateFlagError.
 
     Args:
-        specs: the flags (`constants.ABSL_FLAGS`).
+        specs: the flags (`settings_reading.ABSL_FLAGS`).
 
     Returns:
         absl's `flags.FLAGS`, or None if absl is not installed.
@@ -74,7 +74,7 @@ def flag_value(name: str, specs: Iterable[AbslFlag]) -> Any:
 
     Args:
         name: the flag's name.
-        specs: the flags to define first if absl is in use (`constants.ABSL_FLAGS`).
+        specs: the flags to define first if absl is in use (`settings_reading.ABSL_FLAGS`).
     """
     if "absl.flags" not in sys.modules:
         return None  # Nobody uses absl flags in this process: none can have been set.
