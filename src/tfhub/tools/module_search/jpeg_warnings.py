@@ -11,6 +11,7 @@ temporary file per decode of the whole dataset.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import logging
 import os
@@ -66,9 +67,8 @@ def jpeg_warnings_named(paths: Sequence[str], warned: Warned, *, dataset: str) -
         warned: what an earlier decode of the same files found (updated).
         dataset: the dataset's name, for the warning.
     """
-    try:
-        spool = tempfile.TemporaryFile()
-    except OSError:  # TMPDIR read-only or full: libjpeg's lines reach stderr as they come.
+    spool = _new_spool()
+    if spool is None:  # TMPDIR read-only or full: libjpeg's lines reach stderr as they come.
         yield
         return
     with spool:
@@ -109,9 +109,8 @@ def warned_files(paths: Sequence[str]) -> tuple[str, ...]:
 
     jpegs = [path for path in paths if _is_jpeg(path)]
     found = []
-    try:
-        spool = tempfile.TemporaryFile()
-    except OSError:
+    spool = _new_spool()
+    if spool is None:
         return ()
     with spool:
         try:
@@ -130,40 +129,69 @@ def warned_files(paths: Sequence[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _new_spool() -> IO[bytes] | None:
+    """A temporary file to hold descriptor 2's lines in, or None where none can be made."""
+    try:
+        return tempfile.TemporaryFile()
+    except OSError:
+        return None
+
+
 def _give_back(spool: IO[bytes], which: str) -> str | None:
     """Writes the lines held in `spool` to stderr as they were written: "all", the "others"
-    (not libjpeg's warnings) or only "libjpeg"'s; streamed in bounded pieces (a line is split
-    at newlines only, a carriage return kept inside it).
+    (not libjpeg's warnings) or only "libjpeg"'s; streamed in bounded pieces. A line is split at
+    newlines only, a carriage return kept inside it; libjpeg's warning is known where a whole
+    line, or its part after the last carriage return (a progress line drawn over), is one; a
+    line longer than a piece is given back as it was.
 
     Returns:
         libjpeg's first warning line held (stripped), or None.
     """
     first = None
     ended = True
+    line_start = True  # The piece read starts a line (a longer line's rest does not).
     out = _Stderr()
     spool.seek(0)
     while piece := spool.readline(_PIECE):
-        ours = len(piece) < _PIECE and _LIBJPEG_WARNING.fullmatch(
-            piece.decode("utf-8", "replace").strip()
-        )
-        if ours and first is None:
-            first = piece.decode("utf-8", "replace").strip()
-        if which == "all" or (which == "libjpeg") == bool(ours):
-            out.write(piece)
-            ended = piece.endswith(b"\n")
+        whole = line_start and (piece.endswith(b"\n") or len(piece) < _PIECE)
+        line_start = piece.endswith(b"\n")
+        ours = _libjpeg_part(piece) if whole else None
+        if ours is not None and first is None:
+            first = ours.decode("utf-8", "replace").strip()
+        if which == "all" or ours is None:
+            written = piece if which != "libjpeg" else b""
+        elif which == "others":
+            written = piece[: len(piece) - len(ours)]  # The progress drawn before it, if any.
+        else:
+            written = ours
+        if written:
+            out.write(written)
+            ended = written.endswith(b"\n")
     if not ended:
         out.write(b"\n")
     out.flush()
     return first
 
 
+def _libjpeg_part(line: bytes) -> bytes | None:
+    """The end of `line` (a whole line) that is libjpeg's warning, with its line end: all of
+    it, or its part after the last carriage return; None if neither is one."""
+    text = line[:-1] if line.endswith(b"\n") else line
+    text = text[:-1] if text.endswith(b"\r") else text
+    part = line[text.rfind(b"\r") + 1 :]
+    found = _LIBJPEG_WARNING.fullmatch(part.decode("utf-8", "replace").strip())
+    return part if found else None
+
+
 class _Stderr:
-    """Bytes to `sys.stderr` (its binary buffer if it has one), errors ignored: a closed or
-    missing stderr loses the lines, as it would have."""
+    """Bytes to `sys.stderr` (its binary buffer if it has one, else decoded, a character cut
+    between two writes kept whole), errors ignored: a closed or missing stderr loses the
+    lines, as it would have."""
 
     def __init__(self) -> None:
         self._text = sys.stderr
         self._buffer = getattr(sys.stderr, "buffer", None)
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         with contextlib.suppress(OSError, ValueError, AttributeError):
             self._text.flush()  # What Python wrote before, first.
 
@@ -172,10 +200,12 @@ class _Stderr:
             if self._buffer is not None:
                 self._buffer.write(data)
             elif self._text is not None:
-                self._text.write(data.decode("utf-8", "replace"))
+                self._text.write(self._decoder.decode(data))
 
     def flush(self) -> None:
         with contextlib.suppress(OSError, ValueError, AttributeError):
+            if self._buffer is None and self._text is not None:
+                self._text.write(self._decoder.decode(b"", final=True))
             (self._buffer or self._text).flush()
 
 
