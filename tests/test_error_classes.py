@@ -139,7 +139,7 @@ _BUILTIN_RAISES_ALLOWED = {
     ("feature_column/_base.py", "NotImplementedError"): "abstract methods",
     ("tf1/module_impl.py", "NotImplementedError"): "upstream's ModuleImpl interface's methods",
     ("feature_column/image.py", "ValueError"): "caught two lines below, re-raised as ours",
-    ("download.py", "AssertionError"): "unreachable",
+    ("archive_fetch.py", "AssertionError"): "unreachable",
     ("_http.py", "AssertionError"): "unreachable",
     ("_archive_stream.py", "OSError"): "tarfile's seek protocol, inside extraction",
     ("_archive_stream.py", "EOFError"): "a cut-short archive: extraction raises ArchiveError",

@@ -15,6 +15,8 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterator, MutableSet
 from typing import TypeVar
 
+from .. import errors
+
 T = TypeVar("T", bound=Hashable)
 # How many keys a memory keeps by default: a few hundred KiB at most, whatever the server meets.
 DEFAULT_LIMIT = 1024
@@ -27,12 +29,14 @@ class WarnedOnce(MutableSet[T]):
         limit: how many keys are kept (at least 1).
 
     Raises:
-        ValueError: if `limit` is below 1.
+        tfhub.errors.ArgumentError: (a ValueError) if `limit` is below 1.
     """
 
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         if limit < 1:
-            raise ValueError(f"A WarnedOnce keeps at least one key. Received: limit={limit!r}")
+            raise errors.ArgumentError(
+                f"A WarnedOnce keeps at least one key. Received: limit={limit!r}"
+            )
         self.limit = limit
         self._keys: OrderedDict[T, None] = OrderedDict()
         self._lock = threading.Lock()
