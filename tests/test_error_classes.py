@@ -145,7 +145,7 @@ _BUILTIN_RAISES_ALLOWED = {
     ("_archive_stream.py", "EOFError"): "a cut-short archive: extraction raises ArchiveError",
     ("tools/atomic_output.py", "NotADirectoryError"): "caught below: OutputNotWritableError",
     ("utils/paths.py", "NotADirectoryError"): "make_folders, as os.mkdir's own: its callers' error",
-    ("hub/staging.py", "FileNotFoundError"): "caught by lock_model_folder, which makes it again",
+    ("hub/publish_locks.py", "FileNotFoundError"): "caught by lock_model_folder: made again",
     ("hub/files.py", "OSError"): "ends a response whose file shrank; logged by the server",
     ("hub/model_files.py", "ValueError"): "caught in the same function",
     ("hub/signatures.py", "ValueError"): "caught by the reader, which reports the file",

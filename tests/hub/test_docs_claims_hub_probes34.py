@@ -29,7 +29,7 @@ from tests._helpers.python_process import run_tfhub
 
 from tfhub import errors
 from tfhub.cli.main import main
-from tfhub.hub import api, search, staging, validator
+from tfhub.hub import api, publish_locks, search, validator
 from tfhub.hub.nginx import nginx_config
 from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
@@ -132,14 +132,14 @@ def test_a_search_reads_its_first_16_words(open_hub):
 def test_a_waiting_publish_gives_up_with_one_line_saying_so(tmp_path):
     """hub.md, `tfhub publish`: a publish waiting for another one's lock "gives up after 10 minutes
     with one line saying so" (the wait here is shortened; the default is 600 s)."""
-    assert staging.DEFAULT_TIMEOUT == 600.0
+    assert publish_locks.DEFAULT_TIMEOUT == 600.0
     folder = tmp_path / "acme" / "models" / "emb"
     folder.mkdir(parents=True)
     holder = os.open(folder, os.O_RDONLY)
     try:
         fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)  # Another publish at work.
         with pytest.raises(errors.PublishBusyError) as caught:
-            with staging.folder_lock(folder, what="publishing", timeout=0.5):
+            with publish_locks.folder_lock(folder, what="publishing", timeout=0.5):
                 pytest.fail("the lock was taken while another process held it")
     finally:
         os.close(holder)

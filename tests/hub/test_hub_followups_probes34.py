@@ -23,7 +23,7 @@ from tests._helpers.python_process import run_tfhub
 
 import tfhub
 from tfhub.cli.main import main
-from tfhub.hub import doc_handles, staging
+from tfhub.hub import doc_handles, publish_locks
 from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
 
@@ -144,7 +144,7 @@ def test_a_publish_that_gave_up_waiting_for_the_lock_exits_1_in_one_line(
 ):
     """hub.md: a waiting publish gives up after 10 minutes (`PublishBusyError`) with one line:
     exit status 1, not the 2 of a bad value (the wait is shortened here)."""
-    monkeypatch.setattr(staging, "DEFAULT_TIMEOUT", 0.3)
+    monkeypatch.setattr(publish_locks, "DEFAULT_TIMEOUT", 0.3)
     model = tmp_path / "model"
     model.mkdir()
     code = main(["publish", str(model), str(tmp_path / "hub"), "--handle", "acme/emb/1"])

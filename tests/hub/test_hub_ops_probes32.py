@@ -22,7 +22,7 @@ from tests._helpers.python_process import ctrl_c_as_in_a_terminal
 
 from tfhub import errors
 from tfhub.hub import docs_format as fmt
-from tfhub.hub import mirror, publish, publish_doc, staging, starter, validator
+from tfhub.hub import mirror, publish, publish_doc, publish_locks, starter, validator
 from tfhub.hub.doc_handles import parse_handle
 from tfhub.hub.docs_format import DocKind
 from tfhub.hub.runner import BackgroundServer
@@ -157,7 +157,7 @@ def _run_stopped_while_waiting(args: list[str], folder: Path) -> subprocess.Comp
     """Runs `tfhub ARGS` while this process holds the publish lock of the model `folder`, sends
     it Ctrl-C (SIGINT) once it waits for that lock (it has the folder open), and returns it."""
     env = {**os.environ, "PYTHONPATH": SRC, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    with staging.folder_lock(folder, what="holding the lock for a test"):
+    with publish_locks.folder_lock(folder, what="holding the lock for a test"):
         process = subprocess.Popen(
             [sys.executable, "-m", "tfhub", *args],
             stdout=subprocess.PIPE,

@@ -100,14 +100,14 @@ def test_force_replaces_the_same_handle_but_not_its_case_twin(text_model, tmp_pa
 # locked by another publish (the test holds that lock).
 SAYS_WHEN_WAITING = """
 import sys
-from tfhub.hub import staging
-real_try_lock, said = staging._try_lock, []
+from tfhub.hub import publish_locks
+real_try_lock, said = publish_locks.try_lock, []
 def try_lock(fd):
     locked = real_try_lock(fd)
     if not locked and not said:
         said.append(print("waiting for the lock", flush=True))
     return locked
-staging._try_lock = try_lock
+publish_locks.try_lock = try_lock
 from tfhub.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """

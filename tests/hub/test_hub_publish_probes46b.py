@@ -15,7 +15,7 @@ from tests._helpers.cli import run_tfhub
 from tests._helpers.hub_server import write_model_doc, write_publisher
 
 from tfhub import errors
-from tfhub.hub import doc_handles, mirror, publish_doc, publish_refusals, staging
+from tfhub.hub import doc_handles, mirror, publish_doc, publish_locks, publish_refusals, staging
 from tfhub.hub.doc_rules import MAX_VALUE_CHARS
 
 # --- L1: read_doc is bounded as a whole -----------------------------------------------------
@@ -187,7 +187,7 @@ def test_a_twin_that_holds_a_model_or_a_publish_is_refused(tmp_path, held):
         elif held == "staging":
             (twin / staging.staging_name("1", "0" * 32)).mkdir()
         else:
-            stack.enter_context(staging.folder_lock(twin, what="a test's publish"))
+            stack.enter_context(publish_locks.folder_lock(twin, what="a test's publish"))
         with pytest.raises(errors.PublishTargetError, match="differs only by case"):
             publish_refusals.refuse_case_twin(tmp_path, doc_handles.parse_handle("acme/emb/1"))
 

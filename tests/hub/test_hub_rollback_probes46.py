@@ -30,7 +30,7 @@ from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_ten
 from tests._helpers.python_process import run_tfhub
 
 from tfhub import errors
-from tfhub.hub import commit, publish, signatures, staging, validator
+from tfhub.hub import commit, leftovers, publish, publish_locks, signatures, staging, validator
 from tfhub.hub.catalog import Catalog
 from tfhub.hub.starter import StarterInfo
 
@@ -242,7 +242,9 @@ def test_a_first_publish_that_fails_in_its_commit_keeps_the_publisher_doc_anothe
             monkeypatch.setattr(os, "replace", real_replace)
             # b waits for a's publisher lock, held here: as if that lock did nothing (a
             # publish from another host, whose lock falls back to one on its own machine).
-            monkeypatch.setattr(staging, "publisher_lock", lambda *a, **k: contextlib.nullcontext())
+            monkeypatch.setattr(
+                publish_locks, "publisher_lock", lambda *a, **k: contextlib.nullcontext()
+            )
             publish.publish(model, root, "fresh/b/1", info=info)
             raise OSError(errno.ENOSPC, "No space left on device", os.fspath(dest))
         return real_replace(source, dest)
@@ -311,7 +313,7 @@ def test_the_roll_backs_keep_the_publisher_doc_in_either_order(doc_aside, order)
     docs = doc_aside / "assets/docs"
     folders = [docs / "fresh/models/a", docs / "fresh/models/b"]
     for folder in folders if order == "a-then-b" else folders[::-1]:
-        assert staging.remove_leftovers(folder, docs=docs, remove_made=True)
+        assert leftovers.remove_leftovers(folder, docs=docs, remove_made=True)
     assert _on_disk(doc_aside) == ["fresh/fresh.md", "fresh/models/b/1.md"]
     assert (docs / "fresh/fresh.md").read_text(encoding="utf-8") == EDITED
     assert _served(doc_aside) == (EDITED, ["fresh/b"])
@@ -370,11 +372,11 @@ def test_a_roll_back_during_a_publish_of_the_publisher_leaves_its_publisher_doc(
     summary = signatures.read_summary(summary_file)
     monkeypatch.setattr(publish.pack_lib, "check_loadable", lambda folder: None)
     monkeypatch.setattr(publish.signatures, "compute_summary", lambda folder, loaded: summary)
-    monkeypatch.setattr(staging, "DEFAULT_TIMEOUT", 0.3)
+    monkeypatch.setattr(publish_locks, "DEFAULT_TIMEOUT", 0.3)
     docs, real_commit, rolled = root / "assets/docs", publish.commit_lib.commit, []
 
     def commit_after_a_roll_back(*args, **kwargs):  # As `tfhub validate` would, meanwhile.
-        rolled.extend(staging.remove_leftovers(docs / "fresh/models/a", docs=docs))
+        rolled.extend(leftovers.remove_leftovers(docs / "fresh/models/a", docs=docs))
         return real_commit(*args, **kwargs)
 
     monkeypatch.setattr(publish.commit_lib, "commit", commit_after_a_roll_back)
@@ -399,7 +401,7 @@ def test_a_publish_over_a_journal_it_could_not_roll_back_is_refused(tmp_path, mo
     model_folder = root / "assets/docs/fresh/models/b"
     before = sorted(os.listdir(model_folder))
     archive = (model_folder / "1.tar.gz").stat().st_ino
-    monkeypatch.setattr(staging, "ROLL_BACK_LOCK_TIMEOUT", 0.2)
+    monkeypatch.setattr(leftovers, "ROLL_BACK_LOCK_TIMEOUT", 0.2)
     holder = os.open(root / "assets/docs/fresh", os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(holder, fcntl.LOCK_EX)  # A publish of the publisher stopped in its commit.

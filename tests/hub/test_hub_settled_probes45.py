@@ -26,7 +26,7 @@ from tests._helpers.hub_server import (
 )
 
 from tfhub.hub import commit
-from tfhub.hub import staging as staging_lib
+from tfhub.hub import leftovers as leftovers_lib
 from tfhub.hub.app import create_app
 from tfhub.hub.nginx import nginx_config
 from tfhub.hub.settings import ServeSettings
@@ -207,13 +207,13 @@ def test_a_model_with_1000_versions_lists_its_folder_once_per_request(tmp_path, 
         doc.with_name(f"{version}.tar.gz").write_bytes(archive)
     app = _app(root, tmp_path)
     listed: list[Path] = []
-    leftovers = staging_lib.leftovers
+    leftovers = leftovers_lib.leftovers
 
     def counted(folder: Path) -> list[Path]:
         listed.append(folder)
         return leftovers(folder)
 
-    monkeypatch.setattr(staging_lib, "leftovers", counted)
+    monkeypatch.setattr(leftovers_lib, "leftovers", counted)
     started = time.perf_counter()
     status, body = asgi_request(app, "GET", b"/api/models/acme/emb")
     took = time.perf_counter() - started
@@ -233,13 +233,13 @@ def test_a_folder_versions_download_lists_its_model_folder_once(tmp_path, monkey
     write_model_folder(write_model_doc(root, "acme/emb/2"))
     app = _app(root, tmp_path)
     listed: list[Path] = []
-    leftovers = staging_lib.leftovers
+    leftovers = leftovers_lib.leftovers
 
     def counted(folder: Path) -> list[Path]:
         listed.append(folder)
         return leftovers(folder)
 
-    monkeypatch.setattr(staging_lib, "leftovers", counted)
+    monkeypatch.setattr(leftovers_lib, "leftovers", counted)
     assert asgi_request(app, "GET", b"/acme/emb/2", b"tf-hub-format=compressed")[0] == 200
     assert listed == [staging.parent]
 

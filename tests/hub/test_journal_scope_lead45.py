@@ -16,8 +16,7 @@ from tests._helpers.archives import make_tar_gz
 from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_publisher
 
-from tfhub.hub import commit, settled
-from tfhub.hub import staging as staging_lib
+from tfhub.hub import commit, leftovers, settled
 from tfhub.hub.app import create_app
 from tfhub.hub.settings import ServeSettings
 
@@ -46,7 +45,7 @@ def test_a_journal_in_a_folder_that_is_no_model_folder_is_not_followed(tmp_path:
         models, [[f"{name}/new.md", "../acme.md"], [f"{name}/new.tar.gz", "emb/1.tar.gz"]]
     )
     assert commit.read_journal(staging, docs=root / "assets" / "docs") is None
-    staging_lib.clean_tree(root / "assets" / "docs")  # `tfhub validate`'s clean-up.
+    leftovers.clean_tree(root / "assets" / "docs")  # `tfhub validate`'s clean-up.
     assert (root / "assets" / "docs" / "acme" / "acme.md").is_file()
     assert (model / "1.tar.gz").is_file()
 

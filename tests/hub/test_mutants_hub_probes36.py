@@ -23,7 +23,16 @@ from tests._helpers.hub_server import (
 )
 
 from tfhub import errors
-from tfhub.hub import doc_handles, protocol, publish, publish_refusals, staging, validator
+from tfhub.hub import (
+    doc_handles,
+    leftovers,
+    protocol,
+    publish,
+    publish_locks,
+    publish_refusals,
+    staging,
+    validator,
+)
 from tfhub.hub.app import TRUSTED_PROXIES, create_app
 from tfhub.hub.docs_format import MAX_DESCRIPTION_CHARS
 from tfhub.hub.middleware import MAX_TARGET_BYTES, ForwardedHeaders
@@ -100,7 +109,7 @@ def _killed_publish(docs: Path, handle: str, made: list[Path]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     left = folder / staging.staging_name(version, uuid.uuid4().hex)
     left.mkdir()
-    staging.record_made(left, made)
+    leftovers.record_made(left, made)
     return left
 
 
@@ -112,7 +121,7 @@ def test_cleaning_a_first_publishs_leftovers_keeps_the_docs_folder(tmp_path):
     model = docs / "acme" / "models" / "emb"
     made = [root, root / "assets", docs, docs / "acme", docs / "acme" / "models", model]
     left = _killed_publish(docs, "acme/emb/1", made)
-    assert staging.clean_tree(docs) == [left]
+    assert leftovers.clean_tree(docs) == [left]
     assert docs.is_dir() and not (docs / "acme").exists()
 
 
@@ -122,7 +131,7 @@ def test_cleaning_leftovers_keeps_a_model_folder_the_dead_publish_did_not_make(t
     docs = tmp_path / "hub" / "assets" / "docs"
     models = docs / "acme" / "models"
     left = _killed_publish(docs, "acme/emb/1", [docs / "acme", models])
-    assert staging.clean_tree(docs) == [left]
+    assert leftovers.clean_tree(docs) == [left]
     assert (models / "emb").is_dir()
 
 
@@ -133,7 +142,7 @@ def test_cleaning_leaves_a_hidden_folder_that_only_looks_like_a_staging_folder(t
     left = _killed_publish(docs, "acme/emb/1", [])
     own = left.with_name(".1.publish-cafe")
     own.mkdir()
-    assert staging.clean_tree(docs) == [left]
+    assert leftovers.clean_tree(docs) == [left]
     assert own.is_dir()
 
 
@@ -204,8 +213,8 @@ def test_cleaning_a_leftover_with_a_damaged_record_of_made_folders(tmp_path):
     left = _killed_publish(docs, "acme/emb/1", [])
     for levels in ("2", 1.5, None):
         left.mkdir(exist_ok=True)
-        (left / staging.MADE).write_text(json.dumps({"levels": levels}))
-        assert staging.clean_tree(docs) == [left]
+        (left / leftovers.MADE).write_text(json.dumps({"levels": levels}))
+        assert leftovers.clean_tree(docs) == [left]
         assert not left.exists() and left.parent.is_dir()
 
 
@@ -234,7 +243,7 @@ def test_cleaning_unlinks_a_leftover_name_that_is_a_symlink(tmp_path):
     (outside / "keep.txt").write_text("kept")
     link = model / staging.staging_name("1", uuid.uuid4().hex)
     link.symlink_to(outside, target_is_directory=True)
-    assert staging.clean_tree(docs) == [link]
+    assert leftovers.clean_tree(docs) == [link]
     assert not os.path.lexists(link)
     assert (outside / "keep.txt").read_text() == "kept"
 
@@ -281,7 +290,7 @@ def test_cleaning_keeps_a_leftover_whose_roll_back_failed(tmp_path):
     (left / "1.md").write_text("# Module acme/emb/1\nThe version before.\n")
     journal = {"renames": [["gone/1.md", f"{left.name}/1.md"]]}  # Its folder is missing.
     (left / "journal.json").write_text(json.dumps(journal))
-    staging.clean_tree(docs)
+    leftovers.clean_tree(docs)
     assert (left / "1.md").read_text().startswith("# Module acme/emb/1")
 
 
@@ -291,8 +300,8 @@ def test_a_publishs_own_cleaning_keeps_the_folders_a_dead_publish_made(tmp_path)
     docs = tmp_path / "hub" / "assets" / "docs"
     model = docs / "acme" / "models" / "emb"
     left = _killed_publish(docs, "acme/emb/1", [docs / "acme", docs / "acme" / "models", model])
-    with staging.folder_lock(model, what="publishing"):
-        assert staging.remove_leftovers(model, docs=docs) == [left]
+    with publish_locks.folder_lock(model, what="publishing"):
+        assert leftovers.remove_leftovers(model, docs=docs) == [left]
         assert model.is_dir() and not left.exists()
 
 
@@ -333,7 +342,7 @@ def test_a_failed_publish_leaves_its_folders_to_a_publish_holding_their_lock(tmp
     model = docs / "acme" / "models" / "emb"
     model.mkdir(parents=True)
     made = [docs / "acme", docs / "acme" / "models", model]
-    with staging.folder_lock(model, what="publishing"):
+    with publish_locks.folder_lock(model, what="publishing"):
         staging.remove_made_folders(made, locked=False)
         assert model.is_dir()
     staging.remove_made_folders(made, locked=False)

@@ -22,7 +22,16 @@ from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_publisher
 
 from tfhub import errors
-from tfhub.hub import docs_layout, model_files, render, signatures, staging, validator
+from tfhub.hub import (
+    docs_layout,
+    leftovers,
+    model_files,
+    publish_locks,
+    render,
+    signatures,
+    staging,
+    validator,
+)
 from tfhub.hub.app import create_app
 from tfhub.hub.settings import ServeSettings
 
@@ -206,8 +215,8 @@ def test_a_record_of_a_negative_number_of_made_folders_removes_none(tmp_path):
     model.mkdir(parents=True)
     left = model / staging.staging_name("1", uuid.uuid4().hex)
     left.mkdir()
-    (left / staging.MADE).write_text(json.dumps({"levels": -1}))
-    assert staging.clean_tree(docs) == [left]
+    (left / leftovers.MADE).write_text(json.dumps({"levels": -1}))
+    assert leftovers.clean_tree(docs) == [left]
     assert model.is_dir() and not left.exists()
 
 
@@ -430,7 +439,7 @@ def test_a_waiting_publish_gives_up_once_its_timeout_is_over(tmp_path):
         fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)  # Another publish at work.
         started = time.monotonic()
         with pytest.raises(errors.PublishBusyError, match="for 0 s"):
-            with staging.folder_lock(folder, what="publishing", timeout=0.2):
+            with publish_locks.folder_lock(folder, what="publishing", timeout=0.2):
                 pytest.fail("the lock was taken while another process held it")
         assert 0.2 <= time.monotonic() - started < 10
     finally:

@@ -671,7 +671,7 @@ def test_a_folder_removed_again_and_again_is_one_publish_busy_error(tmp_path, mo
     folders left."""
     import contextlib
 
-    from tfhub.hub import staging
+    from tfhub.hub import publish_locks
 
     @contextlib.contextmanager
     def always_removed(folder: Path, *, what: str, timeout: float = 1.0):
@@ -679,7 +679,7 @@ def test_a_folder_removed_again_and_again_is_one_publish_busy_error(tmp_path, mo
         raise FileNotFoundError(2, "removed while its publish lock was waited for", str(folder))
         yield True
 
-    monkeypatch.setattr(staging, "folder_lock", always_removed)
+    monkeypatch.setattr(publish_locks, "folder_lock", always_removed)
     with pytest.raises(errors.PublishBusyError, match="failed and removed it 20 times"):
         publish.publish(tmp_path / "model", tmp_path / "hub", HANDLE)
     assert _tree(tmp_path / "hub") == []
@@ -689,7 +689,7 @@ def test_a_folder_removed_while_its_lock_is_waited_for_is_reported(tmp_path):
     """The waiting publish locked the removed folder's inode; staging then failed in it."""
     import threading
 
-    from tfhub.hub import staging
+    from tfhub.hub import publish_locks, staging
 
     folder = tmp_path / "acme/models/x"
     folder.mkdir(parents=True)
@@ -697,12 +697,12 @@ def test_a_folder_removed_while_its_lock_is_waited_for_is_reported(tmp_path):
 
     def wait_for_the_lock() -> None:
         try:
-            with staging.folder_lock(folder, what="publishing", timeout=30):
+            with publish_locks.folder_lock(folder, what="publishing", timeout=30):
                 outcome.append(None)
         except BaseException as err:  # The test reads it below.
             outcome.append(err)
 
-    with staging.folder_lock(folder, what="publishing"):
+    with publish_locks.folder_lock(folder, what="publishing"):
         waiter = threading.Thread(target=wait_for_the_lock)
         waiter.start()
         waiter.join(timeout=0.3)  # Waiting for the lock.
@@ -722,18 +722,18 @@ def test_a_folder_that_cannot_be_flocked_falls_back_to_a_lock_outside_root(tmp_p
     """NFS clients refuse flock on a folder opened read-only (EBADF): publishing still works."""
     import errno
 
-    from tfhub.hub import staging
+    from tfhub.hub import leftovers, publish_locks
 
     def refuse(fd: int, operation: int) -> None:
         raise OSError(errno.EBADF, "Bad file descriptor")
 
-    monkeypatch.setattr(staging.fcntl, "flock", refuse)
+    monkeypatch.setattr(publish_locks.fcntl, "flock", refuse)
     folder = tmp_path / "hub/assets/docs/acme/models/x"
     folder.mkdir(parents=True)
-    with staging.folder_lock(folder, what="publishing") as own:
+    with publish_locks.folder_lock(folder, what="publishing") as own:
         assert not own  # Leftovers may belong to a publish on another host: kept.
     assert _tree(tmp_path / "hub") == ["assets/docs/acme/models/x"]  # No lock file in ROOT.
-    assert staging.clean_tree(tmp_path / "hub/assets/docs") == []
+    assert leftovers.clean_tree(tmp_path / "hub/assets/docs") == []
 
 
 @pytest.mark.parametrize(

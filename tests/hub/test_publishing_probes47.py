@@ -22,7 +22,7 @@ from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_ten
 from tests._helpers.python_process import child_env, run_tfhub
 
 from tfhub import errors
-from tfhub.hub import mirror, publish, publish_doc, staging, validator
+from tfhub.hub import mirror, publish, publish_doc, publish_locks, staging, validator
 from tfhub.hub.catalog import Catalog
 
 # --- 1: read_doc reads the doc as what it opened ----------------------------------------------
@@ -239,7 +239,7 @@ def test_validate_does_not_wait_for_the_publisher_lock_a_publish_holds(tmp_path)
     """`validate` waited up to 60 s (ROLL_BACK_LOCK_TIMEOUT) for each staging folder of a
     publisher whose lock a publish held (committing, or stopped with Ctrl-Z while it did)."""
     root, _, left = _hub_with_a_leftover(tmp_path)
-    with staging.publisher_lock(left.parent, docs=root / "assets" / "docs"):
+    with publish_locks.publisher_lock(left.parent, docs=root / "assets" / "docs"):
         took, err, code = _validate_timed(root)
     assert took < 10, took  # Python's start and the check, not the lock's 60 s.
     assert code == 0, err
@@ -249,7 +249,7 @@ def test_validate_does_not_wait_for_the_publisher_lock_a_publish_holds(tmp_path)
 
 def test_validate_names_a_model_folder_a_publish_works_in_and_exits_0(tmp_path):
     root, folder, left = _hub_with_a_leftover(tmp_path)
-    with staging.folder_lock(folder, what="a test's publish"):
+    with publish_locks.folder_lock(folder, what="a test's publish"):
         took, err, code = _validate_timed(root)
     assert took < 10, took
     assert code == 0, err
@@ -271,13 +271,13 @@ _PUBLISH = (
     + publish_without_tensorflow(3)
     + """
 import errno, uuid
-from tfhub.hub import staging, starter
+from tfhub.hub import publish_locks, starter
 model, root, _, handle, kill, token, nfs, description = sys.argv[1:9]
 uuid.uuid4 = lambda: uuid.UUID(token)
 if nfs == "nfs":
     def refused(fd):
         raise OSError(errno.EBADF, "flock refused, as on NFS")
-    staging._try_lock = refused
+    publish_locks.try_lock = refused
 kill_before_rename(int(kill))
 info = starter.StarterInfo(description=description, task="text-embedding")
 publish.publish(model, root, handle, info=info, force=True)

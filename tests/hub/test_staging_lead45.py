@@ -13,8 +13,7 @@ import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.hub_server import write_model_doc, write_publisher
 
-from tfhub.hub import commit
-from tfhub.hub import staging as staging_lib
+from tfhub.hub import commit, leftovers
 
 STAGING = ".1.publish-" + "d" * 32
 
@@ -47,7 +46,7 @@ def test_a_journal_not_followed_keeps_its_staging_folder_and_what_it_moved_aside
 ) -> None:
     folder, docs, staging = _killed_publish(tmp_path, journal)
     with caplog.at_level(logging.WARNING):
-        staging_lib.remove_leftovers(folder, docs=docs)
+        leftovers.remove_leftovers(folder, docs=docs)
     assert (staging / "old-0-1.tar.gz").is_file()
     assert any(f"Kept {staging}" in record.getMessage() for record in caplog.records)
 
@@ -56,13 +55,13 @@ def test_a_staging_folder_without_a_journal_is_removed(tmp_path: Path) -> None:
     # A publish killed before its commit (nothing moved yet): its folder goes, as before.
     folder, docs, staging = _killed_publish(tmp_path, "{}")
     (staging / commit.JOURNAL).unlink()
-    staging_lib.remove_leftovers(folder, docs=docs)
+    leftovers.remove_leftovers(folder, docs=docs)
     assert not staging.exists()
 
 
 def test_a_kept_staging_folder_is_not_counted_as_removed(tmp_path: Path) -> None:
     # `tfhub validate` reports what clean_tree returns: a kept folder is not "removed".
     folder, docs, staging = _killed_publish(tmp_path, "{not json")
-    assert staging_lib.remove_leftovers(folder, docs=docs) == []
-    assert staging_lib.clean_tree(docs) == []
+    assert leftovers.remove_leftovers(folder, docs=docs) == []
+    assert leftovers.clean_tree(docs) == []
     assert staging.is_dir()

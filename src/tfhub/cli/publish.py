@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import constants, errors
 from ..help_text import DOWNLOAD_VARIABLES, environment
-from ..hub import docs_layout, staging, starter, validator
+from ..hub import docs_layout, leftovers, starter, validator
 from ..hub import mirror as mirror_lib
 from ..hub import pack as pack_lib
 from ..hub import publish as publish_lib
@@ -178,7 +178,7 @@ def run_validate(args: argparse.Namespace) -> int:
     a folder a publish works in now is named in a note (not a problem), never waited for.
     """
     busy: list[Path] = []
-    removed = staging.clean_tree(docs_layout.docs_dir(args.root), busy=busy)
+    removed = leftovers.clean_tree(docs_layout.docs_dir(args.root), busy=busy)
     problems = validator.validate_tree(args.root)
     if removed:
         tell(

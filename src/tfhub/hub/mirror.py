@@ -27,10 +27,9 @@ from pathlib import Path
 
 from .. import errors, handles
 from .. import saved_model as saved_model_lib
-from . import asset_paths, doc_file, doc_handles, doc_rules, docs_layout, starter
+from . import asset_paths, doc_file, doc_handles, doc_rules, docs_layout, leftovers, starter
 from . import docs_format as fmt
 from . import publish_refusals as refusals
-from . import staging as staging_lib
 from .doc_handles import DocHandle
 from .docs_format import DocKind
 from .mirror_copy import local_copy
@@ -245,7 +244,7 @@ def mirror_doc_assets(
         )
     # A mirror killed while putting a version's files in place left its archive without the
     # rest: rolled back first (as `validate` does), so the version is mirrored again, whole.
-    staging_lib.clean_tree(docs)
+    leftovers.clean_tree(docs)
     report = MirrorReport()
     seen: set[str] = set()
     for doc in _readable_docs(root, report if only is None else None):

@@ -5,9 +5,10 @@ packs it deterministically, and validates the doc (the given one, or a starter d
 tfhub.dev's validator did. Everything is written into a staging folder beside the target and then
 renamed into place, the doc last (a server lists versions by their docs); if a step fails, what
 was moved is moved back. Versions are immutable: an existing version is refused unless `force`.
-Publishes into one model folder take turns (`staging.folder_lock`: no lock file), and each removes
-what killed publishes left there; nothing but the version's files is left in ROOT. What it
-refuses, and how a write into the hub that fails says so, is `publish_refusals`'.
+Publishes into one model folder take turns (`publish_locks.folder_lock`: no lock file), and each
+removes what killed publishes left there (`leftovers`); nothing but the version's files is left
+in ROOT. What it refuses, and how a write into the hub that fails says so, is
+`publish_refusals`'.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from . import (
     docs_layout,
     docs_text,
     publish_doc,
+    publish_locks,
     signatures,
     starter,
 )
 from . import docs_format as fmt
+from . import leftovers as leftovers_lib
 from . import pack as pack_lib
 from . import publish_refusals as refusals
 from . import staging as staging_lib
@@ -154,7 +157,7 @@ def install(
                 refusals.refuse_case_twin(root, handle)  # Again: a twin published meanwhile.
                 if own:  # Leftovers of killed publishes: nobody else can own them now.
                     docs = docs_layout.docs_dir(root)
-                    staging_lib.remove_leftovers(target.parent, docs=docs)
+                    leftovers_lib.remove_leftovers(target.parent, docs=docs)
                     refusals.refuse_pending_roll_back(target.parent, docs=docs, handle=handle)
                 keep_doc = keep_existing_doc and doc_text is None and target.is_file()
                 if not force:
@@ -162,7 +165,7 @@ def install(
                 staging = target.parent / staging_lib.staging_name(target.stem, uuid.uuid4().hex)
                 staging.mkdir()
                 try:
-                    staging_lib.record_made(staging, made)  # A kill leaves no folders.
+                    leftovers_lib.record_made(staging, made)  # A kill leaves no folders.
                     model_folder = _unpacked(model_dir, staging, command)
                     refusals.refuse_refused_files(model_folder, model_dir, command)
                     loaded = refusals.check_loadable(model_folder, model_dir)
@@ -258,7 +261,7 @@ def _stage_and_commit(
     moves.append((docs_layout.signatures_path(staged_doc), docs_layout.signatures_path(target)))
     publisher_doc = fmt.doc_path(root, handle, DocKind.PUBLISHER)
     # Under the publisher's lock: no roll-back elsewhere removes it between look and commit.
-    with staging_lib.publisher_lock(target.parent, docs=docs_layout.docs_dir(root)):
+    with publish_locks.publisher_lock(target.parent, docs=docs_layout.docs_dir(root)):
         wrote_publisher = not publisher_doc.exists()
         if wrote_publisher:
             staged_publisher = staging / publisher_doc.name

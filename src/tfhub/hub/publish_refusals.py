@@ -21,7 +21,7 @@ from ..saved_model_proto import model_files_in
 from ..utils.paths import relative_below
 from ..utils.printable import repr_escaped
 from ..utils.refused_writes import failed_write, is_quota, quota_used_up
-from . import catalog, docs_layout, model_files, staging
+from . import catalog, docs_layout, leftovers, model_files
 from . import pack as pack_lib
 from .doc_handles import DocHandle
 from .staging import STAGING_INFIX
@@ -48,9 +48,9 @@ def refuse_derived_url(handle: DocHandle) -> None:
 
 def refuse_pending_roll_back(folder: Path, *, docs: Path, handle: DocHandle) -> None:
     """Raises PublishBusyError if a killed publish's staging folder in the model folder could
-    not be rolled back (`staging.pending_roll_backs`; the warning before says why): publishing
+    not be rolled back (`leftovers.pending_roll_backs`; the warning before says why): publishing
     over it would let its later roll-back move the new files aside."""
-    pending = staging.pending_roll_backs(folder, docs=docs)
+    pending = leftovers.pending_roll_backs(folder, docs=docs)
     if pending:
         raise errors.PublishBusyError(
             f"Cannot publish {handle}: the interrupted publish in {pending[0]} could not be "
@@ -138,7 +138,7 @@ def _holds_model(folder: Path) -> bool:
 
 
 def _locked_by_another(folder: Path) -> bool:
-    """True if a publish holds the folder's lock (an flock on the folder, see `staging`)."""
+    """True if a publish holds the folder's lock (an flock on the folder, see `publish_locks`)."""
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:

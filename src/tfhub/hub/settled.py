@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import errors
 from ..utils.warn_once import WarnedOnce
 from . import commit, confinement, docs_layout
+from . import leftovers as leftovers_lib
 from . import staging as staging_lib
 from .docs_format import DocFile, parse_text, without_long_values
 from .docs_text import decode_doc
@@ -62,7 +63,7 @@ class Settled:
             found = []
             # Oldest journal first: the roll-backs run newest first, so a file ends as the
             # oldest journal naming it leaves it (`file`, `docs_of` take that one).
-            leftovers = staging_lib.newest_journal_first(staging_lib.leftovers(Path(folder)))
+            leftovers = leftovers_lib.newest_journal_first(leftovers_lib.leftovers(Path(folder)))
             for staging in reversed(leftovers):
                 if not staging.is_dir():  # A publish's lock file.
                     continue
