@@ -372,7 +372,7 @@ def test_a_roll_back_during_a_publish_of_the_publisher_leaves_its_publisher_doc(
     summary = signatures.read_summary(summary_file)
     monkeypatch.setattr(publish.pack_lib, "check_loadable", lambda folder: None)
     monkeypatch.setattr(publish.signatures, "compute_summary", lambda folder, loaded: summary)
-    monkeypatch.setattr(publish_locks, "DEFAULT_TIMEOUT", 0.3)
+    monkeypatch.setattr(leftovers, "ROLL_BACK_LOCK_TIMEOUT", 0.3)
     docs, real_commit, rolled = root / "assets/docs", publish.commit_lib.commit, []
 
     def commit_after_a_roll_back(*args, **kwargs):  # As `tfhub validate` would, meanwhile.
