@@ -47,6 +47,7 @@ def _error_classes() -> list[type[BaseException]]:
         errors.HTTPStatusError,
         errors.ConnectionFailedError,
         errors.RetryTimeoutStatusError,
+        errors.DamagedMessageError,  # Subclasses protobuf's DecodeError.
     ]
     return built_on_use + [
         cls

@@ -43,12 +43,14 @@ from ._loading import (
     AssetNodeError,
     CallInputSpecError,
     ConfigNotSupportedError,
+    ControlFlowModuleError,
     DamagedModelError,
     DeletedModelError,
     EagerNotSupportedError,
     ExportError,
     ExportFolderError,
     ExportWriteError,
+    ForeignAssetError,
     FunctionCollectionsError,
     InputSpecError,
     KerasFlavourError,
@@ -59,6 +61,7 @@ from ._loading import (
     MissingOpError,
     ModelPathEncodingError,
     ModuleGraphError,
+    ModuleScopeTakenError,
     ModuleSpecError,
     NoDefaultOutputError,
     NotATF1ModuleError,
@@ -146,6 +149,7 @@ __all__ = [
     "CacheError",
     "CallInputSpecError",
     "ConfigNotSupportedError",
+    "ControlFlowModuleError",
     "CorruptImageError",
     "DISK_FULL_ERRNOS",
     "DamagedModelError",
@@ -163,6 +167,7 @@ __all__ = [
     "ExportError",
     "ExportFolderError",
     "ExportWriteError",
+    "ForeignAssetError",
     "FileUrlHostError",
     "FrozenInstanceError",
     "FunctionCollectionsError",
@@ -185,6 +190,7 @@ __all__ = [
     "ModelNotFoundError",
     "ModelPathEncodingError",
     "ModuleGraphError",
+    "ModuleScopeTakenError",
     "ModuleSpecError",
     "ModuleUnavailableError",
     "NoDefaultOutputError",
@@ -253,6 +259,6 @@ _named_here(dict(globals()))
 
 
 def __getattr__(name: str) -> Any:
-    """The classes built on first use (`_lazy.py`): `ModuleExistsError`, `HTTPStatusError`,
-    `ConnectionFailedError`, `RetryTimeoutStatusError`."""
+    """The classes built on first use (`_lazy.py`: `ModuleExistsError`, `HTTPStatusError`,
+    `ConnectionFailedError`, `RetryTimeoutStatusError`, `DamagedMessageError`, ...)."""
     return lazy_error_class(name)

@@ -49,6 +49,11 @@ def lazy_error_class(name: str) -> Any:
     or a bare `OpError` for an index that is no sstable or a checksum that does not match): each
     both that and a `DamagedModelError` (TensorFlow is imported).
 
+    `DamagedMessageError`: a TF1 Hub module whose `tfhub_module.pb` or attached message
+    (`hub_module_attachments`) protobuf cannot parse; upstream let protobuf's
+    `google.protobuf.message.DecodeError` through, so this class is both that and a
+    `DamagedModelError` naming the module (protobuf is imported).
+
     `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
     with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
     `TimeoutError`) and an `HTTPStatusError` (so urllib's `HTTPError`, as upstream raised).
@@ -62,6 +67,7 @@ def lazy_error_class(name: str) -> Any:
         "VariablesMismatchError": _variables_mismatch_error,
         "TruncatedCheckpointError": _truncated_checkpoint_error,
         "CorruptCheckpointError": _corrupt_checkpoint_error,
+        "DamagedMessageError": _damaged_message_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -142,6 +148,17 @@ def _corrupt_checkpoint_error() -> type:
         tf.errors.OpError`: what upstream raised) and `except DamagedModelError` both catch it
         (`.path`, `.problem`).""",
     )
+
+
+def _damaged_message_error() -> type:
+    from google.protobuf.message import DecodeError
+
+    class DamagedMessageError(DamagedModelError, DecodeError):
+        """A module file protobuf cannot parse (`tfhub_module.pb`, an attached message):
+        `except google.protobuf.message.DecodeError` (what upstream raised) and `except
+        DamagedModelError` (so ValueError, OSError) both catch it (`.path`, `.problem`)."""
+
+    return DamagedMessageError
 
 
 def _damaged_op_error(

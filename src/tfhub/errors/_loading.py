@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import TFHubError
+from ._base import ArgumentError, TFHubError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
@@ -301,6 +301,25 @@ class ExportFolderError(TFHubError, RuntimeError):
 
 class ModuleGraphError(TFHubError, RuntimeError):
     """A hub.Module used with another graph or session than the one it was created in."""
+
+
+class ControlFlowModuleError(ModuleGraphError):
+    """A hub.Module created inside a tf.cond branch or tf.while_loop body (its variables would
+    join the outer graph's collections from inside the branch), or a trainable one applied there
+    with update ops (they would be listed in the outer graph's UPDATE_OPS, out of its reach).
+    A RuntimeError, as upstream's "Module must be applied in the graph it was instantiated for"."""
+
+
+class ModuleScopeTakenError(ArgumentError):
+    """hub.Module(name=...) whose variable scope already holds a variable that is not the
+    module's (e.g. the user's `tf.compat.v1.Variable(0, name="module/step")`): a ValueError, as
+    upstream's "Tensor step is not found in checkpoint"."""
+
+
+class ForeignAssetError(DamagedModelError):
+    """A module folder whose graph lists, among its asset file paths, a constant that is not one
+    of the module's own assets (it names a file anywhere on the machine, which an export would
+    copy into the new module). A DamagedModelError (`.path`, `.problem`), so a ValueError."""
 
 
 class FunctionCollectionsError(TFHubError, NotImplementedError):
