@@ -353,7 +353,9 @@ def test_a_tfhub_module_pb_that_is_no_module_def_is_a_damaged_model(
     )
     done = run_python(code, os.fspath(folder), timeout=120, check=False, max_memory=8 << 30)
     lines = done.stdout.splitlines()
-    expected = f"DamagedModelError The model {folder} cannot be loaded: {problem}"
+    # Garbage is also protobuf's DecodeError, as upstream raised (session 47).
+    name = "DamagedMessageError" if make == "garbage" else "DamagedModelError"
+    expected = f"{name} The model {folder} cannot be loaded: {problem}"
     assert len(lines) == 2, done.stdout + done.stderr
     assert all(line.startswith(expected) for line in lines), done.stdout + done.stderr
 

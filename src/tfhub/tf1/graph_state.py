@@ -207,7 +207,8 @@ def check_scope_name(name: Any, abs_state_scope: str | None = None) -> None:
 
     Raises:
         tfhub.errors.ArgumentTypeError: if `name` is not a string.
-        tfhub.errors.ArgumentError: if it is empty (an IndexError deep inside), or the scope
+        tfhub.errors.ArgumentError: if it is empty (an IndexError deep inside), starts or ends
+            with "/" (upstream refused "/m"; "m/" failed with a bare KeyError), or the scope
             starts with a digit: TensorFlow's `prepend_name_scope` then builds the regular
             expression group reference "\\1" + "1abc" and fails with `re.error`.
     """
@@ -217,11 +218,95 @@ def check_scope_name(name: Any, abs_state_scope: str | None = None) -> None:
         )
     if not name:
         raise errors.ArgumentError("hub.Module needs a non-empty name. Received: name=''")
+    if name.startswith("/") or name.endswith("/"):  # "m/" failed with a bare KeyError.
+        raise errors.ArgumentError(
+            "hub.Module's name is a variable scope name inside the current one: it cannot "
+            "start or end with '/' (use tf.compat.v1.variable_scope(...) around hub.Module to "
+            f"nest it). Received: name={name!r}"
+        )
     if abs_state_scope and abs_state_scope[0].isdigit():
         raise errors.ArgumentError(
             f"TensorFlow cannot import a module under a scope that starts with a digit "
             f"({abs_state_scope!r}); start the module's name (or its outer variable scope) with "
             f"a letter. Received: name={name!r}"
+        )
+
+
+def refuse_foreign_variables(tensor_map: Mapping[str, Any], meta_graph: Any, scope: str) -> None:
+    """Refuses a module scope that already held a variable of the user's before the module's
+    graph was imported into it (e.g. `tf.compat.v1.Variable(0, name="module/step")`).
+
+    Args:
+        tensor_map: {name under the scope: variable} of the variables found under `scope`.
+        meta_graph: the module's MetaGraphDef, whose nodes are the module's.
+        scope: the module's absolute scope ("module").
+
+    Raises:
+        tfhub.errors.ModuleScopeTakenError: (a ValueError) naming the variable and what to do.
+    """
+    nodes = {node.name for node in meta_graph.graph_def.node}
+    foreign = sorted(
+        name for name, var in tensor_map.items() if var.op.name[len(scope) + 1 :] not in nodes
+    )
+    if foreign:
+        shown = ", ".join(f"{scope}/{name}" for name in foreign[:5])
+        raise errors.ModuleScopeTakenError(
+            f"The variable scope {scope!r} of this hub.Module already holds variables that "
+            f"are not the module's: {shown} (made before the module, e.g. by "
+            f"tf.compat.v1.Variable(..., name='{scope}/...')). Give the hub.Module another "
+            f"name= (or the variable another name). Received: scope={scope!r}"
+        )
+
+
+def in_control_flow_body(graph: Any) -> bool:
+    """True for a tf.cond branch or tf.while_loop body (control flow v2): a function graph that
+    shares its collections with its outer graph, so what it adds to them (variables, update ops)
+    is listed in the outer graph, out of its reach. tf.compat.v1.wrap_function and Defun graphs
+    have collections of their own."""
+    outer = getattr(graph, "outer_graph", None)
+    if not graph.building_function or outer is None:
+        return False
+    # No public API says it; cond_v2 and while_v2 pass the outer graph's dict itself.
+    return getattr(graph, "_collections", None) is getattr(outer, "_collections", ())
+
+
+def refuse_creation_in_control_flow(graph: Any) -> None:
+    """Refuses to create a hub.Module inside a tf.cond branch or tf.while_loop body.
+
+    Raises:
+        tfhub.errors.ControlFlowModuleError: (a RuntimeError; upstream failed at creation too)
+            if `graph` is such a body: the module's variables would be made in the branch but
+            listed in the outer graph's GLOBAL_VARIABLES, failing the whole graph's
+            global_variables_initializer().
+    """
+    if in_control_flow_body(graph):
+        raise errors.ControlFlowModuleError(
+            f"hub.Module(...) cannot be created inside a tf.cond branch or tf.while_loop body "
+            f"({graph.name}): its variables would be made inside the branch but listed in the "
+            "outer graph, and tf.compat.v1.global_variables_initializer() would fail for the "
+            "whole graph. Create the hub.Module outside the cond/loop, then apply it inside "
+            "(m = hub.Module(...); tf.compat.v1.cond(pred, lambda: m(x), ...))."
+        )
+
+
+def refuse_update_ops_in_control_flow(graph: Any, update_ops: list[str], name: str) -> None:
+    """Refuses to apply a trainable module with update ops inside a tf.cond / tf.while_loop.
+
+    Raises:
+        tfhub.errors.ControlFlowModuleError: (a RuntimeError, as upstream raised) if
+            `update_ops` (the application's UPDATE_OPS) is not empty and `graph` is a cond
+            branch or while_loop body: the outer graph's UPDATE_OPS would list ops of the
+            branch, which `tf.control_dependencies(UPDATE_OPS)` refuses, and the moving
+            averages would never update.
+    """
+    if update_ops and in_control_flow_body(graph):
+        raise errors.ControlFlowModuleError(
+            f"The trainable hub.Module {name!r} (its graph has UPDATE_OPS, e.g. batch norm "
+            f"moving averages) cannot be applied inside a tf.cond branch or tf.while_loop body "
+            f"({graph.name}): its update ops would be listed in the outer graph's UPDATE_OPS "
+            "but live in the branch, where the training step cannot run them. Apply the module "
+            "outside the cond/loop and pass its outputs in (or create it with trainable=False "
+            "or tags without 'train')."
         )
 
 

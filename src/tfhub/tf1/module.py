@@ -14,7 +14,7 @@ from .. import errors, gfile_io, saved_model, saved_model_proto
 from ..utils.lazy import tensorflow as tf
 from . import registry, saved_model_lib, tensor_info
 from .eager_module import EagerModuleImpl
-from .graph_state import check_scope_name, state_scope
+from .graph_state import check_scope_name, refuse_creation_in_control_flow, state_scope
 from .module_impl import is_tpu_graph_function, raw_session, signature_name
 from .module_spec import ModuleSpec, export_folder
 from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
@@ -280,7 +280,10 @@ def _check_function_graph(graph: Any) -> None:
 
     Raises:
         tfhub.errors.EagerNotSupportedError: inside a tf.function (outside a TPU context).
+        tfhub.errors.ControlFlowModuleError: (a RuntimeError) inside a tf.cond branch or a
+            tf.while_loop body (`refuse_creation_in_control_flow`).
     """
+    refuse_creation_in_control_flow(graph)
     if not graph.building_function or is_tpu_graph_function():
         return
     # tf.function adds automatic control dependencies: every stateful op (the module's variable

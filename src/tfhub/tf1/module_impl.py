@@ -31,6 +31,8 @@ from .colocation import fix_colocation_after_import
 from .graph_state import (
     get_state_map,
     list_state_op_types,
+    refuse_foreign_variables,
+    refuse_update_ops_in_control_flow,
     replace_apply_state,
     variable_map_from_tensor_map,
 )
@@ -264,6 +266,7 @@ class NativeModuleImpl(ModuleImpl):
             for var in tf.compat.v1.global_variables()
             if var.op.name.startswith(prefix)
         }
+        refuse_foreign_variables(tensor_map, self._meta_graph, absolute_scope)
 
         def get_tensor(tensor_name: str) -> Any:
             scoped = meta_graph_lib.prepend_name_scope(tensor_name, absolute_scope)
@@ -283,6 +286,8 @@ class NativeModuleImpl(ModuleImpl):
         Raises:
             tfhub.errors.SignatureTensorError: (a KeyError, as TensorFlow raised) if the
                 module folder's signature names a tensor its graph lacks.
+            tfhub.errors.ControlFlowModuleError: (a RuntimeError) a trainable module with
+                update ops applied inside a tf.cond / tf.while_loop.
         """
         self._check_signature_tensors(signature)
         graph = tf.compat.v1.get_default_graph()
@@ -295,6 +300,8 @@ class NativeModuleImpl(ModuleImpl):
         relative_scope = absolute_scope.split("/")[-1]
         collections = list(_APPLY_COLLECTIONS) + ([UPDATE_OPS] if self._trainable else [])
         meta_graph_lib.filter_collections(meta_graph, collections)
+        update_ops = meta_graph_lib.collection_node_names(meta_graph, UPDATE_OPS)
+        refuse_update_ops_in_control_flow(graph, update_ops, self.scope_name)
         _check_function_use(graph, meta_graph)
         meta_graph_lib.prefix_shared_name_attributes(meta_graph, absolute_scope)
         meta_graph_lib.import_meta_graph(

@@ -60,14 +60,15 @@ class Loader:
         Raises:
             tfhub.errors.TFHubLoadError: for an unsupported format or required feature.
             tfhub.errors.DamagedModelError: (a TFHubLoadError) if tfhub_module.pb is not a
-                regular file, or is too large or damaged to parse.
+                regular file or is too large; `DamagedMessageError` (also protobuf's
+                DecodeError, as upstream raised) if protobuf cannot parse it.
         """
         content = read_module_def_bytes(path)
         try:
             module_def = ModuleDef.FromString(content)
         except Exception as err:  # protobuf's DecodeError and friends.
             problem = f"{TF1_MODULE_MARKER} ({len(content)} bytes) is truncated or damaged"
-            raise damaged_model_error(path, problem, handle=handle) from err
+            raise saved_model_lib.damaged_message_error(path, problem, handle=handle) from err
         newer = (
             "It was written by a newer tensorflow_hub or tfhub than this one: upgrade tfhub, or "
             "export the module again with this version."
@@ -123,7 +124,9 @@ class NativeModuleSpec(ModuleSpec):
         self._module_path = module_path
         self._checks = CheckpointChecks()  # Of its checkpoint: once per spec (and graph).
         self._attachments = {
-            tags: saved_model_lib.get_attached_bytes_map(handler.get_meta_graph(tags))
+            tags: saved_model_lib.get_attached_bytes_map(
+                handler.get_meta_graph(tags), source=handler.source
+            )
             for tags in handler.get_tags()
         }
 

@@ -26,9 +26,11 @@ from ..protos import ModuleAttachment
 from ..saved_model_proto import (
     ASSETS_COLLECTION,
     collection_asset_defs,
+    damaged_model_error,
     read_saved_model_proto,
 )
 from ..utils.lazy import tensorflow as tf
+from ..utils.printable import escaped, repr_escaped
 from .meta_graph_lib import split_tensor_name
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ ATTACHMENT_COLLECTION_SAVED = "hub_module_attachments"
 ASSETS_KEY = ASSETS_COLLECTION
 ASSET_FILEPATHS = "asset_filepaths"
 _ASSET_PLACEHOLDER = b"SAVEDMODEL-ASSET"
+_SHOWN_CHARS = 200  # Of an asset name from a module's files, in a message.
 
 
 def get_variables_path(export_dir: str) -> str:
@@ -48,6 +51,14 @@ def get_variables_path(export_dir: str) -> str:
 
 def _assets_dir(export_dir: str) -> str:
     return os.path.join(export_dir, "assets")
+
+
+def _shown(name: str) -> str:
+    """An asset name from a module's files, for a message: escaped (a hostile name may hold
+    "\\n\\x1b[2J" or NUL) and cut to _SHOWN_CHARS characters."""
+    if len(name) <= _SHOWN_CHARS:
+        return escaped(name)
+    return f"{escaped(name[:_SHOWN_CHARS])}... ({len(name)} characters)"
 
 
 def _is_url(path: str) -> bool:
@@ -67,8 +78,9 @@ def _asset_path(export_dir: str, asset_filename: str) -> str:
     relative = posixpath.normpath(asset_filename.replace(os.sep, "/"))
     if relative in (".", "..") or relative.startswith("../") or posixpath.isabs(relative):
         raise errors.TFHubLoadError(
-            f"Asset filename points outside {_assets_dir(export_dir)}. "
-            f"Received: asset_filename={asset_filename!r}"
+            f"Asset filename ({_shown(asset_filename)}) points outside assets_dir: "
+            f"{_assets_dir(export_dir)}. "
+            f"Received: asset_filename={repr_escaped(asset_filename[:_SHOWN_CHARS])}"
         )
     if _is_url(export_dir):
         return export_dir.rstrip("/") + "/assets/" + relative
@@ -103,25 +115,54 @@ def attach_bytes(key: str, the_bytes: bytes) -> None:
     tf.compat.v1.add_to_collection(ATTACHMENT_COLLECTION_INTERNAL, (key, the_bytes))
 
 
-def get_attached_bytes_map(meta_graph: Any) -> dict[str, bytes]:
-    """Returns the attached messages {key: serialized bytes} stored in `meta_graph`.
+def get_attached_bytes_map(meta_graph: Any, *, source: str | None = None) -> dict[str, bytes]:
+    """Returns the attached messages {key: serialized bytes} stored in `meta_graph` (of the
+    module folder `source`, if read from one: it names it in errors).
 
     Raises:
-        tfhub.errors.TFHubLoadError: if the attachments collection is malformed.
+        tfhub.errors.TFHubLoadError: if the attachments collection is not a bytes_list.
+        tfhub.errors.DamagedMessageError: (a DamagedModelError and, as upstream raised,
+            protobuf's DecodeError) if an attachment cannot be parsed.
     """
     if ATTACHMENT_COLLECTION_SAVED not in meta_graph.collection_def:
         return {}
     collection_def = meta_graph.collection_def[ATTACHMENT_COLLECTION_SAVED]
+    where = f" (in the module at {source})" if source else ""
     if collection_def.WhichOneof("kind") != "bytes_list":
         raise errors.TFHubLoadError(
-            "The collection of attached messages must be a bytes_list. "
+            f"The collection of attached messages must be a bytes_list{where}. "
             f"Received: kind={collection_def.WhichOneof('kind')!r}"
         )
     result = {}
-    for value in collection_def.bytes_list.value:
-        attachment = ModuleAttachment.FromString(value)
+    for index, value in enumerate(collection_def.bytes_list.value):
+        try:
+            attachment = ModuleAttachment.FromString(value)
+        except Exception as err:  # protobuf's DecodeError and friends.
+            tags = sorted(meta_graph.meta_info_def.tags)
+            problem = (
+                f"saved_model.pb's attached message #{index} ({len(value)} bytes, "
+                f"{ATTACHMENT_COLLECTION_SAVED} of the graph variant tags={tags!r}) is damaged"
+            )
+            raise damaged_message_error(source, problem) from err
         result[attachment.key] = attachment.value
     return result
+
+
+def damaged_message_error(
+    path: str | None, problem: str, *, handle: str | None = None
+) -> errors.DamagedModelError:
+    """The error for a module file protobuf cannot parse: a `DamagedMessageError`, both a
+    DamagedModelError (worded as `damaged_model_error` words it) and, as upstream let it
+    through, protobuf's DecodeError. `path` None: a module built in memory."""
+    if path is None:
+        message = f"The module built in memory is damaged: {problem}. Build it again."
+        found = errors.DamagedModelError(message, path="", problem=problem)
+    else:
+        found = damaged_model_error(path, problem, handle=handle)
+    error: errors.DamagedModelError = errors.DamagedMessageError(
+        str(found), path=found.path, problem=found.problem
+    )
+    return error
 
 
 def _export_signatures(graph: Any, meta_graph: Any) -> None:
@@ -185,11 +226,46 @@ def _merge_assets_key_collection(saved_model: Any, path: str) -> dict[str, str]:
             node_asset_map.setdefault(node_name, asset_path)
             assets.setdefault(asset_file_def.filename, asset_path)
         del meta_graph.asset_file_def[:]  # Upstream's modules keep assets in ASSETS_KEY only.
+        _refuse_foreign_assets(meta_graph, set(node_asset_map), path)
         for node in meta_graph.graph_def.node:
             if node.name in node_asset_map:
                 _check_asset_node(node)
                 node.attr["value"].tensor.string_val[0] = node_asset_map[node.name].encode()
     return assets
+
+
+def _refuse_foreign_assets(meta_graph: Any, own_nodes: set[str], path: str) -> None:
+    """Refuses a loaded module whose ASSET_FILEPATHS lists a constant that is not one of its own
+    assets: that constant names a file anywhere on the machine (a hostile saved_model.pb), and
+    `export` would copy it into the new module's assets/. (A module_fn's graph may name its
+    vocabulary files anywhere: export copies them in and lists each as the module's asset.)
+
+    Raises:
+        tfhub.errors.ForeignAssetError: (a DamagedModelError, so a ValueError) naming the
+            module folder, the constant and the file it names.
+    """
+    collection_def = meta_graph.collection_def.get(ASSET_FILEPATHS)
+    if collection_def is None or collection_def.WhichOneof("kind") != "node_list":
+        return
+    listed = {split_tensor_name(name)[0] for name in collection_def.node_list.value}
+    for node in meta_graph.graph_def.node:
+        if node.name not in listed or node.name in own_nodes:
+            continue
+        values = node.attr["value"].tensor.string_val
+        named = values[0].decode("utf-8", "surrogateescape") if len(values) == 1 else "?"
+        problem = (
+            f"its graph lists the constant {_shown(node.name)} among its asset file paths "
+            f"({ASSET_FILEPATHS}) but not among its own assets in assets/ ({ASSETS_KEY}): it "
+            f"names the file {_shown(named)}, outside the module, which an export would copy "
+            "into the new module"
+        )
+        found = damaged_model_error(
+            path,
+            problem,
+            todo="Do not use this module: get it again from a source you trust, or export it "
+            "again from its module_fn (hub.create_module_spec).",
+        )
+        raise errors.ForeignAssetError(str(found), path=path, problem=problem)
 
 
 def _asset_tensor_filenames(meta_graph: Any) -> dict[str, bytes]:
@@ -339,7 +415,7 @@ class SavedModelHandler:
             tfhub.errors.UnknownGraphVariantError: as get_meta_graph.
             tfhub.errors.TFHubLoadError: (a ValueError) the attachments are malformed.
         """
-        return get_attached_bytes_map(self.get_meta_graph(tags))
+        return get_attached_bytes_map(self.get_meta_graph(tags), source=self.source)
 
     @property
     def meta_graphs(self) -> list[Any]:
@@ -402,6 +478,6 @@ def load(path: str) -> SavedModelHandler:
     proto = read_saved_model_proto(path)
     for filename, asset_path in _merge_assets_key_collection(proto, path).items():
         if not gfile_io.exists(asset_path):  # Bounded in time (a gs:// listing).
-            problem = f"assets/{filename} is missing"
+            problem = f"assets/{_shown(filename)} is missing"  # A name from the file.
             raise file_not_found_error(path, problem)  # Also NotFoundError, as upstream
     return SavedModelHandler(proto, source=path)
