@@ -80,6 +80,7 @@ def test_every_error_class_pickles_with_its_data(cls):
 def test_all_classes_are_covered():
     names = {cls.__name__ for cls in _error_classes()}
     assert {"HTTPStatusError", "DownloadRestartError", "LockTimeoutError", "CacheError"} <= names
+    assert "UnsafeAssetError" in names  # A DamagedModelError: `.path`, `.problem` pickle.
     assert len(names) >= 25
 
 

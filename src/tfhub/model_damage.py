@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from . import cache, errors, gfile_io, op_libraries, saved_model_proto
+from .asset_names import asset_filenames, shown_asset_name
 from .model_graph_checks import (
     VARIABLE_OPS,
     VARIABLES_DIR,
@@ -31,6 +32,7 @@ from .model_graph_checks import (
     variables_mismatch_error,
 )
 from .saved_model_proto import damaged_model_error
+from .saved_model_proto import file_not_found_error as file_not_found_error  # tf1's.
 from .utils.lazy import tensorflow as tf
 from .utils.paths import is_url
 from .utils.printable import escaped
@@ -294,36 +296,16 @@ def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, 
     return None, False
 
 
-def file_not_found_error(
-    module_path: str, problem: str, *, handle: str | None = None
-) -> errors.MissingModelFileError:
-    """The error for a model folder without a file where TensorFlow, and so upstream, raised
-    `tf.errors.NotFoundError` (a TF1 Hub module's checkpoint): a `ModelFileNotFoundError`, both
-    that and a `MissingModelFileError`, worded as `damaged_model_error` words it."""
-    found = damaged_model_error(module_path, problem, missing=True, handle=handle)
-    error: errors.MissingModelFileError = errors.ModelFileNotFoundError(
-        str(found), path=found.path, problem=found.problem
-    )
-    return error
-
-
 def missing_asset(module_path: str, meta_graphs: Iterable[Any]) -> str | None:
     """Which asset file the graphs `meta_graphs` name (a vocabulary, a tokenizer model) is not
     in the model's `assets/`, if any ("assets/vocab.txt is missing"): TensorFlow fails in the
     graph's initializer, naming a node rather than the model. The name comes from the model (a
-    hostile archive's graph may name "x\\n\\x1b[2J"): it is shown `escaped`."""
+    hostile archive's graph may name "x\\n\\x1b[2J"): it is shown escaped and cut short."""
     for meta_graph in meta_graphs:
-        for filename in _asset_filenames(meta_graph):
+        for filename in asset_filenames(meta_graph):
             if not gfile_io.exists(os.path.join(module_path, ASSETS_DIR, filename)):
-                return f"{ASSETS_DIR}/{escaped(filename)} is missing"
+                return f"{ASSETS_DIR}/{shown_asset_name(filename)} is missing"
     return None
-
-
-def _asset_filenames(meta_graph: Any) -> list[str]:
-    """The asset files a MetaGraph names: in `asset_file_def` (TF2, and TF1 since 1.x's
-    builder), or in the `saved_model_assets` collection (TF1 Hub modules)."""
-    assets = [*meta_graph.asset_file_def, *saved_model_proto.collection_asset_defs(meta_graph)]
-    return [asset.filename for asset in assets]
 
 
 def _expects_variables(variables: str, saved_model: Any) -> bool:

@@ -91,14 +91,19 @@ def resolve_for_tensorflow(handle: str) -> str:
     return module_path
 
 
-def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> None:
-    """Raises UnknownTagsError if `tags` is given and matches none of the model's tag sets."""
+def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> Any:
+    """Raises UnknownTagsError if `tags` is given and matches none of the model's tag sets.
+
+    Returns:
+        The folder's `SavedModel` proto if `tags` is given (it was parsed), else None.
+    """
     if tags is None:
-        return
+        return None
     requested = set(tags)
-    tag_sets = read_tag_sets(module_path)
+    saved_model = read_saved_model_proto(module_path)
+    tag_sets = [set(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
     if requested in tag_sets:
-        return
+        return saved_model
     available = ", ".join(str(sorted(tag_set)) for tag_set in tag_sets)
     raise errors.UnknownTagsError(
         f"The model {handle!r} (at {module_path}) has no MetaGraph with tags "
@@ -157,6 +162,8 @@ def load(
             `tfhub.errors.MissingModelFileError` (also a FileNotFoundError) if one is missing;
             also the class TensorFlow raised where that is another (`ModelFileNotFoundError`,
             `TruncatedCheckpointError`, `CorruptCheckpointError`: docs/resolving.md);
+            `tfhub.errors.UnsafeAssetError` if it names an asset file outside its assets/
+            folder (TensorFlow would read that file);
             `tfhub.errors.VariablesMismatchError` (also tf.errors.InvalidArgumentError) if the
             checkpoint holds a variable in another dtype or shape than the model's graph.
         tfhub.errors.ModelPathEncodingError: (a UnicodeError) if the model's folder path is not
@@ -182,7 +189,7 @@ def load_model(
             f"str or os.PathLike. Received: handle={handle!r}"
         )
     # Protos, tf1/ and the damage check: not on `resolve`'s hot path.
-    from . import model_damage
+    from . import asset_names, model_damage
     from .loaded_model import LoadedModel
     from .tf1.saved_model_lib import tag_set
 
@@ -202,7 +209,9 @@ def load_model(
     is_hub_module_v1 = is_tf1_hub_module(module_path)
     if tags is None and is_hub_module_v1:
         tags = []
-    _check_tags(handle, module_path, tags)
+    saved_model = _check_tags(handle, module_path, tags)
+    # TensorFlow reads the asset files while loading: refused first if one is outside the model.
+    asset_names.refuse_unsafe_assets(module_path, saved_model=saved_model, handle=handle)
     tags_list = list(tags) if tags is not None else None
     extra = {} if options is None else {"options": options}
     try:

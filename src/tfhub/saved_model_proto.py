@@ -98,23 +98,12 @@ def read_saved_model_proto(module_path: str) -> Any:
         The `SavedModel` proto, with at least one MetaGraph.
 
     Raises:
-        tfhub.errors.MissingModelFileError: (a TFHubLoadError and a FileNotFoundError) if the
-            folder has no saved_model.pb.
-        tfhub.errors.DamagedModelError: if it does not parse or holds no MetaGraph, or is not
-            a regular file (a folder, a named pipe, a device: never read), or is larger than
-            a protobuf can be (never read).
+        The errors of `read_saved_model_bytes`.
+        tfhub.errors.DamagedModelError: if it does not parse or holds no MetaGraph.
     """
-    tf.initialize()  # The install hint if TensorFlow is missing.
+    content = read_saved_model_bytes(module_path)
     from tensorflow.core.protobuf import saved_model_pb2
 
-    pb_path = os.path.join(module_path, SAVED_MODEL_FILENAME_PB)
-    try:
-        content = _read_bytes(pb_path)
-    except (FileNotFoundError, NotADirectoryError) as err:
-        problem, todo = no_pb_problem(module_path)
-        raise damaged_model_error(module_path, problem, missing=True, todo=todo) from err
-    except _RefusedFileError as err:
-        raise damaged_model_error(module_path, err.problem) from err
     try:
         saved_model = saved_model_pb2.SavedModel.FromString(content)
     except Exception as err:  # protobuf's DecodeError and friends.
@@ -124,6 +113,25 @@ def read_saved_model_proto(module_path: str) -> Any:
         problem = f"{SAVED_MODEL_FILENAME_PB} ({len(content)} bytes) holds no MetaGraph"
         raise damaged_model_error(module_path, problem)
     return saved_model
+
+
+def read_saved_model_bytes(module_path: str) -> bytes:
+    """Reads the folder's saved_model.pb (imports TensorFlow).
+
+    Raises:
+        tfhub.errors.ModelFileNotFoundError: (a MissingModelFileError, so a FileNotFoundError,
+            and a tf.errors.NotFoundError, as upstream's read raised) if the folder has none.
+        tfhub.errors.DamagedModelError: if it is not a regular file (a folder, a named pipe, a
+            device: never read), or is larger than a protobuf can be (never read).
+    """
+    tf.initialize()  # The install hint if TensorFlow is missing.
+    try:
+        return _read_bytes(os.path.join(module_path, SAVED_MODEL_FILENAME_PB))
+    except (FileNotFoundError, NotADirectoryError) as err:
+        problem, todo = no_pb_problem(module_path)
+        raise file_not_found_error(module_path, problem, todo=todo) from err
+    except _RefusedFileError as err:
+        raise damaged_model_error(module_path, err.problem) from err
 
 
 # TF1's legacy collection of the assets' AssetFileDefs, where TF1 Hub modules keep them.
@@ -307,6 +315,20 @@ def damaged_model_error(
         path=module_path,
         problem=problem,
     )
+
+
+def file_not_found_error(
+    module_path: str, problem: str, *, handle: str | None = None, todo: str | None = None
+) -> errors.MissingModelFileError:
+    """The error for a model folder without a file where TensorFlow, and so upstream, raised
+    `tf.errors.NotFoundError` (saved_model.pb, a TF1 Hub module's checkpoint): a
+    `ModelFileNotFoundError`, both that and a `MissingModelFileError`, worded as
+    `damaged_model_error` words it (imports TensorFlow)."""
+    found = damaged_model_error(module_path, problem, missing=True, handle=handle, todo=todo)
+    error: errors.MissingModelFileError = errors.ModelFileNotFoundError(
+        str(found), path=found.path, problem=found.problem
+    )
+    return error
 
 
 def refuse_special_files(module_path: str, *, handle: str | None = None) -> None:

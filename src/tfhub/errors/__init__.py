@@ -77,6 +77,7 @@ from ._loading import (
     UnknownOutputKeyError,
     UnknownSignatureError,
     UnknownTagsError,
+    UnsafeAssetError,
     XlaStringInputError,
 )
 from ._loading import _AvailableMixin as _AvailableMixin
@@ -234,6 +235,7 @@ __all__ = [
     "UnknownSignatureError",
     "UnknownStrategyError",
     "UnknownTagsError",
+    "UnsafeAssetError",
     "UnreadableArchiveError",
     "UnsafeArchiveError",
     "UnsafeFileError",

@@ -40,6 +40,13 @@ class MissingModelFileError(DamagedModelError, FileNotFoundError):
     DamagedModelError's)."""
 
 
+class UnsafeAssetError(DamagedModelError):
+    """A model whose `saved_model.pb` names an asset file outside its `assets/` folder (an
+    absolute path, a name that climbs out with `..`, a name holding a NUL), refused before
+    TensorFlow reads it (upstream's `hub.load` read the file); a DamagedModelError (`.path`,
+    `.problem`), so a ValueError and an OSError."""
+
+
 class SignatureTensorError(DamagedModelError, KeyError):
     """A model whose `saved_model.pb` has a signature naming a tensor its graph lacks (a damaged
     or hand-edited file). A KeyError, as TensorFlow's graph lookup, which upstream let through,

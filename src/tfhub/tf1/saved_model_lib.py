@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import _tf_private, errors, gfile_io
+from ..asset_names import outside_assets
 from ..model_damage import file_not_found_error
 from ..protos import ModuleAttachment
 from ..saved_model_proto import (
@@ -75,13 +76,13 @@ def _asset_path(export_dir: str, asset_filename: str) -> str:
     Raises:
         tfhub.errors.TFHubLoadError: if `asset_filename` points outside the assets folder.
     """
-    relative = posixpath.normpath(asset_filename.replace(os.sep, "/"))
-    if relative in (".", "..") or relative.startswith("../") or posixpath.isabs(relative):
+    if outside_assets(asset_filename):  # The rule hub.load's check shares.
         raise errors.TFHubLoadError(
             f"Asset filename ({_shown(asset_filename)}) points outside assets_dir: "
             f"{_assets_dir(export_dir)}. "
             f"Received: asset_filename={repr_escaped(asset_filename[:_SHOWN_CHARS])}"
         )
+    relative = posixpath.normpath(asset_filename.replace(os.sep, "/"))
     if _is_url(export_dir):
         return export_dir.rstrip("/") + "/assets/" + relative
     return os.path.join(os.path.abspath(_assets_dir(export_dir)), relative)
