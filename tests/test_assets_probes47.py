@@ -282,3 +282,11 @@ def test_a_tf2_folder_without_saved_model_pb_is_still_tensorflows_os_error(
         hub.load(str(model))
     assert isinstance(caught.value, OSError)
     assert caught.value.problem == "it holds no saved_model.pb, so it is not a SavedModel"
+
+
+@pytest.mark.parametrize("name", ["", ".", "sub/.."])
+def test_a_name_of_the_assets_folder_itself_is_refused(models: dict[str, Path], name: str) -> None:
+    """The rule hub.Module had: a name that is the assets/ folder, not a file in it."""
+    _rename_assets(models["tf2"], name)
+    with pytest.raises(errors.UnsafeAssetError, match="which points outside the model's assets/"):
+        hub.load(str(models["tf2"]))
