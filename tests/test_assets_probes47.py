@@ -126,7 +126,9 @@ def test_the_light_read_finds_a_tf1_modules_collection(models: dict[str, Path]) 
     _rename_assets(model, "../x.txt")
     with pytest.raises(errors.UnsafeAssetError, match=r"names the asset file \.\./x\.txt"):
         asset_names.refuse_unsafe_assets(str(model))  # Without a parsed proto: the light read.
-    with pytest.raises(errors.TFHubLoadError, match="Asset filename points outside"):
+    with pytest.raises(
+        errors.TFHubLoadError, match=r"Asset filename \(\.\./x\.txt\) points outside assets_dir"
+    ):
         hub.load_module_spec(str(model))  # hub.Module's own check: the same rule, its message.
 
 
@@ -290,3 +292,15 @@ def test_a_name_of_the_assets_folder_itself_is_refused(models: dict[str, Path], 
     _rename_assets(models["tf2"], name)
     with pytest.raises(errors.UnsafeAssetError, match="which points outside the model's assets/"):
         hub.load(str(models["tf2"]))
+
+
+def test_tfhub_inspect_refuses_an_asset_outside_before_loading(models: dict[str, Path]) -> None:
+    """`tfhub inspect` (model_info.describe) loaded a TF2 model with tf.saved_model.load
+    itself, reading a vocabulary outside its assets/ folder (found by assets47)."""
+    from tfhub import model_info
+
+    model = models["tf2"]
+    _reversed_vocab(model, model.parent / "outside_vocab.txt")
+    _rename_assets(model, "../../outside_vocab.txt")
+    with pytest.raises(errors.UnsafeAssetError, match=r"outside_vocab\.txt"):
+        model_info.describe(str(model))

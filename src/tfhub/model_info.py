@@ -13,7 +13,16 @@ import math
 import os
 from typing import Any
 
-from . import cache, errors, gfile_io, model_damage, op_libraries, saved_model, saved_model_proto
+from . import (
+    asset_names,
+    cache,
+    errors,
+    gfile_io,
+    model_damage,
+    op_libraries,
+    saved_model,
+    saved_model_proto,
+)
 from .utils.lazy import import_tensorflow
 
 
@@ -198,11 +207,13 @@ def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
         tfhub.errors.TFHubLoadError: if the folder holds no readable saved_model.pb;
             `tfhub.errors.DamagedModelError` if its saved_model.pb is a folder, one of its
             files is a special file (a named pipe, a device), its checkpoint cannot be read, or
-            an asset file its graphs name is missing (`MissingModelFileError`).
+            an asset file its graphs name is missing (`MissingModelFileError`);
+            `tfhub.errors.UnsafeAssetError` if one names a file outside its assets/ folder.
     """
     tf = import_tensorflow("Describing a model")
     saved_model_proto.refuse_special_files(module_path)
     proto = saved_model.read_saved_model_proto(module_path)  # Clear error for non-SavedModels.
+    asset_names.refuse_unsafe_assets(module_path, saved_model=proto)  # Before TF reads one.
     missing = model_damage.missing_asset(module_path, proto.meta_graphs)
     if missing is not None:  # As for a checkpoint that cannot be read (`_variables`).
         raise saved_model_proto.damaged_model_error(module_path, missing, missing=True)

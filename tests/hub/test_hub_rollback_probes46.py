@@ -220,7 +220,7 @@ def test_a_first_publish_that_fails_in_its_commit_keeps_the_publisher_doc_anothe
     publisher doc was in place, and `fresh/b/1`, published meanwhile, found it and wrote none.
     The failed publish put back what it had renamed, that doc too: `fresh/b/1` was left
     without one (`validate` failed). It keeps it, as the roll-back of a killed one does.
-    (b now waits for a's commit, `staging.publisher_lock`; this is for a lock that fails.)"""
+    (b now waits for a's commit, `publish_locks.publisher_lock`; this is for a lock that fails.)"""
     summary_file = tmp_path / "summary.json"
     summary_file.write_text(json.dumps(signature_summary_json()))
     summary = signatures.read_summary(summary_file)

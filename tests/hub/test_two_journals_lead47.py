@@ -1,6 +1,6 @@
 """With two killed publishes' journals in one model folder (a publish that could not flock the
 folder, NFS, cleans no leftover), the server shows what the roll-back will leave: the
-roll-backs run newest journal first (staging.remove_leftovers), so each file ends as the
+roll-backs run newest journal first (leftovers.remove_leftovers), so each file ends as the
 OLDEST journal naming it leaves it. The server asked the journal whose staging folder's random
 name sorts first, and served the killed publish's half-written archive in half the orders."""
 

@@ -110,7 +110,7 @@ def roll_back(staging: Path, *, docs: Path) -> bool:
     Returns:
         True if there was a journal and its renames were undone; False if there was none (the
         publish was killed before its commit, or after it was complete), or it is unreadable
-        or names paths it may not (then nothing is renamed, and `staging.remove_leftovers`
+        or names paths it may not (then nothing is renamed, and `leftovers.remove_leftovers`
         keeps the folder with a warning: what the publish moved aside may be in it).
     """
     renames = read_journal(staging, docs=docs)
