@@ -11,9 +11,10 @@ alike, so unlike upstream's TF1 columns these also work in eager `DenseFeatures`
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _tf_private, errors
@@ -32,38 +33,63 @@ _V1DenseColumn, _V2DenseColumn = _tf_private.feature_column_base_classes()
 
 
 class LoadedModule:
-    """A loaded hub model, reduced to one tensor-to-tensor function.
+    """A hub module in the current context, reduced to one tensor-to-tensor function.
 
     Attributes:
-        model: the loaded model (its object keeps the variables and tables alive).
         fn: the function that embeds a batch.
         variables: all variables of the module.
         weights: every variable once as (variable, trainable), as `LoadedModel.weights()`.
         trainable_variables: those the module reports as trainable.
         regularization_losses: zero-argument callables, one scalar loss each.
+        tracked: what a Keras layer holding the module must track so that a SavedModel-format
+            save reaches the module's tables and assets (None: nothing to track).
     """
 
-    def __init__(self, model: LoadedModel, fn: TensorFn) -> None:
-        self.model = model
+    def __init__(
+        self,
+        fn: TensorFn,
+        *,
+        variables: list[Any],
+        weights: list[tuple[Any, bool]],
+        regularization_losses: list[Callable[[], Any]],
+        tracked: Any = None,
+    ) -> None:
         self.fn = fn
-        self.variables = model.variables
-        self.weights = model.weights()  # Reads a TF1 module's collections once.
-        self.trainable_variables = [v for v, trainable in self.weights if trainable]
-        self.regularization_losses = model.regularization_losses()
+        self.variables = variables
+        self.weights = weights
+        self.trainable_variables = [v for v, trainable in weights if trainable]
+        self.regularization_losses = regularization_losses
+        self.tracked = tracked
+
+    @classmethod
+    def of_model(cls, model: LoadedModel, fn: TensorFn) -> LoadedModule:
+        """The module of a model loaded with `tfhub.load` (`saved_model.load_model`)."""
+        return cls(
+            fn,
+            variables=model.variables,
+            weights=model.weights(),  # Reads a TF1 module's collections once.
+            regularization_losses=model.regularization_losses(),
+            tracked=model.obj,  # Keeps the variables and tables alive.
+        )
 
 
-def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> Any:
-    """Wraps a loaded module as a tf_keras layer, so `DenseFeatures` tracks and trains its weights.
+def keras_module_layer(
+    module: LoadedModule, *, trainable: bool, name: str, taken: Iterable[str] = ()
+) -> Any:
+    """Wraps a module as a tf_keras layer, so `DenseFeatures` tracks and trains its weights.
 
     Args:
-        module: the loaded module.
+        module: the module.
         trainable: whether the module's trainable variables are trainable weights of the layer.
         name: the layer name.
+        taken: weight names the module's eager variables must not have (see `rename_taken`).
 
     Returns:
         A tf_keras `Layer` whose call runs `module.fn`.
     """
     from ..keras.tf_keras_layer import add_existing_weights  # Imports tf_keras.
+
+    rename_taken([variable for variable, _ in module.weights], taken)
 
     class HubModuleLayer(tf_keras.layers.Layer):  # type: ignore[name-defined]
         """Holds a hub module's variables as existing weights (as upstream's KerasLayer does)."""
@@ -71,17 +97,44 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
         def __init__(self) -> None:
             super().__init__(trainable=trainable, name=name)
             self._module = module
-            # Tracked, so a SavedModel-format save reaches the module's tables and assets.
-            self._hub_module_object = module.model.obj
+            if module.tracked is not None:  # So a SavedModel-format save reaches its tables.
+                self._hub_module_object = module.tracked
             add_existing_weights(self, module.weights)
             for loss_fn in module.regularization_losses if trainable else []:
                 self.add_loss(lambda loss_fn=loss_fn: loss_fn() if self.trainable else 0.0)
 
         def call(self, inputs: Any, training: Any = None) -> Any:
             # As upstream's KerasLayer: `training` reaches the module only while trainable.
-            return self._module.fn(inputs, training=training if self.trainable else False)
+            if tf.executing_eagerly():
+                return self._module.fn(inputs, training=training if self.trainable else False)
+            key = tf.compat.v1.GraphKeys.UPDATE_OPS
+            known = {id(op) for op in tf.compat.v1.get_collection(key)}
+            outputs = self._module.fn(inputs, training=training if self.trainable else False)
+            added = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
+            if added and self.trainable:  # A trainable hub.Module's: tf_keras' graph-mode fit
+                self.add_update(added)  # runs them while training (tf_keras 2 layers: a no-op).
+            return outputs
 
     return HubModuleLayer()
+
+
+def rename_taken(variables: list[Any], taken: Iterable[str]) -> None:
+    """Renames each eager variable whose name is `taken` (or was given to one before it) to the
+    first free `<name>_<n>` (n = 1, 2, ...), as a TF1 graph names a second variable.
+
+    `DenseFeatures` passes the names of the weights it holds already: two TF1 columns over one
+    module both load `embeddings:0`, and `.h5` files store a layer's weights by name (upstream's
+    columns could not run eagerly). A graph's variables keep their names (their op's).
+    """
+    names = set(taken)
+    for variable in variables:
+        if variable.name in names:
+            base, _, suffix = variable.name.rpartition(":")
+            free = next(
+                f"{base}_{n}" for n in itertools.count(1) if f"{base}_{n}:{suffix}" not in names
+            )
+            _tf_private.rename_eager_variable(variable, free)
+        names.add(variable.name)
 
 
 class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
@@ -191,7 +244,7 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         module = self.load()
         initializers = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
         if initializers:  # Initializing a ready table is a no-op; tf_keras' graph mode needs it.
-            module.fn = _after(initializers, module.fn)
+            module.fn = run_after(initializers, module.fn)
         if trainable and module.trainable_variables:
             module.fn = _with_gradient_built(module.fn, module.trainable_variables)
         return module
@@ -205,9 +258,10 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         module = self._load(trainable=trainable)
         if trainable:  # In a tf.Graph, so a tf.compat.v1 optimizer's minimize() trains them.
             _add_to_collections(module, [tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES])
-        layer = keras_module_layer(module, trainable=trainable, name=self.name)
+        owner = getattr(state_manager, "_layer", None)  # The DenseFeatures layer.
+        taken = [weight.name for weight in owner.weights] if owner is not None else []
+        layer = keras_module_layer(module, trainable=trainable, name=self.name, taken=taken)
         state_manager.add_resource(self, RESOURCE_NAME, layer)
-        owner = getattr(state_manager, "_layer", None)
         if owner is not None:  # A named attribute, so `model.save("x.keras")` saves its weights.
             setattr(owner, "_tfhub_" + re.sub(r"\W", "_", self.name), layer)
 
@@ -324,7 +378,7 @@ def add_once_to_collection(collection: str, variables: list[Any]) -> None:
             tf.compat.v1.add_to_collection(collection, variable)
 
 
-def _after(initializers: list[Any], fn: TensorFn) -> TensorFn:
+def run_after(initializers: list[Any], fn: TensorFn) -> TensorFn:
     """Returns `fn` whose ops run after `initializers` (e.g. the module's table initializers)."""
 
     def fn_after_initializers(*args: Any, **kwargs: Any) -> Any:

@@ -32,8 +32,13 @@ def describe(info: ParsedTensorInfo) -> str:
     return f"{kind}(shape={dims}, dtype={info.dtype.name})"
 
 
-def default_embedding_output_issue(signature: Signature) -> str | None:
+def default_embedding_output_issue(signature: Signature, *, any_batch: bool = False) -> str | None:
     """Says why the signature's `default` output is not float32 `[None, K]` with a known K.
+
+    Args:
+        signature: the module's signature.
+        any_batch: also refuse an output of a fixed batch size (e.g. `[32, K]`), as upstream's
+            text columns did (its image column took one).
 
     Returns:
         A phrase for an error message ("it has no 'default' output ..."), or None if it fits.
@@ -44,6 +49,8 @@ def default_embedding_output_issue(signature: Signature) -> str | None:
     shape = output.get_shape()
     if not (output.dtype == tf.float32 and shape.rank == 2 and shape[1]):
         return f"its 'default' output is {describe(output)}"
+    if any_batch and shape[0] is not None:
+        return f"its 'default' output is {describe(output)}, of a fixed batch size"
     return None
 
 

@@ -11,11 +11,12 @@ import atexit
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from typing import Any
 
 from .. import errors, saved_model
 from ..utils.temp_folders import make_temporary_folder
-from ._base import HubDenseColumn, TensorFn, add_once_to_collection, tf
+from ._base import HubDenseColumn, LoadedModule, TensorFn, add_once_to_collection, run_after, tf
 from ._checks import require_handle
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
@@ -134,23 +135,56 @@ class TF1ModuleColumn(HubDenseColumn):
     def variable_shape(self) -> Any:
         return self._signature.outputs["default"].get_shape()[1:]
 
-    def _input_layer_fn(self, collections: list[str], *, trainable: bool) -> TensorFn:
-        """In a graph, a `hub.Module` made in the column's variable scope, as upstream's
-        columns did (eagerly, the base class's loaded module).
+    def _load(self, *, trainable: bool) -> LoadedModule:
+        """Eagerly, the module loaded with `tfhub.load` (see the base class). In a graph, a
+        `hub.Module` made in the current variable scope, as upstream's columns made one.
 
-        So the variables are named as upstream's (`input_layer/<key>_hub_module_embedding/
-        module/...`) and TF1 checkpoints written with upstream restore; the module adds its
-        regularization losses and, if trainable, its UPDATE_OPS to the graph's collections.
+        So its variables get upstream's names (`module/embeddings` in `DenseFeatures`, whose
+        `create_state` runs in no variable scope; `input_layer/<key>_hub_module_embedding/
+        module/...` in `input_layer`), which TF1 checkpoints written with upstream hold. The
+        module adds its regularization losses and, if trainable, its UPDATE_OPS and trainable
+        variables to the graph's collections, as upstream's did. Its table initializers run
+        before each use (a no-op for a ready table; tf_keras' graph mode needs it).
+        """
+        if tf.executing_eagerly():
+            return super()._load(trainable=trainable)
+        from ..tf1.module import Module
+
+        key = tf.compat.v1.GraphKeys.TABLE_INITIALIZERS
+        known = {id(op) for op in tf.compat.v1.get_collection(key)}
+        module = Module(self._source.module_spec, trainable=trainable)
+        initializers = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
+        trained = {id(v) for v in module.trainable_variables}
+
+        def fn(batch: Any, training: Any = False) -> Any:
+            del training  # A hub.Module made in a graph runs its graph variant as it is.
+            return module(batch)
+
+        return LoadedModule(
+            run_after(initializers, fn) if initializers else fn,
+            variables=module.variables,
+            weights=[(v, id(v) in trained) for v in module.variables],
+            regularization_losses=[_returning(loss) for loss in module.get_regularization_losses()],
+        )
+
+    def _input_layer_fn(self, collections: list[str], *, trainable: bool) -> TensorFn:
+        """In a graph, the `hub.Module` of `_load` (eagerly, the base class's).
+
+        Its variables join `collections`; the module itself already added its losses,
+        UPDATE_OPS and trainable variables to the graph's collections.
         """
         if tf.executing_eagerly():
             return super()._input_layer_fn(collections, trainable=trainable)
-        from ..tf1.module import Module
-
-        module = Module(self._source.module_spec, trainable=trainable)
+        module = self._load(trainable=trainable)
         for collection in collections:
             add_once_to_collection(collection, module.variables)
-        return lambda batch, training=False: module(batch)
+        return module.fn
 
     def get_config(self) -> dict[str, Any]:
         require_handle(self._source.module_spec, self._column)
         return super().get_config()
+
+
+def _returning(value: Any) -> Callable[[], Any]:
+    """A zero-argument callable returning `value` (a graph's loss tensor, as a loss function)."""
+    return lambda: value

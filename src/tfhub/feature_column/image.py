@@ -93,13 +93,25 @@ def _check_size_fits_module(size: tuple[int, int], signature: Signature, module_
         )
 
 
+def _module_channels(signature: Signature) -> int | None:
+    """The channels of the module's `images` input (e.g. 1 for grayscale), None if unknown.
+
+    Upstream passed the images straight to the module, so its input decides, not RGB.
+    """
+    shape = signature.inputs["images"].get_shape()
+    return shape[3] if shape.rank == 4 else None
+
+
 @register_feature_column
 class _ImageEmbeddingColumn(TF1ModuleColumn):
     """Returned by `hub.image_embedding_column`. Do not use directly."""
 
     _fields = ("key", "module_spec_path", "image_size")
     _column = "image_embedding_column"
-    _takes = "a dense float32 tensor of images in [0, 1], shape (batch, height, width, 3)"
+    _takes = (
+        "a dense float32 tensor of images in [0, 1], shape (batch, height, width, channels) "
+        "with the module's channels"
+    )
 
     def __init__(self, key: Any, module_spec_path: Any, image_size: Any = None) -> None:
         self.key = key
@@ -111,11 +123,13 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
         self.image_size = checked or _expected_image_size(self._source)
         self._image_size_given = checked is not None
         _check_size_fits_module(self.image_size, self._signature, module_spec_path)
+        self._channels = _module_channels(self._signature)
 
     @property
     def parse_example_spec(self) -> dict[str, Any]:
         height, width = self.image_size
-        return {self.key: tf.io.FixedLenFeature([height, width, 3], tf.float32)}
+        channels = self._channels or 3  # Unknown: RGB, as upstream's spec always said.
+        return {self.key: tf.io.FixedLenFeature([height, width, channels], tf.float32)}
 
     def load(self) -> LoadedModule:
         model = saved_model.load_model(self._source.local_path)
@@ -125,10 +139,10 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
             del training  # A TF1 module's default graph has no training mode.
             return function(images=images)["default"]
 
-        return LoadedModule(model, fn)
+        return LoadedModule.of_model(model, fn)
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
-        expected = tf.TensorShape([None, *self.image_size, 3])
+        expected = tf.TensorShape([None, *self.image_size, self._channels])
         if isinstance(inputs, tf.SparseTensor):  # Not a wrong dtype, as the message below says.
             raise errors.InputSpecError(
                 f"hub.image_embedding_column({self.key!r}) takes a dense tensor of float32 "
@@ -146,9 +160,11 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
                 f"tf.image.convert_image_dtype(images, tf.float32)). Received: images.dtype={dtype}"
             ) from err
         if not images.shape.is_compatible_with(expected):
+            channels = f"{self._channels} channel(s)" if self._channels else "any channels"
             raise errors.InputSpecError(
                 f"hub.image_embedding_column({self.key!r}) takes float32 images of shape "
-                f"{tuple(expected.as_list())}. Received: images.shape={images.shape}"
+                f"{tuple(expected.as_list())} (its module's images have {channels}). "
+                f"Received: images.shape={images.shape}"
             )
         return fn(images)
 
@@ -159,7 +175,8 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
 
 
 def image_embedding_column(key: str, module_spec: Any, image_size: Any = None) -> Any:
-    """Embeds images (float32 in [0, 1], `[batch, height, width, 3]`) with a TF1 image module.
+    """Embeds images (float32 in [0, 1], `[batch, height, width, channels]`) with a TF1 image
+    module; the channels are those of the module's `images` input (3 for RGB).
 
     Args:
         key: the feature's key.

@@ -16,7 +16,7 @@ _COMBINERS = ("mean", "sqrtn", "sum")
 _TEXT_SIGNATURE_RULE = (
     "A text-embedding module's 'default' signature must take exactly one input "
     "Tensor(shape=(None,), dtype=string) and return an output 'default' "
-    "Tensor(shape=(None, K), dtype=float32) with a known K."
+    "Tensor(shape=(None, K), dtype=float32) with a known K (and any batch size)."
 )
 
 
@@ -32,13 +32,14 @@ def check_text_embedding(signature: Signature, module_spec: Any) -> None:
         issues.append(f"it has {len(signature.inputs)} inputs {sorted(signature.inputs)}")
     else:
         (info,) = signature.inputs.values()
-        if info.is_sparse or info.dtype != tf.string or info.get_shape().as_list() != [None]:
+        shape = info.get_shape()  # Of unknown rank, too: upstream refused that as well.
+        if info.is_sparse or info.dtype != tf.string or shape.rank != 1 or shape[0] is not None:
             upstream.append(
                 "Module default signature must have only one input "
                 "tf.Tensor(shape=(?,), dtype=string)"
             )
             issues.append(f"its input is {describe(info)}")
-    output_issue = default_embedding_output_issue(signature)
+    output_issue = default_embedding_output_issue(signature, any_batch=True)
     if output_issue:
         upstream.append(
             "Module default signature must have a 'default' output of "
@@ -75,7 +76,7 @@ class _TF1TextColumn(TF1ModuleColumn):
             inputs = {input_name: text_batch}
             return call_with_training(training, function, (), inputs, train_fn=train)["default"]
 
-        return LoadedModule(model, fn)
+        return LoadedModule.of_model(model, fn)
 
 
 @register_feature_column

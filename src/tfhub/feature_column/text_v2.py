@@ -93,7 +93,7 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
             )
             return result[output_key] if output_key is not None else result
 
-        return LoadedModule(model, fn)
+        return LoadedModule.of_model(model, fn)
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         return fn(text_batch(inputs, self))
