@@ -65,6 +65,7 @@ def test_graph_dense_features_names_module_variables_as_upstream():
         everything = sorted(v.op.name for v in v1.global_variables())
         trainable = sorted(v.op.name for v in v1.trainable_variables())
         weights = sorted(w.name for w in layer.weights)
+        trainable_weights = sorted(w.name for w in layer.trainable_weights)
         with v1.Session() as session:
             session.run([v1.global_variables_initializer(), v1.tables_initializer()])
             result = session.run(output)
@@ -75,7 +76,8 @@ def test_graph_dense_features_names_module_variables_as_upstream():
         "module_2/embeddings",
     ]
     assert trainable == ["module_1/embeddings", "module_2/embeddings"]
-    assert weights == [f"{name}:0" for name in everything]  # Keras tracks them too.
+    assert weights == [f"{name}:0" for name in everything]  # Keras tracks them too,
+    assert trainable_weights == [f"{name}:0" for name in trainable]  # the image column frozen.
     np.testing.assert_allclose(result[:, :5], IMAGE_FC["output"]["value"], atol=1e-5)
     np.testing.assert_allclose(result[:, 9:], EXPECTED_TEXT[:2], atol=1e-5)
 
@@ -151,6 +153,7 @@ model.compile(tf_keras.optimizers.legacy.SGD(0.0), "mse")  # No weight change: t
 (moving,) = [w for w in layer.weights if "moving_mean" in w.name]
 model.predict({"t": words}, verbose=0)
 seen = {"name": moving.name, "predict": tf_keras.backend.get_value(moving).tolist()}
+seen["trainable"] = [w.name for w in layer.trainable_weights]
 model.fit({"t": words}, np.zeros((4, 1)), batch_size=4, epochs=2, verbose=0)
 seen["fit"] = tf_keras.backend.get_value(moving).tolist()
 ids = tf.compat.v1.Session().run(tf.strings.to_hash_bucket_fast(words, 3))
@@ -164,6 +167,7 @@ def test_graph_mode_fit_runs_the_hub_modules_update_ops():
     a trainable column makes; predict does not."""
     seen = json.loads(run_python(_GRAPH_FIT_UPDATES).stdout.strip().splitlines()[-1])
     assert seen["name"] == "module/moving_mean:0"
+    assert seen["trainable"] == ["module/table:0"]  # The module's own trainable flags.
     assert seen["predict"] == [0.0, 0.0]
     # Two steps of momentum 0.5: 0.5 * m + 0.5 * mean, twice from 0.
     np.testing.assert_allclose(seen["fit"], 0.75 * np.array(seen["batch_mean"]), atol=1e-6)
