@@ -99,7 +99,7 @@ def test_every_memory_of_the_server_is_one():
     ]
     assert all(isinstance(memory, WarnedOnce) for memory in memories)
     assert all(isinstance(memory, MutableSet) for memory in memories)
-    assert settled.Warned is WarnedOnce and settled._WARNED.limit == settled.MAX_WARNED
+    assert settled._WARNED.limit == settled.MAX_WARNED
     assert commit._UNFOLLOWED.limit == 1024
 
 
@@ -123,3 +123,17 @@ def test_commit_warns_about_each_unfollowed_journal_once(tmp_path, monkeypatch, 
     assert len(commit._UNFOLLOWED) == 2
     monkeypatch.setattr(commit, "_UNFOLLOWED", WarnedOnce(3))
     assert [warned(), warned()] == [3, 0]
+
+
+def test_set_operators_return_memories_of_their_keys():
+    """|, &, - and ^ (the `Set` mixins) build their result through `_from_iterable`, whose
+    default took the keys as the limit (TypeError); none of the keys is forgotten."""
+    warned: WarnedOnce[str] = WarnedOnce(2)
+    warned.add("a")
+    warned.add("b")
+    results = [warned | {"c"}, warned & {"a"}, warned - {"a"}, warned ^ {"b", "c"}]
+    assert all(isinstance(result, WarnedOnce) for result in results)
+    assert [list(result) for result in results] == [["a", "b", "c"], ["a"], ["b"], ["a", "c"]]
+    assert results[0].limit == DEFAULT_LIMIT
+    many = WarnedOnce[int](DEFAULT_LIMIT) | set(range(DEFAULT_LIMIT + 5))
+    assert len(many) == DEFAULT_LIMIT + 5

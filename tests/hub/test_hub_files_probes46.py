@@ -25,6 +25,7 @@ from tests._helpers.hub_server import serve_hub, write_model_doc, write_model_fo
 from tfhub.hub import commit, confinement, settled
 from tfhub.hub.archives import fingerprint
 from tfhub.hub.files import FileResponse
+from tfhub.utils.warn_once import WarnedOnce
 
 SECRET = {"saved_model.pb": b"secret bytes outside the hub " * 8}
 
@@ -256,7 +257,7 @@ def test_the_same_file_check_compares_the_inodes(tmp_path):
 
 
 def test_the_warned_set_keeps_the_last_ones_seen():
-    warned = settled.Warned(3)
+    warned = WarnedOnce(3)
     paths = [Path(f"/hub/s{i}") for i in range(5)]
     for path in paths[:3]:
         warned.add(path)
@@ -265,14 +266,14 @@ def test_the_warned_set_keeps_the_last_ones_seen():
     assert list(warned) == [paths[2], paths[0], paths[3]]  # paths[1]: seen longest ago.
     warned.add(paths[4])
     assert len(warned) == 3 and paths[2] not in warned and paths[4] in warned
-    assert isinstance(settled._WARNED, settled.Warned) and settled._WARNED.limit == 1024
+    assert isinstance(settled._WARNED, WarnedOnce) and settled._WARNED.limit == 1024
     assert settled.MAX_WARNED == 1024
 
 
 def test_a_server_warns_about_a_forgotten_garbled_journal_again(tmp_path, caplog, monkeypatch):
     """Each garbled journal is warned about once while remembered; past the bound (here 2) the
     one seen longest ago is forgotten (the set stays bounded) and warned about again."""
-    monkeypatch.setattr(settled, "_WARNED", settled.Warned(2))
+    monkeypatch.setattr(settled, "_WARNED", WarnedOnce(2))
     docs = tmp_path / "assets" / "docs"
     folders = [docs / "acme" / "models" / f"m{i}" for i in range(3)]
     for folder in folders:
@@ -297,7 +298,7 @@ def test_a_server_warns_about_a_forgotten_garbled_journal_again(tmp_path, caplog
 def test_a_folder_with_too_many_journals_is_warned_about_once(tmp_path, caplog, monkeypatch):
     """The journals past a model folder's first `MAX_JOURNALS` are named in one warning each,
     not one per request (they are remembered in `_WARNED` too)."""
-    monkeypatch.setattr(settled, "_WARNED", settled.Warned())
+    monkeypatch.setattr(settled, "_WARNED", WarnedOnce())
     docs = tmp_path / "assets" / "docs"
     folder = docs / "acme" / "models" / "emb"
     for index in range(settled.MAX_JOURNALS + 2):

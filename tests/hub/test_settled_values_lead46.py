@@ -29,7 +29,7 @@ def test_a_moved_aside_doc_is_served_without_its_too_long_values(tmp_path: Path,
     holder.parent.mkdir(parents=True)
     holder.write_text(DOC.format(value="x" * (MAX_VALUE_CHARS + 1)))
     caplog.set_level(logging.WARNING, logger="tfhub.hub.docs_format")
-    doc = settled._parsed_as(holder, target, root)
+    doc = settled.served_doc(holder, target, root)
     assert doc is not None
     assert doc.values("dataset") == ["short"]
     assert [r.getMessage()[:60] for r in caplog.records] == [

@@ -281,7 +281,7 @@ def read_journal(
         docs: ROOT/assets/docs.
         warned: the journals already warned about: a journal not followed is named in a
             warning only once per set (a server reads journals on each request: a bounded
-            `settled.Warned`); None: warn.
+            `utils.warn_once.WarnedOnce`); None: warn.
     """
     journal = staging / JOURNAL
     try:

@@ -30,7 +30,6 @@ Renames = list[tuple[Path, Path]]
 MAX_WARNED = 1024
 # The journals a server warned about (one warning each, not one per request), bounded: the
 # one seen longest ago is forgotten first (`utils.warn_once`, the one home of such memories).
-Warned = WarnedOnce
 _WARNED: WarnedOnce[Path] = WarnedOnce(MAX_WARNED)
 # The most bytes of a doc the server reads (as `publish --doc` reads: a doc's body is shown up to
 # 65,536 characters); a larger one (a file swapped in since it was published) is not served.
@@ -180,6 +179,3 @@ def served_doc(holder: Path, target: Path, root: Path) -> DocFile | None:
         logger.warning("Skipping a doc (not served): %s", err)
         return None
     return without_long_values(doc)  # As the scan serves every doc (`list_docs`).
-
-
-_parsed_as = served_doc  # Its name before it served the catalog's scan too (tests call it so).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator, MutableSet
+from collections.abc import Hashable, Iterable, Iterator, MutableSet
 from typing import TypeVar
 
 from .. import errors
@@ -48,6 +48,17 @@ class WarnedOnce(MutableSet[T]):
             new = key not in self._keys
             self._remember(key)
             return new
+
+    @classmethod
+    def _from_iterable(cls, iterable: Iterable[T]) -> WarnedOnce[T]:
+        """What the set operators (|, &, -, ^) return: a memory of the keys of `iterable`, in
+        its order, and none forgotten (its limit: `DEFAULT_LIMIT`, or more for more keys). The
+        `Set` mixins' default, `cls(iterable)`, would take the iterable as the limit."""
+        keys = list(dict.fromkeys(iterable))
+        made = cls(max(DEFAULT_LIMIT, len(keys)))
+        for key in keys:
+            made.add(key)
+        return made
 
     def __contains__(self, item: object) -> bool:
         with self._lock:
