@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, MutableSet
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .. import errors
 
@@ -50,7 +50,7 @@ class WarnedOnce(MutableSet[T]):
             return new
 
     @classmethod
-    def _from_iterable(cls, iterable: Iterable[T]) -> WarnedOnce[T]:
+    def _from_iterable(cls, iterable: Iterable[Any]) -> WarnedOnce[Any]:
         """What the set operators (|, &, -, ^) return: a memory of the keys of `iterable`, in
         its order, and none forgotten (its limit: `DEFAULT_LIMIT`, or more for more keys). The
         `Set` mixins' default, `cls(iterable)`, would take the iterable as the limit."""
