@@ -12,11 +12,15 @@ its place).
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import tempfile
 
 from .. import errors
+from ..utils.warn_once import WarnedOnce
+
+logger = logging.getLogger(__name__)
 
 
 def default_cache_dir(root: str) -> str:
@@ -28,6 +32,8 @@ def default_cache_dir(root: str) -> str:
 # The folders `check_cache_dir` took in this process: real path -> their identity then
 # (st_dev, st_ino, st_uid, st_gid: an inode number is reused once its folder is removed).
 _TAKEN: dict[str, tuple[int, ...]] = {}
+# Whether each folder `check_cache_dir` checked may be a team folder (its parents too).
+_TEAM: dict[str, bool] = {}
 
 
 def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
@@ -39,21 +45,26 @@ def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
     write into: a folder this process may write into (else every download of a folder version
     was a 500, its cause only in the server log), not writable by others (o+w: any local user
     could plant the archive of any folder version), and owned by this user, or shared with it
-    as a team folder (group-writable, its group one of this process's groups: mode 2775). A
-    symlink given as the path must be owned by this user (or root): another user who made it
-    (the default `<tmp>/tfhub-serve-<uid>`, first) could re-point it. With `team` False (the
-    default folder, which any local user could make first in /tmp), a team folder is refused
-    too: the default folder must be this user's. With `make` False (a server in a program,
+    as a team folder (group-writable, its group one of this process's groups: mode 2775). No
+    name on the path as given may be a symlink another user (not root) owns: they could
+    re-point it. Every folder above its real path must be one only this user or root may
+    rename things in (`_parent_problem`), checked after the folders were made (the parents
+    `makedirs` made too). With `team` False (the default folder, which any local user could
+    make first in /tmp), a team folder, or a group-writable parent, is refused too: the
+    default folder must be this user's all the way. With `make` False (a server in a program,
     which may never pack a folder version: `create_app`), a missing folder is not made here
-    but by `recheck` before the first pack, and its path is returned as it will be.
+    but by `recheck` before the first pack, which checks its parents then; its path is
+    returned as it will be.
 
     Raises:
         tfhub.errors.ServeConfigError: naming --cache-dir, the condition that failed and the fix.
     """
-    _check_cache_dir_link(path)
-    _check_cache_dir_parents(path)
+    _check_path_links(path)
+    real = os.path.realpath(path)  # Not strict: parents missing now are made by this user.
+    _raise_for_parents(path, real, team=team, made=False)  # Before making any (and after).
     if not make and not os.path.lexists(path):
-        return os.path.realpath(path)
+        _TEAM[real] = team
+        return real
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
         real = os.path.realpath(path, strict=True)
@@ -64,12 +75,14 @@ def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
         elif os.path.lexists(path) and not os.path.isdir(path):
             problem = "it is a file, not a folder"
     else:
+        _raise_for_parents(path, real, team=team, made=True)  # After makedirs: its parents too.
         if not os.access(real, os.W_OK | os.X_OK):
             problem = "this user cannot write into it"
         else:
             _check_cache_dir_owner(path, real, team=team)
             taken = os.stat(real)
             _TAKEN[real] = _identity(taken)
+            _TEAM[real] = team
             return real
     raise errors.ServeConfigError(
         f"Cannot pack folder versions into {path}: {problem}. Give --cache-dir a folder this "
@@ -78,81 +91,148 @@ def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
     )
 
 
-def _check_cache_dir_link(path: str) -> None:
-    """Refuses a cache folder given as a symlink owned by another user (not root).
+def _check_path_links(path: str) -> None:
+    """Refuses a cache folder whose path, as given, goes through a symlink (any name on it, not
+    only the last) owned by another user than this one or root: they may re-point it.
 
     Raises:
         tfhub.errors.ServeConfigError: naming the link, its owner and its target.
     """
     getuid = getattr(os, "getuid", None)
-    try:
-        info = os.lstat(path)
-    except OSError:  # Missing: made by `check_cache_dir`.
+    if getuid is None:  # Windows: no owner to check.
         return
-    if getuid is None or not stat.S_ISLNK(info.st_mode) or info.st_uid in (getuid(), 0):
-        return
-    raise errors.ServeConfigError(
-        f"Cannot pack folder versions into {path}: it is a symlink owned by "
-        f"{_user_name(info.st_uid)}, not this user ({_user_name(getuid())}), who may point it "
-        "at another folder at any time, and the server sends the archives it finds there. "
-        f"Remove it (or ask its owner to), or give --cache-dir a folder of your own (mkdir -m "
-        f"700 DIR). Received: cache_dir={path!r} -> {os.readlink(path)!r}",
-        option="--cache-dir",
-    )
+    given = os.path.abspath(path)
+    names = [name for name in given.split(os.sep) if name]
+    for end in range(1, len(names) + 1):
+        link = os.sep + os.path.join(*names[:end])
+        try:
+            info = os.lstat(link)
+        except OSError:  # Missing (made by `check_cache_dir`), or not reachable: fails there.
+            return
+        if not stat.S_ISLNK(info.st_mode) or info.st_uid in (getuid(), 0):
+            continue
+        what = "it is" if link == given else f"{link} on its path is"
+        raise errors.ServeConfigError(
+            f"Cannot pack folder versions into {path}: {what} a symlink owned by "
+            f"{_user_name(info.st_uid)}, not this user ({_user_name(getuid())}), who may point "
+            "it at another folder at any time, and the server sends the archives it finds "
+            "there. Remove it (or ask its owner to), or give --cache-dir a folder of your own "
+            f"(mkdir -m 700 DIR). Received: cache_dir={path!r} ({link} -> "
+            f"{os.readlink(link)!r})",
+            option="--cache-dir",
+        )
 
 
-def _check_cache_dir_parents(path: str) -> None:
-    """Refuses a cache folder below a folder a stranger may rename it in: a parent (any folder
-    above its real path) owned by another user than this one or root, or one that every user,
-    or a group not this process's, may write into without the sticky bit (/tmp, root's and
-    1777, is fine). That user could rename the cache folder away and put a folder of theirs,
-    holding planted archives, in its place.
+def _raise_for_parents(path: str, real: str, *, team: bool, made: bool) -> None:
+    """Raises if a folder above `real` (the cache folder's real path) lets a stranger rename
+    what it holds (`parents_problem`).
 
     Raises:
         tfhub.errors.ServeConfigError: naming the parent, its owner and mode, and the fix.
     """
-    if getattr(os, "getuid", None) is None:  # Windows: no owner or mode bits to check.
+    found = parents_problem(real, team=team, made=made)
+    if found is None:
         return
-    real = os.path.realpath(path)  # Not strict: parents missing now are made by this user.
+    parent, problem = found
+    raise errors.ServeConfigError(
+        f"Cannot pack folder versions into {path}: the folder {parent} above it {problem}, so "
+        "another user could rename the folders below it and put a folder of theirs, holding "
+        "archives of their own, in place of the cache. Give --cache-dir a folder whose parents "
+        "only this user or root may write (in your home folder, say), or make "
+        f"{parent} safe ('chmod o-w,g-w {parent}', or 'chmod +t' for a shared folder like "
+        f"/tmp). Received: cache_dir={path!r}",
+        option="--cache-dir",
+    )
+
+
+def parents_problem(real: str, *, team: bool, made: bool = True) -> tuple[str, str] | None:
+    """The first folder above `real` (a real path) that lets a stranger rename what it holds,
+    and why (`_parent_problem`), or None. `made`: the folders were made already (a missing one
+    is a problem: it changed); else a missing parent is fine (this process makes it, and
+    `recheck` checks it then). A few `lstat` per call: `recheck` runs it before every pack."""
+    if getattr(os, "getuid", None) is None:  # Windows: no owner or mode bits to check.
+        return None
     parent, above = os.path.dirname(real), real
     while parent != above:
         try:
-            info = os.stat(parent)
-        except OSError:  # Missing: made by this process (or the checks after fail).
+            info = os.lstat(parent)
+        except FileNotFoundError:
+            if made:
+                return parent, "is missing now (removed since it was made)"
             info = None
-        problem = None if info is None else _parent_problem(info)
-        if info is not None and problem is not None:
-            raise errors.ServeConfigError(
-                f"Cannot pack folder versions into {path}: the folder {parent} above it "
-                f"{problem}, so that user could rename the folders below it and put a folder "
-                "of theirs, holding archives of their own, in place of the cache. Give "
-                "--cache-dir a folder whose parents only this user or root may write (in your "
-                f"home folder, say), or make {parent} safe ('chmod o-w,g-w {parent}', or "
-                f"'chmod +t' for a shared folder like /tmp). It has owner "
-                f"{_user_name(info.st_uid)}, mode {stat.S_IMODE(info.st_mode):04o}. Received: "
-                f"cache_dir={path!r}",
-                option="--cache-dir",
-            )
+        except OSError as err:
+            return parent, f"cannot be checked ({err.strerror or err})"
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            return parent, "is a symlink now (put in place of a folder since it was checked)"
+        problem = None if info is None else _parent_problem(info, team=team)
+        if problem is not None:
+            return parent, problem
         parent, above = os.path.dirname(parent), parent
+    return None
 
 
-def _parent_problem(info: os.stat_result) -> str | None:
-    """Why a folder above the cache folder (`info`: its stat) lets a stranger rename what it
-    holds, or None: owned by another user (not root), or writable by every user, or by a group
-    not this process's, without the sticky bit (which lets only an entry's owner rename it)."""
+def _parent_problem(info: os.stat_result, *, team: bool) -> str | None:
+    """Why a folder above the cache folder (`info`: its lstat) lets a stranger rename what it
+    holds, or None: owned by another user (not root: a teammate is no exception, as a uid says
+    nothing of its groups), or writable by every user, or by a group (with `team`: a group not
+    this process's) without the sticky bit (which lets only an entry's owner rename it). In a
+    user namespace, an owner shown as the overflow uid (unmapped: root's or the host's) is
+    accepted (`_unmapped_owner`). Mode bits only: an ACL granting write is not seen."""
     mode = stat.S_IMODE(info.st_mode)
-    if info.st_uid not in (os.getuid(), 0):
-        return f"is owned by {_user_name(info.st_uid)}, not this user or root"
+    owner = info.st_uid
+    if owner not in (os.getuid(), 0) and not _unmapped_owner(owner):
+        return f"is owned by {_user_name(owner)}, not this user or root (mode {mode:04o})"
     if mode & stat.S_ISVTX:
         return None
     if mode & stat.S_IWOTH:
-        return "is writable by every user (o+w) without the sticky bit"
-    if mode & stat.S_IWGRP and not _is_my_group(info.st_gid):
+        return f"is writable by every user (o+w) without the sticky bit (mode {mode:04o})"
+    if mode & stat.S_IWGRP and not (team and _is_my_group(info.st_gid)):
+        if not team:  # The default folder: this user's all the way, not a group's.
+            return (
+                f"is writable by the group {info.st_gid} (g+w) without the sticky bit (mode "
+                f"{mode:04o}), and the default cache folder must be this user's alone"
+            )
         return (
-            f"is writable by the group {info.st_gid} (g+w), not one of this user's, without the "
-            "sticky bit"
+            f"is writable by the group {info.st_gid} (g+w), not one of this user's, without "
+            f"the sticky bit (mode {mode:04o})"
         )
     return None
+
+
+# Read through one function, which tests may point elsewhere: /proc/self/uid_map ("0 0
+# 4294967295" outside any user namespace) and /proc/sys/kernel/overflowuid (65534).
+UID_MAP = "/proc/self/uid_map"
+OVERFLOW_UID = "/proc/sys/kernel/overflowuid"
+_UNMAPPED_SAID = WarnedOnce[int](16)
+
+
+def _read_small(path: str) -> str | None:
+    """The text of a small /proc file, or None if it cannot be read (no Linux)."""
+    try:
+        with open(path, "rb") as file:  # Bytes: no codec lookup (in a user namespace the
+            return file.read(4096).decode("ascii", "replace")  # stdlib may be unreadable).
+    except OSError:
+        return None
+
+
+def _unmapped_owner(uid: int) -> bool:
+    """True if `uid` is the overflow uid and this process runs in a user namespace (its
+    uid_map is not the whole range): an owner outside the namespace (root's / and /tmp, the
+    host's folders), which cannot be judged and no process inside can act as. Said once (INFO).
+    """
+    overflow = _read_small(OVERFLOW_UID)
+    if overflow is None or overflow.strip() != str(uid):
+        return False
+    mapping = _read_small(UID_MAP)
+    if mapping is None or mapping.split() == ["0", "0", "4294967295"]:
+        return False
+    if _UNMAPPED_SAID.first_time(uid):
+        logger.info(
+            "A folder above the cache folder is owned by uid %d, the overflow uid of this user "
+            "namespace (an owner not mapped into it: root or the host): accepted as root's",
+            uid,
+        )
+    return True
 
 
 def _check_cache_dir_owner(path: str, real: str, *, team: bool) -> None:
@@ -204,9 +284,11 @@ def _cache_dir_problems(info: os.stat_result, real: str, *, team: bool) -> list[
 
 def recheck(real: str) -> str | None:
     """Why the cache folder `real` (taken by `check_cache_dir` at start) may not be used now,
-    or None, making it again (mode 0700) if it vanished (a cleaner of /tmp removed it): it must
-    be a folder (no symlink), writable by no other user, and the folder taken at start or one
-    this user owns (a folder another user put in its place is refused).
+    or None, making it again (mode 0700) if it vanished (a cleaner of /tmp removed it), or at
+    the first pack (`create_app` makes none): it must be a folder (no symlink), writable by no
+    other user, and the folder taken at start or one this user owns (a folder another user put
+    in its place is refused), and every folder above it (those just made too) one no stranger
+    may rename it in (`parents_problem`: a parent another user made meanwhile is refused).
     """
     getuid = getattr(os, "getuid", None)
     try:
@@ -215,6 +297,9 @@ def recheck(real: str) -> str | None:
         return f"it cannot be made again ({err.strerror or err})"
     if getuid is None:  # Windows: no owner or mode bits to check.
         return None
+    found = parents_problem(real, team=_TEAM.get(real, False))
+    if found is not None:
+        return f"the folder {found[0]} above it {found[1]}"
     info = os.lstat(real)
     if not stat.S_ISDIR(info.st_mode):
         return "it is no folder now (a symlink or a file put in its place)"
