@@ -9,7 +9,9 @@ GET and HEAD are served (read-only).
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -174,13 +176,8 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
             "server log).\n",
             status_code=404,
         )
-    except OSError as err:  # A server fault: a regular file inside ROOT it cannot read (EIO).
-        logger.error("Cannot pack %s/%s: %s", model.handle, version.version, err)
-        return PlainTextResponse(
-            f"500 Internal Server Error: the folder of {model.handle}/{version.version} cannot "
-            "be packed (see the server log).\n",
-            status_code=500,
-        )
+    except OSError as err:
+        return _pack_failed(folder, err, f"{model.handle}/{version.version}")
     if path is None and version.folder is not None:  # Its folder refused (logged), or gone.
         return PlainTextResponse(missing, status_code=404)
     if path is None:
@@ -202,6 +199,53 @@ def _warn_unpackable(folder: Path | None, err: errors.NotAModelError, handle: st
             handle,
             err.reason,
         )
+
+
+# What a pack meets when the model folder changed while it was read: a file removed (ENOENT), a
+# folder replaced by a file (ENOTDIR) or a file by a folder (EISDIR), a socket (ENXIO) or a
+# link (ELOOP: opened without following) put in a file's place. Not servable as found: a 404.
+CHANGED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENXIO, errno.ELOOP})
+# Read through a descriptor (`confinement.held_folder`): its errors name /proc/self/fd/N.
+_HELD_PATH = re.compile(r"/proc/self/fd/[0-9]+")
+
+
+def _pack_failed(folder: Path | None, err: OSError, handle: str) -> Response:
+    """The answer to a pack of `handle`'s model folder that met `err`: a folder changed while
+    packed is a 404 (one warning, as for a refused file); one the server may not read
+    (EACCES, EPERM) or an I/O error is a 500, its cause and fix in the log."""
+    said = _HELD_PATH.sub(os.fspath(folder) if folder is not None else "the model folder", str(err))
+    if err.errno in CHANGED_ERRNOS:
+        if _UNPACKABLE.first_time((folder, f"changed: {said}")):
+            logger.warning(
+                "Refused to pack %s (%s answered 404): it changed while it was packed: %s; "
+                "make the folder hold only regular files and folders, and publish into it "
+                "with 'tfhub publish' (nothing else writing into it)",
+                folder,
+                handle,
+                said,
+            )
+        return PlainTextResponse(
+            f"404 Not Found: {handle} has no servable model files in this hub: its model "
+            "folder changed while it was packed (see the server log).\n",
+            status_code=404,
+        )
+    if err.errno in (errno.EACCES, errno.EPERM):
+        logger.error(
+            "Cannot pack %s (its model folder %s; answered 500): the server's user may not "
+            "read it: %s; let it read the folder and its files ('chmod -R a+rX %s', or run the "
+            "server as their owner)",
+            handle,
+            folder,
+            said,
+            folder,
+        )
+    else:  # A server fault: a regular file inside ROOT it cannot read (EIO).
+        logger.error("Cannot pack %s (its model folder %s; answered 500): %s", handle, folder, said)
+    return PlainTextResponse(
+        f"500 Internal Server Error: the folder of {handle} cannot be packed (see the server "
+        "log).\n",
+        status_code=500,
+    )
 
 
 def _not_here(model: Model, version: Version) -> str:

@@ -96,7 +96,7 @@ def _add_file(
     try:  # No link followed, no wait for a writer: it may have been replaced since listed.
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as err:
-        if err.errno in (errno.ENOENT, errno.ELOOP):  # Removed, or now a link.
+        if err.errno in CHANGED_ERRNOS:  # Removed, or now a link, a socket, a folder.
             raise _changed_error(folder, path) from err
         raise unreadable(err) from err
     with open(fd, "rb") as data:
@@ -110,6 +110,10 @@ def _add_file(
             raise _changed_error(folder, path) from err  # tarfile: "unexpected end of data".
         if _changed(info, os.fstat(fd)):
             raise _changed_error(folder, path)
+
+
+# Errors of an open meaning the file listed is not there as listed any more (no fault).
+CHANGED_ERRNOS = frozenset({errno.ENOENT, errno.ELOOP, errno.ENXIO, errno.ENOTDIR, errno.EISDIR})
 
 
 def _outside(fd: int, top: str) -> bool:

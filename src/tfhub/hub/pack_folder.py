@@ -7,6 +7,7 @@ before TensorFlow loads the model or a byte of the archive is written.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -40,6 +41,10 @@ def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
     if model_files_in(os.fspath(folder)):
         return folder
     pb = folder / "saved_model.pb"
+    try:  # `model_files_in` (os.path.isfile) takes a folder it may not enter for one without.
+        os.lstat(pb)
+    except FileNotFoundError:
+        pass  # Any other error (EACCES: a folder the server may not enter, EIO) is raised.
     if os.path.lexists(pb):  # There, but not as a file.
         kind = special_kind(os.fspath(pb)) or ("folder" if pb.is_dir() else "link to nothing")
         raise errors.NotAModelError(
@@ -84,10 +89,12 @@ def sorted_members(model_dir: Path) -> list[Member]:
 
 def unreadable(err: OSError) -> OSError:
     """The error (of `err`'s type) for a file or folder of the model that cannot be read."""
-    failure = type(err)(
-        f"Cannot read {err.filename} ({err.strerror}): make it readable (`chmod -R u+rX` as its "
-        "owner), or pack as a user who can read it."
+    advice = (
+        "make it readable (`chmod -R u+rX` as its owner), or pack as a user who can read it"
+        if err.errno in (errno.EACCES, errno.EPERM)
+        else "it changed while it was read (removed, or replaced): pack it again"
     )
+    failure = type(err)(f"Cannot read {err.filename} ({err.strerror}): {advice}.")
     failure.errno = err.errno
     return failure
 
