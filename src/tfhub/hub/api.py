@@ -96,6 +96,8 @@ def _real(path: Path, root: str | os.PathLike[str] | None) -> str | None:
     real = confinement.real_inside(path, bound, refused=refused, quiet=quiet)
     if real is None:
         _SIZES_REFUSED.add(key)
+    else:  # Fine again: a later refusal is said again.
+        _SIZES_REFUSED.discard(key)
     return real
 
 
@@ -155,7 +157,8 @@ def _file_text(
     it is unreadable, or refused (see the module docstring; `root`: ROOT, None: the folder
     holding the doc); credentials in its URLs (an asset-path's password or signature)
     redacted, as the catalog shows them. A doc left out is named in one warning per path
-    (`_DOCS_LEFT_OUT`: pages and API calls ask again and again)."""
+    (`_DOCS_LEFT_OUT`: pages and API calls ask again and again), forgotten once it reads fine
+    again (a doc briefly gone, then swapped for a link out of ROOT, is warned about again)."""
     if doc is None:
         return None
     file = path or doc.path
@@ -170,7 +173,9 @@ def _file_text(
         elif len(data) > MAX_DOC_BYTES:
             why = f"it is larger than {MAX_DOC_BYTES >> 20} MiB"
         else:
-            return redact(decode_doc(data, path=os.fspath(file), shown=os.fspath(file)))
+            text = redact(decode_doc(data, path=os.fspath(file), shown=os.fspath(file)))
+            _DOCS_LEFT_OUT.discard(file)  # Read fine again: a later refusal is said again.
+            return text
     except OSError as err:  # No permission, an I/O error.
         why = f"it cannot be read ({err.strerror or err})"
     except errors.DocFormatError as err:  # No longer UTF-8 since the scan.
