@@ -5,20 +5,30 @@ folder the user's own all the way (L8), user namespaces (M2), a folder changed d
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests._helpers.asgi import asgi_request
+from tests._helpers.hub_server import write_model_doc, write_model_folder
 
 from tfhub import errors
-from tfhub.hub import cache_dir
+from tfhub.hub import api, cache_dir
+from tfhub.hub import app as app_module
+from tfhub.hub import pack as pack_lib
+from tfhub.hub.app import create_app
+from tfhub.hub.settings import ServeSettings
+from tfhub.utils.warn_once import WarnedOnce
 
 NOBODY = 65534  # The user nobody and the group nogroup (Debian).
 needs_root = pytest.mark.skipif(
@@ -195,3 +205,191 @@ def test_the_default_folder_is_taken_in_a_real_user_namespace():
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"ROOT-OWNER {NOBODY}" in done.stdout
     assert "TAKEN " in done.stdout and "overflow uid" in done.stdout
+
+
+def _folder_hub(root: Path, cache: Path) -> tuple[Any, Path]:
+    """The app of a ROOT with one folder version, acme/fold/1, and its model folder."""
+    folder = write_model_folder(write_model_doc(root, "acme/fold/1"))
+    settings = ServeSettings(root=str(root), cache_dir=str(cache), rescan_seconds=0)
+    return create_app(settings), folder
+
+
+def _download(app: Any) -> tuple[int, bytes]:
+    return asgi_request(app, "GET", b"/acme/fold/1", b"tf-hub-format=compressed")
+
+
+def _remove_a_file_once_listed(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """A file removed between a walk's listing and its lstat (the fingerprint's, first)."""
+    walk = os.walk
+
+    def walk_then_remove(top: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        fingerprinting = sys._getframe(1).f_code.co_name == "fingerprint"  # Its walk only.
+        for current, dirs, files in walk(top, *args, **kwargs):
+            if fingerprinting and "variables.index" in files:
+                os.unlink(os.path.join(current, "variables.index"))
+            yield current, dirs, files
+
+    monkeypatch.setattr(os, "walk", walk_then_remove)
+
+
+def _change_once_listed(monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]) -> None:
+    """`change()` right after the pack's listing (`pack.sorted_members`), once."""
+    listed = pack_lib.sorted_members
+
+    def listed_then_changed(model_dir: Path) -> list:
+        members = listed(model_dir)
+        monkeypatch.setattr(pack_lib, "sorted_members", listed)
+        change()
+        return members
+
+    monkeypatch.setattr(pack_lib, "sorted_members", listed_then_changed)
+
+
+def _replace_a_folder_by_a_file(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    def change() -> None:
+        shutil.rmtree(folder / "variables")
+        (folder / "variables").write_bytes(b"a file now")
+
+    _change_once_listed(monkeypatch, change)
+
+
+def _replace_a_file_by_a_socket(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    def change() -> None:
+        target = folder / "variables" / "variables.index"
+        target.unlink()
+        monkeypatch.chdir(target.parent)  # A short name: AF_UNIX paths are ~107 bytes at most.
+        with socket.socket(socket.AF_UNIX) as bound:
+            bound.bind(target.name)
+
+    _change_once_listed(monkeypatch, change)
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        (_remove_a_file_once_listed, "No such file or directory"),
+        (_replace_a_folder_by_a_file, "changed while packed: variables/"),
+        (_replace_a_file_by_a_socket, "changed while packed: variables/variables.index"),
+    ],
+    ids=["removed-ENOENT", "folder-now-a-file", "socket-ENXIO"],
+)
+def test_a_folder_changed_while_packed_is_a_404_naming_the_model_folder(
+    tmp_path, monkeypatch, caplog, change, said
+):
+    """M3: the folder changed between the pack's listing and its reads (simulated where the
+    race hits): not servable as found, a 404 (no 500) and one warning naming the model folder
+    (not the /proc/self/fd/N it was read through)."""
+    app_, folder = _folder_hub(tmp_path / "hub", tmp_path / "cache")
+    change(monkeypatch, folder)
+    monkeypatch.setattr(app_module, "_UNPACKABLE", WarnedOnce())
+    caplog.set_level(logging.WARNING, logger="tfhub.hub.app")
+    status, body = _download(app_)
+    assert status == 404, body
+    assert b"404 Not Found: acme/fold/1 has no servable model files in this hub" in body
+    warned = [r.getMessage() for r in caplog.records if r.name == "tfhub.hub.app"]
+    assert len(warned) == 1, warned
+    assert warned[0].startswith(f"Refused to pack {folder} (acme/fold/1 answered 404): ")
+    assert said in warned[0] and "/proc/self/fd/" not in warned[0], warned[0]
+    monkeypatch.undo()  # The folder as it is now, read whole: served.
+    assert _download(app_)[0] == (404 if change is _replace_a_file_by_a_socket else 200)
+
+
+@needs_root
+def test_a_model_folder_the_server_may_not_enter_is_a_500_saying_chmod(shared):
+    """L1: a model folder the server's user may not enter (0700, another user's) was taken
+    for one without saved_model.pb (os.path.isfile swallows EACCES): a 404 "cannot be packed
+    as it is". Now a 500, the log naming the folder and 'chmod'."""
+    root = shared / "hub"
+    (shared / "cache").mkdir(mode=0o700)
+    app_, folder = _folder_hub(root, shared / "cache")
+    for path in [root, *root.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    os.chmod(folder, 0o700)  # root's: the user nobody may not enter it.
+    os.chown(shared / "cache", NOBODY, NOBODY)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # The child: never returns into pytest.
+        os.close(read)
+        outcome = "child failed"
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            with _captured("tfhub.hub.app") as lines:
+                status, body = _download(app_)
+            outcome = f"{status}|{body.decode()}|{' '.join(lines)}"
+        finally:
+            os.write(write, outcome.encode())
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        outcome = pipe.read()
+    os.waitpid(pid, 0)
+    status, body, log = outcome.split("|", 2)
+    assert status == "500", outcome
+    assert "cannot be packed" in body
+    assert f"Cannot pack acme/fold/1 (its model folder {folder}; answered 500): the server's" in log
+    assert "Permission denied" in log and f"chmod -R a+rX {folder}" in log
+
+
+@contextlib.contextmanager
+def _captured(name: str) -> Iterator[list[str]]:
+    """The messages the logger `name` logs meanwhile (a forked child has no caplog)."""
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+
+
+def _refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Refused to")]
+
+
+def test_a_doc_read_fine_again_is_warned_about_again_when_refused(tmp_path, monkeypatch, caplog):
+    """L2: a doc briefly gone (a republish's rename), read fine again, later swapped for a
+    symlink to a secret outside ROOT: that refusal is warned about (it was remembered)."""
+    monkeypatch.setattr(api, "_DOCS_LEFT_OUT", WarnedOnce())
+    caplog.set_level(logging.WARNING)
+    root = tmp_path / "root"
+    root.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2\n")
+    doc = root / "1.md"
+    held = type("Held", (), {"path": doc})()
+    assert api._file_text(held, root=root) is None  # Gone.
+    doc.write_text("# Module a/b/1\n")
+    assert api._file_text(held, root=root) == "# Module a/b/1\n"
+    doc.unlink()
+    doc.symlink_to(secret)
+    assert api._file_text(held, root=root) is None
+    assert len(_refusals(caplog)) == 1 and "secret.txt is outside" in _refusals(caplog)[0]
+    assert api._file_text(held, root=root) is None  # Asked again: said once.
+    assert len(_refusals(caplog)) == 1
+
+
+def test_a_size_fine_again_is_warned_about_again_when_refused(tmp_path, monkeypatch, caplog):
+    """L2 (_SIZES_REFUSED): a model folder refused, fine again, then refused again: warned
+    about each time it is refused anew, once while it stays refused."""
+    monkeypatch.setattr(api, "_SIZES_REFUSED", WarnedOnce())
+    caplog.set_level(logging.WARNING)
+    root = tmp_path / "root"
+    (root / "real").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    folder = root / "1"
+    folder.symlink_to(outside)
+    assert api._real(folder, root) is None
+    assert api._real(folder, root) is None
+    assert len(_refusals(caplog)) == 1
+    folder.unlink()
+    folder.symlink_to(root / "real")
+    assert api._real(folder, root) == str(root / "real")
+    folder.unlink()
+    folder.symlink_to(outside)
+    assert api._real(folder, root) is None
+    assert len(_refusals(caplog)) == 2
