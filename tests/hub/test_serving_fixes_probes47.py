@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,11 @@ from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_model_folder
 
 from tfhub import errors
-from tfhub.hub import api, cache_dir
+from tfhub.hub import api, cache_dir, confinement
 from tfhub.hub import app as app_module
 from tfhub.hub import pack as pack_lib
 from tfhub.hub.app import create_app
+from tfhub.hub.catalog import served_docs
 from tfhub.hub.settings import ServeSettings
 from tfhub.utils.warn_once import WarnedOnce
 
@@ -172,7 +174,7 @@ def test_a_parent_of_the_overflow_uid_is_accepted_in_a_user_namespace(
 USERNS_CHILD = textwrap.dedent(
     """
     import ctypes, logging, os, sys
-    from tfhub.hub import cache_dir
+    from tfhub.hub import cache_dir, confinement
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
     os.setgroups([]); os.setgid(1000); os.setuid(1000)
     libc = ctypes.CDLL(None, use_errno=True)
@@ -393,3 +395,39 @@ def test_a_size_fine_again_is_warned_about_again_when_refused(tmp_path, monkeypa
     folder.symlink_to(outside)
     assert api._real(folder, root) is None
     assert len(_refusals(caplog)) == 2
+
+
+def test_a_confined_read_asks_for_the_files_size_not_the_limit(tmp_path):
+    """M4: `read_inside` read `limit` + 1 bytes (64 MiB for a doc) into a buffer per read; now
+    its size + 1: a small doc's read allocates kilobytes. The limit still holds."""
+    small, large = tmp_path / "small.md", tmp_path / "large.md"
+    small.write_bytes(b"# Module a/b/1\n" * 10)
+    large.write_bytes(b"x" * 5000)
+    tracemalloc.start()
+    try:
+        data = confinement.read_inside(small, tmp_path, limit=64 << 20, refused="x")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert data == small.read_bytes()
+    assert peak < 1 << 20, peak
+    assert confinement.read_inside(large, tmp_path, limit=4096, refused="x") == b"x" * 4097
+    assert confinement.read_inside(large, tmp_path, limit=5000, refused="x") == b"x" * 5000
+
+
+def test_a_scan_takes_roots_real_path_once(tmp_path, monkeypatch):
+    """M4: the scan's confined reads took realpath(ROOT) once per doc (twice with the doc's)."""
+    root = tmp_path / "hub"
+    for version in (1, 2, 3):
+        write_model_doc(root, f"acme/emb/{version}")
+    asked: list[str] = []
+    realpath = os.path.realpath
+
+    def counted(path: Any, *args: Any, **kwargs: Any) -> str:
+        asked.append(os.fspath(path))
+        return realpath(path, *args, **kwargs)
+
+    monkeypatch.setattr(os.path, "realpath", counted)
+    docs = served_docs(root)
+    assert len(docs) == 3
+    assert asked.count(os.fspath(root)) == 1, asked

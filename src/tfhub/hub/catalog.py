@@ -216,7 +216,9 @@ def served_docs(root: Path) -> list[DocFile]:
     `docs_format.list_docs` finds, each file opened inside ROOT before a byte of it is read
     (`settled.served_doc`: a doc swapped for a symlink out of ROOT, or a FIFO, is skipped with
     a warning, never read) and at most `settled.MAX_DOC_BYTES` of it read."""
-    found = (served_doc(file, file, root) for file in docs_layout.find_doc_files(root))
+    real_root = os.path.realpath(root)  # Once per scan, not once per doc.
+    files = docs_layout.find_doc_files(root)
+    found = (served_doc(file, file, root, real_root=real_root) for file in files)
     return [doc for doc in found if doc is not None]
 
 

@@ -110,7 +110,12 @@ def real_inside(
 
 
 def open_inside(
-    path: StrPath, root: StrPath, *, refused: str = "answered 404", quiet: bool = False
+    path: StrPath,
+    root: StrPath,
+    *,
+    refused: str = "answered 404",
+    quiet: bool = False,
+    real_root: str | None = None,
 ) -> int | None:
     """Opens a regular file for reading if the opened file lies inside `root` (see the module
     docstring); the caller closes the descriptor.
@@ -120,6 +125,7 @@ def open_inside(
         root: the folder it may be served from (ROOT, or the cache of packed archives).
         refused: what a refusal leads to, said in the warning.
         quiet: no warning (the caller warned about this file before).
+        real_root: `os.path.realpath(root)`, if the caller has it (a scan: once, not per doc).
 
     Returns:
         The descriptor; None if there is no such file (removed since it was checked), or it is
@@ -130,7 +136,8 @@ def open_inside(
     Raises:
         OSError: another failure to open it (no permission): the caller's error.
     """
-    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    real = os.path.realpath(path)
+    real_root = os.path.realpath(root) if real_root is None else real_root
     why, fd = None, None
     if not is_below(real, real_root):
         why = f"its real path {real} is outside {real_root}"
@@ -158,21 +165,34 @@ def open_inside(
 
 
 def read_inside(
-    path: StrPath, root: StrPath, *, limit: int, refused: str, quiet: bool = False
+    path: StrPath,
+    root: StrPath,
+    *,
+    limit: int,
+    refused: str,
+    quiet: bool = False,
+    real_root: str | None = None,
 ) -> bytes | None:
     """The first `limit` + 1 bytes of the regular file `path` opened inside `root`
     (`open_inside`: the OPENED file is checked, so a file outside `root`, a FIFO or a device is
     never read; more bytes than `limit` tell the caller the file is larger); None if it is gone
-    or refused (a warning says why, unless `quiet`; `refused`: what that leads to).
+    or refused (a warning says why, unless `quiet`; `refused`: what that leads to; `real_root`:
+    `os.path.realpath(root)` if the caller has it). Its size (fstat) + 1 bytes are asked for,
+    not `limit` + 1 (a buffer of 64 MiB per small doc), then the rest up to `limit` + 1 if it
+    grew meanwhile.
 
     Raises:
         OSError: another failure to open or read it (no permission, an I/O error).
     """
-    fd = open_inside(path, root, refused=refused, quiet=quiet)
+    fd = open_inside(path, root, refused=refused, quiet=quiet, real_root=real_root)
     if fd is None:
         return None
     with open(fd, "rb") as opened:
-        return opened.read(limit + 1)
+        size = os.fstat(fd).st_size
+        data = opened.read(min(size, limit) + 1)
+        if size < len(data) <= limit:  # It grew since: read on, up to `limit` + 1.
+            data += opened.read(limit + 1 - len(data))
+        return data
 
 
 def _why_swapped(err: OSError, real: str, real_root: str) -> str:

@@ -143,7 +143,9 @@ class Settled:
         return found
 
 
-def served_doc(holder: Path, target: Path, root: Path) -> DocFile | None:
+def served_doc(
+    holder: Path, target: Path, root: Path, *, real_root: str | None = None
+) -> DocFile | None:
     """The doc in the file `holder`, parsed as the doc at `target` and served as the scan serves
     docs (`without_long_values`); None, with a warning, if it is gone, refused or cannot be
     read. The file is opened inside ROOT first (`confinement.read_inside`): a doc swapped for a
@@ -154,10 +156,13 @@ def served_doc(holder: Path, target: Path, root: Path) -> DocFile | None:
         holder: the file to read (the doc itself, or the copy a killed publish moved aside).
         target: the doc's place in the hub (its handle and paths come from there).
         root: ROOT (its real path): the file read must lie inside it.
+        real_root: `os.path.realpath(root)`, if the caller has it (a scan: once for all docs).
     """
     rel_path, shown = docs_layout.relative_paths(target, root)
     try:
-        data = confinement.read_inside(holder, root, limit=MAX_DOC_BYTES, refused=NOT_SERVED)
+        data = confinement.read_inside(
+            holder, root, limit=MAX_DOC_BYTES, refused=NOT_SERVED, real_root=real_root
+        )
         if data is None:  # Gone since it was listed, or refused (a warning said why).
             return None
         if len(data) > MAX_DOC_BYTES:
