@@ -431,3 +431,23 @@ def test_a_scan_takes_roots_real_path_once(tmp_path, monkeypatch):
     docs = served_docs(root)
     assert len(docs) == 3
     assert asked.count(os.fspath(root)) == 1, asked
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/self/status"), reason="needs Linux's /proc")
+def test_a_confined_read_of_a_file_larger_than_its_size_reads_on_to_the_limit():
+    """M4: the size is a hint: a file grown since its fstat (or /proc's, which say 0 bytes) is
+    read on, up to `limit` + 1 bytes, as before."""
+    whole = Path("/proc/self/status").read_bytes()
+    assert os.stat("/proc/self/status").st_size == 0 and len(whole) > 101
+    read = confinement.read_inside("/proc/self/status", "/proc", limit=1 << 20, refused="x")
+    assert read is not None and read.startswith(b"Name:") and len(read) > 101
+    assert len(confinement.read_inside("/proc/self/status", "/proc", limit=100, refused="x")) == 101
+
+
+def test_a_parent_gone_after_it_was_made_is_a_problem(tmp_path):
+    """H1: `recheck` (made=True): a parent missing after `makedirs` was removed meanwhile; at
+    start (made=False) a missing parent is fine (this process makes it, then checks it)."""
+    real = str(tmp_path / "gone" / "cache")
+    found = cache_dir.parents_problem(real, team=True, made=True)
+    assert found == (str(tmp_path / "gone"), "is missing now (removed since it was made)")
+    assert cache_dir.parents_problem(real, team=True, made=False) is None
