@@ -270,6 +270,14 @@ def in_control_flow_body(graph: Any) -> bool:
     return getattr(graph, "_collections", None) is getattr(outer, "_collections", ())
 
 
+def _in_tf_function(graph: Any) -> bool:
+    """True if the cond/while bodies around `graph` lie in a tf.function's graph, whose automatic
+    control dependencies run the bodies' stateful ops (update ops included) with the function."""
+    while in_control_flow_body(graph):
+        graph = graph.outer_graph
+    return bool(graph.building_function)
+
+
 def refuse_creation_in_control_flow(graph: Any) -> None:
     """Refuses to create a hub.Module inside a tf.cond branch or tf.while_loop body.
 
@@ -297,9 +305,10 @@ def refuse_update_ops_in_control_flow(graph: Any, update_ops: list[str], name: s
             `update_ops` (the application's UPDATE_OPS) is not empty and `graph` is a cond
             branch or while_loop body: the outer graph's UPDATE_OPS would list ops of the
             branch, which `tf.control_dependencies(UPDATE_OPS)` refuses, and the moving
-            averages would never update.
+            averages would never update. Inside a tf.function they run with the function
+            (automatic control dependencies): not refused there.
     """
-    if update_ops and in_control_flow_body(graph):
+    if update_ops and in_control_flow_body(graph) and not _in_tf_function(graph):
         raise errors.ControlFlowModuleError(
             f"The trainable hub.Module {name!r} (its graph has UPDATE_OPS, e.g. batch norm "
             f"moving averages) cannot be applied inside a tf.cond branch or tf.while_loop body "
