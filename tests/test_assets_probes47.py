@@ -304,3 +304,24 @@ def test_tfhub_inspect_refuses_an_asset_outside_before_loading(models: dict[str,
     _rename_assets(model, "../../outside_vocab.txt")
     with pytest.raises(errors.UnsafeAssetError, match=r"outside_vocab\.txt"):
         model_info.describe(str(model))
+
+
+def test_an_asset_linked_out_of_the_model_folder_is_refused(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
+    """A symbolic link in assets/ to a file outside the model folder (a folder from git clone,
+    unzip or cp -r keeps links; tfhub's extraction refuses them) made hub.load read that file
+    (review47c M-b); a link that stays inside the model folder still loads."""
+    model = models["tf2"]
+    healthy = _embed_tf2(model)
+    outside = tmp_path / "elsewhere" / ASSET
+    _reversed_vocab(model, outside)
+    inside = model / "vocab_kept" / ASSET
+    inside.parent.mkdir()
+    shutil.move(model / "assets" / ASSET, inside)
+    (model / "assets" / ASSET).symlink_to(os.path.relpath(inside, model / "assets"))
+    np.testing.assert_array_equal(_embed_tf2(model), healthy)
+    (model / "assets" / ASSET).unlink()
+    (model / "assets" / ASSET).symlink_to(outside)
+    with pytest.raises(errors.UnsafeAssetError, match="outside the model's folder"):
+        _embed_tf2(model)
