@@ -10,7 +10,7 @@ import pytest
 from tfhub import errors, protos
 
 tf = pytest.importorskip("tensorflow")
-from tfhub.tf1 import meta_graph_lib, saved_model_lib  # noqa: E402
+from tfhub.tf1 import meta_graph_lib, module_assets, saved_model_lib  # noqa: E402
 
 pytestmark = pytest.mark.tf
 
@@ -55,10 +55,10 @@ def test_atomic_write_refuses_to_overwrite_when_asked(tmp_path: Path) -> None:
 
 
 def test_asset_paths_cannot_leave_the_assets_folder(tmp_path: Path) -> None:
-    path = saved_model_lib._asset_path(str(tmp_path), "tokens.txt")
+    path = module_assets.asset_file_path(str(tmp_path), "tokens.txt")
     assert path == str(tmp_path / "assets" / "tokens.txt")
     with pytest.raises(errors.TFHubLoadError, match="points outside"):
-        saved_model_lib._asset_path(str(tmp_path), "../saved_model.pb")
+        module_assets.asset_file_path(str(tmp_path), "../saved_model.pb")
 
 
 def test_protos_match_upstream_wire_format() -> None:

@@ -4,7 +4,7 @@ The on-disk format matches upstream tensorflow_hub exactly: one MetaGraphDef per
 `saved_model.pb`, signatures as SignatureDefs, attached messages as serialized
 `ModuleAttachment` protos in the `hub_module_attachments` collection (a bytes_list), and assets
 as constant string tensors listed in ASSET_FILEPATHS whose files are copied to `assets/` and
-recorded in the `saved_model_assets` collection.
+recorded in the `saved_model_assets` collection (`module_assets` places them).
 
 Inside a module_fn, signatures and attachments are collected in graph collections with tuple
 keys, which stay invisible to `get_all_collection_keys()` and thus to user code.
@@ -15,77 +15,33 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
-import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import _tf_private, errors, gfile_io
-from ..asset_names import outside_assets
 from ..model_damage import file_not_found_error
 from ..protos import ModuleAttachment
-from ..saved_model_proto import (
-    ASSETS_COLLECTION,
-    collection_asset_defs,
-    damaged_model_error,
-    read_saved_model_proto,
-)
+from ..saved_model_proto import damaged_model_error, read_saved_model_proto
 from ..utils.lazy import tensorflow as tf
-from ..utils.printable import escaped, repr_escaped
-from .meta_graph_lib import split_tensor_name
+from .module_assets import (
+    assets_dir,
+    is_scheme_url,
+    make_assets_key_collection,
+    merge_assets_key_collection,
+    shown,
+)
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_COLLECTION = ("__saved_model_lib_signatures",)
 ATTACHMENT_COLLECTION_INTERNAL = ("__hub_module_attachments",)
 ATTACHMENT_COLLECTION_SAVED = "hub_module_attachments"
-ASSETS_KEY = ASSETS_COLLECTION
-ASSET_FILEPATHS = "asset_filepaths"
-_ASSET_PLACEHOLDER = b"SAVEDMODEL-ASSET"
-_SHOWN_CHARS = 200  # Of an asset name from a module's files, in a message.
 
 
 def get_variables_path(export_dir: str) -> str:
     """Returns the checkpoint prefix `<export_dir>/variables/variables`."""
     return os.path.join(export_dir, "variables", "variables")
-
-
-def _assets_dir(export_dir: str) -> str:
-    return os.path.join(export_dir, "assets")
-
-
-def _shown(name: str) -> str:
-    """An asset name from a module's files, for a message: escaped (a hostile name may hold
-    "\\n\\x1b[2J" or NUL) and cut to _SHOWN_CHARS characters."""
-    if len(name) <= _SHOWN_CHARS:
-        return escaped(name)
-    return f"{escaped(name[:_SHOWN_CHARS])}... ({len(name)} characters)"
-
-
-def _is_url(path: str) -> bool:
-    """True for a `scheme://...` path (gs://, ram://, file://, s3://), which tf.io.gfile reads."""
-    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path) is not None
-
-
-def _asset_path(export_dir: str, asset_filename: str) -> str:
-    """Returns the asset's path under `<export_dir>/assets`, refusing paths that leave it.
-
-    Local folders are made absolute (the graph is run from any working directory); URLs are
-    kept as they are (`os.path.abspath` would turn `gs://b/m` into `<cwd>/gs:/b/m`).
-
-    Raises:
-        tfhub.errors.TFHubLoadError: if `asset_filename` points outside the assets folder.
-    """
-    if outside_assets(asset_filename):  # The rule hub.load's check shares.
-        raise errors.TFHubLoadError(
-            f"Asset filename ({_shown(asset_filename)}) points outside assets_dir: "
-            f"{_assets_dir(export_dir)}. "
-            f"Received: asset_filename={repr_escaped(asset_filename[:_SHOWN_CHARS])}"
-        )
-    relative = posixpath.normpath(asset_filename.replace(os.sep, "/"))
-    if _is_url(export_dir):
-        return export_dir.rstrip("/") + "/assets/" + relative
-    return os.path.join(os.path.abspath(_assets_dir(export_dir)), relative)
 
 
 def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
@@ -195,123 +151,6 @@ def _export_attachments(graph: Any, meta_graph: Any) -> None:
     ]
 
 
-def _check_asset_node(node: Any) -> None:
-    """Raises AssetNodeError (a TypeError, as upstream) unless `node` is one constant string."""
-    if node.op != "Const":
-        raise errors.AssetNodeError(f"Asset node {node.name!r} must be a constant.")
-    if tf.dtypes.as_dtype(node.attr["dtype"].type) != tf.string:
-        raise errors.AssetNodeError(f"Asset node {node.name!r} must be of dtype string.")
-    if len(node.attr["value"].tensor.string_val) != 1:
-        raise errors.AssetNodeError(f"Asset node {node.name!r} must be a scalar.")
-
-
-def _merge_assets_key_collection(saved_model: Any, path: str) -> dict[str, str]:
-    """Points asset constants at `<path>/assets` files and drops the ASSETS_KEY collection.
-
-    Returns:
-        {asset filename as recorded: its path under `<path>/assets`}.
-    """
-    assets: dict[str, str] = {}
-    for meta_graph in saved_model.meta_graphs:
-        node_asset_map = {}
-        if ASSETS_KEY in meta_graph.collection_def:
-            for asset in collection_asset_defs(meta_graph):
-                node_name = split_tensor_name(asset.tensor_info.name)[0]
-                node_asset_map[node_name] = assets[asset.filename] = _asset_path(
-                    path, asset.filename
-                )
-            del meta_graph.collection_def[ASSETS_KEY]
-        for asset_file_def in list(meta_graph.asset_file_def):
-            node_name = split_tensor_name(asset_file_def.tensor_info.name)[0]
-            asset_path = _asset_path(path, asset_file_def.filename)
-            node_asset_map.setdefault(node_name, asset_path)
-            assets.setdefault(asset_file_def.filename, asset_path)
-        del meta_graph.asset_file_def[:]  # Upstream's modules keep assets in ASSETS_KEY only.
-        _refuse_foreign_assets(meta_graph, set(node_asset_map), path)
-        for node in meta_graph.graph_def.node:
-            if node.name in node_asset_map:
-                _check_asset_node(node)
-                node.attr["value"].tensor.string_val[0] = node_asset_map[node.name].encode()
-    return assets
-
-
-def _refuse_foreign_assets(meta_graph: Any, own_nodes: set[str], path: str) -> None:
-    """Refuses a loaded module whose ASSET_FILEPATHS lists a constant that is not one of its own
-    assets: that constant names a file anywhere on the machine (a hostile saved_model.pb), and
-    `export` would copy it into the new module's assets/. (A module_fn's graph may name its
-    vocabulary files anywhere: export copies them in and lists each as the module's asset.)
-
-    Raises:
-        tfhub.errors.ForeignAssetError: (a DamagedModelError, so a ValueError) naming the
-            module folder, the constant and the file it names.
-    """
-    collection_def = meta_graph.collection_def.get(ASSET_FILEPATHS)
-    if collection_def is None or collection_def.WhichOneof("kind") != "node_list":
-        return
-    listed = {split_tensor_name(name)[0] for name in collection_def.node_list.value}
-    for node in meta_graph.graph_def.node:
-        if node.name not in listed or node.name in own_nodes:
-            continue
-        values = node.attr["value"].tensor.string_val
-        named = values[0].decode("utf-8", "surrogateescape") if len(values) == 1 else "?"
-        problem = (
-            f"its graph lists the constant {_shown(node.name)} among its asset file paths "
-            f"({ASSET_FILEPATHS}) but not among its own assets in assets/ ({ASSETS_KEY}): it "
-            f"names the file {_shown(named)}, outside the module, which an export would copy "
-            "into the new module"
-        )
-        found = damaged_model_error(
-            path,
-            problem,
-            todo="Do not use this module: get it again from a source you trust, or export it "
-            "again from its module_fn (hub.create_module_spec).",
-        )
-        raise errors.ForeignAssetError(str(found), path=path, problem=problem)
-
-
-def _asset_tensor_filenames(meta_graph: Any) -> dict[str, bytes]:
-    """Returns {tensor name: original file} for ASSET_FILEPATHS, blanking the stored paths."""
-    collection_def = meta_graph.collection_def.get(ASSET_FILEPATHS)
-    if collection_def is None:
-        return {}
-    if collection_def.WhichOneof("kind") != "node_list":
-        raise errors.ExportError("The collection ASSET_FILEPATHS is not a list of tensors.")
-    asset_nodes = {split_tensor_name(name)[0] for name in collection_def.node_list.value}
-    result = {}
-    for node in meta_graph.graph_def.node:
-        if node.name in asset_nodes:
-            _check_asset_node(node)
-            result[node.name + ":0"] = node.attr["value"].tensor.string_val[0]
-            node.attr["value"].tensor.string_val[0] = _ASSET_PLACEHOLDER  # Don't leak the path.
-    return result
-
-
-def _make_assets_key_collection(saved_model: Any, export_path: str) -> dict[str, str]:
-    """Adds the ASSETS_KEY collection to every MetaGraph; returns {source file: destination}."""
-    from tensorflow.core.protobuf import meta_graph_pb2
-
-    asset_names: dict[str, str] = {}
-    for meta_graph in saved_model.meta_graphs:
-        tensor_files = _asset_tensor_filenames(meta_graph)
-        for tensor, raw_filename in sorted(tensor_files.items()):
-            filename = raw_filename.decode("utf-8")
-            if filename not in asset_names:
-                asset_names[filename] = _unique_basename(filename, set(asset_names.values()))
-            asset = meta_graph_pb2.AssetFileDef(filename=asset_names[filename])
-            asset.tensor_info.name = tensor
-            meta_graph.collection_def[ASSETS_KEY].any_list.value.add().Pack(asset)
-    return {source: _asset_path(export_path, name) for source, name in asset_names.items()}
-
-
-def _unique_basename(filename: str, used: set[str]) -> str:
-    basename = suggestion = os.path.basename(filename)
-    index = 0
-    while suggestion in used:
-        suggestion = f"{basename}{index}"
-        index += 1
-    return suggestion
-
-
 def tag_set(tags: Iterable[str] | str | None) -> frozenset[str]:
     """The graph variant's tags as a set: None is the empty set and a lone string one tag (as
     `tf.saved_model.load` takes it), not the set of its letters. An empty string, like None, is
@@ -357,7 +196,7 @@ def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
     # The temporary name must not start with `path`: ram:// says a path exists if it is a
     # prefix of any file name, which would fail the rename below.
     join, split = (
-        (posixpath.join, posixpath.split) if _is_url(path) else (os.path.join, os.path.split)
+        (posixpath.join, posixpath.split) if is_scheme_url(path) else (os.path.join, os.path.split)
     )
     folder, name = split(path)
     temp_path = join(folder, f".tmp{uuid.uuid4().hex}.{name}")
@@ -454,8 +293,8 @@ class SavedModelHandler:
 
         proto = saved_model_pb2.SavedModel()
         proto.CopyFrom(self._proto)
-        assets_map = _make_assets_key_collection(proto, path)
-        gfile_io.makedirs(_assets_dir(path))  # Each request bounded: see `gfile_io`.
+        assets_map = make_assets_key_collection(proto, path)
+        gfile_io.makedirs(assets_dir(path))  # Each request bounded: see `gfile_io`.
         for source, destination in assets_map.items():
             gfile_io.copy(source, destination, overwrite=True)
         if variables_saver is not None:
@@ -477,8 +316,8 @@ def load(path: str) -> SavedModelHandler:
             name is missing (else the session's table initializer would fail, naming a node).
     """
     proto = read_saved_model_proto(path)
-    for filename, asset_path in _merge_assets_key_collection(proto, path).items():
+    for filename, asset_path in merge_assets_key_collection(proto, path).items():
         if not gfile_io.exists(asset_path):  # Bounded in time (a gs:// listing).
-            problem = f"assets/{_shown(filename)} is missing"  # A name from the file.
+            problem = f"assets/{shown(filename)} is missing"  # A name from the file.
             raise file_not_found_error(path, problem)  # Also NotFoundError, as upstream
     return SavedModelHandler(proto, source=path)
