@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tfhub import _http, errors, saved_model_proto
+from tfhub import _http, errors, model_folder_checks
 from tfhub.cache import locks
 from tfhub.utils.numbers import is_number
 
@@ -22,9 +22,9 @@ def test_a_superscript_version_folder_is_not_a_version(tmp_path):
     for name in ["1", "²", "2"]:
         (tmp_path / name).mkdir()
         (tmp_path / name / "saved_model.pb").write_bytes(b"")
-    names = [path.rsplit("/", 1)[-1] for path in saved_model_proto.models_below(str(tmp_path))]
+    names = [path.rsplit("/", 1)[-1] for path in model_folder_checks.models_below(str(tmp_path))]
     assert names == ["2", "1", "²"]  # Numbered ones first, newest first, then the others.
-    problem, todo = saved_model_proto.no_pb_problem(str(tmp_path))
+    problem, todo = model_folder_checks.no_pb_problem(str(tmp_path))
     assert "version folders 1/, 2/" in problem and todo.endswith("/2 (the newest)?")
 
 

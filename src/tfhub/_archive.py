@@ -106,7 +106,7 @@ def _not_a_tar_message(source: str, head: bytes) -> str:
     what to do. A model file's name (a `.keras` file, which is a ZIP archive, or an `.h5`)
     gets what a local file of that name is told (`model_file_kind`): unpacked, it is no
     SavedModel folder."""
-    from .saved_model_proto import other_model_file_kind  # The error path: not at import.
+    from .model_folder_checks import other_model_file_kind  # The error path: not at import.
 
     other = _other_archive_kind(head)
     name = posixpath.basename(urllib.parse.urlsplit(source).path)

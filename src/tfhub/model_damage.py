@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from . import cache, errors, gfile_io, op_libraries, saved_model_proto
+from . import cache, errors, gfile_io, model_folder_checks, op_libraries, saved_model_proto
 from .asset_names import asset_filenames, shown_asset_name
 from .model_graph_checks import (
     VARIABLE_OPS,
@@ -248,7 +248,7 @@ def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedMo
             damaged.problem,
             missing=missing,
             handle=handle,
-            todo=saved_model_proto.no_pb_problem(module_path)[1] if missing else None,
+            todo=model_folder_checks.no_pb_problem(module_path)[1] if missing else None,
         )
     problem, missing = _checkpoint_damage(module_path, saved_model)
     if problem is None:

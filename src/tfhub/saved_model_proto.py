@@ -1,5 +1,6 @@
 """Reading a model folder without loading it: the TF1-format marker and `saved_model.pb`, and
-the error for a folder whose files are missing or damaged.
+the error for a folder whose files are missing or damaged (why a folder has no saved_model.pb:
+`model_folder_checks`).
 
 Parsing `saved_model.pb` imports TensorFlow (for its protos) but creates no op and loads no
 variable, so it works the same in eager mode and inside a `tf.Graph`.
@@ -12,13 +13,17 @@ import stat
 from collections.abc import Iterable
 from typing import Any
 
-from . import cache, errors, handles
+from . import cache, errors
+
+# The name's users import it from here too; hub/ imports model_file_kind and model_files_in.
+from .model_folder_checks import SAVED_MODEL_FILENAME_PB as SAVED_MODEL_FILENAME_PB
+from .model_folder_checks import model_file_kind as model_file_kind
+from .model_folder_checks import model_files_in as model_files_in
+from .model_folder_checks import no_pb_problem
 from .utils.lazy import tensorflow as tf
-from .utils.numbers import is_number
-from .utils.paths import is_url, special_file_below, special_kind, special_kind_of
+from .utils.paths import is_url, special_file_below, special_kind_of
 
 TF1_MODULE_MARKER = "tfhub_module.pb"
-SAVED_MODEL_FILENAME_PB = "saved_model.pb"
 
 
 def is_tf1_hub_module(module_path: str) -> bool:
@@ -150,133 +155,6 @@ def collection_asset_defs(meta_graph: Any) -> list[Any]:
         packed.Unpack(asset)
         assets.append(asset)
     return assets
-
-
-# Model files that are not SavedModel folders, by file name ending: what they are, what to do.
-_OTHER_MODEL_FILES = (
-    (
-        (".keras", ".h5", ".hdf5"),
-        "a Keras model file",
-        "Load it with keras.models.load_model, or export a SavedModel from it: "
-        "model.export(FOLDER) in Keras 3, model.save(FOLDER) in tf_keras.",
-    ),
-    ((".tflite",), "a TensorFlow Lite model", "Run it with tf.lite.Interpreter."),
-    ((".zip",), "a ZIP archive", "Unzip it and pass the folder that holds saved_model.pb."),
-    (
-        (".pb",),
-        "a protocol buffer file, e.g. a frozen TensorFlow 1 graph",
-        "A SavedModel is a folder holding saved_model.pb (and variables/); load a frozen graph "
-        "with tf.compat.v1.GraphDef and tf.graph_util.import_graph_def.",
-    ),
-)
-
-
-MODEL_FILE_NAMES = (SAVED_MODEL_FILENAME_PB, "saved_model.pbtxt")
-
-
-def model_files_in(folder: str) -> list[str]:
-    """The names of the MODEL_FILE_NAMES that the local `folder` holds (as files)."""
-    return [name for name in MODEL_FILE_NAMES if os.path.isfile(os.path.join(folder, name))]
-
-
-def model_file_kind(path: str) -> tuple[str, str]:
-    """What a file given where a model folder belongs is, and what to do with it.
-
-    Returns:
-        (what it is, e.g. "a Keras model file"; what to do, a sentence: "Load it with ...").
-    """
-    if handles.is_archive_path(path):
-        return "an archive file", (
-            f"Extract it, or put it into the cache with `tfhub import {path} --handle HANDLE` "
-            "and load HANDLE."
-        )
-    name = os.path.basename(path)
-    if name in MODEL_FILE_NAMES:
-        return f"the model's {name}", f"Pass its folder, {os.path.dirname(os.path.abspath(path))}."
-    return other_model_file_kind(name) or (
-        "a file",
-        f"Pass the folder that holds {SAVED_MODEL_FILENAME_PB}.",
-    )
-
-
-def other_model_file_kind(name: str) -> tuple[str, str] | None:
-    """What a model file that is not a SavedModel folder is, by its name's ending (a Keras
-    `.keras` or `.h5` file, a `.tflite` model...), and what to do with it; None if the ending is
-    none of those.
-
-    Returns:
-        (what it is, e.g. "a Keras model file"; what to do, a sentence), or None.
-    """
-    for endings, what, todo in _OTHER_MODEL_FILES:
-        if name.lower().endswith(endings):
-            return what, todo
-    return None
-
-
-def models_below(folder: str) -> list[str]:
-    """The sub-folders of the local `folder` (one level down) that hold a saved_model.pb (or
-    .pbtxt), e.g. of an archive packed one level too high, or TF Serving's version folders
-    (`1/`, `2/`): numbered ones first, newest first, then the others by name."""
-    try:
-        names = os.listdir(folder)
-    except (OSError, ValueError):
-        return []
-    ordered = sorted(
-        names, key=lambda name: (not is_number(name), -int(name) if is_number(name) else 0, name)
-    )
-    return [
-        os.path.join(folder, name) for name in ordered if model_files_in(os.path.join(folder, name))
-    ]
-
-
-def model_below(folder: str) -> str | None:
-    """The first of `models_below(folder)`, or None if there is none."""
-    found = models_below(folder)
-    return found[0] if found else None
-
-
-def no_pb_problem(module_path: str) -> tuple[str, str | None]:
-    """Why a folder has no saved_model.pb, and what to do if that is not the default: it is a
-    file (an archive, a Keras or TFLite model, the saved_model.pb itself), a TensorFlow.js
-    model, its model is one folder down, or it lacks one."""
-    not_a_saved_model = f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel"
-    if is_url(module_path):  # Remote folders get the plain answer (no listing).
-        return not_a_saved_model, None
-    if os.path.isfile(module_path):
-        what, todo = model_file_kind(module_path)
-        return f"it is {what}, not a model folder", todo
-    special = special_kind(module_path)  # /dev/null: a character device.
-    if special is not None:
-        return f"it is a {special}, not a model folder", (
-            f"Pass the folder that holds {SAVED_MODEL_FILENAME_PB}."
-        )
-    if os.path.isfile(os.path.join(module_path, "model.json")):
-        return (  # Kaggle and tfhub.dev publish TF.js variants of many models.
-            "it is a TensorFlow.js model (model.json), not a SavedModel",
-            "Load it with TensorFlow.js, or get the model's TensorFlow 2 (SavedModel) variant.",
-        )
-    found = models_below(module_path)
-    if not found:
-        return not_a_saved_model, None
-    below = found[0]
-    name = os.path.basename(below)
-    if cache.read_descriptor_handle(module_path) is None:
-        versions = [os.path.basename(path) for path in found if is_number(os.path.basename(path))]
-        if len(versions) > 1:  # TF Serving's layout: <model>/<version>/saved_model.pb.
-            listed = ", ".join(f"{version}/" for version in sorted(versions, key=int))
-            return (
-                f"it holds no {SAVED_MODEL_FILENAME_PB}, but its version folders {listed} do "
-                "(TF Serving's layout)",
-                f"Did you mean {below} (the newest)?",
-            )
-        return f"it holds no {SAVED_MODEL_FILENAME_PB}, but its folder {name}/ does", (
-            f"Did you mean {below}?"
-        )
-    return (  # Downloading it again would give the same: the archive is packed so.
-        f"its archive holds the model in a folder, {name}/, not at its top",
-        f"Load {below}, or repack the archive with the model's files at its top (`tfhub "
-        "pack MODEL_FOLDER -o model.tar.gz` packs a folder's contents).",
-    )
 
 
 def damaged_model_error(

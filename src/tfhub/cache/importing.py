@@ -9,7 +9,7 @@ from collections.abc import Callable
 from .. import _archive, errors, handles
 from ..archive_fetch import with_archive_hint
 from ..download import atomic_download
-from ..saved_model_proto import model_files_in, no_pb_problem
+from ..model_folder_checks import model_files_in, no_pb_problem
 from ..utils.paths import (
     STREAMS,
     closed_descriptor,

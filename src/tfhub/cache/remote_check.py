@@ -121,6 +121,6 @@ def _read_descriptor(gfile: Any, path: str) -> bookkeeping.Descriptor | None:
 
 def model_files_in(module_path: str) -> list[str]:
     """The names of the model files (`saved_model.pb`, ...) at the top of a gfile entry."""
-    from ..saved_model_proto import MODEL_FILE_NAMES
+    from ..model_folder_checks import MODEL_FILE_NAMES
 
     return [name for name in MODEL_FILE_NAMES if gfile_io.is_file(f"{module_path}/{name}")]

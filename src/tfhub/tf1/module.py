@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .. import errors, gfile_io, saved_model, saved_model_proto
+from .. import errors, gfile_io, model_folder_checks, saved_model, saved_model_proto
 from ..utils.lazy import tensorflow as tf
 from . import registry, saved_model_lib, tensor_info
 from .eager_module import EagerModuleImpl
@@ -334,7 +334,7 @@ def _not_a_module_error(path: str, handle: str) -> errors.NotATF1ModuleError:
     where = f"{handle!r} (at {path})" if handle != path else path
     marker = saved_model_proto.TF1_MODULE_MARKER
     if not gfile_io.exists(os.path.join(path, saved_model_proto.SAVED_MODEL_FILENAME_PB)):
-        problem, todo = saved_model_proto.no_pb_problem(path)  # E.g. the modules are below.
+        problem, todo = model_folder_checks.no_pb_problem(path)  # E.g. the modules are below.
         hint = f" {problem[:1].upper()}{problem[1:]}. {todo}" if todo else ""
         return errors.NotATF1ModuleError(
             f"{where} is not a TF1 Hub module: it has neither {marker} nor saved_model.pb.{hint}"

@@ -52,8 +52,8 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
             folder (given or downloaded) without saved_model.pb. (Download and handle errors
             of `tfhub.resolve` propagate as they are: they name the URL and what to do.)
     """
+    from ..model_folder_checks import model_below, model_file_kind, model_files_in
     from ..saved_model import resolve
-    from ..saved_model_proto import model_below, model_file_kind, model_files_in
 
     try:
         folder = resolve(handle)
