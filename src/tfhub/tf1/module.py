@@ -14,8 +14,14 @@ from .. import errors, gfile_io, model_folder_checks, saved_model, saved_model_p
 from ..utils.lazy import tensorflow as tf
 from . import registry, saved_model_lib, tensor_info
 from .eager_module import EagerModuleImpl
-from .graph_state import check_scope_name, refuse_creation_in_control_flow, state_scope
-from .module_impl import is_tpu_graph_function, raw_session, signature_name
+from .graph_state import check_scope_name, state_scope
+from .module_checks import (
+    check_eager_module_context,
+    check_function_graph,
+    check_session_open,
+    where_called,
+)
+from .module_impl import signature_name
 from .module_spec import ModuleSpec, export_folder
 from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
 
@@ -93,7 +99,7 @@ class Module:
 
     def _init_in_graph(self, name: str) -> None:
         self._graph = tf.compat.v1.get_default_graph()
-        _check_function_graph(self._graph)
+        check_function_graph(self._graph)
         check_scope_name(name)
         abs_state_scope = state_scope(name)
         check_scope_name(name, abs_state_scope)
@@ -138,7 +144,7 @@ class Module:
         tensor_info.check_supported_types(signature, input_info, output_info)
         dict_inputs = prepare_dict_inputs(inputs, input_info, signature)
         if self._eager:
-            _check_eager_module_context()
+            check_eager_module_context()
             outputs = self._impl.apply(signature, dict_inputs)
         else:
             outputs = self._apply_in_graph(signature, dict_inputs, input_info)
@@ -153,7 +159,7 @@ class Module:
         if graph is not self._graph:
             raise errors.ModuleGraphError(
                 "Module must be applied in the graph it was instantiated for. (Module "
-                f"{self._name!r}: {_where_called()})"
+                f"{self._name!r}: {where_called()})"
             )
         tensors = tensor_info.convert_dict_to_compatible_tensor(
             dict_inputs, input_info, signature=signature
@@ -210,7 +216,7 @@ class Module:
                 "Module.export(path, session) in a graph needs the tf.compat.v1.Session that "
                 "holds the variable values. Received: session=None"
             )
-        _check_session_open(session)
+        check_session_open(session)
         if self._graph is not session.graph:
             raise errors.ModuleGraphError(
                 "session graph differs from the graph where the module was instantiated. Pass "
@@ -255,48 +261,6 @@ class Module:
             id(v) for v in self._graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
         }
         return [v for v in self.variables if id(v) in trainable]
-
-
-def _check_eager_module_context() -> None:
-    """Refuses to apply an eagerly created module inside a tf.Graph (not a tf.function).
-
-    Raises:
-        tfhub.errors.ModuleGraphError: if the default graph is a TF1 graph.
-    """
-    if not tf.executing_eagerly() and not tf.compat.v1.get_default_graph().building_function:
-        raise errors.ModuleGraphError(
-            "This hub.Module was created eagerly, so it cannot add ops to a tf.Graph. Create "
-            "the hub.Module inside `with graph.as_default():` to use it in that graph (or call "
-            "it eagerly or inside a tf.function)."
-        )
-
-
-def _check_function_graph(graph: Any) -> None:
-    """Refuses to build a module's state inside a function graph whose every call would run it.
-
-    Allowed, as in upstream: tf.compat.v1.wrap_function and function.Defun graphs (pruned to
-    their outputs), and any function inside a TPU replication context (the state then goes to
-    the outer graph, initialized once).
-
-    Raises:
-        tfhub.errors.EagerNotSupportedError: inside a tf.function (outside a TPU context).
-        tfhub.errors.ControlFlowModuleError: (a RuntimeError) inside a tf.cond branch or a
-            tf.while_loop body (`refuse_creation_in_control_flow`).
-    """
-    refuse_creation_in_control_flow(graph)
-    if not graph.building_function or is_tpu_graph_function():
-        return
-    # tf.function adds automatic control dependencies: every stateful op (the module's variable
-    # and table initializers too) would run on every call. wrap_function and Defun do not.
-    if not getattr(graph, "_add_control_dependencies", False):
-        return
-    raise errors.EagerNotSupportedError(
-        "hub.Module(...) cannot be created inside a tf.function: its variables and tables "
-        "would be re-created on every trace and re-initialized on every call. Create the "
-        "hub.Module outside the function (eagerly; it then runs its signatures as functions) "
-        "and call it inside, or build it inside tf.compat.v1.wrap_function, or use "
-        "hub.load(handle).signatures[...] / hub.KerasLayer."
-    )
 
 
 def load_module_spec(path: str | os.PathLike[str]) -> ModuleSpec:
@@ -378,40 +342,3 @@ def as_module_spec(spec: ModuleSpec | str | os.PathLike[str]) -> ModuleSpec:
         "hub.load_module_spec or hub.create_module_spec) or a handle as a str or os.PathLike "
         f"(a path or URL). Received: spec={spec!r}"
     )
-
-
-def _where_called() -> str:
-    """Says where a graph-mode module was applied instead of its graph, and what to do."""
-    if tf.executing_eagerly():
-        return (
-            "it was called in eager mode, outside any graph; call it inside `with "
-            "graph.as_default():` of the graph it was created in, or create the hub.Module "
-            "in eager mode to get eager tensors."
-        )
-    return "the default graph is another one; create a hub.Module in each graph."
-
-
-def _check_session_open(session: Any) -> None:
-    """Raises ModuleGraphError if `session` is closed, before anything is written.
-
-    Before: TensorFlow's bare "Attempted to use a closed Session." once the export folder was
-    made (a closed MonitoredSession, whose graph is None, was said to have another graph).
-    """
-    closed = session.graph is None  # A closed (Singular)MonitoredSession.
-    if not closed:
-        raw = raw_session(session)
-        flag = getattr(raw, "_closed", None)  # tf.compat.v1.Session's own flag.
-        if flag is not None:
-            closed = bool(flag)
-        else:  # Another session class: ask it.
-            try:
-                raw.run([])  # Runs nothing; raises if the session is closed.
-            except RuntimeError as err:  # Not "The Session graph is empty.": that one is open.
-                closed = "closed" in str(err)
-    if closed:
-        raise errors.ModuleGraphError(
-            "Module.export(path, session) needs an open session holding the variable values, "
-            "but this one is closed: call export() inside the `with tf.compat.v1.Session() as "
-            "session:` (or MonitoredSession) block. "
-            f"Received: session={session!r}"
-        )

@@ -1,0 +1,93 @@
+"""When a `hub.Module` may be built, applied and exported: the checks `Module` runs before it
+adds to a graph or writes a module (not inside a tf.function, a tf.cond branch or a
+tf.while_loop body; an eager module not applied in a tf.Graph; an open session for export),
+each refusal a tfhub error saying what to do instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import errors
+from ..utils.lazy import tensorflow as tf
+from .graph_state import refuse_creation_in_control_flow
+from .module_impl import is_tpu_graph_function, raw_session
+
+
+def check_eager_module_context() -> None:
+    """Refuses to apply an eagerly created module inside a tf.Graph (not a tf.function).
+
+    Raises:
+        tfhub.errors.ModuleGraphError: if the default graph is a TF1 graph.
+    """
+    if not tf.executing_eagerly() and not tf.compat.v1.get_default_graph().building_function:
+        raise errors.ModuleGraphError(
+            "This hub.Module was created eagerly, so it cannot add ops to a tf.Graph. Create "
+            "the hub.Module inside `with graph.as_default():` to use it in that graph (or call "
+            "it eagerly or inside a tf.function)."
+        )
+
+
+def check_function_graph(graph: Any) -> None:
+    """Refuses to build a module's state inside a function graph whose every call would run it.
+
+    Allowed, as in upstream: tf.compat.v1.wrap_function and function.Defun graphs (pruned to
+    their outputs), and any function inside a TPU replication context (the state then goes to
+    the outer graph, initialized once).
+
+    Raises:
+        tfhub.errors.EagerNotSupportedError: inside a tf.function (outside a TPU context).
+        tfhub.errors.ControlFlowModuleError: (a RuntimeError) inside a tf.cond branch or a
+            tf.while_loop body (`refuse_creation_in_control_flow`).
+    """
+    refuse_creation_in_control_flow(graph)
+    if not graph.building_function or is_tpu_graph_function():
+        return
+    # tf.function adds automatic control dependencies: every stateful op (the module's variable
+    # and table initializers too) would run on every call. wrap_function and Defun do not.
+    if not getattr(graph, "_add_control_dependencies", False):
+        return
+    raise errors.EagerNotSupportedError(
+        "hub.Module(...) cannot be created inside a tf.function: its variables and tables "
+        "would be re-created on every trace and re-initialized on every call. Create the "
+        "hub.Module outside the function (eagerly; it then runs its signatures as functions) "
+        "and call it inside, or build it inside tf.compat.v1.wrap_function, or use "
+        "hub.load(handle).signatures[...] / hub.KerasLayer."
+    )
+
+
+def where_called() -> str:
+    """Says where a graph-mode module was applied instead of its graph, and what to do."""
+    if tf.executing_eagerly():
+        return (
+            "it was called in eager mode, outside any graph; call it inside `with "
+            "graph.as_default():` of the graph it was created in, or create the hub.Module "
+            "in eager mode to get eager tensors."
+        )
+    return "the default graph is another one; create a hub.Module in each graph."
+
+
+def check_session_open(session: Any) -> None:
+    """Raises ModuleGraphError if `session` is closed, before anything is written.
+
+    Before: TensorFlow's bare "Attempted to use a closed Session." once the export folder was
+    made (a closed MonitoredSession, whose graph is None, was said to have another graph).
+    """
+    closed = session.graph is None  # A closed (Singular)MonitoredSession.
+    if not closed:
+        raw = raw_session(session)
+        flag = getattr(raw, "_closed", None)  # tf.compat.v1.Session's own flag.
+        if flag is not None:
+            closed = bool(flag)
+        else:  # Another session class: ask it.
+            try:
+                raw.run([])  # Runs nothing; raises if the session is closed.
+            except RuntimeError as err:  # Not "The Session graph is empty.": that one is open.
+                closed = "closed" in str(err)
+    if closed:
+        raise errors.ModuleGraphError(
+            "Module.export(path, session) needs an open session holding the variable values, "
+            "but this one is closed: call export() inside the `with tf.compat.v1.Session() as "
+            "session:` (or MonitoredSession) block. "
+            f"Received: session={session!r}"
+        )
