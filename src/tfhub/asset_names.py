@@ -5,7 +5,7 @@ a TF1 Hub module's `saved_model_assets` collection) to `<model>/assets/` with `o
 reads the file while loading (a lookup table's vocabulary): an absolute name, or one that climbs
 out with `..`, makes it read a file outside the model. `refuse_unsafe_assets` checks the names
 before TensorFlow reads them (`hub.load`, `hub.KerasLayer`, the feature columns);
-`tf1.saved_model_lib` (`hub.Module`) asks the same rule, `outside_assets`.
+`tf1.module_assets` (`hub.Module`) asks the same rule, `outside_assets`.
 
 A symbolic link inside `assets/` of a local folder must stay inside the model's folder, as
 tfhub's extraction requires of an archive's links: a folder from `git clone`, `unzip` or

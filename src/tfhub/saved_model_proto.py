@@ -15,10 +15,8 @@ from typing import Any
 
 from . import cache, errors
 
-# The name's users import it from here too; hub/ imports model_file_kind and model_files_in.
+# The name's users import it from here too.
 from .model_folder_checks import SAVED_MODEL_FILENAME_PB as SAVED_MODEL_FILENAME_PB
-from .model_folder_checks import model_file_kind as model_file_kind
-from .model_folder_checks import model_files_in as model_files_in
 from .model_folder_checks import no_pb_problem
 from .utils.lazy import tensorflow as tf
 from .utils.paths import is_url, special_file_below, special_kind_of

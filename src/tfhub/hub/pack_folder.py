@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import errors
 from ..handles import is_archive_path
-from ..saved_model_proto import model_file_kind, model_files_in
+from ..model_folder_checks import model_file_kind, model_files_in
 from ..utils.paths import special_kind
 from ..utils.printable import repr_escaped
 

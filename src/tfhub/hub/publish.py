@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from .. import _archive
 from ..handles import is_archive_path
-from ..saved_model_proto import model_files_in
+from ..model_folder_checks import model_files_in
 from . import commit as commit_lib
 from . import (
     doc_handles,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors
-from ..saved_model_proto import model_files_in
+from ..model_folder_checks import model_files_in
 from ..utils.paths import relative_below
 from ..utils.printable import repr_escaped
 from ..utils.refused_writes import failed_write, is_quota, quota_used_up
