@@ -172,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         assert_accuracy_at_least=args.assert_accuracy_at_least,
         set_memory_growth=args.set_memory_growth,
         say=say,
+        single_threaded_ops=True,  # The command's process is its own.
     )
     return 0
 

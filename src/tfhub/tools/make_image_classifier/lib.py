@@ -39,7 +39,12 @@ from .fit import train_model as train_model
 from .hparams import HParams, check_hparams
 from .model import build_head as build_head
 from .model import keras_module as keras_module
-from .module_setup import bottlenecks_in_use, check_images_fit, load_module_for
+from .module_setup import (
+    bottlenecks_in_use,
+    check_images_fit,
+    load_module_for,
+    single_threaded_ops_for_bottlenecks,
+)
 from .module_setup import load_module as load_module  # The benchmark calls lib.load_module.
 from .module_setup import module_features as module_features
 from .module_setup import uses_bottlenecks as uses_bottlenecks  # lib's name before module_setup.
@@ -208,9 +213,14 @@ def train_and_export(
     assert_accuracy_at_least: float | None = None,
     set_memory_growth: bool = False,
     say: Say = log_progress,
+    single_threaded_ops: bool = False,
 ) -> tuple[Any, tuple[str, ...], Any]:
     """Everything the make_image_classifier command does: check the outputs, get the images
     (TF Flowers if `image_dir` is None), train, check the accuracy, export.
+
+    With `single_threaded_ops` (the command's: a process of its own), a run with bottlenecks
+    runs each TensorFlow op on one thread, if TensorFlow has not started yet
+    (`single_threaded_ops_for_bottlenecks`).
 
     Raises:
         tfhub.errors.OutputNotWritableError: before training, if an output cannot be written;
@@ -229,6 +239,8 @@ def train_and_export(
     if image_dir:
         check_outputs_apart_from_images(outputs, image_dir)
     require_tensorflow()  # Before downloading the default images.
+    if single_threaded_ops:
+        single_threaded_ops_for_bottlenecks(hparams)
     if not image_dir:
         _check_local_module(tfhub_module)
         image_dir = flowers.default_image_dir(say)
