@@ -225,6 +225,7 @@ _IMPORT_TENSORFLOW = {
 # optional package at their top, each reached only through an entry that `require`s it first.
 _IMPORT_OPTIONAL_AT_THE_TOP = {
     "tfhub.hub.app",
+    "tfhub.hub.archive_answers",
     "tfhub.hub.api",
     "tfhub.hub.pages",
     "tfhub.hub.uvicorn_h11",

@@ -10,7 +10,7 @@ from collections.abc import MutableSet
 
 import pytest
 
-from tfhub.hub import api, app, commit, settled
+from tfhub.hub import api, archive_answers, commit, settled
 from tfhub.utils.warn_once import DEFAULT_LIMIT, WarnedOnce
 
 
@@ -87,15 +87,15 @@ def test_threads_adding_at_once_keep_the_bound_and_warn_each_key_once():
 
 
 def test_every_memory_of_the_server_is_one():
-    """settled's journals, api's refused sizes and docs, commit's unfollowed journals and app's
-    refused packs are all `WarnedOnce`s (commit's set was cleared whole at 1024: every journal
-    was then warned about again at once)."""
+    """settled's journals, api's refused sizes and docs, commit's unfollowed journals and
+    archive_answers' refused packs are all `WarnedOnce`s (commit's set was cleared whole at
+    1024: every journal was then warned about again at once)."""
     memories = [
         settled._WARNED,
         api._SIZES_REFUSED,
         api._DOCS_LEFT_OUT,
         commit._UNFOLLOWED,
-        app._UNPACKABLE,
+        archive_answers.UNPACKABLE,
     ]
     assert all(isinstance(memory, WarnedOnce) for memory in memories)
     assert all(isinstance(memory, MutableSet) for memory in memories)

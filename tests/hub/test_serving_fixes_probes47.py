@@ -24,8 +24,7 @@ from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_model_folder
 
 from tfhub import errors
-from tfhub.hub import api, cache_dir, confinement
-from tfhub.hub import app as app_module
+from tfhub.hub import api, archive_answers, cache_dir, confinement
 from tfhub.hub import pack as pack_lib
 from tfhub.hub.app import create_app
 from tfhub.hub.catalog import served_docs
@@ -283,12 +282,12 @@ def test_a_folder_changed_while_packed_is_a_404_naming_the_model_folder(
     (not the /proc/self/fd/N it was read through)."""
     app_, folder = _folder_hub(tmp_path / "hub", tmp_path / "cache")
     change(monkeypatch, folder)
-    monkeypatch.setattr(app_module, "_UNPACKABLE", WarnedOnce())
-    caplog.set_level(logging.WARNING, logger="tfhub.hub.app")
+    monkeypatch.setattr(archive_answers, "UNPACKABLE", WarnedOnce())
+    caplog.set_level(logging.WARNING, logger="tfhub.hub.archive_answers")
     status, body = _download(app_)
     assert status == 404, body
     assert b"404 Not Found: acme/fold/1 has no servable model files in this hub" in body
-    warned = [r.getMessage() for r in caplog.records if r.name == "tfhub.hub.app"]
+    warned = [r.getMessage() for r in caplog.records if r.name == "tfhub.hub.archive_answers"]
     assert len(warned) == 1, warned
     assert warned[0].startswith(f"Refused to pack {folder} (acme/fold/1 answered 404): ")
     assert said in warned[0] and "/proc/self/fd/" not in warned[0], warned[0]
@@ -317,7 +316,7 @@ def test_a_model_folder_the_server_may_not_enter_is_a_500_saying_chmod(shared):
             os.setgroups([])
             os.setgid(NOBODY)
             os.setuid(NOBODY)
-            with _captured("tfhub.hub.app") as lines:
+            with _captured("tfhub.hub.archive_answers") as lines:
                 status, body = _download(app_)
             outcome = f"{status}|{body.decode()}|{' '.join(lines)}"
         finally:

@@ -9,9 +9,7 @@ GET and HEAD are served (read-only).
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -26,12 +24,10 @@ from starlette.routing import Mount, Route
 from .. import errors
 from ..utils.logging import warnings_to_stderr
 from ..utils.numbers import is_number
-from ..utils.warn_once import WarnedOnce
-from . import api, archives, pages, protocol, refresh
+from . import api, archive_answers, archives, pages, protocol, refresh
 from .cache_dir import check_cache_dir, default_cache_dir
 from .catalog import Catalog
 from .catalog_entries import Model, Version
-from .docs_format import DocKind
 from .files import FileResponse, Receive, Scope, Send
 from .middleware import (
     AUTHENTICATED,
@@ -49,8 +45,6 @@ from .settings import ServeSettings, base_path, check_root, check_settings
 logger = logging.getLogger(__name__)
 _METHODS = ["GET", "HEAD"]
 STATIC_DIR = Path(__file__).parent / "static"
-# The refused files of model folders warned about: (model folder, why), once each (bounded).
-_UNPACKABLE: WarnedOnce[tuple[Path | None, str]] = WarnedOnce()
 
 
 @dataclass
@@ -169,125 +163,19 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
             version, cache_dir=state.settings.cache_dir, root=state.catalog.root, settled=settled
         )
     except errors.NotAModelError as err:  # Not servable as found: a link, a FIFO, a torn file.
-        _warn_unpackable(folder, err, f"{model.handle}/{version.version}")
-        return PlainTextResponse(
-            f"404 Not Found: {model.handle}/{version.version} has no servable model files in "
-            "this hub: its model folder holds a file that cannot be packed as it is (see the "
-            "server log).\n",
-            status_code=404,
-        )
+        return archive_answers.refused_pack(folder, err, f"{model.handle}/{version.version}")
     except OSError as err:
-        return _pack_failed(folder, err, f"{model.handle}/{version.version}")
+        return archive_answers.pack_failed(folder, err, f"{model.handle}/{version.version}")
     if path is None and version.folder is not None:  # Its folder refused (logged), or gone.
         return PlainTextResponse(missing, status_code=404)
     if path is None:
-        return PlainTextResponse(f"404 Not Found: {_not_here(model, version)}\n", status_code=404)
+        return PlainTextResponse(
+            f"404 Not Found: {archive_answers.not_here(model, version)}\n", status_code=404
+        )
     # The version's archive lies in ROOT; a folder version's is packed into the cache folder.
     root = state.catalog.root if version.archive is not None else state.settings.cache_dir
     headers = _cache_control(state, latest=latest)
     return FileResponse(path, root=root, headers=headers, missing=missing)
-
-
-def _warn_unpackable(folder: Path | None, err: errors.NotAModelError, handle: str) -> None:
-    """One warning per refused path (`_UNPACKABLE`: every download of the version asks again)
-    naming the model folder, the file in it refused and why, and what to do."""
-    if _UNPACKABLE.first_time((folder, err.reason)):
-        logger.warning(
-            "Refused to pack %s (%s answered 404): %s; make the folder hold only regular files "
-            "and folders nothing writes into ('tfhub validate ROOT' names them)",
-            folder,
-            handle,
-            err.reason,
-        )
-
-
-# What a pack meets when the model folder changed while it was read: a file removed (ENOENT), a
-# folder replaced by a file (ENOTDIR) or a file by a folder (EISDIR), a socket (ENXIO) or a
-# link (ELOOP: opened without following) put in a file's place. Not servable as found: a 404.
-CHANGED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENXIO, errno.ELOOP})
-# Read through a descriptor (`confinement.held_folder`): its errors name /proc/self/fd/N.
-_HELD_PATH = re.compile(r"/proc/self/fd/[0-9]+")
-
-
-def _pack_failed(folder: Path | None, err: OSError, handle: str) -> Response:
-    """The answer to a pack of `handle`'s model folder that met `err`: a folder changed while
-    packed is a 404 (one warning, as for a refused file); one the server may not read
-    (EACCES, EPERM) or an I/O error is a 500, its cause and fix in the log."""
-    said = _HELD_PATH.sub(os.fspath(folder) if folder is not None else "the model folder", str(err))
-    if err.errno in CHANGED_ERRNOS:
-        if _UNPACKABLE.first_time((folder, f"changed: {said}")):
-            logger.warning(
-                "Refused to pack %s (%s answered 404): it changed while it was packed: %s; "
-                "make the folder hold only regular files and folders, and publish into it "
-                "with 'tfhub publish' (nothing else writing into it)",
-                folder,
-                handle,
-                said,
-            )
-        return PlainTextResponse(
-            f"404 Not Found: {handle} has no servable model files in this hub: its model "
-            "folder changed while it was packed (see the server log).\n",
-            status_code=404,
-        )
-    if err.errno in (errno.EACCES, errno.EPERM):
-        logger.error(
-            "Cannot pack %s (its model folder %s; answered 500): the server's user may not "
-            "read it: %s; let it read the folder and its files ('chmod -R a+rX %s', or run the "
-            "server as their owner)",
-            handle,
-            folder,
-            said,
-            folder,
-        )
-    else:  # A server fault: a regular file inside ROOT it cannot read (EIO).
-        logger.error("Cannot pack %s (its model folder %s; answered 500): %s", handle, folder, said)
-    return PlainTextResponse(
-        f"500 Internal Server Error: the folder of {handle} cannot be packed (see the server "
-        "log).\n",
-        status_code=500,
-    )
-
-
-def _not_here(model: Model, version: Version) -> str:
-    """Why a version has no files in this hub, and what to do (`Version.no_files` in words)."""
-    handle = f"{model.handle}/{version.version}"
-    why = version.no_files
-    if why == "placeholder":
-        return f"{handle} is a placeholder: the model itself is not published."
-    if why == "legacy":
-        return (
-            f"{handle} was hosted by tfhub.dev itself (asset-path: legacy) and is not in this "
-            f"hub; add it with 'tfhub mirror SOURCE ROOT --as {handle}'."
-        )
-    if why == "derived-legacy":
-        return (
-            f"{handle} was hosted by tfhub.dev itself (asset-path: legacy) and is not in this "
-            f"hub; put its files, as a .tar.gz archive, below ROOT at "
-            f"{version.archive_below_root} (mirror and publish refuse "
-            f"{version.doc.kind.value} handles)."
-        )
-    if why == "missing-archive":
-        again = (
-            f", or publish the version again with 'tfhub publish MODEL_DIR ROOT --handle "
-            f"{handle} --doc ROOT/{version.doc_below_root} --force'"
-        )
-        return (
-            f"{handle} has no model files in this hub: its archive {version.missing_archive} "
-            f"(the doc's local asset-path) is missing; restore that file below ROOT"
-            f"{again if version.doc.kind is DocKind.MODULE else ''}."
-        )
-    if why == "derived-url":
-        return (
-            f"{handle} has no model files in this hub: its files are at {version.asset_path} "
-            f"(the asset-path of a {version.doc.kind.value} doc; 'tfhub mirror --from-docs' "
-            "copies only Module docs' files): download them from there."
-        )
-    if why == "not-mirrored":
-        return (
-            f"{handle} is not mirrored here (its files are at {version.asset_path}; run "
-            "'tfhub mirror ROOT --from-docs' to copy them into the hub)."
-        )
-    return f"{handle} has no model files in this hub."
 
 
 def _uncompressed(state: HubState, model: Model, version: Version) -> Response:

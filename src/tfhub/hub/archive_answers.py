@@ -1,0 +1,137 @@
+"""The answers to an archive request the hub cannot serve: a model folder refused as found
+(`refused_pack`: a link out of it, a FIFO, a file not regular), one that changed or cannot be
+read while packed (`pack_failed`), a version with no files here (`not_here`, in words); each
+refusal warned about once per folder and reason (`UNPACKABLE`, bounded).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+from pathlib import Path
+
+from starlette.responses import PlainTextResponse, Response
+
+from .. import errors
+from ..utils.warn_once import WarnedOnce
+from .catalog_entries import Model, Version
+from .docs_format import DocKind
+
+logger = logging.getLogger(__name__)
+# The refused files of model folders warned about: (model folder, why), once each (bounded).
+UNPACKABLE: WarnedOnce[tuple[Path | None, str]] = WarnedOnce()
+
+
+def refused_pack(folder: Path | None, err: errors.NotAModelError, handle: str) -> Response:
+    """The 404 for `handle`, whose model folder holds a file that cannot be packed as it is
+    (`err`), after one warning naming the folder, the file and why."""
+    _warn_unpackable(folder, err, handle)
+    return PlainTextResponse(
+        f"404 Not Found: {handle} has no servable model files in this hub: its model folder "
+        "holds a file that cannot be packed as it is (see the server log).\n",
+        status_code=404,
+    )
+
+
+def _warn_unpackable(folder: Path | None, err: errors.NotAModelError, handle: str) -> None:
+    """One warning per refused path (`UNPACKABLE`: every download of the version asks again)
+    naming the model folder, the file in it refused and why, and what to do."""
+    if UNPACKABLE.first_time((folder, err.reason)):
+        logger.warning(
+            "Refused to pack %s (%s answered 404): %s; make the folder hold only regular files "
+            "and folders nothing writes into ('tfhub validate ROOT' names them)",
+            folder,
+            handle,
+            err.reason,
+        )
+
+
+# What a pack meets when the model folder changed while it was read: a file removed (ENOENT), a
+# folder replaced by a file (ENOTDIR) or a file by a folder (EISDIR), a socket (ENXIO) or a
+# link (ELOOP: opened without following) put in a file's place. Not servable as found: a 404.
+CHANGED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENXIO, errno.ELOOP})
+# Read through a descriptor (`confinement.held_folder`): its errors name /proc/self/fd/N.
+_HELD_PATH = re.compile(r"/proc/self/fd/[0-9]+")
+
+
+def pack_failed(folder: Path | None, err: OSError, handle: str) -> Response:
+    """The answer to a pack of `handle`'s model folder that met `err`: a folder changed while
+    packed is a 404 (one warning, as for a refused file); one the server may not read
+    (EACCES, EPERM) or an I/O error is a 500, its cause and fix in the log."""
+    said = _HELD_PATH.sub(os.fspath(folder) if folder is not None else "the model folder", str(err))
+    if err.errno in CHANGED_ERRNOS:
+        if UNPACKABLE.first_time((folder, f"changed: {said}")):
+            logger.warning(
+                "Refused to pack %s (%s answered 404): it changed while it was packed: %s; "
+                "make the folder hold only regular files and folders, and publish into it "
+                "with 'tfhub publish' (nothing else writing into it)",
+                folder,
+                handle,
+                said,
+            )
+        return PlainTextResponse(
+            f"404 Not Found: {handle} has no servable model files in this hub: its model "
+            "folder changed while it was packed (see the server log).\n",
+            status_code=404,
+        )
+    if err.errno in (errno.EACCES, errno.EPERM):
+        logger.error(
+            "Cannot pack %s (its model folder %s; answered 500): the server's user may not "
+            "read it: %s; let it read the folder and its files ('chmod -R a+rX %s', or run the "
+            "server as their owner)",
+            handle,
+            folder,
+            said,
+            folder,
+        )
+    else:  # A server fault: a regular file inside ROOT it cannot read (EIO).
+        logger.error("Cannot pack %s (its model folder %s; answered 500): %s", handle, folder, said)
+    return PlainTextResponse(
+        f"500 Internal Server Error: the folder of {handle} cannot be packed (see the server "
+        "log).\n",
+        status_code=500,
+    )
+
+
+def not_here(model: Model, version: Version) -> str:
+    """Why a version has no files in this hub, and what to do (`Version.no_files` in words)."""
+    handle = f"{model.handle}/{version.version}"
+    why = version.no_files
+    if why == "placeholder":
+        return f"{handle} is a placeholder: the model itself is not published."
+    if why == "legacy":
+        return (
+            f"{handle} was hosted by tfhub.dev itself (asset-path: legacy) and is not in this "
+            f"hub; add it with 'tfhub mirror SOURCE ROOT --as {handle}'."
+        )
+    if why == "derived-legacy":
+        return (
+            f"{handle} was hosted by tfhub.dev itself (asset-path: legacy) and is not in this "
+            f"hub; put its files, as a .tar.gz archive, below ROOT at "
+            f"{version.archive_below_root} (mirror and publish refuse "
+            f"{version.doc.kind.value} handles)."
+        )
+    if why == "missing-archive":
+        again = (
+            f", or publish the version again with 'tfhub publish MODEL_DIR ROOT --handle "
+            f"{handle} --doc ROOT/{version.doc_below_root} --force'"
+        )
+        return (
+            f"{handle} has no model files in this hub: its archive {version.missing_archive} "
+            f"(the doc's local asset-path) is missing; restore that file below ROOT"
+            f"{again if version.doc.kind is DocKind.MODULE else ''}."
+        )
+    if why == "derived-url":
+        return (
+            f"{handle} has no model files in this hub: its files are at {version.asset_path} "
+            f"(the asset-path of a {version.doc.kind.value} doc; 'tfhub mirror --from-docs' "
+            "copies only Module docs' files): download them from there."
+        )
+    if why == "not-mirrored":
+        return (
+            f"{handle} is not mirrored here (its files are at {version.asset_path}; run "
+            "'tfhub mirror ROOT --from-docs' to copy them into the hub)."
+        )
+    return f"{handle} has no model files in this hub."
