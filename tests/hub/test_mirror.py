@@ -283,8 +283,8 @@ def test_mirror_from_a_tfhub_serve_below_a_path_copies_its_doc(text_model, tmp_p
             main(["mirror", f"{base}/acme/emb/1", str(tmp_path / "edge"), "--as", "acme/emb/2"])
             == 0
         )
-    err = capsys.readouterr().err
-    assert err.startswith(f"tfhub: Found no doc of {base}/acme/emb/1 at its hub's JSON API ")
+    err = capsys.readouterr().err  # The server, in this process, warns of the doc gone too.
+    assert f"tfhub: Found no doc of {base}/acme/emb/1 at its hub's JSON API " in err
     assert (
         f"(asked http://127.0.0.1:{port}/api/models/hub/acme/emb, {base}/api/models/acme/emb)"
         in err
