@@ -26,3 +26,29 @@ def run_threads(*targets: Callable[[], object]) -> tuple[list[object], list[Base
         thread.join(timeout=120)
         assert not thread.is_alive(), "a thread still runs after 120 s"
     return results, failures
+
+
+def outcome_in_thread(
+    call: Callable[[], object], unblock: Callable[[], object], *, wait: float, what: str
+) -> object:
+    """What `call()` returns or raises, run in a thread; if it still runs after `wait` s,
+    `unblock()` releases it and the test fails (`what` named: it hung, or read with no
+    deadline)."""
+    import pytest
+
+    result: list[object] = []
+
+    def run() -> None:
+        try:
+            result.append(call())
+        except BaseException as err:  # The test reads it.
+            result.append(err)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=wait)
+    if thread.is_alive():
+        unblock()
+        thread.join(timeout=20)
+        pytest.fail(f"{what} still ran after {wait} s: {result}")
+    return result[0]

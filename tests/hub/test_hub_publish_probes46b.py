@@ -7,12 +7,14 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests._helpers.cli import run_tfhub
 from tests._helpers.hub_server import write_model_doc, write_publisher
+from tests._helpers.threads import outcome_in_thread
 
 from tfhub import errors
 from tfhub.hub import doc_handles, mirror, publish_doc, publish_locks, publish_refusals, staging
@@ -21,25 +23,14 @@ from tfhub.hub.doc_rules import MAX_VALUE_CHARS
 # --- L1: read_doc is bounded as a whole -----------------------------------------------------
 
 
-def _read_in_thread(path: Path, unblock: object) -> BaseException | str:
+def _read_in_thread(path: Path, unblock: Callable[[], object]) -> BaseException | str:
     """read_doc(path) in a thread; if it is still reading after 20 s, `unblock()` releases it
     and the test fails (it hung)."""
-    result: list[BaseException | str] = []
-
-    def run() -> None:
-        try:
-            result.append(publish_doc.read_doc(path))
-        except BaseException as err:  # The test reads it.
-            result.append(err)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout=20)
-    if thread.is_alive():
-        unblock()  # type: ignore[operator]
-        thread.join(timeout=20)
-        pytest.fail(f"read_doc({path}) hung")
-    return result[0]
+    found = outcome_in_thread(
+        lambda: publish_doc.read_doc(path), unblock, wait=20, what=f"read_doc({path})"
+    )
+    assert isinstance(found, (BaseException, str))
+    return found
 
 
 def _assert_refused_in_time(pipe: Path, write: Any, release: threading.Event) -> None:

@@ -20,6 +20,7 @@ from tests._helpers.archives import write_tree
 from tests._helpers.hub_server import signature_summary_json, write_model_doc, write_publisher
 from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
 from tests._helpers.python_process import child_env, run_tfhub
+from tests._helpers.threads import outcome_in_thread
 
 from tfhub import errors
 from tfhub.hub import mirror, publish, publish_doc, publish_locks, staging, validator
@@ -48,22 +49,11 @@ def _swapped_at_open(
 def _read_doc_in_thread(path: Path, unblock: Callable[[], None]) -> BaseException | str:
     """read_doc(path) in a thread; if it still reads after 5 s (a read without deadline),
     `unblock()` ends it and the test fails."""
-    result: list[BaseException | str] = []
-
-    def run() -> None:
-        try:
-            result.append(publish_doc.read_doc(path))
-        except BaseException as err:  # The test reads it.
-            result.append(err)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout=5)
-    if thread.is_alive():
-        unblock()
-        thread.join(timeout=20)
-        pytest.fail(f"read_doc({path}) read without its deadline: {result}")
-    return result[0]
+    found = outcome_in_thread(
+        lambda: publish_doc.read_doc(path), unblock, wait=5, what=f"read_doc({path})"
+    )
+    assert isinstance(found, (BaseException, str))
+    return found
 
 
 def test_a_file_swapped_for_a_stalled_pipe_before_the_open_is_read_under_the_deadline(
