@@ -224,8 +224,9 @@ def test_a_text_format_saved_model_is_checked_too(models: dict[str, Path], tmp_p
         asset.filename = str(tmp_path / "outside.txt")
     _reversed_vocab(model, tmp_path / "outside.txt")
     (model / "saved_model.pbtxt").write_text(text_format.MessageToString(saved_model))
-    with pytest.raises(errors.UnsafeAssetError, match="outside.txt, which points outside"):
+    with pytest.raises(errors.UnsafeAssetError, match="outside.txt, which points outside") as e:
         _embed_tf2(model)
+    assert "its saved_model.pbtxt names the asset file" in str(e.value)  # Not ".pb" (review47c).
 
 
 # --- M5: a folder without saved_model.pb -----------------------------------------------------

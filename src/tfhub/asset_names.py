@@ -121,7 +121,7 @@ def unsafe_asset_error(
     shown, more = filename[:_SHOWN_LENGTH], _more(filename)
     found = damaged_model_error(
         module_path,
-        f"its {saved_model_proto.SAVED_MODEL_FILENAME_PB} names the asset file "
+        f"its {_graph_file_name(module_path)} names the asset file "
         f"{shown_asset_name(filename)}, which {problem}",
         handle=handle,
         todo=(
@@ -132,6 +132,15 @@ def unsafe_asset_error(
         ),
     )
     return errors.UnsafeAssetError(str(found), path=module_path, problem=found.problem)
+
+
+def _graph_file_name(module_path: str) -> str:
+    """The file the asset names were read from: saved_model.pb, or saved_model.pbtxt where a
+    local folder has only that (as TensorFlow loads it)."""
+    pb = saved_model_proto.SAVED_MODEL_FILENAME_PB
+    if is_url(module_path) or os.path.lexists(os.path.join(module_path, pb)):
+        return pb
+    return "saved_model.pbtxt"
 
 
 def shown_asset_name(filename: str) -> str:
