@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -240,13 +241,19 @@ async def one_model(request: Request) -> Response:
             status_code=404,
         )
     data = model_summary(model, base)
+    # Off the event loop: the docs are read and the folders measured (disk, up to 64 MiB).
+    data["versions"] = await anyio.to_thread.run_sync(_versions_json, state, model, base)
+    data["body_markdown"] = model.latest.doc.body
+    return JSONResponse(data)
+
+
+def _versions_json(state: HubState, model: Model, base: str) -> list[dict[str, Any]]:
+    """`version_json` of each version of `model`, oldest first."""
     settled = state.catalog.settled()  # One for all versions: the model folder listed once.
-    data["versions"] = [
+    return [
         version_json(model, model.versions[v], base, settled, root=state.catalog.root)
         for v in sorted(model.versions)
     ]
-    data["body_markdown"] = model.latest.doc.body
-    return JSONResponse(data)
 
 
 async def publishers(request: Request) -> Response:
@@ -278,6 +285,9 @@ async def one_publisher(request: Request) -> Response:
             },
             status_code=404,
         )
+    doc_markdown = await anyio.to_thread.run_sync(  # Off the event loop: a read from disk.
+        lambda: _file_text(publisher.doc, root=state.catalog.root)
+    )
     return JSONResponse(
         {
             "name": publisher.name,
@@ -285,7 +295,7 @@ async def one_publisher(request: Request) -> Response:
             "description": publisher.doc.shown_description if publisher.doc else "",
             "models": publisher.models,
             "collections": publisher.collections,
-            "doc_markdown": _file_text(publisher.doc, root=state.catalog.root),
+            "doc_markdown": doc_markdown,
         }
     )
 
