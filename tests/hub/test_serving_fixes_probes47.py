@@ -89,18 +89,20 @@ def test_parents_a_cleaner_removed_and_a_stranger_made_again_are_refused(shared)
     assert "above it is owned by nobody" in str(cache_dir.recheck(real))
 
 
-def test_parents_made_under_umask_000_are_checked_after_makedirs(tmp_path):
-    """M1: `makedirs` makes the missing parents 0777 under umask 000: refused now (they were
-    accepted, then refused at the next start), and by `recheck` when it makes them."""
+def test_parents_made_under_umask_000_are_made_0700(tmp_path):
+    """M1: `makedirs` made the missing parents 0777 under umask 000 (accepted, then refused at
+    the next start); then they were refused at once. Now each folder the server makes, parents
+    included, is 0700 whatever the umask, at start and by `recheck` (and checked after)."""
     old = os.umask(0)
     try:
-        with pytest.raises(errors.ServeConfigError, match="writable by every user"):
-            cache_dir.check_cache_dir(str(tmp_path / "a" / "b" / "cache"))
+        made = cache_dir.check_cache_dir(str(tmp_path / "a" / "b" / "cache"))
         real = cache_dir.check_cache_dir(str(tmp_path / "c" / "d" / "cache"), make=False)
-        assert "writable by every user (o+w)" in str(cache_dir.recheck(real))
+        assert cache_dir.recheck(real) is None
     finally:
         os.umask(old)
-    assert oct(os.stat(tmp_path / "a" / "b").st_mode & 0o777) == "0o777"
+    for folder in ("a", "a/b", "a/b/cache", "c", "c/d", "c/d/cache"):
+        assert oct(os.stat(tmp_path / folder).st_mode & 0o777) == "0o700", folder
+    assert made == os.path.realpath(tmp_path / "a" / "b" / "cache")
 
 
 @needs_root

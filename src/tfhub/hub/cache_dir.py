@@ -66,7 +66,7 @@ def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
         _TEAM[real] = team
         return real
     try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
+        _make_private(path)
         real = os.path.realpath(path, strict=True)
     except OSError as err:
         problem = f"{err.strerror or err}"
@@ -282,6 +282,30 @@ def _cache_dir_problems(info: os.stat_result, real: str, *, team: bool) -> list[
     return problems
 
 
+def _make_private(path: str) -> None:
+    """Makes the folder `path` and its missing parents, each mode 0700 whatever the umask
+    (`os.makedirs` gives the parents the umask's mode: 0777 under umask 000, which the parent
+    check then refuses).
+
+    Raises:
+        OSError: if a folder cannot be made (a file in the way, no permission, a full disk).
+    """
+    missing = []
+    current = os.path.abspath(path)
+    while not os.path.lexists(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)  # The umask only takes bits away: 0700 or less.
+        except FileExistsError:  # Made meanwhile (another worker): checked after, as any.
+            if not os.path.isdir(folder):
+                raise
+
+
 def recheck(real: str) -> str | None:
     """Why the cache folder `real` (taken by `check_cache_dir` at start) may not be used now,
     or None, making it again (mode 0700) if it vanished (a cleaner of /tmp removed it), or at
@@ -292,7 +316,7 @@ def recheck(real: str) -> str | None:
     """
     getuid = getattr(os, "getuid", None)
     try:
-        os.makedirs(real, mode=0o700, exist_ok=True)  # Its parents too: `create_app` made none.
+        _make_private(real)  # Its parents too: `create_app` made none.
     except OSError as err:
         return f"it cannot be made again ({err.strerror or err})"
     if getuid is None:  # Windows: no owner or mode bits to check.
