@@ -326,3 +326,21 @@ def test_an_asset_linked_out_of_the_model_folder_is_refused(
     (model / "assets" / ASSET).symlink_to(outside)
     with pytest.raises(errors.UnsafeAssetError, match="outside the model's folder"):
         _embed_tf2(model)
+
+
+def test_a_text_format_saved_model_loads_with_tags(models: dict[str, Path]) -> None:
+    """With tags= given, hub.load read saved_model.pb for its tag sets and refused a folder
+    holding only saved_model.pbtxt ("holds no saved_model.pb"), which TensorFlow loads
+    (review47c L-b): its tag sets are read from the text form."""
+    from google.protobuf import text_format
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    model = models["tf2"]
+    expected = _embed_tf2(model)
+    pb = model / "saved_model.pb"
+    saved_model = saved_model_pb2.SavedModel.FromString(pb.read_bytes())
+    pb.unlink()
+    (model / "saved_model.pbtxt").write_text(text_format.MessageToString(saved_model))
+    np.testing.assert_allclose(_embed_tf2(model, tags=["serve"]), expected)
+    with pytest.raises(errors.UnknownTagsError, match="train"):
+        _embed_tf2(model, tags=["train"])

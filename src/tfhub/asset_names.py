@@ -169,18 +169,13 @@ def _read_meta_graphs(module_path: str) -> Iterable[Any]:
 
 def _pbtxt_meta_graphs(module_path: str) -> Iterable[Any]:
     """The MetaGraphs of a local folder's saved_model.pbtxt, which TensorFlow loads when the
-    folder has no saved_model.pb; none if there is none, or it does not parse."""
-    pbtxt = os.path.join(module_path, "saved_model.pbtxt")
-    if is_url(module_path) or not os.path.isfile(pbtxt):
-        return ()
-    from google.protobuf import text_format
-    from tensorflow.core.protobuf import saved_model_pb2
-
+    folder has no saved_model.pb; none if there is none, or it cannot be read (TensorFlow then
+    fails on it, diagnosed as before)."""
     try:
-        with open(pbtxt, encoding="utf-8") as text:
-            return text_format.Parse(text.read(), saved_model_pb2.SavedModel()).meta_graphs
-    except (text_format.ParseError, UnicodeDecodeError, OSError):
+        saved_model = saved_model_proto.read_text_saved_model(module_path)
+    except errors.DamagedModelError:
         return ()
+    return () if saved_model is None else saved_model.meta_graphs
 
 
 _PACKAGE = "tfhub_asset_names"

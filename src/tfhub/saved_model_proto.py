@@ -95,7 +95,8 @@ def signature_def_of(meta_graph: Any, signature: str, module_path: str | None = 
 
 
 def read_saved_model_proto(module_path: str) -> Any:
-    """Parses the folder's saved_model.pb (imports TensorFlow).
+    """Parses the folder's saved_model.pb (imports TensorFlow), or, where a local folder has
+    none, its saved_model.pbtxt, as TensorFlow's loader reads it (`read_text_saved_model`).
 
     Returns:
         The `SavedModel` proto, with at least one MetaGraph.
@@ -104,7 +105,13 @@ def read_saved_model_proto(module_path: str) -> Any:
         The errors of `read_saved_model_bytes`.
         tfhub.errors.DamagedModelError: if it does not parse or holds no MetaGraph.
     """
-    content = read_saved_model_bytes(module_path)
+    try:
+        content = read_saved_model_bytes(module_path)
+    except errors.MissingModelFileError:
+        text_form = read_text_saved_model(module_path)
+        if text_form is None:
+            raise
+        return text_form
     from tensorflow.core.protobuf import saved_model_pb2
 
     try:
@@ -116,6 +123,35 @@ def read_saved_model_proto(module_path: str) -> Any:
         problem = f"{SAVED_MODEL_FILENAME_PB} ({len(content)} bytes) holds no MetaGraph"
         raise damaged_model_error(module_path, problem)
     return saved_model
+
+
+def read_text_saved_model(module_path: str) -> Any:
+    """The `SavedModel` proto of a local folder's saved_model.pbtxt (the text form TensorFlow
+    loads when there is no saved_model.pb), or None if it has none (or is a `scheme://` one).
+
+    Raises:
+        tfhub.errors.DamagedModelError: if it is not a regular file, too large, not text, does
+            not parse, or holds no MetaGraph.
+    """
+    path = os.path.join(module_path, _TEXT_SAVED_MODEL)
+    if is_url(module_path) or not os.path.lexists(path):
+        return None
+    from google.protobuf import text_format
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    try:
+        content = _read_bytes(path)
+        saved_model = text_format.Parse(content.decode("utf-8"), saved_model_pb2.SavedModel())
+    except _RefusedFileError as err:
+        raise damaged_model_error(module_path, err.problem) from err
+    except (text_format.ParseError, UnicodeDecodeError) as err:
+        raise damaged_model_error(module_path, f"{_TEXT_SAVED_MODEL} is damaged ({err})") from err
+    if not saved_model.meta_graphs:
+        raise damaged_model_error(module_path, f"{_TEXT_SAVED_MODEL} holds no MetaGraph")
+    return saved_model
+
+
+_TEXT_SAVED_MODEL = "saved_model.pbtxt"
 
 
 def read_saved_model_bytes(module_path: str) -> bytes:
