@@ -165,7 +165,9 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
     except errors.NotAModelError as err:  # Not servable as found: a link, a FIFO, a torn file.
         return archive_answers.refused_pack(folder, err, f"{model.handle}/{version.version}")
     except OSError as err:
-        return archive_answers.pack_failed(folder, err, f"{model.handle}/{version.version}")
+        return archive_answers.pack_failed(
+            folder, err, f"{model.handle}/{version.version}", cache_dir=state.settings.cache_dir
+        )
     if path is None and version.folder is not None:  # Its folder refused (logged), or gone.
         return PlainTextResponse(missing, status_code=404)
     if path is None:

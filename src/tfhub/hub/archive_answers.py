@@ -56,12 +56,21 @@ CHANGED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENX
 _HELD_PATH = re.compile(r"/proc/self/fd/[0-9]+")
 
 
-def pack_failed(folder: Path | None, err: OSError, handle: str) -> Response:
+def pack_failed(
+    folder: Path | None, err: OSError, handle: str, *, cache_dir: str | None = None
+) -> Response:
     """The answer to a pack of `handle`'s model folder that met `err`: a folder changed while
     packed is a 404 (one warning, as for a refused file); one the server may not read
-    (EACCES, EPERM) or an I/O error is a 500, its cause and fix in the log."""
-    said = _HELD_PATH.sub(os.fspath(folder) if folder is not None else "the model folder", str(err))
-    if err.errno in CHANGED_ERRNOS:
+    (EACCES, EPERM), an I/O error, or any error of a file in `cache_dir` (the packed archive's
+    folder: a cleaner of /tmp removed it meanwhile, a full disk) is a 500, its cause and fix
+    in the log."""
+    shown = os.fspath(folder) if folder is not None else "the model folder"
+    said = _HELD_PATH.sub(lambda _: shown, str(err))  # A function: `shown` is no template.
+    if cache_dir is not None and _names_a_file_in(err, cache_dir):
+        logger.error(
+            "Cannot pack %s into the cache folder %s (answered 500): %s", handle, cache_dir, said
+        )
+    elif err.errno in CHANGED_ERRNOS:
         if UNPACKABLE.first_time((folder, f"changed: {said}")):
             logger.warning(
                 "Refused to pack %s (%s answered 404): it changed while it was packed: %s; "
@@ -76,7 +85,7 @@ def pack_failed(folder: Path | None, err: OSError, handle: str) -> Response:
             "folder changed while it was packed (see the server log).\n",
             status_code=404,
         )
-    if err.errno in (errno.EACCES, errno.EPERM):
+    elif err.errno in (errno.EACCES, errno.EPERM):
         logger.error(
             "Cannot pack %s (its model folder %s; answered 500): the server's user may not "
             "read it: %s; let it read the folder and its files ('chmod -R a+rX %s', or run the "
@@ -93,6 +102,17 @@ def pack_failed(folder: Path | None, err: OSError, handle: str) -> Response:
         "log).\n",
         status_code=500,
     )
+
+
+def _names_a_file_in(err: OSError, folder: str) -> bool:
+    """True if `err` names a path inside `folder` (as given, or by its real path)."""
+    roots = {os.path.abspath(folder), os.path.realpath(folder)}
+    for name in (err.filename, err.filename2):
+        if isinstance(name, str):
+            path = os.path.abspath(name)
+            if any(path == root or path.startswith(root + os.sep) for root in roots):
+                return True
+    return False
 
 
 def not_here(model: Model, version: Version) -> str:
