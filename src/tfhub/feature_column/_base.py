@@ -243,7 +243,7 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         known = {id(op) for op in tf.compat.v1.get_collection(key)}
         module = self.load()
         initializers = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
-        if initializers:  # Initializing a ready table is a no-op; tf_keras' graph mode needs it.
+        if initializers:  # tf_keras' graph mode initializes no table (each run reads it again).
             module.fn = run_after(initializers, module.fn)
         if trainable and module.trainable_variables:
             module.fn = _with_gradient_built(module.fn, module.trainable_variables)

@@ -135,7 +135,7 @@ class TF1ModuleColumn(HubDenseColumn):
     def variable_shape(self) -> Any:
         return self._signature.outputs["default"].get_shape()[1:]
 
-    def _load(self, *, trainable: bool) -> LoadedModule:
+    def _load(self, *, trainable: bool, init_tables: bool = True) -> LoadedModule:
         """Eagerly, the module loaded with `tfhub.load` (see the base class). In a graph, a
         `hub.Module` made in the current variable scope, as upstream's columns made one.
 
@@ -143,8 +143,10 @@ class TF1ModuleColumn(HubDenseColumn):
         `create_state` runs in no variable scope; `input_layer/<key>_hub_module_embedding/
         module/...` in `input_layer`), which TF1 checkpoints written with upstream hold. The
         module adds its regularization losses and, if trainable, its UPDATE_OPS and trainable
-        variables to the graph's collections, as upstream's did. Its table initializers run
-        before each use (a no-op for a ready table; tf_keras' graph mode needs it).
+        variables to the graph's collections, as upstream's did. With `init_tables`
+        (DenseFeatures: tf_keras' graph mode initializes no table), its table initializers run
+        before each use, the vocabulary read again each time; without (`input_layer`, as
+        upstream's), they run with the user's `tables_initializer()`, once.
         """
         if tf.executing_eagerly():
             return super()._load(trainable=trainable)
@@ -161,7 +163,7 @@ class TF1ModuleColumn(HubDenseColumn):
             return module(batch)
 
         return LoadedModule(
-            run_after(initializers, fn) if initializers else fn,
+            run_after(initializers, fn) if initializers and init_tables else fn,
             variables=module.variables,
             weights=[(v, id(v) in trained) for v in module.variables],
             regularization_losses=[_returning(loss) for loss in module.get_regularization_losses()],
@@ -175,7 +177,7 @@ class TF1ModuleColumn(HubDenseColumn):
         """
         if tf.executing_eagerly():
             return super()._input_layer_fn(collections, trainable=trainable)
-        module = self._load(trainable=trainable)
+        module = self._load(trainable=trainable, init_tables=False)
         for collection in collections:
             add_once_to_collection(collection, module.variables)
         return module.fn
