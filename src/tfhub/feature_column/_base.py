@@ -101,7 +101,11 @@ def keras_module_layer(
                 self._hub_module_object = module.tracked
             add_existing_weights(self, module.weights)
             for loss_fn in module.regularization_losses if trainable else []:
-                self.add_loss(lambda loss_fn=loss_fn: loss_fn() if self.trainable else 0.0)
+                self.add_loss(self._while_trainable(loss_fn))
+
+        def _while_trainable(self, loss_fn: Callable[[], Any]) -> Callable[[], Any]:
+            # A closure, not a default argument: a SavedModel export cannot encode that.
+            return lambda: loss_fn() if self.trainable else 0.0
 
         def call(self, inputs: Any, training: Any = None) -> Any:
             # As upstream's KerasLayer: `training` reaches the module only while trainable.
