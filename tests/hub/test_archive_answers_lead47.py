@@ -37,3 +37,25 @@ def test_a_file_of_the_cache_folder_gone_is_a_server_fault_not_the_model_s(
     assert answer.status_code == 500
     assert "changed while it was packed" not in caplog.text
     assert f"the cache folder {cache}" in caplog.text
+
+
+def test_a_cache_folder_refused_after_start_is_a_500_not_a_missing_model(tmp_path, caplog):
+    """review47d M2: when the cache folder fails its check before a pack (made writable by
+    others since the start, say), every folder version answered "404 ... has no model files
+    in this hub", which clients take for a model that does not exist."""
+    from tests._helpers.asgi import asgi_request
+    from tests._helpers.hub_server import write_model_doc, write_model_folder
+
+    from tfhub.hub.app import create_app
+    from tfhub.hub.settings import ServeSettings
+
+    root, cache = tmp_path / "hub", tmp_path / "cache"
+    write_model_folder(write_model_doc(root, "acme/fold/1"))
+    app = create_app(ServeSettings(root=str(root), cache_dir=str(cache), rescan_seconds=0))
+    cache.mkdir(mode=0o700)
+    cache.chmod(0o777)  # Others may now plant archives in it: refused.
+    with caplog.at_level(logging.ERROR, logger="tfhub.hub.archive_answers"):
+        status, body = asgi_request(app, "GET", b"/acme/fold/1", b"tf-hub-format=compressed")
+    assert status == 500, body
+    assert b"cache folder" in body
+    assert str(cache) in caplog.text

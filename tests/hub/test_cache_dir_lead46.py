@@ -56,16 +56,16 @@ def test_another_users_folder_in_its_place_is_refused(tmp_path: Path, caplog) ->
     cache = cache_dir.check_cache_dir(str(tmp_path / "cache"))
     os.rmdir(cache)
     _team_folder(Path(cache))  # Another user's, made in its place.
-    assert archives.packed_archive(_model(tmp_path), cache_dir=cache) is None
-    assert "it is another folder now" in caplog.text
+    with pytest.raises(errors.ServeConfigError, match="it is another folder now"):
+        archives.packed_archive(_model(tmp_path), cache_dir=cache)
     assert os.listdir(cache) == []
 
 
 def test_a_cache_folder_made_writable_by_others_is_refused(tmp_path: Path, caplog) -> None:
     cache = cache_dir.check_cache_dir(str(tmp_path / "cache"))
     os.chmod(cache, 0o777)
-    assert archives.packed_archive(_model(tmp_path), cache_dir=cache) is None
-    assert "writable by every user now" in caplog.text
+    with pytest.raises(errors.ServeConfigError, match="writable by every user now"):
+        archives.packed_archive(_model(tmp_path), cache_dir=cache)
 
 
 def test_the_team_folder_checked_at_start_stays_usable(tmp_path: Path) -> None:

@@ -162,6 +162,8 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
         path = await archives.archive_for(
             version, cache_dir=state.settings.cache_dir, root=state.catalog.root, settled=settled
         )
+    except errors.ServeConfigError as err:  # The cache folder failed its check: the server's.
+        return archive_answers.cache_refused(err, f"{model.handle}/{version.version}")
     except errors.NotAModelError as err:  # Not servable as found: a link, a FIFO, a torn file.
         return archive_answers.refused_pack(folder, err, f"{model.handle}/{version.version}")
     except OSError as err:

@@ -1,7 +1,8 @@
 """The answers to an archive request the hub cannot serve: a model folder refused as found
 (`refused_pack`: a link out of it, a FIFO, a file not regular), one that changed or cannot be
-read while packed (`pack_failed`), a version with no files here (`not_here`, in words); each
-refusal warned about once per folder and reason (`UNPACKABLE`, bounded).
+read while packed (`pack_failed`), a cache folder that fails its check (`cache_refused`), a
+version with no files here (`not_here`, in words); each refusal warned about once per folder
+and reason (`UNPACKABLE`, bounded).
 """
 
 from __future__ import annotations
@@ -54,6 +55,18 @@ def _warn_unpackable(folder: Path | None, err: errors.NotAModelError, handle: st
 CHANGED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENXIO, errno.ELOOP})
 # Read through a descriptor (`confinement.held_folder`): its errors name /proc/self/fd/N.
 _HELD_PATH = re.compile(r"/proc/self/fd/[0-9]+")
+
+
+def cache_refused(err: errors.ServeConfigError, handle: str) -> Response:
+    """The 500 for `handle` when the cache folder failed its check before the pack (`err`
+    says why and what to do): a fault of the server, not a missing model; logged each time
+    (an operator must act)."""
+    logger.error("Cannot pack %s (answered 500): %s", handle, err)
+    return PlainTextResponse(
+        f"500 Internal Server Error: {handle} cannot be packed: the server's cache folder "
+        "cannot be used now (see the server log).\n",
+        status_code=500,
+    )
 
 
 def pack_failed(

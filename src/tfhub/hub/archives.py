@@ -31,6 +31,7 @@ from pathlib import Path
 
 import anyio.to_thread
 
+from .. import errors
 from ..utils.filelock import weak_file_lock
 from . import cache_dir as cache_dir_lib
 from . import confinement
@@ -67,6 +68,10 @@ def packed_archive(
     Returns:
         The path of `<cache_dir>/<fingerprint>.tar.gz`; None if the folder's real path is not
         inside ROOT (a warning says so) or it is gone.
+
+    Raises:
+        tfhub.errors.ServeConfigError: if the cache folder fails its check now
+            (`cache_dir.recheck`: made writable by others, replaced, a parent gone bad).
     """
     bound = folder if root is None else root
     with confinement.held_folder(folder, bound) as held:
@@ -83,8 +88,9 @@ def _packed(
 
     problem = cache_dir_lib.recheck(cache_dir)
     if problem is not None:  # Checked at start; changed since (a cleaner, another user).
-        logger.warning("Refused to use the cache folder %s: %s (answered 404)", cache_dir, problem)
-        return None
+        raise errors.ServeConfigError(
+            f"Refused to use the cache folder {cache_dir}: {problem}", option="--cache-dir"
+        )
     name = fingerprint(held)
     target = Path(cache_dir) / f"{name}.tar.gz"
     if target.is_file():
@@ -132,6 +138,9 @@ async def archive_for(
 
     A folder version is packed in a worker thread (`packed_archive`), one request of this
     process at a time: the others await its end without holding a thread.
+
+    Raises:
+        The errors of `packed_archive`.
     """
     if version.archive is not None:  # Or the old one, while a killed publish is not rolled back.
         return version.archive_file(settled)
