@@ -208,17 +208,25 @@ def test_models_whose_assets_are_inside_still_load(
     assert not np.allclose(expected, 0)
 
 
-def test_a_text_format_saved_model_is_checked_too(models: dict[str, Path], tmp_path: Path) -> None:
-    """TensorFlow loads saved_model.pbtxt when there is no saved_model.pb."""
+def _to_text_form(model: Path) -> Any:
+    """Replaces the model's saved_model.pb by saved_model.pbtxt; returns the proto."""
     from google.protobuf import text_format
     from tensorflow.core.protobuf import saved_model_pb2
 
-    model = models["tf2"]
-    expected = _embed_tf2(model)
     pb = model / "saved_model.pb"
     saved_model = saved_model_pb2.SavedModel.FromString(pb.read_bytes())
     pb.unlink()
     (model / "saved_model.pbtxt").write_text(text_format.MessageToString(saved_model))
+    return saved_model
+
+
+def test_a_text_format_saved_model_is_checked_too(models: dict[str, Path], tmp_path: Path) -> None:
+    """TensorFlow loads saved_model.pbtxt when there is no saved_model.pb."""
+    from google.protobuf import text_format
+
+    model = models["tf2"]
+    expected = _embed_tf2(model)
+    saved_model = _to_text_form(model)
     np.testing.assert_allclose(_embed_tf2(model), expected)  # Loads as before.
     for asset in saved_model.meta_graphs[0].asset_file_def:
         asset.filename = str(tmp_path / "outside.txt")
@@ -332,15 +340,9 @@ def test_a_text_format_saved_model_loads_with_tags(models: dict[str, Path]) -> N
     """With tags= given, hub.load read saved_model.pb for its tag sets and refused a folder
     holding only saved_model.pbtxt ("holds no saved_model.pb"), which TensorFlow loads
     (review47c L-b): its tag sets are read from the text form."""
-    from google.protobuf import text_format
-    from tensorflow.core.protobuf import saved_model_pb2
-
     model = models["tf2"]
     expected = _embed_tf2(model)
-    pb = model / "saved_model.pb"
-    saved_model = saved_model_pb2.SavedModel.FromString(pb.read_bytes())
-    pb.unlink()
-    (model / "saved_model.pbtxt").write_text(text_format.MessageToString(saved_model))
+    _to_text_form(model)
     np.testing.assert_allclose(_embed_tf2(model, tags=["serve"]), expected)
     with pytest.raises(errors.UnknownTagsError, match="train"):
         _embed_tf2(model, tags=["train"])
