@@ -12,6 +12,7 @@ its place).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
@@ -288,7 +289,8 @@ def _make_private(path: str) -> None:
     check then refuses).
 
     Raises:
-        OSError: if a folder cannot be made (a file in the way, no permission, a full disk).
+        OSError: if a folder cannot be made (a file in the way, no permission, a full disk);
+            FileExistsError if `path` is a file (or a link to one), as `os.makedirs` raises.
     """
     missing = []
     current = os.path.abspath(path)
@@ -304,6 +306,8 @@ def _make_private(path: str) -> None:
         except FileExistsError:  # Made meanwhile (another worker): checked after, as any.
             if not os.path.isdir(folder):
                 raise
+    if os.path.lexists(path) and not os.path.isdir(path):  # As os.makedirs refuses it.
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path)
 
 
 def recheck(real: str) -> str | None:
