@@ -50,6 +50,13 @@ def add_commands(commands: Any) -> None:
         "--cache-dir", default="", type=home_expanded, help="where folder versions are packed"
     )
     parser.add_argument(
+        "--cache-dir-shared-parents",
+        action="store_true",
+        help="let the folders above the cache folder be writable by every user without the "
+        "sticky bit (a Kubernetes emptyDir, which a non-root pod cannot chmod): only where "
+        "every process that may write there is trusted; the cache folder stays this user's, 0700",
+    )
+    parser.add_argument(
         "--server", choices=("granian", "uvicorn"), default="granian", help="ASGI server (granian)"
     )
     parser.add_argument("--no-access-log", action="store_true", help="no line per request")
@@ -93,6 +100,7 @@ def run_command(args: argparse.Namespace) -> int:
         cache_dir=os.path.abspath(args.cache_dir) if args.cache_dir else "",
         access_log=not args.no_access_log,
         rescan_seconds=args.rescan,
+        cache_dir_shared_parents=args.cache_dir_shared_parents,
     )
 
     def announce() -> None:  # Once the options passed their checks.

@@ -1,8 +1,8 @@
 """The answers to an archive request the hub cannot serve: a model folder refused as found
 (`refused_pack`: a link out of it, a FIFO, a file not regular), one that changed or cannot be
-read while packed (`pack_failed`), a cache folder that fails its check (`cache_refused`), a
-version with no files here (`not_here`, in words); each refusal warned about once per folder
-and reason (`UNPACKABLE`, bounded).
+read while packed (`pack_failed`; an archive the cache folder cannot take: its own 500), a
+cache folder that fails its check (`cache_refused`), a version with no files here (`not_here`,
+in words); each refusal warned about once per folder and reason (`UNPACKABLE`, bounded).
 """
 
 from __future__ import annotations
@@ -80,10 +80,8 @@ def pack_failed(
     shown = os.fspath(folder) if folder is not None else "the model folder"
     said = _HELD_PATH.sub(lambda _: shown, str(err))  # A function: `shown` is no template.
     if cache_dir is not None and _names_a_file_in(err, cache_dir):
-        logger.error(
-            "Cannot pack %s into the cache folder %s (answered 500): %s", handle, cache_dir, said
-        )
-    elif err.errno in CHANGED_ERRNOS:
+        return _cache_write_failed(err, said, handle, cache_dir)
+    if err.errno in CHANGED_ERRNOS:
         if UNPACKABLE.first_time((folder, f"changed: {said}")):
             logger.warning(
                 "Refused to pack %s (%s answered 404): it changed while it was packed: %s; "
@@ -117,14 +115,44 @@ def pack_failed(
     )
 
 
-def _names_a_file_in(err: OSError, folder: str) -> bool:
-    """True if `err` names a path inside `folder` (as given, or by its real path)."""
+def _cache_write_failed(err: OSError, said: str, handle: str, cache_dir: str) -> Response:
+    """The 500 for a pack of `handle` whose archive could not be written into the cache folder
+    (`err`, `said`: its text), after an error naming the folder and what to do."""
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        todo = (
+            f"let the server's user write into it ('chmod u+rwx {cache_dir}' as its owner, or "
+            "mount it read-write), or give --cache-dir a folder it can write"
+        )
+    elif err.errno in errors.DISK_FULL_ERRNOS:
+        todo = "free space on its disk, or give --cache-dir a folder on a disk with room"
+    else:  # Removed meanwhile (a cleaner of the temp folder): made again by the next pack.
+        todo = "keep cleaners and other programs out of it (it is made again if removed)"
+    logger.error(
+        "Cannot pack %s into the cache folder %s (answered 500): %s; %s",
+        handle,
+        cache_dir,
+        said,
+        todo,
+    )
+    return PlainTextResponse(
+        f"500 Internal Server Error: {handle} cannot be packed: the server's cache folder "
+        "cannot be written now (see the server log).\n",
+        status_code=500,
+    )
+
+
+def _names_a_file_in(err: BaseException | None, folder: str) -> bool:
+    """True if `err`, or an error it was raised from (pack's "Cannot write the archive"
+    names no file, the error it wraps does), names a path inside `folder` (as given, or by
+    its real path)."""
     roots = {os.path.abspath(folder), os.path.realpath(folder)}
-    for name in (err.filename, err.filename2):
-        if isinstance(name, str):
-            path = os.path.abspath(name)
-            if any(path == root or path.startswith(root + os.sep) for root in roots):
-                return True
+    while isinstance(err, OSError):
+        for name in (err.filename, err.filename2):
+            if isinstance(name, str):
+                path = os.path.abspath(name)
+                if any(path == root or path.startswith(root + os.sep) for root in roots):
+                    return True
+        err = err.__cause__
     return False
 
 

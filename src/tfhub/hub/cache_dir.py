@@ -7,7 +7,9 @@ write (o+w), one owned by another user unless it is a team folder (group-writabl
 this process's groups), a symlink another user owns (they could re-point it), and a folder
 below a parent a stranger may rename it in (owned by another user than root, or writable by
 every user or a group not ours without the sticky bit: they could put a folder of theirs in
-its place).
+its place). `share_parents` (`tfhub serve --cache-dir-shared-parents`) lets the parents be
+writable by others, for a pod whose processes are all trusted (a Kubernetes emptyDir: 0777,
+root's, no sticky bit); the cache folder itself must then be this user's, mode 0700.
 """
 
 from __future__ import annotations
@@ -35,6 +37,21 @@ def default_cache_dir(root: str) -> str:
 _TAKEN: dict[str, tuple[int, ...]] = {}
 # Whether each folder `check_cache_dir` checked may be a team folder (its parents too).
 _TEAM: dict[str, bool] = {}
+# The cache folders (absolute, as given) whose parents may be writable by others
+# (`share_parents`), and the real paths of those taken so (for `recheck`).
+_SHARED_PARENTS: set[str] = set()
+_SHARED_TAKEN: set[str] = set()
+
+
+def share_parents(path: str) -> None:
+    """Lets the folders above the cache folder `path` be writable by every user or a group
+    without the sticky bit, in this process (`tfhub serve --cache-dir-shared-parents`; each
+    worker's `check_settings` says so again): a Kubernetes emptyDir is mounted 0777, root's,
+    and a non-root pod cannot chmod it. Any process that may write there could rename the
+    cache folder away and put its own in its place between two checks: only for a pod whose
+    processes are all trusted. A parent owned by another user than this one or root is still
+    refused, and the cache folder itself must be this user's, mode 0700."""
+    _SHARED_PARENTS.add(os.path.abspath(path))
 
 
 def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
@@ -62,9 +79,10 @@ def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
     """
     _check_path_links(path)
     real = os.path.realpath(path)  # Not strict: parents missing now are made by this user.
-    _raise_for_parents(path, real, team=team, made=False)  # Before making any (and after).
+    shared = os.path.abspath(path) in _SHARED_PARENTS
+    _raise_for_parents(path, real, team=team, shared=shared, made=False)  # Now and after.
     if not make and not os.path.lexists(path):
-        _TEAM[real] = team
+        _remember(real, team=team, shared=shared)
         return real
     try:
         _make_private(path)
@@ -76,20 +94,28 @@ def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
         elif os.path.lexists(path) and not os.path.isdir(path):
             problem = "it is a file, not a folder"
     else:
-        _raise_for_parents(path, real, team=team, made=True)  # After makedirs: its parents too.
+        _raise_for_parents(path, real, team=team, shared=shared, made=True)  # Made ones too.
         if not os.access(real, os.W_OK | os.X_OK):
             problem = "this user cannot write into it"
         else:
-            _check_cache_dir_owner(path, real, team=team)
-            taken = os.stat(real)
-            _TAKEN[real] = _identity(taken)
-            _TEAM[real] = team
+            _check_cache_dir_owner(path, real, team=team, shared=shared)
+            _TAKEN[real] = _identity(os.stat(real))
+            _remember(real, team=team, shared=shared)
             return real
     raise errors.ServeConfigError(
         f"Cannot pack folder versions into {path}: {problem}. Give --cache-dir a folder this "
         "user can write (it is made if missing).",
         option="--cache-dir",
     )
+
+
+def _remember(real: str, *, team: bool, shared: bool) -> None:
+    """Keeps how the cache folder `real` was checked, for `recheck`."""
+    _TEAM[real] = team
+    if shared:
+        _SHARED_TAKEN.add(real)
+    else:
+        _SHARED_TAKEN.discard(real)
 
 
 def _check_path_links(path: str) -> None:
@@ -124,33 +150,56 @@ def _check_path_links(path: str) -> None:
         )
 
 
-def _raise_for_parents(path: str, real: str, *, team: bool, made: bool) -> None:
+def _raise_for_parents(path: str, real: str, *, team: bool, shared: bool, made: bool) -> None:
     """Raises if a folder above `real` (the cache folder's real path) lets a stranger rename
     what it holds (`parents_problem`).
 
     Raises:
-        tfhub.errors.ServeConfigError: naming the parent, its owner and mode, and the fix.
+        tfhub.errors.ServeConfigError: naming the parent, its owner and mode, and the fixes
+            this user can apply.
     """
-    found = parents_problem(real, team=team, made=made)
+    found = parents_problem(real, team=team, made=made, shared=shared)
     if found is None:
         return
     parent, problem = found
     raise errors.ServeConfigError(
         f"Cannot pack folder versions into {path}: the folder {parent} above it {problem}, so "
         "another user could rename the folders below it and put a folder of theirs, holding "
-        "archives of their own, in place of the cache. Give --cache-dir a folder whose parents "
-        "only this user or root may write (in your home folder, say), or make "
-        f"{parent} safe ('chmod o-w,g-w {parent}', or 'chmod +t' for a shared folder like "
-        f"/tmp). Received: cache_dir={path!r}",
+        "archives of their own, in place of the cache. Give --cache-dir a folder below one "
+        "only this user or root may write (in your home folder: --cache-dir "
+        f"~/.cache/tfhub-serve){_parent_fixes(parent, problem)}. Received: cache_dir={path!r}",
         option="--cache-dir",
     )
 
 
-def parents_problem(real: str, *, team: bool, made: bool = True) -> tuple[str, str] | None:
+def _parent_fixes(parent: str, problem: str) -> str:
+    """The other fixes of a parent writable by others (`problem`), as this user may apply
+    them: a chmod of its own folder, or its owner's, or --cache-dir-shared-parents."""
+    if "writable by" not in problem:  # Another user's, missing, a symlink: only another folder.
+        return ""
+    try:
+        owner = os.lstat(parent).st_uid
+    except OSError:
+        return ""
+    if owner == os.getuid():
+        fix = f"; or 'chmod o-w,g-w {parent}' (or 'chmod +t {parent}', shared as /tmp is)"
+    else:
+        fix = f"; or its owner ({_login(owner)}) may 'chmod +t {parent}'"
+    return (
+        f"{fix}; or, where every process that may write there is trusted (a Kubernetes "
+        "emptyDir, mounted 0777 without the sticky bit, which a non-root pod cannot chmod), "
+        "pass --cache-dir-shared-parents (docs/hub.md)"
+    )
+
+
+def parents_problem(
+    real: str, *, team: bool, made: bool = True, shared: bool = False
+) -> tuple[str, str] | None:
     """The first folder above `real` (a real path) that lets a stranger rename what it holds,
     and why (`_parent_problem`), or None. `made`: the folders were made already (a missing one
     is a problem: it changed); else a missing parent is fine (this process makes it, and
-    `recheck` checks it then). A few `lstat` per call: `recheck` runs it before every pack."""
+    `recheck` checks it then). `shared`: parents writable by others are fine (`share_parents`).
+    A few `lstat` per call: `recheck` runs it before every pack."""
     if getattr(os, "getuid", None) is None:  # Windows: no owner or mode bits to check.
         return None
     parent, above = os.path.dirname(real), real
@@ -165,23 +214,23 @@ def parents_problem(real: str, *, team: bool, made: bool = True) -> tuple[str, s
             return parent, f"cannot be checked ({err.strerror or err})"
         if info is not None and stat.S_ISLNK(info.st_mode):
             return parent, "is a symlink now (put in place of a folder since it was checked)"
-        problem = None if info is None else _parent_problem(info, team=team)
-        if problem is not None:
+        problem = None if info is None else _parent_problem(parent, info, team=team)
+        if problem is not None and not (shared and "writable by" in problem):
             return parent, problem
         parent, above = os.path.dirname(parent), parent
     return None
 
 
-def _parent_problem(info: os.stat_result, *, team: bool) -> str | None:
-    """Why a folder above the cache folder (`info`: its lstat) lets a stranger rename what it
-    holds, or None: owned by another user (not root: a teammate is no exception, as a uid says
-    nothing of its groups), or writable by every user, or by a group (with `team`: a group not
-    this process's) without the sticky bit (which lets only an entry's owner rename it). In a
-    user namespace, an owner shown as the overflow uid (unmapped: root's or the host's) is
-    accepted (`_unmapped_owner`). Mode bits only: an ACL granting write is not seen."""
+def _parent_problem(parent: str, info: os.stat_result, *, team: bool) -> str | None:
+    """Why the folder `parent` above the cache folder (`info`: its lstat) lets a stranger
+    rename what it holds, or None: owned by another user (not root: a teammate is no exception,
+    as a uid says nothing of its groups), or writable by every user, or by a group (with
+    `team`: a group not this process's) without the sticky bit (which lets only an entry's
+    owner rename it). In a user namespace, an owner shown as the overflow uid is accepted as
+    root's (`_unmapped_owner`). Mode bits only: an ACL granting write is not seen."""
     mode = stat.S_IMODE(info.st_mode)
     owner = info.st_uid
-    if owner not in (os.getuid(), 0) and not _unmapped_owner(owner):
+    if owner not in (os.getuid(), 0) and not _unmapped_owner(owner, parent):
         return f"is owned by {_user_name(owner)}, not this user or root (mode {mode:04o})"
     if mode & stat.S_ISVTX:
         return None
@@ -200,11 +249,14 @@ def _parent_problem(info: os.stat_result, *, team: bool) -> str | None:
     return None
 
 
-# Read through one function, which tests may point elsewhere: /proc/self/uid_map ("0 0
-# 4294967295" outside any user namespace) and /proc/sys/kernel/overflowuid (65534).
+# Read through `_shows_unmapped`, which tests may point elsewhere: /proc/self/uid_map and
+# gid_map ("0 0 4294967295" outside any user namespace) and /proc/sys/kernel/overflowuid and
+# overflowgid (65534: the ids an owner outside the namespace is shown as).
 UID_MAP = "/proc/self/uid_map"
+GID_MAP = "/proc/self/gid_map"
 OVERFLOW_UID = "/proc/sys/kernel/overflowuid"
-_UNMAPPED_SAID = WarnedOnce[int](16)
+OVERFLOW_GID = "/proc/sys/kernel/overflowgid"
+_UNMAPPED_SAID = WarnedOnce[str](16)
 
 
 def _read_small(path: str) -> str | None:
@@ -216,29 +268,46 @@ def _read_small(path: str) -> str | None:
         return None
 
 
-def _unmapped_owner(uid: int) -> bool:
-    """True if `uid` is the overflow uid and this process runs in a user namespace (its
-    uid_map is not the whole range): an owner outside the namespace (root's / and /tmp, the
-    host's folders), which cannot be judged and no process inside can act as. Said once (INFO).
-    """
-    overflow = _read_small(OVERFLOW_UID)
-    if overflow is None or overflow.strip() != str(uid):
+def _shows_unmapped(value: int, *, overflow_file: str, map_file: str) -> bool:
+    """True if the uid or gid `value` is the overflow id (`overflow_file`) and no range of this
+    process's id map (`map_file`) holds it: what an owner outside this user namespace shows
+    as. False outside one (its map holds every id) and where the overflow id is mapped: it is
+    then an id of the namespace (its user or group nobody), which a process inside may have."""
+    overflow = _read_small(overflow_file)
+    mapping = _read_small(map_file)
+    if overflow is None or mapping is None or overflow.strip() != str(value):
         return False
-    mapping = _read_small(UID_MAP)
-    if mapping is None or mapping.split() == ["0", "0", "4294967295"]:
+    for line in mapping.splitlines():
+        inside, _outside, count = ([*line.split(), "", "", ""])[:3]
+        if inside.isdigit() and count.isdigit() and 0 <= value - int(inside) < int(count):
+            return False
+    return True
+
+
+def _unmapped_owner(uid: int, folder: str) -> bool:
+    """True if `uid`, the owner of `folder`, shows an owner outside this user namespace
+    (`_shows_unmapped`): root (/ and /tmp of a rootless container) or another user of the host,
+    which cannot be told apart from inside. Taken as root's (else no such container could use
+    the default folder), with a warning naming the folder, once."""
+    if not _shows_unmapped(uid, overflow_file=OVERFLOW_UID, map_file=UID_MAP):
         return False
-    if _UNMAPPED_SAID.first_time(uid):
-        logger.info(
+    if _UNMAPPED_SAID.first_time(folder):
+        logger.warning(
             "A folder above the cache folder is owned by uid %d, the overflow uid of this user "
-            "namespace (an owner not mapped into it: root or the host): accepted as root's",
+            "namespace: %s. Its owner is not mapped into the namespace, so it cannot be told "
+            "whether it is root or another user of the host, who could then replace the cache "
+            "folder with one of their own: accepted as root's. If another user may own it, "
+            "give --cache-dir a folder below one this user owns (docs/hub.md)",
             uid,
+            folder,
         )
     return True
 
 
-def _check_cache_dir_owner(path: str, real: str, *, team: bool) -> None:
+def _check_cache_dir_owner(path: str, real: str, *, team: bool, shared: bool) -> None:
     """Refuses a cache folder (`real`: its real path) writable by others, or owned by another
-    user unless it is a team folder: group-writable, its group one of this process's groups.
+    user unless it is a team folder: group-writable, its group one of this process's groups;
+    with `shared` (parents writable by others), one not this user's alone (mode 0700).
 
     Raises:
         tfhub.errors.ServeConfigError: naming the folder, its owner, group and mode, which
@@ -250,7 +319,7 @@ def _check_cache_dir_owner(path: str, real: str, *, team: bool) -> None:
     info = os.stat(real)
     mode = stat.S_IMODE(info.st_mode)
     shown = path if path == real else f"{path} (its real path {real})"
-    problems = _cache_dir_problems(info, real, team=team)
+    problems = _cache_dir_problems(info, real, team=team, shared=shared)
     if not problems:
         return
     why = "; and ".join(problems)
@@ -262,13 +331,14 @@ def _check_cache_dir_owner(path: str, real: str, *, team: bool) -> None:
     )
 
 
-def _cache_dir_problems(info: os.stat_result, real: str, *, team: bool) -> list[str]:
+def _cache_dir_problems(info: os.stat_result, real: str, *, team: bool, shared: bool) -> list[str]:
     """What lets a stranger write into the cache folder `real` (`info`: its stat), each with
-    its fix: owned by another user and no team folder of ours (`team`), writable by others."""
+    its fix: owned by another user and no team folder of ours (`team`), writable by others, or
+    (`shared`: parents writable by others) not this user's alone."""
     mode, me = stat.S_IMODE(info.st_mode), os.getuid()
     problems = []
-    shared = team and mode & stat.S_IWGRP and _is_my_group(info.st_gid)
-    if info.st_uid != me and not shared:
+    teamed = team and not shared and mode & stat.S_IWGRP and _is_my_group(info.st_gid)
+    if info.st_uid != me and not teamed:
         problems.append(
             f"it is owned by {_user_name(info.st_uid)}, not this user ({_user_name(me)}), and "
             "is no team folder shared with one of this user's groups (group-writable, e.g. "
@@ -279,6 +349,11 @@ def _cache_dir_problems(info: os.stat_result, real: str, *, team: bool) -> list[
         problems.append(
             "it is writable by every user (o+w), so any local user could plant the archive of "
             f"any folder version there; 'chmod o-w {real}'"
+        )
+    elif shared and mode & 0o077:
+        problems.append(
+            "with --cache-dir-shared-parents it must be this user's alone (mode 0700), as "
+            f"others may write its parents; 'chmod 700 {real}'"
         )
     return problems
 
@@ -314,9 +389,11 @@ def recheck(real: str) -> str | None:
     """Why the cache folder `real` (taken by `check_cache_dir` at start) may not be used now,
     or None, making it again (mode 0700) if it vanished (a cleaner of /tmp removed it), or at
     the first pack (`create_app` makes none): it must be a folder (no symlink), writable by no
-    other user, and the folder taken at start or one this user owns (a folder another user put
-    in its place is refused), and every folder above it (those just made too) one no stranger
-    may rename it in (`parents_problem`: a parent another user made meanwhile is refused).
+    other user (with `share_parents`: this user's alone, 0700) and writable by this one (each
+    with its fix), and the folder taken at start or one this user owns (a folder another user
+    put in its place is refused), and every folder above it (those just made too) one no
+    stranger may rename it in (`parents_problem`: a parent another user made meanwhile is
+    refused).
     """
     getuid = getattr(os, "getuid", None)
     try:
@@ -325,14 +402,26 @@ def recheck(real: str) -> str | None:
         return f"it cannot be made again ({err.strerror or err})"
     if getuid is None:  # Windows: no owner or mode bits to check.
         return None
-    found = parents_problem(real, team=_TEAM.get(real, False))
+    shared = real in _SHARED_TAKEN
+    found = parents_problem(real, team=_TEAM.get(real, False), shared=shared)
     if found is not None:
         return f"the folder {found[0]} above it {found[1]}"
     info = os.lstat(real)
+    mode = stat.S_IMODE(info.st_mode)
     if not stat.S_ISDIR(info.st_mode):
         return "it is no folder now (a symlink or a file put in its place)"
-    if stat.S_IMODE(info.st_mode) & stat.S_IWOTH:
-        return "it is writable by every user now (o+w)"
+    if mode & stat.S_IWOTH:
+        return f"it is writable by every user now (o+w, mode {mode:04o}): 'chmod o-w {real}'"
+    if shared and mode & 0o077:
+        return (
+            f"it is not this user's alone now (mode {mode:04o}), as "
+            f"--cache-dir-shared-parents needs: 'chmod 700 {real}'"
+        )
+    if not os.access(real, os.W_OK | os.X_OK):
+        return (
+            f"this user ({_user_name(getuid())}) cannot write into it now (mode {mode:04o}): "
+            f"'chmod u+rwx {real}' as its owner, or give --cache-dir a folder this user can write"
+        )
     if info.st_uid != getuid() and _TAKEN.get(real) != _identity(info):
         return f"it is another folder now, owned by {_user_name(info.st_uid)}"
     return None
@@ -343,8 +432,11 @@ def _identity(info: os.stat_result) -> tuple[int, ...]:
 
 
 def _is_my_group(gid: int) -> bool:
-    """True if `gid` is this process's group or one of its supplementary groups."""
-    return gid == os.getgid() or gid in os.getgroups()
+    """True if `gid` is this process's group or one of its supplementary groups, and not the
+    overflow gid of a user namespace (`_shows_unmapped`): its unmapped groups show as it, as
+    does a group outside it, so it says nothing of which group a folder has."""
+    mine = gid == os.getgid() or gid in os.getgroups()
+    return mine and not _shows_unmapped(gid, overflow_file=OVERFLOW_GID, map_file=GID_MAP)
 
 
 def _login(uid: int) -> str:

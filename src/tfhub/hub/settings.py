@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from .. import errors
 from ..utils import urls
+from . import cache_dir
 
 logger = logging.getLogger(__name__)
 SETTINGS_ENV = "TFHUB_SERVE_SETTINGS"
@@ -37,6 +38,8 @@ class ServeSettings:
         cache_dir: where archives of folder versions are packed (once, shared by workers).
         access_log: log one line per request to the `tfhub.hub.access` logger.
         rescan_seconds: how often each worker checks ROOT for new docs (0: never).
+        cache_dir_shared_parents: let the folders above the cache folder be writable by
+            others without the sticky bit (a Kubernetes emptyDir; `cache_dir.share_parents`).
     """
 
     root: str
@@ -46,6 +49,7 @@ class ServeSettings:
     cache_dir: str = ""
     access_log: bool = True
     rescan_seconds: float = 30.0
+    cache_dir_shared_parents: bool = False
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -267,7 +271,9 @@ def check_root(settings: ServeSettings) -> None:
 def check_settings(settings: ServeSettings, *, started: bool = False) -> TokenFile | None:
     """Checks what can be checked without scanning ROOT; returns the tokens (None: no auth).
     With `started` (a worker of a server whose parent checked all this at start), a token file
-    emptied since refuses every token instead (`TokenFile`).
+    emptied since refuses every token instead (`TokenFile`). With `cache_dir_shared_parents`,
+    lets the cache folder's parents be writable by others in this process
+    (`cache_dir.share_parents`), before `check_cache_dir` checks it.
 
     Raises:
         tfhub.errors.ServeConfigError: if ROOT is not a folder, the token file is unusable, or
@@ -284,6 +290,8 @@ def check_settings(settings: ServeSettings, *, started: bool = False) -> TokenFi
             f"{settings.rescan_seconds}",
             option="--rescan",
         )
+    if settings.cache_dir_shared_parents:
+        cache_dir.share_parents(settings.cache_dir or cache_dir.default_cache_dir(settings.root))
     return TokenFile(settings.token_file, started=started) if settings.token_file else None
 
 
@@ -327,3 +335,13 @@ def warn_about_settings(settings: ServeSettings) -> None:
     worker as `check_settings` is."""
     if settings.token_file:
         warn_if_readable_by_others(settings.token_file)
+    if settings.cache_dir_shared_parents:
+        logger.warning(
+            "--cache-dir-shared-parents: the folders above the cache folder %s may be writable "
+            "by every user without the sticky bit (a Kubernetes emptyDir): any process that "
+            "may write there could rename the cache folder away and put a folder of its own, "
+            "holding archives the server then sends, in its place between two checks. Use it "
+            "only where every such process is trusted; the cache folder itself must be this "
+            "user's, mode 0700",
+            settings.cache_dir or cache_dir.default_cache_dir(settings.root),
+        )
