@@ -69,7 +69,9 @@ def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
     rename things in (`_parent_problem`), checked after the folders were made (the parents
     `makedirs` made too). With `team` False (the default folder, which any local user could
     make first in /tmp), a team folder, or a group-writable parent, is refused too: the
-    default folder must be this user's all the way. With `make` False (a server in a program,
+    default folder must be this user's all the way. For a folder given to `share_parents`,
+    parents writable by others are taken, and the folder must be this user's alone (0700).
+    With `make` False (a server in a program,
     which may never pack a folder version: `create_app`), a missing folder is not made here
     but by `recheck` before the first pack, which checks its parents then; its path is
     returned as it will be.
