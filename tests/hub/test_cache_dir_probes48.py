@@ -26,7 +26,7 @@ from tests.hub.test_serving_fixes_probes47 import (
 )
 
 from tfhub import errors
-from tfhub.hub import archive_answers, cache_dir
+from tfhub.hub import archive_answers, cache_dir, userns
 from tfhub.hub.app import create_app
 from tfhub.hub.pack import pack
 from tfhub.hub.runner import check_options
@@ -91,8 +91,8 @@ def _empty_dir(shared: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_shared_parents(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No cache folder of an earlier test keeps the opt-in in this process."""
-    monkeypatch.setattr(cache_dir, "_SHARED_PARENTS", set())
+    """No cache folder an earlier test took keeps the opt-in in this process."""
+    monkeypatch.setattr(cache_dir, "_SHARED_TAKEN", set())
 
 
 @needs_root
@@ -118,8 +118,7 @@ def test_the_opt_in_takes_an_emptydir_and_makes_the_cache_folder_private(shared)
     volume = _empty_dir(shared)
 
     def work() -> str:
-        cache_dir.share_parents(str(volume / "archives"))
-        real = cache_dir.check_cache_dir(str(volume / "archives"))
+        real = cache_dir.check_cache_dir(str(volume / "archives"), shared_parents=True)
         info = os.stat(real)
         again = cache_dir.recheck(real)
         os.chmod(real, 0o750)  # No longer this user's alone: refused before the next pack.
@@ -151,9 +150,9 @@ def test_the_opt_in_is_for_its_folder_only_and_still_refuses_strangers(shared):
     def work() -> str:
         said = []
         for name in ("open", "roots", "other/archives"):
-            cache_dir.share_parents(str(volume / name))
             try:
-                said.append(f"taken {cache_dir.check_cache_dir(str(volume / name))}")
+                taken = cache_dir.check_cache_dir(str(volume / name), shared_parents=True)
+                said.append(f"taken {taken}")
             except errors.ServeConfigError as err:
                 said.append(str(err))
         try:
@@ -284,11 +283,11 @@ def _fake_namespace(
         "overflowgid": f"{NOBODY}\n",
     }.items():
         (tmp_path / name).write_text(text)
-    monkeypatch.setattr(cache_dir, "UID_MAP", str(tmp_path / "uid_map"))
-    monkeypatch.setattr(cache_dir, "GID_MAP", str(tmp_path / "gid_map"))
-    monkeypatch.setattr(cache_dir, "OVERFLOW_UID", str(tmp_path / "overflowuid"))
-    monkeypatch.setattr(cache_dir, "OVERFLOW_GID", str(tmp_path / "overflowgid"))
-    monkeypatch.setattr(cache_dir, "_UNMAPPED_SAID", WarnedOnce(16))
+    monkeypatch.setattr(userns, "UID_MAP", str(tmp_path / "uid_map"))
+    monkeypatch.setattr(userns, "GID_MAP", str(tmp_path / "gid_map"))
+    monkeypatch.setattr(userns, "OVERFLOW_UID", str(tmp_path / "overflowuid"))
+    monkeypatch.setattr(userns, "OVERFLOW_GID", str(tmp_path / "overflowgid"))
+    monkeypatch.setattr(userns, "_UNMAPPED_SAID", WarnedOnce(16))
 
 
 @needs_root
@@ -313,7 +312,7 @@ def test_an_unmapped_owner_is_accepted_with_one_warning_naming_the_folder(
     host = tmp_path / "host"
     host.mkdir()
     os.chown(host, NOBODY, NOBODY)
-    with caplog.at_level(logging.WARNING, logger="tfhub.hub.cache_dir"):
+    with caplog.at_level(logging.WARNING, logger="tfhub.hub.userns"):
         real = cache_dir.check_cache_dir(str(host / "cache"))
         assert cache_dir.recheck(real) is None
     warned = [r for r in caplog.records if "overflow uid" in r.getMessage()]

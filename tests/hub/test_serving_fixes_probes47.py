@@ -24,7 +24,7 @@ from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_model_folder
 
 from tfhub import errors
-from tfhub.hub import api, archive_answers, cache_dir, confinement
+from tfhub.hub import api, archive_answers, cache_dir, confinement, userns
 from tfhub.hub import pack as pack_lib
 from tfhub.hub.app import create_app
 from tfhub.hub.catalog import served_docs
@@ -151,9 +151,9 @@ def test_a_parent_of_the_overflow_uid_is_accepted_in_a_user_namespace(
     there (INFO, once); outside one, uid 65534 is the user nobody: refused."""
     (tmp_path / "uid_map").write_text(uid_map)
     (tmp_path / "overflowuid").write_text(f"{NOBODY}\n")
-    monkeypatch.setattr(cache_dir, "UID_MAP", str(tmp_path / "uid_map"))
-    monkeypatch.setattr(cache_dir, "OVERFLOW_UID", str(tmp_path / "overflowuid"))
-    monkeypatch.setattr(cache_dir, "_UNMAPPED_SAID", cache_dir.WarnedOnce(16))
+    monkeypatch.setattr(userns, "UID_MAP", str(tmp_path / "uid_map"))
+    monkeypatch.setattr(userns, "OVERFLOW_UID", str(tmp_path / "overflowuid"))
+    monkeypatch.setattr(userns, "_UNMAPPED_SAID", WarnedOnce(16))
     host = tmp_path / "host"
     host.mkdir()
     os.chown(host, NOBODY, NOBODY)

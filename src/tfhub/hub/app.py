@@ -260,8 +260,11 @@ def create_app(settings: ServeSettings, *, started: bool = False) -> Any:
     # and its real path kept: no link is followed again per request.
     given = settings.cache_dir  # The default folder must be this user's (no team folder).
     cache_dir = check_cache_dir(
-        given or default_cache_dir(settings.root), team=bool(given), make=False
-    )  # Made before the first pack, if any (a program's server may pack none).
+        given or default_cache_dir(settings.root),
+        team=bool(given),
+        make=False,  # Made before the first pack, if any (a program's server may pack none).
+        shared_parents=settings.cache_dir_shared_parents,
+    )
     settings = replace(settings, cache_dir=cache_dir)
     # Stamped before the load: a doc published during it is a change at the first rescan.
     baseline = refresh.tree_stamp(settings.root) if settings.rescan_seconds > 0 else None

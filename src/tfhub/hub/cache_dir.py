@@ -7,7 +7,7 @@ write (o+w), one owned by another user unless it is a team folder (group-writabl
 this process's groups), a symlink another user owns (they could re-point it), and a folder
 below a parent a stranger may rename it in (owned by another user than root, or writable by
 every user or a group not ours without the sticky bit: they could put a folder of theirs in
-its place). `share_parents` (`tfhub serve --cache-dir-shared-parents`) lets the parents be
+its place). `shared_parents` (`tfhub serve --cache-dir-shared-parents`) lets the parents be
 writable by others, for a pod whose processes are all trusted (a Kubernetes emptyDir: 0777,
 root's, no sticky bit); the cache folder itself must then be this user's, mode 0700.
 """
@@ -21,7 +21,7 @@ import stat
 import tempfile
 
 from .. import errors
-from ..utils.warn_once import WarnedOnce
+from . import userns
 
 logger = logging.getLogger(__name__)
 
@@ -37,24 +37,13 @@ def default_cache_dir(root: str) -> str:
 _TAKEN: dict[str, tuple[int, ...]] = {}
 # Whether each folder `check_cache_dir` checked may be a team folder (its parents too).
 _TEAM: dict[str, bool] = {}
-# The cache folders (absolute, as given) whose parents may be writable by others
-# (`share_parents`), and the real paths of those taken so (for `recheck`).
-_SHARED_PARENTS: set[str] = set()
+# The real paths of the cache folders taken with `shared_parents` (for `recheck`).
 _SHARED_TAKEN: set[str] = set()
 
 
-def share_parents(path: str) -> None:
-    """Lets the folders above the cache folder `path` be writable by every user or a group
-    without the sticky bit, in this process (`tfhub serve --cache-dir-shared-parents`; each
-    worker's `check_settings` says so again): a Kubernetes emptyDir is mounted 0777, root's,
-    and a non-root pod cannot chmod it. Any process that may write there could rename the
-    cache folder away and put its own in its place between two checks: only for a pod whose
-    processes are all trusted. A parent owned by another user than this one or root is still
-    refused, and the cache folder itself must be this user's, mode 0700."""
-    _SHARED_PARENTS.add(os.path.abspath(path))
-
-
-def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
+def check_cache_dir(
+    path: str, *, team: bool = True, make: bool = True, shared_parents: bool = False
+) -> str:
     """Makes the folder where folder versions are packed, if missing (mode 0700), checks it, and
     returns its real path, which the server uses from then on (a link is not followed again per
     request: whoever may re-point it could point it at a folder of planted archives).
@@ -69,19 +58,22 @@ def check_cache_dir(path: str, *, team: bool = True, make: bool = True) -> str:
     rename things in (`_parent_problem`), checked after the folders were made (the parents
     `makedirs` made too). With `team` False (the default folder, which any local user could
     make first in /tmp), a team folder, or a group-writable parent, is refused too: the
-    default folder must be this user's all the way. For a folder given to `share_parents`,
-    parents writable by others are taken, and the folder must be this user's alone (0700).
-    With `make` False (a server in a program,
-    which may never pack a folder version: `create_app`), a missing folder is not made here
-    but by `recheck` before the first pack, which checks its parents then; its path is
-    returned as it will be.
+    default folder must be this user's all the way. With `shared_parents` (`tfhub serve
+    --cache-dir-shared-parents`: a Kubernetes emptyDir is mounted 0777, root's, and a non-root
+    pod cannot chmod it), parents writable by every user or a group without the sticky bit are
+    taken (any process that may write there could then put its own folder in place of the
+    cache: only for a pod whose processes are all trusted); a parent owned by another user
+    than this one or root is still refused, and the folder must be this user's alone (0700).
+    With `make` False (a server in a program, which may never pack a folder version:
+    `create_app`), a missing folder is not made here but by `recheck` before the first pack,
+    which checks its parents then; its path is returned as it will be.
 
     Raises:
         tfhub.errors.ServeConfigError: naming --cache-dir, the condition that failed and the fix.
     """
     _check_path_links(path)
     real = os.path.realpath(path)  # Not strict: parents missing now are made by this user.
-    shared = os.path.abspath(path) in _SHARED_PARENTS
+    shared = shared_parents
     _raise_for_parents(path, real, team=team, shared=shared, made=False)  # Now and after.
     if not make and not os.path.lexists(path):
         _remember(real, team=team, shared=shared)
@@ -200,7 +192,7 @@ def parents_problem(
     """The first folder above `real` (a real path) that lets a stranger rename what it holds,
     and why (`_parent_problem`), or None. `made`: the folders were made already (a missing one
     is a problem: it changed); else a missing parent is fine (this process makes it, and
-    `recheck` checks it then). `shared`: parents writable by others are fine (`share_parents`).
+    `recheck` checks it then). `shared`: parents writable by others are fine (`shared_parents`).
     A few `lstat` per call: `recheck` runs it before every pack."""
     if getattr(os, "getuid", None) is None:  # Windows: no owner or mode bits to check.
         return None
@@ -229,10 +221,10 @@ def _parent_problem(parent: str, info: os.stat_result, *, team: bool) -> str | N
     as a uid says nothing of its groups), or writable by every user, or by a group (with
     `team`: a group not this process's) without the sticky bit (which lets only an entry's
     owner rename it). In a user namespace, an owner shown as the overflow uid is accepted as
-    root's (`_unmapped_owner`). Mode bits only: an ACL granting write is not seen."""
+    root's (`userns.unmapped_owner`). Mode bits only: an ACL granting write is not seen."""
     mode = stat.S_IMODE(info.st_mode)
     owner = info.st_uid
-    if owner not in (os.getuid(), 0) and not _unmapped_owner(owner, parent):
+    if owner not in (os.getuid(), 0) and not userns.unmapped_owner(owner, parent):
         return f"is owned by {_user_name(owner)}, not this user or root (mode {mode:04o})"
     if mode & stat.S_ISVTX:
         return None
@@ -249,61 +241,6 @@ def _parent_problem(parent: str, info: os.stat_result, *, team: bool) -> str | N
             f"the sticky bit (mode {mode:04o})"
         )
     return None
-
-
-# Read through `_shows_unmapped`, which tests may point elsewhere: /proc/self/uid_map and
-# gid_map ("0 0 4294967295" outside any user namespace) and /proc/sys/kernel/overflowuid and
-# overflowgid (65534: the ids an owner outside the namespace is shown as).
-UID_MAP = "/proc/self/uid_map"
-GID_MAP = "/proc/self/gid_map"
-OVERFLOW_UID = "/proc/sys/kernel/overflowuid"
-OVERFLOW_GID = "/proc/sys/kernel/overflowgid"
-_UNMAPPED_SAID = WarnedOnce[str](16)
-
-
-def _read_small(path: str) -> str | None:
-    """The text of a small /proc file, or None if it cannot be read (no Linux)."""
-    try:
-        with open(path, "rb") as file:  # Bytes: no codec lookup (in a user namespace the
-            return file.read(4096).decode("ascii", "replace")  # stdlib may be unreadable).
-    except OSError:
-        return None
-
-
-def _shows_unmapped(value: int, *, overflow_file: str, map_file: str) -> bool:
-    """True if the uid or gid `value` is the overflow id (`overflow_file`) and no range of this
-    process's id map (`map_file`) holds it: what an owner outside this user namespace shows
-    as. False outside one (its map holds every id) and where the overflow id is mapped: it is
-    then an id of the namespace (its user or group nobody), which a process inside may have."""
-    overflow = _read_small(overflow_file)
-    mapping = _read_small(map_file)
-    if overflow is None or mapping is None or overflow.strip() != str(value):
-        return False
-    for line in mapping.splitlines():
-        inside, _outside, count = ([*line.split(), "", "", ""])[:3]
-        if inside.isdigit() and count.isdigit() and 0 <= value - int(inside) < int(count):
-            return False
-    return True
-
-
-def _unmapped_owner(uid: int, folder: str) -> bool:
-    """True if `uid`, the owner of `folder`, shows an owner outside this user namespace
-    (`_shows_unmapped`): root (/ and /tmp of a rootless container) or another user of the host,
-    which cannot be told apart from inside. Taken as root's (else no such container could use
-    the default folder), with a warning naming the folder, once."""
-    if not _shows_unmapped(uid, overflow_file=OVERFLOW_UID, map_file=UID_MAP):
-        return False
-    if _UNMAPPED_SAID.first_time(folder):
-        logger.warning(
-            "A folder above the cache folder is owned by uid %d, the overflow uid of this user "
-            "namespace: %s. Its owner is not mapped into the namespace, so it cannot be told "
-            "whether it is root or another user of the host, who could then replace the cache "
-            "folder with one of their own: accepted as root's. If another user may own it, "
-            "give --cache-dir a folder below one this user owns (docs/hub.md)",
-            uid,
-            folder,
-        )
-    return True
 
 
 def _check_cache_dir_owner(path: str, real: str, *, team: bool, shared: bool) -> None:
@@ -391,7 +328,7 @@ def recheck(real: str) -> str | None:
     """Why the cache folder `real` (taken by `check_cache_dir` at start) may not be used now,
     or None, making it again (mode 0700) if it vanished (a cleaner of /tmp removed it), or at
     the first pack (`create_app` makes none): it must be a folder (no symlink), writable by no
-    other user (with `share_parents`: this user's alone, 0700) and writable by this one (each
+    other user (taken with `shared_parents`: this user's alone, 0700) and writable by this one (each
     with its fix), and the folder taken at start or one this user owns (a folder another user
     put in its place is refused), and every folder above it (those just made too) one no
     stranger may rename it in (`parents_problem`: a parent another user made meanwhile is
@@ -435,10 +372,10 @@ def _identity(info: os.stat_result) -> tuple[int, ...]:
 
 def _is_my_group(gid: int) -> bool:
     """True if `gid` is this process's group or one of its supplementary groups, and not the
-    overflow gid of a user namespace (`_shows_unmapped`): its unmapped groups show as it, as
-    does a group outside it, so it says nothing of which group a folder has."""
+    overflow gid of a user namespace (`userns.shows_unmapped_gid`), which says nothing of
+    which group a folder has."""
     mine = gid == os.getgid() or gid in os.getgroups()
-    return mine and not _shows_unmapped(gid, overflow_file=OVERFLOW_GID, map_file=GID_MAP)
+    return mine and not userns.shows_unmapped_gid(gid)
 
 
 def _login(uid: int) -> str:

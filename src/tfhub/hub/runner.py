@@ -107,7 +107,11 @@ def check_options(
         )
     check_settings(settings)
     given = settings.cache_dir  # The default folder must be this user's (no team folder).
-    check_cache_dir(given or default_cache_dir(settings.root), team=bool(given))
+    check_cache_dir(
+        given or default_cache_dir(settings.root),
+        team=bool(given),
+        shared_parents=settings.cache_dir_shared_parents,
+    )
     _check_free(host, port)
     warn_about_settings(settings)
     _warn_if_no_docs(settings.root)

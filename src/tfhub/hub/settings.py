@@ -39,7 +39,7 @@ class ServeSettings:
         access_log: log one line per request to the `tfhub.hub.access` logger.
         rescan_seconds: how often each worker checks ROOT for new docs (0: never).
         cache_dir_shared_parents: let the folders above the cache folder be writable by
-            others without the sticky bit (a Kubernetes emptyDir; `cache_dir.share_parents`).
+            others without the sticky bit (a Kubernetes emptyDir; `check_cache_dir`).
     """
 
     root: str
@@ -271,9 +271,7 @@ def check_root(settings: ServeSettings) -> None:
 def check_settings(settings: ServeSettings, *, started: bool = False) -> TokenFile | None:
     """Checks what can be checked without scanning ROOT; returns the tokens (None: no auth).
     With `started` (a worker of a server whose parent checked all this at start), a token file
-    emptied since refuses every token instead (`TokenFile`). With `cache_dir_shared_parents`,
-    lets the cache folder's parents be writable by others in this process
-    (`cache_dir.share_parents`), before `check_cache_dir` checks it.
+    emptied since refuses every token instead (`TokenFile`).
 
     Raises:
         tfhub.errors.ServeConfigError: if ROOT is not a folder, the token file is unusable, or
@@ -290,8 +288,6 @@ def check_settings(settings: ServeSettings, *, started: bool = False) -> TokenFi
             f"{settings.rescan_seconds}",
             option="--rescan",
         )
-    if settings.cache_dir_shared_parents:
-        cache_dir.share_parents(settings.cache_dir or cache_dir.default_cache_dir(settings.root))
     return TokenFile(settings.token_file, started=started) if settings.token_file else None
 
 
