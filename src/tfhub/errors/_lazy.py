@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..utils.redact import redact
-from ._loading import DamagedModelError, ExportError, MissingModelFileError
+from ._loading import CallInputSpecError, DamagedModelError, ExportError, MissingModelFileError
 from ._resolving import DownloadError, RetryTimeoutError
 
 TYPE_CHECKING = False
@@ -54,6 +54,12 @@ def lazy_error_class(name: str) -> Any:
     `google.protobuf.message.DecodeError` through, so this class is both that and a
     `DamagedModelError` naming the module (protobuf is imported).
 
+    `CallInputArgumentError`: inputs a hub.KerasLayer's function refused while running (an
+    input of a signature in another dtype, called eagerly), where upstream let TensorFlow's
+    `tf.errors.InvalidArgumentError` through: both that and a `CallInputSpecError` (so
+    ValueError, TypeError), with its message naming what the function expects (TensorFlow is
+    imported).
+
     `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
     with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
     `TimeoutError`) and an `HTTPStatusError` (so urllib's `HTTPError`, as upstream raised).
@@ -68,6 +74,7 @@ def lazy_error_class(name: str) -> Any:
         "TruncatedCheckpointError": _truncated_checkpoint_error,
         "CorruptCheckpointError": _corrupt_checkpoint_error,
         "DamagedMessageError": _damaged_message_error,
+        "CallInputArgumentError": _call_input_argument_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -159,6 +166,27 @@ def _damaged_message_error() -> type:
         DamagedModelError` (so ValueError, OSError) both catch it (`.path`, `.problem`)."""
 
     return DamagedMessageError
+
+
+def _call_input_argument_error() -> type:
+    import tensorflow as tf
+
+    class CallInputArgumentError(CallInputSpecError, tf.errors.InvalidArgumentError):
+        """Inputs a hub.KerasLayer's function refused while running: `except
+        tf.errors.InvalidArgumentError` (what upstream raised) and `except CallInputSpecError`
+        (so ValueError, TypeError) both catch it."""
+
+        def __init__(self, *args: Any) -> None:
+            # (message), or (node_def, op, message, error_code) as TensorFlow's: Keras rebuilds
+            # an OpError so, adding the layer's name to the message.
+            message = args[2] if len(args) == 4 else args[0]
+            tf.errors.InvalidArgumentError.__init__(self, None, None, redact(message))
+            CallInputSpecError.__init__(self, message)
+
+        def __str__(self) -> str:
+            return str(self.args[0]) if self.args else ""
+
+    return CallInputArgumentError
 
 
 def _damaged_op_error(

@@ -39,7 +39,9 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
     Raises:
         tfhub.errors.CallInputSpecError: (an InputSpecError, and a TypeError as upstream's)
             inputs that match none of the function's input specs, or float16/bfloat16 inputs
-            (mixed precision) that a function of unknown input specs cannot take.
+            (mixed precision) that a function of unknown input specs cannot take; a
+            `CallInputArgumentError` (also TensorFlow's InvalidArgumentError, as upstream's)
+            where the function refused them while running.
         tfhub.errors.UnknownOutputKeyError: `output_key` is not among the outputs.
         tfhub.errors.XlaStringInputError: string inputs in a function XLA compiles.
         tfhub.errors.DeletedModelError: the function's model was deleted (see
@@ -54,6 +56,8 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
         message = _input_mismatch_message(hub, inputs) or _half_inputs_message(hub, inputs, err)
         if message is None:
             raise
+        if isinstance(err, tf.errors.InvalidArgumentError):  # What upstream let through.
+            raise errors.CallInputArgumentError(message) from err
         raise errors.CallInputSpecError(message) from err
     except AssertionError as err:
         deleted = deleted_model_error(err)

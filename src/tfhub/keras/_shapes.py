@@ -53,7 +53,7 @@ def apply_output_shape(inputs: Any, outputs: Any, output_shape: Any) -> Any:
     first = next(iter(tf.nest.flatten(inputs)), None)
     full = _with_batch_size(getattr(first, "shape", None), output_shape)
     try:
-        tf.nest.assert_same_structure(outputs, full)
+        tf.nest.assert_same_structure(outputs, full, check_types=False)  # JSON made tuples lists.
     except (TypeError, ValueError):
         raise errors.ArgumentError(
             f"output_shape is not nested like the model's outputs "
@@ -74,7 +74,7 @@ def apply_output_shape(inputs: Any, outputs: Any, output_shape: Any) -> Any:
             ) from None
         return tensor
 
-    return tf.nest.map_structure(set_shape, outputs, full)
+    return tf.nest.map_structure(set_shape, outputs, full, check_types=False)
 
 
 def _describe_shapes(outputs: Any) -> str:
