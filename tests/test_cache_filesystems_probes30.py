@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from tests._helpers import mounts
 from tests._helpers.archives import make_tar_gz, tensorflow_hub_entry
+from tests._helpers.cache_users import tfhub_as_nobody
 from tests._helpers.python_process import child_env, python_command
 
 from tfhub import cache
@@ -134,15 +135,6 @@ def test_a_cache_dir_that_is_a_link_to_nothing_is_named_so(capsys, tmp_path, mon
         assert says in err and "is a file" not in err and "TFHUB_CACHE_DIR" in err, (argv, err)
 
 
-def _as_nobody(cache_dir: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    env = child_env(TFHUB_CACHE_DIR=str(cache_dir), HOME=str(cache_dir.parent))
-    return subprocess.run(
-        [*command, *python_command(code, *argv)], env=env, capture_output=True, text=True
-    )
-
-
 @pytest.mark.parametrize("where", ["the cache folder", "a folder above it"])
 def test_a_cache_folder_this_user_may_not_read_is_a_cache_error(shared_dir, upstream_dir, where):
     """Another user's private cache: `tfhub cache list|verify|prune|rm` ended in `tfhub: OS
@@ -154,7 +146,7 @@ def test_a_cache_folder_this_user_may_not_read_is_a_cache_error(shared_dir, upst
     says = "cannot be read by this user" if where == "the cache folder" else "cannot be reached"
     handle = "http://127.0.0.1:43187/tf1_multi_sig.tar.gz"
     for argv in (["cache", "list"], ["cache", "verify"], ["cache", "prune"], ["resolve", handle]):
-        done = _as_nobody(root, *argv)
+        done = tfhub_as_nobody(*argv, cache_dir=root)
         assert done.returncode == 6 and done.stdout == "", (argv, done.stderr)
         assert _one_line(done.stderr) and says in done.stderr, (argv, done.stderr)
         assert str(root) in done.stderr and "TFHUB_CACHE_DIR" in done.stderr
@@ -284,13 +276,15 @@ def test_verify_of_an_entry_with_a_file_this_user_may_not_read(shared_dir):
     root = shared_dir / "cache"
     archive = make_tar_gz(shared_dir / "m.tar.gz")
     for handle in ("https://h.example/a/1", "https://h.example/b/1"):
-        assert _as_nobody(root, "import", archive, "--handle", handle).returncode == 0
+        assert (
+            tfhub_as_nobody("import", archive, "--handle", handle, cache_dir=root).returncode == 0
+        )
     first, second = cache.store.entry_paths(str(root))
     os.chown(os.path.join(first, "saved_model.pb"), 0, 0)
     os.chmod(os.path.join(first, "saved_model.pb"), 0o600)
     os.chown(os.path.join(second, "variables"), 0, 0)
     os.chmod(os.path.join(second, "variables"), 0o700)
-    done = _as_nobody(root, "cache", "verify", "--deep")
+    done = tfhub_as_nobody("cache", "verify", "--deep", cache_dir=root)
     assert done.returncode == 1 and done.stderr == "", done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 2, done.stdout
@@ -317,7 +311,9 @@ def test_a_team_cache_keeps_its_locks_usable_by_the_team(shared_dir, monkeypatch
         assert main(["import", str(archive), "--handle", handle]) == 0
     finally:
         os.umask(umask)
-    done = _as_nobody(root, "-v", "import", str(archive), "--handle", handle, "--force")
+    done = tfhub_as_nobody(
+        "-v", "import", str(archive), "--handle", handle, "--force", cache_dir=root
+    )
     assert done.returncode == 0, done.stderr
     assert "without a lock" not in done.stderr, done.stderr
 
@@ -331,7 +327,7 @@ def test_a_link_to_a_cache_this_user_may_not_reach_says_so(shared_dir):
     link = shared_dir / "team-cache"
     link.symlink_to(private / "cache")
     for argv in (["cache", "list"], ["resolve", "https://h.invalid/m.tgz"]):
-        done = _as_nobody(link, *argv)
+        done = tfhub_as_nobody(*argv, cache_dir=link)
         assert done.returncode == 6 and done.stdout == "", done.stderr
         assert _one_line(done.stderr) and "does not exist" not in done.stderr, done.stderr
         assert f"{link} cannot be reached by this user" in done.stderr, done.stderr

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,8 @@ from typing import Any
 
 import pytest
 from tests._helpers.archives import make_tar_gz
-from tests._helpers.python_process import child_env, python_command, run_tfhub
+from tests._helpers.cache_users import python_as_nobody, tfhub_as_nobody
+from tests._helpers.python_process import child_env, run_tfhub
 
 import tfhub
 from tfhub import errors, resolvers
@@ -141,18 +141,6 @@ def test_no_resolver_at_all_says_what_to_do(no_resolvers, tmp_path):
 # --- Archives -------------------------------------------------------------------------------------
 
 
-def _as_nobody(code: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    return subprocess.run(
-        [*command, *python_command(code, *args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 _EXTRACT_AS_NOBODY = """
     import json, sys
     from tfhub import _archive, errors
@@ -169,7 +157,7 @@ def test_an_archive_this_user_may_not_read_is_an_unreadable_archive_error(shared
     archive = make_tar_gz(shared_dir / "private.tar.gz")
     os.chmod(archive, 0o600)  # Root's, and private: the user nobody may not read it.
     env = child_env(HOME=str(shared_dir), TFHUB_CACHE_DIR=str(shared_dir / "cache"))
-    done = _as_nobody(_EXTRACT_AS_NOBODY, str(archive), str(shared_dir / "target"), env=env)
+    done = python_as_nobody(_EXTRACT_AS_NOBODY, str(archive), str(shared_dir / "target"), env=env)
     assert done.returncode == 0 and done.stdout, done.stderr
     seen = json.loads(done.stdout)
     assert seen["permission"] and not seen["archive_error"] and seen["path"] == str(archive)
@@ -184,9 +172,9 @@ def test_tfhub_import_of_an_unreadable_archive_exits_1_as_documented(shared_dir)
     archive = make_tar_gz(shared_dir / "private.tar.gz")
     os.chmod(archive, 0o600)
     cache_dir = shared_dir / "cache"
-    env = child_env(HOME=str(shared_dir), TFHUB_CACHE_DIR=str(cache_dir))
-    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    done = _as_nobody(code, "import", str(archive), "--handle", "https://h.test/m/1", env=env)
+    done = tfhub_as_nobody(
+        "import", str(archive), "--handle", "https://h.test/m/1", cache_dir=cache_dir
+    )
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("tfhub: error: Cannot read ") and "chmod a+r" in done.stderr
     assert not cache_dir.exists() or all(name.startswith(".") for name in os.listdir(cache_dir))

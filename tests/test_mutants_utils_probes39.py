@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests._helpers.cache_users import NOBODY
+from tests._helpers.cache_users import python_as_nobody
 from tests._helpers.python_process import child_env, python_command
 
 from tfhub import errors
@@ -147,11 +147,7 @@ def test_a_link_into_a_folder_this_user_may_not_enter_is_said_so(shared_dir: Pat
     link.symlink_to(private / "cache")
     code = "import sys\nfrom tfhub.utils.paths import non_folder_kind\n"
     code += "print(non_folder_kind(sys.argv[1]))"
-    command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-    done = subprocess.run(
-        [*command, *python_command(code, os.fspath(link))],
-        env=child_env(), capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    done = python_as_nobody(code, os.fspath(link))
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"is a link to {private / 'cache'}, which this user may not reach\n"
 

@@ -17,6 +17,7 @@ import time
 import pytest
 from tests._helpers import mounts
 from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
+from tests._helpers.cache_users import tfhub_as_nobody
 from tests._helpers.http_server import answer_status, delay, ignore_range
 from tests._helpers.python_process import child_env, python_command, start_python
 
@@ -507,15 +508,6 @@ def test_a_failed_forced_import_keeps_the_entry(capsys, tmp_path, isolated_cache
     assert run(capsys, "cache", "verify", "--deep")[0] == 0
 
 
-def _as_nobody(cache_dir: str, *argv: str) -> subprocess.CompletedProcess[str]:
-    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    env = child_env(TFHUB_CACHE_DIR=cache_dir, HOME=os.path.dirname(cache_dir))
-    return subprocess.run(
-        [*command, *python_command(code, *argv)], env=env, capture_output=True, text=True
-    )
-
-
 @pytest.mark.parametrize("obstacle", ["read-only folder", "folder of another user"])
 def test_cache_rm_says_removed_only_when_it_is(shared_dir, tmp_path, obstacle):
     """`cache rm` printed "removed" (exit 0) over an entry it could not delete: a read-only
@@ -524,7 +516,7 @@ def test_cache_rm_says_removed_only_when_it_is(shared_dir, tmp_path, obstacle):
     cache_dir = os.path.join(shared_dir, "cache")
     archive = make_tar_gz(os.path.join(shared_dir, "m.tar.gz"))
     handle = "https://h.example/models/m/1"
-    done = _as_nobody(cache_dir, "import", archive, "--handle", handle)
+    done = tfhub_as_nobody("import", archive, "--handle", handle, cache_dir=cache_dir)
     entry = done.stdout.strip()
     assert done.returncode == 0 and os.path.isdir(entry), done.stderr
     if obstacle == "read-only folder":
@@ -532,7 +524,7 @@ def test_cache_rm_says_removed_only_when_it_is(shared_dir, tmp_path, obstacle):
     else:
         os.mkdir(os.path.join(entry, "root_only"))  # As root: nobody cannot delete inside.
         open(os.path.join(entry, "root_only", "file"), "w").close()
-    done = _as_nobody(cache_dir, "cache", "rm", handle)
+    done = tfhub_as_nobody("cache", "rm", handle, cache_dir=cache_dir)
     left = [name for name in os.listdir(cache_dir) if name.endswith(".deleting.tmp")]
     if obstacle == "read-only folder":
         assert done.returncode == 0 and "removed" in done.stdout, done.stderr
@@ -549,7 +541,9 @@ def test_import_of_an_archive_nobody_may_read_is_one_line_and_leaves_no_entry(sh
     cache_dir = os.path.join(shared_dir, "cache")
     archive = make_tar_gz(os.path.join(shared_dir, "m.tar.gz"))
     os.chmod(archive, 0o600)  # root's: nobody may not read it.
-    done = _as_nobody(cache_dir, "import", archive, "--handle", "https://h.example/m/1")
+    done = tfhub_as_nobody(
+        "import", archive, "--handle", "https://h.example/m/1", cache_dir=cache_dir
+    )
     assert done.returncode == 1 and done.stdout == "", done.stderr
     assert done.stderr == (
         f"tfhub: error: Cannot read {archive} (Permission denied): make it readable for this "

@@ -16,16 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import pickle
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.asgi import asgi_request
+from tests._helpers.cache_users import NOBODY, run_as_user
 from tests._helpers.hub_server import write_model_doc, write_model_folder
 
 from tfhub import errors
@@ -35,8 +35,6 @@ from tfhub.hub.archives import fingerprint
 from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
 
-NOBODY = 65534  # The user nobody and the group nogroup (Debian); the tests run as root here.
-
 
 @pytest.fixture
 def shared_tmp() -> Iterator[Path]:
@@ -45,32 +43,6 @@ def shared_tmp() -> Iterator[Path]:
     os.chmod(made, 0o711)
     yield made
     shutil.rmtree(made)
-
-
-def _as_nobody(work: Callable[[], Any]) -> Any:
-    """`work()`'s result (or the exception it raised, re-raised), run in a forked child as the
-    user nobody with no groups: permissions apply as they do to an unprivileged server."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # The child: never returns into pytest.
-        os.close(read)
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            outcome: tuple[str, Any] = ("ok", work())
-        except BaseException as err:  # Any: sent to the parent.
-            outcome = ("raised", err)
-        with os.fdopen(write, "wb") as pipe:
-            pickle.dump(outcome, pipe)
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        kind, value = pickle.load(pipe)
-    os.waitpid(pid, 0)
-    if kind == "raised":
-        raise value
-    return value
 
 
 def _read_as_nobody(path: Path, root: Path) -> bytes | None:
@@ -83,7 +55,7 @@ def _read_as_nobody(path: Path, root: Path) -> bytes | None:
         finally:
             os.close(fd)
 
-    return _as_nobody(read)
+    return run_as_user(read).result()
 
 
 # --- H-b: search permission is enough on the walk --------------------------------------------
@@ -138,7 +110,7 @@ def test_a_file_the_server_may_not_read_is_a_403_with_one_warning(shared_tmp):
     secret = shared_tmp / "unreadable.tar.gz"
     secret.write_bytes(b"root's only")
     os.chmod(secret, 0o600)
-    status, body, warnings = _as_nobody(lambda: _serve(secret, shared_tmp))
+    status, body, warnings = run_as_user(_serve, secret, shared_tmp).result()
     assert status == 403, body
     assert body.startswith(b"403 Forbidden: the hub's server may not read this file")
     assert warnings == [f"Cannot send {secret}: Permission denied (answered 403)"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers import models
+from tests._helpers.cache_users import python_as_nobody
 from tests._helpers.python_process import child_env, python_command
 
 from tfhub import errors
@@ -100,15 +101,9 @@ def test_what_the_packer_cannot_read_is_named_not_left_out(shared_dir, unreadabl
     for path in [model, *model.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     (model / unreadable).chmod(0)
-    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     output = shared_dir / "m.tar.gz"
-    done = subprocess.run(
-        [*command, *python_command(_PACK_AS_NOBODY, os.fspath(model), os.fspath(output))],
-        env=child_env(HOME=os.fspath(shared_dir)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = child_env(HOME=os.fspath(shared_dir))
+    done = python_as_nobody(_PACK_AS_NOBODY, os.fspath(model), os.fspath(output), env=env)
     assert done.returncode == 1, done.stderr
     assert done.stderr == (
         f"tfhub: OS error: Cannot read {model / unreadable} (Permission denied): make it "

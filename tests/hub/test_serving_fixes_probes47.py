@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from tests._helpers.asgi import asgi_request
+from tests._helpers.cache_users import NOBODY, run_as_user
 from tests._helpers.hub_server import write_model_doc, write_model_folder
 
 from tfhub import errors
@@ -31,29 +32,10 @@ from tfhub.hub.catalog import served_docs
 from tfhub.hub.settings import ServeSettings
 from tfhub.utils.warn_once import WarnedOnce
 
-NOBODY = 65534  # The user nobody and the group nogroup (Debian).
 needs_root = pytest.mark.skipif(
     not hasattr(os, "getuid") or os.getuid() != 0,
     reason="needs root: folders and links owned by another user (chown)",
 )
-
-
-def _as_nobody(work: Callable[[], None]) -> None:
-    """Runs `work()` in a forked child as the user nobody (no groups); fails unless it ends."""
-    pid = os.fork()
-    if pid == 0:  # The child: never returns into pytest.
-        code = 1
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            work()
-            code = 0
-        except BaseException as err:  # Any: said on stderr, the test fails.
-            print(f"as nobody: {err!r}", file=sys.stderr)
-        finally:
-            os._exit(code)
-    assert os.waitpid(pid, 0)[1] == 0
 
 
 @pytest.fixture
@@ -72,7 +54,7 @@ def test_a_parent_another_user_makes_before_the_first_pack_is_refused(shared):
     the parent (0777) before the first pack: `recheck`, run before each pack, refuses it."""
     real = cache_dir.check_cache_dir(str(shared / "hub" / "packs"), make=False)
     assert not os.path.lexists(shared / "hub")
-    _as_nobody(lambda: os.mkdir(shared / "hub", 0o777))
+    run_as_user(os.mkdir, shared / "hub", 0o777).result()
     problem = cache_dir.recheck(real)
     assert problem is not None
     assert problem.startswith(f"the folder {shared}/hub above it is owned by nobody (uid")
@@ -85,7 +67,7 @@ def test_parents_a_cleaner_removed_and_a_stranger_made_again_are_refused(shared)
     assert cache_dir.recheck(real) is None
     os.rmdir(real)
     os.rmdir(shared / "hub")
-    _as_nobody(lambda: os.mkdir(shared / "hub", 0o755))
+    run_as_user(os.mkdir, shared / "hub", 0o755).result()
     assert "above it is owned by nobody" in str(cache_dir.recheck(real))
 
 
@@ -309,28 +291,15 @@ def test_a_model_folder_the_server_may_not_enter_is_a_500_saying_chmod(shared):
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
     os.chmod(folder, 0o700)  # root's: the user nobody may not enter it.
     os.chown(shared / "cache", NOBODY, NOBODY)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # The child: never returns into pytest.
-        os.close(read)
-        outcome = "child failed"
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            with _captured("tfhub.hub.archive_answers") as lines:
-                status, body = _download(app_)
-            outcome = f"{status}|{body.decode()}|{' '.join(lines)}"
-        finally:
-            os.write(write, outcome.encode())
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        outcome = pipe.read()
-    os.waitpid(pid, 0)
-    status, body, log = outcome.split("|", 2)
-    assert status == "500", outcome
-    assert "cannot be packed" in body
+
+    def download() -> tuple[int, bytes, list[str]]:
+        with _captured("tfhub.hub.archive_answers") as lines:
+            return (*_download(app_), lines)
+
+    status, body, lines = run_as_user(download).result()
+    log = " ".join(lines)
+    assert status == 500, body
+    assert b"cannot be packed" in body
     assert f"Cannot pack acme/fold/1 (its model folder {folder}; answered 500): the server's" in log
     assert "Permission denied" in log and f"chmod -R a+rX {folder}" in log
 

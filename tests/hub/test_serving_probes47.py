@@ -21,12 +21,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
+from tests._helpers.cache_users import NOBODY, run_as_user
 from tests._helpers.hub_server import (
     SRC,
     HubProcess,
@@ -44,7 +45,6 @@ from tfhub.hub import cache_dir
 from tfhub.hub.catalog import Catalog
 
 SECRET = "root:SECRET47:0:0:the first line of a file outside ROOT"
-NOBODY = 65534  # The user nobody and the group nogroup (Debian).
 needs_root = pytest.mark.skipif(
     not hasattr(os, "getuid") or os.getuid() != 0,
     reason="needs root: chown to another user, or a server without DAC override (setpriv)",
@@ -367,30 +367,6 @@ def test_the_scan_reads_no_more_than_the_bound_of_a_large_doc(tmp_path, monkeypa
     assert _bytes_read() - before < 1 << 20
 
 
-def _as_nobody(work: Callable[[], object]) -> object:
-    """`work()`'s result (or its exception's text, as a string starting "raised: "), run in a
-    forked child as the user nobody (no groups): a check made by a user who is not root."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # The child: never returns into pytest.
-        os.close(read)
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            outcome = repr(work())
-        except BaseException as err:  # Any: said to the parent.
-            outcome = f"raised: {err}"
-        with os.fdopen(write, "w") as pipe:
-            pipe.write(outcome)
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        said = pipe.read()
-    os.waitpid(pid, 0)
-    return said
-
-
 @needs_root
 def test_a_user_takes_a_cache_folder_below_roots_folders(tmp_path):
     """For a user who is not root, a parent owned by root (and not writable by others) is
@@ -400,11 +376,12 @@ def test_a_user_takes_a_cache_folder_below_roots_folders(tmp_path):
         os.chmod(shared, 0o711)  # root's; nobody may pass through.
         theirs = _folder(shared / "nobody", uid=NOBODY, gid=NOBODY, mode=0o700)
         wanted = str(theirs / "cache")
-        said = _as_nobody(lambda: cache_dir.check_cache_dir(wanted))
-        assert said == repr(wanted), said
+        assert run_as_user(cache_dir.check_cache_dir, wanted).result() == wanted
         other = _folder(shared / "other", uid=NOBODY + 1, mode=0o755)
-        said = _as_nobody(lambda: cache_dir.check_cache_dir(str(other / "x" / "cache")))
-        assert f"raised: Cannot pack folder versions into {other}/x/cache: the folder" in said
+        kind, said = run_as_user(cache_dir.check_cache_dir, str(other / "x" / "cache"))
+        assert kind == "raised", said
+        expected = f"ServeConfigError: Cannot pack folder versions into {other}/x/cache: the"
+        assert said.startswith(expected), said
         assert f"{other} above it is owned by uid {NOBODY + 1}" in said
     finally:
         shutil.rmtree(shared)
