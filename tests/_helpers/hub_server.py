@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -106,6 +107,23 @@ def write_model_folder(doc: Path, files: dict[str, bytes] | None = None) -> Path
 
 def write_signatures(doc: Path, summary: dict) -> None:
     doc.with_name(doc.name[: -len(".md")] + ".signatures.json").write_text(json.dumps(summary))
+
+
+def raw_request(
+    port: int, path: str, headers: dict[str, str] | None = None, *, method: str = "GET"
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """(status, headers, body) of a request to 127.0.0.1:`port` whose path is sent exactly as
+    written (requests would normalise it), with only the `headers` given (and Host)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
 
 
 def has_ipv6_loopback() -> bool:

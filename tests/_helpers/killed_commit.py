@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
+from tests._helpers.python_process import child_env
+
 # Defines `kill_before_rename(n)`: from then on the process kills itself just before the Nth
 # rename of a commit (`hub.commit`), after its journal was written. Prepended to a child's code.
 KILL_BEFORE_RENAME = """
@@ -36,3 +42,16 @@ summary = signatures.read_summary(sys.argv[{summary_arg}])
 publish.pack_lib.check_loadable = lambda folder: None
 publish.signatures.compute_summary = lambda folder, loaded: summary
 """
+
+
+def run_killed(code: str, *argv: str, **env: str) -> None:
+    """Runs `python -c code ARGV` (this checkout's tfhub; `env` added to the environment) and
+    fails the test unless it killed itself (SIGKILL) within 120 s."""
+    child = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        env=child_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr

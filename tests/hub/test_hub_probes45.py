@@ -6,12 +6,7 @@ One open server (granian, the default) and one with tokens (uvicorn) serve the m
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import signal
-import subprocess
-import sys
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,8 +17,8 @@ import pytest
 import requests
 from tests._helpers.archives import add_members, make_tar_gz, write_tree
 from tests._helpers.hub_server import (
-    SRC,
     HubProcess,
+    raw_request,
     serve_hub,
     signature_summary_json,
     write_model_doc,
@@ -31,7 +26,11 @@ from tests._helpers.hub_server import (
     write_publisher,
     write_signatures,
 )
-from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
+from tests._helpers.killed_commit import (
+    KILL_BEFORE_RENAME,
+    publish_without_tensorflow,
+    run_killed,
+)
 from tests._helpers.probe_tables import ends_quickly
 
 from tfhub import errors
@@ -88,22 +87,6 @@ def secured(hub_root, tmp_path_factory):
         yield running
 
 
-def _raw_get(
-    port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-) -> tuple[int, http.client.HTTPMessage, bytes]:
-    """A request whose path is sent exactly as written (requests would normalise it)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
-            connection.putheader(name, value)
-        connection.endheaders()
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
-
-
 def _archive(root: Path, handle: str) -> bytes:
     publisher, rest = handle.split("/", 1)
     model, version = rest.rsplit("/", 1)
@@ -139,7 +122,7 @@ REFUSED_PATHS = [
 @pytest.mark.parametrize("query", ["", "?tf-hub-format=compressed"])
 @pytest.mark.parametrize("path", REFUSED_PATHS)
 def test_a_path_the_hub_refuses_is_a_400_never_a_file(server, hub_root, path, query):
-    status, headers, body = _raw_get(server.port, path + query)
+    status, headers, body = raw_request(server.port, path + query)
     assert (status, body) == (400, b"400 Bad Request: this path is not allowed.\n")
     assert headers["X-Content-Type-Options"] == "nosniff"
 
@@ -148,7 +131,7 @@ def test_a_path_the_hub_refuses_is_a_400_never_a_file(server, hub_root, path, qu
     "path", ["/ac%09me/emb/1", "/acme%0A/emb/1", "/acme/emb/%0A1", "/api/models/acme/emb%0A"]
 )
 def test_a_control_character_in_a_path_is_the_hubs_400_page_for_a_browser(server, path):
-    status, headers, body = _raw_get(server.port, path, {"Accept": "text/html"})
+    status, headers, body = raw_request(server.port, path, {"Accept": "text/html"})
     assert status == 400 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert b'<p id="refused-path">' in body and b"Content-Security-Policy" not in body
     assert headers["Content-Security-Policy"].startswith("default-src 'none'")
@@ -160,23 +143,23 @@ def test_a_control_character_in_a_path_is_the_hubs_400_page_for_a_browser(server
 def test_a_path_ending_in_a_newline_is_no_alias_of_an_api_route(server, path):
     """Starlette's route patterns end in `$`, which matches before a final newline:
     `/api/models/acme/emb%0A` answered the model `acme/emb`."""
-    assert _raw_get(server.port, path)[0] == 400
+    assert raw_request(server.port, path)[0] == 400
 
 
 @pytest.mark.parametrize("path", ["/ac%09me/emb/1", "/acme/emb/1%0A", "/api/models/acme/emb%0A"])
 def test_uvicorn_with_tokens_refuses_a_control_character_too(secured, path):
-    status, _, body = _raw_get(secured.port, path + "?tf-hub-format=compressed")
+    status, _, body = raw_request(secured.port, path + "?tf-hub-format=compressed")
     assert status == 401  # The token first: a stranger learns nothing.
     authorization = {"Authorization": f"Bearer {TOKEN}"}
-    status, _, body = _raw_get(secured.port, path + "?tf-hub-format=compressed", authorization)
+    status, _, body = raw_request(secured.port, path + "?tf-hub-format=compressed", authorization)
     assert (status, body) == (400, b"400 Bad Request: this path is not allowed.\n")
 
 
 def test_a_path_of_8_kb_is_answered_and_one_longer_is_a_414(server):
     segment = "a" * 200
     long_path = "/" + "/".join([segment] * 40)  # 8,040 bytes.
-    assert _raw_get(server.port, long_path + "?tf-hub-format=compressed")[0] == 404
-    status, headers, _ = _raw_get(server.port, long_path + "/" + segment)
+    assert raw_request(server.port, long_path + "?tf-hub-format=compressed")[0] == 404
+    status, headers, _ = raw_request(server.port, long_path + "/" + segment)
     assert status == 414 and headers["X-Content-Type-Options"] == "nosniff"
 
 
@@ -211,7 +194,7 @@ def test_version_0_is_served_as_any_other(server, hub_root):
 )
 def test_a_version_spelled_otherwise_is_no_alias(server, version, said):
     model = "zero" if version == "00" else "emb"
-    status, _, body = _raw_get(server.port, f"/acme/{model}/{version}?tf-hub-format=compressed")
+    status, _, body = raw_request(server.port, f"/acme/{model}/{version}?tf-hub-format=compressed")
     text = body.decode("utf-8")
     if said is None:
         assert status == 400
@@ -237,7 +220,7 @@ def test_a_version_spelled_otherwise_is_no_alias(server, version, said):
 )
 def test_case_and_unicode_spellings_are_no_alias(server, path, status):
     """Clients cache by the handle's text: a second spelling served would be a second copy."""
-    assert _raw_get(server.port, path + "?tf-hub-format=compressed")[0] == status
+    assert raw_request(server.port, path + "?tf-hub-format=compressed")[0] == status
 
 
 # --- Ranges, HEAD and methods ----------------------------------------------------------------
@@ -248,10 +231,10 @@ URL = "/acme/emb/1?tf-hub-format=compressed"
 def test_head_and_ranges_on_an_archive(server, hub_root):
     whole = _archive(hub_root, "acme/emb/1")
     size = len(whole)
-    status, headers, body = _raw_get(server.port, URL, method="HEAD")
+    status, headers, body = raw_request(server.port, URL, method="HEAD")
     assert (status, body, headers["Content-Length"]) == (200, b"", str(size))
     assert headers["Accept-Ranges"] == "bytes" and headers["ETag"]
-    status, headers, body = _raw_get(server.port, URL, {"Range": "bytes=1-4"}, method="HEAD")
+    status, headers, body = raw_request(server.port, URL, {"Range": "bytes=1-4"}, method="HEAD")
     assert (status, body, headers["Content-Range"]) == (206, b"", f"bytes 1-4/{size}")
     cases = [
         ("bytes=1-4", 206, whole[1:5]),
@@ -264,7 +247,7 @@ def test_head_and_ranges_on_an_archive(server, hub_root):
         ("items=0-1", 200, whole),
     ]
     for header, expected, content in cases:
-        status, headers, body = _raw_get(server.port, URL, {"Range": header})
+        status, headers, body = raw_request(server.port, URL, {"Range": header})
         assert (status, body) == (expected, content), header
         if expected == 416:
             assert headers["Content-Range"] == f"bytes */{size}"
@@ -273,7 +256,7 @@ def test_head_and_ranges_on_an_archive(server, hub_root):
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
 def test_methods_other_than_get_and_head_are_a_405(server, hub_root, method):
     before = _archive(hub_root, "acme/emb/1")
-    status, headers, _ = _raw_get(server.port, URL, {"Content-Length": "0"}, method=method)
+    status, headers, _ = raw_request(server.port, URL, {"Content-Length": "0"}, method=method)
     assert status == 405 and sorted(headers["Allow"].split(", ")) == ["GET", "HEAD"]
     assert _archive(hub_root, "acme/emb/1") == before
 
@@ -452,14 +435,7 @@ def _publish_killed(model: Path, root: Path, summary: Path, handle: str, at: int
     """Runs `KILLED_FORCE` in a child: a `publish --force` of `model` as `handle`, killed
     (SIGKILL) before its rename number `at`."""
     argv = [str(model), str(root), str(summary), handle, str(at)]
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_FORCE, *argv],
-        env={**os.environ, "PYTHONPATH": SRC},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr
+    run_killed(KILLED_FORCE, *argv)
 
 
 @pytest.fixture(scope="module")
@@ -591,14 +567,7 @@ def test_a_folder_version_whose_force_publish_was_killed_is_served_before_and_af
     summary.write_text(json.dumps(signature_summary_json()))
     new = write_tree(tmp_path / "new", FAKE_MODEL)
     argv = [str(new), str(root), str(summary), "acme/folder/1", "2"]  # After the folder aside.
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_FORCE, *argv],
-        env={**os.environ, "PYTHONPATH": SRC},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr
+    run_killed(KILLED_FORCE, *argv)
     assert not folder.exists()
     options = ("--rescan", "0", "--cache-dir", str(tmp_path / "cache"))
     with serve_hub(root, tmp_path / "serve.log", *options) as running:

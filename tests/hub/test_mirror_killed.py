@@ -19,7 +19,11 @@ import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.http_server import serve_folder
 from tests._helpers.hub_server import SRC, signature_summary_json
-from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
+from tests._helpers.killed_commit import (
+    KILL_BEFORE_RENAME,
+    publish_without_tensorflow,
+    run_killed,
+)
 
 from tfhub.cli.main import main
 from tfhub.hub import publish, signatures
@@ -187,11 +191,7 @@ def test_a_killed_mirror_rolled_back_leaves_the_hub_as_it_was(tmp_path, hub_has,
     summary.write_text(json.dumps(signature_summary_json()))
     make_tar_gz(tmp_path / "emb.tar.gz", FAKE_MODEL, folders=True)
     before = _tree(root)
-    argv = [sys.executable, "-c", KILLED_MIRROR_AS, str(root), str(summary), str(kill_before)]
-    env = {**os.environ, "PYTHONPATH": SRC, "TFHUB_CACHE_DIR": str(tmp_path / "cache")}
-    child = subprocess.run(
-        [*argv, str(tmp_path / "emb.tar.gz")], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr
+    argv = [str(root), str(summary), str(kill_before), str(tmp_path / "emb.tar.gz")]
+    run_killed(KILLED_MIRROR_AS, *argv, TFHUB_CACHE_DIR=str(tmp_path / "cache"))
     assert main(["validate", str(root)]) == 0
     assert _tree(root) == before

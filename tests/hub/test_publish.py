@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 from tests._helpers import models, mounts
-from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
+from tests._helpers.killed_commit import (
+    KILL_BEFORE_RENAME,
+    publish_without_tensorflow,
+    run_killed,
+)
 
 from tfhub import errors
 from tfhub.cli.main import main
@@ -540,21 +544,8 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _killed_commit(model: Path, root: Path, summary: Path, handle: str, at: int, force: bool):
-    import signal
-    import subprocess
-    import sys
-
-    from tests._helpers.hub_server import SRC
-
     argv = [str(model), str(root), str(summary), handle, str(at), "force" if force else "-"]
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_COMMIT, *argv],
-        env={**os.environ, "PYTHONPATH": SRC},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr
+    run_killed(KILLED_COMMIT, *argv)
 
 
 @pytest.mark.parametrize("kill_before", range(1, 7))

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.archives import make_tar_gz
-from tests._helpers.hub_server import HubProcess, serve_hub, write_model_doc, write_publisher
+from tests._helpers.hub_server import (
+    HubProcess,
+    raw_request,
+    serve_hub,
+    write_model_doc,
+    write_publisher,
+)
 
 BIG = 48 << 20  # Larger than what the server and the kernels buffer for a client.
 
@@ -32,20 +38,6 @@ def running(request, tmp_path_factory) -> Iterator[HubProcess]:
         yield server
 
 
-def _get(server: HubProcess, path: str, headers: dict[str, str] | None = None):
-    """(status, headers, body) of a GET sent as written (no client normalisation)."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        connection.putrequest("GET", path)
-        for name, value in (headers or {}).items():
-            connection.putheader(name, value)
-        connection.endheaders()
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
-
-
 @pytest.mark.parametrize(
     "path",
     [
@@ -58,16 +50,16 @@ def _get(server: HubProcess, path: str, headers: dict[str, str] | None = None):
 def test_an_encoded_slash_is_refused_not_an_alias(running, path):
     """The server decoded `%2F` before the path was checked: `/acme%2femb%2f1` was the
     archive of acme/emb/1 (docs/hub.md says encoded slashes are refused)."""
-    status, _, body = _get(running, path)
+    status, _, body = raw_request(running.port, path)
     assert status == 400, (path, status, body[:80])
 
 
 def test_encoded_letters_and_the_api_with_an_encoded_slash(running):
     archive = (running.root / "assets/docs/acme/models/emb/1.tar.gz").read_bytes()
-    status, _, body = _get(running, "/acme/%65mb/1?tf-hub-format=compressed")  # %65: e.
+    status, _, body = raw_request(running.port, "/acme/%65mb/1?tf-hub-format=compressed")  # %65: e.
     assert (status, body) == (200, archive)
-    assert _get(running, "/api/models/acme/emb")[0] == 200
-    assert _get(running, "/api/models/acme%2Femb")[0] == 404
+    assert raw_request(running.port, "/api/models/acme/emb")[0] == 200
+    assert raw_request(running.port, "/api/models/acme%2Femb")[0] == 404
 
 
 def test_a_client_gone_mid_archive_stops_the_sending(running):
@@ -91,7 +83,7 @@ def test_a_repeated_header_field_is_one_list(running):
     """Only the last line of a repeated field was read: an ETag in the first of two
     If-None-Match lines answered 200, not 304, and two Range lines the last range (206)."""
     url = "/acme/emb/1?tf-hub-format=compressed"
-    etag = _get(running, url)[1]["ETag"]
+    etag = raw_request(running.port, url)[1]["ETag"]
     connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
     for lines, expected in (
         ([("If-None-Match", etag), ("If-None-Match", '"other"')], 304),
@@ -127,13 +119,13 @@ def test_favicon_ico_is_the_hubs_icon(running):
     """Browsers ask /favicon.ico for every answer that names no icon (the API's JSON, plain-text
     errors, archives): it was the hub's 404 page, a 404 in the console and the access log on
     each visit. It is now the icon the pages name (/static/favicon.svg)."""
-    status, headers, body = _get(running, "/favicon.ico")
-    svg_status, _, svg = _get(running, "/static/favicon.svg")
+    status, headers, body = raw_request(running.port, "/favicon.ico")
+    svg_status, _, svg = raw_request(running.port, "/static/favicon.svg")
     assert (status, svg_status) == (200, 200)
     assert body == svg and headers["Content-Type"] == "image/svg+xml"
     assert headers["Cache-Control"] == "public, no-cache"  # As /static/*: a new icon at once.
     assert headers["X-Content-Type-Options"] == "nosniff"  # The hub's security headers too.
-    assert _get(running, "/favicon.ico?tf-hub-format=compressed")[0] == 200
+    assert raw_request(running.port, "/favicon.ico?tf-hub-format=compressed")[0] == 200
 
 
 @pytest.mark.parametrize("length", [9_000, 40_000])
@@ -141,14 +133,14 @@ def test_a_url_too_long_is_the_hubs_414_with_its_headers(running, length):
     """A 20 KB path was answered a 40 KB 404 page (the path shown twice), and granian's own
     414 (past ~64 KB) has none of the hub's security headers: the hub answers 414 itself from
     8 KB on."""
-    status, headers, body = _get(running, "/" + "a" * length)
+    status, headers, body = raw_request(running.port, "/" + "a" * length)
     assert status == 414, (status, body[:100])
     assert body.startswith(b"414 URI Too Long: this hub answers URLs of at most 8,192 bytes")
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'none'" in headers["Content-Security-Policy"]
-    query = _get(running, "/?q=" + "x" * length)
+    query = raw_request(running.port, "/?q=" + "x" * length)
     assert query[0] == 414
-    assert _get(running, "/?q=" + "x" * 8000)[0] == 200  # Below the bound: answered.
+    assert raw_request(running.port, "/?q=" + "x" * 8000)[0] == 200  # Below the bound: answered.
 
 
 def test_granian_drops_a_client_that_stops_reading(tmp_path):
