@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests._helpers.page_tags import start_tags
 
 from tfhub.hub.render import markdown_to_html
 
@@ -33,25 +34,11 @@ HOSTILE = [
 DANGEROUS_TAGS = {"script", "iframe", "svg", "style", "object", "embed", "form", "meta", "math"}
 
 
-def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
-    """Start tags with attributes, as a browser's tokenizer sees them."""
-    from html.parser import HTMLParser
-
-    found: list[tuple[str, list[tuple[str, str | None]]]] = []
-
-    class Collector(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            found.append((tag, attrs))
-
-    Collector().feed(html)
-    return found
-
-
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_markdown_is_defused(text):
     html = markdown_to_html(f"Before.\n\n{text}\n\nAfter.")
     assert "Before." in html
-    for tag, attributes in _tags(html):
+    for tag, attributes in start_tags(html):
         assert tag not in DANGEROUS_TAGS, (text, html)
         for name, value in attributes:
             assert not name.startswith("on") and name != "style", (text, html)

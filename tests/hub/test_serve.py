@@ -22,6 +22,7 @@ from tests._helpers.hub_server import (
     write_publisher,
     write_signatures,
 )
+from tests._helpers.page_tags import start_tags
 
 import tfhub as hub
 from tfhub import errors
@@ -268,7 +269,7 @@ def test_hostile_doc_renders_harmless(server):
     assert page.status_code == 200
     html = page.text.lower()
     assert "hello" in html and "world." in html and "click me" in html
-    tags = _tags(page.text)
+    tags = start_tags(page.text)
     assert not [tag for tag, _ in tags if tag in ("script", "iframe", "object", "embed")]
     for tag, attributes in tags:
         for name, value in attributes:
@@ -289,20 +290,6 @@ def test_a_hostile_host_header_is_not_written_into_pages(server):
     connection.close()
     assert response.status in (200, 400), response.status
     assert "<script>" not in page and "HUB_HOST" not in page
-
-
-def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
-    """Every start tag of a page with its attributes, as a browser's parser sees them."""
-    from html.parser import HTMLParser
-
-    found: list[tuple[str, list[tuple[str, str | None]]]] = []
-
-    class Collector(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            found.append((tag, attrs))
-
-    Collector().feed(html)
-    return found
 
 
 def test_pages_search_filters_and_api(server):
