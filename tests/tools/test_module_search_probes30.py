@@ -16,23 +16,12 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from tests._helpers.nearest_neighbour import direct_loo_error
 from tests._helpers.python_process import child_env
 
 from tfhub import errors
 from tfhub.tools.module_search import lib
 from tfhub.tools.module_search.cli import main as tool_main
-
-
-def _direct_loo(x: np.ndarray, labels: np.ndarray) -> float:
-    """The leave-one-out 1-NN error from distances computed directly, (a - b)^2 summed; a tie
-    goes to the sample listed first (np.argmin)."""
-    x = np.asarray(x, np.float64)
-    wrong = 0
-    for i in range(len(x)):
-        distances = np.sum((x - x[i]) ** 2, axis=1)
-        distances[i] = np.inf
-        wrong += int(labels[np.argmin(distances)] != labels[i])
-    return wrong / len(x)
 
 
 @pytest.mark.parametrize("rows_per_block", [1, 7, 1024])
@@ -47,7 +36,7 @@ def test_copies_of_one_vector_are_nearest_whatever_the_rounding(monkeypatch, row
     for dim in (100, 1280, 2048):
         x = np.repeat(rng.random((1, dim)).astype(np.float32) * 5, 300, axis=0)
         monkeypatch.setattr(lib, "_ROWS_PER_BLOCK", rows_per_block)
-        assert lib.loo_1nn_error(x, labels) == _direct_loo(x, labels), dim
+        assert lib.loo_1nn_error(x, labels) == direct_loo_error(x, labels), dim
 
 
 def test_ties_between_vectors_go_to_the_first_sample():
@@ -59,11 +48,11 @@ def test_ties_between_vectors_go_to_the_first_sample():
         distinct = rng.integers(-2, 3, (count, int(rng.integers(1, 5)))).astype(np.float32)
         x = distinct[rng.integers(0, count, count)]
         labels = rng.integers(0, 3, count)
-        assert lib.loo_1nn_error(x, labels) == _direct_loo(x, labels)
+        assert lib.loo_1nn_error(x, labels) == direct_loo_error(x, labels)
     signed_zero = np.array([[0.0, 1.0], [-0.0, 1.0], [5.0, 5.0]])  # -0.0 is 0.0: copies.
     assert lib.loo_1nn_error(signed_zero, np.array([0, 1, 1])) == 1.0
     no_numbers, labels = np.zeros((5, 0), np.float32), np.array([0, 1, 0, 1, 1])
-    assert lib.loo_1nn_error(no_numbers, labels) == _direct_loo(no_numbers, labels) == 0.8
+    assert lib.loo_1nn_error(no_numbers, labels) == direct_loo_error(no_numbers, labels) == 0.8
 
 
 def test_distances_of_many_images_take_bounded_memory():

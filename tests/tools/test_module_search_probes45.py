@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests._helpers.nearest_neighbour import direct_loo_error
 
 from tfhub import errors
 from tfhub.tools.module_search import lib
@@ -287,18 +288,6 @@ def test_a_gif_whose_frame_is_a_bomb_is_left_out_by_name(tmp_path: Path, caplog)
     assert f"{folder / 'a' / 'bomb.gif'} (20000 x 20000)" in caplog.text
 
 
-def _direct_loo(x: np.ndarray, labels: np.ndarray) -> float:
-    """The leave-one-out 1-NN error from distances computed directly, (a - b)^2 summed; a tie
-    goes to the image listed first (np.argmin)."""
-    x = np.asarray(x, np.float64)
-    wrong = 0
-    for row in range(len(x)):
-        distances = np.sum((x - x[row]) ** 2, axis=1)
-        distances[row] = np.inf
-        wrong += int(labels[np.argmin(distances)] != labels[row])
-    return wrong / len(x)
-
-
 def _save_levels_module(path: Path) -> str:
     """An image module of one whole number, 4 x the brightness rounded (exact ties)."""
     import tensorflow as tf
@@ -335,7 +324,7 @@ def test_the_table_is_an_exact_leave_one_out_the_same_on_every_run(
     scores = {score.module: score for score in lib.rank_modules(modules, dataset)}
     for module in modules:
         vectors = lib.embed(module, dataset, None)
-        assert scores[module].error == _direct_loo(vectors, dataset.labels), module
+        assert scores[module].error == direct_loo_error(vectors, dataset.labels), module
     assert 0.1 < scores[modules[0]].error < 0.9
     runs = []
     for _ in range(2):
@@ -430,7 +419,7 @@ def test_large_vectors_are_ranked_with_one_float64_copy(copies: bool, monkeypatc
     if copies:
         x[1::7] = x[0]
     labels = rng.integers(0, 3, 160)
-    expected = _direct_loo(x, labels)
+    expected = direct_loo_error(x, labels)
     monkeypatch.setattr(lib, "_BLOCK_BYTES", 2 * 2**20)  # A block's rows: 2 MB, not 25.6.
     tracemalloc.start()
     try:
@@ -457,6 +446,6 @@ def test_vectors_whose_digests_collide_are_still_told_apart(monkeypatch) -> None
     rng = np.random.default_rng(8)
     x = rng.integers(-2, 3, (60, 3)).astype(np.float32)  # Copies and exact ties.
     labels = rng.integers(0, 3, 60)
-    expected = _direct_loo(x, labels)
+    expected = direct_loo_error(x, labels)
     monkeypatch.setattr(hashlib, "blake2b", Same)
     assert lib.loo_1nn_error(x, labels) == expected
