@@ -20,6 +20,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 from tests._helpers.checkpoints import checkpoint_tensors, write_checkpoint  # noqa: E402
+from tests._helpers.models import save_tf1_ref_variable_model  # noqa: E402
 from tests._helpers.python_process import run_python  # noqa: E402
 
 import tfhub as hub  # noqa: E402
@@ -27,7 +28,6 @@ from tfhub import errors, saved_model_proto  # noqa: E402
 from tfhub.model_graph_checks import _object_variables  # noqa: E402
 
 pytestmark = pytest.mark.tf
-tf1 = tf.compat.v1
 
 _SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 _COPIED = "(was variables/ copied from another model?)"
@@ -250,18 +250,7 @@ def test_a_tf2_variable_of_invalid_dtype_is_reported(shared: Path, tmp_path: Pat
 
 def test_a_tf1_variable_without_a_dtype_is_reported(tmp_path: Path) -> None:
     """A TF1 graph's VariableV2 without its "dtype" attr (DT_INVALID when read)."""
-    path = tmp_path / "model"
-    with tf.Graph().as_default():
-        x = tf1.placeholder(tf.float32, [None, 2])
-        w = tf1.get_variable("w", initializer=tf.ones([2]), use_resource=False)
-        with tf1.Session() as session:
-            session.run(tf1.global_variables_initializer())
-            builder = tf1.saved_model.Builder(str(path))
-            signature = tf1.saved_model.predict_signature_def({"x": x}, {"y": x * w})
-            builder.add_meta_graph_and_variables(
-                session, ["serve"], signature_def_map={"serving_default": signature}
-            )
-            builder.save()
+    path = save_tf1_ref_variable_model(tmp_path / "model", 2)
     proto = saved_model_proto.read_saved_model_proto(str(path))
     graph = proto.meta_graphs[0].graph_def
     variables = [node for node in graph.node if node.op == "VariableV2"]

@@ -13,6 +13,8 @@ Builders:
     save_dict_io_model: `__call__` takes a dict {"a", "b"} and returns a dict {"sum", "prod"}.
     save_scaled_model: `__call__(x, scale)` -> x * 2 * scale (for `arguments=`).
     save_mlp: a float MLP of configurable size (benchmarks).
+    save_tf1_ref_variable_model: a TF1 SavedModel (tf.compat.v1 Builder, tag "serve") whose `w`
+        is a reference variable (VariableV2); returns a Path.
     make_tarball: packs a model folder as a .tar.gz whose root is the model root.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import os
 import tarfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -357,6 +360,25 @@ def save_mlp(
     for training in (False, True):
         call.get_concrete_function(tf.TensorSpec([None, inputs], tf.float32), training)
     return _save(model, path, call)
+
+
+def save_tf1_ref_variable_model(path: Path, size: int) -> Path:
+    """A TF1 SavedModel at `path` (tag "serve", signature "serving_default": y = x * w) whose
+    `w` is a reference variable (VariableV2) of shape [size], ones."""
+    tf = _tf()
+    tf1 = tf.compat.v1
+    with tf.Graph().as_default():
+        x = tf1.placeholder(tf.float32, [None, size])
+        w = tf1.get_variable("w", initializer=tf.ones([size]), use_resource=False)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            builder = tf1.saved_model.Builder(str(path))
+            signature = tf1.saved_model.predict_signature_def({"x": x}, {"y": x * w})
+            builder.add_meta_graph_and_variables(
+                session, ["serve"], signature_def_map={"serving_default": signature}
+            )
+            builder.save()
+    return path
 
 
 def make_tarball(model_dir: str, tarball: str) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 tf = pytest.importorskip("tensorflow")
+from tests._helpers.models import save_tf1_ref_variable_model  # noqa: E402
+
 import tfhub as hub  # noqa: E402
 from tfhub import errors  # noqa: E402
 
@@ -636,28 +638,12 @@ def test_a_spec_from_a_saved_model_whose_signature_names_an_absent_tensor_names_
     assert caught.value.path == str(model) and "'gone:0' (output 'y')" in str(caught.value)
 
 
-def _save_ref_variable_model(path: Path, size: int) -> Path:
-    """A TF1 SavedModel whose `w` is a reference variable (VariableV2) of shape [size]."""
-    with tf.Graph().as_default():
-        x = tf1.placeholder(tf.float32, [None, size])
-        w = tf1.get_variable("w", initializer=tf.ones([size]), use_resource=False)
-        with tf1.Session() as session:
-            session.run(tf1.global_variables_initializer())
-            builder = tf1.saved_model.Builder(str(path))
-            signature = tf1.saved_model.predict_signature_def({"x": x}, {"y": x * w})
-            builder.add_meta_graph_and_variables(
-                session, ["serve"], signature_def_map={"serving_default": signature}
-            )
-            builder.save()
-    return path
-
-
 def test_hub_load_of_a_checkpoint_holding_a_variable_in_another_shape_names_both(
     tmp_path: Path,
 ) -> None:
     # A reference variable's restore checks the shape (a resource variable's does not).
-    model = _save_ref_variable_model(tmp_path / "model", 2)
-    other = _save_ref_variable_model(tmp_path / "other", 3)
+    model = save_tf1_ref_variable_model(tmp_path / "model", 2)
+    other = save_tf1_ref_variable_model(tmp_path / "other", 3)
     shutil.rmtree(model / "variables")
     shutil.copytree(other / "variables", model / "variables")
     with pytest.raises(tf.errors.InvalidArgumentError) as caught:  # What TensorFlow raised.
