@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests._helpers.cache_users import NOBODY, run_as_user
 from tests._helpers.hub_server import free_port
 from tests.hub.test_serving_fixes_probes47 import (
-    NOBODY,
     _captured,
     _download,
     _folder_hub,
@@ -39,36 +39,8 @@ OTHER = 1000  # Another user, not root.
 def _as_nobody(work: Callable[[], str]) -> str:
     """What `work()` returns in a forked child run as the user nobody (no groups), or the error
     it raised as "raised Class: message"."""
-
-    def as_nobody() -> str:
-        os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
-        return work()
-
-    return _forked(as_nobody)
-
-
-def _forked(work: Callable[[], str]) -> str:
-    """What `work()` returns in a forked child (its changes to the process stay there), or the
-    error it raised as "raised Class: message"."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # The child: never returns into pytest.
-        os.close(read)
-        outcome = "child failed"
-        try:
-            outcome = work()
-        except BaseException as err:  # Any: the test reads it.
-            outcome = f"raised {type(err).__name__}: {err}"
-        finally:
-            os.write(write, outcome.encode())
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        outcome = pipe.read()
-    os.waitpid(pid, 0)
-    return outcome
+    outcome = run_as_user(work)
+    return f"raised {outcome.value}" if outcome.kind == "raised" else outcome.result()
 
 
 @pytest.fixture
@@ -339,5 +311,5 @@ def test_the_overflow_gid_is_no_group_of_this_user(tmp_path, monkeypatch):
         except errors.ServeConfigError as err:
             return str(err)
 
-    said = _forked(work)
+    said = run_as_user(work, uid=0, gid=0).result()  # Root, its groups set by `work`.
     assert f"is writable by the group {NOBODY} (g+w), not one of this user's" in said, said
