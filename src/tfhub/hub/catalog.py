@@ -4,11 +4,11 @@ entry is a `catalog_entries` class).
 `Catalog.scan(root)` reads every documentation file once (with the publishing engineer's
 parser, `docs_format`) and answers lookups by handle from memory; URLs are mapped to files
 only through these lookups, never by joining a URL onto ROOT. A doc is opened inside ROOT
-before it is read (`served_docs`: one swapped for a symlink out of ROOT, or a FIFO, is never
-read); files beside a doc (archive, model folder, signature summary) are used only if their
-real path stays inside ROOT. A doc is
-kept as the server shows it: credentials in its URLs (an asset-path with a password or a
-signed query, a link in its body) redacted, since every visitor sees the pages and the API.
+before it is read (`served_docs`, in one confined walk: one swapped for a symlink out of ROOT,
+or a FIFO, is never read); files beside a doc (archive, model folder, signature summary) are
+used only if their real path stays inside ROOT. A doc is kept as the server shows it:
+credentials in its URLs (an asset-path with a password or a signed query, a link in its body)
+redacted, since every visitor sees the pages and the API.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from .. import errors
 from ..utils.numbers import is_number
 from ..utils.paths import tree_size
 from ..utils.redact import redact
-from . import confinement, docs_layout
+from . import confinement, doc_walk, docs_layout
+from . import settled as settled_lib
 from .catalog_entries import Model, Publisher, Version, handle_order
-from .docs_format import DocFile, DocKind
+from .docs_format import DocFile, DocKind, parse_text, without_long_values
+from .docs_text import decode_doc
 from .settled import Settled, served_doc
 from .signatures import SignatureSummary, read_summary
 
@@ -213,13 +215,48 @@ class Catalog:
 
 def served_docs(root: Path) -> list[DocFile]:
     """Every servable doc under ROOT/assets/docs (`root`: its real path), sorted by path: what
-    `docs_format.list_docs` finds, each file opened inside ROOT before a byte of it is read
-    (`settled.served_doc`: a doc swapped for a symlink out of ROOT, or a FIFO, is skipped with
-    a warning, never read) and at most `settled.MAX_DOC_BYTES` of it read."""
+    `docs_format.list_docs` finds, read in one confined walk (`doc_walk.read_docs`: each doc
+    opened relative to its folder's descriptor, following no link, and checked before a byte of
+    it is read; a doc swapped for a FIFO is skipped with a warning, never read) and at most
+    `settled.MAX_DOC_BYTES` of it read. A doc that is a symlink is read as `settled.served_doc`
+    reads it (one out of ROOT is skipped with a warning, never read)."""
     real_root = os.path.realpath(root)  # Once per scan, not once per doc.
-    files = docs_layout.find_doc_files(root)
-    found = (served_doc(file, file, root, real_root=real_root) for file in files)
+    limit = settled_lib.MAX_DOC_BYTES  # Read at call time, as `served_doc` reads it.
+    walked = doc_walk.read_docs(
+        root, limit=limit, refused=settled_lib.NOT_SERVED, real_root=real_root
+    )
+    found = (_served(doc, root, real_root) for doc in walked)
     return [doc for doc in found if doc is not None]
+
+
+def _served(walked: doc_walk.WalkedDoc, root: Path, real_root: str) -> DocFile | None:
+    """The doc the walk read, parsed and served as `settled.served_doc` serves one (the same
+    warnings); a symlink read by its path there."""
+    if walked.by_path:
+        return served_doc(walked.path, walked.path, root, real_root=real_root)
+    shown = f"{docs_layout.DOCS_DIR_POSIX}/{walked.rel_path}"
+    if walked.error is not None or walked.data is None:
+        logger.warning(
+            "Skipping a doc (not served): %s:0: cannot read the documentation file: %s",
+            shown,
+            walked.error,
+        )
+        return None
+    if len(walked.data) > settled_lib.MAX_DOC_BYTES:
+        logger.warning(
+            "Skipping a doc (not served): %s is larger than %d MiB (a doc's body is shown "
+            "up to 65,536 characters): publish it again",
+            shown,
+            settled_lib.MAX_DOC_BYTES >> 20,
+        )
+        return None
+    try:
+        text = decode_doc(walked.data, path=os.fspath(walked.path), shown=shown)
+        doc = parse_text(text, path=walked.path, rel_path=walked.rel_path, display_path=shown)
+    except errors.DocFormatError as err:
+        logger.warning("Skipping a doc (not served): %s", err)
+        return None
+    return without_long_values(doc)  # As the scan serves every doc (`list_docs`).
 
 
 def shown_doc(doc: DocFile) -> DocFile:

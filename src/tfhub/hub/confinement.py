@@ -22,9 +22,10 @@ opening a file so that the OPENED file is what is checked.
   `/proc/self/fd/N` is read too (one readlink), a second opinion for what the walk cannot see:
   a folder RENAMED out of ROOT while the walk held it.
   Without `dir_fd` (Windows) the real path is opened and compared by (st_dev, st_ino);
-* `read_inside` reads a bounded number of bytes of a file opened by `open_inside` (the docs the
-  catalog's scan and the JSON API read: a doc swapped for a symlink out of ROOT, or for a FIFO,
-  is never read).
+* `read_inside` reads a bounded number of bytes (`read_open`) of a file opened by
+  `open_inside` (the docs the JSON API reads, and the docs that are symlinks the catalog's scan
+  reads: a doc swapped for a symlink out of ROOT, or for a FIFO, is never read); the scan opens
+  its other docs in one walk (`doc_walk`) and checks each with `opened_problem`, as here.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from contextlib import contextmanager
 
 logger = logging.getLogger(__name__)
 StrPath = str | os.PathLike[str]
-_OPEN_FLAGS = (
+OPEN_FLAGS = (
     os.O_RDONLY
     | getattr(os, "O_NOFOLLOW", 0)
     | getattr(os, "O_NONBLOCK", 0)
@@ -56,10 +57,10 @@ _DIR_FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
 )
 _PROC_FD = "/proc/self/fd"
-_WALK = os.open in os.supports_dir_fd  # Not on Windows: `_open_below`.
+_WALK = os.open in os.supports_dir_fd  # Not on Windows: `open_below`.
 # A symlink (or a file) where a folder or the file was: Linux and macOS give ELOOP for a
 # symlink opened with O_NOFOLLOW, FreeBSD EMLINK; a file in place of a folder ENOTDIR.
-_SWAPPED = frozenset({errno.ELOOP, errno.EMLINK, errno.ENOTDIR})
+SWAPPED = frozenset({errno.ELOOP, errno.EMLINK, errno.ENOTDIR})
 
 
 def is_below(path: StrPath, folder: StrPath) -> bool:
@@ -105,7 +106,7 @@ def real_inside(
     if is_below(real, real_root):
         return real
     if not quiet:
-        _refuse(folder, f"its real path {real} is outside {real_root}", refused=refused)
+        refuse(folder, f"its real path {real} is outside {real_root}", refused=refused)
     return None
 
 
@@ -143,16 +144,16 @@ def open_inside(
         why = f"its real path {real} is outside {real_root}"
     else:
         try:
-            fd = _open_below(real_root, real)
+            fd = open_below(real_root, real)
         except FileNotFoundError:
             return None
         except OSError as err:
-            if err.errno not in _SWAPPED:
+            if err.errno not in SWAPPED:
                 raise
             why = _why_swapped(err, real, real_root)
     if fd is not None:
         try:
-            why = _problem(fd, real, real_root)
+            why = opened_problem(fd, real, real_root)
         except BaseException:
             os.close(fd)
             raise
@@ -160,7 +161,7 @@ def open_inside(
             return fd
         os.close(fd)
     if not quiet and why is not None:
-        _refuse(path, why, refused=refused)
+        refuse(path, why, refused=refused)
     return None
 
 
@@ -187,7 +188,21 @@ def read_inside(
     fd = open_inside(path, root, refused=refused, quiet=quiet, real_root=real_root)
     if fd is None:
         return None
-    with open(fd, "rb") as opened:
+    try:
+        return read_open(fd, limit=limit)
+    finally:
+        os.close(fd)
+
+
+def read_open(fd: int, *, limit: int) -> bytes:
+    """The first `limit` + 1 bytes of the open file `fd` (`read_inside`, once it is open and
+    checked); the caller closes `fd`. Its size (fstat) + 1 bytes are asked for, then the rest
+    up to `limit` + 1 if it grew meanwhile.
+
+    Raises:
+        OSError: a failure to read it (an I/O error).
+    """
+    with open(fd, "rb", closefd=False) as opened:
         size = os.fstat(fd).st_size
         data = opened.read(min(size, limit) + 1)
         if size < len(data) <= limit:  # It grew since: read on, up to `limit` + 1.
@@ -213,7 +228,7 @@ def _folders(real_root: str, real: str) -> list[str]:
     return [os.path.join(real_root, *names[: count + 1]) for count in range(len(names))]
 
 
-def _open_below(real_root: str, real: str, *, flags: int = _OPEN_FLAGS) -> int:
+def open_below(real_root: str, real: str, *, flags: int = OPEN_FLAGS) -> int:
     """Opens `real` (a real path below `real_root`) one name at a time from a descriptor of
     `real_root`, following no link (see the module docstring); the last name with `flags`
     (`_DIR_FLAGS` for a folder).
@@ -221,7 +236,7 @@ def _open_below(real_root: str, real: str, *, flags: int = _OPEN_FLAGS) -> int:
     Raises:
         OSError: ELOOP, EMLINK or ENOTDIR for a symlink met; FileNotFoundError for a name gone.
     """
-    if not _WALK:  # Windows: the real path, compared after the open (`_problem`).
+    if not _WALK:  # Windows: the real path, compared after the open (`opened_problem`).
         return os.open(real, flags)
     names = [] if real == real_root else os.path.relpath(real, real_root).split(os.sep)
     if not names:
@@ -262,14 +277,14 @@ def held_folder(
         return
     real_root = os.path.realpath(root)
     try:
-        fd = _open_below(real_root, real, flags=_DIR_FLAGS)
+        fd = open_below(real_root, real, flags=_DIR_FLAGS)
     except FileNotFoundError:
         yield None
         return
     except OSError as err:
-        if err.errno not in _SWAPPED:
+        if err.errno not in SWAPPED:
             raise
-        _refuse(folder, _why_swapped(err, real, real_root), refused=refused)
+        refuse(folder, _why_swapped(err, real, real_root), refused=refused)
         yield None
         return
     try:
@@ -277,13 +292,13 @@ def held_folder(
         if opened is not None and is_below(opened, real_root):
             yield f"{_PROC_FD}/{fd}"
         else:
-            _refuse(folder, f"the folder opened is {opened}, outside {real_root}", refused=refused)
+            refuse(folder, f"the folder opened is {opened}, outside {real_root}", refused=refused)
             yield None
     finally:
         os.close(fd)
 
 
-def _problem(fd: int, real: str, real_root: str) -> str | None:
+def opened_problem(fd: int, real: str, real_root: str) -> str | None:
     """Why the open file `fd` (opened at `real`) may not be sent from `real_root`, or None."""
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         return "it is not a regular file (a FIFO, a device or a folder)"
@@ -314,5 +329,5 @@ def same_file(fd: int, path: str) -> bool:
     return (opened.st_dev, opened.st_ino) == (there.st_dev, there.st_ino)
 
 
-def _refuse(path: StrPath, why: str, *, refused: str = "answered 404") -> None:
+def refuse(path: StrPath, why: str, *, refused: str = "answered 404") -> None:
     logger.warning("Refused to send %s: %s (%s)", os.fspath(path), why, refused)

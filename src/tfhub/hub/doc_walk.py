@@ -1,0 +1,210 @@
+"""The docs below ROOT/assets/docs listed and read in one confined walk: the catalog's scan.
+
+`read_docs` finds the docs `docs_layout.find_doc_files` finds, in its order (sorted by path),
+and reads each the way `confinement.read_inside` would, for a fraction of its cost: instead of
+a walk from ROOT's descriptor per doc (a `realpath` and one `open` per folder on its path), the
+folders are opened once each, every one relative to the descriptor of the folder above it with
+`O_NOFOLLOW | O_DIRECTORY` (a symlink swapped in for a folder is never followed, nor is a
+symlinked folder listed as one: `os.walk` does not go below those either), and each doc is opened
+relative to its folder's descriptor with `O_NOFOLLOW | O_NONBLOCK | O_NOCTTY`, then checked as
+`open_inside` checks it (`confinement.opened_problem`: a regular file, and on Linux found inside
+the real ROOT by `/proc/self/fd/N`, so a folder renamed out of ROOT while the walk held it is
+seen). A doc that IS a symlink (the layout serves one that stays inside ROOT) is read by its
+path through `read_inside`, as before; so is every doc when ROOT/assets/docs is not its own real
+path (a symlink on the way to it) or the system has no `dir_fd`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import confinement, docs_layout
+
+logger = logging.getLogger(__name__)
+# Folders are listed (O_RDONLY: os.walk needs read permission too), never through a link.
+_DIR_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_DIRECTORY", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_DOC_FLAGS = confinement.OPEN_FLAGS | getattr(os, "O_NOCTTY", 0)
+_WALK = os.open in os.supports_dir_fd and os.scandir in os.supports_fd
+# A symlink (or a file) where a folder or a doc was: see `confinement`.
+_SWAPPED = frozenset({errno.ELOOP, errno.EMLINK, errno.ENOTDIR})
+
+
+@dataclass(frozen=True)
+class WalkedDoc:
+    """A doc the walk found: its bytes, why they could not be read, or neither (`by_path`).
+
+    Attributes:
+        path: the doc's absolute path, as `find_doc_files` gives it.
+        rel_path: its path below ROOT/assets/docs, with `/` separators.
+        data: its first `limit` + 1 bytes (more than `limit`: the file is larger).
+        error: the failure to open or read it (no permission, an I/O error, a socket).
+    """
+
+    path: Path
+    rel_path: str
+    data: bytes | None = None
+    error: OSError | None = None
+
+    @property
+    def by_path(self) -> bool:
+        """True if the doc is to be read by its path (`confinement.read_inside`): a symlink."""
+        return self.data is None and self.error is None
+
+
+def read_docs(root: Path, *, limit: int, refused: str, real_root: str) -> Iterator[WalkedDoc]:
+    """Every doc below ROOT/assets/docs that `find_doc_files` lists, sorted by path, read in
+    one confined walk (see the module docstring). A doc gone since its folder was listed is
+    left out; one refused (not a regular file, found outside ROOT once open) is left out with
+    `confinement`'s warning, whose end says `refused`.
+
+    Args:
+        root: ROOT (its real path, as the catalog's).
+        limit: the most bytes of a doc wanted (`limit` + 1 are read).
+        refused: what a refusal leads to, said in the warning.
+        real_root: `os.path.realpath(root)`.
+    """
+    base = docs_layout.docs_dir(root).absolute()
+    fd = _open_base(base, real_root)
+    if fd is None:  # Read every doc by its path, as `read_inside` reads a symlink.
+        for file in docs_layout.find_doc_files(root):
+            yield WalkedDoc(file, docs_layout.relative_paths(file, root)[0])
+        return
+    try:
+        yield from _walk(
+            fd, os.fspath(base), "", is_base=True, real_root=real_root, limit=limit, refused=refused
+        )
+    finally:
+        os.close(fd)
+
+
+def _open_base(base: Path, real_root: str) -> int | None:
+    """A descriptor of `base` opened from the real ROOT following no link, or None when the
+    walk cannot be used (no `dir_fd`, `base` not its real path or not inside ROOT, or it cannot
+    be opened: `find_doc_files` then says what there is)."""
+    if not _WALK or os.path.realpath(base) != os.fspath(base):
+        return None
+    if not confinement.is_below(base, real_root):
+        return None
+    try:
+        return confinement.open_below(real_root, os.fspath(base), flags=_DIR_FLAGS)
+    except OSError:
+        return None
+
+
+def _walk(
+    fd: int, folder: str, rel: str, *, is_base: bool, real_root: str, limit: int, refused: str
+) -> Iterator[WalkedDoc]:
+    """The docs of the open folder `fd` (at `folder`; `rel`: its path below the docs folder,
+    "" or ending in `/`) and of the folders below it, as `docs_layout.iter_doc_files` keeps
+    them, sorted by name with each folder's docs in its place (the order of sorted paths)."""
+    try:
+        with os.scandir(fd) as listing:
+            entries = list(listing)
+    except OSError:  # Unreadable (or gone): os.walk leaves it out too.
+        return
+    names = {entry.name for entry in entries}
+    if not is_base and any(_is_file_at(fd, m) for m in docs_layout.MODEL_MARKERS if m in names):
+        return  # A model folder: its .md files are model assets, not docs.
+    for entry in sorted((e for e in entries if e.name[0] != "."), key=lambda e: e.name):
+        path = f"{folder}/{entry.name}"
+        if not _is_dir(entry):
+            found = None
+            if entry.name.endswith(".md"):
+                found = _read_doc(fd, entry, path, rel + entry.name, real_root, limit, refused)
+            if found is not None:
+                yield found
+            continue
+        if entry.is_symlink():  # os.walk lists a symlinked folder, and does not go below it.
+            continue
+        sub = _open_folder(fd, entry.name, path)
+        if sub is None:
+            continue
+        try:
+            yield from _walk(
+                sub,
+                path,
+                f"{rel}{entry.name}/",
+                is_base=False,
+                real_root=real_root,
+                limit=limit,
+                refused=refused,
+            )
+        finally:
+            os.close(sub)
+
+
+def _open_folder(fd: int, name: str, path: str) -> int | None:
+    """The folder `name` of the open folder `fd`, opened following no link; None if it is gone
+    or unreadable (os.walk leaves it out too), or was swapped for a symlink or a file since it
+    was listed (a warning says so: the docs below a symlink are never read)."""
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=fd)
+    except OSError as err:
+        if err.errno in confinement.SWAPPED:
+            logger.warning(
+                "Skipped the docs below %s (not served): it became a symlink or a file while "
+                "the docs were listed; they are served from the next scan if it is a folder",
+                path,
+            )
+        return None
+
+
+def _read_doc(
+    fd: int, entry: os.DirEntry[str], path: str, rel: str, real_root: str, limit: int, refused: str
+) -> WalkedDoc | None:
+    """The doc `entry` of the open folder `fd` (see `read_docs`)."""
+    if _is_symlink(entry):  # Followed by `read_inside`, which checks where it leads.
+        return WalkedDoc(Path(path), rel)
+    try:
+        doc = os.open(entry.name, _DOC_FLAGS, dir_fd=fd)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        if err.errno in confinement.SWAPPED:  # A symlink since it was listed: as above.
+            return WalkedDoc(Path(path), rel)
+        return WalkedDoc(Path(path), rel, error=err)
+    try:
+        why = confinement.opened_problem(doc, path, real_root)
+        if why is None:
+            return WalkedDoc(Path(path), rel, data=confinement.read_open(doc, limit=limit))
+    except OSError as err:
+        return WalkedDoc(Path(path), rel, error=err)
+    finally:
+        os.close(doc)
+    confinement.refuse(path, why, refused=refused)
+    return None
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """`entry.is_dir()` (links followed) as os.walk asks it: False if that fails."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_symlink(entry: os.DirEntry[str]) -> bool:
+    """`entry.is_symlink()`; True if that fails (then `read_inside` decides)."""
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return True
+
+
+def _is_file_at(fd: int, name: str) -> bool:
+    """`Path.is_file()` for the entry `name` of the open folder `fd` (links followed)."""
+    try:
+        return stat.S_ISREG(os.stat(name, dir_fd=fd).st_mode)
+    except (OSError, ValueError):
+        return False
