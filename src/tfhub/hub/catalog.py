@@ -26,8 +26,7 @@ from ..utils.redact import redact
 from . import confinement, doc_walk, docs_layout
 from . import settled as settled_lib
 from .catalog_entries import Model, Publisher, Version, handle_order
-from .docs_format import DocFile, DocKind, parse_text, without_long_values
-from .docs_text import decode_doc
+from .docs_format import DocFile, DocKind
 from .settled import Settled, served_doc
 from .signatures import SignatureSummary, read_summary
 
@@ -234,29 +233,13 @@ def _served(walked: doc_walk.WalkedDoc, root: Path, real_root: str) -> DocFile |
     warnings); a symlink read by its path there."""
     if walked.by_path:
         return served_doc(walked.path, walked.path, root, real_root=real_root)
-    shown = f"{docs_layout.DOCS_DIR_POSIX}/{walked.rel_path}"
+    shown = f"{docs_layout.DOCS_DIR_POSIX}/{walked.rel_path}"  # As `relative_paths` shows it.
     if walked.error is not None or walked.data is None:
-        logger.warning(
-            "Skipping a doc (not served): %s:0: cannot read the documentation file: %s",
-            shown,
-            walked.error,
-        )
+        settled_lib.warn_unreadable(shown, walked.error or OSError("nothing read"))
         return None
-    if len(walked.data) > settled_lib.MAX_DOC_BYTES:
-        logger.warning(
-            "Skipping a doc (not served): %s is larger than %d MiB (a doc's body is shown "
-            "up to 65,536 characters): publish it again",
-            shown,
-            settled_lib.MAX_DOC_BYTES >> 20,
-        )
-        return None
-    try:
-        text = decode_doc(walked.data, path=os.fspath(walked.path), shown=shown)
-        doc = parse_text(text, path=walked.path, rel_path=walked.rel_path, display_path=shown)
-    except errors.DocFormatError as err:
-        logger.warning("Skipping a doc (not served): %s", err)
-        return None
-    return without_long_values(doc)  # As the scan serves every doc (`list_docs`).
+    return settled_lib.doc_from_bytes(
+        walked.data, holder=walked.path, target=walked.path, rel_path=walked.rel_path, shown=shown
+    )
 
 
 def shown_doc(doc: DocFile) -> DocFile:

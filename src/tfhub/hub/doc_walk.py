@@ -16,7 +16,6 @@ path (a symlink on the way to it) or the system has no `dir_fd`.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import stat
@@ -36,8 +35,6 @@ _DIR_FLAGS = (
 )
 _DOC_FLAGS = confinement.OPEN_FLAGS | getattr(os, "O_NOCTTY", 0)
 _WALK = os.open in os.supports_dir_fd and os.scandir in os.supports_fd
-# A symlink (or a file) where a folder or a doc was: see `confinement`.
-_SWAPPED = frozenset({errno.ELOOP, errno.EMLINK, errno.ENOTDIR})
 
 
 @dataclass(frozen=True)

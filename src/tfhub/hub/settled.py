@@ -163,24 +163,43 @@ def served_doc(
         data = confinement.read_inside(
             holder, root, limit=MAX_DOC_BYTES, refused=NOT_SERVED, real_root=real_root
         )
-        if data is None:  # Gone since it was listed, or refused (a warning said why).
-            return None
-        if len(data) > MAX_DOC_BYTES:
-            logger.warning(
-                "Skipping a doc (not served): %s is larger than %d MiB (a doc's body is shown "
-                "up to 65,536 characters): publish it again",
-                shown,
-                MAX_DOC_BYTES >> 20,
-            )
-            return None
+    except OSError as err:
+        warn_unreadable(shown, err)
+        return None
+    if data is None:  # Gone since it was listed, or refused (a warning said why).
+        return None
+    return doc_from_bytes(data, holder=holder, target=target, rel_path=rel_path, shown=shown)
+
+
+def doc_from_bytes(
+    data: bytes, *, holder: Path, target: Path, rel_path: str, shown: str
+) -> DocFile | None:
+    """The doc whose first bytes `data` (at most `MAX_DOC_BYTES` + 1) were read from `holder`,
+    parsed as the doc at `target` (`rel_path`, `shown`: its paths, `docs_layout.relative_paths`)
+    and served as the scan serves docs (`without_long_values`); None, with a warning, if it is
+    larger than `MAX_DOC_BYTES`, not UTF-8 or no doc."""
+    if len(data) > MAX_DOC_BYTES:
+        logger.warning(
+            "Skipping a doc (not served): %s is larger than %d MiB (a doc's body is shown "
+            "up to 65,536 characters): publish it again",
+            shown,
+            MAX_DOC_BYTES >> 20,
+        )
+        return None
+    try:
         text = decode_doc(data, path=os.fspath(holder), shown=shown)
         doc = parse_text(text, path=target, rel_path=rel_path, display_path=shown)
     except OSError as err:
-        logger.warning(
-            "Skipping a doc (not served): %s:0: cannot read the documentation file: %s", shown, err
-        )
+        warn_unreadable(shown, err)
         return None
     except errors.DocFormatError as err:
         logger.warning("Skipping a doc (not served): %s", err)
         return None
     return without_long_values(doc)  # As the scan serves every doc (`list_docs`).
+
+
+def warn_unreadable(shown: str, err: OSError) -> None:
+    """Warns that the doc shown as `shown` is not served: it could not be read (`err`)."""
+    logger.warning(
+        "Skipping a doc (not served): %s:0: cannot read the documentation file: %s", shown, err
+    )
