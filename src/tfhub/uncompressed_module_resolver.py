@@ -12,7 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors, handles, resolver
-from .resolvers.http_uncompressed import MAX_LOCATION_BYTES, HttpUncompressedResolver
+from .resolvers.http_uncompressed import (
+    MAX_LOCATION_BYTES,
+    HttpUncompressedResolver,
+    refuse_offline,
+)
 from .utils.redact import redact
 
 __all__ = ["HttpUncompressedFileResolver"]
@@ -37,7 +41,9 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
 
     def _resolve(self, handle: str) -> str:
         """Upstream's `__call__`: `_request_gcs_location(url)` with the format query, then
-        `self.path_resolver` (a subclass may override either, with upstream's signature)."""
+        `self.path_resolver` (a subclass may override either, with upstream's signature); with
+        TFHUB_OFFLINE set, OfflineModeError before any request."""
+        refuse_offline(handle)
         return self.path_resolver(self._request_gcs_location(self._format_url(handle)))
 
     def _append_uncompressed_format_query(self, handle: str) -> str:

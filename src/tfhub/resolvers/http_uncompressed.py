@@ -38,6 +38,7 @@ class HttpUncompressedResolver(Resolver):
         return constants.model_load_format() is constants.ModelLoadFormat.UNCOMPRESSED
 
     def _resolve(self, handle: str) -> str:
+        refuse_offline(handle)
         url = self._format_url(handle)
         return self._path_resolver(self._request_gcs_location(url, handle=handle))
 
@@ -105,6 +106,28 @@ class HttpUncompressedResolver(Resolver):
         finally:
             response.close()
         return _check_location(body, url=url)
+
+
+def refuse_offline(handle: str) -> None:
+    """Raises OfflineModeError, before any request, if TFHUB_OFFLINE is set: UNCOMPRESSED asks
+    the server for the model's gs:// folder and reads it in place, so no cache entry serves it.
+
+    Raises:
+        tfhub.errors.OfflineModeError: (a FileNotFoundError, as the compressed format's) naming
+            the handle and what to do.
+        tfhub.errors.SettingError: TFHUB_OFFLINE is neither a yes nor a no.
+    """
+    if not constants.is_offline():
+        return
+    shown = redact(handle)
+    raise errors.OfflineModeError(
+        f"TFHUB_OFFLINE is set and {shown!r} would be read in place from the gs:// folder its "
+        f"server names ({constants.TFHUB_MODEL_LOAD_FORMAT}=UNCOMPRESSED), which needs the "
+        "network: offline mode serves cached archives only. Unset "
+        f"{constants.TFHUB_MODEL_LOAD_FORMAT} (or set it to COMPRESSED) to use the cache (pre-fill "
+        f"it with `tfhub pull {shown}` where the network is available), or unset TFHUB_OFFLINE.",
+        handle=shown,
+    )
 
 
 def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
