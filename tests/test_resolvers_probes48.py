@@ -5,8 +5,11 @@ cache helpers; each against real local servers and folders."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from tests._helpers.http_server import see_other
+from tests._helpers.python_process import child_env, run_python
 
 import tfhub as hub
 from tfhub import errors, uncompressed_module_resolver
@@ -33,3 +36,46 @@ def test_offline_uncompressed_raises_before_any_request(
     assert isinstance(info.value, FileNotFoundError)
     assert "s3cret" not in str(info.value) and "unset TFHUB_OFFLINE" in str(info.value)
     assert server.state.requests == []
+
+
+# --- registry._clear(); config._run() -----------------------------------------------------------
+
+_CLEAR_RUN_CODE = """
+import json, sys, tempfile
+import tfhub as hub
+from tfhub import config, registry
+
+def state():
+    return [[type(impl).__name__ for impl in reg.implementations]
+            for reg in (registry.resolver, registry.loader)]
+
+fresh = state()
+registry._clear()
+cleared = state()
+config._run()
+restored = state()
+config._run()  # Nothing registered twice.
+folder = tempfile.mkdtemp()
+print(json.dumps({"fresh": fresh, "cleared": cleared, "restored": restored, "again": state(),
+                  "resolved": hub.resolve(folder) == folder,
+                  "tensorflow": "tensorflow" in sys.modules}))
+"""
+
+
+def test_clear_then_config_run_restores_what_a_fresh_import_registers() -> None:
+    """Upstream's test idiom: `registry._clear()` empties both registries, and `config._run()`
+    registers the built-in resolvers and the TF1 loader again (it was a no-op once installed,
+    and `_clear` was missing), without importing TensorFlow."""
+    out = json.loads(run_python(_CLEAR_RUN_CODE, env=child_env(), timeout=60).stdout)
+    assert out["fresh"] == [
+        [
+            "PathResolver",
+            "HttpUncompressedResolver",
+            "GcsCompressedResolver",
+            "HttpCompressedResolver",
+        ],
+        ["Loader"],
+    ]
+    assert out["cleared"] == [[], []]
+    assert out["restored"] == out["again"] == out["fresh"]
+    assert out["resolved"] is True and out["tensorflow"] is False

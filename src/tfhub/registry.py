@@ -15,4 +15,12 @@ from .tf1.registry import loader
 
 install_default_resolvers()
 
+
+def _clear() -> None:
+    """Removes every resolver and loader, as upstream's test helper; `config._run()` registers
+    the built-in ones again."""
+    resolver.clear_implementations()
+    loader.clear_implementations()
+
+
 __all__ = ["MultiImplRegister", "loader", "resolver"]

@@ -20,6 +20,7 @@ __all__ = [
     "Resolver",
     "MultiImplRegistry",
     "install_default_resolvers",
+    "reinstall_default_resolvers",
     "register_resolver",
     "registry",
     "resolve_with_registry",
@@ -34,24 +35,37 @@ def install_default_resolvers() -> None:
     """Registers the built-in resolvers (once), in upstream's order, after every resolver
     registered already: one added to `registry` before the first resolve is still tried
     first."""
-    global _defaults_installed
     with _defaults_lock:
-        if _defaults_installed:
-            return
-        from .gcs import GcsCompressedResolver
-        from .http_compressed import HttpCompressedResolver
-        from .http_uncompressed import HttpUncompressedResolver
-        from .path import PathResolver
+        if not _defaults_installed:
+            _add_defaults(missing_only=False)
 
-        registry.add_fallbacks(
-            [
-                PathResolver(),
-                HttpUncompressedResolver(),
-                GcsCompressedResolver(),
-                HttpCompressedResolver(),
-            ]
-        )
-        _defaults_installed = True
+
+def reinstall_default_resolvers() -> None:
+    """Registers again each built-in resolver the registry lacks, in upstream's order, after
+    every other (upstream's `config._run()` added them all on each call, so that its tests'
+    `registry._clear(); config._run()` restored them); none when all are there."""
+    with _defaults_lock:
+        _add_defaults(missing_only=True)
+
+
+def _add_defaults(*, missing_only: bool) -> None:
+    """Adds the built-in resolvers (those of a class not registered, if `missing_only`) as
+    fallbacks; the caller holds `_defaults_lock`."""
+    global _defaults_installed
+    from .gcs import GcsCompressedResolver
+    from .http_compressed import HttpCompressedResolver
+    from .http_uncompressed import HttpUncompressedResolver
+    from .path import PathResolver
+
+    present = {type(impl) for impl in registry.implementations} if missing_only else set()
+    in_upstreams_order = (
+        PathResolver,
+        HttpUncompressedResolver,
+        GcsCompressedResolver,
+        HttpCompressedResolver,
+    )
+    registry.add_fallbacks([cls() for cls in in_upstreams_order if cls not in present])
+    _defaults_installed = True
 
 
 def register_resolver(resolver: Any) -> None:
