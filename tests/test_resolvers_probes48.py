@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests._helpers.http_server import see_other
+from tests._helpers.http_server import answer_body, answer_status, see_other
 from tests._helpers.python_process import child_env, run_python
 
 import tfhub as hub
@@ -79,3 +79,59 @@ def test_clear_then_config_run_restores_what_a_fresh_import_registers() -> None:
     assert out["cleared"] == [[], []]
     assert out["restored"] == out["again"] == out["fresh"]
     assert out["resolved"] is True and out["tensorflow"] is False
+
+
+# --- UNCOMPRESSED: what an error status says ----------------------------------------------------
+
+_SWITCH = "Unset TFHUB_MODEL_LOAD_FORMAT (or set it to COMPRESSED)"
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "advice", "switch"),
+    [
+        (404, None, "Check the handle.", False),
+        (404, b"no such model: m/1\n", "Check the handle.", False),
+        (410, None, "Check the handle.", False),
+        (503, None, "The server is failing or overloaded (tfhub tried 2 times", False),
+        (429, None, "try again later", False),
+        (406, b"406 Not Acceptable: this hub serves only compressed\n", "no gs:// location", True),
+    ],
+    ids=["404", "404-text", "410", "503", "429", "406-text"],
+)
+def test_uncompressed_error_status_gets_the_compressed_formats_advice(
+    server, isolated_cache, monkeypatch, status, text, advice, switch
+) -> None:
+    """Every answer but 303 and 200 was told to switch format: wrong for a mistyped handle
+    (404: COMPRESSED 404s too) and a failing server (try later). Now the compressed format's
+    advice, the server's text/plain line quoted; switching only for 406. Still upstream's
+    ValueError, its message first."""
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "1")
+    if text is None:
+        server.state.behaviours.append(answer_status("/m/1", status))
+    else:
+        server.state.behaviours.append(answer_body("/m/1", status, "text/plain", text))
+    with pytest.raises(errors.InvalidHandleError) as info:
+        hub.resolve(server.url("/m/1"))
+    message = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert message.startswith(
+        f"Expected 303 See other HTTP response but received code {status} from "
+        f"{server.url('/m/1')}?tf-hub-format=uncompressed."
+    )
+    assert advice in message and (_SWITCH in message) is switch, message
+    if text is not None:
+        assert f'The server says: "{text.decode().strip()}."' in message
+
+
+def test_uncompressed_404_from_tfhub_dev_says_it_moved(server, isolated_cache, monkeypatch) -> None:
+    """tfhub.dev (reached through the test server acting as an HTTP proxy) answers 404: the
+    compressed format's "moved to Kaggle" hint, not "switch format"."""
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    monkeypatch.setenv("HTTP_PROXY", server.url())
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(errors.InvalidHandleError) as info:
+        hub.resolve("http://tfhub.dev/google/nnlm-en-dim128/2")
+    assert "tfhub.dev models moved to Kaggle" in str(info.value)
+    assert _SWITCH not in str(info.value) and len(server.state.requests) == 1

@@ -147,6 +147,39 @@ def status_error(
     what = _phrase(status)
     where = url if not final_url or final_url == url else f"{url} (redirected to {final_url})"
     message = f"Cannot download {handle!r}: the server answered {status} {what} for {where}."
+    message += status_advice(
+        status,
+        handle=handle,
+        url=url,
+        server_says=server_says,
+        final_url=final_url,
+        retries=retries,
+    )
+    return errors.HTTPStatusError(message, status=status, url=redact(url))
+
+
+def status_advice(
+    status: int,
+    *,
+    handle: str,
+    url: str,
+    server_says: str | None = None,
+    final_url: str | None = None,
+    retries: RetryRecord | None = None,
+) -> str:
+    """What an HTTP error status means and what to do, quoting what the server said: the
+    sentences `status_error` puts after "the server answered ...", each with a leading space
+    (the one home of this advice, for every format's errors).
+
+    Args:
+        status: the HTTP status.
+        handle: the handle as given.
+        url: the URL requested.
+        server_says: the first line of the server's text/plain error body, if any.
+        final_url: the URL that answered, if redirects led elsewhere.
+        retries: how the request was retried, said for a failing or overloaded server.
+    """
+    message = ""
     if server_says:
         message += f' The server says: "{server_says.rstrip(".")}."'  # One period, inside.
     if status in (401, 403, 404):
@@ -176,7 +209,7 @@ def status_error(
         )
     else:
         message += " Check the handle."
-    return errors.HTTPStatusError(message, status=status, url=redact(url))
+    return message
 
 
 def _phrase(status: int) -> str:

@@ -89,23 +89,43 @@ class HttpUncompressedResolver(Resolver):
             )
         try:
             if response.status_code != 303:
-                sent = (
-                    "The server sent the model itself, not the gs:// location of its files"
-                    if response.status_code == 200
-                    else "The server gave no gs:// location of the model's files"
-                )
-                token_hint = _token.status_hint(url, response.status_code)  # 401, 403.
-                raise errors.InvalidHandleError(
-                    f"Expected 303 See other HTTP response but received code {response.status_code}"
-                    f" from {redact(url)}.{token_hint} {sent}: {constants.TFHUB_MODEL_LOAD_FORMAT}="
-                    "UNCOMPRESSED reads models in place from a bucket, which only hosting-protocol "
-                    f"servers backed by one offer. Unset {constants.TFHUB_MODEL_LOAD_FORMAT} (or "
-                    "set it to COMPRESSED) to download the archive."
-                )
+                raise _no_location_error(response, url=url, handle=handle)
             body = response.content
         finally:
             response.close()
         return _check_location(body, url=url)
+
+
+def _no_location_error(response: Any, *, url: str, handle: str) -> errors.InvalidHandleError:
+    """The error for an answer other than 303 (upstream's ValueError message first): for an
+    error status, what it means and what to do, as the compressed format says it (check the
+    handle, try again later, ...); for a 200, a 406 or another answer, that this server offers
+    no gs:// location, so switch format. Quotes the server's text/plain explanation."""
+    from .. import _http, _http_status, _token
+
+    status = response.status_code
+    said = _http._server_says(response, None) if status != 200 else None  # Read by the capper.
+    if said:  # It may quote the token or the URL's credentials it was sent.
+        said = _token.without_secrets(said, url, limit=_http._SAID_CHARACTERS)
+    message = f"Expected 303 See other HTTP response but received code {status} from {redact(url)}."
+    if status == 304 or (status >= 400 and status != 406):
+        retries = getattr(response, "_tfhub_retries", None)
+        advice = _http_status.status_advice(
+            status, handle=handle, url=url, server_says=said, retries=retries
+        )
+        return errors.InvalidHandleError(message + advice)
+    if said:
+        message += f' The server says: "{said.rstrip(".")}."'
+    sent = (
+        "The server sent the model itself, not the gs:// location of its files"
+        if status == 200
+        else "The server gave no gs:// location of the model's files"
+    )
+    return errors.InvalidHandleError(
+        f"{message} {sent}: {constants.TFHUB_MODEL_LOAD_FORMAT}=UNCOMPRESSED reads models in "
+        "place from a bucket, which only hosting-protocol servers backed by one offer. Unset "
+        f"{constants.TFHUB_MODEL_LOAD_FORMAT} (or set it to COMPRESSED) to download the archive."
+    )
 
 
 def refuse_offline(handle: str) -> None:
