@@ -13,6 +13,7 @@ from tests._helpers.python_process import child_env, run_python
 
 import tfhub as hub
 from tfhub import errors, uncompressed_module_resolver
+from tfhub.resolvers import http_uncompressed
 
 # --- TFHUB_OFFLINE under UNCOMPRESSED -----------------------------------------------------------
 
@@ -135,3 +136,36 @@ def test_uncompressed_404_from_tfhub_dev_says_it_moved(server, isolated_cache, m
         hub.resolve("http://tfhub.dev/google/nnlm-en-dim128/2")
     assert "tfhub.dev models moved to Kaggle" in str(info.value)
     assert _SWITCH not in str(info.value) and len(server.state.requests) == 1
+
+
+# --- UNCOMPRESSED: a 303 to an http(s) address is followed ---------------------------------------
+
+
+@pytest.mark.parametrize("absolute", [True, False], ids=["absolute", "relative"])
+def test_uncompressed_follows_a_303_to_an_http_address(server, absolute) -> None:
+    """A hub whose 303 sends the request on to a mirror, which answers the 303 with the gs://
+    folder: urllib (so tensorflow_hub) followed it; tfhub took the first 303's body
+    ("See Other") as the location."""
+    mirror = "/mirror/m/1?tf-hub-format=uncompressed"
+    server.state.behaviours.append(see_other("/mirror/m/1", "gs://bucket/m/1"))
+    target = server.url(mirror) if absolute else mirror
+    server.state.behaviours.append(see_other("/hub/m/1", target, body=b"See Other"))
+    handle = server.url("/hub/m/1")
+    found = http_uncompressed.HttpUncompressedResolver()._request_gcs_location(
+        handle + "?tf-hub-format=uncompressed", handle=handle
+    )
+    assert found == "gs://bucket/m/1"
+    assert [path for _, path, _ in server.state.requests] == [
+        "/hub/m/1?tf-hub-format=uncompressed",
+        mirror,
+    ]
+
+
+def test_uncompressed_303s_to_http_addresses_are_bounded(server) -> None:
+    """303s to http(s) addresses count towards the same bound as plain redirects."""
+    handle = server.url("/hub/m/1")
+    url = handle + "?tf-hub-format=uncompressed"
+    server.state.behaviours.append(see_other("/hub/m/1", url))
+    with pytest.raises(errors.DownloadError, match="redirects in a loop"):
+        http_uncompressed.HttpUncompressedResolver()._request_gcs_location(url, handle=handle)
+    assert len(server.state.requests) == http_uncompressed.MAX_REDIRECTS + 1

@@ -1,8 +1,9 @@
 """http(s) handles read in place from GCS (TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED).
 
 The server is asked for `?tf-hub-format=uncompressed` and must answer `303 See Other` with the
-model's gs:// folder in the body (after plain redirects, e.g. from http to https, which are
-followed as urllib followed them for upstream), which is then read in place through tf.io.gfile.
+model's gs:// folder in the body (after plain redirects, e.g. from http to https, and 303s whose
+Location is an http(s) address, e.g. a mirror's, which are followed as urllib followed them for
+upstream), which is then read in place through tf.io.gfile.
 The body is read up to MAX_LOCATION_BYTES and must be a plain `gs://bucket/path`: a hostile or
 broken server cannot make tfhub read megabytes or hand TensorFlow an arbitrary string.
 """
@@ -50,10 +51,11 @@ class HttpUncompressedResolver(Resolver):
         return handles.append_format_query(model_url, handles.UNCOMPRESSED_FORMAT_QUERY)
 
     def _request_gcs_location(self, url: str, *, handle: str) -> str:
-        """Returns the gs:// location from the server's 303 answer (plain redirects followed).
+        """Returns the gs:// location from the server's 303 answer (plain redirects, and 303s
+        to http(s) addresses, followed).
 
         Raises:
-            tfhub.errors.DownloadError: more than MAX_REDIRECTS plain redirects, or one to an
+            tfhub.errors.DownloadError: more than MAX_REDIRECTS redirects, or a plain one to an
                 address that is not http(s).
             tfhub.errors.InvalidHandleError: (a ValueError, upstream's messages first) if the
                 answer is not a 303, or its body is longer than MAX_LOCATION_BYTES or is not a
@@ -151,7 +153,9 @@ def refuse_offline(handle: str) -> None:
 
 
 def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
-    """The URL a plain redirect (301, 302, 307, 308) leads to, None for any other answer.
+    """The URL a plain redirect (301, 302, 307, 308), or a 303 whose Location is an http(s)
+    address (absolute or relative), leads to; None for any other answer (a 303 to gs:// or
+    without a Location: its body names the location, as urllib left it to upstream).
 
     Raises:
         tfhub.errors.DownloadError: a redirect to an address that is not http(s), or to a
@@ -159,7 +163,10 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
         tfhub.errors.InsecureRedirectError: a redirect from https to plain http.
     """
     location = response.headers.get("Location")
-    if response.status_code not in _PLAIN_REDIRECTS or not location:
+    if not location or not (
+        response.status_code in _PLAIN_REDIRECTS
+        or (response.status_code == 303 and _names_http(location))
+    ):
         return None
     response.close()
     # Not at import: a cached handle needs no HTTP. requote_uri, as requests follows a
@@ -178,6 +185,15 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
             "Check the handle, or tell the server's owner."
         )
     return target
+
+
+def _names_http(location: str) -> bool:
+    """Whether a Location is an http(s) address, or relative (to the http(s) URL that
+    answered): those urllib followed; it refused others (gs://), whose 303 upstream read."""
+    try:
+        return urllib.parse.urlsplit(location).scheme.lower() in ("", "http", "https")
+    except ValueError:  # An unclosed IPv6 host: no address urllib followed either.
+        return False
 
 
 def _check_location(body: bytes, *, url: str) -> str:
