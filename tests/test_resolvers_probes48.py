@@ -12,7 +12,7 @@ from tests._helpers.http_server import answer_body, answer_status, see_other
 from tests._helpers.python_process import child_env, run_python
 
 import tfhub as hub
-from tfhub import errors, uncompressed_module_resolver
+from tfhub import constants, errors, settings_warnings, uncompressed_module_resolver
 from tfhub.resolvers import http_uncompressed
 
 # --- TFHUB_OFFLINE under UNCOMPRESSED -----------------------------------------------------------
@@ -169,3 +169,62 @@ def test_uncompressed_303s_to_http_addresses_are_bounded(server) -> None:
     with pytest.raises(errors.DownloadError, match="redirects in a loop"):
         http_uncompressed.HttpUncompressedResolver()._request_gcs_location(url, handle=handle)
     assert len(server.state.requests) == http_uncompressed.MAX_REDIRECTS + 1
+
+
+# --- the misspelt-variable warning ---------------------------------------------------------------
+
+_DOCUMENTED = [var.name for var in constants.ENV_VARS]
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("TFHUB_CAHCE_DIR", "TFHUB_CACHE_DIR"),
+        ("TF_HUB_CACHE_DIR", "TFHUB_CACHE_DIR"),
+        ("TFHUB_CACHEDIR", "TFHUB_CACHE_DIR"),
+        ("TFHUB_CACHE_DIRECTORY", "TFHUB_CACHE_DIR"),
+        ("tfhub_cache_dir", "TFHUB_CACHE_DIR"),
+        ("TFHUB_HTTP_TIMOUT", "TFHUB_HTTP_TIMEOUT"),
+        ("TFHUB_TOKEN_HOTS", "TFHUB_TOKEN_HOST"),
+        ("TFHUB_TOKN", "TFHUB_TOKEN"),
+        ("TFHUB_OFFLINE_MODE", "TFHUB_OFFLINE"),
+    ],
+)
+def test_a_typo_still_gets_the_name_to_rename_to(name, meant) -> None:
+    assert settings_warnings.misspelt_variables([name], _DOCUMENTED) == [(name, meant)]
+    assert settings_warnings.unknown_variables([name], _DOCUMENTED) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "TFHUB_TOKEN_FILE",  # Renamed, its path was sent as the bearer token.
+        "TFHUB_TOKEN_PATH",
+        "TFHUB_TOKENFILE",
+        "TFHUB_DOWNLOAD_DIR",  # Not TFHUB_DOWNLOAD_PROGRESS.
+        "TFHUB_HOST",  # Not TFHUB_TOKEN_HOST.
+        "TFHUB_CACHE_DIR_ROOT",  # A known name and a word more: another variable.
+        "TFHUB_MY_CACHE_DIR",
+    ],
+)
+def test_another_variable_gets_no_rename(name) -> None:
+    """review48b #6: these were told "rename it to TFHUB_TOKEN" (and the like): now an
+    unknown tfhub setting, no name to rename to."""
+    assert settings_warnings.misspelt_variables([name], _DOCUMENTED) == []
+    assert settings_warnings.unknown_variables([name], _DOCUMENTED) == [name]
+
+
+def test_the_warning_names_no_rename_for_another_variable(monkeypatch, caplog) -> None:
+    monkeypatch.setattr(settings_warnings, "_misspelt_checked", False)
+    monkeypatch.setenv("TFHUB_TOKEN_FILE", "/run/secrets/hub")
+    monkeypatch.setenv("TFHUB_CAHCE_DIR", "/data")
+    with caplog.at_level("WARNING", logger="tfhub"):
+        settings_warnings.warn_misspelt_variables_once(_DOCUMENTED)
+    warned = sorted(r.getMessage() for r in caplog.records if r.name == "tfhub")
+    assert warned == [
+        "The environment variable TFHUB_CAHCE_DIR is set, but tfhub reads no such variable: "
+        "rename it to TFHUB_CACHE_DIR (names are exact), or unset it.",
+        "The environment variable TFHUB_TOKEN_FILE is set, but tfhub reads no such variable "
+        "(an unknown tfhub setting): see the variables tfhub reads in docs/resolving.md "
+        "(Environment variables), or unset it.",
+    ]
