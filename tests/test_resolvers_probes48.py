@@ -6,13 +6,22 @@ cache helpers; each against real local servers and folders."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
+from tests._helpers.archives import make_tar_gz
 from tests._helpers.http_server import answer_body, answer_status, see_other
 from tests._helpers.python_process import child_env, run_python
 
 import tfhub as hub
-from tfhub import constants, errors, settings_warnings, uncompressed_module_resolver
+from tfhub import (
+    compressed_module_resolver,
+    constants,
+    errors,
+    resolver,
+    settings_warnings,
+    uncompressed_module_resolver,
+)
 from tfhub.resolvers import http_uncompressed
 
 # --- TFHUB_OFFLINE under UNCOMPRESSED -----------------------------------------------------------
@@ -228,3 +237,46 @@ def test_the_warning_names_no_rename_for_another_variable(monkeypatch, caplog) -
         "(an unknown tfhub setting): see the variables tfhub reads in docs/resolving.md "
         "(Environment variables), or unset it.",
     ]
+
+
+# --- the compat cache helpers read the cache folder as hub.resolve does ------------------------
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["file://data{tmp}/cache", "~nosuchuser48/cache", "$CACHE_ROOT48/cache", "   "],
+    ids=["file-host", "tilde-user", "unexpanded", "blank"],
+)
+def test_tfhub_cache_dir_refuses_what_hub_resolve_refuses(tmp_path, monkeypatch, setting) -> None:
+    """review48b #5: `resolver.tfhub_cache_dir()` returned these as given, and
+    `create_local_module_dir` made `<tmp>/cache` (the host dropped) or a folder named `~...`,
+    `$...` or of spaces in the working folder, where hub.resolve raises SettingError."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CACHE_ROOT48", raising=False)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", setting.format(tmp=tmp_path))
+    with pytest.raises(errors.SettingError) as info:
+        resolver.tfhub_cache_dir(use_temp=True)
+    assert isinstance(info.value, ValueError) and "TFHUB_CACHE_DIR" in str(info.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_create_local_module_dir_refuses_a_file_url_with_a_host(tmp_path) -> None:
+    """`file://data/x` was made as the folder `/x` (the host dropped)."""
+    with pytest.raises(errors.SettingError, match="a slash short"):
+        resolver.create_local_module_dir(f"file://data{tmp_path}/cache", "abc")
+    assert not (tmp_path / "cache").exists()
+    made = resolver.create_local_module_dir(f"file://{tmp_path}/cache", "abc")
+    assert made == f"file://{tmp_path}/cache/abc" and (tmp_path / "cache").is_dir()
+
+
+def test_module_dir_names_the_entry_hub_resolve_uses(server, served_dir, isolated_cache) -> None:
+    """`compressed_module_resolver._module_dir(handle)` hashed the handle as given, where
+    hub.resolve drops credentials and a signature's parameters (`handles.cache_handle`)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    plain = server.url("m.tar.gz")
+    for handle in (
+        plain.replace("http://", "http://user:pw@"),
+        plain + "?X-Amz-Signature=abc&X-Amz-Expires=60",
+        plain,
+    ):
+        assert compressed_module_resolver._module_dir(handle) == hub.resolve(handle)

@@ -22,11 +22,20 @@ __all__ = ["GcsCompressedFileResolver", "HttpCompressedFileResolver", "LOCK_FILE
 
 
 def _module_dir(handle: str) -> str:
-    """Returns the cache folder of `handle`, `<cache>/<sha1(handle)>`, creating the cache
-    folder (tensorflow_hub 0.10's function; its tests and resolvers written for it call it)."""
+    """Returns the cache folder of `handle`, the one `hub.resolve` uses (`<cache>/<sha1>` of
+    `handles.cache_handle(handle)`, or of the handle as given where tensorflow_hub left a
+    complete entry), creating the cache folder (tensorflow_hub 0.10's function; its tests and
+    resolvers written for it call it)."""
+    from . import cache
+
     cache_dir = resolver.tfhub_cache_dir(use_temp=True)
     assert cache_dir is not None  # use_temp=True always gives a folder.
-    return resolver.create_local_module_dir(cache_dir, handles.cache_key(handle))
+    key = handles.cache_handle(handle)
+    if key != handle:  # As HttpCompressedResolver: tensorflow_hub hashed it as given.
+        as_given = resolver.create_local_module_dir(cache_dir, handles.cache_key(handle))
+        if cache.is_complete(as_given):
+            return as_given
+    return resolver.create_local_module_dir(cache_dir, handles.cache_key(key))
 
 
 def _is_tarfile(filename: str) -> bool:

@@ -128,15 +128,20 @@ class HttpResolverBase(Resolver):
 
 def tfhub_cache_dir(default_cache_dir: str | None = None, use_temp: bool = False) -> str | None:
     """Returns TFHUB_CACHE_DIR (or --tfhub_cache_dir), else `default_cache_dir`, else
-    `<tempdir>/tfhub_modules` if `use_temp`, else None (as upstream).
+    `<tempdir>/tfhub_modules` if `use_temp`, else None (as upstream); the setting is read as
+    `hub.resolve` reads it (`constants.cache_dir()`), so a setting it refuses is refused here.
 
     Raises:
+        tfhub.errors.SettingError: (a ValueError) for a setting that names no folder it could
+            mean (`file://data/cache`, a slash short; `$HOME/cache` unexpanded; `~nosuchuser`;
+            white space only).
         tfhub.errors.CacheError: (an OSError) `use_temp` and no temporary folder is writable.
     """
-    cache_dir = get_env_setting(constants.TFHUB_CACHE_DIR, "tfhub_cache_dir") or default_cache_dir
-    if not cache_dir and use_temp:
-        cache_dir = constants.default_cache_dir()
-    return os.path.expanduser(str(cache_dir)) if cache_dir else None
+    if get_env_setting(constants.TFHUB_CACHE_DIR, "tfhub_cache_dir"):
+        return constants.cache_dir()
+    if default_cache_dir:
+        return os.path.expanduser(str(default_cache_dir))
+    return constants.default_cache_dir() if use_temp else None
 
 
 def model_load_format() -> str:
@@ -152,9 +157,17 @@ def create_local_module_dir(cache_dir: str, module_name: str) -> str:
     """Creates `cache_dir` if needed; returns the path of `module_name` in it.
 
     Raises:
+        tfhub.errors.SettingError: (a ValueError) for a `cache_dir` that TFHUB_CACHE_DIR could
+            not be either (`settings_parsing.cache_folder`: a `file://` URL with a host, an
+            unexpanded `$VAR`, white space only, ...), which would make another folder.
         tfhub.errors.RetryTimeoutError: a tf.io.gfile `cache_dir` (gs://) whose file system
             gave no answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
+    from . import settings_parsing
+
+    cache_dir = settings_parsing.cache_folder(
+        "cache_dir", str(cache_dir), default=constants.default_cache_dir
+    )
     local = _local_path(cache_dir)
     if is_url(local):
         from . import gfile_io
