@@ -713,12 +713,13 @@ def test_uncompressed_format_follows_thirty_redirects_as_requests_does(server, m
 
 
 def test_uncompressed_answer_must_be_a_gcs_location(server, monkeypatch):
-    server.state.behaviours.append(see_other("/models/m/1", "https://elsewhere/m"))
+    # (A 303 to http(s) is followed, as urllib did for upstream: another scheme is refused.)
+    server.state.behaviours.append(see_other("/models/m/1", "s3://elsewhere/m"))
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
     with pytest.raises(ValueError) as info:
         hub.resolve(server.url("models/m/1"))
     assert str(info.value).startswith(  # Upstream's message first.
-        "Expected server to return a GCS location but received https://elsewhere/m"
+        "Expected server to return a GCS location but received s3://elsewhere/m"
     )
 
 
