@@ -43,7 +43,11 @@ class LoadedModule:
         regularization_losses: zero-argument callables, one scalar loss each.
         tracked: what a Keras layer holding the module must track so that a SavedModel-format
             save reaches the module's tables and assets (None: nothing to track).
+        tables_initialized: in a graph, the variable whose initializer runs the module's table
+            initializers for tf_keras (see `initialize_once`), else None.
     """
+
+    tables_initialized: Any = None
 
     def __init__(
         self,
@@ -235,11 +239,14 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         """Returns the `[batch, D]` embedding of the column's transformed input through `fn`."""
         raise NotImplementedError(f"{type(self).__name__} must define embed()")
 
-    def _load(self, *, trainable: bool) -> LoadedModule:
+    def _load(self, *, trainable: bool, init_tables: bool = True) -> LoadedModule:
         """`load()`, plus, in a graph, what the module needs there.
 
-        Table initialization runs before every use of the module, and for a trainable module
-        the gradient of each call is built at once (see `_with_gradient_built`).
+        Its table initializers join the graph's TABLE_INITIALIZERS (as upstream's did), so the
+        user's `tf.compat.v1.tables_initializer()` runs them once; with `init_tables`
+        (`DenseFeatures`), tf_keras' graph mode runs them once too (see `initialize_once`).
+        For a trainable module the gradient of each call is built at once (see
+        `_with_gradient_built`).
         """
         if tf.executing_eagerly():
             return self.load()
@@ -247,8 +254,8 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         known = {id(op) for op in tf.compat.v1.get_collection(key)}
         module = self.load()
         initializers = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
-        if initializers:  # tf_keras' graph mode initializes no table (each run reads it again).
-            module.fn = run_after(initializers, module.fn)
+        if initializers and init_tables:
+            module.tables_initialized = initialize_once(initializers)
         if trainable and module.trainable_variables:
             module.fn = _with_gradient_built(module.fn, module.trainable_variables)
         return module
@@ -299,7 +306,7 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         its regularization losses the graph's collection), as a `hub.Module` does. (In a graph a
         TF1 column makes a `hub.Module` instead, which collects its UPDATE_OPS itself.)
         """
-        module = self._load(trainable=trainable)
+        module = self._load(trainable=trainable, init_tables=False)
         if trainable:
             collections.append(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
             for loss_fn in module.regularization_losses:  # As a trainable hub.Module does.
@@ -382,14 +389,26 @@ def add_once_to_collection(collection: str, variables: list[Any]) -> None:
             tf.compat.v1.add_to_collection(collection, variable)
 
 
-def run_after(initializers: list[Any], fn: TensorFn) -> TensorFn:
-    """Returns `fn` whose ops run after `initializers` (e.g. the module's table initializers)."""
+def initialize_once(initializers: list[Any]) -> Any:
+    """Has tf_keras' graph mode run `initializers` (a module's table initializers) once.
 
-    def fn_after_initializers(*args: Any, **kwargs: Any) -> Any:
-        with tf.control_dependencies(initializers):
-            return fn(*args, **kwargs)
+    tf_keras runs no table initializer, but before its first fit, evaluate or predict in a graph
+    it initializes, once, each variable a layer holds. So the initializers become the
+    initializer of a boolean variable (in no collection: no Saver, checkpoint or TF1
+    initializer sees it) that a throwaway layer holds. (Before, they ran before each use of the
+    module: the vocabulary was read at every `session.run`, and failed once it was gone.)
 
-    return fn_after_initializers
+    Returns:
+        The variable, which the caller must keep alive: tf_keras holds it weakly.
+    """
+    with tf.control_dependencies(initializers):
+        done = tf.constant(True)
+    flag = tf.compat.v1.Variable(
+        done, trainable=False, collections=[], name="hub_module_tables_initialized"
+    )
+    holder = tf_keras.layers.Layer(name="hub_module_tables")  # tf_keras has no public
+    holder.tables_initialized = flag  # track_variable: holding it registers it.
+    return flag
 
 
 def _with_gradient_built(fn: TensorFn, variables: list[Any]) -> TensorFn:

@@ -16,7 +16,14 @@ from typing import Any
 
 from .. import errors, saved_model
 from ..utils.temp_folders import make_temporary_folder
-from ._base import HubDenseColumn, LoadedModule, TensorFn, add_once_to_collection, run_after, tf
+from ._base import (
+    HubDenseColumn,
+    LoadedModule,
+    TensorFn,
+    add_once_to_collection,
+    initialize_once,
+    tf,
+)
 from ._checks import require_handle
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
@@ -143,10 +150,9 @@ class TF1ModuleColumn(HubDenseColumn):
         `create_state` runs in no variable scope; `input_layer/<key>_hub_module_embedding/
         module/...` in `input_layer`), which TF1 checkpoints written with upstream hold. The
         module adds its regularization losses and, if trainable, its UPDATE_OPS and trainable
-        variables to the graph's collections, as upstream's did. With `init_tables`
-        (DenseFeatures: tf_keras' graph mode initializes no table), its table initializers run
-        before each use, the vocabulary read again each time; without (`input_layer`, as
-        upstream's), they run with the user's `tables_initializer()`, once.
+        variables to the graph's collections, as upstream's did. Its table initializers run
+        once, with the user's `tables_initializer()` (as upstream's); with `init_tables`
+        (`DenseFeatures`), tf_keras' graph mode also runs them once (`initialize_once`).
         """
         if tf.executing_eagerly():
             return super()._load(trainable=trainable)
@@ -162,12 +168,15 @@ class TF1ModuleColumn(HubDenseColumn):
             del training  # A hub.Module made in a graph runs its graph variant as it is.
             return module(batch)
 
-        return LoadedModule(
-            run_after(initializers, fn) if initializers and init_tables else fn,
+        loaded = LoadedModule(
+            fn,
             variables=module.variables,
             weights=[(v, id(v) in trained) for v in module.variables],
             regularization_losses=[_returning(loss) for loss in module.get_regularization_losses()],
         )
+        if initializers and init_tables:
+            loaded.tables_initialized = initialize_once(initializers)
+        return loaded
 
     def _input_layer_fn(self, collections: list[str], *, trainable: bool) -> TensorFn:
         """In a graph, the `hub.Module` of `_load` (eagerly, the base class's).
