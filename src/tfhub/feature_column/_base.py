@@ -126,13 +126,26 @@ def keras_module_layer(
     return HubModuleLayer()
 
 
+def scope_eager_names(variables: list[Any], scope: str) -> None:
+    """Names each eager variable `<scope>/<its name>`, as tf_keras names a layer's weights.
+
+    `DenseFeatures` passes `<its name>/<the column's name>`: Keras makes layer names unique,
+    so two layers with TF1 columns over one module (both loading `embeddings:0`) hold distinct
+    names, which a model's `.h5` file needs (its optimizer's slots are stored by name). A
+    graph's variables keep their names (their op's, upstream's `module/...`).
+    """
+    for variable in variables:
+        base = variable.name.rpartition(":")[0]
+        _tf_private.rename_eager_variable(variable, f"{scope}/{base}")
+
+
 def rename_taken(variables: list[Any], taken: Iterable[str]) -> None:
     """Renames each eager variable whose name is `taken` (or was given to one before it) to the
     first free `<name>_<n>` (n = 1, 2, ...), as a TF1 graph names a second variable.
 
-    `DenseFeatures` passes the names of the weights it holds already: two TF1 columns over one
-    module both load `embeddings:0`, and `.h5` files store a layer's weights by name (upstream's
-    columns could not run eagerly). A graph's variables keep their names (their op's).
+    `DenseFeatures` passes the names of the weights it holds already, as `.h5` files store a
+    layer's weights by name: e.g. a TF2 SavedModel's variables created without a name all load
+    as `<scope>/Variable:0`. A graph's variables keep their names (their op's).
     """
     names = set(taken)
     for variable in variables:
@@ -152,6 +165,9 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
     """
 
     _fields: tuple[str, ...] = ()
+    # Whether `create_state` names the module's eager variables `<layer>/<column>/...` (a TF2
+    # SavedModel's get that name scope as they load; a TF1 module's keep their own names).
+    _scopes_eager_names = False
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, field) for field in self._fields)
@@ -270,6 +286,8 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         if trainable:  # In a tf.Graph, so a tf.compat.v1 optimizer's minimize() trains them.
             _add_to_collections(module, [tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES])
         owner = getattr(state_manager, "_layer", None)  # The DenseFeatures layer.
+        if owner is not None and self._scopes_eager_names:
+            scope_eager_names(module.variables, f"{owner.name}/{self.name}")
         taken = [weight.name for weight in owner.weights] if owner is not None else []
         layer = keras_module_layer(module, trainable=trainable, name=self.name, taken=taken)
         state_manager.add_resource(self, RESOURCE_NAME, layer)

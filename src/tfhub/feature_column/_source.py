@@ -126,6 +126,7 @@ class TF1ModuleColumn(HubDenseColumn):
     """
 
     _column = ""
+    _scopes_eager_names = True
 
     def _open(self, module_spec: Any) -> None:
         """Finds the module (a handle or a ModuleSpec) and reads its `default` signature."""
