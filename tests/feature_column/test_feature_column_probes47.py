@@ -195,8 +195,12 @@ def _data():
 
 def test_eager_columns_over_one_module_get_distinct_weight_names(tmp_path):
     model = _two_column_model()
-    # As a TF1 graph names a second variable; the first column (by name: tags) keeps its name.
-    assert [w.name for w in model.weights] == ["embeddings:0", "embeddings_1:0"]
+    # Scoped by the layer and the column (session 48: unique across layers of one model too).
+    layer = model.layers[-1].name
+    assert [w.name for w in model.weights] == [
+        f"{layer}/tags_hub_module_embedding/embeddings:0",
+        f"{layer}/title_hub_module_embedding/embeddings:0",
+    ]
     changed = [w + 1.0 + i for i, w in enumerate(model.get_weights())]
     model.set_weights(changed)
     model.save_weights(tmp_path / "weights.h5")

@@ -124,7 +124,9 @@ def test_text_column_over_in_memory_module_spec_trains():
     output = layer({"text": tf.constant(words)})
     expected = EMBEDDINGS[tf.strings.to_hash_bucket_fast(words, 3).numpy()]
     np.testing.assert_allclose(output.numpy(), expected)
-    assert [w.name for w in layer.trainable_weights] == ["table:0"]
+    assert [w.name for w in layer.trainable_weights] == [
+        f"{layer.name}/text_hub_module_embedding/table:0"
+    ]
     upstream = r"^Can only generate a valid config for `hub\.text_embedding_column`"
     with pytest.raises(NotImplementedError, match=upstream) as info:  # as upstream
         column.get_config()
