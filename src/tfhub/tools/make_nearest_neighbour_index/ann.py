@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 # Items added to an hnswlib index per call (see HnswlibIndex.build).
 HNSWLIB_CHUNK = 10_000
+# Stored vectors compared with a query per step of an exact search (see AnnIndex.query).
+EXACT_CHUNK = 10_000
+# hnswlib's error for a search whose graph cannot reach k items.
+_UNREACHABLE = "Cannot return the results in a contiguous 2D array"
 
 _HINT = "make_nearest_neighbour_index with index library {!r}"
 
@@ -153,9 +157,52 @@ class AnnIndex(abc.ABC):
     def load(self, path: str) -> int:
         """Reads an index file; returns its number of items."""
 
-    @abc.abstractmethod
     def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ids and angular distances of the k nearest items, nearest first."""
+        """The ids and angular distances of the min(k, n) nearest of the index's n items,
+        nearest first.
+
+        The library's search answers first. Where it cannot reach that many items (an HNSW
+        graph that many copies of a vector split: hnswlib raises "Cannot return the results
+        in a contiguous 2D array", faiss and USearch return fewer), the answer is an exact
+        search over the vectors the index stores, as upstream's annoy (`search_k=-1`)
+        returned every item asked for.
+        """
+        wanted = min(k, self.count())
+        try:
+            ids, distances = self._query(vector, wanted)
+        except RuntimeError as err:
+            if _UNREACHABLE not in str(err):
+                raise
+            ids, distances = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        if len(ids) >= wanted:
+            return ids, distances
+        logger.debug("%s found %d of %d items: exact search", self.name, len(ids), wanted)
+        return self._exact_query(vector, wanted)
+
+    def _exact_query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest items by comparing `vector` with every stored vector, in chunks (ties
+        nearest the lowest id first)."""
+        query = normalized(vector)
+        count = self.count()
+        cosines = np.empty(count, np.float32)
+        for start in range(0, count, EXACT_CHUNK):
+            ids = np.arange(start, min(start + EXACT_CHUNK, count))
+            cosines[start : start + len(ids)] = normalized(self._vectors(ids)) @ query
+        order = np.argsort(-cosines, kind="stable")[:k]
+        return order.astype(np.int64), angular(cosines[order])
+
+    @abc.abstractmethod
+    def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The library's search for the k (at most the index's count) nearest items, nearest
+        first: maybe fewer."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """The number of items in the index."""
+
+    @abc.abstractmethod
+    def _vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of `ids` [len(ids), dim] (maybe scaled to unit length)."""
 
     def _lib(self) -> Any:
         return import_optional(self.package, purpose=_HINT.format(self.name))
@@ -190,7 +237,13 @@ class AnnoyIndex(AnnIndex):
             raise DimensionMismatch(f"{path} does not hold {self.dim}-dimensional vectors") from err
         return int(self._index.get_n_items())
 
-    def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def count(self) -> int:
+        return int(self._index.get_n_items())
+
+    def _vectors(self, ids: np.ndarray) -> np.ndarray:
+        return np.asarray([self._index.get_item_vector(int(i)) for i in ids], np.float32)
+
+    def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         search_k = int(self.params["search_k"])
         ids, distances = self._index.get_nns_by_vector(
             np.asarray(vector, np.float32), k, search_k=search_k, include_distances=True
@@ -240,8 +293,13 @@ class HnswlibIndex(AnnIndex):
         self._index.load_index(path)
         return int(self._index.get_current_count())
 
-    def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, self._index.get_current_count())
+    def count(self) -> int:
+        return int(self._index.get_current_count())
+
+    def _vectors(self, ids: np.ndarray) -> np.ndarray:
+        return np.asarray(self._index.get_items(ids), np.float32)
+
+    def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         self._index.set_ef(max(k, int(self.params["ef"])))
         labels, distances = self._index.knn_query(np.asarray(vector, np.float32)[None], k=k)
         return labels[0].astype(np.int64), angular(1.0 - distances[0])
@@ -268,7 +326,13 @@ class FaissIndex(AnnIndex):
         self._index = self._lib().read_index(path)
         return int(self._index.ntotal)
 
-    def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def count(self) -> int:
+        return int(self._index.ntotal)
+
+    def _vectors(self, ids: np.ndarray) -> np.ndarray:
+        return np.asarray(self._index.reconstruct_n(int(ids[0]), len(ids)), np.float32)
+
+    def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         self._index.hnsw.efSearch = max(k, int(self.params["ef"]))
         similarities, ids = self._index.search(normalized(vector)[None], k)
         keep = ids[0] >= 0
@@ -303,7 +367,13 @@ class UsearchIndex(AnnIndex):
         self._index.load(path)
         return len(self._index)
 
-    def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def count(self) -> int:
+        return len(self._index)
+
+    def _vectors(self, ids: np.ndarray) -> np.ndarray:
+        return np.asarray(self._index.get(ids), np.float32)
+
+    def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         matches = self._index.search(np.asarray(vector, np.float32), k)
         return np.asarray(matches.keys, np.int64), angular(1.0 - np.asarray(matches.distances))
 
