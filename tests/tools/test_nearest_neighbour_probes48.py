@@ -5,13 +5,19 @@ module loads (F4)."""
 
 from __future__ import annotations
 
+import glob
 import os
+import pickle
+import pickletools
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tfhub.tools.make_nearest_neighbour_index import ann
+from tfhub.tools.make_nearest_neighbour_index import ann, files, safe_pickle
 
 LIBRARIES = ["annoy", "hnswlib", "faiss", "usearch"]
 _PACKAGES = {"annoy": "annoy", "hnswlib": "hnswlib", "faiss": "faiss", "usearch": "usearch.index"}
@@ -66,3 +72,63 @@ def test_a_loaded_index_of_copies_answers_in_full(library: str, tmp_path: Path) 
     assert loaded.load(os.fspath(tmp_path / "ann.index")) == 300
     ids, _ = loaded.query(query, 300)
     assert sorted(ids.tolist()) == list(range(300))
+
+
+# --- F3: the upstream-format matrix pickle reads under NumPy 1.x ---------------------------------
+
+
+def _upstream_matrix(folder: Path) -> tuple[np.ndarray, Path]:
+    folder.mkdir(exist_ok=True)
+    matrix = np.random.default_rng(0).normal(size=(8, 3))
+    files.write_matrix(os.fspath(folder), matrix, upstream_pickle=True)
+    return matrix, folder / files.RANDOM_PROJECTION_FILENAME
+
+
+def test_the_matrix_pickle_names_numpy_core_not_numpy_underscore_core(tmp_path: Path) -> None:
+    """NumPy 2's own pickle names numpy._core.multiarray, which NumPy < 1.26 lacks; ours
+    names numpy.core.multiarray._reconstruct (and numpy.ndarray, numpy.dtype), as NumPy 1.x
+    wrote it, and both our safe reader and pickle.load read it back."""
+    matrix, path = _upstream_matrix(tmp_path)
+    data = path.read_bytes()
+    names = [arg for _, arg, _ in pickletools.genops(data) if isinstance(arg, str)]
+    assert "numpy.core.multiarray" in names and "_reconstruct" in names
+    assert not [name for name in names if "_core" in name]
+    assert data[:2] == b"\x80\x04"  # protocol 4, as before
+    np.testing.assert_array_equal(pickle.loads(data), matrix)
+    read = safe_pickle.load_pickle(os.fspath(path), allow_pickle=True, what="matrix")
+    np.testing.assert_array_equal(read, matrix)
+    assert read.dtype == np.float64
+
+
+def _numpy_one_wheel() -> str | None:
+    """A local NumPy 1.x wheel for this Python (the machine's /opt/pypi* mirrors), if any."""
+    tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    found = sorted(glob.glob(f"/opt/pypi*/files/numpy-1.*-{tag}-{tag}-manylinux*x86_64.whl"))
+    return found[0] if found else None
+
+
+@pytest.mark.skipif(_numpy_one_wheel() is None, reason="no local NumPy 1.x wheel in /opt/pypi*")
+def test_numpy_one_reads_the_matrix_pickle_as_upstream_does(tmp_path: Path) -> None:
+    """Upstream's query (pickle.load) under NumPy 1.x (1.23 here) reads the file: before the
+    fix it failed with "No module named 'numpy._core'"."""
+    matrix, path = _upstream_matrix(tmp_path / "out")
+    numpy_one = tmp_path / "numpy1"
+    with zipfile.ZipFile(str(_numpy_one_wheel())) as wheel:
+        wheel.extractall(numpy_one)
+    script = (
+        "import pickle, sys, numpy\n"
+        "assert numpy.__version__.startswith('1.'), numpy.__version__\n"
+        "with open(sys.argv[1], 'rb') as handle:\n"
+        "    print(pickle.load(handle).tolist())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.fspath(numpy_one)}
+    done = subprocess.run(
+        [sys.executable, "-s", "-c", script, os.fspath(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(matrix.tolist())

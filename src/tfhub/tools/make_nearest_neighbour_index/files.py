@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from .. import atomic_output, output_errors
-from . import file_names, storage
+from . import file_names, safe_pickle, storage
 from .file_names import (
     EMBED_FILE_PREFIX,
     EMBED_FILE_SUFFIX,
@@ -270,7 +270,7 @@ def write_matrix(
     np.save(os.path.join(folder, RANDOM_PROJECTION_NPY), matrix, allow_pickle=False)
     if upstream_pickle:
         with open(os.path.join(folder, RANDOM_PROJECTION_FILENAME), "wb") as handle:
-            pickle.dump(matrix, handle, protocol=4)
+            safe_pickle.dump_array(matrix, handle)  # Readable by upstream's NumPy 1.x.
 
 
 def write_mapping(folder: str, items: list[str], *, upstream_pickle: bool) -> None:

@@ -1,13 +1,17 @@
 """Reading upstream's pickles (the projection matrix, the index mapping) safely: only when the
 caller allows it, and then through an unpickler that accepts nothing but NumPy arrays and plain
 data (dict, list, str, numbers). Reading any other pickle runs code chosen by whoever wrote it.
+Writing an array as upstream's pickle the way NumPy 1.x wrote it (`dump_array`), so that
+tensorflow_hub 0.10 on its NumPy reads it.
 """
 
 from __future__ import annotations
 
 import io
 import pickle
-from typing import Any
+from typing import IO, Any
+
+import numpy as np
 
 from ... import errors
 from .storage import read_bytes
@@ -21,6 +25,9 @@ _PICKLE_GLOBALS = {
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
 }
+
+# The function that rebuilds a pickled array (numpy._core.multiarray's under NumPy 2).
+_RECONSTRUCT = np.zeros(0).__reduce__()[0]
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
@@ -54,3 +61,26 @@ def load_pickle(path: str, *, allow_pickle: bool, what: str) -> Any:
         raise errors.IndexFilesError(
             f"Cannot read the {what} {path}: {err}. Received: {path!r}", path=path, problem=str(err)
         ) from err
+
+
+class _NumpyOnePickler(pickle._Pickler):  # The Python pickler: its save_global can be extended.
+    """Pickles NumPy arrays naming `numpy.core.multiarray._reconstruct`, as NumPy 1.x did.
+
+    NumPy 2's arrays name `numpy._core.multiarray._reconstruct`, a module NumPy before 1.26
+    lacks (tensorflow_hub 0.10 ran on NumPy 1.18-1.19): its `pickle.load` fails with
+    ModuleNotFoundError. Every NumPy resolves `numpy.core.multiarray._reconstruct`.
+    """
+
+    def save_global(self, obj: Any, name: str | None = None) -> None:
+        if obj is not _RECONSTRUCT:
+            super().save_global(obj, name)  # type: ignore[misc]
+            return
+        self.save("numpy.core.multiarray")  # type: ignore[attr-defined]
+        self.save("_reconstruct")  # type: ignore[attr-defined]
+        self.write(pickle.STACK_GLOBAL)  # type: ignore[attr-defined]
+        self.memoize(obj)  # type: ignore[attr-defined]
+
+
+def dump_array(array: np.ndarray, handle: IO[bytes]) -> None:
+    """Pickles `array` (protocol 4) into `handle` so that NumPy 1.x and 2.x both read it."""
+    _NumpyOnePickler(handle, protocol=4).dump(array)
