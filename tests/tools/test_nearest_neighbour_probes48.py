@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfhub.tools.make_nearest_neighbour_index import ann, files, safe_pickle
+from tfhub import errors
+from tfhub.tools.make_nearest_neighbour_index import ann, files, input_files, safe_pickle
+from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
 
 LIBRARIES = ["annoy", "hnswlib", "faiss", "usearch"]
 _PACKAGES = {"annoy": "annoy", "hnswlib": "hnswlib", "faiss": "faiss", "usearch": "usearch.index"}
@@ -132,3 +134,65 @@ def test_numpy_one_reads_the_matrix_pickle_as_upstream_does(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(matrix.tolist())
+
+
+# --- F4: one blank-line rule for generate's pre-check and its pipeline ---------------------------
+
+_UNICODE_BLANK = [
+    "\u00a0\n\u2003\n",  # no-break space, em space: the review's file
+    "\x1c\x1d\n\x1e\x1f\r\n\x85\n",  # separators and NEL, which str.strip() removes
+    "\ufeff\u3000\n\u2028\n",  # a byte-order mark, then an ideographic space
+]
+
+
+@pytest.mark.parametrize("blank", _UNICODE_BLANK, ids=["nbsp", "separators", "bom-ideographic"])
+def test_unicode_blank_lines_are_refused_before_the_module_loads(
+    blank: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pre-check counted only ASCII whitespace as blank, the pipeline (items_of_line) all
+    that str.strip() removes: generate loaded the module, wrote an empty shard and said
+    "Embeddings ... written"; only build found no records. Now it is refused first (the module
+    path here does not exist: loading it would be another error)."""
+    pytest.importorskip("apache_beam")
+    (tmp_path / "blank.txt").write_text(blank, encoding="utf-8")
+    assert not [item for line in blank.split("\n") for item in input_files.items_of_line(line)]
+    argv = ["generate", f"--data_file_pattern={tmp_path / 'blank.txt'}",
+            f"--module_url={tmp_path / 'module'}",
+            f"--embed_output_dir={tmp_path / 'e'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "hold blank lines only" in line, line
+    assert sorted(os.listdir(tmp_path)) == ["blank.txt"]
+
+
+@pytest.mark.parametrize(
+    ("content", "has_text"),
+    [
+        (" \ufeff\n", True),  # a mark inside a line is text to the pipeline too
+        ("\ufeff \n", False),  # a mark starting a line is not
+        (" " * 65535 + "\u00a0\n", False),  # NBSP's two bytes across the 64 KiB chunks
+        ("\u2003" * 40000 + "\nx", True),  # text after a blank line longer than a chunk
+        (" " * 65536 + "\ufeff\n", True),  # a mark inside a line, just after a chunk
+        ("\n" * 70000 + "\ufeff\u00a0\n", False),  # ... a mark starting a line after it
+    ],
+    ids=[
+        "mark-inside",
+        "mark-first",
+        "split-nbsp",
+        "long-blank-then-x",
+        "mark-after-chunk",
+        "late-mark",
+    ],
+)
+def test_the_pre_check_reads_lines_as_the_pipeline_does(
+    content: str, has_text: bool, tmp_path: Path
+) -> None:
+    pytest.importorskip("apache_beam")
+    (tmp_path / "a.txt").write_text(content, encoding="utf-8")
+    items = [item for line in content.split("\n") for item in input_files.items_of_line(line)]
+    assert bool(items) == has_text
+    if has_text:
+        input_files.check(os.fspath(tmp_path / "a.txt"))
+    else:
+        with pytest.raises(errors.EmbeddingFilesError, match="hold blank lines only"):
+            input_files.check(os.fspath(tmp_path / "a.txt"))

@@ -99,7 +99,6 @@ def _check_some_text(pattern: str, found: list[str]) -> None:
         raise _input_error(pattern, message, "blank lines only")
 
 
-_WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")
 _BOM = "\ufeff"
 
 
@@ -117,24 +116,35 @@ def _read_as_beam(path: str) -> Any:
 
 
 def _has_text(pattern: str, path: str) -> bool:
-    """Whether a local file `pattern` matched holds a byte that is neither ASCII whitespace nor
-    part of a UTF-8 byte-order mark, read in chunks (a file of one huge line is not read whole).
+    """Whether a local file `pattern` matched holds a line with an item, by the pipeline's
+    rule (`items_of_line`: Unicode whitespace, U+00A0 and U+2003 included, is blank), read
+    in chunks (a file of one huge line is not read whole). Bytes that are not UTF-8 count as
+    text: the pipeline names their file and line.
 
     Raises:
         tfhub.errors.EmbeddingFilesError: the file cannot be decompressed as its name says.
     """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    line = ""  # The part of a line read so far (kept short while it is blank).
     try:
         with _read_as_beam(path) as handle:
             while chunk := handle.read(1 << 16):
-                if set(chunk.replace(codecs.BOM_UTF8, b"")) - _WHITESPACE:
+                *lines, line = (line + decoder.decode(chunk)).split("\n")
+                if _any_item([*lines, line]):
                     return True
+                line = line[:2] if line.startswith(_BOM) else line[:1]  # Blank: its start.
     except _UNREADABLE as err:
         message = (
             f"{path}, matched by --data_file_pattern {pattern}, cannot be read as Beam reads it "
             f"(decompressed as its name's ending says): {err}. Rename or replace the file."
         )
         raise _input_error(pattern, message, "unreadable file") from err
-    return False
+    return _any_item([line + decoder.decode(b"", final=True)])
+
+
+def _any_item(lines: list[str]) -> bool:
+    """Whether any of `lines` (ended at LF, as Beam ends them) holds an item."""
+    return any(True for line in lines for _ in items_of_line(line))
 
 
 def items_of_line(line: str) -> Iterator[str]:
