@@ -101,8 +101,9 @@ class FolderDataset(_KeptImages):
         # libjpeg's warnings of slightly damaged JPEGs name no file: one warning names them.
         with jpeg_warnings.jpeg_warnings_named(
             self.files.paths, self._warned, dataset=str(self.spec)
-        ):
+        ) as decoding:
             decoded = image_decoding.decode_images(self.files, size, warn=False)  # Named below.
+            decoding.failed = decoded.skipped  # Their lines are dropped: the error names them.
         if decoded.skipped:
             raise _corrupt_images_error(decoded.skipped, self.spec)
         return decoded.images

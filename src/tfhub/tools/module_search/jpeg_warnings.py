@@ -5,19 +5,24 @@ but libjpeg writes a line such as "Corrupt JPEG data: premature end of data segm
 descriptor 2, past Python and naming no file: with thousands of images, nobody can tell which
 one. `jpeg_warnings_named` holds back what a decode writes there; if libjpeg warned, it decodes
 each JPEG once more, alone, to find the files it warned of, and logs one warning naming them.
-The other lines are written to stderr as they were. A dataset without damaged JPEGs pays one
-temporary file per decode of the whole dataset.
+The other lines are written to stderr as they were, but for those of the files the decode
+could not decode at all (`Decoding.failed`, which the caller's error names): libjpeg's error
+line for such a file ("Input file read error") names no file either, and such a file is not
+one "decoded as far as it could be". A dataset without damaged JPEGs pays one temporary file
+per decode of the whole dataset.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import logging
 import os
 import re
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import IO
 
@@ -46,6 +51,14 @@ class Warned:
         self.files: tuple[str, ...] = ()
 
 
+@dataclasses.dataclass
+class Decoding:
+    """What the body of `jpeg_warnings_named` says of its decode: the files it could not
+    decode at all (`failed`), which the caller's error names."""
+
+    failed: tuple[str, ...] = ()
+
+
 def libjpeg_lines(text: str) -> tuple[list[str], list[str]]:
     """(libjpeg's warning lines, the other lines) of what was written to descriptor 2."""
     ours: list[str] = []
@@ -56,38 +69,46 @@ def libjpeg_lines(text: str) -> tuple[list[str], list[str]]:
 
 
 @contextlib.contextmanager
-def jpeg_warnings_named(paths: Sequence[str], warned: Warned, *, dataset: str) -> Iterator[None]:
+def jpeg_warnings_named(
+    paths: Sequence[str], warned: Warned, *, dataset: str
+) -> Iterator[Decoding]:
     """Runs a decode of `paths` in its body, holding back what it writes to descriptor 2 (in a
     temporary file; where none can be made, nothing is held back); then logs one warning naming
-    the JPEG files libjpeg warned of (looked for once per `warned`), and writes the other lines
-    to stderr as they were written. If the body raises, all is written as it was.
+    the JPEG files libjpeg warned of (looked for once per `warned`) among those that decoded,
+    and writes the other lines to stderr as they were written, less the lines of the files the
+    body sets as `Decoding.failed` (each decoded alone again to know them). If the body raises,
+    all is written as it was.
 
     Args:
         paths: the image files the body decodes.
         warned: what an earlier decode of the same files found (updated).
         dataset: the dataset's name, for the warning.
     """
+    decoding = Decoding()
     spool = _new_spool()
     if spool is None:  # TMPDIR read-only or full: libjpeg's lines reach stderr as they come.
-        yield
+        yield decoding
         return
     with spool:
         try:
             with native_stderr.redirected(spool.fileno()):
-                yield
+                yield decoding
         except BaseException:
             _give_back(spool, "all")
             raise
-        first = _give_back(spool, "others")
+        dropped = failed_lines(decoding.failed)
+        first = _give_back(spool, "others", drop=dropped)
         if first is None or warned.searched:
             return
+        failed = set(decoding.failed)
         try:
-            warned.files, warned.searched = warned_files(paths), True
+            decoded = [path for path in paths if path not in failed]
+            warned.files, warned.searched = warned_files(decoded), True
         except BaseException:  # Ctrl-C while searching: libjpeg's lines, rather than none.
-            _give_back(spool, "libjpeg")
+            _give_back(spool, "libjpeg", drop=dropped)
             raise
         if not warned.files:  # Not found again: libjpeg's own lines, rather than nothing.
-            _give_back(spool, "libjpeg")
+            _give_back(spool, "libjpeg", drop=dropped)
             return
         logger.warning(
             "libjpeg found %d JPEG file(s) of %s damaged (%s), decoded as far as they could be "
@@ -102,31 +123,56 @@ def jpeg_warnings_named(paths: Sequence[str], warned: Warned, *, dataset: str) -
 
 def warned_files(paths: Sequence[str]) -> tuple[str, ...]:
     """The JPEG files of `paths` (by their first bytes, as TensorFlow picks the decoder) whose
-    decode makes libjpeg warn: each decoded alone, what it writes to descriptor 2 read after
-    it (a temporary file; none made: no file found). What else reaches descriptor 2 meanwhile
-    (another thread's lines, TensorFlow's) is written to stderr after the search."""
+    decode succeeds and makes libjpeg warn: each decoded alone (`_decode_alone`)."""
+    jpegs = [path for path in paths if _is_jpeg(path)]
+    return tuple(
+        path
+        for path, decoded, written in _decode_alone(jpegs)
+        if decoded and libjpeg_lines(written.decode("utf-8", "replace"))[0]
+    )
+
+
+def failed_lines(paths: Sequence[str]) -> Counter[bytes]:
+    """The lines (with their line ends) that the decodes of `paths` which fail write to
+    descriptor 2, counted: libjpeg's error ("Input file read error") and warnings of files
+    that cannot be decoded, whose error names them. Empty for no path (nothing decoded)."""
+    lines: Counter[bytes] = Counter()
+    for _, decoded, written in _decode_alone(paths) if paths else ():
+        lines.update(() if decoded else written.splitlines(keepends=True))
+    return lines
+
+
+def _decode_alone(paths: Sequence[str]) -> list[tuple[str, bool, bytes]]:
+    """Each of `paths` decoded alone: (path, whether it decoded, what it wrote to descriptor 2
+    meanwhile, read from a temporary file; none made: no result). What else reaches
+    descriptor 2 (another thread's lines, TensorFlow's) is written to stderr after, less
+    libjpeg's warnings and the lines of the decodes that failed (named elsewhere)."""
     import tensorflow as tf
 
-    jpegs = [path for path in paths if _is_jpeg(path)]
-    found = []
+    done: list[tuple[str, bool, bytes]] = []
     spool = _new_spool()
     if spool is None:
-        return ()
+        return done
     with spool:
+        failed: Counter[bytes] = Counter()
         try:
             with native_stderr.redirected(spool.fileno()):
-                for path in jpegs:
+                for path in paths:
                     before = os.fstat(spool.fileno()).st_size
-                    with contextlib.suppress(tf.errors.OpError, ValueError):  # Named elsewhere.
+                    try:
                         image_decoding.decode_one(image_decoding.path_tensor((path,))[0], (1, 1))
+                        decoded = True
+                    except (tf.errors.OpError, ValueError):  # Named elsewhere.
+                        decoded = False
                     # pread: descriptor 2 shares the spool's offset, which a seek would move.
                     # One decode writes a line or two; the cap bounds another thread's flood.
                     grown = min(os.fstat(spool.fileno()).st_size - before, _MAX_PER_FILE)
-                    text = os.pread(spool.fileno(), grown, before).decode("utf-8", "replace")
-                    found += [path] if libjpeg_lines(text)[0] else []
+                    written = os.pread(spool.fileno(), grown, before)
+                    done.append((path, decoded, written))
+                    failed.update(() if decoded else written.splitlines(keepends=True))
         finally:  # Another thread's lines, TensorFlow's: written as they were.
-            _give_back(spool, "others")
-    return tuple(found)
+            _give_back(spool, "others", drop=failed)
+    return done
 
 
 def _new_spool() -> IO[bytes] | None:
@@ -137,16 +183,18 @@ def _new_spool() -> IO[bytes] | None:
         return None
 
 
-def _give_back(spool: IO[bytes], which: str) -> str | None:
+def _give_back(spool: IO[bytes], which: str, *, drop: Counter[bytes] | None = None) -> str | None:
     """Writes the lines held in `spool` to stderr as they were written: "all", the "others"
     (not libjpeg's warnings) or only "libjpeg"'s; streamed in bounded pieces. A line is split at
     newlines only, a carriage return kept inside it; libjpeg's warning is known where a whole
     line, or its part after the last carriage return (a progress line drawn over), is one; a
-    line longer than a piece is given back as it was.
+    line longer than a piece is given back as it was. Whole lines in `drop` (as often as it
+    counts them) are neither written nor known, whatever `which` is.
 
     Returns:
         libjpeg's first warning line held (stripped), or None.
     """
+    drop = Counter(drop)  # Consumed here, not in the caller's.
     first = None
     ended = True
     line_start = True  # The piece read starts a line (a longer line's rest does not).
@@ -155,6 +203,9 @@ def _give_back(spool: IO[bytes], which: str) -> str | None:
     while piece := spool.readline(_PIECE):
         whole = line_start and (piece.endswith(b"\n") or len(piece) < _PIECE)
         line_start = piece.endswith(b"\n")
+        if whole and drop[piece] > 0:
+            drop[piece] -= 1
+            continue
         ours = _libjpeg_part(piece) if whole else None
         if ours is not None and first is None:
             first = ours.decode("utf-8", "replace").strip()
