@@ -196,3 +196,14 @@ def test_the_pre_check_reads_lines_as_the_pipeline_does(
     else:
         with pytest.raises(errors.EmbeddingFilesError, match="hold blank lines only"):
             input_files.check(os.fspath(tmp_path / "a.txt"))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_a_query_for_no_item_asks_no_library(library: str) -> None:
+    """k 0 (or an empty index): no item, without the library's own assertion (faiss's search
+    with k 0 fails with a bare AssertionError)."""
+    pytest.importorskip(_PACKAGES[library])
+    index = ann.make_index(library, 4)
+    index.build(np.random.default_rng(0).normal(size=(3, 4)))
+    ids, distances = index.query(np.ones(4, np.float32), 0)
+    assert ids.shape == distances.shape == (0,)

@@ -168,6 +168,8 @@ class AnnIndex(abc.ABC):
         returned every item asked for.
         """
         wanted = min(k, self.count())
+        if wanted < 1:  # An empty index (or k 0): no library is asked for no item.
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
         try:
             ids, distances = self._query(vector, wanted)
         except RuntimeError as err:
