@@ -58,8 +58,62 @@ def test_a_query_over_many_copies_returns_every_item_asked_for(
         ids, distances = index.query(query, k)
         wanted = min(k, len(vectors))
         assert len(ids) == len(set(ids.tolist())) == wanted, (library, k, len(ids))
-        np.testing.assert_allclose(distances, _exact(vectors, query)[:wanted], atol=1e-3)
-    assert set(index.query(query, copies)[0].tolist()) == set(range(copies))
+        assert np.all(np.diff(distances) >= -1e-6)
+        if k >= len(vectors):  # Every item: exact (an HNSW walk may miss copies for fewer).
+            np.testing.assert_allclose(distances, _exact(vectors, query), atol=1e-3)
+            assert sorted(ids[:copies].tolist()) == list(range(copies))
+
+
+class _ShortLibrary(ann.AnnIndex):
+    """An index over NumPy whose search returns only half the items asked for, as faiss's
+    and USearch's HNSW did over copies, or raises hnswlib's error for it (`raising`)."""
+
+    name, package = "short", "numpy"
+
+    def build(self, vectors: np.ndarray) -> None:
+        self.stored = np.asarray(vectors, np.float32)
+
+    def _save(self, path: str) -> None:
+        raise NotImplementedError
+
+    def load(self, path: str) -> int:
+        raise NotImplementedError
+
+    def count(self) -> int:
+        return len(self.stored)
+
+    def _vectors(self, ids: np.ndarray) -> np.ndarray:
+        return self.stored[ids]
+
+    def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.params.get("raising"):
+            raise RuntimeError(
+                "Cannot return the results in a contiguous 2D array. Probably ef or M is too small"
+            )
+        return np.arange(k // 2, dtype=np.int64), np.zeros(k // 2, np.float32)
+
+
+@pytest.mark.parametrize("raising", [False, True], ids=["fewer", "hnswlib-error"])
+def test_a_search_that_falls_short_is_answered_exactly(raising: bool) -> None:
+    """Fewer than k items from the library (or hnswlib's error) for k below the index's size:
+    the exact search over the stored vectors answers (EXACT_CHUNK steps of it)."""
+    vectors, query = _copies_and_others(30, 25_000)
+    index = _ShortLibrary(16, {"raising": raising})
+    index.build(vectors)
+    ids, distances = index.query(query, 40)
+    np.testing.assert_allclose(distances, _exact(vectors, query)[:40], atol=1e-3)
+    assert sorted(ids[:30].tolist()) == list(range(30))
+
+
+def test_another_runtime_error_of_the_library_is_raised() -> None:
+    class Broken(_ShortLibrary):
+        def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+            raise RuntimeError("index is damaged")
+
+    index = Broken(16, {})
+    index.build(np.ones((5, 16)))
+    with pytest.raises(RuntimeError, match="index is damaged"):
+        index.query(np.ones(16), 2)
 
 
 @pytest.mark.parametrize("library", LIBRARIES)
@@ -207,3 +261,21 @@ def test_a_query_for_no_item_asks_no_library(library: str) -> None:
     index.build(np.random.default_rng(0).normal(size=(3, 4)))
     ids, distances = index.query(np.ones(4, np.float32), 0)
     assert ids.shape == distances.shape == (0,)
+
+
+def test_a_query_for_every_item_is_exact_whatever_the_graph_walk_finds() -> None:
+    """k >= n: USearch's walk over 300 copies and 100 others returned all 400 items but, for
+    k 300 of them, 68 far ones before copies; for every item no walk is asked."""
+
+    class Scrambled(_ShortLibrary):
+        def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+            return np.arange(k)[::-1].copy(), np.zeros(k, np.float32)  # k items, wrong order
+
+    vectors, query = _copies_and_others(30, 10)
+    index = Scrambled(16, {})
+    index.build(vectors)
+    ids, distances = index.query(query, 100)
+    np.testing.assert_allclose(distances, _exact(vectors, query), atol=1e-3)
+    assert sorted(ids[:30].tolist()) == list(range(30))
+    assert len(index.query(query, 39)[0]) == 39  # Fewer than all: the library's answer.
+    assert index.query(query, 39)[0][0] == 38

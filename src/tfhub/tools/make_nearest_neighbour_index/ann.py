@@ -161,7 +161,8 @@ class AnnIndex(abc.ABC):
         """The ids and angular distances of the min(k, n) nearest of the index's n items,
         nearest first.
 
-        The library's search answers first. Where it cannot reach that many items (an HNSW
+        A query for every item is an exact search; else the library's search answers
+        first. Where it cannot reach that many items (an HNSW
         graph that many copies of a vector split: hnswlib raises "Cannot return the results
         in a contiguous 2D array", faiss and USearch return fewer), the answer is an exact
         search over the vectors the index stores, as upstream's annoy (`search_k=-1`)
@@ -170,6 +171,8 @@ class AnnIndex(abc.ABC):
         wanted = min(k, self.count())
         if wanted < 1:  # An empty index (or k 0): no library is asked for no item.
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        if wanted == self.count():  # Every item: exact, and no graph walk can miss one.
+            return self._exact_query(vector, wanted)
         try:
             ids, distances = self._query(vector, wanted)
         except RuntimeError as err:
