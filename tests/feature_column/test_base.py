@@ -265,46 +265,6 @@ def test_columns_over_http_handles(served_dir, server, isolated_cache):
     assert paths == ["/tf1_text_vocab.tar.gz", "/tf2_text_embedding.tar.gz"]  # one download each.
 
 
-_TF1_KERAS_SCRIPT = """
-import json, sys
-import numpy as np
-import tensorflow as tf
-tf.compat.v1.disable_eager_execution()
-import tf_keras
-import tfhub as hub
-
-text_v1, text_v2, sentences = sys.argv[1], sys.argv[2], np.array(json.loads(sys.argv[3]))
-result = {}
-for name, trainable in (("frozen", False), ("trainable", True)):
-    columns = [hub.text_embedding_column("a", text_v1, trainable=trainable),
-               hub.text_embedding_column_v2("b", text_v2, trainable=trainable)]
-    inputs = {k: tf_keras.Input(shape=(), dtype=tf.string, name=k) for k in "ab"}
-    layer = tf_keras.layers.DenseFeatures(columns, name=name)
-    features = layer(inputs)
-    model = tf_keras.Model(inputs, tf_keras.layers.Dense(1, kernel_initializer="ones")(features))
-    data = {"a": sentences, "b": sentences}
-    if trainable:
-        model.compile(tf_keras.optimizers.legacy.SGD(0.05), "mse")
-        model.fit(data, np.zeros((len(sentences), 1)), epochs=2, verbose=0)
-        result[name] = [tf_keras.backend.get_value(w).tolist() for w in layer.trainable_weights]
-    else:
-        result[name] = tf_keras.Model(inputs, features).predict(data).tolist()
-print(json.dumps(result))
-"""
-
-
-def test_tf1_graph_mode_tf_keras_fit_trains_the_modules():
-    """With eager execution disabled, DenseFeatures predicts upstream's numbers and fit trains."""
-    args = [TEXT_V1, TEXT_V2, json.dumps(SENTENCES)]
-    run = run_python(_TF1_KERAS_SCRIPT, *args)
-    result = json.loads(run.stdout.strip().splitlines()[-1])
-    expected = np.concatenate([EXPECTED_TEXT, EXPECTED_TEXT], axis=1)
-    np.testing.assert_allclose(result["frozen"], expected, atol=1e-5)
-    assert len(result["trainable"]) == 2  # one embedding table per column
-    for table in result["trainable"]:
-        assert np.abs(np.array(table) - TEXT_RECORD["embedding_table"]).max() > 1e-3
-
-
 def test_saved_model_format_save_keeps_fine_tuned_modules(tmp_path):
     """tf_keras' default `model.save(folder)` (SavedModel) reaches the modules' tables."""
     columns = [
@@ -329,8 +289,10 @@ def test_saved_model_format_save_keeps_fine_tuned_modules(tmp_path):
     np.testing.assert_allclose(untrained, np.concatenate([EXPECTED_TEXT] * 2, axis=1), atol=1e-5)
 
 
-_GRAPH_FIT_SCRIPT = """
-import json, sys
+# One child (TensorFlow imported once) runs both graph-mode programs below, each in a fresh
+# Keras graph and in its own try block: a failure in one is reported to its own test only.
+_GRAPH_MODE_SCRIPT = """
+import json, sys, traceback
 import numpy as np
 import tensorflow as tf
 tf.compat.v1.disable_eager_execution()
@@ -355,41 +317,97 @@ def table(model):
     return tf_keras.backend.get_value(weights).tolist()
 
 
-result = {}
-text = {"s": tf_keras.Input(shape=(), dtype=tf.string, name="s")}
-for name, column in (
-    ("tf1", hub.text_embedding_column("s", text_v1, trainable=True)),
-    ("tf2", hub.text_embedding_column_v2("s", text_v2, trainable=True)),
-):
-    model = compiled(column, text)
-    data = {"s": sentences}
-    result[name + "_predict"] = model.predict(data).ravel().tolist()  # a Session runs first
-    model.fit(data, np.zeros((len(sentences), 1)), batch_size=len(sentences), verbose=0)
-    result[name + "_fit"] = table(model)
-indices = [[row, i] for row, words in enumerate(tokens) for i in range(len(words))]
-values = [word for words in tokens for word in words]
-sparse = tf.SparseTensor(indices, values, [len(tokens), 3])
-dataset = tf.data.Dataset.from_tensors(({"t": sparse}, np.zeros((len(tokens), 1), np.float32)))
-model = compiled(
-    hub.sparse_text_embedding_column("t", text_v1, "mean", None, trainable=True),
-    {"t": tf_keras.Input(shape=(None,), sparse=True, dtype=tf.string, name="t")},
-)
-model.fit(dataset, steps_per_epoch=1, verbose=0)  # initializes the iterator in a Session first
-result["sparse_dataset_fit"] = table(model)
-print(json.dumps(result))
+def graph_fit():
+    result = {}
+    text = {"s": tf_keras.Input(shape=(), dtype=tf.string, name="s")}
+    for name, column in (
+        ("tf1", hub.text_embedding_column("s", text_v1, trainable=True)),
+        ("tf2", hub.text_embedding_column_v2("s", text_v2, trainable=True)),
+    ):
+        model = compiled(column, text)
+        data = {"s": sentences}
+        result[name + "_predict"] = model.predict(data).ravel().tolist()  # a Session runs first
+        model.fit(data, np.zeros((len(sentences), 1)), batch_size=len(sentences), verbose=0)
+        result[name + "_fit"] = table(model)
+    indices = [[row, i] for row, words in enumerate(tokens) for i in range(len(words))]
+    values = [word for words in tokens for word in words]
+    sparse = tf.SparseTensor(indices, values, [len(tokens), 3])
+    labels = np.zeros((len(tokens), 1), np.float32)
+    dataset = tf.data.Dataset.from_tensors(({"t": sparse}, labels))
+    model = compiled(
+        hub.sparse_text_embedding_column("t", text_v1, "mean", None, trainable=True),
+        {"t": tf_keras.Input(shape=(None,), sparse=True, dtype=tf.string, name="t")},
+    )
+    model.fit(dataset, steps_per_epoch=1, verbose=0)  # initializes the iterator in a Session first
+    result["sparse_dataset_fit"] = table(model)
+    return result
+
+
+def tf1_keras_fit():
+    result = {}
+    for name, trainable in (("frozen", False), ("trainable", True)):
+        columns = [hub.text_embedding_column("a", text_v1, trainable=trainable),
+                   hub.text_embedding_column_v2("b", text_v2, trainable=trainable)]
+        inputs = {k: tf_keras.Input(shape=(), dtype=tf.string, name=k) for k in "ab"}
+        layer = tf_keras.layers.DenseFeatures(columns, name=name)
+        features = layer(inputs)
+        dense = tf_keras.layers.Dense(1, kernel_initializer="ones")
+        model = tf_keras.Model(inputs, dense(features))
+        data = {"a": sentences, "b": sentences}
+        if trainable:
+            model.compile(tf_keras.optimizers.legacy.SGD(0.05), "mse")
+            model.fit(data, np.zeros((len(sentences), 1)), epochs=2, verbose=0)
+            result[name] = [tf_keras.backend.get_value(w).tolist() for w in layer.trainable_weights]
+        else:
+            result[name] = tf_keras.Model(inputs, features).predict(data).tolist()
+    return result
+
+
+results = {}
+for program in (graph_fit, tf1_keras_fit):
+    tf_keras.backend.clear_session()  # a new graph: neither program sees the other's
+    try:
+        results[program.__name__] = program()
+    except Exception:
+        results[program.__name__] = {"error": traceback.format_exc()}
+print(json.dumps(results))
 """
 
+_GRAPH_MODE_TOKENS = [["hello", "world"], ["cat"], ["cat", "the", "zzz"], ["mat"]]
 
-def test_graph_mode_fit_after_a_session_ran_the_model():
+
+@pytest.fixture(scope="module")
+def graph_mode_results() -> dict:
+    """What _GRAPH_MODE_SCRIPT's programs returned, by name (one child for the module)."""
+    args = [TEXT_V1, TEXT_V2, json.dumps(SENTENCES), json.dumps(_GRAPH_MODE_TOKENS)]
+    run = run_python(_GRAPH_MODE_SCRIPT, *args)
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def _program_result(results: dict, name: str) -> dict:
+    result = results[name]
+    assert "error" not in result, result.get("error")
+    return result
+
+
+def test_tf1_graph_mode_tf_keras_fit_trains_the_modules(graph_mode_results):
+    """With eager execution disabled, DenseFeatures predicts upstream's numbers and fit trains."""
+    result = _program_result(graph_mode_results, "tf1_keras_fit")
+    expected = np.concatenate([EXPECTED_TEXT, EXPECTED_TEXT], axis=1)
+    np.testing.assert_allclose(result["frozen"], expected, atol=1e-5)
+    assert len(result["trainable"]) == 2  # one embedding table per column
+    for table in result["trainable"]:
+        assert np.abs(np.array(table) - TEXT_RECORD["embedding_table"]).max() > 1e-3
+
+
+def test_graph_mode_fit_after_a_session_ran_the_model(graph_mode_results):
     """predict() before fit(), and fit() on a Dataset, in tf_keras' graph mode.
 
     TensorFlow adds outputs to a function call op when its gradient is first built; a Session
     that ran the graph before would not see them ("Connecting to invalid output 1").
     """
-    tokens = [["hello", "world"], ["cat"], ["cat", "the", "zzz"], ["mat"]]
-    args = [TEXT_V1, TEXT_V2, json.dumps(SENTENCES), json.dumps(tokens)]
-    run = run_python(_GRAPH_FIT_SCRIPT, *args)
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    tokens = _GRAPH_MODE_TOKENS
+    result = _program_result(graph_mode_results, "graph_fit")
     embedding_table = np.array(TEXT_RECORD["embedding_table"], np.float32)
     vocab = TEXT_RECORD["vocab"]
     for name in ("tf1", "tf2"):
