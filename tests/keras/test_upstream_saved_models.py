@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,18 +217,28 @@ BARE_MODULE_LOAD_SCRIPT = """
 """
 
 
-@pytest.mark.parametrize("legacy", ["1", "0"], ids=["tf_keras", "keras3"])
-def test_upstream_keras_file_over_a_model_listing_no_variables_loads(tmp_path, legacy) -> None:
-    """tensorflow_hub saved no weights for such a model's layer: tfhub's keeps the folder's."""
+@pytest.fixture(scope="module")
+def bare_upstream_model(tmp_path_factory) -> tuple[Path, dict]:
+    """(folder, what upstream printed) for BARE_MODULE_SCRIPT, saved once for the module by
+    tensorflow_hub under tf_keras; the tests only read the folder."""
     if importlib.util.find_spec("tensorflow_hub") is None:
         pytest.skip("tensorflow_hub is not installed (`./run test` installs 0.16.1)")
+    folder = tmp_path_factory.mktemp("bare_upstream")
     env = child_env(TF_USE_LEGACY_KERAS="1")
-    saved = run_python(BARE_MODULE_SCRIPT, os.fspath(tmp_path), env=env)
-    upstream = json.loads(saved.stdout.strip().splitlines()[-1])
+    saved = run_python(BARE_MODULE_SCRIPT, os.fspath(folder), env=env)
+    return folder, json.loads(saved.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("legacy", ["1", "0"], ids=["tf_keras", "keras3"])
+def test_upstream_keras_file_over_a_model_listing_no_variables_loads(
+    bare_upstream_model, legacy
+) -> None:
+    """tensorflow_hub saved no weights for such a model's layer: tfhub's keeps the folder's."""
+    folder, upstream = bare_upstream_model
     assert upstream["hub_weights"] == 0
     done = run_python(
         BARE_MODULE_LOAD_SCRIPT,
-        os.fspath(tmp_path / "bare.keras"),
+        os.fspath(folder / "bare.keras"),
         env=child_env(TF_USE_LEGACY_KERAS=legacy),
     )
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
