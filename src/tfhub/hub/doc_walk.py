@@ -11,11 +11,14 @@ relative to its folder's descriptor with `O_NOFOLLOW | O_NONBLOCK | O_NOCTTY`, t
 the real ROOT by `/proc/self/fd/N`, so a folder renamed out of ROOT while the walk held it is
 seen). A doc that IS a symlink (the layout serves one that stays inside ROOT) is read by its
 path through `read_inside`, as before; so is every doc when ROOT/assets/docs is not its own real
-path (a symlink on the way to it) or the system has no `dir_fd`.
+path (a symlink on the way to it) or the system has no `dir_fd`. The walk holds one descriptor
+per folder level, at most `MAX_HELD_LEVELS`: the docs of deeper folders, and of a folder it has
+no descriptor left to open (a warning says so), are read by their paths too.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
@@ -35,6 +38,11 @@ _DIR_FLAGS = (
 )
 _DOC_FLAGS = confinement.OPEN_FLAGS | getattr(os, "O_NOCTTY", 0)
 _WALK = os.open in os.supports_dir_fd and os.scandir in os.supports_fd
+# Out of descriptors: this process's limit, or the system's.
+_NO_DESCRIPTOR = frozenset({errno.EMFILE, errno.ENFILE})
+# The folder levels the walk holds open at most (one descriptor each); deeper folders (a docs
+# tree is 3-4 deep) are read by path, as `read_inside` reads a doc: a few descriptors at any depth.
+MAX_HELD_LEVELS = 16
 
 
 @dataclass(frozen=True)
@@ -100,16 +108,28 @@ def _open_base(base: Path, real_root: str) -> int | None:
 
 
 def _walk(
-    fd: int, folder: str, rel: str, *, is_base: bool, real_root: str, limit: int, refused: str
+    fd: int,
+    folder: str,
+    rel: str,
+    *,
+    is_base: bool,
+    real_root: str,
+    limit: int,
+    refused: str,
+    depth: int = 0,
 ) -> Iterator[WalkedDoc]:
     """The docs of the open folder `fd` (at `folder`; `rel`: its path below the docs folder,
-    "" or ending in `/`) and of the folders below it, as `docs_layout.iter_doc_files` keeps
-    them, sorted by name with each folder's docs in its place (the order of sorted paths)."""
+    "" or ending in `/`; `depth`: its level below it) and of the folders below it, as
+    `docs_layout.iter_doc_files` keeps them, sorted by name with each folder's docs in its place
+    (the order of sorted paths)."""
     try:
-        with os.scandir(fd) as listing:
+        with os.scandir(fd) as listing:  # (It takes a descriptor of its own.)
             entries = list(listing)
-    except OSError:  # Unreadable (or gone): os.walk leaves it out too.
-        return
+    except OSError as err:
+        if err.errno in _NO_DESCRIPTOR:
+            _warn_no_descriptor(folder, err)
+            yield from _by_path(Path(folder), rel, is_base=is_base)
+        return  # Else unreadable (or gone): os.walk leaves it out too.
     names = {entry.name for entry in entries}
     if not is_base and any(_is_file_at(fd, m) for m in docs_layout.MODEL_MARKERS if m in names):
         return  # A model folder: its .md files are model assets, not docs.
@@ -124,7 +144,15 @@ def _walk(
             continue
         if entry.is_symlink():  # os.walk lists a symlinked folder, and does not go below it.
             continue
-        sub = _open_folder(fd, entry.name, path)
+        if depth + 1 >= MAX_HELD_LEVELS:  # Deeper than a docs tree: read by path.
+            yield from _by_path(Path(path), f"{rel}{entry.name}/", is_base=False)
+            continue
+        try:
+            sub = _open_folder(fd, entry.name, path)
+        except OSError as err:  # No descriptor left for it: its docs by their paths.
+            _warn_no_descriptor(path, err)
+            yield from _by_path(Path(path), f"{rel}{entry.name}/", is_base=False)
+            continue
         if sub is None:
             continue
         try:
@@ -136,6 +164,7 @@ def _walk(
                 real_root=real_root,
                 limit=limit,
                 refused=refused,
+                depth=depth + 1,
             )
         finally:
             os.close(sub)
@@ -144,10 +173,17 @@ def _walk(
 def _open_folder(fd: int, name: str, path: str) -> int | None:
     """The folder `name` of the open folder `fd`, opened following no link; None if it is gone
     or unreadable (os.walk leaves it out too), or was swapped for a symlink or a file since it
-    was listed (a warning says so: the docs below a symlink are never read)."""
+    was listed (a warning says so: the docs below a symlink are never read).
+
+    Raises:
+        OSError: no descriptor is left to open it (EMFILE, ENFILE: the walk holds one per
+            folder level).
+    """
     try:
         return os.open(name, _DIR_FLAGS, dir_fd=fd)
     except OSError as err:
+        if err.errno in _NO_DESCRIPTOR:
+            raise
         if err.errno in confinement.SWAPPED:
             logger.warning(
                 "Skipped the docs below %s (not served): it became a symlink or a file while "
@@ -155,6 +191,27 @@ def _open_folder(fd: int, name: str, path: str) -> int | None:
                 path,
             )
         return None
+
+
+def _warn_no_descriptor(folder: str, err: OSError) -> None:
+    """Warns that the walk had no descriptor left for `folder` (its docs are then read by path,
+    which may fail the same way)."""
+    logger.warning(
+        "No file descriptor left to list %s (%s): its docs are read by their paths, and may be "
+        "missing from this scan; raise the server's limit of open files (ulimit -n)",
+        folder,
+        err.strerror or err,
+    )
+
+
+def _by_path(folder: Path, rel: str, *, is_base: bool) -> Iterator[WalkedDoc]:
+    """The docs below `folder` (`rel`: its path below the docs folder, "" or ending in `/`),
+    each to be read by its path (`read_inside`, a few descriptors at any depth), in the walk's
+    order: for a folder the walk has no descriptor left to open."""
+    if not is_base and docs_layout.is_model_dir(folder):
+        return
+    for file in sorted(docs_layout.iter_doc_files(folder)):
+        yield WalkedDoc(file, rel + file.relative_to(folder).as_posix())
 
 
 def _read_doc(
