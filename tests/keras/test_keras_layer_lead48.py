@@ -111,3 +111,35 @@ def test_a_signature_input_of_the_wrong_dtype_is_also_tensorflows_error(flavour:
     assert "signature 'two'" in str(raised.value) and "int32" in str(raised.value)
     again = pickle.loads(pickle.dumps(raised.value))
     assert type(again) is type(raised.value) and str(again) == str(raised.value)
+
+
+def _save_dict_outputs(path: Path) -> str:
+    class Named(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+        def __call__(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+            return {"a_out": x * 2.0, "b_out": tf.reduce_sum(x, axis=1, keepdims=True)}
+
+    tf.saved_model.save(Named(), os.fspath(path))
+    return os.fspath(path)
+
+
+@pytest.mark.parametrize(
+    "output_shape",
+    [{"x": [3], "y": [1]}, {"b_out": [3], "c": [1]}, [[3], [1]]],
+    ids=["other-keys", "one-key-wrong", "a-list-for-a-dict"],
+)
+def test_output_shape_of_dict_outputs_must_name_their_keys(
+    flavour: Flavour, tmp_path, output_shape
+):
+    """review48d F1: with the nesting check's types off (for tuples saved as lists), dict keys
+    went unchecked too: `{'b_out': [3], 'c': [1]}` set `a_out`'s shape by sorted position."""
+    layer = flavour.layer(_save_dict_outputs(tmp_path / "named"), output_shape=output_shape)
+    with pytest.raises(errors.ArgumentError, match="not nested like the model's outputs"):
+        layer(tf.ones((2, 3)))
+
+
+def test_output_shape_of_dict_outputs_with_their_keys_is_taken(flavour: Flavour, tmp_path):
+    shapes = {"b_out": [1], "a_out": [3]}
+    layer = flavour.layer(_save_dict_outputs(tmp_path / "named"), output_shape=shapes)
+    outputs = layer(tf.ones((2, 3)))
+    assert outputs["a_out"].shape == (2, 3) and outputs["b_out"].shape == (2, 1)

@@ -51,9 +51,9 @@ def apply_output_shape(inputs: Any, outputs: Any, output_shape: Any) -> Any:
             nested like the outputs, or does not fit an output's shape.
     """
     first = next(iter(tf.nest.flatten(inputs)), None)
-    full = _with_batch_size(getattr(first, "shape", None), output_shape)
+    full = _sequences_like(outputs, _with_batch_size(getattr(first, "shape", None), output_shape))
     try:
-        tf.nest.assert_same_structure(outputs, full, check_types=False)  # JSON made tuples lists.
+        tf.nest.assert_same_structure(outputs, full)
     except (TypeError, ValueError):
         raise errors.ArgumentError(
             f"output_shape is not nested like the model's outputs "
@@ -74,7 +74,26 @@ def apply_output_shape(inputs: Any, outputs: Any, output_shape: Any) -> Any:
             ) from None
         return tensor
 
-    return tf.nest.map_structure(set_shape, outputs, full, check_types=False)
+    return tf.nest.map_structure(set_shape, outputs, full)
+
+
+def _sequences_like(outputs: Any, shapes: Any) -> Any:
+    """`shapes` (a nest of TensorShape) with each list or tuple of it made the sequence type of
+    the outputs in its place: a layer's config goes through JSON, which makes the tuple of
+    shapes given for tuple outputs a list. Dicts and their keys are left as they are (the
+    nesting check compares them)."""
+    both_sequences = all(isinstance(v, list | tuple) for v in (outputs, shapes))
+    if not both_sequences or len(outputs) != len(shapes):
+        if isinstance(outputs, dict) and isinstance(shapes, dict):
+            return type(shapes)(
+                (key, _sequences_like(outputs[key], value) if key in outputs else value)
+                for key, value in shapes.items()
+            )
+        return shapes
+    items = [_sequences_like(out, shape) for out, shape in zip(outputs, shapes, strict=True)]
+    if hasattr(outputs, "_fields"):  # A namedtuple.
+        return type(outputs)(*items)
+    return type(outputs)(items)
 
 
 def _describe_shapes(outputs: Any) -> str:
