@@ -51,6 +51,7 @@ TINY = {
         *("--servers", "uvicorn"),
     ],
     "bench_tf1_module.py": ["--repeats", "1"],
+    "bench_hub_scan.py": ["--docs", "20", "--runs", "1"],
     "bench_keras_layer.py": [
         *("--repeats", "1", "--sizes", "small", "--groups", "inference,construct_and_build"),
     ],
