@@ -23,29 +23,16 @@ from ... import errors
 from ...utils import native_stderr
 from ...utils.lazy import import_optional
 from ...utils.threads import joined
+from .exact_search import angular, answered_exactly, exact_query, normalized
 
 logger = logging.getLogger(__name__)
 
 # Items added to an hnswlib index per call (see HnswlibIndex.build).
 HNSWLIB_CHUNK = 10_000
-# Stored vectors compared with a query per step of an exact search (see AnnIndex.query).
-EXACT_CHUNK = 10_000
 # hnswlib's error for a search whose graph cannot reach k items.
 _UNREACHABLE = "Cannot return the results in a contiguous 2D array"
 
 _HINT = "make_nearest_neighbour_index with index library {!r}"
-
-
-def angular(cosine: np.ndarray) -> np.ndarray:
-    """annoy's angular distance from cosine similarities."""
-    return np.sqrt(np.maximum(0.0, 2.0 - 2.0 * np.asarray(cosine, np.float64))).astype(np.float32)
-
-
-def normalized(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero), float32."""
-    vectors = np.asarray(vectors, np.float32)
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1.0)
 
 
 def stoppable(call: Callable[[], None], *, name: str) -> None:
@@ -161,17 +148,18 @@ class AnnIndex(abc.ABC):
         """The ids and angular distances of the min(k, n) nearest of the index's n items,
         nearest first.
 
-        A query for every item is an exact search; else the library's search answers
-        first. Where it cannot reach that many items (an HNSW
-        graph that many copies of a vector split: hnswlib raises "Cannot return the results
-        in a contiguous 2D array", faiss and USearch return fewer), the answer is an exact
-        search over the vectors the index stores, as upstream's annoy (`search_k=-1`)
-        returned every item asked for.
+        A query for every item, or for more than `EXACT_SHARE` (half) of them, is an exact
+        search: there an HNSW graph over many copies of a vector returned k items of which
+        many were far ones (exact_search.py has the numbers). Else the library's search
+        answers first; where it cannot reach that many items (hnswlib raises "Cannot return
+        the results in a contiguous 2D array", faiss and USearch return fewer), the answer is
+        an exact search over the vectors the index stores, as upstream's annoy
+        (`search_k=-1`) returned every item asked for.
         """
         wanted = min(k, self.count())
         if wanted < 1:  # An empty index (or k 0): no library is asked for no item.
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        if wanted == self.count():  # Every item: exact, and no graph walk can miss one.
+        if answered_exactly(wanted, self.count()):
             return self._exact_query(vector, wanted)
         try:
             ids, distances = self._query(vector, wanted)
@@ -185,16 +173,8 @@ class AnnIndex(abc.ABC):
         return self._exact_query(vector, wanted)
 
     def _exact_query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k nearest items by comparing `vector` with every stored vector, in chunks (ties
-        nearest the lowest id first)."""
-        query = normalized(vector)
-        count = self.count()
-        cosines = np.empty(count, np.float32)
-        for start in range(0, count, EXACT_CHUNK):
-            ids = np.arange(start, min(start + EXACT_CHUNK, count))
-            cosines[start : start + len(ids)] = normalized(self._vectors(ids)) @ query
-        order = np.argsort(-cosines, kind="stable")[:k]
-        return order.astype(np.int64), angular(cosines[order])
+        """The k nearest items by comparing `vector` with every stored vector."""
+        return exact_query(vector, k, count=self.count(), stored=self._vectors)
 
     @abc.abstractmethod
     def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,101 @@
+"""Session 48 (ann48): a query for more than half of an index's items is answered by an exact
+search, as HNSW graphs over many copies of a vector returned k items of which many were far
+ones (USearch, faiss); smaller queries stay on the library's search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfhub.tools.make_nearest_neighbour_index import ann, exact_search
+
+LIBRARIES = ["annoy", "hnswlib", "faiss", "usearch"]
+_PACKAGES = {"annoy": "annoy", "hnswlib": "hnswlib", "faiss": "faiss", "usearch": "usearch.index"}
+
+
+def _copies_and_others(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """300 rows of one 16-d vector, then 100 distinct rows, and a query near the copied one."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(1, 16))
+    vectors = np.vstack([np.tile(base, (300, 1)), rng.normal(size=(100, 16))])
+    return vectors.astype(np.float32), (base[0] + 0.01 * rng.normal(size=16)).astype(np.float32)
+
+
+def _exact(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Angular distances of every row to `query`, sorted."""
+    return np.sort(ann.angular(ann.normalized(vectors) @ ann.normalized(query)))
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_a_query_for_most_of_an_index_of_copies_returns_the_nearest(
+    library: str, seed: int
+) -> None:
+    """k = 60-75 % of 400 items, 300 of them copies: USearch returned 240 items of which 3-6
+    were far ones (distance ~1 in place of ~0.02), and 280 with 43; faiss 280 with 17-38.
+    Each item returned is now among the k nearest."""
+    pytest.importorskip(_PACKAGES[library])
+    vectors, query = _copies_and_others(seed)
+    index = ann.make_index(library, 16)
+    index.build(vectors)
+    exact = _exact(vectors, query)
+    for k in (240, 280, 300):
+        ids, distances = index.query(query, k)
+        assert len(set(ids.tolist())) == k, (library, k, len(ids))
+        far = int(np.sum(distances > exact[k - 1] + 1e-4))
+        assert far == 0, (library, seed, k, far)
+        np.testing.assert_allclose(distances, exact[:k], atol=1e-3)
+
+
+class _FarthestFirst(ann.AnnIndex):
+    """An index over NumPy whose search returns k items, the farthest: a wrong answer of the
+    right size, as the HNSW libraries' over copies, that tells which search answered."""
+
+    name, package = "farthest", "numpy"
+
+    def build(self, vectors: np.ndarray) -> None:
+        self.stored = np.asarray(vectors, np.float32)
+
+    def _save(self, path: str) -> None:
+        raise NotImplementedError
+
+    def load(self, path: str) -> int:
+        raise NotImplementedError
+
+    def count(self) -> int:
+        return len(self.stored)
+
+    def _vectors(self, ids: np.ndarray) -> np.ndarray:
+        return self.stored[ids]
+
+    def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        ids, distances = exact_search.exact_query(
+            vector, self.count(), count=self.count(), stored=self._vectors
+        )
+        return ids[::-1][:k].copy(), distances[::-1][:k].copy()
+
+
+@pytest.mark.parametrize("count", [10, 11, 400])
+def test_the_library_answers_up_to_half_the_index_and_the_exact_search_above(count: int) -> None:
+    rng = np.random.default_rng(count)
+    vectors = rng.normal(size=(count, 8)).astype(np.float32)
+    query = rng.normal(size=8).astype(np.float32)
+    index = _FarthestFirst(8, {})
+    index.build(vectors)
+    exact = _exact(vectors, query)
+    half = int(count * exact_search.EXACT_SHARE)
+    for k in (1, half):  # The library's (here wrong) answer, as it came.
+        _, distances = index.query(query, k)
+        np.testing.assert_allclose(distances, exact[::-1][:k], atol=1e-5)
+    for k in (half + 1, count - 1, count, count + 3):  # Exact.
+        ids, distances = index.query(query, k)
+        assert len(ids) == min(k, count)
+        np.testing.assert_allclose(distances, exact[: min(k, count)], atol=1e-5)
+
+
+def test_the_share_is_half() -> None:
+    """The documented rule (docs/tools.md): more than half of the items is exact."""
+    assert exact_search.EXACT_SHARE == 0.5
+    assert not exact_search.answered_exactly(200, 400)
+    assert exact_search.answered_exactly(201, 400)
+    assert exact_search.answered_exactly(1, 1)
