@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests._helpers.nearest_neighbour import NumpyStoredIndex
 
 from tfhub.tools.make_nearest_neighbour_index import ann, exact_search
 
@@ -47,26 +48,11 @@ def test_a_query_for_most_of_an_index_of_copies_returns_the_nearest(
         np.testing.assert_allclose(distances, exact[:k], atol=1e-3)
 
 
-class _FarthestFirst(ann.AnnIndex):
+class _FarthestFirst(NumpyStoredIndex):
     """An index over NumPy whose search returns k items, the farthest: a wrong answer of the
     right size, as the HNSW libraries' over copies, that tells which search answered."""
 
-    name, package = "farthest", "numpy"
-
-    def build(self, vectors: np.ndarray) -> None:
-        self.stored = np.asarray(vectors, np.float32)
-
-    def _save(self, path: str) -> None:
-        raise NotImplementedError
-
-    def load(self, path: str) -> int:
-        raise NotImplementedError
-
-    def count(self) -> int:
-        return len(self.stored)
-
-    def _vectors(self, ids: np.ndarray) -> np.ndarray:
-        return self.stored[ids]
+    name = "farthest"
 
     def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         ids, distances = exact_search.exact_query(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests._helpers.nearest_neighbour import NumpyStoredIndex
 
 from tfhub import errors
 from tfhub.tools.make_nearest_neighbour_index import ann, files, input_files, safe_pickle
@@ -64,26 +65,11 @@ def test_a_query_over_many_copies_returns_every_item_asked_for(
             assert sorted(ids[:copies].tolist()) == list(range(copies))
 
 
-class _ShortLibrary(ann.AnnIndex):
+class _ShortLibrary(NumpyStoredIndex):
     """An index over NumPy whose search returns only half the items asked for, as faiss's
     and USearch's HNSW did over copies, or raises hnswlib's error for it (`raising`)."""
 
-    name, package = "short", "numpy"
-
-    def build(self, vectors: np.ndarray) -> None:
-        self.stored = np.asarray(vectors, np.float32)
-
-    def _save(self, path: str) -> None:
-        raise NotImplementedError
-
-    def load(self, path: str) -> int:
-        raise NotImplementedError
-
-    def count(self) -> int:
-        return len(self.stored)
-
-    def _vectors(self, ids: np.ndarray) -> np.ndarray:
-        return self.stored[ids]
+    name = "short"
 
     def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if self.params.get("raising"):
