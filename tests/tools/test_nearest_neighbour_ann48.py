@@ -85,3 +85,23 @@ def test_the_share_is_half() -> None:
     assert not exact_search.answered_exactly(200, 400)
     assert exact_search.answered_exactly(201, 400)
     assert exact_search.answered_exactly(1, 1)
+
+
+def test_the_exact_search_reads_the_vectors_in_steps_sized_by_their_dimension(monkeypatch):
+    """Steps of EXACT_CHUNK_VALUES values (vectors x dimensions), not of a fixed vector count:
+    a 10,000-vector step of 768-d vectors read back from annoy or hnswlib took ~300 MiB."""
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(23, 5)).astype(np.float32)
+    query = rng.normal(size=5).astype(np.float32)
+    asked: list[int] = []
+
+    def stored(ids: np.ndarray) -> np.ndarray:
+        asked.append(len(ids))
+        return vectors[ids]
+
+    monkeypatch.setattr(exact_search, "EXACT_CHUNK_VALUES", 3 * 5)  # Three vectors a step.
+    ids, distances = exact_search.exact_query(query, 23, count=23, stored=stored)
+    assert asked == [3] * 7 + [2]
+    cosines = exact_search.normalized(vectors) @ exact_search.normalized(query)
+    assert ids.tolist() == np.argsort(-cosines, kind="stable").tolist()
+    np.testing.assert_allclose(distances, exact_search.angular(np.sort(cosines)[::-1]), atol=1e-6)

@@ -82,7 +82,7 @@ class _ShortLibrary(NumpyStoredIndex):
 @pytest.mark.parametrize("raising", [False, True], ids=["fewer", "hnswlib-error"])
 def test_a_search_that_falls_short_is_answered_exactly(raising: bool) -> None:
     """Fewer than k items from the library (or hnswlib's error) for k below the index's size:
-    the exact search over the stored vectors answers (EXACT_CHUNK steps of it)."""
+    the exact search over the stored vectors answers (in steps of EXACT_CHUNK_VALUES)."""
     vectors, query = _copies_and_others(30, 25_000)
     index = _ShortLibrary(16, {"raising": raising})
     index.build(vectors)

@@ -12,8 +12,10 @@ the real ROOT by `/proc/self/fd/N`, so a folder renamed out of ROOT while the wa
 seen). A doc that IS a symlink (the layout serves one that stays inside ROOT) is read by its
 path through `read_inside`, as before; so is every doc when ROOT/assets/docs is not its own real
 path (a symlink on the way to it) or the system has no `dir_fd`. The walk holds one descriptor
-per folder level, at most `MAX_HELD_LEVELS`: the docs of deeper folders, and of a folder it has
-no descriptor left to open (a warning says so), are read by their paths too.
+per folder level, at most `MAX_HELD_LEVELS`: the docs of deeper folders are read by their
+paths too. A folder it has no descriptor left to open (the process at its limit of open files)
+is warned about; its docs are read by their paths if descriptors free up meanwhile, else they
+are missing from that scan (the warning says to raise the limit).
 """
 
 from __future__ import annotations
