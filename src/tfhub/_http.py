@@ -273,9 +273,9 @@ def check_status(
     short text/plain body (what a hub server says went wrong) is quoted in it, if it arrives
     within the headers' deadline (and what is left of `budget`, failures being under way)."""
     if response.status_code not in (200, 206):
-        said = _server_says(response, budget)
+        said = server_says_text(response, budget)
         if said:  # It may quote the token or the URL's credentials it was sent.
-            said = _token.without_secrets(said, url, response.url, limit=_SAID_CHARACTERS)
+            said = _token.without_secrets(said, url, response.url, limit=SAID_CHARACTERS)
         response.close()
         raise status_error(
             response.status_code,
@@ -288,12 +288,12 @@ def check_status(
 
 
 _ERROR_BODY_LIMIT = 2048
-_SAID_CHARACTERS = 300  # Of the server's line, quoted in the error.
+SAID_CHARACTERS = 300  # Of the server's line, quoted in the error.
 
 
-def _server_says(response: Any, budget: _deadline.RetryBudget | None) -> str | None:
+def server_says_text(response: Any, budget: _deadline.RetryBudget | None) -> str | None:
     """The first non-empty line of a text/plain error body (at most 2 KB read, printable
-    characters only; the caller cuts it to _SAID_CHARACTERS once the secrets are out), or None
+    characters only; the caller cuts it to SAID_CHARACTERS once the secrets are out), or None
     for another body or a failed read."""
     if not response.headers.get("Content-Type", "").lower().startswith("text/plain"):
         return None

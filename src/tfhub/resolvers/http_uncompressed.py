@@ -106,9 +106,9 @@ def _no_location_error(response: Any, *, url: str, handle: str) -> errors.Invali
     from .. import _http, _http_status, _token
 
     status = response.status_code
-    said = _http._server_says(response, None) if status != 200 else None  # Read by the capper.
+    said = _http.server_says_text(response, None) if status != 200 else None  # Read by the capper.
     if said:  # It may quote the token or the URL's credentials it was sent.
-        said = _token.without_secrets(said, url, limit=_http._SAID_CHARACTERS)
+        said = _token.without_secrets(said, url, limit=_http.SAID_CHARACTERS)
     message = f"Expected 303 See other HTTP response but received code {status} from {redact(url)}."
     if status == 304 or (status >= 400 and status != 406):
         retries = getattr(response, "_tfhub_retries", None)
