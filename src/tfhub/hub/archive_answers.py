@@ -62,11 +62,7 @@ def cache_refused(err: errors.ServeConfigError, handle: str) -> Response:
     says why and what to do): a fault of the server, not a missing model; logged each time
     (an operator must act)."""
     logger.error("Cannot pack %s (answered 500): %s", handle, err)
-    return PlainTextResponse(
-        f"500 Internal Server Error: {handle} cannot be packed: the server's cache folder "
-        "cannot be used now (see the server log).\n",
-        status_code=500,
-    )
+    return _cache_fault(handle, "used")
 
 
 def pack_failed(
@@ -134,9 +130,15 @@ def _cache_write_failed(err: OSError, said: str, handle: str, cache_dir: str) ->
         said,
         todo,
     )
+    return _cache_fault(handle, "written")
+
+
+def _cache_fault(handle: str, what: str) -> Response:
+    """The 500 saying the server's cache folder cannot be `what` ("used", "written") now:
+    a fault of the server, not of the model `handle`."""
     return PlainTextResponse(
         f"500 Internal Server Error: {handle} cannot be packed: the server's cache folder "
-        "cannot be written now (see the server log).\n",
+        f"cannot be {what} now (see the server log).\n",
         status_code=500,
     )
 

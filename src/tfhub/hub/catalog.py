@@ -233,7 +233,7 @@ def _served(walked: doc_walk.WalkedDoc, root: Path, real_root: str) -> DocFile |
     warnings); a symlink read by its path there."""
     if walked.by_path:
         return served_doc(walked.path, walked.path, root, real_root=real_root)
-    shown = f"{docs_layout.DOCS_DIR_POSIX}/{walked.rel_path}"  # As `relative_paths` shows it.
+    shown = docs_layout.shown_doc_path(walked.rel_path)
     if walked.error is not None or walked.data is None:
         settled_lib.warn_unreadable(shown, walked.error or OSError("nothing read"))
         return None

@@ -84,13 +84,10 @@ def read_docs(root: Path, *, limit: int, refused: str, real_root: str) -> Iterat
     base = docs_layout.docs_dir(root).absolute()
     fd = _open_base(base, real_root)
     if fd is None:  # Read every doc by its path, as `read_inside` reads a symlink.
-        for file in docs_layout.find_doc_files(root):
-            yield WalkedDoc(file, docs_layout.relative_paths(file, root)[0])
+        yield from _by_path(base, "", is_base=True)
         return
     try:
-        yield from _walk(
-            fd, os.fspath(base), "", is_base=True, real_root=real_root, limit=limit, refused=refused
-        )
+        yield from _walk(fd, os.fspath(base), "", real_root=real_root, limit=limit, refused=refused)
     finally:
         os.close(fd)
 
@@ -114,14 +111,14 @@ def _walk(
     folder: str,
     rel: str,
     *,
-    is_base: bool,
     real_root: str,
     limit: int,
     refused: str,
     depth: int = 0,
 ) -> Iterator[WalkedDoc]:
     """The docs of the open folder `fd` (at `folder`; `rel`: its path below the docs folder,
-    "" or ending in `/`; `depth`: its level below it) and of the folders below it, as
+    "" or ending in `/`; `depth`: its level below it, 0 for the docs folder) and of the
+    folders below it, as
     `docs_layout.iter_doc_files` keeps them, sorted by name with each folder's docs in its place
     (the order of sorted paths)."""
     try:
@@ -130,10 +127,10 @@ def _walk(
     except OSError as err:
         if err.errno in _NO_DESCRIPTOR:
             _warn_no_descriptor(folder, err)
-            yield from _by_path(Path(folder), rel, is_base=is_base)
+            yield from _by_path(Path(folder), rel, is_base=depth == 0)
         return  # Else unreadable (or gone): os.walk leaves it out too.
     names = {entry.name for entry in entries}
-    if not is_base and any(_is_file_at(fd, m) for m in docs_layout.MODEL_MARKERS if m in names):
+    if depth > 0 and any(_is_file_at(fd, m) for m in docs_layout.MODEL_MARKERS if m in names):
         return  # A model folder: its .md files are model assets, not docs.
     for entry in sorted((e for e in entries if e.name[0] != "."), key=lambda e: e.name):
         path = f"{folder}/{entry.name}"
@@ -162,7 +159,6 @@ def _walk(
                 sub,
                 path,
                 f"{rel}{entry.name}/",
-                is_base=False,
                 real_root=real_root,
                 limit=limit,
                 refused=refused,

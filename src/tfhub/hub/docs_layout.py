@@ -92,7 +92,12 @@ def relative_paths(file: Path, root: str | os.PathLike[str] | None) -> tuple[str
         rel = file.relative_to(docs_dir(root).absolute()).as_posix()
     except ValueError:
         return file.as_posix(), file.as_posix()
-    return rel, f"{DOCS_DIR_POSIX}/{rel}"
+    return rel, shown_doc_path(rel)
+
+
+def shown_doc_path(rel: str) -> str:
+    """The path shown to people of the doc at `rel` below ROOT/assets/docs."""
+    return f"{DOCS_DIR_POSIX}/{rel}"
 
 
 def path_as_given(file: Path) -> Path:
