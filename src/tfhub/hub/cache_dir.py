@@ -73,10 +73,9 @@ def check_cache_dir(
     """
     _check_path_links(path)
     real = os.path.realpath(path)  # Not strict: parents missing now are made by this user.
-    shared = shared_parents
-    _raise_for_parents(path, real, team=team, shared=shared, made=False)  # Now and after.
+    _raise_for_parents(path, real, team=team, shared=shared_parents, made=False)  # Now and after.
     if not make and not os.path.lexists(path):
-        _remember(real, team=team, shared=shared)
+        _remember(real, team=team, shared=shared_parents)
         return real
     try:
         _make_private(path)
@@ -88,13 +87,15 @@ def check_cache_dir(
         elif os.path.lexists(path) and not os.path.isdir(path):
             problem = "it is a file, not a folder"
     else:
-        _raise_for_parents(path, real, team=team, shared=shared, made=True)  # Made ones too.
+        _raise_for_parents(
+            path, real, team=team, shared=shared_parents, made=True
+        )  # Made ones too.
         if not os.access(real, os.W_OK | os.X_OK):
             problem = "this user cannot write into it"
         else:
-            _check_cache_dir_owner(path, real, team=team, shared=shared)
+            _check_cache_dir_owner(path, real, team=team, shared=shared_parents)
             _TAKEN[real] = _identity(os.stat(real))
-            _remember(real, team=team, shared=shared)
+            _remember(real, team=team, shared=shared_parents)
             return real
     raise errors.ServeConfigError(
         f"Cannot pack folder versions into {path}: {problem}. Give --cache-dir a folder this "
@@ -161,20 +162,23 @@ def _raise_for_parents(path: str, real: str, *, team: bool, shared: bool, made: 
         "another user could rename the folders below it and put a folder of theirs, holding "
         "archives of their own, in place of the cache. Give --cache-dir a folder below one "
         "only this user or root may write (in your home folder: --cache-dir "
-        f"~/.cache/tfhub-serve){_parent_fixes(parent, problem)}. Received: cache_dir={path!r}",
+        f"~/.cache/tfhub-serve){_parent_fixes(parent)}. Received: cache_dir={path!r}",
         option="--cache-dir",
     )
 
 
-def _parent_fixes(parent: str, problem: str) -> str:
-    """The other fixes of a parent writable by others (`problem`), as this user may apply
-    them: a chmod of its own folder, or its owner's, or --cache-dir-shared-parents."""
-    if "writable by" not in problem:  # Another user's, missing, a symlink: only another folder.
-        return ""
+def _parent_fixes(parent: str) -> str:
+    """The other fixes of the refused folder `parent` where only its write bits refuse it
+    (its owner would pass: `_parent_problem` with `shared`), as this user may apply them: a
+    chmod of its own folder, or its owner's, or --cache-dir-shared-parents; "" for another
+    user's folder, a missing one or a symlink (only another folder helps)."""
     try:
-        owner = os.lstat(parent).st_uid
+        info = os.lstat(parent)
     except OSError:
         return ""
+    if not stat.S_ISDIR(info.st_mode) or _parent_problem(parent, info, team=True, shared=True):
+        return ""
+    owner = info.st_uid
     if owner == os.getuid():
         fix = f"; or 'chmod o-w,g-w {parent}' (or 'chmod +t {parent}', shared as /tmp is)"
     else:
@@ -208,25 +212,28 @@ def parents_problem(
             return parent, f"cannot be checked ({err.strerror or err})"
         if info is not None and stat.S_ISLNK(info.st_mode):
             return parent, "is a symlink now (put in place of a folder since it was checked)"
-        problem = None if info is None else _parent_problem(parent, info, team=team)
-        if problem is not None and not (shared and "writable by" in problem):
+        problem = None if info is None else _parent_problem(parent, info, team=team, shared=shared)
+        if problem is not None:
             return parent, problem
         parent, above = os.path.dirname(parent), parent
     return None
 
 
-def _parent_problem(parent: str, info: os.stat_result, *, team: bool) -> str | None:
+def _parent_problem(
+    parent: str, info: os.stat_result, *, team: bool, shared: bool = False
+) -> str | None:
     """Why the folder `parent` above the cache folder (`info`: its lstat) lets a stranger
     rename what it holds, or None: owned by another user (not root: a teammate is no exception,
     as a uid says nothing of its groups), or writable by every user, or by a group (with
     `team`: a group not this process's) without the sticky bit (which lets only an entry's
-    owner rename it). In a user namespace, an owner shown as the overflow uid is accepted as
-    root's (`userns.unmapped_owner`). Mode bits only: an ACL granting write is not seen."""
+    owner rename it); with `shared` (`shared_parents`), only the owner counts. In a user
+    namespace, an owner shown as the overflow uid is accepted as root's
+    (`userns.unmapped_owner`). Mode bits only: an ACL granting write is not seen."""
     mode = stat.S_IMODE(info.st_mode)
     owner = info.st_uid
     if owner not in (os.getuid(), 0) and not userns.unmapped_owner(owner, parent):
         return f"is owned by {_user_name(owner)}, not this user or root (mode {mode:04o})"
-    if mode & stat.S_ISVTX:
+    if shared or mode & stat.S_ISVTX:
         return None
     if mode & stat.S_IWOTH:
         return f"is writable by every user (o+w) without the sticky bit (mode {mode:04o})"
