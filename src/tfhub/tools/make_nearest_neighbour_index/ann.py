@@ -156,11 +156,12 @@ class AnnIndex(abc.ABC):
         an exact search over the vectors the index stores, as upstream's annoy
         (`search_k=-1`) returned every item asked for.
         """
-        wanted = min(k, self.count())
+        count = self.count()
+        wanted = min(k, count)
         if wanted < 1:  # An empty index (or k 0): no library is asked for no item.
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        if answered_exactly(wanted, self.count()):
-            return self._exact_query(vector, wanted)
+        if answered_exactly(wanted, count):
+            return self._exact_query(vector, wanted, count)
         try:
             ids, distances = self._query(vector, wanted)
         except RuntimeError as err:
@@ -170,11 +171,12 @@ class AnnIndex(abc.ABC):
         if len(ids) >= wanted:
             return ids, distances
         logger.debug("%s found %d of %d items: exact search", self.name, len(ids), wanted)
-        return self._exact_query(vector, wanted)
+        return self._exact_query(vector, wanted, count)
 
-    def _exact_query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k nearest items by comparing `vector` with every stored vector."""
-        return exact_query(vector, k, count=self.count(), stored=self._vectors)
+    def _exact_query(self, vector: np.ndarray, k: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest of the index's `count` items by comparing `vector` with every stored
+        vector."""
+        return exact_query(vector, k, count=count, stored=self._vectors)
 
     @abc.abstractmethod
     def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -220,7 +222,7 @@ class AnnoyIndex(AnnIndex):
                 self._index.load(path, prefault=False)
         except OSError as err:  # annoy checks the file size against the node size.
             raise DimensionMismatch(f"{path} does not hold {self.dim}-dimensional vectors") from err
-        return int(self._index.get_n_items())
+        return self.count()
 
     def count(self) -> int:
         return int(self._index.get_n_items())
@@ -276,7 +278,7 @@ class HnswlibIndex(AnnIndex):
     def load(self, path: str) -> int:
         self._index = self._new()
         self._index.load_index(path)
-        return int(self._index.get_current_count())
+        return self.count()
 
     def count(self) -> int:
         return int(self._index.get_current_count())
@@ -309,7 +311,7 @@ class FaissIndex(AnnIndex):
 
     def load(self, path: str) -> int:
         self._index = self._lib().read_index(path)
-        return int(self._index.ntotal)
+        return self.count()
 
     def count(self) -> int:
         return int(self._index.ntotal)
@@ -350,7 +352,7 @@ class UsearchIndex(AnnIndex):
     def load(self, path: str) -> int:
         self._index = self._new()
         self._index.load(path)
-        return len(self._index)
+        return self.count()
 
     def count(self) -> int:
         return len(self._index)
