@@ -82,14 +82,14 @@ def _sequences_like(outputs: Any, shapes: Any) -> Any:
     the outputs in its place: a layer's config goes through JSON, which makes the tuple of
     shapes given for tuple outputs a list. Dicts and their keys are left as they are (the
     nesting check compares them)."""
+    if isinstance(outputs, dict) and isinstance(shapes, dict):
+        return type(shapes)(
+            (key, _sequences_like(outputs[key], value) if key in outputs else value)
+            for key, value in shapes.items()
+        )
     both_sequences = all(isinstance(v, list | tuple) for v in (outputs, shapes))
     if not both_sequences or len(outputs) != len(shapes):
-        if isinstance(outputs, dict) and isinstance(shapes, dict):
-            return type(shapes)(
-                (key, _sequences_like(outputs[key], value) if key in outputs else value)
-                for key, value in shapes.items()
-            )
-        return shapes
+        return shapes  # The nesting check refuses what differs.
     items = [_sequences_like(out, shape) for out, shape in zip(outputs, shapes, strict=True)]
     if hasattr(outputs, "_fields"):  # A namedtuple.
         return type(outputs)(*items)
