@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import errors
 from ..utils import live_files
+from ..utils.lazy import import_tensorflow
 from ..utils.numbers import is_whole_number
 from ..utils.printable import repr_escaped
 from . import pack_archive, pack_output
@@ -151,12 +152,17 @@ def check_loadable(model_dir: str | os.PathLike[str]) -> Any:
 
     Raises:
         NotAModelError: if the folder does not load; the message says why.
+        MissingDependencyError: TensorFlow (or a package the model needs) cannot be imported:
+            the model may be fine, so this is not a NotAModelError.
     """
     folder = check_model_folder(model_dir)
     from .. import saved_model
 
+    import_tensorflow("Checking that a model loads")
     try:
         return saved_model.load(os.fspath(folder.absolute()))
+    except errors.MissingDependencyError:
+        raise
     except Exception as err:
         # A damaged file is named by the loader's `problem`; anything else by TensorFlow.
         reason = (
