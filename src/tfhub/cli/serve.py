@@ -80,8 +80,9 @@ def run_command(args: argparse.Namespace) -> int:
     """Serves until interrupted (or prints the nginx config)."""
     if args.print_nginx_config is not None:  # An empty LISTEN is refused, not served.
         from ..hub.nginx import nginx_config
-        from ..hub.settings import host_port
+        from ..hub.settings import check_port, host_port
 
+        check_port(args.port)
         upstream = host_port(args.host, args.port)
         listen = args.print_nginx_config
         print(nginx_config(args.root, upstream=upstream, listen=listen, base_url=args.base_url))

@@ -28,6 +28,7 @@ from .granian_runner import serve_granian
 from .settings import (
     SETTINGS_ENV,
     ServeSettings,
+    check_port,
     check_settings,
     host_port,
     warn_about_settings,
@@ -101,10 +102,7 @@ def check_options(
         raise errors.ServeConfigError(
             f"--workers must be 1 or more. Received: {workers}", option="--workers"
         )
-    if not 0 < port < 65536:
-        raise errors.ServeConfigError(
-            f"--port must be between 1 and 65535. Received: {port}", option="--port"
-        )
+    check_port(port)
     check_settings(settings)
     given = settings.cache_dir  # The default folder must be this user's (no team folder).
     check_cache_dir(

@@ -77,6 +77,18 @@ class ServeSettings:
             ) from err
 
 
+def check_port(port: int) -> None:
+    """Refuses a TCP port outside 1-65535 (serving and the nginx config alike).
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming --port and the value received.
+    """
+    if not 0 < port < 65536:
+        raise errors.ServeConfigError(
+            f"--port must be between 1 and 65535. Received: {port}", option="--port"
+        )
+
+
 def host_port(host: str, port: int) -> str:
     """`host:port` as a URL or nginx's `proxy_pass` writes it: an IPv6 address (`::1`) in
     brackets (RFC 3986), `[::1]:8000`; else `127.0.0.1:8000`."""
