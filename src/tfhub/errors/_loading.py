@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..utils.redact import redact
 from ._base import ArgumentError, TFHubError
 
 TYPE_CHECKING = False
@@ -56,17 +57,40 @@ class SignatureTensorError(DamagedModelError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class ModelPathEncodingError(TFHubLoadError, UnicodeError):
+class ModelPathEncodingError(TFHubLoadError, UnicodeEncodeError):
     """A model folder whose path is not UTF-8 (e.g. a folder named in Latin-1): TensorFlow
-    opens files by UTF-8 names only. Upstream let TensorFlow's UnicodeEncodeError through.
+    opens files by UTF-8 names only. Upstream let Python's UnicodeEncodeError through: this is
+    one too, with its fields (`encoding` "utf-8", `object` the path, `start`/`end` the first
+    character that does not encode), and tfhub's message as its str().
 
     Attributes:
         path: the model's folder (its undecodable bytes surrogate-escaped, as `os.fsdecode`).
     """
 
     def __init__(self, message: str, *, path: str) -> None:
-        super().__init__(message)
+        start = next((i for i, char in enumerate(path) if not _encodes(char)), 0)
+        UnicodeEncodeError.__init__(self, "utf-8", path, start, start + 1, "not UTF-8")
+        self.args = (redact(message),)  # TFHubError's, as its __init__ would (it takes 1 arg).
         self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its message and path; the encode error's fields are made again."""
+        return (_path_encoding_error, (str(self), self.path))
+
+
+def _encodes(char: str) -> bool:
+    try:
+        char.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _path_encoding_error(message: str, path: str) -> ModelPathEncodingError:
+    return ModelPathEncodingError(message, path=path)
 
 
 class MissingOpError(TFHubLoadError, RuntimeError):
