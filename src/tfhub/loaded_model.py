@@ -52,12 +52,16 @@ class LoadedModel:
 
     @property
     def variables(self) -> list[Any]:
-        """All variables of the model: what `obj.variables` reports, or, for a TF2 object that
-        lists none (`_tracked_variables`), the variables it tracks."""
+        """All variables of the model: what `obj.variables` reports (for a TF1 module, without
+        the unreadable copies `_outside_graph` drops), or, for a TF2 object that lists none
+        (`_tracked_variables`), the variables it tracks."""
         tracked = self._tracked_variables
         if tracked is not None:
             return list(tracked)
-        return list(getattr(self.obj, "variables", None) or [])
+        variables = list(getattr(self.obj, "variables", None) or [])
+        if self.is_hub_module_v1:
+            return _outside_graph(variables, getattr(self.obj, "graph", None))
+        return variables
 
     @property
     def variables_unlisted(self) -> bool:
@@ -240,6 +244,23 @@ class LoadedModel:
             return lambda: pruned()[index]
 
         return [loss_at(index) for index in range(len(tensors))]
+
+
+def _outside_graph(variables: list[Any], graph: Any) -> list[Any]:
+    """The `variables` whose handle was not made inside `graph` (a loaded TF1 module's function
+    graph, `obj.graph`), in their order.
+
+    For a module with a partitioned variable, TensorFlow's TF1 loader
+    (`tf.compat.v1.saved_model.load_v2`) lists each partition twice: the variable its functions
+    read (lifted out of that graph, as every other variable) and a copy whose handle stays in
+    the graph, which nothing can read outside it ("is out of scope") and which no function
+    reads. Only such copies are dropped; with no graph, `variables` as they are.
+    """
+    if graph is None:
+        return list(variables)
+    return [
+        v for v in variables if not (tf.is_symbolic_tensor(v.handle) and v.handle.graph is graph)
+    ]
 
 
 def _signature_functions(obj: Any) -> list[Any]:
