@@ -13,6 +13,7 @@ stop (exit 0).
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import signal
@@ -46,8 +47,25 @@ def serve_granian(*, host: str, port: int, workers: int) -> None:
         workers=workers,
         factory=True,
         log_access=False,
+        log_dictconfig=_log_config(),
         websockets=False,
     ).serve()
+
+
+def _log_config() -> dict[str, Any]:
+    """granian's logging config (`granian.log.LOGGING_CONFIG`) with its handlers writing on
+    stderr, as uvicorn's log and tfhub's access log do.
+
+    granian's own wrote its lifecycle lines ("Starting granian", "Listening at", ...) on
+    stdout, where `tfhub serve` prints only its serving line: `tfhub serve ROOT | head -1`
+    printed a "--- Logging error ---" traceback for each line once the reader had left.
+    """
+    from granian.log import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    for handler in config["handlers"].values():
+        handler["stream"] = "ext://sys.stderr"
+    return config
 
 
 # A granian worker's exit status when a stop signal ended it: 0, it stopped gracefully on its
