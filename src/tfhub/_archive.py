@@ -101,11 +101,30 @@ def _other_archive_kind(head: bytes) -> str | None:
     return next((what for magics, what in _OTHER_ARCHIVES if head.startswith(magics)), None)
 
 
-def _not_a_tar_message(source: str, head: bytes) -> str:
+def _not_an_archive_message(source: str, head: bytes, kind: str, *, local: bool) -> str:
+    """Why `source`, whose content starts with `head` (`sniff` says `kind`: "html" or
+    "unknown"), is no model archive. A download's words are kept (its caller adds "Check the
+    handle."); a local file's say what it is and what to give instead."""
+    if kind != "html":
+        return _not_a_tar_message(source, head, local=local)
+    if not local:
+        return (
+            f"{source} does not appear to be a valid module. It answered an HTML page instead "
+            "of a model archive (a login page, an error page or a model page without the "
+            "hosting protocol?)."
+        )
+    return (
+        f"{source} does not appear to be a valid module. It is an HTML page, not a model "
+        "archive (a model page, a login page or an error page, saved in its place?): get the "
+        "archive itself (the model page's download link) and give that file."
+    )
+
+
+def _not_a_tar_message(source: str, head: bytes, *, local: bool) -> str:
     """Why `source`, whose content starts with `head` and is no tar archive, is no model, and
     what to do. A model file's name (a `.keras` file, which is a ZIP archive, or an `.h5`)
     gets what a local file of that name is told (`model_file_kind`): unpacked, it is no
-    SavedModel folder."""
+    SavedModel folder. A download's unknown content is left to its caller's advice."""
     from .model_folder_checks import other_model_file_kind  # The error path: not at import.
 
     other = _other_archive_kind(head)
@@ -125,9 +144,17 @@ def _not_a_tar_message(source: str, head: bytes) -> str:
             "model.tar.gz`, or `tar czf`)."
         )
     what = f"starts with {head[:16]!r}" if head else "it is empty: 0 bytes"
-    return (
+    message = (
         f"{source} does not appear to be a valid module. Its content is not a .tar, "
-        f".tar.gz or .tgz archive ({what})."
+        f".tar.gz or .tgz archive ({what})"
+    )
+    if not local:
+        return f"{message}."
+    if not head:
+        return f"{message}: get a fresh copy of the archive."
+    return (
+        f"{message}: give the model's archive, or pack its SavedModel folder into one "
+        "(`tfhub pack FOLDER -o model.tar.gz`)."
     )
 
 
@@ -160,7 +187,7 @@ def invalid(source: str, detail: str) -> errors.ArchiveError:
     return errors.ArchiveError(f"{source} does not appear to be a valid module. {detail}")
 
 
-def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
+def extract(stream: Any, target: str, *, source: str, local: bool = False) -> ExtractResult:
     """Extracts a tar (optionally gzip/bz2/xz-compressed) stream into the folder `target`.
 
     Args:
@@ -168,6 +195,8 @@ def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
             read from a background thread.
         target: an existing folder, normally empty (what it holds is taken into account).
         source: the URL or path of the archive, named first in errors.
+        local: whether `source` is a local file (or a pipe) given by the user, not a download:
+            what it is when it is no archive is said in a file's words, with what to give.
 
     Returns:
         An `ExtractResult`: {relative path: (size, sha256 hex digest)} of the files written, the
@@ -188,14 +217,8 @@ def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
     except Exception as err:
         _raise_mapped(err, source=source, target=target)
     kind = sniff(head)
-    if kind == "html":
-        raise errors.NotAnArchiveError(
-            f"{source} does not appear to be a valid module. It answered an HTML page instead "
-            "of a model archive (a login page, an error page or a model page without the "
-            "hosting protocol?)."
-        )
-    if kind == "unknown":
-        raise errors.NotAnArchiveError(_not_a_tar_message(source, head))
+    if kind in ("html", "unknown"):
+        raise errors.NotAnArchiveError(_not_an_archive_message(source, head, kind, local=local))
     limit = constants.max_extracted_bytes()
     max_members = constants.max_archive_members()
     inflater = Inflater(stream.read, head, kind)
@@ -404,8 +427,9 @@ def _refuse_duplicate(member: tarfile.TarInfo, existing: str | None, kind: str) 
 
 
 def extract_file(archive_path: str, target: str) -> ExtractResult:
-    """Extracts an archive file from disk (for `tfhub import` and gs:// archives). Errors name
-    `archive_path` escaped (a newline or terminal escape in a file name cannot forge a line).
+    """Extracts an archive file from disk, or a pipe (for `tfhub import`, `publish`, `mirror`).
+    Errors name `archive_path` escaped (a newline or terminal escape in a file name cannot
+    forge a line), and say in a local file's words what it is if it is no archive.
 
     Raises:
         tfhub.errors.UnreadableArchiveError: (a PermissionError) if this user may not read it.
@@ -420,7 +444,7 @@ def extract_file(archive_path: str, target: str) -> ExtractResult:
             path=archive_path,
         ) from err
     with raw:
-        return extract(raw, target, source=escaped(archive_path))  # Named in messages.
+        return extract(raw, target, source=escaped(archive_path), local=True)
 
 
 def extract_fileobj(fileobj: Any, target: str, *, source: str) -> ExtractResult:
