@@ -1,7 +1,8 @@
 """`tfhub make-nearest-neighbour-index OPERATION [flags]`: the make_nearest_neighbour_index tool.
 
-Everything after the command goes to the tool's own parser (so Beam pipeline options pass
-through), read as the tool's console script reads it (absl's one-dash flags too); see
+Everything after the command, flags before the operation too, goes to the tool's own parser
+(so Beam pipeline options pass through), read as the tool's console script reads it (absl's
+one-dash flags too); see
 tfhub.tools.make_nearest_neighbour_index.cli.
 """
 
@@ -18,30 +19,36 @@ PROG = "tfhub make-nearest-neighbour-index"
 _VERBOSE = ("-v", "--verbose")
 
 
-class _ToolArgs(argparse.Action):
-    """Keeps what follows the command for the tool's parser, but for tfhub's `-v` (before a
-    `--`), which sets `verbose` as `tfhub -v make-nearest-neighbour-index` does: tfhub's
-    records at INFO and TensorFlow's lines shown (`run_reported`'s `tensorflow_logs`)."""
+class _ToolParser(argparse.ArgumentParser):
+    """The subcommand's parser: it reads no argument itself and keeps all of them, in order,
+    for the tool's parser (`_run`), as the console script gets them, but for tfhub's `-v`
+    (before a `--`), which sets `verbose` as `tfhub -v make-nearest-neighbour-index` does:
+    tfhub's records at INFO and TensorFlow's lines shown (`run_reported`'s `tensorflow_logs`).
 
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        tool_args, verbose = _without_verbose(values)
-        setattr(namespace, self.dest, tool_args)
+    A positional with `nargs=argparse.REMAINDER` starts at the first word that is no option:
+    flags before the operation (`--num_matches 3 query`, the order of the tool's usage line,
+    of its console script and of upstream's absl flags) were left to `tfhub`'s parser, which
+    knows none of them ("unrecognized arguments", exit 2).
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        namespace = argparse.Namespace() if namespace is None else namespace
+        tool_args, verbose = _without_verbose(list(args or ()))
+        namespace.tool_args = tool_args
+        namespace.run = _run
         if verbose:
             namespace.verbose = True
+        return namespace, []
 
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub make-nearest-neighbour-index` to the `tfhub` parser."""
     parser = add_command(commands, "make-nearest-neighbour-index", add_help=False)
-    parser.add_argument("-h", "--help", action="store_true", dest="tool_help")
-    parser.add_argument("tool_args", nargs=argparse.REMAINDER, action=_ToolArgs)
-    parser.set_defaults(run=_run)
+    # argparse makes every subcommand's parser of one class (the `tfhub` parser's): this one
+    # is made a `_ToolParser` in place.
+    parser.__class__ = _ToolParser
 
 
 def _without_verbose(tool_args: Sequence[str]) -> tuple[list[str], bool]:
@@ -56,8 +63,8 @@ def _run(args: argparse.Namespace) -> int:
     from ..tools.absl_argv import read_as_absl
     from ..tools.make_nearest_neighbour_index import cli
 
-    tool_args = args.tool_args  # Without tfhub's `-v` (`_ToolArgs`).
-    if args.tool_help or not tool_args:
+    tool_args = args.tool_args  # Without tfhub's `-v` (`_ToolParser`); its -h is the tool's.
+    if not tool_args:
         tool_args = ["--help"]
     parser = cli.build_parser(PROG)
     tool, beam_args = parse_args(parser, read_as_absl(tool_args, parser), known=True)
