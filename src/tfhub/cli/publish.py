@@ -39,11 +39,18 @@ def add_commands(commands: Any) -> None:
         "check it, then write a deterministic .tar.gz of it (the same folder gives the same "
         "bytes) and print `ARCHIVE<TAB>SIZE<TAB>sha256=...`.",
         examples="  tfhub pack ./my_model -o my_model.tar.gz\n"
-        "  tfhub pack ./my_model -o /dev/stdout | ssh host 'cat > my_model.tar.gz'",
+        "  tfhub pack ./my_model -o - | ssh host 'cat > my_model.tar.gz'",
         environment=PACK_ENV,
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR")
-    parser.add_argument("-o", "--output", required=True, type=home_expanded, metavar="FILE.tar.gz")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=home_expanded,
+        metavar="FILE.tar.gz",
+        help="the archive to write; - writes it to stdout (./- is a file named -)",
+    )
     parser.set_defaults(run=run_pack)
     parser = add_documented_parser(
         commands,
@@ -130,14 +137,22 @@ def _said_on_stop(note: str) -> Iterator[None]:
 
 def run_pack(args: argparse.Namespace) -> int:
     """Prints `ARCHIVE<TAB>SIZE<TAB>sha256=...` (on stderr when the archive went to stdout:
-    `tfhub pack MODEL -o /dev/stdout | ssh host 'cat > m.tar.gz'`)."""
-    packed = pack_lib.pack_model(args.model_dir, args.output)
+    `tfhub pack MODEL -o - | ssh host 'cat > m.tar.gz'`, or `-o /dev/stdout`)."""
+    output = _output_path(args.output)
+    packed = pack_lib.pack_model(args.model_dir, output)
     line = f"{packed.path}\t{packed.size}\tsha256={packed.sha256}"
-    if _is_stdout(args.output):
+    if _is_stdout(output):
         tell(line)  # Never into the archive, also with stderr closed.
     else:
         print(line)
     return 0
+
+
+def _output_path(output: str) -> str:
+    """Returns the path `tfhub pack` writes its archive to: `-` (as tar, gzip and `curl -o`
+    take it, and as `tfhub import -` reads stdin) is stdout, `/dev/stdout`; `./-` is a file
+    named `-`. It made a file named `-`, and its report line went down the pipe."""
+    return "/dev/stdout" if output == "-" else output
 
 
 def _is_stdout(path: str) -> bool:
