@@ -28,6 +28,7 @@ from tests._helpers.gcs_stand_in import (
     REFUSE_COPY,
     REFUSE_UPLOADS,
     REFUSED_VARIABLES_MOVES,
+    ROWS_AT_ONCE,
     SHORT_TIMEOUTS,
     STALLED_LISTING,
     STALLED_VARIABLES_MOVES,
@@ -187,7 +188,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         plan = [(name, target, sentences) for name, target in SCENARIOS.items()]
         cache = Path(tmp_path_factory.mktemp("cache"))
         env = gcs.short_env(TFHUB_CACHE_DIR=str(cache))
-        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+        found, stderr = run_scenarios(
+            SCENARIO, plan, bound=BOUND_SECONDS, env=env, at_once=ROWS_AT_ONCE
+        )
         yield {
             "reports": found,
             "stderr": stderr,

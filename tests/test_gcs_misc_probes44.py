@@ -24,6 +24,7 @@ from tests._helpers.gcs_stand_in import (
     ARCHIVE,
     REFUSE_READ,
     REFUSE_UPLOADS,
+    ROWS_AT_ONCE,
     SHORT_TIMEOUTS,
     TRICKLE_ONCE,
     TRICKLE_UPLOADS,
@@ -109,7 +110,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
         gcs.objects.update(OBJECTS)
         plan = [(name, kind, path, str(archive)) for name, (kind, path) in SCENARIOS.items()]
-        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=gcs.short_env())
+        found, stderr = run_scenarios(
+            SCENARIO, plan, bound=BOUND_SECONDS, env=gcs.short_env(), at_once=ROWS_AT_ONCE
+        )
         yield {"reports": found, "stderr": stderr, "objects": dict(gcs.objects)}
 
 

@@ -23,6 +23,7 @@ from tests._helpers.gcs_stand_in import (
     DELIMITED_PAGES,
     LISTING_PAGES,
     RECURSIVE_PAGES,
+    ROWS_AT_ONCE,
     SHORT_TIMEOUTS,
     SLOW_DATA_STAT,
     WRITABLE,
@@ -135,7 +136,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         plan = [(name, handle, sentences) for name, handle in SCENARIOS.items()]
         cache = Path(tmp_path_factory.mktemp("cache"))
         env = gcs.short_env(TFHUB_CACHE_DIR=str(cache))
-        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+        found, stderr = run_scenarios(
+            SCENARIO, plan, bound=BOUND_SECONDS, env=env, at_once=ROWS_AT_ONCE
+        )
         yield {"reports": found, "stderr": stderr}
 
 

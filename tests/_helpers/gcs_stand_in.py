@@ -60,6 +60,10 @@ SLOW_DATA_STAT = "slow-data-stat"  # A folder of WRITABLE where a data file's si
 # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT of a scenario child (`GcsStandIn.short_env`):
 # a bounded call gives up after their sum, 3 s.
 SHORT_TIMEOUTS = (1, 2)
+# Rows a scenario child runs at once (`run_scenarios`) for a module whose rows share no state of
+# the process: their waits overlap (a plan of 18 export rows, 62 s one by one, took 20 s). More
+# at once stretch each row's own time (its share of the CPU), which `ended` bounds.
+ROWS_AT_ONCE = 6
 
 # session 44 exports
 # A folder of WRITABLE where another export's tfhub_module.pb (OTHER_MARKER) appears as soon as
@@ -610,9 +614,10 @@ for _other in FileSystem.get_all_subclasses():
 
 
 # A child that runs `scenario(report, name, *fields)` for each row (name, *fields) of the JSON
-# plan in argv[2] in a daemon thread, waiting argv[1] seconds at most, and prints one JSON line
-# per row: what it put in `report`, or the error it raised (class, bases, module, message,
-# `.path`, the cause's class), the seconds it took, and whether it was still running.
+# plan in argv[2], each in a daemon thread waited for argv[1] seconds at most, argv[3] rows at a
+# time (taken in plan order), and prints one JSON line per row: what it put in `report`, or the
+# error it raised (class, bases, module, message, `.path`, the cause's class), the seconds it
+# took, and whether it was still running.
 _SCENARIO_CHILD = """
 import contextlib, io, json, os, sys, threading, time
 import tensorflow as tf
@@ -620,31 +625,53 @@ import tensorflow as tf
 {scenario}
 
 bound = float(sys.argv[1])
-for name, *fields in json.loads(sys.argv[2]):
-    report = {{"name": name, "hung": True}}
-    def run(report=report, name=name, fields=fields):
-        start = time.monotonic()
-        try:
-            scenario(report, name, *fields)
-        except BaseException as err:
-            report["type"] = type(err).__name__
-            report["bases"] = [cls.__name__ for cls in type(err).__mro__]
-            report["module"] = type(err).__module__
-            report["message"] = str(err)
-            report["path"] = getattr(err, "path", None)
-            report["cause"] = type(err.__cause__).__name__
-        report["seconds"] = time.monotonic() - start
-        report["hung"] = False
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(bound)
-    print(json.dumps(report), flush=True)
+rows = iter(json.loads(sys.argv[2]))
+taking = threading.Lock()  # One worker takes the next row at a time.
+
+def run(report, name, fields):
+    start = time.monotonic()
+    try:
+        scenario(report, name, *fields)
+    except BaseException as err:
+        report["type"] = type(err).__name__
+        report["bases"] = [cls.__name__ for cls in type(err).__mro__]
+        report["module"] = type(err).__module__
+        report["message"] = str(err)
+        report["path"] = getattr(err, "path", None)
+        report["cause"] = type(err.__cause__).__name__
+    report["seconds"] = time.monotonic() - start
+    report["hung"] = False
+
+def work():
+    while True:
+        with taking:
+            row = next(rows, None)
+        if row is None:
+            return
+        name, *fields = row
+        report = {{"name": name, "hung": True}}
+        thread = threading.Thread(target=run, args=(report, name, fields), daemon=True)
+        thread.start()
+        thread.join(bound)
+        with taking:
+            print(json.dumps(report), flush=True)
+
+workers = [threading.Thread(target=work) for _ in range(int(sys.argv[3]))]
+for worker in workers:
+    worker.start()
+for worker in workers:
+    worker.join()
 os._exit(0)  # The calls left running (TensorFlow's cannot be stopped) end with the process.
 """
 
 
 def run_scenarios(
-    scenario: str, plan: list[tuple[object, ...]], *, bound: float, env: dict[str, str]
+    scenario: str,
+    plan: list[tuple[object, ...]],
+    *,
+    bound: float,
+    env: dict[str, str],
+    at_once: int = 1,
 ) -> tuple[dict[str, dict[str, object]], str]:
     """Runs each row of `plan` through `scenario` in one child process (TensorFlow reads the
     stand-in's settings when it first reads a gs:// path, hence the child).
@@ -655,12 +682,16 @@ def run_scenarios(
         plan: rows (name, *fields).
         bound: seconds a row may run before the child moves on (it is reported "hung").
         env: the child's environment (`GcsStandIn.env`).
+        at_once: how many rows run at the same time (each in its own thread, taken in plan
+            order): more than 1 only for rows that share no state of the process (os.environ,
+            a row reading what another wrote), as a row's waits (its timeouts) then overlap
+            the others'.
 
     Returns:
         (each row's report by name, the child's stderr).
     """
     code = _SCENARIO_CHILD.format(scenario=scenario)
-    done = run_python(code, str(bound), json.dumps(plan), env=env, timeout=240)
+    done = run_python(code, str(bound), json.dumps(plan), str(at_once), env=env, timeout=240)
     found = {}
     for line in done.stdout.splitlines():
         if line.startswith("{"):

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from tests._helpers.gcs_stand_in import (
     RECORDS_NAME,
+    ROWS_AT_ONCE,
     SHORT_TIMEOUTS,
     WRITABLE,
     ended,
@@ -56,7 +57,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         gcs.objects.update({"dotdot/model/saved_model.pb": b"\x08\x01", ESCAPING_NAME: b"owned"})
         plan = [(name, source, f"{root}/{name}") for name, source in SCENARIOS.items()]
         env = gcs.short_env(TMPDIR=str(tmpdir))
-        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+        found, stderr = run_scenarios(
+            SCENARIO, plan, bound=BOUND_SECONDS, env=env, at_once=ROWS_AT_ONCE
+        )
         yield {"reports": found, "stderr": stderr, "root": root, "tmpdir": tmpdir}
 
 
