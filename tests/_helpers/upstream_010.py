@@ -24,6 +24,14 @@ UPSTREAM_WHEEL = f"tensorflow_hub-{UPSTREAM_VERSION}-py2.py3-none-any.whl"
 # PyPI's sha256 of that wheel: its code runs in the test, so only that file is accepted.
 UPSTREAM_WHEEL_SHA256 = "6b0f4a5e4250445de352e4b171eaf1230df8d7be256f72cce0e5ce1268b4c335"
 
+# What `import tensorflow_hub as hub` would import: `hub.__version__` and `hub.__file__`.
+FOUND_VERSION = """
+import importlib.util, os, runpy
+spec = importlib.util.find_spec("tensorflow_hub")
+version = runpy.run_path(os.path.join(spec.submodule_search_locations[0], "version.py"))
+print(version["__version__"], spec.origin)
+"""
+
 
 def upstream_wheel() -> Path:
     """tensorflow_hub 0.10.0's wheel, downloaded from PyPI once into the user's cache."""
@@ -62,12 +70,12 @@ def upstream_package(folder: Path, init: str) -> Path:
 
 
 def upstream_env(folder: Path, **extra: str) -> dict[str, str]:
-    """A child's environment importing 0.10.0 from `folder` as `tensorflow_hub` (checked)."""
+    """A child's environment importing 0.10.0 from `folder` as `tensorflow_hub` (checked: a
+    child finds the package there, and its version.py, which gives `hub.__version__`, says
+    0.10.0; found, not imported, as importing it imports TensorFlow, ~5 s of CPU)."""
     env = child_env(PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION="python", **extra)
     env["PYTHONPATH"] = os.pathsep.join([os.fspath(folder), env["PYTHONPATH"]])
-    check = run_python(
-        "import tensorflow_hub as hub; print(hub.__version__, hub.__file__)", env=env
-    )
+    check = run_python(FOUND_VERSION, env=env)
     assert check.stdout.split()[0] == UPSTREAM_VERSION
     assert check.stdout.split()[1].startswith(os.fspath(folder))
     return env
