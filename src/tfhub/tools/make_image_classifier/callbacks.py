@@ -14,6 +14,7 @@ import numpy as np
 
 from ... import errors
 from ...utils.threads import daemon_thread
+from ..image_folders import folder_error as image_folder_error
 from ..image_folders import named
 from ..image_store import ImageStore
 
@@ -36,6 +37,43 @@ def epoch_logger(keras: Any, *, epochs: int, images: int, say: Say) -> Any:
             )
 
     return EpochLogger()
+
+
+def training_steps_check(keras: Any, store: ImageStore, *, replicas: int) -> Any:
+    """A callback that stops training with an error at the end of an epoch that ran no training
+    step, before anything is exported: under a strategy of several `replicas`, the pipeline
+    leaves out every batch of fewer images than replicas, and unreadable images can leave every
+    batch that short (too few images for the replicas is refused before the module loads:
+    `data.check_batches_fill_replicas`). Keras 3 would go on and export the untrained model;
+    tf_keras stops itself, with its builtin "Empty logs" ValueError, before this check runs."""
+
+    class TrainingStepsCheck(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.steps = 0
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            self.steps += 1
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            if self.steps:
+                return
+            files = store.files
+            why = "no training image could be read"
+            if replicas > 1:
+                why = (
+                    f"each batch held fewer readable images than the {replicas} replicas of "
+                    "the distribution strategy, which each need an image of it"
+                )
+            raise image_folder_error(
+                files.image_dir,
+                f"epoch {epoch + 1} ran no training step: {why} (unreadable images are left "
+                "out of their batch)",
+                "Remove or replace the unreadable images, pass a larger --batch_size, or leave "
+                "out --distribution_strategy.",
+                files.flag,
+            )
+
+    return TrainingStepsCheck()
 
 
 def unreadable_files_check(keras: Any, store: ImageStore) -> Any:

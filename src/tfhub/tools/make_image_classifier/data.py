@@ -86,6 +86,56 @@ def check_split_holds_out(files: ImageFiles, validation_split: float) -> None:
     )
 
 
+def check_batches_fill_replicas(files: ImageFiles, hparams: HParams, replicas: int) -> None:
+    """Refuses, once the strategy's replica count is known (before the module loads), a run
+    whose every training or validation batch would hold fewer images than `replicas`: the
+    pipeline leaves such batches out (`_batched`), so it would train (or validate) on nothing.
+
+    Args:
+        files: the listed images.
+        hparams: batch_size and validation_split.
+        replicas: the strategy's replicas in sync (1: no strategy, nothing to check).
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming --batch_size (below `replicas`),
+            --distribution_strategy (fewer training images than replicas) or --validation_split
+            (between 1 and replicas - 1 validation images), with the replica count.
+    """
+    if replicas <= 1:
+        return
+    each = f"each of the {replicas} replicas of --distribution_strategy takes part of every batch"
+    if hparams.batch_size < replicas:
+        raise errors.ToolFlagError(
+            f"--batch_size {hparams.batch_size} is below the {replicas} replicas: {each} and "
+            f"needs an image of it. Pass --batch_size {replicas} or more, or leave out "
+            f"--distribution_strategy. Received: batch_size={hparams.batch_size}, "
+            f"replicas={replicas}",
+            flag="batch_size",
+            value=hparams.batch_size,
+        )
+    label_ids = np.asarray(files.label_ids, np.int64)
+    train, valid = (len(part) for part in split_indices(label_ids, hparams.validation_split))
+    if train < replicas:
+        raise errors.ToolFlagError(
+            f"{files.image_dir} has {train} training image{'s' if train != 1 else ''}, fewer than "
+            f"the {replicas} replicas: {each} and needs an image of it. Add images, or leave out "
+            f"--distribution_strategy. Received: {files.flag}={files.image_dir!r}, "
+            f"replicas={replicas}",
+            flag="distribution_strategy",
+            value=replicas,
+        )
+    if 0 < valid < replicas:
+        raise errors.ToolFlagError(
+            f"--validation_split {hparams.validation_split} holds out {valid} validation "
+            f"image{'s' if valid != 1 else ''} of {files.image_dir}, fewer than the {replicas} "
+            f"replicas: {each} and needs an image of it. Pass a larger --validation_split, add "
+            f"images, or pass 0 to train without validation. Received: "
+            f"validation_split={hparams.validation_split}, replicas={replicas}",
+            flag="validation_split",
+            value=hparams.validation_split,
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class Datasets:
     """The training and validation sets: batches of (float images in [0, 1], one-hot labels),

@@ -124,8 +124,10 @@ def make_image_classifier(
             (a str, a float batch size), before anything is read; a distribution_strategy that
             is no strategy, name or None.
         tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range,
-            validation_split holds out no image of the folder (before the module loads), or
-            the images at that size cannot fit in the memory available.
+            validation_split holds out no image of the folder (before the module loads),
+            a batch size, training set or validation set smaller than the strategy's
+            replicas (before the module loads), or the images at that size cannot fit in the
+            memory available.
         tfhub.errors.TrainingDivergedError: an epoch whose loss is not finite otherwise
             (training diverged: lower --learning_rate).
         tfhub.errors.UnknownStrategyError: a strategy name that is not "" or "mirrored".
@@ -145,6 +147,7 @@ def make_image_classifier(
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync
         say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
+        data.check_batches_fill_replicas(files, hparams, int(replicas))
     module = load_module_for(
         tfhub_module, hparams, strategy, requested_image_size, bottlenecks=bottlenecks
     )

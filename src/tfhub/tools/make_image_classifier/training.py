@@ -114,6 +114,7 @@ def train_on_module(
                         log_dir=log_dir,
                     ),
                     *own,
+                    tool_callbacks.training_steps_check(keras, store, replicas=replicas),
                 ),
             )
     if not bottlenecks:
