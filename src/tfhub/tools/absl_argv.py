@@ -162,3 +162,31 @@ def flag_values(parser: argparse.ArgumentParser, *, purpose: str) -> Any:
             flags.DEFINE_string(name, action.default, text, flag_values=values)
     values.mark_as_parsed()  # Readable and settable before any command line is parsed.
     return values
+
+
+def share_with_absl_flags(values: Any) -> tuple[str, ...]:
+    """Registers each flag of `values` (from `flag_values`) on absl's global `flags.FLAGS` too,
+    as the same flag object, where that name is free there: upstream's program modules defined
+    their flags on the global FLAGS, and code written for them sets them there
+    (`flagsaver.flagsaver(image_dir=...)`, `app.run(main)` with `--image_dir=...`,
+    `flags.FLAGS.image_dir = ...`); either `FlagValues` then reads and sets the same value.
+
+    Args:
+        values: an absl `FlagValues` whose flags to share.
+
+    Returns:
+        The names left out because the global FLAGS has another flag of that name (another
+        program's): those are set through `values` only.
+
+    Raises:
+        tfhub.errors.MissingDependencyError: absl is not installed (it comes with TensorFlow).
+    """
+    flags = import_optional("absl.flags", purpose="sharing flags with absl's FLAGS")
+    taken = []
+    for name in values:
+        flag = values[name]
+        if name not in flags.FLAGS:
+            flags.FLAGS[name] = flag
+        elif flags.FLAGS[name] is not flag:
+            taken.append(name)
+    return tuple(taken)

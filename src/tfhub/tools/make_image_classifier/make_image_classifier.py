@@ -7,8 +7,11 @@ upstream's absl program, for code that drives it that way::
     retrain_script.FLAGS.saved_model_dir = "out/"
     retrain_script.main(None)
 
-`FLAGS` holds upstream's flags with upstream's defaults (absl flags of their own `FlagValues`, not
-absl's global one, so they clash with no program's flags); `main(args)` trains and exports as
+`FLAGS` holds upstream's flags with upstream's defaults: absl flags of their own `FlagValues`
+(readable before any command line is parsed), each also on absl's global `flags.FLAGS`, as the
+same flag, where no other program's flag has its name; so code that sets them there, as
+upstream's own test did (`flagsaver.flagsaver(image_dir=...)`, then `main([])`), or
+`app.run(main)` with `--image_dir=...`, drives it too. `main(args)` trains and exports as
 they say, raising on failure; `run_main()` is the console script. Upstream's package had this
 module where tfhub's Python API has the function `make_image_classifier(module, image_dir,
 hparams)`: the module is callable and calls that function, so both uses of the name work.
@@ -27,6 +30,8 @@ from . import cli
 __all__ = ["FLAGS", "main", "run_main"]
 
 FLAGS = absl_argv.flag_values(cli.build_parser(), purpose="make_image_classifier's FLAGS")
+# Upstream defined them on absl's global FLAGS, where its own test set them (flagsaver).
+_NOT_SHARED = absl_argv.share_with_absl_flags(FLAGS)
 
 
 def main(args: Any) -> None:
