@@ -294,7 +294,9 @@ _OUT_OF_RANGE = [
     ("dropout_rate", "1.5", "--dropout_rate must be in [0, 1)", False),
     ("learning_rate", "0", "--learning_rate must be positive", False),
     ("learning_rate", "inf", "--learning_rate must be positive", False),  # Trains to NaN.
-    ("momentum", "nan", "--momentum must be at least 0", False),
+    ("momentum", "nan", "--momentum must be in [0, 1]", False),
+    # Keras' SGD refuses it only after the module loaded (review49d-F4), as did upstream's.
+    ("momentum", "1.5", "--momentum must be in [0, 1]", False),
     ("l2_regularizer", "inf", "--l2_regularizer must be at least 0", False),
     ("label_smoothing", "-0.1", "--label_smoothing must be in [0, 1]", False),
     ("assert_accuracy_at_least", "90", "--assert_accuracy_at_least must be at most 1", False),

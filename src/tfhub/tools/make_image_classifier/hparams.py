@@ -103,7 +103,7 @@ _CHECKS: tuple[tuple[str, Callable[[float], bool], str], ...] = (
     ("train_epochs", lambda v: v >= 1, "a positive number of passes"),
     ("batch_size", lambda v: v >= 1, "a positive number of images"),
     ("learning_rate", lambda v: v > 0, "positive"),
-    ("momentum", lambda v: v >= 0, "at least 0"),
+    ("momentum", lambda v: 0 <= v <= 1, "in [0, 1]"),  # Keras' SGD refuses more, later.
     ("dropout_rate", lambda v: 0 <= v < 1, "in [0, 1)"),
     ("l1_regularizer", lambda v: v >= 0, "at least 0"),
     ("l2_regularizer", lambda v: v >= 0, "at least 0"),
