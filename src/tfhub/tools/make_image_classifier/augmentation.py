@@ -122,7 +122,7 @@ def make_augmenter(
     if hparams.horizontal_flip:
         steps.append(layer(keras.layers.RandomFlip("horizontal", seed=seed)))
     if hparams.rotation_range:
-        rotation = hparams.rotation_range / 360.0
+        rotation = float(hparams.rotation_range) / 360.0  # Keras refuses a NumPy float.
         steps.append(layer(keras.layers.RandomRotation(rotation, seed=seed, **fill)))
     if hparams.shear_range:
         steps.append(_random_shear(hparams.shear_range, seed))

@@ -27,11 +27,13 @@ SERVING_OUTPUT = "dense"
 
 def _head_layers(hparams: HParams, num_classes: int) -> list[Any]:
     """The classifier's layers on top of the module: Dropout, softmax Dense (L1/L2) named
-    `SERVING_OUTPUT`."""
+    `SERVING_OUTPUT`. The factors are given as Python floats: Keras refuses NumPy's (an
+    `HParams` of a Python caller may hold them, as upstream's tf.keras took them)."""
     keras = keras_module()
-    regularizer = keras.regularizers.L1L2(l1=hparams.l1_regularizer, l2=hparams.l2_regularizer)
+    l1, l2 = float(hparams.l1_regularizer), float(hparams.l2_regularizer)
+    regularizer = keras.regularizers.L1L2(l1=l1, l2=l2)
     return [
-        keras.layers.Dropout(rate=hparams.dropout_rate),
+        keras.layers.Dropout(rate=float(hparams.dropout_rate)),
         keras.layers.Dense(
             num_classes,
             activation="softmax",
@@ -94,12 +96,12 @@ def _on_module(module_layer: Any, image_size: Any, layers: list[Any]) -> Any:
 
 def compile_model(model: Any, hparams: HParams) -> None:
     """Compiles as upstream: SGD with momentum, categorical cross-entropy with label
-    smoothing, accuracy."""
+    smoothing, accuracy. The values are given as Python floats: Keras 3 refuses NumPy's."""
     keras = keras_module()
     model.compile(
         optimizer=keras.optimizers.SGD(
-            learning_rate=hparams.learning_rate, momentum=hparams.momentum
+            learning_rate=float(hparams.learning_rate), momentum=float(hparams.momentum)
         ),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=hparams.label_smoothing),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(hparams.label_smoothing)),
         metrics=["accuracy"],
     )
