@@ -181,12 +181,17 @@ def _decodable(paths: list[str], left_out: _LeftOut) -> list[str]:
 
 
 def _images_below(folder: str, left_out: _LeftOut) -> list[str]:
-    """Image files below `folder` (recursively, following no links), sorted; records in
+    """Image files below `folder` (recursively, following no links), in upstream's order (keras'
+    DirectoryIterator: the folders sorted by their whole path, so "x y" and "x-y" come before
+    "x/z", then each folder's files by name), which decides the validation split; records in
     `left_out` the images TensorFlow cannot decode (right). Hidden files and folders and
     system folders (`is_hidden`) are not images, as such class folders are not classes."""
-    found: list[str] = []
+    walked: list[tuple[str, list[str]]] = []
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(name for name in dirnames if not is_hidden(name))
+        dirnames[:] = [name for name in dirnames if not is_hidden(name)]
+        walked.append((dirpath, filenames))
+    found: list[str] = []
+    for dirpath, filenames in sorted(walked, key=lambda walk: walk[0]):
         for name in sorted(filenames):
             if is_hidden(name):
                 continue
