@@ -45,17 +45,15 @@ def training_steps_check(keras: Any, store: ImageStore, *, replicas: int) -> Any
     leaves out every batch of fewer images than replicas, and unreadable images can leave every
     batch that short (too few images for the replicas is refused before the module loads:
     `data.check_batches_fill_replicas`). Keras 3 would go on and export the untrained model;
-    tf_keras stops itself, with its builtin "Empty logs" ValueError, before this check runs."""
+    tf_keras stops itself, with its builtin "Empty logs" ValueError, before this check runs.
+
+    An epoch without a step is known by its logs holding no training loss (Keras 3 logs only
+    the validation's then): no batch-level hook, which would make Keras convert every step's
+    logs to Python numbers (a sync per step)."""
 
     class TrainingStepsCheck(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.steps = 0
-
-        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            self.steps += 1
-
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            if self.steps:
+            if "loss" in (logs or {}):
                 return
             files = store.files
             why = "no training image could be read"
