@@ -215,9 +215,14 @@ class ImageStore:
             (the indices of the readable images, in the order given; their values: a
             tf.Tensor [n, ...] of the store's dtype).
         """
-        indices = np.asarray(indices, np.int64)
-        readable = indices[self._read.numpy()[indices]]
+        readable = self.readable(indices)
         return readable, self._values.sparse_read(readable)
+
+    def readable(self, indices: np.ndarray) -> np.ndarray:
+        """The indices of the readable images among `indices` (in the order given), once a
+        pass over them has been read to its end."""
+        indices = np.asarray(indices, np.int64)
+        return indices[self._read.numpy()[indices]]
 
     def check(self) -> tuple[str, ...]:
         """After every file has been asked for: warns naming the unreadable files.

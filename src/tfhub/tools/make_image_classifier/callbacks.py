@@ -17,6 +17,7 @@ from ...utils.threads import daemon_thread
 from ..image_folders import folder_error as image_folder_error
 from ..image_folders import named
 from ..image_store import ImageStore
+from .data import check_classes_train
 
 Say = Callable[[str], None]
 
@@ -74,14 +75,20 @@ def training_steps_check(keras: Any, store: ImageStore, *, replicas: int) -> Any
     return TrainingStepsCheck()
 
 
-def unreadable_files_check(keras: Any, store: ImageStore) -> Any:
+def unreadable_files_check(
+    keras: Any, store: ImageStore, *, validation_split: float | None = None
+) -> Any:
     """A callback that, once the first epoch (training and validation) has asked for every
-    image, warns naming the unreadable files and stops on a class with no readable image."""
+    image, warns naming the unreadable files and stops on a class with no readable image, or
+    (given the `validation_split` the sets were made with) no readable training image
+    (`data.check_classes_train`)."""
 
     class UnreadableFilesCheck(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             if epoch == 0:
                 store.check()
+                if validation_split is not None:
+                    check_classes_train(store, validation_split)
 
     return UnreadableFilesCheck()
 
@@ -293,13 +300,18 @@ def _batches(dataset: Any) -> Any:
 
 
 def for_store(
-    keras: Any, store: ImageStore, valid: Any = None, valid_indices: np.ndarray | None = None
+    keras: Any,
+    store: ImageStore,
+    valid: Any = None,
+    valid_indices: np.ndarray | None = None,
+    *,
+    validation_split: float | None = None,
 ) -> tuple[Any, ...]:
-    """The tool's own callbacks: the unreadable-files check after the first epoch and, before
-    it, if `valid` (the validation set of a store of features) and `valid_indices` (its images)
-    are given, the early validation pass and the head's validation (`fit` then gets no
-    `validation_data`)."""
-    check = unreadable_files_check(keras, store)
+    """The tool's own callbacks: the unreadable-files check after the first epoch (of the
+    training images too, given the sets' `validation_split`) and, before it, if `valid` (the
+    validation set of a store of features) and `valid_indices` (its images) are given, the
+    early validation pass and the head's validation (`fit` then gets no `validation_data`)."""
+    check = unreadable_files_check(keras, store, validation_split=validation_split)
     if valid is None or valid_indices is None:
         return (check,)
     return (

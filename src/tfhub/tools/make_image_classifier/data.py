@@ -18,7 +18,7 @@ import numpy as np
 
 from ... import errors
 from ...utils.numbers import is_whole_number
-from ..image_folders import ImageFiles
+from ..image_folders import ImageFiles, folder_error
 from ..image_store import ImageStore
 from .augmentation import augments, make_augmenter
 from .augmentation import shear_images as shear_images  # Its former home, for callers.
@@ -134,6 +134,37 @@ def check_batches_fill_replicas(files: ImageFiles, hparams: HParams, replicas: i
             flag="validation_split",
             value=hparams.validation_split,
         )
+
+
+def check_classes_train(store: ImageStore, validation_split: float) -> None:
+    """Refuses, once the first epoch has read every image, a class none of whose training
+    images could be read: its images that read are all held out for validation, so the model
+    would have an output for a class it never trained on (a class with no readable image at
+    all is `ImageStore.check`'s error).
+
+    Args:
+        store: the images, after a pass over every one of them.
+        validation_split: the split `make_datasets` made (`split_indices`).
+
+    Raises:
+        tfhub.errors.ImageFolderError: naming the classes and --validation_split.
+    """
+    files = store.files
+    label_ids = np.asarray(files.label_ids, np.int64)
+    train = split_indices(label_ids, validation_split)[0]
+    trained = set(label_ids[store.readable(train)].tolist())
+    untrained = [label for i, label in enumerate(files.labels) if i not in trained]
+    if not untrained:
+        return
+    raise folder_error(
+        files.image_dir,
+        f"the class folder(s) {untrained} hold no readable training image: the images of "
+        f"theirs that read are all held out for validation (--validation_split "
+        f"{validation_split} holds out each class's first files, in name order), so the "
+        "model would never train on them",
+        "Replace the damaged files listed above, or add images to those classes.",
+        files.flag,
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -76,10 +76,11 @@ def train_on_module(
     replicas = int(getattr(strategy, "num_replicas_in_sync", 1))
     # Bottlenecks: the validation set is read once, by the early pass (`for_store`).
     valid = data.make_validation_set(store, hparams=hparams, replicas=replicas, once=bottlenecks)
+    split = hparams.validation_split
     own = (
-        tool_callbacks.for_store(keras, store, *valid)
+        tool_callbacks.for_store(keras, store, *valid, validation_split=split)
         if bottlenecks  # Validation by callbacks: fit gets no validation_data.
-        else tool_callbacks.for_store(keras, store)
+        else tool_callbacks.for_store(keras, store, validation_split=split)
     )
     # The validation images are read from here on (bottlenecks), on the core that the training
     # set's set-up and the model's build leave idle.
