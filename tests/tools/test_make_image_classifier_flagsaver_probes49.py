@@ -37,6 +37,8 @@ _COMMAND_LINE = """
         flags.DEFINE_string("image_dir", "theirs", "another program's flag")
     from tfhub.tools.make_image_classifier import make_image_classifier as mic
 
+    if sys.argv[1] == "later":  # Another program's flag of the same name, defined after.
+        flags.DEFINE_string("image_dir", "theirs", "another program's flag")
     flags.FLAGS(["prog", "--batch_size=3", "--image_dir=/photos", "--nodo_fine_tuning"])
     print(json.dumps({
         "batch_size": mic.FLAGS.batch_size, "image_dir": mic.FLAGS.image_dir,
@@ -75,4 +77,14 @@ def test_a_name_another_program_defined_first_stays_its_own() -> None:
     assert seen == {
         "batch_size": 3, "image_dir": None, "global_image_dir": "/photos",
         "not_shared": ["image_dir"], "same_flag": True,
+    }  # fmt: skip
+
+
+def test_a_name_another_program_defines_later_becomes_its_own() -> None:
+    """Where upstream's module made it absl's DuplicateFlagError."""
+    done = run_python(_COMMAND_LINE, "later", env=child_env(), timeout=120)
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "batch_size": 3, "image_dir": None, "global_image_dir": "/photos",
+        "not_shared": [], "same_flag": True,
     }  # fmt: skip

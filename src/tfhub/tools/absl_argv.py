@@ -170,6 +170,9 @@ def share_with_absl_flags(values: Any) -> tuple[str, ...]:
     their flags on the global FLAGS, and code written for them sets them there
     (`flagsaver.flagsaver(image_dir=...)`, `app.run(main)` with `--image_dir=...`,
     `flags.FLAGS.image_dir = ...`); either `FlagValues` then reads and sets the same value.
+    Each shared flag allows an override (absl's `allow_override`): a program that defines a
+    flag of its name later takes the name on the global FLAGS (where upstream's raised absl's
+    DuplicateFlagError), and this flag is then set through `values` only.
 
     Args:
         values: an absl `FlagValues` whose flags to share.
@@ -186,6 +189,7 @@ def share_with_absl_flags(values: Any) -> tuple[str, ...]:
     for name in values:
         flag = values[name]
         if name not in flags.FLAGS:
+            flag.allow_override = True
             flags.FLAGS[name] = flag
         elif flags.FLAGS[name] is not flag:
             taken.append(name)
