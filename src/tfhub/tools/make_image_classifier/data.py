@@ -103,7 +103,7 @@ def check_batches_fill_replicas(files: ImageFiles, hparams: HParams, replicas: i
     """
     if replicas <= 1:
         return
-    each = f"each of the {replicas} replicas of --distribution_strategy takes part of every batch"
+    each = "each replica of --distribution_strategy takes part of every batch"
     if hparams.batch_size < replicas:
         raise errors.ToolFlagError(
             f"--batch_size {hparams.batch_size} is below the {replicas} replicas: {each} and "
