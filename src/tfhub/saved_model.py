@@ -91,11 +91,24 @@ def resolve_for_tensorflow(handle: str) -> str:
     return module_path
 
 
+def _loads_as_tf1(saved_model: Any) -> bool:
+    """Whether TensorFlow's `load_v2` reads this `SavedModel` proto with its TF1 loader: it reads
+    one as TF2 only if it has a single MetaGraph holding an object graph."""
+    meta_graphs = saved_model.meta_graphs
+    return not (len(meta_graphs) == 1 and meta_graphs[0].HasField("object_graph_def"))
+
+
 def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> Any:
-    """Raises UnknownTagsError if `tags` is given and matches none of the model's tag sets.
+    """Checks that `tags`, if given, is one of the model's tag sets.
 
     Returns:
         The folder's `SavedModel` proto if `tags` is given (it was parsed), else None.
+
+    Raises:
+        tfhub.errors.UnknownTF1TagsError: (also a RuntimeError, as TensorFlow's TF1 loader
+            raised) if `tags` matches none of a TF1-format model's tag sets.
+        tfhub.errors.UnknownTagsError: (a ValueError, as TensorFlow raised) if it matches
+            none of a TF2 SavedModel's.
     """
     if tags is None:
         return None
@@ -105,7 +118,8 @@ def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> An
     if requested in tag_sets:
         return saved_model
     available = ", ".join(str(sorted(tag_set)) for tag_set in tag_sets)
-    raise errors.UnknownTagsError(
+    error = errors.UnknownTF1TagsError if _loads_as_tf1(saved_model) else errors.UnknownTagsError
+    raise error(
         f"The model {handle!r} (at {module_path}) has no MetaGraph with tags "
         f"{sorted(requested)}. Its tag sets are: {available}. Omit `tags` or pass one of these. "
         f"Received: tags={tags!r}",
@@ -156,7 +170,9 @@ def load(
         tfhub.errors.ArgumentTypeError: (a TypeError) if `options` is not a
             `tf.saved_model.LoadOptions`.
         tfhub.errors.UnknownTagsError: (a ValueError) if `tags` matches none of the model's
-            tag sets, or is omitted for a model with several.
+            tag sets, or is omitted for a model with several;
+            `tfhub.errors.UnknownTF1TagsError`, also a RuntimeError as upstream's, if `tags`
+            matches none of a TF1-format model's (a TF1 Hub module, a TF1 SavedModel).
         tfhub.errors.DamagedModelError: (an OSError and a ValueError) if `saved_model.pb` or
             the checkpoint in `variables/` is truncated or damaged;
             `tfhub.errors.MissingModelFileError` (also a FileNotFoundError) if one is missing;

@@ -77,6 +77,7 @@ from ._loading import (
     UnknownOutputKeyError,
     UnknownSignatureError,
     UnknownTagsError,
+    UnknownTF1TagsError,
     UnsafeAssetError,
     XlaStringInputError,
 )
@@ -235,6 +236,7 @@ __all__ = [
     "UnknownSignatureError",
     "UnknownStrategyError",
     "UnknownTagsError",
+    "UnknownTF1TagsError",
     "UnsafeAssetError",
     "UnreadableArchiveError",
     "UnsafeArchiveError",

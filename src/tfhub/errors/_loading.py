@@ -134,6 +134,16 @@ class UnknownTagsError(_AvailableMixin, TFHubLoadError):
         self._keep_available(available)
 
 
+class UnknownTF1TagsError(UnknownTagsError, RuntimeError):
+    """The requested tag set is not one of a TF1-format SavedModel's tag sets (one without a TF2
+    object graph, such as a TF1 Hub module). Also a RuntimeError, as TensorFlow's TF1 loader,
+    which upstream's `hub.load` reached, raised; an UnknownTagsError (a ValueError) like any.
+
+    Attributes:
+        available: the model's tag sets.
+    """
+
+
 class UnknownSignatureError(_AvailableMixin, TFHubLoadError):
     """The requested signature does not exist (the message lists the available ones).
 
