@@ -221,9 +221,10 @@ class InputSpecError(TFHubError, ValueError):
 
 class CallInputSpecError(InputSpecError, TypeError):
     """Inputs a hub.KerasLayer's function does not accept, or features a feature column cannot
-    read (a missing key, a SparseTensor or several strings per example for a text column):
-    also a TypeError, as TensorFlow's error binding inputs to a tf.function, which upstream's
-    layer raised, was."""
+    read (a missing key, a SparseTensor or several strings per example for a text column,
+    images of another shape than its module takes for an image column): also a TypeError,
+    as upstream's errors there were (TensorFlow's binding inputs to a tf.function; for images,
+    the module's "Can't convert 'images'")."""
 
 
 class XlaStringInputError(TFHubError, ValueError):

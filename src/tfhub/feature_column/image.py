@@ -159,9 +159,9 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
                 f"shape {tuple(expected.as_list())} (convert uint8 images with "
                 f"tf.image.convert_image_dtype(images, tf.float32)). Received: images.dtype={dtype}"
             ) from err
-        if not images.shape.is_compatible_with(expected):
+        if not images.shape.is_compatible_with(expected):  # A TypeError too, as upstream's.
             channels = f"{self._channels} channel(s)" if self._channels else "any channels"
-            raise errors.InputSpecError(
+            raise errors.CallInputSpecError(
                 f"hub.image_embedding_column({self.key!r}) takes float32 images of shape "
                 f"{tuple(expected.as_list())} (its module's images have {channels}). "
                 f"Received: images.shape={images.shape}"
