@@ -315,25 +315,55 @@ def test_tfhub_inspect_refuses_an_asset_outside_before_loading(models: dict[str,
         model_info.describe(str(model))
 
 
-def test_an_asset_linked_out_of_the_model_folder_is_refused(
+def _as_hugging_face_snapshot(model: Path, root: Path) -> Path:
+    """Lays `model` out as huggingface_hub's snapshot_download does (so do DVC, git-annex and
+    Nix, roughly): each file a relative symbolic link into a sibling blobs/ folder, named by its
+    hash. Returns the snapshot folder."""
+    import hashlib
+
+    snapshot, blobs = root / "snapshots" / "abc123", root / "blobs"
+    blobs.mkdir(parents=True)
+    for file in sorted(p for p in model.rglob("*") if p.is_file()):
+        data = file.read_bytes()
+        blob = blobs / hashlib.sha1(data).hexdigest()
+        blob.write_bytes(data)
+        link = snapshot / file.relative_to(model)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(blob, link.parent))
+    return snapshot
+
+
+@pytest.mark.parametrize("flavour", ["tf1", "tf2"])
+def test_a_hugging_face_snapshot_loads_its_assets_through_their_links(
+    models: dict[str, Path], tmp_path: Path, flavour: str
+) -> None:
+    """A symbolic link in assets/ to a file outside the model folder was refused
+    (UnsafeAssetError, review47c M-b), which broke every Hugging Face Hub snapshot (review49c
+    F4). It loads, as with TensorFlow and upstream: a SavedModel is a program that may read any
+    file, and its saved_model.pb and variables/ were read through such links anyway."""
+    embed = _embed_tf1 if flavour == "tf1" else _embed_tf2
+    model = models[flavour]
+    healthy = embed(model)
+    snapshot = _as_hugging_face_snapshot(model, tmp_path / "hf")
+    assert (snapshot / "assets" / ASSET).is_symlink()
+    np.testing.assert_array_equal(embed(snapshot), healthy)
+    # TensorFlow reads the file the link leads to: a reversed vocabulary embeds otherwise.
+    reversed_vocab = tmp_path / "elsewhere" / ASSET
+    _reversed_vocab(model, reversed_vocab)
+    (snapshot / "assets" / ASSET).unlink()
+    (snapshot / "assets" / ASSET).symlink_to(reversed_vocab)
+    assert not np.array_equal(embed(snapshot), healthy)
+
+
+def test_a_snapshot_still_refuses_asset_names_outside_assets(
     models: dict[str, Path], tmp_path: Path
 ) -> None:
-    """A symbolic link in assets/ to a file outside the model folder (a folder from git clone,
-    unzip or cp -r keeps links; tfhub's extraction refuses them) made hub.load read that file
-    (review47c M-b); a link that stays inside the model folder still loads."""
+    """Following links is no licence for names: "../x" in saved_model.pb is still refused."""
     model = models["tf2"]
-    healthy = _embed_tf2(model)
-    outside = tmp_path / "elsewhere" / ASSET
-    _reversed_vocab(model, outside)
-    inside = model / "vocab_kept" / ASSET
-    inside.parent.mkdir()
-    shutil.move(model / "assets" / ASSET, inside)
-    (model / "assets" / ASSET).symlink_to(os.path.relpath(inside, model / "assets"))
-    np.testing.assert_array_equal(_embed_tf2(model), healthy)
-    (model / "assets" / ASSET).unlink()
-    (model / "assets" / ASSET).symlink_to(outside)
-    with pytest.raises(errors.UnsafeAssetError, match="outside the model's folder"):
-        _embed_tf2(model)
+    _rename_assets(model, "../../outside_vocab.txt")
+    snapshot = _as_hugging_face_snapshot(model, tmp_path / "hf")
+    with pytest.raises(errors.UnsafeAssetError, match=r"points outside the model's assets/"):
+        _embed_tf2(snapshot)
 
 
 def test_a_text_format_saved_model_loads_with_tags(models: dict[str, Path]) -> None:

@@ -7,9 +7,11 @@ out with `..`, makes it read a file outside the model. `refuse_unsafe_assets` ch
 before TensorFlow reads them (`hub.load`, `hub.KerasLayer`, the feature columns);
 `tf1.module_assets` (`hub.Module`) asks the same rule, `outside_assets`.
 
-A symbolic link inside `assets/` of a local folder must stay inside the model's folder, as
-tfhub's extraction requires of an archive's links: a folder from `git clone`, `unzip` or
-`cp -r` keeps its links, and TensorFlow would follow one to any file.
+Only the names are checked: a symbolic link inside `assets/` of a local folder is followed
+wherever it leads, as TensorFlow and upstream follow it. Hugging Face Hub snapshots, DVC and
+git-annex checkouts, Bazel runfiles and the Nix store link every file of a model out of its
+folder, and a SavedModel is a program (its graph can read any file with a ReadFile op), so a
+link check would protect nothing. tfhub's extraction still refuses an archive's links.
 
 The names are read with a message type that holds nothing else of `saved_model.pb` (the rest is
 skipped unparsed): 0.2 ms for a 1.4 MB MobileNetV2 where the full parse takes 8 ms.
@@ -92,25 +94,9 @@ def refuse_unsafe_assets(
     meta_graphs = _read_meta_graphs(module_path) if saved_model is None else saved_model.meta_graphs
     for meta_graph in meta_graphs:
         for filename in asset_filenames(meta_graph):
-            problem = asset_name_problem(filename) or _linked_out(module_path, filename)
+            problem = asset_name_problem(filename)
             if problem is not None:
                 raise unsafe_asset_error(module_path, filename, problem, handle=handle)
-
-
-def _linked_out(module_path: str, filename: str) -> str | None:
-    """Where the asset `filename` (a name inside assets/) of a LOCAL model folder is reached
-    through a symbolic link to outside the model's folder, what makes it so; else None (also
-    for a `scheme://` folder, which has no links)."""
-    if is_url(module_path):
-        return None
-    folder = os.path.realpath(module_path)
-    real = os.path.realpath(os.path.join(module_path, "assets", filename))
-    if os.path.commonpath([folder, real]) == folder:
-        return None
-    return (
-        f"is reached through a symbolic link to {escaped(real[:_SHOWN_LENGTH])}, outside the "
-        "model's folder (tfhub's extraction refuses such links)"
-    )
 
 
 def unsafe_asset_error(
