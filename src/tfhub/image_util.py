@@ -33,16 +33,19 @@ def attach_image_module_info(image_module_info: Any) -> None:
         image_module_info: a `hub.ImageModuleInfo` message.
 
     Raises:
-        tfhub.errors.ModuleSpecError: (a ValueError) if `image_module_info` is not an
-            ImageModuleInfo (another protocol message made `get_expected_image_size` fail
-            later with protobuf's DecodeError, or read a wrong size), or it is called outside
-            a module_fn (eagerly).
+        tfhub.errors.NotAMessageError: (an AttributeError, as upstream's, a TypeError and a
+            ValueError) if `image_module_info` is no protocol message (a dict, say).
+        tfhub.errors.ModuleSpecError: (a ValueError) if it is another protocol message than
+            ImageModuleInfo (upstream attached it, and `get_expected_image_size` failed later
+            with protobuf's DecodeError, or read a wrong size), or it is called outside a
+            module_fn (eagerly).
     """
     from .tf1.native_module import attach_message
 
     descriptor = getattr(image_module_info, "DESCRIPTOR", None)
     if getattr(descriptor, "full_name", None) != ImageModuleInfo.DESCRIPTOR.full_name:
-        raise errors.ModuleSpecError(
+        error = errors.ModuleSpecError if descriptor is not None else errors.NotAMessageError
+        raise error(
             "hub.attach_image_module_info needs a hub.ImageModuleInfo message (set its "
             "default_image_size.height and .width). "
             f"Received: image_module_info of type {type(image_module_info).__name__}"

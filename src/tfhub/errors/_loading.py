@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..utils.redact import redact
-from ._base import ArgumentError, TFHubError
+from ._base import ArgumentError, ArgumentTypeError, TFHubError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
@@ -291,6 +291,13 @@ class ModuleSpecError(TFHubError, ValueError):
     """A module_fn or module spec that breaks the TF1 Hub format's rules, or a module that does
     not fit where it is used (a feature column's signature rules, a message other than
     ImageModuleInfo to attach); a ValueError, as upstream."""
+
+
+class NotAMessageError(ArgumentTypeError, AttributeError):
+    """An argument that must be a protocol message (`hub.attach_image_module_info`'s
+    `hub.ImageModuleInfo`) and is no message at all (a dict, a string, None): an
+    AttributeError, as upstream's serialization ("'dict' object has no attribute
+    'SerializeToString'") raised; a TypeError and a ValueError as every ArgumentTypeError."""
 
 
 class AssetNodeError(ModuleSpecError, TypeError):

@@ -64,6 +64,17 @@ def _checked_image_size(image_size: Any) -> tuple[int, int] | None:
     return height, width
 
 
+def _module_name(module_spec: Any) -> str:
+    """The module for a message: its handle, the folder a spec was loaded from, or that the
+    spec was built in memory (a ModuleSpec's repr says only "object at 0x...")."""
+    if isinstance(module_spec, str):
+        return repr(module_spec)
+    path = getattr(module_spec, "module_path", None)
+    if isinstance(path, str):
+        return f"(the module spec loaded from {path})"
+    return "(a module spec built in memory, e.g. by hub.create_module_spec)"
+
+
 def _expected_image_size(source: ModuleSource) -> tuple[int, int]:
     """Returns `hub.get_expected_image_size` of the module (attached info, else input shape).
 
@@ -76,21 +87,45 @@ def _expected_image_size(source: ModuleSource) -> tuple[int, int]:
         height, width = get_expected_image_size(source.module_spec_object())
     except ValueError as err:
         raise errors.ModuleSpecError(
-            f"The image module {source.module_spec!r} has no known image size ({err}). Pass "
+            f"The image module {_module_name(source.module_spec)} has no known image size "
+            f"({err}). Pass "
             "image_size=(height, width) to hub.image_embedding_column. Received: image_size=None"
         ) from err
     return int(height), int(width)
 
 
-def _check_size_fits_module(size: tuple[int, int], signature: Signature, module_spec: Any) -> None:
-    """Raises ModuleSpecError if the module's `images` input has another static height/width."""
+def _check_size_fits_module(
+    size: tuple[int, int], signature: Signature, module_spec: Any, *, given: bool
+) -> None:
+    """Checks that the module's `images` input takes images of `size` (height, width).
+
+    Args:
+        size: the column's image size.
+        signature: the module's `default` signature.
+        module_spec: the handle or spec, named in the message.
+        given: whether the caller passed `size` as image_size (else it is the size of the
+            module's attached ImageModuleInfo).
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if the input has another static height or width.
+    """
     shape = signature.inputs["images"].get_shape()
-    if shape.rank == 4 and not shape[1:3].is_compatible_with(size):
+    if shape.rank != 4 or shape[1:3].is_compatible_with(size):
+        return
+    name, dims = _module_name(module_spec), tuple(shape.as_list())
+    fitting = f"image_size=({shape[1]}, {shape[2]})" if shape[1:3].is_fully_defined() else None
+    if not given:
         raise errors.ModuleSpecError(
-            f"The image module {module_spec!r} takes images of shape {tuple(shape.as_list())}, "
-            f"which does not fit image_size={size}; pass a matching image_size or none. "
-            f"Received: image_size={size}"
+            f"The image module {name} is inconsistent: its attached ImageModuleInfo says its "
+            f"images are {size} (height, width), but its 'images' input takes shape {dims}. "
+            f"Pass {fitting or 'image_size=(height, width)'} to hub.image_embedding_column. "
+            "Received: image_size=None"
         )
+    raise errors.ModuleSpecError(
+        f"The image module {name} takes images of shape {dims}, which does not fit "
+        f"image_size={size}; pass {fitting or 'a matching image_size'}, or none. "
+        f"Received: image_size={size}"
+    )
 
 
 def _module_channels(signature: Signature) -> int | None:
@@ -122,7 +157,9 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
         checked = _checked_image_size(image_size)
         self.image_size = checked or _expected_image_size(self._source)
         self._image_size_given = checked is not None
-        _check_size_fits_module(self.image_size, self._signature, module_spec_path)
+        _check_size_fits_module(
+            self.image_size, self._signature, module_spec_path, given=self._image_size_given
+        )
         self._channels = _module_channels(self._signature)
 
     @property
@@ -187,8 +224,9 @@ def image_embedding_column(key: str, module_spec: Any, image_size: Any = None) -
         A dense feature column giving `[batch_size, K]`.
 
     Raises:
-        tfhub.errors.ModuleSpecError: if the module is not an image embedding, or has no known
-            image size and `image_size` is not given.
+        tfhub.errors.ModuleSpecError: if the module is not an image embedding, has no known
+            image size and `image_size` is not given, or its `images` input does not take
+            images of the size (given, or of its attached ImageModuleInfo).
         ValueError: if `image_size` is not a pair of positive ints.
     """
     return _ImageEmbeddingColumn(
