@@ -29,3 +29,13 @@ def test_a_latin1_folder_is_a_unicode_encode_error_with_its_fields(upstream_dir,
     assert (again.encoding, again.object, again.start, again.end) == (
         err.encoding, err.object, err.start, err.end,
     )  # fmt: skip
+
+
+def test_notes_and_other_attributes_survive_pickling():
+    """review49e-F5: its own __reduce__ left out `__dict__` (`__notes__`, attributes set since)."""
+    err = errors.ModelPathEncodingError("bad path", path="/m/caf\udce9")
+    err.add_note("while loading the encoder")
+    err.handle = "https://h/m"
+    again = pickle.loads(pickle.dumps(err))
+    assert again.__notes__ == ["while loading the encoder"] and again.handle == "https://h/m"
+    assert str(again) == "bad path" and again.path == "/m/caf\udce9" and again.start == 6

@@ -77,8 +77,9 @@ class ModelPathEncodingError(TFHubLoadError, UnicodeEncodeError):
         return str(self.args[0]) if self.args else ""
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled with its message and path; the encode error's fields are made again."""
-        return (_path_encoding_error, (str(self), self.path))
+        """Pickled with its message, path and other attributes (`__notes__`...); the encode
+        error's fields are made again."""
+        return (_path_encoding_error, (str(self), self.path), dict(self.__dict__))
 
 
 def _encodes(char: str) -> bool:
