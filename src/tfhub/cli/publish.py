@@ -138,21 +138,14 @@ def _said_on_stop(note: str) -> Iterator[None]:
 def run_pack(args: argparse.Namespace) -> int:
     """Prints `ARCHIVE<TAB>SIZE<TAB>sha256=...` (on stderr when the archive went to stdout:
     `tfhub pack MODEL -o - | ssh host 'cat > m.tar.gz'`, or `-o /dev/stdout`)."""
-    output = _output_path(args.output)
+    output = args.output
     packed = pack_lib.pack_model(args.model_dir, output)
     line = f"{packed.path}\t{packed.size}\tsha256={packed.sha256}"
-    if _is_stdout(output):
+    if output == "-" or _is_stdout(output):
         tell(line)  # Never into the archive, also with stderr closed.
     else:
         print(line)
     return 0
-
-
-def _output_path(output: str) -> str:
-    """Returns the path `tfhub pack` writes its archive to: `-` (as tar, gzip and `curl -o`
-    take it, and as `tfhub import -` reads stdin) is stdout, `/dev/stdout`; `./-` is a file
-    named `-`. It made a file named `-`, and its report line went down the pipe."""
-    return "/dev/stdout" if output == "-" else output
 
 
 def _is_stdout(path: str) -> bool:

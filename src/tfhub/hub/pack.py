@@ -66,7 +66,8 @@ def pack(
     Args:
         model_dir: the model folder; its contents become the archive's root.
         output: the archive to write (replaced atomically if it exists; through a link, the
-            file it leads to). A pipe or a character device (/dev/stdout) is written into.
+            file it leads to). A pipe or a character device (/dev/stdout) is written into;
+            so is `-`, this process's standard output, whatever it is (not a terminal).
         compresslevel: gzip level, 0 (stored) to 9; the same level gives the same bytes.
 
     Returns:

@@ -1,5 +1,5 @@
 """Where `pack` writes its archive: the output checked before the model is read, a stream
-(/dev/stdout, a named pipe) opened without waiting for ever, a failed write said as such, and
+(`-`, /dev/stdout, a named pipe) opened without waiting for ever, a failed write said as such, and
 the temporary files that killed packs left beside a file output.
 
 A file is written as a unique temporary file beside the target and renamed into place (by
@@ -12,6 +12,7 @@ import contextlib
 import errno
 import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -37,16 +38,23 @@ FIFO_READER_WAIT = 60.0
 # The `kind` of an output that leads to a file without a name any more: /dev/stdout of
 # `> out.tar.gz` once out.tar.gz was removed (its link reads "out.tar.gz (deleted)").
 DELETED_FILE = "deleted file"
+# The output `-` and its kind: this process's descriptor 1, written into where it stands (a
+# file at its offset, with its flags: `>>` appends), whatever it is, as `tar czf -` writes.
+STANDARD_OUTPUT = "-"
+STANDARD_OUTPUT_KIND = "standard output"
 
 
 def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, str | None]:
-    """The path `pack` writes for `output` and its kind: its `special_kind`, DELETED_FILE (both
-    written into), or None (a file, replaced by a rename).
+    """The path `pack` writes for `output` and its kind: STANDARD_OUTPUT_KIND for `-`, its
+    `special_kind`, DELETED_FILE (all written into), or None (a file, replaced by a rename).
 
     Raises:
         PublishTargetError: if `output` names a closed stream, is inside `folder`, or is a
-            folder, a terminal, a block device or a socket.
+            folder, a terminal, a block device or a socket (but for `-`, which is written into
+            whatever it is, but a terminal).
     """
+    if os.fspath(output) == STANDARD_OUTPUT:
+        return Path(STANDARD_OUTPUT), _checked_standard_output()
     closed = closed_descriptor(os.fspath(output))
     if closed is not None:
         raise errors.PublishTargetError(
@@ -90,6 +98,29 @@ def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, 
     return target, kind
 
 
+def _checked_standard_output() -> str:
+    """STANDARD_OUTPUT_KIND, once descriptor 1 is found open and not a terminal.
+
+    Raises:
+        PublishTargetError: standard output is closed (`>&-`) or a terminal.
+    """
+    try:
+        os.fstat(1)
+    except OSError:
+        raise errors.PublishTargetError(
+            f"- names {describe_descriptor(1)}, which is closed (e.g. by `>&-`): run it with "
+            "that stream open, or write the archive to a file. Received: output='-'",
+            path=STANDARD_OUTPUT,
+        ) from None
+    if os.isatty(1):  # Binary on a screen; as `tar czf -` refuses a terminal.
+        raise errors.PublishTargetError(
+            "- names standard output, which is a terminal: redirect the archive to a file "
+            "(`> model.tar.gz`) or a pipe. Received: output='-'",
+            path=STANDARD_OUTPUT,
+        )
+    return STANDARD_OUTPUT_KIND
+
+
 def open_stream(target: Path, kind: str) -> IO[bytes]:
     """Opens an output written into (`checked_target`'s kind) for writing; a named pipe once a
     process reads it.
@@ -97,6 +128,10 @@ def open_stream(target: Path, kind: str) -> IO[bytes]:
     Raises:
         PublishTargetError: no process opened the pipe for reading within FIFO_READER_WAIT s.
     """
+    if kind == STANDARD_OUTPUT_KIND:  # A copy of descriptor 1: the same offset and flags.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            sys.stdout.flush()  # What was printed before goes first.
+        return os.fdopen(os.dup(1), "wb")
     if kind != "FIFO":
         return open(target, "wb")
     deadline = time.monotonic() + FIFO_READER_WAIT
