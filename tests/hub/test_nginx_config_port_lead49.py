@@ -36,3 +36,27 @@ def test_a_good_port_is_the_configs_upstream(tmp_path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "server 127.0.0.1:65535;" in done.stdout
+
+
+@pytest.mark.parametrize("listen", ["99999", "0", "127.0.0.1:70000", "[::1]:0", "*:65536 ssl"])
+def test_a_listen_port_nginx_refuses_is_refused(tmp_path, listen: str) -> None:
+    """review49e-F3: LISTEN's port was pasted as given (`listen 99999;`: nginx's "invalid port")."""
+    from tfhub import errors
+    from tfhub.hub.nginx import nginx_config
+
+    with pytest.raises(errors.ServeConfigError, match="between 1 and 65535") as caught:
+        nginx_config(str(tmp_path), upstream="127.0.0.1:8000", listen=listen)
+    assert caught.value.option == "--print-nginx-config"
+    assert repr(listen) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "listen",
+    ["80", "127.0.0.1:8080", "[::1]:65535", "443 ssl", "unix:/run/hub.sock", "*:1", "localhost"],
+)
+def test_nginx_listen_values_pass(tmp_path, listen: str) -> None:
+    from tfhub.hub.nginx import nginx_config
+
+    assert f"listen {listen};" in nginx_config(
+        str(tmp_path), upstream="127.0.0.1:8000", listen=listen
+    )

@@ -100,14 +100,29 @@ def nginx_config(
 def _check_listen(listen: str) -> None:
     """Refuses a LISTEN that would end or break the config's `listen` line (nginx's own values,
     `80`, `127.0.0.1:8080`, `[::1]:80`, `443 ssl`, `unix:/run/hub.sock`, pass)."""
-    if listen.strip() and not _NGINX_SPECIAL.search(listen):
-        return
-    raise errors.ServeConfigError(
-        "--print-nginx-config takes nginx's `listen` value: a port or address:port, e.g. 80 or "
-        "127.0.0.1:8080, optionally with parameters (443 ssl), without ';', braces, quotes, "
-        f"'#', '$', '\\' or control characters. Received: {listen!r}",
-        option="--print-nginx-config",
-    )
+    if not listen.strip() or _NGINX_SPECIAL.search(listen):
+        raise errors.ServeConfigError(
+            "--print-nginx-config takes nginx's `listen` value: a port or address:port, e.g. 80 "
+            "or 127.0.0.1:8080, optionally with parameters (443 ssl), without ';', braces, "
+            f"quotes, '#', '$', '\\' or control characters. Received: {listen!r}",
+            option="--print-nginx-config",
+        )
+    port = _listen_port(listen.split()[0])
+    if port is not None and not 0 < port < 65536:
+        raise errors.ServeConfigError(
+            f"--print-nginx-config's port must be between 1 and 65535 (nginx refuses the config "
+            f"otherwise). Received: {listen!r}",
+            option="--print-nginx-config",
+        )
+
+
+def _listen_port(address: str) -> int | None:
+    """The port of nginx's `listen` address (`80`, `127.0.0.1:8080`, `[::1]:80`, `*:80`), or None
+    where it names none (`unix:/path`, `localhost`: nginx's default 80)."""
+    if address.startswith("unix:"):
+        return None
+    port = address.rpartition(":")[2] if ":" in address.rpartition("]")[2] else address
+    return int(port) if port.isascii() and port.isdigit() else None
 
 
 def _check_upstream(upstream: str) -> None:
