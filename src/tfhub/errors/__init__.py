@@ -41,6 +41,7 @@ from ._hub import _rebuild_hub_error as _rebuild_hub_error
 from ._lazy import lazy_error_class
 from ._loading import (
     AssetNodeError,
+    AssetSourceError,
     CallInputSpecError,
     ConfigNotSupportedError,
     ControlFlowModuleError,
@@ -147,6 +148,7 @@ __all__ = [
     "ArchiveTooLargeError",
     "ArchiveTooManyMembersError",
     "AssetNodeError",
+    "AssetSourceError",
     "ArgumentError",
     "ArgumentTypeError",
     "CacheError",

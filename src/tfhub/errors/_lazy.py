@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from ..utils.redact import redact
-from ._loading import CallInputSpecError, DamagedModelError, ExportError, MissingModelFileError
+from ._loading import (
+    AssetSourceError,
+    CallInputSpecError,
+    DamagedModelError,
+    ExportError,
+    MissingModelFileError,
+)
 from ._resolving import DownloadError, RetryTimeoutError
 
 TYPE_CHECKING = False
@@ -60,6 +66,11 @@ def lazy_error_class(name: str) -> Any:
     ValueError, TypeError), with its message naming what the function expects (TensorFlow is
     imported).
 
+    `AssetNotFoundError`: an export of a module whose graph names an asset file (e.g. a
+    vocabulary) that does not exist; upstream let TensorFlow's `tf.errors.NotFoundError` (its
+    copy's) through, so this class is both that and an `AssetSourceError` (TensorFlow is
+    imported).
+
     `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
     with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
     `TimeoutError`) and an `HTTPStatusError` (so urllib's `HTTPError`, as upstream raised).
@@ -75,6 +86,7 @@ def lazy_error_class(name: str) -> Any:
         "CorruptCheckpointError": _corrupt_checkpoint_error,
         "DamagedMessageError": _damaged_message_error,
         "CallInputArgumentError": _call_input_argument_error,
+        "AssetNotFoundError": _asset_not_found_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -100,6 +112,24 @@ def _module_exists_error() -> type:
             return str(self.message)
 
     return ModuleExistsError
+
+
+def _asset_not_found_error() -> type:
+    import tensorflow as tf
+
+    class AssetNotFoundError(AssetSourceError, tf.errors.NotFoundError):
+        """An asset file a module's graph names that does not exist, found at export: `except
+        tf.errors.NotFoundError` (what upstream raised) and `except AssetSourceError` (so
+        ExportError, ValueError) both catch it (`.path`, `.source`)."""
+
+        def __init__(self, message: str, *, path: str, source: str) -> None:
+            tf.errors.NotFoundError.__init__(self, None, None, redact(message))
+            AssetSourceError.__init__(self, message, path=path, source=source)
+
+        def __str__(self) -> str:
+            return str(self.args[0]) if self.args else ""
+
+    return AssetNotFoundError
 
 
 def _model_file_not_found_error() -> type:

@@ -401,3 +401,20 @@ class ExportWriteError(ExportError, OSError):
         self.path = path
         self.problem = problem
         self.tmpdir = tmpdir
+
+
+class AssetSourceError(ExportError):
+    """An asset file that a module's graph names (a constant of its ASSET_FILEPATHS
+    collection, e.g. a vocabulary file) and that an export cannot copy: a folder, no file name,
+    a name that is not UTF-8 (`AssetNotFoundError`: a missing file). Nothing is left in the
+    export folder.
+
+    Attributes:
+        path: the export folder.
+        source: the asset file as the graph names it.
+    """
+
+    def __init__(self, message: str, *, path: str, source: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.source = source

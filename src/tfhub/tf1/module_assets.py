@@ -13,7 +13,7 @@ import posixpath
 import re
 from typing import Any
 
-from .. import errors
+from .. import errors, gfile_io
 from ..asset_names import outside_assets
 from ..saved_model_proto import ASSETS_COLLECTION, collection_asset_defs, damaged_model_error
 from ..utils.lazy import tensorflow as tf
@@ -157,20 +157,68 @@ def _asset_tensor_filenames(meta_graph: Any) -> dict[str, bytes]:
 
 
 def make_assets_key_collection(saved_model: Any, export_path: str) -> dict[str, str]:
-    """Adds the ASSETS_KEY collection to every MetaGraph; returns {source file: destination}."""
+    """Adds the ASSETS_KEY collection to every MetaGraph; returns {source file: destination}.
+
+    Raises:
+        tfhub.errors.AssetNodeError: (a TypeError, as upstream) an ASSET_FILEPATHS tensor that
+            is not one constant string.
+        tfhub.errors.AssetSourceError: (an ExportError, so a ValueError) an asset file that
+            cannot be copied: a folder, no file name, a name that is not UTF-8;
+            `AssetNotFoundError` (also tf.errors.NotFoundError, as upstream's copy raised) if
+            it does not exist. Asked before anything is written.
+    """
     from tensorflow.core.protobuf import meta_graph_pb2
 
     asset_names: dict[str, str] = {}
     for meta_graph in saved_model.meta_graphs:
         tensor_files = _asset_tensor_filenames(meta_graph)
         for tensor, raw_filename in sorted(tensor_files.items()):
-            filename = raw_filename.decode("utf-8")
+            filename = _asset_source(tensor, raw_filename, export_path)
             if filename not in asset_names:
                 asset_names[filename] = _unique_basename(filename, set(asset_names.values()))
             asset = meta_graph_pb2.AssetFileDef(filename=asset_names[filename])
             asset.tensor_info.name = tensor
             meta_graph.collection_def[ASSETS_KEY].any_list.value.add().Pack(asset)
     return {source: asset_file_path(export_path, name) for source, name in asset_names.items()}
+
+
+def _asset_source(tensor: str, raw_filename: bytes, export_path: str) -> str:
+    """The asset file that the constant `tensor` names, checked to be a file export can copy.
+
+    Raises:
+        tfhub.errors.AssetSourceError, AssetNotFoundError: as make_assets_key_collection.
+    """
+    name = raw_filename.decode("utf-8", "backslashreplace")
+    try:
+        filename = raw_filename.decode("utf-8")
+    except UnicodeDecodeError:
+        problem = "a name that is not UTF-8 (TensorFlow's file names are)"
+        raise _asset_source_error(tensor, name, problem, export_path) from None
+    if not os.path.basename(filename):
+        problem = "no file (an empty name, or a name ending in a slash)"
+        raise _asset_source_error(tensor, name, problem, export_path)
+    if not gfile_io.exists(filename):
+        problem = "a file that does not exist"
+        raise _asset_source_error(tensor, name, problem, export_path, missing=True)
+    if gfile_io.is_dir(filename):
+        problem = "a folder (an asset is one file)"
+        raise _asset_source_error(tensor, name, problem, export_path)
+    return filename
+
+
+def _asset_source_error(
+    tensor: str, name: str, problem: str, export_path: str, *, missing: bool = False
+) -> Any:
+    """The AssetSourceError (AssetNotFoundError if `missing`) of an asset export cannot copy."""
+    message = (
+        f"Cannot export the module to {escaped(os.fsdecode(export_path))}: its graph's asset "
+        f"constant {shown(split_tensor_name(tensor)[0])} (in the {ASSET_FILEPATHS} collection, "
+        f"e.g. the vocabulary file of a lookup table) names {problem}. Fix the file name in the "
+        "module_fn (or create the file), then export again; nothing was written. "
+        f"Received: asset={repr_escaped(name[:_SHOWN_CHARS])}"
+    )
+    cls = errors.AssetNotFoundError if missing else errors.AssetSourceError
+    return cls(message, path=os.fsdecode(export_path), source=name)
 
 
 def _unique_basename(filename: str, used: set[str]) -> str:

@@ -308,6 +308,8 @@ class NativeModuleSpec(ModuleSpec):
 
         Raises:
             tfhub.errors.ExportWriteError: as `_export`, for a local folder.
+            Any error of the writing (an AssetSourceError, ...): a folder the export created is
+                removed first.
         """
         folder = os.fsdecode(path)
         local = not is_url(folder)
@@ -325,11 +327,13 @@ class NativeModuleSpec(ModuleSpec):
         try:
             self._write_module(path, variables_saver)
         except Exception as err:
+            if created and not isinstance(err, errors.ModuleExistsError):
+                # Nothing half-written: the folder was this export's (unless another export
+                # wrote its module into it meanwhile).
+                shutil.rmtree(folder, ignore_errors=True)
             refused = failed_write(err, folder) if local else None
             if refused is None:
                 raise
-            if created:  # Nothing half-written: the folder was this export's.
-                shutil.rmtree(folder, ignore_errors=True)
             raise export_write_error(refused, folder, argument="path") from err
 
 
