@@ -49,7 +49,8 @@ def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any
 
     Raises:
         tfhub.errors.SignatureValueTypeError: (a TypeError, as upstream) if a value is not a
-            Tensor or composite tensor.
+            Tensor or composite tensor, or is one of another graph or an eager tensor (made
+            outside the module_fn).
     """
     for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
         for name, value in tensors.items():
@@ -60,11 +61,35 @@ def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any
                     "types tf.Tensor, tf.SparseTensor or tf.RaggedTensor; for a tf.Variable pass "
                     f"variable.value().) Received: {name}={value!r}"
                 )
+            _check_of_this_graph(key, kind, name, value)
     signature = tf.compat.v1.saved_model.signature_def_utils.build_signature_def(
         {name: _tf_private.build_tensor_info(t) for name, t in inputs.items()},
         {name: _tf_private.build_tensor_info(t) for name, t in outputs.items()},
     )
     tf.compat.v1.add_to_collection(SIGNATURE_COLLECTION, (key, signature))
+
+
+def _check_of_this_graph(key: str, kind: str, name: str, value: Any) -> None:
+    """Refuses a signature value whose tensors are not of the graph being built: an eager
+    tensor, or one of another graph (the SignatureDef records only a tensor's name, which
+    would find the module graph's own tensor of that name, or none).
+
+    Raises:
+        tfhub.errors.SignatureValueTypeError: naming the signature, the key and the tensor.
+    """
+    graph = tf.compat.v1.get_default_graph()
+    for tensor in tf.nest.flatten(value, expand_composites=True):
+        # An eager tensor's `.graph` raises AttributeError ("undefined when eager ...").
+        tensor_graph = getattr(tensor, "graph", None)
+        if tensor_graph is graph:
+            continue
+        what = "an eager tensor" if tensor_graph is None else "a tensor of another graph"
+        raise errors.SignatureValueTypeError(
+            f"Value for key '{name}' of signature {key!r} ({kind}) is {what}: a signature's "
+            "tensors must be made inside the module_fn, in the graph hub.create_module_spec "
+            "builds (e.g. move the tf.constant(...) into the module_fn). "
+            f"Received: {name}={value!r}"
+        )
 
 
 def attach_bytes(key: str, the_bytes: bytes) -> None:
