@@ -165,8 +165,9 @@ def test_upstream_errors(upstream_dir: Path) -> None:
         assert tf2_error["message"].endswith("tfhub_module.pb; No such file or directory")
         with pytest.raises(
             errors.NotATF1ModuleError, match="tfhub_module.pb is missing.*TF2 SavedModel"
-        ):
+        ) as info:
             hub.Module(str(upstream_dir / "tf2_saved_model"))
+        assert isinstance(info.value, getattr(tf.errors, tf2_error["raises"]))  # review49c-F3
 
 
 def test_attached_messages_match_upstream(upstream_dir: Path) -> None:

@@ -9,6 +9,7 @@ from ._loading import (
     DamagedModelError,
     ExportError,
     MissingModelFileError,
+    TFHubLoadError,
 )
 from ._resolving import DownloadError, RetryTimeoutError
 
@@ -42,6 +43,12 @@ def lazy_error_class(name: str) -> Any:
     TensorFlow's `tf.errors.NotFoundError` through (for a TF1 Hub module; a bare
     `tf.errors.OpError` for a TF2 SavedModel's data file): both that and a
     `MissingModelFileError` (TensorFlow is imported).
+
+    `NotATF1ModuleError`: a path that is not in the TF1 Hub format (no `tfhub_module.pb`: a TF2
+    SavedModel, an empty folder; the message says which) given to `hub.Module`,
+    `hub.load_module_spec` or a text column; upstream let TensorFlow's
+    `tf.errors.NotFoundError` (its read of `tfhub_module.pb`) through, so this class is both
+    that and a `TFHubLoadError` (so a ValueError; TensorFlow is imported).
 
     `VariablesMismatchError`: a model folder whose checkpoint holds a variable in another
     dtype (or shape) than its graph's variable of that name, found after loading failed, or
@@ -87,6 +94,7 @@ def lazy_error_class(name: str) -> Any:
         "DamagedMessageError": _damaged_message_error,
         "CallInputArgumentError": _call_input_argument_error,
         "AssetNotFoundError": _asset_not_found_error,
+        "NotATF1ModuleError": _not_a_tf1_module_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -130,6 +138,24 @@ def _asset_not_found_error() -> type:
             return str(self.args[0]) if self.args else ""
 
     return AssetNotFoundError
+
+
+def _not_a_tf1_module_error() -> type:
+    import tensorflow as tf
+
+    class NotATF1ModuleError(TFHubLoadError, tf.errors.NotFoundError):
+        """A path that is not in the TF1 Hub format (the message says if it is a TF2
+        SavedModel): `except tf.errors.NotFoundError` (what upstream raised) and `except
+        TFHubLoadError` (so ValueError) both catch it."""
+
+        def __init__(self, message: str) -> None:
+            tf.errors.NotFoundError.__init__(self, None, None, redact(message))
+            TFHubLoadError.__init__(self, message)
+
+        def __str__(self) -> str:
+            return str(self.args[0]) if self.args else ""
+
+    return NotATF1ModuleError
 
 
 def _model_file_not_found_error() -> type:

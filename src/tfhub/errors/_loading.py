@@ -235,10 +235,6 @@ class XlaStringInputError(TFHubError, ValueError):
     the first step."""
 
 
-class NotATF1ModuleError(TFHubLoadError):
-    """A path that is not in the TF1 Hub format (the message says if it is a TF2 SavedModel)."""
-
-
 class KerasFlavourError(TFHubError, TypeError):
     """A KerasLayer of one Keras flavour used in a model of the other flavour."""
 
