@@ -218,17 +218,23 @@ def attach_message(key: str, message: Any) -> None:
         tfhub.errors.ModuleSpecError: if `key` is malformed, `message` is not a protocol
             message, or it is called outside a module_fn (eagerly).
     """
-    if not isinstance(key, str) or not re.match(r"[a-zA-Z][a-zA-Z0-9_]*$", key):
+    if not isinstance(key, str) or not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]*", key):
         raise errors.ModuleSpecError(
             f"hub.attach_message() called with malformed key '{key}': a key is a Python "
             "identifier starting with a letter (letters, digits and '_'), e.g. "
             f"'image_module_info'. Received: key={key!r}"
         )
     _check_inside_module_fn("hub.attach_message()")
-    if not hasattr(message, "SerializeToString"):
+    if isinstance(message, type) or not hasattr(message, "SerializeToString"):
+        # A message class has SerializeToString too, unbound ("needs an argument").
+        received = (
+            f"the class {message.__name__}, not an instance of it"
+            if isinstance(message, type)
+            else f"message of type {type(message).__name__}"
+        )
         raise errors.ModuleSpecError(
-            f"hub.attach_message() needs a protocol message for key '{key}'. "
-            f"Received: message of type {type(message).__name__}"
+            f"hub.attach_message() needs a protocol message for key '{key}' (an instance, "
+            f"e.g. tf.train.Int64List(value=[1])). Received: {received}"
         )
     saved_model_lib.attach_bytes(key, message.SerializeToString())
 
