@@ -180,6 +180,7 @@ def tag_set(tags: Iterable[str] | str | None) -> frozenset[str]:
     """The graph variant's tags as a set: None is the empty set and a lone string one tag (as
     `tf.saved_model.load` takes it), not the set of its letters. An empty string, like None, is
     the empty set: tensorflow_hub 0.10.0 read `set(tags or [])`, the default graph variant.
+    Bytes tags are decoded (UTF-8): a MetaGraph stores its tags as str.
 
     Raises:
         tfhub.errors.ArgumentTypeError: if `tags` is not an iterable of strings (before: a bare
@@ -193,7 +194,10 @@ def tag_set(tags: Iterable[str] | str | None) -> frozenset[str]:
         raise _tags_type_error(tags) from err
     if any(not isinstance(tag, str | bytes) for tag in result):
         raise _tags_type_error(tags)
-    return result
+    try:  # Stored as str (a proto string field), as upstream's protobuf stored bytes.
+        return frozenset(tag.decode("utf-8") if isinstance(tag, bytes) else tag for tag in result)
+    except UnicodeDecodeError as err:
+        raise _tags_type_error(tags) from err
 
 
 def _tags_type_error(tags: Any) -> errors.ArgumentTypeError:
@@ -254,7 +258,7 @@ class SavedModelHandler:
         with graph.as_default():
             meta_graph = tf.compat.v1.train.export_meta_graph(strip_default_attrs=True)
         if tags is not None:
-            meta_graph.meta_info_def.tags.extend(sorted(tags))
+            meta_graph.meta_info_def.tags.extend(sorted(tag_set(tags)))
         _export_signatures(graph, meta_graph)
         _export_attachments(graph, meta_graph)
         self._proto.meta_graphs.extend([meta_graph])
