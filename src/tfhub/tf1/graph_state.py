@@ -208,9 +208,11 @@ def check_scope_name(name: Any, abs_state_scope: str | None = None) -> None:
     Raises:
         tfhub.errors.ArgumentTypeError: if `name` is not a string.
         tfhub.errors.ArgumentError: if it is empty (an IndexError deep inside), starts or ends
-            with "/" (upstream refused "/m"; "m/" failed with a bare KeyError), or the scope
-            starts with a digit: TensorFlow's `prepend_name_scope` then builds the regular
-            expression group reference "\\1" + "1abc" and fails with `re.error`.
+            with "/" (upstream refused "/m"; "m/" failed with a bare KeyError), or the scope or
+            its last part (the module's own name: `encoders/2019/`, `a/1b/`) starts with a
+            digit: TensorFlow's `prepend_name_scope` then builds the regular expression
+            replacement "\\1" + "1abc" and fails with `re.error` (or, for "\\120...", names
+            another scope and fails with a KeyError at the module's first application).
     """
     if not isinstance(name, str):
         raise errors.ArgumentTypeError(
@@ -224,11 +226,19 @@ def check_scope_name(name: Any, abs_state_scope: str | None = None) -> None:
             "start or end with '/' (use tf.compat.v1.variable_scope(...) around hub.Module to "
             f"nest it). Received: name={name!r}"
         )
-    if abs_state_scope and abs_state_scope[0].isdigit():
+    if not abs_state_scope:
+        return
+    last = abs_state_scope.rstrip("/").split("/")[-1]
+    # The graph is imported with the scope's last part as its relative scope (and
+    # "<last part>_apply_<signature>" when applied): TensorFlow reads "\\1" + "2019..." as
+    # the escape "\\120" (a "P") or a group reference there too.
+    if abs_state_scope[0].isdigit() or last[:1].isdigit():
+        what = f"a scope that starts with a digit ({abs_state_scope!r})"
+        if not abs_state_scope[0].isdigit():
+            what = f"a name that starts with a digit ({last!r}, in the scope {abs_state_scope!r})"
         raise errors.ArgumentError(
-            f"TensorFlow cannot import a module under a scope that starts with a digit "
-            f"({abs_state_scope!r}); start the module's name (or its outer variable scope) with "
-            f"a letter. Received: name={name!r}"
+            f"TensorFlow cannot import a module under {what}; start the module's name (or its "
+            f"outer variable scope) with a letter. Received: name={name!r}"
         )
 
 

@@ -16,12 +16,17 @@ _SCOPE_PATTERN = re.compile(r"([\^]|loc:@|^)(.*)")
 
 
 def prepend_name_scope(name: str | bytes, import_scope: str) -> str:
-    """Prepends `import_scope` to a tensor, op, control-input or colocation name."""
+    """Prepends `import_scope` to a tensor, op, control-input or colocation name.
+
+    The scope is inserted as it is, not as a replacement template: TensorFlow's own
+    `prepend_name_scope` reads a scope starting with a digit ("3d/m_apply_default") as part of
+    a group reference ("\\13d...") and fails with `re.error`.
+    """
     if isinstance(name, bytes):
         name = name.decode("utf-8")
     if not import_scope:
         return name
-    return _SCOPE_PATTERN.sub(r"\1" + import_scope + r"/\2", name)
+    return _SCOPE_PATTERN.sub(lambda m: f"{m.group(1)}{import_scope}/{m.group(2)}", name)
 
 
 def prefix_shared_name_attributes(meta_graph: Any, absolute_import_scope: str) -> None:
