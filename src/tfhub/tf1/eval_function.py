@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import tensorflow as tf
+from .graph_state import scope_part
 from .module import Module
 from .module_spec import ModuleSpec
 from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
@@ -52,7 +53,7 @@ def _build_eval_graph(
         module = Module(spec, tags=tags)
         placeholders, outputs = {}, {}
         for signature in module.get_signature_names():
-            with tf.compat.v1.variable_scope(signature.replace(":", "_")):
+            with tf.compat.v1.variable_scope(scope_part(signature)):
                 info_map = module.get_input_info_dict(signature)
                 placeholders[signature] = {k: _placeholder_for(v, k) for k, v in info_map.items()}
                 outputs[signature] = module(

@@ -8,6 +8,7 @@ the *apply graph* with those state ops replaced by placeholders that are fed the
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -240,6 +241,12 @@ def check_scope_name(name: Any, abs_state_scope: str | None = None) -> None:
             f"TensorFlow cannot import a module under {what}; start the module's name (or its "
             f"outer variable scope) with a letter. Received: name={name!r}"
         )
+
+
+def scope_part(signature: str) -> str:
+    """`signature` as part of a name scope: each character TensorFlow refuses in a scope name
+    (":", a space, a non-ASCII letter) and "/" (which would open a sub-scope) becomes "_"."""
+    return re.sub(r"[^A-Za-z0-9_.\->]", "_", signature)
 
 
 def refuse_foreign_variables(tensor_map: Mapping[str, Any], meta_graph: Any, scope: str) -> None:

@@ -14,7 +14,7 @@ from .. import errors, gfile_io, model_folder_checks, saved_model, saved_model_p
 from ..utils.lazy import tensorflow as tf
 from . import registry, saved_model_lib, tensor_info
 from .eager_module import EagerModuleImpl
-from .graph_state import check_scope_name, state_scope
+from .graph_state import check_scope_name, scope_part, state_scope
 from .module_checks import (
     check_eager_module_context,
     check_function_graph,
@@ -164,7 +164,7 @@ class Module:
         tensors = tensor_info.convert_dict_to_compatible_tensor(
             dict_inputs, input_info, signature=signature
         )
-        name = f"{self._name}_apply_{signature.replace(':', '_')}"
+        name = f"{self._name}_apply_{scope_part(signature)}"
         return self._impl.create_apply_graph(signature=signature, input_tensors=tensors, name=name)
 
     def get_signature_names(self) -> list[str]:
