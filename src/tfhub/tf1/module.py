@@ -18,6 +18,7 @@ from .graph_state import check_scope_name, scope_part, state_scope
 from .module_checks import (
     check_eager_module_context,
     check_function_graph,
+    check_inputs_of_graph,
     check_session_open,
     where_called,
 )
@@ -164,6 +165,7 @@ class Module:
         tensors = tensor_info.convert_dict_to_compatible_tensor(
             dict_inputs, input_info, signature=signature
         )
+        check_inputs_of_graph(tensors, tf.compat.v1.get_default_graph(), signature)
         name = f"{self._name}_apply_{scope_part(signature)}"
         return self._impl.create_apply_graph(signature=signature, input_tensors=tensors, name=name)
 

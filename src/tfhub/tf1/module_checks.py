@@ -6,6 +6,7 @@ each refusal a tfhub error saying what to do instead.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .. import errors
@@ -26,6 +27,29 @@ def check_eager_module_context() -> None:
             "the hub.Module inside `with graph.as_default():` to use it in that graph (or call "
             "it eagerly or inside a tf.function)."
         )
+
+
+def check_inputs_of_graph(inputs: Mapping[str, Any], graph: Any, signature: str) -> None:
+    """Refuses an input tensor of another graph than `graph` (the one applying the module) or
+    its outer graphs (a tf.cond branch captures those): the module's graph is imported with
+    its inputs mapped by tensor name, which would find this graph's own tensor of that name.
+
+    Raises:
+        tfhub.errors.SignatureInputError: (a ValueError and TypeError) naming the input and
+            the signature.
+    """
+    graphs = [graph]
+    while getattr(graphs[-1], "outer_graph", None) is not None:
+        graphs.append(graphs[-1].outer_graph)
+    for key, value in sorted(inputs.items()):
+        for tensor in tf.nest.flatten(value, expand_composites=True):
+            if not any(getattr(tensor, "graph", None) is g for g in graphs):
+                raise errors.SignatureInputError(
+                    f"Input {key!r} of signature {signature!r} is a tensor of another graph "
+                    "than the one the module is applied in: make it in that graph (inside the "
+                    "same `with graph.as_default():` as the call), or pass a numpy value. "
+                    f"Received: {key}={value!r}"
+                )
 
 
 def check_function_graph(graph: Any) -> None:
