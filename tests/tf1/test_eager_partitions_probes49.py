@@ -53,11 +53,6 @@ def test_every_trainable_variable_gets_a_gradient(partitioned_module):
     assert all(g is not None for g in gradients)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review49a-F3, KerasLayer side: the dead copies come from LoadedModel.variables "
-    "(src/tfhub/loaded_model.py), outside fix49a's files; see its report",
-)
 @pytest.mark.parametrize("trainable", [True, False])
 def test_a_keras_layer_of_it_lists_each_partition_once_and_saves(
     partitioned_module, tmp_path, trainable
