@@ -44,6 +44,16 @@ def _feed_items(placeholder: Any, value: Any) -> list[tuple[Any, Any]]:
     return list(zip(keys, [value.flat_values, *value.nested_row_splits], strict=True))
 
 
+def _root_scope(signature: str) -> str:
+    """`signature` as a root variable scope: `scope_part`, with "signature_" before a first
+    character no root scope may start with ("_", "-", ">", or "_" for a non-ASCII letter)."""
+    part = scope_part(signature)
+    first = part[:1]
+    if first.isascii() and (first.isalnum() or first == "."):
+        return part
+    return f"signature_{part}"
+
+
 def _build_eval_graph(
     spec: ModuleSpec | str, tags: Iterable[str] | None
 ) -> tuple[Any, dict[str, Any], dict[str, Any], list[Any]]:
@@ -53,7 +63,7 @@ def _build_eval_graph(
         module = Module(spec, tags=tags)
         placeholders, outputs = {}, {}
         for signature in module.get_signature_names():
-            with tf.compat.v1.variable_scope(scope_part(signature)):
+            with tf.compat.v1.variable_scope(_root_scope(signature)):
                 info_map = module.get_input_info_dict(signature)
                 placeholders[signature] = {k: _placeholder_for(v, k) for k, v in info_map.items()}
                 outputs[signature] = module(
