@@ -88,3 +88,28 @@ def test_a_name_another_program_defines_later_becomes_its_own() -> None:
         "batch_size": 3, "image_dir": None, "global_image_dir": "/photos",
         "not_shared": [], "same_flag": True,
     }  # fmt: skip
+
+
+def test_shared_flags_are_listed_under_their_module_as_upstream_s_were() -> None:
+    """review49f-F2: the shared flags were set on the global FLAGS without a defining module, so
+    `--helpfull` and `flags_into_string()` (what flag files are written from) left them out."""
+    code = """
+import sys
+from absl import flags
+import tfhub.tools.make_image_classifier.make_image_classifier as mic
+flags.FLAGS(["prog", "--train_epochs=2"])
+print("--train_epochs=2" in flags.FLAGS.flags_into_string())
+print(any("image_dir" in [f.name for f in flag_list]
+          for flag_list in flags.FLAGS.flags_by_module_dict().values()))
+print(mic.FLAGS.train_epochs)
+"""
+    import subprocess
+    import sys
+
+    from tests._helpers.python_process import child_env
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "True", "2"], done.stdout

@@ -185,12 +185,16 @@ def share_with_absl_flags(values: Any) -> tuple[str, ...]:
         tfhub.errors.MissingDependencyError: absl is not installed (it comes with TensorFlow).
     """
     flags = import_optional("absl.flags", purpose="sharing flags with absl's FLAGS")
+    modules = {id(flag): module for module, listed in values.flags_by_module_dict().items()
+               for flag in listed}  # fmt: skip
     taken = []
     for name in values:
         flag = values[name]
         if name not in flags.FLAGS:
             flag.allow_override = True
             flags.FLAGS[name] = flag
+            if id(flag) in modules:  # Listed under it, as upstream's were (--helpfull, flagfiles).
+                flags.FLAGS.register_flag_by_module(modules[id(flag)], flag)
         elif flags.FLAGS[name] is not flag:
             taken.append(name)
     return tuple(taken)
