@@ -132,3 +132,16 @@ def test_an_export_into_an_existing_folder_keeps_it(tmp_path):
     with pytest.raises(errors.AssetNotFoundError):
         _export(_vocab_module_fn(str(tmp_path / "vocab.txt")), out)
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("vocab", ["foo://bucket/vocab.txt", "http://127.0.0.1:9/vocab.txt"])
+def test_an_asset_on_a_file_system_tensorflow_cannot_read_is_an_asset_error(tmp_path, vocab):
+    """review49f-F3: the loading side's DownloadError ("copy the model to a local folder, or
+    serve it over http(s)"), naming neither the asset constant nor the export."""
+    out = tmp_path / "out"
+    with pytest.raises(errors.AssetSourceError) as info:
+        _export(_vocab_module_fn(vocab), out)
+    message = str(info.value)
+    assert vocab in message and str(out) in message and "asset_filepaths" in message
+    assert "cannot read" in message and "copy the file to a local path" in message
+    assert "serve it" not in message and not out.exists()

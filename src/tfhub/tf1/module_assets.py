@@ -197,10 +197,19 @@ def _asset_source(tensor: str, raw_filename: bytes, export_path: str) -> str:
     if not os.path.basename(filename):
         problem = "no file (an empty name, or a name ending in a slash)"
         raise _asset_source_error(tensor, name, problem, export_path)
-    if not gfile_io.exists(filename):
+    try:
+        found = gfile_io.exists(filename)
+        folder = found and gfile_io.is_dir(filename)
+    except errors.DownloadError as err:  # No such file system here, no access, no answer.
+        problem = (
+            f"a file TensorFlow cannot read here ({err.__cause__ or err}): copy the file to a "
+            "local path and name that"
+        )
+        raise _asset_source_error(tensor, name, problem, export_path) from err
+    if not found:
         problem = "a file that does not exist"
         raise _asset_source_error(tensor, name, problem, export_path, missing=True)
-    if gfile_io.is_dir(filename):
+    if folder:
         problem = "a folder (an asset is one file)"
         raise _asset_source_error(tensor, name, problem, export_path)
     return filename
