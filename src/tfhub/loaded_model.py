@@ -63,6 +63,18 @@ class LoadedModel:
             return _outside_graph(variables, getattr(self.obj, "graph", None))
         return variables
 
+    def drop_dead_variable_copies(self) -> None:
+        """Makes a TF1-format model's tracked `obj.variables` the readable ones (`variables`):
+        checkpoints and SavedModel exports walk that list, and TensorFlow's TF1 loader puts
+        into it a dead copy of each part of a partitioned variable (`_outside_graph`), which
+        made every such save fail ("is out of scope"). Nothing else changes."""
+        listed = getattr(self.obj, "variables", None)
+        if not hasattr(self.obj, "prune") or listed is None:  # Not a TF1 loader's root.
+            return
+        live = _outside_graph(list(listed), getattr(self.obj, "graph", None))
+        if len(live) < len(listed):
+            self.obj.variables = live
+
     @property
     def variables_unlisted(self) -> bool:
         """True for a TF2 model that lists neither `variables` nor `trainable_variables` (its
