@@ -34,7 +34,8 @@ def attach_image_module_info(image_module_info: Any) -> None:
 
     Raises:
         tfhub.errors.NotAMessageError: (an AttributeError, as upstream's, a TypeError and a
-            ValueError) if `image_module_info` is no protocol message (a dict, say).
+            ValueError) if `image_module_info` is no protocol message instance (a dict, the
+            class itself).
         tfhub.errors.ModuleSpecError: (a ValueError) if it is another protocol message than
             ImageModuleInfo (upstream attached it, and `get_expected_image_size` failed later
             with protobuf's DecodeError, or read a wrong size), or it is called outside a
@@ -42,6 +43,13 @@ def attach_image_module_info(image_module_info: Any) -> None:
     """
     from .tf1.native_module import attach_message
 
+    if isinstance(image_module_info, type):  # The class itself: upstream's TypeError.
+        raise errors.NotAMessageError(
+            "hub.attach_image_module_info needs a hub.ImageModuleInfo message instance, e.g. "
+            "info = hub.ImageModuleInfo(); info.default_image_size.height = 224; "
+            "info.default_image_size.width = 224. "
+            f"Received: the class {image_module_info.__name__}, not an instance of it"
+        )
     descriptor = getattr(image_module_info, "DESCRIPTOR", None)
     if getattr(descriptor, "full_name", None) != ImageModuleInfo.DESCRIPTOR.full_name:
         error = errors.ModuleSpecError if descriptor is not None else errors.NotAMessageError

@@ -73,7 +73,7 @@ def test_add_signature_and_attach_message_only_inside_module_fn() -> None:
         _one_signature()
         hub.attach_message("key", "not a proto")
 
-    with pytest.raises(errors.ModuleSpecError, match="needs a protocol message for key 'key'"):
+    with pytest.raises(errors.NotAMessageError, match="needs a protocol message for key 'key'"):
         hub.create_module_spec(bad_message)
 
 

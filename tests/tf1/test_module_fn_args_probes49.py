@@ -35,7 +35,7 @@ def test_a_key_with_a_trailing_newline_is_refused():
 
 
 def test_a_message_class_is_refused():
-    with pytest.raises(errors.ModuleSpecError, match="needs a protocol message") as info:
+    with pytest.raises(errors.NotAMessageError, match="needs a protocol message") as info:
         hub.create_module_spec(_attaching("info", tf.train.Int64List))
     assert "the class Int64List, not an instance" in str(info.value)
 

@@ -215,8 +215,11 @@ def attach_message(key: str, message: Any) -> None:
         message: a protocol message, stored serialized.
 
     Raises:
-        tfhub.errors.ModuleSpecError: if `key` is malformed, `message` is not a protocol
-            message, or it is called outside a module_fn (eagerly).
+        tfhub.errors.ModuleSpecError: if `key` is malformed, or it is called outside a
+            module_fn (eagerly).
+        tfhub.errors.NotAMessageError: (a TypeError and AttributeError, as upstream's
+            serialization raised for a message class and a non-message) if `message` is no
+            protocol message instance.
     """
     if not isinstance(key, str) or not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]*", key):
         raise errors.ModuleSpecError(
@@ -232,7 +235,7 @@ def attach_message(key: str, message: Any) -> None:
             if isinstance(message, type)
             else f"message of type {type(message).__name__}"
         )
-        raise errors.ModuleSpecError(
+        raise errors.NotAMessageError(  # A TypeError and AttributeError, as upstream raised.
             f"hub.attach_message() needs a protocol message for key '{key}' (an instance, "
             f"e.g. tf.train.Int64List(value=[1])). Received: {received}"
         )
