@@ -145,3 +145,13 @@ def test_an_asset_on_a_file_system_tensorflow_cannot_read_is_an_asset_error(tmp_
     assert vocab in message and str(out) in message and "asset_filepaths" in message
     assert "cannot read" in message and "copy the file to a local path" in message
     assert "serve it" not in message and not out.exists()
+
+
+def test_a_failed_export_removes_the_parent_folders_it_made_too(tmp_path):
+    """review49f-F4: `new/deep/` stayed behind a refused export whose message says nothing was
+    written; a parent that existed before stays."""
+    out = tmp_path / "new" / "deep" / "out"
+    with pytest.raises(errors.AssetNotFoundError):
+        _export(_vocab_module_fn(str(tmp_path / "missing.txt")), out)
+    assert not (tmp_path / "new").exists()
+    assert tmp_path.is_dir()
