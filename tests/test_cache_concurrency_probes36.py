@@ -454,7 +454,23 @@ import os, signal, sys, threading, time, tfhub
 
 threading.Thread(target=tfhub.resolve, args=(sys.argv[1],), daemon=True).start()
 root = os.environ["TFHUB_CACHE_DIR"]
-while not (os.path.isdir(root) and any(n.endswith(".tmp") for n in os.listdir(root))):
+
+
+def receiving():
+    # Whether a byte of the archive was extracted: the server answered (its one stall is spent).
+    # Before, a loaded machine could kill this process before its request reached the server,
+    # and the next resolve got the stall instead (over its 60 s).
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            try:
+                if ".tmp" in dirpath and os.path.getsize(os.path.join(dirpath, name)) > 0:
+                    return True
+            except OSError:
+                pass
+    return False
+
+
+while not receiving():
     time.sleep(0.02)
 time.sleep(0.3)
 child = os.fork()
