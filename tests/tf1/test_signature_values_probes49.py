@@ -31,7 +31,7 @@ def test_an_eager_tensor_output_is_refused_naming_the_key():
     message = str(info.value)
     assert message.startswith("Value for key 'scale' of signature 'default' (outputs)")
     assert "an eager tensor" in message and "inside the module_fn" in message
-    assert type(pickle.loads(pickle.dumps(info.value))) is errors.SignatureValueTypeError
+    assert type(pickle.loads(pickle.dumps(info.value))) is errors.EagerSignatureValueError
 
 
 def test_an_eager_tensor_input_is_refused():

@@ -315,6 +315,18 @@ class SignatureValueTypeError(ModuleSpecError, TypeError):
     """A signature value that is not a Tensor or composite tensor (upstream raised TypeError)."""
 
 
+class EagerSignatureValueError(SignatureValueTypeError, AttributeError):
+    """A signature value made eagerly, outside the module_fn (a module-level `tf.constant`):
+    an AttributeError, as upstream's `Tensor.name` raised for it, and a TypeError and
+    ValueError as every SignatureValueTypeError."""
+
+
+class EagerValueInModuleFnError(ModuleSpecError, RuntimeError):
+    """A module_fn that reads an eager tensor or `tf.Variable` made outside it: a
+    RuntimeError, as TensorFlow's "Attempting to capture an EagerTensor" (which upstream let
+    through) is; also a ValueError as every ModuleSpecError."""
+
+
 class NoDefaultOutputError(UnknownOutputKeyError, TypeError):
     """hub.Module called without as_dict=True on a signature with no "default" output.
 

@@ -88,16 +88,35 @@ _KERAS3_NOTE = (
 )
 
 
+_EAGER_CAPTURE = "Attempting to capture an EagerTensor"
+
+
 def _call_module_fn(module_fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> None:
     """Calls `module_fn(**kwargs)`; TensorFlow's AttributeError for a TF1 Keras API (e.g.
     `tf.compat.v1.layers.dense`) under Keras 3 gets a note saying what to use instead (a note,
-    set by hand as Python 3.10 has no `add_note`, so the error keeps its class and words)."""
+    set by hand as Python 3.10 has no `add_note`, so the error keeps its class and words).
+
+    Raises:
+        tfhub.errors.EagerValueInModuleFnError: (a RuntimeError, as TensorFlow's) if the
+            module_fn reads an eager tensor or variable made outside it.
+    """
     try:
         module_fn(**kwargs)
     except AttributeError as err:
         if "is not available with Keras 3" in str(err):
             err.__notes__ = [*getattr(err, "__notes__", []), _KERAS3_NOTE]
         raise
+    except RuntimeError as err:
+        if _EAGER_CAPTURE not in str(err) or isinstance(err, errors.TFHubError):
+            raise
+        name = getattr(module_fn, "__qualname__", module_fn)
+        raise errors.EagerValueInModuleFnError(
+            f"module_fn {name} reads a tensor or tf.Variable made eagerly, outside it (e.g. at "
+            "module level): a module's values must be made inside the module_fn, in the graph "
+            "hub.create_module_spec builds. Make variables there with "
+            "tf.compat.v1.get_variable (initialized from the outside value if need be) and "
+            f"constants with tf.constant. TensorFlow said: {err}"
+        ) from err
 
 
 def _tags_and_kwargs(entry: Any) -> tuple[Iterable[str], Mapping[str, Any]]:

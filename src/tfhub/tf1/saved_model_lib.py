@@ -49,8 +49,9 @@ def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any
 
     Raises:
         tfhub.errors.SignatureValueTypeError: (a TypeError, as upstream) if a value is not a
-            Tensor or composite tensor, or is one of another graph or an eager tensor (made
-            outside the module_fn).
+            Tensor or composite tensor, or is one of another graph.
+        tfhub.errors.EagerSignatureValueError: (a SignatureValueTypeError and upstream's
+            AttributeError) for an eager tensor (made outside the module_fn).
     """
     for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
         for name, value in tensors.items():
@@ -75,7 +76,9 @@ def _check_of_this_graph(key: str, kind: str, name: str, value: Any) -> None:
     would find the module graph's own tensor of that name, or none).
 
     Raises:
-        tfhub.errors.SignatureValueTypeError: naming the signature, the key and the tensor.
+        tfhub.errors.EagerSignatureValueError: (also upstream's AttributeError) for an eager
+            tensor, naming the signature, the key and the tensor.
+        tfhub.errors.SignatureValueTypeError: likewise for a tensor of another graph.
     """
     graph = tf.compat.v1.get_default_graph()
     for tensor in tf.nest.flatten(value, expand_composites=True):
@@ -83,8 +86,10 @@ def _check_of_this_graph(key: str, kind: str, name: str, value: Any) -> None:
         tensor_graph = getattr(tensor, "graph", None)
         if tensor_graph is graph:
             continue
-        what = "an eager tensor" if tensor_graph is None else "a tensor of another graph"
-        raise errors.SignatureValueTypeError(
+        eager = tensor_graph is None
+        what = "an eager tensor" if eager else "a tensor of another graph"
+        error_class = errors.EagerSignatureValueError if eager else errors.SignatureValueTypeError
+        raise error_class(
             f"Value for key '{name}' of signature {key!r} ({kind}) is {what}: a signature's "
             "tensors must be made inside the module_fn, in the graph hub.create_module_spec "
             "builds (e.g. move the tf.constant(...) into the module_fn). "
