@@ -50,24 +50,26 @@ class LoadedModel:
         """
         return cls(obj, is_hub_module_v1=bool(getattr(obj, "_is_hub_module_v1", False)))
 
+    def __post_init__(self) -> None:
+        if self.is_hub_module_v1:
+            self._drop_dead_variable_copies()
+
     @property
     def variables(self) -> list[Any]:
         """All variables of the model: what `obj.variables` reports (for a TF1 module, without
-        the unreadable copies `_outside_graph` drops), or, for a TF2 object that lists none
-        (`_tracked_variables`), the variables it tracks."""
+        the unreadable copies `_outside_graph` drops, see `_drop_dead_variable_copies`), or,
+        for a TF2 object that lists none (`_tracked_variables`), the variables it tracks."""
         tracked = self._tracked_variables
         if tracked is not None:
             return list(tracked)
-        variables = list(getattr(self.obj, "variables", None) or [])
-        if self.is_hub_module_v1:
-            return _outside_graph(variables, getattr(self.obj, "graph", None))
-        return variables
+        return list(getattr(self.obj, "variables", None) or [])
 
-    def drop_dead_variable_copies(self) -> None:
-        """Makes a TF1-format model's tracked `obj.variables` the readable ones (`variables`):
-        checkpoints and SavedModel exports walk that list, and TensorFlow's TF1 loader puts
-        into it a dead copy of each part of a partitioned variable (`_outside_graph`), which
-        made every such save fail ("is out of scope"). Nothing else changes."""
+    def _drop_dead_variable_copies(self) -> None:
+        """Makes a TF1-format model's tracked `obj.variables` the readable ones, once, as the
+        model is wrapped: checkpoints and SavedModel exports walk that list (and so does
+        `variables`), and TensorFlow's TF1 loader puts into it a dead copy of each part of a
+        partitioned variable (`_outside_graph`), which made every such save fail ("is out of
+        scope"). Nothing else changes."""
         listed = getattr(self.obj, "variables", None)
         if not hasattr(self.obj, "prune") or listed is None:  # Not a TF1 loader's root.
             return

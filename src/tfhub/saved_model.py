@@ -241,11 +241,9 @@ def load_model(
             _refuse_missing_tags(handle, module_path, err)
         raise
     obj._is_hub_module_v1 = is_hub_module_v1  # Upstream's marker, read by users' code too.
-    loaded = LoadedModel(
+    return LoadedModel(  # Drops a TF1 module's dead variable copies from obj.variables.
         obj,
         module_path=module_path,
         tags=tuple(tags_list or ()),
         is_hub_module_v1=is_hub_module_v1,
     )
-    loaded.drop_dead_variable_copies()
-    return loaded
