@@ -57,12 +57,7 @@ def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, 
         return Path(STANDARD_OUTPUT), _checked_standard_output()
     closed = closed_descriptor(os.fspath(output))
     if closed is not None:
-        raise errors.PublishTargetError(
-            f"{os.fspath(output)} names {describe_descriptor(closed)}, which is closed (e.g. "
-            "by `>&-`): run it with that stream open, or write the archive to a file. "
-            f"Received: output={os.fspath(output)!r}",
-            path=os.fspath(output),
-        )
+        raise _closed_stream_error(os.fspath(output), closed)
     given = Path(output)
     if confinement.inside(given, folder, strict=False):
         raise errors.PublishTargetError(
@@ -84,11 +79,7 @@ def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, 
             path=os.fspath(output),
         )
     if kind == "character device" and is_terminal(os.fspath(given)):
-        raise errors.PublishTargetError(  # Binary on a screen; as `tar czf /dev/tty` refuses.
-            f"{os.fspath(output)} is a terminal: redirect the archive to a file "
-            f"(`> model.tar.gz`) or a pipe. Received: output={os.fspath(output)!r}",
-            path=os.fspath(output),
-        )
+        raise _terminal_error(os.fspath(output), f"{os.fspath(output)} is a terminal")
     if kind is None and os.path.exists(given) and not os.path.lexists(os.path.realpath(given)):
         # A descriptor's file removed since: a rename would make a file named "... (deleted)".
         return given, DELETED_FILE
@@ -107,18 +98,30 @@ def _checked_standard_output() -> str:
     try:
         os.fstat(1)
     except OSError:
-        raise errors.PublishTargetError(
-            f"- names {describe_descriptor(1)}, which is closed (e.g. by `>&-`): run it with "
-            "that stream open, or write the archive to a file. Received: output='-'",
-            path=STANDARD_OUTPUT,
-        ) from None
-    if os.isatty(1):  # Binary on a screen; as `tar czf -` refuses a terminal.
-        raise errors.PublishTargetError(
-            "- names standard output, which is a terminal: redirect the archive to a file "
-            "(`> model.tar.gz`) or a pipe. Received: output='-'",
-            path=STANDARD_OUTPUT,
-        )
+        raise _closed_stream_error(STANDARD_OUTPUT, 1) from None
+    if os.isatty(1):
+        raise _terminal_error(STANDARD_OUTPUT, "- names standard output, which is a terminal")
     return STANDARD_OUTPUT_KIND
+
+
+def _closed_stream_error(output: str, descriptor: int) -> errors.PublishTargetError:
+    """The refusal of `output`, which names `descriptor`, closed (e.g. by `>&-`)."""
+    return errors.PublishTargetError(
+        f"{output} names {describe_descriptor(descriptor)}, which is closed (e.g. by `>&-`): "
+        "run it with that stream open, or write the archive to a file. "
+        f"Received: output={output!r}",
+        path=output,
+    )
+
+
+def _terminal_error(output: str, what: str) -> errors.PublishTargetError:
+    """The refusal of `output`, a terminal (`what` says so): binary on a screen, which `tar czf`
+    refuses too."""
+    return errors.PublishTargetError(
+        f"{what}: redirect the archive to a file (`> model.tar.gz`) or a pipe. "
+        f"Received: output={output!r}",
+        path=output,
+    )
 
 
 def open_stream(target: Path, kind: str) -> IO[bytes]:
