@@ -109,17 +109,20 @@ class _WarmServer:
     def __init__(self, env: Mapping[str, str]) -> None:
         self._control, server_end = socket.socketpair()
         self._request_lock = threading.Lock()
+        log = tempfile.TemporaryFile()  # TensorFlow's start-up lines go here.
         self._process = subprocess.Popen(
             [sys.executable, "-c", f"from {__name__} import serve; serve({server_end.fileno()})"],
             env=env,
             cwd=python_process.REPO_ROOT,
             stdin=subprocess.DEVNULL,
+            stderr=log,
             pass_fds=[server_end.fileno()],
             start_new_session=True,  # Ctrl-C in a terminal reaches pytest, not the server.
         )
         server_end.close()
         if self._control.recv(1) != _READY:
-            raise RuntimeError("the warm Python server did not start (its stderr is above)")
+            raise RuntimeError(f"the warm Python server did not start: {_text(log)[-4000:]}")
+        log.close()
         atexit.register(self.close)
 
     @classmethod
