@@ -176,38 +176,56 @@ with tf.Graph().as_default():
         module.export(sys.argv[2], session)
 """
 
-# A fresh process that never imports tensorflow_text itself.
+# A fresh process that never imports tensorflow_text itself, loading the models in each case
+# (sys.argv[3:], in this order): "blocked" (as if imported already, without its ops), "broken"
+# (a tensorflow_text that fails to import, in the folder sys.argv[4]), "installed" (the real one,
+# which tfhub imports: last, as an import cannot be undone). One process for the three cases: a
+# fresh one each cost ~5 CPU-s more for TensorFlow's import; no case imports tensorflow_text
+# before "installed", which tfhub's retry after a failed load is made for.
 LOAD_WITHOUT_IMPORTING = """
-import json, sys
+import importlib, json, sys
 import tensorflow as tf
 import tfhub as hub
 
-if sys.argv[3] == "blocked":
-    sys.modules["tensorflow_text"] = None  # As if imported already, without its ops.
-elif sys.argv[3] == "broken":
-    sys.path.insert(0, sys.argv[4])  # A tensorflow_text that fails to import.
-results = {}
-texts = ["One two  three", "FOUR"]
-sentences = tf.constant(texts)
-for name, use in [
-    ("load", lambda: hub.load(sys.argv[1])(sentences).numpy().tolist()),
-    ("keras", lambda: hub.KerasLayer(sys.argv[1])(sentences).numpy().tolist()),
-    ("tf1_eager", lambda: hub.Module(sys.argv[2])(sentences).numpy().tolist()),
-]:
-    try:
-        results[name] = use()
-    except hub.errors.MissingOpError as err:
-        results[name] = [err.op, err.library, str(err)]
-with tf.Graph().as_default():
-    try:
-        lengths = hub.Module(sys.argv[2])(tf.constant(texts))
-        with tf.compat.v1.Session() as session:
-            results["tf1_graph"] = session.run(lengths).tolist()
-    except hub.errors.MissingOpError as err:
-        results["tf1_graph"] = [err.op, err.library, str(err)]
-results["imported"] = sys.modules.get("tensorflow_text") is not None
-print(json.dumps(results))
+def run_case(case):
+    results = {}
+    texts = ["One two  three", "FOUR"]
+    sentences = tf.constant(texts)
+    for name, use in [
+        ("load", lambda: hub.load(sys.argv[1])(sentences).numpy().tolist()),
+        ("keras", lambda: hub.KerasLayer(sys.argv[1])(sentences).numpy().tolist()),
+        ("tf1_eager", lambda: hub.Module(sys.argv[2])(sentences).numpy().tolist()),
+    ]:
+        try:
+            results[name] = use()
+        except hub.errors.MissingOpError as err:
+            results[name] = [err.op, err.library, str(err)]
+    with tf.Graph().as_default():
+        try:
+            lengths = hub.Module(sys.argv[2])(tf.constant(texts))
+            with tf.compat.v1.Session() as session:
+                results["tf1_graph"] = session.run(lengths).tolist()
+        except hub.errors.MissingOpError as err:
+            results["tf1_graph"] = [err.op, err.library, str(err)]
+    results["imported"] = sys.modules.get("tensorflow_text") is not None
+    return results
+
+reports = {}
+for case in sys.argv[3].split(","):
+    assert sys.modules.get("tensorflow_text") is None, case  # Never imported before.
+    sys.modules.pop("tensorflow_text", None)
+    if sys.argv[4] in sys.path:
+        sys.path.remove(sys.argv[4])
+    if case == "blocked":
+        sys.modules["tensorflow_text"] = None  # As if imported already, without its ops.
+    elif case == "broken":
+        sys.path.insert(0, sys.argv[4])  # A tensorflow_text that fails to import.
+    importlib.invalidate_caches()
+    reports[case] = run_case(case)
+print(json.dumps(reports))
 """
+
+LOAD_CASES = ("blocked", "broken", "installed")
 
 
 @pytest.fixture(scope="module")
@@ -218,13 +236,26 @@ def text_models(tmp_path_factory) -> tuple[Path, Path]:
     return tf2, tf1
 
 
+@pytest.fixture(scope="module")
+def loaded_without_importing(text_models, tmp_path_factory) -> dict[str, dict]:
+    """Each case's results of LOAD_WITHOUT_IMPORTING (one child for all), by case. The broken
+    tensorflow_text was built for another TensorFlow: its import fails ("undefined symbol")."""
+    broken = tmp_path_factory.mktemp("site") / "tensorflow_text"
+    broken.mkdir()
+    (broken / "__init__.py").write_text(
+        "raise ImportError('_regex_split_ops.so: undefined symbol: _ZN10tensorflow8OpKernel')\n"
+    )
+    tf2, tf1 = text_models
+    cases = ",".join(LOAD_CASES)
+    out = run_python(LOAD_WITHOUT_IMPORTING, str(tf2), str(tf1), cases, str(broken.parent))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 @needs_tensorflow_text
-def test_an_installed_op_library_is_imported_for_the_model(text_models):
+def test_an_installed_op_library_is_imported_for_the_model(loaded_without_importing):
     """A BERT preprocessor loaded without `import tensorflow_text`: tensorflow_text is
     installed, so tfhub imports it and the model runs, in every loader."""
-    tf2, tf1 = text_models
-    out = run_python(LOAD_WITHOUT_IMPORTING, str(tf2), str(tf1), "installed").stdout
-    results = json.loads(out.strip().splitlines()[-1])
+    results = loaded_without_importing["installed"]
     assert results == {
         "load": [3, 1],
         "keras": [3, 1],
@@ -235,10 +266,8 @@ def test_an_installed_op_library_is_imported_for_the_model(text_models):
 
 
 @needs_tensorflow_text
-def test_an_op_library_that_cannot_be_imported_is_named(text_models):
-    tf2, tf1 = text_models
-    out = run_python(LOAD_WITHOUT_IMPORTING, str(tf2), str(tf1), "blocked").stdout
-    results = json.loads(out.strip().splitlines()[-1])
+def test_an_op_library_that_cannot_be_imported_is_named(loaded_without_importing):
+    results = dict(loaded_without_importing["blocked"])
     assert results.pop("imported") is False
     for name, (op, library, message) in results.items():
         assert library == "tensorflow_text", name
@@ -247,17 +276,10 @@ def test_an_op_library_that_cannot_be_imported_is_named(text_models):
 
 
 @needs_tensorflow_text
-def test_an_installed_library_that_does_not_import_says_why(text_models, tmp_path):
+def test_an_installed_library_that_does_not_import_says_why(loaded_without_importing):
     """A tensorflow_text built for another TensorFlow fails to import ("undefined symbol"): the
     error said to install it, which it is; it now says it did not import, and why."""
-    broken = tmp_path / "site" / "tensorflow_text"
-    broken.mkdir(parents=True)
-    (broken / "__init__.py").write_text(
-        "raise ImportError('_regex_split_ops.so: undefined symbol: _ZN10tensorflow8OpKernel')\n"
-    )
-    tf2, tf1 = text_models
-    out = run_python(LOAD_WITHOUT_IMPORTING, str(tf2), str(tf1), "broken", str(broken.parent))
-    results = json.loads(out.stdout.strip().splitlines()[-1])
+    results = dict(loaded_without_importing["broken"])
     assert results.pop("imported") is False
     for name, (_, library, message) in results.items():
         assert library == "tensorflow_text", name
