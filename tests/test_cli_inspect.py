@@ -199,29 +199,45 @@ def test_a_model_that_is_not_callable_says_how_hub_keras_layer_takes_it(
     assert layer(np.ones((1, 3), np.float32)).shape == (1, 2)
 
 
-@pytest.mark.parametrize(
-    ("name", "make", "kind"),
-    [
-        ("saved_model.pb", "fifo", "FIFO"),
-        ("saved_model.pb", "/dev/zero", "character device"),
-        ("saved_model.pb", "folder", "folder"),
-        ("variables/variables.index", "fifo", "FIFO"),
-        ("assets/vocab.txt", "/dev/zero", "character device"),
-    ],
-)
-def test_a_model_file_that_is_not_a_file_is_refused_not_read_for_ever(
-    tmp_path: Path, models: dict[str, str], name: str, make: str, kind: str
-) -> None:
-    """`tfhub inspect` of a folder whose saved_model.pb (or checkpoint, or fingerprint.pb) is a
-    named pipe waited for a writer for ever; a link to /dev/zero was read until memory ran out.
-    A saved_model.pb folder was a bare `tfhub: OS error: [Errno 21] Is a directory: '...'`."""
+# Each model whose file is not a file: (name, what it is instead, what the message calls it).
+NOT_A_FILE = [
+    ("saved_model.pb", "fifo", "FIFO"),
+    ("saved_model.pb", "/dev/zero", "character device"),
+    ("saved_model.pb", "folder", "folder"),
+    ("variables/variables.index", "fifo", "FIFO"),
+    ("assets/vocab.txt", "/dev/zero", "character device"),
+]
+
+# `tfhub inspect MODEL` of each model (sys.argv[1:]) in turn, in one child: its exit code and
+# what it wrote on descriptor 2 (Python's and native writes), one JSON line per model.
+_INSPECT_EACH = """
+import json, os, sys, tempfile
+from tfhub.cli.main import main
+
+for model in sys.argv[1:]:
+    with tempfile.TemporaryFile() as err:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(err.fileno(), 2)
+        try:
+            code = main(["inspect", model])
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        err.seek(0)
+        print(json.dumps([code, err.read().decode()]), flush=True)
+"""
+
+
+def _not_a_file_model(base: Path, source: str, name: str, make: str) -> Path:
+    """A copy of the model `source` (one that loads) in `base/model` whose file `name` is
+    `make` instead: a named pipe ("fifo"), a folder, or a link to that path."""
     import os
     import shutil
 
-    from tests._helpers.python_process import run_python
-
-    model = tmp_path / "model"
-    shutil.copytree(models["image"], model)  # A model that loads, but for its file `name`.
+    model = base / "model"
+    shutil.copytree(source, model)
     if (model / name).is_dir():
         shutil.rmtree(model / name)
     (model / name).unlink(missing_ok=True)
@@ -232,14 +248,47 @@ def test_a_model_file_that_is_not_a_file_is_refused_not_read_for_ever(
         (model / name).mkdir()
     else:
         (model / name).symlink_to(make)
-    code = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
-    # "For ever" is what the bound catches: 120 s, not 30, as the command may import TensorFlow
-    # (~5 s idle) and a CI machine shared with other jobs made that take more than 30 s.
+    return model
+
+
+@pytest.fixture(scope="module")
+def not_a_file_inspected(
+    tmp_path_factory: pytest.TempPathFactory, models: dict[str, str]
+) -> dict[tuple[str, str, str], tuple[Path, int | None, str]]:
+    """Each NOT_A_FILE row's model, and `tfhub inspect`'s exit code and stderr for it. One child
+    inspects them all (a fresh one each cost a TensorFlow import more), in a child still: what
+    it guards against is reading for ever, or until memory ran out. "For ever" is what the bound
+    catches: 240 s for the five, as the command imports TensorFlow (~5 s idle) and a CI machine
+    shared with other jobs made that take more than 30 s (each had 120 s)."""
+    from tests._helpers.python_process import run_python
+
+    made = {
+        row: _not_a_file_model(tmp_path_factory.mktemp("not-a-file"), models["image"], *row[:2])
+        for row in NOT_A_FILE
+    }
     done = run_python(
-        code, "inspect", os.fspath(model), timeout=120, check=False, max_memory=8 << 30
+        _INSPECT_EACH, *map(str, made.values()), timeout=240, check=False, max_memory=8 << 30
     )
-    assert done.returncode == 1, done.stderr
-    assert done.stderr == (
+    reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("[")]
+    reports += [[None, done.stderr[-4000:]]] * (len(made) - len(reports))  # The child died.
+    return {
+        row: (model, *report) for (row, model), report in zip(made.items(), reports, strict=True)
+    }
+
+
+@pytest.mark.parametrize(("name", "make", "kind"), NOT_A_FILE)
+def test_a_model_file_that_is_not_a_file_is_refused_not_read_for_ever(
+    not_a_file_inspected: dict[tuple[str, str, str], tuple[Path, int | None, str]],
+    name: str,
+    make: str,
+    kind: str,
+) -> None:
+    """`tfhub inspect` of a folder whose saved_model.pb (or checkpoint, or fingerprint.pb) is a
+    named pipe waited for a writer for ever; a link to /dev/zero was read until memory ran out.
+    A saved_model.pb folder was a bare `tfhub: OS error: [Errno 21] Is a directory: '...'`."""
+    model, code, stderr = not_a_file_inspected[(name, make, kind)]
+    assert code == 1, stderr  # None: the child ended before this model (its stderr).
+    assert stderr == (
         f"tfhub: error: The model {model} cannot be loaded: {name} is a {kind}, not a file. "
         "Check the path, or copy or export the model there again.\n"
     )
