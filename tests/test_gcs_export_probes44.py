@@ -12,6 +12,7 @@ TFHUB_HTTP_RETRY_TIMEOUT). A child process talks to the stand-in for GCS
 
 from __future__ import annotations
 
+import contextlib
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -499,34 +500,69 @@ def test_exporter_whose_second_module_is_refused_removes_the_first_module_too(
 
 # A full TMPDIR (a tmpfs of `size`) while the 22 KB module is written there (8k; the
 # exporter's 20k holds its checkpoint), or while TensorFlow's GCS client copies a file into it
-# again to upload it (28k): (scenario, size, what the message says besides TMPDIR).
+# again to upload it (28k): (scenario, size, what the message says besides TMPDIR). The
+# row where TensorFlow's client writes its copy comes first: no other TMPDIR was seen before.
 TMPDIR_FULL = {
-    "export-local-copy": ("export-tmpdir-full", "8k", "where it is written before its upload"),
     "export-upload-copy": ("export-tmpdir-full", "28k", "GCS client could not write its copy"),
+    "export-local-copy": ("export-tmpdir-full", "8k", "where it is written before its upload"),
     "exporter-local-copy": ("exporter-tmpdir-full", "20k", "where it is written before its"),
 }
+
+
+# Each TMPDIR_FULL row in one child (a fresh one each cost a TensorFlow import more), one row
+# at a time, each with TMPDIR set to its own tmpfs before it runs (tfhub reads TMPDIR at call
+# time, TensorFlow's GCS client when it makes its copy) and the scenario's name as its field.
+TMPDIR_SCENARIO = (
+    SCENARIO.replace("def scenario(report, name,", "def _scenario(report, name,")
+    + """
+import tempfile
+
+def scenario(report, row, name, target, tmpdir):
+    os.environ["TMPDIR"] = tmpdir
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again.
+    _scenario(report, name, target, [])
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def tmpdir_full_reports(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dict[str, tuple[dict[str, Any], Path]], dict[str, bytes]]]:
+    """Each TMPDIR_FULL row's report and TMPDIR (a tmpfs of its size), and the bucket's objects
+    after them all."""
+    with contextlib.ExitStack() as stack:
+        gcs = stack.enter_context(serve_gcs(tmp_path_factory.mktemp("gcs-tls")))
+        mounts = {
+            row: stack.enter_context(tmpfs(tmp_path_factory.mktemp("tmpdir"), f"size={size}"))
+            for row, (_, size, _) in TMPDIR_FULL.items()
+        }
+        cache = tmp_path_factory.mktemp("cache")
+        env = gcs.short_env(TFHUB_CACHE_DIR=str(cache))
+        plan = [
+            (row, TMPDIR_FULL[row][0], f"{BUCKET}/full/{row}", str(mounts[row]))
+            for row in TMPDIR_FULL
+        ]
+        found, _ = run_scenarios(TMPDIR_SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+        yield {row: (found[row], mounts[row]) for row in TMPDIR_FULL}, dict(gcs.objects)
 
 
 @pytest.mark.tf
 @pytest.mark.parametrize("row", TMPDIR_FULL)
 def test_export_to_gcs_with_a_full_tmpdir_says_to_free_space_in_tmpdir(
-    tmp_path_factory: pytest.TempPathFactory, row: str
+    tmpdir_full_reports: tuple[dict[str, tuple[dict[str, Any], Path]], dict[str, bytes]], row: str
 ) -> None:
     # It said "Free space on its disk" (read as the gs:// folder's) for the module's local
     # copy, and "Choose a folder you can write, or fix its permissions" for TensorFlow's.
-    name, size, says = TMPDIR_FULL[row]
+    _, _, says = TMPDIR_FULL[row]
     target = f"{BUCKET}/full/{row}"
-    mount = tmp_path_factory.mktemp("tmpdir")
-    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs, tmpfs(mount, f"size={size}"):
-        cache = tmp_path_factory.mktemp("cache")
-        env = gcs.short_env(TFHUB_CACHE_DIR=str(cache), TMPDIR=str(mount))
-        found, _ = run_scenarios(SCENARIO, [(name, target, [])], bound=BOUND_SECONDS, env=env)
-        objects = dict(gcs.objects)
-    report = found[name]
+    reports, objects = tmpdir_full_reports
+    report, mount = reports[row]
     assert not report["hung"] and report["type"] == "ExportWriteError", report
     assert report["path"] == target, report
     assert says in report["message"], report
     assert "(TMPDIR)" in report["message"], report
     assert f"Free space in TMPDIR ({mount}), or set TMPDIR to a folder" in report["message"]
     assert "Free space on its disk" not in report["message"], report
+    # Nothing is left in the bucket's folder of the three rows' targets (each had its own).
     assert not [name for name in objects if name.startswith("full/")], objects
