@@ -107,7 +107,7 @@ def busy_loops_of(pid: int, *, children_only: bool = False) -> list[int]:
     return found
 
 
-def _background_loops_of(pid: int) -> list[int]:
+def _background_loops_of(pid: int, *, children_only: bool = False) -> list[int]:
     """`busy_loops_of(pid)`, each put at the lowest CPU priority: they take the time the rest
     of the suite leaves, instead of a share of the machine each for the minute a run lasts.
     Each loop runs in a session of its own, so where the kernel groups tasks by session
@@ -116,8 +116,8 @@ def _background_loops_of(pid: int) -> list[int]:
     (/proc/PID/autogroup), set here too. (At nice 19 alone, the two loops took two of the four
     equal shares of a 2-core machine, the whole pytest session one.) The benchmark keeps the
     normal priority: at nice 19 beside its loops it ran at a fraction of a core. No figure is
-    asserted, so none is skewed. Only its children are looked at: it runs, they are its."""
-    loops = busy_loops_of(pid, children_only=True)
+    asserted, so none is skewed. `children_only`: as `busy_loops_of`."""
+    loops = busy_loops_of(pid, children_only=children_only)
     for loop in loops:
         with contextlib.suppress(ProcessLookupError):  # Ended meanwhile.
             os.setpriority(os.PRIO_PROCESS, loop, 19)
@@ -178,7 +178,7 @@ def _run_watching(script: str, timeout: float) -> tuple[str, int]:
     try:
         while proc.poll() is None:
             assert time.monotonic() < deadline, f"{script} ran longer than {timeout:g} s"
-            most = max(most, len(_background_loops_of(proc.pid)))
+            most = max(most, len(_background_loops_of(proc.pid, children_only=True)))
             time.sleep(0.05)
         out, err = proc.communicate()
     finally:
