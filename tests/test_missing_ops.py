@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests._helpers.python_process import run_python
+from tests._helpers.warm_python import run_warm_python
 
 import tfhub as hub
 from tfhub import errors
@@ -176,7 +176,8 @@ with tf.Graph().as_default():
         module.export(sys.argv[2], session)
 """
 
-# A fresh process that never imports tensorflow_text itself, loading the models in each case
+# A process that never imports tensorflow_text itself (forked by `run_warm_python` from a server
+# that imported TensorFlow, not tensorflow_text), loading the models in each case
 # (sys.argv[3:], in this order): "blocked" (as if imported already, without its ops), "broken"
 # (a tensorflow_text that fails to import, in the folder sys.argv[4]), "installed" (the real one,
 # which tfhub imports: last, as an import cannot be undone). One process for the three cases: a
@@ -232,7 +233,7 @@ LOAD_CASES = ("blocked", "broken", "installed")
 def text_models(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("tensorflow_text_models")
     tf2, tf1 = folder / "tokens", folder / "tf1_tokens"
-    run_python(SAVE_WITH_TENSORFLOW_TEXT, str(tf2), str(tf1))
+    run_warm_python(SAVE_WITH_TENSORFLOW_TEXT, str(tf2), str(tf1))
     return tf2, tf1
 
 
@@ -247,7 +248,7 @@ def loaded_without_importing(text_models, tmp_path_factory) -> dict[str, dict]:
     )
     tf2, tf1 = text_models
     cases = ",".join(LOAD_CASES)
-    out = run_python(LOAD_WITHOUT_IMPORTING, str(tf2), str(tf1), cases, str(broken.parent))
+    out = run_warm_python(LOAD_WITHOUT_IMPORTING, str(tf2), str(tf1), cases, str(broken.parent))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -301,7 +302,7 @@ def test_a_published_model_names_its_op_library_on_its_page(text_models, tmp_pat
     tf2, _ = text_models
     root = tmp_path / "root"
     publish = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    run_python(
+    run_warm_python(
         publish,
         "publish", str(tf2), str(root), "--handle", "lab/tokens/1",
         "--task", "text-embedding", "--description", "Token counts.",

@@ -26,7 +26,8 @@ from typing import Any
 
 import pytest
 from tests._helpers import models
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
+from tests._helpers.warm_python import run_warm_python
 
 tf = pytest.importorskip("tensorflow")
 import tfhub as hub  # noqa: E402
@@ -287,7 +288,7 @@ def test_the_table_is_what_upstream_raised(sources: dict[str, Path], tmp_path: P
     for index, damage in enumerate(sorted(_TABLE)):
         model = _damaged(sources, damage, tmp_path / str(index))
         folders[damage] = (str(model), _TABLE[damage][0] == "text")
-    done = run_python(_UPSTREAM_SCRIPT, json.dumps(folders), timeout=300)
+    done = run_warm_python(_UPSTREAM_SCRIPT, json.dumps(folders), timeout=300)
     raised = json.loads(done.stdout.strip().splitlines()[-1])
     for damage, mro in raised.items():
         wanted = _class(_TABLE[damage][3])
@@ -321,7 +322,7 @@ def test_tf_keras_layer_raises_the_same_classes(sources: dict[str, Path], tmp_pa
         for index, damage in enumerate(("no data shard", "truncated data shard"))
     }
     env = child_env(TF_USE_LEGACY_KERAS="1")
-    done = run_python(_TF_KERAS_SCRIPT, json.dumps(folders), env=env, timeout=300)
+    done = run_warm_python(_TF_KERAS_SCRIPT, json.dumps(folders), env=env, timeout=300)
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {
         "no data shard": ["ModelFileNotFoundError", True, True, False],
