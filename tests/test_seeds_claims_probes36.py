@@ -517,9 +517,10 @@ def test_the_guides_module_fn_export_and_fine_tuning(tmp_path: Path) -> None:
     a publisher's kernel_regularizer exported with the module, which a consumer's
     `hub.Module(..., trainable=True)` brings into `tf.losses.get_regularization_losses()` with
     trainable variables (a frozen module brings neither)."""
-    from tests._helpers.python_process import child_env, run_python
+    from tests._helpers.python_process import child_env
+    from tests._helpers.warm_python import run_warm_python
 
-    proc = run_python(
+    proc = run_warm_python(
         _GUIDE_SCRIPT, str(tmp_path / "exported"), env=child_env(TF_USE_LEGACY_KERAS="1")
     )
     line = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))

@@ -21,7 +21,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 from tests._helpers.checkpoints import checkpoint_tensors, write_checkpoint  # noqa: E402
 from tests._helpers.models import save_tf1_ref_variable_model  # noqa: E402
-from tests._helpers.python_process import run_python  # noqa: E402
+from tests._helpers.warm_python import run_warm_python  # noqa: E402
 
 import tfhub as hub  # noqa: E402
 from tfhub import errors, saved_model_proto  # noqa: E402
@@ -73,7 +73,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def tf_keras_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tf_keras") / "model"
-    run_python(_TF_KERAS_SCRIPT, str(path))
+    run_warm_python(_TF_KERAS_SCRIPT, str(path))
     return path
 
 
