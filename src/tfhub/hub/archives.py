@@ -1,12 +1,14 @@
 """The archive served for a version: `<version>.tar.gz`, or its model folder packed once.
 
 A folder version is packed deterministically (the publishing side's `pack`) into the cache
-folder, named after a fingerprint of the folder's files (paths, sizes, mtimes): every worker
-and replica sharing the cache finds the same file, a changed folder gets a new archive, and
-packing happens once (a file lock; it is packed under a temporary name, then renamed). Its
-mtime comes from the fingerprint, so replicas that each pack it into a cache of their own send
-one ETag for it. Within a process, the requests for one folder take turns before they take a
-worker thread.
+folder, named after a fingerprint of the folder as it is now (its own inode; each file's path,
+size, mtime, inode and ctime): every worker and replica sharing the cache and the files finds
+the same file, a changed folder gets a new archive (also a file rewritten with its size and
+mtime, as `tar x` of a pack leaves every mtime 0: its ctime or inode changes), two folders
+never share one, and packing happens once (a file lock; it is packed under a temporary name,
+then renamed). Its mtime comes from a hash of its bytes, so replicas that each pack a copy of
+the folder into a cache of their own send one ETag for it, and other contents another ETag.
+Within a process, the requests for one folder take turns before they take a worker thread.
 
 The folder is packed only if its real path lies inside ROOT (`confinement.real_inside`), checked
 before its fingerprint and again right before it is packed. On Linux it is then read through
@@ -42,15 +44,26 @@ logger = logging.getLogger(__name__)
 
 
 def fingerprint(folder: Path) -> str:
-    """A hash of a folder's file listing: relative paths, sizes and mtimes (sorted)."""
-    digest = hashlib.sha256()
+    """The cache key of a model folder as it is now: a hash of the folder's own inode and of
+    each file's relative path, size, mtime, inode and ctime (sorted by path).
+
+    A file rewritten in place changes its ctime, a file or folder put in another's place has
+    another inode, even when sizes and mtimes are kept (`tar x` of a `pack` sets mtime 0), so
+    the key changes; two folders (two versions) never share one. A file's ctime has the
+    kernel's timestamp granularity (a few ms on Linux): an edit within that time of the last
+    change, keeping size and mtime, is not seen.
+    """
+    digest = hashlib.sha256(f"{os.stat(folder).st_ino}\n".encode())
     for current, dirs, files in os.walk(folder):
         dirs.sort()
         for name in sorted(files):
             path = Path(current) / name
             stat = path.lstat()
             relative = path.relative_to(folder).as_posix()
-            digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            digest.update(
+                f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}"
+                f"\0{stat.st_ctime_ns}\n".encode()
+            )
     return digest.hexdigest()[:32]
 
 
@@ -104,7 +117,7 @@ def _packed(
             part = target.with_name(f".{name}.{uuid.uuid4().hex}.tar.gz")
             try:
                 pack(held, part)
-                stamp = fingerprint_mtime_ns(name)
+                stamp = content_mtime_ns(part)
                 os.utime(part, ns=(stamp, stamp))
                 os.replace(part, target)
             finally:
@@ -112,11 +125,14 @@ def _packed(
     return target
 
 
-def fingerprint_mtime_ns(name: str) -> int:
-    """The mtime (ns) a packed archive gets: one the folder's fingerprint gives, not the time it
-    was packed, so that its ETag (size and mtime) is the same on every replica that packs the
-    folder into a cache of its own (the bytes are the same: packing is deterministic)."""
-    return int(name[:15], 16)  # 60 bits: a time before 2007, far from the files' own.
+def content_mtime_ns(archive: Path) -> int:
+    """The mtime (ns) a packed archive gets: one a hash of its bytes gives, not the time it was
+    packed nor the folder's fingerprint (which holds inodes), so that its ETag (size and mtime)
+    is the same on every replica that packs a copy of the folder into a cache of its own (the
+    bytes are the same: packing is deterministic), and another for other contents."""
+    with archive.open("rb") as file:
+        digest = hashlib.file_digest(file, "sha256").hexdigest()
+    return int(digest[:15], 16)  # 60 bits: a time before 2007, far from the files' own.
 
 
 # One lock per folder in this process: requests for a folder being packed wait here, not each
