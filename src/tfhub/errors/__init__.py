@@ -34,6 +34,7 @@ from ._hub import (
     PublishWriteError,
     ServeConfigError,
     SignatureSummaryError,
+    UrlClashError,
     VersionExistsError,
 )
 from ._hub import _HubDataError as _HubDataError
@@ -249,6 +250,7 @@ __all__ = [
     "UnsafeFileError",
     "UnsupportedHandleError",
     "UnsupportedStrategyError",
+    "UrlClashError",
     "VersionExistsError",
     "XlaStringInputError",
     "original_before_keras",

@@ -59,6 +59,13 @@ class PublishTargetError(_HubDataError, ValueError):
     path: str
 
 
+class UrlClashError(PublishTargetError):
+    """A version whose URL would also be another model's latest-version URL, or the reverse
+    (`acme/x/1` beside a model `acme/x/1`): .path, the other model's doc; .other, its handle."""
+
+    other: str
+
+
 class PublishWriteError(_HubDataError, OSError):
     """A model version that could not be written into the hub folder (.path: the model's
     folder there; .errno: the system's error, e.g. a full disk); nothing was published."""

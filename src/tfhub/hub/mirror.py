@@ -27,7 +27,16 @@ from pathlib import Path
 
 from .. import errors, handles
 from .. import saved_model as saved_model_lib
-from . import asset_paths, doc_file, doc_handles, doc_rules, docs_layout, leftovers, starter
+from . import (
+    asset_paths,
+    doc_file,
+    doc_handles,
+    doc_rules,
+    docs_layout,
+    leftovers,
+    starter,
+    url_clashes,
+)
 from . import docs_format as fmt
 from . import publish_refusals as refusals
 from .doc_handles import DocHandle
@@ -119,6 +128,7 @@ def mirror(
         raise _no_target(source, asked)
     # Before the download; with mirror's advice (publish checks again, under the lock).
     refusals.refuse_case_twin(root, target, "mirror")
+    url_clashes.refuse_latest_url_clash(root, target, "mirror")
     # A version-less URL (the latest) is downloaded by the version its hub's API named.
     path = saved_model_lib.resolve(found.url if found else source)
     base = info or starter.StarterInfo()

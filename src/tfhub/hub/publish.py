@@ -34,6 +34,7 @@ from . import (
     publish_locks,
     signatures,
     starter,
+    url_clashes,
 )
 from . import docs_format as fmt
 from . import leftovers as leftovers_lib
@@ -149,6 +150,7 @@ def install(
     refusals.refuse_derived_url(handle)
     refusals.refuse_linked_folder(root, handle)
     refusals.refuse_case_twin(root, handle)
+    url_clashes.refuse_latest_url_clash(root, handle, command)
     made: list[Path] = []  # The folders this call makes: a failed publish removes them.
     try:
         with contextlib.ExitStack() as stack:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import errors
-from . import catalog, doc_handles, docs_layout, model_files
+from . import catalog, doc_handles, docs_layout, model_files, url_clashes
 from . import docs_format as fmt
 from . import tags as tags_lib
 from .doc_rules import (
@@ -238,6 +238,7 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
         problems += found
         if doc is not None:
             problems += _duplicate_problems(doc, claimed) + _case_twin_problems(doc, folders)
+    problems += url_clashes.latest_url_problems(claimed)
     return sorted(problems, key=lambda p: (p.path, p.line))
 
 
