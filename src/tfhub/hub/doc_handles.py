@@ -69,6 +69,8 @@ def parse_handle(text: str) -> DocHandle:
             "a-z, 0-9 and '-'; model parts: letters, digits, '_', '.', '-', joined by '/'; "
             f"version: a number). Received: handle={text!r}"
         )
+    if not match["version"].isascii():
+        raise _non_ascii_version(text, match)
     handle = DocHandle(match["publisher"], match["model"], version_number(match["version"]))
     if match["version"] != str(handle.version):
         raise errors.InvalidHandleError(
@@ -82,6 +84,21 @@ def parse_handle(text: str) -> DocHandle:
             f"The hub handle {text!r} {reason}. Received: handle={text!r}"
         )
     return handle
+
+
+def _non_ascii_version(text: str, match: re.Match[str]) -> errors.InvalidHandleError:
+    """The refusal of a handle whose version has digits other than 0-9 (`٣`, `３`: `\\d`
+    matches them), naming the handle in ASCII digits when the version is short enough."""
+    digits = match["version"]
+    if len(digits) <= MAX_VERSION_DIGITS:
+        remedy = f"write {match['publisher']}/{match['model']}/{int(digits)}"
+    else:
+        remedy = f"write it with at most {MAX_VERSION_DIGITS} digits"
+    return errors.InvalidHandleError(
+        f"The hub handle {text!r} writes its version {digits!r} in non-ASCII digits: "
+        "tensorflow_hub cannot load a URL that is not ASCII (tfhub.dev's handles are ASCII), "
+        f"so versions are written in 0-9 only; {remedy}. Received: handle={text!r}"
+    )
 
 
 def version_number(digits: str) -> int:
