@@ -175,11 +175,21 @@ def _handle_readings(path: str) -> list[tuple[str, int | None]]:
 
 def _module_doc(data: object, candidate: _ApiCandidate) -> SourceDoc | None:
     """The Module doc of the candidate's version (the model's latest if it names none) in the
-    API's answer for the model, or None."""
+    API's answer for the model, or None (also for a `latest_version` no handle may have, such
+    as -1 or 22 digits: a warning names the API URL and the value)."""
     version = candidate.version
     if version is None and isinstance(data, dict):
         latest = data.get("latest_version")
         version = latest if is_whole_number(latest) else None
+        if version is not None and not 0 <= version < 10**doc_handles.MAX_VERSION_DIGITS:
+            logger.warning(
+                "The hub's JSON API at %s names latest_version %s, which is not a version "
+                "(0 to %d digits): its doc is not used",
+                public_source(candidate.api),
+                version,
+                doc_handles.MAX_VERSION_DIGITS,
+            )
+            version = None
     text = _version_doc(data, version) if version is not None else None
     if text is None or not text.startswith(f"# {DocKind.MODULE.value} "):
         return None
