@@ -72,11 +72,19 @@ def _latin_folds() -> dict[int, str]:
 _LATIN_FOLDS = _latin_folds()
 
 
+# A combining diacritic left after a Latin letter once folded: `İ`.lower() is `i` and U+0307,
+# and letters with no precomposed form (`q̃`). Left in, it cut the word in two.
+_MARKS_AFTER_LATIN = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
+
+
 def normalized(text: str) -> str:
-    """`text` as words are looked for in it: lower case, and Latin letters without their
-    diacritics, so `cafe` finds `Café` and `brû` finds `brûlée` (as search engines fold them;
-    other scripts are kept as they are: Thai vowels, kana voicing marks and hangul are letters)."""
-    return text.lower().translate(_LATIN_FOLDS)
+    """`text` as words are looked for in it: composed (NFC: a letter written decomposed, as
+    PDFs and some macOS tools give it, `e` then U+0301, is `é`), lower case, and Latin letters
+    without their diacritics, so `cafe` finds `Café` and `brû` finds `brûlée` (as search
+    engines fold them; other scripts are kept as they are: Thai vowels, kana voicing marks and
+    hangul are letters)."""
+    folded = unicodedata.normalize("NFC", text).lower().translate(_LATIN_FOLDS)
+    return _MARKS_AFTER_LATIN.sub("", folded)
 
 
 def words(text: str) -> list[str]:
