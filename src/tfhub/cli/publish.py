@@ -71,7 +71,12 @@ def add_commands(commands: Any) -> None:
         "--doc", type=home_expanded, metavar="FILE.md", help="the doc (default: a starter doc)"
     )
     _add_starter_options(parser)
-    parser.add_argument("--force", action="store_true", help="replace an existing version")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing version (and, without --doc, its doc by a starter doc: "
+        "pass --doc ROOT/.../<version>.md to keep it)",
+    )
     parser.set_defaults(run=run_publish)
     parser = add_documented_parser(
         commands,

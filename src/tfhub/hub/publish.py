@@ -78,7 +78,8 @@ def publish(
         handle: `publisher/model/version`.
         doc: the Markdown doc; None writes a starter doc filled in from the model and `info`.
         info: description, task and license for a starter doc.
-        force: replace an existing version.
+        force: replace an existing version; without `doc`, its doc is replaced by a starter
+            doc too (a warning says so: pass the version's own doc to keep it).
 
     Returns:
         What was written.
@@ -102,7 +103,9 @@ def publish(
     if doc is not None and doc_text is not None:
         publish_doc.check_first_line(doc_text, os.fspath(doc), parsed)
         publish_doc.check_asset_path(doc_text, os.fspath(doc), parsed)
-    return install(
+    existing = fmt.doc_path(root, parsed)
+    replaces_doc = force and doc is None and existing.is_file()
+    published = install(
         model_dir,
         root,
         parsed,
@@ -111,6 +114,16 @@ def publish(
         force=force,
         doc_shown=None if doc is None else os.fspath(doc),
     )
+    if replaces_doc:
+        logger.warning(
+            "Replaced the doc of %s (%s) with a starter doc (--force without --doc): its "
+            "former text is not kept. To keep a version's doc when you publish it again, pass "
+            "it: --doc %s --force",
+            parsed,
+            existing,
+            existing,
+        )
+    return published
 
 
 def install(
