@@ -34,6 +34,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from .. import errors
+from ..cache import bookkeeping
 from ..utils.filelock import weak_file_lock
 from . import cache_dir as cache_dir_lib
 from . import confinement
@@ -130,8 +131,7 @@ def content_mtime_ns(archive: Path) -> int:
     packed nor the folder's fingerprint (which holds inodes), so that its ETag (size and mtime)
     is the same on every replica that packs a copy of the folder into a cache of its own (the
     bytes are the same: packing is deterministic), and another for other contents."""
-    with archive.open("rb") as file:
-        digest = hashlib.file_digest(file, "sha256").hexdigest()
+    digest = bookkeeping.file_digest(os.fspath(archive), "sha256")
     return int(digest[:15], 16)  # 60 bits: a time before 2007, far from the files' own.
 
 
