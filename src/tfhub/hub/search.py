@@ -44,9 +44,27 @@ _UNSPACED = (
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"  # Ideographs, half-width kana
     "\U00020000-\U0003134f"  # Ideographs (extensions B to G)
 )
-# A word: letters and digits (of any other script: `brûlée`, `модель`), with `._/-` inside
-# for compounds (`mobilenet_v2_100`); or a run of an unspaced script.
-_WORD = re.compile(rf"[^\W_{_UNSPACED}]+(?:[._/-][^\W_{_UNSPACED}]+)*|[{_UNSPACED}]+", re.UNICODE)
+
+
+def _mark_ranges() -> str:
+    """The combining marks of the Basic Multilingual Plane (categories Mn, Mc, Me: Devanagari's
+    vowel signs and virama, Hebrew points, Arabic harakat) as a character-class body."""
+    marks = [code for code in range(0x300, 0x10000) if unicodedata.category(chr(code))[0] == "M"]
+    ranges: list[list[int]] = []
+    for code in marks:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(f"\\u{start:04x}-\\u{end:04x}" for start, end in ranges)
+
+
+# A letter or digit of a script written with spaces, with the combining marks after it (not
+# word characters to `re`: a word was cut at each of them).
+_LETTER = rf"[^\W_{_UNSPACED}][{_mark_ranges()}]*"
+# A word: letters and digits (of any other script: `brûlée`, `модель`, `हिन्दी`), with `._/-`
+# inside for compounds (`mobilenet_v2_100`); or a run of an unspaced script.
+_WORD = re.compile(rf"(?:{_LETTER})+(?:[._/-](?:{_LETTER})+)*|[{_UNSPACED}]+", re.UNICODE)
 _UNSPACED_RUN = re.compile(rf"[{_UNSPACED}]")
 _PARTS = re.compile(r"[._/-]")
 _TITLE_WEIGHT = 5
