@@ -27,8 +27,11 @@ the whole new one, never an empty or partial file. A file system that cannot flu
 A symbolic link at the target is followed: the file or folder it points to is replaced, the link
 stays. A file output that is a character device or a FIFO (/dev/null, /dev/stdout) is written
 into as it is, never replaced; a block device, a socket or a closed stream (/dev/stdout after
-`>&-`) is refused. Every failure of the file system becomes `tfhub.errors.OutputNotWritableError`
-(an `OSError`) naming the output (`what`) and the flag that chose it (`flag`).
+`>&-`) is refused. A folder output that is the current working directory, or one of its
+parents, is refused (`refuse_working_folder`): swapping it would leave the caller (a shell)
+standing in a deleted folder, and upstream's removal of "." failed too. Every failure of the
+file system becomes `tfhub.errors.OutputNotWritableError` (an `OSError`) naming the output
+(`what`) and the flag that chose it (`flag`).
 
 The pieces: `output_errors` (the errors, and the refusals before anything is written),
 `output_leftovers` (the temporaries' names, killed writes' leftovers, the parents a write made)
@@ -52,6 +55,7 @@ from ..utils.refused_writes import failed_write
 from .output_errors import (
     check_replaceable,
     disk_full_error,
+    flag_name,
     not_writable,
     not_written,
     reason_of,
@@ -78,6 +82,7 @@ __all__ = [
     "moved_aside",
     "not_writable",
     "not_written",
+    "refuse_working_folder",
     "scratch_folder",
     "write_file",
     "write_folder",
@@ -189,7 +194,8 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
     Parent folders created for `path` are removed again if the write fails (only while empty).
 
     Raises:
-        tfhub.errors.OutputNotWritableError: `path` is a file or a closed stream, or the folder
+        tfhub.errors.OutputNotWritableError: `path` is a file or a closed stream, or the
+            working directory or one of its parents (`refuse_working_folder`), or the folder
             (or its parent) cannot be created, flushed or renamed into place, or the block
             failed to write into the new folder (an OSError naming a file in it, a full disk,
             TensorFlow's error for a file in it it could not write). Any other exception of
@@ -197,6 +203,7 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
     """
     refuse_closed(path, what=what, flag=flag)
     refuse_other_kind(path, is_dir=True, what=what, flag=flag)
+    refuse_working_folder(path, what=what, flag=flag)
     target = os.path.realpath(path)
     token = new_token()
     tmp, old = beside(target, "tmp", token), beside(target, "old", token)
@@ -228,6 +235,43 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
             os.close(live)
         if not swapped:
             remove_created(created)
+
+
+def refuse_working_folder(path: str, *, what: str, flag: str | None = None) -> None:
+    """Refuses a folder output that is replaced whole (`write_folder`) when it is, after
+    symbolic links, the current working directory or one of its parents: the swap would
+    rename the caller's working directory aside and delete it, leaving the shell (and any
+    process standing there) in a deleted folder. A working directory that is gone already
+    refuses nothing.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: naming `path`, the flag, and what to give instead
+            (the folder by its name from its parent).
+    """
+    try:
+        cwd = os.path.realpath(os.getcwd())
+    except OSError:  # The working directory was deleted: no folder holds it.
+        return
+    target = os.path.realpath(path)
+    if os.path.commonpath([target, cwd]) != target:
+        return
+    parent, name = os.path.split(target)
+    here = target == cwd
+    relation = "is the working directory" if here else f"holds the working directory {cwd}"
+    todo = (
+        f"Give the folder by another path from its parent, e.g. cd {'..' if here else parent} and "
+        f"--{flag_name(what, flag)}={name}."
+        if name
+        else "Choose another folder."
+    )
+    raise not_writable(
+        path,
+        f"it {relation}, and the folder is replaced whole (the shell would be left in a deleted "
+        "folder)",
+        what=what,
+        flag=flag,
+        todo=todo,
+    )
 
 
 @contextlib.contextmanager

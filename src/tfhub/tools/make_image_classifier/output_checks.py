@@ -18,7 +18,7 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
     """Checks, before training, that every requested output can be written (creates nothing),
     and that --saved_model_dir, which is replaced whole, holds nothing else than a SavedModel
     and the other outputs put inside it (e.g. the image folder given as --saved_model_dir
-    would be deleted).
+    would be deleted), and is neither the working directory nor one of its parents.
 
     Args:
         outputs: the outputs asked for.
@@ -33,6 +33,7 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
     for path, what, is_dir in given_outputs(outputs):
         atomic_output.check_writable(path, is_dir=is_dir, what=what)
     if outputs.saved_model_dir:
+        atomic_output.refuse_working_folder(outputs.saved_model_dir, what="saved model dir")
         _check_saved_model_dir(outputs, outputs.saved_model_dir)
     _check_apart(outputs)
 

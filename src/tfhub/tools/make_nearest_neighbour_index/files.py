@@ -107,7 +107,8 @@ def check_output_folder(path: str, *, flag: str) -> None:
 
     Raises:
         tfhub.errors.OutputNotWritableError: `path` is a file, or a file is in its way, or
-            its nearest existing parent does not take new files, or it holds other files.
+            its nearest existing parent does not take new files, or it holds other files, or
+            it is the working directory or one of its parents (it is replaced whole).
         tfhub.errors.DownloadError: a remote folder whose listing fails, is refused, or
             (RetryTimeoutError) gives no answer in time (`storage.list_names`).
     """
@@ -115,6 +116,8 @@ def check_output_folder(path: str, *, flag: str) -> None:
     if not is_remote(path):
         atomic_output.check_writable(path, is_dir=True, what=what, flag=flag)
     output_errors.refuse_others(path, other_entries(path, flag=flag), what=what, flag=flag)
+    if not is_remote(path):  # Else a folder that is empty or holds only the tool's files.
+        atomic_output.refuse_working_folder(path, what=what, flag=flag)
 
 
 def other_entries(folder: str, *, flag: str, inside: str = "") -> list[str]:
