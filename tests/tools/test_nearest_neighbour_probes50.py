@@ -1,19 +1,23 @@
 """Session 50's fixes of review50c's findings on make_nearest_neighbour_index and module_search:
 an output folder that is the working directory (or holds it) is refused, not swapped away from
-under the caller (F3)."""
+under the caller (F3); an index over many copies of one vector still finds the other items (F4)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+from tests.tools._nn_support import write_records
 
 from tfhub import errors
 from tfhub.tools import atomic_output
 from tfhub.tools.make_image_classifier.output_checks import check_outputs_writable
 from tfhub.tools.make_image_classifier.outputs import Outputs
-from tfhub.tools.make_nearest_neighbour_index import files
+from tfhub.tools.make_nearest_neighbour_index import files, index_builder
+from tfhub.tools.make_nearest_neighbour_index.copies import Copies
+from tfhub.tools.make_nearest_neighbour_index.similarity_finder import LoadedIndex
 
 # --- F3: the working directory as an output folder ----------------------------------------------
 
@@ -74,3 +78,72 @@ def test_a_folder_beside_the_working_directory_is_still_replaced(
         with atomic_output.write_folder(path, what="index folder", flag="index_output_dir") as tmp:
             Path(tmp, "ann.index").write_text("new")
         assert Path(path, "ann.index").read_text() == "new"
+
+
+# --- F4: many copies of one vector ---------------------------------------------------------------
+
+
+def _copies_then_others(copies: int, others: int) -> np.ndarray:
+    """`copies` rows of one 16-d vector, then `others` random rows."""
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(copies + others, 16)).astype(np.float32)
+    vectors[:copies] = vectors[0]
+    return vectors
+
+
+def _build(tmp_path: Path, vectors: np.ndarray, **config: object) -> Path:
+    """An index folder built by `build` from records of `vectors` (items "item<i>")."""
+    embeds, index = tmp_path / "emb", tmp_path / "idx"
+    embeds.mkdir()
+    records = [(f"item{i}".encode(), vector.tolist()) for i, vector in enumerate(vectors)]
+    write_records(embeds / "emb-00000-of-00001.tfrecords", records)
+    index_builder.run(index_builder.BuildConfig(str(embeds), str(index), **config))  # type: ignore[arg-type]
+    return index
+
+
+def test_an_item_among_many_copies_of_another_is_found(tmp_path: Path) -> None:
+    """With 4,500 copies of one vector and 500 other items, the default hnswlib index answered
+    a query for one of the others with three far copies (its graph was the copies'); each
+    distinct vector is now indexed once and expanded into its items at query time."""
+    vectors = _copies_then_others(4500, 500)
+    index = _build(tmp_path, vectors)
+    loaded = LoadedIndex(str(index), query_dim=16)
+    for i in (4500, 4777, 4999):
+        matches = loaded.search(vectors[i], 3)
+        assert matches[0].item == f"item{i}" and matches[0].distance < 0.01, matches
+        assert all(match.item != "item0" for match in matches), matches
+    assert loaded.index.count() == 501 and loaded.copies.vectors == 501
+    near_copies = loaded.search(vectors[0], 5)
+    assert [match.item for match in near_copies] == [f"item{i}" for i in range(5)]
+    assert len({m.distance for m in near_copies}) == 1
+    everything = loaded.search(vectors[4999], 6000)
+    assert sorted(match.item for match in everything) == sorted(f"item{i}" for i in range(5000))
+
+
+def test_an_upstream_format_index_keeps_every_vector(tmp_path: Path) -> None:
+    """Upstream's query reads annoy's ids as the items' ids: no copy is folded there."""
+    pytest.importorskip("annoy")
+    index = _build(tmp_path, _copies_then_others(30, 10), upstream_format=True)
+    loaded = LoadedIndex(str(index), query_dim=16, allow_pickle=True)
+    assert loaded.index.count() == 40 and loaded.copies.vectors == 40
+
+
+def test_copies_round_trip_through_the_index_description() -> None:
+    """The pairs written to ann.index.json give back which vector holds each item."""
+    vectors = np.array([[1, 0], [0, 1], [1, 0], [2, 2], [0, 1], [1, 0]], np.float32)
+    copies, distinct = Copies.of(vectors)
+    np.testing.assert_array_equal(distinct, [[1, 0], [0, 1], [2, 2]])
+    np.testing.assert_array_equal(copies.vector_of, [0, 1, 0, 2, 1, 0])
+    info = copies.to_info()
+    assert info == {"vectors": 3, "copies": [[2, 0], [4, 1], [5, 0]]}
+    again = Copies.from_info(info, 6, path="ann.index.json")
+    np.testing.assert_array_equal(again.vector_of, copies.vector_of)
+    ids, distances = again.expand(np.array([1, 0]), np.array([0.0, 0.5], np.float32), 4)
+    assert ids.tolist() == [1, 4, 0, 2] and distances.tolist() == [0.0, 0.0, 0.5, 0.5]
+    assert Copies.of(vectors[:2])[0].to_info() == {}
+
+
+@pytest.mark.parametrize("pairs", [[[2, 2]], [[1, 5]], [[3, 1], [1, 0]], [["a", 0]], [[1]], 7])
+def test_a_damaged_copies_record_is_an_index_files_error(pairs: object) -> None:
+    with pytest.raises(errors.IndexFilesError, match="build the index again"):
+        Copies.from_info({"copies": pairs}, 4, path="ann.index.json")

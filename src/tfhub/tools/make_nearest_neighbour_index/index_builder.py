@@ -21,6 +21,7 @@ import numpy as np
 
 from ... import errors
 from . import ann, embedding_records, files, storage
+from .copies import Copies
 from .embedding_records import bad_records
 from .embedding_records import embedding_files as embedding_files
 from .flag_values import check_whole_number, required
@@ -190,10 +191,12 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
         int(vectors.shape[1]),
         {"num_trees": config.num_trees} if library == "annoy" else {},
     )
+    copies, distinct = _distinct(vectors, upstream_format=config.upstream_format)
     with _index_folder(config.index_output_dir) as local:
         started = time.perf_counter()
-        index.build(vectors)
+        index.build(distinct)
         info = _index_info(index, len(items), time.perf_counter() - started)
+        info.update(copies.to_info())
         index.save(os.path.join(local, files.INDEX_FILENAME))
         files.write_mapping(local, items, upstream_pickle=config.upstream_format)
         files.write_json(os.path.join(local, files.INDEX_INFO_JSON), info)
@@ -202,6 +205,23 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
         "Built the %s index of %d items in %.2f s.", library, len(items), info["build_seconds"]
     )
     return info
+
+
+def _distinct(vectors: np.ndarray, *, upstream_format: bool) -> tuple[Copies, np.ndarray]:
+    """The copies among `vectors` and the vectors to index: each distinct one once
+    (`copies`), but every vector for upstream_format (upstream's query reads the index's ids
+    as the items' ids)."""
+    if upstream_format:
+        return Copies.none(len(vectors)), vectors
+    copies, distinct = Copies.of(vectors)
+    if copies.vectors < copies.items:
+        logger.info(
+            "%d of the %d items are copies of another's vector: %d distinct vectors indexed.",
+            copies.items - copies.vectors,
+            copies.items,
+            copies.vectors,
+        )
+    return copies, distinct
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ import numpy as np
 from ... import errors
 from ...utils.printable import not_utf8
 from . import ann, files
+from .copies import Copies
 from .flag_values import check_whole_number, required
 from .text_embedding import TextEmbedder, project
 
@@ -123,14 +124,22 @@ class LoadedIndex:
         finally:
             if path != index_files.index:  # The local copy of a remote index: read, not kept.
                 _remove_copy(path)
-        if count != len(self.items):
+        self.copies = Copies.from_info(info, len(self.items), path=index_files.index + ".json")
+        if count != self.copies.vectors:
             raise errors.IndexFilesError(
                 f"The index in {self.index_dir} holds {count} items but its mapping "
-                f"{len(self.items)}: the files do not belong together; build the index again. "
+                f"{self._mapped()}: the files do not belong together; build the index again. "
                 f"Received: {self.received}",
                 path=self.index_dir,
                 problem="count mismatch",
             )
+
+    def _mapped(self) -> str:
+        """What the mapping holds, as an error says it: "N" items, or "N items of M distinct
+        vectors" where some are copies."""
+        if self.copies.vectors == len(self.items):
+            return str(len(self.items))
+        return f"{len(self.items)} items of {self.copies.vectors} distinct vectors"
 
     def _load(self, path: str, *, shown: str, dimensions_recorded: bool) -> int:
         """Loads the index file at `path` (a local copy of a remote one is named `shown`, the
@@ -180,8 +189,11 @@ class LoadedIndex:
         )
 
     def search(self, vector: np.ndarray, num_matches: int) -> list[Match]:
-        """The nearest items to one query vector, nearest first."""
-        ids, distances = self.index.query(vector, min(num_matches, len(self.items)))
+        """The nearest items to one query vector, nearest first (the items of one vector,
+        copies of each other, lowest id first: `copies`)."""
+        wanted = min(num_matches, len(self.items))
+        ids, distances = self.index.query(vector, min(wanted, self.copies.vectors))
+        ids, distances = self.copies.expand(ids, distances, wanted)
         return [Match(self.items[int(i)], float(d)) for i, d in zip(ids, distances, strict=True)]
 
 
