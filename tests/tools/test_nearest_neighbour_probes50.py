@@ -1,6 +1,7 @@
 """Session 50's fixes of review50c's findings on make_nearest_neighbour_index and module_search:
 an output folder that is the working directory (or holds it) is refused, not swapped away from
-under the caller (F3); an index over many copies of one vector still finds the other items (F4)."""
+under the caller (F3); an index over many copies of one vector still finds the other items
+(F4); a negative or non-integer seed is refused before the module loads, naming it (F1)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tfhub import errors
 from tfhub.tools import atomic_output
 from tfhub.tools.make_image_classifier.output_checks import check_outputs_writable
 from tfhub.tools.make_image_classifier.outputs import Outputs
-from tfhub.tools.make_nearest_neighbour_index import files, index_builder
+from tfhub.tools.make_nearest_neighbour_index import embedding_generator, files, index_builder
+from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
 from tfhub.tools.make_nearest_neighbour_index.copies import Copies
 from tfhub.tools.make_nearest_neighbour_index.similarity_finder import LoadedIndex
 
@@ -147,3 +149,32 @@ def test_copies_round_trip_through_the_index_description() -> None:
 def test_a_damaged_copies_record_is_an_index_files_error(pairs: object) -> None:
     with pytest.raises(errors.IndexFilesError, match="build the index again"):
         Copies.from_info({"copies": pairs}, 4, path="ann.index.json")
+
+
+# --- F1: --seed ---------------------------------------------------------------------------------
+
+
+def test_a_negative_seed_is_a_flag_error_before_the_module_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NumPy's "expected non-negative integer" came after the module loaded, naming no flag."""
+    monkeypatch.chdir(tmp_path)
+    Path("lines.txt").write_text("stocks fall\n")
+    argv = ["generate", "--data_file_pattern=lines.txt", "--embed_output_dir=out", "--seed=-1"]
+    assert tool_main([*argv, "--module_url=no_module"]) != 0  # A module's error if loaded.
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("tfhub: error: --seed must be") and "Received: seed=-1" in line, line
+    assert sorted(os.listdir(tmp_path)) == ["lines.txt"]
+
+
+@pytest.mark.parametrize(
+    ("seed", "error"),
+    [(-1, errors.ArgumentError), (1.5, errors.ArgumentTypeError), ("3", errors.ArgumentTypeError)],
+)
+def test_the_python_api_checks_the_seed_when_made(seed: object, error: type) -> None:
+    """GenerateConfig accepted them; the run then died on NumPy's bare ValueError/TypeError."""
+    with pytest.raises(error, match="seed"):
+        embedding_generator.GenerateConfig("in.txt", "m", "out", projected_dim=4, seed=seed)  # type: ignore[arg-type]
+    with pytest.raises(error, match="seed"):
+        embedding_generator.random_projection_matrix(8, 4, seed=seed)  # type: ignore[arg-type]
+    embedding_generator.GenerateConfig("in.txt", "m", "out", seed=0)  # 0 is a seed.

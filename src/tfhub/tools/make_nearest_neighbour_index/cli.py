@@ -178,6 +178,9 @@ def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
         if args.projected_dim is not None and args.projected_dim < 0:  # 0: none, as upstream's.
             message = "--projected_dim must be a positive integer (or 0: no projection)."
             raise _bad_flag("--projected_dim", args.projected_dim, message)
+        if args.seed is not None and args.seed < 0:  # NumPy's generator takes none.
+            message = "--seed must be an integer of at least 0 (omit it for a fresh seed)."
+            raise _bad_flag("--seed", args.seed, message)
     if args.operation in ("build", "e2e"):
         _require(args, "embed_output_dir", "index_output_dir")
         _require_positive(args, "num_trees")

@@ -24,7 +24,7 @@ from .beam_logs import BEAM_FAILURE_LOGGERS as _BEAM_FAILURE_LOGGERS  # noqa: F4
 from .beam_logs import import_beam, quiet_failed_steps
 from .beam_output import beam_folder, remove_beam_leftovers
 from .generate_config import BATCH_SIZE as BATCH_SIZE
-from .generate_config import GenerateConfig
+from .generate_config import GenerateConfig, check_seed
 from .local_runner import DEFAULT_RUNNER as DEFAULT_RUNNER
 from .local_runner import LOCAL_RUNNER, make_local_runner
 from .local_runner import pipeline_options as pipeline_options
@@ -46,7 +46,10 @@ def random_projection_matrix(
 
     Raises:
         tfhub.errors.ProjectedDimError: if projected_dim is not positive or above embedding_dim.
+        tfhub.errors.ArgumentTypeError / ArgumentError: `seed` is not None or an int >= 0
+            (`generate_config.check_seed`).
     """
+    check_seed(seed)
     if not projected_dim or projected_dim == embedding_dim:
         return None
     if projected_dim < 1 or projected_dim > embedding_dim:

@@ -8,6 +8,18 @@ from typing import Any
 from .flag_values import check_whole_number, required
 
 BATCH_SIZE = 1028  # Upstream's largest batch; every batch has this size (the last may be smaller).
+SEED_MEANING = "the seed of the random projection (None: a fresh one; NumPy takes none below 0)"
+
+
+def check_seed(seed: object) -> None:
+    """Checks a seed of the random projection as --seed is checked: None, or an int >= 0.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError) it is not an int (a bool, a float, a str).
+        tfhub.errors.ArgumentError: (a ValueError) it is below 0.
+    """
+    if seed is not None:
+        check_whole_number("seed", seed, SEED_MEANING, minimum=0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,11 +48,11 @@ class GenerateConfig:
         """Checks the numbers as the command checks its flags, before any pipeline runs.
 
         Raises:
-            tfhub.errors.ArgumentTypeError: (a TypeError) batch_size or projected_dim is not
-                an int (a bool, a float, a str); projected_dim may be None.
+            tfhub.errors.ArgumentTypeError: (a TypeError) batch_size, projected_dim or seed is
+                not an int (a bool, a float, a str); projected_dim and seed may be None.
             tfhub.errors.ArgumentError: (a ValueError) batch_size is below 1, or
                 projected_dim below 0 (the command refuses it before any work; upstream's
-                validate_args too).
+                validate_args too), or seed below 0 (NumPy takes none).
         """
         batch = f"the largest batch the module embeds at once (default {BATCH_SIZE})"
         check_whole_number("batch_size", self.batch_size, batch)
@@ -51,6 +63,7 @@ class GenerateConfig:
                 "the dimensions to project the embeddings to (None or 0: no projection)",
                 minimum=0,
             )
+        check_seed(self.seed)
 
     @classmethod
     def from_flags(cls, flags: Any) -> GenerateConfig:
