@@ -224,8 +224,9 @@ _TFDS_NAME = re.compile(r"[a-z][a-z0-9_]*(/[A-Za-z0-9_.-]+)?(:[0-9.*]+)?")
 def _is_tfds_name(name: str) -> bool:
     """Whether NAME means a tensorflow_datasets dataset rather than a local folder: not an
     existing folder nor a path (`./x`, `/x`, `~/x`); with a `/` (`imagenette/320px`), only if
-    tensorflow_datasets is installed and knows the part before it; never with a `#` (no
-    tensorflow_datasets name has one: `my#photos` is a folder)."""
+    tensorflow_datasets knows the part before it, or is not installed and nothing exists at
+    NAME (reading it then says to install the package, as for `cifar10`); never with a `#`
+    (no tensorflow_datasets name has one: `my#photos` is a folder)."""
     if os.path.isdir(name) or name.startswith((".", "/", "~")) or "#" in name:
         return False
     if "/" not in name and os.sep not in name:
@@ -234,7 +235,9 @@ def _is_tfds_name(name: str) -> bool:
         return False
     try:
         import tensorflow_datasets as tfds
-
+    except ImportError:
+        return not os.path.lexists(name)
+    try:
         tfds.builder_cls(name.split("/")[0])
     except Exception:
         return False
