@@ -1,7 +1,8 @@
 """Session 50's fixes of review50c's findings on make_nearest_neighbour_index and module_search:
 an output folder that is the working directory (or holds it) is refused, not swapped away from
 under the caller (F3); an index over many copies of one vector still finds the other items
-(F4); a negative or non-integer seed is refused before the module loads, naming it (F1)."""
+(F4); a negative or non-integer seed is refused before the module loads, naming it (F1); an
+exact match is at distance 0.0000 whatever the library (F5)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from tfhub import errors
 from tfhub.tools import atomic_output
 from tfhub.tools.make_image_classifier.output_checks import check_outputs_writable
 from tfhub.tools.make_image_classifier.outputs import Outputs
-from tfhub.tools.make_nearest_neighbour_index import embedding_generator, files, index_builder
+from tfhub.tools.make_nearest_neighbour_index import (
+    ann,
+    embedding_generator,
+    files,
+    index_builder,
+)
 from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
 from tfhub.tools.make_nearest_neighbour_index.copies import Copies
 from tfhub.tools.make_nearest_neighbour_index.similarity_finder import LoadedIndex
@@ -178,3 +184,30 @@ def test_the_python_api_checks_the_seed_when_made(seed: object, error: type) -> 
     with pytest.raises(error, match="seed"):
         embedding_generator.random_projection_matrix(8, 4, seed=seed)  # type: ignore[arg-type]
     embedding_generator.GenerateConfig("in.txt", "m", "out", seed=0)  # 0 is a seed.
+
+
+# --- F5: an exact match is at distance 0 ---------------------------------------------------------
+
+_PACKAGES = {"annoy": "annoy", "hnswlib": "hnswlib", "faiss": "faiss", "usearch": "usearch.index"}
+
+
+@pytest.mark.parametrize("library", sorted(_PACKAGES))
+@pytest.mark.parametrize("dim", [128, 768])
+def test_a_stored_vector_is_found_at_distance_zero(library: str, dim: int) -> None:
+    """hnswlib printed 0.0010-0.0013 for the item itself, faiss 0.0006 (float32 1 - cos
+    through the sqrt); annoy 0.0000. Now the returned items' distances are computed in
+    float64 from the stored vectors, and the exact search's too."""
+    pytest.importorskip(_PACKAGES[library])
+    vectors = np.random.default_rng(0).normal(size=(400, dim)).astype(np.float32)
+    index = ann.make_index(library, dim)
+    index.build(vectors)
+    for i in range(0, 400, 20):
+        ids, distances = index.query(vectors[i], 3)  # The library's search.
+        assert ids[0] == i and f"{distances[0]:.4f}" == "0.0000", (i, distances)
+        assert np.all(np.diff(distances) >= 0)
+        wide = vectors.astype(np.float64)
+        unit = wide[ids] / np.linalg.norm(wide[ids], axis=1, keepdims=True)
+        cosines = unit @ (wide[i] / np.linalg.norm(wide[i]))
+        np.testing.assert_allclose(distances, np.sqrt(np.maximum(0, 2 - 2 * cosines)), atol=1e-6)
+    ids, distances = index.query(vectors[7], 400)  # The exact search.
+    assert ids[0] == 7 and f"{distances[0]:.4f}" == "0.0000", distances[:3]

@@ -23,7 +23,7 @@ from ... import errors
 from ...utils import native_stderr
 from ...utils.lazy import import_optional
 from ...utils.threads import joined
-from .exact_search import angular, answered_exactly, exact_query, normalized
+from .exact_search import angular, answered_exactly, exact_query, normalized, rescored
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,10 @@ class AnnIndex(abc.ABC):
         answers first; where it cannot reach that many items (hnswlib raises "Cannot return
         the results in a contiguous 2D array", faiss and USearch return fewer), the answer is
         an exact search over the vectors the index stores, as upstream's annoy
-        (`search_k=-1`) returned every item asked for.
+        (`search_k=-1`) returned every item asked for. The library's answer gets its
+        distances computed again in float64 from the stored vectors (`rescored`), as the
+        exact search computes them: an exact match is at 0.0000, as annoy's (the HNSW
+        libraries' float32 1 - cos gave 0.0003-0.0013).
         """
         count = self.count()
         wanted = min(k, count)
@@ -163,13 +166,13 @@ class AnnIndex(abc.ABC):
         if answered_exactly(wanted, count):
             return self._exact_query(vector, wanted, count)
         try:
-            ids, distances = self._query(vector, wanted)
+            ids, _ = self._query(vector, wanted)  # Its float32 distances: see `rescored`.
         except RuntimeError as err:
             if _UNREACHABLE not in str(err):
                 raise
-            ids, distances = np.zeros(0, np.int64), np.zeros(0, np.float32)
+            ids = np.zeros(0, np.int64)
         if len(ids) >= wanted:
-            return ids, distances
+            return rescored(vector, ids, stored=self._vectors)
         logger.debug("%s found %d of %d items: exact search", self.name, len(ids), wanted)
         return self._exact_query(vector, wanted, count)
 
@@ -317,7 +320,10 @@ class FaissIndex(AnnIndex):
         return int(self._index.ntotal)
 
     def _vectors(self, ids: np.ndarray) -> np.ndarray:
-        return np.asarray(self._index.reconstruct_n(int(ids[0]), len(ids)), np.float32)
+        ids = np.asarray(ids, np.int64)
+        if len(ids) and np.all(np.diff(ids) == 1):  # A run of ids (the exact search's): at once.
+            return np.asarray(self._index.reconstruct_n(int(ids[0]), len(ids)), np.float32)
+        return np.asarray(self._index.reconstruct_batch(ids), np.float32)
 
     def _query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         self._index.hnsw.efSearch = max(k, int(self.params["ef"]))

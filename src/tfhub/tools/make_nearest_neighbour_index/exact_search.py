@@ -1,4 +1,5 @@
-"""Exact nearest-neighbour search over an index's stored vectors, on annoy's angular distance.
+"""Exact nearest-neighbour search over an index's stored vectors, on annoy's angular distance,
+and the distances of a library's answer computed again in float64 (`rescored`).
 
 `AnnIndex.query` answers with it where a library's graph search cannot be trusted: a query for
 every item, or for more than `EXACT_SHARE` of them, and a search that returned too few items.
@@ -44,6 +45,41 @@ def normalized(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms > 0, norms, 1.0)
 
 
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length in float64 (zero rows stay zero): a vector and its float32
+    copy (as a library stores it, maybe scaled) then have a cosine within about 1e-15 of 1,
+    so an exact match is at angular distance 0.0000 (float32's 1 - cos of about 1e-7 became
+    0.0003-0.0013 through the square root)."""
+    vectors = np.asarray(vectors, np.float64)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
+
+
+def _chunk(dim: int) -> int:
+    """The vectors of `dim` values read back per step (`EXACT_CHUNK_VALUES`)."""
+    return max(1, EXACT_CHUNK_VALUES // max(1, dim))
+
+
+def rescored(
+    vector: np.ndarray, ids: np.ndarray, *, stored: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The items `ids` a library's search returned, in its order, with their angular distances
+    to `vector` computed again in float64 from the stored vectors (the libraries' own are
+    float32).
+
+    Args:
+        vector: the query [dim].
+        ids: the returned ids.
+        stored: the stored vectors of some ids [len(ids), dim] (maybe scaled to unit length).
+    """
+    query = _unit(vector)
+    cosines = np.empty(len(ids), np.float64)
+    chunk = _chunk(query.shape[-1])
+    for start in range(0, len(ids), chunk):
+        cosines[start : start + chunk] = _unit(stored(ids[start : start + chunk])) @ query
+    return np.asarray(ids, np.int64), angular(cosines)
+
+
 def answered_exactly(k: int, count: int) -> bool:
     """Whether a query for k (at most `count`) of an index's `count` items is answered by an
     exact search: every item, or more than `EXACT_SHARE` of them."""
@@ -65,11 +101,11 @@ def exact_query(
     Returns:
         The ids and angular distances, nearest first (ties nearest the lowest id first).
     """
-    query = normalized(vector)
-    cosines = np.empty(count, np.float32)
-    chunk = max(1, EXACT_CHUNK_VALUES // max(1, query.shape[-1]))
+    query = _unit(vector)
+    cosines = np.empty(count, np.float64)  # float64: an exact match is at distance 0 (`_unit`).
+    chunk = _chunk(query.shape[-1])
     for start in range(0, count, chunk):
         ids = np.arange(start, min(start + chunk, count))
-        cosines[start : start + len(ids)] = normalized(stored(ids)) @ query
+        cosines[start : start + len(ids)] = _unit(stored(ids)) @ query
     order = np.argsort(-cosines, kind="stable")[:k]
     return order.astype(np.int64), angular(cosines[order])
