@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from tests._helpers import image_models, image_sets
-from tests._helpers.python_process import child_env, run_python
+from tests.tools._one_child import run_programs
 
 from tfhub import errors
 from tfhub.tools import image_decoding, image_folders, image_store
@@ -24,8 +23,6 @@ from tfhub.tools import image_modules as image_modules_lib
 from tfhub.tools.make_image_classifier import callbacks, data, get_default_hparams, lib
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
-
-REPO = Path(__file__).parents[2]
 
 
 def _pass(store: image_store.ImageStore, indices: np.ndarray) -> dict[int, np.ndarray]:
@@ -35,6 +32,88 @@ def _pass(store: image_store.ImageStore, indices: np.ndarray) -> dict[int, np.nd
             {int(i): value for i, value in zip(batch.numpy(), values.numpy(), strict=True)}
         )
     return found
+
+
+TWO_CPUS = """
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+"""
+
+
+def _both_ways_args(folder: Path, shape_images: Path, module: str) -> tuple[list[str], np.ndarray]:
+    """TRAIN_BOTH_WAYS's arguments, and the images (every 5th) whose predictions it reports."""
+    decoded = image_decoding.decode_images(
+        image_folders.list_image_files(os.fspath(shape_images)), (32, 32)
+    )
+    images = decoded.images[::5].astype(np.float32) / 255.0
+    np.save(folder / "images.npy", images)
+    return [os.fspath(shape_images), module, os.fspath(folder / "images.npy")], images
+
+
+@pytest.fixture(scope="module")
+def keras3_runs(
+    shape_images: Path, image_modules: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """The Keras 3 programs of this module's tests, run in ONE child on 2 logical CPUs (each
+    needs a fresh process: the flavour, or the devices, are chosen before TensorFlow starts):
+    the early pass beside replica iterators, the mirrored validation (the one MirroredStrategy
+    training: tests/tools/_one_child.py says why) and the training both ways (no strategy: it
+    compares two trainings in the same process). Results by program name, and "images"."""
+    folder = tmp_path_factory.mktemp("keras3")
+    args, images = _both_ways_args(folder, shape_images, image_modules["fixed"])
+    runs: dict[str, Any] = run_programs(
+        [
+            ("early_pass", EARLY_PASS_BESIDE_REPLICA_ITERATORS, []),
+            ("validate", VALIDATE_MIRRORED, [os.fspath(shape_images), image_modules["fixed"]]),
+            ("both_ways", TRAIN_BOTH_WAYS, args),
+        ],
+        prelude=TWO_CPUS,
+        env={"TF_USE_LEGACY_KERAS": "0"},
+    )
+    return {**runs, "images": images}
+
+
+@pytest.fixture(scope="module")
+def tf_keras_runs(
+    shape_images: Path, image_modules: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """The tf_keras programs of this module's tests but the mirrored validation, run in ONE
+    child on 2 logical CPUs: the console script under MirroredStrategy (first: TensorFlow not
+    started yet, as in a fresh command) and the training both ways. Results by program name,
+    "images" and "cli_saved_model"."""
+    folder = tmp_path_factory.mktemp("tf_keras")
+    args, images = _both_ways_args(folder, shape_images, image_modules["fixed"])
+    cli = [
+        "--image_dir", os.fspath(shape_images), "--tfhub_module", image_modules["fixed"],
+        "--distribution_strategy", "mirrored", "--train_epochs", "2", "--batch_size", "8",
+        "--saved_model_dir", os.fspath(folder / "sm"),
+    ]  # fmt: skip
+    runs: dict[str, Any] = run_programs(
+        [("cli", MIRRORED_CLI, cli), ("both_ways", TRAIN_BOTH_WAYS, args)],
+        prelude=TWO_CPUS,
+        env={"TF_USE_LEGACY_KERAS": "1"},
+    )
+    return {**runs, "images": images, "cli_saved_model": os.fspath(folder / "sm")}
+
+
+@pytest.fixture(scope="module")
+def tf_keras_validation(shape_images: Path, image_modules: dict[str, str]) -> dict[str, Any]:
+    """The tf_keras mirrored validation in a child of its own on 2 logical CPUs (a second
+    MirroredStrategy training in tf_keras_runs' child would fail: tests/tools/_one_child.py)."""
+    return run_programs(
+        [("validate", VALIDATE_MIRRORED, [os.fspath(shape_images), image_modules["fixed"]])],
+        prelude=TWO_CPUS,
+        env={"TF_USE_LEGACY_KERAS": "1"},
+    )
+
+
+def _ran(runs: dict[str, Any], name: str) -> subprocess.CompletedProcess[str]:
+    """The program `name` of a fixture's runs, checked to have exited 0."""
+    done = runs[name]
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return done
 
 
 def test_store_runs_the_feature_function_once_per_image_and_keeps_its_output(
@@ -120,22 +199,11 @@ TRAIN_BOTH_WAYS = """
 
 @pytest.mark.parametrize("flavour", ["keras3", "tf_keras"])
 def test_training_on_bottlenecks_gives_the_model_that_training_the_whole_model_gives(
-    shape_images: Path, image_modules: dict[str, str], tmp_path: Path, flavour: str
+    request: pytest.FixtureRequest, flavour: str
 ) -> None:
-    decoded = image_decoding.decode_images(
-        image_folders.list_image_files(os.fspath(shape_images)), (32, 32)
-    )
-    images = decoded.images[::5].astype(np.float32) / 255.0
-    np.save(tmp_path / "images.npy", images)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env["TF_USE_LEGACY_KERAS"] = "1" if flavour == "tf_keras" else "0"
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")])
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(TRAIN_BOTH_WAYS), os.fspath(shape_images),
-         image_modules["fixed"], os.fspath(tmp_path / "images.npy")],
-        env=env, capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-4000:]
+    runs = request.getfixturevalue(f"{flavour}_runs")
+    done = _ran(runs, "both_ways")
+    images = runs["images"]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     head, whole = results["True"], results["False"]
     assert any("run through the module once" in line for line in head["lines"])
@@ -204,8 +272,6 @@ VALIDATE_MIRRORED = """
     import numpy as np
     import tensorflow as tf
 
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from tfhub.tools import image_decoding, image_folders
     from tfhub.tools.make_image_classifier import data, get_default_hparams, lib
 
@@ -251,16 +317,14 @@ VALIDATE_MIRRORED = """
 
 @pytest.mark.parametrize("flavour", ["keras3", "tf_keras"])
 def test_mirrored_bottleneck_validation_gives_what_evaluate_gives(
-    shape_images: Path, image_modules: dict[str, str], flavour: str
+    request: pytest.FixtureRequest, flavour: str
 ) -> None:
     """Under a MirroredStrategy of 2 logical CPUs the head's validation ran inside the
     strategy's scope, where Keras 3's loss reduction divides by the number of replicas: the
     val_loss printed and kept in the History was half the loss (0.76 against a training loss
     of 1.85). It must be the loss Keras' `evaluate`, and the formula, give on the same images."""
-    done = run_python(
-        VALIDATE_MIRRORED, os.fspath(shape_images), image_modules["fixed"],
-        env=child_env(TF_USE_LEGACY_KERAS="1" if flavour == "tf_keras" else "0"),
-    )  # fmt: skip
+    fixture = {"keras3": "keras3_runs", "tf_keras": "tf_keras_validation"}[flavour]
+    done = _ran(request.getfixturevalue(fixture), "validate")
     results = json.loads(done.stdout.strip().splitlines()[-1])
     lines = results["lines"]
     assert any("MirroredStrategy with 2 replica(s)" in line for line in lines)
@@ -275,8 +339,6 @@ MIRRORED_CLI = """
     import sys
     import tensorflow as tf
 
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from tfhub.tools.make_image_classifier.cli import main
 
     sys.exit(main(sys.argv[1:]))
@@ -289,8 +351,6 @@ EARLY_PASS_BESIDE_REPLICA_ITERATORS = """
 
     import tensorflow as tf
 
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     from tfhub.tools.make_image_classifier import callbacks
 
@@ -320,40 +380,26 @@ EARLY_PASS_BESIDE_REPLICA_ITERATORS = """
 """
 
 
-def test_early_validation_pass_does_not_fail_replica_iterators_made_meanwhile() -> None:
+def test_early_validation_pass_does_not_fail_replica_iterators_made_meanwhile(
+    keras3_runs: dict[str, Any],
+) -> None:
     # The end of a `for` loop over a dataset is an OutOfRangeError inside TensorFlow; raised in
     # the pass's thread, it failed a per-replica iterator being made in the training thread at
     # that moment (CI: "End of sequence [Op:GeneratorDataset]" on CPU:1). With a `for` loop in
     # the pass this script counted 17 failures in 150 creations.
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(EARLY_PASS_BESIDE_REPLICA_ITERATORS)],
-        env=env, capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-4000:]
+    done = _ran(keras3_runs, "early_pass")
     assert done.stdout.strip().endswith("0 of 60 failed"), done.stdout
 
 
 def test_tf_keras_mirrored_bottlenecks_export_a_compiled_whole_model(
-    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
+    tf_keras_runs: dict[str, Any],
 ) -> None:
     import tensorflow as tf
 
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_USE_LEGACY_KERAS": "1"}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")])
-    out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(MIRRORED_CLI),
-         "--image_dir", os.fspath(shape_images), "--tfhub_module", image_modules["fixed"],
-         "--distribution_strategy", "mirrored", "--train_epochs", "2", "--batch_size", "8",
-         "--saved_model_dir", os.fspath(out / "sm")],
-        env=env, capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    done = _ran(tf_keras_runs, "cli")
     assert "MirroredStrategy with 2 replica(s)" in done.stdout
     assert "run through the module once" in done.stdout and "), tf_keras 2." in done.stdout
-    serve = tf.saved_model.load(os.fspath(out / "sm")).signatures["serving_default"]
+    serve = tf.saved_model.load(tf_keras_runs["cli_saved_model"]).signatures["serving_default"]
     images = np.random.default_rng(0).random((3, 32, 32, 3), np.float32)
     (probabilities,) = serve(tf.constant(images)).values()
     np.testing.assert_allclose(np.sum(probabilities.numpy(), axis=1), 1.0, atol=1e-5)
