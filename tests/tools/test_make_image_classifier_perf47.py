@@ -6,12 +6,11 @@ functions leave the process's threads alone unless asked."""
 from __future__ import annotations
 
 import json
-import textwrap
-from pathlib import Path
+import subprocess
 
 import pytest
 from tests._helpers import image_sets
-from tests._helpers.python_process import child_env, run_python
+from tests.tools._one_child import run_programs
 
 pytestmark = [pytest.mark.tf]
 
@@ -33,16 +32,39 @@ CALLS = """
 """
 
 
-def _calls(case: str, **env: str) -> list[list[object]]:
-    done = run_python(textwrap.dedent(CALLS), case, env=child_env(**env))
+def _calls(runs: dict[str, subprocess.CompletedProcess[str]], name: str) -> list[list[object]]:
+    """What the program `name` of `runs` printed last, read as JSON (it exited 0)."""
+    done = runs[name]
+    assert done.returncode == 0, done.stderr[-4000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_one_thread_per_op_with_bottlenecks_only_before_tensorflow_starts() -> None:
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every program of this module, each in a process of its own with TensorFlow imported but
+    not started, as a fresh `python -c "import tensorflow ..."` is: forked from one child that
+    imported it (tests/tools/_one_child.py), so TensorFlow is imported once, not five times."""
+    work = tmp_path_factory.mktemp("perf47")
+    image_sets.make_image_folder(work / "images", per_class=5, sizes=((16, 16),))
+    plan = [
+        ("fresh", CALLS, ["fresh"]),
+        ("started", CALLS, ["started"]),
+        ("fresh_threads_set", CALLS, ["fresh"], {"TF_NUM_INTRAOP_THREADS": "2"}),
+    ]
+    for how in ("command", "library"):
+        args = [str(work / "images"), str(work / "no_module"), str(work / f"out_{how}")]
+        plan.append((how, COMMAND, [how, *args]))
+    return run_programs(plan, prelude="import tensorflow", fork=True)
+
+
+def test_one_thread_per_op_with_bottlenecks_only_before_tensorflow_starts(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
     # Fine-tuning trains the whole model: every core for its ops; bottlenecks: one each.
-    assert _calls("fresh") == [[False, True], [0, 1]]
-    assert _calls("started") == [[False, False], [0, 0]]  # Too late: nothing changed, no error.
-    assert _calls("fresh", TF_NUM_INTRAOP_THREADS="2") == [[False, False], [0, 0]]
+    assert _calls(runs, "fresh") == [[False, True], [0, 1]]
+    # Too late: nothing changed, no error.
+    assert _calls(runs, "started") == [[False, False], [0, 0]]
+    assert _calls(runs, "fresh_threads_set") == [[False, False], [0, 0]]
 
 
 COMMAND = """
@@ -66,12 +88,12 @@ COMMAND = """
 
 
 @pytest.mark.parametrize(("how", "threads"), [("command", 1), ("library", 0)])
-def test_the_command_sets_it_the_library_does_not(tmp_path: Path, how: str, threads: int) -> None:
+def test_the_command_sets_it_the_library_does_not(
+    runs: dict[str, subprocess.CompletedProcess[str]], how: str, threads: int
+) -> None:
     # The run stops at the missing module (after the threads are chosen, before training).
-    image_sets.make_image_folder(tmp_path / "images", per_class=5, sizes=((16, 16),))
-    args = (str(tmp_path / "images"), str(tmp_path / "no_module"), str(tmp_path / "out"))
-    done = run_python(textwrap.dedent(COMMAND), how, *args, env=child_env())
-    code, intra = json.loads(done.stdout.strip().splitlines()[-1])
+    done = runs[how]
+    code, intra = _calls(runs, how)
     assert code != 0 and intra == threads
     if how == "command":
         assert "no_module" in done.stderr  # It stopped at the module, as the library did.
