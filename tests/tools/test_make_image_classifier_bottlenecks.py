@@ -34,84 +34,43 @@ def _pass(store: image_store.ImageStore, indices: np.ndarray) -> dict[int, np.nd
     return found
 
 
-TWO_CPUS = """
-    import tensorflow as tf
-
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-"""
-
-
-def _both_ways_args(folder: Path, shape_images: Path, module: str) -> tuple[list[str], np.ndarray]:
-    """TRAIN_BOTH_WAYS's arguments, and the images (every 5th) whose predictions it reports."""
+@pytest.fixture(scope="module")
+def programs(
+    shape_images: Path, image_modules: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """The child programs of this module's tests, each in a process of its own (the Keras
+    flavour and the 2 logical CPUs are chosen before TensorFlow starts), forked from ONE child
+    that imported TensorFlow without starting it (tests/tools/_one_child.py): one TensorFlow
+    import instead of six. Each program's result by name, "images" (what TRAIN_BOTH_WAYS
+    predicts) and "mirrored_cli_saved_model"."""
+    folder = tmp_path_factory.mktemp("bottlenecks")
     decoded = image_decoding.decode_images(
         image_folders.list_image_files(os.fspath(shape_images)), (32, 32)
     )
     images = decoded.images[::5].astype(np.float32) / 255.0
     np.save(folder / "images.npy", images)
-    return [os.fspath(shape_images), module, os.fspath(folder / "images.npy")], images
-
-
-@pytest.fixture(scope="module")
-def keras3_runs(
-    shape_images: Path, image_modules: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
-    """The Keras 3 programs of this module's tests, run in ONE child on 2 logical CPUs (each
-    needs a fresh process: the flavour, or the devices, are chosen before TensorFlow starts):
-    the early pass beside replica iterators, the mirrored validation (the one MirroredStrategy
-    training: tests/tools/_one_child.py says why) and the training both ways (no strategy: it
-    compares two trainings in the same process). Results by program name, and "images"."""
-    folder = tmp_path_factory.mktemp("keras3")
-    args, images = _both_ways_args(folder, shape_images, image_modules["fixed"])
-    runs: dict[str, Any] = run_programs(
-        [
-            ("early_pass", EARLY_PASS_BESIDE_REPLICA_ITERATORS, []),
-            ("validate", VALIDATE_MIRRORED, [os.fspath(shape_images), image_modules["fixed"]]),
-            ("both_ways", TRAIN_BOTH_WAYS, args),
-        ],
-        prelude=TWO_CPUS,
-        env={"TF_USE_LEGACY_KERAS": "0"},
-    )
-    return {**runs, "images": images}
-
-
-@pytest.fixture(scope="module")
-def tf_keras_runs(
-    shape_images: Path, image_modules: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
-    """The tf_keras programs of this module's tests but the mirrored validation, run in ONE
-    child on 2 logical CPUs: the console script under MirroredStrategy (first: TensorFlow not
-    started yet, as in a fresh command) and the training both ways. Results by program name,
-    "images" and "cli_saved_model"."""
-    folder = tmp_path_factory.mktemp("tf_keras")
-    args, images = _both_ways_args(folder, shape_images, image_modules["fixed"])
+    module = image_modules["fixed"]
+    both_ways = [os.fspath(shape_images), module, os.fspath(folder / "images.npy")]
+    validate = [os.fspath(shape_images), module]
     cli = [
-        "--image_dir", os.fspath(shape_images), "--tfhub_module", image_modules["fixed"],
+        "--image_dir", os.fspath(shape_images), "--tfhub_module", module,
         "--distribution_strategy", "mirrored", "--train_epochs", "2", "--batch_size", "8",
         "--saved_model_dir", os.fspath(folder / "sm"),
     ]  # fmt: skip
-    runs: dict[str, Any] = run_programs(
-        [("cli", MIRRORED_CLI, cli), ("both_ways", TRAIN_BOTH_WAYS, args)],
-        prelude=TWO_CPUS,
-        env={"TF_USE_LEGACY_KERAS": "1"},
-    )
-    return {**runs, "images": images, "cli_saved_model": os.fspath(folder / "sm")}
+    plan: list[tuple[str, str, list[str], dict[str, str]]] = []
+    for flavour, legacy in (("keras3", "0"), ("tf_keras", "1")):
+        flavoured = {"TF_USE_LEGACY_KERAS": legacy}
+        plan.append((f"both_ways_{flavour}", TRAIN_BOTH_WAYS, both_ways, flavoured))
+        plan.append((f"validate_{flavour}", VALIDATE_MIRRORED, validate, flavoured))
+    plan.append(("early_pass", EARLY_PASS_BESIDE_REPLICA_ITERATORS, [], {}))
+    plan.append(("mirrored_cli", MIRRORED_CLI, cli, {"TF_USE_LEGACY_KERAS": "1"}))
+    runs: dict[str, Any] = run_programs(plan, prelude="import tensorflow", fork=True)
+    return {**runs, "images": images, "mirrored_cli_saved_model": os.fspath(folder / "sm")}
 
 
-@pytest.fixture(scope="module")
-def tf_keras_validation(shape_images: Path, image_modules: dict[str, str]) -> dict[str, Any]:
-    """The tf_keras mirrored validation in a child of its own on 2 logical CPUs (a second
-    MirroredStrategy training in tf_keras_runs' child would fail: tests/tools/_one_child.py)."""
-    return run_programs(
-        [("validate", VALIDATE_MIRRORED, [os.fspath(shape_images), image_modules["fixed"]])],
-        prelude=TWO_CPUS,
-        env={"TF_USE_LEGACY_KERAS": "1"},
-    )
-
-
-def _ran(runs: dict[str, Any], name: str) -> subprocess.CompletedProcess[str]:
-    """The program `name` of a fixture's runs, checked to have exited 0."""
-    done = runs[name]
+def _ran(programs: dict[str, Any], name: str) -> subprocess.CompletedProcess[str]:
+    """The program `name` of `programs`, checked to have exited 0."""
+    done = programs[name]
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return done
 
@@ -199,11 +158,10 @@ TRAIN_BOTH_WAYS = """
 
 @pytest.mark.parametrize("flavour", ["keras3", "tf_keras"])
 def test_training_on_bottlenecks_gives_the_model_that_training_the_whole_model_gives(
-    request: pytest.FixtureRequest, flavour: str
+    programs: dict[str, Any], flavour: str
 ) -> None:
-    runs = request.getfixturevalue(f"{flavour}_runs")
-    done = _ran(runs, "both_ways")
-    images = runs["images"]
+    done = _ran(programs, f"both_ways_{flavour}")
+    images = programs["images"]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     head, whole = results["True"], results["False"]
     assert any("run through the module once" in line for line in head["lines"])
@@ -272,6 +230,8 @@ VALIDATE_MIRRORED = """
     import numpy as np
     import tensorflow as tf
 
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from tfhub.tools import image_decoding, image_folders
     from tfhub.tools.make_image_classifier import data, get_default_hparams, lib
 
@@ -317,14 +277,13 @@ VALIDATE_MIRRORED = """
 
 @pytest.mark.parametrize("flavour", ["keras3", "tf_keras"])
 def test_mirrored_bottleneck_validation_gives_what_evaluate_gives(
-    request: pytest.FixtureRequest, flavour: str
+    programs: dict[str, Any], flavour: str
 ) -> None:
     """Under a MirroredStrategy of 2 logical CPUs the head's validation ran inside the
     strategy's scope, where Keras 3's loss reduction divides by the number of replicas: the
     val_loss printed and kept in the History was half the loss (0.76 against a training loss
     of 1.85). It must be the loss Keras' `evaluate`, and the formula, give on the same images."""
-    fixture = {"keras3": "keras3_runs", "tf_keras": "tf_keras_validation"}[flavour]
-    done = _ran(request.getfixturevalue(fixture), "validate")
+    done = _ran(programs, f"validate_{flavour}")
     results = json.loads(done.stdout.strip().splitlines()[-1])
     lines = results["lines"]
     assert any("MirroredStrategy with 2 replica(s)" in line for line in lines)
@@ -339,6 +298,8 @@ MIRRORED_CLI = """
     import sys
     import tensorflow as tf
 
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from tfhub.tools.make_image_classifier.cli import main
 
     sys.exit(main(sys.argv[1:]))
@@ -351,6 +312,8 @@ EARLY_PASS_BESIDE_REPLICA_ITERATORS = """
 
     import tensorflow as tf
 
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     from tfhub.tools.make_image_classifier import callbacks
 
@@ -381,25 +344,25 @@ EARLY_PASS_BESIDE_REPLICA_ITERATORS = """
 
 
 def test_early_validation_pass_does_not_fail_replica_iterators_made_meanwhile(
-    keras3_runs: dict[str, Any],
+    programs: dict[str, Any],
 ) -> None:
     # The end of a `for` loop over a dataset is an OutOfRangeError inside TensorFlow; raised in
     # the pass's thread, it failed a per-replica iterator being made in the training thread at
     # that moment (CI: "End of sequence [Op:GeneratorDataset]" on CPU:1). With a `for` loop in
     # the pass this script counted 17 failures in 150 creations.
-    done = _ran(keras3_runs, "early_pass")
+    done = _ran(programs, "early_pass")
     assert done.stdout.strip().endswith("0 of 60 failed"), done.stdout
 
 
 def test_tf_keras_mirrored_bottlenecks_export_a_compiled_whole_model(
-    tf_keras_runs: dict[str, Any],
+    programs: dict[str, Any],
 ) -> None:
     import tensorflow as tf
 
-    done = _ran(tf_keras_runs, "cli")
+    done = _ran(programs, "mirrored_cli")
     assert "MirroredStrategy with 2 replica(s)" in done.stdout
     assert "run through the module once" in done.stdout and "), tf_keras 2." in done.stdout
-    serve = tf.saved_model.load(tf_keras_runs["cli_saved_model"]).signatures["serving_default"]
+    serve = tf.saved_model.load(programs["mirrored_cli_saved_model"])
     images = np.random.default_rng(0).random((3, 32, 32, 3), np.float32)
-    (probabilities,) = serve(tf.constant(images)).values()
+    (probabilities,) = serve.signatures["serving_default"](tf.constant(images)).values()
     np.testing.assert_allclose(np.sum(probabilities.numpy(), axis=1), 1.0, atol=1e-5)
