@@ -200,11 +200,15 @@ def test_a_module_with_damaged_files_is_one_error_naming_the_flag(
 def test_a_module_calling_python_code_says_the_saved_model_lacks_it(tmp_path: Path) -> None:
     """A SavedModel keeps no tf.py_function's Python code: calling one said "Could not find
     callback with key=pyfunc_0 in the registry. Traceback (most recent call last): ..."."""
-    from tests._helpers.python_process import run_python
+    from tests.tools._one_child import run_programs
 
     path = os.fspath(tmp_path / "py_function")
-    run_python(  # Saved by another process: this one would still hold the Python function.
-        """
+    # Saved by another process: this one would still hold the Python function. Checked in a
+    # fresh process too: TensorFlow's registry of Python callbacks is per process and numbered
+    # from 0, so in a process that has run a tf.py_function (Keras' fit on a generator,
+    # tf.data's from_generator) the module's "pyfunc_0" would find that one instead. Each is a
+    # fork of one child that imported TensorFlow and ran nothing (one import instead of two).
+    save = """
         import sys
         import tensorflow as tf
 
@@ -216,14 +220,8 @@ def test_a_module_calling_python_code_says_the_saved_model_lacks_it(tmp_path: Pa
                 return tf.ensure_shape(doubled, [None, 3])
 
         tf.saved_model.save(PyFunc(), sys.argv[1])
-        """,
-        path,
-    )
-    # Checked in a fresh process too: TensorFlow's registry of Python callbacks is per process
-    # and numbered from 0, so in a process that has run a tf.py_function (Keras' fit on a
-    # generator, tf.data's from_generator) the module's "pyfunc_0" would find that one instead.
-    checked = run_python(
         """
+    check = """
         import sys
         from tfhub import errors
         from tfhub.tools.image_modules import check_feature_vector, load_module_layer
@@ -233,9 +231,13 @@ def test_a_module_calling_python_code_says_the_saved_model_lacks_it(tmp_path: Pa
             check_feature_vector(layer, sys.argv[1], (32, 32))
         except errors.NotAnImageModuleError as err:
             print(err)
-        """,
-        path,
+        """
+    runs = run_programs(
+        [("save", save, [path]), ("check", check, [path])], prelude="import tensorflow", fork=True
     )
+    for done in runs.values():
+        assert done.returncode == 0, done.stderr[-4000:]
+    checked = runs["check"]
     message = checked.stdout.rstrip("\n")
     _one_line_with_the_reason(message, "Could not find callback with key=pyfunc_0")
     assert "Traceback" not in message and message.count("Could not find callback") == 1
