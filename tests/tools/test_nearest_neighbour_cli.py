@@ -416,10 +416,7 @@ def test_worker_processes_get_the_options_and_a_failure_is_one_error(text_module
     """With --direct_running_mode=multi_processing the FnApiRunner's worker processes used to
     get no pipeline options: each logged ~20 INFO lines about its channels, and a failed step
     read "RuntimeError: UnicodeDecodeError ..." without saying which line to convert."""
-    import subprocess
-    import sys
-
-    from tests._helpers.python_process import child_env
+    from tests.tools._one_child import run_programs
 
     good = nn.write_lines(tmp_path / "good.txt", nn.lines(20))
     bad = tmp_path / "latin1.txt"
@@ -428,21 +425,19 @@ def test_worker_processes_get_the_options_and_a_failure_is_one_error(text_module
         "import sys; from tfhub.tools.make_nearest_neighbour_index.cli import main; "
         "sys.exit(main(sys.argv[1:]))"
     )
-    outputs = []
+    plan = []
     # Two workers where the output is checked; one is enough for the failure (its message
     # comes from a worker process all the same) and saves that worker's TensorFlow start.
     for data, out, workers in ((good, tmp_path / "good_out", 2), (bad, tmp_path / "bad_out", 1)):
         argv = [f"--data_file_pattern={data}", f"--module_url={text_module}"]
         argv += [f"--embed_output_dir={out}", f"--direct_num_workers={workers}"]
         argv += ["--direct_running_mode=multi_processing"]
-        done = subprocess.run(
-            [sys.executable, "-c", code, "generate", *argv],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=child_env(),
-        )
-        outputs.append((done.returncode, done.stderr))
+        plan.append((out.name, code, ["generate", *argv]))
+    # Each command in a process of its own, forked from one child that imported TensorFlow
+    # (tests/tools/_one_child.py): one import for both commands. (The test below keeps a
+    # fresh interpreter: it checks TensorFlow's own start-up lines.)
+    runs = run_programs(plan, prelude="import tensorflow", fork=True, timeout=300)
+    outputs = [(runs[name].returncode, runs[name].stderr) for name in ("good_out", "bad_out")]
     (good_rc, good_err), (bad_rc, bad_err) = outputs
     assert good_rc == 0, good_err
     # Nothing but tfhub's line: no worker's start-up noise (the test below says which).
