@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests._helpers import image_models, image_sets
+from tests._helpers import image_sets
 from tests._helpers.python_process import child_env
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
@@ -19,12 +19,14 @@ pytestmark = [pytest.mark.tf, pytest.mark.slow]
 BENCHMARK = Path(__file__).parents[2] / "benchmarks" / "bench_image_classifier.py"
 
 
-def test_the_tfhub_side_reports_every_epoch_of_the_tools_own_training(tmp_path: Path) -> None:
+def test_the_tfhub_side_reports_every_epoch_of_the_tools_own_training(
+    tmp_path: Path, image_modules: dict[str, str]
+) -> None:
     images = tmp_path / "images"
     image_sets.make_image_folder(
         images, classes=("circle", "square"), per_class=10, sizes=((40, 40),), formats=("jpg",)
     )
-    module = image_models.save_image_feature_vector(tmp_path / "module", image_size=(32, 32))
+    module = image_modules["fixed"]  # The session's (32x32, 8 features), read only.
     done = subprocess.run(
         [sys.executable, os.fspath(BENCHMARK), "--child", "tfhub", os.fspath(images), module, "3"],
         env=child_env(TF_USE_LEGACY_KERAS="0"),

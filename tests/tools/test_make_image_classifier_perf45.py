@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from tests._helpers import image_models, image_sets
+from tests._helpers import image_sets
 
 from tfhub.tools import image_folders
 from tfhub.tools.make_image_classifier import callbacks, get_default_hparams, lib, training
@@ -82,11 +82,13 @@ def test_a_pass_started_ahead_keeps_its_error_for_fit() -> None:
             early.on_test_begin()
 
 
-def test_the_tool_reads_the_validation_images_before_fit_starts(tmp_path, monkeypatch) -> None:
+def test_the_tool_reads_the_validation_images_before_fit_starts(
+    tmp_path, image_modules, monkeypatch
+) -> None:
     # Through train_on_module: when fit starts, the validation pass is already running (or
     # done), started before the model was built and compiled.
     made = image_sets.make_image_folder(tmp_path / "images", per_class=10, sizes=((40, 40),))
-    handle = image_models.save_image_feature_vector(tmp_path / "module", image_size=(32, 32))
+    handle = image_modules["fixed"]  # The session's 32x32 module (read only).
     hparams = get_default_hparams()._replace(train_epochs=1, batch_size=4)
     strategy = lib.NoStrategy()
     module = lib.load_module(handle, hparams, strategy, bottlenecks=True)

@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 import pytest
-from tests._helpers import image_models, image_sets
+from tests._helpers import image_sets
 
 from tfhub.tools import image_folders, image_store
 from tfhub.tools.make_image_classifier import callbacks, data, get_default_hparams, lib, training
@@ -25,9 +25,9 @@ def _folder(tmp_path):
     return image_folders.list_image_files(str(tmp_path / "images"))
 
 
-def _module(tmp_path, hparams):
-    handle = image_models.save_image_feature_vector(tmp_path / "module", image_size=(32, 32))
-    return lib.load_module(handle, hparams, lib.NoStrategy(), bottlenecks=True)
+def _module(image_modules, hparams):
+    """The session's 32x32 module (tests/tools/conftest.py; read only), loaded as the tool does."""
+    return lib.load_module(image_modules["fixed"], hparams, lib.NoStrategy(), bottlenecks=True)
 
 
 def _count(dataset) -> int:
@@ -35,11 +35,11 @@ def _count(dataset) -> int:
 
 
 @pytest.mark.parametrize("once", [True, False], ids=["once", "kept"])
-def test_a_validation_set_read_once_decodes_on_every_pass(tmp_path, once) -> None:
+def test_a_validation_set_read_once_decodes_on_every_pass(tmp_path, image_modules, once) -> None:
     # A file gone after the first pass: a set made `once` decodes again (and drops it); any
     # other set's second pass reads the values kept on the first.
     hparams = get_default_hparams()._replace(batch_size=4)
-    module = _module(tmp_path, hparams)
+    module = _module(image_modules, hparams)
     files = _folder(tmp_path)
     store = image_store.ImageStore(
         files, module.image_size, features=module_features(module.layer, module.dim)
@@ -63,10 +63,10 @@ def _pixels(path: str) -> np.ndarray:
 
 
 def test_the_validation_pass_runs_after_the_checks_before_the_training_set(
-    tmp_path, monkeypatch
+    tmp_path, image_modules, monkeypatch
 ) -> None:
     hparams = get_default_hparams()._replace(train_epochs=1, batch_size=4)
-    module = _module(tmp_path, hparams)
+    module = _module(image_modules, hparams)
     files = _folder(tmp_path)
     events: list[str] = []
     started: list[bool] = []
@@ -108,9 +108,9 @@ def test_the_validation_pass_runs_after_the_checks_before_the_training_set(
     assert np.isfinite(history.history["val_loss"][-1])
 
 
-def test_a_failed_check_stops_the_validation_pass(tmp_path, monkeypatch) -> None:
+def test_a_failed_check_stops_the_validation_pass(tmp_path, image_modules, monkeypatch) -> None:
     hparams = get_default_hparams()._replace(train_epochs=1, batch_size=4)
-    module = _module(tmp_path, hparams)
+    module = _module(image_modules, hparams)
     files = _folder(tmp_path)
 
     def check_module_output(*args, **kwargs):
