@@ -290,17 +290,16 @@ def test_mirror_errors_before_downloading_show_no_credentials(guarded_server, tm
 
 
 @pytest.mark.tf
-def test_a_mirror_from_a_guarded_source_writes_and_prints_no_credentials(guarded_server, tmp_path):
+def test_a_mirror_from_a_guarded_source_writes_and_prints_no_credentials(
+    guarded_server, saved_model, tmp_path
+):
     """`tfhub -v mirror http://user:pw@host/m.tar.gz?X-Amz-Signature=... ROOT --as acme/m/1`
     with a real SavedModel: the starter doc (it names where the model came from), the
     signature summary, the archive, the printed report, the -v logs and the tfhub cache hold
     neither the password nor the signature; the doc names the source without them."""
-    from tests._helpers import models
-
     from tfhub.hub import pack
 
-    model = models.save_text_embedding(str(tmp_path / "model"))
-    pack.pack(model, tmp_path / "served" / "m.tar.gz")
+    pack.pack(saved_model, tmp_path / "served" / "m.tar.gz")  # The module's model, read only.
     root = tmp_path / "root"
     root.mkdir()
     source = _signed(guarded_server, "m.tar.gz")
