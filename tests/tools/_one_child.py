@@ -1,89 +1,175 @@
-"""Several Python programs run one after another in ONE fresh interpreter, each with its own
-`sys.argv`, stdout and stderr (captured at the file descriptors, as a child's pipes would be).
+"""Python programs run each in a process of its own, forked from ONE child that imported
+TensorFlow without starting it: a program then starts as a fresh `python -c "import tensorflow;
+..."` would (TensorFlow imported, its context, thread pools, devices, Keras flavour and
+tf.py_function registry not yet made), for the cost of one import (~5 CPU-s) per module instead
+of one per program.
 
-A fresh `python3` that imports TensorFlow costs ~5 CPU-s: the tests of a module that each need
-a child configured the same way (2 logical CPUs, one Keras flavour) run their programs through
-one child, from a module-scoped fixture, and each test asserts on its own program's result.
-What a program leaves in the process (TensorFlow started, its thread pools fixed) the later
-ones find: use it only where the programs do not check that. Two MirroredStrategy trainings
-cannot share a process: TensorFlow's collective ops keep their instance keys per process, and
-the second training failed ("Shape mismatch in the collective instance 100 ... Restart your
-program to reset").
+`ForkServer` (the `forks` fixture of tests/tools/conftest.py) forks one program per call, when
+the test runs, so each test keeps its own time budget; `run_programs` forks a test's few
+programs from a child of their own. (Two programs cannot share one process instead: two
+MirroredStrategy trainings in a process failed, "Shape mismatch in the collective instance 100
+... Restart your program to reset".)
 """
 
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
 import subprocess
 import tempfile
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import TracebackType
 
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env, python_command
 
-_CHILD = """
+_FORKING = """
 import json, os, sys, textwrap, traceback
 
 {prelude}
 
 
-def run(name, code, args, env):
-    \"\"\"Runs one program with its stdout and stderr in files; returns its exit code.\"\"\"
-    before = {{key: os.environ.get(key) for key in env}}
-    os.environ.update(env)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with open(os.path.join(folder, name + ".out"), "wb") as out, open(
-        os.path.join(folder, name + ".err"), "wb"
-    ) as err:
-        os.dup2(out.fileno(), 1)
-        os.dup2(err.fileno(), 2)
-        sys.argv = [name, *args]
-        try:
-            exec(compile(textwrap.dedent(code), name, "exec"), {{"__name__": "__main__"}})
-            returned = 0
-        except SystemExit as exit:
-            returned = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
-        except BaseException:
-            traceback.print_exc()
-            returned = 1
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-    for key, value in before.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    return returned
+def run(request):
+    # In the forked process: the program, its stdout and stderr in files; its exit code.
+    os.environ.clear()
+    os.environ.update(request["env"])
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
+    for fd, path in ((1, request["out"]), (2, request["err"])):
+        opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(opened, fd)
+        os.close(opened)
+    sys.argv = [request["name"], *request["args"]]
+    try:
+        code = textwrap.dedent(request["code"])
+        exec(compile(code, request["name"], "exec"), {{"__name__": "__main__"}})
+        return 0
+    except SystemExit as exit:
+        return exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+    except BaseException:
+        traceback.print_exc()
+        return 1
 
 
-def forked(name, code, args, env):
-    \"\"\"Runs one program in a child forked from this process; returns its exit code.\"\"\"
+def forked(request):
+    # Runs `request` in a forked process; returns its exit code (-N: killed by signal N).
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         returned = 1
         try:
-            returned = run(name, code, args, env)
+            returned = run(request)
+            sys.stdout.flush()
+            sys.stderr.flush()
         finally:
             os._exit(returned)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
-plan, folder, fork = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3] == "fork"
-codes = {{}}
-for name, code, args, env in plan:
-    codes[name] = (forked if fork else run)(name, code, args, env)
-print(json.dumps(codes))
+for line in sys.stdin:
+    print(json.dumps(forked(json.loads(line))), flush=True)
 """
+
+
+class ForkServer:
+    """A child that imported TensorFlow (or ran another `prelude`) and forks, for each `run`,
+    a process running one program; closed with the `with` block (or `close`)."""
+
+    def __init__(self, prelude: str = "import tensorflow") -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="forks-")
+        self._log = open(Path(self._folder.name) / "server.err", "w+b")
+        self._count = 0
+        self._proc = subprocess.Popen(
+            python_command(_FORKING.format(prelude=textwrap.dedent(prelude))),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            env=child_env(),
+            start_new_session=True,
+        )
+
+    def run(
+        self, code: str, *args: str, env: Mapping[str, str] | None = None, timeout: float = 240
+    ) -> subprocess.CompletedProcess[str]:
+        """Runs `code` (it may be indented) as `python -c code *args` would, in a forked process
+        whose environment is `env` (default: `child_env()`), and fails the test if it still
+        runs after `timeout` seconds.
+
+        Returns:
+            Its exit code (0, SystemExit's code, 1 with the traceback of what it raised on its
+            stderr, or -N if signal N killed it), stdout and stderr.
+        """
+        self._count += 1
+        out, err = (Path(self._folder.name) / f"{self._count}.{end}" for end in ("out", "err"))
+        request = {
+            "name": f"program-{self._count}",
+            "code": code,
+            "args": [*map(str, args)],
+            "env": dict(child_env() if env is None else env),
+            "out": os.fspath(out),
+            "err": os.fspath(err),
+        }
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(json.dumps(request) + "\n")
+        self._proc.stdin.flush()
+        ready, _, _ = select.select([self._proc.stdout], [], [], timeout)
+        line = self._proc.stdout.readline() if ready else ""
+        if not line:
+            self._kill()
+            raise AssertionError(
+                f"The forked program did not end within {timeout} s (or its server died): "
+                f"{self._server_log()}{_tail(out)}{_tail(err)}"
+            )
+        return subprocess.CompletedProcess(
+            ["python", "-c", code, *args], json.loads(line), _tail(out, 0), _tail(err, 0)
+        )
+
+    def _server_log(self) -> str:
+        self._log.flush()
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-3000:]
+
+    def _kill(self) -> None:
+        if self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        self._proc.wait()
+
+    def close(self) -> None:
+        """Ends the server (and kills it if it does not end in 60 s); removes its files."""
+        try:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            self._proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._kill()
+        finally:
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._log.close()
+            self._folder.cleanup()
+
+    def __enter__(self) -> ForkServer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _tail(path: Path, keep: int = 4000) -> str:
+    """The text of `path` ("" if missing), its last `keep` characters if keep > 0."""
+    text = path.read_text(errors="replace") if path.exists() else ""
+    return text[-keep:] if keep else text
 
 
 def run_programs(
@@ -91,50 +177,25 @@ def run_programs(
         tuple[str, str, Sequence[str]] | tuple[str, str, Sequence[str], Mapping[str, str]]
     ],
     *,
-    prelude: str = "",
-    env: Mapping[str, str] | None = None,
-    fork: bool = False,
     timeout: float = 600,
 ) -> dict[str, subprocess.CompletedProcess[str]]:
-    """Runs each row (name, code, args[, env]) of `plan`, in plan order, in one child process:
-    `code` (it may be indented) as `python -c code *args` would run it, in fresh globals, with
-    the row's env added to os.environ while it runs.
+    """Runs each row (name, code, args[, env]) of `plan`, in plan order, each forked from one
+    new `ForkServer`: `code` as `python -c code *args` would run it, with `child_env(**env)`.
 
     Args:
-        plan: rows (name, code, args[, env]); names are unique and usable as file names.
-        prelude: Python statements the child runs once, first (e.g. configuring 2 logical
-            CPUs before TensorFlow starts, or importing TensorFlow for `fork`).
-        env: added to the child's environment (`child_env`).
-        fork: whether each program runs in a process forked from the child after its prelude,
-            so that none finds what another left: with `import tensorflow` as the prelude,
-            each starts as a fresh `python -c "import tensorflow; ..."` would, TensorFlow
-            imported but not started (its context, thread pools, registry of tf.py_function
-            callbacks), for the cost of one import.
-        timeout: seconds the whole child may take.
+        plan: rows (name, code, args[, env]); names are unique.
+        timeout: seconds each program may take.
 
     Returns:
-        Each program's result by name: returncode (0, SystemExit's code, or 1 with the
-        traceback of what it raised on its stderr), stdout and stderr.
+        Each program's result by name (`ForkServer.run`).
     """
-    rows = [
-        (row[0], row[1], [*map(str, row[2])], dict(row[3] if len(row) > 3 else {})) for row in plan
-    ]
-    with tempfile.TemporaryDirectory(prefix="one-child-") as folder:
-        done = run_python(
-            _CHILD.format(prelude=textwrap.dedent(prelude)),
-            json.dumps(rows),
-            folder,
-            "fork" if fork else "in-turn",
-            env=child_env(**dict(env or {})),
-            timeout=timeout,
-        )
-        codes = json.loads(done.stdout.strip().splitlines()[-1])
+    with ForkServer() as server:
         return {
-            name: subprocess.CompletedProcess(
-                [name, *args],
-                codes[name],
-                (Path(folder) / f"{name}.out").read_text(errors="replace"),
-                (Path(folder) / f"{name}.err").read_text(errors="replace"),
-            )
-            for name, _, args, _ in rows
+            row[0]: server.run(
+                row[1],
+                *map(str, row[2]),
+                env=child_env(**dict(row[3] if len(row) > 3 else {})),
+                timeout=timeout,
+            )  # fmt: skip
+            for row in plan
         }

@@ -5,10 +5,12 @@ tests/_helpers/image_models.py."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests._helpers import image_models, image_sets
+from tests.tools._one_child import ForkServer
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +61,11 @@ def text_module(tmp_path_factory: pytest.TempPathFactory) -> str:
     from tests.tools import _nn_support as nn
 
     return nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text8"), dim=nn.DIM)
+
+
+@pytest.fixture(scope="module")
+def forks() -> Iterator[ForkServer]:
+    """A child that imported TensorFlow without starting it, forking a process for each
+    program a test runs (tests/tools/_one_child.py): one TensorFlow import per test module."""
+    with ForkServer() as server:
+        yield server

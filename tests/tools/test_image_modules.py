@@ -232,9 +232,7 @@ def test_a_module_calling_python_code_says_the_saved_model_lacks_it(tmp_path: Pa
         except errors.NotAnImageModuleError as err:
             print(err)
         """
-    runs = run_programs(
-        [("save", save, [path]), ("check", check, [path])], prelude="import tensorflow", fork=True
-    )
+    runs = run_programs([("save", save, [path]), ("check", check, [path])])
     for done in runs.values():
         assert done.returncode == 0, done.stderr[-4000:]
     checked = runs["check"]

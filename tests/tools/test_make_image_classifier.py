@@ -9,15 +9,13 @@ import hashlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from tests._helpers import image_models, image_sets
-from tests._helpers.http_server import serve_folder
-from tests.tools._one_child import run_programs
+from tests._helpers.python_process import child_env
+from tests.tools._one_child import ForkServer
 
 from tfhub import errors
 from tfhub.tools import image_decoding, image_folders
@@ -44,57 +42,13 @@ CLI_SCRIPT = """
 """
 
 
-@pytest.fixture(scope="module")
-def cli_runs(
-    shape_images: Path, image_modules: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
-    """The console script's main() for this module's tests that need a process of their own (the
-    Keras flavour and the 2 logical CPUs are chosen before TensorFlow starts), each in a fork of
-    ONE child that imported TensorFlow without starting it (tests/tools/_one_child.py): one
-    TensorFlow import instead of four. Each run's result by name, "work" (their folders) and
-    "url" (the flowers archive's, served while they ran)."""
-    work = tmp_path_factory.mktemp("cli_runs")
-    image_sets.make_image_folder(work / "flowers", classes=("square", "circle"), per_class=5)
-    (work / "served").mkdir()
-    image_sets.make_image_archive(work / "flowers", work / "served" / "flower_photos.tgz")
-    uneven = [
-        "--image_dir", os.fspath(shape_images), "--tfhub_module", image_modules["fixed"],
-        "--distribution_strategy", "mirrored", "--train_epochs", "2", "--batch_size", "11",
-    ]  # fmt: skip
-    with serve_folder(os.fspath(work / "served")) as server:
-        url = server.url("flower_photos.tgz")
-        out = work / "flowers_out"
-        flowers = {"TFHUB_FLOWERS_URL": url, "TFHUB_DOWNLOAD_PROGRESS": "1"}
-        plan = [
-            ("flowers", CLI_SCRIPT, [
-                "--two-cpus", "--tfhub_module", image_modules["tf1"],
-                "--distribution_strategy", "mirrored", "--train_epochs", "1", "--batch_size", "8",
-                "--saved_model_dir", os.fspath(out / "sm"),
-                "--labels_output_file", os.fspath(out / "labels.txt"),
-                "--summaries_dir", os.fspath(out / "logs"), "--set_memory_growth",
-            ], flowers),
-            ("tf_keras", CLI_SCRIPT, [
-                "--one-cpu", "--image_dir", os.fspath(shape_images),
-                "--tfhub_module", image_modules["variable"], "--image_size", "40",
-                "--do_fine_tuning", "--train_epochs", "8", "--batch_size", "8",
-                "--learning_rate", "0.1", "--assert_accuracy_at_least", "0.9",
-                "--saved_model_dir", os.fspath(work / "tf_keras_out" / "sm"),
-                "--tflite_output_file", os.fspath(work / "tf_keras_out" / "model.tflite"),
-            ], {"TF_USE_LEGACY_KERAS": "1"}),
-        ]  # fmt: skip
-        for extra in (["--do_fine_tuning"], []):
-            out = work / f"uneven{len(extra)}"
-            argv = ["--two-cpus", *uneven, *extra, "--saved_model_dir", os.fspath(out / "sm"),
-                    "--tflite_output_file", os.fspath(out / "model.tflite")]  # fmt: skip
-            plan.append((f"uneven{len(extra)}", CLI_SCRIPT, argv, {}))
-        cache = {"TFHUB_CACHE_DIR": os.fspath(work / "cache"), "TFHUB_DOWNLOAD_PROGRESS": "0"}
-        runs = run_programs(plan, prelude="import tensorflow", env=cache, fork=True)
-    yield {**runs, "work": work, "url": url}
-
-
-def _ran(cli_runs: dict[str, Any], name: str) -> subprocess.CompletedProcess[str]:
-    """The run `name` of `cli_runs`, checked to have exited 0."""
-    done = cli_runs[name]
+def _run_cli(
+    forks: ForkServer, args: list[str], *, env: dict[str, str], two_cpus: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Runs the make_image_classifier console script's main() in a process of its own, forked
+    with TensorFlow imported but not started (tests/tools/_one_child.py)."""
+    flag = "--two-cpus" if two_cpus else "--one-cpu"
+    done = forks.run(CLI_SCRIPT, flag, *args, env=child_env(**env))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return done
 
@@ -205,9 +159,28 @@ def test_accuracy_failed_raises_as_upstream_and_exports_nothing(
     assert not out.exists()
 
 
-def test_mirrored_strategy_tf1_module_and_flowers_download(cli_runs: dict[str, Any]) -> None:
-    done = _ran(cli_runs, "flowers")
-    url, out = cli_runs["url"], cli_runs["work"] / "flowers_out"
+def test_mirrored_strategy_tf1_module_and_flowers_download(
+    image_modules: dict[str, str],
+    served_dir: Path,
+    server,
+    tmp_path: Path,
+    isolated_cache: Path,
+    forks: ForkServer,
+) -> None:
+    image_sets.make_image_folder(tmp_path / "flowers", classes=("square", "circle"), per_class=5)
+    image_sets.make_image_archive(tmp_path / "flowers", served_dir / "flower_photos.tgz")
+    url = server.url("flower_photos.tgz")
+    out = tmp_path / "out"
+    done = _run_cli(
+        forks,
+        ["--tfhub_module", image_modules["tf1"], "--distribution_strategy", "mirrored",
+         "--train_epochs", "1", "--batch_size", "8",
+         "--saved_model_dir", os.fspath(out / "sm"),
+         "--labels_output_file", os.fspath(out / "labels.txt"),
+         "--summaries_dir", os.fspath(out / "logs"), "--set_memory_growth"],
+        env={"TFHUB_FLOWERS_URL": url, "TFHUB_DOWNLOAD_PROGRESS": "1"},
+        two_cpus=True,
+    )  # fmt: skip
     printed = done.stdout
     first = printed.splitlines()[0]
     assert first.startswith(f"No --image_dir given: using the TF Flowers example images from {url}")
@@ -221,7 +194,7 @@ def test_mirrored_strategy_tf1_module_and_flowers_download(cli_runs: dict[str, A
         )
     assert "with image size (32, 32)" in printed  # From the TF1 module's ImageModuleInfo.
     assert "Found 2 classes: circle, square; 8 training and 2 validation" in printed
-    entry = cli_runs["work"] / "cache" / hashlib.sha1(url.encode()).hexdigest()
+    entry = isolated_cache / hashlib.sha1(url.encode()).hexdigest()
     assert sorted(os.listdir(entry / "flower_photos")) == ["LICENSE.txt", "circle", "square"]
     assert (out / "labels.txt").read_text() == "circle\nsquare\n"
     import tensorflow as tf
@@ -232,16 +205,25 @@ def test_mirrored_strategy_tf1_module_and_flowers_download(cli_runs: dict[str, A
 
 
 def test_mirrored_strategy_trains_on_batches_that_do_not_split_evenly(
-    shape_images: Path, cli_runs: dict[str, Any]
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path, forks: ForkServer
 ) -> None:
     """Keras 3 under MirroredStrategy on 2 logical CPUs with --batch_size 11: the first training
     and validation batches split 6 and 5, the last validation batch (12 images) 1 and 0. Keras
     3's fit and evaluate averaged their first batch over the replicas to build the model, which
     failed ("AddN must have the same size"); the whole model trains (--do_fine_tuning: Keras'
     own validation) and the head alone (bottlenecks), and both export."""
+    common = [
+        "--image_dir", os.fspath(shape_images), "--tfhub_module", image_modules["fixed"],
+        "--distribution_strategy", "mirrored", "--train_epochs", "2", "--batch_size", "11",
+    ]  # fmt: skip
     for extra in (["--do_fine_tuning"], []):
-        out = cli_runs["work"] / f"uneven{len(extra)}"
-        printed = _ran(cli_runs, f"uneven{len(extra)}").stdout
+        out = tmp_path / f"out{len(extra)}"
+        printed = _run_cli(
+            forks,
+            [*common, *extra, "--saved_model_dir", os.fspath(out / "sm"),
+             "--tflite_output_file", os.fspath(out / "model.tflite")],
+            env={}, two_cpus=True,
+        ).stdout  # fmt: skip
         assert "MirroredStrategy with 2 replica(s)" in printed and ", keras 3." in printed
         assert "48 training and 12 validation images" in printed
         assert ("run through the module once" in printed) == (not extra)
@@ -252,12 +234,20 @@ def test_mirrored_strategy_trains_on_batches_that_do_not_split_evenly(
 
 
 def test_tf_keras_with_fine_tuning_and_a_variable_size_module(
-    shape_images: Path, image_modules: dict[str, str], cli_runs: dict[str, Any]
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path, forks: ForkServer
 ) -> None:
     import tensorflow as tf
 
-    out = cli_runs["work"] / "tf_keras_out"
-    printed = _ran(cli_runs, "tf_keras").stdout
+    out = tmp_path / "out"
+    printed = _run_cli(
+        forks,
+        ["--image_dir", os.fspath(shape_images), "--tfhub_module", image_modules["variable"],
+         "--image_size", "40", "--do_fine_tuning", "--train_epochs", "8", "--batch_size", "8",
+         "--learning_rate", "0.1", "--assert_accuracy_at_least", "0.9",
+         "--saved_model_dir", os.fspath(out / "sm"),
+         "--tflite_output_file", os.fspath(out / "model.tflite")],
+        env={"TF_USE_LEGACY_KERAS": "1"},
+    ).stdout  # fmt: skip
     assert "ACCURACY PASSED" in printed and "with image size (40, 40)" in printed
     assert "), tf_keras 2." in printed
     images, labels = _validation_images(shape_images, (40, 40))

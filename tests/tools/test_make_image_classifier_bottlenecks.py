@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from tests._helpers import image_models, image_sets
-from tests.tools._one_child import run_programs
+from tests._helpers.python_process import child_env
+from tests.tools._one_child import ForkServer
 
 from tfhub import errors
 from tfhub.tools import image_decoding, image_folders, image_store
@@ -32,47 +31,6 @@ def _pass(store: image_store.ImageStore, indices: np.ndarray) -> dict[int, np.nd
             {int(i): value for i, value in zip(batch.numpy(), values.numpy(), strict=True)}
         )
     return found
-
-
-@pytest.fixture(scope="module")
-def programs(
-    shape_images: Path, image_modules: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
-    """The child programs of this module's tests, each in a process of its own (the Keras
-    flavour and the 2 logical CPUs are chosen before TensorFlow starts), forked from ONE child
-    that imported TensorFlow without starting it (tests/tools/_one_child.py): one TensorFlow
-    import instead of six. Each program's result by name, "images" (what TRAIN_BOTH_WAYS
-    predicts) and "mirrored_cli_saved_model"."""
-    folder = tmp_path_factory.mktemp("bottlenecks")
-    decoded = image_decoding.decode_images(
-        image_folders.list_image_files(os.fspath(shape_images)), (32, 32)
-    )
-    images = decoded.images[::5].astype(np.float32) / 255.0
-    np.save(folder / "images.npy", images)
-    module = image_modules["fixed"]
-    both_ways = [os.fspath(shape_images), module, os.fspath(folder / "images.npy")]
-    validate = [os.fspath(shape_images), module]
-    cli = [
-        "--image_dir", os.fspath(shape_images), "--tfhub_module", module,
-        "--distribution_strategy", "mirrored", "--train_epochs", "2", "--batch_size", "8",
-        "--saved_model_dir", os.fspath(folder / "sm"),
-    ]  # fmt: skip
-    plan: list[tuple[str, str, list[str], dict[str, str]]] = []
-    for flavour, legacy in (("keras3", "0"), ("tf_keras", "1")):
-        flavoured = {"TF_USE_LEGACY_KERAS": legacy}
-        plan.append((f"both_ways_{flavour}", TRAIN_BOTH_WAYS, both_ways, flavoured))
-        plan.append((f"validate_{flavour}", VALIDATE_MIRRORED, validate, flavoured))
-    plan.append(("early_pass", EARLY_PASS_BESIDE_REPLICA_ITERATORS, [], {}))
-    plan.append(("mirrored_cli", MIRRORED_CLI, cli, {"TF_USE_LEGACY_KERAS": "1"}))
-    runs: dict[str, Any] = run_programs(plan, prelude="import tensorflow", fork=True)
-    return {**runs, "images": images, "mirrored_cli_saved_model": os.fspath(folder / "sm")}
-
-
-def _ran(programs: dict[str, Any], name: str) -> subprocess.CompletedProcess[str]:
-    """The program `name` of `programs`, checked to have exited 0."""
-    done = programs[name]
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    return done
 
 
 def test_store_runs_the_feature_function_once_per_image_and_keeps_its_output(
@@ -158,10 +116,23 @@ TRAIN_BOTH_WAYS = """
 
 @pytest.mark.parametrize("flavour", ["keras3", "tf_keras"])
 def test_training_on_bottlenecks_gives_the_model_that_training_the_whole_model_gives(
-    programs: dict[str, Any], flavour: str
+    forks: ForkServer,
+    shape_images: Path,
+    image_modules: dict[str, str],
+    tmp_path: Path,
+    flavour: str,
 ) -> None:
-    done = _ran(programs, f"both_ways_{flavour}")
-    images = programs["images"]
+    decoded = image_decoding.decode_images(
+        image_folders.list_image_files(os.fspath(shape_images)), (32, 32)
+    )
+    images = decoded.images[::5].astype(np.float32) / 255.0
+    np.save(tmp_path / "images.npy", images)
+    env = child_env(TF_USE_LEGACY_KERAS="1" if flavour == "tf_keras" else "0")
+    done = forks.run(  # Forked with TensorFlow imported, not started: tests/tools/_one_child.py.
+        TRAIN_BOTH_WAYS, os.fspath(shape_images), image_modules["fixed"],
+        os.fspath(tmp_path / "images.npy"), env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     head, whole = results["True"], results["False"]
     assert any("run through the module once" in line for line in head["lines"])
@@ -277,13 +248,17 @@ VALIDATE_MIRRORED = """
 
 @pytest.mark.parametrize("flavour", ["keras3", "tf_keras"])
 def test_mirrored_bottleneck_validation_gives_what_evaluate_gives(
-    programs: dict[str, Any], flavour: str
+    forks: ForkServer, shape_images: Path, image_modules: dict[str, str], flavour: str
 ) -> None:
     """Under a MirroredStrategy of 2 logical CPUs the head's validation ran inside the
     strategy's scope, where Keras 3's loss reduction divides by the number of replicas: the
     val_loss printed and kept in the History was half the loss (0.76 against a training loss
     of 1.85). It must be the loss Keras' `evaluate`, and the formula, give on the same images."""
-    done = _ran(programs, f"validate_{flavour}")
+    done = forks.run(
+        VALIDATE_MIRRORED, os.fspath(shape_images), image_modules["fixed"],
+        env=child_env(TF_USE_LEGACY_KERAS="1" if flavour == "tf_keras" else "0"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     lines = results["lines"]
     assert any("MirroredStrategy with 2 replica(s)" in line for line in lines)
@@ -344,25 +319,34 @@ EARLY_PASS_BESIDE_REPLICA_ITERATORS = """
 
 
 def test_early_validation_pass_does_not_fail_replica_iterators_made_meanwhile(
-    programs: dict[str, Any],
+    forks: ForkServer,
 ) -> None:
     # The end of a `for` loop over a dataset is an OutOfRangeError inside TensorFlow; raised in
     # the pass's thread, it failed a per-replica iterator being made in the training thread at
     # that moment (CI: "End of sequence [Op:GeneratorDataset]" on CPU:1). With a `for` loop in
     # the pass this script counted 17 failures in 150 creations.
-    done = _ran(programs, "early_pass")
+    done = forks.run(EARLY_PASS_BESIDE_REPLICA_ITERATORS)
+    assert done.returncode == 0, done.stderr[-4000:]
     assert done.stdout.strip().endswith("0 of 60 failed"), done.stdout
 
 
 def test_tf_keras_mirrored_bottlenecks_export_a_compiled_whole_model(
-    programs: dict[str, Any],
+    forks: ForkServer, shape_images: Path, image_modules: dict[str, str], tmp_path: Path
 ) -> None:
     import tensorflow as tf
 
-    done = _ran(programs, "mirrored_cli")
+    out = tmp_path / "out"
+    done = forks.run(
+        MIRRORED_CLI,
+        "--image_dir", os.fspath(shape_images), "--tfhub_module", image_modules["fixed"],
+        "--distribution_strategy", "mirrored", "--train_epochs", "2", "--batch_size", "8",
+        "--saved_model_dir", os.fspath(out / "sm"),
+        env=child_env(TF_USE_LEGACY_KERAS="1"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert "MirroredStrategy with 2 replica(s)" in done.stdout
     assert "run through the module once" in done.stdout and "), tf_keras 2." in done.stdout
-    serve = tf.saved_model.load(programs["mirrored_cli_saved_model"])
+    serve = tf.saved_model.load(os.fspath(out / "sm")).signatures["serving_default"]
     images = np.random.default_rng(0).random((3, 32, 32, 3), np.float32)
-    (probabilities,) = serve.signatures["serving_default"](tf.constant(images)).values()
+    (probabilities,) = serve(tf.constant(images)).values()
     np.testing.assert_allclose(np.sum(probabilities.numpy(), axis=1), 1.0, atol=1e-5)

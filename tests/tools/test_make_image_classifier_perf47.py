@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 from tests._helpers import image_sets
-from tests.tools._one_child import run_programs
+from tests._helpers.python_process import child_env
+from tests.tools._one_child import ForkServer
 
 pytestmark = [pytest.mark.tf]
 
@@ -32,39 +34,27 @@ CALLS = """
 """
 
 
-def _calls(runs: dict[str, subprocess.CompletedProcess[str]], name: str) -> list[list[object]]:
-    """What the program `name` of `runs` printed last, read as JSON (it exited 0)."""
-    done = runs[name]
+def _run(forks: ForkServer, code: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`code` run as `python -c code *args` with `child_env(**env)`, in a process forked with
+    TensorFlow imported but not started (tests/tools/_one_child.py); checked to exit 0."""
+    done = forks.run(code, *args, env=child_env(**env))
     assert done.returncode == 0, done.stderr[-4000:]
+    return done
+
+
+def _calls(forks: ForkServer, case: str, **env: str) -> list[list[object]]:
+    done = _run(forks, CALLS, case, **env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
-    """Every program of this module, each in a process of its own with TensorFlow imported but
-    not started, as a fresh `python -c "import tensorflow ..."` is: forked from one child that
-    imported it (tests/tools/_one_child.py), so TensorFlow is imported once, not five times."""
-    work = tmp_path_factory.mktemp("perf47")
-    image_sets.make_image_folder(work / "images", per_class=5, sizes=((16, 16),))
-    plan = [
-        ("fresh", CALLS, ["fresh"]),
-        ("started", CALLS, ["started"]),
-        ("fresh_threads_set", CALLS, ["fresh"], {"TF_NUM_INTRAOP_THREADS": "2"}),
-    ]
-    for how in ("command", "library"):
-        args = [str(work / "images"), str(work / "no_module"), str(work / f"out_{how}")]
-        plan.append((how, COMMAND, [how, *args]))
-    return run_programs(plan, prelude="import tensorflow", fork=True)
-
-
 def test_one_thread_per_op_with_bottlenecks_only_before_tensorflow_starts(
-    runs: dict[str, subprocess.CompletedProcess[str]],
+    forks: ForkServer,
 ) -> None:
     # Fine-tuning trains the whole model: every core for its ops; bottlenecks: one each.
-    assert _calls(runs, "fresh") == [[False, True], [0, 1]]
+    assert _calls(forks, "fresh") == [[False, True], [0, 1]]
     # Too late: nothing changed, no error.
-    assert _calls(runs, "started") == [[False, False], [0, 0]]
-    assert _calls(runs, "fresh_threads_set") == [[False, False], [0, 0]]
+    assert _calls(forks, "started") == [[False, False], [0, 0]]
+    assert _calls(forks, "fresh", TF_NUM_INTRAOP_THREADS="2") == [[False, False], [0, 0]]
 
 
 COMMAND = """
@@ -89,11 +79,13 @@ COMMAND = """
 
 @pytest.mark.parametrize(("how", "threads"), [("command", 1), ("library", 0)])
 def test_the_command_sets_it_the_library_does_not(
-    runs: dict[str, subprocess.CompletedProcess[str]], how: str, threads: int
+    forks: ForkServer, tmp_path: Path, how: str, threads: int
 ) -> None:
     # The run stops at the missing module (after the threads are chosen, before training).
-    done = runs[how]
-    code, intra = _calls(runs, how)
+    image_sets.make_image_folder(tmp_path / "images", per_class=5, sizes=((16, 16),))
+    args = (str(tmp_path / "images"), str(tmp_path / "no_module"), str(tmp_path / "out"))
+    done = _run(forks, COMMAND, how, *args)
+    code, intra = json.loads(done.stdout.strip().splitlines()[-1])
     assert code != 0 and intra == threads
     if how == "command":
         assert "no_module" in done.stderr  # It stopped at the module, as the library did.

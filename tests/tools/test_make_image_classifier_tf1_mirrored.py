@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.tools._one_child import run_programs
+from tests._helpers.python_process import child_env
+from tests.tools._one_child import ForkServer
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -44,28 +45,22 @@ _CHILD = """
 """
 
 
-@pytest.fixture(scope="module")
-def results(
-    shape_images: Path, image_modules: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, dict[str, list]]:
-    """_CHILD's results in tf_keras (bottlenecks, fine-tuning, augmentation) and in Keras 3
-    (fine-tuning), by flavour: each in a process of its own (the flavour and the 2 logical CPUs
-    are chosen before TensorFlow starts), forked from one child that imported TensorFlow
-    without starting it (tests/tools/_one_child.py): one TensorFlow import instead of two."""
-    module, images = image_modules["tf1"], os.fspath(shape_images)
-    plan = [
-        ("tf_keras", _CHILD, [module, images, os.fspath(tmp_path_factory.mktemp("tf_keras")),
-                              "bottlenecks", "fine_tuning", "augmentation"],
-         {"TF_USE_LEGACY_KERAS": "1"}),
-        ("keras3", _CHILD, [module, images, os.fspath(tmp_path_factory.mktemp("keras3")),
-                            "fine_tuning"], {"TF_USE_LEGACY_KERAS": "0"}),
-    ]  # fmt: skip
-    runs = run_programs(plan, prelude="import tensorflow", fork=True, timeout=450)
-    found = {}
-    for flavour, done in runs.items():
-        assert done.returncode == 0, done.stderr[-4000:]
-        found[flavour] = json.loads(done.stdout.strip().splitlines()[-1])
-    return found
+def _runs(
+    forks: ForkServer,
+    image_modules: dict[str, str],
+    images: Path,
+    out: Path,
+    legacy: str,
+    *runs: str,
+) -> dict[str, list]:
+    """_CHILD's results, in a process of its own forked with TensorFlow imported but not
+    started (tests/tools/_one_child.py)."""
+    done = forks.run(
+        _CHILD, image_modules["tf1"], os.fspath(images), os.fspath(out), *runs,
+        env=child_env(TF_USE_LEGACY_KERAS=legacy), timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _refusal(flavour: str, what: str, module: str) -> str:
@@ -76,26 +71,29 @@ def _refusal(flavour: str, what: str, module: str) -> str:
     )
 
 
-@pytest.mark.timeout(450)  # Whichever runs first runs the fixture: both children.
+@pytest.mark.timeout(300)
 def test_tf_keras_trains_on_bottlenecks_and_refuses_the_module_in_the_model(
-    image_modules: dict[str, str], results: dict[str, dict[str, list]]
+    forks: ForkServer, shape_images: Path, image_modules: dict[str, str], tmp_path: Path
 ) -> None:
-    assert results["tf_keras"]["bottlenecks"] == ["trained", True]
+    runs = ("bottlenecks", "fine_tuning", "augmentation")
+    results = _runs(forks, image_modules, shape_images, tmp_path, "1", *runs)
+    assert results["bottlenecks"] == ["trained", True]
     module = image_modules["tf1"]
-    message, written = results["tf_keras"]["fine_tuning"]
+    message, written = results["fine_tuning"]
     assert message.startswith(_refusal("tf_keras", "fine-tune", module)) and not written
     assert "Leave out --do_fine_tuning or --distribution_strategy" in message
     assert message.endswith("Received: strategy=MirroredStrategy, do_fine_tuning=True")
-    message, written = results["tf_keras"]["augmentation"]
+    message, written = results["augmentation"]
     holding = "train a model holding (with --do_data_augmentation, or on a GPU)"
     assert message.startswith(_refusal("tf_keras", holding, module)) and not written
     assert "use Keras 3 (TF_USE_LEGACY_KERAS=0)" in message
 
 
-@pytest.mark.timeout(450)  # Whichever runs first runs the fixture: both children.
+@pytest.mark.timeout(300)
 def test_keras_3_refuses_to_fine_tune_it(
-    image_modules: dict[str, str], results: dict[str, dict[str, list]]
+    forks: ForkServer, shape_images: Path, image_modules: dict[str, str], tmp_path: Path
 ) -> None:
-    message, written = results["keras3"]["fine_tuning"]
+    results = _runs(forks, image_modules, shape_images, tmp_path, "0", "fine_tuning")
+    message, written = results["fine_tuning"]
     assert message.startswith(_refusal("Keras 3", "fine-tune", image_modules["tf1"]))
     assert not written

@@ -436,7 +436,7 @@ def test_worker_processes_get_the_options_and_a_failure_is_one_error(text_module
     # Each command in a process of its own, forked from one child that imported TensorFlow
     # (tests/tools/_one_child.py): one import for both commands. (The test below keeps a
     # fresh interpreter: it checks TensorFlow's own start-up lines.)
-    runs = run_programs(plan, prelude="import tensorflow", fork=True, timeout=300)
+    runs = run_programs(plan, timeout=300)
     outputs = [(runs[name].returncode, runs[name].stderr) for name in ("good_out", "bad_out")]
     (good_rc, good_err), (bad_rc, bad_err) = outputs
     assert good_rc == 0, good_err

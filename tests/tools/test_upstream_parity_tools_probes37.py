@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import pytest
 from tests._helpers import image_sets
+from tests._helpers.python_process import child_env
 from tests.tools import _nn_support as nn
-from tests.tools._one_child import run_programs
+from tests.tools._one_child import ForkServer
 
 from tfhub import errors
 
@@ -157,48 +158,36 @@ def test_end_to_end_success(
 CONSOLE_SCRIPT = """
 import runpy
 runpy.run_module("tfhub.tools.make_image_classifier", run_name="__main__", alter_sys=True)
-"""
+"""  # What `python -m tfhub.tools.make_image_classifier` runs.
 
 
-@pytest.fixture(scope="module")
-def children(
-    upstream_data: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
-    """The two programs of this module that need a process of their own (tf_keras chosen
-    before Keras loads; module_search's absl FLAGS, see _SEARCH_E2E), each forked from one
-    child that imported TensorFlow without starting it (tests/tools/_one_child.py): one
-    TensorFlow import instead of two. Each one's result by name, and its folder."""
-    console, search = tmp_path_factory.mktemp("console"), tmp_path_factory.mktemp("search")
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_end_to_end_success_with_the_console_script_on_tf_keras(
+    forks: ForkServer, upstream_data: dict[str, str], tmp_path: Path
+) -> None:
+    """The same run as a user types it (absl's `--flag=value`, `python -m`), with tf_keras
+    (Keras 2, what upstream's tf.keras was) training on the Keras 2 SavedModel; in a process of
+    its own forked with TensorFlow imported but not started (tests/tools/_one_child.py)."""
     flags = {
         "image_dir": upstream_data["cmy"],
         "tfhub_module": upstream_data["fixed"],
         "assert_accuracy_at_least": 0.9,
-        "saved_model_dir": console / "final_saved_model",
-        "tflite_output_file": console / "final_model.tflite",
-        "labels_output_file": console / "labels.txt",
+        "saved_model_dir": tmp_path / "final_saved_model",
+        "tflite_output_file": tmp_path / "final_model.tflite",
+        "labels_output_file": tmp_path / "labels.txt",
         **DEFAULT_FLAGS,
     }
-    argv = [f"--{name}={value}" for name, value in flags.items()]  # As `python -m` gets them.
-    plan = [
-        ("console", CONSOLE_SCRIPT, argv, {"TF_USE_LEGACY_KERAS": "1"}),
-        ("search", _SEARCH_E2E, [os.fspath(search)], {}),
-    ]
-    runs: dict[str, Any] = run_programs(plan, prelude="import tensorflow", fork=True, timeout=400)
-    return {**runs, "console_dir": console, "search_dir": search}
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(450)  # Whichever of the two runs first runs `children`.
-def test_end_to_end_success_with_the_console_script_on_tf_keras(
-    children: dict[str, Any],
-) -> None:
-    """The same run as a user types it (absl's `--flag=value`, `python -m`), with tf_keras
-    (Keras 2, what upstream's tf.keras was) training on the Keras 2 SavedModel."""
-    done = children["console"]
+    done = forks.run(
+        CONSOLE_SCRIPT,
+        *[f"--{name}={value}" for name, value in flags.items()],
+        env=child_env(TF_USE_LEGACY_KERAS="1"),
+        timeout=200,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     printed = done.stdout.splitlines()
     assert any("with image size (24, 24)" in line and "tf_keras 2." in line for line in printed)
-    _check_upstreams_outputs(printed, children["console_dir"])
+    _check_upstreams_outputs(printed, tmp_path)
 
 
 def _check_upstreams_outputs(printed: list[str], out: Path) -> None:
@@ -436,11 +425,11 @@ print(json.dumps({"code": code, "calls": main_calls, "modules": modules, "score"
 """
 
 
-@pytest.mark.timeout(450)  # Whichever of the two runs first runs `children`.
-def test_module_search_run_e2e(children: dict[str, Any]) -> None:
+@pytest.mark.timeout(240)
+def test_module_search_run_e2e(forks: ForkServer, tmp_path: Path) -> None:
     import json
 
-    done = children["search"]
+    done = forks.run(_SEARCH_E2E, os.fspath(tmp_path), timeout=200)  # A process of its own.
     assert done.returncode == 0, done.stderr[-4000:]
     *table, last = done.stdout.splitlines()
     result = json.loads(last)
