@@ -5,7 +5,6 @@ tests/_helpers/image_models.py."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,9 +62,8 @@ def text_module(tmp_path_factory: pytest.TempPathFactory) -> str:
     return nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text8"), dim=nn.DIM)
 
 
-@pytest.fixture(scope="module")
-def forks() -> Iterator[ForkServer]:
-    """A child that imported TensorFlow without starting it, forking a process for each
-    program a test runs (tests/tools/_one_child.py): one TensorFlow import per test module."""
-    with ForkServer() as server:
-        yield server
+@pytest.fixture(scope="session")
+def forks() -> ForkServer:
+    """Runs a test's programs each in a process forked from a server that imported TensorFlow
+    without starting it (tests/tools/_one_child.py)."""
+    return ForkServer()
