@@ -15,45 +15,72 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import textwrap
 import zipfile
 
 import numpy as np
 import pytest
 from tests._helpers import weight_order_models
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
+from tests.keras._child_parts import result_of, run_parts
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
 X = np.ones((1, 4), np.float32)
 
-# Saves a model over the hub layer (frozen), its weights doubled so that the file's values
-# differ from the model folder's; prints the predictions for X.
-SAVE_SCRIPT = """
+# `save` saves a model over the hub layer (frozen), its weights doubled so that the file's
+# values differ from the model folder's, and returns the predictions for X; `load` loads the
+# files `save` wrote and returns their predictions. `hub` is the child's "HUB", under tf_keras.
+COMMON = """
     import json, sys
     import numpy as np, tf_keras as keras
     import HUB as hub
-    handle, out = sys.argv[1], sys.argv[2]
-    inputs = keras.Input((4,))
-    layer = hub.KerasLayer(handle)
-    model = keras.Model(inputs, layer(inputs))
-    for weight in layer.weights:
-        weight.assign(weight * 2.0)
-    model.save(f"{out}/model.h5")
-    model.save(f"{out}/model.keras")
-    print(json.dumps(model.predict(np.ones((1, 4), np.float32), verbose=0).tolist()))
+
+    def save(handle, out):
+        inputs = keras.Input((4,))
+        layer = hub.KerasLayer(handle)
+        model = keras.Model(inputs, layer(inputs))
+        for weight in layer.weights:
+            weight.assign(weight * 2.0)
+        model.save(f"{out}/model.h5")
+        model.save(f"{out}/model.keras")
+        return model.predict(np.ones((1, 4), np.float32), verbose=0).tolist()
+
+    def load(out):
+        names = {"KerasLayer": hub.KerasLayer, "tfhub>KerasLayer": hub.KerasLayer}
+        result = {}
+        for fmt in ("h5", "keras"):
+            model = keras.models.load_model(f"{out}/model.{fmt}", custom_objects=names)
+            result[fmt] = model.predict(np.ones((1, 4), np.float32), verbose=0).tolist()
+        return result
+
+    plan = json.loads(sys.argv[1])  # {model: (handle, folder to save in, folder to load)}
 """
 
-LOAD_SCRIPT = """
-    import json, sys
-    import numpy as np, tf_keras as keras
-    import HUB as hub
-    names = {"KerasLayer": hub.KerasLayer, "tfhub>KerasLayer": hub.KerasLayer}
-    result = {}
-    for fmt in ("h5", "keras"):
-        model = keras.models.load_model(f"{sys.argv[1]}/model.{fmt}", custom_objects=names)
-        result[fmt] = model.predict(np.ones((1, 4), np.float32), verbose=0).tolist()
-    print(json.dumps(result))
+# tfhub saves each model.
+TFHUB_SAVES = """
+    @part
+    def saved_tf1():
+        return save(plan["tf1"][0], plan["tf1"][1])
+
+    @part
+    def saved_tf2():
+        return save(plan["tf2"][0], plan["tf2"][1])
 """
+
+# tensorflow_hub saves each model, then loads the files tfhub saved.
+UPSTREAM_SAVES_AND_LOADS = (
+    TFHUB_SAVES
+    + """
+    @part
+    def loaded_tf1():
+        return load(plan["tf1"][2])
+
+    @part
+    def loaded_tf2():
+        return load(plan["tf2"][2])
+"""
+)
 
 BUILDERS = {
     "tf1": weight_order_models.save_tf1_mixed_order_module,
@@ -72,31 +99,40 @@ def _needs_upstream() -> None:
         pytest.skip("tensorflow_hub is not installed (`./run test` installs 0.16.1)")
 
 
-def _run(script: str, hub_module: str, *args: str) -> object:
-    """Runs `script` under tf_keras with `hub` being `hub_module`; returns what it printed."""
-    done = run_python(
-        script.replace("HUB", hub_module), *args, env=child_env(TF_USE_LEGACY_KERAS="1")
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def _run(parts: str, hub_module: str, plan: dict) -> dict:
+    """Runs COMMON + `parts` in one child under tf_keras with `hub` being `hub_module`;
+    returns the parts' results (see `run_parts`)."""
+    code = (textwrap.dedent(COMMON) + textwrap.dedent(parts)).replace("HUB", hub_module)
+    return run_parts(code, json.dumps(plan), env=child_env(TF_USE_LEGACY_KERAS="1"))
 
 
 @pytest.fixture(scope="module")
-def upstream_saved(model_paths, tmp_path_factory) -> dict[str, tuple[str, object]]:
-    """{model: (folder, predictions)} of the files tensorflow_hub 0.16.1 saved."""
+def saved_files(model_paths, tmp_path_factory) -> tuple[dict[str, str], dict]:
+    """({model: folder of the files tensorflow_hub 0.16.1 saved}, the parts' results): tfhub
+    saves each model in one child, then tensorflow_hub saves each and loads tfhub's files in
+    another."""
     _needs_upstream()
-    saved = {}
-    for name, path in model_paths.items():
-        folder = os.fspath(tmp_path_factory.mktemp(f"upstream_{name}"))
-        saved[name] = (folder, _run(SAVE_SCRIPT, "tensorflow_hub", path, folder))
-    return saved
+    plan = {
+        name: (
+            path,
+            os.fspath(tmp_path_factory.mktemp(f"upstream_{name}")),
+            os.fspath(tmp_path_factory.mktemp(f"tfhub_{name}")),
+        )
+        for name, path in model_paths.items()
+    }
+    ours = _run(TFHUB_SAVES, "tfhub", {name: (h, t, t) for name, (h, _, t) in plan.items()})
+    upstream = _run(UPSTREAM_SAVES_AND_LOADS, "tensorflow_hub", plan)
+    ours = {f"ours_{name}": result for name, result in ours.items()}
+    return {name: folders[1] for name, folders in plan.items()}, {**ours, **upstream}
 
 
 @pytest.mark.parametrize("reader", ["tf_keras.h5", "tf_keras.keras", "keras3.h5"])
 @pytest.mark.parametrize("name", ["tf1", "tf2"])  # tf2: tfhub's order was upstream's already.
-def test_upstream_files_load_with_upstream_predictions(upstream_saved, name, reader) -> None:
+def test_upstream_files_load_with_upstream_predictions(saved_files, name, reader) -> None:
     """Keras 3 reads tf_keras's `.h5`, not its `.keras` (it cannot rebuild tf_keras's
     Functional model)."""
-    folder, predictions = upstream_saved[name]
+    folders, parts = saved_files
+    folder, predictions = folders[name], result_of(parts, f"saved_{name}")
     np.testing.assert_allclose(predictions, weight_order_models.expected(X, scale=2.0), rtol=1e-6)
     flavour, fmt = reader.split(".")
     if flavour == "tf_keras":
@@ -119,13 +155,11 @@ def test_upstream_files_load_with_upstream_predictions(upstream_saved, name, rea
 
 
 @pytest.mark.parametrize("name", ["tf1", "tf2"])
-def test_tensorflow_hub_loads_tfhub_files_with_tfhub_predictions(
-    model_paths, tmp_path, name
-) -> None:
-    _needs_upstream()
-    ours = _run(SAVE_SCRIPT, "tfhub", model_paths[name], os.fspath(tmp_path))
+def test_tensorflow_hub_loads_tfhub_files_with_tfhub_predictions(saved_files, name) -> None:
+    _, parts = saved_files
+    ours = result_of(parts, f"ours_saved_{name}")
     np.testing.assert_allclose(ours, weight_order_models.expected(X, scale=2.0), rtol=1e-6)
-    loaded = _run(LOAD_SCRIPT, "tensorflow_hub", os.fspath(tmp_path))
+    loaded = result_of(parts, f"loaded_{name}")
     wrong = {fmt: got for fmt, got in loaded.items() if not np.allclose(got, ours, rtol=1e-6)}
     assert wrong == {}, ours
 
