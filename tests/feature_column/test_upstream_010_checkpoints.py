@@ -10,15 +10,15 @@ checkpoint and must compute the same embeddings (the fine-tuned ones), with the 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests._helpers.python_process import child_env, run_python
 from tests._helpers.upstream_010 import upstream_env, upstream_package
 from tests._helpers.upstream_records import upstream_path
+from tests.feature_column._columns_checkpoint import columns_seen
+from tests.keras._child_parts import result_of, run_parts
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -32,45 +32,22 @@ from tensorflow_hub.config import _run
 _run()
 """
 
-# argv: text module, image module, checkpoint folder, "train" or "restore".
-SCRIPT = """
-    import json, os, sys
-    import numpy as np, tensorflow as tf
-    import HUB as hub
+# Upstream's part of the test, in one child: it trains and saves into argv[1], then restores
+# what tfhub saved in argv[2].
+UPSTREAM_SCRIPT = """
+    import sys
+    import tensorflow_hub as hub
+    from tests.feature_column._columns_checkpoint import columns_seen
 
-    v1 = tf.compat.v1
-    text_module, image_module, folder, mode = sys.argv[1:]
-    columns = [
-        hub.text_embedding_column("title", text_module, trainable=True),
-        hub.sparse_text_embedding_column("tags", text_module, "sqrtn", None, trainable=True),
-        hub.image_embedding_column("photo", image_module),
-    ]
-    pixels = np.linspace(0, 1, 2 * 8 * 6 * 3, dtype=np.float32).reshape(2, 8, 6, 3)
-    with tf.Graph().as_default():
-        features = {
-            "title": tf.constant(["the cat sat", "a dog"]),
-            "tags": tf.sparse.from_dense(tf.constant([["cat", "dog"], ["sat", ""]])),
-            "photo": tf.constant(pixels),
-        }
-        output = v1.feature_column.input_layer(features, columns)
-        loss = tf.reduce_sum(tf.square(output - 1.0))
-        step = v1.train.GradientDescentOptimizer(0.1).minimize(loss)
-        saver = v1.train.Saver()
-        with v1.Session() as session:
-            session.run([v1.global_variables_initializer(), v1.tables_initializer()])
-            before = session.run(output).tolist()
-            if mode == "train":
-                session.run(step)
-                saver.save(session, os.path.join(folder, "model"))
-            else:
-                saver.restore(session, os.path.join(folder, "model"))
-            seen = {
-                "before": before,
-                "output": session.run(output).tolist(),
-                "variables": sorted(v.op.name for v in v1.global_variables()),
-                "trainable": sorted(v.op.name for v in v1.trainable_variables()),
-            }
-    print(json.dumps(seen))
+    modules = TEXT_MODULE, IMAGE_MODULE
+
+    @part
+    def trained():
+        return columns_seen(hub, *modules, sys.argv[1], "train")
+
+    @part
+    def restored():
+        return columns_seen(hub, *modules, sys.argv[2], "restore")
 """
 
 
@@ -80,21 +57,24 @@ def upstream_010(tmp_path_factory) -> Path:
     return upstream_package(tmp_path_factory.mktemp("tensorflow_hub_010"), UPSTREAM_INIT)
 
 
-def _run(hub_module: str, env: dict[str, str], folder: Path, mode: str) -> dict:
-    modules = [os.fspath(upstream_path(name)) for name in ("tf1_text_vocab", "tf1_image_info")]
-    code = SCRIPT.replace("HUB", hub_module)
-    done = run_python(code, *modules, os.fspath(folder), mode, env=env)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def test_checkpoints_of_tf1_columns_restore_in_the_other_library(upstream_010, tmp_path) -> None:
-    theirs_env, ours_env = upstream_env(upstream_010), child_env()
-    for saver, restorer in [("upstream", "tfhub"), ("tfhub", "upstream")]:
-        folder = tmp_path / f"saved_by_{saver}"
+    """tfhub's side runs in the test's process (it needs no environment of its own)."""
+    import tfhub
+
+    modules = [os.fspath(upstream_path(name)) for name in ("tf1_text_vocab", "tf1_image_info")]
+    folders = {saver: tmp_path / f"saved_by_{saver}" for saver in ("upstream", "tfhub")}
+    for folder in folders.values():
         folder.mkdir()
-        envs = {"upstream": ("tensorflow_hub", theirs_env), "tfhub": ("tfhub", ours_env)}
-        trained = _run(*envs[saver], folder, "train")
-        restored = _run(*envs[restorer], folder, "restore")
+    ours_trained = columns_seen(tfhub, *modules, os.fspath(folders["tfhub"]), "train")
+    code = UPSTREAM_SCRIPT.replace("TEXT_MODULE", repr(modules[0]))
+    code = code.replace("IMAGE_MODULE", repr(modules[1]))
+    upstream = run_parts(code, *map(os.fspath, folders.values()), env=upstream_env(upstream_010))
+    ours_restored = columns_seen(tfhub, *modules, os.fspath(folders["upstream"]), "restore")
+    runs = {
+        "upstream": (result_of(upstream, "trained"), ours_restored),
+        "tfhub": (ours_trained, result_of(upstream, "restored")),
+    }
+    for saver, (trained, restored) in runs.items():
         assert restored["variables"] == trained["variables"], saver
         assert restored["trainable"] == trained["trainable"], saver
         np.testing.assert_allclose(restored["output"], trained["output"], atol=1e-6)
