@@ -28,6 +28,7 @@ import pytest
 from tests._helpers.python_process import child_env, run_python
 from tests._helpers.upstream_010 import upstream_env, upstream_package
 from tests._helpers.upstream_records import upstream_path
+from tests.tf1._upstream_010_loads import modules_seen
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -169,72 +170,13 @@ BUILD_SCRIPT = """
             module.export(os.path.join(out, "from_saved_model"), sess)
 """
 
-# Run with `tensorflow_hub` being tfhub or 0.10.0; prints one JSON line of what it saw.
+# 0.10.0's side of the loads, in a child of its own environment; tfhub's runs in the worker.
 LOAD_SCRIPT = """
-    import json, os, sys
-    import numpy as np, tensorflow as tf
-    import HUB as hub
+    import json, sys
+    import tensorflow_hub as hub
+    from tests.tf1._upstream_010_loads import modules_seen
 
-    v1 = tf.compat.v1
-    out = sys.argv[1]
-    images = np.arange(2 * 8 * 8 * 3, dtype=np.float32).reshape(2, 8, 8, 3) / 100
-    CALLS = {
-        "multi": lambda m: {
-            "default": m(tf.constant([[1., 2., 3.]]), as_dict=True),
-            "sum_pair": m({"a": tf.constant([1.]), "b": tf.constant([2.])}, signature="sum_pair"),
-        },
-        "vocab": lambda m: m(tf.constant(["a good film", "bad zzz", ""])),
-        "partitioned": lambda m: m(tf.constant([0, 4, 9], tf.int64)),
-        "control_flow": lambda m: m(tf.constant([1., -1.])),
-        "sparse": lambda m: m(tf.SparseTensor([[0, 1], [1, 3]], [1., 2.], [2, 4])),
-        "image": lambda m: {
-            "features": m(tf.constant(images)),
-            "size": tf.constant(hub.get_expected_image_size(m)),
-        },
-    }
-    CALLS["multi_fine_tuned"] = CALLS["multi"]
-    CALLS["re_exported"] = lambda m: m(tf.constant(["a good film", "the bad cat", ""]))
-    CALLS["from_saved_model"] = lambda m: {
-        "y": m({"x": tf.constant([[1., 2., 3.]])}, signature="serving_default", as_dict=True),
-        "ids": m({"keys": tf.constant(["a", "c", "b"])}, signature="lookup", as_dict=True),
-    }
-    TAG_SETS = {"image": [None, {"train"}], "from_saved_model": [{"serve"}]}
-
-    def plain(value):
-        if isinstance(value, dict):
-            return {key: plain(item) for key, item in value.items()}
-        return np.asarray(value).tolist()
-
-    seen = {}
-    for name, call in CALLS.items():
-        for trainable in (False, True):
-            for tags in TAG_SETS.get(name, [None]):
-                with tf.Graph().as_default():
-                    module = hub.Module(os.path.join(out, name), trainable=trainable, tags=tags)
-                    hub.Module(os.path.join(out, name), trainable=trainable, tags=tags)  # Again.
-                    outputs = call(module)
-                    losses = v1.losses.get_regularization_losses()
-                    with v1.Session() as sess:
-                        sess.run([v1.global_variables_initializer(), v1.tables_initializer()])
-                        values, loss_values = sess.run([outputs, losses])
-                        asset_paths = sess.run(v1.get_collection(v1.GraphKeys.ASSET_FILEPATHS))
-                    signatures = sorted(module.get_signature_names())
-                    seen[f"{name} trainable={trainable} tags={sorted(tags or [])}"] = {
-                        "outputs": plain(values),
-                        "losses": [float(loss) for loss in loss_values],
-                        "variables": [[v.name, v.shape.as_list()] for v in v1.global_variables()],
-                        "trainable": [v.name for v in v1.trainable_variables()],
-                        "variable_map": sorted(module.variable_map),
-                        "update_ops": len(v1.get_collection(v1.GraphKeys.UPDATE_OPS)),
-                        "tables": len(v1.get_collection(v1.GraphKeys.TABLE_INITIALIZERS)),
-                        "assets": [os.path.relpath(path.decode(), out) for path in asset_paths],
-                        "signatures": {
-                            s: [sorted(module.get_input_info_dict(s)),
-                                sorted(module.get_output_info_dict(s))]
-                            for s in signatures
-                        },
-                    }
-    print(json.dumps(seen, sort_keys=True))
+    print(json.dumps(modules_seen(hub, sys.argv[1]), sort_keys=True))
 """
 
 
@@ -242,11 +184,6 @@ LOAD_SCRIPT = """
 def upstream_010(tmp_path_factory) -> Path:
     """A folder holding 0.10.0's `tensorflow_hub` package, importable on TensorFlow 2.21."""
     return upstream_package(tmp_path_factory.mktemp("tensorflow_hub_010"), UPSTREAM_INIT)
-
-
-def _loaded(hub_module: str, modules: Path, env: dict[str, str]) -> dict:
-    done = run_python(LOAD_SCRIPT.replace("HUB", hub_module), os.fspath(modules), env=env)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_path) -> None:
@@ -260,8 +197,13 @@ def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_pa
         env=child_env(TF_USE_LEGACY_KERAS="1"),
     )
 
-    ours = _loaded("tfhub", modules, child_env())
-    theirs = _loaded("tensorflow_hub", modules, upstream_env(upstream_010))
+    import tfhub
+
+    # tfhub's loads need no environment of their own: they run in the worker (JSON-normalised
+    # as the child's are).
+    ours = json.loads(json.dumps(modules_seen(tfhub, os.fspath(modules))))
+    done = run_python(LOAD_SCRIPT, os.fspath(modules), env=upstream_env(upstream_010))
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
 
     assert sorted(theirs) == sorted(ours)
     assert len(ours) == 20
