@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from tests._helpers import models
 from tests._helpers.python_process import child_env, run_python
+from tests.keras._child_parts import result_of, run_parts
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -49,38 +50,166 @@ def test_legacy_keras_env_picks_tf_keras(model_dir) -> None:
     np.testing.assert_allclose(result["predictions"], expected, atol=1e-5)
 
 
+# MirroredStrategy over two logical CPUs (configured before TensorFlow starts): each test's part
+# runs in one child, argv: the tf2 model, the text model, upstream's TF1 image module and TF2
+# text embedding. The parts share one strategy: a second MirroredStrategy in a process reuses
+# the first's collective instance keys, and its all-reduce fails ("Shape mismatch in the
+# collective instance").
 MIRRORED_SCRIPT = """
-    import json
+    import json, sys
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
     )
     import keras, numpy as np, tf_keras
+    from tfhub import errors
     from tfhub.keras.layer import KerasLayer
     from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
-    x = np.array([[1, 2, 3], [-1, .5, 0], [.25, .25, .25], [2, 0, 1]], np.float32)
-    y = np.ones((4, 2), np.float32)
+    TF2_HANDLE, TEXT_HANDLE, TF1_HANDLE, TEXT_V2 = sys.argv[1:]
+    STRATEGY = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 
-    def train(lib, layer_class, strategy):
-        with strategy.scope():
-            layer = layer_class(HANDLE, trainable=True)
-            model = lib.Sequential([lib.Input((3,)), layer])
-            model.compile(lib.optimizers.SGD(0.1), "mse")
-        model.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
-        return [w.numpy().tolist() for w in layer.weights], model.predict(x, verbose=0).tolist()
+    @part
+    def mirrored_matches_single():
+        x = np.array([[1, 2, 3], [-1, .5, 0], [.25, .25, .25], [2, 0, 1]], np.float32)
+        y = np.ones((4, 2), np.float32)
 
-    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    out = {"replicas": mirrored.num_replicas_in_sync}
-    for name, lib, cls in [("keras3", keras, KerasLayer), ("tf_keras", tf_keras, TFKerasLayer)]:
-        out[name] = {"mirrored": train(lib, cls, mirrored),
-                     "single": train(lib, cls, tf.distribute.get_strategy())}
-    print(json.dumps(out))
+        def train(lib, layer_class, strategy):
+            with strategy.scope():
+                layer = layer_class(TF2_HANDLE, trainable=True)
+                model = lib.Sequential([lib.Input((3,)), layer])
+                model.compile(lib.optimizers.SGD(0.1), "mse")
+            model.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+            return [w.numpy().tolist() for w in layer.weights], model.predict(x, verbose=0).tolist()
+
+        mirrored = STRATEGY
+        out = {"replicas": mirrored.num_replicas_in_sync}
+        for name, lib, cls in [("keras3", keras, KerasLayer), ("tf_keras", tf_keras, TFKerasLayer)]:
+            out[name] = {"mirrored": train(lib, cls, mirrored),
+                         "single": train(lib, cls, tf.distribute.get_strategy())}
+        return out
+
+    @part
+    def string_layer_what_works():
+        strategy = STRATEGY
+        x, y = tf.constant(["cat", "dog", "a b", "zz"] * 2), tf.ones((8, 1))
+        data = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+
+        def model_in_scope(lib, layer_class):
+            with strategy.scope():
+                layer = layer_class(TEXT_HANDLE, trainable=True)
+                text = lib.Input((), dtype="string")
+                model = lib.Model(text, lib.layers.Dense(1)(layer(text)))
+                model.compile(lib.optimizers.SGD(0.01), "mse")
+            return model, layer, [w.numpy() for w in layer.weights]
+
+        def changed(layer, before):
+            return float(max(np.abs(w.numpy() - b).max() for w, b in zip(layer.weights, before)))
+
+        out = {}
+        model, layer, before = model_in_scope(keras, KerasLayer)
+        try:
+            model.fit(data, epochs=1, verbose=0)
+            out["keras3_fit"] = "trained"
+        except Exception as err:  # Keras 3 averages the first batch across replicas, strings too
+            out["keras3_fit"] = str(err)[:300]
+
+        @tf.function
+        def train_step(batch):  # the documented workaround: a custom loop with strategy.run
+            def replica_step(text, labels):
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean((model(text, training=True) - labels) ** 2)
+                    loss /= strategy.num_replicas_in_sync
+                grads = tape.gradient(loss, model.trainable_variables)
+                model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
+                return loss
+            return strategy.reduce("SUM", strategy.run(replica_step, args=batch), axis=None)
+
+        for batch in strategy.experimental_distribute_dataset(data):
+            train_step(batch)
+        out["keras3_custom_loop_changed"] = changed(layer, before)
+        model, layer, before = model_in_scope(tf_keras, TFKerasLayer)
+        model.fit(data, epochs=1, verbose=0)
+        out["tf_keras_fit_changed"] = changed(layer, before)
+        return out
+
+    @part
+    def tf1_module_what_works():
+        strategy = STRATEGY
+        images = np.random.default_rng(0).random((4, 8, 6, 3)).astype(np.float32)
+        labels = np.ones((4, 1), np.float32)
+
+        def model_in_scope(lib, layer_class, trainable):
+            with strategy.scope():
+                layer = layer_class(TF1_HANDLE, trainable=trainable)
+                inputs = lib.Input((8, 6, 3))
+                model = lib.Model(inputs, lib.layers.Dense(1)(layer(inputs)))
+                optimizer = lib.optimizers.SGD(0.1)
+            return model, optimizer
+
+        def error_of(call):
+            try:
+                call()
+                return None
+            except Exception as err:
+                return [type(err).__name__, isinstance(err, errors.ArgumentError), str(err)]
+
+        def custom_loop(model, optimizer):
+            @tf.function
+            def step(x):
+                def replica_step(x):
+                    with tf.GradientTape() as tape:
+                        loss = tf.reduce_mean(model(x, training=True))
+                    grads = tape.gradient(loss, model.trainable_variables)
+                    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+                strategy.run(replica_step, args=(x,))
+            step(tf.constant(images))
+
+        out = {}
+        model, optimizer = model_in_scope(keras, KerasLayer, trainable=True)
+        out["keras3_predict"] = model.predict(images, verbose=0).shape[0]
+        model.compile(optimizer, "mse")
+        out["keras3_fit"] = error_of(lambda: model.fit(images, labels, verbose=0))
+        model, optimizer = model_in_scope(keras, KerasLayer, trainable=False)
+        model.compile(optimizer, "mse")
+        out["keras3_frozen_fit"] = error_of(lambda: model.fit(images, labels, verbose=0))
+        model, optimizer = model_in_scope(tf_keras, TFKerasLayer, trainable=True)
+        out["tf_keras_predict"] = model.predict(images, verbose=0).shape[0]
+        out["tf_keras_custom_loop"] = error_of(lambda: custom_loop(model, optimizer))
+        import tfhub as hub
+        with strategy.scope():  # docs/feature_columns.md: tf_keras compile refuses a TF1 column.
+            column = hub.image_embedding_column("images", TF1_HANDLE)
+            inputs = {"images": tf_keras.Input((8, 6, 3), name="images")}
+            features = tf_keras.layers.DenseFeatures([column])(inputs)
+            model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(features))
+            out["tf_keras_column_compile"] = error_of(lambda: model.compile("sgd", "mse"))
+            column = hub.text_embedding_column_v2("text", TEXT_V2, trainable=True)
+            inputs = {"text": tf_keras.Input((), dtype=tf.string, name="text")}
+            features = tf_keras.layers.DenseFeatures([column])(inputs)
+            model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(features))
+            model.compile(tf_keras.optimizers.SGD(0.1), "mse")
+        before = [w.numpy() for w in model.trainable_weights]
+        text = tf.data.Dataset.from_tensor_slices(({"text": ["cat", "a b", "zz", "the"]}, labels))
+        model.fit(text.batch(4), verbose=0)
+        out["tf_keras_column_v2_changed"] = float(
+            max(np.abs(w.numpy() - b).max() for w, b in zip(model.trainable_weights, before))
+        )
+        return out
 """
 
 
-def test_mirrored_strategy_on_two_cpus_matches_single_device(model_dir) -> None:
-    result = _run(MIRRORED_SCRIPT.replace("HANDLE", repr(model_dir["tf2"])), {})
+@pytest.fixture(scope="module")
+def mirrored(model_dir) -> dict:
+    """Each MirroredStrategy part's result (see `run_parts`), from one child."""
+    from tests._helpers.upstream_records import upstream_path
+
+    handles = (model_dir["tf2"], model_dir["text"], upstream_path("tf1_image_info"))
+    text_v2 = upstream_path("tf2_text_embedding")
+    return run_parts(MIRRORED_SCRIPT, *handles, text_v2, env=child_env())
+
+
+def test_mirrored_strategy_on_two_cpus_matches_single_device(mirrored) -> None:
+    result = result_of(mirrored, "mirrored_matches_single")
     assert result["replicas"] == 2
     initial = models.TF2_KERNEL
     for name in ("keras3", "tf_keras"):
@@ -91,65 +220,11 @@ def test_mirrored_strategy_on_two_cpus_matches_single_device(model_dir) -> None:
         np.testing.assert_allclose(m_pred, s_pred, atol=1e-5)
 
 
-STRING_MIRRORED_SCRIPT = """
-    import json
-    import tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
-    )
-    import keras, numpy as np, tf_keras
-    from tfhub.keras.layer import KerasLayer
-    from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    x, y = tf.constant(["cat", "dog", "a b", "zz"] * 2), tf.ones((8, 1))
-    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
-
-    def model_in_scope(lib, layer_class):
-        with strategy.scope():
-            layer = layer_class(HANDLE, trainable=True)
-            text = lib.Input((), dtype="string")
-            model = lib.Model(text, lib.layers.Dense(1)(layer(text)))
-            model.compile(lib.optimizers.SGD(0.01), "mse")
-        return model, layer, [w.numpy() for w in layer.weights]
-
-    def changed(layer, before):
-        return float(max(np.abs(w.numpy() - b).max() for w, b in zip(layer.weights, before)))
-
-    out = {}
-    model, layer, before = model_in_scope(keras, KerasLayer)
-    try:
-        model.fit(data, epochs=1, verbose=0)
-        out["keras3_fit"] = "trained"
-    except Exception as err:  # Keras 3 averages the first batch across replicas, strings too
-        out["keras3_fit"] = str(err)[:300]
-
-    @tf.function
-    def train_step(batch):  # the documented workaround: a custom loop with strategy.run
-        def replica_step(text, labels):
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_mean((model(text, training=True) - labels) ** 2)
-                loss /= strategy.num_replicas_in_sync
-            grads = tape.gradient(loss, model.trainable_variables)
-            model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
-            return loss
-        return strategy.reduce("SUM", strategy.run(replica_step, args=batch), axis=None)
-
-    for batch in strategy.experimental_distribute_dataset(data):
-        train_step(batch)
-    out["keras3_custom_loop_changed"] = changed(layer, before)
-    model, layer, before = model_in_scope(tf_keras, TFKerasLayer)
-    model.fit(data, epochs=1, verbose=0)
-    out["tf_keras_fit_changed"] = changed(layer, before)
-    print(json.dumps(out))
-"""
-
-
-def test_string_layer_under_mirrored_strategy_what_works(model_dir) -> None:
+def test_string_layer_under_mirrored_strategy_what_works(mirrored) -> None:
     """Issue 10 item 15, as docs/keras.md states it: Keras 3 `fit` fails (Keras's own first-batch
     averaging, not tfhub; if Keras fixes it, this test says to update the docs), a custom loop
     with `strategy.run` trains, tf_keras `fit` trains."""
-    result = _run(STRING_MIRRORED_SCRIPT.replace("HANDLE", repr(model_dir["text"])), {})
+    result = result_of(mirrored, "string_layer_what_works")
     assert "of string is not in the list of allowed values" in result["keras3_fit"], (
         "Keras 3 fit now works with string inputs under MirroredStrategy: update docs/keras.md"
     )
@@ -216,90 +291,14 @@ def test_saved_files_load_in_a_new_process_without_custom_objects(
         np.testing.assert_allclose(result[path], predictions, atol=1e-5)
 
 
-TF1_MIRRORED_SCRIPT = """
-    import json
-    import tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
-    )
-    import keras, numpy as np, tf_keras
-    from tfhub import errors
-    from tfhub.keras.layer import KerasLayer
-    from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    images = np.random.default_rng(0).random((4, 8, 6, 3)).astype(np.float32)
-    labels = np.ones((4, 1), np.float32)
-
-    def model_in_scope(lib, layer_class, trainable):
-        with strategy.scope():
-            layer = layer_class(HANDLE, trainable=trainable)
-            inputs = lib.Input((8, 6, 3))
-            model = lib.Model(inputs, lib.layers.Dense(1)(layer(inputs)))
-            optimizer = lib.optimizers.SGD(0.1)
-        return model, optimizer
-
-    def error_of(call):
-        try:
-            call()
-            return None
-        except Exception as err:
-            return [type(err).__name__, isinstance(err, errors.ArgumentError), str(err)]
-
-    def custom_loop(model, optimizer):
-        @tf.function
-        def step(x):
-            def replica_step(x):
-                with tf.GradientTape() as tape:
-                    loss = tf.reduce_mean(model(x, training=True))
-                grads = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply_gradients(zip(grads, model.trainable_variables))
-            strategy.run(replica_step, args=(x,))
-        step(tf.constant(images))
-
-    out = {}
-    model, optimizer = model_in_scope(keras, KerasLayer, trainable=True)
-    out["keras3_predict"] = model.predict(images, verbose=0).shape[0]
-    model.compile(optimizer, "mse")
-    out["keras3_fit"] = error_of(lambda: model.fit(images, labels, verbose=0))
-    model, optimizer = model_in_scope(keras, KerasLayer, trainable=False)
-    model.compile(optimizer, "mse")
-    out["keras3_frozen_fit"] = error_of(lambda: model.fit(images, labels, verbose=0))
-    model, optimizer = model_in_scope(tf_keras, TFKerasLayer, trainable=True)
-    out["tf_keras_predict"] = model.predict(images, verbose=0).shape[0]
-    out["tf_keras_custom_loop"] = error_of(lambda: custom_loop(model, optimizer))
-    import tfhub as hub
-    with strategy.scope():  # docs/feature_columns.md: tf_keras compile refuses a TF1 column.
-        column = hub.image_embedding_column("images", HANDLE)
-        inputs = {"images": tf_keras.Input((8, 6, 3), name="images")}
-        features = tf_keras.layers.DenseFeatures([column])(inputs)
-        model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(features))
-        out["tf_keras_column_compile"] = error_of(lambda: model.compile("sgd", "mse"))
-        column = hub.text_embedding_column_v2("text", TEXT_V2, trainable=True)
-        inputs = {"text": tf_keras.Input((), dtype=tf.string, name="text")}
-        features = tf_keras.layers.DenseFeatures([column])(inputs)
-        model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(features))
-        model.compile(tf_keras.optimizers.SGD(0.1), "mse")
-    before = [w.numpy() for w in model.trainable_weights]
-    text = tf.data.Dataset.from_tensor_slices(({"text": ["cat", "a b", "zz", "the"]}, labels))
-    model.fit(text.batch(4), verbose=0)
-    out["tf_keras_column_v2_changed"] = float(
-        max(np.abs(w.numpy() - b).max() for w, b in zip(model.trainable_weights, before))
-    )
-    print(json.dumps(out))
-"""
-
-
-def test_tf1_module_under_mirrored_strategy_predicts_and_refuses_training_clearly() -> None:
+def test_tf1_module_under_mirrored_strategy_predicts_and_refuses_training_clearly(
+    mirrored,
+) -> None:
     """TensorFlow loads a TF1 Hub module's variables outside any strategy: predict works (and
     Keras 3 trains the other layers around a frozen one), training it raised Keras 3's bare
     AssertionError in the optimizer; now an ArgumentError that says why and what to do.
     Also docs/feature_columns.md's claims on columns under the strategy."""
-    from tests._helpers.upstream_records import upstream_path
-
-    script = TF1_MIRRORED_SCRIPT.replace("HANDLE", repr(upstream_path("tf1_image_info")))
-    script = script.replace("TEXT_V2", repr(upstream_path("tf2_text_embedding")))
-    result = _run(script, {})
+    result = result_of(mirrored, "tf1_module_what_works")
     assert result["keras3_predict"] == 4
     assert result["tf_keras_predict"] == 4
     assert result["keras3_frozen_fit"] is None
