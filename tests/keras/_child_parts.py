@@ -1,8 +1,9 @@
 """Several checks' work in one child interpreter, each part's result or error kept apart.
 
 A child that imports TensorFlow costs ~5 CPU-seconds before it does anything: where checks need
-a fresh interpreter with the same environment, one child runs every part, and each test asserts
-the part it owns (a part that raised fails that test only, showing the child's traceback).
+a process of their own with the same environment, one child (forked by `run_warm_python` from a
+server that imported TensorFlow) runs every part, and each test asserts the part it owns (a part
+that raised fails that test only, showing the child's traceback).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import textwrap
 from typing import Any
 
-from tests._helpers.python_process import run_python
+from tests._helpers.warm_python import run_warm_python
 
 # Defines `part`, a decorator that runs the function at once and keeps its result (JSON) or its
 # traceback under the function's name; the program ends by printing them all as one JSON line.
@@ -49,7 +50,7 @@ def run_parts(code: str, *args: str, env: dict[str, str]) -> dict[str, dict[str,
         AssertionError: the child exited non-zero (its stderr shown).
     """
     program = _PRELUDE + textwrap.dedent(code) + _EPILOGUE
-    done = run_python(program, *args, env=env)
+    done = run_warm_python(program, *args, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

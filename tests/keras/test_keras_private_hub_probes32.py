@@ -1,7 +1,8 @@
 """Keras models over a private hub, end to end (session 32 probes), in both Keras flavours.
 
 Tiny SavedModels are published with `tfhub publish` into one ROOT served by one `tfhub serve`
-(per module). Each flavour runs in fresh interpreters: one fine-tunes `hub.KerasLayer`s over the
+(per module). Each flavour runs in processes of its own (forked by run_warm_python, TensorFlow
+imported, nothing loaded): one fine-tunes `hub.KerasLayer`s over the
 hub's URLs, saves the models and probes the layer's options, re-export, nesting and TFLite; a
 second, with the server out of reach, loads the saved files with a copy of the first's cache
 (another machine, offline) and with an empty cache. The hub is reached through a TCP proxy per
@@ -22,7 +23,8 @@ import numpy as np
 import pytest
 from tests._helpers import image_models, models
 from tests._helpers.hub_server import CuttingProxy, HubProcess, serve_hub
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
+from tests._helpers.warm_python import run_warm_python
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -303,7 +305,7 @@ def trained(
     proxy = _Proxy(hub_server.port)
     suffixes = json.dumps(SUFFIXES[flavour])
     env = _flavour_env(flavour, TFHUB_CACHE_DIR=os.fspath(cache))
-    run_python(TRAIN_SCRIPT, proxy.url(), os.fspath(out), suffixes, env=env, timeout=300)
+    run_warm_python(TRAIN_SCRIPT, proxy.url(), os.fspath(out), suffixes, env=env, timeout=300)
     results = json.loads((out / "results.json").read_text())
     try:
         yield Trained(flavour, results, out, cache, proxy)
@@ -383,7 +385,7 @@ def _load_offline(trained: Trained, tmp_path: Path) -> dict[str, Any]:
     caches = {"fresh": os.fspath(tmp_path / "fresh_cache"), "copied": os.fspath(copied)}
     env = _flavour_env(trained.flavour, TFHUB_HTTP_RETRIES="0")
     args = (os.fspath(trained.out), json.dumps(caches), json.dumps(SUFFIXES[trained.flavour]))
-    done = run_python(LOAD_SCRIPT, *args, env=env, timeout=300)
+    done = run_warm_python(LOAD_SCRIPT, *args, env=env, timeout=300)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

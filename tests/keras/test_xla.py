@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 
-from tests._helpers.python_process import REPO_ROOT, run_python
+from tests._helpers.python_process import REPO_ROOT
+from tests._helpers.warm_python import run_warm_python
 
 _SCRIPT = r"""
 import json, sys, warnings
@@ -51,7 +52,7 @@ print(json.dumps(results))
 
 def test_xla_compiles_numeric_models_and_is_refused_for_text_models(model_dir):
     upstream = REPO_ROOT / "tests/data/upstream"
-    done = run_python(
+    done = run_warm_python(
         _SCRIPT, model_dir["tf2"], model_dir["text"], str(upstream / "tf1_text_vocab")
     )
     results = json.loads(done.stdout.strip().splitlines()[-1])
@@ -113,7 +114,7 @@ def test_strings_under_xla_are_refused_while_tracing(model_dir):
     `jit_compile=True`, whose layers Keras does not ask; a `tf.function(jit_compile=True)`)
     are refused with the fix, where TensorFlow said "Detected unsupported operations ...
     DT_STRING" at the first step."""
-    done = run_python(_STRINGS_UNDER_XLA_SCRIPT, model_dir["tf2"], model_dir["text"])
+    done = run_warm_python(_STRINGS_UNDER_XLA_SCRIPT, model_dir["tf2"], model_dir["text"])
     results = json.loads(done.stdout.strip().splitlines()[-1])
     assert results == {
         "tf_keras text": "XlaStringInputError",
