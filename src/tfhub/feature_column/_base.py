@@ -11,6 +11,7 @@ alike, so unlike upstream's TF1 columns these also work in eager `DenseFeatures`
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import logging
 import re
@@ -124,6 +125,30 @@ def keras_module_layer(
             return outputs
 
     return HubModuleLayer()
+
+
+def state_attribute(name: str, rivals: Iterable[str]) -> str:
+    """The attribute of a `DenseFeatures` layer that holds column `name`'s module layer.
+
+    A `.keras` file stores the layer's weights under that attribute name, so it must be unique
+    within the layer and the same each time the model is built. It is `_tfhub_<name>` with
+    every non-word character as `_`, as files saved before held it. Columns whose names differ
+    only in non-word characters (keys "a-b" and "a_b") would share it: the one whose name sorts
+    last keeps it (it is the one older files stored, as the last one set won), each other one
+    gets `_<8 hex digits of sha1(name)>` after it.
+
+    Args:
+        name: the column's name.
+        rivals: the names of all columns of the layer (with `name` or not).
+
+    Returns:
+        The attribute name.
+    """
+    plain = "_tfhub_" + re.sub(r"\W", "_", name)
+    sharing = [other for other in {*rivals, name} if re.sub(r"\W", "_", other) == plain[7:]]
+    if name == max(sharing):
+        return plain
+    return f"{plain}_{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
 
 
 def scope_eager_names(variables: list[Any], scope: str) -> None:
@@ -292,7 +317,8 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         layer = keras_module_layer(module, trainable=trainable, name=self.name, taken=taken)
         state_manager.add_resource(self, RESOURCE_NAME, layer)
         if owner is not None:  # A named attribute, so `model.save("x.keras")` saves its weights.
-            setattr(owner, "_tfhub_" + re.sub(r"\W", "_", self.name), layer)
+            rivals = [getattr(c, "name", "") for c in getattr(owner, "_feature_columns", [])]
+            setattr(owner, state_attribute(self.name, rivals), layer)
 
     def get_dense_tensor(
         self, transformation_cache: Any, state_manager: Any, training: Any = None
