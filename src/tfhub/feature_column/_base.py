@@ -79,29 +79,35 @@ class LoadedModule:
 
 
 def keras_module_layer(
-    module: LoadedModule, *, trainable: bool, name: str, taken: Iterable[str] = ()
+    module: LoadedModule | None, *, trainable: bool, name: str, taken: Iterable[str] = ()
 ) -> Any:
     """Wraps a module as a tf_keras layer, so `DenseFeatures` tracks and trains its weights.
 
     Args:
-        module: the module.
+        module: the module, or None to give it later with the layer's `attach(module)` (before
+            the layer is called).
         trainable: whether the module's trainable variables are trainable weights of the layer.
         name: the layer name.
         taken: weight names the module's eager variables must not have (see `rename_taken`).
 
     Returns:
-        A tf_keras `Layer` whose call runs `module.fn`.
+        A tf_keras `Layer` whose call runs `module.fn`; its `module` is the module (or None).
     """
     from ..keras.tf_keras_layer import add_existing_weights  # Imports tf_keras.
-
-    rename_taken([variable for variable, _ in module.weights], taken)
 
     class HubModuleLayer(tf_keras.layers.Layer):  # type: ignore[name-defined]
         """Holds a hub module's variables as existing weights (as upstream's KerasLayer does)."""
 
         def __init__(self) -> None:
             super().__init__(trainable=trainable, name=name)
-            self._module = module
+            self.module: LoadedModule | None = None
+            if module is not None:
+                self.attach(module, taken=taken)
+
+        def attach(self, module: LoadedModule, *, taken: Iterable[str] = ()) -> None:
+            """Holds `module`: tracks its variables as weights and its losses."""
+            rename_taken([variable for variable, _ in module.weights], taken)
+            self.module = module
             if module.tracked is not None:  # So a SavedModel-format save reaches its tables.
                 self._hub_module_object = module.tracked
             add_existing_weights(self, module.weights)
@@ -114,11 +120,12 @@ def keras_module_layer(
 
         def call(self, inputs: Any, training: Any = None) -> Any:
             # As upstream's KerasLayer: `training` reaches the module only while trainable.
+            assert self.module is not None, "attach(module) before calling the layer"
             if tf.executing_eagerly():
-                return self._module.fn(inputs, training=training if self.trainable else False)
+                return self.module.fn(inputs, training=training if self.trainable else False)
             key = tf.compat.v1.GraphKeys.UPDATE_OPS
             known = {id(op) for op in tf.compat.v1.get_collection(key)}
-            outputs = self._module.fn(inputs, training=training if self.trainable else False)
+            outputs = self.module.fn(inputs, training=training if self.trainable else False)
             added = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
             if added and self.trainable:  # A trainable hub.Module's: tf_keras' graph-mode fit
                 self.add_update(added)  # runs them while training (tf_keras 2 layers: a no-op).
@@ -305,20 +312,36 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         return bool(getattr(self, "trainable", False)) and bool(requested)
 
     def create_state(self, state_manager: Any) -> None:
-        """Loads the module for a `DenseFeatures` layer and registers it as a resource."""
+        """Loads the module for a `DenseFeatures` layer and registers it as a resource.
+
+        In a graph, a column with `_makes_graph_module_at_call` registers its layer without the
+        module, which `get_dense_tensor` makes at the first call.
+        """
         trainable = self._is_trainable(state_manager._trainable)
-        module = self._load(trainable=trainable)
-        if trainable:  # In a tf.Graph, so a tf.compat.v1 optimizer's minimize() trains them.
-            _add_to_collections(module, [tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES])
         owner = getattr(state_manager, "_layer", None)  # The DenseFeatures layer.
-        if owner is not None and self._scopes_eager_names:
-            scope_eager_names(module.variables, f"{owner.name}/{self.name}")
-        taken = [weight.name for weight in owner.weights] if owner is not None else []
-        layer = keras_module_layer(module, trainable=trainable, name=self.name, taken=taken)
+        layer = keras_module_layer(None, trainable=trainable, name=self.name)
+        if not (self._makes_graph_module_at_call and not tf.executing_eagerly()):
+            self._attach_module(layer, owner)
         state_manager.add_resource(self, RESOURCE_NAME, layer)
         if owner is not None:  # A named attribute, so `model.save("x.keras")` saves its weights.
             rivals = [getattr(c, "name", "") for c in getattr(owner, "_feature_columns", [])]
             setattr(owner, state_attribute(self.name, rivals), layer)
+
+    # Whether, in a graph, `DenseFeatures` makes the column's module when it first calls the
+    # column rather than in `create_state` (upstream's sparse text column made its hub.Module
+    # at call time, so after every other column's: upstream's `module_<n>` numbering follows).
+    _makes_graph_module_at_call = False
+
+    def _attach_module(self, layer: Any, owner: Any) -> None:
+        """Loads the module into the `keras_module_layer` `layer` of the DenseFeatures `owner`."""
+        trainable = layer.trainable
+        module = self._load(trainable=trainable)
+        if trainable:  # In a tf.Graph, so a tf.compat.v1 optimizer's minimize() trains them.
+            _add_to_collections(module, [tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES])
+        if owner is not None and self._scopes_eager_names:
+            scope_eager_names(module.variables, f"{owner.name}/{self.name}")
+        taken = [weight.name for weight in owner.weights] if owner is not None else []
+        layer.attach(module, taken=taken)
 
     def get_dense_tensor(
         self, transformation_cache: Any, state_manager: Any, training: Any = None
@@ -326,6 +349,8 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         """Embeds the input with the module layer; `training` comes from `DenseFeatures`."""
         inputs = transformation_cache.get(self, state_manager)
         layer = state_manager.get_resource(self, RESOURCE_NAME)
+        if layer.module is None:
+            self._attach_module(layer, getattr(state_manager, "_layer", None))
         return self.embed(inputs, functools.partial(layer, training=training))
 
     def _get_dense_tensor(

@@ -107,6 +107,7 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
 
     _fields = ("key", "combiner", "module_spec_path", "default_value", "trainable")
     _column = "sparse_text_embedding_column"
+    _makes_graph_module_at_call = True  # As upstream's, so its hub.Module's name is upstream's.
     _takes = (
         "a tf.SparseTensor of string tokens of shape (batch, tokens) (for a tf.RaggedTensor, "
         "e.g. from tf.strings.split, pass tokens.to_sparse())"
