@@ -57,3 +57,61 @@ def test_a_sparse_columns_module_is_made_once_for_every_call_and_trained():
             np.testing.assert_allclose(*session.run([first, second]))
     assert names == ["module/embeddings", "module_1/embeddings"]
     assert weights == ["module/embeddings:0", "module_1/embeddings:0"]
+
+
+def _text_model() -> object:
+    column = hub.text_embedding_column("t", TEXT_V1, trainable=True)
+    inputs = {"t": tf_keras.Input(shape=(), dtype=tf.string, name="t")}
+    features = tf_keras.layers.DenseFeatures([column])(inputs)
+    return tf_keras.Model(inputs, tf_keras.layers.Dense(1, kernel_initializer="ones")(features))
+
+
+def test_a_tf_checkpoint_restores_a_module_whose_graph_named_it_module_1(tmp_path):
+    """review50d-F5: tf_keras keyed a graph module's weight by its variable's name
+    (`module/embeddings:0`), so a model whose module the graph named `module_1` restored its
+    Dense layer from `save_weights` but silently kept the module's pretrained values."""
+    prefix = str(tmp_path / "w")
+    feats = {"t": np.array(["hello", "world"])}
+    with tf.Graph().as_default():
+        first = _text_model()
+        (embeddings,) = [w for w in first.weights if "embeddings" in w.name]
+        tf_keras.backend.set_value(embeddings, np.full(embeddings.shape, 3.0, np.float32))
+        first.save_weights(prefix)
+        second = _text_model()
+        assert [w.name for w in second.weights if "embeddings" in w.name] == [
+            "module_1/embeddings:0"
+        ]
+        second.load_weights(prefix)
+        result = second.predict(feats, verbose=0)
+    np.testing.assert_allclose(result, [[12.0], [12.0]])
+
+
+def test_a_graph_checkpoint_keeps_upstreams_first_module_name_as_key(tmp_path):
+    """Checkpoints saved before review50d-F5's fix keep loading: the first module's weight is
+    keyed as before (`module/embeddings:0`), and so is every later module's now."""
+    with tf.Graph().as_default():
+        _text_model()
+        model = _text_model()
+        model.save_weights(str(tmp_path / "w"))
+    keys = [name for name, _ in tf.train.list_variables(str(tmp_path / "w"))]
+    assert [key for key in keys if "embeddings" in key] == [
+        "layer_with_weights-0/_tfhub_t_hub_module_embedding/module.Sembeddings:0/"
+        ".ATTRIBUTES/VARIABLE_VALUE"
+    ]
+
+
+def test_an_eager_tf_checkpoint_restores_a_graph_models_module(tmp_path):
+    """review50d-F5: eagerly the weight was keyed `dense_features/t_hub_module_embedding/
+    embeddings:0`, in a graph `module/embeddings:0`: a graph model restored the Dense layer of
+    an eager checkpoint but silently kept the module's pretrained values."""
+    prefix = str(tmp_path / "w")
+    feats = {"t": np.array(["hello", "world"])}
+    first = _text_model()
+    (embeddings,) = [w for w in first.weights if "embeddings" in w.name]
+    embeddings.assign(np.full(embeddings.shape, 3.0, np.float32))
+    first.save_weights(prefix)
+    with tf.Graph().as_default():
+        second = _text_model()
+        second.load_weights(prefix)
+        result = second.predict(feats, verbose=0)
+    np.testing.assert_allclose(result, [[12.0], [12.0]])

@@ -46,9 +46,12 @@ class LoadedModule:
             save reaches the module's tables and assets (None: nothing to track).
         tables_initialized: in a graph, the variable whose initializer runs the module's table
             initializers for tf_keras (see `initialize_once`), else None.
+        weight_names: the name under which a Keras layer tracks each of `weights` (the key of
+            its value in a tf_keras TF-format checkpoint), or None for the variables' names.
     """
 
     tables_initialized: Any = None
+    weight_names: list[str] | None = None
 
     def __init__(
         self,
@@ -110,7 +113,7 @@ def keras_module_layer(
             self.module = module
             if module.tracked is not None:  # So a SavedModel-format save reaches its tables.
                 self._hub_module_object = module.tracked
-            add_existing_weights(self, module.weights)
+            add_existing_weights(self, module.weights, names=module.weight_names)
             for loss_fn in module.regularization_losses if trainable else []:
                 self.add_loss(self._while_trainable(loss_fn))
 

@@ -156,7 +156,10 @@ class TF1ModuleColumn(HubDenseColumn):
         (`DenseFeatures`), tf_keras' graph mode also runs them once (`initialize_once`).
         """
         if tf.executing_eagerly():
-            return super()._load(trainable=trainable)
+            loaded = super()._load(trainable=trainable)
+            # Keyed in checkpoints as in a graph (the variables' names are the module's here).
+            loaded.weight_names = ["module/" + variable.name for variable, _ in loaded.weights]
+            return loaded
         from ..tf1.module import Module
 
         key = tf.compat.v1.GraphKeys.TABLE_INITIALIZERS
@@ -175,6 +178,7 @@ class TF1ModuleColumn(HubDenseColumn):
             weights=[(v, id(v) in trained) for v in module.variables],
             regularization_losses=[_returning(loss) for loss in module.get_regularization_losses()],
         )
+        loaded.weight_names = _names_in_first_module(module.variable_map, module.variables)
         if initializers and init_tables:
             loaded.tables_initialized = initialize_once(initializers)
         return loaded
@@ -195,6 +199,32 @@ class TF1ModuleColumn(HubDenseColumn):
     def get_config(self) -> dict[str, Any]:
         require_handle(self._source.module_spec, self._column)
         return super().get_config()
+
+
+def _names_in_first_module(variable_map: dict[str, Any], variables: list[Any]) -> list[str]:
+    """For a `hub.Module` in a graph, each of `variables` named as in the graph's first module:
+    `module/<its name in the module>:0` (e.g. `module/embeddings:0` also for `module_1`'s).
+
+    tf_keras keys a weight of a TF-format checkpoint (`save_weights`) by the name the layer
+    tracks it under: a name stable per module, whatever number the graph gave the module,
+    lets a model whose module is `module_1` restore a checkpoint of one whose module was
+    `module` (checkpoints written before keyed the weight by its variable's name, which was that
+    for a graph's first module).
+
+    Args:
+        variable_map: the module's {name in the module: variable or list of partitions}.
+        variables: the module's variables, in the order of the names returned.
+
+    Returns:
+        One name per variable.
+    """
+    names: dict[int, str] = {}
+    for key, value in variable_map.items():
+        parts = value if isinstance(value, list) else [value]
+        for part in parts:
+            tail = f"{key}/part_" if isinstance(value, list) else f"{key}:"
+            names[id(part)] = "module/" + part.name[part.name.rindex(tail) :]
+    return [names[id(variable)] for variable in variables]
 
 
 def _returning(value: Any) -> Callable[[], Any]:

@@ -142,11 +142,23 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
         return self._in_upstream_order(self._trainable_weights + self._non_trainable_weights)
 
 
-def add_existing_weights(layer: Any, weights: list[tuple[Any, bool]]) -> None:
-    """Registers (variable, trainable) pairs as weights of the tf_keras `layer` (no copies)."""
-    for variable, is_trainable in weights:
+def add_existing_weights(
+    layer: Any, weights: list[tuple[Any, bool]], *, names: list[str] | None = None
+) -> None:
+    """Registers (variable, trainable) pairs as weights of the tf_keras `layer` (no copies).
+
+    Args:
+        layer: the tf_keras layer.
+        weights: the (variable, trainable) pairs.
+        names: the name under which the layer tracks each variable (the key of its value in a
+            TF-format checkpoint of `save_weights`), one per weight; None: the variable's name.
+            The variables keep their own names.
+    """
+    for (variable, is_trainable), name in zip(
+        weights, names or [variable.name for variable, _ in weights], strict=True
+    ):
         layer.add_weight(
-            name=variable.name,
+            name=name,
             shape=variable.shape,
             dtype=variable.dtype,
             trainable=is_trainable,
