@@ -69,3 +69,23 @@ def test_a_column_without_a_rival_keeps_the_name_older_files_hold(tmp_path):
         "layers/dense_features/_tfhub_title_hub_module_embedding",
         "layers/dense_features/_tfhub_user_agent_hub_module_embedding",
     ]
+
+
+def test_a_sparse_column_with_a_bytes_default_value_loads_back_from_a_keras_file(tmp_path):
+    """review50d-F3: tf_keras' `.keras` writer stores bytes as {'class_name': '__bytes__', ...},
+    which reached the column undecoded: the saved model never loaded again (an
+    ArgumentTypeError that blamed the user's default_value)."""
+    column = hub.sparse_text_embedding_column("s", TEXT_V1, "mean", b"world")
+    inputs = {"s": tf_keras.Input(shape=(None,), dtype=tf.string, sparse=True, name="s")}
+    model = tf_keras.Model(inputs, tf_keras.layers.DenseFeatures([column])(inputs))
+    features = {"s": tf.sparse.from_dense(tf.constant([["cat", "sat"], ["", ""]]))}
+    expected = model(features).numpy()
+    path = os.fspath(tmp_path / "m.keras")
+    model.save(path)
+    loaded = tf_keras.models.load_model(path)
+    (dense_features,) = [
+        layer for layer in loaded.layers if isinstance(layer, tf_keras.layers.DenseFeatures)
+    ]
+    (loaded_column,) = dense_features._feature_columns
+    assert loaded_column.default_value == b"world"
+    np.testing.assert_allclose(loaded(features).numpy(), expected)

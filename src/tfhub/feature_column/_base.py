@@ -409,9 +409,19 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         """
         del custom_objects, columns_by_name
         try:
-            return cls(**dict(config))
+            return cls(**{field: _decoded(value) for field, value in config.items()})
         except (errors.ModelNotFoundError, errors.DownloadError, errors.OfflineModeError) as err:
             raise _unreachable_module_error(err, cls, config) from err
+
+
+def _decoded(value: Any) -> Any:
+    """A config value as `get_config()` gave it: tf_keras' `.keras` writer stores bytes (e.g. a
+    sparse column's default_value b"dog") as {"class_name": "__bytes__", ...}, and
+    `DenseFeatures` hands that to `from_config` as it is; tf_keras' own deserializer undoes it.
+    """
+    if isinstance(value, dict) and value.get("class_name") == "__bytes__":
+        return tf_keras.saving.deserialize_keras_object(value)
+    return value
 
 
 # Each column's config field that holds its module's handle.
