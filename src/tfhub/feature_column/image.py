@@ -137,6 +137,14 @@ def _module_channels(signature: Signature) -> int | None:
     return shape[3] if shape.rank == 4 else None
 
 
+def _module_images_shape(signature: Signature) -> Any:
+    """The shapes of image batches the module's `images` input takes (any batch size)."""
+    shape = signature.inputs["images"].get_shape()
+    if shape.rank != 4:
+        return tf.TensorShape([None, None, None, None])
+    return tf.TensorShape([None]).concatenate(shape[1:])
+
+
 @register_feature_column
 class _ImageEmbeddingColumn(TF1ModuleColumn):
     """Returned by `hub.image_embedding_column`. Do not use directly."""
@@ -179,7 +187,16 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
         return LoadedModule.of_model(model, fn)
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
-        expected = tf.TensorShape([None, *self.image_size, self._channels])
+        """Embeds the images, as upstream's column, of any shape the module's `images` input
+        takes (`image_size` only gives `parse_example_spec`: a module of any image size takes
+        images of another size too).
+
+        Raises:
+            tfhub.errors.InputSpecError: (a ValueError) the images are sparse or not float32.
+            tfhub.errors.CallInputSpecError: (a TypeError too, as upstream's) the module's
+                `images` input does not take their shape.
+        """
+        expected = _module_images_shape(self._signature)
         if isinstance(inputs, tf.SparseTensor):  # Not a wrong dtype, as the message below says.
             raise errors.InputSpecError(
                 f"hub.image_embedding_column({self.key!r}) takes a dense tensor of float32 "
