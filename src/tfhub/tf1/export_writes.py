@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import errors, gfile_io
 from ..utils.lazy import tensorflow as tf
+from ..utils.paths import is_url
 from ..utils.printable import escaped
 from ..utils.refused_writes import export_write_error, failed_write
 
@@ -35,19 +36,46 @@ def write_modules(
     if gfile_io.stages_exports(os.fsdecode(export_dir)):
         _write_staged(modules, session, export_dir, export_path)
         return
+    made = _missing_local_parents(temp_dir)  # export_path and above: the first export makes them.
     try:
         for export_name, module in modules:
             module.export(os.fsdecode(os.path.join(temp_dir, os.fsencode(export_name))), session)
         _rename_into_place(temp_dir, export_dir, export_path)
     except errors.ExportWriteError as err:  # It named the hidden temp- folder.
-        remove_left_over(temp_dir)
+        _remove_left_over_with(temp_dir, made)
         raise _export_path_write_error(err, export_path) from err
     except errors.RetryTimeoutError:
         _warn_left(temp_dir)
         raise
     except BaseException:
-        remove_left_over(temp_dir)
+        _remove_left_over_with(temp_dir, made)
         raise
+
+
+def _missing_local_parents(folder: bytes) -> list[bytes]:
+    """The local folders above `folder` that do not exist yet, deepest first ([] for a URL)."""
+    if is_url(os.fsdecode(folder)):
+        return []
+    missing = []
+    parent = os.path.dirname(os.path.abspath(folder))
+    while not os.path.lexists(parent):
+        missing.append(parent)
+        parent = os.path.dirname(parent)
+    return missing
+
+
+def _remove_left_over_with(temp_dir: bytes, made: list[bytes]) -> None:
+    """Removes what a failed export left in `temp_dir`, then each folder of `made` (the
+    folders above it that the export made, deepest first) while it is empty: a folder that
+    holds something else (e.g. another export's) stays, and so do those above it."""
+    remove_left_over(temp_dir)
+    for folder in made:
+        try:
+            os.rmdir(folder)
+        except FileNotFoundError:
+            continue
+        except OSError:  # Not empty (or not ours to remove): keep it and what is above.
+            return
 
 
 def _rename_into_place(temp_dir: bytes, export_dir: bytes, export_path: str) -> None:
