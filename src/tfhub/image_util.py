@@ -76,14 +76,14 @@ def get_image_module_info(module_or_spec: Any, required: bool = False) -> Any:
 
 
 def _check_module_or_spec(module_or_spec: Any) -> None:
-    """Raises ArgumentTypeError unless `module_or_spec` is (or acts as) a hub.Module or spec.
-
-    Upstream failed with "'str' object has no attribute 'get_attached_message'".
+    """Raises NotAModuleOrSpecError unless `module_or_spec` is (or acts as) a hub.Module or
+    spec: an AttributeError too, as upstream's "'str' object has no attribute
+    'get_attached_message'", and an ArgumentTypeError.
     """
     needed = ("get_attached_message", "get_input_info_dict")
     if all(callable(getattr(module_or_spec, name, None)) for name in needed):
         return
-    raise errors.ArgumentTypeError(
+    raise errors.NotAModuleOrSpecError(
         "The image helpers read a TF1 Hub module's signatures and attached ImageModuleInfo: "
         "pass a hub.Module or a hub.ModuleSpec: hub.load_module_spec(handle) for a handle, "
         "or for a hub.KerasLayer over a TF1 module (a TF2 SavedModel has no ImageModuleInfo: "
@@ -127,7 +127,8 @@ def get_expected_image_size(
         `[height, width]`.
 
     Raises:
-        tfhub.errors.ArgumentTypeError: if `module_or_spec` is neither a hub.Module nor a spec
+        tfhub.errors.NotAModuleOrSpecError: (an ArgumentTypeError and an AttributeError, as
+            upstream's) if `module_or_spec` is neither a hub.Module nor a spec
             (e.g. a handle string: pass `hub.load_module_spec(handle)`).
         tfhub.errors.UnknownSignatureError: if the module has no `signature`.
         tfhub.errors.InputSpecError: if the input is missing or its height and width are
@@ -159,7 +160,8 @@ def get_num_image_channels(
     """Returns the number of channels of the module's image input (usually 3).
 
     Raises:
-        tfhub.errors.ArgumentTypeError: if `module_or_spec` is neither a hub.Module nor a spec.
+        tfhub.errors.NotAModuleOrSpecError: (an ArgumentTypeError and an AttributeError, as
+            upstream's) if `module_or_spec` is neither a hub.Module nor a spec.
         tfhub.errors.InputSpecError: if the input is missing or has unknown channels.
     """
     _check_module_or_spec(module_or_spec)

@@ -297,6 +297,19 @@ class NotAMessageError(ArgumentTypeError, AttributeError):
     'SerializeToString'") raised; a TypeError and a ValueError as every ArgumentTypeError."""
 
 
+class NotAModuleOrSpecError(ArgumentTypeError, AttributeError):
+    """An argument that must be a hub.Module or hub.ModuleSpec (the image helpers'
+    `module_or_spec`) and is neither (e.g. a handle string): an AttributeError, as upstream's
+    "'str' object has no attribute 'get_attached_message'"; a TypeError and a ValueError as
+    every ArgumentTypeError."""
+
+
+class NotASparseTensorError(InputSpecError, AttributeError):
+    """A dense tensor given to a column that takes a tf.SparseTensor of tokens
+    (`hub.sparse_text_embedding_column`): an AttributeError, as upstream's "'Tensor' object
+    has no attribute 'values'"; a ValueError as every InputSpecError."""
+
+
 class AssetNodeError(ModuleSpecError, TypeError):
     """A tensor of the ASSET_FILEPATHS collection that is not one constant string, found at
     export (upstream's `_check_asset_node_def` raised TypeError)."""

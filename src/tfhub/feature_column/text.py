@@ -152,11 +152,13 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
         """Embeds every token, then bags the tokens of each example with the combiner.
 
         Raises:
+            tfhub.errors.NotASparseTensorError: (an AttributeError, as upstream's, and an
+                InputSpecError) if `inputs` is not a tf.SparseTensor.
             tfhub.errors.InputSpecError: (a ValueError) if `inputs` is not a tf.SparseTensor of
                 strings of rank 2.
         """
         if not isinstance(inputs, tf.SparseTensor):
-            raise errors.InputSpecError(
+            raise errors.NotASparseTensorError(
                 f"hub.sparse_text_embedding_column({self.key!r}) needs a tf.SparseTensor of "
                 "tokens (a dense tensor of tokens becomes one with tf.sparse.from_dense(tokens), "
                 "which drops empty strings; for one string per example use "
