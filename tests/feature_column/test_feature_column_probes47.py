@@ -52,8 +52,9 @@ def _three_tf1_columns():
 
 def test_graph_dense_features_names_module_variables_as_upstream():
     """tensorflow_hub 0.10.0 printed these names for this graph (review47's
-    t14_densefeatures_graph_names.py run with ./up.sh): one `hub.Module` per column, made in
-    `create_state` in name order (photo, tags, title)."""
+    t14_densefeatures_graph_names.py run with ./up.sh): one `hub.Module` per column: photo's
+    and title's made in `create_state` in name order, then tags' (a sparse column) at the
+    layer's first call, as 0.10.0's (see test_graph_modules_probes50.py)."""
     with tf.Graph().as_default():
         features = {
             "title": tf.constant(SENTENCES[:2]),
