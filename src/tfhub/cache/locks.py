@@ -34,7 +34,12 @@ def entry_lock(module_path: str, *, what: str, timeout: float | None = None) -> 
 
     Raises:
         tfhub.errors.LockTimeoutError: another process held it longer than `timeout`.
+        tfhub.errors.UnsafeLockFileError: the lock file, or the cache's folder of locks, is a
+            link (never followed: it may lead to another user's files) or not a regular file.
     """
+    locks_folder = os.path.dirname(layout.lock_path(module_path))
+    if os.path.islink(locks_folder):
+        raise filelock.unsafe_lock_error(locks_folder, "is a symbolic link")
     with filelock.weak_file_lock(
         layout.lock_path(module_path), what=redact(what), timeout=timeout
     ) as held:

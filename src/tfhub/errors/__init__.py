@@ -114,6 +114,7 @@ from ._resolving import (
     UnknownSchemeError,
     UnreadableArchiveError,
     UnsafeArchiveError,
+    UnsafeLockFileError,
     UnsupportedHandleError,
 )
 from ._tools import (
@@ -251,6 +252,7 @@ __all__ = [
     "UnsafeAssetError",
     "UnreadableArchiveError",
     "UnsafeArchiveError",
+    "UnsafeLockFileError",
     "UnsafeFileError",
     "UnsupportedHandleError",
     "UnsupportedStrategyError",

@@ -162,6 +162,17 @@ class LockTimeoutError(CacheError, TimeoutError):
         self.waited = waited
 
 
+class UnsafeLockFileError(CacheError):
+    """A lock file (or its folder of locks) that is a link or not a regular file: in a cache a
+    group writes, any member may plant `.locks/<sha1>.lock` as a link to another user's file,
+    which the process taking the lock would truncate, overwrite and chmod. tfhub refuses it and
+    writes nothing through it. An OSError, as upstream's failures to write its lock were.
+
+    Attributes:
+        path: the lock file or folder that is unsafe.
+    """
+
+
 # --- Downloads ------------------------------------------------------------------------------------
 
 

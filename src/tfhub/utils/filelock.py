@@ -37,6 +37,8 @@ except ImportError:  # pragma: no cover - Windows: filelock's lock, without the 
 
 logger = logging.getLogger(__name__)
 
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)  # 0 on Windows, whose lock is filelock's.
+
 LOG_EVERY_SEC = 10.0
 # A wait this long is said once as a WARNING (shown without -v): waiting in silence for 14 s
 # looked like a hang. The lines after it stay at INFO, every LOG_EVERY_SEC (also for the
@@ -133,11 +135,20 @@ def read_heartbeat(lock_path: str) -> float | None:
 
 
 def _read_lines(lock_path: str) -> list[str]:
+    """The first lines of a lock file; none if it is missing, unreadable, a link or not a
+    regular file (never read through a link, nor blocked on a named pipe)."""
     try:
-        with open(lock_path, encoding="utf-8", errors="replace") as text:
-            return text.read(200).strip().splitlines()
+        fd = os.open(lock_path, os.O_RDONLY | _NO_FOLLOW | os.O_NONBLOCK)
     except OSError:
         return []
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return []
+        return os.read(fd, 200).decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -212,12 +223,12 @@ class _Heartbeat:
 
 def try_lock(lock_path: str) -> bool | None:
     """Takes and releases the lock at once: True if it was free, False if held, None if unknown."""
-    if fcntl is None or not os.path.exists(lock_path):  # pragma: no cover - fcntl: Windows.
+    if fcntl is None or not os.path.lexists(lock_path):  # pragma: no cover - fcntl: Windows.
         return None if fcntl is None else True
     try:
-        fd = os.open(lock_path, os.O_RDWR)
+        fd = os.open(lock_path, os.O_RDWR | _NO_FOLLOW | os.O_NONBLOCK)
     except OSError:
-        return None
+        return None  # A link is never followed: whose lock it is, is unknown.
     try:
         token = _lock_now(fd)
     except BlockingIOError:
@@ -242,6 +253,8 @@ def _open_locked(
     while True:
         try:
             fd = _open_shared(lock_path)
+        except errors.UnsafeLockFileError:
+            raise
         except OSError as err:
             logger.info(
                 "Cannot create lock %s (%s); continuing without a lock.", escaped(lock_path), err
@@ -311,18 +324,61 @@ def _open_shared(lock_path: str) -> int:
     file this process creates is readable and writable by whoever may write in that folder:
     the umask (022 for most users) made them 755 and 644 in a cache a group shares (2775), so
     that every other member ran without locks. As huggingface_hub's locks are (0o664).
+
+    The file is never followed through a link (review50a-F5): in a cache a group writes, any
+    member may plant the lock's name as a link to a file another member may write, which that
+    member's lock would truncate, overwrite and chmod.
+
+    Raises:
+        tfhub.errors.UnsafeLockFileError: the lock file is a symbolic or hard link, or not a
+            regular file; nothing was written through it.
+        OSError: the file cannot be created or opened (the caller goes on without a lock).
     """
     folder = os.path.dirname(lock_path)
     if not os.path.isdir(folder):
         os.makedirs(folder, exist_ok=True)
         _chmod_quietly(folder, stat.S_IMODE(os.stat(os.path.dirname(folder) or ".").st_mode))
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o664)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _NO_FOLLOW | os.O_NONBLOCK, 0o664)
+    except OSError as err:
+        if os.path.islink(lock_path):
+            raise unsafe_lock_error(lock_path, "is a symbolic link") from err
+        raise
     found = os.fstat(fd)
+    problem = _unsafe_problem(found)
+    if problem is not None:
+        os.close(fd)
+        raise unsafe_lock_error(lock_path, problem)
     if found.st_uid == os.geteuid():
         wanted = 0o666 & stat.S_IMODE(os.stat(folder).st_mode)  # The folder's rw bits.
         if stat.S_IMODE(found.st_mode) != wanted:
             _chmod_quietly(fd, wanted | stat.S_IRUSR | stat.S_IWUSR)
     return fd
+
+
+def _unsafe_problem(found: os.stat_result) -> str | None:
+    """What makes an opened lock file unsafe to write (a hard link to another file, a named
+    pipe, a device), or None for a regular file of one name."""
+    if not stat.S_ISREG(found.st_mode):
+        return "is not a regular file"
+    if found.st_nlink > 1:
+        return f"is a hard link (the file has {found.st_nlink} names)"
+    return None
+
+
+def unsafe_lock_error(path: str, problem: str) -> errors.UnsafeLockFileError:
+    """The error for a lock file or folder of locks that `problem` (e.g. "is a symbolic link")
+    makes unsafe: says what, where and what to do."""
+    try:
+        target = f" (to {escaped(os.readlink(path))})"
+    except OSError:  # Not a link (or gone meanwhile).
+        target = ""
+    return errors.UnsafeLockFileError(
+        f"The lock {escaped(path)} {problem}{target}: tfhub writes nothing through it, since "
+        "in a cache others may write in, it may lead to another user's file. Remove it "
+        f"(`rm {escaped(path)}`; ask who made it), then try again.",
+        path=path,
+    )
 
 
 def _chmod_quietly(target: int | str, mode: int) -> None:
@@ -371,7 +427,7 @@ def _beats_missed(lock_path: str) -> float:
 
 def _still_linked(fd: int, lock_path: str) -> bool:
     try:
-        return os.fstat(fd).st_ino == os.stat(lock_path).st_ino
+        return os.fstat(fd).st_ino == os.lstat(lock_path).st_ino
     except OSError:
         return False
 
