@@ -1,8 +1,8 @@
 """`tfhub cache verify|list|info` while another process replaces or removes an entry: work in
 progress is not damage.
 
-`tfhub import --force` writes the new manifest, then renames the old folder aside and the new
-one into place: a child process is held inside that window (it waits for a file the test
+`tfhub import --force` renames the old folder aside, writes the new manifest, then renames the
+new folder into place: a child process is held inside that window (it waits for a file the test
 creates) while the commands run in other processes.
 """
 
@@ -21,23 +21,23 @@ from tfhub.cache import verify
 _CLI = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
 HANDLE = "https://h.example/models/m/1"
 
-# `tfhub import --force`, held just before the old entry is renamed aside (its new manifest is
-# written) until the file argv[1] exists.
+# `tfhub import --force`, held just after its new manifest is written (the old entry renamed
+# aside, the new folder not yet in place) until the file argv[1] exists.
 _HELD_IMPORT = """
 import os, sys, time
 from tfhub.cli.main import main
 
 go = sys.argv.pop(1)
-real_rename = os.rename
+real_replace = os.replace
 
-def rename(source, target, *args, **kwargs):
-    if str(target).endswith(".deleting.tmp"):
+def replace(source, target, *args, **kwargs):
+    real_replace(source, target, *args, **kwargs)
+    if str(target).endswith(".manifest.json"):
         print("held", flush=True)
         while not os.path.exists(go):
             time.sleep(0.01)
-    return real_rename(source, target, *args, **kwargs)
 
-os.rename = rename
+os.replace = replace
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -76,7 +76,9 @@ def test_verify_and_list_during_an_import_force_report_no_damage(cache_dir, tmp_
         child.wait(timeout=120)
     assert child.returncode == 0, child.stderr.read()
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "\tBUSY: another process is installing or removing it" in verified.stdout
+    # In that window the old folder is aside and the new one not yet in place (review50a-F1):
+    # no entry is listed, none as damaged.
+    assert "DAMAGED" not in verified.stdout
     assert listed.returncode == 0 and "damaged" not in listed.stdout
     assert "damaged entries: 0" in info.stdout
     after = _tfhub(cache_dir, "cache", "verify", "--deep")
@@ -186,33 +188,33 @@ def test_an_import_that_waited_for_another_install_says_it_kept_that(cache_dir, 
     assert f"pass --force to replace it with {mine}" in err
 
 
-# `tfhub import --force`, killed just before the old entry is renamed aside: its new manifest is
-# written, its complete folder waits beside the old one.
+# `tfhub import --force`, killed just after its new manifest is written: its complete folder
+# waits beside the old one's place (the old folder renamed aside).
 _KILLED_IMPORT = """
 import os, signal, sys
 from tfhub.cli.main import main
 
-real_rename = os.rename
+real_replace = os.replace
 
-def rename(source, target, *args, **kwargs):
-    if str(target).endswith(".deleting.tmp"):
+def replace(source, target, *args, **kwargs):
+    real_replace(source, target, *args, **kwargs)
+    if str(target).endswith(".manifest.json"):
         os.kill(os.getpid(), signal.SIGKILL)
-    return real_rename(source, target, *args, **kwargs)
 
-os.rename = rename
+os.replace = replace
 sys.exit(main(sys.argv[1:]))
 """
 
 
 def _kill_an_import_force_before_its_rename(cache_dir: str, tmp_path) -> str:
-    """Returns the entry, left damaged (the old folder under the new manifest)."""
+    """Returns the entry, left damaged (no folder under the new manifest)."""
     archive = make_tar_gz(tmp_path / "new.tar.gz", _NEW_FILES)
     env = child_env(TFHUB_CACHE_DIR=cache_dir)
     args = ("import", archive, "--handle", HANDLE, "--force")
     killed = run_python(_KILLED_IMPORT, *args, env=env, timeout=120, check=False)
     assert killed.returncode == -9, killed.stderr
     entry = os.path.join(cache_dir, handles.cache_key(HANDLE))
-    assert _tfhub(cache_dir, "cache", "verify").returncode == 1  # Damaged, for now.
+    assert not os.path.lexists(entry)  # The old folder is aside, the new one not in place.
     return entry
 
 

@@ -270,17 +270,25 @@ def _install(
     descriptor = cache.descriptor_path(module_path)
     # The entry `replace` replaces is kept if this fails: so is its bookkeeping.
     kept = _read_text(descriptor) if os.path.lexists(module_path) else None
+    # The folder `replace` replaces goes aside before the new manifest is written: killed in
+    # between, no folder stands under the new manifest (recovery.finish_install puts the new
+    # one in place), rather than the old one, which looked complete when its sizes were the
+    # same and was served under the new bookkeeping (review50a-F1).
+    # (Hashed first: the old folder is away only while the manifest file is written.)
+    manifest = cache.bookkeeping.manifest_of(tmp_dir, files, digests=known, algorithm=algorithm)
+    aside = None
     try:
         cache.atomic_write_text(descriptor, cache.descriptor_text(handle))
-        cache.write_manifest(
-            module_path, files, digests=known, algorithm=algorithm, source_dir=tmp_dir
-        )
-    except errors.CacheError:
-        _undo_bookkeeping(module_path, kept)
+        aside = _set_aside_if(replace_existing, module_path)
+        cache.atomic_write_text(cache.manifest_path(module_path), manifest)
+    except BaseException as err:
+        if aside is not None and not os.path.lexists(module_path):
+            os.rename(aside, module_path)  # Not replaced after all: it stays.
+        if isinstance(err, errors.CacheError):
+            _undo_bookkeeping(module_path, kept)
         raise
     _readable_by_the_group(tmp_dir, (descriptor, cache.manifest_path(module_path)))
-    aside = None
-    if os.path.lexists(module_path):
+    if aside is None and os.path.lexists(module_path):
         # Checked again: another writer may have installed it while we wrote the bookkeeping.
         if not replace_existing and _installed_by_another(module_path):
             return
@@ -298,6 +306,14 @@ def _install(
         if aside is not None:
             cache.remove_tree(aside)  # Only now: killed while deleting, ours is in place.
     logger.info("Downloaded TF-Hub Module %r.", redact(handle))
+
+
+def _set_aside_if(wanted: bool, module_path: str) -> str | None:
+    """Renames the folder at `module_path` aside if `wanted` and there is one; returns where
+    it went (`cache.store.set_aside`), or None."""
+    if not wanted or not os.path.lexists(module_path):
+        return None
+    return cache.store.set_aside(module_path)
 
 
 def _readable_by_the_group(tmp_dir: str, bookkeeping: tuple[str, ...]) -> None:

@@ -302,14 +302,26 @@ def write_manifest(
     Raises:
         tfhub.errors.CacheError: if the manifest cannot be written (naming it).
     """
+    text = manifest_of(source_dir or module_path, files, digests=digests, algorithm=algorithm)
+    atomic_write_text(layout.manifest_path(module_path), text)
+
+
+def manifest_of(
+    folder: str,
+    files: Mapping[str, int],
+    *,
+    digests: Mapping[str, str] | None = None,
+    algorithm: str | None = None,
+) -> str:
+    """Returns the manifest text of `files` in `folder`, hashing those `digests` lacks (as
+    `write_manifest`, which writes it; an install that replaces an entry writes it itself, at
+    the moment it chooses)."""
     algorithm = algorithm or DEFAULT_ALGORITHM
     known = dict(digests or {})
-    folder = source_dir or module_path
     for rel in files:
         if rel not in known:
             known[rel] = file_digest(os.path.join(folder, *rel.split("/")), algorithm)
-    text = manifest_text(files, known, algorithm=algorithm)
-    atomic_write_text(layout.manifest_path(module_path), text)
+    return manifest_text(files, known, algorithm=algorithm)
 
 
 def safe_relpath(rel: object) -> bool:

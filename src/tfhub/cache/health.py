@@ -90,15 +90,24 @@ def deep_damage(module_path: str) -> tuple[str | None, bool]:
     manifest = bookkeeping.read_manifest(module_path)
     if problem is not None or manifest is None or manifest.digests is None:
         return problem, False
+    return content_damage(module_path, manifest), True
+
+
+def content_damage(folder: str, manifest: bookkeeping.Manifest) -> str | None:
+    """The first file of `folder` whose content hash differs from the one `manifest` records
+    (or that cannot be read), said as damage; None if all match or the manifest has no hashes.
+    Reads every byte: for `verify --deep` and for a repair, never for a resolve."""
+    if manifest.digests is None:
+        return None
     algorithm = manifest.header.algorithm or bookkeeping.DEFAULT_ALGORITHM
     for rel, expected in sorted(manifest.digests.items()):
         try:
-            actual = bookkeeping.file_digest(_full(module_path, rel), algorithm)
+            actual = bookkeeping.file_digest(_full(folder, rel), algorithm)
         except OSError as err:
-            return _unreadable(rel, err), True
+            return _unreadable(rel, err)
         if actual != expected:
-            return f"{rel} has other content than was installed ({algorithm} differs)", True
-    return None, True
+            return f"{rel} has other content than was installed ({algorithm} differs)"
+    return None
 
 
 def is_complete(module_path: str) -> bool:

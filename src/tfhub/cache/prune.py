@@ -6,8 +6,8 @@ to install), and lock files nobody holds (tfhub's in `.locks/`, tensorflow_hub's
 `<entry>.lock` of a dead process on this host). Every removal
 takes the entry's lock without waiting (an entry being downloaded is skipped) and checks again
 under it, so an entry another process has just installed is never deleted.
-A damaged entry whose killed install left its complete new folder beside it (`recovery`)
-gets that folder instead of being removed.
+A damaged or missing entry whose killed install left its complete new folder beside it
+(`recovery`) gets that folder instead of being removed.
 """
 
 from __future__ import annotations
@@ -88,8 +88,12 @@ def _apply(item: PruneItem) -> PruneResult:
             outcomes = {"kept": "kept", "gone": "skipped"}  # "gone": another prune or rm.
             outcome = outcomes.get(removal.removed, "removed")
             return PruneResult(item, outcome, removal.describe())
+        # No folder, its new one beside it: an `import --force` killed before its rename.
+        finished = not os.path.lexists(entry) and _finish_install(entry)
         with locks.entry_lock(entry, what=f"pruning {os.path.basename(item.path)}", timeout=0):
             if not os.path.lexists(item.path):  # Put in place by `_finish_install`, say.
+                if finished:
+                    return PruneResult(item, "kept", "put in place: its install was finished")
                 return PruneResult(item, "skipped", "gone meanwhile")
             if not _still_prunable(item, entry):
                 return PruneResult(item, "kept", "in use again")

@@ -2,8 +2,13 @@
 
 An install that replaces an entry (`tfhub import --force`, a download over a damaged entry)
 writes the new manifest, then renames its complete temporary folder into place. Killed between
-the two, the old folder stands under the new manifest (damaged) while the new folder, complete,
-waits beside it as `<entry>.<uuid>.tmp`. Removing both (as a damaged entry and a leftover
+the two, the new folder, complete, waits beside the entry as `<entry>.<uuid>.tmp`, under the new
+manifest, while the entry's own folder is missing: `import --force` sets the old folder aside
+before it writes the manifest (review50a-F1: an old folder left under the new manifest, with the
+same names and sizes, looked complete and was served, and prune deleted the new one). Caches
+written by earlier versions may hold the old folder there instead (damaged, when its sizes
+differ). A folder is put in place only if it holds the manifest's files with their sizes and
+content hashes. Removing both (as a damaged entry and a leftover
 download) lost the entry the user asked for; `finish_install` puts the new folder in place
 instead. It runs only where damage was found already (a resolve about to download again,
 `tfhub cache prune`), never on the hot path.
@@ -57,5 +62,11 @@ def finish_install(module_path: str) -> bool:
 
 
 def _holds(folder: str, manifest: bookkeeping.Manifest) -> bool:
-    """Whether `folder` holds exactly the manifest's files, with their sizes."""
-    return os.path.isdir(folder) and bookkeeping.list_files(folder) == manifest.sizes
+    """Whether `folder` holds exactly the manifest's files, with their sizes and (if the
+    manifest records them) their content hashes: a folder of another install with the same
+    names and sizes (a model retrained with the same architecture) is not the manifest's."""
+    return (
+        os.path.isdir(folder)
+        and bookkeeping.list_files(folder) == manifest.sizes
+        and health.content_damage(folder, manifest) is None
+    )
