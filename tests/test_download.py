@@ -235,7 +235,10 @@ def test_stall_mid_body_times_out_and_resumes(server, served_dir, monkeypatch):
     path = hub.resolve(server.url("m.tar.gz"))
     assert read_tree(path) == BIG_FILES
     gets = archive_gets(server, "m.tar.gz")
-    assert gets[1][2].get("Range") == "bytes=50000-"  # Resumed where the stall began.
+    # The stalled answer names no version of the file (no ETag, no Last-Modified): resuming it
+    # could splice two versions (review50a-F3), so it starts over; resuming with If-Range is
+    # test_file_changed_before_resume_is_downloaded_whole (an ETag).
+    assert "Range" not in gets[1][2]
 
 
 def test_damaged_entry_is_downloaded_again(server, served_dir, isolated_cache):

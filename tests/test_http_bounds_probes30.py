@@ -89,7 +89,8 @@ def raw_server() -> Iterator[Callable[[Callable[[socket.socket, int], None]], st
 
 
 def _head(status: str, length: int, extra: str = "") -> bytes:
-    return f"HTTP/1.1 {status}\r\nContent-Length: {length}\r\n{extra}\r\n".encode()
+    # The ETag names the file's version: tfhub resumes only then (review50a-F3).
+    return (f'HTTP/1.1 {status}\r\nContent-Length: {length}\r\nETag: "v1"\r\n{extra}\r\n').encode()
 
 
 def _partial(archive: bytes, start: int) -> bytes:

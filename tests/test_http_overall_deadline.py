@@ -228,6 +228,7 @@ def _stall_then_silence(suffix: str, *, after: int):
             body = served.read()
         handler.send_response(200)
         handler.send_header("Content-Length", str(len(body)))
+        handler.send_header("ETag", '"v1"')  # tfhub resumes only a named version (review50a-F3).
         handler.end_headers()
         handler.wfile.write(body[:after])
         handler.wfile.flush()
@@ -281,6 +282,7 @@ def _answer_from_range(handler, path: str, query: str) -> tuple[bytes, int]:
     if asked:
         handler.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
     handler.send_header("Content-Length", str(len(body) - start))
+    handler.send_header("ETag", '"v1"')  # tfhub resumes only a named version (review50a-F3).
     handler.end_headers()
     return body, start
 

@@ -1,7 +1,9 @@
 """The body of a download as a raw binary stream that resumes after a drop (`HttpBody`).
 
-If the connection drops mid-body, the stream reconnects with `Range: bytes=N-` and goes on where
-it stopped, so the reader (gunzip + tar) never notices; if the server ignores Range,
+If the connection drops mid-body, the stream reconnects with `Range: bytes=N-` and `If-Range`
+and goes on where it stopped, so the reader (gunzip + tar) never notices; if the server ignores
+Range, names no version of the file (no strong ETag, no Last-Modified: a file replaced meanwhile
+would be spliced), or sends a part of a file of another length,
 `_http.RestartDownload` (that is, `tfhub.errors.DownloadRestartError`) tells the caller to start
 over. Requests, retries and status checks are `_http`'s.
 """
@@ -24,6 +26,12 @@ from .utils.redact import redact
 logger = logging.getLogger(__name__)
 
 
+_NO_VALIDATOR = (
+    "names no version of the file, neither a strong ETag nor Last-Modified, so a resumed "
+    "download could splice two versions of it"
+)
+
+
 def _range_answer(status: int, content_range: str) -> str:
     """What a server answered to a Range request that tfhub cannot resume from, in words."""
     if status == 206:
@@ -31,6 +39,25 @@ def _range_answer(status: int, content_range: str) -> str:
     if status == 416:
         return "answered 416 Range Not Satisfiable: the file is shorter now"
     return f"ignores Range requests: it answered {status}"
+
+
+def _validator(headers: Any) -> str | None:
+    """What names the version of a response's file for `If-Range` (RFC 9110 13.1.5): a strong
+    ETag, else Last-Modified; None if the server sends neither (or only a weak ETag, which
+    If-Range may not carry). Without one, a broken body cannot be resumed safely: a file
+    replaced on the server meanwhile would be spliced (review50a-F3)."""
+    etag = headers.get("ETag")
+    if etag and not etag.startswith("W/"):
+        return str(etag)
+    modified = headers.get("Last-Modified")
+    return str(modified) if modified else None
+
+
+def _other_file(content_range: str, total: int | None) -> bool:
+    """Whether a 206's `Content-Range: bytes A-B/TOTAL` names a length other than `total`,
+    the first answer's (a different file for sure)."""
+    length = content_range.rpartition("/")[2].strip()
+    return total is not None and is_number(length) and int(length) != total
 
 
 class HttpBody(io.RawIOBase):
@@ -70,8 +97,7 @@ class HttpBody(io.RawIOBase):
         self.content_type = self._response.headers.get("Content-Type", "")
         self.content_encoding = self._response.headers.get("Content-Encoding", "")
         # Resume only the same content: If-Range makes a changed file come back whole (200).
-        headers = self._response.headers
-        self._validator = headers.get("ETag") or headers.get("Last-Modified")
+        self._validator = _validator(self._response.headers)
         self._drops = 0
         self._read_timeout: float | None = None  # Unknown: set before the first read.
 
@@ -175,25 +201,36 @@ class HttpBody(io.RawIOBase):
             self.position,
             redact(str(cause)),
         )
+        if self._validator is None:
+            raise self._restart(said, _NO_VALIDATOR) from cause
         seconds = backoff_seconds(self._drops)
         self._budget.check(seconds)
         time.sleep(seconds)
-        headers = {"Range": f"bytes={self.position}-"}
-        if self._validator:
-            headers["If-Range"] = self._validator
+        headers = {"Range": f"bytes={self.position}-", "If-Range": self._validator}
         response = get(self.url, handle=self.handle, headers=headers, budget=self._budget)
         if response.status_code != 416:  # Range Not Satisfiable: start over.
             check_status(response, handle=self.handle, url=self.url, budget=self._budget)
         content_range = response.headers.get("Content-Range", "")
-        if response.status_code != 206 or not content_range.startswith(f"bytes {self.position}-"):
+        if (
+            response.status_code != 206
+            or not content_range.startswith(f"bytes {self.position}-")
+            or _other_file(content_range, self.total)
+        ):
             response.close()
-            raise RestartDownload(
-                f"Cannot download {self.handle!r}: the download of {self.url} broke at byte "
-                f"{self.position} ({said}) and the server cannot resume it (it "
-                f"{_range_answer(response.status_code, content_range)}). {_AGAIN_HINT}"
-            ) from cause
+            answer = _range_answer(response.status_code, content_range)
+            raise self._restart(said, answer) from cause
         self._response = response
         self._read_timeout = None
+
+    def _restart(self, said: str, answer: str) -> errors.DownloadRestartError:
+        """The error that makes the caller download again from the start: the body broke
+        (`said` how) and the server cannot resume it (it `answer`)."""
+        of = f" of {self.total}" if self.total is not None else ""
+        return RestartDownload(
+            f"Cannot download {self.handle!r}: the download of {self.url} broke at byte "
+            f"{self.position}{of} ({said}) and the server cannot resume it (it {answer}). "
+            f"{_AGAIN_HINT}"
+        )
 
     def close(self) -> None:
         if not self.closed:
