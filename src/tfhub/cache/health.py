@@ -116,6 +116,23 @@ def is_complete(module_path: str) -> bool:
     return damage(module_path) is None
 
 
+def served_entry(handle: str, *, root: str | None = None) -> str:
+    """The entry folder resolve serves for an http(s) handle: tensorflow_hub's, keyed by the
+    URL as given, when that key differs from tfhub's (a Kaggle long form, a signed URL) and
+    that entry is complete; else tfhub's (`handles.cache_handle`). What `tfhub cache rm` and
+    `tfhub import` act on, so that they act on the entry a load uses (review50a-F2).
+
+    Args:
+        handle: the handle as given.
+        root: the cache folder (default: TFHUB_CACHE_DIR's).
+    """
+    from .. import handles
+
+    ours = layout.module_dir(handles.cache_handle(handle), root=root)
+    as_given = layout.module_dir(handle, root=root)
+    return as_given if as_given != ours and is_complete(as_given) else ours
+
+
 def _full(module_path: str, rel: str) -> str:
     return os.path.join(module_path, *rel.split("/"))
 

@@ -72,9 +72,10 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         )
     key = handles.cache_handle(handle)
     module_path = layout.module_dir(key)
-    if not force and health.is_complete(module_path):
-        _warn_kept(handle, module_path, archive)
-        return module_path
+    served = health.served_entry(handle)  # tensorflow_hub's, keyed as given, comes first.
+    if not force and health.is_complete(served):
+        _warn_kept(handle, served, archive)
+        return served
     extracted = []
 
     def fetch(target: str) -> _archive.ExtractResult:
@@ -90,6 +91,13 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     if not extracted:  # Another process installed it while this one waited for its lock.
         _warn_kept(handle, module_path, archive, meanwhile=True)
         return path
+    if served != module_path:  # Else resolve would go on serving tensorflow_hub's copy.
+        from . import store
+
+        store.remove(served)
+        logger.warning(
+            "Removed %s, the copy of %s that resolve used before.", served, redact(handle)
+        )
     _warn_if_not_loadable(path, archive, handle)
     return path
 

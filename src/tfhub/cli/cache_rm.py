@@ -88,8 +88,9 @@ def _rm_target(name: str, root: str) -> str | None:
 
 
 def _entry_path(name_or_handle: str, root: str) -> str:
-    """Returns the entry of a folder name (`<sha1>` or `<sha1>/`) or handle (a Kaggle URL:
-    tfhub's key, else as given)."""
+    """Returns the entry of a folder name (`<sha1>` or `<sha1>/`) or handle: for a Kaggle URL
+    with entries under both keys, the one resolve serves (tensorflow_hub's, keyed as given, if
+    complete), else tfhub's key, else as given."""
     from .. import handles
 
     # Only a sha1 names a folder: a 40-character path (`/home/me/...`) must never be joined
@@ -102,7 +103,10 @@ def _entry_path(name_or_handle: str, root: str) -> str:
             return os.path.join(root, folder)
     path = cache.module_dir(handles.cache_handle(name_or_handle), root=root)
     as_given = cache.module_dir(name_or_handle, root=root)  # tensorflow_hub's key.
-    return as_given if not remains(path) and remains(as_given) else path
+    if not remains(path) and remains(as_given):
+        return as_given
+    # Both there: the one a load uses, so that the damage advice "rm HANDLE" removes it.
+    return cache.health.served_entry(name_or_handle, root=root) if remains(path) else path
 
 
 def _entry_shown_as(handle: str, root: str) -> str | None:
