@@ -18,6 +18,7 @@ import os
 from . import bookkeeping, layout
 
 MISSING_FOLDER = "the folder does not exist"
+UNREADABLE = "cannot be read by this user"
 BAD_MANIFEST = "its manifest is missing or corrupt (written by tfhub, which always writes one)"
 
 
@@ -154,8 +155,15 @@ def _unreadable(rel: str, err: OSError) -> str:
     """The damage of a file this user may not read (or that the disk fails to give back)."""
     if isinstance(err, FileNotFoundError):
         return f"{rel} is missing"
-    who = " by this user" if isinstance(err, PermissionError) else ""
-    return f"{rel} cannot be read{who} ({err.strerror or err})"
+    what = UNREADABLE if isinstance(err, PermissionError) else "cannot be read"
+    return f"{rel} {what} ({err.strerror or err})"
+
+
+def only_unreadable(problem: str | None) -> bool:
+    """Whether `problem` (a damage this module said) is only that this user may not read the
+    entry: another user's private entry in a shared cache, maybe complete. Not for this user
+    to remove (`tfhub cache prune` leaves it; its owner can check it)."""
+    return problem is not None and UNREADABLE in problem
 
 
 def _unlisted_damage(module_path: str, *, manifest_stale: bool = False) -> str | None:
@@ -165,12 +173,15 @@ def _unlisted_damage(module_path: str, *, manifest_stale: bool = False) -> str |
         manifest = layout.manifest_path(module_path)
         if os.path.exists(manifest) and not os.access(manifest, os.R_OK):
             # Another user's private entry: not missing nor corrupt (a fresh copy would not do).
-            return f"{os.path.basename(manifest)} cannot be read by this user"
+            return f"{os.path.basename(manifest)} {UNREADABLE}"
         descriptor = bookkeeping.read_descriptor(module_path)
         if descriptor is not None and descriptor.written_by_tfhub:
             return BAD_MANIFEST
         if os.path.exists(layout.manifest_path(module_path)):
             return BAD_MANIFEST  # A manifest only tfhub writes, now unreadable.
+    if not os.access(module_path, os.R_OK | os.X_OK):
+        # Another user's private folder (umask 077): os.walk of it saw no file (review50a-F4).
+        return f"the folder {UNREADABLE}"
     if not _holds_a_file(module_path):
         return "the folder holds no file"
     return _saved_model_damage(module_path)

@@ -16,7 +16,12 @@ import os
 from dataclasses import dataclass
 
 from .. import errors
-from . import layout, locks, recovery, store
+from . import health, layout, locks, recovery, store
+
+_NOT_READABLE = (
+    "this user may not read it (another user's private entry?), so cannot tell it is damaged: "
+    "left as it is; its owner can check it with `tfhub cache verify`"
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ def _apply(item: PruneItem) -> PruneResult:
     entry = _entry_of(item.path)
     try:
         if item.kind == "damaged entry":
+            if left_as_is(item):
+                return PruneResult(item, "kept", _NOT_READABLE)
             if _finish_install(item.path):
                 return PruneResult(item, "kept", "finished its interrupted install")
             removal = store.remove(item.path, only_if_damaged=True, timeout=0)
@@ -107,6 +114,12 @@ def _apply(item: PruneItem) -> PruneResult:
     except errors.CacheError as err:
         return PruneResult(item, "failed", str(err))
     return PruneResult(item, "removed")
+
+
+def left_as_is(item: PruneItem) -> bool:
+    """Whether prune leaves `item` although `plan` lists it: an entry this user may only not
+    read (`health.only_unreadable`), whose removal would take another user's model."""
+    return item.kind == "damaged entry" and health.only_unreadable(item.reason)
 
 
 def _finish_install(entry: str) -> bool:

@@ -299,7 +299,7 @@ def remove(
             locks.wait_for_upstream_download(module_path)
         if not has_remains(module_path):  # Another `rm` or `prune` removed it while we waited.
             return Removal(module_path, "gone")
-        if only_if_damaged and health.damage(module_path) is None:
+        if only_if_damaged and _not_for_prune(health.damage(module_path)):
             return Removal(module_path, "kept")
         removed = remove_tree(module_path, strict=True)
         interrupted = removal_leftovers(module_path)
@@ -311,6 +311,13 @@ def remove(
             remove_tree(extra, strict=True)
         unlink_quietly(layout.lock_path(module_path))  # Safe while held: see utils.filelock.
     return Removal(module_path, removed)
+
+
+def _not_for_prune(problem: str | None) -> bool:
+    """Whether an entry with this damage (or None) stays when only damaged entries go: a
+    complete one, or one this user may only not read (another user's private entry, maybe
+    complete: renaming it aside took it from its owner, and its files could not be deleted)."""
+    return problem is None or health.only_unreadable(problem)
 
 
 def removal_leftovers(module_path: str) -> list[str]:

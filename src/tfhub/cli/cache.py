@@ -299,7 +299,8 @@ def run_prune(args: argparse.Namespace) -> int:
     if args.dry_run:
         items = prune_policy.plan(root)
         for item in items:
-            print(f"would remove {escaped(item.path)} ({item.kind}: {item.reason})")
+            verb = "would leave" if prune_policy.left_as_is(item) else "would remove"
+            print(f"{verb} {escaped(item.path)} ({item.kind}: {item.reason})")
         if not items:
             print(f"Nothing to prune in {escaped(root)}.")
         return 0
