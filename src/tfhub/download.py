@@ -353,7 +353,7 @@ def _add_mode(path: str, bits: int, *, runnable: bool = False) -> None:
 
 def _read_text(path: str) -> str | None:
     try:
-        with open(path, encoding="utf-8") as text:
+        with cache.bookkeeping.open_text(path) as text:  # Never waits on a named pipe.
             return text.read()
     except (OSError, UnicodeDecodeError):
         return None

@@ -23,7 +23,8 @@ import json
 import os
 import posixpath
 from collections.abc import Mapping
-from typing import NamedTuple
+from stat import S_ISREG
+from typing import NamedTuple, TextIO
 
 from .. import errors
 from ..utils.printable import escaped
@@ -64,6 +65,25 @@ def atomic_write_text(path: str, text: str) -> None:
     finally:
         if os.path.lexists(tmp):
             os.remove(tmp)
+
+
+def open_text(path: str, *, errors: str = "strict") -> TextIO:
+    """Opens a bookkeeping file (descriptor, manifest, tensorflow_hub's lock) to read as UTF-8
+    text, without waiting: a named pipe in its place (one user's `mkfifo` in a shared cache)
+    made every reader wait for a writer forever (review50a-F6).
+
+    Raises:
+        OSError: it is missing or unreadable, or not a regular file (a pipe, a device, a
+            folder): then callers take it for missing or corrupt.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return open(fd, encoding="utf-8", errors=errors)
 
 
 def free_space_remedy(root: str, *, quota: bool = False) -> str:
@@ -152,7 +172,7 @@ class Descriptor(NamedTuple):
 def read_descriptor(module_path: str) -> Descriptor | None:
     """Returns the entry's descriptor, or None if it has none (or it cannot be read)."""
     try:
-        with open(layout.descriptor_path(module_path), encoding="utf-8", errors="replace") as f:
+        with open_text(layout.descriptor_path(module_path), errors="replace") as f:
             lines = f.read(64 * 1024).splitlines()
     except OSError:
         return None
@@ -388,7 +408,7 @@ def read_header(module_path: str) -> ManifestHeader | None:
 
 def _read_header_file(path: str, file_size: int) -> ManifestHeader | None:
     try:
-        with open(path, encoding="utf-8") as text:
+        with open_text(path) as text:
             first = text.readline(_HEADER_LIMIT)
             header = parse_header(first)
             if header is not None:
@@ -406,7 +426,7 @@ def _read_header_file(path: str, file_size: int) -> ManifestHeader | None:
 def read_manifest(module_path: str) -> Manifest | None:
     """Returns the whole manifest, or None if there is none or it is not valid."""
     try:
-        with open(layout.manifest_path(module_path), encoding="utf-8") as text:
+        with open_text(layout.manifest_path(module_path)) as text:
             return parse_manifest(text.read())
     except (OSError, UnicodeDecodeError):
         return None

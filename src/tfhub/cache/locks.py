@@ -147,7 +147,7 @@ def read_upstream_lock(module_path: str) -> UpstreamLock | None:
     """Returns tensorflow_hub's lock of the entry, or None if there is none."""
     path = layout.upstream_lock_path(module_path)
     try:
-        with open(path, encoding="utf-8", errors="replace") as text:
+        with bookkeeping.open_text(path, errors="replace") as text:
             content = text.read(4096).strip()
     except FileNotFoundError:
         return None
