@@ -174,16 +174,17 @@ def _unlisted_damage(module_path: str, *, manifest_stale: bool = False) -> str |
         if os.path.exists(manifest) and not os.access(manifest, os.R_OK):
             # Another user's private entry: not missing nor corrupt (a fresh copy would not do).
             return f"{os.path.basename(manifest)} {UNREADABLE}"
+    if not os.access(module_path, os.R_OK | os.X_OK):
+        # Another user's private folder (umask 077): os.walk of it saw no file (review50a-F4).
+        return f"the folder {UNREADABLE}"
+    if not _holds_a_file(module_path):
+        return "the folder holds no file"  # Before the manifest: a valid one may list none.
+    if not manifest_stale:
         descriptor = bookkeeping.read_descriptor(module_path)
         if descriptor is not None and descriptor.written_by_tfhub:
             return BAD_MANIFEST
         if os.path.exists(layout.manifest_path(module_path)):
             return BAD_MANIFEST  # A manifest only tfhub writes, now unreadable.
-    if not os.access(module_path, os.R_OK | os.X_OK):
-        # Another user's private folder (umask 077): os.walk of it saw no file (review50a-F4).
-        return f"the folder {UNREADABLE}"
-    if not _holds_a_file(module_path):
-        return "the folder holds no file"
     return _saved_model_damage(module_path)
 
 
