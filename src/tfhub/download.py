@@ -354,7 +354,7 @@ def _add_mode(path: str, bits: int, *, runnable: bool = False) -> None:
 def _read_text(path: str) -> str | None:
     try:
         with cache.bookkeeping.open_text(path) as text:  # Never waits on a named pipe.
-            return text.read()
+            return text.read() if text is not None else None
     except (OSError, UnicodeDecodeError):
         return None
 

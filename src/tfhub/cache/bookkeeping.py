@@ -23,6 +23,7 @@ import json
 import os
 import posixpath
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from stat import S_ISREG
 from typing import NamedTuple, TextIO
 
@@ -67,22 +68,27 @@ def atomic_write_text(path: str, text: str) -> None:
             os.remove(tmp)
 
 
-def open_text(path: str, *, errors: str = "strict") -> TextIO:
+def open_text(path: str, *, errors: str = "strict") -> AbstractContextManager[TextIO | None]:
     """Opens a bookkeeping file (descriptor, manifest, tensorflow_hub's lock) to read as UTF-8
     text, without waiting: a named pipe in its place (one user's `mkfifo` in a shared cache)
     made every reader wait for a writer forever (review50a-F6).
 
+    Returns:
+        The open file, or (as a context giving None) nothing if it is not a regular file (a
+        pipe, a device, a folder): callers take that for missing or corrupt.
+
     Raises:
-        OSError: it is missing or unreadable, or not a regular file (a pipe, a device, a
-            folder): then callers take it for missing or corrupt.
+        OSError: it is missing or unreadable (as `open`).
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        if not S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", path)
+        regular = S_ISREG(os.fstat(fd).st_mode)
     except BaseException:
         os.close(fd)
         raise
+    if not regular:
+        os.close(fd)
+        return nullcontext(None)
     return open(fd, encoding="utf-8", errors=errors)
 
 
@@ -173,6 +179,8 @@ def read_descriptor(module_path: str) -> Descriptor | None:
     """Returns the entry's descriptor, or None if it has none (or it cannot be read)."""
     try:
         with open_text(layout.descriptor_path(module_path), errors="replace") as f:
+            if f is None:
+                return None
             lines = f.read(64 * 1024).splitlines()
     except OSError:
         return None
@@ -409,6 +417,8 @@ def read_header(module_path: str) -> ManifestHeader | None:
 def _read_header_file(path: str, file_size: int) -> ManifestHeader | None:
     try:
         with open_text(path) as text:
+            if text is None:
+                return None
             first = text.readline(_HEADER_LIMIT)
             header = parse_header(first)
             if header is not None:
@@ -427,7 +437,7 @@ def read_manifest(module_path: str) -> Manifest | None:
     """Returns the whole manifest, or None if there is none or it is not valid."""
     try:
         with open_text(layout.manifest_path(module_path)) as text:
-            return parse_manifest(text.read())
+            return parse_manifest(text.read()) if text is not None else None
     except (OSError, UnicodeDecodeError):
         return None
 

@@ -148,7 +148,7 @@ def read_upstream_lock(module_path: str) -> UpstreamLock | None:
     path = layout.upstream_lock_path(module_path)
     try:
         with bookkeeping.open_text(path, errors="replace") as text:
-            content = text.read(4096).strip()
+            content = text.read(4096).strip() if text is not None else ""
     except FileNotFoundError:
         return None
     except OSError:
