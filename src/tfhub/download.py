@@ -274,11 +274,11 @@ def _install(
     # between, no folder stands under the new manifest (recovery.finish_install puts the new
     # one in place), rather than the old one, which looked complete when its sizes were the
     # same and was served under the new bookkeeping (review50a-F1).
-    # (Hashed first: the old folder is away only while the manifest file is written.)
-    manifest = cache.bookkeeping.manifest_of(tmp_dir, files, digests=known, algorithm=algorithm)
+    # (Hashed before: the old folder is away only while the manifest file is written.)
     aside = None
     try:
         cache.atomic_write_text(descriptor, cache.descriptor_text(handle))
+        manifest = cache.bookkeeping.manifest_of(tmp_dir, files, digests=known, algorithm=algorithm)
         aside = _set_aside_if(replace_existing, module_path)
         cache.atomic_write_text(cache.manifest_path(module_path), manifest)
     except BaseException as err:
