@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _tf_private, errors
+from ..keras._graph_tables import initialize_once
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from ..utils.lazy import tf_keras
@@ -469,28 +470,6 @@ def add_once_to_collection(collection: str, variables: list[Any]) -> None:
     for variable in variables:
         if id(variable) not in known:
             tf.compat.v1.add_to_collection(collection, variable)
-
-
-def initialize_once(initializers: list[Any]) -> Any:
-    """Has tf_keras' graph mode run `initializers` (a module's table initializers) once.
-
-    tf_keras runs no table initializer, but before its first fit, evaluate or predict in a graph
-    it initializes, once, each variable a layer holds. So the initializers become the
-    initializer of a boolean variable (in no collection: no Saver, checkpoint or TF1
-    initializer sees it) that a throwaway layer holds. (Before, they ran before each use of the
-    module: the vocabulary was read at every `session.run`, and failed once it was gone.)
-
-    Returns:
-        The variable, which the caller must keep alive: tf_keras holds it weakly.
-    """
-    with tf.control_dependencies(initializers):
-        done = tf.constant(True)
-    flag = tf.compat.v1.Variable(
-        done, trainable=False, collections=[], name="hub_module_tables_initialized"
-    )
-    holder = tf_keras.layers.Layer(name="hub_module_tables")  # tf_keras has no public
-    holder.tables_initialized = flag  # track_variable: holding it registers it.
-    return flag
 
 
 def _with_gradient_built(fn: TensorFn, variables: list[Any]) -> TensorFn:

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import errors, saved_model
+from ..keras._graph_tables import initialize_once
 from ..utils.temp_folders import make_temporary_folder
 from ._base import (
     HubDenseColumn,
     LoadedModule,
     TensorFn,
     add_once_to_collection,
-    initialize_once,
     tf,
 )
 from ._checks import require_handle

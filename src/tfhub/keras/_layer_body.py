@@ -408,3 +408,6 @@ class _Untracked:
     warned_no_weights: bool = False
     # The layer's weights in upstream's order (set by `_adopt_model`; see `_in_upstream_order`).
     weight_order: list[Any] = dataclasses.field(default_factory=list)
+    # tf_keras in a graph: the flag variable whose initializer runs the model's table
+    # initializers (`_graph_tables.initialize_once`), kept alive here; None elsewhere.
+    tables_initialized: Any = None
