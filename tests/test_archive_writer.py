@@ -63,6 +63,11 @@ def _pids_of_children(parent: int) -> list[int]:
     return found
 
 
+def _started_since(before: list[int]) -> list[int]:
+    """This process's live children that were not among `before` (the ones a test started)."""
+    return [pid for pid in _pids_of_children(os.getpid()) if pid not in before]
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -181,9 +186,10 @@ def test_the_worker_refuses_paths_outside_its_folder(tmp_path):
 def test_a_failed_extraction_ends_its_worker(tmp_path, monkeypatch):
     monkeypatch.setattr(_archive_writer, "WORKER_AFTER", 10)
     data = gzip.compress(_tar_bytes(_small_files(3000)))
+    before = _pids_of_children(os.getpid())  # E.g. a warm Python server of other tests.
     with pytest.raises(errors.ArchiveError, match="truncated or corrupt"):
         _extract(data[: len(data) // 2], tmp_path / "t")
-    assert _pids_of_children(os.getpid()) == []
+    assert _started_since(before) == []
 
 
 _KILLED_PARENT = """
@@ -224,11 +230,12 @@ def test_a_failed_resolve_with_a_worker_leaves_no_temporary_folder(server, serve
     monkeypatch.setattr(_archive_writer, "WORKER_AFTER", 10)
     data = gzip.compress(_tar_bytes(_small_files(3000)))
     (served_dir / "cut.tar.gz").write_bytes(data[: len(data) // 2])
+    before = _pids_of_children(os.getpid())  # E.g. a warm Python server of other tests.
     with pytest.raises(errors.ArchiveError, match="truncated or corrupt"):
         hub.resolve(server.url("cut.tar.gz"))
     cache_dir = os.environ["TFHUB_CACHE_DIR"]
     assert [n for n in os.listdir(cache_dir) if n != ".locks"] == []
-    assert _pids_of_children(os.getpid()) == []
+    assert _started_since(before) == []
 
 
 def test_full_batches_are_written_here_while_the_worker_is_behind(tmp_path, monkeypatch):
