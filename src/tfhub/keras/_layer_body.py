@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .. import errors
 from ..loaded_model import LoadedModel, static_training
 from ..utils.lazy import tensorflow as tf
-from . import _calling, _compat, _config, _shapes
+from . import _calling, _compat, _config, _graph_tables, _shapes
 from ._arguments import check_sentinel
 from .hub_callable import HubCallable, load_handle, make_hub_callable
 
@@ -103,7 +103,11 @@ class HubLayerBody(_LayerBase):
             handle = os.fspath(handle)
         if isinstance(tags, str):  # One tag, as upstream's tf.saved_model.load took it.
             tags = [tags]
+        known_tables = {id(op) for op in _graph_tables.table_initializers()}
         model = load_handle(handle, tags, load_options)
+        added_tables = [
+            op for op in _graph_tables.table_initializers() if id(op) not in known_tables
+        ]
         hub = make_hub_callable(
             handle,
             model=model,
@@ -119,6 +123,7 @@ class HubLayerBody(_LayerBase):
             tags=None if tags is None else list(tags),
             output_shape=None if output_shape is None else _shapes.nest_to_shapes(output_shape),
         )
+        self._state.tables_initialized = self._initialize_tables_once(added_tables)
         self._func = model.obj  # Tracked: saving keeps the model's tables and assets.
         try:
             self._adopt_model(model)
@@ -161,6 +166,12 @@ class HubLayerBody(_LayerBase):
     def _init_keras_layer(self, *, trainable: bool, **kwargs: Any) -> None:
         """Initializes the flavour's Keras Layer base class."""
         raise NotImplementedError
+
+    def _initialize_tables_once(self, added: list[Any]) -> Any:
+        """What keeps the table initializers the model's load `added` to a graph running once
+        (the tf_keras flavour's; Keras 3 runs in no graph of tf_keras): None here."""
+        del added
+        return None
 
     def _adopt_model(self, model: LoadedModel) -> None:
         """Makes the model's variables this layer's weights, and adds its losses."""

@@ -51,15 +51,12 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
 
     _flavour = "tf_keras"
 
-    def __init__(self, handle: Any, *args: Any, **kwargs: Any) -> None:
-        known = {id(op) for op in _graph_tables.table_initializers()}
-        super().__init__(handle, *args, **kwargs)
-        # In a graph, the tables the load added are initialized by tf_keras once, before the
-        # first fit/evaluate/predict (it runs no table initializer; upstream's layer failed
-        # with "Table not initialized"). The flag variable is held here: tf_keras holds it
-        # weakly. A user's own tables_initializer() still works.
-        added = [op for op in _graph_tables.table_initializers() if id(op) not in known]
-        self._state.tables_initialized = _graph_tables.initialize_once(added) if added else None
+    def _initialize_tables_once(self, added: list[Any]) -> Any:
+        """In a graph, has tf_keras run the table initializers the load `added` once, before
+        the first fit/evaluate/predict (it runs none; upstream's layer failed with "Table not
+        initialized"); a user's own tables_initializer() still works. Returns the flag
+        variable (`_graph_tables.initialize_once`) or None."""
+        return _graph_tables.initialize_once(added) if added else None
 
     def _init_keras_layer(self, *, trainable: bool, **kwargs: Any) -> None:
         # The next class in the MRO: tf_keras swaps in its TF1 Layer inside a tf.Graph.
