@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import errors, gfile_io
 from ..utils.lazy import tensorflow as tf
-from ..utils.paths import is_url
+from ..utils.paths import is_url, missing_folders, remove_empty_folders
 from ..utils.printable import escaped
 from ..utils.refused_writes import export_write_error, failed_write
 
@@ -56,12 +56,7 @@ def _missing_local_parents(folder: bytes) -> list[bytes]:
     """The local folders above `folder` that do not exist yet, deepest first ([] for a URL)."""
     if is_url(os.fsdecode(folder)):
         return []
-    missing = []
-    parent = os.path.dirname(os.path.abspath(folder))
-    while not os.path.lexists(parent):
-        missing.append(parent)
-        parent = os.path.dirname(parent)
-    return missing
+    return missing_folders(os.path.dirname(os.path.abspath(folder)))
 
 
 def _remove_left_over_with(temp_dir: bytes, made: list[bytes]) -> None:
@@ -69,13 +64,7 @@ def _remove_left_over_with(temp_dir: bytes, made: list[bytes]) -> None:
     folders above it that the export made, deepest first) while it is empty: a folder that
     holds something else (e.g. another export's) stays, and so do those above it."""
     remove_left_over(temp_dir)
-    for folder in made:
-        try:
-            os.rmdir(folder)
-        except FileNotFoundError:
-            continue
-        except OSError:  # Not empty (or not ours to remove): keep it and what is above.
-            return
+    remove_empty_folders(made)
 
 
 def _rename_into_place(temp_dir: bytes, export_dir: bytes, export_path: str) -> None:

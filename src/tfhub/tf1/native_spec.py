@@ -6,7 +6,6 @@ The `Loader` turns a local module folder into a spec; `tfhub/tf1/__init__.py` re
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import os
@@ -23,7 +22,7 @@ from ..saved_model_proto import (
     read_module_def_bytes,
 )
 from ..utils.lazy import tensorflow as tf
-from ..utils.paths import is_url
+from ..utils.paths import is_url, missing_folders, remove_empty_folders
 from ..utils.printable import escaped, quoted_reason
 from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
 from ..utils.temp_folders import temporary_folder
@@ -317,7 +316,8 @@ class NativeModuleSpec(ModuleSpec):
         if local:
             check_no_file_in_the_way(folder, argument="path")
         created = local and not os.path.lexists(folder)
-        parents = _missing_parents(folder) if created else []
+        # The folders above it that it makes (deepest first).
+        parents = missing_folders(os.path.dirname(os.path.abspath(folder))) if created else []
         if created:  # TensorFlow's own makedirs names the folder, not a file in it.
             try:
                 os.makedirs(os.path.dirname(os.path.abspath(folder)), exist_ok=True)
@@ -333,23 +333,11 @@ class NativeModuleSpec(ModuleSpec):
                 # Nothing half-written: the folder was this export's (unless another export
                 # wrote its module into it meanwhile).
                 shutil.rmtree(folder, ignore_errors=True)
-                for parent in parents:  # Deepest first; one another process filled stays.
-                    with contextlib.suppress(OSError):
-                        os.rmdir(parent)
+                remove_empty_folders(parents)  # One another process filled stays.
             refused = failed_write(err, folder) if local else None
             if refused is None:
                 raise
             raise export_write_error(refused, folder, argument="path") from err
-
-
-def _missing_parents(folder: str) -> list[str]:
-    """The folders above `folder` that do not exist yet, deepest first (an export makes them)."""
-    missing = []
-    parent = os.path.dirname(os.path.abspath(folder))
-    while not os.path.lexists(parent):
-        missing.append(parent)
-        parent = os.path.dirname(parent)
-    return missing
 
 
 def _module_exists_error(path: str) -> Any:

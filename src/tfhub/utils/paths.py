@@ -3,10 +3,13 @@ folder with its missing parents (`make_folders`)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import stat
+from collections.abc import Iterable
+from typing import AnyStr
 
 from .. import errors
 from .printable import escaped
@@ -247,6 +250,25 @@ def is_terminal(path: str) -> bool:
         os.close(descriptor)
 
 
+def missing_folders(folder: AnyStr) -> list[AnyStr]:
+    """`folder` (made absolute) and its parents that do not exist yet, deepest first: what a
+    write into `folder` would create ([] if it exists)."""
+    missing: list[AnyStr] = []
+    current = os.path.abspath(folder)
+    while not os.path.lexists(current):
+        missing.append(current)
+        current = os.path.dirname(current)
+    return missing
+
+
+def remove_empty_folders(folders: Iterable[AnyStr]) -> None:
+    """Removes each of `folders` (deepest first) that is empty: one that holds something (e.g.
+    another writer's files) stays, and so do the ones above it, which then hold it."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+
+
 def make_folders(folder: str) -> list[str]:
     """Creates `folder` and its missing parents, as `os.makedirs` does, telling which it made.
 
@@ -263,11 +285,8 @@ def make_folders(folder: str) -> list[str]:
         OSError: a folder cannot be made (NotADirectoryError or FileExistsError: a file or a
             link to nothing is in the way; FileNotFoundError: a parent was removed meanwhile).
     """
-    missing: list[str] = []
-    current = os.path.abspath(folder)
-    while not os.path.lexists(current):
-        missing.append(current)
-        current = os.path.dirname(current)
+    missing = missing_folders(folder)
+    current = os.path.dirname(missing[-1]) if missing else os.path.abspath(folder)
     if not os.path.isdir(current):  # A file, or a link to nothing, in the way.
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), current)
     created: list[str] = []
@@ -281,11 +300,7 @@ def make_folders(folder: str) -> list[str]:
                 continue
             created.append(each)
     except BaseException:
-        for each in reversed(created):
-            try:
-                os.rmdir(each)
-            except OSError:  # Someone else's files are in it: it is theirs now.
-                pass
+        remove_empty_folders(reversed(created))  # One with someone else's files is theirs now.
         raise
     return created
 
