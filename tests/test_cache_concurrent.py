@@ -13,6 +13,7 @@ import subprocess
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.killed_commit import KILL_AFTER_MANIFEST
 from tests._helpers.python_process import child_env, run_python, start_python
 
 from tfhub import handles
@@ -190,20 +191,14 @@ def test_an_import_that_waited_for_another_install_says_it_kept_that(cache_dir, 
 
 # `tfhub import --force`, killed just after its new manifest is written: its complete folder
 # waits beside the old one's place (the old folder renamed aside).
-_KILLED_IMPORT = """
-import os, signal, sys
+_KILLED_IMPORT = (
+    KILL_AFTER_MANIFEST
+    + """
+import sys
 from tfhub.cli.main import main
-
-real_replace = os.replace
-
-def replace(source, target, *args, **kwargs):
-    real_replace(source, target, *args, **kwargs)
-    if str(target).endswith(".manifest.json"):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-os.replace = replace
 sys.exit(main(sys.argv[1:]))
 """
+)
 
 
 def _kill_an_import_force_before_its_rename(cache_dir: str, tmp_path) -> str:

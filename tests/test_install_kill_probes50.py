@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 from tests._helpers.archives import make_tar_gz, read_tree
+from tests._helpers.killed_commit import KILL_AFTER_MANIFEST
 
 import tfhub
 from tfhub.cache import health, prune
@@ -23,17 +24,14 @@ _OLD = {"saved_model.pb": b"1" * 10, "variables/variables.index": b"1" * 5}
 _NEW = {"saved_model.pb": b"2" * 10, "variables/variables.index": b"2" * 5}
 
 # Runs `tfhub import --force` and SIGKILLs itself right after the new manifest lands.
-_KILLED_IMPORT = """
-import os, signal, sys
-real = os.replace
-def replace(a, b, *args, **kwargs):
-    real(a, b, *args, **kwargs)
-    if str(b).endswith(".manifest.json"):
-        os.kill(os.getpid(), signal.SIGKILL)
-os.replace = replace
+_KILLED_IMPORT = (
+    KILL_AFTER_MANIFEST
+    + """
+import sys
 from tfhub.cache.importing import import_archive
 import_archive(sys.argv[1], sys.argv[2], force=True)
 """
+)
 
 
 def _killed_force_import(tmp_path) -> str:

@@ -1,4 +1,5 @@
-"""Source for child processes that kill themselves (SIGKILL) in a publish's commit."""
+"""Source for child processes that kill themselves (SIGKILL) in a publish's commit or a cache
+import's install."""
 
 from __future__ import annotations
 
@@ -28,6 +29,23 @@ def kill_before_rename(kill_before):
         real_replace(source, dest)
     commit._write_journal = journal
     os.replace = replace
+"""
+
+
+# From then on the process kills itself just after a rename puts an entry's manifest in place
+# (`tfhub import --force`: the new manifest written, the new folder not yet renamed into
+# place). Prepended to a child's code.
+KILL_AFTER_MANIFEST = """
+import os, signal
+
+_real_replace = os.replace
+
+def _replace_then_die(source, target, *args, **kwargs):
+    _real_replace(source, target, *args, **kwargs)
+    if str(target).endswith(".manifest.json"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+os.replace = _replace_then_die
 """
 
 
