@@ -9,10 +9,13 @@ import os
 import re
 import stat
 from collections.abc import Iterable
-from typing import AnyStr
 
 from .. import errors
 from .printable import escaped
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from typing import AnyStr
 
 
 def nearest_existing(path: str) -> str:
