@@ -9,11 +9,30 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 REPO_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+
+
+def die_with_parent() -> Callable[[], None]:
+    """Returns a `preexec_fn` for `subprocess.Popen`: the child gets SIGTERM as soon as this
+    process ends, however it ends (SIGKILL, a test's timeout), by Linux's PR_SET_PDEATHSIG, so a
+    benchmark killed outright leaves none of its servers running. Call it in the thread that
+    starts the child and keeps running: the signal follows the starting thread's end."""
+    import ctypes
+    import signal
+
+    parent = os.getpid()
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def set_parent_death_signal() -> None:
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG.
+        if os.getppid() != parent:  # The benchmark ended before the call above took effect.
+            os._exit(1)
+
+    return set_parent_death_signal
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -78,7 +97,11 @@ def model_server(root: str) -> Iterator[str]:
         "    time.sleep(10**6)\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, root], env=child_env(), stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", code, root],
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=die_with_parent(),
     )
     try:
         url = proc.stdout.readline().strip()  # type: ignore[union-attr]
@@ -112,6 +135,7 @@ def plain_http_server(root: str) -> Iterator[str]:
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", root],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent(),
     )
     url = f"http://127.0.0.1:{port}/"
     try:

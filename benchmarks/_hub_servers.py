@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(os.path.dirname(HERE), "src")]
-from _common import child_env  # noqa: E402
+from _common import child_env, die_with_parent  # noqa: E402
 
 
 def free_port() -> int:
@@ -102,6 +102,7 @@ def tfhub_serve(
         env=child_env(),
         stdout=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=die_with_parent(),  # SIGTERM, as the block's end sends, if the benchmark dies.
     )
     base = f"http://127.0.0.1:{port}"
     try:
