@@ -244,9 +244,20 @@ def list_files(folder: str) -> dict[str, int]:
 
 
 def file_digest(path: str, algorithm: str = DEFAULT_ALGORITHM) -> str:
-    """Returns the hex content hash of a file."""
+    """Returns the hex content hash of a file, never waiting: a named pipe in place of a model
+    file (one user's `mkfifo` in a shared cache, in an entry or in the folder a killed install
+    left) made `verify --deep`, and a resolve that finishes a killed install, wait for a writer
+    forever (rf51d-F2).
+
+    Raises:
+        OSError: it is missing or unreadable (as `open`), or not a regular file (EINVAL: a
+            pipe, a socket, a device or a folder), whose content is no model file's.
+    """
     digest = hashlib.new(algorithm)
-    with open(path, "rb", buffering=0) as data:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb", buffering=0) as data:
+        if not S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file: a named pipe or a device", path)
         while chunk := data.read(_READ_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
