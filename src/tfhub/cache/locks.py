@@ -306,7 +306,9 @@ def remove_dead_upstream_locks(root: str, *, holding: str) -> None:
     tensorflow_hub 0.16.1 cannot tell such a file from a live download: a process waiting for
     it took it over only after two `lock_file_timeout_sec` (600 s) without growth, about 20
     minutes. Called as a tfhub download starts (holding the entry `holding`'s lock), so any
-    tfhub download on this host frees those waiters.
+    tfhub download on this host frees those waiters. A file whose entry's lock cannot be taken
+    safely (`UnsafeLockFileError`: its lock file is a link) is left, with a warning: that
+    entry's trouble never fails the download of another (rf51d-F1).
     """
     for upstream in _stale_upstream_locks(root):
         entry = upstream.path[: -len(layout.UPSTREAM_LOCK_SUFFIX)]
@@ -323,4 +325,11 @@ def remove_dead_upstream_locks(root: str, *, holding: str) -> None:
                         os.remove(layout.lock_path(entry))
         except errors.LockTimeoutError:
             continue  # A tfhub download of that entry runs: it removes the file itself.
+        except errors.UnsafeLockFileError as err:
+            logger.warning(
+                "Left %s, tensorflow_hub's lock of a process that is gone: %s",
+                escaped(upstream.path),
+                err,
+            )
+            continue
         logger.info("Removed %s: the process that wrote it is gone.", escaped(upstream.path))
