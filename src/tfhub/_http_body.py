@@ -195,11 +195,15 @@ class HttpBody(io.RawIOBase):
                 f"Cannot download {self.handle!r} from {self.url}: the connection broke {broke}. "
                 f"{_AGAIN_HINT}"
             ) from cause
+        # Said before either: the download resumes, or starts over (the server names no
+        # version of the file: rf51d-F3, it said "resuming." and started over).
+        todo = "resuming" if self._validator else f"starting over (the server {_NO_VALIDATOR})"
         logger.info(  # INFO like the other retries: the CLI shows it with -v.
-            "Connection to %s broke at byte %d (%s); resuming.",
+            "Connection to %s broke at byte %d (%s); %s.",
             redact(self.url),
             self.position,
             redact(str(cause)),
+            todo,
         )
         if self._validator is None:
             raise self._restart(said, _NO_VALIDATOR) from cause
