@@ -256,6 +256,9 @@ class DownloadManager:
         the bytes read on a progress bar (TFHUB_DOWNLOAD_PROGRESS, as upstream's).
 
         Raises:
+            tfhub.errors.DownloadTooSlowError: (a TimeoutError) less than
+                TFHUB_DOWNLOAD_MIN_SPEED arrived, averaged over TFHUB_HTTP_TIMEOUT seconds
+                spent waiting for `fileobj` (a server dripping bytes), as for tfhub's downloads.
             tfhub.errors.NotAnArchiveError: (an IOError, as upstream's) for content that is not
                 a tar archive, naming the URL and how it starts.
             tfhub.errors.ArchiveError: (an IOError) for an archive that is truncated or
@@ -272,7 +275,8 @@ class DownloadManager:
         length = getattr(fileobj, "length", None)  # An http.client.HTTPResponse's body size.
         total = length if isinstance(length, int) else None
         description = f"Downloading {self._url}"
-        with _progress.counted(fileobj, description=description, total=total) as reader:
+        paced = _progress.PacedReader(fileobj, url=self._url)  # A dripping server is cut.
+        with _progress.counted(paced, description=description, total=total) as reader:
             try:
                 extract_into(reader, dst_path, source=redact(self._url))
             except errors.NotAnArchiveError as err:
