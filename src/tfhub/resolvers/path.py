@@ -43,6 +43,9 @@ class PathResolver(Resolver):
             # Other filesystems of tf.io.gfile (ram://, s3://, hdfs://...): as upstream, via gfile.
             found = gcs.exists if is_url(parsed.path) else os.path.exists
             if not found(parsed.path):
+                unreachable = None if is_url(parsed.path) else _unreachable(handle, parsed.path)
+                if unreachable is not None:
+                    raise errors.ModelNotFoundError(unreachable, path=parsed.path)
                 if relative_path_lost(parsed.path):
                     raise errors.ModelNotFoundError(
                         f"{handle} does not exist: {RELATIVE_PATH_LOST}. "
@@ -59,6 +62,44 @@ class PathResolver(Resolver):
             "path.",
             path=handle,
         )
+
+
+def _unreachable(handle: str, path: str) -> str | None:
+    """The message for a local path that this user may not reach (os.stat fails with EACCES:
+    a folder on the way denies it search permission, so whether the model is there cannot be
+    told), naming that folder when one is found; None for any other path."""
+    try:
+        os.stat(path)
+    except PermissionError:
+        pass
+    except (OSError, ValueError):  # Missing, a file on the way, a NUL byte: not a refusal.
+        return None
+    else:
+        return None  # There now: it appeared since it was looked for.
+    folder = _refusing_folder(path)
+    where = f"the folder {folder} (no search permission, the x of its mode, for this user)"
+    return (
+        f"{handle} cannot be reached: permission denied by "
+        f"{where if folder else 'the system (os.stat: EACCES)'}, so tfhub cannot tell whether "
+        "the model is there. Ask its owner for access to it, or copy the model to a folder "
+        "you can read."
+    )
+
+
+def _refusing_folder(path: str) -> str | None:
+    """The first folder on `path` (made absolute) that this user may not search, or None."""
+    folder = os.path.dirname(os.path.abspath(path))
+    ancestors = []
+    while True:
+        ancestors.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    for ancestor in reversed(ancestors):  # From the root down: the first one refusing.
+        if os.path.isdir(ancestor) and not os.access(ancestor, os.X_OK):
+            return ancestor
+    return None
 
 
 # Linux's limits, where os.pathconf cannot tell (no folder of the path exists to ask).
