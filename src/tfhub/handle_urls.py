@@ -75,8 +75,12 @@ def normalize_scheme(handle: str) -> str:
 
 
 def is_archive_path(path: str) -> bool:
-    """Returns True if the path names a .tar, .tar.gz or .tgz file (ignoring any query)."""
-    return urllib.parse.urlsplit(path).path.endswith(ARCHIVE_SUFFIXES)
+    """Returns True if the path names a .tar, .tar.gz or .tgz file: an http(s) URL's path
+    (without its query and fragment); any other path as written, as upstream read it (a gs://
+    object or a local file may be named `v#1.tar.gz`, which TensorFlow reads as written)."""
+    if is_http_url(path):
+        return urllib.parse.urlsplit(path).path.endswith(ARCHIVE_SUFFIXES)
+    return path.endswith(ARCHIVE_SUFFIXES)
 
 
 def append_format_query(url: str, query: tuple[str, str]) -> str:
