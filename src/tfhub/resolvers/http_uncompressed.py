@@ -118,6 +118,14 @@ def _no_location_error(response: Any, *, url: str, handle: str) -> errors.Invali
         return errors.InvalidHandleError(message + advice)
     if said:
         message += f' The server says: "{said.rstrip(".")}."'
+    if status == 200 and _is_page(response):
+        return errors.InvalidHandleError(
+            f"{message} The server sent a web page (text/html), not the gs:// location of the "
+            "model's files: a model's page, or a login page? Check the handle (a model on a "
+            "hosting-protocol server). UNCOMPRESSED needs a server backed by a bucket: unset "
+            f"{constants.TFHUB_MODEL_LOAD_FORMAT} (or set it to COMPRESSED) to download the "
+            "archive instead."
+        )
     sent = (
         "The server sent the model itself, not the gs:// location of its files"
         if status == 200
@@ -128,6 +136,13 @@ def _no_location_error(response: Any, *, url: str, handle: str) -> errors.Invali
         "place from a bucket, which only hosting-protocol servers backed by one offer. Unset "
         f"{constants.TFHUB_MODEL_LOAD_FORMAT} (or set it to COMPRESSED) to download the archive."
     )
+
+
+def _is_page(response: Any) -> bool:
+    """Whether an answer says it is a web page (HTML, XHTML) by its Content-Type (its body,
+    maybe a whole archive, is not read)."""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    return kind in ("text/html", "application/xhtml+xml")
 
 
 def refuse_offline(handle: str) -> None:
