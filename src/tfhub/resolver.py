@@ -210,7 +210,8 @@ def atomic_download(
 
     Raises:
         tfhub.errors.LockTimeoutError: if that process stopped showing signs of life.
-        tfhub.errors.OfflineModeError: under TFHUB_OFFLINE=1, if `module_dir` is missing.
+        tfhub.errors.OfflineModeError: under TFHUB_OFFLINE=1, if `module_dir` is missing
+            (or damaged), saying to run the resolver where the network is available.
         tfhub.errors.ArgumentError: (a ValueError) `module_dir` is empty (it names no
             folder); or, when a download needs the lock, `lock_file_timeout_sec` is not a
             positive number of seconds (at most 1,000,000).
@@ -231,6 +232,8 @@ def atomic_download(
     try:
         with constants.overrides({constants.TFHUB_LOCK_TIMEOUT: str(lock_file_timeout_sec)}):
             install(handle, lambda tmp_dir: download_fn(handle, tmp_dir), module_path=entry)
+    except errors.OfflineModeError as err:
+        raise _offline_error(err, handle=handle, entry=entry) from None
     except errors.SettingError as err:
         if err.name != constants.TFHUB_LOCK_TIMEOUT:
             raise
@@ -242,6 +245,22 @@ def atomic_download(
             f"lock_file_timeout_sec={lock_file_timeout_sec!r}"
         ) from err
     return module_dir
+
+
+def _offline_error(err: Any, *, handle: str, entry: str) -> Any:
+    """The OfflineModeError of `atomic_download`: tfhub's advice, `tfhub pull HANDLE`, fills
+    tfhub's own entry of a handle its own resolvers read, neither this resolver's handle nor its
+    folder, so it says to run the resolver where the network is available."""
+    from . import errors
+    from .utils.printable import escaped
+
+    return errors.OfflineModeError(
+        f"TFHUB_OFFLINE is set and {handle!r} has no complete copy in the cache (folder "
+        f"{escaped(entry)}), which its resolver fills with resolver.atomic_download. Run the "
+        "program (its resolver) once where the network is available, or unset TFHUB_OFFLINE.",
+        handle=err.handle,
+        cache_dir=err.cache_dir,
+    )
 
 
 class DownloadManager:
