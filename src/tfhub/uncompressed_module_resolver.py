@@ -71,7 +71,7 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
         except urllib.error.HTTPError as err:  # urllib does not follow a 303 to gs://.
             with err:
                 if err.code == 303:
-                    return _location_text(err.read(MAX_LOCATION_BYTES + 1), request)
+                    return _location_text(_read_body(err, request), request)
             code = err.code
         else:
             code = response.status
@@ -81,6 +81,26 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
             f"Expected 303 See other HTTP response but received code {code} from {url}. Only "
             "hosting-protocol servers backed by a bucket name the gs:// folder of a model."
         )
+
+
+def _read_body(response: Any, request: Any) -> bytes:
+    """At most MAX_LOCATION_BYTES + 1 bytes of a 303 answer's body, read as they arrive and
+    held to TFHUB_DOWNLOAD_MIN_SPEED, as tfhub's downloads are (a server dripping its body a
+    byte at a time within TFHUB_HTTP_TIMEOUT held `read(n)` until all n bytes had come).
+
+    Raises:
+        tfhub.errors.DownloadTooSlowError: (a TimeoutError) the body arrives too slowly.
+    """
+    from .resolvers._progress import PacedReader
+
+    reader = PacedReader(response, url=str(getattr(request, "full_url", request)))
+    body = b""
+    while len(body) <= MAX_LOCATION_BYTES:
+        chunk = reader.read(MAX_LOCATION_BYTES + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return body
 
 
 def _location_text(body: bytes, request: Any) -> str:
