@@ -192,9 +192,9 @@ def _local_path(path: str) -> str:
 def atomic_download(
     handle: str,
     download_fn: Callable[[str, str], object],
-    module_dir: str,
+    module_dir: str | bytes | os.PathLike[str],
     lock_file_timeout_sec: float = 10 * 60,
-) -> str:
+) -> str | bytes | os.PathLike[str]:
     """Returns `module_dir`, calling `download_fn(handle, tmp_dir)` to fill it if it is missing.
 
     As upstream: at most one process downloads a handle at a time, and `module_dir` appears
@@ -204,7 +204,8 @@ def atomic_download(
     Args:
         handle: the handle (written in the entry's descriptor, credentials hidden).
         download_fn: fills the folder it is given with the model's files.
-        module_dir: the entry's folder, e.g. `<cache>/<sha1 of the handle>`.
+        module_dir: the entry's folder, e.g. `<cache>/<sha1 of the handle>` (a str, a
+            `pathlib.Path` or bytes; returned as given).
         lock_file_timeout_sec: how long another process downloading the same handle may show
             no sign of life before waiting for it fails (TFHUB_LOCK_TIMEOUT's meaning).
 
@@ -227,8 +228,10 @@ def atomic_download(
             f"hashlib.sha1(handle.encode()).hexdigest()). Received: module_dir={module_dir!r}"
         )
     # As upstream (whose lock and temporary folder names dropped it), a trailing separator does
-    # not name another folder: `<entry>/` is `<entry>`, not a place inside it.
-    entry = _local_path(module_dir).rstrip("/" + os.sep) or module_dir
+    # not name another folder: `<entry>/` is `<entry>`, not a place inside it. A pathlib.Path
+    # or bytes names its folder, as for `create_local_module_dir`.
+    folder = os.fsdecode(module_dir)
+    entry = _local_path(folder).rstrip("/" + os.sep) or folder
     try:
         with constants.overrides({constants.TFHUB_LOCK_TIMEOUT: str(lock_file_timeout_sec)}):
             install(handle, lambda tmp_dir: download_fn(handle, tmp_dir), module_path=entry)
