@@ -80,7 +80,9 @@ def eval_function_for_module(
     """Context manager that yields a function computing the module's outputs for numpy inputs.
 
     The function takes the same arguments as `Module.__call__` (inputs, signature=,
-    as_dict=) and returns numpy values, computed in a private graph and session.
+    as_dict=) and returns numpy values, computed in a private graph and session. As upstream,
+    the block runs with the caller's default graph and session (and eagerly, if called
+    eagerly): the private ones are never made the default.
 
     Args:
         spec: a ModuleSpec or a handle.
@@ -92,7 +94,9 @@ def eval_function_for_module(
         lacks.
     """
     graph, placeholders, outputs, init = _build_eval_graph(spec, tags)
-    with tf.compat.v1.Session(graph=graph) as session:
+    # Not `with Session(...)`: that would make the private graph and session the default ones.
+    session = tf.compat.v1.Session(graph=graph)
+    try:
         session.run(init)
 
         def func(
@@ -102,32 +106,50 @@ def eval_function_for_module(
             as_dict: bool | None = None,
         ) -> Any:
             check_no_sentinel(_sentinel)
-            signature = signature or "default"
-            if signature not in placeholders:
-                raise errors.UnknownEvalSignatureError(
-                    f"Signature {signature!r} is missing. Available signatures: "
-                    f"{sorted(placeholders)}. Received: signature={signature!r}",
-                    available=sorted(placeholders),
-                )
-            feeds = prepare_dict_inputs(inputs, placeholders[signature], signature)
-            feeds = {key: _fed_value(value, session) for key, value in feeds.items()}
-            fetch = prepare_outputs(outputs[signature], as_dict, signature)
-            feed_dict = dict(
-                item
-                for key, value in feeds.items()
-                for item in _feed_items(placeholders[signature][key], value)
-            )
-            return _run(session, fetch, feed_dict, signature, placeholders[signature])
+            return _evaluate(session, placeholders, outputs, inputs, signature, as_dict)
 
         yield func
+    finally:
+        session.close()
+
+
+def _evaluate(
+    session: Any,
+    placeholders: dict[str, Any],
+    outputs: dict[str, Any],
+    inputs: Any,
+    signature: str | None,
+    as_dict: bool | None,
+) -> Any:
+    """Runs a signature of the eval graph on `inputs` (as `Module.__call__` takes them).
+
+    Raises:
+        tfhub.errors.UnknownEvalSignatureError: (a KeyError) for a signature the module lacks.
+        tfhub.errors.SignatureInputError: for inputs the signature cannot take.
+    """
+    signature = signature or "default"
+    if signature not in placeholders:
+        raise errors.UnknownEvalSignatureError(
+            f"Signature {signature!r} is missing. Available signatures: "
+            f"{sorted(placeholders)}. Received: signature={signature!r}",
+            available=sorted(placeholders),
+        )
+    feeds = prepare_dict_inputs(inputs, placeholders[signature], signature)
+    feeds = {key: _fed_value(value, session) for key, value in feeds.items()}
+    fetch = prepare_outputs(outputs[signature], as_dict, signature)
+    feed_dict = dict(
+        item
+        for key, value in feeds.items()
+        for item in _feed_items(placeholders[signature][key], value)
+    )
+    return _run(session, fetch, feed_dict, signature, placeholders[signature])
 
 
 def _fed_value(value: Any, session: Any) -> Any:
     """`value` as a Session can feed it: a TensorFlow value becomes its numpy value.
 
-    Inside `with eval_function_for_module(...)` the private graph is the default one, so
-    `tf.constant(...)` there makes a tensor of that graph (it is evaluated); one made before,
-    eagerly, is read. Session.run refused both ("The value of a feed cannot be a tf.Tensor").
+    An eager tensor (made before the block or in it, eagerly) is read; a tensor of the private
+    graph is evaluated. Session.run refused both ("The value of a feed cannot be a tf.Tensor").
     """
     if not isinstance(value, tf.Tensor | tf.SparseTensor | tf.RaggedTensor):
         return value
