@@ -230,6 +230,7 @@ def check_scope_name(name: Any, abs_state_scope: str | None = None) -> None:
     if not abs_state_scope:
         return
     last = abs_state_scope.rstrip("/").split("/")[-1]
+    _check_scope_characters(name, abs_state_scope, last)
     # The graph is imported with the scope's last part as its relative scope (and
     # "<last part>_apply_<signature>" when applied): TensorFlow reads "\\1" + "2019..." as
     # the escape "\\120" (a "P") or a group reference there too.
@@ -241,6 +242,37 @@ def check_scope_name(name: Any, abs_state_scope: str | None = None) -> None:
             f"TensorFlow cannot import a module under {what}; start the module's name (or its "
             f"outer variable scope) with a letter. Received: name={name!r}"
         )
+
+
+# What TensorFlow takes in a name scope ("/" separates its parts), and how a scope it imports a
+# graph under (the module's first and last part: "<last part>_apply_<signature>" may be a root
+# scope) must start (tensorflow/python/framework/ops.py, _VALID_OP_NAME_REGEX; a backslash,
+# which that allows, makes the import fail with "would lead to invalid node names").
+_SCOPE_CHARACTERS = re.compile(r"[A-Za-z0-9_.\->/]*")
+_ROOT_SCOPE_START = re.compile(r"[A-Za-z0-9.]")
+
+
+def _check_scope_characters(name: str, abs_state_scope: str, last: str) -> None:
+    """Refuses a module scope TensorFlow cannot import a graph under, or apply it under.
+
+    Raises:
+        tfhub.errors.ArgumentError: if the scope holds a character a scope name cannot (a
+            space, ":", "\\", a non-ASCII letter), or its first or last part starts with "_"
+            or "-": TensorFlow's bare ValueError ("... is not a valid root scope name") came
+            at the import, or for the last part only at the module's first application.
+    """
+    if (
+        _SCOPE_CHARACTERS.fullmatch(abs_state_scope)
+        and _ROOT_SCOPE_START.match(abs_state_scope)
+        and _ROOT_SCOPE_START.match(last)
+    ):
+        return
+    raise errors.ArgumentError(
+        f"TensorFlow cannot import a module under the scope {abs_state_scope!r}: a scope name "
+        "takes only ASCII letters, digits, '_', '.', '-' and '>' (and '/' between its parts), "
+        "and the module's own name (and its outer variable scope) must start with a letter or "
+        f"'.'. Give hub.Module another name=. Received: name={name!r}"
+    )
 
 
 def scope_part(signature: str) -> str:
