@@ -201,10 +201,12 @@ class Module:
             tfhub.errors.ModuleGraphError: (a RuntimeError) if there is no session in graph
                 mode, the session is closed, or the session or default graph is not the
                 module's graph.
-            tfhub.errors.ExportError: if `path` is empty.
+            tfhub.errors.ExportError: if `path` is empty, or another graph variant of the
+                module needs a variable that this module's lacks (nothing is written).
             tfhub.errors.ArgumentTypeError: if `path` is not a str, bytes or os.PathLike.
         """
         path = export_folder(path)
+        saved_model_lib.refuse_incomplete_export(self._spec, self._tags, path)
         if self._eager:
             self._impl.export(path)
             return

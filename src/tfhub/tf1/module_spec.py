@@ -16,7 +16,7 @@ from .. import errors
 from ..utils.lazy import tensorflow as tf
 from ..utils.paths import export_folder_name
 from .checkpoint import init_from_checkpoint, unreadable
-from .saved_model_lib import tag_set
+from .saved_model_lib import refuse_incomplete_export, tag_set
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ class ModuleSpec(abc.ABC):
         Raises:
             tfhub.errors.ExportError: (a ValueError) if `checkpoint_path` is not given, holds
                 no checkpoint (upstream let TensorFlow's NotFoundError through), or lacks a
-                variable of the module; or if `path` is empty.
+                variable of the module; or if `path` is empty; or if another graph variant
+                needs a variable that the default (empty-tag) variant lacks.
             tfhub.errors.ArgumentTypeError: if `path` is not a str, bytes or os.PathLike.
         """
         path = export_folder(path)
@@ -56,6 +57,7 @@ class ModuleSpec(abc.ABC):
                 "Missing mandatory `checkpoint_path` parameter (pass it by name). "
                 f"Received: checkpoint_path={checkpoint_path!r}"
             )
+        refuse_incomplete_export(self, None, path)  # Instantiated as hub.Module(spec).
         rename = name_transform_fn or (lambda name: name)
         export_spec(self, path, checkpoint=(checkpoint_path, rename))
 

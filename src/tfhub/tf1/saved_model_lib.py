@@ -24,6 +24,7 @@ from ..model_damage import file_not_found_error
 from ..protos import ModuleAttachment
 from ..saved_model_proto import damaged_model_error, read_saved_model_proto
 from ..utils.lazy import tensorflow as tf
+from .meta_graph_lib import collection_variable_defs
 from .module_assets import (
     assets_dir,
     is_scheme_url,
@@ -338,6 +339,56 @@ class SavedModelHandler:
         atomic_write(
             os.path.join(path, "saved_model.pb"), proto.SerializeToString(), overwrite=True
         )
+
+
+def checkpoint_variable_names(meta_graph: Any) -> set[str]:
+    """The names a graph's variables have in the module's checkpoint (a partitioned
+    variable's full name, once)."""
+    return {
+        variable.save_slice_info_def.full_name or variable.variable_name.split(":")[0]
+        for variable in collection_variable_defs(meta_graph, "variables")
+    }
+
+
+def refuse_incomplete_export(spec: Any, tags: Iterable[str] | None, path: str) -> None:
+    """Refuses to export `spec` from its graph variant `tags` if another variant needs a
+    variable that this one lacks: the checkpoint would not hold it, and loading that variant
+    would fail (upstream's documented rule, which it did not check).
+
+    Raises:
+        tfhub.errors.ExportError: (a ValueError) naming both variants, the variables, and the
+            variant to export from instead.
+    """
+    if not hasattr(spec, "get_meta_graph"):  # A ModuleSpec of one's own: its own rules.
+        return
+    exported = tag_set(tags)
+    needed = {t: checkpoint_variable_names(spec.get_meta_graph(t)) for t in spec.get_tags()}
+    if exported not in needed:  # Said where the variant is instantiated (UnknownTagsError).
+        return
+    lacking = {t: names - needed[exported] for t, names in needed.items()}
+    other = min((t for t in lacking if lacking[t]), key=sorted, default=None)
+    if other is None:
+        return
+    every = set().union(*needed.values())
+    complete = min((t for t in needed if needed[t] >= every), key=sorted, default=None)
+    todo = "No graph variant has them all: make module_fn create the same variables in each"
+    if complete is not None:
+        todo = "Export from a hub.Module of a graph variant that has them all: "
+        todo += _module_call(complete)
+    raise errors.ExportError(
+        f"Cannot export the module from its graph variant tags={sorted(exported)!r}: the graph "
+        f"variant tags={sorted(other)!r} needs the variables {sorted(lacking[other])[:10]!r}, "
+        "which it lacks, so the module's checkpoint would not hold them and that variant would "
+        f"not load. {todo}, with a session of its graph. Received: path={path!r}"
+    )
+
+
+def _module_call(tags: frozenset[str]) -> str:
+    """How a user builds the hub.Module of graph variant `tags`, e.g. "hub.Module(spec,
+    tags={'train'})"."""
+    if not tags:
+        return "hub.Module(spec)"
+    return "hub.Module(spec, tags={" + ", ".join(repr(t) for t in sorted(tags)) + "})"
 
 
 def load(path: str) -> SavedModelHandler:
