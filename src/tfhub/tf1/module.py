@@ -20,6 +20,8 @@ from .module_checks import (
     check_function_graph,
     check_inputs_of_graph,
     check_session_open,
+    check_variables_initialized,
+    uninitialized_variables_op,
     where_called,
 )
 from .module_impl import signature_name
@@ -100,6 +102,7 @@ class Module:
 
     def _init_in_graph(self, name: str) -> None:
         self._graph = tf.compat.v1.get_default_graph()
+        self._uninitialized: Any = None  # Module.export's check, built on its first call.
         check_function_graph(self._graph)
         check_scope_name(name)
         abs_state_scope = state_scope(name)
@@ -199,8 +202,8 @@ class Module:
 
         Raises:
             tfhub.errors.ModuleGraphError: (a RuntimeError) if there is no session in graph
-                mode, the session is closed, or the session or default graph is not the
-                module's graph.
+                mode, the session is closed or has not initialized the module's variables, or
+                the session or default graph is not the module's graph.
             tfhub.errors.ExportError: if `path` is empty, or another graph variant of the
                 module needs a variable that this module's lacks (nothing is written).
             tfhub.errors.ArgumentTypeError: if `path` is not a str, bytes or os.PathLike.
@@ -226,6 +229,10 @@ class Module:
                 "session graph differs from the graph where the module was instantiated. Pass "
                 "a session of the module's graph: tf.compat.v1.Session(graph=<that graph>)."
             )
+        if self.variables:
+            if self._uninitialized is None:  # Built once: each export would add ops.
+                self._uninitialized = uninitialized_variables_op(self._graph, self.variables)
+            check_variables_initialized(session, self._uninitialized)
         self._impl.export(path, session)
 
     @property

@@ -115,3 +115,40 @@ def check_session_open(session: Any) -> None:
             "session:` (or MonitoredSession) block. "
             f"Received: session={session!r}"
         )
+
+
+def uninitialized_variables_op(graph: Any, variables: list[Any]) -> Any:
+    """An op naming which of `variables` are not initialized, added to `graph` (a graph
+    finalized by a MonitoredSession is briefly unfinalized, as for the export's Saver)."""
+    finalized = graph.finalized
+    if finalized:
+        graph._unsafe_unfinalize()
+    try:
+        with graph.as_default(), tf.control_dependencies(None):
+            return tf.compat.v1.report_uninitialized_variables(variables)
+    finally:
+        if finalized:
+            graph.finalize()
+
+
+def check_variables_initialized(session: Any, report: Any) -> None:
+    """Refuses to export from a session in which the module's variables were never
+    initialized, before anything is written.
+
+    Args:
+        session: the session given to Module.export (a MonitoredSession too).
+        report: the module's `uninitialized_variables_op`.
+
+    Raises:
+        tfhub.errors.ModuleGraphError: (a RuntimeError) naming the variables. Before:
+            TensorFlow's bare FailedPreconditionError from the Saver, once the export folder
+            was made.
+    """
+    names = [name.decode() for name in raw_session(session).run(report)]
+    if names:
+        raise errors.ModuleGraphError(
+            "Module.export(path, session) saves the variable values the session holds, but "
+            f"the session has not initialized {names[:10]}: run "
+            "tf.compat.v1.global_variables_initializer() (or restore a checkpoint) in it "
+            f"before exporting. Received: session={session!r}"
+        )
