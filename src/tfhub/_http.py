@@ -140,6 +140,8 @@ def get(
         tfhub.errors.DownloadError: for connection errors and timeouts after the retries,
             redirect loops, and redirects to URLs that cannot be fetched.
         tfhub.errors.InsecureRedirectError: for a redirect from https to plain http.
+        tfhub.errors.UnfollowableRedirectError: for a redirect (followed) to an address that
+            is not http(s), such as a model archive's gs:// address.
         tfhub.errors.InvalidHandleError: for a URL that cannot be fetched at all.
         tfhub.errors.RetryTimeoutError: the retries would last longer than
             TFHUB_HTTP_RETRY_TIMEOUT.
@@ -151,7 +153,8 @@ def get(
     if not with_token:
         options["auth"] = None
     capper = _body_capper(max_body) if max_body is not None else _http_redirect.redirect_body_capper
-    options["hooks"] = {"response": [_http_redirect.downgrade_refuser(handle, budget), capper]}
+    refuser = _http_redirect.downgrade_refuser(handle, budget, follows=allow_redirects)
+    options["hooks"] = {"response": [refuser, capper]}
     retries = constants.http_retries()
     record = RetryRecord(wait_cap=RETRY_AFTER_MAX_SEC)
     for attempt in range(retries + 1):

@@ -2,9 +2,10 @@
 
 `redirect_body_capper` reads none of a redirect's body (requests reads it whole: a 302 with an
 endless body filled the RAM), `downgrade_refuser` stops a redirect from https to plain http
-(whose answer anyone on the way could replace) and counts it against the download's retry
-budget, `redirect_target` reads a Location as requests does, with a tfhub error for one that
-cannot be read.
+(whose answer anyone on the way could replace), and one to an address requests cannot fetch
+(a model archive's gs:// address), and counts it against the download's retry budget,
+`redirect_target` reads a Location as requests does, with a tfhub error for one that cannot be
+read.
 """
 
 from __future__ import annotations
@@ -31,15 +32,28 @@ def redirect_body_capper(response: Any, *args: Any, **kwargs: Any) -> Any:
     return response
 
 
-def downgrade_refuser(handle: str, budget: RetryBudget | None = None) -> Any:
-    """Returns a requests response hook that refuses a redirect from https to plain http, and
-    counts each redirect against `budget` (the next hop's headers are cut when it runs out)."""
+def downgrade_refuser(
+    handle: str, budget: RetryBudget | None = None, *, follows: bool = True
+) -> Any:
+    """Returns a requests response hook that refuses a redirect from https to plain http (and
+    one requests would follow to an address that is not http(s)), and counts each redirect
+    against `budget` (the next hop's headers are cut when it runs out).
+
+    Args:
+        handle: the handle being resolved, named in the errors.
+        budget: the download's retry budget, or None.
+        follows: whether requests follows the redirects (allow_redirects): then one to an
+            address that is not http(s) is refused too (`check_followable`); otherwise the
+            caller reads it (the uncompressed protocol's 303 naming a gs:// folder).
+    """
 
     def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
         if response.is_redirect:
             try:
                 target = redirect_target(response, handle=handle)
                 check_redirect(response.url, target, handle=handle)
+                if follows:
+                    check_followable(response, target, handle=handle)
             except errors.DownloadError:
                 response.close()
                 raise
@@ -95,4 +109,51 @@ def check_redirect(source: str, target: str, *, handle: str) -> None:
         "the http:// address as the handle.",
         url=redact(target),
         source=redact(source),
+    )
+
+
+def check_followable(response: Any, target: str, *, handle: str) -> None:
+    """Raises UnfollowableRedirectError if the redirect `response` leads to `target`, an
+    address that is not http(s), which requests cannot fetch (it raised InvalidSchema).
+
+    Args:
+        response: the redirect (its `.url` and `.status_code` are named in the error).
+        target: the absolute URL it redirects to (`redirect_target`).
+        handle: the handle being resolved, named in the error.
+
+    Raises:
+        tfhub.errors.UnfollowableRedirectError: for a gs:// target, saying to resolve that
+            address itself (tfhub reads gs:// archives) or to use the uncompressed protocol;
+            for another scheme, to tell the server's owner. Also urllib's HTTPError with the
+            redirect's status, as upstream's urlopen raised.
+    """
+    from .utils.printable import escaped
+
+    parts = urllib.parse.urlsplit(target)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        return
+    shown = escaped(redact(target)[:300])  # Followed by a space: redact stops there.
+    where = (
+        f"{redact(response.url)} redirected to an address that an http download does not "
+        f"follow: {shown}"
+    )
+    if scheme == "gs":
+        plain = urllib.parse.urlunsplit(parts._replace(query="", fragment=""))
+        what = (
+            f"{where} (the model's archive's address on gs://; HTTP {response.status_code}). "
+            f"tfhub reads gs:// archives: use {escaped(redact(plain)[:300])} as the handle; or, "
+            "if the server speaks the uncompressed protocol (a 303 naming the model's gs:// "
+            "folder), set TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED."
+        )
+    else:
+        what = (
+            f"{where} (a {escaped(scheme[:20])}:// address; HTTP {response.status_code}). "
+            "tfhub downloads over http(s) only: tell the server's owner."
+        )
+    raise errors.UnfollowableRedirectError(
+        f"Cannot download {handle!r}: {what}",
+        status=int(response.status_code),
+        url=redact(response.url),
+        target=redact(target),
     )

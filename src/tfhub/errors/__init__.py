@@ -278,5 +278,6 @@ _named_here(dict(globals()))
 
 def __getattr__(name: str) -> Any:
     """The classes built on first use (`_lazy.py`: `ModuleExistsError`, `HTTPStatusError`,
-    `ConnectionFailedError`, `RetryTimeoutStatusError`, `DamagedMessageError`, ...)."""
+    `ConnectionFailedError`, `RetryTimeoutStatusError`, `UnfollowableRedirectError`,
+    `DamagedMessageError`, ...)."""
     return lazy_error_class(name)

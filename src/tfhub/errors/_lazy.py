@@ -81,12 +81,18 @@ def lazy_error_class(name: str) -> Any:
     `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
     with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
     `TimeoutError`) and an `HTTPStatusError` (so urllib's `HTTPError`, as upstream raised).
+
+    `UnfollowableRedirectError`: a download redirected to an address an http download does not
+    follow (`gs://...`, `ftp://...`); upstream's `urlopen` raised urllib's `HTTPError` (code
+    302, "Redirection to url ... is not allowed"), so this class is an `HTTPStatusError` with
+    the redirect's status and its `.target`.
     """
     builders = {
         "ModuleExistsError": _module_exists_error,
         "HTTPStatusError": _http_status_error,
         "ConnectionFailedError": _connection_failed_error,
         "RetryTimeoutStatusError": _retry_timeout_status_error,
+        "UnfollowableRedirectError": _unfollowable_redirect_error,
         "ModelFileNotFoundError": _model_file_not_found_error,
         "VariablesMismatchError": _variables_mismatch_error,
         "TruncatedCheckpointError": _truncated_checkpoint_error,
@@ -352,6 +358,27 @@ def _retry_timeout_status_error() -> type:
             self.attempts = attempts
 
     return RetryTimeoutStatusError
+
+
+def _unfollowable_redirect_error() -> type:
+    status_error: Any = lazy_error_class("HTTPStatusError")
+
+    class UnfollowableRedirectError(status_error):  # type: ignore[misc]
+        """A download redirected to an address that is not http(s) (a model archive's gs://
+        address), which it does not follow: `except HTTPStatusError` / `urllib.error.HTTPError`
+        (what upstream raised, `.code` 302) and `except DownloadError` all catch it.
+
+        Attributes:
+            status: the redirect's HTTP status (also `.code`).
+            url: the URL that answered with it, credentials redacted (also `.filename`).
+            target: the address it redirected to, credentials redacted.
+        """
+
+        def __init__(self, message: str, *, status: int, url: str, target: str) -> None:
+            status_error.__init__(self, message, status=status, url=url)
+            self.target = target
+
+    return UnfollowableRedirectError
 
 
 def _reason_phrase(statuses: Any, status: int) -> str:
