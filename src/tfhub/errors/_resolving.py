@@ -69,6 +69,18 @@ class ModelNotFoundError(TFHubError, FileNotFoundError):
         self.path = path
 
 
+class ModelAccessError(ModelNotFoundError, PermissionError):
+    """A local model path this user may not reach: a folder on its way denies search
+    permission (a colleague's home, a group's model folder), so whether the model is there
+    cannot be told. A PermissionError, so `except PermissionError` catches it; still a
+    ModelNotFoundError (a FileNotFoundError, as upstream's IOError("... does not exist.")), so
+    the clauses written for a missing path keep catching it.
+
+    Attributes:
+        path: the path that cannot be reached.
+    """
+
+
 class EmptyHandleError(InvalidHandleError, FileNotFoundError):
     """An empty handle (often an unset setting). tensorflow_hub took it for a local path and
     raised IOError(" does not exist."), so `except IOError` still catches it."""

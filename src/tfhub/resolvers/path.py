@@ -45,7 +45,7 @@ class PathResolver(Resolver):
             if not found(parsed.path):
                 unreachable = None if is_url(parsed.path) else _unreachable(handle, parsed.path)
                 if unreachable is not None:
-                    raise errors.ModelNotFoundError(unreachable, path=parsed.path)
+                    raise errors.ModelAccessError(unreachable, path=parsed.path)
                 if relative_path_lost(parsed.path):
                     raise errors.ModelNotFoundError(
                         f"{handle} does not exist: {RELATIVE_PATH_LOST}. "
