@@ -24,6 +24,7 @@ _DATA = {  # A value for each keyword an error class takes.
     "cache_dir": "/cache",
     "path": "/models/x",
     "source": "https://h/m.tar.gz",
+    "target": "gs://bucket/m.tar.gz",
     "limit": 1 << 30,
     "min_speed": 1024.0,
     "seconds": 60.0,
@@ -47,6 +48,7 @@ def _error_classes() -> list[type[BaseException]]:
         errors.HTTPStatusError,
         errors.ConnectionFailedError,
         errors.RetryTimeoutStatusError,
+        errors.UnfollowableRedirectError,
         errors.DamagedMessageError,  # Subclasses protobuf's DecodeError.
     ]
     return built_on_use + [
