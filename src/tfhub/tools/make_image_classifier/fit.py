@@ -15,7 +15,7 @@ from . import callbacks as tool_callbacks
 from . import data
 from .hparams import HParams
 from .model import compile_model, keras_module
-from .strategy import fit_on_uneven_batches
+from .strategy import fit_on_uneven_batches, fresh_collective_keys
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +127,8 @@ def train_model(
     }
     compile_model(model, hparams)
     build_training_state(model, keras_package())
+    # Under a MirroredStrategy: keys no training of this process used (a second one trains).
+    fresh_collective_keys(getattr(model, "distribute_strategy", None))
     logger_ = tool_callbacks.epoch_logger(
         keras, epochs=hparams.train_epochs, images=train_size, say=say
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,6 +16,14 @@ logger = logging.getLogger(__name__)
 
 Say = Callable[[str], None]
 STRATEGIES = ("", "mirrored")
+
+# The first all-reduce instance key of a MirroredStrategy's training by the tool
+# (`fresh_collective_keys`): far above the keys a strategy the caller trains with reaches itself
+# (from 100 on, a few per training step), far below int32's end (TensorFlow's type for them).
+FIRST_INSTANCE_KEY = 1 << 28
+# The instance-key tables of the strategies the tool has trained with, in this process.
+_trained_key_tables: list[dict[int, dict[str, int]]] = []
+_trained_key_tables_lock = threading.Lock()
 
 
 def _log(message: str) -> None:
@@ -197,3 +206,52 @@ def fit_on_uneven_batches(model: Any, train_data: Any, keras_name: str) -> Itera
     )
     with keras3_fit_without_first_batch_reduce(model, batch):
         yield
+
+
+def _instance_key_table(strategy: Any) -> dict[int, dict[str, int]] | None:
+    """The next all-reduce instance key of `strategy`'s collectives, by group key and device
+    (the `CollectiveKeys` of a MirroredStrategy: `strategy.extended._collective_keys.
+    _instance_key_table`, TensorFlow's private state, checked on TensorFlow 2.21; no public
+    alternative; belongs in `tfhub._tf_private`), or None where there is none."""
+    keys = getattr(getattr(strategy, "extended", None), "_collective_keys", None)
+    table = getattr(keys, "_instance_key_table", None)
+    return table if isinstance(table, dict) else None
+
+
+def fresh_collective_keys(strategy: Any) -> None:
+    """Gives the all-reduces of `strategy`, a MirroredStrategy about to train, instance keys
+    that no strategy of this process has used, so that a second training in the process trains.
+
+    Every MirroredStrategy numbers its all-reduces from the same keys (group 1, instance 100
+    on: TensorFlow's own tests raise `MirroredStrategy._collective_key_base` between
+    strategies), and TensorFlow's runtime keeps each key's tensor shape for the life of the
+    process: another strategy's first all-reduce of another shape (a model with another number
+    of classes) failed, "Shape mismatch in the collective instance 100". The keys of `strategy`
+    are moved (all devices of a group alike: their keys go in step) to at least
+    `FIRST_INSTANCE_KEY`, above the keys of every strategy the tool trained with before (also
+    those used after their training, by the caller's `evaluate`). Keys are never moved back:
+    the same strategy may train again. A strategy of another kind (a MultiWorkerMirroredStrategy,
+    whose workers must agree on their keys) or without such keys is left as it is.
+
+    Args:
+        strategy: the tf.distribute strategy (or `NoStrategy`) training is about to run under.
+    """
+    import tensorflow as tf
+
+    table = _instance_key_table(strategy)
+    if table is None or not isinstance(strategy, tf.distribute.MirroredStrategy):
+        return
+    with _trained_key_tables_lock:
+        used = [
+            key
+            for known in _trained_key_tables
+            for group in known.values()
+            for key in group.values()
+        ]
+        start = max([FIRST_INSTANCE_KEY, *used])
+        for group in table.values():
+            first = max([start, *group.values()])
+            for device in group:
+                group[device] = first
+        if not any(known is table for known in _trained_key_tables):
+            _trained_key_tables.append(table)
