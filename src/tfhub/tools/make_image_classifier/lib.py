@@ -20,6 +20,7 @@ checks in `module_setup`, the outputs in `export`.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from ... import errors
@@ -48,6 +49,7 @@ from .module_setup import (
 from .module_setup import load_module as load_module  # The benchmark calls lib.load_module.
 from .module_setup import module_features as module_features
 from .module_setup import uses_bottlenecks as uses_bottlenecks  # lib's name before module_setup.
+from .outputs import path_text
 from .strategy import (
     NoStrategy,
     as_strategy,
@@ -60,9 +62,16 @@ from .training import require_tensorflow, train_on_module
 logger = logging.getLogger(__name__)
 
 
+def _module_handle(tfhub_module: Any) -> Any:
+    """The module's handle as the tool keeps it (for its checks, messages and a second load):
+    an os.PathLike (pathlib.Path) as its path, as `tfhub.resolve` takes it; anything else as
+    given (the load refuses what is no handle, with `tfhub.errors.HandleTypeError`)."""
+    return os.fspath(tfhub_module) if isinstance(tfhub_module, os.PathLike) else tfhub_module
+
+
 def make_image_classifier(
-    tfhub_module: str,
-    image_dir: str,
+    tfhub_module: str | os.PathLike[str],
+    image_dir: str | bytes | os.PathLike[str],
     hparams: HParams,
     distribution_strategy: Any = None,
     requested_image_size: int | None = None,
@@ -90,8 +99,10 @@ def make_image_classifier(
     tf_keras model must be).
 
     Args:
-        tfhub_module: the module's handle (anything hub.resolve takes).
-        image_dir: a folder with one sub-folder of images per class.
+        tfhub_module: the module's handle (anything hub.resolve takes: a local path may be a
+            pathlib.Path).
+        image_dir: a folder with one sub-folder of images per class (a str, bytes or
+            os.PathLike).
         hparams: the hyperparameters.
         distribution_strategy: a tf.distribute strategy (e.g. from `get_distribution_strategy`,
             or a MultiWorkerMirroredStrategy), or its name as --distribution_strategy takes it
@@ -122,7 +133,7 @@ def make_image_classifier(
         tfhub.errors.ImageSizeError: if no usable image size is known.
         tfhub.errors.ArgumentTypeError: a hyperparameter or the image size of the wrong type
             (a str, a float batch size), before anything is read; a distribution_strategy that
-            is no strategy, name or None.
+            is no strategy, name or None; an image_dir that is no str, bytes or os.PathLike.
         tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range,
             validation_split holds out no image of the folder (before the module loads),
             a batch size, training set or validation set smaller than the strategy's
@@ -136,8 +147,10 @@ def make_image_classifier(
             strategy that would train, or that tf_keras would compile in the trained model.
     """
     check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
-    files = image_folders.list_image_files(image_dir)
-    check_labels_one_per_line(files.labels, image_dir, flag=files.flag)
+    handle = _module_handle(tfhub_module)
+    folder = path_text(image_dir, argument="image_dir")
+    files = image_folders.list_image_files(folder)
+    check_labels_one_per_line(files.labels, folder, flag=files.flag)
     require_tensorflow()  # Before the split's check: what to install comes first.
     data.check_split_holds_out(files, hparams.validation_split)
     bottlenecks = bottlenecks_in_use(hparams, allowed=bottlenecks)  # Asked once a run.
@@ -149,7 +162,7 @@ def make_image_classifier(
         say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
         data.check_batches_fill_replicas(files, hparams, int(replicas))
     module = load_module_for(
-        tfhub_module, hparams, strategy, requested_image_size, bottlenecks=bottlenecks
+        handle, hparams, strategy, requested_image_size, bottlenecks=bottlenecks
     )
     return train_on_module(module, files, hparams, strategy, log_dir, say=say, seed=seed)
 
@@ -206,8 +219,8 @@ def _check_local_module(tfhub_module: str) -> None:
 
 
 def train_and_export(
-    tfhub_module: str,
-    image_dir: str | None,
+    tfhub_module: str | os.PathLike[str],
+    image_dir: str | bytes | os.PathLike[str] | None,
     hparams: HParams,
     *,
     outputs: Outputs,
@@ -238,20 +251,23 @@ def train_and_export(
         Whatever `make_image_classifier` raises.
     """
     check_hparams(hparams, image_size=image_size, assert_accuracy_at_least=assert_accuracy_at_least)
-    check_outputs_writable(outputs, module=tfhub_module)
+    handle = _module_handle(tfhub_module)
+    if image_dir is not None:
+        image_dir = path_text(image_dir, argument="image_dir")
+    check_outputs_writable(outputs, module=handle)
     if image_dir:
         check_outputs_apart_from_images(outputs, image_dir)
     require_tensorflow()  # Before downloading the default images.
     if single_threaded_ops:
         single_threaded_ops_for_bottlenecks(hparams)
     if not image_dir:
-        _check_local_module(tfhub_module)
+        _check_local_module(handle)
         image_dir = flowers.default_image_dir(say)
     if set_memory_growth:
         set_gpu_memory_growth(say)
     try:
         model, labels, history = make_image_classifier(
-            tfhub_module,
+            handle,
             image_dir,
             hparams,
             get_distribution_strategy(distribution_strategy),

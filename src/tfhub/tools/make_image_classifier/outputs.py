@@ -4,6 +4,31 @@ each with what it is and whether it is a folder, in the order they are written."
 from __future__ import annotations
 
 import dataclasses
+import os
+
+from ... import errors
+
+
+def path_text(value: object, *, argument: str) -> str:
+    """Returns `value`, a path the tool reads or writes, as a str: an os.PathLike
+    (pathlib.Path) is taken, bytes are decoded as the file system does (`os.fsdecode`).
+
+    Args:
+        value: the path as the Python API's caller gave it.
+        argument: its parameter's name, for the message.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError) for anything else (a number would be
+            read as a file descriptor).
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | os.PathLike):
+        return os.fsdecode(os.fspath(value))
+    raise errors.ArgumentTypeError(
+        f"{argument} is a path: pass it as a str, bytes or os.PathLike (pathlib.Path). "
+        f"Received: {argument}={value!r} of type {type(value).__name__}"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,6 +46,17 @@ class Outputs:
     tflite_output_file: str | None = None
     labels_output_file: str | None = None
     summaries_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        """Takes each path given as os.PathLike or bytes as its str (`path_text`).
+
+        Raises:
+            tfhub.errors.ArgumentTypeError: a path that is no str, bytes or os.PathLike.
+        """
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is not None:  # Frozen: set as dataclasses' own __init__ does.
+                object.__setattr__(self, field.name, path_text(value, argument=field.name))
 
 
 # What a SavedModel folder holds (Keras 3's export, tf.saved_model.save, tf_keras' save).
