@@ -50,3 +50,13 @@ def test_an_output_path_that_is_no_path_is_a_type_error(field: str) -> None:
 def test_an_image_dir_that_is_no_path_is_a_type_error(image_modules: dict[str, str]) -> None:
     with pytest.raises(errors.ArgumentTypeError, match="Received: image_dir=3"):
         lib.make_image_classifier(image_modules["fixed"], 3, HPARAMS)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("outputs", [None, {"labels_output_file": "labels.txt"}])
+def test_outputs_that_are_no_outputs_are_a_type_error(
+    image_modules: dict[str, str], shape_images: Path, outputs: object
+) -> None:
+    """rf51a-F3: `train_and_export(..., outputs=None)` (or a dict) failed with AttributeError:
+    'NoneType' object has no attribute 'saved_model_dir'."""
+    with pytest.raises(errors.ArgumentTypeError, match="Received: outputs="):
+        lib.train_and_export(image_modules["fixed"], shape_images, HPARAMS, outputs=outputs)  # type: ignore[arg-type]

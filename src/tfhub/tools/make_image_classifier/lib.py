@@ -49,7 +49,7 @@ from .module_setup import (
 from .module_setup import load_module as load_module  # The benchmark calls lib.load_module.
 from .module_setup import module_features as module_features
 from .module_setup import uses_bottlenecks as uses_bottlenecks  # lib's name before module_setup.
-from .outputs import path_text
+from .outputs import check_outputs_type, path_text
 from .strategy import (
     NoStrategy,
     as_strategy,
@@ -239,6 +239,9 @@ def train_and_export(
     (`single_threaded_ops_for_bottlenecks`).
 
     Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError) before any work, for `outputs` that is
+            no `Outputs` or holds a path that is no str, bytes or os.PathLike, or such an
+            `image_dir`.
         tfhub.errors.OutputNotWritableError: before training, if an output cannot be written;
             while training, if the summaries cannot be written (a full disk); after it, if
             an export cannot be written.
@@ -251,6 +254,7 @@ def train_and_export(
         Whatever `make_image_classifier` raises.
     """
     check_hparams(hparams, image_size=image_size, assert_accuracy_at_least=assert_accuracy_at_least)
+    check_outputs_type(outputs)
     handle = _module_handle(tfhub_module)
     if image_dir is not None:
         image_dir = path_text(image_dir, argument="image_dir")

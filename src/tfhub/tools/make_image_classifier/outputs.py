@@ -83,3 +83,19 @@ def given_outputs(outputs: Outputs) -> list[tuple[str, str, bool]]:
 def is_folder(what: str) -> bool:
     """Whether the output `what` (as `given_outputs` names it) is a folder."""
     return what.endswith(" dir")
+
+
+def check_outputs_type(outputs: object) -> None:
+    """Refuses, before any work, `train_and_export`'s `outputs` that is no `Outputs` (None, a
+    dict of its fields), which failed at its first use with an AttributeError.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError) saying to pass an `Outputs`.
+    """
+    if isinstance(outputs, Outputs):
+        return
+    raise errors.ArgumentTypeError(
+        "outputs says where train_and_export writes: pass an Outputs(saved_model_dir=..., "
+        "tflite_output_file=..., labels_output_file=..., summaries_dir=...), Outputs() for no "
+        f"output. Received: outputs={outputs!r} of type {type(outputs).__name__}"
+    )
