@@ -42,6 +42,8 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         tfhub.errors.InvalidHandleError: for a handle that is never looked up in the cache.
         tfhub.errors.ArchiveError: if it is not a valid, safe archive.
         tfhub.errors.UnreadableArchiveError: (a PermissionError) if this user may not read it.
+        tfhub.errors.OtherUsersEntryError: (a PermissionError) the entry is another user's,
+            which this user may not read: nothing is extracted nor changed.
     """
     kind = special_kind(archive)
     if not os.path.isfile(archive) and kind not in STREAMS:  # A pipe is read as it comes.
@@ -76,6 +78,13 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     if not force and health.is_complete(served):
         _warn_kept(handle, served, archive)
         return served
+    if not layout.is_remote(module_path):
+        from . import store
+
+        # Not replaced (nor renamed aside) even with --force: another user's model.
+        foreign = store.other_users_entry_error(module_path)
+        if foreign is not None:
+            raise foreign
     extracted = []
 
     def fetch(target: str) -> _archive.ExtractResult:

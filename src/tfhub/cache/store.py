@@ -108,6 +108,8 @@ def remove_tree(path: str, *, strict: bool = False) -> str:
     Raises:
         tfhub.errors.CacheError: a link or file could not be removed (its folder refuses:
             a read-only mount, say); with `strict`, files of the folder could not be removed.
+        tfhub.errors.OtherUsersEntryError: `path` is an entry of another user's that this user
+            may not read (`other_users_entry_error`): nothing is removed.
     """
     if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
         return _remove_file(path)
@@ -151,6 +153,10 @@ def set_aside(path: str) -> str | None:
     Returns:
         Its new name; None if it is gone already (a link or file is removed at once, and a
         folder whose rename is refused is deleted in place, as `remove_tree` does).
+
+    Raises:
+        tfhub.errors.OtherUsersEntryError: `path` is an entry of another user's that this user
+            may not read (`other_users_entry_error`): nothing is renamed.
     """
     if os.path.isdir(path) and not os.path.islink(path):
         doomed, refused = _rename_aside(path)
@@ -161,7 +167,16 @@ def set_aside(path: str) -> str | None:
 
 
 def _rename_aside(path: str) -> tuple[str, OSError | None]:
-    """Renames a folder to a name `prune` removes; returns (its path now, the rename's error)."""
+    """Renames a folder to a name `prune` removes; returns (its path now, the rename's error).
+
+    Raises:
+        tfhub.errors.OtherUsersEntryError: `path` is an entry of another user's that this user
+            may not read (`other_users_entry_error`): nothing is renamed.
+    """
+    if layout.is_entry_name(os.path.basename(path)):
+        foreign = other_users_entry_error(path)
+        if foreign is not None:
+            raise foreign
     doomed = f"{path}.{layout.unique_suffix()}{DELETING_MARK}{layout.TMP_SUFFIX}"
     try:
         os.rename(path, doomed)
@@ -282,6 +297,8 @@ def remove(
             nothing is removed, so no folder outside the cache is ever deleted.
         tfhub.errors.CacheError: `module_path` is on a tf.io.gfile filesystem (local caches
             only), or could not be removed (see `remove_tree`).
+        tfhub.errors.OtherUsersEntryError: it is another user's entry that this user may not
+            read: nothing is removed (unless `only_if_damaged`, which keeps it: "kept").
     """
     from . import locks  # Here: listing the cache takes no lock (nor imports filelock).
 
@@ -427,3 +444,75 @@ def scan(root: str | None = None) -> list[CacheEntry]:
     root = root or layout.cache_dir()
     layout.require_local(root)
     return [entry(path) for path in entry_paths(root)]
+
+
+def other_users_entry_error(
+    module_path: str, problem: str | None = None
+) -> errors.OtherUsersEntryError | None:
+    """The error for an entry of another user's that this user may not read (`foreign_owner`),
+    or None: not for this user to use, rename aside or remove (it would take the owner's model,
+    and its files could not be deleted).
+
+    Args:
+        module_path: the entry's local folder.
+        problem: its damage (`health.damage`) if known; found here otherwise.
+
+    Returns:
+        The error, naming the entry, its owner and what to do; None for an entry that is not
+        another user's unreadable one.
+    """
+    if problem is None:
+        problem = health.damage(module_path)
+    owner = foreign_owner(module_path, problem)
+    if owner is None:
+        return None
+    shown = escaped(module_path)
+    return errors.OtherUsersEntryError(
+        f"Cache entry {shown} belongs to another user ({owner}) and this user may not read it "
+        f"({escaped(problem or '')}): it is not damaged for that, so tfhub neither uses, "
+        "replaces nor removes it. Use a cache folder of your own (set TFHUB_CACHE_DIR), or ask "
+        "its owner to make it readable to the users who share the cache (`chmod -R g+rX "
+        f"{shown} {shown}{layout.MANIFEST_SUFFIX} {shown}{layout.DESCRIPTOR_SUFFIX}`; o+rX "
+        "if they share no group) or to remove it (`tfhub cache rm "
+        f"{os.path.basename(module_path)}`).",
+        path=module_path,
+    )
+
+
+def foreign_owner(module_path: str, problem: str | None) -> str | None:
+    """Who owns an entry whose damage `problem` (`health`'s) is only that this user may not
+    read it, when that is another user ("root, uid 0"); None otherwise: the entry is
+    readable, or damaged in another way, or this user's own (what it cannot read of its own,
+    it may replace)."""
+    if not health.only_unreadable(problem):
+        return None
+    uid = _foreign_uid(module_path)
+    return None if uid is None else f"{_user_name(uid)}, uid {uid}"
+
+
+def _foreign_uid(module_path: str) -> int | None:
+    """The uid of another user who owns the entry's folder or its bookkeeping, or None if this
+    user owns all that there is of it."""
+    me = os.geteuid()
+    for path in (
+        module_path,
+        layout.manifest_path(module_path),
+        layout.descriptor_path(module_path),
+    ):
+        try:
+            uid = os.lstat(path).st_uid
+        except OSError:
+            continue
+        if uid != me:
+            return uid
+    return None
+
+
+def _user_name(uid: int) -> str:
+    """The login name of `uid`, or "an unknown user" if the system names none."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return "an unknown user"

@@ -21,7 +21,9 @@ from . import health, locks, store
 class Verdict(NamedTuple):
     """What a check found for one entry."""
 
-    state: str  # "ok", "damaged", "busy" (a download or removal of it is running), "gone"
+    # "ok", "damaged", "busy" (a download or removal of it is running), "gone", "foreign"
+    # (`verify_entry` only: another user's entry this user may not read, so cannot check).
+    state: str
     damage: str | None  # What the check found ("busy": what it found while the work ran).
     hashed: bool = False  # Whether content hashes were compared (verify --deep).
 
@@ -58,7 +60,8 @@ def verify_entry(module_path: str, *, deep: bool = False) -> Verdict:
         deep: also compare content hashes.
 
     Returns:
-        The verdict (`hashed`: whether content hashes were compared).
+        The verdict (`hashed`: whether content hashes were compared); "foreign" for another
+        user's entry that this user may not read (`store.foreign_owner`), which it cannot check.
     """
     hashed = False
 
@@ -70,6 +73,9 @@ def verify_entry(module_path: str, *, deep: bool = False) -> Verdict:
         return problem
 
     verdict = settle(module_path, check(), check)
+    owner = store.foreign_owner(module_path, verdict.damage) if verdict.state == "damaged" else None
+    if owner is not None:  # Not damage: its owner may check it (`tfhub cache prune` leaves it).
+        return Verdict("foreign", f"{verdict.damage}; another user's entry ({owner})")
     return verdict._replace(hashed=hashed)
 
 

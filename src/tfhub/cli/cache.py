@@ -197,7 +197,8 @@ def run_verify(args: argparse.Namespace) -> int:
     """Prints OK or the damage of each entry; returns 1 if any entry is damaged.
 
     An entry another process is installing or removing is BUSY (not damage), one removed
-    meanwhile is GONE (see `tfhub.cache.verify`).
+    meanwhile is GONE, another user's that this user may not read NOT CHECKED (see
+    `tfhub.cache.verify`).
     """
     from ..cache import verify
 
@@ -224,7 +225,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def _verdict_text(verdict: Any, path: str, *, deep: bool) -> str:
-    """`OK`, `DAMAGED: ...`, `BUSY: ...` or `GONE: ...` for `verify`'s line of the entry `path`.
+    """`OK`, `DAMAGED: ...`, `BUSY: ...`, `GONE: ...` or `NOT CHECKED: ...` (another user's
+    entry this user may not read) for `verify`'s line of the entry `path`.
 
     With `deep`, OK says what was checked: content hashes; sizes only (an entry of an earlier
     tfhub: no hashes recorded); or, for an entry without a manifest (tensorflow_hub's), that
@@ -242,6 +244,11 @@ def _verdict_text(verdict: Any, path: str, *, deep: bool) -> str:
         return "BUSY: another process is installing or removing it (not checked)"
     if verdict.state == "gone":
         return "GONE: another process removed it meanwhile"
+    if verdict.state == "foreign":
+        return (
+            f"NOT CHECKED: {verdict.damage}, not damage: its owner can check it "
+            "(`tfhub cache prune` leaves it)"
+        )
     return f"DAMAGED: {verdict.damage}"
 
 
