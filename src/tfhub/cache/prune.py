@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from .. import errors
 from . import health, layout, locks, recovery, store
 
+# The complete folder of an install killed before its rename (`recovery.pending_install`) beside
+# an entry with no folder: prune puts it in place (it removes nothing of that entry).
+INSTALL = "interrupted install"
+
 _NOT_READABLE = (
     "this user may not read it (another user's private entry?), so cannot tell it is damaged: "
     "left as it is; its owner can check it with `tfhub cache verify`"
@@ -29,7 +33,8 @@ class PruneItem:
     """One thing prune would remove, and why."""
 
     path: str
-    kind: str  # "damaged entry", "leftover download", "orphan bookkeeping", "stale lock"
+    # "damaged entry", "leftover download", INSTALL, "orphan bookkeeping", "stale lock"
+    kind: str
     reason: str
 
 
@@ -56,8 +61,24 @@ def plan(root: str | None = None) -> list[PruneItem]:
         for item in store.scan(root)
         if item.damage is not None
     ]
-    items += [PruneItem(path, "leftover download", "no process owns it") for path in _tmp(root)]
-    items += [PruneItem(path, "orphan bookkeeping", "its entry is gone") for path in _orphans(root)]
+    pending = _pending_installs(root)
+    tmp = _tmp(root)
+    # First: the old folder an install set aside goes after the new one is in place.
+    items += [
+        PruneItem(path, INSTALL, f"complete: put in place as {os.path.basename(_entry_of(path))}")
+        for path in tmp
+        if path in pending.values()
+    ]
+    items += [
+        PruneItem(path, "leftover download", "no process owns it")
+        for path in tmp
+        if path not in pending.values()
+    ]
+    items += [
+        PruneItem(path, "orphan bookkeeping", "its entry is gone")
+        for path in _orphans(root)
+        if _entry_of(path) not in pending  # The manifest of the install that prune finishes.
+    ]
     items += [
         PruneItem(path, "stale lock", "no live process holds it")
         for path in locks.stale_lock_files(root)
@@ -66,7 +87,8 @@ def plan(root: str | None = None) -> list[PruneItem]:
 
 
 def leftovers(root: str | None = None) -> list[str]:
-    """Returns the temporary folders, orphan bookkeeping and stale locks prune would remove.
+    """Returns the temporary folders, orphan bookkeeping and stale locks prune would remove,
+    and the folders of interrupted installs (`INSTALL`) that it would put in place.
 
     Raises:
         tfhub.errors.CacheError: as `plan`.
@@ -142,7 +164,7 @@ def _entry_of(path: str) -> str:
 def _still_prunable(item: PruneItem, entry: str) -> bool:
     if item.kind == "orphan bookkeeping" and os.path.lexists(entry):
         return False
-    if item.kind in ("orphan bookkeeping", "leftover download"):
+    if item.kind in ("orphan bookkeeping", "leftover download", INSTALL):
         # A live tensorflow_hub download: it writes the descriptor before its folder's rename.
         upstream = locks.read_upstream_lock(entry)
         return upstream is None or upstream.is_stale()
@@ -169,6 +191,22 @@ def _orphans(root: str) -> list[str]:
             if layout.is_entry_name(stem) and not os.path.lexists(entry):
                 if not locks.is_download_running(entry):  # About to install: not an orphan.
                     found.append(os.path.join(root, name))
+    return found
+
+
+def _pending_installs(root: str) -> dict[str, str]:
+    """{entry: the folder `recovery.finish_install` would put in place} for the entries whose
+    folder is missing (an `import --force` killed between its manifest and its rename); reads
+    the content of those folders only."""
+    found = {}
+    for name in _names(root):
+        stem = name.split(".", 1)[0]
+        entry = os.path.join(root, stem)
+        if name == stem + layout.MANIFEST_SUFFIX and layout.is_entry_name(stem):
+            if not os.path.lexists(entry) and not locks.is_download_running(entry):
+                candidate = recovery.pending_install(entry)
+                if candidate is not None:
+                    found[entry] = candidate
     return found
 
 

@@ -39,26 +39,43 @@ def finish_install(module_path: str) -> bool:
     Returns:
         True if an install was finished (the entry is complete now).
     """
+    candidate = pending_install(module_path)
+    if candidate is None:
+        return False
+    aside = store.set_aside(module_path) if os.path.lexists(module_path) else None
+    os.rename(candidate, module_path)
+    if aside is not None:
+        store.remove_tree(aside)
+    logger.warning(
+        "Finished the install of %s that an interrupted process left in %s.",
+        escaped(module_path),
+        escaped(candidate),
+    )
+    return True
+
+
+def pending_install(module_path: str) -> str | None:
+    """The temporary folder that `finish_install` would put in place now (what `tfhub cache
+    prune` and the next download do with it), or None. Changes nothing; takes no lock.
+
+    Args:
+        module_path: the entry's local folder.
+
+    Returns:
+        The folder beside the damaged (or missing) entry holding exactly the files, sizes and
+        content hashes its manifest lists; None if there is none, the entry is complete, or a
+        live tensorflow_hub download of it runs. Reads every byte of such a folder.
+    """
     manifest = bookkeeping.read_manifest(module_path)
     if not manifest or not manifest.sizes or health.full_damage(module_path) is None:
-        return False
+        return None
     upstream = locks.read_upstream_lock(module_path)
     if upstream is not None and not upstream.is_stale():
-        return False
+        return None
     for candidate in sorted(glob.glob(glob.escape(module_path) + ".*" + layout.TMP_SUFFIX)):
-        if store.DELETING_MARK in candidate[len(module_path) :] or not _holds(candidate, manifest):
-            continue
-        aside = store.set_aside(module_path) if os.path.lexists(module_path) else None
-        os.rename(candidate, module_path)
-        if aside is not None:
-            store.remove_tree(aside)
-        logger.warning(
-            "Finished the install of %s that an interrupted process left in %s.",
-            escaped(module_path),
-            escaped(candidate),
-        )
-        return True
-    return False
+        if store.DELETING_MARK not in candidate[len(module_path) :] and _holds(candidate, manifest):
+            return candidate
+    return None
 
 
 def _holds(folder: str, manifest: bookkeeping.Manifest) -> bool:

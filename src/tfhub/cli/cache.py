@@ -215,13 +215,30 @@ def run_verify(args: argparse.Namespace) -> int:
             f"{escaped(handle)}"
         )
         damaged += verdict.state == "damaged"
-    leftovers = cache.leftovers(root)
+    _print_leftovers(root)
+    return 1 if damaged else 0
+
+
+def _print_leftovers(root: str) -> None:
+    """Says what `tfhub cache prune` would do with what interrupted work left in `root`: the
+    folder of an install killed before its last rename is put in place, the rest removed."""
+    from ..cache import prune as prune_policy
+
+    items = [item for item in prune_policy.plan(root) if item.kind != "damaged entry"]
+    for item in items:
+        if item.kind == prune_policy.INSTALL:
+            print(
+                f"{escaped(item.path)}: the complete new folder of "
+                f"{os.path.basename(item.path).split('.', 1)[0]}, whose install was killed before "
+                "its last rename: `tfhub cache prune` (or the next download of the entry) puts "
+                "it in place."
+            )
+    leftovers = [item.path for item in items if item.kind != prune_policy.INSTALL]
     if leftovers:  # Not damage (no entry is wrong), but not a clean cache either.
         print(
             f"{len(leftovers)} leftover(s) of interrupted downloads or removed entries "
-            f"(e.g. {leftovers[0]}): `tfhub cache prune` removes them."
+            f"(e.g. {escaped(leftovers[0])}): `tfhub cache prune` removes them."
         )
-    return 1 if damaged else 0
 
 
 def _verdict_text(verdict: Any, path: str, *, deep: bool) -> str:
@@ -307,6 +324,8 @@ def run_prune(args: argparse.Namespace) -> int:
         items = prune_policy.plan(root)
         for item in items:
             verb = "would leave" if prune_policy.left_as_is(item) else "would remove"
+            if item.kind == prune_policy.INSTALL:
+                verb = "would finish"
             print(f"{verb} {escaped(item.path)} ({item.kind}: {item.reason})")
         if not items:
             print(f"Nothing to prune in {escaped(root)}.")
