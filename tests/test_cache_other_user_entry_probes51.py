@@ -21,7 +21,7 @@ from tests._helpers.cache_users import NOBODY, run_as_user
 
 import tfhub as hub
 from tfhub import errors
-from tfhub.cache import importing, store
+from tfhub.cache import health, importing, store
 from tfhub.cli.main import main
 
 pytestmark = pytest.mark.skipif(
@@ -160,5 +160,34 @@ def test_verify_says_another_users_entry_is_not_checked_not_damaged(warm, open_c
     status, said = run_as_user(_cli, "cache", "verify").result()
     line = next(line for line in said.splitlines() if line.startswith(os.path.basename(entry)))
     assert "DAMAGED" not in line and "another user's entry (root, uid 0)" in line, said
-    assert status == 0, said
+    assert status == 1, said  # Not known to be whole: as before (test_group_cache_entries37).
     assert os.path.isdir(entry) and os.path.isfile(entry + ".manifest.json")
+
+
+_KAGGLE = (
+    "https://www.kaggle.com/models/google/bert/frameworks/TensorFlow2/variations/en-uncased/"
+    "versions/3"
+)
+
+
+def test_import_force_leaves_another_users_served_copy(warm, open_cache):
+    """tensorflow_hub's copy keyed as given (`health.served_entry`), root's and readable but
+    not removable by nobody: an `import --force` renamed it aside, failed to delete it, and
+    said the import failed."""
+    theirs = tensorflow_hub_entry(open_cache, _KAGGLE)
+    assert health.served_entry(_KAGGLE) == theirs
+    archive = make_tar_gz(os.path.join(os.path.dirname(open_cache), "new.tar.gz"))
+    os.chmod(archive, 0o644)
+    before = _snapshot(open_cache)
+    outcome = run_as_user(functools.partial(importing.import_archive, force=True), archive, _KAGGLE)
+    _check_refused(outcome, theirs)
+    assert "may not remove" in outcome.value
+    assert [row for row in _snapshot(open_cache) if ".locks" not in row[0]] == before
+
+
+def test_cache_rm_leaves_another_users_entry_it_may_not_delete(warm, open_cache):
+    theirs = tensorflow_hub_entry(open_cache, _KAGGLE)
+    before = _snapshot(open_cache)
+    outcome = run_as_user(store.remove, theirs)
+    _check_refused(outcome, theirs)
+    assert [row for row in _snapshot(open_cache) if ".locks" not in row[0]] == before

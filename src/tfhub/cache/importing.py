@@ -43,7 +43,8 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         tfhub.errors.ArchiveError: if it is not a valid, safe archive.
         tfhub.errors.UnreadableArchiveError: (a PermissionError) if this user may not read it.
         tfhub.errors.OtherUsersEntryError: (a PermissionError) the entry is another user's,
-            which this user may not read: nothing is extracted nor changed.
+            which this user may not read (or, to replace it, change), or the copy resolve serves
+            (`health.served_entry`) is one this user may not remove: nothing is changed.
     """
     kind = special_kind(archive)
     if not os.path.isfile(archive) and kind not in STREAMS:  # A pipe is read as it comes.
@@ -83,6 +84,10 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
 
         # Not replaced (nor renamed aside) even with --force: another user's model.
         foreign = store.other_users_entry_error(module_path)
+        if foreign is None and force:
+            foreign = store.undeletable_entry_error(module_path)
+        if foreign is None and served != module_path:  # Removed once the import is done.
+            foreign = store.undeletable_entry_error(served)
         if foreign is not None:
             raise foreign
     extracted = []

@@ -298,7 +298,8 @@ def remove(
         tfhub.errors.CacheError: `module_path` is on a tf.io.gfile filesystem (local caches
             only), or could not be removed (see `remove_tree`).
         tfhub.errors.OtherUsersEntryError: it is another user's entry that this user may not
-            read: nothing is removed (unless `only_if_damaged`, which keeps it: "kept").
+            read (unless `only_if_damaged`, which keeps it: "kept"), or whose folder it may not
+            change (`undeletable_entry_error`): nothing is removed.
     """
     from . import locks  # Here: listing the cache takes no lock (nor imports filelock).
 
@@ -316,6 +317,9 @@ def remove(
             locks.wait_for_upstream_download(module_path)
         if not has_remains(module_path):  # Another `rm` or `prune` removed it while we waited.
             return Removal(module_path, "gone")
+        undeletable = undeletable_entry_error(module_path)
+        if undeletable is not None:
+            raise undeletable
         if only_if_damaged and _not_for_prune(health.damage(module_path)):
             return Removal(module_path, "kept")
         removed = remove_tree(module_path, strict=True)
@@ -475,6 +479,36 @@ def other_users_entry_error(
         f"{shown} {shown}{layout.MANIFEST_SUFFIX} {shown}{layout.DESCRIPTOR_SUFFIX}`; o+rX "
         "if they share no group) or to remove it (`tfhub cache rm "
         f"{os.path.basename(module_path)}`).",
+        path=module_path,
+    )
+
+
+def undeletable_entry_error(module_path: str) -> errors.OtherUsersEntryError | None:
+    """The error for an entry folder of another user's that this user may not change (not
+    writable to it), so whose files it cannot delete: renaming it aside (to remove or replace
+    it) would take it from its owner and leave it as litter. None for no folder, a link, or a
+    folder this user owns or may change.
+
+    Args:
+        module_path: the entry's local folder (tensorflow_hub's copy `health.served_entry`
+            picks, too).
+    """
+    if os.path.islink(module_path) or not os.path.isdir(module_path):
+        return None
+    try:
+        uid = os.lstat(module_path).st_uid
+    except OSError:
+        return None
+    if uid == os.geteuid() or os.access(module_path, os.W_OK | os.X_OK):
+        return None
+    shown = escaped(module_path)
+    return errors.OtherUsersEntryError(
+        f"Cache entry {shown} belongs to another user ({_user_name(uid)}, uid {uid}) and this "
+        "user may not remove its files (its folder is not writable to it), so tfhub neither "
+        "replaces nor removes it: renaming it aside would take it from its owner and leave it "
+        "in the cache. Use a cache folder of your own (set TFHUB_CACHE_DIR), or ask its owner "
+        f"to remove it (`tfhub cache rm {os.path.basename(module_path)}`) or to let the users "
+        f"who share the cache change it (`chmod -R g+w {shown}`).",
         path=module_path,
     )
 

@@ -90,7 +90,7 @@ def add_commands(commands: Any) -> None:
         env=_NO_WAIT_ENV,
         run=run_verify,
         switch=("--deep", "also compare content hashes"),
-        help="check every entry; exit 1 if one is damaged",
+        help="check every entry; exit 1 if one is damaged (or cannot be checked)",
         description="Check every file of every entry against its manifest (sizes; with --deep "
         "also content hashes). Exit 1 if an entry is damaged; `tfhub cache prune` removes it.",
         examples="  tfhub cache verify\n  tfhub cache verify --deep",
@@ -194,7 +194,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Prints OK or the damage of each entry; returns 1 if any entry is damaged.
+    """Prints OK or the damage of each entry; returns 1 if any entry is damaged (or, being
+    another user's that this user may not read, could not be checked).
 
     An entry another process is installing or removing is BUSY (not damage), one removed
     meanwhile is GONE, another user's that this user may not read NOT CHECKED (see
@@ -214,7 +215,8 @@ def run_verify(args: argparse.Namespace) -> int:
             f"{os.path.basename(path)}\t{escaped(_verdict_text(verdict, path, deep=args.deep))}\t"
             f"{escaped(handle)}"
         )
-        damaged += verdict.state == "damaged"
+        # An entry it may not check is not known to be whole: exit 1 too.
+        damaged += verdict.state in ("damaged", "foreign")
     _print_leftovers(root)
     return 1 if damaged else 0
 

@@ -186,9 +186,10 @@ class UnsafeLockFileError(CacheError):
 
 
 class OtherUsersEntryError(CacheError, PermissionError):
-    """A cache entry (in a cache shared by a group) that another user owns and this user may not
-    read (made under umask 077): not damage this user may repair. tfhub neither uses, renames
-    nor removes it (renaming it aside took the owner's model, and its files could not be deleted).
+    """A cache entry (in a cache several users share) that another user owns and this user may
+    not read (made under umask 077), or, to remove or replace it, may not change: not damage
+    this user may repair. tfhub neither uses (when unreadable), renames nor removes it (renaming
+    it aside took the owner's model, and its files could not be deleted).
     A PermissionError: tensorflow_hub 0.10.0 failed there listing the folder (TensorFlow's
     PermissionDeniedError).
 
