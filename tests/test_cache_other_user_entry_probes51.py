@@ -191,3 +191,17 @@ def test_cache_rm_leaves_another_users_entry_it_may_not_delete(warm, open_cache)
     outcome = run_as_user(store.remove, theirs)
     _check_refused(outcome, theirs)
     assert [row for row in _snapshot(open_cache) if ".locks" not in row[0]] == before
+
+
+def test_import_force_leaves_another_users_entry_it_may_not_change(warm, open_cache, tmp_path):
+    """Root's readable entry (umask 022) in a folder nobody may not change: replacing it left
+    the old folder renamed aside, undeletable (and took root's model)."""
+    entry = importing.import_archive(make_tar_gz(tmp_path / "own.tar.gz"), warm)
+    archive = make_tar_gz(os.path.join(os.path.dirname(open_cache), "new.tar.gz"))
+    os.chmod(archive, 0o644)
+    before = _snapshot(open_cache)
+    outcome = run_as_user(functools.partial(importing.import_archive, force=True), archive, warm)
+    _check_refused(outcome, entry)
+    assert [row for row in _snapshot(open_cache) if ".locks" not in row[0]] == [
+        row for row in before if ".locks" not in row[0]
+    ]
