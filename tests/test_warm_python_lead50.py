@@ -9,7 +9,7 @@ import time
 
 import pytest
 from tests._helpers import python_process
-from tests._helpers.warm_python import run_warm_python
+from tests._helpers.warm_python import run_warm_python, run_warm_tfhub, start_warm_python
 
 _PROGRAMS = {
     "streams, argv, cwd and environment": (
@@ -129,3 +129,65 @@ def _alive(pid: int) -> bool:
 def test_a_failing_program_fails_the_test_with_its_stderr_when_checked() -> None:
     with pytest.raises(AssertionError, match="bad value"):
         run_warm_python("raise ValueError('bad value')")
+
+
+def test_a_started_program_talks_through_its_pipes_and_reports_its_end() -> None:
+    """start_warm_python: as `start_python`'s Popen, a program of its own whose pid is the one
+    it sees, reading stdin, writing stdout, its stderr kept, its exit status reported."""
+    code = (
+        "import os, sys\n"
+        "print('ready', os.getpid(), flush=True)\n"
+        "print('got', sys.stdin.readline().strip(), flush=True)\n"
+        "print('on stderr', file=sys.stderr)\n"
+        "sys.exit(3)\n"
+    )
+    program = start_warm_python(code)
+    assert program.stdout.readline().split() == ["ready", str(program.pid)]
+    assert program.poll() is None
+    program.stdin.write("go\n")
+    program.stdin.flush()
+    assert program.communicate(timeout=60) == ("got go\n", "on stderr\n")
+    assert program.returncode == 3 and program.poll() == 3
+
+
+def test_a_started_program_killed_or_waited_past_its_time() -> None:
+    program = start_warm_python("import time\nprint('x', flush=True)\ntime.sleep(60)\n")
+    assert program.stdout.readline() == "x\n"
+    with pytest.raises(subprocess.TimeoutExpired):
+        program.wait(timeout=0.2)
+    program.kill()
+    assert program.wait(timeout=30) == -9
+    assert not _alive(program.pid)
+
+
+def test_gcs_settings_read_when_tensorflow_is_imported_get_a_server_of_their_own() -> None:
+    """TensorFlow's GCS file system reads GCS_RETRY_CONFIG_* when TensorFlow is imported: a
+    program that sets them gets a server started with them (a proxy that refuses every
+    connection: the read fails after the one retry asked for, not after the default ten with
+    waits of seconds)."""
+    code = (
+        "import time, tensorflow as tf\n"
+        "start = time.monotonic()\n"
+        "try:\n"
+        "    tf.io.gfile.exists('gs://some-bucket/x')\n"
+        "except tf.errors.OpError as err:\n"
+        "    print(str(err).split('.')[0], time.monotonic() - start < 20)\n"
+    )
+    env = python_process.child_env(
+        GCS_RETRY_CONFIG_MAX_RETRIES="1",
+        GCS_RETRY_CONFIG_INIT_DELAY_TIME_US="10000",
+        HTTPS_PROXY="http://127.0.0.1:9",  # Nothing listens on port 9 (discard).
+        NO_GCE_CHECK="true",
+        GOOGLE_AUTH_TOKEN_FOR_TESTING="token",
+    )
+    assert run_warm_python(code, env=env, timeout=60).stdout == "All 1 retry attempts failed True\n"
+
+
+def test_a_tfhub_command_runs_as_python_dash_m_would(tmp_path) -> None:
+    """run_warm_tfhub: `python -m tfhub ARGV` in the folder given, with the settings given."""
+    argv = ["cache", "info"]
+    env = {"TFHUB_CACHE_DIR": "cache"}  # Relative: in the working folder.
+    warm = run_warm_tfhub(*argv, cwd=tmp_path, **env)
+    fresh = python_process.run_tfhub(*argv, cwd=tmp_path, **env)
+    assert (warm.returncode, warm.stdout, warm.stderr) == (0, fresh.stdout, fresh.stderr)
+    assert f"cache folder: {tmp_path / 'cache'}\n" in warm.stdout

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.http_server import self_signed_certificate
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
+from tests._helpers.warm_python import run_warm_python
 
 TOKEN = "ya29.np40-bearer-secret"  # Google access tokens start with "ya29.".
 ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
@@ -674,7 +675,9 @@ def run_scenarios(
     at_once: int = 1,
 ) -> tuple[dict[str, dict[str, object]], str]:
     """Runs each row of `plan` through `scenario` in one child process (TensorFlow reads the
-    stand-in's settings when it first reads a gs:// path, hence the child).
+    stand-in's settings when it first reads a gs:// path, hence the child), forked from a warm
+    server (`run_warm_python`: one for the GCS_* settings of `env`, which TensorFlow reads when
+    imported; the proxy, certificate and token it reads at each request).
 
     Args:
         scenario: Python source defining `scenario(report, name, *fields)` (imports included),
@@ -691,7 +694,7 @@ def run_scenarios(
         (each row's report by name, the child's stderr).
     """
     code = _SCENARIO_CHILD.format(scenario=scenario)
-    done = run_python(code, str(bound), json.dumps(plan), str(at_once), env=env, timeout=240)
+    done = run_warm_python(code, str(bound), json.dumps(plan), str(at_once), env=env, timeout=240)
     found = {}
     for line in done.stdout.splitlines():
         if line.startswith("{"):

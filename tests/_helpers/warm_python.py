@@ -10,7 +10,8 @@ Use it only where the child's work is the point. A test of what happens when a p
 (what `import tfhub` imports, TensorFlow's start-up lines, which the server printed on its own
 stderr) needs a fresh interpreter: `python_process.run_python`. Programs whose environments differ
 in a variable read when Python starts or TensorFlow is imported (`IMPORT_TIME_VARIABLES`) get
-different servers, each started with its first program's environment.
+different servers, each started with its first program's environment (so do those that differ
+in a variable of TensorFlow's GCS file system, `IMPORT_TIME_PREFIX`).
 
 The server (`serve`) forks, per request, a monitor that forks the program and reports its pid
 and then its wait status on a socket of the request's own; the server waits for its monitors (so
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import io
 import json
 import locale
 import os
@@ -68,6 +70,10 @@ IMPORT_TIME_VARIABLES = (
     "LC_CTYPE",
     "LANG",
 )
+# TensorFlow's GCS file system reads its settings (GCS_RETRY_CONFIG_MAX_RETRIES, ...) when
+# TensorFlow is imported: every variable of this prefix counts as one of IMPORT_TIME_VARIABLES.
+# (It reads the proxy, CURL_CA_BUNDLE and GOOGLE_AUTH_TOKEN_FOR_TESTING at each request.)
+IMPORT_TIME_PREFIX = "GCS_"
 
 _NUMBER = struct.Struct("!q")
 _READY = b"R"
@@ -80,10 +86,11 @@ def run_warm_python(
     env: dict[str, str] | None = None,
     timeout: float = 240,
     check: bool = True,
+    cwd: str | os.PathLike[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Runs `python -c code *args` as `python_process.run_python` does (stdin empty, stdout and
     stderr captured as text, the test failed showing stderr on a non-zero exit if `check`), in
-    a child forked from the warm server if `env` allows, else in a fresh interpreter.
+    a child forked from the warm server for `env`, in the folder `cwd` (default: this one).
 
     Returns:
         The finished process: `args` is the command a fresh interpreter would run, and
@@ -94,16 +101,140 @@ def run_warm_python(
     """
     child_env = python_process.child_env() if env is None else env
     server = _WarmServer.shared(child_env)
-    done = server.run(python_process.python_command(code, *args), child_env, timeout)
+    command = python_process.python_command(code, *args)
+    done = server.run(command, child_env, timeout, os.fspath(cwd or os.getcwd()))
     assert not check or done.returncode == 0, done.stderr[-4000:]
     return done
+
+
+# `python -m tfhub ARGV` (sys.argv[1:]), as the interpreter runs a module given with -m.
+_TFHUB_MAIN = "import runpy\nrunpy.run_module('tfhub', run_name='__main__', alter_sys=True)\n"
+
+
+def run_warm_tfhub(
+    *argv: str, cwd: str | os.PathLike[str] | None = None, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`python_process.run_tfhub(*argv, cwd=cwd, timeout=timeout, **env)` (`python -m tfhub
+    ARGV`, its exit status not checked), in a child forked from the warm server: for a command
+    that imports TensorFlow (`inspect`, `publish`, the tools), where what is checked is the
+    command's work, not what a fresh process imports or prints as TensorFlow starts."""
+    return run_warm_python(
+        _TFHUB_MAIN, *argv, env=python_process.child_env(**env), timeout=timeout, check=False,
+        cwd=cwd,
+    )  # fmt: skip
+
+
+def start_warm_python(code: str, *args: str, env: dict[str, str] | None = None) -> WarmProcess:
+    """Starts `python -c code *args` as `python_process.start_python` does (without waiting;
+    stdin and stdout piped, as text), in a child forked from the warm server for `env`
+    (default: `python_process.child_env()`). Its stderr goes to a temporary file, read as
+    `stderr` (no pipe to fill while a test reads stdout alone).
+
+    Returns:
+        The running program: a `subprocess.Popen`-like `WarmProcess` whose `pid` is the
+        program's own (a signal sent to it reaches the program, as to a fresh interpreter).
+    """
+    child_env = python_process.child_env() if env is None else env
+    server = _WarmServer.shared(child_env)
+    return server.start(python_process.python_command(code, *args), child_env)
+
+
+class WarmProcess:
+    """A program started by `start_warm_python`: the parts of `subprocess.Popen` tests use."""
+
+    def __init__(
+        self,
+        args: list[str],
+        pid: int,
+        status: socket.socket,
+        stdin_fd: int,
+        stdout_fd: int,
+        err: Any,
+    ) -> None:
+        self.args = args
+        self.pid = pid
+        self.returncode: int | None = None
+        self.stdin = open(stdin_fd, "w", encoding=locale.getpreferredencoding(False))
+        self.stdout = open(stdout_fd, encoding=locale.getpreferredencoding(False))
+        self._status = status
+        self._received = b""
+        self._err = err
+
+    @property
+    def stderr(self) -> io.StringIO:
+        """What the program wrote to stderr so far (a new stream at each access)."""
+        return io.StringIO(_text(self._err))
+
+    def poll(self) -> int | None:
+        """The exit status if the program has ended, else None."""
+        if self.returncode is None:
+            self._status.setblocking(False)
+            try:
+                self._receive()
+            except BlockingIOError:
+                pass
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Waits for the program's end; its status (negative: killed by that signal).
+
+        Raises:
+            subprocess.TimeoutExpired: it ran on past `timeout` seconds.
+        """
+        if self.returncode is None:
+            self._status.settimeout(timeout)
+            try:
+                self._receive()
+            except TimeoutError:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0.0) from None
+        assert self.returncode is not None
+        return self.returncode
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        """Closes stdin, reads stdout to its end, waits; returns (stdout, stderr).
+
+        Raises:
+            subprocess.TimeoutExpired: stdout did not end within `timeout` seconds.
+        """
+        with contextlib.suppress(BrokenPipeError):
+            self.stdin.close()
+        out: list[str] = []
+        reader = threading.Thread(target=lambda: out.append(self.stdout.read()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if reader.is_alive():
+            raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+        self.wait(timeout)
+        return out[0], _text(self._err)
+
+    def send_signal(self, signum: int) -> None:
+        """Sends `signum` to the program unless it has ended."""
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL, as `Popen.kill`."""
+        self.send_signal(signal.SIGKILL)
+
+    def _receive(self) -> None:
+        """Reads the monitor's report of the program's wait status, if any yet (BlockingIOError
+        or TimeoutError if none, per the socket's mode)."""
+        while len(self._received) < _NUMBER.size:
+            chunk = self._status.recv(_NUMBER.size - len(self._received))
+            if not chunk:
+                raise RuntimeError("the warm Python server's monitor ended without a status")
+            self._received += chunk
+        self.returncode = _returncode(int(_NUMBER.unpack(self._received)[0]))
+        self._status.close()
+        self._err.seek(0, io.SEEK_END)
 
 
 class _WarmServer:
     """The pytest worker's end of a warm server (started on first use), one for each set of
     import-time settings (`IMPORT_TIME_VARIABLES`) its programs ask for."""
 
-    _shared: dict[tuple[str | None, ...], _WarmServer] = {}
+    _shared: dict[tuple[object, ...], _WarmServer] = {}
     _lock = threading.Lock()
 
     def __init__(self, env: Mapping[str, str]) -> None:
@@ -127,9 +258,12 @@ class _WarmServer:
 
     @classmethod
     def shared(cls, env: Mapping[str, str]) -> _WarmServer:
-        """The worker's server for `env`'s import-time settings, (re)started if need be (with
-        `env`, so TensorFlow is imported as a fresh interpreter with `env` would import it)."""
-        key = tuple(env.get(name) for name in IMPORT_TIME_VARIABLES)
+        """The worker's server for `env`'s import-time settings (IMPORT_TIME_VARIABLES and those
+        of IMPORT_TIME_PREFIX), (re)started if need be (with `env`, so TensorFlow is imported as
+        a fresh interpreter with `env` would import it)."""
+        key = tuple(env.get(name) for name in IMPORT_TIME_VARIABLES) + tuple(
+            sorted(item for item in env.items() if item[0].startswith(IMPORT_TIME_PREFIX))
+        )
         with cls._lock:
             server = cls._shared.get(key)
             if server is None or server._process.poll() is not None:
@@ -137,11 +271,12 @@ class _WarmServer:
             return server
 
     def run(
-        self, command: list[str], env: Mapping[str, str], timeout: float
+        self, command: list[str], env: Mapping[str, str], timeout: float, cwd: str
     ) -> subprocess.CompletedProcess[str]:
-        """Runs `command` (`python -c code *args`) in a forked child; see `run_warm_python`."""
+        """Runs `command` (`python -c code *args`) in a forked child in the folder `cwd`; see
+        `run_warm_python`."""
         request = json.dumps(
-            {"code": command[2], "args": command[3:], "env": dict(env), "cwd": os.getcwd()}
+            {"code": command[2], "args": command[3:], "env": dict(env), "cwd": cwd}
         ).encode()
         status, status_end = socket.socketpair()
         with (
@@ -171,6 +306,31 @@ class _WarmServer:
             return subprocess.CompletedProcess(
                 command, _returncode(wait_status), _text(out), _text(err)
             )
+
+    def start(self, command: list[str], env: Mapping[str, str]) -> WarmProcess:
+        """Starts `command` (`python -c code *args`) in a forked child; see
+        `start_warm_python`."""
+        request = json.dumps(
+            {"code": command[2], "args": command[3:], "env": dict(env), "cwd": os.getcwd()}
+        ).encode()
+        status, status_end = socket.socketpair()
+        stdin_read, stdin_write = os.pipe()
+        stdout_read, stdout_write = os.pipe()
+        err = tempfile.TemporaryFile()
+        try:
+            with self._request_lock:  # One request at a time on the socket.
+                socket.send_fds(
+                    self._control,
+                    [_NUMBER.pack(len(request)) + request],
+                    [stdin_read, stdout_write, err.fileno(), status_end.fileno()],
+                )
+        finally:
+            for fd in (stdin_read, stdout_write):
+                os.close(fd)
+            status_end.close()
+        status.settimeout(_KILL_WAIT)
+        pid = _read_number(status)
+        return WarmProcess(command, pid, status, stdin_write, stdout_read, err)
 
     def close(self) -> None:
         """Ends the server (programs already running finish on their own)."""
