@@ -18,6 +18,7 @@ import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import answer_status, archive_gets, delay
 from tests._helpers.python_process import child_env, run_python
+from tests._helpers.warm_python import start_warm_python
 
 import tfhub as hub
 from tfhub import cache, constants, errors, handles
@@ -358,14 +359,7 @@ def test_tensorflow_hub_waits_for_a_tfhub_download_instead_of_downloading(
         "sys.stdin.readline()\n"
         "print(tensorflow_hub.resolve(sys.argv[1]), flush=True)\n"
     )
-    upstream = subprocess.Popen(
-        [sys.executable, "-c", code, handle],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=child_env(),
-    )
+    upstream = start_warm_python(code, handle)  # Its own process; TensorFlow imported already.
     try:
         assert upstream.stdout.readline().strip() == "ready"
         release = threading.Event()
@@ -402,13 +396,7 @@ def test_tfhub_waits_for_a_real_tensorflow_hub_download(server, served_dir, isol
     handle = server.url("m.tar.gz")
     module_path = cache.module_dir(handle)
     code = "import sys, tensorflow_hub\nprint(tensorflow_hub.resolve(sys.argv[1]), flush=True)\n"
-    upstream = subprocess.Popen(
-        [sys.executable, "-c", code, handle],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=child_env(),
-    )
+    upstream = start_warm_python(code, handle)  # Its own process; TensorFlow imported already.
     try:
         deadline = time.monotonic() + 60
         while not os.path.exists(module_path + ".lock"):

@@ -17,7 +17,7 @@ import time
 
 import pytest
 from tests._helpers.archives import write_tree
-from tests._helpers.python_process import start_python
+from tests._helpers.warm_python import start_warm_python
 
 from tfhub import errors, handles
 from tfhub.cache import remote, remote_check, remote_staging
@@ -63,7 +63,8 @@ def module_path(tmp_path) -> str:
 
 
 def _paused_copy(model_dir: str, module_path: str) -> object:
-    child = start_python(_PAUSED_COPY, HANDLE, model_dir, module_path)
+    """A process of its own (killed for real), forked from one that imported TensorFlow."""
+    child = start_warm_python(_PAUSED_COPY, HANDLE, model_dir, module_path)
     line = child.stdout.readline()
     assert line == "staged\n", child.stderr.read() if child.poll() is not None else line
     return child

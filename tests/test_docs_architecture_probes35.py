@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from tests._helpers.http_server import delay
 from tests._helpers.python_process import child_env, run_python
+from tests._helpers.warm_python import start_warm_python
 
 from tfhub.cli._parsers import COMMANDS
 
@@ -747,9 +748,7 @@ def test_tfhub_waits_for_a_download_by_tensorflow_hub_and_uses_its_folder(
     url, cache = server.url("m.tar.gz"), tmp_path / "cache"
     env = child_env(TFHUB_CACHE_DIR=str(cache))
     code = _RESOLVE_CODE.format(module="tensorflow_hub")
-    upstream = subprocess.Popen(
-        [sys.executable, "-c", code, url], env=env, stdout=subprocess.PIPE, text=True
-    )
+    upstream = start_warm_python(code, url, env=env)  # Its own process; TensorFlow imported.
     try:
         lock = cache / (hashlib.sha1(url.encode()).hexdigest() + ".lock")
         deadline = time.monotonic() + 60

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.python_process import run_tfhub
+from tests._helpers.warm_python import run_warm_tfhub
 
 from tfhub import handles
 
@@ -159,7 +160,8 @@ def test_publish_refusing_its_doc_says_its_problems_then_nothing_written(
     doc = _bad_doc(tmp_path)
     model = upstream_dir / "tf2_saved_model"  # Read, never written.
     root = tmp_path / "root"
-    published = _tfhub("publish", str(model), str(root), "--handle", "p/m/1", "--doc", str(doc))
+    argv = ["publish", str(model), str(root), "--handle", "p/m/1", "--doc", str(doc)]
+    published = run_warm_tfhub(*argv)  # Imports TensorFlow: forked from a warm process.
     assert published.returncode == 1, published.stderr
     lines = published.stderr.splitlines()
     assert lines[-1] == f"tfhub: {len(lines) - 1} problem(s) in the doc; nothing written"
@@ -276,7 +278,7 @@ def test_a_tools_damaged_module_is_1_as_a_damaged_model_is(
     (module / "saved_model.pb").write_bytes(saved_model_pb)
     (tmp_path / "index").mkdir()
     argv = [f"--index_output_dir={tmp_path / 'index'}", f"--module_url={module}", "--query=hi"]
-    done = run_tfhub("make-nearest-neighbour-index", "query", *argv, cwd=tmp_path)
+    done = run_warm_tfhub("make-nearest-neighbour-index", "query", *argv, cwd=tmp_path)
     line = _one_error_line(done)
     assert line.startswith(f"tfhub: error: The module {module} {problem}. "), line
     assert done.returncode == 1, done.stderr

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
+from tests._helpers.warm_python import run_warm_python
 
 tf = pytest.importorskip("tensorflow")
 
@@ -190,7 +191,8 @@ def test_an_in_memory_spec_is_exported_once_to_a_folder_removed_at_exit(tmp_path
     "**In-memory specs** (`hub.create_module_spec(...)`) are instantiated once per column in
     a private graph and exported to a temporary folder (removed at exit)"."""
     env = child_env(TMPDIR=str(tmp_path))
-    lines = run_python(_IN_MEMORY_SPEC_CHILD, env=env).stdout.splitlines()
+    # A process of its own, forked after TensorFlow's import, ending (atexit) as `python -c`.
+    lines = run_warm_python(_IN_MEMORY_SPEC_CHILD, env=env).stdout.splitlines()
     assert lines == ["[[1.0, 1.0]]", "[[1.0, 1.0], [1.0, 1.0]]", "1"]
     assert not [n for n in os.listdir(tmp_path) if n.startswith("tfhub_feature_column_")]
 
