@@ -33,7 +33,7 @@ from tests._helpers.gcs_stand_in import (
     serve_gcs,
     timed_out,
 )
-from tests._helpers.python_process import run_python
+from tests._helpers.warm_python import run_warm_python
 
 pytestmark = pytest.mark.tf
 
@@ -199,7 +199,7 @@ def test_read_file_to_string_of_a_local_file_is_read_in_this_thread(tmp_path: Pa
         assert "tfhub._http_deadline" not in sys.modules
         assert not [t for t in threading.enumerate() if t.name.startswith("tfhub")]
         """
-    run_python(code, str(tmp_path), TEXT)
+    run_warm_python(code, str(tmp_path), TEXT)  # Forked after TensorFlow's import, not tfhub's.
 
 
 # file_utils.extract_file
