@@ -260,13 +260,13 @@ def not_a_file_inspected(
     it guards against is reading for ever, or until memory ran out. "For ever" is what the bound
     catches: 240 s for the five, as the command imports TensorFlow (~5 s idle) and a CI machine
     shared with other jobs made that take more than 30 s (each had 120 s)."""
-    from tests._helpers.python_process import run_python
+    from tests._helpers.warm_python import run_warm_python
 
     made = {
         row: _not_a_file_model(tmp_path_factory.mktemp("not-a-file"), models["image"], *row[:2])
         for row in NOT_A_FILE
     }
-    done = run_python(
+    done = run_warm_python(  # Forked after TensorFlow's import: a child still, capped.
         _INSPECT_EACH, *map(str, made.values()), timeout=240, check=False, max_memory=8 << 30
     )
     reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("[")]

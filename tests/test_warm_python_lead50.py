@@ -191,3 +191,9 @@ def test_a_tfhub_command_runs_as_python_dash_m_would(tmp_path) -> None:
     fresh = python_process.run_tfhub(*argv, cwd=tmp_path, **env)
     assert (warm.returncode, warm.stdout, warm.stderr) == (0, fresh.stdout, fresh.stderr)
     assert f"cache folder: {tmp_path / 'cache'}\n" in warm.stdout
+
+
+def test_a_program_capped_in_memory_cannot_take_more() -> None:
+    """max_memory: the program's address space is capped (RLIMIT_AS), as run_python's is."""
+    code = "try:\n    bytearray(12 << 30)\nexcept MemoryError:\n    print('refused')\n"
+    assert run_warm_python(code, max_memory=8 << 30).stdout == "refused\n"

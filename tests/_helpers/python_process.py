@@ -87,7 +87,7 @@ def run_python(
         text=True,
         timeout=timeout,
         check=False,
-        preexec_fn=None if max_memory is None else functools.partial(_cap_memory, max_memory),
+        preexec_fn=None if max_memory is None else functools.partial(cap_memory, max_memory),
     )
     assert not check or done.returncode == 0, done.stderr[-4000:]
     return done
@@ -100,7 +100,7 @@ def ctrl_c_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _cap_memory(limit: int) -> None:
+def cap_memory(limit: int) -> None:
     """In the child, before it runs: caps its address space at `limit` bytes."""
     import resource
 

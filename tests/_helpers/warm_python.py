@@ -87,10 +87,12 @@ def run_warm_python(
     timeout: float = 240,
     check: bool = True,
     cwd: str | os.PathLike[str] | None = None,
+    max_memory: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Runs `python -c code *args` as `python_process.run_python` does (stdin empty, stdout and
-    stderr captured as text, the test failed showing stderr on a non-zero exit if `check`), in
-    a child forked from the warm server for `env`, in the folder `cwd` (default: this one).
+    stderr captured as text, the test failed showing stderr on a non-zero exit if `check`, its
+    address space capped at `max_memory` bytes if given), in a child forked from the warm server
+    for `env`, in the folder `cwd` (default: this one).
 
     Returns:
         The finished process: `args` is the command a fresh interpreter would run, and
@@ -102,7 +104,7 @@ def run_warm_python(
     child_env = python_process.child_env() if env is None else env
     server = _WarmServer.shared(child_env)
     command = python_process.python_command(code, *args)
-    done = server.run(command, child_env, timeout, os.fspath(cwd or os.getcwd()))
+    done = server.run(command, child_env, timeout, os.fspath(cwd or os.getcwd()), max_memory)
     assert not check or done.returncode == 0, done.stderr[-4000:]
     return done
 
@@ -271,12 +273,23 @@ class _WarmServer:
             return server
 
     def run(
-        self, command: list[str], env: Mapping[str, str], timeout: float, cwd: str
+        self,
+        command: list[str],
+        env: Mapping[str, str],
+        timeout: float,
+        cwd: str,
+        max_memory: int | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Runs `command` (`python -c code *args`) in a forked child in the folder `cwd`; see
         `run_warm_python`."""
         request = json.dumps(
-            {"code": command[2], "args": command[3:], "env": dict(env), "cwd": cwd}
+            {
+                "code": command[2],
+                "args": command[3:],
+                "env": dict(env),
+                "cwd": cwd,
+                "max_memory": max_memory,
+            }
         ).encode()
         status, status_end = socket.socketpair()
         with (
@@ -450,6 +463,8 @@ def _become_program(
     for name in [name for name in sys.modules if name == "tests" or name.startswith("tests.")]:
         del sys.modules[name]  # Imported by the server; the program imports its own.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if request.get("max_memory") is not None:
+        python_process.cap_memory(request["max_memory"])
     main = types.ModuleType("__main__")
     main.__dict__["__builtins__"] = __builtins__
     sys.modules["__main__"] = main
