@@ -4,10 +4,8 @@ recoloured the rest of the line on the user's terminal when the message quoted i
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from tests._helpers.warm_python import run_warm_tfhub
 
 from tfhub import errors
 from tfhub.program.report import report
@@ -33,26 +31,16 @@ def test_an_error_line_escapes_what_is_not_printable(
 
 
 def test_module_search_of_a_module_named_with_a_bidi_override_escapes_it(tmp_path) -> None:
-    # The console script end to end: the "not found" line quoted the handle raw.
+    # The command end to end (`python -m tfhub`, forked after TensorFlow's import): the "not
+    # found" line quoted the handle raw.
     from PIL import Image
 
     for name, colour in (("a", (255, 0, 0)), ("b", (0, 0, 255))):
         (tmp_path / name).mkdir()
         for index in range(2):
             Image.new("RGB", (8, 8), colour).save(tmp_path / name / f"{index}.png")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tfhub",
-            "module-search",
-            f"--dataset={tmp_path}",
-            "--module=/m\u202eevil",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_warm_tfhub(
+        "module-search", f"--dataset={tmp_path}", "--module=/m\u202eevil", timeout=120
     )
     assert "\u202e" not in done.stderr, done.stderr
     assert "The module /m\\u202Eevil does not exist" in done.stderr, done.stderr

@@ -178,7 +178,7 @@ def test_a_saved_model_pb_larger_than_a_protobuf_is_refused_unread(upstream_dir,
     of it, peaking at 8 GB of memory after 28 s, before calling it "truncated or damaged"."""
     import shutil
 
-    from tests._helpers.python_process import run_python
+    from tests._helpers.warm_python import run_warm_python
 
     folder = tmp_path / "model"
     shutil.copytree(upstream_dir / "tf1_multi_sig", folder)
@@ -194,7 +194,8 @@ def test_a_saved_model_pb_larger_than_a_protobuf_is_refused_unread(upstream_dir,
         "        print(type(err).__name__, err, flush=True)\n"
         "sys.exit(main(['inspect', sys.argv[1]]))\n"
     )
-    done = run_python(code, os.fspath(folder), timeout=300, check=False, max_memory=8 << 30)
+    # A child capped in memory (forked after TensorFlow's import): reading it all would not fit.
+    done = run_warm_python(code, os.fspath(folder), timeout=300, check=False, max_memory=8 << 30)
     problem = (
         f"The model {folder} cannot be loaded: saved_model.pb ({size} bytes) is larger than the "
         "2 GiB a protobuf can hold, so TensorFlow did not write it. Check the path, or copy or "
