@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import logging
 import os
 
 import pytest
@@ -205,3 +206,25 @@ def test_import_force_leaves_another_users_entry_it_may_not_change(warm, open_ca
     assert [row for row in _snapshot(open_cache) if ".locks" not in row[0]] == [
         row for row in before if ".locks" not in row[0]
     ]
+
+
+def _resolve_with_log(handle: str) -> tuple[str, list[str]]:
+    """hub.resolve(handle), returning how it ended and tfhub's log lines meanwhile."""
+    lines: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("tfhub").addHandler(handler)
+    try:
+        hub.resolve(handle)
+    except errors.OtherUsersEntryError:
+        return "refused", lines
+    return "resolved", lines
+
+
+def test_resolve_of_another_users_entry_logs_no_damage(warm, open_cache, tmp_path):
+    # rf51e: resolve warned "Cache entry ... is damaged (...); downloading it again." and then
+    # refused the entry: it neither was damaged nor was downloaded again.
+    _tfhub_entry(warm, open_cache, tmp_path)
+    ended, lines = run_as_user(_resolve_with_log, warm).result()
+    assert ended == "refused"
+    assert not [line for line in lines if "damaged" in line or "downloading" in line], lines

@@ -117,10 +117,17 @@ def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | Non
         (complete, the temporary folder of a tensorflow_hub download whose lock was taken over
         for showing no progress, or None): that process may still run (a stalled server), so
         its folder is not removed under it.
+
+    Raises:
+        tfhub.errors.OtherUsersEntryError: the entry is another user's that this user may not
+            read: not damage, so neither logged as such nor downloaded again.
     """
     problem = cache.damage(module_path)
     if problem is None:
         return True, None
+    foreign = cache.store.other_users_entry_error(module_path, problem)
+    if foreign is not None:
+        raise foreign
     if os.path.lexists(module_path):
         if not os.path.isdir(module_path):  # A file, or a link to nothing: not "no folder".
             from .utils.paths import non_folder_kind
