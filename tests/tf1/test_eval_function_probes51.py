@@ -46,3 +46,13 @@ def test_the_block_stays_eager_when_called_eagerly() -> None:
         np.testing.assert_allclose(f(value), f(np.ones([1, 3], np.float32)))
         pair = f({"a": tf.ones([2]), "b": np.ones(2)}, signature="sum_pair")
     np.testing.assert_allclose(pair, [3.0, 3.0])
+
+
+def test_the_function_called_after_its_block_says_to_call_it_inside() -> None:
+    # rf51b-F2: TensorFlow's bare RuntimeError "Attempted to use a closed Session." (upstream
+    # 0.10.0: AttributeError "'NoneType' object has no attribute 'run'").
+    with hub.eval_function_for_module(MULTI) as f:
+        f([[1.0, 2.0, 3.0]])
+    with pytest.raises(hub.errors.EvalFunctionClosedError, match="inside") as raised:
+        f([[1.0, 2.0, 3.0]])
+    assert isinstance(raised.value, AttributeError)

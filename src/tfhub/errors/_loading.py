@@ -402,6 +402,12 @@ class EagerNotSupportedError(TFHubError, RuntimeError):
     """A TF1 feature that cannot work in eager mode (the message says what to do instead)."""
 
 
+class EvalFunctionClosedError(TFHubError, AttributeError, RuntimeError):
+    """The function of `eval_function_for_module` called after its `with` block closed its
+    session: call it inside the block. An AttributeError, as upstream's ("'NoneType' object
+    has no attribute 'run'"), and a RuntimeError, as TensorFlow's closed-session error."""
+
+
 class ExportError(TFHubError, ValueError):
     """An export that cannot be done (bad arguments, checkpoint not matching the graph, ...)."""
 

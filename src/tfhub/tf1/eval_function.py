@@ -106,6 +106,12 @@ def eval_function_for_module(
             as_dict: bool | None = None,
         ) -> Any:
             check_no_sentinel(_sentinel)
+            if session._closed:  # The block has ended (rf51b-F2: TensorFlow's bare error).
+                raise errors.EvalFunctionClosedError(
+                    "The function of eval_function_for_module was called after its `with` "
+                    "block ended, which closed its session: call it inside the block "
+                    "(`with hub.eval_function_for_module(spec) as f: ... f(inputs)`)."
+                )
             return _evaluate(session, placeholders, outputs, inputs, signature, as_dict)
 
         yield func
