@@ -8,8 +8,9 @@ import shutil
 
 import numpy as np
 import pytest
-from tests._helpers.python_process import REPO_ROOT, run_python
+from tests._helpers.python_process import REPO_ROOT
 from tests._helpers.upstream_records import UPSTREAM_DIR
+from tests._helpers.warm_python import run_warm_python
 from tests.feature_column._support import (
     EMBEDDINGS,
     EXPECTED_TEXT,
@@ -380,7 +381,7 @@ _GRAPH_MODE_TOKENS = [["hello", "world"], ["cat"], ["cat", "the", "zzz"], ["mat"
 def graph_mode_results() -> dict:
     """What _GRAPH_MODE_SCRIPT's programs returned, by name (one child for the module)."""
     args = [TEXT_V1, TEXT_V2, json.dumps(SENTENCES), json.dumps(_GRAPH_MODE_TOKENS)]
-    run = run_python(_GRAPH_MODE_SCRIPT, *args)
+    run = run_warm_python(_GRAPH_MODE_SCRIPT, *args)
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 

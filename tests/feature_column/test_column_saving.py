@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from tests._helpers.python_process import run_python
+from tests._helpers.warm_python import run_warm_python
 from tests.feature_column._support import SENTENCES, TEXT_V1, TEXT_V2
 
 tf = pytest.importorskip("tensorflow")
@@ -52,7 +52,7 @@ def test_a_saved_dense_features_model_loads_after_import_tfhub_alone(tmp_path):
     paths = [os.fspath(tmp_path / "model.keras"), os.fspath(tmp_path / "model.h5")]
     for path in paths:
         model.save(path)
-    done = run_python(_LOAD_SCRIPT, json.dumps(SENTENCES), *paths)
+    done = run_warm_python(_LOAD_SCRIPT, json.dumps(SENTENCES), *paths)
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     for path in paths:
         np.testing.assert_allclose(loaded[path], expected, atol=1e-5)

@@ -16,7 +16,7 @@ import json
 
 import numpy as np
 import pytest
-from tests._helpers.python_process import run_python
+from tests._helpers.warm_python import run_warm_python
 from tests.feature_column._support import (
     EXPECTED_TEXT,
     IMAGE_FC,
@@ -166,7 +166,7 @@ print(json.dumps(seen))
 def test_graph_mode_fit_runs_the_hub_modules_update_ops():
     """tf_keras' graph-mode fit (eager execution disabled) runs the UPDATE_OPS of the hub.Module
     a trainable column makes; predict does not."""
-    seen = json.loads(run_python(_GRAPH_FIT_UPDATES).stdout.strip().splitlines()[-1])
+    seen = json.loads(run_warm_python(_GRAPH_FIT_UPDATES).stdout.strip().splitlines()[-1])
     assert seen["name"] == "module/moving_mean:0"
     assert seen["trainable"] == ["module/table:0"]  # The module's own trainable flags.
     assert seen["predict"] == [0.0, 0.0]

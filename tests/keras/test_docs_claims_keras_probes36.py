@@ -242,11 +242,12 @@ def test_the_flavour_is_picked_when_hub_keras_layer_is_first_used() -> None:
     environment set after `import tfhub` counts, and the class stays once picked."""
     import json
 
-    from tests._helpers.python_process import child_env, run_python
+    from tests._helpers.python_process import child_env
+    from tests._helpers.warm_python import run_warm_python
 
     env = child_env()
     env.pop("TF_USE_LEGACY_KERAS", None)
-    done = run_python(FIRST_USE_SCRIPT, env=env)
+    done = run_warm_python(FIRST_USE_SCRIPT, env=env)
     picked = json.loads(done.stdout.strip().splitlines()[-1])
     assert picked == ["tfhub.keras.tf_keras_layer", "tfhub.keras.tf_keras_layer"]
 

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 from tests._helpers import models
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
+from tests._helpers.warm_python import run_warm_python
 
 pytestmark = pytest.mark.tf
 
@@ -248,7 +249,7 @@ def test_the_first_example_with_tf_keras_by_the_environment(model_dir, tmp_path:
     """The page's example as a tf_keras user writes it (`TF_USE_LEGACY_KERAS=1`, `tf.keras`,
     `hub.KerasLayer`): it fits on strings, and its `.keras`, `.h5` and SavedModel files load
     back with `tf.keras.models.load_model`, no custom_objects, predicting the same."""
-    done = run_python(
+    done = run_warm_python(
         LEGACY_EXAMPLE,
         model_dir["text"],
         os.fspath(tmp_path),

@@ -140,7 +140,7 @@ def test_exports_of_a_model_with_a_hub_layer_load_in_a_fresh_process(linear_dir,
     model's variables trainable."""
     import json
 
-    from tests._helpers.python_process import run_python
+    from tests._helpers.warm_python import run_warm_python
     from tests.keras.conftest import flavour_tuple
 
     exports, expected = [], {}
@@ -160,7 +160,7 @@ def test_exports_of_a_model_with_a_hub_layer_load_in_a_fresh_process(linear_dir,
             options = {}
         exports.append((name, path, options))
         expected[name] = model.predict(X, verbose=0)
-    done = run_python(RELOAD_EXPORTS, json.dumps(X.tolist()), json.dumps(exports))
+    done = run_warm_python(RELOAD_EXPORTS, json.dumps(X.tolist()), json.dumps(exports))
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert "serving_default" in result["keras3"]["signatures"]
     for name, predictions in expected.items():

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 import pytest
-from tests._helpers.python_process import run_python
+from tests._helpers.warm_python import run_warm_python
 
 pytestmark = pytest.mark.tf
 
@@ -137,7 +137,7 @@ def test_keras3_on_another_backend_is_left_alone_by_the_registration():
     with it, into a program that cannot run it."""
     import json
 
-    done = run_python(_REGISTER_ON_ANOTHER_BACKEND)
+    done = run_warm_python(_REGISTER_ON_ANOTHER_BACKEND)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [False, False]
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
+from tests._helpers.warm_python import run_warm_python
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -49,7 +50,7 @@ _SCRIPT = textwrap.dedent(
 
 def test_compat_v1_layers_under_legacy_keras(tmp_path: Path) -> None:
     env = child_env(TF_USE_LEGACY_KERAS="1")
-    proc = run_python(_SCRIPT, str(tmp_path / "exported"), env=env)
+    proc = run_warm_python(_SCRIPT, str(tmp_path / "exported"), env=env)
     line = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))
     result = json.loads(line[len("RESULT") :])
     dense = np.array([[1.0, 2.0], [3.0, 4.0]])

@@ -1,16 +1,17 @@
 """tfhub's own TF1 code logs no TensorFlow deprecation warning (issue 10, item 19).
 
-TensorFlow logs each deprecated function once per process, so this runs in a fresh one.
+TensorFlow logs each deprecated function once per process, so this runs in a process of its own
+(forked from one that only imported TensorFlow: `run_warm_python`).
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from tests._helpers.python_process import child_env
+from tests._helpers.warm_python import run_warm_python
 
 pytest.importorskip("tensorflow")
 pytestmark = pytest.mark.tf
@@ -44,13 +45,7 @@ _SCRIPT = textwrap.dedent(
 
 
 def test_create_module_spec_and_module_log_no_deprecation_warning(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_warm_python(_SCRIPT, str(tmp_path), env=child_env(), timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "done" in result.stderr
     assert "deprecated" not in result.stderr, result.stderr[-3000:]
