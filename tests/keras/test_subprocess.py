@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 from tests._helpers import models
 from tests._helpers.python_process import child_env, run_python
+from tests._helpers.warm_python import run_warm_python
 from tests.keras._child_parts import result_of, run_parts
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
@@ -258,6 +260,27 @@ def _saved_fine_tuned_models(flavour, model_dir, tmp_path, formats: list[str]) -
     return expected
 
 
+@pytest.fixture(scope="module")
+def fine_tuned_files(
+    model_dir, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], dict[str, list]]:
+    """`files(flavour_name)`: {path: predictions} of `_saved_fine_tuned_models` in that flavour
+    (`.keras`, and `.h5` for tf_keras), saved once per module; the tests only read the files."""
+    from tests.keras.conftest import flavour_tuple
+
+    saved: dict[str, dict[str, list]] = {}
+
+    def files(flavour_name: str) -> dict[str, list]:
+        if flavour_name not in saved:
+            formats = ["keras"] if flavour_name == "keras3" else ["keras", "h5"]
+            folder = tmp_path_factory.mktemp(f"fine_tuned_{flavour_name}")
+            flavour = flavour_tuple(flavour_name)
+            saved[flavour_name] = _saved_fine_tuned_models(flavour, model_dir, folder, formats)
+        return saved[flavour_name]
+
+    return files
+
+
 @pytest.mark.parametrize(
     ("flavour_name", "imports", "loader", "env"),
     [
@@ -273,20 +296,26 @@ def _saved_fine_tuned_models(flavour, model_dir, tmp_path, formats: list[str]) -
     ],
 )
 def test_saved_files_load_in_a_new_process_without_custom_objects(
-    model_dir, tmp_path, flavour_name, imports, loader, env
+    fine_tuned_files, flavour_name, imports, loader, env
 ) -> None:
     """A fresh interpreter that only imports tfhub (never touching hub.KerasLayer) loads
-    `.keras` (and tf_keras `.h5`) files: the class is registered when Keras is imported."""
-    from tests.keras.conftest import flavour_tuple
-
-    formats = ["keras"] if flavour_name == "keras3" else ["keras", "h5"]
-    expected = _saved_fine_tuned_models(flavour_tuple(flavour_name), model_dir, tmp_path, formats)
+    `.keras` (and tf_keras `.h5`) files: the class is registered when Keras is imported.
+    Where the order of imports is the point, a new interpreter: importing tfhub before Keras 3
+    (importing TensorFlow imports Keras 3, so a process forked from one that did has Keras
+    first), and TF_USE_LEGACY_KERAS=1 (TensorFlow then imports tf_keras as it is imported;
+    run_warm_python's server may have imported TensorFlow without it). The programs importing
+    Keras before tfhub run forked by `run_warm_python` (TensorFlow, hence Keras 3, imported)."""
+    expected = fine_tuned_files(flavour_name)
     script = (
         LOAD_SCRIPT.replace("IMPORTS", imports.replace("\n", "\n    "))
         .replace("LOADER", loader)
         .replace("PATHS", repr(list(expected)))
     )
-    result = _run(script, env)
+    if imports.startswith("import tfhub\nimport keras") or env:
+        result = _run(script, env)
+    else:
+        done = run_warm_python(script, env=child_env(**env))
+        result = json.loads(done.stdout.strip().splitlines()[-1])
     for path, predictions in expected.items():
         np.testing.assert_allclose(result[path], predictions, atol=1e-5)
 

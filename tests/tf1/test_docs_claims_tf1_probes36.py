@@ -183,15 +183,14 @@ def test_an_exporter_killed_half_way_leaves_only_its_temp_folder(tmp_path: Path)
     upstream), never under a timestamped name, so TF Serving and the garbage collection ignore
     it: delete it by hand"."""
     import signal
-    import subprocess
 
-    from tests._helpers.python_process import child_env, python_command
+    from tests._helpers.warm_python import run_warm_python
 
     _checkpoint(tmp_path, {"scale/s": np.array(3.0)})
     export_path = tmp_path / "exports"
-    command = python_command(_KILLED_EXPORTER_CHILD, os.fspath(export_path), os.fspath(tmp_path))
-    child = subprocess.run(command, env=child_env(), capture_output=True, timeout=120)
-    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    args = (os.fspath(export_path), os.fspath(tmp_path))
+    child = run_warm_python(_KILLED_EXPORTER_CHILD, *args, timeout=120, check=False)
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     (left,) = os.listdir(export_path)
     assert left.startswith("temp-") and left[len("temp-") :].isdigit()
     assert os.listdir(export_path / left) == ["a_scale"]

@@ -4,12 +4,11 @@ what happened, and a folder the next export can write."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests._helpers.python_process import child_env, python_command
+from tests._helpers.warm_python import run_warm_python
 
 tf = pytest.importorskip("tensorflow")
 import tfhub as hub  # noqa: E402
@@ -45,13 +44,7 @@ hub.Module(hub.create_module_spec(module_fn)).export(target)
 
 
 def _killed_export(target: Path, before: str) -> None:
-    done = subprocess.run(
-        python_command(_CHILD, os.fspath(target), before),
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    done = run_warm_python(_CHILD, os.fspath(target), before, check=False)
     assert done.returncode == -9, done.stderr
 
 
