@@ -25,9 +25,10 @@ import os
 from pathlib import Path
 
 import pytest
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
 from tests._helpers.upstream_010 import upstream_env, upstream_package
 from tests._helpers.upstream_records import upstream_path
+from tests._helpers.warm_python import run_warm_python
 from tests.tf1._upstream_010_loads import modules_seen
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
@@ -189,8 +190,11 @@ def upstream_010(tmp_path_factory) -> Path:
 def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_path) -> None:
     modules = tmp_path / "modules"
     modules.mkdir()
-    # tf.compat.v1.layers needs tf_keras (Keras 3 has no batch_normalization layer function).
-    run_python(
+    # tf.compat.v1.layers needs tf_keras (Keras 3 has no batch_normalization layer function;
+    # TensorFlow picks on first access, so a program forked from its warm server gets tf_keras).
+    # Both children run forked by run_warm_python: 0.10.0's from a server of its own
+    # environment (pure-Python protobuf), shared with feature_column/test_upstream_010_checkpoints.
+    run_warm_python(
         BUILD_SCRIPT,
         os.fspath(modules),
         os.fspath(upstream_path("tf1_text_vocab")),
@@ -202,7 +206,7 @@ def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_pa
     # tfhub's loads need no environment of their own: they run in the worker (JSON-normalised
     # as the child's are).
     ours = json.loads(json.dumps(modules_seen(tfhub, os.fspath(modules))))
-    done = run_python(LOAD_SCRIPT, os.fspath(modules), env=upstream_env(upstream_010))
+    done = run_warm_python(LOAD_SCRIPT, os.fspath(modules), env=upstream_env(upstream_010))
     theirs = json.loads(done.stdout.strip().splitlines()[-1])
 
     assert sorted(theirs) == sorted(ours)
