@@ -104,6 +104,16 @@ def test_legacy_keras_is_chosen_by_the_programs_environment() -> None:
     assert not run_warm_python(code).stdout.strip().startswith("tf_keras")
 
 
+def test_legacy_keras_imports_do_not_depend_on_the_server_started_first() -> None:
+    # suite51a: TensorFlow reads TF_USE_LEGACY_KERAS at its import (where `tensorflow.keras`
+    # imports come from); a server started without it served `from tensorflow.keras import ...`
+    # from Keras 3 to a program asking for tf_keras.
+    code = "from tensorflow.keras import layers\nprint(layers.Dense.__module__)\n"
+    run_warm_python("pass", env=python_process.child_env())
+    legacy = run_warm_python(code, env=python_process.child_env(TF_USE_LEGACY_KERAS="1"))
+    assert legacy.stdout.strip().startswith("tf_keras"), legacy.stdout
+
+
 def test_a_program_over_its_timeout_is_killed(tmp_path) -> None:
     pid_file = tmp_path / "pid"
     code = "import os, sys, time\nopen(sys.argv[1], 'w').write(str(os.getpid()))\ntime.sleep(60)\n"

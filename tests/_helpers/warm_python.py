@@ -46,6 +46,7 @@ from . import python_process
 IMPORT_TIME_VARIABLES = (
     "PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION",
     "KERAS_BACKEND",
+    "TF_USE_LEGACY_KERAS",
     "KERAS_HOME",
     "HOME",
     "TF_XLA_FLAGS",
