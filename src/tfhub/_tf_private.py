@@ -198,6 +198,19 @@ def in_xla_compilation() -> bool:
     return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
 
 
+def mirrored_instance_key_table(strategy: Any) -> dict[int, dict[str, int]] | None:
+    """The next all-reduce instance key of a MirroredStrategy's collectives, by group key and
+    device (its `CollectiveKeys`), which the caller may raise; None where there is none.
+
+    Reaches `strategy.extended._collective_keys._instance_key_table` (TensorFlow's own tests
+    raise `MirroredStrategy._collective_key_base` instead). No public alternative. Checked on
+    TensorFlow 2.21.
+    """
+    keys = getattr(getattr(strategy, "extended", None), "_collective_keys", None)
+    table = getattr(keys, "_instance_key_table", None)
+    return table if isinstance(table, dict) else None
+
+
 # --- TensorFlow: the TF1 Hub format (tfhub/tf1) -------------------------------------------------
 
 

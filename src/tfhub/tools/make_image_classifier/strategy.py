@@ -208,16 +208,6 @@ def fit_on_uneven_batches(model: Any, train_data: Any, keras_name: str) -> Itera
         yield
 
 
-def _instance_key_table(strategy: Any) -> dict[int, dict[str, int]] | None:
-    """The next all-reduce instance key of `strategy`'s collectives, by group key and device
-    (the `CollectiveKeys` of a MirroredStrategy: `strategy.extended._collective_keys.
-    _instance_key_table`, TensorFlow's private state, checked on TensorFlow 2.21; no public
-    alternative; belongs in `tfhub._tf_private`), or None where there is none."""
-    keys = getattr(getattr(strategy, "extended", None), "_collective_keys", None)
-    table = getattr(keys, "_instance_key_table", None)
-    return table if isinstance(table, dict) else None
-
-
 def fresh_collective_keys(strategy: Any) -> None:
     """Gives the all-reduces of `strategy`, a MirroredStrategy about to train, instance keys
     that no strategy of this process has used, so that a second training in the process trains.
@@ -238,7 +228,9 @@ def fresh_collective_keys(strategy: Any) -> None:
     """
     import tensorflow as tf
 
-    table = _instance_key_table(strategy)
+    from ..._tf_private import mirrored_instance_key_table
+
+    table = mirrored_instance_key_table(strategy)
     if table is None or not isinstance(strategy, tf.distribute.MirroredStrategy):
         return
     with _trained_key_tables_lock:
