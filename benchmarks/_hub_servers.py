@@ -136,6 +136,13 @@ def nginx(root: str, *, workers: int) -> Iterator[Running]:
     conf = nginx_config(root, upstream=upstream, listen=f"127.0.0.1:{port}", auth=False)
     with tempfile.TemporaryDirectory(prefix="bench-nginx-") as tmp:
         started = time.perf_counter()
-        with run_nginx(conf, Path(tmp), port=port, workers=workers, access_log=False) as base:
+        with run_nginx(
+            conf,
+            Path(tmp),
+            port=port,
+            workers=workers,
+            access_log=False,
+            preexec_fn=die_with_parent(),  # nginx ends (SIGTERM: fast stop) if the benchmark dies.
+        ) as base:
             pid = int((Path(tmp) / "nginx.pid").read_text())
             yield Running("nginx", base, pid, time.perf_counter() - started)

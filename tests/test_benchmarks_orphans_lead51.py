@@ -19,6 +19,12 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 # The benchmark stand-in: starts one server as the benchmarks do, prints its pid, waits.
 _STARTS = {
+    "nginx": (
+        "from _hub_servers import nginx\n"
+        "import functools\n"
+        "start = functools.partial(nginx, workers=1)\n"
+        "args = (root,)"
+    ),
     "plain_http_server": "from _common import plain_http_server as start\nargs = (root,)",
     "model_server": "from _common import model_server as start\nargs = (root,)",
     "tfhub_serve": (

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -315,9 +315,16 @@ def nginx_binary() -> str | None:
 
 @contextmanager
 def run_nginx(
-    server_conf: str, tmp: Path, *, port: int, workers: int = 1, access_log: bool = True
+    server_conf: str,
+    tmp: Path,
+    *,
+    port: int,
+    workers: int = 1,
+    access_log: bool = True,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[str]:
-    """Runs nginx (own config and pid in `tmp`) with one `server` block; yields its base URL."""
+    """Runs nginx (own config and pid in `tmp`) with one `server` block; yields its base URL.
+    `preexec_fn` runs in the child before nginx starts (the benchmarks' `die_with_parent`)."""
     import getpass
 
     tmp.mkdir(parents=True, exist_ok=True)
@@ -332,6 +339,7 @@ def run_nginx(
         [binary, "-c", str(tmp / "nginx.conf"), "-p", str(tmp), "-g", "daemon off;"],
         start_new_session=True,
         stderr=subprocess.PIPE,
+        preexec_fn=preexec_fn,
     )
     base = f"http://127.0.0.1:{port}"
     try:
