@@ -6,14 +6,17 @@ describe, so the doc and the command cannot drift apart."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
 import inspect
 import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -145,8 +148,40 @@ def hub_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _hub(tmp_path_factory.mktemp("hub") / "root")
 
 
+class _Waits:
+    """Connections that wait for a server to close them, each in a thread started as the server
+    starts (in its module fixture), so their seconds of waiting pass while the module's other
+    tests run; the test that checks them joins them (`results`)."""
+
+    def __init__(self, targets: list[Callable[[dict], None]]) -> None:
+        self._found: dict[str, object] = {}
+        self._threads = [
+            threading.Thread(target=target, args=(self._found,), daemon=True) for target in targets
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def results(self, timeout: float) -> dict[str, Any]:
+        """What the connections recorded, by name, once they ended (at most `timeout` s from
+        now)."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        return dict(self._found)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Serving:
+    """A server of the module and its connections waiting to be closed (`_Waits`)."""
+
+    server: Any
+    waits: _Waits
+
+
 @pytest.fixture(scope="module")
-def hub(hub_root: Path) -> Iterator[BackgroundServer]:
+def _uvicorn(hub_root: Path) -> Iterator[_Serving]:
+    """The `BackgroundServer` (uvicorn) on hub_root, with the connection of
+    test_uvicorn_closes_a_connection_whose_body_never_comes_after_5_s opened as it starts."""
     settings = ServeSettings(
         root=str(hub_root),
         cache_dir=str(hub_root.parent / "cache"),
@@ -155,14 +190,34 @@ def hub(hub_root: Path) -> Iterator[BackgroundServer]:
         uncompressed_base=BASE,
     )
     with BackgroundServer(settings) as server:
-        yield server
+        path = "/google/alpha/1?tf-hub-format=compressed"
+        body = functools.partial(_announcing_a_body, server.port, path, name="body")
+        yield _Serving(server, _Waits([body]))
 
 
 @pytest.fixture(scope="module")
-def granian(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+def hub(_uvicorn: _Serving) -> BackgroundServer:
+    return _uvicorn.server
+
+
+@pytest.fixture(scope="module")
+def _granian(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Serving]:
+    """`tfhub serve` (granian) on a hub like hub_root's, with the three connections of
+    test_granian_closes_silent_slow_and_idle_connections_after_30_s opened as it starts."""
     work = tmp_path_factory.mktemp("granian")
     with serve_hub(_hub(work / "root"), work / "serve.log") as server:
-        yield server
+        request = b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n"
+        cases = {"nothing": (b"", b""), "trickle": (b"", request), "idle": (request, b"")}
+        waits = [
+            functools.partial(_closed_after, server.port, name, *sent)
+            for name, sent in cases.items()
+        ]
+        yield _Serving(server, _Waits(waits))
+
+
+@pytest.fixture(scope="module")
+def granian(_granian: _Serving) -> HubProcess:
+    return _granian.server
 
 
 def test_the_search_boxes_take_500_characters_which_the_hub_answers(hub):
@@ -268,22 +323,26 @@ def test_several_range_lines_are_ignored_and_several_if_none_match_lines_are_rea
     assert answer.startswith(b"HTTP/1.1 304 "), answer[:200]
 
 
-def _announcing_a_body(port: int, path: str, closed: list[float | None]) -> None:
-    """GETs `path` announcing a 100-byte body that never comes; appends how many seconds the
+def _announcing_a_body(port: int, path: str, closed: list | dict, name: str = "") -> None:
+    """GETs `path` announcing a 100-byte body that never comes; records how many seconds the
     server took to close the connection after its answer, a `200` (None: still open after 10 s;
-    -1: closed without a `200`)."""
+    -1: closed without a `200`): appended to the list `closed`, or as its `name` in the dict."""
     head = f"GET {path} HTTP/1.1\r\nHost: hub\r\nContent-Length: 100\r\n\r\n".encode()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(head)
         started, answer = time.monotonic(), b""
+        seconds: float | None
         try:
             while chunk := sock.recv(65536):
                 answer += chunk
+            ok = answer.startswith(b"HTTP/1.1 200 ")
+            seconds = time.monotonic() - started if ok else -1
         except TimeoutError:
-            closed.append(None)
-            return
-        ok = answer.startswith(b"HTTP/1.1 200 ")
-        closed.append(time.monotonic() - started if ok else -1)
+            seconds = None
+    if isinstance(closed, dict):
+        closed[name] = seconds
+    else:
+        closed.append(seconds)
 
 
 def test_an_archive_request_announcing_a_body_that_never_comes_is_answered_and_closed(granian):
@@ -304,13 +363,12 @@ def test_an_archive_request_announcing_a_body_that_never_comes_is_answered_and_c
     assert len(closed) == 20 and all(t is not None and t >= 0 for t in closed), closed
 
 
-def test_uvicorn_closes_a_connection_whose_body_never_comes_after_5_s(hub):
+def test_uvicorn_closes_a_connection_whose_body_never_comes_after_5_s(_uvicorn):
     """hub.md, `tfhub serve ROOT`: uvicorn (the `BackgroundServer`) answers such a request at once
     too, and closes its connection after 5 s, its keep-alive deadline (h11 reads no next request
-    before the body)."""
-    closed: list[float | None] = []
-    _announcing_a_body(hub.port, "/google/alpha/1?tf-hub-format=compressed", closed)
-    assert closed[0] is not None and 4 < closed[0] < 10, closed
+    before the body). The connection was opened as the server started (`_uvicorn`)."""
+    closed = _uvicorn.waits.results(timeout=30)
+    assert closed["body"] is not None and 4 < closed["body"] < 10, closed
 
 
 def test_the_token_example_prints_what_the_doc_shows(tmp_path):
@@ -425,21 +483,14 @@ def _closed_after(port: int, name: str, first: bytes, trickle: bytes, seconds: d
         seconds[name] = (None, answer[:15])
 
 
-def test_granian_closes_silent_slow_and_idle_connections_after_30_s(granian):
+def test_granian_closes_silent_slow_and_idle_connections_after_30_s(_granian):
     """hub.md, `tfhub serve ROOT`: under granian (the default server), a connection whose request
     headers have not all arrived 30 s after it opened is closed, whether it sends nothing or a
-    byte every 5 s (slowloris), and a keep-alive connection idle for 30 s after an answer too."""
-    request = b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n"
-    seconds: dict[str, tuple[float | None, bytes]] = {}
-    cases = {"nothing": (b"", b""), "trickle": (b"", request), "idle": (request, b"")}
-    threads = [
-        threading.Thread(target=_closed_after, args=(granian.port, name, *sent, seconds))
-        for name, sent in cases.items()
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    byte every 5 s (slowloris), and a keep-alive connection idle for 30 s after an answer too.
+    The connections were opened as the server started (`_granian`): granian's 30 s is its own
+    (tfhub has no setting for it), so they pass while the module's other tests run."""
+    seconds = _granian.waits.results(timeout=60)
+    assert len(seconds) == 3, seconds
     assert seconds["idle"][1] == b"HTTP/1.1 200 OK" and seconds["nothing"][1] == b"", seconds
     assert seconds["trickle"][1] == b"", seconds
     for name, (closed, _) in seconds.items():
