@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tests._helpers.python_process import child_env, run_python
+from tests.tools._one_child import ForkServer
 
 _UPSTREAM_TEST = """
     import sys
@@ -52,18 +52,20 @@ _COMMAND_LINE = """
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_upstreams_own_test_drives_the_program_with_flagsaver(
-    image_modules: dict[str, str], shape_images: Path, tmp_path: Path
+    forks: ForkServer, image_modules: dict[str, str], shape_images: Path, tmp_path: Path
 ) -> None:
-    done = run_python(
+    done = forks.run(
         _UPSTREAM_TEST, os.fspath(shape_images), image_modules["fixed"], os.fspath(tmp_path),
-        env=child_env(), timeout=300,
+        timeout=300,
     )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
     assert done.stdout.strip().splitlines()[-1] == "['circle', 'square', 'triangle']"
     assert (tmp_path / "saved" / "saved_model.pb").is_file()
 
 
-def test_absls_global_command_line_sets_the_programs_flags() -> None:
-    done = run_python(_COMMAND_LINE, "alone", env=child_env(), timeout=120)
+def test_absls_global_command_line_sets_the_programs_flags(forks: ForkServer) -> None:
+    done = forks.run(_COMMAND_LINE, "alone", timeout=120)
+    assert done.returncode == 0, done.stderr[-4000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {
         "batch_size": 3, "image_dir": "/photos", "global_image_dir": "/photos",
@@ -71,8 +73,9 @@ def test_absls_global_command_line_sets_the_programs_flags() -> None:
     }  # fmt: skip
 
 
-def test_a_name_another_program_defined_first_stays_its_own() -> None:
-    done = run_python(_COMMAND_LINE, "clash", env=child_env(), timeout=120)
+def test_a_name_another_program_defined_first_stays_its_own(forks: ForkServer) -> None:
+    done = forks.run(_COMMAND_LINE, "clash", timeout=120)
+    assert done.returncode == 0, done.stderr[-4000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {
         "batch_size": 3, "image_dir": None, "global_image_dir": "/photos",
@@ -80,9 +83,10 @@ def test_a_name_another_program_defined_first_stays_its_own() -> None:
     }  # fmt: skip
 
 
-def test_a_name_another_program_defines_later_becomes_its_own() -> None:
+def test_a_name_another_program_defines_later_becomes_its_own(forks: ForkServer) -> None:
     """Where upstream's module made it absl's DuplicateFlagError."""
-    done = run_python(_COMMAND_LINE, "later", env=child_env(), timeout=120)
+    done = forks.run(_COMMAND_LINE, "later", timeout=120)
+    assert done.returncode == 0, done.stderr[-4000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {
         "batch_size": 3, "image_dir": None, "global_image_dir": "/photos",
@@ -90,7 +94,9 @@ def test_a_name_another_program_defines_later_becomes_its_own() -> None:
     }  # fmt: skip
 
 
-def test_shared_flags_are_listed_under_their_module_as_upstream_s_were() -> None:
+def test_shared_flags_are_listed_under_their_module_as_upstream_s_were(
+    forks: ForkServer,
+) -> None:
     """review49f-F2: the shared flags were set on the global FLAGS without a defining module, so
     `--helpfull` and `flags_into_string()` (what flag files are written from) left them out."""
     code = """
@@ -103,13 +109,6 @@ print(any("image_dir" in [f.name for f in flag_list]
           for flag_list in flags.FLAGS.flags_by_module_dict().values()))
 print(mic.FLAGS.train_epochs)
 """
-    import subprocess
-    import sys
-
-    from tests._helpers.python_process import child_env
-
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=120
-    )
+    done = forks.run(code, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True", "True", "2"], done.stdout
