@@ -25,8 +25,9 @@ import numpy as np
 import pytest
 from tests._helpers import image_sets
 from tests._helpers.hub_server import HubProcess, free_port, serve_hub
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
 from tests.tools import _nn_support as nn
+from tests.tools._one_child import ForkServer
 
 from tfhub.cli.main import main as tfhub_main
 from tfhub.tools.make_image_classifier.cli import main as classifier_main
@@ -294,14 +295,16 @@ TF_KERAS_RUNS = """
 
 
 def test_tf_keras_trains_offline_on_a_pulled_hub_module_as_on_its_folder(
+    forks: ForkServer,
     hub_root: Path,
     image_modules: dict[str, str],
     images: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """TF_USE_LEGACY_KERAS=1 (a child process: the flavour is chosen when Keras loads), with the
-    module pulled from the hub before it stopped and TFHUB_OFFLINE=1."""
+    """TF_USE_LEGACY_KERAS=1 (a process of its own, forked before TensorFlow chose a Keras
+    flavour: the flavour is chosen when Keras loads), with the module pulled from the hub
+    before it stopped and TFHUB_OFFLINE=1."""
     with _hub(hub_root, tmp_path) as hub:
         handle = hub.url(IMAGE)
         code, printed = _run(capsys, tfhub_main, ["pull", handle])
@@ -311,7 +314,9 @@ def test_tf_keras_trains_offline_on_a_pulled_hub_module_as_on_its_folder(
         _classifier_args(images, image_modules["fixed"], tmp_path / "folder", export=False),
     ]
     env = child_env(TF_USE_LEGACY_KERAS="1", TFHUB_OFFLINE="1")
-    printed = run_python(TF_KERAS_RUNS, json.dumps(runs), env=env).stdout
+    done = forks.run(TF_KERAS_RUNS, json.dumps(runs), env=env)
+    assert done.returncode == 0, done.stderr[-4000:]
+    printed = done.stdout
     assert f"Using module {handle} with image size (32, 32) (8 features), tf_keras 2." in printed
     hub_run, folder_run = printed.split(f"Using module {image_modules['fixed']}")
     assert _epoch_line(hub_run) == _epoch_line(folder_run)
