@@ -28,7 +28,8 @@ from tests._helpers.hub_server import (
     write_model_folder,
     write_publisher,
 )
-from tests._helpers.python_process import run_python, run_tfhub
+from tests._helpers.python_process import run_tfhub
+from tests._helpers.warm_python import run_warm_python
 
 from tfhub.hub import doc_warnings, validator
 from tfhub.hub.pack import pack
@@ -296,7 +297,7 @@ def test_tensorflow_hub_reads_the_location_of_the_303(hub):
     `Location` are what tensorflow_hub 0.16.1's resolver reads: it gets `B/<p>/<m>/<v>`, for a
     version and for the latest (named by its version)."""
     urls = [hub.url("google/alpha/1"), hub.url("google/alpha")]
-    done = run_python(UPSTREAM_303, *urls, timeout=120)  # Fails on a non-zero exit.
+    done = run_warm_python(UPSTREAM_303, *urls, timeout=120)  # Fails on a non-zero exit.
     assert done.stdout.splitlines()[-1] == f'["{BASE}/google/alpha/1", "{BASE}/google/alpha/1"]'
 
 

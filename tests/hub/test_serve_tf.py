@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import requests
-from tests._helpers.hub_server import SRC, serve_hub
+from tests._helpers.hub_server import serve_hub
 from tests._helpers.models import save_tf2_module, tf2_module_expected
+from tests._helpers.python_process import child_env
+from tests._helpers.warm_python import run_warm_python
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -74,15 +74,11 @@ def published(tmp_path_factory):
 
 
 def test_upstream_tensorflow_hub_loads_through_the_server(published, isolated_cache):
+    """In a process forked from the worker's warm server (TensorFlow imported, nothing of
+    tfhub's or tensorflow_hub's), not a fresh one: what is checked is what upstream loads."""
     url = published.url("lab/classifier")
-    env = {"PYTHONPATH": SRC, "TFHUB_CACHE_DIR": str(isolated_cache), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run(
-        [sys.executable, "-c", UPSTREAM, url, json.dumps(X)],
-        env={**__import__("os").environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    env = child_env(TFHUB_CACHE_DIR=str(isolated_cache))
+    result = run_warm_python(UPSTREAM, url, json.dumps(X), env=env, timeout=240, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     outputs = json.loads(result.stdout.strip().splitlines()[-1])
     expected = tf2_module_expected(np.array(X, np.float32))["logits"]
