@@ -20,6 +20,7 @@ import requests
 from tests._helpers import http_server
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.hub_server import SRC, free_port, serve_hub, write_model_doc, write_publisher
+from tests._helpers.warm_python import run_warm_python
 
 SECRET = "pw-5ecr3t-35"
 SIGNATURE = "sig-5ecr3t-35"
@@ -28,14 +29,18 @@ SIGNATURE = "sig-5ecr3t-35"
 def _tfhub(
     *args: str, timeout: float = 120, cache: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Runs `tfhub *args` in a child process (its own process group, killed whole if it
-    outlives `timeout`: a `tfhub serve` that should have refused to start); its stdout and
-    stderr are captured."""
+    """Runs `tfhub *args` in a child process; its stdout and stderr are captured. `tfhub
+    serve` runs in a fresh one (its own process group, killed whole if it outlives `timeout`: a
+    server that should have refused to start); the other commands, which end on their own, in
+    a fork of the worker's warm server (tests/_helpers/warm_python.py), so that those that load
+    a model (publish, mirror) do not import TensorFlow again."""
     code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
     env = dict(os.environ, PYTHONPATH=SRC, TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("TFHUB_SERVE_SETTINGS", None)
     if cache is not None:
         env["TFHUB_CACHE_DIR"] = str(cache)
+    if next(arg for arg in args if not arg.startswith("-")) != "serve":
+        return run_warm_python(code, *args, env=env, timeout=timeout, check=False)
     with subprocess.Popen(
         [sys.executable, "-c", code, *args],
         env=env,
