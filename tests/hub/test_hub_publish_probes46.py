@@ -10,7 +10,6 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -20,7 +19,8 @@ from tests._helpers import models
 from tests._helpers.archives import write_tree
 from tests._helpers.cli import run_tfhub
 from tests._helpers.hub_server import serve_hub, write_model_doc, write_publisher
-from tests._helpers.python_process import child_env, run_python, start_python
+from tests._helpers.python_process import run_python, start_python
+from tests._helpers.warm_python import run_warm_python
 
 from tfhub import errors
 from tfhub.hub import docs_format, publish, publish_doc, validator
@@ -318,21 +318,22 @@ def test_a_symlinked_folder_in_the_hub_is_refused_not_written_through(tmp_path, 
 @pytest.mark.tf
 def test_two_processes_publishing_one_version_at_once(text_model, tmp_path):
     """Two real `tfhub publish` processes of one version: they take turns, one publishes, the
-    other says the version exists, and the hub holds one version, whole, with no leftovers."""
+    other says the version exists, and the hub holds one version, whole, with no leftovers.
+    Both run at once, each forked from the worker's warm server (TensorFlow imported once)."""
     root = tmp_path / "hub"
-    argv = [sys.executable, "-m", "tfhub", "publish", str(text_model), str(root)]
-    children = [
-        subprocess.Popen(
-            [*argv, "--handle", "acme/emb/1", "--description", f"Publish {n}."],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=child_env(),
-        )
-        for n in (1, 2)
-    ]
-    results = [(child.wait(timeout=120), *child.communicate()) for child in children]
+    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    argv = ["publish", str(text_model), str(root), "--handle", "acme/emb/1"]
+    done: dict[int, subprocess.CompletedProcess[str]] = {}
+
+    def publish(n: int) -> None:
+        done[n] = run_warm_python(code, *argv, "--description", f"Publish {n}.", check=False)
+
+    children = [threading.Thread(target=publish, args=(n,)) for n in (1, 2)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=300)
+    results = [(done[n].returncode, done[n].stdout, done[n].stderr) for n in (1, 2)]
     assert sorted(code for code, _, _ in results) == [0, 1], results
     loser = next(err for code, _, err in results if code == 1)
     assert "acme/emb/1 is already published" in loser

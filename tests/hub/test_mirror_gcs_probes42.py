@@ -125,13 +125,13 @@ def test_a_tmpdir_that_does_not_take_the_copy_is_a_publish_write_error_naming_it
     import json
     import os
 
-    from tests._helpers.python_process import child_env, run_python
+    from tests._helpers.python_process import child_env
+    from tests._helpers.warm_python import run_warm_python
 
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    done = run_python(
-        _TMPDIR_FULL_CHILD, str(tmp_path / "hub"), env=child_env(TMPDIR=str(tmpdir)), timeout=180
-    )
+    env = child_env(TMPDIR=str(tmpdir))  # A process of its own: the limit is its alone.
+    done = run_warm_python(_TMPDIR_FULL_CHILD, str(tmp_path / "hub"), env=env, timeout=180)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert lines, done.stderr[-3000:]
     report = json.loads(lines[-1])
