@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
+from tests.tools._one_child import ForkServer
 
 pytestmark = [pytest.mark.tf]
 
@@ -41,8 +42,11 @@ _CHILD = """
 
 @pytest.mark.timeout(200)
 @pytest.mark.parametrize("legacy", ["", "1"], ids=["keras3", "tf_keras"])
-def test_numpy_hyperparameters_build_compile_and_train(legacy: str) -> None:
-    done = run_python(_CHILD, env=child_env(TF_USE_LEGACY_KERAS=legacy), timeout=200)
+def test_numpy_hyperparameters_build_compile_and_train(forks: ForkServer, legacy: str) -> None:
+    """In a process of its own (the Keras flavour is chosen when Keras loads), forked from the
+    tools' warm server (TensorFlow imported, no flavour chosen)."""
+    done = forks.run(_CHILD, env=child_env(TF_USE_LEGACY_KERAS=legacy), timeout=200)
+    assert done.returncode == 0, done.stderr[-4000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["momentum"] == pytest.approx(0.9)
     assert seen["steps"] == 1

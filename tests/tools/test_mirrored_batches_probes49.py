@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests._helpers import image_sets
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
+from tests.tools._one_child import ForkServer
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -69,10 +70,14 @@ def _folder(root: Path, counts: dict[str, int], *, unreadable: int = 0) -> str:
 
 
 def _runs(module: str, out: Path, replicas: int, legacy: str, cases: list) -> dict[str, dict]:
-    done = run_python(
+    """The cases' results from one process of their own (it sets up `replicas` logical CPUs
+    before TensorFlow starts), forked from the tools' warm server (TensorFlow imported, not
+    started, no Keras flavour chosen)."""
+    done = ForkServer().run(
         _CHILD, str(replicas), module, os.fspath(out), json.dumps(cases),
         env=child_env(TF_USE_LEGACY_KERAS=legacy), timeout=400,
     )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
