@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.tools._one_child import ForkServer
 
 from tfhub import errors
 from tfhub.tools import host_memory
@@ -136,14 +135,11 @@ print(json.dumps([
 
 
 def _in_own_process(code: str, images: Path, work: Path) -> Any:
-    """Runs `code` with the images and a work folder as arguments in a new Python process (the
-    tests' helpers importable) and returns the JSON of its last stdout line."""
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
-    done = subprocess.run(
-        [sys.executable, "-c", code, os.fspath(images), os.fspath(work)],
-        env=env, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+    """Runs `code` with the images and a work folder as arguments in a Python process of its
+    own (the tests' helpers importable; what it replaces stays its own), forked from the tools'
+    warm server (tests/tools/_one_child.py: TensorFlow imported, not started), and returns the
+    JSON of its last stdout line."""
+    done = ForkServer().run(code, os.fspath(images), os.fspath(work), timeout=240)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
