@@ -33,7 +33,8 @@ from tests._helpers.gcs_stand_in import (
     serve_gcs,
     timed_out,
 )
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env
+from tests._helpers.warm_python import run_warm_python
 from tests.tools import _nn_support as nn
 
 pytestmark = pytest.mark.tf
@@ -268,7 +269,10 @@ def test_local_index_folders_are_written_directly(tmp_path: Path) -> None:
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = child_env(TMPDIR=os.fspath(tmp))
-    run_python(code, os.fspath(embeds), os.fspath(tmp_path / "index"), os.fspath(tmp), env=env)
+    # A process of its own (its sys.modules is checked), forked from the warm server, which
+    # imported TensorFlow and none of tfhub.
+    args = (os.fspath(embeds), os.fspath(tmp_path / "index"), os.fspath(tmp))
+    run_warm_python(code, *args, env=env)
 
 
 def test_a_gcs_output_folder_holding_other_files_is_refused_before_anything_is_removed(
