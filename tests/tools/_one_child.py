@@ -6,9 +6,7 @@ import (~5 CPU-s) again.
 
 `ForkServer` (the `forks` fixture of tests/tools/conftest.py) runs one program per call, when
 the test runs, so each test keeps its own time budget; `run_programs` runs a test's few programs
-in turn. (Two programs cannot share one process instead: two MirroredStrategy trainings in a
-process failed, "Shape mismatch in the collective instance 100 ... Restart your program to
-reset".)
+in turn. (Each program also gets a fresh TensorFlow context, devices and Keras flavour.)
 """
 
 from __future__ import annotations
