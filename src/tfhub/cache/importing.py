@@ -43,8 +43,10 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         tfhub.errors.ArchiveError: if it is not a valid, safe archive.
         tfhub.errors.UnreadableArchiveError: (a PermissionError) if this user may not read it.
         tfhub.errors.OtherUsersEntryError: (a PermissionError) the entry is another user's,
-            which this user may not read (or, to replace it, change), or the copy resolve serves
-            (`health.served_entry`) is one this user may not remove: nothing is changed.
+            which this user may not read, or the copy resolve serves (`health.served_entry`)
+            is one this user may not remove: nothing is changed. (With `force`, another user's
+            readable entry this user may not change is replaced; its old folder stays set
+            aside for its owner's `tfhub cache prune`.)
     """
     kind = special_kind(archive)
     if not os.path.isfile(archive) and kind not in STREAMS:  # A pipe is read as it comes.
@@ -84,8 +86,6 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
 
         # Not replaced (nor renamed aside) even with --force: another user's model.
         foreign = store.other_users_entry_error(module_path)
-        if foreign is None and force:
-            foreign = store.undeletable_entry_error(module_path)
         if foreign is None and served != module_path:  # Removed once the import is done.
             foreign = store.undeletable_entry_error(served)
         if foreign is not None:
