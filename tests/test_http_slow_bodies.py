@@ -8,35 +8,10 @@ import time
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import drip_body
 
 import tfhub as hub
 from tfhub import errors
-
-
-def _dripping(suffix: str, status: int, headers: dict[str, str], *, length: int):
-    """Answers `status` with `headers` and a body of `length` announced bytes sent one every
-    0.2 s (until the client hangs up, or 30 s)."""
-
-    def behaviour(handler, path, query) -> bool:
-        if not path.endswith(suffix):
-            return False
-        handler.send_response(status)
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(length))
-        handler.end_headers()
-        handler.close_connection = True
-        ends = time.monotonic() + 30
-        try:
-            while time.monotonic() < ends:
-                handler.wfile.write(b"x")
-                handler.wfile.flush()
-                time.sleep(0.2)
-        except OSError:
-            pass
-        return True
-
-    return behaviour
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +22,7 @@ def _short_timeout(monkeypatch):
 
 def test_a_dripping_redirect_body_is_not_waited_for(server, served_dir):
     make_tar_gz(served_dir / "m.tar.gz")
-    server.state.behaviours.append(_dripping("/old", 302, {"Location": "/m.tar.gz"}, length=65536))
+    server.state.behaviours.append(drip_body("/old", 302, {"Location": "/m.tar.gz"}, length=65536))
     started = time.monotonic()
     assert read_tree(hub.resolve(server.url("old"))) == MODEL_FILES
     assert time.monotonic() - started < 5
@@ -55,7 +30,7 @@ def test_a_dripping_redirect_body_is_not_waited_for(server, served_dir):
 
 def test_a_dripping_303_location_is_cut_at_the_deadline(server, monkeypatch):
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
-    server.state.behaviours.append(_dripping("/m", 303, {"Location": "gs://b/m"}, length=4000))
+    server.state.behaviours.append(drip_body("/m", 303, {"Location": "gs://b/m"}, length=4000))
     started = time.monotonic()
     with pytest.raises(errors.DownloadTooSlowError, match="to send its 303 answer's body"):
         hub.resolve(server.url("m"))
@@ -64,7 +39,7 @@ def test_a_dripping_303_location_is_cut_at_the_deadline(server, monkeypatch):
 
 def test_a_dripping_error_text_is_cut_and_the_status_stays(server):
     server.state.behaviours.append(
-        _dripping("m.tar.gz", 404, {"Content-Type": "text/plain"}, length=2000)
+        drip_body("m.tar.gz", 404, {"Content-Type": "text/plain"}, length=2000)
     )
     started = time.monotonic()
     with pytest.raises(errors.HTTPStatusError) as info:

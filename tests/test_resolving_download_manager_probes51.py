@@ -12,33 +12,10 @@ from typing import Any
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import drip_body
 
 import tfhub as hub
-from tfhub import errors, registry, resolver
-
-
-def _dripping(suffix: str, *, length: int) -> Any:
-    """Answers 200 announcing `length` bytes and sends one every 0.2 s (until the client hangs
-    up, or 30 s)."""
-
-    def behaviour(handler: Any, path: str, query: str) -> bool:
-        if not path.endswith(suffix):
-            return False
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(length))
-        handler.end_headers()
-        handler.close_connection = True
-        ends = time.monotonic() + 30
-        try:
-            while time.monotonic() < ends:
-                handler.wfile.write(b"x")
-                handler.wfile.flush()
-                time.sleep(0.2)
-        except OSError:
-            pass
-        return True
-
-    return behaviour
+from tfhub import errors, resolver
 
 
 class _MirrorResolver(resolver.HttpResolverBase):
@@ -68,24 +45,18 @@ class _MirrorResolver(resolver.HttpResolverBase):
 
 
 @pytest.fixture
-def mirror(server: Any) -> Any:
+def mirror(server: Any, global_registry: Any) -> Any:
     """The mirror resolver registered over `server`, removed afterwards."""
     registered = _MirrorResolver(server.url(""))
-    registry.resolver.add_implementation(registered)
-    try:
-        yield registered
-    finally:
-        kept = [impl for impl in registry.resolver.implementations if impl is not registered]
-        registry.resolver.clear_implementations()
-        for impl in kept:
-            registry.resolver.add_implementation(impl)
+    global_registry.add_implementation(registered)  # Removed after the test by the fixture.
+    return registered
 
 
 def test_a_dripping_body_read_by_download_manager_is_too_slow(
     server: Any, mirror: Any, isolated_cache: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1")
-    server.state.behaviours.append(_dripping("/m.tar.gz", length=1 << 20))
+    server.state.behaviours.append(drip_body("/m.tar.gz", 200, length=1 << 20))
     started = time.monotonic()
     with pytest.raises(errors.DownloadTooSlowError) as caught:
         hub.resolve("mirror://m.tar.gz")
@@ -113,6 +84,6 @@ def test_min_speed_zero_turns_the_check_off(
     """TFHUB_DOWNLOAD_MIN_SPEED=0: the server's 30 s of drips end the body (not an archive)."""
     monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1")
     monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", "0")
-    server.state.behaviours.append(_dripping("/m.tar.gz", length=8))  # 8 bytes: 1.6 s.
+    server.state.behaviours.append(drip_body("/m.tar.gz", 200, length=8))  # 8 bytes: 1.6 s.
     with pytest.raises(errors.NotAnArchiveError):
         hub.resolve("mirror://m.tar.gz")

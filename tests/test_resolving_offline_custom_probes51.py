@@ -12,7 +12,7 @@ import pytest
 from tests._helpers.python_process import run_tfhub
 
 import tfhub as hub
-from tfhub import errors, registry, resolver
+from tfhub import errors, resolver
 
 
 class _MirrorResolver(resolver.HttpResolverBase):
@@ -35,16 +35,10 @@ class _MirrorResolver(resolver.HttpResolverBase):
 
 
 @pytest.fixture
-def mirror():
+def mirror(global_registry):
     registered = _MirrorResolver()
-    registry.resolver.add_implementation(registered)
-    try:
-        yield registered
-    finally:
-        kept = [impl for impl in registry.resolver.implementations if impl is not registered]
-        registry.resolver.clear_implementations()
-        for impl in kept:
-            registry.resolver.add_implementation(impl)
+    global_registry.add_implementation(registered)  # Removed after the test by the fixture.
+    return registered
 
 
 def test_offline_advice_for_a_custom_resolver_is_not_tfhub_pull(

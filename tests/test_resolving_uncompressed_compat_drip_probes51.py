@@ -10,35 +10,10 @@ import urllib.request
 from typing import Any
 
 import pytest
-from tests._helpers.http_server import see_other
+from tests._helpers.http_server import drip_body, see_other
 
 from tfhub import errors
 from tfhub import uncompressed_module_resolver as umr
-
-
-def _dripping_303(suffix: str, *, length: int) -> Any:
-    """Answers 303 (Location gs://b/m) announcing `length` bytes of body, one sent every 0.2 s
-    (until the client hangs up, or 30 s)."""
-
-    def behaviour(handler: Any, path: str, query: Any) -> bool:
-        if not path.endswith(suffix):
-            return False
-        handler.send_response(303)
-        handler.send_header("Location", "gs://b/m")
-        handler.send_header("Content-Length", str(length))
-        handler.end_headers()
-        handler.close_connection = True
-        ends = time.monotonic() + 30
-        try:
-            while time.monotonic() < ends:
-                handler.wfile.write(b"g")
-                handler.wfile.flush()
-                time.sleep(0.2)
-        except OSError:
-            pass
-        return True
-
-    return behaviour
 
 
 class _Upstreamish(umr.HttpUncompressedFileResolver):
@@ -59,7 +34,7 @@ def _short_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_dripping_303_body_is_cut(server: Any) -> None:
-    server.state.behaviours.append(_dripping_303("/m", length=4000))
+    server.state.behaviours.append(drip_body("/m", 303, {"Location": "gs://b/m"}, length=4000))
     url = server.url("m") + "?tf-hub-format=uncompressed"
     started = time.monotonic()
     with pytest.raises(errors.DownloadTooSlowError) as caught:

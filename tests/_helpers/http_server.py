@@ -303,6 +303,34 @@ def delay(
     return behaviour
 
 
+def drip_body(
+    suffix: str, status: int, headers: dict[str, str] | None = None, *, length: int
+) -> Behaviour:
+    """Answers `status` with `headers` and a body of `length` announced bytes sent one every
+    0.2 s (until the client hangs up, or 30 s): each byte within TFHUB_HTTP_TIMEOUT."""
+
+    def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
+        if not _matches(path, suffix):
+            return False
+        handler.send_response(status)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(length))
+        handler.end_headers()
+        handler.close_connection = True
+        ends = time.monotonic() + 30
+        try:
+            while time.monotonic() < ends:
+                handler.wfile.write(b"x")
+                handler.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass  # The client hung up.
+        return True
+
+    return behaviour
+
+
 def see_other(suffix: str, location: str, body: bytes | None = None) -> Behaviour:
     """Answers `?tf-hub-format=uncompressed` with 303 and `location`, in the Location header
     and in the body (or `body` there instead: a hostile or odd one; a client that stops
