@@ -56,11 +56,19 @@ def plan(root: str | None = None) -> list[PruneItem]:
     """
     root = root or layout.cache_dir()
     layout.require_local(root)
-    items = [
+    damaged = [
         PruneItem(item.path, "damaged entry", item.damage)
         for item in store.scan(root)
         if item.damage is not None
     ]
+    return damaged + leftover_items(root)
+
+
+def leftover_items(root: str) -> list[PruneItem]:
+    """What `plan` finds besides damaged entries (interrupted installs, leftover downloads,
+    orphan bookkeeping, stale locks), without checking every entry (`tfhub cache verify` has
+    checked them already). `root` is a local cache folder."""
+    items: list[PruneItem] = []
     pending = _pending_installs(root)
     tmp = _tmp(root)
     # First: the old folder an install set aside goes after the new one is in place.
@@ -93,7 +101,9 @@ def leftovers(root: str | None = None) -> list[str]:
     Raises:
         tfhub.errors.CacheError: as `plan`.
     """
-    return [item.path for item in plan(root) if item.kind != "damaged entry"]
+    root = root or layout.cache_dir()
+    layout.require_local(root)
+    return [item.path for item in leftover_items(root)]
 
 
 def prune(root: str | None = None) -> list[PruneResult]:

@@ -226,7 +226,7 @@ def _print_leftovers(root: str) -> None:
     folder of an install killed before its last rename is put in place, the rest removed."""
     from ..cache import prune as prune_policy
 
-    items = [item for item in prune_policy.plan(root) if item.kind != "damaged entry"]
+    items = prune_policy.leftover_items(root)  # The entries were checked just before.
     for item in items:
         if item.kind == prune_policy.INSTALL:
             print(
