@@ -21,6 +21,7 @@ from ._http import _AGAIN_HINT, RestartDownload, backoff_seconds, check_status, 
 from ._http_errors import cause_text
 from ._http_errors import is_connection_error as _is_connection_error
 from .utils.numbers import is_number
+from .utils.pace import MinimumPace
 from .utils.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -84,10 +85,7 @@ class HttpBody(io.RawIOBase):
         self.handle = handle
         self.position = 0
         self.progress = progress
-        self._min_speed = constants.download_min_speed()
-        self._pace_window = constants.http_timeout()
-        self._pace_seconds = 0.0
-        self._pace_bytes = 0
+        self._pace = MinimumPace(what=f"{handle!r} from {url}", url=redact(url))
         # Shared with the requests' retries, the resumes and the caller's restarts.
         self._budget = budget or _deadline.RetryBudget(handle=handle, url=url)
         self._response = get(url, handle=handle, budget=self._budget)
@@ -130,7 +128,7 @@ class HttpBody(io.RawIOBase):
             if not data and self.total is not None and self.position < self.total:
                 self._resume(EOFError(f"connection closed at byte {self.position}"))
                 continue
-            self._check_pace(len(data), time.monotonic() - started)
+            self._pace.check(len(data), time.monotonic() - started)
             self._budget.received(len(data))
             if not self._budget.attempts:  # Data came at the minimum speed since the breaks:
                 self._drops = 0  # they count again from 0 (TFHUB_HTTP_RETRIES in a row).
@@ -153,28 +151,6 @@ class HttpBody(io.RawIOBase):
         if not hasattr(raw, "read1"):
             return bytes(raw.read(size))
         return bytes(raw.read1(size, decode_content=False))
-
-    def _check_pace(self, count: int, seconds: float) -> None:
-        """Raises DownloadTooSlowError if the network delivers less than the minimum speed."""
-        if not self._min_speed:
-            return
-        self._pace_seconds += seconds
-        self._pace_bytes += count
-        if self._pace_seconds < self._pace_window:
-            return
-        if self._pace_bytes < self._min_speed * self._pace_seconds:
-            raise errors.DownloadTooSlowError(
-                f"Cannot download {self.handle!r} from {self.url}: only {self._pace_bytes} bytes "
-                f"arrived in {self._pace_seconds:.1f} s, less than "
-                f"{constants.TFHUB_DOWNLOAD_MIN_SPEED}={self._min_speed:g} bytes/s (averaged "
-                f"over {constants.TFHUB_HTTP_TIMEOUT}={self._pace_window:g} s). On a slow network "
-                f"set {constants.TFHUB_DOWNLOAD_MIN_SPEED} lower (e.g. 100), or to 0 to turn "
-                "this check off.",
-                url=redact(self.url),
-                min_speed=self._min_speed,
-                seconds=self._pace_seconds,
-            )
-        self._pace_seconds, self._pace_bytes = 0.0, 0
 
     def _resume(self, cause: BaseException) -> None:
         """Reconnects with a Range request from the current position."""

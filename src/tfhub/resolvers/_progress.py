@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .. import constants, errors
+from ..utils.pace import MinimumPace
 from ..utils.redact import redact
 
 
@@ -61,16 +61,12 @@ class PacedReader:
     one, as an `http.client.HTTPResponse` has: its `read(n)` waits for all `n` bytes, however
     slowly they drip) and raises DownloadTooSlowError once less than TFHUB_DOWNLOAD_MIN_SPEED
     arrived, averaged over TFHUB_HTTP_TIMEOUT seconds spent waiting in its reads (the rule of
-    tfhub's own downloads; the socket's timeout bounds one read only).
+    tfhub's own downloads, `utils.pace.MinimumPace`; the socket's timeout bounds one read only).
     """
 
     def __init__(self, fileobj: Any, *, url: str) -> None:
         self._read = getattr(fileobj, "read1", None) or fileobj.read
-        self._url = url
-        self._min_speed = constants.download_min_speed()
-        self._window = constants.http_timeout()
-        self._seconds = 0.0
-        self._bytes = 0
+        self._pace = MinimumPace(what=redact(url), url=redact(url))
 
     def read(self, size: int = -1) -> bytes:
         """Returns at most `size` bytes (fewer if fewer have arrived; b"" at the end).
@@ -80,26 +76,5 @@ class PacedReader:
         """
         started = time.monotonic()
         data: bytes = self._read(size)
-        self._check_pace(len(data), time.monotonic() - started)
+        self._pace.check(len(data), time.monotonic() - started)
         return data
-
-    def _check_pace(self, count: int, seconds: float) -> None:
-        if not self._min_speed:
-            return
-        self._seconds += seconds
-        self._bytes += count
-        if self._seconds < self._window:
-            return
-        if self._bytes < self._min_speed * self._seconds:
-            raise errors.DownloadTooSlowError(
-                f"Cannot download {redact(self._url)}: only {self._bytes} bytes arrived in "
-                f"{self._seconds:.1f} s, less than {constants.TFHUB_DOWNLOAD_MIN_SPEED}="
-                f"{self._min_speed:g} bytes/s (averaged over {constants.TFHUB_HTTP_TIMEOUT}="
-                f"{self._window:g} s). On a slow network set "
-                f"{constants.TFHUB_DOWNLOAD_MIN_SPEED} lower (e.g. 100), or to 0 to turn this "
-                "check off.",
-                url=redact(self._url),
-                min_speed=self._min_speed,
-                seconds=self._seconds,
-            )
-        self._seconds, self._bytes = 0.0, 0
