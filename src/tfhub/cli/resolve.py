@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import logging
 from typing import Any
 
 from .. import constants
@@ -13,6 +15,12 @@ from ..utils.redact import redact
 from ._parsers import add_documented_parser, handle_text
 
 RESOLVE_ENV = environment(*DOWNLOAD_VARIABLES, constants.TFHUB_DEBUG)
+PULL_ENV = environment(
+    *DOWNLOAD_VARIABLES,
+    constants.TFHUB_DEBUG,
+    note="(pull downloads archives also under TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED, which reads "
+    "models\nin place from gs:// and never caches them.)",
+)
 IMPORT_ENV = environment(
     constants.TFHUB_CACHE_DIR,
     constants.TFHUB_LOCK_TIMEOUT,
@@ -22,6 +30,7 @@ IMPORT_ENV = environment(
 )
 
 _parser = functools.partial(add_documented_parser, environment=RESOLVE_ENV)
+logger = logging.getLogger(__name__)
 
 
 def add_commands(commands: Any) -> None:
@@ -41,6 +50,7 @@ def add_commands(commands: Any) -> None:
         description="Download handles into the cache; print `HANDLE<TAB>FOLDER` per handle. A "
         "handle that fails is reported and the others are still pulled.",
         examples="  tfhub pull URL1 URL2\n  TFHUB_CACHE_DIR=/shared/cache tfhub pull URL",
+        environment=PULL_ENV,
     )
     parser.add_argument("handles", nargs="+", metavar="HANDLE", type=handle_text)
     parser.set_defaults(run=run_pull)
@@ -71,16 +81,43 @@ def run_resolve(args: argparse.Namespace) -> int:
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    """Resolves each handle; prints `HANDLE<TAB>FOLDER` per handle.
+    """Resolves each handle into the cache (archives, whatever TFHUB_MODEL_LOAD_FORMAT says:
+    `_archives_into_the_cache`); prints `HANDLE<TAB>FOLDER` per handle.
 
     A handle that fails is reported on stderr and the others are still pulled; the exit code
     is then that of the first failure.
     """
+    with _archives_into_the_cache():
+        return _pull_each(args.handles)
+
+
+def _archives_into_the_cache() -> contextlib.AbstractContextManager[None]:
+    """Makes the resolves of `pull` download archives into the cache, also where
+    TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED (said once on stderr).
+
+    UNCOMPRESSED reads a model in place from the gs:// folder its server names, never cached:
+    a pull under it printed that folder, exited 0 and left the cache without the model, which
+    the offline machine the cache was copied to then lacked.
+
+    Raises:
+        tfhub.errors.SettingError: TFHUB_MODEL_LOAD_FORMAT is not a load format.
+    """
+    if constants.model_load_format() is not constants.ModelLoadFormat.UNCOMPRESSED:
+        return contextlib.nullcontext()
+    logger.warning(
+        "TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED reads models in place from gs://, never cached: "
+        "`tfhub pull` downloads their archives into the cache instead (as COMPRESSED does)."
+    )
+    return constants.overrides({constants.TFHUB_MODEL_LOAD_FORMAT: "COMPRESSED"})
+
+
+def _pull_each(handles: list[str]) -> int:
+    """`run_pull`'s loop: resolves and prints each handle; the first failure's exit code."""
     from ..program.report import report
     from ..program.stdout import flush_stdout
 
     exit_code = 0
-    for handle in args.handles:
+    for handle in handles:
         try:
             folder = resolve(handle)
         except Exception as err:  # Reported, then the next handle.
