@@ -16,12 +16,18 @@ from .. import errors
 
 # NotAModelError's `.reason` (hub/pack_folder.py's check_model_folder) when no model is where the
 # command was pointed: the path is missing or not a folder, or the folder holds no
-# saved_model.pb. Its other reasons (a symlink inside, a model that does not load) are 1.
+# saved_model.pb. Its other reasons (a symlink inside, a model that does not load) are 1, but
+# for a file the model needs that is missing (`_no_model_there`).
 _NO_MODEL_THERE = frozenset({"not a folder", "no saved_model.pb"})
 
 
 def _no_model_there(err: BaseException) -> bool:
-    return getattr(err, "reason", None) in _NO_MODEL_THERE
+    """True for a NotAModelError saying no model is where the command was pointed, or that the
+    model lacks a file it needs (the loader's MissingModelFileError behind it: variables/ or a
+    data shard missing), as `tfhub inspect` and `hub.load` report such a folder: "not found"."""
+    return getattr(err, "reason", None) in _NO_MODEL_THERE or isinstance(
+        err.__cause__, errors.MissingModelFileError
+    )
 
 
 def _file_missing(err: BaseException) -> bool:
