@@ -99,3 +99,18 @@ def test_pull_under_another_format_says_nothing_more(
     code, out, err = run_tfhub(capsys, "pull", uncompressed)
     assert (code, err) == (0, "")
     assert out == f"{uncompressed}\t{cache.module_dir(uncompressed)}\n"
+
+
+def test_a_load_format_that_is_none_is_said_per_handle_as_before(
+    capsys: pytest.CaptureFixture[str],
+    uncompressed: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Reading the setting up front must not change what an invalid one does: a local folder
+    is still pulled (as `tfhub resolve` returns it), a URL that reads it says why (2)."""
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "bogus")
+    code, out, err = run_tfhub(capsys, "pull", str(tmp_path), uncompressed)
+    assert out == f"{tmp_path}\t{tmp_path}\n", err
+    assert code == 2 and err.startswith("tfhub: invalid value: TFHUB_MODEL_LOAD_FORMAT must be ")
+    assert err.count("\n") == 1, err

@@ -8,7 +8,7 @@ import functools
 import logging
 from typing import Any
 
-from .. import constants
+from .. import constants, errors
 from ..help_text import DOWNLOAD_VARIABLES, environment
 from ..saved_model import resolve
 from ..utils.redact import redact
@@ -99,10 +99,15 @@ def _archives_into_the_cache() -> contextlib.AbstractContextManager[None]:
     a pull under it printed that folder, exited 0 and left the cache without the model, which
     the offline machine the cache was copied to then lacked.
 
-    Raises:
-        tfhub.errors.SettingError: TFHUB_MODEL_LOAD_FORMAT is not a load format.
+    A TFHUB_MODEL_LOAD_FORMAT that is no load format is left to each resolve, which says so
+    for a handle that reads it (an http(s) URL), as `tfhub resolve` does: a local path is
+    pulled as before.
     """
-    if constants.model_load_format() is not constants.ModelLoadFormat.UNCOMPRESSED:
+    try:
+        uncompressed = constants.model_load_format() is constants.ModelLoadFormat.UNCOMPRESSED
+    except errors.SettingError:
+        return contextlib.nullcontext()
+    if not uncompressed:
         return contextlib.nullcontext()
     logger.warning(
         "TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED reads models in place from gs://, never cached: "
