@@ -270,17 +270,29 @@ def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedMo
     return damaged_model_error(module_path, problem, missing=missing, handle=handle)
 
 
-def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, bool]:
-    """Returns (what is wrong with the checkpoint or None, whether a file is missing)."""
+def missing_checkpoint_file(module_path: str, saved_model: Any) -> str | None:
+    """Which file of the checkpoint in `variables/` a model with variables lacks ("variables/
+    is missing", its index, its data), if any: a few lookups, no tensor read."""
     variables = os.path.join(module_path, VARIABLES_DIR)
     if not gfile_io.exists(os.path.join(variables, "variables.index")):
         if not _expects_variables(variables, saved_model):
-            return None, False
+            return None
         if not gfile_io.is_dir(variables):
-            return f"{VARIABLES_DIR}/ is missing", True
-        return f"{VARIABLES_INDEX} is missing", True
+            return f"{VARIABLES_DIR}/ is missing"
+        return f"{VARIABLES_INDEX} is missing"
     if not any(name.startswith(VARIABLES_DATA_PREFIX) for name in gfile_io.listdir(variables)):
-        return f"{VARIABLES_DIR}/{VARIABLES_DATA_PREFIX}* is missing", True
+        return f"{VARIABLES_DIR}/{VARIABLES_DATA_PREFIX}* is missing"
+    return None
+
+
+def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, bool]:
+    """Returns (what is wrong with the checkpoint or None, whether a file is missing)."""
+    missing = missing_checkpoint_file(module_path, saved_model)
+    if missing is not None:
+        return missing, True
+    variables = os.path.join(module_path, VARIABLES_DIR)
+    if not gfile_io.exists(os.path.join(variables, "variables.index")):
+        return None, False  # A model without variables.
     try:
         reader = gfile_io.checkpoint_reader(os.path.join(variables, VARIABLES_DIR))
         for name in reader.get_variable_to_shape_map():

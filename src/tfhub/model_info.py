@@ -214,8 +214,10 @@ def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
     saved_model_proto.refuse_special_files(module_path)
     proto = saved_model.read_saved_model_proto(module_path)  # Clear error for non-SavedModels.
     asset_names.refuse_unsafe_assets(module_path, saved_model=proto)  # Before TF reads one.
-    missing = model_damage.missing_asset(module_path, proto.meta_graphs)
-    if missing is not None:  # As for a checkpoint that cannot be read (`_variables`).
+    missing = model_damage.missing_asset(
+        module_path, proto.meta_graphs
+    ) or model_damage.missing_checkpoint_file(module_path, proto)
+    if missing is not None:  # As hub.load says (MissingModelFileError), before TF reads.
         raise saved_model_proto.damaged_model_error(module_path, missing, missing=True)
     is_tf1 = saved_model.is_tf1_hub_module(module_path)
     is_tf2 = any(meta.HasField("object_graph_def") for meta in proto.meta_graphs)
