@@ -8,6 +8,7 @@ The options are checked here (`check_settings`: ROOT, the token file, --base-url
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -134,22 +135,29 @@ def _why_not_a_base(base: str) -> str | None:
     return urls.gcs_folder_problem(base)
 
 
+# The most a token file may hold (about 20,000 tokens): a larger one is a mistake, not read.
+MAX_TOKEN_FILE_BYTES = 1 << 20
+
+
 def read_tokens(path: str) -> frozenset[str]:
     """Reads a token file: one token a line; blank lines and `#` comments ignored, spaces and
     CRLF line ends around a token too, and the byte order mark an editor may put first.
 
     Raises:
-        tfhub.errors.ServeConfigError: if the file cannot be read or holds no token.
+        tfhub.errors.ServeConfigError: if the file cannot be read, is no regular file, is
+            larger than `MAX_TOKEN_FILE_BYTES` or holds no token.
     """
     try:
-        with open(path, encoding="utf-8-sig") as file:
-            lines = [line.strip() for line in file]
+        data = _token_file_bytes(path)
     except OSError as err:
         raise errors.ServeConfigError(
             f"Cannot read the token file {path}: {err}. Give a readable text file with one token "
             "a line.",
             option="--token-file",
         ) from err
+    try:
+        with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig") as text:
+            lines = [line.strip() for line in text]
     except UnicodeDecodeError as err:  # Neither its message nor its `object` (the file) shown.
         raise errors.ServeConfigError(
             f"Cannot read the token file {path}: it is not UTF-8 text (at byte {err.start}). "
@@ -163,6 +171,36 @@ def read_tokens(path: str) -> frozenset[str]:
             option="--token-file",
         )
     return tokens
+
+
+def _token_file_bytes(path: str) -> bytes:
+    """The bytes of a token file, opened without waiting (a named pipe in its place made the
+    server wait for a writer for ever, at start or in a worker's event loop) and read only if
+    it is a regular file of at most `MAX_TOKEN_FILE_BYTES` (`/dev/zero` was read for ever).
+
+    Raises:
+        OSError: if it cannot be opened or read.
+        tfhub.errors.ServeConfigError: if it is no regular file (a named pipe, `<(...)`, a
+            device: none can be read again when it changes) or is larger.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    with os.fdopen(os.open(path, flags), "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise errors.ServeConfigError(
+                f"The token file {path} is not a regular file (a named pipe, `<(...)` or a "
+                "device): the server reads it again whenever it changes, which only a file "
+                "allows. Write the tokens into a file, one a line, readable by the server's "
+                "user only (chmod 600), and give that file.",
+                option="--token-file",
+            )
+        data = file.read(MAX_TOKEN_FILE_BYTES + 1)
+    if len(data) > MAX_TOKEN_FILE_BYTES:
+        raise errors.ServeConfigError(
+            f"The token file {path} is larger than {MAX_TOKEN_FILE_BYTES:,} bytes: it is not "
+            "read. Give a file of tokens, one a line.",
+            option="--token-file",
+        )
+    return data
 
 
 def warn_if_readable_by_others(path: str) -> None:
