@@ -79,7 +79,8 @@ class DocFile:
         handle: the handle on the first line.
         description: the short description after the first line, joined into one line.
         entries: every metadata line as (key, value) in file order.
-        body: the Markdown from the first heading after the metadata on ("" if none).
+        body: the Markdown from the first heading after the metadata on ("" if none), or
+            from tfhub.dev's first Colab or Demo button line among the metadata.
         body_line: the 1-based line where the body starts (0 if there is no body).
         path: the file's absolute path.
         rel_path: the path relative to ROOT/assets/docs, with `/` separators.

@@ -60,6 +60,8 @@ logger = logging.getLogger(__name__)
 
 _METADATA_LINE = re.compile(r"^<!--(?P<key>[\w\s-]+):(?P<value>.+)-->$")
 _ICON_LINE_PREFIX = "[![Icon URL]]"
+# tfhub.dev's Colab and Demo buttons, which its validator let stand among the metadata lines.
+_BUTTON_LINE_PREFIXES = ("[![Open Colab notebook]]", "[![Open Demo]]")
 
 
 def _first_line_pattern(kind: DocKind) -> re.Pattern[str]:
@@ -224,14 +226,19 @@ def _read_description(
 def _read_metadata(
     lines: list[str], index: int, rel_path: str, problems: list[Problem]
 ) -> tuple[list[tuple[str, MetadataValue]], int]:
-    """Metadata lines up to the first heading; returns them and where the body starts."""
+    """Metadata lines up to the first heading; returns them and where the body starts: at the
+    first heading, or at tfhub.dev's first Colab or Demo button line among the metadata (so
+    the page shows the button; the metadata lines after it are comments, never shown)."""
     entries: list[tuple[str, MetadataValue]] = []
+    first_button: int | None = None
     while index < len(lines) and not lines[index].startswith("#"):
         line = lines[index].rstrip()
         match = _METADATA_LINE.match(line)
         if match:
             value = MetadataValue(match["value"].strip(), index + 1)
             entries.append((match["key"].strip(), value))
+        elif line.startswith(_BUTTON_LINE_PREFIXES):
+            first_button = index if first_button is None else first_button
         elif line and not line.startswith(_ICON_LINE_PREFIX):
             problems.append(
                 Problem(
@@ -243,7 +250,7 @@ def _read_metadata(
             )
             break
         index += 1
-    return entries, index
+    return entries, index if first_button is None else first_button
 
 
 def parse_doc(
