@@ -21,9 +21,11 @@ from ..model_folder_checks import model_files_in
 from ..utils.paths import relative_below
 from ..utils.printable import repr_escaped
 from ..utils.refused_writes import failed_write, is_quota, quota_used_up
-from . import catalog, docs_layout, leftovers, model_files
+from . import catalog, docs_format, docs_layout, leftovers, model_files
 from . import pack as pack_lib
+from .doc_file import DocKind
 from .doc_handles import DocHandle
+from .docs_text import read_doc_text
 from .staging import STAGING_INFIX
 
 
@@ -212,6 +214,14 @@ def refuse_existing(handle: DocHandle, target: Path, *, ignore_doc: bool) -> Non
     """Raises VersionExistsError if a file of the version whose doc is `target` exists (doc,
     archive, signature summary, model folder; the doc not if `ignore_doc`)."""
     found = [path for path in _existing(target) if not (ignore_doc and path == target)]
+    if found == [target] and _is_placeholder(target):
+        raise errors.VersionExistsError(
+            f"{handle} is announced by a Placeholder doc ({target}), not published: to publish "
+            "its model, pass --force with --doc FILE, the version's Module doc (without --doc, "
+            "a starter doc replaces the placeholder).",
+            handle=str(handle),
+            path=os.fspath(target),
+        )
     if found:
         raise errors.VersionExistsError(
             f"{handle} is already published ({found[0]}); versions are immutable: publish a new "
@@ -219,6 +229,19 @@ def refuse_existing(handle: DocHandle, target: Path, *, ignore_doc: bool) -> Non
             handle=str(handle),
             path=os.fspath(found[0]),
         )
+
+
+def _is_placeholder(doc: Path) -> bool:
+    """True if `doc` is a regular file whose first line is `# Placeholder ...` (a version
+    announced, with no model files)."""
+    if not doc.is_file():  # Not read: a named pipe would wait for a writer.
+        return False
+    try:
+        first_line = read_doc_text(doc).partition("\n")[0]
+        parsed = docs_format.parse_first_line(first_line)
+    except (OSError, errors.TFHubError):
+        return False
+    return parsed is not None and parsed[0] is DocKind.PLACEHOLDER
 
 
 def _existing(target: Path) -> list[Path]:
