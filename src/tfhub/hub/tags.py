@@ -9,12 +9,14 @@ Reading them needs PyYAML (imported only when ROOT/tags exists).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cache.bookkeeping import open_text
 from .docs_format import url_parts
 
 logger = logging.getLogger(__name__)
@@ -82,7 +84,7 @@ def load_tag_definitions(root: str | os.PathLike[str]) -> TagDefinitions | None:
         if not os.path.lexists(file):  # A broken link is reported, not skipped.
             continue
         try:
-            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+            loaded = yaml.safe_load(_text(file))
             if key in URL_FILES:
                 domains[key] = _url_domain(loaded)
             else:
@@ -90,6 +92,22 @@ def load_tag_definitions(root: str | os.PathLike[str]) -> TagDefinitions | None:
         except Exception as err:  # Not UTF-8, not YAML, a folder, not tfhub.dev's shape.
             problems.append((f"{TAGS_DIR}/{name}", f"cannot read the tag definitions: {err}"))
     return TagDefinitions(ids, domains, tuple(problems))
+
+
+def _text(file: Path) -> str:
+    """The UTF-8 text of a tag file, opened without waiting (a named pipe in its place made
+    `tfhub validate` wait for a writer for ever).
+
+    Raises:
+        OSError: if it cannot be read or is a folder; ValueError: if it is no regular file
+            or not UTF-8.
+    """
+    with open_text(os.fspath(file)) as text:
+        if text is None and file.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(file))
+        if text is None:
+            raise ValueError("it is not a regular file (a named pipe or a device)")
+        return text.read()
 
 
 def _ids(loaded: Any) -> frozenset[str]:
