@@ -156,6 +156,7 @@ _BUILTIN_RAISES_ALLOWED = {
     ("hub/model_files.py", "ValueError"): "caught in the same function",
     ("hub/signatures.py", "ValueError"): "caught by the reader, which reports the file",
     ("hub/tags.py", "ValueError"): "caught by the reader, which reports the file",
+    ("hub/tags.py", "IsADirectoryError"): "caught by the reader, which reports the file",
     ("hub/docs_format.py", "ValueError"): "an internal misuse (a kind without a path)",
     ("hub/commit.py", "ValueError"): "a garbled journal: caught by read_journal, which warns",
 }
