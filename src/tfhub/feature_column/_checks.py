@@ -17,6 +17,17 @@ def as_handle(module_spec: Any) -> Any:
     return os.fspath(module_spec) if isinstance(module_spec, os.PathLike) else module_spec
 
 
+def module_name(module_spec: Any) -> str:
+    """The module for a message: its handle, the folder a spec was loaded from, or that the
+    spec was built in memory (a ModuleSpec's repr says only "object at 0x...")."""
+    if isinstance(module_spec, str):
+        return repr(module_spec)
+    path = getattr(module_spec, "module_path", None)
+    if isinstance(path, str):
+        return f"(the module spec loaded from {path})"
+    return "(a module spec built in memory, e.g. by hub.create_module_spec)"
+
+
 def checked_key(key: Any, column: str) -> Any:
     """Returns `key` if it can name the feature: a non-empty string, or a feature column.
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from .. import errors
 from .._tf_private import decode_structure
-from ..saved_model_proto import read_saved_model_proto, read_signature_def
+from ..saved_model_proto import read_saved_model_proto, signature_def_of
+from ..tf1.saved_model_lib import SavedModelHandler
 from ..tf1.tensor_info import ParsedTensorInfo, parse_tensor_info_map
 from ..utils.lazy import tensorflow as tf
 
@@ -65,10 +66,13 @@ def read_tf1_signature(module_path: str, signature: str = "default") -> Signatur
         The signature's inputs and outputs.
 
     Raises:
-        tfhub.errors.TFHubLoadError: if the folder is unreadable or has no default graph.
+        tfhub.errors.TFHubLoadError: if the folder is unreadable.
+        tfhub.errors.UnknownGraphVariantError: (a KeyError, as upstream's, and a ValueError) if
+            the module has no default graph variant (lists its tag sets).
         tfhub.errors.UnknownSignatureError: if the signature does not exist.
     """
-    signature_def = read_signature_def(module_path, (), signature)
+    handler = SavedModelHandler(read_saved_model_proto(module_path), source=module_path)
+    signature_def = signature_def_of(handler.get_meta_graph(None), signature, module_path)
     return Signature(
         parse_tensor_info_map(signature_def.inputs), parse_tensor_info_map(signature_def.outputs)
     )

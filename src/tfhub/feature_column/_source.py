@@ -24,7 +24,7 @@ from ._base import (
     add_once_to_collection,
     tf,
 )
-from ._checks import require_handle
+from ._checks import module_name, require_handle
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class ModuleSource:
         from ..tf1.module_spec import ModuleSpec
 
         self.module_spec = module_spec
+        self._column = column
         self._path: str | None = None
         if isinstance(module_spec, str):
             path = saved_model.resolve(module_spec)
@@ -80,10 +81,33 @@ class ModuleSource:
                 self._path = spec_path
 
     def signature(self, name: str = "default") -> Signature:
-        """Returns the inputs and outputs of the signature `name` of the default graph."""
-        if self._path is not None:
-            return read_tf1_signature(self._path, name)
-        return signature_from_spec(self.module_spec, name)
+        """Returns the inputs and outputs of the signature `name` of the default graph.
+
+        Raises:
+            tfhub.errors.UnknownGraphVariantError: (a KeyError, as upstream's, and a ValueError)
+                if the module has no default graph variant: the message names the column, the
+                module and its tag sets, and says what to do.
+            tfhub.errors.UnknownSignatureError: if the default graph has no signature `name`.
+        """
+        try:
+            if self._path is not None:
+                return read_tf1_signature(self._path, name)
+            return signature_from_spec(self.module_spec, name)
+        except errors.UnknownGraphVariantError as err:
+            raise errors.UnknownGraphVariantError(
+                self._no_default_variant(err.available), available=err.available
+            ) from err
+
+    def _no_default_variant(self, tag_sets: list[Any]) -> str:
+        """Says that the module lacks the default graph variant the column uses, and what to do."""
+        name = module_name(self.module_spec)
+        return (
+            f"hub.{self._column} uses a TF1 Hub module's default graph variant (the empty tag "
+            f"set), which the module {name} lacks: its tag sets are {tag_sets}. Export the module "
+            "with a default variant too (hub.create_module_spec(module_fn, tags_and_args=[(set(), "
+            "{...}), ...])), or call the variant it has with hub.Module(spec, tags={...}) or "
+            f"hub.KerasLayer(handle, tags=[...]). Received: module_spec={name}"
+        )
 
     def module_spec_object(self) -> Any:
         """Returns a `hub.ModuleSpec` for the module (loading it for a handle)."""

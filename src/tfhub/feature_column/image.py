@@ -8,7 +8,7 @@ from typing import Any
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
 from ._base import LoadedModule, TensorFn, tf
-from ._checks import as_handle, checked_key
+from ._checks import as_handle, checked_key, module_name
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import ModuleSource, TF1ModuleColumn
 
@@ -64,17 +64,6 @@ def _checked_image_size(image_size: Any) -> tuple[int, int] | None:
     return height, width
 
 
-def _module_name(module_spec: Any) -> str:
-    """The module for a message: its handle, the folder a spec was loaded from, or that the
-    spec was built in memory (a ModuleSpec's repr says only "object at 0x...")."""
-    if isinstance(module_spec, str):
-        return repr(module_spec)
-    path = getattr(module_spec, "module_path", None)
-    if isinstance(path, str):
-        return f"(the module spec loaded from {path})"
-    return "(a module spec built in memory, e.g. by hub.create_module_spec)"
-
-
 def _expected_image_size(source: ModuleSource) -> tuple[int, int]:
     """Returns `hub.get_expected_image_size` of the module (attached info, else input shape).
 
@@ -87,7 +76,7 @@ def _expected_image_size(source: ModuleSource) -> tuple[int, int]:
         height, width = get_expected_image_size(source.module_spec_object())
     except ValueError as err:
         raise errors.ModuleSpecError(
-            f"The image module {_module_name(source.module_spec)} has no known image size "
+            f"The image module {module_name(source.module_spec)} has no known image size "
             f"({err}). Pass "
             "image_size=(height, width) to hub.image_embedding_column. Received: image_size=None"
         ) from err
@@ -112,7 +101,7 @@ def _check_size_fits_module(
     shape = signature.inputs["images"].get_shape()
     if shape.rank != 4 or shape[1:3].is_compatible_with(size):
         return
-    name, dims = _module_name(module_spec), tuple(shape.as_list())
+    name, dims = module_name(module_spec), tuple(shape.as_list())
     fitting = f"image_size=({shape[1]}, {shape[2]})" if shape[1:3].is_fully_defined() else None
     if not given:
         raise errors.ModuleSpecError(

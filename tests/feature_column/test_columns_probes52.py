@@ -1,0 +1,85 @@
+"""Feature columns over odd TF1 modules and odd text batches (review rf52b).
+
+F1: a TF1 module without a default (empty-tag) graph variant: upstream's columns failed with
+    `KeyError` (its ModuleSpec's `get_meta_graph`), as tfhub's own `ModuleSpec` does
+    (`UnknownGraphVariantError`); the columns must raise that class too, naming the column, the
+    handle, the module's tag sets and what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+v1 = tf.compat.v1
+
+
+def _text_module_fn() -> None:
+    """A text module: string [None] -> float32 [None, 3] zeros."""
+    text = v1.placeholder(tf.string, [None])
+    hub.add_signature(inputs=text, outputs=tf.zeros([tf.shape(text)[0], 3]))
+
+
+@pytest.fixture(scope="module")
+def train_only_module(tmp_path_factory) -> str:
+    """A TF1 text module exported with one graph variant, tagged {"train"}: no default one."""
+    path = tmp_path_factory.mktemp("modules") / "train_only"
+    spec = hub.create_module_spec(_text_module_fn, tags_and_args=[({"train"}, {})])
+    with tf.Graph().as_default():
+        module = hub.Module(spec, tags={"train"})
+        with v1.Session() as session:
+            module.export(str(path), session)
+    return str(path)
+
+
+COLUMNS = {
+    "text_embedding_column": lambda spec: hub.text_embedding_column("t", spec),
+    "sparse_text_embedding_column": lambda spec: hub.sparse_text_embedding_column(
+        "t", spec, "sum", None
+    ),
+    "image_embedding_column": lambda spec: hub.image_embedding_column("t", spec),
+}
+
+
+@pytest.mark.parametrize("column", sorted(COLUMNS))
+@pytest.mark.parametrize("given", ["handle", "loaded spec"])
+def test_a_module_without_a_default_graph_variant_is_a_key_error(
+    train_only_module, column, given
+) -> None:
+    spec = train_only_module if given == "handle" else hub.load_module_spec(train_only_module)
+    with pytest.raises(KeyError) as raised:  # Upstream's class.
+        COLUMNS[column](spec)
+    error = raised.value
+    assert isinstance(error, errors.UnknownGraphVariantError)  # Also a ValueError.
+    message = str(error)
+    assert f"hub.{column}" in message
+    assert train_only_module in message and "['train']" in message
+    assert "tags_and_args" in message and "tags=" in message  # What to do.
+    assert error.available == [["train"]]
+    assert "object at 0x" not in message
+
+
+@pytest.mark.parametrize("column", sorted(COLUMNS))
+def test_an_in_memory_spec_without_a_default_graph_variant_is_a_key_error(column) -> None:
+    spec = hub.create_module_spec(_text_module_fn, tags_and_args=[({"train"}, {})])
+    with pytest.raises(errors.UnknownGraphVariantError, match=f"hub.{column} uses") as raised:
+        COLUMNS[column](spec)
+    assert isinstance(raised.value, KeyError) and "built in memory" in str(raised.value)
+
+
+def test_the_default_variant_is_still_found_among_others(tmp_path: Path) -> None:
+    path = tmp_path / "two_variants"
+    spec = hub.create_module_spec(_text_module_fn, tags_and_args=[({"train"}, {}), (set(), {})])
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        with v1.Session() as session:
+            module.export(str(path), session)
+    assert hub.text_embedding_column("t", str(path)).variable_shape == [3]
