@@ -4,6 +4,9 @@ F1: a TF1 module without a default (empty-tag) graph variant: upstream's columns
     `KeyError` (its ModuleSpec's `get_meta_graph`), as tfhub's own `ModuleSpec` does
     (`UnknownGraphVariantError`); the columns must raise that class too, naming the column, the
     handle, the module's tag sets and what to do.
+F2: a text column over a ModuleSpec loaded from a folder that is no text embedding named the
+    spec as "<NativeModuleSpec object at 0x...>"; it must name the folder, as the image
+    column's errors do (tests/feature_column/test_image_probes49.py).
 """
 
 from __future__ import annotations
@@ -83,3 +86,45 @@ def test_the_default_variant_is_still_found_among_others(tmp_path: Path) -> None
         with v1.Session() as session:
             module.export(str(path), session)
     assert hub.text_embedding_column("t", str(path)).variable_shape == [3]
+
+
+def _export(module_fn, path: Path) -> str:
+    """Exports the TF1 module of `module_fn` to `path`; returns the path as a string."""
+    with tf.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(module_fn))
+        with v1.Session() as session:
+            module.export(str(path), session)
+    return str(path)
+
+
+def _int_module_fn() -> None:
+    """Not a text module: int64 [None] -> float32 [None, 3]."""
+    ids = v1.placeholder(tf.int64, [None])
+    hub.add_signature(inputs=ids, outputs=tf.zeros([tf.shape(ids)[0], 3]))
+
+
+NOT_A = {
+    "text_embedding_column": "Module is not a text-embedding",
+    "sparse_text_embedding_column": "Module is not a text-embedding",
+    "image_embedding_column": "Module is not usable as image embedding",
+}
+
+
+@pytest.mark.parametrize("column", sorted(NOT_A))
+def test_a_loaded_spec_of_another_kind_of_module_is_named_by_its_folder(tmp_path, column) -> None:
+    path = _export(_int_module_fn, tmp_path / "int_module")
+    with pytest.raises(errors.ModuleSpecError, match=NOT_A[column]) as raised:
+        COLUMNS[column](hub.load_module_spec(path))
+    message = str(raised.value)
+    assert "object at 0x" not in message
+    assert message.endswith(f"Received: module_spec=(the module spec loaded from {path})")
+
+
+def test_the_config_error_of_a_loaded_spec_names_its_folder(tmp_path) -> None:
+    """A column over a spec has no config; for a loaded spec the remedy is its folder."""
+    path = _export(_text_module_fn, tmp_path / "text_module")
+    column = hub.text_embedding_column("t", hub.load_module_spec(path))
+    with pytest.raises(NotImplementedError, match="pass its path") as raised:  # Upstream's.
+        column.get_config()
+    assert "object at 0x" not in str(raised.value)
+    assert str(raised.value).endswith(f"(the module spec loaded from {path})")

@@ -127,5 +127,5 @@ def require_handle(module_spec: Any, column: str) -> None:
             f"Can only generate a valid config for `hub.{column}`that uses a string "
             f"`module_spec`.\n\nGot `type(module_spec)`: {type(module_spec)}. A ModuleSpec "
             "object cannot be written into a config: export the spec (spec.export(path)) and "
-            f"pass its path. Received: module_spec={module_spec!r}"
+            f"pass its path. Received: module_spec={module_name(module_spec)}"
         )

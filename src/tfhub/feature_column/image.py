@@ -44,7 +44,7 @@ def _check_image_embedding(signature: Signature, module_spec: Any) -> None:
     if issues:
         raise errors.ModuleSpecError(
             f"Module is not usable as image embedding: {upstream!r}: {'; '.join(issues)}. "
-            f"{_IMAGE_SIGNATURE_RULE} Received: module_spec={module_spec!r}"
+            f"{_IMAGE_SIGNATURE_RULE} Received: module_spec={module_name(module_spec)}"
         )
 
 

@@ -8,7 +8,7 @@ from .. import errors, saved_model
 from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training
 from ._base import LoadedModule, TensorFn, tf
-from ._checks import as_handle, checked_key, checked_strings, text_batch
+from ._checks import as_handle, checked_key, checked_strings, module_name, text_batch
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import TF1ModuleColumn
 
@@ -24,7 +24,7 @@ def check_text_embedding(signature: Signature, module_spec: Any) -> None:
     """Raises ModuleSpecError if the signature is not string `[None]` -> float32 `[None, K]`.
 
     The message starts as upstream's ("Module is not a text-embedding: [<upstream's issues>]"),
-    then says what the module has instead.
+    then says what the module has instead, and names it (a spec by the folder it was loaded from).
     """
     upstream, issues = [], []
     if len(signature.inputs) != 1:
@@ -51,7 +51,7 @@ def check_text_embedding(signature: Signature, module_spec: Any) -> None:
     if issues:
         raise errors.ModuleSpecError(
             f"Module is not a text-embedding: {upstream!r}: {'; '.join(issues)}. "
-            f"{_TEXT_SIGNATURE_RULE} Received: module_spec={module_spec!r}"
+            f"{_TEXT_SIGNATURE_RULE} Received: module_spec={module_name(module_spec)}"
         )
 
 
