@@ -7,13 +7,18 @@ F1: a TF1 module without a default (empty-tag) graph variant: upstream's columns
 F2: a text column over a ModuleSpec loaded from a folder that is no text embedding named the
     spec as "<NativeModuleSpec object at 0x...>"; it must name the folder, as the image
     column's errors do (tests/feature_column/test_image_probes49.py).
+F3: a text feature whose width is known only when the graph runs was checked to hold at most
+    one string per example: a batch of 3 examples without any string gave 0 embeddings, no
+    error. It must hold exactly one string per example.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from tests._helpers.upstream_records import upstream_path
 
 tf = pytest.importorskip("tensorflow")
 
@@ -128,3 +133,25 @@ def test_the_config_error_of_a_loaded_spec_names_its_folder(tmp_path) -> None:
         column.get_config()
     assert "object at 0x" not in str(raised.value)
     assert str(raised.value).endswith(f"(the module spec loaded from {path})")
+
+
+DENSE_TEXT = {
+    "text_embedding_column": lambda: hub.text_embedding_column(
+        "t", str(upstream_path("tf1_text_vocab"))
+    ),
+    "text_embedding_column_v2": lambda: hub.text_embedding_column_v2(
+        "t", str(upstream_path("tf2_text_embedding"))
+    ),
+}
+
+
+@pytest.mark.parametrize("column", sorted(DENSE_TEXT))
+def test_a_width_known_when_run_must_give_one_string_per_example(column) -> None:
+    with tf.Graph().as_default():
+        text = v1.placeholder(tf.string, [None, None])
+        output = v1.feature_column.input_layer({"t": text}, [DENSE_TEXT[column]()])
+        with v1.Session() as session:
+            session.run([v1.global_variables_initializer(), v1.tables_initializer()])
+            assert session.run(output, {text: [["cat"], ["hello"], [""]]}).shape == (3, 4)
+            with pytest.raises(tf.errors.InvalidArgumentError, match="one string per example"):
+                session.run(output, {text: np.zeros([3, 0], object)})

@@ -85,9 +85,9 @@ def text_batch(inputs: Any, column: Any) -> Any:
     Raises:
         tfhub.errors.CallInputSpecError: (a ValueError and a TypeError) if `inputs` does not hold
             strings (the module would fail with TensorFlow's raw error, or at run time in a
-            graph), or holds several strings per example: reshaping them to a batch would give
-            more embeddings than examples. A width known only when the graph runs is checked
-            then (a tf.errors.InvalidArgumentError with the same words).
+            graph), or holds several strings (or none) per example: reshaping them to a batch
+            would give more (or fewer) embeddings than examples. A width known only when the
+            graph runs is checked then (a tf.errors.InvalidArgumentError with the same words).
     """
     where = f"hub.{column._column}({column.key!r})"
     if isinstance(inputs, tf.SparseTensor):  # tf.reshape would fail with a bare ValueError.
@@ -109,9 +109,8 @@ def text_batch(inputs: Any, column: Any) -> Any:
         )
     if shape.rank is None or (shape.rank == 2 and shape[1] is None):  # Known only when run.
         message = f"{where} takes one string per example, of shape (batch,) or (batch, 1)"
-        check = tf.debugging.assert_less_equal(
-            tf.size(inputs), tf.shape(inputs)[0], message=message
-        )
+        # Exactly one: a width of 0 would give fewer embeddings than examples.
+        check = tf.debugging.assert_equal(tf.size(inputs), tf.shape(inputs)[0], message=message)
         with tf.control_dependencies([check]):
             return tf.reshape(inputs, [-1])
     return tf.reshape(inputs, [-1])
