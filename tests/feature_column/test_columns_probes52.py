@@ -10,6 +10,8 @@ F2: a text column over a ModuleSpec loaded from a folder that is no text embeddi
 F3: a text feature whose width is known only when the graph runs was checked to hold at most
     one string per example: a batch of 3 examples without any string gave 0 embeddings, no
     error. It must hold exactly one string per example.
+F4: text_embedding_column_v2 over a TF1 Hub module that is no text embedding (an image module)
+    said "use hub.text_embedding_column for it", which refuses it too.
 """
 
 from __future__ import annotations
@@ -155,3 +157,18 @@ def test_a_width_known_when_run_must_give_one_string_per_example(column) -> None
             assert session.run(output, {text: [["cat"], ["hello"], [""]]}).shape == (3, 4)
             with pytest.raises(tf.errors.InvalidArgumentError, match="one string per example"):
                 session.run(output, {text: np.zeros([3, 0], object)})
+
+
+def test_text_v2_over_a_tf1_image_module_does_not_point_to_the_tf1_text_column() -> None:
+    handle = str(upstream_path("tf1_image_info"))
+    with pytest.raises(errors.TFHubLoadError, match="TF1 Hub format") as raised:
+        hub.text_embedding_column_v2("images", handle)
+    message = str(raised.value)
+    assert "use hub.text_embedding_column for it" not in message
+    assert "not a text embedding" in message and "hub.image_embedding_column" in message
+    assert message.endswith(f"Received: module_path={handle!r}")
+
+
+def test_text_v2_over_a_tf1_text_module_still_points_to_the_tf1_text_column() -> None:
+    with pytest.raises(errors.TFHubLoadError, match="use hub.text_embedding_column for it"):
+        hub.text_embedding_column_v2("text", str(upstream_path("tf1_text_vocab")))

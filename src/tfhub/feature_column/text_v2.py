@@ -9,7 +9,8 @@ from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training, takes_training
 from ._base import HubDenseColumn, LoadedModule, TensorFn, tf
 from ._checks import as_handle, checked_key, text_batch
-from ._signatures import read_tf2_call_inputs, read_tf2_call_outputs
+from ._signatures import read_tf1_signature, read_tf2_call_inputs, read_tf2_call_outputs
+from .text import check_text_embedding
 
 
 def _output_spec(module_path: str, handle: str, output_key: str | None) -> Any:
@@ -60,10 +61,7 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
         self.trainable = bool(trainable)
         self._local_path = saved_model.resolve(module_path)
         if saved_model.is_tf1_hub_module(self._local_path):
-            raise errors.TFHubLoadError(
-                f"{module_path!r} is a module in the TF1 Hub format; use "
-                f"hub.text_embedding_column for it. Received: module_path={module_path!r}"
-            )
+            raise errors.TFHubLoadError(_tf1_module_message(self._local_path, module_path))
         _check_string_batch_input(self._local_path, module_path)
         spec = _output_spec(self._local_path, module_path, output_key)
         if spec.dtype != tf.float32 or spec.shape.rank != 2 or not spec.shape[1]:
@@ -97,6 +95,24 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         return fn(text_batch(inputs, self))
+
+
+def _tf1_module_message(local_path: str, handle: str) -> str:
+    """Says that the TF1 Hub module at `local_path` is not for this column, and which column
+    takes it: hub.text_embedding_column for a text embedding, none of the text columns else."""
+    try:
+        check_text_embedding(read_tf1_signature(local_path), handle)
+    except (errors.ModuleSpecError, errors.TFHubLoadError):
+        remedy = (
+            "it is not a text embedding either (its 'default' signature does not map strings "
+            "[None] to float32 [None, K]), so no text column takes it: for an image module "
+            "use hub.image_embedding_column; else hub.KerasLayer(handle, signature=...)"
+        )
+    else:
+        remedy = "use hub.text_embedding_column for it"
+    return (
+        f"{handle!r} is a module in the TF1 Hub format; {remedy}. Received: module_path={handle!r}"
+    )
 
 
 def _check_string_batch_input(module_path: str, handle: str) -> None:
