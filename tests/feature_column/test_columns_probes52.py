@@ -12,6 +12,10 @@ F3: a text feature whose width is known only when the graph runs was checked to 
     error. It must hold exactly one string per example.
 F4: text_embedding_column_v2 over a TF1 Hub module that is no text embedding (an image module)
     said "use hub.text_embedding_column for it", which refuses it too.
+F5: a TF1 column over a TF1 SavedModel (no tfhub_module.pb) suggested
+    hub.create_module_spec_from_saved_model(path), which works only for a SavedModel whose graph
+    has no tags and a 'default' signature: for the usual ['serve'] / 'serving_default' one the
+    spec fails too. The remedy must say so, and what this SavedModel has.
 """
 
 from __future__ import annotations
@@ -172,3 +176,46 @@ def test_text_v2_over_a_tf1_image_module_does_not_point_to_the_tf1_text_column()
 def test_text_v2_over_a_tf1_text_module_still_points_to_the_tf1_text_column() -> None:
     with pytest.raises(errors.TFHubLoadError, match="use hub.text_embedding_column for it"):
         hub.text_embedding_column_v2("text", str(upstream_path("tf1_text_vocab")))
+
+
+def _tf1_saved_model(path: Path, tags: list[str], signature: str) -> str:
+    """A TF1 SavedModel (no tfhub_module.pb): `signature` maps text [None] to [None, 3]."""
+    with tf.Graph().as_default():
+        text = v1.placeholder(tf.string, [None])
+        weights = v1.get_variable("w", initializer=tf.ones([3]))
+        lengths = tf.cast(tf.strings.length(text), tf.float32)
+        outputs = {"default": tf.expand_dims(lengths, 1) * weights}
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            builder = v1.saved_model.Builder(str(path))
+            signature_def = v1.saved_model.predict_signature_def({"text": text}, outputs)
+            builder.add_meta_graph_and_variables(session, tags, {signature: signature_def})
+            builder.save()
+    return str(path)
+
+
+def test_a_serving_tf1_saved_model_is_told_what_the_spec_needs(tmp_path) -> None:
+    path = _tf1_saved_model(tmp_path / "serving", ["serve"], "serving_default")
+    with pytest.raises(errors.NotATF1ModuleError) as raised:
+        hub.text_embedding_column("t", path)
+    message = str(raised.value)
+    assert "whose graph has no tags and a 'default' signature" in message
+    assert "['serve']" in message and "'serving_default'" in message
+    assert "hub.KerasLayer(handle, signature=" in message
+
+
+def test_a_tf1_saved_model_that_fits_gets_the_spec_and_it_works(tmp_path) -> None:
+    path = _tf1_saved_model(tmp_path / "fits", [], "default")
+    with pytest.raises(
+        errors.NotATF1ModuleError, match="create_module_spec_from_saved_model"
+    ) as raised:
+        hub.text_embedding_column("t", path)
+    assert "this one has" not in str(raised.value)
+    column = hub.text_embedding_column("t", hub.create_module_spec_from_saved_model(path))
+    assert column.variable_shape == [3]
+
+
+def test_a_tf2_saved_model_gets_no_tf1_details() -> None:
+    with pytest.raises(errors.NotATF1ModuleError, match="text_embedding_column_v2") as raised:
+        hub.text_embedding_column("t", str(upstream_path("tf2_text_embedding")))
+    assert "this one has" not in str(raised.value)

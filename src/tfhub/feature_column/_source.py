@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import errors, saved_model
 from ..keras._graph_tables import initialize_once
+from ..saved_model_proto import read_saved_model_proto
 from ..utils.temp_folders import make_temporary_folder
 from ._base import (
     HubDenseColumn,
@@ -30,16 +31,38 @@ from ._signatures import Signature, read_tf1_signature, signature_from_spec
 logger = logging.getLogger(__name__)
 
 
-def _other_formats(column: str) -> str:
-    """What to use instead of the TF1 column `column` for a SavedModel."""
+def _other_formats(column: str, path: str) -> str:
+    """What to use instead of the TF1 column `column` for the SavedModel at `path`."""
     tf2 = (
         "For a TF2 SavedModel image model, apply hub.KerasLayer(handle) to the images"
         if column == "image_embedding_column"
         else "For a TF2 SavedModel text embedding use hub.text_embedding_column_v2"
     )
     return (
-        f"{tf2}; for a TF1 SavedModel (tf.compat.v1.saved_model), pass "
-        "hub.create_module_spec_from_saved_model(path) as module_spec."
+        f"{tf2}; for a TF1 SavedModel (tf.compat.v1.saved_model) whose graph has no tags and a "
+        "'default' signature, pass hub.create_module_spec_from_saved_model(path) as "
+        f"module_spec{_tf1_saved_model_graphs(path)}."
+    )
+
+
+def _tf1_saved_model_graphs(path: str) -> str:
+    """For a TF1 SavedModel without a graph of no tags holding a 'default' signature (what a
+    spec of it needs for a column), what it has and how to call it instead; else ""."""
+    try:
+        meta_graphs = read_saved_model_proto(path).meta_graphs
+    except errors.TFHubLoadError:  # No SavedModel here: nothing more to say.
+        return ""
+    if any(meta.HasField("object_graph_def") for meta in meta_graphs):  # A TF2 SavedModel.
+        return ""
+    if any(not meta.meta_info_def.tags and "default" in meta.signature_def for meta in meta_graphs):
+        return ""
+    graphs = "; ".join(
+        f"tags {sorted(meta.meta_info_def.tags)}: signatures {sorted(meta.signature_def)}"
+        for meta in meta_graphs
+    )
+    return (
+        f" (this one has {graphs}: save it again that way, or call it with "
+        "hub.KerasLayer(handle, signature=..., tags=...))"
     )
 
 
@@ -66,7 +89,7 @@ class ModuleSource:
             if not saved_model.is_tf1_hub_module(path):
                 raise errors.NotATF1ModuleError(
                     f"hub.{column} needs a module in the TF1 Hub format, but {module_spec!r} "
-                    f"(at {path}) has no tfhub_module.pb. {_other_formats(column)} "
+                    f"(at {path}) has no tfhub_module.pb. {_other_formats(column, path)} "
                     f"Received: module_spec={module_spec!r}"
                 )
             self._path = path
