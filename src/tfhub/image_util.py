@@ -132,7 +132,8 @@ def get_expected_image_size(
             (e.g. a handle string: pass `hub.load_module_spec(handle)`).
         tfhub.errors.UnknownSignatureError: if the module has no `signature`.
         tfhub.errors.InputSpecError: if the input is missing or its height and width are
-            unknown (a ValueError, as upstream).
+            unknown, or the attached ImageModuleInfo gives a negative size (a ValueError, as
+            upstream's docstring says for size information "missing or malformed").
     """
     info = get_image_module_info(module_or_spec)
     # Checked even if the info answers: a typo must not pass.
@@ -140,8 +141,9 @@ def get_expected_image_size(
         module_or_spec.get_input_info_dict(signature)  # Raises UnknownSignatureError.
     if input_name is not None:
         _image_input_shape(module_or_spec, signature, input_name)  # Raises InputSpecError.
-    if info is not None and info.default_image_size.height and info.default_image_size.width:
-        return [info.default_image_size.height, info.default_image_size.width]
+    size = _attached_size(info, signature, input_name) if info is not None else None
+    if size is not None:
+        return size
     shape = _image_input_shape(module_or_spec, signature, input_name)
     dims = _dims(shape)
     if not dims or not dims[1] or not dims[2]:
@@ -152,6 +154,26 @@ def get_expected_image_size(
             f"Received: signature={signature!r}, input_name={input_name!r}"
         )
     return [dims[1], dims[2]]
+
+
+def _attached_size(info: Any, signature: str | None, input_name: str | None) -> list[int] | None:
+    """Returns `[height, width]` of an attached ImageModuleInfo, or None if it leaves either
+    unset (0: the input's shape decides).
+
+    Raises:
+        tfhub.errors.InputSpecError: (a ValueError) if it gives a negative height or width
+            (upstream returned them, which no image has).
+    """
+    height, width = info.default_image_size.height, info.default_image_size.width
+    if height < 0 or width < 0:
+        raise errors.InputSpecError(
+            "The module's attached ImageModuleInfo is malformed: its default_image_size is "
+            f"height={height}, width={width}, which must be positive (the module_fn that "
+            "attached it set them). Pass the size your images have instead, e.g. as "
+            "image_size to hub.image_embedding_column. "
+            f"Received: signature={signature!r}, input_name={input_name!r}"
+        )
+    return [height, width] if height and width else None
 
 
 def get_num_image_channels(

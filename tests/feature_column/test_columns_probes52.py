@@ -16,6 +16,9 @@ F5: a TF1 column over a TF1 SavedModel (no tfhub_module.pb) suggested
     hub.create_module_spec_from_saved_model(path), which works only for a SavedModel whose graph
     has no tags and a 'default' signature: for the usual ['serve'] / 'serving_default' one the
     spec fails too. The remedy must say so, and what this SavedModel has.
+F6: an attached ImageModuleInfo of a negative size: hub.get_expected_image_size returned it
+    ([-1, 5]; upstream's docstring: "Raises ValueError: If the size information is missing or
+    malformed"), and the image column failed with TensorFlow's bare "Dimension -1 must be >= 0".
 """
 
 from __future__ import annotations
@@ -219,3 +222,25 @@ def test_a_tf2_saved_model_gets_no_tf1_details() -> None:
     with pytest.raises(errors.NotATF1ModuleError, match="text_embedding_column_v2") as raised:
         hub.text_embedding_column("t", str(upstream_path("tf2_text_embedding")))
     assert "this one has" not in str(raised.value)
+
+
+def _negative_size_module_fn() -> None:
+    """An image module of any size whose attached ImageModuleInfo says height -1, width 5."""
+    images = v1.placeholder(tf.float32, [None, None, None, 3])
+    hub.add_signature(inputs={"images": images}, outputs=tf.reduce_mean(images, [1, 2]))
+    info = hub.ImageModuleInfo()
+    info.default_image_size.height = -1
+    info.default_image_size.width = 5
+    hub.attach_image_module_info(info)
+
+
+def test_a_negative_attached_image_size_is_malformed() -> None:
+    spec = hub.create_module_spec(_negative_size_module_fn)
+    with pytest.raises(errors.InputSpecError, match="height=-1, width=5") as raised:
+        hub.get_expected_image_size(spec)
+    assert isinstance(raised.value, ValueError)  # Upstream's docstring's class.
+    with pytest.raises(errors.ModuleSpecError, match="image_size=") as raised:
+        hub.image_embedding_column("images", spec)
+    assert "height=-1, width=5" in str(raised.value)
+    column = hub.image_embedding_column("images", spec, image_size=(4, 5))
+    assert column.parse_example_spec["images"].shape == [4, 5, 3]
