@@ -18,7 +18,7 @@ import numpy as np
 import tf_keras
 
 from .. import errors
-from ..loaded_model import LoadedModel
+from ..loaded_model import LoadedModel, build_gradient_in_graph
 from ..utils.lazy import tensorflow as tf
 from . import _calling, _graph_tables, _keras2_api, _layer_body, _shapes, _weight_names
 
@@ -72,7 +72,17 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
             self.add_loss(self._loss_if_trainable(loss_fn))
 
     def _loss_if_trainable(self, loss_fn: Any) -> Any:
-        return lambda: loss_fn() if self.trainable else 0.0
+        """The loss callable to add: `loss_fn()` while trainable (its gradient built at once in
+        a graph, see `build_gradient_in_graph`), else 0.0."""
+
+        def loss() -> Any:
+            if not self.trainable:
+                return 0.0
+            value = loss_fn()
+            build_gradient_in_graph(value, self.trainable_weights)
+            return value
+
+        return loss
 
     @_without_autograph
     def call(self, inputs: Any, training: Any = None) -> Any:
@@ -86,6 +96,8 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
             training = bool(training)
         self._check_strategy_holds_variables(training)
         outputs = _calling.call(self.hub_callable, inputs, training, self.output_shape_spec)
+        # In tf_keras' graph mode, `fit` after `predict` needs the call op's gradient built now.
+        build_gradient_in_graph(outputs, [inputs, self.trainable_weights if self.trainable else []])
         return _calling.cast_outputs(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
