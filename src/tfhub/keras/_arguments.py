@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from .. import errors
+from ..utils.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -98,11 +99,11 @@ def warn_if_training_given(arguments: dict[str, Any], *, handle: Any) -> None:
     ignored."""
     if "training" in arguments:
         logger.warning(
-            "hub.KerasLayer(%r): `arguments` gives training=%r, which the layer passes itself "
+            "hub.KerasLayer(%s): `arguments` gives training=%r, which the layer passes itself "
             "to the model's __call__ (the call's `training` while the layer is trainable, else "
             "False), so the value given is ignored, as upstream's layer ignored it. Leave it "
             "out of `arguments`; to keep the model in inference mode, keep trainable=False.",
-            handle,
+            redact(repr(handle)),  # Without the credentials a URL may carry.
             arguments["training"],
         )
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .. import errors
 from ..loaded_model import LoadedModel, static_training
 from ..utils.lazy import tensorflow as tf
+from ..utils.redact import redact
 from . import _calling, _compat, _config, _graph_tables, _shapes
 from ._arguments import check_sentinel
 from .hub_callable import HubCallable, load_handle, make_hub_callable
@@ -195,6 +196,12 @@ class HubLayerBody(_LayerBase):
         return self._state.hub.handle
 
     @property
+    def _shown_handle(self) -> str:
+        """The handle as the repr and log lines show it: its repr, credentials redacted
+        (`'https://***@host/m.tar.gz'`), as in tfhub's errors."""
+        return redact(repr(self.handle))
+
+    @property
     def output_shape_spec(self) -> Any:
         """The `output_shape` argument as a nest of `tf.TensorShape`, or None."""
         return self._state.output_shape
@@ -278,9 +285,9 @@ class HubLayerBody(_LayerBase):
             return
         self._state.warned_no_weights = True
         logger.error(  # ERROR, as upstream.
-            "hub.KerasLayer is trainable but has zero trainable weights (layer %r, handle %r).",
+            "hub.KerasLayer is trainable but has zero trainable weights (layer %r, handle %s).",
             self.name,
-            self.handle,
+            self._shown_handle,
         )
 
     # --- Saved weights --------------------------------------------------------------------------
@@ -298,10 +305,10 @@ class HubLayerBody(_LayerBase):
             logger.info(
                 "hub.KerasLayer %r: the saved file holds no weights for this layer (saved by "
                 "tensorflow_hub, which gave a model listing no `variables` none); its %d "
-                "variables keep the values of the model folder %r.",
+                "variables keep the values of the model folder %s.",
                 self.name,
                 len(self.weights),
-                self.handle,
+                self._shown_handle,
             )
             return
         self._load_variables_by_position(store)
@@ -374,7 +381,7 @@ class HubLayerBody(_LayerBase):
     def __repr__(self) -> str:
         other: _compat.Flavour = "tf_keras" if self._flavour == "keras3" else "keras3"
         return (
-            f"<{_compat.class_path(self._flavour)} name={self.name!r} handle={self.handle!r} ("
+            f"<{_compat.class_path(self._flavour)} name={self.name!r} handle={self._shown_handle} ("
             f"a {_NAMES[self._flavour]} layer; for {_NAMES[other]} models use "
             f"{_compat.class_path(other)})>"
         )
