@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import _tf_private, errors
 from ..keras._graph_tables import initialize_once
-from ..loaded_model import LoadedModel
+from ..loaded_model import LoadedModel, build_gradient_in_graph
 from ..utils.lazy import tensorflow as tf
 from ..utils.lazy import tf_keras
 
@@ -480,13 +480,13 @@ def _with_gradient_built(fn: TensorFn, variables: list[Any]) -> TensorFn:
     `model.fit`, or tf_keras' graph-mode `fit` initializing a dataset iterator), the Session
     never sees those outputs and training fails with "Connecting to invalid output 1 of source
     node ...StatefulPartitionedCall which has 1 outputs". Building the gradient right away
-    rewrites the call op before any Session runs; the extra gradient ops are never run.
+    rewrites the call op before any Session runs (`loaded_model.build_gradient_in_graph`, which
+    hub.KerasLayer's tf_keras layer uses too); the extra gradient ops are never run.
     """
 
     def fn_with_gradient_built(*args: Any, **kwargs: Any) -> Any:
         outputs = fn(*args, **kwargs)
-        if not tf.executing_eagerly() and not tf.compat.v1.get_default_graph().building_function:
-            tf.gradients(tf.nest.flatten(outputs), variables)
+        build_gradient_in_graph(outputs, variables)
         return outputs
 
     return fn_with_gradient_built
