@@ -26,9 +26,23 @@ def _input_error(pattern: str, message: str, problem: str) -> errors.EmbeddingFi
 
 
 def _local_matches(pattern: str) -> list[str]:
-    """The local paths `pattern` matches as Beam matches them: hidden names too (`data/*`
-    matches `data/.DS_Store`), where a shell's glob skips them. (Python 3.10's glob cannot
-    match hidden names: there they are left to Beam, which then names no file in its error.)"""
+    """The local paths `pattern` matches, as Beam's ReadFromText matches them (apache_beam's
+    `FileSystems.match`): `*` within a name, `**` any characters, `/` included
+    (`data/**.txt` reaches sub-folders), a pattern ending in `/` the files below that folder,
+    hidden names too (`data/*` matches `data/.DS_Store`). Python's glob, where `**` is one name
+    and `data/` the folder, refused patterns that Beam (and upstream, which handed the pattern
+    to Beam unchecked) read. Where Beam matches no file, what glob matches instead (folders,
+    a special file) is returned, for the error to say what the pattern found."""
+    from apache_beam.io.filesystem import BeamIOError
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        (result,) = FileSystems.match([pattern])
+        found = [metadata.path for metadata in result.metadata_list]
+    except BeamIOError:  # A listing refused: glob says what is there.
+        found = []
+    if found:
+        return found
     if sys.version_info >= (3, 11):
         return glob.glob(pattern, include_hidden=True)  # novermin
     return glob.glob(pattern)

@@ -1,0 +1,57 @@
+"""make_nearest_neighbour_index generate's input as Beam reads it (review rf52d): patterns that
+Beam's matching reads and Python's glob does not, and what the error says of a file that is
+not UTF-8 text."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from tests.tools import _nn_support as nn
+
+from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
+
+pytestmark = pytest.mark.tf
+pytest.importorskip(
+    "apache_beam", reason="apache-beam is not installed (pip install 'tfhub[tools]')"
+)
+
+
+def _nested_lines(root):
+    """tree/a/b/x.txt and tree/c/y.txt: files in folders of two depths, none at the top."""
+    tree = root / "tree"
+    (tree / "a" / "b").mkdir(parents=True)
+    (tree / "c").mkdir()
+    nn.write_lines(tree / "a" / "b" / "x.txt", ["hello world", "the cat"])
+    nn.write_lines(tree / "c" / "y.txt", ["sat mat"])
+    return tree
+
+
+@pytest.mark.parametrize("pattern", ["**", "**.txt", "c/"])
+def test_a_pattern_is_matched_as_beam_matches_it(pattern, text_module, tmp_path, capsys):
+    """Beam's `**` matches any characters, `/` included, and a pattern ending in `/` is the
+    files below it (apache_beam FileSystems.match): upstream 0.10 handed the pattern to
+    ReadFromText as it was, and read every file. tfhub checked the pattern with Python's glob
+    first, where `**` is one name and `c/` a folder, and refused: "matches only folders" for
+    `tree/**`, "No file matches" for `tree/**.txt`, "matches only folders" for `tree/c/`."""
+    tree = _nested_lines(tmp_path)
+    embeds = tmp_path / "embeds"
+    argv = ["generate", f"--data_file_pattern={tree}{os.sep}{pattern}",
+            f"--module_url={text_module}", f"--embed_output_dir={embeds}"]  # fmt: skip
+    assert tool_main(argv) == 0, capsys.readouterr().err
+    items, _ = nn.read_records(str(embeds))
+    expected = ["sat mat"] if pattern == "c/" else ["hello world", "sat mat", "the cat"]
+    assert sorted(items) == expected
+
+
+def test_a_pattern_that_matches_only_folders_is_still_named_so(tmp_path, capsys):
+    """Beam matches no file for `tree/*` (its folders are not files): the error still says
+    that only folders match, and how to match files."""
+    tree = _nested_lines(tmp_path)
+    argv = ["generate", f"--data_file_pattern={tree / '*'}",
+            f"--module_url={tmp_path / 'module'}",
+            f"--embed_output_dir={tmp_path / 'e'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"--data_file_pattern {tree / '*'} matches only folders: match files" in line
+    assert sorted(os.listdir(tmp_path)) == ["tree"]
