@@ -4,6 +4,7 @@ not UTF-8 text."""
 
 from __future__ import annotations
 
+import codecs
 import os
 
 import pytest
@@ -55,3 +56,32 @@ def test_a_pattern_that_matches_only_folders_is_still_named_so(tmp_path, capsys)
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert f"--data_file_pattern {tree / '*'} matches only folders: match files" in line
     assert sorted(os.listdir(tmp_path)) == ["tree"]
+
+
+TEXT = "hello world\nthe cat\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (TEXT.encode("utf-16"), "UTF-16"),  # With its byte-order mark, as Python writes it.
+        (codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "UTF-16"),
+        (TEXT.encode("utf-32"), "UTF-32"),
+    ],
+)
+def test_a_utf16_file_is_named_so_with_the_conversion_that_works(
+    content, name, text_module, tmp_path, capsys
+):
+    """A file that Windows PowerShell's `>` or Notepad's "Unicode" wrote is UTF-16 with a
+    byte-order mark: the error told to convert it with `iconv -f latin1`, which makes a UTF-8
+    file of mojibake ("ÿþc\\x00a\\x00t\\x00") that generate then embeds without a word."""
+    data = tmp_path / "titles.txt"
+    data.write_bytes(content)
+    argv = ["generate", f"--data_file_pattern={data}", f"--module_url={text_module}",
+            f"--embed_output_dir={tmp_path / 'embeds'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"Line 1 of {data} is not UTF-8 text: the file is {name} text" in line
+    assert f"iconv -f {name} -t UTF-8" in line
+    assert "latin1" not in line
+    assert sorted(os.listdir(tmp_path)) == ["titles.txt"]

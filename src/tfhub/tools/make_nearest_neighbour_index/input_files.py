@@ -173,6 +173,27 @@ def items_of_line(line: str) -> Iterator[str]:
             yield item
 
 
+# The byte-order marks of Unicode's other encodings, UTF-32's first (UTF-32 LE's starts with
+# UTF-16 LE's): Windows PowerShell's `>` and Notepad's "Unicode" write UTF-16 with its mark.
+_OTHER_UNICODE_MARKS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def other_unicode_encoding(path: str) -> str | None:
+    """The encoding other than UTF-8 ("UTF-16", "UTF-32") that a local input file's start (read
+    as Beam reads it) marks it as, or None: no such byte-order mark, or no such file."""
+    try:
+        with _read_as_beam(path) as handle:
+            start = handle.read(4)
+    except _UNREADABLE:
+        return None
+    return next((name for mark, name in _OTHER_UNICODE_MARKS if start.startswith(mark)), None)
+
+
 def first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
     """The first local file and line (from 1) matching `pattern` that is not UTF-8, if any."""
     if files.is_remote(pattern):

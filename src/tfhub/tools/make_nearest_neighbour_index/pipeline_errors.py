@@ -62,6 +62,13 @@ def hint(err: BaseException, cause: str, config: GenerateConfig) -> str:
     where = input_files.first_non_utf8_line(config.data_file_pattern)
     place = f"Line {where[1]} of {where[0]}" if where else "A line of the input"
     todo = "convert the file (e.g. iconv -f latin1 -t utf-8)"
+    encoding = input_files.other_unicode_encoding(where[0]) if where else None
+    if encoding is not None:  # From latin1, its text would be embedded as mojibake.
+        todo = (
+            f"the file is {encoding} text (it starts with {encoding}'s byte-order mark, as "
+            "Windows PowerShell's > and Notepad's \"Unicode\" write one): convert it (e.g. "
+            f"iconv -f {encoding} -t UTF-8)"
+        )
     if where and os.path.basename(where[0]).startswith("."):
         todo = (
             "it is a hidden file, which Beam's patterns match too (a shell's do not): match "
