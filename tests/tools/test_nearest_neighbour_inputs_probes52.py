@@ -5,6 +5,7 @@ not UTF-8 text."""
 from __future__ import annotations
 
 import codecs
+import gzip
 import os
 
 import pytest
@@ -85,3 +86,37 @@ def test_a_utf16_file_is_named_so_with_the_conversion_that_works(
     assert f"iconv -f {name} -t UTF-8" in line
     assert "latin1" not in line
     assert sorted(os.listdir(tmp_path)) == ["titles.txt"]
+
+
+def _zipped(text: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("titles.txt", text)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [
+        ("titles.zip", _zipped(TEXT * 20), "a ZIP archive"),
+        ("titles.txt", gzip.compress(TEXT.encode() * 20), "gzip-compressed"),
+    ],
+)
+def test_an_archive_or_a_misnamed_compressed_file_is_named_so(
+    name, content, kind, text_module, tmp_path, capsys
+):
+    """Beam decompresses a file by its name's ending only, and unpacks no archive: a .zip (or
+    gzip bytes named .txt) failed as "not UTF-8 text: convert the file (e.g. iconv -f latin1
+    -t utf-8)", which turns the archive's bytes into text that generate then embeds."""
+    data = tmp_path / name
+    data.write_bytes(content)
+    argv = ["generate", f"--data_file_pattern={data}", f"--module_url={text_module}",
+            f"--embed_output_dir={tmp_path / 'embeds'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"of {data} is not UTF-8 text: the file is {kind}" in line
+    assert "latin1" not in line
+    assert sorted(os.listdir(tmp_path)) == [name]

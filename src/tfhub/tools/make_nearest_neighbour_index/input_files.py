@@ -194,6 +194,42 @@ def other_unicode_encoding(path: str) -> str | None:
     return next((name for mark, name in _OTHER_UNICODE_MARKS if start.startswith(mark)), None)
 
 
+# Compressed streams that Beam decompresses when the file's name ends so: `sniff`'s kind (and
+# Zstandard's first bytes) -> what the file is, and the ending.
+_RENAME_TO = {
+    "gzip": ("gzip-compressed", ".gz"),
+    "bz2": ("bzip2-compressed", ".bz2"),
+    "xz": ("xz-compressed", ".xz"),
+    "zstd": ("Zstandard-compressed", ".zst"),
+}
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def packed_remedy(path: str) -> str | None:
+    """What a local input file that Beam read as text is, if its first bytes (read as Beam
+    reads it) say it is compressed or an archive, and what to do; None if they do not (or
+    there is no such file). Beam decompresses a file by its name's ending only, and unpacks
+    no archive: converting such bytes as text (iconv) would make text of them."""
+    from ..._archive import _other_archive_kind, sniff  # The home of the archive magics.
+
+    try:
+        with _read_as_beam(path) as handle:
+            head = handle.read(512)
+    except _UNREADABLE:
+        return None
+    kind = "zstd" if head.startswith(_ZSTD_MAGIC) else sniff(head)
+    if kind in _RENAME_TO:
+        what, ending = _RENAME_TO[kind]
+        return (
+            f"the file is {what}, and Beam decompresses a file by its name's ending only: "
+            f"name it *{ending}"
+        )
+    archive = "a tar archive" if kind == "tar" else _other_archive_kind(head)
+    if archive is None:
+        return None
+    return f"the file is {archive}, which Beam does not unpack: extract its text files first"
+
+
 def first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
     """The first local file and line (from 1) matching `pattern` that is not UTF-8, if any."""
     if files.is_remote(pattern):

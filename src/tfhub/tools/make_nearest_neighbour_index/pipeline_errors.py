@@ -69,6 +69,8 @@ def hint(err: BaseException, cause: str, config: GenerateConfig) -> str:
             "Windows PowerShell's > and Notepad's \"Unicode\" write one): convert it (e.g. "
             f"iconv -f {encoding} -t UTF-8)"
         )
+    elif where:  # A .zip, or gzip bytes named .txt: no text to convert.
+        todo = input_files.packed_remedy(where[0]) or todo
     if where and os.path.basename(where[0]).startswith("."):
         todo = (
             "it is a hidden file, which Beam's patterns match too (a shell's do not): match "
