@@ -4,6 +4,7 @@ not UTF-8 text."""
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import gzip
 import os
@@ -101,8 +102,8 @@ def _zipped(text: str) -> bytes:
 @pytest.mark.parametrize(
     ("name", "content", "kind"),
     [
-        ("titles.zip", _zipped(TEXT * 20), "a ZIP archive"),
         ("titles.txt", gzip.compress(TEXT.encode() * 20), "gzip-compressed"),
+        ("titles.data", bz2.compress(TEXT.encode() * 20), "bzip2-compressed"),
     ],
 )
 def test_an_archive_or_a_misnamed_compressed_file_is_named_so(
@@ -119,4 +120,40 @@ def test_an_archive_or_a_misnamed_compressed_file_is_named_so(
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"of {data} is not UTF-8 text: the file is {kind}" in line
     assert "latin1" not in line
+    assert sorted(os.listdir(tmp_path)) == [name]
+
+
+def _tarred(text: str) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        member = tarfile.TarInfo("titles.txt")
+        member.size = len(text.encode())
+        archive.addfile(member, io.BytesIO(text.encode()))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [
+        ("titles.tar.gz", _tarred(TEXT * 20), "a tar archive"),
+        ("titles.zip", _zipped(TEXT * 20), "a ZIP archive"),
+    ],
+)
+def test_an_archive_is_refused_before_the_module_loads(name, content, kind, tmp_path, capsys):
+    """Beam decompresses titles.tar.gz and reads the tar inside as text: its header (the
+    member's name, mode, owner, padded with NULs) and its padding were embedded as items, and
+    generate succeeded, indexing them (found by queries as lines of \\x00 escapes). A .zip
+    failed in the pipeline, after the module loaded."""
+    data = tmp_path / name
+    data.write_bytes(content)
+    argv = ["generate", f"--data_file_pattern={data}",
+            f"--module_url={tmp_path / 'module'}",  # None: refused before it loads.
+            f"--embed_output_dir={tmp_path / 'embeds'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tfhub: error: {data}, matched by --data_file_pattern ")
+    assert f"is {kind}, which Beam does not unpack: extract its text files first" in line
     assert sorted(os.listdir(tmp_path)) == [name]

@@ -79,6 +79,7 @@ def check(pattern: str) -> None:
             "lines to a file first."
         )
         raise _input_error(pattern, message, "no regular file matches")
+    _refuse_archives(pattern, found)
     _check_some_text(pattern, found)
 
 
@@ -91,6 +92,45 @@ def _what_is(path: str) -> str:
     if os.path.islink(path) and not os.path.exists(path):
         return f"a link to {os.readlink(path)}, which does not exist"
     return "a special file"
+
+
+def _refuse_archives(pattern: str, found: list[str]) -> None:
+    """Refuses an archive among the local files `pattern` matched (by its first bytes, read as
+    Beam reads it): Beam reads a tar inside titles.tar.gz as text, and its header and NUL
+    padding were embedded as items.
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: naming the first archive and what it is.
+    """
+    for path in found:
+        archive = _archive_kind(_head(path))
+        if archive is not None:
+            message = (
+                f"{path}, matched by --data_file_pattern {pattern}, is {archive}, which Beam "
+                "does not unpack: extract its text files first, and match those."
+            )
+            raise _input_error(pattern, message, "an archive")
+
+
+def _head(path: str) -> bytes:
+    """The first 512 bytes of a local input file, read as Beam reads it (b"" if it cannot be
+    read so: `_has_text` names that file)."""
+    try:
+        with _read_as_beam(path) as handle:
+            return bytes(handle.read(512))
+    except _UNREADABLE:
+        return b""
+
+
+def _archive_kind(head: bytes) -> str | None:
+    """What archive a file starting with `head` is ("a tar archive", "a ZIP archive"...; a tar
+    by its header's checksum, which no line of text has), or None. A Zstandard stream is no
+    archive: Beam decompresses it when its name ends in .zst (`packed_remedy`)."""
+    from ..._archive import _is_v7_tar_header, _other_archive_kind  # The archive magics' home.
+
+    if head.startswith(_ZSTD_MAGIC):
+        return None
+    return "a tar archive" if _is_v7_tar_header(head) else _other_archive_kind(head)
 
 
 def _check_some_text(pattern: str, found: list[str]) -> None:
@@ -210,13 +250,9 @@ def packed_remedy(path: str) -> str | None:
     reads it) say it is compressed or an archive, and what to do; None if they do not (or
     there is no such file). Beam decompresses a file by its name's ending only, and unpacks
     no archive: converting such bytes as text (iconv) would make text of them."""
-    from ..._archive import _other_archive_kind, sniff  # The home of the archive magics.
+    from ..._archive import sniff
 
-    try:
-        with _read_as_beam(path) as handle:
-            head = handle.read(512)
-    except _UNREADABLE:
-        return None
+    head = _head(path)
     kind = "zstd" if head.startswith(_ZSTD_MAGIC) else sniff(head)
     if kind in _RENAME_TO:
         what, ending = _RENAME_TO[kind]
@@ -224,7 +260,7 @@ def packed_remedy(path: str) -> str | None:
             f"the file is {what}, and Beam decompresses a file by its name's ending only: "
             f"name it *{ending}"
         )
-    archive = "a tar archive" if kind == "tar" else _other_archive_kind(head)
+    archive = _archive_kind(head)
     if archive is None:
         return None
     return f"the file is {archive}, which Beam does not unpack: extract its text files first"
