@@ -226,11 +226,7 @@ _OTHER_UNICODE_MARKS = (
 def other_unicode_encoding(path: str) -> str | None:
     """The encoding other than UTF-8 ("UTF-16", "UTF-32") that a local input file's start (read
     as Beam reads it) marks it as, or None: no such byte-order mark, or no such file."""
-    try:
-        with _read_as_beam(path) as handle:
-            start = handle.read(4)
-    except _UNREADABLE:
-        return None
+    start = _head(path)
     return next((name for mark, name in _OTHER_UNICODE_MARKS if start.startswith(mark)), None)
 
 
