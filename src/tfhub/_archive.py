@@ -78,7 +78,7 @@ def sniff(head: bytes) -> str:
         return "bz2"
     if head.startswith(b"\xfd7zXZ\x00"):
         return "xz"
-    if len(head) >= 262 and head[257:262] == b"ustar" or _is_v7_tar_header(head):
+    if len(head) >= 262 and head[257:262] == b"ustar" or is_v7_tar_header(head):
         return "tar"
     stripped = head.lstrip().lower()
     if stripped.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")):
@@ -96,7 +96,7 @@ _OTHER_ARCHIVES = (
 )
 
 
-def _other_archive_kind(head: bytes) -> str | None:
+def other_archive_kind(head: bytes) -> str | None:
     """What another kind of archive `head` starts, e.g. "a ZIP archive"; None if none."""
     return next((what for magics, what in _OTHER_ARCHIVES if head.startswith(magics)), None)
 
@@ -127,7 +127,7 @@ def _not_a_tar_message(source: str, head: bytes, *, local: bool) -> str:
     SavedModel folder. A download's unknown content is left to its caller's advice."""
     from .model_folder_checks import other_model_file_kind  # The error path: not at import.
 
-    other = _other_archive_kind(head)
+    other = other_archive_kind(head)
     name = posixpath.basename(urllib.parse.urlsplit(source).path)
     model_file = other_model_file_kind(name)
     if model_file is not None and model_file[0] != other:
@@ -158,7 +158,7 @@ def _not_a_tar_message(source: str, head: bytes, *, local: bool) -> str:
     )
 
 
-def _is_v7_tar_header(head: bytes) -> bool:
+def is_v7_tar_header(head: bytes) -> bool:
     """True for a pre-POSIX tar header (no "ustar" magic) whose checksum is right."""
     if len(head) < 512 or not head[:1].strip(b"\0"):
         return False

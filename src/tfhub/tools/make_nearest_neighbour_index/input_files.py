@@ -126,11 +126,11 @@ def _archive_kind(head: bytes) -> str | None:
     """What archive a file starting with `head` is ("a tar archive", "a ZIP archive"...; a tar
     by its header's checksum, which no line of text has), or None. A Zstandard stream is no
     archive: Beam decompresses it when its name ends in .zst (`packed_remedy`)."""
-    from ..._archive import _is_v7_tar_header, _other_archive_kind  # The archive magics' home.
+    from ..._archive import is_v7_tar_header, other_archive_kind  # The archive magics. home.
 
     if head.startswith(_ZSTD_MAGIC):
         return None
-    return "a tar archive" if _is_v7_tar_header(head) else _other_archive_kind(head)
+    return "a tar archive" if is_v7_tar_header(head) else other_archive_kind(head)
 
 
 def _check_some_text(pattern: str, found: list[str]) -> None:
