@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import import_optional
+from .hub_flags import HUB_FLAG_NAMES
 
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
@@ -133,7 +134,8 @@ def flag_values(parser: argparse.ArgumentParser, *, purpose: str) -> Any:
     Each long option becomes one flag of its kind: boolean for `absl_bool` values and
     `store_true` options (`--noname` is absl's own), enum for choices (unset is None), multi
     string for repeatable options, integer, float, else string. `--help` and `--verbose` stay
-    the command line's.
+    the command line's; `--tfhub_cache_dir` and `--tfhub_model_load_format` are upstream's own
+    absl flags, which `import tfhub` defines on absl's global FLAGS (`hub_flags`).
 
     Raises:
         tfhub.errors.MissingDependencyError: absl is not installed (it comes with TensorFlow).
@@ -143,7 +145,7 @@ def flag_values(parser: argparse.ArgumentParser, *, purpose: str) -> Any:
     for action in parser._actions:  # argparse keeps no public list of its options.
         long_names = [name for name in action.option_strings if name.startswith("--")]
         negated = long_names and long_names[0] == f"--no{action.dest}"
-        if not long_names or negated or action.dest in ("help", "verbose"):
+        if not long_names or negated or action.dest in ("help", "verbose", *HUB_FLAG_NAMES):
             continue
         name, text = action.dest, (action.help or "").replace("%(default)s", str(action.default))
         store_flag = action.nargs == 0 and isinstance(action.const, bool)  # store_true/false

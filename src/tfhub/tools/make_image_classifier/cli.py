@@ -15,6 +15,7 @@ from typing import Any
 from ... import errors
 from ...utils.paths import home_expanded
 from ..absl_argv import absl_bool, absl_int, read_as_absl
+from ..hub_flags import add_hub_flags, hub_flags_applied
 from .hparams import HParams, get_default_hparams
 
 DEFAULT_MODULE = "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"
@@ -115,6 +116,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='"mirrored" trains on all local GPUs (or devices) with MirroredStrategy',
     )
     _add_bool(parser, "set_memory_growth", False, "let TensorFlow grow GPU memory as needed")
+    add_hub_flags(parser)
 
 
 def hparams_from_args(args: argparse.Namespace) -> HParams:
@@ -143,7 +145,8 @@ def check_image_dir_given(image_dir: str | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Trains and exports as the flags say; prints progress on stdout. Returns 0.
+    """Trains and exports as the flags say (upstream's --tfhub_cache_dir and
+    --tfhub_model_load_format too: `hub_flags_applied`); prints progress on stdout. Returns 0.
 
     Raises:
         tfhub.errors.ToolFlagError: first, for an --image_dir given empty or blank.
@@ -157,23 +160,24 @@ def run(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
-    train_and_export(
-        args.tfhub_module,
-        args.image_dir,
-        hparams_from_args(args),
-        outputs=Outputs(
-            saved_model_dir=args.saved_model_dir,
-            tflite_output_file=args.tflite_output_file,
-            labels_output_file=args.labels_output_file,
-            summaries_dir=args.summaries_dir,
-        ),
-        distribution_strategy=args.distribution_strategy,
-        image_size=args.image_size,
-        assert_accuracy_at_least=args.assert_accuracy_at_least,
-        set_memory_growth=args.set_memory_growth,
-        say=say,
-        single_threaded_ops=True,  # The command's process is its own.
-    )
+    with hub_flags_applied(args):
+        train_and_export(
+            args.tfhub_module,
+            args.image_dir,
+            hparams_from_args(args),
+            outputs=Outputs(
+                saved_model_dir=args.saved_model_dir,
+                tflite_output_file=args.tflite_output_file,
+                labels_output_file=args.labels_output_file,
+                summaries_dir=args.summaries_dir,
+            ),
+            distribution_strategy=args.distribution_strategy,
+            image_size=args.image_size,
+            assert_accuracy_at_least=args.assert_accuracy_at_least,
+            set_memory_growth=args.set_memory_growth,
+            say=say,
+            single_threaded_ops=True,  # The command's process is its own.
+        )
     return 0
 
 

@@ -18,6 +18,7 @@ from ... import errors
 from ...utils.paths import home_expanded, is_url, relative_below
 from ...utils.printable import escaped, not_utf8
 from ..absl_argv import absl_int, read_as_absl
+from ..hub_flags import add_hub_flags, hub_flags_applied
 from .flag_values import required
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="largest batch embedded at once (default 1028)",
     )
     add("--seed", type=absl_int, help="seed of the random projection (default: random)")
+    add_hub_flags(parser)
     return parser
 
 
@@ -360,7 +362,15 @@ def _check_apart_from_module(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
-    """Runs one operation of parsed arguments; returns the exit code."""
+    """Runs one operation of parsed arguments (upstream's --tfhub_cache_dir and
+    --tfhub_model_load_format too, for its Beam workers as well: `hub_flags_applied`); returns
+    the exit code."""
+    with hub_flags_applied(args):
+        return _run_operation(args, beam_args)
+
+
+def _run_operation(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    """`run` of the operation `args.operation`; returns 0."""
     validate(args, beam_args)
     _check_apart_from_module(args)
     if args.operation == "e2e":  # Before generate writes anything.

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from ... import errors
 from ...utils.paths import home_expanded
 from ..absl_argv import absl_int, read_as_absl
+from ..hub_flags import add_hub_flags, hub_flags_applied
 
 PROG = "tfhub-module-search"
 
@@ -38,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--image_size", type=absl_int, help="image size for modules of any size (default: 224)"
     )
+    add_hub_flags(parser)
 
 
 def _no_module(module_list: str | None) -> errors.ToolFlagError:
@@ -58,6 +60,14 @@ def _no_module(module_list: str | None) -> errors.ToolFlagError:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Ranks the modules of parsed arguments and prints the table (upstream's --tfhub_cache_dir
+    and --tfhub_model_load_format too: `hub_flags_applied`); returns the exit code
+    (`_rank_modules`)."""
+    with hub_flags_applied(args):
+        return _rank_modules(args)
+
+
+def _rank_modules(args: argparse.Namespace) -> int:
     """Ranks the modules of parsed arguments and prints the table; returns the exit code.
 
     A module that cannot be scored is reported in one line and the others are still scored:

@@ -1,0 +1,152 @@
+"""The tools take upstream's absl flags --tfhub_cache_dir and --tfhub_model_load_format (rf52e-F6).
+
+tensorflow_hub 0.10.0 defined both as absl flags (resolver.py), so its absl-based tools took
+them beside their own, and its caching.md names `--tfhub_cache_dir`; here they ended in
+"unrecognized arguments" (exit 2). What is checked, with a private hub on 127.0.0.1: each tool
+(its console script and the `tfhub` subcommand) downloads into the folder the flag names, Beam's
+workers too; TFHUB_CACHE_DIR wins over the flag, as upstream's `get_env_setting`; the
+environment is as before once the tool ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from tests._helpers import image_sets
+from tests._helpers.hub_server import HubProcess, serve_hub
+from tests.tools import _nn_support as nn
+
+from tfhub.cli.main import main as tfhub_main
+from tfhub.tools.hub_flags import add_hub_flags, hub_flags_applied
+from tfhub.tools.make_image_classifier.cli import main as classifier_main
+from tfhub.tools.module_search.cli import main as search_main
+
+IMAGE = "acme/shapes-features/1"
+TEXT = "acme/words/1"
+Main = Callable[[Sequence[str]], int]
+
+
+@pytest.fixture(scope="module")
+def hub(
+    tmp_path_factory: pytest.TempPathFactory, image_modules: dict[str, str], text_module: str
+) -> Iterator[HubProcess]:
+    """`tfhub serve` of a hub holding the tiny image module and text embedding (`tfhub publish`)."""
+    root = tmp_path_factory.mktemp("flags_hub") / "hub"
+    for model, handle in ((image_modules["fixed"], IMAGE), (text_module, TEXT)):
+        argv = ["publish", model, os.fspath(root), "--handle", handle]
+        argv += ["--description", "A tiny model for the tools' tests.", "--license", "mit"]
+        assert tfhub_main(argv) == 0
+    log = tmp_path_factory.mktemp("flags_hub_log") / "serve.log"
+    with serve_hub(root, log, "--rescan", "0") as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 classes x 5 PNGs of 32x32."""
+    root = tmp_path_factory.mktemp("flags_images") / "images"
+    image_sets.make_image_folder(root, per_class=5, sizes=((32, 32),), formats=("png",), seed=1)
+    return root
+
+
+def _entries(cache: Path) -> list[str]:
+    """The cache's entry folders (40 hex digits), sorted."""
+    if not cache.is_dir():
+        return []
+    return sorted(p.name for p in cache.iterdir() if p.is_dir() and len(p.name) == 40)
+
+
+def _run_with_flag(
+    main: Main,
+    argv: Sequence[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    env_cache: bool,
+) -> tuple[Path, Path]:
+    """Runs `main(argv + --tfhub_cache_dir FLAG)`, TFHUB_CACHE_DIR set to ENV if `env_cache`
+    else unset; checks it succeeded and left the environment as it was. Returns (FLAG, ENV)."""
+    flag_cache, env_cache_dir = tmp_path / "flag_cache", tmp_path / "env_cache"
+    if env_cache:
+        monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(env_cache_dir))
+    else:
+        monkeypatch.delenv("TFHUB_CACHE_DIR", raising=False)
+    before = dict(os.environ)
+    code = main([*argv, "--tfhub_cache_dir", os.fspath(flag_cache)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert dict(os.environ) == before
+    return flag_cache, env_cache_dir
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("env_cache", [False, True], ids=["flag", "variable-wins"])
+def test_module_search_downloads_into_the_flags_cache_unless_the_variable_is_set(
+    hub: HubProcess,
+    images: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env_cache: bool,
+) -> None:
+    argv = ["--dataset", os.fspath(images), "--module", hub.url(IMAGE)]
+    flag_cache, env_dir = _run_with_flag(
+        search_main, argv, tmp_path, monkeypatch, capsys, env_cache=env_cache
+    )
+    used, unused = (env_dir, flag_cache) if env_cache else (flag_cache, env_dir)
+    assert len(_entries(used)) == 1 and _entries(unused) == []
+
+
+@pytest.mark.tf
+def test_make_image_classifier_downloads_into_the_flags_cache(
+    hub: HubProcess,
+    images: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--image_dir", os.fspath(images), "--tfhub_module", hub.url(IMAGE)]
+    argv += ["--train_epochs", "1", "--batch_size", "8"]
+    flag_cache, _ = _run_with_flag(
+        classifier_main, argv, tmp_path, monkeypatch, capsys, env_cache=False
+    )
+    assert len(_entries(flag_cache)) == 1
+
+
+@pytest.mark.tf
+def test_the_index_tools_beam_workers_download_into_the_flags_cache(
+    hub: HubProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = nn.write_lines(tmp_path / "lines.txt", nn.lines(12))
+    argv = ["make-nearest-neighbour-index", "generate", "--data_file_pattern", lines]
+    argv += ["--module_url", hub.url(TEXT), "--embed_output_dir", os.fspath(tmp_path / "embed")]
+    argv += ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"]
+    flag_cache, _ = _run_with_flag(tfhub_main, argv, tmp_path, monkeypatch, capsys, env_cache=False)
+    assert len(_entries(flag_cache)) == 1
+    items, vectors = nn.read_records(os.fspath(tmp_path / "embed"))
+    assert len(items) == 12 and vectors.shape[0] == 12
+
+
+def test_the_load_format_flag_holds_while_the_tool_runs_and_the_variable_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parser = argparse.ArgumentParser()
+    add_hub_flags(parser)
+    args = parser.parse_args(["--tfhub_model_load_format", "UNCOMPRESSED"])
+    monkeypatch.delenv("TFHUB_MODEL_LOAD_FORMAT", raising=False)
+    with hub_flags_applied(args):
+        assert os.environ["TFHUB_MODEL_LOAD_FORMAT"] == "UNCOMPRESSED"
+    assert "TFHUB_MODEL_LOAD_FORMAT" not in os.environ
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "COMPRESSED")
+    with hub_flags_applied(args):
+        assert os.environ["TFHUB_MODEL_LOAD_FORMAT"] == "COMPRESSED"
+    with pytest.raises(SystemExit):  # Not a load format: argparse's exit 2.
+        parser.parse_args(["--tfhub_model_load_format", "FAST"])
