@@ -12,7 +12,8 @@ default 5 x 734 = 3,670 images, TF Flowers' count: --per-class 100 for a quick r
     each image decoded in parallel by tf.data the first time training asks for it (decoding
     overlaps the first epoch) and run through the frozen module once ("bottlenecks"), its
     features kept in memory for later epochs, shuffled, batched, prefetched; the head trains on
-    them, and the whole model is put together at the end (BENCH_BOTTLENECKS=0 in the
+    them, and the whole model is put together at the end; each TensorFlow op on one thread, as
+    the command sets its own process for bottlenecks (BENCH_BOTTLENECKS=0 in the
     environment: the whole model on kept pixels, the path of fine-tuning and augmentation);
   - upstream: tensorflow_hub 0.16.1's KerasLayer in tf_keras (TF_USE_LEGACY_KERAS=1) fed by
     `ImageDataGenerator.flow_from_directory`, as make_image_classifier 0.10.0 did.
@@ -114,6 +115,12 @@ def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
     )
     strategy = lib.NoStrategy()
     bottlenecks = os.environ.get("BENCH_BOTTLENECKS", "1") == "1"
+    if bottlenecks:  # As the command sets its own process (cli.run: single_threaded_ops=True).
+        from tfhub.tools.make_image_classifier.module_setup import (
+            single_threaded_ops_for_bottlenecks,
+        )
+
+        single_threaded_ops_for_bottlenecks(hparams)
     module = lib.load_module(handle, hparams, strategy, bottlenecks=bottlenecks)
     cpu = time.process_time()
     started = time.perf_counter()
