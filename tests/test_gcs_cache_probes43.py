@@ -91,7 +91,11 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             )
             for name, f in FOLDERS.items()
         ]
-        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=gcs.short_env())
+        # Three children (rows 0 and 3, 1 and 4, 2 and 5): a row sets TFHUB_CACHE_DIR, so rows
+        # of one child run one after the other; the children's timeouts overlap.
+        found, stderr = run_scenarios(
+            SCENARIO, plan, bound=BOUND_SECONDS, env=gcs.short_env(), processes=3
+        )
         yield {"reports": found, "stderr": stderr, "gcs": gcs, "http": http, "handle": handle}
 
 

@@ -83,7 +83,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             (name, handle, f"{root}/{name}", bars) for name, (handle, bars) in SCENARIOS.items()
         ]
         env = gcs.short_env()
-        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+        # Three children (rows 0, 3, 6; 1, 4, 7; 2, 5): a row sets TFHUB_CACHE_DIR, so rows of
+        # one child run one after the other; the children's timeouts overlap.
+        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env, processes=3)
         yield {"reports": found, "stderr": stderr, "root": root, "gcs": gcs}
 
 

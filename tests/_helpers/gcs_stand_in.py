@@ -11,6 +11,7 @@ path, hence the child. Each bucket misbehaves its own way (see `_Gcs`); any othe
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import http.server
@@ -20,6 +21,7 @@ import os
 import shutil
 import socketserver
 import ssl
+import subprocess
 import tarfile
 import threading
 import time
@@ -673,8 +675,9 @@ def run_scenarios(
     bound: float,
     env: dict[str, str],
     at_once: int = 1,
+    processes: int = 1,
 ) -> tuple[dict[str, dict[str, object]], str]:
-    """Runs each row of `plan` through `scenario` in one child process (TensorFlow reads the
+    """Runs each row of `plan` through `scenario` in a child process (TensorFlow reads the
     stand-in's settings when it first reads a gs:// path, hence the child), forked from a warm
     server (`run_warm_python`: one for the GCS_* settings of `env`, which TensorFlow reads when
     imported; the proxy, certificate and token it reads at each request).
@@ -685,22 +688,35 @@ def run_scenarios(
         plan: rows (name, *fields).
         bound: seconds a row may run before the child moves on (it is reported "hung").
         env: the child's environment (`GcsStandIn.env`).
-        at_once: how many rows run at the same time (each in its own thread, taken in plan
-            order): more than 1 only for rows that share no state of the process (os.environ,
-            a row reading what another wrote), as a row's waits (its timeouts) then overlap
-            the others'.
+        at_once: how many rows run at the same time in a child (each in its own thread, taken
+            in plan order): more than 1 only for rows that share no state of the process
+            (os.environ, sys.stderr, a row reading what another wrote), as a row's waits (its
+            timeouts) then overlap the others'.
+        processes: how many children run at the same time, each forked from the warm server
+            with the rows `plan[i::processes]` (row i goes to child i % processes): more than 1
+            for rows that change the process's state (os.environ, sys.stderr) but may run at
+            the same time as others of the plan in another process (they share the stand-in),
+            so that their waits overlap. Rows in one child still run in plan order.
 
     Returns:
-        (each row's report by name, the child's stderr).
+        (each row's report by name, the children's stderr, one after the other).
     """
     code = _SCENARIO_CHILD.format(scenario=scenario)
-    done = run_warm_python(code, str(bound), json.dumps(plan), str(at_once), env=env, timeout=240)
+    groups = [plan[first::processes] for first in range(processes) if plan[first::processes]]
+
+    def run(rows: list[tuple[object, ...]]) -> subprocess.CompletedProcess[str]:
+        arguments = (str(bound), json.dumps(rows), str(at_once))
+        return run_warm_python(code, *arguments, env=env, timeout=240)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        runs = list(pool.map(run, groups))
     found = {}
-    for line in done.stdout.splitlines():
-        if line.startswith("{"):
-            report = json.loads(line)
-            found[report["name"]] = report
-    return found, done.stderr
+    for done in runs:
+        for line in done.stdout.splitlines():
+            if line.startswith("{"):
+                report = json.loads(line)
+                found[report["name"]] = report
+    return found, "".join(done.stderr for done in runs)
 
 
 def ended(
