@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.gcs_stand_in import (
     SHORT_TIMEOUTS,
     GcsStandIn,
@@ -62,9 +63,23 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsStandIn]:
 
 @pytest.fixture(scope="module")
 def reports(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """What the child reported for each scenario, by name (and its stderr): computed once per
+    test run, by the first pytest worker that asks (`computed_once`)."""
+    return computed_once(
+        tmp_path_factory,
+        __name__,
+        lambda: _run_plan(
+            request.getfixturevalue("gcs"), request.getfixturevalue("text_module"), tmp_path_factory
+        ),
+    )
+
+
+def _run_plan(
     gcs: GcsStandIn, text_module: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    """What the child reported for each scenario, by name (and its stderr)."""
+    """Runs the plan in the child (`run_scenarios`); `reports`' result."""
     out = tmp_path_factory.mktemp("nn-out")
     plan = [
         ("build", "build", "gs://pages-forever/emb", str(out / "api")),
@@ -85,7 +100,9 @@ def reports(
     ]
     env = gcs.short_env()
     rows = [(*row, text_module) for row in plan]
-    found, stderr = run_scenarios(SCENARIO, rows, bound=BOUND_SECONDS, env=env)
+    # Two children (build and cli-build; query and cli-query): a cli row redirects sys.stderr,
+    # so rows of one child run one after the other; the children's timeouts overlap.
+    found, stderr = run_scenarios(SCENARIO, rows, bound=BOUND_SECONDS, env=env, processes=2)
     return {"reports": found, "stderr": stderr, "requests": list(gcs.requests)}
 
 

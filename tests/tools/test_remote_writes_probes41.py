@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.gcs_stand_in import (
     RECORDS_NAME,
     SHORT_TIMEOUTS,
@@ -62,14 +63,16 @@ def scenario(report, name, kind, embed, out):
         report["said"] = said.getvalue()
 """
 
-PLAN = [  # (name, kind, embedding folder (None: local records), index folder (None: local))
+# (name, kind, embedding folder (None: local records), index folder (None: local)); the rows
+# that wait for a timeout (pages, silent, cli-pages, records) go two to each child.
+PLAN = [
     ("pages", "build", None, "gs://pages-forever/x"),
     ("silent", "build", None, "gs://silent-writes/x"),
     ("refused", "build", None, "gs://refuses/x"),
     ("upload-refused", "build", None, "gs://dirs-only/x"),
     ("cli-pages", "cli", None, "gs://pages-forever/cli"),
-    ("cli-refused", "cli", None, "gs://refuses/cli"),
     ("records", "build", "gs://records-trickle/emb", None),
+    ("cli-refused", "cli", None, "gs://refuses/cli"),
     ("others", "build", None, "gs://holds-others/x"),
     ("cli-others", "cli", None, "gs://holds-others/cli"),
     ("late-failure", "build", "BAD_MATRIX", "gs://refuses/late"),
@@ -88,9 +91,21 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsStandIn]:
 
 
 @pytest.fixture(scope="module")
-def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def reports(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """What the child reported for each scenario, by name (its stderr, the stand-in's requests
-    and the child's TMPDIR, where `build` stages a remote index)."""
+    and the child's TMPDIR, where `build` stages a remote index): computed once per test run,
+    by the first pytest worker that asks (`computed_once`)."""
+    return computed_once(
+        tmp_path_factory,
+        __name__,
+        lambda: _run_plan(request.getfixturevalue("gcs"), tmp_path_factory),
+    )
+
+
+def _run_plan(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Runs PLAN in the child (`run_scenarios`); `reports`' result."""
     folder = tmp_path_factory.mktemp("nn")
     embeds = os.fspath(nn.copy_upstream_embeds(folder / "embeds"))
     bad_matrix = nn.copy_upstream_embeds(folder / "bad-matrix")  # Read only at the end.
@@ -102,12 +117,14 @@ def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     ]
     staging = tmp_path_factory.mktemp("staging")
     env = gcs.short_env(TMPDIR=os.fspath(staging))
-    found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+    # Two children (rows 0, 2, 4, ...; 1, 3, ...): a cli row redirects sys.stderr, so rows of
+    # one child run one after the other; the children's timeouts overlap.
+    found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env, processes=2)
     return {
         "reports": found,
         "stderr": stderr,
         "requests": list(gcs.requests),
-        "staging": staging,
+        "staging": os.fspath(staging),
     }
 
 
