@@ -11,10 +11,12 @@ resolves an http archive handle (a local server) into a cache on the GCS stand-i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.gcs_stand_in import (
     REFUSE_UPLOADS,
@@ -30,7 +32,7 @@ from tests._helpers.gcs_stand_in import (
     serve_gcs,
     timed_out,
 )
-from tests._helpers.http_server import archive_gets, serve_folder
+from tests._helpers.http_server import LocalServer, archive_gets, serve_folder
 
 from tfhub.handles import cache_key
 
@@ -75,34 +77,61 @@ FOLDERS = {  # Scenario -> its cache's folder in the stand-in's working bucket.
 HAPPY_ARCHIVE = "happy.tar.gz"  # Served for "again-happy" alone: its downloads are counted.
 
 
+@dataclasses.dataclass(frozen=True)
+class _Servers:
+    """The GCS stand-in and the server of the archives (HAPPY_ARCHIVE, and `handle`'s)."""
+
+    gcs: GcsStandIn
+    http: LocalServer
+    handle: str
+
+
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """What the child reported for each scenario, the stand-in and the archive's server."""
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Servers]:
     served = tmp_path_factory.mktemp("served")
     make_tar_gz(served / "m.tar.gz")
     make_tar_gz(served / HAPPY_ARCHIVE)
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs, serve_folder(str(served)) as http:
-        handle = http.url("m.tar.gz")
-        plan = [
-            (
-                name,
-                http.url(HAPPY_ARCHIVE) if name == "again-happy" else handle,
-                f"gs://{WRITABLE}/{f}",
-            )
-            for name, f in FOLDERS.items()
-        ]
-        # Three children (rows 0 and 3, 1 and 4, 2 and 5): a row sets TFHUB_CACHE_DIR, so rows
-        # of one child run one after the other; the children's timeouts overlap.
-        found, stderr = run_scenarios(
-            SCENARIO, plan, bound=BOUND_SECONDS, env=gcs.short_env(), processes=3
-        )
-        yield {"reports": found, "stderr": stderr, "gcs": gcs, "http": http, "handle": handle}
+        yield _Servers(gcs, http, http.url("m.tar.gz"))
+
+
+@pytest.fixture(scope="module")
+def reports(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """What the child reported for each scenario, its stderr, the handle it resolved, the
+    objects of the stand-in (names) and the archives' GETs after the runs: computed once per
+    test run, by the first pytest worker that asks (`computed_once`)."""
+    return computed_once(
+        tmp_path_factory, __name__, lambda: _run_plan(request.getfixturevalue("servers"))
+    )
+
+
+def _run_plan(servers: _Servers) -> dict[str, Any]:
+    """Runs FOLDERS' scenarios in the child (`run_scenarios`); `reports`' result."""
+    happy = servers.http.url(HAPPY_ARCHIVE)
+    plan = [
+        (name, happy if name == "again-happy" else servers.handle, f"gs://{WRITABLE}/{f}")
+        for name, f in FOLDERS.items()
+    ]
+    # Three children (rows 0 and 3, 1 and 4, 2 and 5): a row sets TFHUB_CACHE_DIR, so rows
+    # of one child run one after the other; the children's timeouts overlap.
+    found, stderr = run_scenarios(
+        SCENARIO, plan, bound=BOUND_SECONDS, env=servers.gcs.short_env(), processes=3
+    )
+    return {
+        "reports": found,
+        "stderr": stderr,
+        "handle": servers.handle,
+        "happy": happy,
+        "objects": sorted(servers.gcs.objects),
+        "happy_gets": len(archive_gets(servers.http, HAPPY_ARCHIVE)),
+    }
 
 
 def _objects(reports: dict[str, Any], name: str) -> list[str]:
-    """The objects a scenario's cache holds in the stand-in."""
-    gcs: GcsStandIn = reports["gcs"]
-    return sorted(key for key in list(gcs.objects) if key.startswith(FOLDERS[name] + "/"))
+    """The objects a scenario's cache held in the stand-in after the runs."""
+    return [key for key in reports["objects"] if key.startswith(FOLDERS[name] + "/")]
 
 
 def _no_complete_entry(reports: dict[str, Any], name: str) -> None:
@@ -159,15 +188,14 @@ def test_a_gcs_cache_whose_upload_is_refused_says_so_quoting_the_server(
 def test_a_working_gcs_cache_is_filled_once_and_then_hit(reports: dict[str, Any]) -> None:
     report = reports["reports"]["again-happy"]
     assert not report["hung"] and "type" not in report, report
-    entry = f"gs://{WRITABLE}/happy/{cache_key(reports['http'].url(HAPPY_ARCHIVE))}"
+    entry = f"gs://{WRITABLE}/happy/{cache_key(reports['happy'])}"
     assert report["first"] == report["result"] == entry, report
     key = entry.removeprefix(f"gs://{WRITABLE}/")
     objects = _objects(reports, "again-happy")
     assert f"{key}.manifest.json" in objects and f"{key}.descriptor.txt" in objects, objects
     assert f"{key}/saved_model.pb" in objects, objects
     assert not [name for name in objects if ".tmp" in name or ".owner" in name], objects
-    gets = archive_gets(reports["http"], HAPPY_ARCHIVE)
-    assert len(gets) == 1, gets  # The second resolve was a cache hit.
+    assert reports["happy_gets"] == 1, reports  # The second resolve was a cache hit.
 
 
 @pytest.mark.tf
@@ -201,18 +229,17 @@ print(time.monotonic(), flush=True)
 
 
 @pytest.mark.tf
-def test_a_process_left_with_a_stuck_upload_exits(reports: dict[str, Any]) -> None:
+def test_a_process_left_with_a_stuck_upload_exits(servers: _Servers) -> None:
     import subprocess
     import time
 
     from tests._helpers.python_process import python_command
 
-    gcs: GcsStandIn = reports["gcs"]
     cache = f"gs://{WRITABLE}/{TRICKLE_UPLOADS}"
     started = time.monotonic()
     done = subprocess.run(
-        python_command(_EXITS, reports["handle"], cache),
-        env=gcs.short_env(),
+        python_command(_EXITS, servers.handle, cache),
+        env=servers.gcs.short_env(),
         capture_output=True,
         text=True,
         timeout=120,
