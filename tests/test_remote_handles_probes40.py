@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.gcs_stand_in import SHORT_TIMEOUTS, TOKEN, GcsStandIn, run_scenarios, serve_gcs
 from tests._helpers.raw_server import serve_raw
 
@@ -61,16 +62,32 @@ SCENARIOS = {
 
 
 @pytest.fixture(scope="module")
-def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """What the child reported for each scenario, with the local cache it used."""
+def reports(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """What the child reported for each scenario, with the local cache it used and the
+    stand-in's requests: computed once per test run, by the first pytest worker that asks
+    (`computed_once`)."""
+    return computed_once(
+        tmp_path_factory,
+        __name__,
+        lambda: _run_plan(request.getfixturevalue("gcs"), tmp_path_factory),
+    )
+
+
+def _run_plan(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Runs SCENARIOS in the child (`run_scenarios`); `reports`' result."""
     root = tmp_path_factory.mktemp("caches")
     plan = []
     for name, handle in SCENARIOS.items():
         cache = "gs://pages-forever/cache" if name.startswith("cache-") else f"{root}/{name}"
         plan.append((name, handle, cache, "1" if name == "resized" else "0"))
     env = gcs.short_env()
-    found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
-    return {"reports": found, "root": root, "stderr": stderr}
+    # Two children (rows 0, 2, 4, ...; 1, 3, ...): a row sets TFHUB_CACHE_DIR, so rows of one
+    # child run one after the other; the children's timeouts overlap.
+    found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env, processes=2)
+    requests = list(gcs.requests)
+    return {"reports": found, "root": os.fspath(root), "stderr": stderr, "requests": requests}
 
 
 def _report(reports: dict[str, Any], name: str) -> dict[str, Any]:
@@ -135,12 +152,13 @@ def test_a_gcs_object_answered_badly_is_a_tfhub_error_and_leaves_no_entry(
 
 @pytest.mark.tf
 def test_a_gcs_listing_that_pages_forever_ends_in_a_timeout_error(
-    reports: dict[str, Any], gcs: GcsStandIn
+    reports: dict[str, Any],
 ) -> None:
     # TensorFlow's exists() asks the listing for one name and follows nextPageToken for ever.
     report = _report(reports, "pages-forever")
-    pages = [sent for sent in gcs.requests if "/b/pages-forever/o?" in sent and "pageToken" in sent]
-    assert len(pages) > 3, gcs.requests  # It did page (and the thread left behind may page on).
+    sent = reports["requests"]
+    pages = [line for line in sent if "/b/pages-forever/o?" in line and "pageToken" in line]
+    assert len(pages) > 3, sent  # It did page (and the thread left behind may page on).
     assert "TimeoutError" in report["bases"] and "DownloadError" in report["bases"], report
     assert "gs://pages-forever/model" in report["message"], report
     assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report
@@ -158,12 +176,11 @@ def test_hub_load_of_a_gcs_folder_whose_listing_pages_forever_ends_in_a_timeout_
 
 @pytest.mark.tf
 def test_a_gcs_cache_whose_listing_pages_forever_ends_in_a_timeout_error(
-    reports: dict[str, Any], gcs: GcsStandIn
+    reports: dict[str, Any],
 ) -> None:
     report = _report(reports, "cache-pages-forever")
-    assert all(sent.startswith("GET ") for sent in gcs.requests), (
-        gcs.requests
-    )  # Nothing was written.
+    sent = reports["requests"]
+    assert all(line.startswith("GET ") for line in sent), sent  # Nothing was written.
     assert "TimeoutError" in report["bases"], report
     assert "gs://pages-forever/cache" in report["message"], report
     assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report
