@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.http_server import delay
 from tests._helpers.python_process import child_env, run_python
 from tests._helpers.warm_python import start_warm_python
@@ -241,9 +242,20 @@ def _rule(title: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def imports_without_optional_packages() -> dict[str, list[object]]:
+def imports_without_optional_packages(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, list[object]]:
     """{module: [first optional package it asked for, raised MissingDependencyError]} of the
-    modules whose import fails with no optional package importable."""
+    modules whose import fails with no optional package importable: computed once per test
+    run, by the first pytest worker that asks (`computed_once`)."""
+    return computed_once(
+        tmp_path_factory, f"{__name__}.imports_without_optional_packages", _blocked_imports
+    )
+
+
+def _blocked_imports() -> dict[str, list[object]]:
+    """Runs _BLOCKED_IMPORTS_CODE in a fresh child; `imports_without_optional_packages`'
+    result."""
     out = run_python(_BLOCKED_IMPORTS_CODE, str(PACKAGE), timeout=120)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 tf = pytest.importorskip("tensorflow")
+from tests._helpers._across_workers import computed_once  # noqa: E402
 from tests._helpers.checkpoints import checkpoint_tensors, write_checkpoint  # noqa: E402
 from tests._helpers.models import save_tf1_ref_variable_model  # noqa: E402
 from tests._helpers.warm_python import run_warm_python  # noqa: E402
@@ -72,9 +73,20 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tf_keras_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tf_keras model _TF_KERAS_SCRIPT saves (read only): saved once per test run, by the
+    first pytest worker that asks (`computed_once`)."""
+    return Path(
+        computed_once(
+            tmp_path_factory, f"{__name__}.tf_keras_model", lambda: _save_tf_keras(tmp_path_factory)
+        )
+    )
+
+
+def _save_tf_keras(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Runs _TF_KERAS_SCRIPT in a child; `tf_keras_model`'s folder."""
     path = tmp_path_factory.mktemp("tf_keras") / "model"
     run_warm_python(_TF_KERAS_SCRIPT, str(path))
-    return path
+    return str(path)
 
 
 @pytest.fixture(scope="module")
