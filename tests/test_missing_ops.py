@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.warm_python import run_warm_python
 
 import tfhub as hub
@@ -231,15 +232,39 @@ LOAD_CASES = ("blocked", "broken", "installed")
 
 @pytest.fixture(scope="module")
 def text_models(tmp_path_factory) -> tuple[Path, Path]:
+    """The TF2 and TF1 models saved with tensorflow_text (read only): saved once per test
+    run, by the first pytest worker that asks (`computed_once`)."""
+    tf2, tf1 = computed_once(
+        tmp_path_factory, f"{__name__}.text_models", lambda: _save_text_models(tmp_path_factory)
+    )
+    return Path(tf2), Path(tf1)
+
+
+def _save_text_models(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Runs SAVE_WITH_TENSORFLOW_TEXT in a child; `text_models`' folders."""
     folder = tmp_path_factory.mktemp("tensorflow_text_models")
     tf2, tf1 = folder / "tokens", folder / "tf1_tokens"
     run_warm_python(SAVE_WITH_TENSORFLOW_TEXT, str(tf2), str(tf1))
-    return tf2, tf1
+    return [str(tf2), str(tf1)]
 
 
 @pytest.fixture(scope="module")
-def loaded_without_importing(text_models, tmp_path_factory) -> dict[str, dict]:
-    """Each case's results of LOAD_WITHOUT_IMPORTING (one child for all), by case. The broken
+def loaded_without_importing(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict]:
+    """Each case's results of LOAD_WITHOUT_IMPORTING (one child for all), by case: computed
+    once per test run, by the first pytest worker that asks (`computed_once`)."""
+    return computed_once(
+        tmp_path_factory,
+        f"{__name__}.loaded_without_importing",
+        lambda: _load_without_importing(request.getfixturevalue("text_models"), tmp_path_factory),
+    )
+
+
+def _load_without_importing(
+    text_models: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict]:
+    """Runs LOAD_WITHOUT_IMPORTING in a child; `loaded_without_importing`'s result. The broken
     tensorflow_text was built for another TensorFlow: its import fails ("undefined symbol")."""
     broken = tmp_path_factory.mktemp("site") / "tensorflow_text"
     broken.mkdir()
