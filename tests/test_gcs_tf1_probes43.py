@@ -14,11 +14,11 @@ bucket holds upstream's TF1 text module with a vocabulary, whole and in a LISTIN
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.gcs_stand_in import (
     DELIMITED_PAGES,
     LISTING_PAGES,
@@ -128,8 +128,14 @@ def _run(api: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """What the child reported for each scenario."""
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What the child reported for each scenario: computed once per test run, by the first
+    pytest worker that asks (`computed_once`)."""
+    return computed_once(tmp_path_factory, __name__, lambda: _run_plan(tmp_path_factory))
+
+
+def _run_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Runs SCENARIOS in the child (`run_scenarios`) against a stand-in; `reports`' result."""
     sentences = _run("hub.Module")["inputs"]["sentences"]["value"]
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
         gcs.objects.update(_objects())
@@ -139,7 +145,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         found, stderr = run_scenarios(
             SCENARIO, plan, bound=BOUND_SECONDS, env=env, at_once=ROWS_AT_ONCE
         )
-        yield {"reports": found, "stderr": stderr}
+        return {"reports": found, "stderr": stderr}
 
 
 def _timed_out(reports: dict[str, Any], name: str, path: str) -> str:
