@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.gcs_stand_in import (
     ARCHIVE,
     REFUSE_READ,
@@ -103,8 +103,17 @@ def _member() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """What the child reported for each scenario, with the stand-in's objects afterwards."""
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What the child reported for each scenario, with the stand-in's objects afterwards:
+    computed once per test run, by the first pytest worker that asks (`computed_once`)."""
+    found = computed_once(tmp_path_factory, __name__, lambda: _run_plan(tmp_path_factory))
+    objects = {name: bytes.fromhex(data) for name, data in found["objects"].items()}
+    return {**found, "objects": objects}
+
+
+def _run_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Runs SCENARIOS in the child (`run_scenarios`) against a stand-in; `reports`' result,
+    the objects' bytes in hex."""
     archive = tmp_path_factory.mktemp("archive") / "m.tar.gz"
     archive.write_bytes(ARCHIVE)
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
@@ -113,7 +122,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         found, stderr = run_scenarios(
             SCENARIO, plan, bound=BOUND_SECONDS, env=gcs.short_env(), at_once=ROWS_AT_ONCE
         )
-        yield {"reports": found, "stderr": stderr, "objects": dict(gcs.objects)}
+        objects = {name: data.hex() for name, data in gcs.objects.items()}
+        return {"reports": found, "stderr": stderr, "objects": objects}
 
 
 def _ended(reports: dict[str, Any], name: str) -> dict[str, Any]:

@@ -10,11 +10,11 @@ failures tfhub's errors). A child process talks to the stand-in for GCS
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.gcs_stand_in import (
     RECORDS_NAME,
     ROWS_AT_ONCE,
@@ -48,8 +48,14 @@ ESCAPING_NAME = "dotdot/model/../../escaped/PWNED.txt"
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """What the child reported for each scenario, with the hub folders it used."""
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What the child reported for each scenario, with the hub folders it used: computed once
+    per test run, by the first pytest worker that asks (`computed_once`)."""
+    return computed_once(tmp_path_factory, __name__, lambda: _run_plan(tmp_path_factory))
+
+
+def _run_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Runs SCENARIOS in the child (`run_scenarios`) against a stand-in; `reports`' result."""
     root = tmp_path_factory.mktemp("hubs")
     tmpdir = tmp_path_factory.mktemp("outside") / "tmp"  # The copy's escape lands in outside/.
     tmpdir.mkdir()
@@ -60,7 +66,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         found, stderr = run_scenarios(
             SCENARIO, plan, bound=BOUND_SECONDS, env=env, at_once=ROWS_AT_ONCE
         )
-        yield {"reports": found, "stderr": stderr, "root": root, "tmpdir": tmpdir}
+        return {"reports": found, "stderr": stderr, "root": str(root), "tmpdir": str(tmpdir)}
 
 
 def _hub_files(reports: dict[str, Any], name: str) -> list[str]:
