@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.gcs_stand_in import (
     BEAM_GS_FILESYSTEM,
     REFUSE_COPY,
@@ -102,13 +103,14 @@ def _folder(name: str) -> str:
     return f"gs://{WRITABLE}/{name}"
 
 
-def _objects(gcs: GcsStandIn, name: str) -> dict[str, bytes]:
-    """The objects below the scenario's folder, by path below it, with the markers of folders
-    in it ("tfhub-staging-.../": an empty staging folder left is one); not its own marker."""
+def _objects(reports: dict[str, Any], name: str) -> dict[str, bytes]:
+    """The objects below the scenario's folder after the runs, by path below it, with the
+    markers of folders in it ("tfhub-staging-.../": an empty staging folder left is one); not
+    its own marker."""
     prefix = f"{name}/"
     return {
-        key[len(prefix) :]: value
-        for key, value in gcs.objects.items()
+        key[len(prefix) :]: bytes.fromhex(value)
+        for key, value in reports["objects"].items()
         if key.startswith(prefix) and key != prefix
     }
 
@@ -122,9 +124,24 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsStandIn]:
 
 @pytest.fixture(scope="module")
 def reports(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """What the child reported for each scenario of PLAN, by name, its stderr, and the
+    stand-in's objects (hex) and requests after the runs: computed once per test run, by the
+    first pytest worker that asks (`computed_once`)."""
+    return computed_once(
+        tmp_path_factory,
+        __name__,
+        lambda: _run_plan(
+            request.getfixturevalue("gcs"), request.getfixturevalue("text_module"), tmp_path_factory
+        ),
+    )
+
+
+def _run_plan(
     gcs: GcsStandIn, text_module: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    """What the child reported for each scenario of PLAN, by name, and its stderr."""
+    """Runs PLAN in the child (`run_scenarios`); `reports`' result."""
     folder = tmp_path_factory.mktemp("lines")
     data = {
         "good": nn.write_lines(folder / "lines.txt", ITEMS),
@@ -136,7 +153,8 @@ def reports(
         gcs.objects.update({f"{name}/{path}": value for path, value in before.items()})
         plan.append((name, data[lines], text_module, _folder(name), projected))
     found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=gcs.env())
-    return {"reports": found, "stderr": stderr}
+    objects = {key: value.hex() for key, value in gcs.objects.items()}
+    return {"reports": found, "stderr": stderr, "objects": objects, "requests": list(gcs.requests)}
 
 
 def _report(reports: dict[str, Any], name: str) -> dict[str, Any]:
@@ -151,75 +169,73 @@ def _read_records(records: bytes, tmp_path: Path) -> tuple[list[str], Any]:
 
 
 def test_a_failed_pipeline_leaves_the_old_remote_embeddings_as_they_were(
-    reports: dict[str, Any], gcs: GcsStandIn
+    reports: dict[str, Any],
 ) -> None:
     report = _report(reports, "failed")
     assert report.get("type") == "PipelineError", report
     assert "is not UTF-8 text" in report["message"], report
-    assert _objects(gcs, "failed") == {**OLD_SHARDS, **OLD_MATRIX}  # No staging folder left.
+    assert _objects(reports, "failed") == {**OLD_SHARDS, **OLD_MATRIX}  # No staging folder left.
 
 
 def test_an_interrupted_pipeline_leaves_the_old_remote_embeddings_as_they_were(
-    reports: dict[str, Any], gcs: GcsStandIn
+    reports: dict[str, Any],
 ) -> None:
     """Ctrl-C while Beam writes, after the new projection matrix was staged."""
     report = _report(reports, "interrupted")
     assert report.get("type") == "KeyboardInterrupt", report
-    assert _objects(gcs, "interrupted") == {**OLD_SHARDS, **OLD_MATRIX}
+    assert _objects(reports, "interrupted") == {**OLD_SHARDS, **OLD_MATRIX}
 
 
 def test_a_successful_run_leaves_exactly_the_new_files_and_no_old_shard(
-    reports: dict[str, Any], gcs: GcsStandIn, tmp_path: Path
+    reports: dict[str, Any], tmp_path: Path
 ) -> None:
     report = _report(reports, "replaced")
     assert report.get("result") == nn.DIM, report
-    found = _objects(gcs, "replaced")
+    found = _objects(reports, "replaced")
     assert sorted(found) == ["emb-00000-of-00001.tfrecords"], sorted(found)
     items, vectors = _read_records(found["emb-00000-of-00001.tfrecords"], tmp_path)
     assert sorted(items) == sorted(ITEMS) and vectors.shape == (len(ITEMS), nn.DIM)
 
 
-def test_beam_writes_in_a_staging_folder_inside_the_remote_folder(
-    reports: dict[str, Any], gcs: GcsStandIn
-) -> None:
+def test_beam_writes_in_a_staging_folder_inside_the_remote_folder(reports: dict[str, Any]) -> None:
     """A remote runner must write Beam's output itself: the staging folder is remote too, and
     the folder's own files only ever arrive by a copy on the server, once Beam is done."""
     _report(reports, "replaced")
     uploads = [
-        line for line in gcs.requests if "uploadType=" in line and "name=replaced%2F" in line
+        line for line in reports["requests"] if "uploadType=" in line and "name=replaced%2F" in line
     ]
     names = [line.split("name=replaced%2F", 1)[1].split("&")[0].split(" ")[0] for line in uploads]
     emb_uploads = [name for name in names if name.endswith(".tfrecords")]
     assert emb_uploads, uploads
     assert all(name.startswith(file_names.STAGING_PREFIX) for name in emb_uploads), uploads
-    copies = [line for line in gcs.requests if "/rewriteTo/b/writable/o/replaced%2Femb-" in line]
+    copies = [
+        line for line in reports["requests"] if "/rewriteTo/b/writable/o/replaced%2Femb-" in line
+    ]
     assert len(copies) == 1 and "%2Ftfhub-staging-" in copies[0], copies
 
 
-def test_a_projection_matrix_is_written_into_a_remote_folder(
-    reports: dict[str, Any], gcs: GcsStandIn
-) -> None:
+def test_a_projection_matrix_is_written_into_a_remote_folder(reports: dict[str, Any]) -> None:
     """The matrix was saved with NumPy to the gs:// path as if it were a local one."""
     report = _report(reports, "projected")
     assert report.get("result") == 4, report
-    assert sorted(_objects(gcs, "projected")) == [
+    assert sorted(_objects(reports, "projected")) == [
         "emb-00000-of-00001.tfrecords",
         "random_projection.matrix",
         "random_projection.matrix.npy",
     ]
-    assert _objects(gcs, "projected")["random_projection.matrix.npy"].startswith(b"\x93NUMPY")
+    assert _objects(reports, "projected")["random_projection.matrix.npy"].startswith(b"\x93NUMPY")
 
 
 def test_a_beam_temporary_folder_left_in_the_staging_folder_is_not_moved_up(
-    reports: dict[str, Any], gcs: GcsStandIn
+    reports: dict[str, Any],
 ) -> None:
     report = _report(reports, "beam-leaves-temp")
     assert report.get("result") == nn.DIM, report
-    assert sorted(_objects(gcs, "beam-leaves-temp")) == ["emb-00000-of-00001.tfrecords"]
+    assert sorted(_objects(reports, "beam-leaves-temp")) == ["emb-00000-of-00001.tfrecords"]
 
 
 def test_a_refused_move_up_names_the_file_and_leaves_the_new_files_in_staging(
-    reports: dict[str, Any], gcs: GcsStandIn, tmp_path: Path
+    reports: dict[str, Any], tmp_path: Path
 ) -> None:
     """What docs/tools.md says a failure between the removal and the last move leaves: none
     of the old files, and the new ones complete in the staging folder, named in a warning."""
@@ -230,7 +246,7 @@ def test_a_refused_move_up_names_the_file_and_leaves_the_new_files_in_staging(
     message = report["message"]
     assert f"Cannot write the embedding folder {folder}: its file emb-00000-of-00001" in message
     assert "copy refused" in message and "embed_output_dir=" in message, message
-    found = _objects(gcs, REFUSE_COPY)
+    found = _objects(reports, REFUSE_COPY)
     staged = [path for path in found if path.endswith(".tfrecords")]
     assert len(staged) == 1 and staged[0].startswith(file_names.STAGING_PREFIX), sorted(found)
     assert f"The new files are in {folder}/{staged[0].split('/')[0]}" in reports["stderr"]
@@ -239,11 +255,11 @@ def test_a_refused_move_up_names_the_file_and_leaves_the_new_files_in_staging(
 
 
 def test_leftovers_of_beam_and_of_a_killed_run_are_taken_and_removed(
-    reports: dict[str, Any], gcs: GcsStandIn
+    reports: dict[str, Any],
 ) -> None:
     report = _report(reports, "leftovers")
     assert report.get("result") == nn.DIM, report
-    found = _objects(gcs, "leftovers")
+    found = _objects(reports, "leftovers")
     assert sorted(found) == ["emb-00000-of-00001.tfrecords"], sorted(found)
     assert found["emb-00000-of-00001.tfrecords"] not in (b"old", b"staged by a killed run")
 
@@ -253,12 +269,12 @@ def test_leftovers_of_beam_and_of_a_killed_run_are_taken_and_removed(
     [("user-folder", "beam-temp-photos"), ("user-file-in-beam-temp", f"{BEAM_TEMP}/notes.txt")],
 )
 def test_a_remote_beam_temp_folder_that_is_not_beams_is_refused(
-    reports: dict[str, Any], gcs: GcsStandIn, name: str, other: str
+    reports: dict[str, Any], name: str, other: str
 ) -> None:
     report = _report(reports, name)
     assert report.get("type") == "OutputNotWritableError", report
     assert f"holds other files ({other})" in report["message"], report
-    assert _objects(gcs, name) == PLAN[name][2]
+    assert _objects(reports, name) == PLAN[name][2]
 
 
 @pytest.mark.parametrize(
