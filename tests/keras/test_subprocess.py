@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from tests._helpers import models
+from tests._helpers._across_workers import computed_once
 from tests._helpers.python_process import child_env, run_python
 from tests._helpers.warm_python import run_warm_python
 from tests.keras._child_parts import result_of, run_parts
@@ -201,8 +202,18 @@ MIRRORED_SCRIPT = """
 
 
 @pytest.fixture(scope="module")
-def mirrored(model_dir) -> dict:
-    """Each MirroredStrategy part's result (see `run_parts`), from one child."""
+def mirrored(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Each MirroredStrategy part's result (see `run_parts`), from one child: computed once per
+    test run, by the first pytest worker that asks (`computed_once`)."""
+    return computed_once(
+        tmp_path_factory,
+        f"{__name__}.mirrored",
+        lambda: _run_mirrored(request.getfixturevalue("model_dir")),
+    )
+
+
+def _run_mirrored(model_dir: dict) -> dict:
+    """Runs MIRRORED_SCRIPT's parts in one child; `mirrored`'s result."""
     from tests._helpers.upstream_records import upstream_path
 
     handles = (model_dir["tf2"], model_dir["text"], upstream_path("tf1_image_info"))

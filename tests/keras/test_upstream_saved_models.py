@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.python_process import child_env
 from tests._helpers.upstream_records import upstream_path
 from tests.keras._child_parts import result_of, run_parts
@@ -199,21 +200,41 @@ class Saved(NamedTuple):
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Saved, dict]:
     """The folders and what tensorflow_hub 0.16.1 computed saving the cases and the bare
-    module, in one child (under tf_keras); the tests only read the folders."""
+    module, in one child (under tf_keras); the tests only read the folders. Computed once per
+    test run, by the first pytest worker that asks (`computed_once`)."""
     _needs_upstream()
+    found = computed_once(tmp_path_factory, f"{__name__}.saved", lambda: _save(tmp_path_factory))
+    upstream, bare, ours = (Path(folder) for folder in found["folders"])
+    return Saved(upstream, bare, ours, found["cases"]), found["parts"]
+
+
+def _save(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Runs UPSTREAM_SAVES in a child; `saved`'s result, as JSON data."""
     root = tmp_path_factory.mktemp("upstream_saved")
     folders = Saved(root / "upstream", root / "bare", root / "ours", _cases())
     for folder in folders[:3]:
         folder.mkdir()
     args = (os.fspath(folders.upstream), os.fspath(folders.bare), json.dumps(folders.cases))
-    return folders, _run(UPSTREAM_SAVES, "tensorflow_hub", *args)
+    return {
+        "folders": [os.fspath(folder) for folder in folders[:3]],
+        "cases": folders.cases,
+        "parts": _run(UPSTREAM_SAVES, "tensorflow_hub", *args),
+    }
 
 
 @pytest.fixture(scope="module")
-def tfhub_run(saved) -> dict:
+def tfhub_run(saved, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """What tfhub did under tf_keras in one child (saved its models, loaded upstream's and
-    the bare module's file), then tensorflow_hub loading tfhub's files in another."""
+    the bare module's file), then tensorflow_hub loading tfhub's files in another. Computed
+    once per test run, by the first pytest worker that asks (`computed_once`)."""
     folders, _ = saved
+    return computed_once(
+        tmp_path_factory, f"{__name__}.tfhub_run", lambda: _tfhub_saves_and_loads(folders)
+    )
+
+
+def _tfhub_saves_and_loads(folders: Saved) -> dict:
+    """Runs TFHUB_SAVES_AND_LOADS, then UPSTREAM_LOADS, each in a child; `tfhub_run`'s result."""
     cases = json.dumps(folders.cases)
     bare_file = os.fspath(folders.bare / "bare.keras")
     ours, upstream = os.fspath(folders.ours), os.fspath(folders.upstream)
