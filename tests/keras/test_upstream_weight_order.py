@@ -21,6 +21,7 @@ import zipfile
 import numpy as np
 import pytest
 from tests._helpers import weight_order_models
+from tests._helpers._across_workers import computed_once
 from tests._helpers.python_process import child_env
 from tests.keras._child_parts import result_of, run_parts
 
@@ -107,11 +108,25 @@ def _run(parts: str, hub_module: str, plan: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def saved_files(model_paths, tmp_path_factory) -> tuple[dict[str, str], dict]:
+def saved_files(request: pytest.FixtureRequest, tmp_path_factory) -> tuple[dict[str, str], dict]:
     """({model: folder of the files tensorflow_hub 0.16.1 saved}, the parts' results): tfhub
     saves each model in one child, then tensorflow_hub saves each and loads tfhub's files in
-    another."""
+    another. Computed once per test run, by the first pytest worker that asks
+    (`computed_once`)."""
     _needs_upstream()
+    folders, parts = computed_once(
+        tmp_path_factory,
+        f"{__name__}.saved_files",
+        lambda: _save_files(request.getfixturevalue("model_paths"), tmp_path_factory),
+    )
+    return folders, parts
+
+
+def _save_files(
+    model_paths: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, str], dict]:
+    """Runs TFHUB_SAVES, then UPSTREAM_SAVES_AND_LOADS, each in a child; `saved_files`'
+    result."""
     plan = {
         name: (
             path,
