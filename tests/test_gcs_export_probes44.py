@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.gcs_stand_in import (
     LISTING_PAGES,
     MARKER_APPEARS,
@@ -180,8 +181,18 @@ def _objects() -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """What the child reported for each scenario, and the bucket's objects afterwards."""
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What the child reported for each scenario, and the bucket's objects and the stand-in's
+    requests afterwards: computed once per test run, by the first pytest worker that asks
+    (`computed_once`)."""
+    found = computed_once(tmp_path_factory, __name__, lambda: _run_plan(tmp_path_factory))
+    objects = {name: bytes.fromhex(data) for name, data in found["objects"].items()}
+    return {**found, "objects": objects}
+
+
+def _run_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Runs SCENARIOS in the child (`run_scenarios`) against a stand-in; `reports`' result,
+    the objects' bytes in hex."""
     run = next(run for run in record(MODULE)["runs"] if run["api"] == "hub.Module")
     sentences = run["inputs"]["sentences"]["value"]
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
@@ -192,10 +203,10 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         found, stderr = run_scenarios(
             SCENARIO, plan, bound=BOUND_SECONDS, env=env, at_once=ROWS_AT_ONCE
         )
-        yield {
+        return {
             "reports": found,
             "stderr": stderr,
-            "objects": dict(gcs.objects),
+            "objects": {name: data.hex() for name, data in gcs.objects.items()},
             "requests": list(gcs.requests),
         }
 
