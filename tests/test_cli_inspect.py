@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests._helpers._across_workers import computed_once
 
 from tfhub.cli.main import main
 
@@ -253,13 +254,27 @@ def _not_a_file_model(base: Path, source: str, name: str, make: str) -> Path:
 
 @pytest.fixture(scope="module")
 def not_a_file_inspected(
-    tmp_path_factory: pytest.TempPathFactory, models: dict[str, str]
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[tuple[str, str, str], tuple[Path, int | None, str]]:
     """Each NOT_A_FILE row's model, and `tfhub inspect`'s exit code and stderr for it. One child
     inspects them all (a fresh one each cost a TensorFlow import more), in a child still: what
     it guards against is reading for ever, or until memory ran out. "For ever" is what the bound
     catches: 240 s for the five, as the command imports TensorFlow (~5 s idle) and a CI machine
-    shared with other jobs made that take more than 30 s (each had 120 s)."""
+    shared with other jobs made that take more than 30 s (each had 120 s). Computed once per
+    test run, by the first pytest worker that asks (`computed_once`)."""
+    found = computed_once(
+        tmp_path_factory,
+        f"{__name__}.not_a_file_inspected",
+        lambda: _inspect_not_a_file(request.getfixturevalue("models"), tmp_path_factory),
+    )
+    return {tuple(row): (Path(model), code, stderr) for row, model, code, stderr in found}
+
+
+def _inspect_not_a_file(
+    models: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> list[tuple[tuple[str, str, str], str, int | None, str]]:
+    """Makes each NOT_A_FILE row's model and runs `_INSPECT_EACH` over them in one child;
+    `not_a_file_inspected`'s rows (row, model, exit code, stderr)."""
     from tests._helpers.warm_python import run_warm_python
 
     made = {
@@ -271,9 +286,10 @@ def not_a_file_inspected(
     )
     reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("[")]
     reports += [[None, done.stderr[-4000:]]] * (len(made) - len(reports))  # The child died.
-    return {
-        row: (model, *report) for (row, model), report in zip(made.items(), reports, strict=True)
-    }
+    return [
+        (row, str(model), *report)
+        for (row, model), report in zip(made.items(), reports, strict=True)
+    ]
 
 
 @pytest.mark.parametrize(("name", "make", "kind"), NOT_A_FILE)
