@@ -376,7 +376,15 @@ def scenario(report, name, source):
 
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
-    """What the child reported for each gs:// folder it copied."""
+    """What the child reported for each gs:// folder it copied: computed once per test run, by
+    the first pytest worker that asks (`computed_once`)."""
+    from tests._helpers._across_workers import computed_once
+
+    return computed_once(tmp_path_factory, f"{__name__}.copies", lambda: _copy(tmp_path_factory))
+
+
+def _copy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+    """Runs _COPY_SCENARIO's rows in a child against a stand-in; `copies`' result."""
     from tests._helpers.gcs_stand_in import WRITABLE, run_scenarios, serve_gcs
 
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:

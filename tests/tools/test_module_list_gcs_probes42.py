@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.gcs_stand_in import (
     REFUSE_READ,
     SHORT_TIMEOUTS,
@@ -34,7 +35,13 @@ def scenario(report, name, path):
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """What the child reported for each module list."""
+    """What the child reported for each module list: computed once per test run, by the first
+    pytest worker that asks (`computed_once`)."""
+    return computed_once(tmp_path_factory, __name__, lambda: _run_plan(tmp_path_factory))
+
+
+def _run_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Runs the plan in the child (`run_scenarios`) against a stand-in; `reports`' result."""
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
         gcs.objects.update(
             {
