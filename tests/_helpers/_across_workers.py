@@ -6,6 +6,9 @@ such as a child process running a plan of scenarios against a stand-in server, r
 run. `computed_once` keeps the result in the run's temporary folder that the workers share (the
 parent of each one's), under a file lock: the first worker to ask computes it, another one waits
 for it and reads it. Only for results that are data (JSON), never live objects such as servers.
+Folders a result names stay in the computing worker's base folder, which pytest keeps until
+later runs (tmp_path_retention_policy "all", its default): the other worker may read them, and
+nothing may write into them.
 """
 
 from __future__ import annotations
