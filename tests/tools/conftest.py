@@ -63,6 +63,26 @@ def text_module(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
+def private_hub_root(
+    tmp_path_factory: pytest.TempPathFactory, image_modules: dict[str, str], text_module: str
+) -> Path:
+    """A hub folder holding the tiny image module (`_private_hub.IMAGE`) and the text
+    embedding (`_private_hub.TEXT`), by `tfhub publish`; serve it, never write into it."""
+    from tests.tools._private_hub import publish_tiny_models
+
+    root = tmp_path_factory.mktemp("private_hub") / "hub"
+    return publish_tiny_models(root, image_modules["fixed"], text_module)
+
+
+@pytest.fixture(scope="session")
+def hub_tool_images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 classes x 5 PNGs of 32x32 (one of each class held out for validation); read only."""
+    root = tmp_path_factory.mktemp("hub_tool_images") / "images"
+    image_sets.make_image_folder(root, per_class=5, sizes=((32, 32),), formats=("png",), seed=1)
+    return root
+
+
+@pytest.fixture(scope="session")
 def forks() -> ForkServer:
     """Runs a test's programs each in a process forked from a server that imported TensorFlow
     without starting it (tests/tools/_one_child.py)."""

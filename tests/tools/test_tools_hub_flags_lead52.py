@@ -16,41 +16,24 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from tests._helpers import image_sets
 from tests._helpers.hub_server import HubProcess, serve_hub
 from tests.tools import _nn_support as nn
+from tests.tools._private_hub import IMAGE, TEXT
 
 from tfhub.cli.main import main as tfhub_main
 from tfhub.tools.hub_flags import add_hub_flags, hub_flags_applied
 from tfhub.tools.make_image_classifier.cli import main as classifier_main
 from tfhub.tools.module_search.cli import main as search_main
 
-IMAGE = "acme/shapes-features/1"
-TEXT = "acme/words/1"
 Main = Callable[[Sequence[str]], int]
 
 
 @pytest.fixture(scope="module")
-def hub(
-    tmp_path_factory: pytest.TempPathFactory, image_modules: dict[str, str], text_module: str
-) -> Iterator[HubProcess]:
-    """`tfhub serve` of a hub holding the tiny image module and text embedding (`tfhub publish`)."""
-    root = tmp_path_factory.mktemp("flags_hub") / "hub"
-    for model, handle in ((image_modules["fixed"], IMAGE), (text_module, TEXT)):
-        argv = ["publish", model, os.fspath(root), "--handle", handle]
-        argv += ["--description", "A tiny model for the tools' tests.", "--license", "mit"]
-        assert tfhub_main(argv) == 0
+def hub(private_hub_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    """`tfhub serve` of the tools' private hub of tests (`_private_hub`)."""
     log = tmp_path_factory.mktemp("flags_hub_log") / "serve.log"
-    with serve_hub(root, log, "--rescan", "0") as process:
+    with serve_hub(private_hub_root, log, "--rescan", "0") as process:
         yield process
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """3 classes x 5 PNGs of 32x32."""
-    root = tmp_path_factory.mktemp("flags_images") / "images"
-    image_sets.make_image_folder(root, per_class=5, sizes=((32, 32),), formats=("png",), seed=1)
-    return root
 
 
 def _entries(cache: Path) -> list[str]:
@@ -88,13 +71,13 @@ def _run_with_flag(
 @pytest.mark.parametrize("env_cache", [False, True], ids=["flag", "variable-wins"])
 def test_module_search_downloads_into_the_flags_cache_unless_the_variable_is_set(
     hub: HubProcess,
-    images: Path,
+    hub_tool_images: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     env_cache: bool,
 ) -> None:
-    argv = ["--dataset", os.fspath(images), "--module", hub.url(IMAGE)]
+    argv = ["--dataset", os.fspath(hub_tool_images), "--module", hub.url(IMAGE)]
     flag_cache, env_dir = _run_with_flag(
         search_main, argv, tmp_path, monkeypatch, capsys, env_cache=env_cache
     )
@@ -105,12 +88,12 @@ def test_module_search_downloads_into_the_flags_cache_unless_the_variable_is_set
 @pytest.mark.tf
 def test_make_image_classifier_downloads_into_the_flags_cache(
     hub: HubProcess,
-    images: Path,
+    hub_tool_images: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    argv = ["--image_dir", os.fspath(images), "--tfhub_module", hub.url(IMAGE)]
+    argv = ["--image_dir", os.fspath(hub_tool_images), "--tfhub_module", hub.url(IMAGE)]
     argv += ["--train_epochs", "1", "--batch_size", "8"]
     flag_cache, _ = _run_with_flag(
         classifier_main, argv, tmp_path, monkeypatch, capsys, env_cache=False

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests._helpers import image_sets
 from tests._helpers.hub_server import HubProcess, free_port, serve_hub
 from tests._helpers.python_process import child_env
 from tests.tools import _nn_support as nn
 from tests.tools._one_child import ForkServer
+from tests.tools._private_hub import IMAGE, TEXT
 
 from tfhub.cli.main import main as tfhub_main
 from tfhub.tools.make_image_classifier.cli import main as classifier_main
@@ -36,31 +36,8 @@ from tfhub.tools.module_search.cli import main as search_main
 
 pytestmark = pytest.mark.tf
 
-IMAGE = "acme/shapes-features/1"
-TEXT = "acme/words/1"
 TOKEN = "s3cret-hub-token-32"
 Main = Callable[[Sequence[str]], int]
-
-
-@pytest.fixture(scope="module")
-def hub_root(
-    tmp_path_factory: pytest.TempPathFactory, image_modules: dict[str, str], text_module: str
-) -> Path:
-    """A hub folder holding the tiny image module and the text embedding, by `tfhub publish`."""
-    root = tmp_path_factory.mktemp("private_hub") / "hub"
-    for model, handle in ((image_modules["fixed"], IMAGE), (text_module, TEXT)):
-        argv = ["publish", model, os.fspath(root), "--handle", handle]
-        argv += ["--description", "A tiny model for the tools' tests.", "--license", "mit"]
-        assert tfhub_main(argv) == 0
-    return root
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """3 classes x 5 PNGs of 32x32 (one of each class held out for validation)."""
-    root = tmp_path_factory.mktemp("hub_tool_images") / "images"
-    image_sets.make_image_folder(root, per_class=5, sizes=((32, 32),), formats=("png",), seed=1)
-    return root
 
 
 @contextmanager
@@ -129,19 +106,19 @@ def _assert_cold_cache_error(printed: str, handle: str, *, offline: bool) -> Non
 
 
 def test_image_classifier_from_the_hub_equals_the_folder_and_runs_offline_once_cached(
-    hub_root: Path,
+    private_hub_root: Path,
     image_modules: dict[str, str],
-    images: Path,
+    hub_tool_images: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with _hub(hub_root, tmp_path) as hub:
+    with _hub(private_hub_root, tmp_path) as hub:
         handle = hub.url(IMAGE)
-        argv = _classifier_args(images, handle, tmp_path / "hub")
+        argv = _classifier_args(hub_tool_images, handle, tmp_path / "hub")
         from_hub = _train(capsys, tfhub_main, ["make-image-classifier", *argv])
     assert f"Using module {handle} with image size (32, 32) (8 features)" in from_hub
-    folder_args = _classifier_args(images, image_modules["fixed"], tmp_path / "folder")
+    folder_args = _classifier_args(hub_tool_images, image_modules["fixed"], tmp_path / "folder")
     from_folder = _train(capsys, classifier_main, folder_args)
     assert _epoch_line(from_hub) == _epoch_line(from_folder)
     labels = (tmp_path / "folder" / "labels.txt").read_text()
@@ -150,19 +127,19 @@ def test_image_classifier_from_the_hub_equals_the_folder_and_runs_offline_once_c
     np.testing.assert_array_equal(_predictions(tmp_path / "hub"), expected)
 
     monkeypatch.setenv("TFHUB_OFFLINE", "1")  # The hub is stopped; the cache is warm.
-    argv = _classifier_args(images, handle, tmp_path / "offline", export=False)
+    argv = _classifier_args(hub_tool_images, handle, tmp_path / "offline", export=False)
     offline = _train(capsys, classifier_main, argv)
     assert _epoch_line(offline) == _epoch_line(from_folder)
     assert (tmp_path / "offline" / "labels.txt").read_text() == labels
     outputs = tmp_path / "hub"
     before = _snapshot(outputs)
-    argv = _classifier_args(images, handle, outputs)
+    argv = _classifier_args(hub_tool_images, handle, outputs)
     _check_cold_cache(monkeypatch, capsys, tmp_path, classifier_main, argv, handle)
     assert _snapshot(outputs) == before  # The earlier run's outputs stay, whole.
     new = tmp_path / "new"
     _check_cold_cache(
         monkeypatch, capsys, tmp_path, classifier_main,
-        _classifier_args(images, handle, new), handle,
+        _classifier_args(hub_tool_images, handle, new), handle,
     )  # fmt: skip
     assert not new.exists()
 
@@ -211,14 +188,14 @@ def _query(capsys: pytest.CaptureFixture[str], main: Main, module: str, index: P
 
 
 def test_nearest_neighbour_index_from_the_hub_equals_the_folder_and_queries_offline(
-    hub_root: Path,
+    private_hub_root: Path,
     text_module: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     lines = nn.write_lines(tmp_path / "lines.txt", nn.lines(12))
-    with _hub(hub_root, tmp_path) as hub:
+    with _hub(private_hub_root, tmp_path) as hub:
         handle = hub.url(TEXT)
         argv = _index_args("e2e", lines, handle, tmp_path / "hub")
         code, printed = _run(capsys, tfhub_main, ["make-nearest-neighbour-index", *argv])
@@ -247,16 +224,16 @@ def test_nearest_neighbour_index_from_the_hub_equals_the_folder_and_queries_offl
 
 
 def test_module_search_scores_a_hub_module_as_its_folder_and_offline_once_cached(
-    hub_root: Path,
+    private_hub_root: Path,
     image_modules: dict[str, str],
-    images: Path,
+    hub_tool_images: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    dataset = os.fspath(images)
+    dataset = os.fspath(hub_tool_images)
     folder = image_modules["fixed"]
-    with _hub(hub_root, tmp_path) as hub:
+    with _hub(private_hub_root, tmp_path) as hub:
         handle = hub.url(IMAGE)
         argv = ["module-search", "--dataset", dataset, "--module", handle, "--module", folder]
         code, printed = _run(capsys, tfhub_main, argv)
@@ -296,22 +273,24 @@ TF_KERAS_RUNS = """
 
 def test_tf_keras_trains_offline_on_a_pulled_hub_module_as_on_its_folder(
     forks: ForkServer,
-    hub_root: Path,
+    private_hub_root: Path,
     image_modules: dict[str, str],
-    images: Path,
+    hub_tool_images: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """TF_USE_LEGACY_KERAS=1 (a process of its own, forked before TensorFlow chose a Keras
     flavour: the flavour is chosen when Keras loads), with the module pulled from the hub
     before it stopped and TFHUB_OFFLINE=1."""
-    with _hub(hub_root, tmp_path) as hub:
+    with _hub(private_hub_root, tmp_path) as hub:
         handle = hub.url(IMAGE)
         code, printed = _run(capsys, tfhub_main, ["pull", handle])
         assert code == 0, printed
     runs = [
-        _classifier_args(images, handle, tmp_path / "hub", export=False),
-        _classifier_args(images, image_modules["fixed"], tmp_path / "folder", export=False),
+        _classifier_args(hub_tool_images, handle, tmp_path / "hub", export=False),
+        _classifier_args(
+            hub_tool_images, image_modules["fixed"], tmp_path / "folder", export=False
+        ),
     ]
     env = child_env(TF_USE_LEGACY_KERAS="1", TFHUB_OFFLINE="1")
     done = forks.run(TF_KERAS_RUNS, json.dumps(runs), env=env)
@@ -325,8 +304,8 @@ def test_tf_keras_trains_offline_on_a_pulled_hub_module_as_on_its_folder(
 
 
 def test_a_hub_with_tokens_answers_each_token_setting_and_no_token_is_shown(
-    hub_root: Path,
-    images: Path,
+    private_hub_root: Path,
+    hub_tool_images: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -335,12 +314,12 @@ def test_a_hub_with_tokens_answers_each_token_setting_and_no_token_is_shown(
     tokens.write_text(f"# the team's token\n{TOKEN}\n")
     tokens.chmod(stat.S_IRUSR | stat.S_IWUSR)
     monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
-    with _hub(hub_root, tmp_path, "--token-file", os.fspath(tokens)) as hub:
+    with _hub(private_hub_root, tmp_path, "--token-file", os.fspath(tokens)) as hub:
         host = f"127.0.0.1:{hub.port}"
-        shown = _refused_token_settings(monkeypatch, capsys, hub, images)
+        shown = _refused_token_settings(monkeypatch, capsys, hub, hub_tool_images)
         monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
         monkeypatch.setenv("TFHUB_TOKEN_HOST", host)
-        argv = ["--dataset", os.fspath(images), "--module", hub.url(IMAGE)]
+        argv = ["--dataset", os.fspath(hub_tool_images), "--module", hub.url(IMAGE)]
         code, printed = _run(capsys, search_main, argv)
         assert code == 0 and _scores(printed).keys() == {hub.url(IMAGE)}, printed
         shown.append(printed)
@@ -348,7 +327,7 @@ def test_a_hub_with_tokens_answers_each_token_setting_and_no_token_is_shown(
         monkeypatch.delenv("TFHUB_TOKEN")
         secret = f"http://me:{TOKEN}@{host}/{IMAGE}"
         out = tmp_path / "out"
-        printed = _train(capsys, classifier_main, _classifier_args(images, secret, out))
+        printed = _train(capsys, classifier_main, _classifier_args(hub_tool_images, secret, out))
         assert f"Using module http://***@{host}/{IMAGE} with image size" in printed
         shown += [printed, hub.access_log()]
     assert not [text for text in shown if TOKEN in text]
@@ -362,7 +341,7 @@ def _refused_token_settings(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     hub: HubProcess,
-    images: Path,
+    hub_tool_images: Path,
 ) -> list[str]:
     """No token, a token not sent to this host, a wrong token: exit 4 and the hint for each."""
     host = f"127.0.0.1:{hub.port}"
@@ -382,7 +361,9 @@ def _refused_token_settings(
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         code, printed = _run(
-            capsys, search_main, ["--dataset", os.fspath(images), "--module", hub.url(IMAGE)]
+            capsys,
+            search_main,
+            ["--dataset", os.fspath(hub_tool_images), "--module", hub.url(IMAGE)],
         )
         assert code == 4, printed
         (line,) = [line for line in printed.splitlines() if "download failed" in line]
