@@ -86,10 +86,11 @@ def sniff(head: bytes) -> str:
     return "unknown"
 
 
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # A Zstandard stream's first bytes.
 # Archives and compressors that are not TF Hub's, by their first bytes: named in the error.
 _OTHER_ARCHIVES = (
     ((b"PK\x03\x04", b"PK\x05\x06"), "a ZIP archive"),
-    ((b"\x28\xb5\x2f\xfd",), "a Zstandard stream (.zst)"),
+    ((ZSTD_MAGIC,), "a Zstandard stream (.zst)"),
     ((b"7z\xbc\xaf\x27\x1c",), "a 7-Zip archive"),
     ((b"Rar!\x1a\x07",), "a RAR archive"),
     ((b"\x04\x22\x4d\x18",), "an LZ4 stream"),

@@ -273,26 +273,32 @@ def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedMo
 def missing_checkpoint_file(module_path: str, saved_model: Any) -> str | None:
     """Which file of the checkpoint in `variables/` a model with variables lacks ("variables/
     is missing", its index, its data), if any: a few lookups, no tensor read."""
+    return _checkpoint_files(module_path, saved_model)[0]
+
+
+def _checkpoint_files(module_path: str, saved_model: Any) -> tuple[str | None, bool]:
+    """Returns (`missing_checkpoint_file`'s answer, whether `variables/` holds the checkpoint's
+    index), from one lookup of the index."""
     variables = os.path.join(module_path, VARIABLES_DIR)
     if not gfile_io.exists(os.path.join(variables, "variables.index")):
         if not _expects_variables(variables, saved_model):
-            return None
+            return None, False
         if not gfile_io.is_dir(variables):
-            return f"{VARIABLES_DIR}/ is missing"
-        return f"{VARIABLES_INDEX} is missing"
+            return f"{VARIABLES_DIR}/ is missing", False
+        return f"{VARIABLES_INDEX} is missing", False
     if not any(name.startswith(VARIABLES_DATA_PREFIX) for name in gfile_io.listdir(variables)):
-        return f"{VARIABLES_DIR}/{VARIABLES_DATA_PREFIX}* is missing"
-    return None
+        return f"{VARIABLES_DIR}/{VARIABLES_DATA_PREFIX}* is missing", True
+    return None, True
 
 
 def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, bool]:
     """Returns (what is wrong with the checkpoint or None, whether a file is missing)."""
-    missing = missing_checkpoint_file(module_path, saved_model)
+    missing, has_index = _checkpoint_files(module_path, saved_model)
     if missing is not None:
         return missing, True
-    variables = os.path.join(module_path, VARIABLES_DIR)
-    if not gfile_io.exists(os.path.join(variables, "variables.index")):
+    if not has_index:
         return None, False  # A model without variables.
+    variables = os.path.join(module_path, VARIABLES_DIR)
     try:
         reader = gfile_io.checkpoint_reader(os.path.join(variables, VARIABLES_DIR))
         for name in reader.get_variable_to_shape_map():

@@ -126,9 +126,9 @@ def _archive_kind(head: bytes) -> str | None:
     """What archive a file starting with `head` is ("a tar archive", "a ZIP archive"...; a tar
     by its header's checksum, which no line of text has), or None. A Zstandard stream is no
     archive: Beam decompresses it when its name ends in .zst (`packed_remedy`)."""
-    from ..._archive import is_v7_tar_header, other_archive_kind  # The archive magics. home.
+    from ..._archive import ZSTD_MAGIC, is_v7_tar_header, other_archive_kind  # Magics' home.
 
-    if head.startswith(_ZSTD_MAGIC):
+    if head.startswith(ZSTD_MAGIC):
         return None
     return "a tar archive" if is_v7_tar_header(head) else other_archive_kind(head)
 
@@ -238,7 +238,6 @@ _RENAME_TO = {
     "xz": ("xz-compressed", ".xz"),
     "zstd": ("Zstandard-compressed", ".zst"),
 }
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def packed_remedy(path: str) -> str | None:
@@ -246,10 +245,10 @@ def packed_remedy(path: str) -> str | None:
     reads it) say it is compressed or an archive, and what to do; None if they do not (or
     there is no such file). Beam decompresses a file by its name's ending only, and unpacks
     no archive: converting such bytes as text (iconv) would make text of them."""
-    from ..._archive import sniff
+    from ..._archive import ZSTD_MAGIC, sniff
 
     head = _head(path)
-    kind = "zstd" if head.startswith(_ZSTD_MAGIC) else sniff(head)
+    kind = "zstd" if head.startswith(ZSTD_MAGIC) else sniff(head)
     if kind in _RENAME_TO:
         what, ending = _RENAME_TO[kind]
         return (
