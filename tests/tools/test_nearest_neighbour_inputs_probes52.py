@@ -70,6 +70,7 @@ TEXT = "hello world\nthe cat\n"
         (codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "UTF-16"),
         (TEXT.encode("utf-32"), "UTF-32"),
     ],
+    ids=["utf-16-le-bom", "utf-16-be-bom", "utf-32-bom"],
 )
 def test_a_utf16_file_is_named_so_with_the_conversion_that_works(
     content, name, text_module, tmp_path, capsys
@@ -102,9 +103,10 @@ def _zipped(text: str) -> bytes:
 @pytest.mark.parametrize(
     ("name", "content", "kind"),
     [
-        ("titles.txt", gzip.compress(TEXT.encode() * 20), "gzip-compressed"),
+        ("titles.txt", gzip.compress(TEXT.encode() * 20, mtime=0), "gzip-compressed"),
         ("titles.data", bz2.compress(TEXT.encode() * 20), "bzip2-compressed"),
     ],
+    ids=["gzip-named-txt", "bzip2-named-data"],
 )
 def test_an_archive_or_a_misnamed_compressed_file_is_named_so(
     name, content, kind, text_module, tmp_path, capsys
@@ -141,6 +143,7 @@ def _tarred(text: str) -> bytes:
         ("titles.tar.gz", _tarred(TEXT * 20), "a tar archive"),
         ("titles.zip", _zipped(TEXT * 20), "a ZIP archive"),
     ],
+    ids=["tar-gz", "zip"],
 )
 def test_an_archive_is_refused_before_the_module_loads(name, content, kind, tmp_path, capsys):
     """Beam decompresses titles.tar.gz and reads the tar inside as text: its header (the
