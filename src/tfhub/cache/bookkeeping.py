@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import os
 import posixpath
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
-from stat import S_ISREG
 from typing import NamedTuple, TextIO
 
 from .. import errors
 from ..utils.printable import escaped
 from ..utils.redact import redact
+from ..utils.regular_files import open_regular
 from . import layout
 
 DEFAULT_ALGORITHM = "sha256"
@@ -80,16 +81,10 @@ def open_text(path: str, *, errors: str = "strict") -> AbstractContextManager[Te
     Raises:
         OSError: it is missing or unreadable (as `open`).
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        regular = S_ISREG(os.fstat(fd).st_mode)
-    except BaseException:
-        os.close(fd)
-        raise
-    if not regular:
-        os.close(fd)
+    file = open_regular(path)
+    if file is None:
         return nullcontext(None)
-    return open(fd, encoding="utf-8", errors=errors)
+    return io.TextIOWrapper(file, encoding="utf-8", errors=errors)
 
 
 def free_space_remedy(root: str, *, quota: bool = False) -> str:
@@ -254,10 +249,10 @@ def file_digest(path: str, algorithm: str = DEFAULT_ALGORITHM) -> str:
             pipe, a socket, a device or a folder), whose content is no model file's.
     """
     digest = hashlib.new(algorithm)
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(fd, "rb", buffering=0) as data:
-        if not S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file: a named pipe or a device", path)
+    data = open_regular(path)
+    if data is None:
+        raise OSError(errno.EINVAL, "not a regular file: a named pipe or a device", path)
+    with data:
         while chunk := data.read(_READ_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
