@@ -24,10 +24,10 @@ import itertools
 import json
 import logging
 import os
-import stat
 from collections.abc import Callable, MutableSet
 from pathlib import Path
 
+from ..utils.regular_files import read_regular
 from ..utils.warn_once import WarnedOnce
 from . import docs_layout
 
@@ -347,11 +347,9 @@ class _Confinement:
 def _bounded_text(journal: Path) -> str:
     """The text of a journal: a regular file (opened without blocking, not through a symlink)
     of at most `MAX_JOURNAL_BYTES`; else OSError or ValueError (FileNotFoundError: none)."""
-    fd = os.open(journal, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError("it is not a regular file")
-        data = file.read(MAX_JOURNAL_BYTES + 1)
+    data = read_regular(journal, limit=MAX_JOURNAL_BYTES, follow_links=False)
+    if data is None:
+        raise ValueError("it is not a regular file")
     if len(data) > MAX_JOURNAL_BYTES:
         raise ValueError(f"it is larger than {MAX_JOURNAL_BYTES} bytes")
     return data.decode("utf-8")

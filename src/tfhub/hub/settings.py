@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from .. import errors
 from ..utils import urls
+from ..utils.regular_files import read_regular
 from . import cache_dir
 
 logger = logging.getLogger(__name__)
@@ -183,17 +184,15 @@ def _token_file_bytes(path: str) -> bytes:
         tfhub.errors.ServeConfigError: if it is no regular file (a named pipe, `<(...)`, a
             device: none can be read again when it changes) or is larger.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    with os.fdopen(os.open(path, flags), "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise errors.ServeConfigError(
-                f"The token file {path} is not a regular file (a named pipe, `<(...)` or a "
-                "device): the server reads it again whenever it changes, which only a file "
-                "allows. Write the tokens into a file, one a line, readable by the server's "
-                "user only (chmod 600), and give that file.",
-                option="--token-file",
-            )
-        data = file.read(MAX_TOKEN_FILE_BYTES + 1)
+    data = read_regular(path, limit=MAX_TOKEN_FILE_BYTES)
+    if data is None:
+        raise errors.ServeConfigError(
+            f"The token file {path} is not a regular file (a named pipe, `<(...)` or a "
+            "device): the server reads it again whenever it changes, which only a file "
+            "allows. Write the tokens into a file, one a line, readable by the server's "
+            "user only (chmod 600), and give that file.",
+            option="--token-file",
+        )
     if len(data) > MAX_TOKEN_FILE_BYTES:
         raise errors.ServeConfigError(
             f"The token file {path} is larger than {MAX_TOKEN_FILE_BYTES:,} bytes: it is not "
