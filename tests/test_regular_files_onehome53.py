@@ -67,16 +67,16 @@ def test_read_regular_reads_one_byte_more_than_the_limit_only(tmp_path: Path) ->
     assert read_regular(path, limit=99) == b"x" * 100
 
 
-def test_read_open_reads_on_when_the_file_grew_after_its_fstat(tmp_path: Path) -> None:
-    path = tmp_path / "f"
-    path.write_bytes(b"")
-    fd = os.open(path, os.O_RDONLY)
+def test_read_open_reads_on_past_the_size_fstat_gave_and_leaves_the_descriptor_open() -> None:
+    # A pipe's fstat size is 0 while it holds 50 bytes: as a file grown after its fstat.
+    reader, writer = os.pipe()
     try:
-        with open(path, "ab") as writer:  # Grows after the open, before the size is asked.
-            writer.write(b"y" * 50)
-        assert read_open(fd, limit=20) == b"y" * 21
+        os.write(writer, b"y" * 50)
+        os.close(writer)
+        assert read_open(reader, limit=20) == b"y" * 21
+        os.fstat(reader)  # Still open: the caller closes it.
     finally:
-        os.close(fd)
+        os.close(reader)
 
 
 def test_a_named_pipe_with_no_writer_is_none_at_once(fifo: Path) -> None:

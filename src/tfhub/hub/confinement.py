@@ -22,10 +22,11 @@ opening a file so that the OPENED file is what is checked.
   `/proc/self/fd/N` is read too (one readlink), a second opinion for what the walk cannot see:
   a folder RENAMED out of ROOT while the walk held it.
   Without `dir_fd` (Windows) the real path is opened and compared by (st_dev, st_ino);
-* `read_inside` reads a bounded number of bytes (`read_open`) of a file opened by
-  `open_inside` (the docs the JSON API reads, and the docs that are symlinks the catalog's scan
-  reads: a doc swapped for a symlink out of ROOT, or for a FIFO, is never read); the scan opens
-  its other docs in one walk (`doc_walk`) and checks each with `opened_problem`, as here.
+* `read_inside` reads a bounded number of bytes (`utils/regular_files.read_open`) of a file
+  opened by `open_inside` (the docs the JSON API reads, and the docs that are symlinks the
+  catalog's scan reads: a doc swapped for a symlink out of ROOT, or for a FIFO, is never read);
+  the scan opens its other docs in one walk (`doc_walk`) and checks each with
+  `opened_problem`, as here.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from ..utils.regular_files import read_open as read_open  # Also doc_walk's bounded read.
 
 logger = logging.getLogger(__name__)
 StrPath = str | os.PathLike[str]
@@ -192,22 +195,6 @@ def read_inside(
         return read_open(fd, limit=limit)
     finally:
         os.close(fd)
-
-
-def read_open(fd: int, *, limit: int) -> bytes:
-    """The first `limit` + 1 bytes of the open file `fd` (`read_inside`, once it is open and
-    checked); the caller closes `fd`. Its size (fstat) + 1 bytes are asked for, then the rest
-    up to `limit` + 1 if it grew meanwhile.
-
-    Raises:
-        OSError: a failure to read it (an I/O error).
-    """
-    with open(fd, "rb", closefd=False) as opened:
-        size = os.fstat(fd).st_size
-        data = opened.read(min(size, limit) + 1)
-        if size < len(data) <= limit:  # It grew since: read on, up to `limit` + 1.
-            data += opened.read(limit + 1 - len(data))
-        return data
 
 
 def _why_swapped(err: OSError, real: str, real_root: str) -> str:
