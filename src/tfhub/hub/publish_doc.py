@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .. import errors
+from ..utils.regular_files import open_without_waiting
 from . import doc_file, doc_rules, docs_layout, docs_text, signatures, starter, tags
 from . import docs_format as fmt
 from .doc_handles import DocHandle
@@ -117,7 +118,7 @@ def _open_doc(path: str) -> int:
         OSError: it cannot be opened.
     """
     try:
-        return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        return open_without_waiting(path)
     except OSError as err:
         if err.errno == errno.ENXIO and _is_socket(path):
             raise _refused(

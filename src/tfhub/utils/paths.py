@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from .. import errors
 from .printable import escaped
+from .regular_files import open_without_waiting
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
@@ -244,7 +245,7 @@ def is_terminal(path: str) -> bool:
     """Whether `path` is a terminal (/dev/stdin or /dev/stdout of a command typed at a prompt),
     checked without reading it or making it this process's controlling terminal."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        descriptor = open_without_waiting(path)
     except (OSError, ValueError):
         return False
     try:
