@@ -20,6 +20,7 @@ from .model_folder_checks import SAVED_MODEL_FILENAME_PB as SAVED_MODEL_FILENAME
 from .model_folder_checks import no_pb_problem
 from .utils.lazy import tensorflow as tf
 from .utils.paths import is_url, special_file_below, special_kind_of
+from .utils.regular_files import open_without_waiting
 
 TF1_MODULE_MARKER = "tfhub_module.pb"
 
@@ -331,7 +332,7 @@ def _read_bytes(path: str) -> bytes:
             no end); or a file larger than a protobuf can be, not read either.
     """
     if not is_url(path):
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = open_without_waiting(path)
         with open(fd, "rb") as local_file:
             file_stat = os.fstat(fd)
             if not stat.S_ISREG(file_stat.st_mode):

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from .. import errors
 from ..utils.printable import repr_escaped
+from ..utils.regular_files import open_without_waiting
 from . import confinement
 from .pack_folder import Member, unreadable
 
@@ -94,7 +95,7 @@ def _add_file(
             lies outside `top` (the real path of the folder packed) once open.
     """
     try:  # No link followed, no wait for a writer: it may have been replaced since listed.
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = open_without_waiting(path, follow_links=False)
     except OSError as err:
         if err.errno in CHANGED_ERRNOS:  # Removed, or now a link, a socket, a folder.
             raise _changed_error(folder, path) from err

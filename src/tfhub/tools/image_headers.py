@@ -16,6 +16,8 @@ import dataclasses
 import os
 import struct
 
+from ..utils.regular_files import open_without_waiting
+
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # JPEG frame headers (SOF0-SOF15 but DHT C4, JPG C8 and DAC CC), which hold the image's size.
 _JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -92,7 +94,7 @@ def read_header(path: str) -> ImageHeader | None:
     try:
         # Non-blocking: a named pipe given an image's name must not wait for a writer (its
         # read then fails, as a folder's does).
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        descriptor = open_without_waiting(path)
     except OSError:
         return None
     try:
@@ -126,7 +128,7 @@ def undecodable_format(path: str) -> str | None:
     whatever its name says ("AVIF", "HEIC", "HEIF", "JPEG XL", "JPEG 2000", "TIFF"), from its
     first 16 bytes; None for another file, or one that cannot be read."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        descriptor = open_without_waiting(path)
     except OSError:
         return None
     try:
