@@ -28,6 +28,7 @@ from contextlib import contextmanager
 
 from .. import constants, errors
 from .printable import escaped
+from .regular_files import read_regular
 from .threads import daemon_thread
 
 try:
@@ -138,17 +139,10 @@ def _read_lines(lock_path: str) -> list[str]:
     """The first lines of a lock file; none if it is missing, unreadable, a link or not a
     regular file (never read through a link, nor blocked on a named pipe)."""
     try:
-        fd = os.open(lock_path, os.O_RDONLY | _NO_FOLLOW | os.O_NONBLOCK)
+        data = read_regular(lock_path, limit=199, follow_links=False)
     except OSError:
         return []
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return []
-        return os.read(fd, 200).decode("utf-8", "replace").strip().splitlines()
-    except OSError:
-        return []
-    finally:
-        os.close(fd)
+    return [] if data is None else data.decode("utf-8", "replace").strip().splitlines()
 
 
 @contextmanager
