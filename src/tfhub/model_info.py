@@ -42,7 +42,49 @@ def _tensors(tensor_map: Any, tf: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-def _variables(module_path: str, tf: Any) -> dict[str, int]:
+def _variables(module_path: str, tf: Any, object_graph: Any = None) -> dict[str, Any]:
+    """{count, bytes} of the variables as loading the model lists them (`_listed_variables`),
+    with "stored": {count, bytes} of the checkpoint's variables when it holds more (a Keras 3
+    `model.export` stores a copy of each in `_all_variables`); else the checkpoint's.
+
+    Raises:
+        tfhub.errors.DamagedModelError: if the checkpoint cannot be read.
+    """
+    stored = _checkpoint_variables(module_path, tf)
+    listed = None if object_graph is None else _listed_variables(object_graph, tf)
+    if listed is None or listed == stored:
+        return stored
+    return {**listed, "stored": stored}
+
+
+def _listed_variables(object_graph: Any, tf: Any) -> dict[str, int] | None:
+    """{count, bytes} of the distinct variables the root's `variables` list names in a TF2
+    SavedModel's object graph: what `tf.saved_model.load(path).variables` holds (and
+    hub.KerasLayer adopts); None if the root lists none."""
+    if not object_graph.nodes:
+        return None
+    nodes = object_graph.nodes
+    listed = next((c.node_id for c in nodes[0].children if c.local_name == "variables"), None)
+    if listed is None or nodes[listed].WhichOneof("kind") != "user_object":
+        return None
+    ids = {c.node_id for c in nodes[listed].children}
+    found = [nodes[i].variable for i in sorted(ids) if nodes[i].WhichOneof("kind") == "variable"]
+    if not found:
+        return None
+    size = 0
+    for variable in found:
+        dtype = tf.dtypes.as_dtype(variable.dtype)
+        elements = math.prod(max(int(dim.size), 0) for dim in variable.shape.dim)
+        size += 0 if variable.shape.unknown_rank or dtype == tf.string else elements * dtype.size
+    return {"count": len(found), "bytes": size}
+
+
+def _checkpoint_variables(module_path: str, tf: Any) -> dict[str, int]:
+    """{count, bytes} of the variables the checkpoint in variables/ stores (strings: 0 bytes).
+
+    Raises:
+        tfhub.errors.DamagedModelError: if the checkpoint cannot be read.
+    """
     prefix = os.path.join(module_path, "variables", "variables")
     if not gfile_io.exists(prefix + ".index"):  # Also gs://, ram://, ... folders (bounded).
         return {"count": 0, "bytes": 0}
@@ -233,7 +275,11 @@ def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
     if reusable and "call" in reusable:
         _mark_no_input_signatures(meta_graphs)
     ops = {op for meta in proto.meta_graphs for op in op_libraries.graph_ops(meta.graph_def)}
-    variables = _variables(module_path, tf)  # Before the sizes: its errors say more.
+    object_graph = next(
+        (meta.object_graph_def for meta in proto.meta_graphs if meta.HasField("object_graph_def")),
+        None,
+    )
+    variables = _variables(module_path, tf, object_graph)  # Before the sizes: errors say more.
     return {
         "path": module_path,
         "op_libraries": [library.module for library in op_libraries.libraries_of(sorted(ops))],

@@ -81,6 +81,20 @@ def _not_callable(meta_graphs: list[dict[str, Any]]) -> str:
     )
 
 
+def _variables_line(variables: dict[str, Any]) -> str:
+    """`variables: N (B bytes)`, and what the checkpoint stores when it holds more than the
+    model lists (a Keras 3 `model.export` stores a copy of each variable)."""
+    line = f"variables: {variables['count']} ({variables['bytes']} bytes)"
+    stored = variables.get("stored")
+    if stored is None:
+        return line
+    outside = stored["count"] - variables["count"]
+    return (
+        f"{line}; its checkpoint stores {stored['count']} ({stored['bytes']} bytes): "
+        f"{outside} outside the model's `variables` list"
+    )
+
+
 def format_text(info: dict[str, Any]) -> str:
     """Renders `describe`'s result for people."""
     lines = [f"path: {info['path']}", f"format: {info['format']}"]
@@ -101,8 +115,7 @@ def format_text(info: dict[str, Any]) -> str:
                 for key, spec in sig[kind].items():
                     shape = "unknown" if spec["shape"] is None else spec["shape"]
                     lines.append(f"    {kind[:-1]} {key!r}: {spec['dtype']} shape={shape}")
-    variables = info["variables"]
-    lines.append(f"variables: {variables['count']} ({variables['bytes']} bytes)")
+    lines.append(_variables_line(info["variables"]))
     lines.append(f"files: {info['files_bytes']} bytes")
     return "\n".join(lines)
 
