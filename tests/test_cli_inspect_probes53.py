@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,95 @@ def test_a_model_without_a_variables_list_counts_every_variable(
     tf.saved_model.save(root, str(tmp_path / "m"))
     info = json.loads(_inspect(capsys, str(tmp_path / "m"), "--json"))
     assert info["variables"] == {"count": 2, "bytes": 32}
+
+
+@pytest.fixture(scope="module")
+def composite_inputs(tmp_path_factory: pytest.TempPathFactory) -> str:
+    class Composite(tf.Module):
+        @tf.function(input_signature=[tf.SparseTensorSpec([None, 5], tf.float32)])
+        def sparse(self, x: Any) -> Any:
+            return {"sum": tf.sparse.reduce_sum(x, axis=1)}
+
+        @tf.function(input_signature=[tf.RaggedTensorSpec([None, None], tf.int64)])
+        def ragged(self, ids: Any) -> Any:
+            return {"sum": tf.reduce_sum(ids, axis=1)}
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+        def dense(self, text: Any) -> Any:
+            return {"length": tf.strings.length(text)}
+
+    module = Composite()
+    path = str(tmp_path_factory.mktemp("composite") / "m")
+    signatures = {"sparse": module.sparse, "ragged": module.ragged, "dense": module.dense}
+    tf.saved_model.save(module, path, signatures=signatures)
+    return path
+
+
+def _signature(info: dict[str, Any], name: str) -> dict[str, Any]:
+    return info["meta_graphs"][0]["signatures"][name]
+
+
+def test_tf2_sparse_and_ragged_signature_inputs_are_shown_as_such(
+    capsys: pytest.CaptureFixture[str], composite_inputs: str
+) -> None:
+    info = json.loads(_inspect(capsys, composite_inputs, "--json"))
+    sparse = _signature(info, "sparse")["inputs"]
+    assert list(sparse) == ["x"]
+    assert sparse["x"]["type"] == "SparseTensor"
+    assert (sparse["x"]["dtype"], sparse["x"]["shape"]) == ("float32", [None, 5])
+    assert [(c["key"], c["part"], c["dtype"]) for c in sparse["x"]["components"]] == [
+        ("x", "indices", "int64"),
+        ("x_1", "values", "float32"),
+        ("x_2", "dense_shape", "int64"),
+    ]
+    ragged = _signature(info, "ragged")["inputs"]
+    assert list(ragged) == ["ids"]
+    assert ragged["ids"]["type"] == "RaggedTensor"
+    assert (ragged["ids"]["dtype"], ragged["ids"]["shape"]) == ("int64", [None, None])
+    assert [(c["key"], c["part"]) for c in ragged["ids"]["components"]] == [
+        ("ids", "flat_values"),
+        ("ids_1", "row_splits"),
+    ]
+    dense = _signature(info, "dense")["inputs"]
+    assert dense == {"text": {"dtype": "string", "shape": [None]}}
+    text = _inspect(capsys, composite_inputs)
+    assert (
+        "    input 'x': SparseTensor float32 shape=[None, 5] (passed as 'x' indices, "
+        "'x_1' values, 'x_2' dense_shape)" in text.splitlines()
+    )
+    assert (
+        "    input 'ids': RaggedTensor int64 shape=[None, None] (passed as 'ids' flat_values, "
+        "'ids_1' row_splits)" in text.splitlines()
+    )
+
+
+def test_the_shown_components_are_what_the_signature_takes(composite_inputs: str) -> None:
+    """The keys inspect names call the loaded signature (it takes no SparseTensor)."""
+    loaded = tf.saved_model.load(composite_inputs)
+    value = tf.sparse.from_dense(tf.constant([[1.0, 0, 0, 0, 2]]))
+    result = loaded.signatures["sparse"](x=value.indices, x_1=value.values, x_2=value.dense_shape)
+    assert result["sum"].numpy().tolist() == [3.0]
+
+
+def test_a_tf1_hub_module_sparse_input_is_shown_as_a_sparse_tensor(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import tfhub as hub
+
+    def module_fn() -> None:
+        ids = tf.compat.v1.sparse_placeholder(tf.int64, shape=[None, None], name="ids")
+        table = tf.compat.v1.get_variable("table", [5, 2])
+        embedding = tf.nn.embedding_lookup_sparse(table, ids, None, combiner="sum")
+        hub.add_signature(inputs={"ids": ids}, outputs={"default": embedding})
+
+    with tf.Graph().as_default():
+        spec = hub.create_module_spec(module_fn)
+        module = hub.Module(spec)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(str(tmp_path / "module"), session)
+    info = json.loads(_inspect(capsys, str(tmp_path / "module"), "--json"))
+    ids = _signature(info, "default")["inputs"]["ids"]
+    assert (ids["type"], ids["dtype"], ids["shape"]) == ("SparseTensor", "int64", [None, None])
+    text = _inspect(capsys, str(tmp_path / "module"))
+    assert "    input 'ids': SparseTensor int64 shape=[None, None]" in text.splitlines()

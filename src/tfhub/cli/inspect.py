@@ -95,6 +95,19 @@ def _variables_line(variables: dict[str, Any]) -> str:
     )
 
 
+def _tensor_text(spec: dict[str, Any]) -> str:
+    """`float32 shape=[None, 3]`; `SparseTensor float32 shape=[None, 5]` for a composite, with
+    the inputs a TF2 signature takes in its place: `(passed as 'x' indices, 'x_1' values, ...)`."""
+    shape = "unknown" if spec["shape"] is None else spec["shape"]
+    text = f"{spec['dtype']} shape={shape}"
+    if "type" in spec:
+        text = f"{spec['type']} {text}"
+    if spec.get("components"):
+        parts = ", ".join(f"{part['key']!r} {part['part']}" for part in spec["components"])
+        text += f" (passed as {parts})"
+    return text
+
+
 def format_text(info: dict[str, Any]) -> str:
     """Renders `describe`'s result for people."""
     lines = [f"path: {info['path']}", f"format: {info['format']}"]
@@ -113,8 +126,7 @@ def format_text(info: dict[str, Any]) -> str:
                 lines.append(f"    ({sig['note']})")
             for kind in ("inputs", "outputs"):
                 for key, spec in sig[kind].items():
-                    shape = "unknown" if spec["shape"] is None else spec["shape"]
-                    lines.append(f"    {kind[:-1]} {key!r}: {spec['dtype']} shape={shape}")
+                    lines.append(f"    {kind[:-1]} {key!r}: {_tensor_text(spec)}")
     lines.append(_variables_line(info["variables"]))
     lines.append(f"files: {info['files_bytes']} bytes")
     return "\n".join(lines)
