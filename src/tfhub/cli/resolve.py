@@ -8,7 +8,7 @@ import functools
 import logging
 from typing import Any
 
-from .. import constants, errors
+from .. import constants, errors, handles
 from ..help_text import DOWNLOAD_VARIABLES, environment
 from ..saved_model import resolve
 from ..utils.redact import redact
@@ -48,7 +48,8 @@ def add_commands(commands: Any) -> None:
         commands,
         "pull",
         description="Download handles into the cache; print `HANDLE<TAB>FOLDER` per handle. A "
-        "handle that fails is reported and the others are still pulled.",
+        "handle that fails is reported and the others are still pulled. Local paths, file:// "
+        "URLs and gs:// folders are read in place, never cached: they are refused (exit 2).",
         examples="  tfhub pull URL1 URL2\n  TFHUB_CACHE_DIR=/shared/cache tfhub pull URL",
         environment=PULL_ENV,
     )
@@ -124,6 +125,7 @@ def _pull_each(handles: list[str]) -> int:
     exit_code = 0
     for handle in handles:
         try:
+            _refuse_read_in_place(handle)
             folder = resolve(handle)
         except Exception as err:  # Reported, then the next handle.
             code = report(err)
@@ -133,6 +135,26 @@ def _pull_each(handles: list[str]) -> int:
         print(f"{redact(handle)}\t{folder}")
         flush_stdout()
     return exit_code
+
+
+def _refuse_read_in_place(handle: str) -> None:
+    """Refuses a handle `pull` cannot put into the cache: a local path or file:// URL (a folder
+    or a file), or a gs:// folder, which hub.resolve reads in place and never caches (as
+    `tfhub import` refuses it).
+
+    Raises:
+        tfhub.errors.InvalidHandleError: for such a handle (exit 2), saying what to do instead.
+    """
+    parsed = handles.parse(handle)
+    if isinstance(parsed, handles.LocalPath) or (
+        isinstance(parsed, handles.GcsPath) and not parsed.is_archive
+    ):
+        raise errors.InvalidHandleError(
+            "`tfhub pull` puts http(s):// URLs and gs:// archives into the cache; local paths, "
+            "file:// URLs and gs:// folders are read in place and never cached: copy the folder "
+            "itself, or put its archive into the cache under a URL with `tfhub import ARCHIVE "
+            f"--handle URL`. Received: handle={redact(handle)!r}"
+        )
 
 
 def run_import(args: argparse.Namespace) -> int:
