@@ -24,7 +24,7 @@ def _entries(cache_dir: Path) -> list[str]:
     return sorted(name for name in os.listdir(cache_dir) if not name.startswith("."))
 
 
-@pytest.mark.parametrize("form", ["folder", "file", "file URL", "gs folder"])
+@pytest.mark.parametrize("form", ["folder", "file", "file URL", "gs folder", "ram folder"])
 def test_a_handle_read_in_place_is_refused_and_nothing_printed(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, isolated_cache: Path, form: str
 ) -> None:
@@ -34,6 +34,7 @@ def test_a_handle_read_in_place_is_refused_and_nothing_printed(
         "file": make_tar_gz(tmp_path / "model.tar.gz"),
         "file URL": folder.as_uri(),
         "gs folder": "gs://bucket/models/m/1",
+        "ram folder": "ram://models/m/1",
     }[form]
     code, out, err = run_tfhub(capsys, "pull", handle)
     assert (code, out) == (2, ""), err
@@ -55,3 +56,11 @@ def test_the_other_handles_are_still_pulled(
     code, out, err = run_tfhub(capsys, "pull", str(tmp_path), url)
     assert code == 2 and err.startswith("tfhub: invalid handle: "), err
     assert out.startswith(f"{url}\t{isolated_cache}"), out
+
+
+def test_a_scheme_no_resolver_reads_is_still_named_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only paths are refused: a `scheme://` handle is resolve's to judge (a registered
+    resolver may read it)."""
+    code, out, err = run_tfhub(capsys, "pull", "mirror://m")
+    assert (code, out) == (2, ""), err
+    assert "No resolver reads mirror://" in err and "read in place" not in err, err

@@ -139,22 +139,25 @@ def _pull_each(handles: list[str]) -> int:
 
 def _refuse_read_in_place(handle: str) -> None:
     """Refuses a handle `pull` cannot put into the cache: a local path or file:// URL (a folder
-    or a file), or a gs:// folder, which hub.resolve reads in place and never caches (as
-    `tfhub import` refuses it).
+    or a file), a gs:// folder or another tf.io.gfile path, which hub.resolve reads in place
+    and never caches (as `tfhub import` refuses it). Any other handle is left to resolve (a
+    `scheme://` no resolver reads is its error to name).
 
     Raises:
         tfhub.errors.InvalidHandleError: for such a handle (exit 2), saying what to do instead.
     """
+    found = handles.scheme(handle)
+    if found not in (None, "file", *handles.GFILE_SCHEMES):
+        return
     parsed = handles.parse(handle)
-    if isinstance(parsed, handles.LocalPath) or (
-        isinstance(parsed, handles.GcsPath) and not parsed.is_archive
-    ):
-        raise errors.InvalidHandleError(
-            "`tfhub pull` puts http(s):// URLs and gs:// archives into the cache; local paths, "
-            "file:// URLs and gs:// folders are read in place and never cached: copy the folder "
-            "itself, or put its archive into the cache under a URL with `tfhub import ARCHIVE "
-            f"--handle URL`. Received: handle={redact(handle)!r}"
-        )
+    if isinstance(parsed, handles.GcsPath) and parsed.is_archive:
+        return
+    raise errors.InvalidHandleError(
+        "`tfhub pull` puts http(s):// URLs and gs:// archives into the cache; local paths, "
+        "file:// URLs, gs:// folders and other tf.io.gfile paths are read in place and never "
+        "cached: copy the folder itself, or put its archive into the cache under a URL with "
+        f"`tfhub import ARCHIVE --handle URL`. Received: handle={redact(handle)!r}"
+    )
 
 
 def run_import(args: argparse.Namespace) -> int:
