@@ -56,10 +56,15 @@ def test_help_into_a_closed_pipe_ends_quietly(argv: list[str], unbuffered: str) 
     assert (done.returncode, done.stderr) == (141, b"")
 
 
-def test_pull_into_a_closed_pipe_ends_quietly(model_folder: Path) -> None:
+def test_pull_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     """`tfhub pull H | head -0` (unbuffered) said "tfhub: OS error: [Errno 32] Broken pipe" and
-    exited 1: pull reported the failed print as the handle's failure."""
-    done = _into_a_closed_pipe("pull", str(model_folder), unbuffered="1")
+    exited 1: pull reported the failed print as the handle's failure. (H: a cached URL; pull
+    refuses a local folder.)"""
+    handle = "https://host.invalid/models/m/1"
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    imported = _tfhub("import", archive, "--handle", handle, stdout=subprocess.DEVNULL)
+    assert imported.returncode == 0, imported.stderr
+    done = _into_a_closed_pipe("pull", handle, unbuffered="1")
     assert (done.returncode, done.stderr) == (141, b"")
 
 

@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests._helpers.archives import make_tar_gz
 from tests._helpers.python_process import child_env, python_command, run_tfhub
 
 from tfhub import errors
@@ -230,18 +231,22 @@ def test_printable_stdout_puts_the_error_handler_back(monkeypatch: pytest.Monkey
         stream.write(name)
 
 
-def test_pull_exits_with_the_first_failures_code_and_pulls_the_others(tmp_path: Path) -> None:
+def test_pull_exits_with_the_first_failures_code_and_pulls_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """resolve.run_pull: "A handle that fails is reported on stderr and the others are still
     pulled; the exit code is then that of the first failure"."""
-    model = tmp_path / "model"
-    model.mkdir()
-    missing, mistyped = str(tmp_path / "missing"), "htps://host/models/m/1"
-    for handles, code in (((missing, mistyped), 7), ((mistyped, missing), 2)):
-        done = run_tfhub("pull", handles[0], str(model), handles[1])
+    cached = "https://host.invalid/models/m/1"  # Pulled from the cache (no local folder:
+    archive = make_tar_gz(tmp_path / "m.tar.gz")  # pull refuses one, probes53).
+    folder = run_tfhub("import", archive, "--handle", cached).stdout.strip()
+    missing, mistyped = "https://host.invalid/models/missing/1", "htps://host/models/m/1"
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")  # The missing one: offline, not cached (3).
+    for handles, code in (((missing, mistyped), 3), ((mistyped, missing), 2)):
+        done = run_tfhub("pull", handles[0], cached, handles[1])
         assert done.returncode == code, done.stderr
-        assert done.stdout == f"{model}\t{model}\n"
+        assert done.stdout == f"{cached}\t{folder}\n"
         said = [line.split(":")[1].strip() for line in done.stderr.splitlines()]
-        assert said == ["not found", "invalid handle"][:: 1 if code == 7 else -1]
+        assert said == ["offline", "invalid handle"][:: 1 if code == 3 else -1]
 
 
 def test_the_entry_point_imports_nothing_beyond_what_import_tfhub_does() -> None:

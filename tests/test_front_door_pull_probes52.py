@@ -108,9 +108,11 @@ def test_a_load_format_that_is_none_is_said_per_handle_as_before(
     tmp_path: Path,
 ) -> None:
     """Reading the setting up front must not change what an invalid one does: a local folder
-    is still pulled (as `tfhub resolve` returns it), a URL that reads it says why (2)."""
+    is refused for itself (read in place, never cached: probes53), a URL that reads the
+    setting says why (2)."""
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "bogus")
     code, out, err = run_tfhub(capsys, "pull", str(tmp_path), uncompressed)
-    assert out == f"{tmp_path}\t{tmp_path}\n", err
-    assert code == 2 and err.startswith("tfhub: invalid value: TFHUB_MODEL_LOAD_FORMAT must be ")
-    assert err.count("\n") == 1, err
+    assert out == "", err
+    first, second = err.splitlines()
+    assert code == 2 and first.startswith("tfhub: invalid handle: `tfhub pull` puts"), err
+    assert second.startswith("tfhub: invalid value: TFHUB_MODEL_LOAD_FORMAT must be "), err

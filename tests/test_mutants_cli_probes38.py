@@ -363,15 +363,24 @@ def test_file_urls_of_localhost_and_with_percent_escapes_name_the_local_folder(t
     assert hub.resolve(f"file://localhost{url_path}") == os.fspath(folder)
 
 
-def test_pull_exits_with_the_first_failures_code_and_pulls_the_rest(tmp_path, capsys) -> None:
+def test_pull_exits_with_the_first_failures_code_and_pulls_the_rest(
+    tmp_path, capsys, monkeypatch
+) -> None:
     """Mutant: `run_pull` keeping the last failure's exit code. `tfhub pull` reports each
-    handle that fails and pulls the others; it exits with the code of the first failure (7, a
-    missing path), not of a later one (2, an unknown scheme)."""
-    missing = os.fspath(tmp_path / "missing")
-    assert main(["pull", missing, "htps://h.example/m/1", os.fspath(tmp_path)]) == 7
+    handle that fails and pulls the others; it exits with the code of the first failure (3, a
+    URL offline and not cached), not of a later one (2, an unknown scheme). (The one pulled: a
+    cached URL, since pull refuses a local folder.)"""
+    from tests._helpers.archives import make_tar_gz
+
+    cached = "https://h.example/m/1"
+    assert main(["import", make_tar_gz(tmp_path / "m.tar.gz"), "--handle", cached]) == 0
+    folder = capsys.readouterr().out.strip()
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    missing = "https://h.example/missing/1"
+    assert main(["pull", missing, "htps://h.example/m/1", cached]) == 3
     out, err = capsys.readouterr()
-    assert out == f"{tmp_path}\t{tmp_path}\n"
-    assert [line.split(":")[1] for line in err.splitlines()] == [" not found", " invalid handle"]
+    assert out == f"{cached}\t{folder}\n"
+    assert [line.split(":")[1] for line in err.splitlines()] == [" offline", " invalid handle"]
 
 
 def test_import_reads_the_archive_from_stdin_for_a_dash(tmp_path, isolated_cache) -> None:
