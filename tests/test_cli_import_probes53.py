@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.python_process import child_env
 
@@ -22,12 +21,6 @@ HANDLE = "https://host.invalid/models/m/1"
 
 # The name docs/cli.md gives `-`, and what the messages end with.
 NAME = "standard input"
-
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason="needs cache/importing.py and _archive.py (not this helper's files) to take `-`: "
-    "/work/wt/fix53d.needed-src.patch; drop this mark once applied",
-)
 
 
 def _import(cache: Path, **how: Any) -> subprocess.CompletedProcess[str]:

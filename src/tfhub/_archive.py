@@ -427,25 +427,27 @@ def _refuse_duplicate(member: tarfile.TarInfo, existing: str | None, kind: str) 
         )
 
 
-def extract_file(archive_path: str, target: str) -> ExtractResult:
+def extract_file(archive_path: str, target: str, *, name: str | None = None) -> ExtractResult:
     """Extracts an archive file from disk, or a pipe (for `tfhub import`, `publish`, `mirror`).
     Errors name `archive_path` escaped (a newline or terminal escape in a file name cannot
-    forge a line), and say in a local file's words what it is if it is no archive.
+    forge a line), or `name` if given ("standard input" for `tfhub import -`), and say in a
+    local file's words what it is if it is no archive.
 
     Raises:
         tfhub.errors.UnreadableArchiveError: (a PermissionError) if this user may not read it.
         Same as `extract`.
     """
+    shown = escaped(archive_path) if name is None else name
     try:
         raw = open(archive_path, "rb", buffering=0)
     except PermissionError as err:
         raise errors.UnreadableArchiveError(
-            f"Cannot read {escaped(archive_path)} ({err.strerror}): make it readable for this user "
+            f"Cannot read {shown} ({err.strerror}): make it readable for this user "
             f"(`chmod a+r`), or import it as a user who can read it.",
             path=archive_path,
         ) from err
     with raw:
-        return extract(raw, target, source=escaped(archive_path), local=True)
+        return extract(raw, target, source=shown, local=True)
 
 
 def extract_fileobj(fileobj: Any, target: str, *, source: str) -> ExtractResult:

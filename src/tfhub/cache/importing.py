@@ -28,7 +28,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
 
     Args:
         archive: a .tar, .tar.gz or .tgz file of the model folder, or a pipe that streams one
-            (`/dev/stdin`).
+            (`/dev/stdin`; `-`, as tar takes it, is standard input, which messages name so).
         handle: the handle it will be found under (an http(s) URL or a gs:// archive).
         force: replace an entry already in the cache (once the new one is complete).
 
@@ -48,23 +48,29 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
             readable entry this user may not change is replaced; its old folder stays set
             aside for its owner's `tfhub cache prune`.)
     """
-    kind = special_kind(archive)
-    if not os.path.isfile(archive) and kind not in STREAMS:  # A pipe is read as it comes.
+    source, name = ("/dev/stdin", "standard input") if archive == "-" else (archive, archive)
+    kind = special_kind(source)
+    if not os.path.isfile(source) and kind not in STREAMS:  # A pipe is read as it comes.
         problem = "does not exist"
-        closed = closed_descriptor(archive)
+        closed = closed_descriptor(source)
         if closed is not None:
-            problem = (
-                f"names {describe_descriptor(closed)}, which is closed: stream the archive into "
-                f"it (`< model.tar.gz`) or name the archive file"
+            closed_is = (
+                "is closed"
+                if archive == "-"
+                else f"names {describe_descriptor(closed)}, which is closed"
             )
-        elif os.path.isdir(archive) or kind is not None:
+            problem = (
+                f"{closed_is}: stream the archive into it (`< model.tar.gz`) or name the "
+                "archive file"
+            )
+        elif os.path.isdir(source) or kind is not None:
             problem = f"is a {kind or 'folder'}, not an archive file"
         raise errors.ModelNotFoundError(
-            f"{archive} {problem}. Received: archive={archive!r}", path=archive
+            f"{name} {problem}. Received: archive={archive!r}", path=source
         )
-    if kind == "character device" and is_terminal(archive):
+    if kind == "character device" and is_terminal(source):
         raise errors.ArgumentError(  # It would wait for the user to type an archive.
-            f"{archive} is a terminal: stream the archive into it (`< model.tar.gz`, or "
+            f"{name} is a terminal: stream the archive into it (`< model.tar.gz`, or "
             f"`ssh host cat m.tar.gz |`) or name the archive file. Received: archive={archive!r}"
         )
     parsed = handles.parse(handle)
@@ -79,7 +85,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     module_path = layout.module_dir(key)
     served = health.served_entry(handle)  # tensorflow_hub's, keyed as given, comes first.
     if not force and health.is_complete(served):
-        _warn_kept(handle, served, archive)
+        _warn_kept(handle, served, name)
         return served
     if not layout.is_remote(module_path):
         from . import store
@@ -95,7 +101,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     def fetch(target: str) -> _archive.ExtractResult:
         extracted.append(target)
         try:
-            return _archive.extract_file(archive, target)
+            return _archive.extract_file(source, target, name=name)
         except errors.ArchiveError as err:
             raise with_archive_hint(err, remote=False) from err
 
@@ -103,7 +109,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     # must not cost a working entry (in an air-gapped setup, maybe the only copy).
     path = _install(key, fetch, module_path, replace=force)
     if not extracted:  # Another process installed it while this one waited for its lock.
-        _warn_kept(handle, module_path, archive, meanwhile=True)
+        _warn_kept(handle, module_path, name, meanwhile=True)
         return path
     if served != module_path:  # Else resolve would go on serving tensorflow_hub's copy.
         from . import store
@@ -112,7 +118,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         logger.warning(
             "Removed %s, the copy of %s that resolve used before.", served, redact(handle)
         )
-    _warn_if_not_loadable(path, archive, handle)
+    _warn_if_not_loadable(path, name, handle)
     return path
 
 

@@ -164,11 +164,5 @@ def run_import(args: argparse.Namespace) -> int:
     """Imports the archive (`-`: stdin) and prints the entry's folder."""
     from ..cache.importing import import_archive
 
-    print(import_archive(_archive_path(args.archive), args.handle, force=args.force))
+    print(import_archive(args.archive, args.handle, force=args.force))  # `-`: standard input.
     return 0
-
-
-def _archive_path(archive: str) -> str:
-    """Returns the path to read `tfhub import`'s archive from: `-` (as tar and gzip take it)
-    is stdin, `/dev/stdin` (a terminal there is refused, see `import_archive`)."""
-    return "/dev/stdin" if archive == "-" else archive
