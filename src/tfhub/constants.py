@@ -31,6 +31,7 @@ TFHUB_HTTP_TIMEOUT = "TFHUB_HTTP_TIMEOUT"
 TFHUB_HTTP_RETRIES = "TFHUB_HTTP_RETRIES"
 TFHUB_HTTP_RETRY_TIMEOUT = "TFHUB_HTTP_RETRY_TIMEOUT"
 TFHUB_DEBUG = "TFHUB_DEBUG"
+SERVE_WORKERS_PER_CPU = 4  # `tfhub serve --workers` at most this many per CPU (docs/hub.md).
 TFHUB_TOKEN = "TFHUB_TOKEN"  # A bearer token for a private hub (`tfhub serve --token-file`).
 TFHUB_TOKEN_HOST = "TFHUB_TOKEN_HOST"  # The host(s) it was issued for: "hub.corp" or "hub:8000".
 TFHUB_FLOWERS_URL = "TFHUB_FLOWERS_URL"  # make_image_classifier's default image set (tests).

@@ -7,7 +7,7 @@ import logging
 import os
 from typing import Any
 
-from .. import constants, errors
+from .. import constants
 from ..help_text import environment
 from ..program.signals import stop_signal_was_the_end
 from ..utils.lazy import require
@@ -38,7 +38,7 @@ def add_commands(commands: Any) -> None:
         "--workers",
         type=int,
         default=1,
-        help=f"worker processes (1; at most {WORKERS_PER_CPU} per CPU)",
+        help=f"worker processes (1; at most {constants.SERVE_WORKERS_PER_CPU} per CPU)",
     )
     parser.add_argument(
         "--token-file",
@@ -81,42 +81,11 @@ def add_commands(commands: Any) -> None:
     parser.set_defaults(run=run_command)
 
 
-WORKERS_PER_CPU = 4  # `--workers` at most this many per CPU (docs/hub.md).
-
-
-def max_workers() -> int:
-    """The most `--workers` taken: WORKERS_PER_CPU per CPU this process may run on."""
-    return WORKERS_PER_CPU * _cpus()
-
-
-def _cpus() -> int:
-    """The CPUs this process may run on (its affinity where the OS says, else all)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def check_workers(workers: int) -> None:
-    """Refuses more worker processes than `max_workers()` (`--workers 1000` forked a thousand
-    servers); fewer than 1 is `hub.runner.check_options`' to refuse.
-
-    Raises:
-        tfhub.errors.ServeConfigError: (option "--workers": an invalid value, exit 2).
-    """
-    if workers > max_workers():
-        raise errors.ServeConfigError(
-            f"--workers must be at most {max_workers()} ({WORKERS_PER_CPU} per CPU; this "
-            f"machine runs this process on {_cpus()}). Received: {workers}",
-            option="--workers",
-        )
-
-
 def run_command(args: argparse.Namespace) -> int:
     """Serves until interrupted (or prints the nginx config).
 
     Raises:
-        tfhub.errors.ServeConfigError: for more `--workers` than `max_workers()`, before
-            anything else is checked; the others as `hub.runner.serve`.
+        tfhub.errors.ServeConfigError: as `hub.runner.serve` (`check_options`).
     """
     if args.print_nginx_config is not None:  # An empty LISTEN is refused, not served.
         from ..hub.nginx import nginx_config
@@ -127,7 +96,6 @@ def run_command(args: argparse.Namespace) -> int:
         listen = args.print_nginx_config
         print(nginx_config(args.root, upstream=upstream, listen=listen, base_url=args.base_url))
         return 0
-    check_workers(args.workers)
     from ..hub import APP_MODULES
 
     require(*APP_MODULES, args.server, purpose="tfhub serve")

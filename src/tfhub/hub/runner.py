@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .. import errors
+from .. import constants, errors
 from ..utils.lazy import require
 from ..utils.threads import daemon_thread
 from . import APP_MODULES
@@ -91,7 +91,8 @@ def check_options(
     Raises:
         tfhub.errors.ServeConfigError: an unknown server, a port outside 1-65535 or already in
             use (granian shares ports between processes: a second server would silently take
-            half the requests), fewer than 1 worker, a bad ROOT, token file, base URL or
+            half the requests), fewer than 1 worker or more than `max_workers()` (`--workers
+            1000` forked a thousand servers), a bad ROOT, token file, base URL or
             cache folder.
     """
     if server not in SERVERS:
@@ -101,6 +102,12 @@ def check_options(
     if workers < 1:
         raise errors.ServeConfigError(
             f"--workers must be 1 or more. Received: {workers}", option="--workers"
+        )
+    if workers > max_workers():
+        raise errors.ServeConfigError(
+            f"--workers must be at most {max_workers()} ({constants.SERVE_WORKERS_PER_CPU} per "
+            f"CPU; this machine runs this process on {_cpus()}). Received: {workers}",
+            option="--workers",
         )
     check_port(port)
     check_settings(settings)
@@ -113,6 +120,19 @@ def check_options(
     _check_free(host, port)
     warn_about_settings(settings)
     _warn_if_no_docs(settings.root)
+
+
+def max_workers() -> int:
+    """The most worker processes `serve` starts: SERVE_WORKERS_PER_CPU per CPU this process
+    may run on (each worker is a full copy of the app)."""
+    return constants.SERVE_WORKERS_PER_CPU * _cpus()
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity where the OS says, else all)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _warn_if_no_docs(root: str) -> None:
