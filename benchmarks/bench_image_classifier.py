@@ -18,7 +18,14 @@ default 5 x 734 = 3,670 images, TF Flowers' count: --per-class 100 for a quick r
   - upstream: tensorflow_hub 0.16.1's KerasLayer in tf_keras (TF_USE_LEGACY_KERAS=1) fed by
     `ImageDataGenerator.flow_from_directory`, as make_image_classifier 0.10.0 did.
 Each side runs in its own process, alternated run by run (tfhub first in even runs, upstream
-first in odd ones, so neither always meets the images' cold page cache). Both sides load the
+first in odd ones, so neither always meets the images' cold page cache), after `--warmup` runs
+of each side (1 epoch each, default 1) that are not timed: in the lead's idle runs at the
+forty-ninth session's start and in sessions 51 and 52, each side's first run had the highest
+first-epoch CPU of its three (tfhub 9.2 vs 7.8/7.5 s, upstream 18.3 vs 16.4/17.9 s in session
+52), and tfhub, first in run 0, always took the earliest slot; the page cache did not explain
+it (session 53: cold, freshly written or warm images, cold or warm TensorFlow libraries: no
+change of the first epoch's CPU beyond the noise), so whatever state of the machine it is, the
+warm-up takes it, on neither side's figures. Both sides load the
 module before the clock starts; each side's first epoch then counts the same steps: listing the
 image folder, setting up its input pipeline, building and compiling the model, and the epoch
 itself with its validation. Reported per module: training
@@ -221,6 +228,15 @@ def _run_side(side: str, image_dir: str, handle: str, epochs: int) -> dict:
 # --- Driver -------------------------------------------------------------------------------------
 
 
+def _warm_up(runs: int, image_dir: str, handle: str) -> None:
+    """Runs each side `runs` times (1 epoch, alternated, results dropped) before the timed runs,
+    so that the machine's state after the set-up (the first processes ran slower, on either
+    side) falls on neither side's figures."""
+    for run in range(runs):
+        for side in ("tfhub", "upstream") if run % 2 == 0 else ("upstream", "tfhub"):
+            _run_side(side, image_dir, handle, 1)
+
+
 def _rates(result: dict) -> tuple[float, float, float]:
     """(first-epoch images/s, median later-epoch images/s, whole-run images/s)."""
     seconds = result["epoch_seconds"]
@@ -276,6 +292,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--per-class", type=int, default=734, help="734: TF Flowers' 3,670")
     parser.add_argument("--modules", default="tiny", help="tiny,mobilenet (mobilenet: slow)")
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="untimed runs of each side first (1 epoch each)"
+    )
     parser.add_argument("--json", action="store_true")
     add_loaded_flag(parser)
     args = parser.parse_args()
@@ -289,7 +308,7 @@ def main() -> None:
     print(
         f"recipe: {len(CLASSES)} classes x {args.per_class} JPEGs, {IMAGE_SIZE}x{IMAGE_SIZE}, "
         f"batch {BATCH}, {args.epochs} epochs, {args.runs} runs per side alternated, fresh "
-        "process each",
+        f"process each, after {args.warmup} untimed warm-up run(s) per side",
         flush=True,
     )
     rows = []
@@ -298,6 +317,7 @@ def main() -> None:
         image_dir = os.fspath(Path(scratch) / "images")
         with condition(args.loaded) as cond:
             for name in modules:
+                _warm_up(args.warmup, image_dir, handles[name])
                 runs: dict[str, list[dict]] = {"tfhub": [], "upstream": []}
                 for run in range(args.runs):
                     sides = ("tfhub", "upstream") if run % 2 == 0 else ("upstream", "tfhub")
