@@ -300,7 +300,7 @@ def load_module_spec(path: str | os.PathLike[str]) -> ModuleSpec:
     module_path = saved_model.resolve_for_tensorflow(path)
     saved_model_proto.refuse_special_files(module_path, handle=path)  # A FIFO would hang.
     try:
-        return registry.loader(module_path, handle=path)
+        return registry.loader.load(module_path, handle=path)
     except errors.UnsupportedHandleError as err:
         raise _not_a_module_error(module_path, path) from err
 
