@@ -445,3 +445,10 @@ class AssetSourceError(ExportError):
         super().__init__(message)
         self.path = path
         self.source = source
+
+
+class EagerInputError(SignatureInputError, RuntimeError):
+    """An input made eagerly (a tensor, sparse or ragged tensor, or tf.Variable made outside
+    any graph) passed to a hub.Module made in a graph: a RuntimeError, as TensorFlow's
+    "Attempting to capture an EagerTensor without building a function." that upstream let
+    through, and a TypeError and ValueError as every SignatureInputError."""

@@ -19,6 +19,7 @@ from .module_checks import (
     check_eager_module_context,
     check_function_graph,
     check_inputs_of_graph,
+    check_no_eager_inputs,
     check_session_open,
     check_variables_initialized,
     uninitialized_variables_op,
@@ -165,6 +166,7 @@ class Module:
                 "Module must be applied in the graph it was instantiated for. (Module "
                 f"{self._name!r}: {where_called()})"
             )
+        check_no_eager_inputs(dict_inputs, signature)
         tensors = tensor_info.convert_dict_to_compatible_tensor(
             dict_inputs, input_info, signature=signature
         )

@@ -29,6 +29,35 @@ def check_eager_module_context() -> None:
         )
 
 
+def check_no_eager_inputs(inputs: Mapping[str, Any], signature: str) -> None:
+    """Refuses an input made eagerly (a tensor, sparse or ragged tensor, or tf.Variable made
+    outside any graph, e.g. before `with tf.Graph().as_default():`) to a module made in a
+    tf.Graph (a function graph captures it), before anything is added to it (TensorFlow
+    said "Attempting to capture an EagerTensor without building a function.").
+
+    Raises:
+        tfhub.errors.EagerInputError: (a SignatureInputError, and the RuntimeError upstream let
+            through) naming the input and the signature.
+    """
+    if tf.compat.v1.get_default_graph().building_function:
+        return  # A function graph (wrap_function, Defun) captures eager values.
+    for key, value in sorted(inputs.items()):
+        if not tf.is_tensor(value):  # numpy values, lists: converted in the graph.
+            continue
+        parts = tf.nest.flatten(value, expand_composites=True)
+        # An eager tensor's `.graph` raises AttributeError ("undefined when eager ...").
+        if all(getattr(part, "graph", None) is not None for part in parts):
+            continue
+        raise errors.EagerInputError(
+            f"Input {key!r} of signature {signature!r} is made eagerly, outside any graph, but "
+            "this hub.Module was created in a graph: make the input inside the same `with "
+            "graph.as_default():` block as the call, or pass its value as numpy (`x.numpy()`; "
+            "a tf.compat.v1.SparseTensorValue for a sparse input). "
+            f"Received: {key}={type(value).__name__} of shape {value.shape} and dtype "
+            f"{value.dtype.name}"
+        )
+
+
 def check_inputs_of_graph(inputs: Mapping[str, Any], graph: Any, signature: str) -> None:
     """Refuses an input tensor of another graph than `graph` (the one applying the module) or
     its outer graphs (a tf.cond branch captures those): the module's graph is imported with
