@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import errors, gfile_io
-from ..protos import FORMAT_V3, ModuleDef
+from ..protos import FORMAT_UNSPECIFIED, FORMAT_V3, ModuleDef
 from ..saved_model_proto import (
     TF1_MODULE_MARKER,
     damaged_model_error,
@@ -58,7 +58,8 @@ class Loader:
         """Loads the spec (`handle`, if given, only names the module in errors).
 
         Raises:
-            tfhub.errors.TFHubLoadError: for an unsupported format or required feature.
+            tfhub.errors.TFHubLoadError: for an unsupported format or required feature;
+                `DamagedModelError` (a TFHubLoadError) if it names no format (empty or cut).
             tfhub.errors.DamagedModelError: (a TFHubLoadError) if tfhub_module.pb is not a
                 regular file or is too large; `DamagedMessageError` (also protobuf's
                 DecodeError, as upstream raised) if protobuf cannot parse it.
@@ -69,6 +70,8 @@ class Loader:
         except Exception as err:  # protobuf's DecodeError and friends.
             problem = f"{TF1_MODULE_MARKER} ({len(content)} bytes) is truncated or damaged"
             raise saved_model_lib.damaged_message_error(path, problem, handle=handle) from err
+        if module_def.format == FORMAT_UNSPECIFIED:  # Empty or cut short: damaged, not newer.
+            raise _no_format_error(path, len(content), handle)
         newer = (
             "It was written by a newer tensorflow_hub or tfhub than this one: upgrade tfhub, or "
             "export the module again with this version."
@@ -84,6 +87,17 @@ class Loader:
             raise errors.TFHubLoadError(f"Unsupported features: {shown} in {path}. {newer}")
         handler = saved_model_lib.load(path)
         return NativeModuleSpec(handler, saved_model_lib.get_variables_path(path), module_path=path)
+
+
+
+def _no_format_error(path: str, size: int, handle: str | None) -> errors.DamagedModelError:
+    """The error for a tfhub_module.pb that names no format (FORMAT_UNSPECIFIED, as an empty or
+    cut-short file parses): upstream's words, then what is damaged and how to get it anew."""
+    problem = f"{TF1_MODULE_MARKER} ({size} bytes) names no format: it is empty or cut short"
+    found = damaged_model_error(path, problem, handle=handle)
+    return errors.DamagedModelError(
+        f"Unsupported module def format: {FORMAT_UNSPECIFIED}. {found}", path=path, problem=problem
+    )
 
 
 def _check_unique_tags(tag_list: Iterable[frozenset[str]]) -> None:
