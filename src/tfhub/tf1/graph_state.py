@@ -386,9 +386,24 @@ def state_scope(name: str) -> str:
         if unique_name_scope != abs_state_scope:
             raise errors.ModuleGraphError(
                 f"variable_scope {abs_state_scope} was unused but the corresponding name_scope was "
-                "already taken. (This happens when a variable scope is re-entered, e.g. with "
-                "reuse=True or tf.compat.v1.AUTO_REUSE: hub.Module does not share variables "
-                "through scopes. Apply one hub.Module several times to share its variables, or "
-                f"give each hub.Module its own name=.) Received: name={name!r}"
+                f"already taken. ({_why_scope_taken(abs_state_scope)}) Received: name={name!r}"
             )
     return abs_state_scope
+
+
+def _why_scope_taken(abs_state_scope: str) -> str:
+    """Why the module's free variable scope has a taken name scope, and what to do: a variable
+    scope re-entered with reuse, or ops of the graph (an op named like the module, or made
+    under `tf.name_scope` of its name)."""
+    if tf.compat.v1.get_variable_scope().reuse:
+        return (
+            "This happens when a variable scope is re-entered, e.g. with reuse=True or "
+            "tf.compat.v1.AUTO_REUSE: hub.Module does not share variables through scopes. Apply "
+            "one hub.Module several times to share its variables, or give each hub.Module its "
+            "own name=."
+        )
+    return (
+        f"Ops of the graph already use the name scope {abs_state_scope!r} (an op named "
+        f"{abs_state_scope[:-1]!r}, or ops made under tf.name_scope of that name): give the "
+        "hub.Module a name= that no op of the graph uses."
+    )
