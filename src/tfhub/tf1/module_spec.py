@@ -118,6 +118,9 @@ class ModuleSpec(abc.ABC):
         Raises:
             tfhub.errors.MissingAttachedMessageError: (a KeyError) if `key` is missing and
                 `required` is True.
+            tfhub.errors.NotAMessageError: (a TypeError and AttributeError, as upstream's call
+                and parse raised) if `message_type` is not a protocol message class (an
+                instance, a name, None) and there is a message to parse.
         """
         attached_bytes = self._get_attached_bytes(key, tags)
         if attached_bytes is None:
@@ -128,6 +131,7 @@ class ModuleSpec(abc.ABC):
                     "hub.attach_message(key, message); pass required=False to get None instead."
                 )
             return None
+        _check_message_class(key, message_type)
         message = message_type()
         message.ParseFromString(attached_bytes)
         return message
@@ -148,6 +152,27 @@ class ModuleSpec(abc.ABC):
     @abc.abstractmethod
     def _create_impl(self, name: str, trainable: bool, tags: set[str]) -> Any:
         """Instantiates the module in the current graph under the unused scope `name`."""
+
+
+def _check_message_class(key: str, message_type: Any) -> None:
+    """Refuses a `message_type` that is no protocol message class, before it is called.
+
+    Raises:
+        tfhub.errors.NotAMessageError: naming the key and what was received.
+    """
+    if isinstance(message_type, type) and hasattr(message_type, "ParseFromString"):
+        return
+    what = type(message_type).__name__
+    received = (
+        f"an instance of {what}, not the class"
+        if hasattr(message_type, "ParseFromString")  # A message's repr may be empty.
+        else f"{message_type!r} of type {what}"
+    )
+    raise errors.NotAMessageError(
+        f"get_attached_message needs the protocol message class the message under key {key!r} "
+        "was attached with (the class itself, e.g. tf.train.Int64List or hub.ImageModuleInfo), "
+        f"to parse it. Received: message_type {received}"
+    )
 
 
 def export_folder(path: Any) -> str:
