@@ -331,7 +331,8 @@ class SavedModelHandler:
         assets_map = make_assets_key_collection(proto, path)
         gfile_io.makedirs(assets_dir(path))  # Each request bounded: see `gfile_io`.
         for source, destination in assets_map.items():
-            gfile_io.copy(source, destination, overwrite=True)
+            if not _same_file(source, destination):  # A copy onto itself would empty it.
+                gfile_io.copy(source, destination, overwrite=True)
         if variables_saver is not None:
             variables_path = get_variables_path(path)
             gfile_io.makedirs(os.path.dirname(variables_path))
@@ -339,6 +340,17 @@ class SavedModelHandler:
         atomic_write(
             os.path.join(path, "saved_model.pb"), proto.SerializeToString(), overwrite=True
         )
+
+
+def _same_file(source: str, destination: str) -> bool:
+    """Whether the asset `source` is the file `destination` already (an export into the folder
+    the module's assets are read from: its own, or a SavedModel's made a module in place)."""
+    if is_scheme_url(source) or is_scheme_url(destination):
+        return posixpath.normpath(source) == posixpath.normpath(destination)
+    try:
+        return os.path.samefile(source, destination)
+    except OSError:  # Either is missing (the copy then says so for the source).
+        return False
 
 
 def checkpoint_variable_names(meta_graph: Any) -> set[str]:
