@@ -89,7 +89,6 @@ class Loader:
         return NativeModuleSpec(handler, saved_model_lib.get_variables_path(path), module_path=path)
 
 
-
 def _no_format_error(path: str, size: int, handle: str | None) -> errors.DamagedModelError:
     """The error for a tfhub_module.pb that names no format (FORMAT_UNSPECIFIED, as an empty or
     cut-short file parses): upstream's words, then what is damaged and how to get it anew."""
