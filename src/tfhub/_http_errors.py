@@ -188,11 +188,7 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
             "owner."
         ) from None
     if isinstance(err, exc.TooManyRedirects):
-        raise errors.DownloadError(
-            f"Cannot download {handle!r} from {url}: the server redirects in a loop (more than "
-            f"{requests.models.DEFAULT_REDIRECT_LIMIT} redirects). Check the handle, or tell the "
-            "server's owner."
-        ) from None
+        raise _redirect_loop_error(err, handle=handle, url=url) from None
     if isinstance(err, urllib3.exceptions.LocationParseError):  # A host IDNA cannot encode.
         host = urllib.parse.urlsplit(url).hostname or ""
         if host and host in str(err).lower():  # The handle's own host, not a redirect's.
@@ -221,6 +217,29 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
             f"Cannot fetch {url}: {type(err).__name__}: {err}. Check the handle. "
             f"Received: handle={handle!r}"
         ) from None
+
+
+def _redirect_loop_error(err: BaseException, *, handle: str, url: str) -> errors.DownloadError:
+    """The RedirectLoopError of requests' TooManyRedirects (an HTTPError with the last
+    redirect's status and a ValueError, as upstream's urllib and its UNCOMPRESSED resolver
+    raised), naming where the last redirect led."""
+    import requests
+
+    from ._http_redirect import redirect_target
+
+    limit = requests.models.DEFAULT_REDIRECT_LIMIT
+    last = getattr(err, "response", None)  # requests keeps the last redirect's answer.
+    status = getattr(last, "status_code", None) or 302
+    target = redirect_target(last, handle=handle) if last is not None else url
+    return errors.RedirectLoopError(
+        f"Cannot download {handle!r} from {url}: the server redirects in a loop (more than "
+        f"{limit} redirects, last to {redact(target)[:200]}). Check the handle, or tell the "
+        "server's owner.",
+        status=status,
+        url=redact(url),
+        target=redact(target),
+        redirects=limit,
+    )
 
 
 def _after_redirect(err: BaseException, url: str) -> bool:

@@ -70,9 +70,10 @@ def redirect_target(response: Any, *, handle: str) -> str:
     UTF-8, relative to the answering URL).
 
     Raises:
-        tfhub.errors.DownloadError: a Location that cannot be read or parsed (not UTF-8, an
-            unclosed IPv6 host, a port above 65535): requests, and urllib.parse, raised a
-            builtin ValueError or UnicodeDecodeError for it.
+        tfhub.errors.UnreadableRedirectError: (a DownloadError and a ValueError) a Location
+            that cannot be read or parsed (not UTF-8, an unclosed IPv6 host, a port above
+            65535): requests, urllib.parse and so upstream raised a builtin ValueError or
+            UnicodeDecodeError for it.
     """
     location = response.headers.get("Location", "")
     try:
@@ -82,7 +83,7 @@ def redirect_target(response: Any, *, handle: str) -> str:
         from .utils.printable import escaped
 
         shown = escaped(redact(location)[:200])
-        raise errors.DownloadError(
+        raise errors.UnreadableRedirectError(
             f"Cannot download {handle!r}: {redact(response.url)} redirected to an address that "
             f"cannot be read ({type(err).__name__}: {str(err)[:80]}; Location: {shown}). Tell "
             "the server's owner."

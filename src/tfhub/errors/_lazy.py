@@ -84,8 +84,15 @@ def lazy_error_class(name: str) -> Any:
 
     `UnfollowableRedirectError`: a download redirected to an address an http download does not
     follow (`gs://...`, `ftp://...`); upstream's `urlopen` raised urllib's `HTTPError` (code
-    302, "Redirection to url ... is not allowed"), so this class is an `HTTPStatusError` with
-    the redirect's status and its `.target`.
+    302, "Redirection to url ... is not allowed"), and its UNCOMPRESSED resolver a `ValueError`
+    for that `HTTPError` ("Expected 303 See other HTTP response but received code 302"), so this
+    class is an `HTTPStatusError` with the redirect's status and its `.target`, and a
+    `ValueError`.
+
+    `RedirectLoopError`: a server that redirects in a loop (more than 30 redirects); upstream's
+    `urlopen` raised urllib's `HTTPError` (code 302, "...would lead to an infinite loop"), and
+    its UNCOMPRESSED resolver a `ValueError` for it, so this class is both an `HTTPStatusError`
+    (the last redirect's status, `.target`, `.redirects`) and a `ValueError`.
     """
     builders = {
         "ModuleExistsError": _module_exists_error,
@@ -93,6 +100,7 @@ def lazy_error_class(name: str) -> Any:
         "ConnectionFailedError": _connection_failed_error,
         "RetryTimeoutStatusError": _retry_timeout_status_error,
         "UnfollowableRedirectError": _unfollowable_redirect_error,
+        "RedirectLoopError": _redirect_loop_error,
         "ModelFileNotFoundError": _model_file_not_found_error,
         "VariablesMismatchError": _variables_mismatch_error,
         "TruncatedCheckpointError": _truncated_checkpoint_error,
@@ -363,10 +371,11 @@ def _retry_timeout_status_error() -> type:
 def _unfollowable_redirect_error() -> type:
     status_error: Any = lazy_error_class("HTTPStatusError")
 
-    class UnfollowableRedirectError(status_error):  # type: ignore[misc]
+    class UnfollowableRedirectError(status_error, ValueError):  # type: ignore[misc]
         """A download redirected to an address that is not http(s) (a model archive's gs://
         address), which it does not follow: `except HTTPStatusError` / `urllib.error.HTTPError`
-        (what upstream raised, `.code` 302) and `except DownloadError` all catch it.
+        (what upstream raised, `.code` 302), `except ValueError` (what upstream's UNCOMPRESSED
+        resolver raised) and `except DownloadError` all catch it.
 
         Attributes:
             status: the redirect's HTTP status (also `.code`).
@@ -386,3 +395,29 @@ def _reason_phrase(statuses: Any, status: int) -> str:
         return str(statuses(status).phrase)
     except ValueError:  # A status the standard does not name.
         return ""
+
+
+def _redirect_loop_error() -> type:
+    status_error: Any = lazy_error_class("HTTPStatusError")
+
+    class RedirectLoopError(status_error, ValueError):  # type: ignore[misc]
+        """A server that redirects in a loop (more than `.redirects` redirects): `except
+        HTTPStatusError` / `urllib.error.HTTPError` (what upstream's `urlopen` raised, `.code`
+        302), `except ValueError` (what upstream's UNCOMPRESSED resolver raised) and `except
+        DownloadError` all catch it.
+
+        Attributes:
+            status: the last redirect's HTTP status (also `.code`).
+            url: the URL that was asked, credentials redacted (also `.filename`).
+            target: the address the last redirect led to, credentials redacted.
+            redirects: how many redirects were followed before giving up.
+        """
+
+        def __init__(
+            self, message: str, *, status: int, url: str, target: str, redirects: int
+        ) -> None:
+            status_error.__init__(self, message, status=status, url=url)
+            self.target = target
+            self.redirects = redirects
+
+    return RedirectLoopError

@@ -316,3 +316,10 @@ class ArchiveTooManyMembersError(ArchiveTooLargeError):
     """An archive of more members than TFHUB_MAX_ARCHIVE_MEMBERS (`.limit`), e.g. millions of
     empty files: tiny on the wire and far below TFHUB_MAX_EXTRACTED_BYTES, but not below the
     filesystem's inodes. `.source`: the archive, as messages name it."""
+
+
+class UnreadableRedirectError(DownloadError, ValueError):
+    """A redirect whose Location cannot be read as an address (not UTF-8, an unclosed IPv6
+    host such as `http://[::1/x`, a port above 65535). Upstream's urllib (as requests) raised
+    the ValueError of `urllib.parse` (or a UnicodeDecodeError, a ValueError too) for it, so
+    this class is both a DownloadError and a ValueError."""

@@ -55,8 +55,10 @@ class HttpUncompressedResolver(Resolver):
         to http(s) addresses, followed).
 
         Raises:
-            tfhub.errors.DownloadError: more than MAX_REDIRECTS redirects, or a plain one to an
-                address that is not http(s).
+            tfhub.errors.RedirectLoopError: more than MAX_REDIRECTS redirects;
+                UnfollowableRedirectError: a plain one to an address that is not http(s);
+                UnreadableRedirectError: one whose Location cannot be read (DownloadErrors and,
+                as upstream raised for any answer but a 303, ValueErrors).
             tfhub.errors.InvalidHandleError: (a ValueError, upstream's messages first) if the
                 answer is not a 303, or its body is longer than MAX_LOCATION_BYTES or is not a
                 gs:// path.
@@ -71,11 +73,7 @@ class HttpUncompressedResolver(Resolver):
         redirects, with_token = 0, True
         while (target := _redirect_target(response, url=url, handle=handle)) is not None:
             if redirects == MAX_REDIRECTS:
-                raise errors.DownloadError(
-                    f"Cannot resolve {handle!r}: the server redirects in a loop (more than "
-                    f"{MAX_REDIRECTS} redirects, last to {redact(target)}). Check the handle, "
-                    "or tell the server's owner."
-                )
+                raise _loop_error(response.status_code, url=url, target=target, handle=handle)
             redirects += 1
             budget.redirected()  # A chain of slow redirects is bounded as failures are.
             # As requests: the token never follows to another host or port, nor to plain http.
@@ -173,8 +171,10 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
     without a Location: its body names the location, as urllib left it to upstream).
 
     Raises:
-        tfhub.errors.DownloadError: a redirect to an address that is not http(s), or to a
-            Location that cannot be read (`_http_redirect.redirect_target`).
+        tfhub.errors.UnfollowableRedirectError: (a DownloadError, an HTTPError and a ValueError,
+            as upstream's) a redirect to an address that is not http(s).
+        tfhub.errors.UnreadableRedirectError: a Location that cannot be read
+            (`_http_redirect.redirect_target`).
         tfhub.errors.InsecureRedirectError: a redirect from https to plain http.
     """
     location = response.headers.get("Location")
@@ -194,12 +194,29 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
     target = requote_uri(redirect_target(response, handle=handle))
     check_redirect(url, target, handle=handle)  # Never from https to plain http.
     if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
-        raise errors.DownloadError(
+        raise errors.UnfollowableRedirectError(
             f"Cannot resolve {handle!r}: {redact(url)} redirected to {redact(target)[:200]}, "
             "which is not an http(s) address (only a 303 answer names the gs:// location). "
-            "Check the handle, or tell the server's owner."
+            "Check the handle, or tell the server's owner.",
+            status=response.status_code,
+            url=redact(url),
+            target=redact(target),
         )
     return target
+
+
+def _loop_error(status: int, *, url: str, target: str, handle: str) -> errors.DownloadError:
+    """The RedirectLoopError of a server that redirected more than MAX_REDIRECTS times (an
+    HTTPError with the last redirect's status, and a ValueError, as upstream raised)."""
+    return errors.RedirectLoopError(
+        f"Cannot resolve {handle!r}: the server redirects in a loop (more than {MAX_REDIRECTS} "
+        f"redirects, last to {redact(target)[:200]}). Check the handle, or tell the server's "
+        "owner.",
+        status=status,
+        url=redact(url),
+        target=redact(target),
+        redirects=MAX_REDIRECTS,
+    )
 
 
 def _names_http(location: str) -> bool:
