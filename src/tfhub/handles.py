@@ -189,9 +189,9 @@ def parse(handle: str) -> Handle:
 
 
 def _check_http_url(url: str) -> None:
-    """Raises InvalidHandleError for an http(s) URL without a host, with a bad port, with a
-    password cut by a '/', '?' or '#' (`_cut_userinfo_end`), or with a backslash in its
-    authority (`_backslash_problem`)."""
+    """Raises InvalidHandleError for an http(s) URL without a host or with a bad port (a
+    NoServerURLError, also upstream's URLError), with a password cut by a '/', '?' or '#'
+    (`_cut_userinfo_end`), or with a backslash in its authority (`_backslash_problem`)."""
     cut = _cut_userinfo_end(url)
     if cut is not None:
         raise errors.InvalidHandleError(
@@ -199,7 +199,13 @@ def _check_http_url(url: str) -> None:
             "there: percent-encode them (%2F, %3F, %23). Received: handle="
             f"{redact(url[: url.index('://') + 3] + '***' + url[cut:])!r}"
         )
-    problem = urls.server_problem(url) or _backslash_problem(url)
+    problem = urls.server_problem(url)
+    if problem is not None and not problem.startswith("cannot be parsed"):
+        # No host or no usable port: upstream's urlopen raised URLError, an IOError, for it.
+        raise errors.NoServerURLError(
+            f"The URL {problem}. Received: handle={redact(url)!r}", reason=f"The URL {problem}"
+        )
+    problem = problem or _backslash_problem(url)
     if problem is not None:
         raise errors.InvalidHandleError(f"The URL {problem}. Received: handle={redact(url)!r}")
 

@@ -11,7 +11,7 @@ from ._loading import (
     MissingModelFileError,
     TFHubLoadError,
 )
-from ._resolving import DownloadError, RetryTimeoutError
+from ._resolving import DownloadError, InvalidHandleError, RetryTimeoutError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
@@ -93,6 +93,11 @@ def lazy_error_class(name: str) -> Any:
     `urlopen` raised urllib's `HTTPError` (code 302, "...would lead to an infinite loop"), and
     its UNCOMPRESSED resolver a `ValueError` for it, so this class is both an `HTTPStatusError`
     (the last redirect's status, `.target`, `.redirects`) and a `ValueError`.
+
+    `NoServerURLError`: an http(s) handle that names no server to connect to (no host, port 0,
+    a port above 65535), refused before anything is sent; upstream's `urlopen` raised urllib's
+    `URLError` for it ("no host given", "Connection refused"), so this class is both an
+    `InvalidHandleError` (a ValueError) and that `URLError` (an IOError; `.reason`).
     """
     builders = {
         "ModuleExistsError": _module_exists_error,
@@ -101,6 +106,7 @@ def lazy_error_class(name: str) -> Any:
         "RetryTimeoutStatusError": _retry_timeout_status_error,
         "UnfollowableRedirectError": _unfollowable_redirect_error,
         "RedirectLoopError": _redirect_loop_error,
+        "NoServerURLError": _no_server_url_error,
         "ModelFileNotFoundError": _model_file_not_found_error,
         "VariablesMismatchError": _variables_mismatch_error,
         "TruncatedCheckpointError": _truncated_checkpoint_error,
@@ -421,3 +427,30 @@ def _redirect_loop_error() -> type:
             self.redirects = redirects
 
     return RedirectLoopError
+
+
+def _no_server_url_error() -> type:
+    import urllib.error
+
+    class NoServerURLError(InvalidHandleError, urllib.error.URLError):
+        """An http(s) handle that names no server to connect to (no host, port 0, a port above
+        65535): `except InvalidHandleError` / `ValueError` (tfhub's refusal, before anything is
+        sent) and `except urllib.error.URLError` / `IOError` (what upstream's `urlopen` raised)
+        all catch it.
+
+        Attributes:
+            reason: what is wrong with the URL, e.g. "The URL names no host" (urllib's name).
+            tried: [] (an InvalidHandleError's).
+        """
+
+        def __init__(self, message: str, *, reason: str) -> None:
+            InvalidHandleError.__init__(self, message)  # Not urllib's: args stay (message,).
+            self.reason = reason
+
+        def __str__(self) -> str:  # urllib's would be "<urlopen error ...>".
+            return str(self.args[0]) if self.args else ""
+
+        def __repr__(self) -> str:
+            return f"{type(self).__name__}({str(self)!r})"
+
+    return NoServerURLError
