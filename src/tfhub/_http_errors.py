@@ -93,8 +93,10 @@ _NOT_TLS = ("wrong_version_number", "wrong version number", "record_layer_failur
 
 
 def _raise_if_ssl_error(err: BaseException, *, handle: str, url: str) -> None:
-    """Turns a TLS error into a DownloadError saying what to do: a certificate that cannot be
-    verified (set the CA bundle), or a server that does not speak TLS on that port."""
+    """Turns a TLS error into a ConnectionFailedError (a DownloadError and, as upstream's
+    urlopen raised, urllib's URLError; `.cause` says which) saying what to do: a certificate
+    that cannot be verified (set the CA bundle), or a server that does not speak TLS on that
+    port."""
     import requests
 
     if not isinstance(err, requests.exceptions.SSLError):
@@ -122,8 +124,12 @@ def _raise_if_ssl_error(err: BaseException, *, handle: str, url: str) -> None:
     else:
         what = "the TLS handshake failed"
         remedy = "Try again; if it keeps failing, tell the server's owner (or your network admin)."
-    raise errors.DownloadError(
-        f"Cannot download {handle!r} from {url}: {what} ({err}). {remedy}"
+    # A ConnectionFailedError (so urllib's URLError): upstream's urlopen wrapped every TLS
+    # error of the connection in URLError.
+    raise errors.ConnectionFailedError(
+        f"Cannot download {handle!r} from {url}: {what} ({err}). {remedy}",
+        url=redact(url),
+        cause=redact(what),
     ) from chained(err, url)
 
 
@@ -133,7 +139,8 @@ def raise_for_request_error(
     """Re-raises `err` as a tfhub error, unless it is a connection error worth a retry.
 
     Raises:
-        tfhub.errors.DownloadError: TLS errors (explained), redirect loops, bad redirects.
+        tfhub.errors.ConnectionFailedError: TLS errors (explained; not retried).
+        tfhub.errors.DownloadError: redirect loops (RedirectLoopError), bad redirects.
         tfhub.errors.ConnectionFailedError: on the last attempt, the connection error itself,
             named by its real cause (also urllib's `URLError`, as upstream's `urlopen` raised).
         tfhub.errors.InvalidHandleError: a URL that requests refuses to fetch.

@@ -35,8 +35,8 @@ def lazy_error_class(name: str) -> Any:
     `DownloadError` (`urllib.error` imports `tempfile`: 14 ms).
 
     `ConnectionFailedError`: no answer came (connection refused, unknown host, timeout) after the
-    retries; upstream's `urlopen` raised `urllib.error.URLError`, so this class is both that
-    (`.reason`) and a `DownloadError`.
+    retries, or the TLS connection failed; upstream's `urlopen` raised `urllib.error.URLError`,
+    so this class is both that (`.reason`) and a `DownloadError`.
 
     `ModelFileNotFoundError`: a model folder without a file of its checkpoint (its
     `variables/` folder, index or a data file) or an asset file, where upstream let
@@ -317,7 +317,9 @@ def _connection_failed_error() -> type:
     import urllib.error
 
     class ConnectionFailedError(DownloadError, urllib.error.URLError):
-        """No answer came from the server (refused, unknown host, timeout), after the retries.
+        """No answer came from the server (refused, unknown host, timeout), after the retries;
+        or the TLS connection failed (an untrusted certificate, one for another host name, a
+        port that does not speak TLS), which is not retried.
 
         Attributes:
             url: the URL, credentials redacted (also `.filename`).
