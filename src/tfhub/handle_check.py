@@ -54,8 +54,14 @@ def _first_bad_byte(raw: bytes) -> int:
     return raw[0]  # pragma: no cover - `raw` came from a text that was not UTF-8.
 
 
-def check(handle: object) -> str:
+def check(handle: object, *, local_controls: bool = False) -> str:
     """Returns `handle` if it can name a model; refuses what would corrupt the cache's bookkeeping.
+
+    Args:
+        handle: the handle.
+        local_controls: take a local path holding control characters (not a NUL), as a file
+            name may: for `hub.resolve`, which reads it in place and writes it nowhere. Other
+            callers (which may write the handle into a file: a hub doc) refuse it.
 
     Raises:
         tfhub.errors.HandleTypeError: (an InvalidHandleError and a TypeError) for a non-string.
@@ -64,8 +70,9 @@ def check(handle: object) -> str:
         tfhub.errors.SpacedHandleError: (an InvalidHandleError and an IOError) for a URL with
             spaces around it, or any handle with a line break around it.
         tfhub.errors.InvalidHandleError: for control characters inside the handle (a newline
-            would add lines to the descriptor), or a URL holding bytes that are not UTF-8 text
-            (lone surrogates; a local path may hold them: it names a file by its bytes).
+            would add lines to the descriptor; see `local_controls`), or a URL holding bytes
+            that are not UTF-8 text (lone surrogates; a local path may hold them: it names a
+            file by its bytes).
     """
     if not isinstance(handle, str):
         raise errors.HandleTypeError(_not_text(handle))
@@ -74,7 +81,8 @@ def check(handle: object) -> str:
             "A handle cannot be empty: pass a model's URL or folder (an empty handle often "
             "comes from an unset environment variable or setting). Received: handle=''"
         )
-    if scheme(handle) not in (None, "file"):  # A local path names a file by its bytes.
+    found = scheme(handle)
+    if found not in (None, "file"):  # A local path names a file by its bytes.
         _check_utf8(handle)
     # isprintable() (C speed) is False for every Cc, Zl and Zp character: the common case skips
     # the loop, which names the bad ones.
@@ -84,6 +92,12 @@ def check(handle: object) -> str:
         listed = ", ".join(map(repr, list(dict.fromkeys(bad))[:3]))
         received = f"Received: handle={redact(repr(handle))}"
         if not stripped or _control_characters(stripped):
+            if local_controls and found is None and stripped and "\x00" not in handle:
+                # A file name may hold them (not a NUL), and a local path is read in place,
+                # never written into the cache's bookkeeping: as upstream, it resolves if it
+                # exists (else ModelNotFoundError, its IOError, shows it escaped). A file:// URL
+                # is a URL: urlsplit would drop its tabs and newlines, naming another path.
+                return handle
             raise errors.InvalidHandleError(
                 f"A handle cannot hold control characters ({listed}). {received}"
             )
@@ -128,3 +142,9 @@ def _decode_offer(raw: bytes) -> str:
 def _control_characters(handle: str) -> list[str]:
     """The characters of `handle` that would break a line of the bookkeeping (Cc, Zl, Zp)."""
     return [char for char in handle if unicodedata.category(char) in ("Cc", "Zl", "Zp")]
+
+
+def has_control_characters(handle: str) -> bool:
+    """Whether `handle` holds a character that would break a line (Cc, Zl, Zp): a local path
+    may (a file name), and messages then show it escaped."""
+    return not handle.isprintable() and bool(_control_characters(handle))

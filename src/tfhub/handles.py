@@ -156,11 +156,12 @@ def file_url_to_path(url: str) -> str:
     return urllib.parse.unquote(parsed.path)
 
 
-def parse(handle: str) -> Handle:
+def parse(handle: str, *, local_controls: bool = False) -> Handle:
     """Classifies a handle string.
 
     Args:
         handle: a local path, file://, gs://, http(s):// URL or Kaggle model URL.
+        local_controls: take a local path holding control characters (`check`'s).
 
     Returns:
         The parsed handle.
@@ -169,7 +170,7 @@ def parse(handle: str) -> Handle:
         tfhub.errors.InvalidHandleError: if `handle` is not a non-empty string, holds control
             characters, or is an http(s) URL that cannot be parsed (e.g. a port out of range).
     """
-    check(handle)
+    check(handle, local_controls=local_controls)
     found = scheme(handle)
     if found == "file":
         return LocalPath(file_url_to_path(handle))

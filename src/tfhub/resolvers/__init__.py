@@ -97,7 +97,8 @@ def resolve_with_registry(handle: str) -> str:
         TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED, the gs:// folder the server names.
 
     Raises:
-        tfhub.errors.InvalidHandleError: for control characters or a URL with spaces around it;
+        tfhub.errors.InvalidHandleError: for control characters (in a URL; a local path may
+            hold them, not a NUL) or a URL with spaces around it;
             `HandleTypeError` (also a TypeError) for a handle that is not text, `EmptyHandleError`
             (also a FileNotFoundError) for ""; `UnknownSchemeError` (also an
             UnsupportedHandleError) for a `scheme://` that no resolver reads, listing the
@@ -111,7 +112,8 @@ def resolve_with_registry(handle: str) -> str:
     install_default_resolvers()
     if isinstance(handle, os.PathLike):
         handle = os.fspath(handle)
-    handles.check(handle)
+    # A local folder's name may hold control characters (read in place, written nowhere).
+    handles.check(handle, local_controls=True)
     try:
         return _as_path(registry(handle), handle)
     except errors.UnsupportedHandleError as err:

@@ -6,6 +6,7 @@ import os
 import re
 
 from .. import errors, handles
+from ..handle_check import has_control_characters
 from ..utils.numbers import is_number
 from ..utils.paths import (
     RELATIVE_PATH_LOST,
@@ -14,6 +15,7 @@ from ..utils.paths import (
     is_url,
     relative_path_lost,
 )
+from ..utils.printable import escaped
 from . import gcs
 from .base import Resolver
 
@@ -34,7 +36,7 @@ class PathResolver(Resolver):
         return not handles.is_http_url(handle) and handles.unknown_scheme(handle) is None
 
     def _resolve(self, handle: str) -> str:
-        parsed = handles.parse(handle)
+        parsed = handles.parse(handle, local_controls=True)  # A file name may hold them.
         if isinstance(parsed, handles.GcsPath):
             if not gcs.exists(parsed.url):
                 raise errors.ModelNotFoundError(f"{handle} does not exist.", path=parsed.url)
@@ -43,6 +45,10 @@ class PathResolver(Resolver):
             # Other filesystems of tf.io.gfile (ram://, s3://, hdfs://...): as upstream, via gfile.
             found = gcs.exists if is_url(parsed.path) else os.path.exists
             if not found(parsed.path):
+                if has_control_characters(handle):  # A file name's: shown escaped, as upstream's.
+                    raise errors.ModelNotFoundError(
+                        f"{escaped(handle)} does not exist.", path=parsed.path
+                    )
                 unreachable = None if is_url(parsed.path) else _unreachable(handle, parsed.path)
                 if unreachable is not None:
                     raise errors.ModelAccessError(unreachable, path=parsed.path)
