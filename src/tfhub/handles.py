@@ -190,15 +190,22 @@ def parse(handle: str, *, local_controls: bool = False) -> Handle:
 
 
 def _check_http_url(url: str) -> None:
-    """Raises InvalidHandleError for an http(s) URL without a host or with a bad port (a
-    NoServerURLError, also upstream's URLError), with a password cut by a '/', '?' or '#'
-    (`_cut_userinfo_end`), or with a backslash in its authority (`_backslash_problem`)."""
+    """Raises InvalidHandleError for an http(s) URL whose host holds a space, without a host
+    or with a bad port (a NoServerURLError, also upstream's URLError), with a password cut by a
+    '/', '?' or '#' (`_cut_userinfo_end`), or with a backslash in its authority
+    (`_backslash_problem`)."""
     cut = _cut_userinfo_end(url)
     if cut is not None:
         raise errors.InvalidHandleError(
             "The URL has a user name and password holding a '/', '?' or '#', which ends the host "
             "there: percent-encode them (%2F, %3F, %23). Received: handle="
             f"{redact(url[: url.index('://') + 3] + '***' + url[cut:])!r}"
+        )
+    host = _spaced_host(url)
+    if host is not None:  # requests would ask DNS for it, and again on each retry.
+        raise errors.InvalidHandleError(
+            f"The URL's host {host!r} holds a space, which no host name does: remove it (a "
+            f"typo?). Received: handle={redact(url)!r}"
         )
     problem = urls.server_problem(url)
     if problem is not None and not problem.startswith("cannot be parsed"):
@@ -209,6 +216,15 @@ def _check_http_url(url: str) -> None:
     problem = problem or _backslash_problem(url)
     if problem is not None:
         raise errors.InvalidHandleError(f"The URL {problem}. Received: handle={redact(url)!r}")
+
+
+def _spaced_host(url: str) -> str | None:
+    """The host of `url` if it holds white space (`https://tfhub .dev/m`), else None."""
+    try:
+        host = urllib.parse.urlsplit(url).hostname or ""
+    except ValueError:  # An unclosed IPv6 host: `urls.server_problem` says so.
+        return None
+    return host if any(char.isspace() for char in host) else None
 
 
 def _cut_userinfo_end(url: str) -> int | None:
