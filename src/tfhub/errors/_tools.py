@@ -64,9 +64,10 @@ class AccuracyError(ToolError, AssertionError):
 
 
 class TrainingDivergedError(ToolError, FloatingPointError):
-    """Training stopped at the end of an epoch whose loss is NaN or infinite (`.loss`,
-    `.epoch` from 1, `.learning_rate`, `.handle`): it diverged, or the module returns NaN or
-    infinity for some images. A FloatingPointError (an ArithmeticError)."""
+    """Training stopped at the end of an epoch whose loss or validation loss is NaN or
+    infinite, or after which the model's weights are (`.loss`, NaN then; `.epoch` from 1,
+    `.learning_rate`, `.handle`): it diverged, or the module returns NaN or infinity for some
+    images. A FloatingPointError (an ArithmeticError)."""
 
 
 class UnknownStrategyError(ToolError, ValueError):

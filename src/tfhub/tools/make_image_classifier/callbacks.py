@@ -5,6 +5,7 @@ bottleneck training, the early validation pass and the validation of the head on
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -101,23 +102,64 @@ def finite_loss_check(
     learning_rate: float,
     log_dir: str | None = None,
 ) -> Any:
-    """A callback that stops training with an error at the end of an epoch whose loss is NaN
-    or infinite (as Keras' TerminateOnNaN, which stops silently): the features kept of some
-    images hold NaN or infinity (a store of a module's features), or training diverged.
+    """A callback that stops training with an error at the end of an epoch whose loss or
+    validation loss is NaN or infinite, or after which the model's weights are (as Keras'
+    TerminateOnNaN, which stops silently and reads the training loss only): the features kept
+    of some images hold NaN or infinity (a store of a module's features), or training diverged.
+
+    The training loss is the mean of the epoch's steps' losses, each taken before its step's
+    update: the epoch's last update can leave weights that are not finite (and a model that
+    predicts NaN) behind a finite loss; so the weights are read too, and the validation loss
+    where `fit` gives it (the tool's own validation of a head on kept features runs after this
+    callback: its NaN comes from the weights, read here, or from features, read at the next
+    non-finite loss).
 
     It must come before the TensorBoard callback: that epoch's values are then never written
     to `log_dir`, whose summaries of the epochs before it stay (the error says so)."""
 
     class FiniteLossCheck(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            loss = float((logs or {}).get("loss", 0.0))
-            if np.isfinite(loss):
+            found = _non_finite_result(self.model, logs or {})
+            if found is None:
                 return
+            what, loss = found
             _raise_for_loss(
-                store, loss, epoch, handle=handle, learning_rate=learning_rate, log_dir=log_dir
+                store,
+                loss,
+                epoch,
+                handle=handle,
+                learning_rate=learning_rate,
+                log_dir=log_dir,
+                what=what,
             )
 
     return FiniteLossCheck()
+
+
+def _non_finite_result(model: Any, logs: dict[str, Any]) -> tuple[str, float] | None:
+    """What of an epoch's results is not finite, as (what the message says, the value for the
+    error's `.loss`): its training loss, its validation loss, or the model's weights (NaN
+    then: any loss of the model is); None if all are finite."""
+    for key, what in (("loss", "the loss is"), ("val_loss", "the validation loss is")):
+        value = float(logs.get(key, 0.0))
+        if not np.isfinite(value):
+            return f"{what} {value}", value
+    if not _weights_finite(model):
+        return "the model's weights hold NaN or infinity (its last update diverged)", math.nan
+    return None
+
+
+def _weights_finite(model: Any) -> bool:
+    """Whether every floating-point weight of `model` (either Keras flavour; trainable or
+    not, such as batch normalization's statistics) is finite, each checked where it lives."""
+    import tensorflow as tf
+
+    checks = [
+        tf.reduce_all(tf.math.is_finite(tf.convert_to_tensor(weight)))
+        for weight in model.weights
+        if tf.as_dtype(weight.dtype).is_floating
+    ]
+    return bool(tf.reduce_all(checks)) if checks else True
 
 
 def summaries_kept(epoch: int, log_dir: str | None) -> str:
@@ -144,9 +186,11 @@ def _raise_for_loss(
     handle: str,
     learning_rate: float,
     log_dir: str | None = None,
+    what: str | None = None,
 ) -> None:
-    """Raises the error for a training `loss` that is not finite after `epoch` (from 0)."""
-    stopped = f"Training stopped after epoch {epoch + 1}: the loss is {loss}"
+    """Raises the error for a training `loss` that is not finite after `epoch` (from 0), or
+    for what else of its results is not (`what`: "the validation loss is nan", ...)."""
+    stopped = f"Training stopped after epoch {epoch + 1}: {what or f'the loss is {loss}'}"
     kept = summaries_kept(epoch, log_dir)
     if store.keeps_features:
         readable, features = store.kept(np.arange(len(store.files.paths)))
