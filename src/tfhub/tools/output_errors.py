@@ -9,6 +9,7 @@ replace that holds other files than the tool's output (`check_replaceable`).
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 
@@ -71,14 +72,28 @@ def reason_of(err: OSError) -> str:
     return str(err.strerror or err)
 
 
+# What to do about a file over the file-size limit (EFBIG), where its folder is writable.
+FILE_SIZE_LIMIT_TODO = (
+    "A file is larger than the file-size limit (`ulimit -f`) or than that file system allows "
+    "(FAT32: 4 GiB): raise the limit, or choose a folder on another file system."
+)
+
+
 def not_written(
     err: OSError, path: str, *, what: str, flag: str | None = None
 ) -> errors.OutputNotWritableError:
     """`not_writable` for the OSError of a failed write of the output `path` (what to do
-    depends on it: a full disk says to free space)."""
+    depends on it: a full disk says to free space, a file over the file-size limit says so)."""
     disk_full = err.errno in errors.DISK_FULL_ERRNOS
+    todo = FILE_SIZE_LIMIT_TODO if err.errno == errno.EFBIG else None
     return not_writable(
-        path, reason_of(err), what=what, flag=flag, disk_full=disk_full, quota=is_quota(err)
+        path,
+        reason_of(err),
+        what=what,
+        flag=flag,
+        disk_full=disk_full,
+        quota=is_quota(err),
+        todo=todo,
     )
 
 

@@ -9,6 +9,7 @@ complete (tfhub.tools.atomic_output), so an interrupted run leaves no half-writt
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from ... import errors
 from ...utils.paths import special_kind
 from ...utils.refused_writes import failed_write, is_quota
 from .. import atomic_output
+from ..output_errors import FILE_SIZE_LIMIT_TODO
 from .output_checks import (
     check_labels_one_per_line,
     check_outputs_apart_from_images,
@@ -76,6 +78,7 @@ def _tflite_bytes_of(model: Any, output_file: str) -> bytes:
                 what=what,
                 disk_full=failed.errno in errors.DISK_FULL_ERRNOS,
                 quota=is_quota(failed),
+                todo=FILE_SIZE_LIMIT_TODO if failed.errno == errno.EFBIG else None,
             ) from err
         return tflite_bytes(folder, output_file=output_file)
 
