@@ -89,12 +89,6 @@ def test_nan_features_of_validation_images_only_stop_the_run(
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.xfail(
-    strict=True,
-    reason="rf53c-F2, part left to training.py (not this helper's file): finite_loss_check must "
-    "come after the tool's own callbacks, whose head validation (bottlenecks) puts val_loss in "
-    "the logs; see rf53c's report for the diff. Remove this mark once it is applied.",
-)
 def test_nan_features_of_validation_images_only_stop_a_run_with_bottlenecks(
     shape_images: Path, tmp_path: Path
 ) -> None:

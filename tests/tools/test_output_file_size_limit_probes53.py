@@ -56,12 +56,6 @@ def test_a_file_output_past_the_file_size_limit_says_so(tmp_path: Path) -> None:
 
 
 @pytest.mark.tf
-@pytest.mark.xfail(
-    strict=True,
-    reason="rf53c-F1, part left to src/tfhub/utils/refused_writes.py (not this helper's "
-    "file): failed_write must read TensorFlow's OUT_OF_RANGE 'File too large' as EFBIG; see "
-    "rf53c's report for the diff. Remove this mark once it is applied.",
-)
 def test_a_saved_model_past_the_file_size_limit_says_so(tmp_path: Path) -> None:
     import tensorflow as tf
 
@@ -81,12 +75,6 @@ def test_a_saved_model_past_the_file_size_limit_says_so(tmp_path: Path) -> None:
 
 
 @pytest.mark.tf
-@pytest.mark.xfail(
-    strict=True,
-    reason="rf53c-F1, part left to src/tfhub/utils/refused_writes.py (not this helper's "
-    "file): failed_write must read TensorFlow's OUT_OF_RANGE 'File too large' as EFBIG; see "
-    "rf53c's report for the diff. Remove this mark once it is applied.",
-)
 def test_a_tflite_file_whose_temporary_saved_model_is_past_the_limit_says_so(
     tmp_path: Path,
 ) -> None:

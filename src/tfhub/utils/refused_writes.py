@@ -12,8 +12,9 @@ from .paths import relative_below
 from .printable import escaped
 
 # TensorFlow's error codes (tf.errors.*) for a file it could not write: ENOSPC and EDQUOT
-# become RESOURCE_EXHAUSTED; EACCES, EPERM and EROFS PERMISSION_DENIED.
-_TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED = 8, 7
+# become RESOURCE_EXHAUSTED; EACCES, EPERM and EROFS PERMISSION_DENIED; EFBIG (a file over the
+# file-size limit, `ulimit -f`, or FAT32's 4 GiB) OUT_OF_RANGE, its message saying "File too large".
+_TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED, _TF_OUT_OF_RANGE = 8, 7, 11
 
 
 def is_quota(err: OSError) -> bool:
@@ -49,6 +50,8 @@ def failed_write(err: BaseException, folder: str) -> OSError | None:
         return OSError(errno.ENOSPC, "no space left on the device (the disk or quota is full)")
     if code == _TF_PERMISSION_DENIED:
         return OSError(errno.EACCES, "permission denied")
+    if code == _TF_OUT_OF_RANGE and os.strerror(errno.EFBIG) in message:
+        return OSError(errno.EFBIG, os.strerror(errno.EFBIG))
     return None
 
 

@@ -107,6 +107,7 @@ def train_on_module(
                 log_dir,
                 say=say,
                 callbacks=(
+                    *own,  # The head's validation (bottlenecks) puts val_loss in the logs.
                     tool_callbacks.finite_loss_check(  # Before TensorBoard's: see there.
                         keras,
                         store,
@@ -114,7 +115,6 @@ def train_on_module(
                         learning_rate=hparams.learning_rate,
                         log_dir=log_dir,
                     ),
-                    *own,
                     tool_callbacks.training_steps_check(keras, store, replicas=replicas),
                 ),
             )
