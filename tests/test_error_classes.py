@@ -39,6 +39,10 @@ _DATA = {  # A value for each keyword an error class takes.
     "cause": "the connection was refused",
     "attempts": 3,
     "tmpdir": "/scratch/tmp",
+    "key": "numbers",
+    "message_type": "tensorflow.Example",
+    "redirects": 10,
+    "reason": "The URL names no host",
 }
 
 
@@ -50,6 +54,9 @@ def _error_classes() -> list[type[BaseException]]:
         errors.RetryTimeoutStatusError,
         errors.UnfollowableRedirectError,
         errors.DamagedMessageError,  # Subclasses protobuf's DecodeError.
+        errors.AttachedMessageParseError,  # Also protobuf's DecodeError.
+        errors.RedirectLoopError,
+        errors.NoServerURLError,
     ]
     return built_on_use + [
         cls

@@ -44,3 +44,18 @@ def test_a_missing_key_still_gives_none_whatever_the_type() -> None:
     """As upstream: the type is only used to parse a message that is there."""
     spec = hub.load_module_spec(upstream_path("tf1_image_info"))
     assert spec.get_attached_message("absent", None) is None
+
+
+def test_a_message_that_does_not_parse_as_the_class_given_names_key_and_class() -> None:
+    """Upstream let protobuf's bare DecodeError through ("Error parsing message"), naming
+    neither the key nor the class; it is still that error (rf53a-F3's last part)."""
+    from google.protobuf.message import DecodeError
+
+    spec = hub.load_module_spec(upstream_path("tf1_image_info"))
+    with pytest.raises(errors.AttachedMessageParseError) as info:
+        spec.get_attached_message("numbers", tf.train.Example)
+    err = info.value
+    assert isinstance(err, DecodeError) and isinstance(err, TypeError)
+    assert (err.key, err.message_type) == ("numbers", "tensorflow.Example")
+    assert "'numbers'" in str(err) and "tensorflow.Example" in str(err)
+    assert "class it was attached with" in str(err)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..utils.redact import redact
+from ._base import ArgumentTypeError
 from ._loading import (
     AssetSourceError,
     CallInputSpecError,
@@ -67,6 +68,12 @@ def lazy_error_class(name: str) -> Any:
     `google.protobuf.message.DecodeError` through, so this class is both that and a
     `DamagedModelError` naming the module (protobuf is imported).
 
+    `AttachedMessageParseError`: an attached message (`ModuleSpec.get_attached_message`) whose
+    bytes do not parse as the `message_type` given (most often another class than the one it
+    was attached with); upstream let protobuf's `google.protobuf.message.DecodeError` through, so
+    this class is both that and an `ArgumentTypeError` (so TypeError, ValueError) naming the key
+    and the class (`.key`, `.message_type`; protobuf is imported).
+
     `CallInputArgumentError`: inputs a hub.KerasLayer's function refused while running (an
     input of a signature in another dtype, called eagerly), where upstream let TensorFlow's
     `tf.errors.InvalidArgumentError` through: both that and a `CallInputSpecError` (so
@@ -112,6 +119,7 @@ def lazy_error_class(name: str) -> Any:
         "TruncatedCheckpointError": _truncated_checkpoint_error,
         "CorruptCheckpointError": _corrupt_checkpoint_error,
         "DamagedMessageError": _damaged_message_error,
+        "AttachedMessageParseError": _attached_message_parse_error,
         "CallInputArgumentError": _call_input_argument_error,
         "AssetNotFoundError": _asset_not_found_error,
         "NotATF1ModuleError": _not_a_tf1_module_error,
@@ -242,6 +250,27 @@ def _damaged_message_error() -> type:
         DamagedModelError` (so ValueError, OSError) both catch it (`.path`, `.problem`)."""
 
     return DamagedMessageError
+
+
+def _attached_message_parse_error() -> type:
+    from google.protobuf.message import DecodeError
+
+    class AttachedMessageParseError(ArgumentTypeError, DecodeError):
+        """An attached message whose bytes do not parse as the `message_type` given: `except
+        google.protobuf.message.DecodeError` (what upstream raised) and `except
+        ArgumentTypeError` (so TypeError, ValueError) both catch it.
+
+        Attributes:
+            key: the key the message was attached under.
+            message_type: the full name of the class it was parsed as.
+        """
+
+        def __init__(self, message: str, *, key: str = "", message_type: str = "") -> None:
+            super().__init__(message)
+            self.key = key
+            self.message_type = message_type
+
+    return AttachedMessageParseError
 
 
 def _call_input_argument_error() -> type:

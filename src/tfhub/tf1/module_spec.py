@@ -133,7 +133,18 @@ class ModuleSpec(abc.ABC):
             return None
         _check_message_class(key, message_type)
         message = message_type()
-        message.ParseFromString(attached_bytes)
+        try:
+            message.ParseFromString(attached_bytes)
+        except Exception as err:  # protobuf's DecodeError, imported with protobuf.
+            name = message_type.DESCRIPTOR.full_name
+            raise errors.AttachedMessageParseError(
+                f"The message attached under key {key!r} does not parse as {name} ({err}): "
+                "pass the protocol message class it was attached with (hub.attach_message's "
+                "message's class), or, if that is the class, the module file is damaged: get "
+                "the module again.",
+                key=key,
+                message_type=name,
+            ) from err
         return message
 
     @abc.abstractmethod
