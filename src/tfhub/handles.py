@@ -57,6 +57,7 @@ __all__ = [
     "file_url_to_path",
     "is_archive_path",
     "is_http_url",
+    "is_read_in_place",
     "is_loopback_url",
     "is_signed_url",
     "normalize_scheme",
@@ -187,6 +188,13 @@ def parse(handle: str, *, local_controls: bool = False) -> Handle:
         _check_http_url(url)
         return parse_kaggle(url) or HttpModel(url)
     return LocalPath(os.fspath(handle))
+
+
+def is_read_in_place(parsed: Handle) -> bool:
+    """Whether hub.resolve reads `parsed` where it is and never caches it: a local path (a
+    file:// URL, another tf.io.gfile path) or a gs:// folder; a gs:// archive and an http(s)
+    URL are cached (what `tfhub pull` and `tfhub import` take)."""
+    return isinstance(parsed, LocalPath) or (isinstance(parsed, GcsPath) and not parsed.is_archive)
 
 
 def _check_http_url(url: str) -> None:

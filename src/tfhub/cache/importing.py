@@ -73,10 +73,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
             f"{name} is a terminal: stream the archive into it (`< model.tar.gz`, or "
             f"`ssh host cat m.tar.gz |`) or name the archive file. Received: archive={archive!r}"
         )
-    parsed = handles.parse(handle)
-    if isinstance(parsed, handles.LocalPath) or (
-        isinstance(parsed, handles.GcsPath) and not parsed.is_archive
-    ):
+    if handles.is_read_in_place(handles.parse(handle)):
         raise errors.InvalidHandleError(
             "Only http(s):// URLs and gs:// archives are looked up in the cache; local paths "
             f"and gs:// folders are read in place. Received: handle={redact(handle)!r}"

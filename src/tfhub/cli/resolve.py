@@ -149,8 +149,7 @@ def _refuse_read_in_place(handle: str) -> None:
     found = handles.scheme(handle)
     if found not in (None, "file", *handles.GFILE_SCHEMES):
         return
-    parsed = handles.parse(handle)
-    if isinstance(parsed, handles.GcsPath) and parsed.is_archive:
+    if not handles.is_read_in_place(handles.parse(handle)):
         return
     raise errors.InvalidHandleError(
         "`tfhub pull` puts http(s):// URLs and gs:// archives into the cache; local paths, "
