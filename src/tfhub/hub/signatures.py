@@ -27,6 +27,18 @@ libraries are): the model page writes `import <name>` into its snippet, so a cra
 naming `os; os.system(...)` would put code there. Other names are dropped when the file is read
 and kept in `SignatureSummary.refused_op_libraries` for `tfhub validate` to report.
 
+A SparseTensor or RaggedTensor input (what `tfhub inspect` shows as such) also has its "type",
+its dtype and shape being the composite's (the values' dtype, the dense shape). A TF2 signature
+takes it as its dense components, listed with the signature input key each is passed under::
+
+    {"name": "x", "type": "SparseTensor", "dtype": "float32", "shape": [null, 5],
+     "components": [{"key": "x", "part": "indices", "dtype": "int64", "shape": [null, 2]},
+                    {"key": "x_1", "part": "values", "dtype": "float32", "shape": [null]},
+                    {"key": "x_2", "part": "dense_shape", "dtype": "int64", "shape": [2]}]}
+
+A TF1 Hub module's sparse input has "type" and no "components" (it is fed a SparseTensor). A
+dense tensor has neither; summaries written before have neither, and are read as dense.
+
 A shape is a list of dimensions (null: unknown size) or null for an unknown rank. The `__call__`
 part is `tfhub.model_info`'s description of it (what `tfhub inspect` shows): each traced input
 signature lists its tensors flattened, named by their path in the structure ("a" / "0/b" for
@@ -56,13 +68,34 @@ DOC_FORMATS = {
 }
 
 
+Shape = tuple[int | None, ...] | None
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    """One dense component of a TF2 signature's composite input: the signature input key it
+    is passed under (`x_1`), which part of the composite it is (`values`), dtype and shape."""
+
+    key: str
+    part: str
+    dtype: str
+    shape: Shape
+
+
 @dataclass(frozen=True)
 class TensorInfo:
-    """One input or output: its name (key), dtype name and shape (None: unknown rank)."""
+    """One input or output: its name (key), dtype name and shape (None: unknown rank).
+
+    A SparseTensor or RaggedTensor input also has its `type` (None: a dense tensor) and, in a
+    TF2 signature (which takes it as its dense components), the `components` to pass; its
+    dtype and shape are then the composite's (values' dtype, dense shape).
+    """
 
     name: str
     dtype: str
-    shape: tuple[int | None, ...] | None
+    shape: Shape
+    type: str | None = None
+    components: tuple[ComponentInfo, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,9 +153,22 @@ class SignatureSummary:
 
 
 def _tensor_json(tensor: TensorInfo) -> dict[str, Any]:
-    data = asdict(tensor)
-    data["shape"] = None if tensor.shape is None else list(tensor.shape)
+    """A tensor's JSON object; "type" and "components" only for a composite (a dense
+    tensor's object is the one older tfhub versions wrote)."""
+    data: dict[str, Any] = {"name": tensor.name, "dtype": tensor.dtype}
+    data["shape"] = _shape_json(tensor.shape)
+    if tensor.type is not None:
+        data["type"] = tensor.type
+    if tensor.components:
+        data["components"] = [
+            {**asdict(component), "shape": _shape_json(component.shape)}
+            for component in tensor.components
+        ]
     return data
+
+
+def _shape_json(shape: Shape) -> list[int | None] | None:
+    return None if shape is None else list(shape)
 
 
 def _meta_graph_json(meta: MetaGraphInfo) -> dict[str, Any]:
@@ -146,12 +192,29 @@ def _call_json(call: CallInfo) -> dict[str, Any]:
 
 
 def _tensor(data: dict[str, Any]) -> TensorInfo:
-    shape = data["shape"]
+    """A tensor from its JSON object (or `model_info.describe`'s entry, which has the same
+    keys); "type" and "components" are optional (summaries written before have neither)."""
+    type_name = data.get("type")
     return TensorInfo(
         name=str(data["name"]),
         dtype=str(data["dtype"]),
-        shape=None if shape is None else tuple(None if d is None else int(d) for d in shape),
+        shape=_shape(data["shape"]),
+        type=None if type_name is None else str(type_name),
+        components=tuple(_component(c) for c in data.get("components") or ()),
     )
+
+
+def _component(data: dict[str, Any]) -> ComponentInfo:
+    return ComponentInfo(
+        key=str(data["key"]),
+        part=str(data["part"]),
+        dtype=str(data["dtype"]),
+        shape=_shape(data["shape"]),
+    )
+
+
+def _shape(shape: list[Any] | None) -> Shape:
+    return None if shape is None else tuple(None if d is None else int(d) for d in shape)
 
 
 def summary_from_json(data: dict[str, Any]) -> SignatureSummary:
@@ -255,10 +318,8 @@ def write_summary(summary: SignatureSummary, path: str | os.PathLike[str]) -> No
 
 
 def _tensors_from_describe(tensors: dict[str, dict[str, Any]]) -> tuple[TensorInfo, ...]:
-    return tuple(
-        TensorInfo(name, spec["dtype"], None if spec["shape"] is None else tuple(spec["shape"]))
-        for name, spec in sorted(tensors.items())
-    )
+    """`model_info.describe`'s {key: {dtype, shape[, type, components]}} of a signature."""
+    return tuple(_tensor({**spec, "name": name}) for name, spec in sorted(tensors.items()))
 
 
 def compute_summary(model_dir: str, *, loaded: Any = None) -> SignatureSummary:
