@@ -23,7 +23,7 @@ from . import (
     saved_model,
     saved_model_proto,
 )
-from .model_signature_info import signature_inputs, tensors
+from .model_signature_info import signature_inputs, spec_entry, tensors
 from .utils.lazy import import_tensorflow
 
 
@@ -93,11 +93,6 @@ def _checkpoint_variables(module_path: str, tf: Any) -> dict[str, int]:
     return {"count": count, "bytes": size}
 
 
-def _spec_entry(name: str, spec: Any) -> dict[str, Any]:
-    shape = None if spec.shape.rank is None else spec.shape.as_list()
-    return {"name": name, "dtype": spec.dtype.name, "shape": shape}
-
-
 def _flatten_with_paths(value: Any, path: str) -> list[tuple[str, Any]]:
     """[(path like "a/0", leaf)] of nested dicts, lists and tuples."""
     if isinstance(value, dict):
@@ -113,7 +108,8 @@ def _flatten_with_paths(value: Any, path: str) -> list[tuple[str, Any]]:
 
 
 def _call_inputs(args: tuple[Any, ...], kwargs: dict[str, Any], tf: Any) -> tuple[list, Any]:
-    """Returns ([{name, dtype, shape}], training value or None) of one traced `__call__`."""
+    """Returns ([{name, dtype, shape}, with "type" for a SparseTensor or RaggedTensor],
+    training value or None) of one traced `__call__`."""
     inputs: list[dict[str, Any]] = []
     training = kwargs.get("training")
     for index, arg in enumerate(args):
@@ -123,10 +119,10 @@ def _call_inputs(args: tuple[Any, ...], kwargs: dict[str, Any], tf: Any) -> tupl
         for path, spec in _flatten_with_paths(arg, ""):
             if isinstance(spec, tf.TypeSpec) and hasattr(spec, "shape"):
                 name = path or getattr(spec, "name", None) or f"arg{index}"
-                inputs.append(_spec_entry(name, spec))
+                inputs.append({"name": name, **spec_entry(spec, tf)})
     for key, value in sorted(kwargs.items()):
         if key != "training" and hasattr(value, "shape"):
-            inputs.append(_spec_entry(key, value))
+            inputs.append({"name": key, **spec_entry(value, tf)})
     return inputs, training
 
 

@@ -30,7 +30,7 @@ def _tensor(info: Any, tf: Any) -> dict[str, Any]:
         from .tf1 import tensor_info  # Here: importing tfhub.tf1 costs ~0.2 s.
 
         try:
-            return _spec_entry_typed(tensor_info.parse_tensor_info(info).type_spec, tf)
+            return spec_entry(tensor_info.parse_tensor_info(info).type_spec, tf)
         except Exception:  # A composite this TensorFlow cannot decode: shown as stored.
             pass
     return {
@@ -39,7 +39,7 @@ def _tensor(info: Any, tf: Any) -> dict[str, Any]:
     }
 
 
-def _spec_entry_typed(spec: Any, tf: Any) -> dict[str, Any]:
+def spec_entry(spec: Any, tf: Any) -> dict[str, Any]:
     """{dtype, shape} of a `tf.TypeSpec`, with "type" (SparseTensor, RaggedTensor, ...) for
     one that is not a dense tensor's."""
     shape = getattr(spec, "shape", None)
@@ -134,5 +134,5 @@ def signature_inputs(meta: Any, name: str, signature: Any, tf: Any) -> dict[str,
         parts = _component_parts(spec, len(keys), tf)
         pairs = zip(keys, parts, strict=True)
         components = [{"key": key, "part": part, **found.pop(key)} for key, part in pairs]
-        found[keys[0]] = {**_spec_entry_typed(spec, tf), "components": components}
+        found[keys[0]] = {**spec_entry(spec, tf), "components": components}
     return dict(sorted(found.items()))

@@ -244,7 +244,8 @@ def test_a_crafted_type_or_component_key_is_escaped_on_the_page(tmp_path: Path) 
 
 def test_a_call_input_described_with_its_type_keeps_it() -> None:
     """`__call__`'s inputs are read as the signatures' are: once `model_info` gives a traced
-    SparseTensor its "type" (it does not yet: see the sig53 report), the summary keeps it."""
+    SparseTensor its "type" (tests/test_model_info_call_composites_lead53.py), the summary
+    keeps it."""
     sparse = {"name": "x", "type": "SparseTensor", "dtype": "float32", "shape": [None, 5]}
     call = signatures._call_info({"call": [{"inputs": [sparse]}], "takes_training": False})
     assert call is not None
