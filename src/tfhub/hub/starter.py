@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .. import errors
 from .doc_handles import DocHandle
 from .docs_format import doc_path
-from .signatures import SignatureSummary, TensorInfo
+from .signatures import ComponentInfo, SignatureSummary, TensorInfo
 
 # Where the hub is, in starter docs; the server writes its own URL there on the pages.
 HUB_URL_PLACEHOLDER = "https://HUB_HOST"
@@ -49,6 +49,8 @@ def infer_task(summary: SignatureSummary) -> str | None:
     if len(inputs) != 1:
         return None
     tensor = inputs[0]
+    if tensor.type is not None:  # A SparseTensor or RaggedTensor: no task of tfhub.dev's guessed.
+        return None
     if tensor.dtype == "string":
         return "text-embedding"
     if tensor.dtype.startswith(("float", "uint8")) and tensor.shape is not None:
@@ -57,7 +59,7 @@ def infer_task(summary: SignatureSummary) -> str | None:
     return None
 
 
-def _shape_text(tensor: TensorInfo) -> str:
+def _shape_text(tensor: TensorInfo | ComponentInfo) -> str:
     if tensor.shape is None:
         return "unknown rank"
     return "[" + ", ".join("?" if dim is None else str(dim) for dim in tensor.shape) + "]"
@@ -69,9 +71,15 @@ def _signature_lines(summary: SignatureSummary) -> list[str]:
         for signature in meta.signatures:
             for kind, tensors in (("input", signature.inputs), ("output", signature.outputs)):
                 for tensor in tensors:
+                    dtype = f"{tensor.type} {tensor.dtype}" if tensor.type else tensor.dtype
                     lines.append(
-                        f"| {signature.name} | {kind} | {tensor.name} | {tensor.dtype} "
+                        f"| {signature.name} | {kind} | {tensor.name} | {dtype} "
                         f"| {_shape_text(tensor)} |"
+                    )
+                    lines.extend(  # A TF2 signature takes a composite as these dense tensors.
+                        f"| {signature.name} | passed as | {part.key} ({part.part}) "
+                        f"| {part.dtype} | {_shape_text(part)} |"
+                        for part in tensor.components
                     )
     return lines
 
