@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -214,13 +213,10 @@ def test_a_model_with_1000_versions_lists_its_folder_once_per_request(tmp_path, 
         return leftovers(folder)
 
     monkeypatch.setattr(leftovers_lib, "leftovers", counted)
-    started = time.perf_counter()
     status, body = asgi_request(app, "GET", b"/api/models/acme/emb")
-    took = time.perf_counter() - started
     assert status == 200
     assert len(json.loads(body)["versions"]) == 1000
-    assert listed == [staging.parent]
-    assert took < 1.5  # ~50 ms here; 3-4 s before (a machine shared by 5 test runs).
+    assert listed == [staging.parent]  # Its time (3-4 s before, ~50 ms after) is no test's.
     listed.clear()
     assert asgi_request(app, "GET", b"/acme/emb/1")[0] == 200
     assert listed == [staging.parent]
