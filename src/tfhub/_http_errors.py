@@ -238,10 +238,27 @@ def _redirect_loop_error(err: BaseException, *, handle: str, url: str) -> errors
     last = getattr(err, "response", None)  # requests keeps the last redirect's answer.
     status = getattr(last, "status_code", None) or 302
     target = redirect_target(last, handle=handle) if last is not None else url
+    return redirect_loop_error(
+        f"Cannot download {handle!r} from {url}", status=status, url=url, target=target, limit=limit
+    )
+
+
+def redirect_loop_error(
+    failed: str, *, status: int, url: str, target: str, limit: int
+) -> errors.DownloadError:
+    """The RedirectLoopError of a server that redirected more than `limit` times (an HTTPError
+    with the last redirect's status, and a ValueError, as upstream raised).
+
+    Args:
+        failed: what failed, the message's start ("Cannot resolve 'HANDLE'").
+        status: the last redirect's status.
+        url: the URL asked for.
+        target: where the last redirect led.
+        limit: the most redirects followed.
+    """
     return errors.RedirectLoopError(
-        f"Cannot download {handle!r} from {url}: the server redirects in a loop (more than "
-        f"{limit} redirects, last to {redact(target)[:200]}). Check the handle, or tell the "
-        "server's owner.",
+        f"{failed}: the server redirects in a loop (more than {limit} redirects, last to "
+        f"{redact(target)[:200]}). Check the handle, or tell the server's owner.",
         status=status,
         url=redact(url),
         target=redact(target),

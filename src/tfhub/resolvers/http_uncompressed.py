@@ -64,6 +64,7 @@ class HttpUncompressedResolver(Resolver):
                 gs:// path.
         """
         from .. import _http, _http_deadline, _token
+        from .._http_errors import redirect_loop_error
 
         # One TFHUB_HTTP_RETRY_TIMEOUT for the redirects in all, as requests' redirects share it.
         budget = _http_deadline.RetryBudget(handle=handle, url=url)
@@ -73,7 +74,13 @@ class HttpUncompressedResolver(Resolver):
         redirects, with_token = 0, True
         while (target := _redirect_target(response, url=url, handle=handle)) is not None:
             if redirects == MAX_REDIRECTS:
-                raise _loop_error(response.status_code, url=url, target=target, handle=handle)
+                raise redirect_loop_error(
+                    f"Cannot resolve {handle!r}",
+                    status=response.status_code,
+                    url=url,
+                    target=target,
+                    limit=MAX_REDIRECTS,
+                )
             redirects += 1
             budget.redirected()  # A chain of slow redirects is bounded as failures are.
             # As requests: the token never follows to another host or port, nor to plain http.
@@ -203,20 +210,6 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
             target=redact(target),
         )
     return target
-
-
-def _loop_error(status: int, *, url: str, target: str, handle: str) -> errors.DownloadError:
-    """The RedirectLoopError of a server that redirected more than MAX_REDIRECTS times (an
-    HTTPError with the last redirect's status, and a ValueError, as upstream raised)."""
-    return errors.RedirectLoopError(
-        f"Cannot resolve {handle!r}: the server redirects in a loop (more than {MAX_REDIRECTS} "
-        f"redirects, last to {redact(target)[:200]}). Check the handle, or tell the server's "
-        "owner.",
-        status=status,
-        url=redact(url),
-        target=redact(target),
-        redirects=MAX_REDIRECTS,
-    )
 
 
 def _names_http(location: str) -> bool:
