@@ -187,8 +187,8 @@ def _uncompressed(state: HubState, model: Model, version: Version) -> Response:
     if not base:
         return PlainTextResponse(
             "406 Not Acceptable: this hub serves only tf-hub-format=compressed (it was started "
-            "without --uncompressed-base); unset TFHUB_MODEL_LOAD_FORMAT or set it to "
-            "COMPRESSED.\n",
+            "without --uncompressed-base); unset TFHUB_MODEL_LOAD_FORMAT (or the tools' "
+            "--tfhub_model_load_format) or set it to COMPRESSED.\n",
             status_code=406,
         )
     location = f"{base.rstrip('/')}/{protocol.quoted(model.handle)}/{version.version}"
