@@ -89,15 +89,20 @@ def run_warm_python(
     check: bool = True,
     cwd: str | os.PathLike[str] | None = None,
     max_memory: int | None = None,
+    stdout: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Runs `python -c code *args` as `python_process.run_python` does (stdin empty, stdout and
     stderr captured as text, the test failed showing stderr on a non-zero exit if `check`, its
     address space capped at `max_memory` bytes if given), in a child forked from the warm server
-    for `env`, in the folder `cwd` (default: this one).
+    for `env`, in the folder `cwd` (default: this one). Given `stdout` (a descriptor of the
+    caller's: a pipe's or socket's end, a file opened for appending), the program's descriptor 1
+    is a copy of it, as a shell's redirection gives (same offset and flags), instead of a
+    captured file; the caller reads what it wrote (a pipe's reader must read while it runs).
 
     Returns:
         The finished process: `args` is the command a fresh interpreter would run, and
-        `returncode` is negative for a program killed by a signal, as subprocess reports it.
+        `returncode` is negative for a program killed by a signal, as subprocess reports it
+        (`stdout` "" if the caller's descriptor was given).
 
     Raises:
         subprocess.TimeoutExpired: the program ran over `timeout` seconds (it is killed first).
@@ -105,7 +110,9 @@ def run_warm_python(
     child_env = python_process.child_env() if env is None else env
     server = _WarmServer.shared(child_env)
     command = python_process.python_command(code, *args)
-    done = server.run(command, child_env, timeout, os.fspath(cwd or os.getcwd()), max_memory)
+    done = server.run(
+        command, child_env, timeout, os.fspath(cwd or os.getcwd()), max_memory, stdout
+    )
     assert not check or done.returncode == 0, done.stderr[-4000:]
     return done
 
@@ -280,9 +287,10 @@ class _WarmServer:
         timeout: float,
         cwd: str,
         max_memory: int | None = None,
+        stdout: int | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Runs `command` (`python -c code *args`) in a forked child in the folder `cwd`; see
-        `run_warm_python`."""
+        """Runs `command` (`python -c code *args`) in a forked child in the folder `cwd`, its
+        stdout the caller's descriptor `stdout` if given; see `run_warm_python`."""
         request = json.dumps(
             {
                 "code": command[2],
@@ -290,6 +298,7 @@ class _WarmServer:
                 "env": dict(env),
                 "cwd": cwd,
                 "max_memory": max_memory,
+                "callers_stdout": stdout is not None,
             }
         ).encode()
         status, status_end = socket.socketpair()
@@ -303,7 +312,12 @@ class _WarmServer:
                 socket.send_fds(
                     self._control,
                     [_NUMBER.pack(len(request)) + request],
-                    [stdin.fileno(), out.fileno(), err.fileno(), status_end.fileno()],
+                    [
+                        stdin.fileno(),
+                        out.fileno() if stdout is None else stdout,
+                        err.fileno(),
+                        status_end.fileno(),
+                    ],
                 )
             status.settimeout(timeout)
             pid = _read_number(status)
@@ -464,6 +478,8 @@ def _become_program(
     for name in [name for name in sys.modules if name == "tests" or name.startswith("tests.")]:
         del sys.modules[name]  # Imported by the server; the program imports its own.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if request.get("callers_stdout"):
+        _fresh_stdout()
     if request.get("max_memory") is not None:
         python_process.cap_memory(request["max_memory"])
     main = types.ModuleType("__main__")
@@ -483,6 +499,21 @@ def _become_program(
         sys.excepthook(type(error), error, _without_this_frame(error).__traceback__)
         code = 1
     os._exit(_shut_down(code))
+
+
+def _fresh_stdout() -> None:
+    """`sys.stdout` made again for descriptor 1 as the interpreter makes it at start: the
+    server's was made for its own descriptor 1 (a seekable file, say, where the caller's is a
+    pipe or a socket, whose wrapper then fails to seek)."""
+    made = sys.stdout
+    stream = io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
+        encoding=made.encoding,
+        errors=made.errors,
+        newline="\n",
+        line_buffering=os.isatty(1),
+    )
+    sys.stdout = sys.__stdout__ = stream
 
 
 def _without_this_frame(error: BaseException) -> BaseException:

@@ -2,18 +2,27 @@
 take `-`, and as `tfhub import -` reads stdin (review49b-F7): it wrote a file named `-` in the
 working folder and sent the report line down the pipe, so the reader got one line of text as
 its "archive", exit 0. A file named `-` is still written with `-o ./-`.
+
+The packs that write an archive run forked from the warm server (tests/_helpers/warm_python.py)
+with the test's pipe, file or socket as their descriptor 1, as a shell's redirection gives it;
+the refusal of a closed stdout runs in a fresh `sh -c 'exec "$@" >&-'` (it imports no
+TensorFlow).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from tests._helpers import models
 from tests._helpers.python_process import child_env
+from tests._helpers.warm_python import run_warm_python
 
 from tfhub.cli.main import main
 from tfhub.hub import pack
@@ -40,12 +49,41 @@ def _pack_in(cwd: Path, model: Path, *, shell: str = 'exec "$@"') -> subprocess.
     )
 
 
+def _warm_pack_into(cwd: Path, model: Path, stdout: int) -> subprocess.CompletedProcess[str]:
+    """`tfhub pack MODEL -o -` run in `cwd` (made here) in a warm fork whose descriptor 1 is a
+    copy of the caller's `stdout`."""
+    cwd.mkdir()
+    return run_warm_python(
+        TFHUB, "pack", str(model), "-o", "-", cwd=cwd, stdout=stdout, timeout=300, check=False
+    )
+
+
+def _read_all(read: Callable[[int], bytes]) -> tuple[threading.Thread, list[bytes]]:
+    """A started thread that calls `read(65536)` until it returns b"", and the chunks read."""
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while chunk := read(1 << 16):
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    return reader, chunks
+
+
 def test_dash_writes_the_archive_to_stdout_and_the_report_line_to_stderr(tf2_model, tmp_path):
     expected = pack.pack(tf2_model, tmp_path / "m.tar.gz")
-    done = _pack_in(tmp_path / "cwd", tf2_model)
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb", buffering=0) as pipe:
+        reader, chunks = _read_all(pipe.read)
+        try:
+            done = _warm_pack_into(tmp_path / "cwd", tf2_model, write_end)
+        finally:
+            os.close(write_end)
+        reader.join(timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == (tmp_path / "m.tar.gz").read_bytes()
-    assert done.stderr.decode() == f"-\t{expected.size}\tsha256={expected.sha256}\n"
+    assert b"".join(chunks) == (tmp_path / "m.tar.gz").read_bytes()
+    assert done.stderr == f"-\t{expected.size}\tsha256={expected.sha256}\n"
     assert os.listdir(tmp_path / "cwd") == []  # No file named "-".
 
 
@@ -74,40 +112,32 @@ def test_dash_writes_into_a_stdout_file_at_its_place_as_tar_does(tf2_model, tmp_
     appended = tmp_path / "app.bin"
     appended.write_bytes(b"HEADER")
     appended.chmod(0o600)
-    done = _pack_in(tmp_path / "cwd", tf2_model, shell=f'exec "$@" >> "{appended}"')
+    with open(appended, "ab") as shell_append:  # `exec "$@" >> app.bin`
+        done = _warm_pack_into(tmp_path / "cwd", tf2_model, shell_append.fileno())
     assert done.returncode == 0, done.stderr
     assert appended.read_bytes() == b"HEADER" + (tmp_path / "m.tar.gz").read_bytes()
     assert appended.stat().st_mode & 0o777 == 0o600
     framed = tmp_path / "framed.bin"
-    shell = f'{{ echo start; "$@"; echo end; }} > "{framed}"'
-    done = _pack_in(tmp_path / "cwd2", tf2_model, shell=shell)
+    with open(framed, "wb", buffering=0) as shell_out:  # `{ echo start; "$@"; echo end; } > f`
+        shell_out.write(b"start\n")
+        done = _warm_pack_into(tmp_path / "cwd2", tf2_model, shell_out.fileno())
+        shell_out.write(b"end\n")
     assert done.returncode == 0, done.stderr
     archive = (tmp_path / "m.tar.gz").read_bytes()
     assert framed.read_bytes() == b"start\n" + archive + b"end\n"
-    assert done.stderr.decode() == f"-\t{expected.size}\tsha256={expected.sha256}\n"
+    assert done.stderr == f"-\t{expected.size}\tsha256={expected.sha256}\n"
 
 
 def test_dash_writes_into_a_socket_as_tar_does(tf2_model, tmp_path):
     """review49e-F4: a socket on stdout was refused ("/dev/stdout is a socket")."""
-    import socket
-
     ours, theirs = socket.socketpair()
     with ours, theirs:
-        (tmp_path / "cwd").mkdir()
-        process = subprocess.Popen(
-            [sys.executable, "-c", TFHUB, "pack", str(tf2_model), "-o", "-"],
-            stdin=subprocess.DEVNULL,
-            stdout=theirs.fileno(),
-            stderr=subprocess.PIPE,
-            cwd=tmp_path / "cwd",
-            env=child_env(),
-        )
-        theirs.close()
-        received = b""
-        while chunk := ours.recv(1 << 16):
-            received += chunk
-        assert process.wait(timeout=300) == 0, process.stderr.read() if process.stderr else ""
-        if process.stderr:
-            process.stderr.close()
+        reader, chunks = _read_all(ours.recv)
+        try:
+            done = _warm_pack_into(tmp_path / "cwd", tf2_model, theirs.fileno())
+        finally:
+            theirs.close()
+        reader.join(timeout=60)
+        assert done.returncode == 0, done.stderr
     pack.pack(tf2_model, tmp_path / "m.tar.gz")
-    assert received == (tmp_path / "m.tar.gz").read_bytes()
+    assert b"".join(chunks) == (tmp_path / "m.tar.gz").read_bytes()
