@@ -6,7 +6,10 @@ seen (in /proc, the loops of this very run: their command line names its pid); i
 say "loaded (N busy loops)" with the load average; and once it has returned no loop is left. A
 run interrupted by Ctrl-C (SIGINT) leaves none either, nor one killed outright (SIGKILL, what a
 timeout does): the loops watch their parent and end by themselves. No figure is asserted (the
-machine is shared; speed is the benchmarks' job).
+machine is shared; speed is the benchmarks' job). The scripts that import TensorFlow run as
+`python SCRIPT` runs them in a process forked from the warm server (tests/_helpers/
+warm_python.py, TensorFlow imported once per pytest worker): their loops, output and exit are
+theirs all the same; the others, and the Ctrl-C and SIGKILL runs, are fresh interpreters.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.python_process import child_env, ctrl_c_as_in_a_terminal
+from tests._helpers.warm_python import WarmProcess, start_warm_python
 
 BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 CORES = os.cpu_count() or 1
@@ -163,6 +167,25 @@ def _start(script: str, *args: str) -> subprocess.Popen[str]:
     return proc
 
 
+# `python SCRIPT ARGS...` for `-c` code given SCRIPT ARGS...: argv and sys.path[0] as Python sets.
+_AS_SCRIPT = """
+import os, runpy, sys
+sys.argv = sys.argv[1:]
+sys.path[0] = os.path.dirname(sys.argv[0])
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def _start_warm(script: str, *args: str) -> WarmProcess:
+    """`_start(script, *args)` for a script that imports TensorFlow: `script ARGS --loaded` as
+    `python SCRIPT` runs it, in a process forked from the warm server, which imported TensorFlow
+    (its session is the server's, not pytest's; SIGINT is Python's default handler). It runs at
+    the normal CPU priority; its loops are its children and are put at the lowest once seen."""
+    proc = start_warm_python(_AS_SCRIPT, str(BENCHMARKS / script), *args, "--loaded")
+    STARTED.append(proc.pid)
+    return proc
+
+
 def _wait_for_loops(proc: subprocess.Popen[str], timeout: float) -> list[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
@@ -178,7 +201,10 @@ def _wait_for_loops(proc: subprocess.Popen[str], timeout: float) -> list[int]:
 def _run_watching(script: str, timeout: float) -> tuple[str, int]:
     """Runs `script --loaded` at its tiniest size; returns its stdout and the most busy loops
     seen at once while it ran (polled in /proc)."""
-    proc = _start(script, *TINY[script])
+    if "tensorflow" in NEEDS.get(script, []):  # Its ~5 CPU-s import is done once per worker.
+        proc: subprocess.Popen[str] | WarmProcess = _start_warm(script, *TINY[script])
+    else:
+        proc = _start(script, *TINY[script])
     most, deadline = 0, time.monotonic() + timeout
     try:
         while proc.poll() is None:
