@@ -298,7 +298,6 @@ class _WarmServer:
                 "env": dict(env),
                 "cwd": cwd,
                 "max_memory": max_memory,
-                "callers_stdout": stdout is not None,
             }
         ).encode()
         status, status_end = socket.socketpair()
@@ -478,8 +477,7 @@ def _become_program(
     for name in [name for name in sys.modules if name == "tests" or name.startswith("tests.")]:
         del sys.modules[name]  # Imported by the server; the program imports its own.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    if request.get("callers_stdout"):
-        _fresh_stdout()
+    _fresh_stdout()
     if request.get("max_memory") is not None:
         python_process.cap_memory(request["max_memory"])
     main = types.ModuleType("__main__")
@@ -503,8 +501,8 @@ def _become_program(
 
 def _fresh_stdout() -> None:
     """`sys.stdout` made again for descriptor 1 as the interpreter makes it at start: the
-    server's was made for its own descriptor 1 (a seekable file, say, where the caller's is a
-    pipe or a socket, whose wrapper then fails to seek)."""
+    server's was made for its own descriptor 1 (a seekable file, say, where the program's is a
+    pipe or a socket: `reconfigure` of that wrapper then failed to seek)."""
     made = sys.stdout
     stream = io.TextIOWrapper(
         io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
