@@ -65,6 +65,32 @@ def _write(root: Path, rel: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _raw(server: HubProcess, *headers: str) -> bytes:
+    """The answer to a GET of google/alpha/1's archive with `headers`, as sent (several lines of
+    one header stay several), on a connection the client closes."""
+    lines = ["GET /google/alpha/1?tf-hub-format=compressed HTTP/1.1", "Host: hub", *headers]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join([*lines, "Connection: close", "", ""])).encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+# First of the module: it starts granian (`_granian`), whose connections then wait out their 30 s
+# (test_granian_closes_silent_slow_and_idle_connections_after_30_s, the last) while every other
+# test runs.
+def test_several_range_lines_are_ignored_and_several_if_none_match_lines_are_read(granian):
+    """hub.md, The hosting protocol: several ranges in several `Range` lines are ignored (`200`,
+    the whole file), and the ETag in any of several `If-None-Match` lines gives `304`; under
+    granian, which passes repeated header lines on as they came."""
+    whole = requests.get(granian.url("google/alpha/1"), params=COMPRESSED, timeout=30)
+    answer = _raw(granian, "Range: bytes=0-0", "Range: bytes=1-1")
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(whole.content), answer[:200]
+    answer = _raw(granian, 'If-None-Match: "other"', f"If-None-Match: {whole.headers['ETag']}")
+    assert answer.startswith(b"HTTP/1.1 304 "), answer[:200]
+
+
 def test_the_validate_example_prints_what_the_doc_shows(tmp_path):
     """hub.md, `tfhub validate ROOT`: the example's hub (acme/keys/1 without `format` and with
     the task `classification`, ghost/orphan/1 without a publisher doc) gives exactly the three
@@ -301,29 +327,6 @@ def test_tensorflow_hub_reads_the_location_of_the_303(hub):
     assert done.stdout.splitlines()[-1] == f'["{BASE}/google/alpha/1", "{BASE}/google/alpha/1"]'
 
 
-def _raw(server: HubProcess, *headers: str) -> bytes:
-    """The answer to a GET of google/alpha/1's archive with `headers`, as sent (several lines of
-    one header stay several), on a connection the client closes."""
-    lines = ["GET /google/alpha/1?tf-hub-format=compressed HTTP/1.1", "Host: hub", *headers]
-    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
-        sock.sendall(("\r\n".join([*lines, "Connection: close", "", ""])).encode())
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    return answer
-
-
-def test_several_range_lines_are_ignored_and_several_if_none_match_lines_are_read(granian):
-    """hub.md, The hosting protocol: several ranges in several `Range` lines are ignored (`200`,
-    the whole file), and the ETag in any of several `If-None-Match` lines gives `304`; under
-    granian, which passes repeated header lines on as they came."""
-    whole = requests.get(granian.url("google/alpha/1"), params=COMPRESSED, timeout=30)
-    answer = _raw(granian, "Range: bytes=0-0", "Range: bytes=1-1")
-    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(whole.content), answer[:200]
-    answer = _raw(granian, 'If-None-Match: "other"', f"If-None-Match: {whole.headers['ETag']}")
-    assert answer.startswith(b"HTTP/1.1 304 "), answer[:200]
-
-
 def _announcing_a_body(port: int, path: str, closed: list | dict, name: str = "") -> None:
     """GETs `path` announcing a 100-byte body that never comes; records how many seconds the
     server took to close the connection after its answer, a `200` (None: still open after 10 s;
@@ -484,20 +487,6 @@ def _closed_after(port: int, name: str, first: bytes, trickle: bytes, seconds: d
         seconds[name] = (None, answer[:15])
 
 
-def test_granian_closes_silent_slow_and_idle_connections_after_30_s(_granian):
-    """hub.md, `tfhub serve ROOT`: under granian (the default server), a connection whose request
-    headers have not all arrived 30 s after it opened is closed, whether it sends nothing or a
-    byte every 5 s (slowloris), and a keep-alive connection idle for 30 s after an answer too.
-    The connections were opened as the server started (`_granian`): granian's 30 s is its own
-    (tfhub has no setting for it), so they pass while the module's other tests run."""
-    seconds = _granian.waits.results(timeout=60)
-    assert len(seconds) == 3, seconds
-    assert seconds["idle"][1] == b"HTTP/1.1 200 OK" and seconds["nothing"][1] == b"", seconds
-    assert seconds["trickle"][1] == b"", seconds
-    for name, (closed, _) in seconds.items():
-        assert closed is not None and 25 < closed < 45, (name, seconds)
-
-
 def test_mirror_ends_as_resolve_does_when_the_source_cannot_be_fetched(hub, tmp_path):
     """hub.md, `tfhub publish` exit statuses: `mirror` also ends as `tfhub resolve` does when the
     source cannot be fetched: 3 offline (TFHUB_OFFLINE), 4 download failed (here the source hub's
@@ -513,3 +502,17 @@ def test_mirror_ends_as_resolve_does_when_the_source_cannot_be_fetched(hub, tmp_
     for done in (failed, offline):
         assert len(done.stderr.splitlines()) == 1, done.stderr
     assert not (tmp_path / "hub").exists()
+
+
+def test_granian_closes_silent_slow_and_idle_connections_after_30_s(_granian):
+    """hub.md, `tfhub serve ROOT`: under granian (the default server), a connection whose request
+    headers have not all arrived 30 s after it opened is closed, whether it sends nothing or a
+    byte every 5 s (slowloris), and a keep-alive connection idle for 30 s after an answer too.
+    The connections were opened as the server started (`_granian`): granian's 30 s is its own
+    (tfhub has no setting for it), so they pass while the module's other tests run."""
+    seconds = _granian.waits.results(timeout=60)
+    assert len(seconds) == 3, seconds
+    assert seconds["idle"][1] == b"HTTP/1.1 200 OK" and seconds["nothing"][1] == b"", seconds
+    assert seconds["trickle"][1] == b"", seconds
+    for name, (closed, _) in seconds.items():
+        assert closed is not None and 25 < closed < 45, (name, seconds)
