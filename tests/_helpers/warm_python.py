@@ -271,7 +271,7 @@ class _WarmServer:
         """The worker's server for `env`'s import-time settings (IMPORT_TIME_VARIABLES and those
         of IMPORT_TIME_PREFIX), (re)started if need be (with `env`, so TensorFlow is imported as
         a fresh interpreter with `env` would import it)."""
-        key = tuple(env.get(name) for name in IMPORT_TIME_VARIABLES) + tuple(
+        key = tuple(_import_time_value(env, name) for name in IMPORT_TIME_VARIABLES) + tuple(
             sorted(item for item in env.items() if item[0].startswith(IMPORT_TIME_PREFIX))
         )
         with cls._lock:
@@ -366,6 +366,16 @@ class _WarmServer:
             self._process.wait(timeout=_KILL_WAIT)
         except subprocess.TimeoutExpired:
             self._process.kill()
+
+
+def _import_time_value(env: Mapping[str, str], name: str) -> object:
+    """What `env`'s variable `name` means where it is read at start: TF_USE_LEGACY_KERAS as
+    TensorFlow reads it (tf_keras for `1`, `true` or `True`; Keras 3 for any other value or
+    none, so `0` and unset share a server), any other as its value."""
+    value = env.get(name)
+    if name == "TF_USE_LEGACY_KERAS":
+        return value in ("1", "true", "True")
+    return value
 
 
 def _read_number(connection: socket.socket) -> int:
