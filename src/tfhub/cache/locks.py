@@ -54,6 +54,37 @@ def is_download_running(module_path: str) -> bool:
     return filelock.try_lock(layout.lock_path(module_path)) is False
 
 
+def install_running(module_path: str) -> bool:
+    """Returns True if a live process may be installing (or removing) this entry's folder now:
+    tfhub's lock of the entry is held, or tensorflow_hub's `<entry>.lock` looks live and the
+    folder is missing or empty.
+
+    tensorflow_hub never downloads over a folder that holds anything: holding its lock, it
+    returns such a folder as it is and deletes only an empty one (resolver.py,
+    `atomic_download`); it writes into `<entry>.<uid>.tmp` and renames that. So its lock beside a
+    folder with content (one left by a download killed on another host, never stale here) is
+    no install of that folder, and its damage is damage (rf53f-F1).
+    """
+    if filelock.try_lock(layout.lock_path(module_path)) is False:
+        return True
+    upstream = read_upstream_lock(module_path)
+    return upstream is not None and not upstream.is_stale() and not _holds_anything(module_path)
+
+
+def _holds_anything(folder: str) -> bool:
+    """True if `folder` is a folder with at least one item (or one this user may not list:
+    not known to be empty)."""
+    try:
+        with os.scandir(folder) as items:
+            return next(items, None) is not None
+    except NotADirectoryError:
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
 class UpstreamLock(FrozenRecord):
     """tensorflow_hub's `<entry>.lock`: "<host>.<pid>.<task uid>" (the host may hold dots)."""
 

@@ -5,7 +5,8 @@ An install that replaces an entry (`tfhub import --force`, a download over a dam
 writes the new manifest before it renames the new folder into place, and a removal renames the
 folder aside before deleting it: for that moment, the entry checked against its manifest looks
 damaged (files missing or of other sizes), or gone. So damage found is checked again: an entry
-whose download or removal holds its lock is reported as busy, one that is complete on the
+whose download or removal holds its lock is reported as busy (tensorflow_hub's lock file only
+for a missing or empty folder: `locks.install_running`), one that is complete on the
 second look (the install ended meanwhile) as fine, and one whose folder is gone with all its
 bookkeeping (removed meanwhile) as gone; only what stays damaged with nobody at work is damage.
 """
@@ -41,7 +42,7 @@ def settle(module_path: str, problem: str | None, check: Callable[[], str | None
     """
     if problem is None:
         return Verdict("ok", None)
-    if locks.is_download_running(module_path):
+    if locks.install_running(module_path):
         return Verdict("busy", problem)
     problem = check()  # A download or removal that ended since the first check.
     if problem is None:
