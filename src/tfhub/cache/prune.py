@@ -49,18 +49,21 @@ class PruneResult:
 
 
 def plan(root: str | None = None) -> list[PruneItem]:
-    """Returns what prune would remove now (nothing is changed).
+    """Returns what prune would remove now (nothing is changed): entries damaged as `tfhub cache
+    verify` finds them (every file's size: `health.full_damage`) and leftovers.
 
     Raises:
         tfhub.errors.CacheError: for a cache on a tf.io.gfile filesystem (local caches only).
     """
     root = root or layout.cache_dir()
     layout.require_local(root)
-    damaged = [
-        PruneItem(item.path, "damaged entry", item.damage)
-        for item in store.scan(root)
-        if item.damage is not None
-    ]
+    damaged = []
+    for item in store.scan(root):
+        # Every file's size, as `tfhub cache verify` checks (whose help says prune removes
+        # what it finds), not only resolve's bounded sample (rf53f-F2).
+        problem = item.damage if item.damage is not None else health.full_damage(item.path)
+        if problem is not None:
+            damaged.append(PruneItem(item.path, "damaged entry", problem))
     return damaged + leftover_items(root)
 
 

@@ -283,8 +283,9 @@ def remove(
 
     Args:
         module_path: the entry's folder (a trailing separator is ignored).
-        only_if_damaged: re-check after locking and keep the entry if it is complete (what
-            `prune` decided may be stale: another process may have just reinstalled it).
+        only_if_damaged: re-check after locking (every file's size, as `prune` checked) and
+            keep the entry if it is complete (what `prune` decided may be stale: another
+            process may have just reinstalled it).
         timeout: seconds to wait for a download of the entry (default TFHUB_LOCK_TIMEOUT);
             a download by tensorflow_hub is waited for while it makes progress. 0: no wait.
 
@@ -320,7 +321,7 @@ def remove(
         undeletable = undeletable_entry_error(module_path)
         if undeletable is not None:
             raise undeletable
-        if only_if_damaged and _not_for_prune(health.damage(module_path)):
+        if only_if_damaged and _not_for_prune(health.full_damage(module_path)):
             return Removal(module_path, "kept")
         removed = remove_tree(module_path, strict=True)
         interrupted = removal_leftovers(module_path)

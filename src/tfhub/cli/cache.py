@@ -92,8 +92,9 @@ def add_commands(commands: Any) -> None:
         switch=("--deep", "also compare content hashes"),
         help="check every entry; exit 1 if one is damaged (or cannot be checked)",
         description="Check every file of every entry against its manifest (sizes; with --deep "
-        "also content hashes). Exit 1 if an entry is damaged (`tfhub cache prune` removes it) "
-        "or NOT CHECKED (another user's, which this user may not read).",
+        "also content hashes). Exit 1 if an entry is damaged (`tfhub cache prune` removes it; "
+        "one whose content alone differs, found by --deep: `tfhub cache rm`) or NOT CHECKED "
+        "(another user's, which this user may not read).",
         examples="  tfhub cache verify\n  tfhub cache verify --deep",
     )
     remove = _add_action(
