@@ -415,8 +415,7 @@ def test_cache_list_marks_no_damage_on_an_entry_being_downloaded(isolated_cache,
     from tests._helpers.archives import tensorflow_hub_entry
 
     entry = tensorflow_hub_entry(isolated_cache, "https://h.example/models/m/1")
-    os.remove(os.path.join(entry, "saved_model.pb"))
-    (isolated_cache / os.path.basename(entry) / "variables").mkdir()
+    os.remove(os.path.join(entry, "saved_model.pb"))  # Empty: as before its download's rename.
     assert main(["cache", "list"]) == 0
     assert "[damaged: " in capsys.readouterr().out
     with open(entry + ".lock", "w") as lock:  # Another machine of a shared cache downloads it.
