@@ -177,12 +177,13 @@ def load_data(dataset: str, split: str, num_examples: int | None = None) -> Any:
 def load_embedding_fn(module: str) -> Callable[[Any], Any]:
     """The module as a `hub.KerasLayer` (upstream's): float images [batch, height, width, 3]
     in [0, 1] -> feature vectors [batch, dim] (a TF2 SavedModel's `__call__`, a TF1 Hub
-    module's or a non-callable model's single-output signature, as the command loads it).
+    module's, a non-callable model's single-output signature, or upstream's only way, the
+    signature "default" and its output "default", as the command loads it).
 
     Raises:
         tfhub.errors.ModuleUnavailableError, tfhub.errors.NotAnImageModuleError: see
-            `image_modules.load_module_layer`.
+            `embedding.load_embedding_layer`.
     """
-    from ..image_modules import load_module_layer
+    from .embedding import load_embedding_layer
 
-    return load_module_layer(module, trainable=False, flag="module")
+    return load_embedding_layer(module)
