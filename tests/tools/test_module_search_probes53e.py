@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tfhub import errors
-from tfhub.tools.module_search import lib, utils
+from tfhub.tools.module_search import lib, search, utils
 
 
 def _save_tf1_saved_model(path: Path, outputs: tuple[str, ...]) -> str:
@@ -67,3 +67,26 @@ def test_a_tf1_saved_model_without_a_default_output_is_not_an_image_module(
     with pytest.raises(errors.NotAnImageModuleError, match="tf1") as caught:
         lib.score_module(module, dataset)
     assert caught.value.handle == module
+
+
+def test_flags_module_none_as_upstreams_default(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    image_modules: dict[str, str],
+    shape_images: Path,
+) -> None:
+    """rf53e-F2: upstream's `--module` is a multi-string flag of default None, which its main
+    took as no module (`if FLAGS.module:`); set so, with a module list, main raised a bare
+    TypeError ('NoneType' object is not iterable)."""
+    listed = tmp_path / "modules.txt"
+    listed.write_text(image_modules["fixed"] + "\n")
+    monkeypatch.setattr(search.FLAGS["dataset"], "value", f"{shape_images}#12")
+    monkeypatch.setattr(search.FLAGS["module"], "value", None)
+    monkeypatch.setattr(search.FLAGS["module_list"], "value", str(listed))
+    assert search.main(["search"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split()[4] == image_modules["fixed"]
+
+    monkeypatch.setattr(search.FLAGS["module_list"], "value", None)
+    with pytest.raises(errors.ToolFlagError, match="Use --module or --module_list"):
+        search.main(["search"])

@@ -10,7 +10,8 @@ tfhub.tools.module_search.search --dataset=... --module=...`)::
 
 `FLAGS` holds upstream's flags (`dataset`, `module`, `module_list`) and tfhub's `image_size`,
 absl flags of their own `FlagValues` (not absl's global one, so they clash with no program's);
-`main(argv)` ranks the modules and prints the table as the command does. `utils` is upstream's
+`main(argv)` ranks the modules and prints the table as the command does (`FLAGS.module` None,
+upstream's default, is no module). `utils` is upstream's
 helper module; `compute_score(module_spec, data_spec)` scores one module as upstream's did.
 """
 
@@ -66,7 +67,9 @@ def main(argv: Sequence[str] | None) -> int:
             flag="module",
             value=FLAGS.module,
         )
-    return cli.run(argparse.Namespace(**{name: FLAGS[name].value for name in FLAGS}))
+    values = {name: FLAGS[name].value for name in FLAGS}
+    values["module"] = values["module"] or []  # None, upstream's default: no module (`if`).
+    return cli.run(argparse.Namespace(**values))
 
 
 def compute_score(module_spec: str, data_spec: dict[str, Any]) -> np.ndarray:
