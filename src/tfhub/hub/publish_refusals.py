@@ -212,13 +212,23 @@ def refuse_root(model_dir: str | os.PathLike[str], root: str | os.PathLike[str])
 
 def refuse_existing(handle: DocHandle, target: Path, *, ignore_doc: bool) -> None:
     """Raises VersionExistsError if a file of the version whose doc is `target` exists (doc,
-    archive, signature summary, model folder; the doc not if `ignore_doc`)."""
+    archive, signature summary, model folder; the doc not if `ignore_doc`). A doc alone (a
+    Placeholder, or a Module doc written before its model was published) is no published
+    version (the server answers it 404): the error says so, and how to publish its model."""
     found = [path for path in _existing(target) if not (ignore_doc and path == target)]
     if found == [target] and _is_placeholder(target):
         raise errors.VersionExistsError(
             f"{handle} is announced by a Placeholder doc ({target}), not published: to publish "
             "its model, pass --force with --doc FILE, the version's Module doc (without --doc, "
             "a starter doc replaces the placeholder).",
+            handle=str(handle),
+            path=os.fspath(target),
+        )
+    if found == [target] and target.is_file():
+        raise errors.VersionExistsError(
+            f"{handle} has a doc ({target}) but no model files in the hub, so it is not "
+            f"published: to publish its model with that doc, pass --force --doc {target} "
+            "(without --doc, a starter doc replaces it).",
             handle=str(handle),
             path=os.fspath(target),
         )
