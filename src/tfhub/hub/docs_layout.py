@@ -27,6 +27,24 @@ def docs_dir(root: str | os.PathLike[str]) -> Path:
     return Path(root) / DOCS_DIR
 
 
+def enclosing_hub(folder: str | os.PathLike[str]) -> Path | None:
+    """The hub folder whose `assets/` folder holds `folder` (is it, or lies below it), the
+    nearest one, or None: a hub folder given as ROOT that lies there would write a second hub
+    inside the first, which the server never serves and which fails the first's `validate`.
+
+    Args:
+        folder: a folder given as ROOT (need not exist); made absolute, symlinks not followed.
+
+    Returns:
+        The enclosing hub folder (one whose `assets/docs` is a folder), or None.
+    """
+    path = Path(os.path.abspath(folder))
+    for parent in path.parents:
+        if path.relative_to(parent).parts[0] == "assets" and docs_dir(parent).is_dir():
+            return parent
+    return None
+
+
 def publisher_doc_of(folder: str | os.PathLike[str], docs: str | os.PathLike[str]) -> Path | None:
     """The publisher doc `docs/<publisher>/<publisher>.md` of a model folder
     `docs/<publisher>/models/<model path>`, or None if `folder` is no model folder below `docs`

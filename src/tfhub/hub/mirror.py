@@ -116,6 +116,7 @@ def mirror(
             than `MAX_API_BYTES` or TFHUB_MAX_EXTRACTED_BYTES.
     """
     explicit = doc_handles.parse_handle(as_handle) if as_handle else None
+    refusals.refuse_inside_hub(root, "mirror")  # Before the source is read or downloaded.
     derived = None if explicit else derive_handle(source)
     found: SourceDoc | None = None
     asked: list[str] = []

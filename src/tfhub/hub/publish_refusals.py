@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -192,9 +193,10 @@ def _case_twin_error(
 
 
 def refuse_root(model_dir: str | os.PathLike[str], root: str | os.PathLike[str]) -> None:
-    """Raises PublishTargetError if the hub folder is a file, or is the model folder or inside
-    it (the archive would be staged into the folder it packs), before anything is loaded or
-    made."""
+    """Raises PublishTargetError if the hub folder is a file, lies inside another hub's
+    `assets/` folder (see `refuse_inside_hub`), or is the model folder or inside it (the
+    archive would be staged into the folder it packs), before anything is loaded or made."""
+    refuse_inside_hub(root, "publish")
     if Path(root).exists() and not Path(root).is_dir():
         raise errors.PublishTargetError(
             f"The hub folder {os.fspath(root)} is a file: give a folder (it is created if "
@@ -208,6 +210,24 @@ def refuse_root(model_dir: str | os.PathLike[str], root: str | os.PathLike[str])
             f"Received: root={os.fspath(root)!r}",
             path=os.fspath(root),
         )
+
+
+def refuse_inside_hub(root: str | os.PathLike[str], command: str) -> None:
+    """Raises PublishTargetError if the hub folder `root` lies inside another hub's `assets/`
+    folder (`hub/assets/docs`, a publisher's folder: where tab completion stops), where
+    `command` (publish, mirror) would write a second hub that the server never serves and
+    that makes `tfhub validate` of the first fail; before anything is read or made."""
+    hub = docs_layout.enclosing_hub(root)
+    if hub is None:
+        return
+    shown = shlex.quote(str(hub))
+    raise errors.PublishTargetError(
+        f"The hub folder {os.fspath(root)} is inside the hub folder {hub} (below its assets/ "
+        f"folder): {command} would write a second hub there, which no server serves, and "
+        f"`tfhub validate {shown}` would fail. Pass the hub folder itself ({shown}) as ROOT; "
+        f"nothing was written. Received: root={os.fspath(root)!r}",
+        path=os.fspath(root),
+    )
 
 
 def refuse_existing(handle: DocHandle, target: Path, *, ignore_doc: bool) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -219,6 +220,13 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
         ModelNotFoundError: if ROOT/assets/docs does not exist.
     """
     base = docs_layout.docs_dir(root)
+    hub = None if base.is_dir() else docs_layout.enclosing_hub(root)
+    if hub is not None:
+        raise errors.ModelNotFoundError(
+            f"{base} does not exist: {os.fspath(root)} is a folder inside the hub folder {hub} "
+            f"(below its assets/ folder); validate the hub folder itself: tfhub validate "
+            f"{shlex.quote(str(hub))}. Received: {root=}"
+        )
     if not base.is_dir():
         raise errors.ModelNotFoundError(
             f"{base} does not exist: a hub folder keeps its docs in ROOT/{DOCS_DIR_POSIX} "
