@@ -92,3 +92,14 @@ def test_a_hub_beside_another_or_a_new_hub_is_not_refused(tmp_path):
     for other in (tmp_path / "second hub", tmp_path / "my hub" / "backup"):
         with pytest.raises(errors.NotAModelError):  # Refused for its model only.
             publish.publish(_model(tmp_path / "models" / other.name), other, "acme/emb/1")
+
+
+def test_a_projects_own_assets_docs_folder_is_no_hub(tmp_path):
+    """A project whose `assets/docs` holds its website's pages (no publisher folder) is no hub:
+    a hub folder below its `assets/` is not refused for it."""
+    project = tmp_path / "project"
+    (project / "assets" / "docs" / "guide").mkdir(parents=True)
+    (project / "assets" / "docs" / "index.md").write_text("# Our docs\n")
+    for root in (project / "assets" / "docs" / "hub", project / "assets" / "model-hub"):
+        with pytest.raises(errors.NotAModelError):  # Refused for its model only.
+            publish.publish(_model(tmp_path / "models" / root.name), root, "acme/emb/1")

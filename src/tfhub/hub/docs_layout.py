@@ -28,21 +28,42 @@ def docs_dir(root: str | os.PathLike[str]) -> Path:
 
 
 def enclosing_hub(folder: str | os.PathLike[str]) -> Path | None:
-    """The hub folder whose `assets/` folder holds `folder` (is it, or lies below it), the
-    nearest one, or None: a hub folder given as ROOT that lies there would write a second hub
-    inside the first, which the server never serves and which fails the first's `validate`.
+    """The hub folder whose `assets/` or `assets/docs/` holds `folder` (is `assets`, or is
+    or lies below `assets/docs`), the nearest one, or None: a hub folder given as ROOT there
+    would write a second hub inside the first, which the server never serves and which fails
+    the first's `validate`.
 
     Args:
         folder: a folder given as ROOT (need not exist); made absolute, symlinks not followed.
 
     Returns:
-        The enclosing hub folder (one whose `assets/docs` is a folder), or None.
+        The enclosing hub folder, one whose `assets/docs` holds a publisher's folder (with its
+        doc or its `models/`: a project's own `assets/docs`, a website's, is no hub), or None.
     """
     path = Path(os.path.abspath(folder))
     for parent in path.parents:
-        if path.relative_to(parent).parts[0] == "assets" and docs_dir(parent).is_dir():
+        parts = path.relative_to(parent).parts
+        if (parts == ("assets",) or parts[:2] == ("assets", "docs")) and _holds_publisher(
+            docs_dir(parent)
+        ):
             return parent
     return None
+
+
+def _holds_publisher(docs: Path) -> bool:
+    """True if the folder `docs` holds a publisher's folder `<p>/` with `<p>/<p>.md` or
+    `<p>/models/` in it (it stops at the first)."""
+    try:
+        with os.scandir(docs) as entries:
+            for entry in entries:
+                folder = Path(entry.path)
+                if entry.is_dir() and (
+                    (folder / f"{entry.name}.md").is_file() or (folder / "models").is_dir()
+                ):
+                    return True
+    except OSError:  # Missing, a file, unreadable: no hub to name.
+        return False
+    return False
 
 
 def publisher_doc_of(folder: str | os.PathLike[str], docs: str | os.PathLike[str]) -> Path | None:
