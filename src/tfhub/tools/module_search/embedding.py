@@ -7,7 +7,6 @@ vectors themselves (`embed`), which must be finite.
 from __future__ import annotations
 
 import functools
-import logging
 from typing import Any
 
 import numpy as np
@@ -15,8 +14,7 @@ import numpy as np
 from ... import errors
 from .. import host_memory, image_modules
 from .datasets import FolderDataset, TfdsDataset
-
-logger = logging.getLogger(__name__)
+from .embedding_layer import load_embedding_layer
 
 _BATCH = 32  # Images per call of a module.
 # Bytes a number of the vectors takes to rank them, at the peak (`lib.loo_1nn_error`): the
@@ -83,71 +81,6 @@ def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | N
     vectors = np.concatenate(outputs)
     image_modules.check_finite_vectors(vectors, handle, flag="module")
     return vectors
-
-
-# How upstream's `load_embedding_fn` called every module: `signatures["default"](x)["default"]`.
-_UPSTREAM_SIGNATURE = "default"
-_UPSTREAM_OUTPUT = "default"
-
-
-def load_embedding_layer(handle: str) -> Any:
-    """The module as a Keras layer from float images [batch, height, width, 3] to its outputs
-    (`image_modules.load_module_layer`: a TF2 `__call__`, a TF1 Hub module's, or a
-    non-callable model's single-output signature); a non-callable model with a signature
-    "default" of several outputs, one of them "default" (a TF1 SavedModel), is called as
-    upstream's module_search called every module: that signature, that output.
-
-    Raises:
-        tfhub.errors.ModuleUnavailableError: the handle leads to no model folder, or its
-            files cannot be loaded.
-        tfhub.errors.NotAnImageModuleError: it is not callable, and no signature of a single
-            output nor upstream's "default" signature with a "default" output is there.
-    """
-    try:
-        return image_modules.load_module_layer(handle, trainable=False, flag="module")
-    except errors.NotAnImageModuleError as err:
-        required = err.__cause__  # Set when the model is not callable and names no signature.
-        if not isinstance(required, errors.SignatureRequiredError):
-            raise
-        if _UPSTREAM_SIGNATURE not in required.available:
-            raise
-    return _upstream_signature_layer(handle)
-
-
-def _upstream_signature_layer(handle: str) -> Any:
-    """The module's signature "default" as a layer returning its output "default".
-
-    Raises:
-        tfhub.errors.NotAnImageModuleError: the signature has no output "default".
-        tfhub.errors.ModuleUnavailableError: its files cannot be loaded.
-    """
-    from ...keras import keras_layer_class
-    from ..module_handles import loading
-
-    try:
-        with loading(handle, flag="module"):
-            layer = keras_layer_class()(
-                handle, trainable=False, signature=_UPSTREAM_SIGNATURE, output_key=_UPSTREAM_OUTPUT
-            )
-    except errors.UnknownOutputKeyError as err:
-        problem = (
-            f"it is not callable, and its signature {_UPSTREAM_SIGNATURE!r} has several outputs "
-            f"({err.available}), none named {_UPSTREAM_OUTPUT!r}"
-        )
-        raise errors.NotAnImageModuleError(
-            f"{handle} is not an image feature-vector module: {problem}. Use a module that maps "
-            "float32 images [batch, height, width, 3] in [0, 1] to feature vectors [batch, dim]. "
-            f"Received: module={handle!r}",
-            handle=handle,
-            problem=problem,
-        ) from err
-    logger.info(
-        "%s is not callable: using its signature %r, output %r, as upstream's module_search.",
-        handle,
-        _UPSTREAM_SIGNATURE,
-        _UPSTREAM_OUTPUT,
-    )
-    return layer
 
 
 def _check_vectors_fit(handle: str, count: int, dim: int) -> None:

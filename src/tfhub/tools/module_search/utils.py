@@ -182,8 +182,8 @@ def load_embedding_fn(module: str) -> Callable[[Any], Any]:
 
     Raises:
         tfhub.errors.ModuleUnavailableError, tfhub.errors.NotAnImageModuleError: see
-            `embedding.load_embedding_layer`.
+            `embedding_layer.load_embedding_layer`.
     """
-    from .embedding import load_embedding_layer
+    from .embedding_layer import load_embedding_layer
 
     return load_embedding_layer(module)
