@@ -52,7 +52,7 @@ def load_module_layer(handle: str, *, trainable: bool, flag: str = "tfhub_module
             suggested = err.suggested
             if suggested is None:
                 problem = f"it is not callable, and none of its signatures {err.available} "
-                raise _not_image_module(handle, problem + "has a single output", flag) from err
+                raise not_image_module(handle, problem + "has a single output", flag) from err
         # Not callable, as a Keras 3 model exported with `model.export`: its serving signature.
         signature, output_key = suggested
         logger.info("%s is not callable: using its signature %r.", handle, signature)
@@ -61,9 +61,11 @@ def load_module_layer(handle: str, *, trainable: bool, flag: str = "tfhub_module
         )
 
 
-def _not_image_module(
+def not_image_module(
     handle: str, problem: str, flag: str = "tfhub_module"
 ) -> errors.NotAnImageModuleError:
+    """The error for a module that is not an image feature-vector module: `problem` says why,
+    the message what to use instead and the flag (`--flag`) that named it."""
     return errors.NotAnImageModuleError(
         f"{handle} is not an image feature-vector module: {problem}. Use a module that maps "
         f"{_EXPECTED_INPUT} in [0, 1] to feature vectors [batch, dim] (e.g. a "
@@ -85,9 +87,9 @@ def _image_input_spec(layer: Any, handle: str, flag: str) -> Any:
         elif len(spec) == 1:
             spec = next(iter(spec.values()))
         else:
-            raise _not_image_module(handle, f"its inputs are {sorted(spec)}, not 'images'", flag)
+            raise not_image_module(handle, f"its inputs are {sorted(spec)}, not 'images'", flag)
     if not hasattr(spec, "shape") or not hasattr(spec, "dtype"):
-        raise _not_image_module(handle, f"its input is {spec!r}, not one tensor", flag)
+        raise not_image_module(handle, f"its input is {spec!r}, not one tensor", flag)
     return spec
 
 
@@ -108,16 +110,16 @@ def check_image_input(
         return None
     shape = spec.shape
     if shape.rank is not None and shape.rank != 4:
-        raise _not_image_module(
+        raise not_image_module(
             handle, f"its input has shape {shape} (rank {shape.rank}), not 4", flag
         )
     if not spec.dtype.is_floating:
-        raise _not_image_module(handle, f"its input has dtype {spec.dtype.name}, not float32", flag)
+        raise not_image_module(handle, f"its input has dtype {spec.dtype.name}, not float32", flag)
     if shape.rank is None:
         return None
     dims = shape.as_list()
     if dims[3] not in (None, 3):
-        raise _not_image_module(handle, f"its input has {dims[3]} channels, not 3", flag)
+        raise not_image_module(handle, f"its input has {dims[3]} channels, not 3", flag)
     return dims[1], dims[2]
 
 
@@ -208,7 +210,7 @@ def check_feature_vector(
         raise _failure_at_size(layer, handle, image_size, err, flag) from err
     problem = _output_problem(output)
     if problem is not None:
-        raise _not_image_module(handle, problem, flag)
+        raise not_image_module(handle, problem, flag)
     return int(output.shape[1])
 
 
@@ -226,7 +228,7 @@ def check_finite_vectors(vectors: Any, handle: str, *, flag: str = "tfhub_module
     bad = int(np.sum(~np.isfinite(np.asarray(vectors)).all(axis=1)))
     if bad:
         problem = f"its feature vectors of {bad} of {len(vectors)} images hold NaN or infinity"
-        raise _not_image_module(handle, problem, flag)
+        raise not_image_module(handle, problem, flag)
 
 
 def _call_errors() -> tuple[type[BaseException], ...]:
@@ -294,7 +296,7 @@ def _failure_at_size(
         works_at = _size_it_takes(layer, handle, image_size)
     if works_at is None:
         problem = f"it fails on {_EXPECTED_INPUT} of size {image_size}: {reason}"
-        return _not_image_module(handle, problem, flag)
+        return not_image_module(handle, problem, flag)
     height, width = image_size
     received = height if height == width else image_size
     return errors.ImageSizeError(

@@ -118,13 +118,7 @@ def _vectors(layer: Any, handle: str, batch: np.ndarray, dim: int) -> np.ndarray
     vectors = np.asarray(layer(batch))
     problem = _batch_problem(vectors.shape, len(batch), dim)
     if problem is not None:
-        raise errors.NotAnImageModuleError(
-            f"{handle} is not an image feature-vector module: {problem}. Use a module that maps "
-            "float32 images [batch, height, width, 3] in [0, 1] to feature vectors [batch, dim]. "
-            f"Received: module={handle!r}",
-            handle=handle,
-            problem=problem,
-        )
+        raise image_modules.not_image_module(handle, problem, "module")
     return vectors
 
 

@@ -63,13 +63,7 @@ def _upstream_signature_layer(handle: str) -> Any:
             f"it is not callable, and its signature {_UPSTREAM_SIGNATURE!r} has several outputs "
             f"({err.available}), none named {_UPSTREAM_OUTPUT!r}"
         )
-        raise errors.NotAnImageModuleError(
-            f"{handle} is not an image feature-vector module: {problem}. Use a module that maps "
-            "float32 images [batch, height, width, 3] in [0, 1] to feature vectors [batch, dim]. "
-            f"Received: module={handle!r}",
-            handle=handle,
-            problem=problem,
-        ) from err
+        raise image_modules.not_image_module(handle, problem, "module") from err
     logger.info(
         "%s is not callable: using its signature %r, output %r, as upstream's module_search.",
         handle,
