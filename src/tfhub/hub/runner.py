@@ -167,6 +167,8 @@ _UVICORN_HTTP_PROTOCOL = "tfhub.hub.uvicorn_h11:DeadlineH11Protocol"
 def _serve_uvicorn(*, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from .uvicorn_h11 import MAX_REQUEST_HEAD_BYTES
+
     with _sighup_stops_gracefully():
         uvicorn.run(
             APP_FACTORY,
@@ -178,6 +180,7 @@ def _serve_uvicorn(*, host: str, port: int, workers: int) -> None:
             log_level="warning",
             ws="none",
             http=_UVICORN_HTTP_PROTOCOL,
+            h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
         )
 
 
@@ -264,6 +267,7 @@ class BackgroundServer:
         import uvicorn
 
         from .app import create_app
+        from .uvicorn_h11 import MAX_REQUEST_HEAD_BYTES
 
         self.app = create_app(settings)
         self._socket = _bound_socket(host, port)
@@ -277,6 +281,7 @@ class BackgroundServer:
             access_log=False,
             ws="none",
             http=_UVICORN_HTTP_PROTOCOL,
+            h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
         )
         self._server = uvicorn.Server(config)
         self._failure: BaseException | None = None  # What ended the server's thread, if raised.
