@@ -9,6 +9,7 @@ tensors, and maps them onto the tensor names of a MetaGraph.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -181,11 +182,31 @@ def _to_tensor(value: Any, target: ParsedTensorInfo, key: str, signature: str | 
             ragged_rank = getattr(target.type_spec, "ragged_rank", None)
             return tf.ragged.constant(value, dtype=target.dtype, ragged_rank=ragged_rank)
         return tf.convert_to_tensor(value, dtype=target.dtype)
-    except (TypeError, ValueError, RuntimeError) as err:  # RuntimeError: sparse dtype mismatch.
+    # RuntimeError: sparse dtype mismatch; InvalidArgumentError: eager stacking of a list.
+    except (TypeError, ValueError, RuntimeError, tf.errors.InvalidArgumentError) as err:
         raise errors.SignatureInputError(
-            f"Can't convert {_where(key, signature)}: {err} (the signature expects "
-            f"{target.type_spec}). Received: {key}={_short(value)}"
+            f"Can't convert {_where(key, signature)}: {_reason(err)} (the signature expects "
+            f"{target.type_spec}){_stacked_hint(value, target)}. Received: {key}={_short(value)}"
         ) from err
+
+
+def _reason(err: Exception) -> str:
+    """TensorFlow's words for `err`, without the op and function names an eager op adds
+    (`{{function_node __wrapped__Pack...}}`, `[Op:Pack] name: packed`)."""
+    if not isinstance(err, tf.errors.OpError):
+        return str(err)
+    message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(err.message))
+    return re.sub(r"\s*\[Op:[^\]]*\].*$", "", message, flags=re.DOTALL).strip()
+
+
+def _stacked_hint(value: Any, target: ParsedTensorInfo) -> str:
+    """For a list or tuple given for a dense input: that it is stacked into one tensor."""
+    if target.is_composite or not isinstance(value, list | tuple):
+        return ""
+    return (
+        "; a list is stacked into one tensor, so its items must have one shape and together "
+        f"make the expected one: pass one tensor of shape {target.get_shape()}"
+    )
 
 
 def _short(value: Any) -> str:
@@ -207,7 +228,8 @@ def _convert_one(value: Any, target: ParsedTensorInfo, key: str, signature: str 
             got_text, expected_text = str(got), str(expected)
         raise errors.SignatureInputError(
             f"Can't convert {_where(key, signature)}: Got {got_text}. Expected "
-            f"{expected_text}. Pass a value that fits this input. Received: {key}={got}"
+            f"{expected_text}. Pass a value that fits this input{_stacked_hint(value, target)}. "
+            f"Received: {key}={got}"
         )
     return tensor
 
