@@ -74,10 +74,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
             f"`ssh host cat m.tar.gz |`) or name the archive file. Received: archive={archive!r}"
         )
     if handles.is_read_in_place(handles.parse(handle)):
-        raise errors.InvalidHandleError(
-            "Only http(s):// URLs and gs:// archives are looked up in the cache; local paths "
-            f"and gs:// folders are read in place. Received: handle={redact(handle)!r}"
-        )
+        raise _never_cached_error(handle)
     key = handles.cache_handle(handle)
     module_path = layout.module_dir(key)
     served = health.served_entry(handle)  # tensorflow_hub's, keyed as given, comes first.
@@ -117,6 +114,27 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         )
     _warn_if_not_loadable(path, name, handle)
     return path
+
+
+def _never_cached_error(handle: str) -> errors.InvalidHandleError:
+    """The error for a handle tfhub never looks up in the cache: a scheme no resolver of tfhub
+    reads (`UnknownSchemeError`: a custom resolver's, such as docs/resolving.md's `mirror://`),
+    or a path read in place (a local path, file:// URL, gs:// folder, other tf.io.gfile path)."""
+    start = "Only http(s):// URLs and gs:// archives are looked up in the cache"
+    received = f"Received: handle={redact(handle)!r}"
+    scheme = handles.unknown_scheme(handle)
+    if scheme is not None:
+        return errors.UnknownSchemeError(
+            f"{start}; no resolver of tfhub reads {scheme}:// handles. A custom resolver "
+            "(hub.register_resolver) fills its own cache entries when it runs: resolve the "
+            f"handle with it where its server is reachable, then copy the cache folder. {received}",
+            scheme=scheme,
+        )
+    return errors.InvalidHandleError(
+        f"{start}; local paths and gs:// folders are read in place, as are file:// URLs and "
+        "other tf.io.gfile paths (s3://, hdfs://, ...), and never cached: load the folder "
+        f"itself, or import its archive under an http(s):// URL. {received}"
+    )
 
 
 def _warn_kept(handle: str, module_path: str, archive: str, *, meanwhile: bool = False) -> None:
