@@ -223,12 +223,12 @@ def _metadata_key_problems(doc: DocFile) -> list[Problem]:
         elif legacy and key == MODULE_TYPE:
             continue  # Accepted as 'task' (docs of tfhub.dev forks from before the rename).
         elif key not in rules.allowed:
-            allowed = sorted(rules.allowed) or "none"
             problems.append(
                 at(
                     doc,
                     value.line,
-                    f"unsupported metadata {key!r} for a {doc.kind.value} doc (allowed: {allowed})",
+                    f"unsupported metadata {key!r} for a {doc.kind.value} doc (allowed: "
+                    f"{_allowed_text(rules)})",
                 )
             )
         elif key in seen and key not in REPEATED_KEYS and key != ASSET_PATH:
@@ -244,6 +244,18 @@ def _metadata_key_problems(doc: DocFile) -> list[Problem]:
     return problems
 
 
+def _allowed_text(rules: KindRules) -> str:
+    """The keys a kind allows, as a list; `task` with its old name, which is taken in its
+    place: "['asset-path', ..., 'task' (or 'module-type', its old name)]"."""
+    if not rules.allowed:
+        return "none"
+    names = [
+        f"{key!r} (or {MODULE_TYPE!r}, its old name)" if key == TASK else repr(key)
+        for key in sorted(rules.allowed)
+    ]
+    return f"[{', '.join(names)}]"
+
+
 def _value_problems(doc: DocFile) -> list[Problem]:
     problems = []
     for key, value in doc.entries:
@@ -254,11 +266,13 @@ def _value_problems(doc: DocFile) -> list[Problem]:
             message = f"metadata {key!r} has no value: give one, or leave the line out"
             problems.append(at(doc, value.line, message))
         elif key in (TASK, MODULE_TYPE) and not text.startswith(TASK_PREFIXES):
+            given = " (given as 'module-type', its old name)" if key == MODULE_TYPE else ""
             problems.append(
                 at(
                     doc,
                     value.line,
-                    f"'task' must start with one of {list(TASK_PREFIXES)}. Received: {text!r}",
+                    f"'task' must start with one of {list(TASK_PREFIXES)}{given}. "
+                    f"Received: {text!r}",
                 )
             )
         elif key == FORMAT and doc.kind is DocKind.MODULE and text not in SAVED_MODEL_FORMATS:
