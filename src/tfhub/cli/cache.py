@@ -71,7 +71,9 @@ def add_commands(commands: Any) -> None:
         switch=("--json", "print a JSON list instead"),
         help="one line per entry: folder, size, time, handle",
         description="Print one line per entry: FOLDER, SIZE, DOWNLOAD-TIME, HANDLE (tab-"
-        "separated; damaged entries are marked). Sizes come from the manifests: fast.",
+        "separated; an entry is marked damaged if resolve's quick check finds it so: the "
+        "manifest's sample of files, with their sizes; `tfhub cache verify` checks every "
+        "file). Sizes come from the manifests: fast.",
         examples="  tfhub cache list\n  tfhub cache list --json",
     )
     _add_action(
@@ -81,7 +83,9 @@ def add_commands(commands: Any) -> None:
         run=run_info,
         help="where the cache is and how big",
         description="Print the cache folder, whether it is writable, its entries, total size, "
-        "damaged entries and leftovers.",
+        "damaged entries and leftovers. Damaged entries are those resolve's quick check finds "
+        "(the manifest's sample of files, with their sizes); `tfhub cache verify` checks every "
+        "file.",
         examples="  tfhub cache info",
     )
     _add_action(
