@@ -56,6 +56,8 @@ class EagerModuleImpl:
             meta_graph=meta_graph,
         )
         self._variables = {split_tensor_name(v.name)[0]: v for v in self._model.variables}
+        if trainable:
+            _warn_reference_variables(meta_graph, path)
         self._variable_map = group_partitions(self._variables, _partition_slices(meta_graph))
         self._functions: dict[str, Callable[..., Any]] = {}
 
@@ -101,6 +103,32 @@ class EagerModuleImpl:
         """Writes the module with the current values of the eager variables."""
         values = {name: v.numpy() for name, v in self._variables.items()}
         export_spec(self._spec, path, tags=self._tags, values=values)
+
+
+def _warn_reference_variables(meta_graph: Any, path: str) -> None:
+    """Warns that a trainable eager module has variables it cannot train: TF1 reference
+    variables (`get_variable(use_resource=False)`, TF1's default), of which TensorFlow's eager
+    loader makes no Python object (they are read inside the signature functions only), so
+    `trainable_variables` leaves them out and training never changes them."""
+    names = [
+        split_tensor_name(d.variable_name)[0]
+        for d in collection_variable_defs(meta_graph, "trainable_variables")
+        if not d.is_resource
+    ]
+    if not names:
+        return
+    shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+    logger.warning(
+        "hub.Module(%s, trainable=True) in eager mode cannot train %d of the module's variables "
+        "(%s): they are TF1 reference variables, which TensorFlow's eager loader does not make "
+        "Python objects of, so m.trainable_variables and m.variables leave them out and "
+        "training does not change them. To fine-tune them, use the module in a graph "
+        "(`with tf.Graph().as_default():` and a tf.compat.v1.Session), or a version of it "
+        "exported with resource variables.",
+        path,
+        len(names),
+        shown,
+    )
 
 
 def _partition_slices(meta_graph: Any) -> dict[str, tuple[str, int]]:
