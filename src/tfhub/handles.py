@@ -193,7 +193,9 @@ def parse(handle: str, *, local_controls: bool = False) -> Handle:
 def is_read_in_place(parsed: Handle) -> bool:
     """Whether hub.resolve reads `parsed` where it is and never caches it: a local path (a
     file:// URL, another tf.io.gfile path) or a gs:// folder; a gs:// archive and an http(s)
-    URL are cached (what `tfhub pull` and `tfhub import` take)."""
+    URL are cached (what `tfhub pull` and `tfhub import` take). A `scheme://` no resolver of
+    tfhub reads (a custom resolver's `mirror://`) is parsed as a local path, so True here too:
+    callers that name it ask `unknown_scheme` first (`tfhub import`, `tfhub resolve`)."""
     return isinstance(parsed, LocalPath) or (isinstance(parsed, GcsPath) and not parsed.is_archive)
 
 
