@@ -4,6 +4,7 @@ errors as one line, its stop signals unwound, stdout written safely, TensorFlow 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Callable, Iterator
 
@@ -104,9 +105,15 @@ def quiet_tensorflow(*, quiet: bool) -> Iterator[None]:
     if not (previous or "").strip():
         os.environ[name] = "3"  # Read by TensorFlow when it is imported.
     lazy.quiet_native_logs(True)
+    # TensorFlow's Python warnings (e.g. load_v1_in_v2's "Unable to create a python object for
+    # variable ... because it is a reference variable", once per load) too; -v shows them.
+    tensorflow_logger = logging.getLogger("tensorflow")
+    saved_level = tensorflow_logger.level
+    tensorflow_logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
+        tensorflow_logger.setLevel(saved_level)
         lazy.quiet_native_logs(False)
         if previous is None:
             os.environ.pop(name, None)
