@@ -321,6 +321,26 @@ def traced_functions(fn: Any) -> list[Any]:
     return list(concrete or [])
 
 
+def saved_training_values(fn: Any) -> frozenset[Any] | None:
+    """The `training` values TensorFlow traced `fn`'s functions for, as Python values: True,
+    False, or None (the model's own default of None, `training` left out when it was traced).
+
+    Returns:
+        None if any value can be passed or it is unknown: `training` traced as a tensor, a
+        function without `training`, or nothing traced (a Python callable).
+    """
+    values = set()
+    for function in traced_functions(fn):
+        parameter = function.function_type.parameters.get("training")
+        constraint = getattr(parameter, "type_constraint", None)
+        if constraint is None or isinstance(constraint, tf.TypeSpec):
+            return None
+        if not hasattr(constraint, "value"):  # Not a Python value (a Literal) either.
+            return None
+        values.add(constraint.value)
+    return frozenset(values) or None
+
+
 def smart_cond(training: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
     """Runs `true_fn()` or `false_fn()` for a Python bool (None: False) or a bool tensor.
 
@@ -354,19 +374,28 @@ def call_with_training(
     *,
     train_fn: Callable[..., Any] | None = None,
     pass_training: bool = False,
+    saved_training: frozenset[Any] | None = None,
 ) -> Any:
     """Calls `fn(*args, **kwargs)` in training or in inference mode.
 
     While training, `train_fn` (a TF1 module's function that also runs its UPDATE_OPS) runs
     instead of `fn`; without one, `pass_training` passes the mode on to `fn` as `training=`, a
     Python bool. `training` is a Python bool (None: False) or a bool tensor (see `smart_cond`).
+    `saved_training` (`saved_training_values(fn)`): for a model saved only with `training`
+    left to its default of None, inference calls `fn` without `training`, as `obj(x)` does
+    (TensorFlow refuses `training=False` there: "Could not find matching concrete function").
     """
     if train_fn is None and not pass_training:
         return fn(*args, **kwargs)
+    infer_by_default = (
+        saved_training is not None and None in saved_training and False not in saved_training
+    )
 
     def run(mode: bool) -> Any:
         if train_fn is not None:
             return (train_fn if mode else fn)(*args, **kwargs)
+        if not mode and infer_by_default:
+            return fn(*args, **kwargs)
         return fn(*args, training=mode, **kwargs)
 
     return smart_cond(training, lambda: run(True), lambda: run(False))

@@ -201,7 +201,13 @@ def _invoke(hub: HubCallable, inputs: Any, training: Any) -> Any:
     if takes_training and "training" in kwargs:  # The layer's wins, as upstream's partial let it.
         kwargs = {key: value for key, value in kwargs.items() if key != "training"}
     return call_with_training(
-        training, hub.fn, args, kwargs, train_fn=hub.train_fn, pass_training=takes_training
+        training,
+        hub.fn,
+        args,
+        kwargs,
+        train_fn=hub.train_fn,
+        pass_training=takes_training,
+        saved_training=hub.saved_training,
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from .. import _tf_private, errors
 from .. import saved_model as saved_model_lib
-from ..loaded_model import LoadedModel, takes_training, traced_functions
+from ..loaded_model import LoadedModel, saved_training_values, takes_training, traced_functions
 from ..utils.lazy import tensorflow as tf
 from ..utils.paths import is_url, working_folder_gone
 from . import _arguments, _xla
@@ -39,6 +39,8 @@ class HubCallable:
             also runs them; called instead of `fn` when training. None otherwise.
         open_input: for a signature whose inputs `arguments` give all but one, that one's
             name: a lone tensor passed to the layer goes there. None otherwise.
+        saved_training: the `training` values `fn` was saved for
+            (`loaded_model.saved_training_values`); None if any, or unknown.
     """
 
     handle: Any
@@ -52,6 +54,7 @@ class HubCallable:
     input_specs: list[Any]
     train_fn: Callable[..., Any] | None = None
     open_input: str | None = None
+    saved_training: frozenset[Any] | None = None
 
     @property
     def is_hub_module_v1(self) -> bool:
@@ -158,6 +161,7 @@ def make_hub_callable(
         input_specs=input_specs,
         train_fn=model.training_function(signature) if signature else None,
         open_input=_open_signature_input(input_specs, arguments) if signature else None,
+        saved_training=saved_training_values(fn) if has_training_argument else None,
     )
 
 

@@ -1,0 +1,71 @@
+"""hub.KerasLayer over models whose `__call__` was saved for only some `training` values, or
+whose parameters were traced for Python values (both flavours; rf54a-F1..F3)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.tf
+
+_W = [[1.0], [2.0], [3.0]]
+_X = np.array([[1.0, 1.0, 1.0], [0.5, 0.0, 2.0]], np.float32)
+
+
+def _save(path: str, *, default: bool | None, traced: list[dict[str, object]]) -> str:
+    """Saves `__call__(x[None,3], training=default, scale=2)` -> (x @ w) * scale, doubled when
+    training, traced once per keyword dict of `traced` (an empty dict leaves `training` and
+    `scale` to their defaults), with the Reusable SavedModel attributes."""
+    import tensorflow as tf
+
+    class Model(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = tf.Variable(_W, name="w")
+
+        @tf.function
+        def __call__(self, x, training=default, scale=2):
+            y = tf.matmul(x, self.w) * scale
+            return y * 2.0 if training else y
+
+    model = Model()
+    for keywords in traced:
+        model.__call__.get_concrete_function(tf.TensorSpec([None, 3], tf.float32), **keywords)
+    root = tf.train.Checkpoint()
+    root.model = model
+    root.__call__ = model.__call__
+    root.variables = [model.w]
+    root.trainable_variables = [model.w]
+    tf.saved_model.save(root, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def traced_without_training(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """`training=None` by default, traced with `training` left out (the model's own default)."""
+    path = os.fspath(tmp_path_factory.mktemp("training_modes") / "without_training")
+    return _save(path, default=None, traced=[{}])
+
+
+def _expected(scale: float = 2.0) -> np.ndarray:
+    return _X @ np.array(_W, np.float32) * scale
+
+
+@pytest.mark.parametrize("trainable", [False, True])
+def test_inference_calls_a_model_saved_without_training(
+    flavour, traced_without_training, trainable
+):
+    """rf54a-F2: the layer passed training=False to a `__call__` traced only for its default
+    (training=None), which TensorFlow refused ("Could not find matching concrete function"):
+    even a frozen layer could not be called or put in a Sequential model, while
+    `hub.load(handle)(x)` ran it. It now calls it without `training`, as `hub.load` does."""
+    from tfhub import load
+
+    keras = flavour.keras
+    np.testing.assert_allclose(load(traced_without_training)(_X).numpy(), _expected())
+    layer = flavour.layer(traced_without_training, trainable=trainable)
+    np.testing.assert_allclose(layer(_X).numpy(), _expected())
+    model = keras.Sequential([keras.Input((3,)), layer])
+    np.testing.assert_allclose(model.predict(_X, verbose=0), _expected())
