@@ -8,6 +8,8 @@ import os
 import numpy as np
 import pytest
 
+from tfhub import errors
+
 pytestmark = pytest.mark.tf
 
 _W = [[1.0], [2.0], [3.0]]
@@ -69,3 +71,34 @@ def test_inference_calls_a_model_saved_without_training(
     np.testing.assert_allclose(layer(_X).numpy(), _expected())
     model = keras.Sequential([keras.Input((3,)), layer])
     np.testing.assert_allclose(model.predict(_X, verbose=0), _expected())
+
+
+@pytest.fixture(scope="module")
+def inference_only(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """`training=False` by default, traced only for training=False."""
+    path = os.fspath(tmp_path_factory.mktemp("training_modes") / "inference_only")
+    return _save(path, default=False, traced=[{"training": False}])
+
+
+@pytest.mark.parametrize("saved", ["inference_only", "traced_without_training"])
+def test_training_a_model_saved_for_inference_says_so(flavour, request, saved):
+    """rf54a-F1: `fit` of a trainable layer over a model saved for inference only failed with
+    TensorFlow's bare ValueError ("Could not find matching concrete function"), naming neither
+    the model nor what to do (tensorflow_hub 0.16.1 the same). Now a TrainingModeError (a
+    ValueError, as TensorFlow's) says so; inference still runs."""
+    keras = flavour.keras
+    path = request.getfixturevalue(saved)
+    layer = flavour.layer(path, trainable=True)
+    model = keras.Sequential([keras.Input((3,)), layer])
+    model.compile("sgd", "mse")
+    np.testing.assert_allclose(model.predict(_X, verbose=0), _expected())
+    with pytest.raises(errors.TrainingModeError) as caught:
+        model.fit(_X, np.zeros((2, 1), np.float32), verbose=0)
+    assert isinstance(caught.value, ValueError) and caught.value.handle == path
+    message = str(caught.value)
+    assert repr(path) in message and "trainable=False" in message
+    assert "training=True" in message
+    with pytest.raises(errors.TrainingModeError):
+        layer(_X, training=True)
+    frozen = flavour.layer(path)  # Runs in inference mode whatever `training` says.
+    np.testing.assert_allclose(frozen(_X, training=True).numpy(), _expected())

@@ -452,3 +452,18 @@ class EagerInputError(SignatureInputError, RuntimeError):
     any graph) passed to a hub.Module made in a graph: a RuntimeError, as TensorFlow's
     "Attempting to capture an EagerTensor without building a function." that upstream let
     through, and a TypeError and ValueError as every SignatureInputError."""
+
+
+class TrainingModeError(TFHubError, ValueError):
+    """A trainable hub.KerasLayer asked a model to run in training mode (`fit`, or
+    `training=True`) that was saved for inference only: its `__call__` was traced for no
+    `training=True`. A ValueError, as TensorFlow's "Could not find matching concrete function"
+    that upstream let through.
+
+    Attributes:
+        handle: the model's handle (or the callable the layer was built from).
+    """
+
+    def __init__(self, message: str, *, handle: Any = None) -> None:
+        super().__init__(message)  # `handle` defaults: Keras re-creates errors from messages.
+        self.handle = handle

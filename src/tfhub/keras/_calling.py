@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _tf_private, errors
-from ..loaded_model import call_with_training
+from ..loaded_model import call_with_training, static_training
 from ..utils.lazy import tensorflow as tf
 from . import _shapes
 from ._arguments import check_output_key
@@ -46,8 +46,11 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
         tfhub.errors.XlaStringInputError: string inputs in a function XLA compiles.
         tfhub.errors.DeletedModelError: the function's model was deleted (see
             `deleted_model_error`).
+        tfhub.errors.TrainingModeError: `training` may be True and the model was saved for
+            inference only (see `_check_training_saved`).
     """
     _check_no_strings_for_xla(hub, inputs)
+    _check_training_saved(hub, training)
     inputs = _named_for_signature(hub, inputs)
     inputs = cast_inputs(inputs, hub.input_specs)
     try:
@@ -177,6 +180,37 @@ def _check_no_strings_for_xla(hub: HubCallable, inputs: Any) -> None:
         "(nor lookup tables), and this hub.KerasLayer is called on string inputs inside a "
         "function compiled with XLA. Compile without it: `model.compile(..., "
         "jit_compile=False)` in Keras, or a `tf.function` without `jit_compile=True`."
+    )
+
+
+def _check_training_saved(hub: HubCallable, training: Any) -> None:
+    """Raises if the call may run the model in training mode (`training` True, or a tensor
+    known only when it runs) and its function was traced for no `training=True`: TensorFlow
+    would refuse the call ("Could not find matching concrete function"), naming neither the
+    model nor what to do. A frozen layer passes False, so only a trainable one gets here.
+
+    Raises:
+        tfhub.errors.TrainingModeError: (a ValueError, as TensorFlow's) saying to keep the
+            layer frozen or to save the model for training too.
+    """
+    saved = hub.saved_training
+    if saved is None or True in saved or hub.train_fn is not None:
+        return
+    if training is None or static_training(training) is False:
+        return
+    traced = ", ".join(
+        "`training` left out (its default)" if value is None else f"training={value!r}"
+        for value in sorted(saved, key=repr)
+    )
+    raise errors.TrainingModeError(
+        f"The model's __call__ of {hub.handle!r} was saved for inference only (traced for "
+        f"{traced}, never for training=True), so it cannot run in training mode, which a "
+        "trainable hub.KerasLayer asks for in `fit` (training=True). Keep the layer frozen "
+        "(trainable=False: the model runs in inference mode and the layers around it still "
+        "train), or save the model with its __call__ traced for training=True too (e.g. "
+        "`model.__call__.get_concrete_function(spec, training=True)` before "
+        f"tf.saved_model.save). Received: training={training!r}",
+        handle=hub.handle,
     )
 
 
