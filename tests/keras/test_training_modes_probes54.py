@@ -102,3 +102,28 @@ def test_training_a_model_saved_for_inference_says_so(flavour, request, saved):
         layer(_X, training=True)
     frozen = flavour.layer(path)  # Runs in inference mode whatever `training` says.
     np.testing.assert_allclose(frozen(_X, training=True).numpy(), _expected())
+
+
+@pytest.fixture(scope="module")
+def scale_values(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """`scale` traced for the Python values 2 and 3 (each with training False and True)."""
+    path = os.fspath(tmp_path_factory.mktemp("training_modes") / "scale_values")
+    traced = [{"training": t, "scale": s} for t in (False, True) for s in (2, 3)]
+    return _save(path, default=False, traced=traced)
+
+
+def test_an_argument_value_the_model_was_not_saved_for_is_refused_when_built(flavour, scale_values):
+    """rf54a-F3: `arguments` giving a parameter traced for Python values another value built
+    the layer, and its first call failed with TensorFlow's bare ValueError ("Could not find
+    matching concrete function"); docs/keras.md promises ArgumentTypeError when the layer is
+    built for a value the parameter's traced spec cannot take."""
+    layer = flavour.layer(scale_values, arguments={"scale": 3})
+    np.testing.assert_allclose(layer(_X).numpy(), _expected(3.0))
+    np.testing.assert_allclose(
+        flavour.layer(scale_values, arguments={"scale": 3.0})(_X), _expected(3.0)
+    )
+    for value in (5, "3", [3]):
+        with pytest.raises(errors.ArgumentTypeError, match=r"scale as 2 or 3") as caught:
+            flavour.layer(scale_values, arguments={"scale": value})
+        assert isinstance(caught.value, TypeError)
+        assert f"scale={value!r}" in str(caught.value)

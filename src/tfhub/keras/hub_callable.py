@@ -220,15 +220,17 @@ _PYTHON_VALUES = (bool, int, float, str, bytes, list, tuple, type(None))
 def check_argument_values(
     fn: Any, arguments: dict[str, Any], *, handle: Any, signature: str | None
 ) -> None:
-    """Raises if a Python value of `arguments` (what a saved config holds) fits the tensor
-    spec of its parameter in none of the functions TensorFlow traced for `fn` (a string or
-    None for a float32 scalar, a list for a scalar): TensorFlow said so only at the first
-    call ("Binding inputs to tf.function failed"), inside `fit` or `predict`. Parameters
-    traced for Python values (not tensors), and tensors or arrays given, are left to it.
+    """Raises if a Python value of `arguments` (what a saved config holds) fits the spec of its
+    parameter in none of the functions TensorFlow traced for `fn`: a tensor spec (a string or
+    None for a float32 scalar, a list for a scalar) or, for a parameter traced for Python
+    values, the values it was traced for (`scale=5` where it was traced for 2 and 3).
+    TensorFlow said so only at the first call ("Binding inputs to tf.function failed", "Could
+    not find matching concrete function"), inside `fit` or `predict`. Parameters traced for
+    other Python structures, and tensors or arrays given, are left to it.
 
     Raises:
         tfhub.errors.ArgumentTypeError: (a TypeError, as TensorFlow's at the call) naming the
-            argument, the dtype and shape the function takes and why the value does not fit.
+            argument, what the function takes and why the value does not fit.
     """
     functions = traced_functions(fn) or ([fn] if hasattr(fn, "function_type") else [])
     for name, value in arguments.items():
@@ -239,23 +241,43 @@ def check_argument_values(
         ]
         if not isinstance(value, _PYTHON_VALUES) or not constraints:
             continue
-        if not all(isinstance(spec, tf.TensorSpec) for spec in constraints):
+        if not all(isinstance(spec, tf.TensorSpec) or _is_literal(spec) for spec in constraints):
             continue
         problems = [_misfit(spec, value) for spec in constraints]
         if all(problems):
             target = f"signature {signature!r}" if signature else "the model's __call__"
-            takes = " or ".join(f"{spec.dtype.name}{spec.shape.as_list()}" for spec in constraints)
+            takes = " or ".join(dict.fromkeys(map(_described, constraints)))
+            values = all(map(_is_literal, constraints))
+            remedy = "one of those values" if values else "a value of that dtype and shape"
             raise errors.ArgumentTypeError(
                 f"`arguments` gives {name}={value!r}, which {target} of {handle!r} cannot take: "
-                f"it takes {name} as {takes} ({problems[0]}). Pass a value of that dtype and "
-                f"shape. Received: arguments={arguments!r}"
+                f"it takes {name} as {takes} ({problems[0]}). Pass {remedy}. Received: "
+                f"arguments={arguments!r}"
             )
 
 
+def _is_literal(constraint: Any) -> bool:
+    """A parameter traced for a Python value (TensorFlow's `Literal` trace type, which keeps
+    it as `.value`): not a tensor spec."""
+    return not isinstance(constraint, tf.TypeSpec) and hasattr(constraint, "value")
+
+
+def _described(constraint: Any) -> str:
+    """`float32[]` for a tensor spec, `2` for a Python value traced."""
+    if isinstance(constraint, tf.TensorSpec):
+        return f"{constraint.dtype.name}{constraint.shape.as_list()}"
+    return repr(constraint.value)
+
+
 def _misfit(spec: Any, value: Any) -> str:
-    """Why `value` cannot be passed for a parameter of `spec` ("" if it can), converted as
-    TensorFlow converts a call's Python values (in a graph of its own: no op is left in the
-    caller's)."""
+    """Why `value` cannot be passed for a parameter of `spec` ("" if it can): equal to the
+    Python value a parameter was traced for (as TensorFlow matches it: `3.0` for 3), or
+    converted to a tensor spec as TensorFlow converts a call's Python values (in a graph of
+    its own: no op is left in the caller's)."""
+    if _is_literal(spec):
+        if _equal(value, spec.value):
+            return ""
+        return "the model was saved for these Python values only"
     try:
         with tf.Graph().as_default():
             shape = tf.convert_to_tensor(value, dtype=spec.dtype).shape
@@ -264,6 +286,15 @@ def _misfit(spec: Any, value: Any) -> str:
     if not spec.shape.is_compatible_with(shape):
         return f"a value of shape {shape.as_list()}"
     return ""
+
+
+def _equal(value: Any, traced: Any) -> bool:
+    """`value == traced` for hashable values of one kind (`3.0` is 3, `"3"` is not); False for
+    what cannot be compared so (a list: TensorFlow traces it as a list, never as a value)."""
+    try:
+        return bool(hash(value) == hash(traced) and value == traced)
+    except TypeError:  # Unhashable.
+        return False
 
 
 def _parameters_with_defaults(fn: Any) -> set[str]:
