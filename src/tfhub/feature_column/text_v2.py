@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
-from ..loaded_model import call_with_training, takes_training
+from ..loaded_model import call_with_training, saved_training_values, takes_training
 from ._base import HubDenseColumn, LoadedModule, TensorFn, tf
 from ._checks import as_handle, checked_key, text_batch
 from ._signatures import read_tf1_signature, read_tf2_call_inputs, read_tf2_call_outputs
@@ -83,11 +83,18 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
         model = saved_model.load_model(self._local_path)
         obj, output_key = model.obj, self.output_key
         with_training = takes_training(obj)
+        # A model saved with `training` left out runs without it in inference (as obj(x)).
+        saved_training = saved_training_values(obj) if with_training else None
 
         def fn(text_batch: Any, training: Any = False) -> Any:
             # `training` reaches the model as a Python bool, if it takes one.
             result = call_with_training(
-                training, obj, (text_batch,), {}, pass_training=with_training
+                training,
+                obj,
+                (text_batch,),
+                {},
+                pass_training=with_training,
+                saved_training=saved_training,
             )
             return result[output_key] if output_key is not None else result
 
