@@ -197,7 +197,9 @@ def _int_param(request: Request, name: str, default: int) -> int:
 
 async def search_models(request: Request) -> Response:
     state = _state(request)
-    hits = state.index.search(request.query_params.get("q", ""), _filters(request))
+    query, filters = request.query_params.get("q", ""), _filters(request)
+    # Off the event loop: a search of a large hub takes a while (other requests go on).
+    hits = await anyio.to_thread.run_sync(state.index.search, query, filters)
     offset = _int_param(request, "offset", 0)
     limit = min(_int_param(request, "limit", 100), MAX_LIMIT)
     base = state.base_url(request)

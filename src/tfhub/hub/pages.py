@@ -125,8 +125,8 @@ def _html(name: str, status: int = 200, **context: Any) -> HTMLResponse:
 async def page(request: Request, state: HubState, segments: list[str]) -> Response:
     """Answers the HTML page for a URL path (404 page if it names nothing)."""
     catalog = state.catalog
-    if not segments:
-        return index_page(request, state)
+    if not segments:  # Off the event loop: a search of a large hub takes a while.
+        return await run_in_threadpool(index_page, request, state)
     if len(segments) == 1 and segments[0] in catalog.publishers:
         return await publisher_page(request, state, segments[0])
     found = catalog.find_collection(segments)

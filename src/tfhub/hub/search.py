@@ -10,7 +10,7 @@ A compound word (parts joined by `.`, `_`, `-` or `/`: `mobilenet_v2_100_224`,
 `google/efficientnet/b0`) is indexed whole, by its parts, and by each run of parts to its end
 (`v2_100_224`), so a query compound matches as a prefix of any run (`mobilenet_v2_1`,
 `efficientnet/b`, `acme/model/1`); a query compound that matches no model asks for its parts
-instead (`efficientnet-b0` finds `efficientnet_b0`).
+instead (`efficientnet-b0` finds `efficientnet_b0`; its first `MAX_QUERY_WORDS` parts).
 
 Scripts written without spaces between words (Chinese, Japanese kanji and kana, Korean hangul,
 Thai, Lao, Khmer, Myanmar) are cut as search engines without a dictionary cut them: a run of
@@ -218,14 +218,18 @@ class SearchIndex:
         return found
 
     def _matching_word(self, token: str) -> dict[str, int]:
-        """Models matching one query word; a compound one that matches none asks for every
-        part instead (each as `_matching` does), with their weights summed."""
+        """Models matching one query word; a compound one that matches none asks for its
+        parts instead (each as `_matching` does; its first `MAX_QUERY_WORDS`, as a query's
+        words: a word of 1,900 parts took seconds), with their weights summed, and stops as
+        soon as no model has them all."""
         found = self._matching(token)
-        parts = _parts(token)
+        parts = _parts(token)[:MAX_QUERY_WORDS]
         if found or len(parts) < 2:
             return found
         together = self._matching(parts[0])
         for part in parts[1:]:
+            if not together:
+                break
             more = self._matching(part)
             together = {key: together[key] + more[key] for key in together.keys() & more.keys()}
         return together
@@ -258,6 +262,8 @@ class SearchIndex:
             return {}
         # The first words, a run of an unspaced script counting as one (all its pairs asked).
         for token in dict.fromkeys(_query_tokens(asked[:MAX_QUERY_WORDS])):
+            if scores == {}:  # No model has the words so far: the others cannot add one.
+                break
             found = self._matching_word(token)
             if scores is None:
                 scores = found
