@@ -128,7 +128,9 @@ def _walk(
         if err.errno in _NO_DESCRIPTOR:
             _warn_no_descriptor(folder, err)
             yield from _by_path(Path(folder), rel, is_base=depth == 0)
-        return  # Else unreadable (or gone): os.walk leaves it out too.
+        else:  # Unreadable (or gone): left out, as os.walk leaves it out, and said.
+            docs_layout.warn_unlisted_folder(_named(err, folder))
+        return
     names = {entry.name for entry in entries}
     if depth > 0 and any(_is_file_at(fd, m) for m in docs_layout.MODEL_MARKERS if m in names):
         return  # A model folder: its .md files are model assets, not docs.
@@ -169,9 +171,10 @@ def _walk(
 
 
 def _open_folder(fd: int, name: str, path: str) -> int | None:
-    """The folder `name` of the open folder `fd`, opened following no link; None if it is gone
-    or unreadable (os.walk leaves it out too), or was swapped for a symlink or a file since it
-    was listed (a warning says so: the docs below a symlink are never read).
+    """The folder `name` of the open folder `fd`, opened following no link; None if it is gone,
+    unreadable (os.walk leaves it out too; a warning names it, `warn_unlisted_folder`), or was
+    swapped for a symlink or a file since it was listed (a warning says so: the docs below a
+    symlink are never read).
 
     Raises:
         OSError: no descriptor is left to open it (EMFILE, ENFILE: the walk holds one per
@@ -188,7 +191,14 @@ def _open_folder(fd: int, name: str, path: str) -> int | None:
                 "the docs were listed; they are served from the next scan if it is a folder",
                 path,
             )
+        else:  # Unreadable (no permission, an I/O error) or gone: said unless gone.
+            docs_layout.warn_unlisted_folder(_named(err, path))
         return None
+
+
+def _named(err: OSError, path: str) -> OSError:
+    """`err` naming `path` (an error of a call given a descriptor or a bare name names none)."""
+    return OSError(err.errno, err.strerror, path)
 
 
 def _warn_no_descriptor(folder: str, err: OSError) -> None:

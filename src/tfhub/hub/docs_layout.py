@@ -6,6 +6,8 @@ See `docs_format` for the layout itself. Pure Python: no TensorFlow.
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,8 @@ from pathlib import Path
 from .. import errors
 from .confinement import is_below
 from .doc_handles import PART_RULE, DocHandle, unsafe_part
+
+logger = logging.getLogger(__name__)
 
 DOCS_DIR = os.path.join("assets", "docs")
 DOCS_DIR_POSIX = "assets/docs"
@@ -170,7 +174,7 @@ def iter_doc_files(base: Path, *, symlinks: list[Path] | None = None) -> Iterato
     model folder below `base`, nor hidden, nor below a symlinked folder, which is added to
     `symlinks` if given, unless it is a model folder: its `.md` files are no docs), folder by
     folder in sorted order, found as they are asked for."""
-    for folder, subdirs, files in os.walk(base):
+    for folder, subdirs, files in os.walk(base, onerror=warn_unlisted_folder):
         current = Path(folder)
         if current != base and is_model_dir(current):
             subdirs[:] = []
@@ -185,3 +189,22 @@ def _linked_folders(folder: Path, subdirs: list[str]) -> list[Path]:
     """The folders of `subdirs` (in `folder`) that are symlinks, but model folders."""
     linked = [folder / name for name in subdirs if (folder / name).is_symlink()]
     return [path for path in linked if not is_model_dir(path)]
+
+
+def warn_unlisted_folder(err: OSError) -> None:
+    """Warns that the docs below a folder are left out (not served, not validated): it could
+    not be listed (`err`, naming it: no permission, an I/O error), unless it is gone (removed
+    while the docs were listed: nothing is missing). Without it, a folder of the docs tree the
+    server's user may not read (a publish under `umask 077` makes its folders 0700) left its
+    models out without a word: each answered `404 Not Found: no model ...`."""
+    if err.errno == errno.ENOENT:
+        return
+    folder = err.filename
+    if err.errno in (errno.EACCES, errno.EPERM):
+        why = (
+            "this process's user may not read it; let it: 'chmod a+rX "
+            f"{folder}' (or run as a user that may read it)"
+        )
+    else:
+        why = f"it cannot be listed ({err.strerror or err}); check the disk, then list it again"
+    logger.warning("Left out the docs below %s (not served): %s", folder, why)
