@@ -131,8 +131,9 @@ def _plain_archive(state: HubState, segments: list[str], *, compressed: bool) ->
     )
     if path is None:
         return None
-    root = state.settings.root
-    return FileResponse(path, root=root, headers=_cache_control(state, latest=False))
+    headers = _cache_control(state, latest=False)
+    headers["Content-Disposition"] = protocol.archive_disposition(segments[-1])
+    return FileResponse(path, root=state.settings.root, headers=headers)
 
 
 def _query_lists(request: Request) -> dict[str, list[str]]:
@@ -179,6 +180,7 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
     # The version's archive lies in ROOT; a folder version's is packed into the cache folder.
     root = state.catalog.root if version.archive is not None else state.settings.cache_dir
     headers = _cache_control(state, latest=latest)
+    headers["Content-Disposition"] = protocol.archive_disposition(str(version.version))
     return FileResponse(path, root=root, headers=headers, missing=missing)
 
 

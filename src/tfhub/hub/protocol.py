@@ -131,6 +131,18 @@ def requested_format(query: dict[str, list[str]]) -> str | None:
     return ""
 
 
+def archive_disposition(version: str) -> str:
+    """The `Content-Disposition` of a version's archive: saved as `<version>.tar.gz`, the name
+    tfhub.dev's storage gave it (without it, browsers named it after the URL's last segment
+    and `application/x-tar`: `1.tar`, gzip bytes under a .tar name). A name that is not ASCII
+    (a hand-written bucket path) is sent encoded as RFC 6266 says (`filename*`)."""
+    name = f"{version}{ARCHIVE_SUFFIX}"
+    encoded = urllib.parse.quote(name)
+    if encoded != name:
+        return f"attachment; filename*=utf-8''{encoded}"
+    return f'attachment; filename="{name}"'
+
+
 def file_etag(size: int, mtime_ns: int) -> str:
     """A strong validator for a file: the same on every worker or replica sharing the file."""
     return f'"{size:x}-{mtime_ns:x}"'
