@@ -22,6 +22,7 @@ from .. import errors
 from ..utils import urls
 from ..utils.regular_files import read_regular
 from . import cache_dir
+from .docs_layout import docs_dir
 
 logger = logging.getLogger(__name__)
 SETTINGS_ENV = "TFHUB_SERVE_SETTINGS"
@@ -295,13 +296,16 @@ class TokenFile:
 
 
 def check_root(settings: ServeSettings) -> None:
-    """Checks that ROOT is a folder (at start and before each rescan).
+    """Checks that ROOT is a folder whose docs folder, if it has one, the server's user may
+    list (at start and before each rescan: one it may not list keeps the previous scan).
 
     Raises:
         tfhub.errors.ServeConfigError: if it is not (caused by a FileNotFoundError if it does
-            not exist: `tfhub serve` then exits 7, not found).
+            not exist: `tfhub serve` then exits 7, not found), or the server's user may not
+            reach or list ROOT/assets/docs (caused by the PermissionError).
     """
     if os.path.isdir(settings.root):
+        _check_docs_listable(settings.root)
         return
     missing: FileNotFoundError | None = None
     try:
@@ -315,6 +319,28 @@ def check_root(settings: ServeSettings) -> None:
         "the hub folder (the one holding assets/docs/<publisher>/...).",
         option="ROOT",
     ) from missing
+
+
+def _check_docs_listable(root: str) -> None:
+    """Refuses a ROOT whose assets/docs the server's user may not reach or list (another
+    user's 0700 folder on the way): the start ended in a bare `Permission denied`, and a rescan
+    served an empty hub. ROOT and assets need only search permission (`x`), as files are
+    opened; a ROOT without assets/docs is fine (an empty hub, served with a warning)."""
+    docs = docs_dir(root)
+    try:
+        with os.scandir(docs):
+            return
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except PermissionError as err:
+        ways = [root, os.path.join(root, "assets")]
+        closed = next((way for way in ways if not os.access(way, os.X_OK)), os.fspath(docs))
+        raise errors.ServeConfigError(
+            f"Cannot serve {root}: the server's user may not read {closed} "
+            f"({err.strerror or err}). Let it, as the folder's owner: 'chmod a+rX {closed}' "
+            "(or run the server as a user that may read the hub).",
+            option="ROOT",
+        ) from err
 
 
 def check_settings(settings: ServeSettings, *, started: bool = False) -> TokenFile | None:
