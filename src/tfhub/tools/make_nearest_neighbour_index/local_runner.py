@@ -1,10 +1,12 @@
 """The runner `generate` runs on: Beam's options from the command line, and for the
 DirectRunner the in-process FnApiRunner (nothing downloaded), whose worker processes run
-`beam_worker` (Beam's worker without its start-up noise)."""
+`beam_worker` (Beam's worker without its start-up noise) and are stopped even if they connect
+after the runner told them to stop (`_stopping_worker_handler`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 DEFAULT_RUNNER = "DirectRunner"
@@ -75,6 +77,10 @@ def _quiet_workers_runner(runner_class: Any) -> Any:
     from apache_beam.transforms import environments
 
     class QuietWorkersRunner(runner_class):  # type: ignore[misc, valid-type]
+        def run_pipeline(self, pipeline: Any, options: Any) -> Any:
+            with _late_workers_stopped():
+                return super().run_pipeline(pipeline, options)
+
         @property
         def _default_environment(self) -> Any:
             return self.__dict__.get("_tfhub_environment")
@@ -88,3 +94,52 @@ def _quiet_workers_runner(runner_class: Any) -> Any:
             self.__dict__["_tfhub_environment"] = environment
 
     return QuietWorkersRunner
+
+
+# How often a worker process being stopped is checked for having connected meanwhile (s).
+_STOP_POLL_SECONDS = 0.5
+
+
+def _stopping_worker_handler(base: Any) -> Any:
+    """Beam's handler of a worker process (`base`: SubprocessSdkWorkerHandler) that also stops
+    a worker which connects to the runner after it was told to stop.
+
+    Beam's `close` tells a worker to stop only if it has connected: a stop signal (SIGTERM to
+    the command, `kill PID`, `docker stop`) that came while a worker process was starting
+    (importing TensorFlow) left that worker waiting for instructions for ever, and the
+    command waiting for it to end."""
+    from apache_beam.runners.portability.fn_api_runner import worker_handlers
+
+    started = worker_handlers.BeamFnControlServicer.STARTED_STATE
+
+    class StoppingWorkerHandler(base):  # type: ignore[misc, valid-type]
+        def stop_worker(self) -> None:
+            """Waits for the worker process to end, telling it to stop again if it
+            connected after `close` told it (its connection is then started again)."""
+            while True:
+                self.worker_thread.join(timeout=_STOP_POLL_SECONDS)
+                if not self.worker_thread.is_alive():
+                    return
+                if self.control_conn._state == started:  # Connected after close().
+                    self.control_conn.close()
+
+    return StoppingWorkerHandler
+
+
+@contextlib.contextmanager
+def _late_workers_stopped() -> Iterator[None]:
+    """Makes Beam handle worker processes (the SUBPROCESS_SDK environment of
+    --direct_running_mode=multi_processing) with `_stopping_worker_handler`'s handler while
+    the block runs: Beam looks the handler up in a registry of its own, put back after."""
+    from apache_beam.portability import python_urns
+    from apache_beam.runners.portability.fn_api_runner import worker_handlers
+
+    registry = worker_handlers.WorkerHandler._registered_environments
+    urn = python_urns.SUBPROCESS_SDK
+    previous = registry[urn]
+    handler, payload_type = previous
+    registry[urn] = (_stopping_worker_handler(handler), payload_type)
+    try:
+        yield
+    finally:
+        registry[urn] = previous

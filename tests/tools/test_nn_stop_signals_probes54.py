@@ -1,0 +1,86 @@
+"""make_nearest_neighbour_index generate under a stop signal, with Beam worker processes
+(--direct_running_mode=multi_processing), as `kill PID` and `docker stop` send it: to the
+command's process only, not to its workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from tests._helpers.python_process import start_python
+from tests.tools import _nn_support as nn
+
+pytestmark = [pytest.mark.tf, pytest.mark.slow]
+
+# As a shell starts a command: SIGTERM not blocked (a mask the test process may have been
+# given, e.g. by a library's thread, would be inherited).
+_COMMAND = (
+    "import signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM}); "
+    "from tfhub.tools.make_nearest_neighbour_index.cli import main; "
+    "sys.exit(main(sys.argv[1:]))"
+)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux's /proc)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found.append(int(name))
+    return found
+
+
+def _kill_tree(pid: int) -> None:
+    """Kills `pid`'s descendants, then `pid` (what the test started, if the command hung)."""
+    for child in _children(pid):
+        _kill_tree(child)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finds worker processes in /proc")
+def test_sigterm_while_a_worker_process_starts_ends_generate(text_module: str, tmp_path: Path):
+    """A stop signal that came while a worker process was starting (before it connected to the
+    runner) left the command waiting for that worker for ever: Beam told only connected
+    workers to stop, and then waited for every worker process to end."""
+    data = nn.write_lines(tmp_path / "lines.txt", nn.lines(20))
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = start_python(
+        _COMMAND,
+        "generate",
+        f"--data_file_pattern={data}",
+        f"--module_url={text_module}",
+        f"--embed_output_dir={out / 'embeds'}",
+        "--direct_num_workers=1",
+        "--direct_running_mode=multi_processing",
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not _children(proc.pid):  # The worker process (Beam's `sh -c`) is starting.
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail("generate still runs 120 s after SIGTERM (waiting for its worker)")
+    finally:
+        _kill_tree(proc.pid)
+        proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert err.strip().splitlines()[-1] == "make_nearest_neighbour_index: terminated (SIGTERM)"
+    assert os.listdir(out) == []  # No staging folder left beside the target.
