@@ -19,7 +19,7 @@ from ...utils.paths import home_expanded, is_url, relative_below
 from ...utils.printable import escaped, not_utf8
 from ..absl_argv import absl_int, read_as_absl
 from ..hub_flags import add_hub_flags, hub_flags_applied
-from .flag_values import required
+from .flag_values import MAX_TREES, required
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +132,12 @@ def _require_positive(args: argparse.Namespace, *names: str) -> None:
             raise _bad_flag(f"--{name}", value, f"--{name} must be a positive integer.")
 
 
+def _require_at_most(args: argparse.Namespace, name: str, maximum: int, why: str) -> None:
+    value = getattr(args, name)
+    if value is not None and value > maximum:
+        raise _bad_flag(f"--{name}", value, f"--{name} must be at most {maximum} ({why}).")
+
+
 def _inside(path: str, folder: str) -> bool:
     """Whether `path` is `folder` or inside it (local paths, links resolved; URLs as text)."""
     if is_url(path) or is_url(folder):
@@ -186,6 +192,7 @@ def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     if args.operation in ("build", "e2e"):
         _require(args, "embed_output_dir", "index_output_dir")
         _require_positive(args, "num_trees")
+        _require_at_most(args, "num_trees", MAX_TREES, "annoy takes a C int")
         _require_apart(args.operation, args.embed_output_dir, args.index_output_dir)
         _require_library_fits(args)
     if args.operation == "query":

@@ -9,6 +9,9 @@ from typing import Any
 from ... import errors
 from ...utils.numbers import is_whole_number
 
+# The most trees annoy builds: its build(n_trees) takes a C int (more: OverflowError).
+MAX_TREES = 2**31 - 1
+
 
 def required(flags: Any, name: str, *, operation: str) -> Any:
     """Returns `flags.<name>`.
@@ -26,7 +29,14 @@ def required(flags: Any, name: str, *, operation: str) -> Any:
     return value
 
 
-def check_whole_number(name: str, value: object, meaning: str, *, minimum: int | None = 1) -> None:
+def check_whole_number(
+    name: str,
+    value: object,
+    meaning: str,
+    *,
+    minimum: int | None = 1,
+    maximum: int | None = None,
+) -> None:
     """Refuses a number argument of the Python API that the command's flag parsing would refuse.
 
     Args:
@@ -34,11 +44,12 @@ def check_whole_number(name: str, value: object, meaning: str, *, minimum: int |
         value: its value.
         meaning: what the number counts, for messages ("annoy's number of trees").
         minimum: the smallest value taken (None: any whole number).
+        maximum: the largest value taken (None: no bound), e.g. a library's C int.
 
     Raises:
         tfhub.errors.ArgumentTypeError: (a TypeError) it is not an integer (a bool, a float, a
             str).
-        tfhub.errors.ArgumentError: (a ValueError) it is below `minimum`.
+        tfhub.errors.ArgumentError: (a ValueError) it is below `minimum` or above `maximum`.
     """
     if not is_whole_number(value):
         raise errors.ArgumentTypeError(
@@ -48,5 +59,10 @@ def check_whole_number(name: str, value: object, meaning: str, *, minimum: int |
         positive = " (positive)" if minimum == 1 else ""
         raise errors.ArgumentError(
             f"{name} must be an integer of at least {minimum}{positive}, {meaning}. "
+            f"Received: {name}={int(value)}"
+        )
+    if maximum is not None and value > maximum:
+        raise errors.ArgumentError(
+            f"{name} must be an integer of at most {maximum}, {meaning}. "
             f"Received: {name}={int(value)}"
         )

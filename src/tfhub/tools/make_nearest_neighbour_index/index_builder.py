@@ -24,7 +24,7 @@ from . import ann, embedding_records, files, storage
 from .copies import Copies
 from .embedding_records import bad_records
 from .embedding_records import embedding_files as embedding_files
-from .flag_values import check_whole_number, required
+from .flag_values import MAX_TREES, check_whole_number, required
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +59,11 @@ class BuildConfig:
         Raises:
             tfhub.errors.ArgumentTypeError: (a TypeError) it is not an int (a bool, a str).
             tfhub.errors.ArgumentError: (a ValueError) it is below 1 (annoy would build an
-                index of no tree, whose queries find nothing).
+                index of no tree, whose queries find nothing) or above MAX_TREES (annoy
+                takes a C int: it raised OverflowError once every record was read).
         """
         trees = "annoy's number of trees (default 100; more trees, better recall)"
-        check_whole_number("num_trees", self.num_trees, trees)
+        check_whole_number("num_trees", self.num_trees, trees, maximum=MAX_TREES)
 
     @classmethod
     def from_flags(cls, flags: Any) -> BuildConfig:
