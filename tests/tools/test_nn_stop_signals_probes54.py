@@ -84,3 +84,34 @@ def test_sigterm_while_a_worker_process_starts_ends_generate(text_module: str, t
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert err.strip().splitlines()[-1] == "make_nearest_neighbour_index: terminated (SIGTERM)"
     assert os.listdir(out) == []  # No staging folder left beside the target.
+
+
+@pytest.mark.parametrize("mode", ["multi_threading", "multi_processing"])
+def test_a_failed_step_of_a_worker_logs_no_second_traceback(
+    text_module: str, tmp_path: Path, mode: str
+):
+    """A worker (threads of the command's process, or a worker process) printed a failed
+    step's traceback, then logged it again ("ERROR:apache_beam.runners.worker.sdk_worker:Error
+    processing instruction ... Original traceback is" and the same ~35 lines). Once now; the
+    one-line error last."""
+    from tests._helpers.python_process import run_python
+
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("café hello\n".encode("latin-1"))
+    done = run_python(
+        "import sys; from tfhub.tools.make_nearest_neighbour_index.cli import main; "
+        "sys.exit(main(sys.argv[1:]))",
+        "generate",
+        f"--data_file_pattern={bad}",
+        f"--module_url={text_module}",
+        f"--embed_output_dir={tmp_path / 'out'}",
+        "--direct_num_workers=1",
+        f"--direct_running_mode={mode}",
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Error processing instruction" not in done.stderr, done.stderr
+    assert done.stderr.count("Traceback (most recent call last)") <= 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("tfhub: error: The Beam pipeline failed"), last
+    assert f"Line 1 of {bad} is not UTF-8 text" in last

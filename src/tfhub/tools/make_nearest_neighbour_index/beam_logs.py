@@ -66,11 +66,14 @@ class QuietFailedSteps(logging.Filter):
 
 
 # The Beam loggers that report a failed step, traceback included, before the runner raises:
-# the DoFn runner's, and the one that relays a worker process's records to this process.
+# the DoFn runner's, the one that relays a worker process's records to this process, and the
+# SDK harness's, which runs in this process under --direct_running_mode=multi_threading (it
+# prints the traceback to stderr, then logged it again: "Error processing instruction ...").
 RELAY_LOGGER = "apache_beam.runners.portability.local_job_service"
+HARNESS_LOGGER = "apache_beam.runners.worker.sdk_worker"
 
 
-BEAM_FAILURE_LOGGERS = ("apache_beam.runners.common", RELAY_LOGGER)
+BEAM_FAILURE_LOGGERS = ("apache_beam.runners.common", RELAY_LOGGER, HARNESS_LOGGER)
 
 
 # How a worker process's relayed record of a failed step begins its traceback.

@@ -9,7 +9,8 @@ not use) twice (its own line, and the runner's relay of it: "Worker: severity: W
 TensorFlow's C++ start-up lines ("Could not find cuda drivers ..."), which the tool hides in
 its own process. This module drops those records only (by logger and message); every other
 record of a worker is printed once, on its stderr (the runner's relay of it is dropped by
-`embedding_generator`), and a failed step's traceback still shows.
+`embedding_generator`), and a failed step's traceback still shows, once (Beam's harness prints
+it, then logged it again).
 
 Run as `python -m tfhub.tools.make_nearest_neighbour_index.beam_worker` (Beam passes the same
 arguments and environment as to its own worker).
@@ -48,9 +49,14 @@ class _StartUpNoise(logging.Filter):
 
 def quiet_start_up() -> None:
     """Installs the filters, and hides TensorFlow's C++ start-up lines when it is imported if
-    the process that started the worker hid its own (TF_CPP_MIN_LOG_LEVEL set above 0)."""
+    the process that started the worker hid its own (TF_CPP_MIN_LOG_LEVEL set above 0). A
+    failed step's traceback, which Beam's harness prints to stderr and then logged again
+    ("Error processing instruction ..."), is printed once (logged too with TFHUB_DEBUG)."""
+    from .beam_logs import HARNESS_LOGGER, QuietFailedSteps
+
     for name, messages in _START_UP_NOISE.items():
         logging.getLogger(name).addFilter(_StartUpNoise(messages))
+    logging.getLogger(HARNESS_LOGGER).addFilter(QuietFailedSteps())
     level = os.environ.get(constants.TF_CPP_MIN_LOG_LEVEL, "0").strip()
     lazy.quiet_native_logs(level not in ("", "0"))
 
