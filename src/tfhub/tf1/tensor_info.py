@@ -9,12 +9,12 @@ tensors, and maps them onto the tensor names of a MetaGraph.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import _tf_private, errors
 from ..utils.lazy import tensorflow as tf
+from ..utils.printable import op_message
 
 logger = logging.getLogger(__name__)
 
@@ -191,12 +191,8 @@ def _to_tensor(value: Any, target: ParsedTensorInfo, key: str, signature: str | 
 
 
 def _reason(err: Exception) -> str:
-    """TensorFlow's words for `err`, without the op and function names an eager op adds
-    (`{{function_node __wrapped__Pack...}}`, `[Op:Pack] name: packed`)."""
-    if not isinstance(err, tf.errors.OpError):
-        return str(err)
-    message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(err.message))
-    return re.sub(r"\s*\[Op:[^\]]*\].*$", "", message, flags=re.DOTALL).strip()
+    """TensorFlow's words for `err`, without the op and function names an eager op adds."""
+    return op_message(err) if isinstance(err, tf.errors.OpError) else str(err)
 
 
 def _stacked_hint(value: Any, target: ParsedTensorInfo) -> str:

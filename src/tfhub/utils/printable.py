@@ -130,3 +130,12 @@ def _names_the_path(line: str, path: str) -> bool:
     """Whether `line` is TensorFlow's "when reading <path>" (or "when reading metadata of
     <path>", as its existence checks say)."""
     return line in (f"when reading {path}", f"when reading metadata of {path}")
+
+
+def op_message(err: BaseException) -> str:
+    """A TensorFlow op error's words (its `message`, else `str(err)`), without the op and
+    function names an eager op or a traced function puts around them (`{{function_node
+    __wrapped__Pack...}}`, `[Op:Pack] name: packed`)."""
+    message = str(getattr(err, "message", None) or err)
+    message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", message)
+    return re.sub(r"\s*\[Op:[^\]]*\].*$", "", message, flags=re.DOTALL).strip()

@@ -12,6 +12,7 @@ import numpy as np
 
 from ... import errors
 from ...utils.lazy import import_tensorflow
+from ...utils.printable import op_message
 from . import files, storage
 from .record_checks import decoded, item_problem, size_problem, value_problem
 
@@ -103,23 +104,17 @@ def _parsed_batches(paths: list[str], batch: int) -> Any:
     return dataset.map(lambda records: tf.io.parse_example(records, features))
 
 
-def _op_message(err: Any) -> str:
-    """A TensorFlow error's message without the op and function names around it."""
-    message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(err.message))
-    return re.sub(r"\s*\[Op:[^\]]*\].*$", "", message, flags=re.DOTALL).strip()
-
-
 def _damage(paths: list[str], err: Any, batch: int) -> str:
     """What is wrong with the embedding files, naming the first file that fails alone (the
     files are read again one by one: only after a failure)."""
     tf = import_tensorflow("make_nearest_neighbour_index build")
-    problem = f"{type(err).__name__}: {_op_message(err)}"
+    problem = f"{type(err).__name__}: {op_message(err)}"
     for path in paths:
         try:
             for _ in _parsed_batches([path], batch):
                 pass
         except tf.errors.OpError as file_err:
-            problem = f"{os.path.basename(path)} is damaged ({_op_message(file_err)})"
+            problem = f"{os.path.basename(path)} is damaged ({op_message(file_err)})"
             return f"{problem}; run `make_nearest_neighbour_index generate` again"
     return problem
 
