@@ -152,7 +152,10 @@ def path_as_given(file: Path) -> Path:
 
 
 def find_doc_files(
-    root: str | os.PathLike[str], *, symlinks: list[Path] | None = None
+    root: str | os.PathLike[str],
+    *,
+    symlinks: list[Path] | None = None,
+    unlisted: list[OSError] | None = None,
 ) -> list[Path]:
     """Every `.md` file under ROOT/assets/docs, sorted, skipping the insides of model folders.
 
@@ -161,20 +164,33 @@ def find_doc_files(
         symlinks: if given, extended with each symlinked folder the walk does not follow (the
             server never serves a doc below one: `tfhub validate` reports them), but a model
             folder (`<version>/` beside its doc: it holds no docs).
+        unlisted: if given, extended with the error of each folder that could not be listed
+            (`tfhub validate` reports them), instead of `warn_unlisted_folder`'s warning.
 
     Returns:
         Absolute paths ([] if ROOT/assets/docs does not exist). Folders holding a model
         (saved_model.pb, saved_model.pbtxt or tfhub_module.pb) and hidden entries are skipped.
     """
-    return sorted(iter_doc_files(docs_dir(root).absolute(), symlinks=symlinks))
+    base = docs_dir(root).absolute()
+    return sorted(iter_doc_files(base, symlinks=symlinks, unlisted=unlisted))
 
 
-def iter_doc_files(base: Path, *, symlinks: list[Path] | None = None) -> Iterator[Path]:
+def iter_doc_files(
+    base: Path, *, symlinks: list[Path] | None = None, unlisted: list[OSError] | None = None
+) -> Iterator[Path]:
     """The `.md` files below the folder `base` as `find_doc_files` finds them (not inside a
     model folder below `base`, nor hidden, nor below a symlinked folder, which is added to
     `symlinks` if given, unless it is a model folder: its `.md` files are no docs), folder by
-    folder in sorted order, found as they are asked for."""
-    for folder, subdirs, files in os.walk(base, onerror=warn_unlisted_folder):
+    folder in sorted order, found as they are asked for; a folder that cannot be listed is
+    added to `unlisted` if given (but a folder gone meanwhile), else warned about."""
+
+    def not_listed(err: OSError) -> None:
+        if unlisted is None:
+            warn_unlisted_folder(err)
+        elif err.errno != errno.ENOENT:
+            unlisted.append(err)
+
+    for folder, subdirs, files in os.walk(base, onerror=not_listed):
         current = Path(folder)
         if current != base and is_model_dir(current):
             subdirs[:] = []
@@ -199,12 +215,14 @@ def warn_unlisted_folder(err: OSError) -> None:
     models out without a word: each answered `404 Not Found: no model ...`."""
     if err.errno == errno.ENOENT:
         return
-    folder = err.filename
+    logger.warning("Left out the docs below %s (not served): %s", err.filename, unlisted_why(err))
+
+
+def unlisted_why(err: OSError) -> str:
+    """Why the folder `err` names could not be listed, and what to do."""
     if err.errno in (errno.EACCES, errno.EPERM):
-        why = (
+        return (
             "this process's user may not read it; let it: 'chmod a+rX "
-            f"{folder}' (or run as a user that may read it)"
+            f"{err.filename}' (or run as a user that may read it)"
         )
-    else:
-        why = f"it cannot be listed ({err.strerror or err}); check the disk, then list it again"
-    logger.warning("Left out the docs below %s (not served): %s", folder, why)
+    return f"it cannot be listed ({err.strerror or err}); check the disk, then list it again"

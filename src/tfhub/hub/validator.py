@@ -239,8 +239,10 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
     claimed: dict[str, DocFile] = {}
     folders: dict[str, tuple[str, DocFile]] = {}
     symlinks: list[Path] = []
-    files = docs_layout.find_doc_files(root, symlinks=symlinks)
+    unlisted: list[OSError] = []
+    files = docs_layout.find_doc_files(root, symlinks=symlinks, unlisted=unlisted)
     problems += [_symlink_problem(link, root) for link in symlinks]
+    problems += [_unlisted_problem(err, root) for err in unlisted]
     for file in files:
         doc, found = _check_file(file, root, tag_values)
         problems += found
@@ -248,6 +250,16 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
             problems += _duplicate_problems(doc, claimed) + _case_twin_problems(doc, folders)
     problems += url_clashes.latest_url_problems(claimed)
     return sorted(problems, key=lambda p: (p.path, p.line))
+
+
+def _unlisted_problem(err: OSError, root: str | os.PathLike[str]) -> Problem:
+    """The problem of a folder below ROOT/assets/docs that could not be listed: its docs were
+    not validated, and the server leaves them out (a warning when it scans)."""
+    message = (
+        "the docs below this folder were not validated (the server leaves them out): "
+        f"{docs_layout.unlisted_why(err)}"
+    )
+    return Problem(_shown(err.filename, root), 0, message)
 
 
 def _symlink_problem(link: Path, root: str | os.PathLike[str]) -> Problem:
