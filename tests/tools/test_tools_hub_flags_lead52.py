@@ -111,7 +111,9 @@ def test_the_index_tools_beam_workers_download_into_the_flags_cache(
     lines = nn.write_lines(tmp_path / "lines.txt", nn.lines(12))
     argv = ["make-nearest-neighbour-index", "generate", "--data_file_pattern", lines]
     argv += ["--module_url", hub.url(TEXT), "--embed_output_dir", os.fspath(tmp_path / "embed")]
-    argv += ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"]
+    # One worker process: it reads the cache as a second one would, and each costs a start of
+    # TensorFlow (as in test_nearest_neighbour_cli's failing run).
+    argv += ["--direct_num_workers", "1", "--direct_running_mode", "multi_processing"]
     flag_cache, _ = _run_with_flag(tfhub_main, argv, tmp_path, monkeypatch, capsys, env_cache=False)
     assert len(_entries(flag_cache)) == 1
     items, vectors = nn.read_records(os.fspath(tmp_path / "embed"))
