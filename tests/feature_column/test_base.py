@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.python_process import REPO_ROOT
 from tests._helpers.upstream_records import UPSTREAM_DIR
 from tests._helpers.warm_python import run_warm_python
@@ -378,8 +379,15 @@ _GRAPH_MODE_TOKENS = [["hello", "world"], ["cat"], ["cat", "the", "zzz"], ["mat"
 
 
 @pytest.fixture(scope="module")
-def graph_mode_results() -> dict:
-    """What _GRAPH_MODE_SCRIPT's programs returned, by name (one child for the module)."""
+def graph_mode_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """What _GRAPH_MODE_SCRIPT's programs returned, by name (one child for the module),
+    computed once per test run, by the first pytest worker that asks (`computed_once`): the
+    two tests that read it may run in both workers."""
+    return computed_once(tmp_path_factory, f"{__name__}.graph_mode", _run_graph_mode_script)
+
+
+def _run_graph_mode_script() -> dict:
+    """Runs _GRAPH_MODE_SCRIPT in a child; `graph_mode_results`' result."""
     args = [TEXT_V1, TEXT_V2, json.dumps(SENTENCES), json.dumps(_GRAPH_MODE_TOKENS)]
     run = run_warm_python(_GRAPH_MODE_SCRIPT, *args)
     return json.loads(run.stdout.strip().splitlines()[-1])
