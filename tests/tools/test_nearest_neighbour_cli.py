@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -375,16 +376,18 @@ def test_importing_beam_does_not_warn_about_bigquery():
 
 def test_sigterm_during_generate_keeps_no_temporary_folder(text_module, tmp_path):
     """SIGTERM (`kill`, `timeout`, `docker stop`) used to end Python at once: the embedding
-    folder's temporary copy stayed beside the target."""
+    folder's temporary copy stayed beside the target. The command runs in a process forked
+    from the warm server (TensorFlow imported: tests/_helpers/warm_python.py); the signal
+    reaches its own pid, as a fresh interpreter's."""
     import signal
     import time
 
-    from tests._helpers.python_process import start_python
+    from tests._helpers.warm_python import start_warm_python
 
     nn.write_lines(tmp_path / "many.txt", [f"line {i} hello world" for i in range(300_000)])
     out = tmp_path / "out"
     out.mkdir()
-    proc = start_python(
+    proc = start_warm_python(
         # As a shell starts a command: SIGTERM not blocked (a mask the test process may have
         # been given, e.g. by a library's thread, would be inherited).
         "import signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM}); "
@@ -551,11 +554,12 @@ def test_ctrl_c_during_an_hnswlib_chunk_ends_the_build_at_once():
 def test_sigterm_during_an_annoy_build_ends_it_at_once(tmp_path):
     """annoy builds its trees in one call that holds no GIL and checks no signal: SIGTERM (or
     Ctrl-C) waited for the whole build (minutes for millions of items; `docker stop` kills the
-    command first, before its clean-up)."""
+    command first, before its clean-up). The command runs in a process forked from the warm
+    server (tests/_helpers/warm_python.py); the signal reaches its own pid."""
     import signal
     import time
 
-    from tests._helpers.python_process import start_python
+    from tests._helpers.warm_python import start_warm_python
 
     embeds, out = tmp_path / "embeds", tmp_path / "out"
     embeds.mkdir()
@@ -563,7 +567,7 @@ def test_sigterm_during_an_annoy_build_ends_it_at_once(tmp_path):
     vectors = np.random.default_rng(0).normal(size=(5000, 8)).tolist()
     records = [(b"%d" % number, vector) for number, vector in enumerate(vectors)]
     nn.write_records(embeds / "emb-00000-of-00001.tfrecords", records)
-    proc = start_python(
+    proc = start_warm_python(
         "import signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM}); "
         "from tfhub.tools.make_nearest_neighbour_index.cli import main; "
         "sys.exit(main(sys.argv[1:]))",
@@ -581,11 +585,8 @@ def test_sigterm_during_an_annoy_build_ends_it_at_once(tmp_path):
         time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
         sent = time.monotonic()
-        said = ""
-        for said in proc.stderr:  # Up to the line saying so (Python then exits in ~1-2 s).
-            if said.startswith("make_nearest_neighbour_index:"):
-                break
-        waited = time.monotonic() - sent
+        said = _stderr_line(proc, "make_nearest_neighbour_index:", timeout=60)
+        waited = time.monotonic() - sent  # Up to the line (Python then exits in ~1-2 s).
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
@@ -593,6 +594,21 @@ def test_sigterm_during_an_annoy_build_ends_it_at_once(tmp_path):
     assert said.strip() == "make_nearest_neighbour_index: terminated (SIGTERM)", said + err
     assert waited < 2, f"SIGTERM took {waited:.1f} s to end the build"
     assert os.listdir(out) == []
+
+
+def _stderr_line(proc: Any, start: str, *, timeout: float) -> str:
+    """The first whole line `proc` (a `WarmProcess`) wrote to stderr that starts with `start`,
+    as soon as it is written; "" if the program ended or `timeout` seconds passed first."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        for line in proc.stderr.read().splitlines(keepends=True):
+            if line.startswith(start) and line.endswith("\n"):
+                return line
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return ""
+        time.sleep(0.01)
 
 
 def test_an_interrupted_build_into_a_remote_folder_leaves_no_local_staging(
