@@ -60,7 +60,10 @@ TINY = {
         *("--repeats", "1", "--sizes", "small", "--groups", "inference,construct_and_build"),
     ],
     "bench_nearest_neighbour.py": ["--lines", "50", "--items", "50", "--rounds", "1"],
-    "bench_image_classifier.py": ["--runs", "1", "--epochs", "1", "--per-class", "8"],
+    # No untimed warm-up runs (two more fresh processes that import TensorFlow and train).
+    "bench_image_classifier.py": [
+        *("--runs", "1", "--epochs", "1", "--per-class", "8", "--warmup", "0"),
+    ],
 }
 NEEDS = {
     "bench_hub_pages.py": ["uvicorn"],
