@@ -15,6 +15,7 @@ from tests._helpers import mounts
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
 from tests._helpers.http_server import LocalServer, archive_gets
 from tests._helpers.python_process import child_env, run_python
+from tests._helpers.warm_python import run_warm_python
 
 import tfhub as hub
 from tfhub import errors
@@ -247,7 +248,11 @@ def test_tfhub_and_tensorflow_hub_share_the_absl_flags_in_either_order(
     tensorflow_hub's if that was imported first: both libraries work in one process"."""
     pytest.importorskip("tensorflow_hub")
     env = {k: v for k, v in child_env().items() if not k.startswith("TFHUB_")}
-    lines = run_python(_BOTH_LIBRARIES, str(tmp_path), first, env=env).stdout.splitlines()
+    # tfhub first needs a fresh interpreter: absl.flags is not imported yet. tensorflow_hub first
+    # imports TensorFlow (which imports absl.flags), then defines the flags: a fork of the warm
+    # server (tests/_helpers/warm_python.py, TensorFlow imported) takes the same path.
+    run = run_python if first == "tfhub" else run_warm_python
+    lines = run(_BOTH_LIBRARIES, str(tmp_path), first, env=env).stdout.splitlines()
     expected = [
         f"tfhub: {tmp_path} UNCOMPRESSED",
         f"tensorflow_hub: {tmp_path} UNCOMPRESSED",
