@@ -70,6 +70,20 @@ def write_publisher(root: Path, publisher: str, title: str) -> None:
     (folder / f"{publisher}.md").write_text(PUBLISHER_DOC.format(publisher=publisher, title=title))
 
 
+def hub_readable_by_all(shared: Path, *handles: str) -> Path:
+    """A hub folder `shared/hub` with the docs of `handles` and their publishers (`acme` titled
+    "Acme"), every folder under `shared` made 0755: another user (`cache_users.run_as_user`)
+    may read all of it until a test takes a permission away."""
+    root = shared / "hub"
+    for handle in handles:
+        publisher = handle.split("/", 1)[0]
+        write_publisher(root, publisher, publisher.title())
+        write_model_doc(root, handle)
+    for folder, _, _ in os.walk(shared):
+        os.chmod(folder, 0o755)
+    return root
+
+
 def write_model_doc(root: Path, handle: str, **fields: str) -> Path:
     """Writes the doc of `publisher/model/version` and returns its path."""
     publisher, rest = handle.split("/", 1)

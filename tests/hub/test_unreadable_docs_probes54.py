@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import pytest
 from tests._helpers.cache_users import run_as_user
-from tests._helpers.hub_server import write_model_doc, write_publisher
+from tests._helpers.hub_server import hub_readable_by_all
 
 from tfhub.hub.catalog import Catalog
 
@@ -32,23 +31,12 @@ def _scan_as_nobody(root: str) -> tuple[list[str], list[str]]:
     return sorted(Catalog.scan(root).models), said
 
 
-def _hub(shared: Path) -> Path:
-    root = shared / "hub"
-    write_publisher(root, "acme", "Acme")
-    write_model_doc(root, "acme/emb/1")
-    write_publisher(root, "lab", "Lab")
-    write_model_doc(root, "lab/tiny/1")
-    for folder, _, _ in os.walk(shared):
-        os.chmod(folder, 0o755)
-    return root
-
-
 @pytest.mark.parametrize(
     "hidden",
     ["assets/docs", "assets/docs/acme", "assets/docs/acme/models", "assets/docs/acme/models/emb"],
 )
 def test_a_folder_the_server_may_not_read_is_named_in_a_warning(shared_dir, hidden):
-    root = _hub(shared_dir)
+    root = hub_readable_by_all(shared_dir, "acme/emb/1", "lab/tiny/1")
     os.chmod(root / hidden, 0o700)  # root's: the user nobody may not list it.
     models, warnings = run_as_user(_scan_as_nobody, str(root)).result()
     assert "acme/emb" not in models
@@ -59,6 +47,6 @@ def test_a_folder_the_server_may_not_read_is_named_in_a_warning(shared_dir, hidd
 
 
 def test_a_readable_hub_scans_without_a_warning(shared_dir):
-    root = _hub(shared_dir)
+    root = hub_readable_by_all(shared_dir, "acme/emb/1", "lab/tiny/1")
     models, warnings = run_as_user(_scan_as_nobody, str(root)).result()
     assert models == ["acme/emb", "lab/tiny"] and warnings == []

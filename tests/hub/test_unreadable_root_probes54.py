@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from tests._helpers.cache_users import run_as_user
-from tests._helpers.hub_server import write_model_doc, write_publisher
+from tests._helpers.hub_server import hub_readable_by_all
 
 from tfhub import errors
 from tfhub.hub import settings
@@ -24,17 +24,8 @@ def _check_as_nobody(root: str) -> str:
     return "ok"
 
 
-def _hub(shared):
-    root = shared / "hub"
-    write_publisher(root, "acme", "Acme")
-    write_model_doc(root, "acme/emb/1")
-    for folder, _, _ in os.walk(shared):
-        os.chmod(folder, 0o755)
-    return root
-
-
 def test_a_root_the_server_may_not_enter_is_a_serve_config_error(shared_dir):
-    root = _hub(shared_dir)
+    root = hub_readable_by_all(shared_dir, "acme/emb/1")
     assert run_as_user(_check_as_nobody, str(root)).result() == "ok"
     os.chmod(root, 0o700)  # root's: the user nobody may not enter it.
     said = run_as_user(_check_as_nobody, str(root)).result()
@@ -43,7 +34,7 @@ def test_a_root_the_server_may_not_enter_is_a_serve_config_error(shared_dir):
 
 
 def test_a_docs_folder_the_server_may_not_list_is_a_serve_config_error(shared_dir):
-    root = _hub(shared_dir)
+    root = hub_readable_by_all(shared_dir, "acme/emb/1")
     os.chmod(root / "assets" / "docs", 0o700)
     said = run_as_user(_check_as_nobody, str(root)).result()
     assert said.startswith("ServeConfigError(ROOT): Cannot serve"), said

@@ -6,11 +6,10 @@ such folder is a problem naming it, why and what to do."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from tests._helpers.cache_users import run_as_user
-from tests._helpers.hub_server import write_model_doc, write_publisher
+from tests._helpers.hub_server import hub_readable_by_all
 
 from tfhub.hub.validator import validate_tree
 
@@ -19,22 +18,18 @@ def _problems_as_nobody(root: str) -> list[str]:
     return [str(problem) for problem in validate_tree(root)]
 
 
-def _hub(shared: Path) -> Path:
-    root = shared / "hub"
-    write_publisher(root, "acme", "Acme")
-    write_model_doc(root, "acme/emb/1")
-    for folder, _, _ in os.walk(shared):
-        os.chmod(folder, 0o755)
-    return root
-
-
 def test_a_readable_hub_validates_clean(shared_dir):
-    assert run_as_user(_problems_as_nobody, str(_hub(shared_dir))).result() == []
+    assert (
+        run_as_user(
+            _problems_as_nobody, str(hub_readable_by_all(shared_dir, "acme/emb/1"))
+        ).result()
+        == []
+    )
 
 
 @pytest.mark.parametrize("hidden", ["assets/docs/acme", "assets/docs/acme/models"])
 def test_a_folder_validate_may_not_list_is_a_problem_naming_it(shared_dir, hidden):
-    root = _hub(shared_dir)
+    root = hub_readable_by_all(shared_dir, "acme/emb/1")
     os.chmod(root / hidden, 0o700)  # root's: the user nobody may not list it.
     problems = run_as_user(_problems_as_nobody, str(root)).result()
     assert len(problems) == 1, problems
