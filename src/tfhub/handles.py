@@ -190,12 +190,18 @@ def parse(handle: str, *, local_controls: bool = False) -> Handle:
     return LocalPath(os.fspath(handle))
 
 
-def is_read_in_place(parsed: Handle) -> bool:
-    """Whether hub.resolve reads `parsed` where it is and never caches it: a local path (a
-    file:// URL, another tf.io.gfile path) or a gs:// folder; a gs:// archive and an http(s)
-    URL are cached (what `tfhub pull` and `tfhub import` take). A `scheme://` no resolver of
-    tfhub reads (a custom resolver's `mirror://`) is parsed as a local path, so True here too:
-    callers that name it ask `unknown_scheme` first (`tfhub import`, `tfhub resolve`)."""
+def is_read_in_place(handle: str) -> bool:
+    """Whether hub.resolve reads `handle` where it is and never caches it: a local path (a
+    file:// URL, another tf.io.gfile path) or a gs:// folder. A gs:// archive and an http(s)
+    URL are cached (what `tfhub pull` and `tfhub import` take); a `scheme://` no built-in
+    resolver reads (a custom resolver's `mirror://`) is that resolver's to cache or not: False.
+
+    Raises:
+        tfhub.errors.InvalidHandleError: as `parse`, for a handle it refuses.
+    """
+    parsed = parse(handle)  # Checked first: a handle `parse` refuses raises.
+    if unknown_scheme(handle) is not None:
+        return False
     return isinstance(parsed, LocalPath) or (isinstance(parsed, GcsPath) and not parsed.is_archive)
 
 

@@ -73,7 +73,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
             f"{name} is a terminal: stream the archive into it (`< model.tar.gz`, or "
             f"`ssh host cat m.tar.gz |`) or name the archive file. Received: archive={archive!r}"
         )
-    if handles.is_read_in_place(handles.parse(handle)):
+    if handles.is_read_in_place(handle) or handles.unknown_scheme(handle) is not None:
         raise _never_cached_error(handle)
     key = handles.cache_handle(handle)
     module_path = layout.module_dir(key)

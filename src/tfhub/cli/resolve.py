@@ -146,10 +146,7 @@ def _refuse_read_in_place(handle: str) -> None:
     Raises:
         tfhub.errors.InvalidHandleError: for such a handle (exit 2), saying what to do instead.
     """
-    found = handles.scheme(handle)
-    if found not in (None, "file", *handles.GFILE_SCHEMES):
-        return
-    if not handles.is_read_in_place(handles.parse(handle)):
+    if not handles.is_read_in_place(handle):
         return
     raise errors.InvalidHandleError(
         "`tfhub pull` puts http(s):// URLs and gs:// archives into the cache; local paths, "
