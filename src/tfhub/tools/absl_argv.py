@@ -93,18 +93,52 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
 
 
 def read_as_absl(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
-    """`double_dashed(argv, parser)`, what every tool's command line goes through before
-    `parser` reads it (the console scripts, and the tools as `tfhub` subcommands); a flag given
-    '--' is then a usage error of `parser`, as argparse says its own.
+    """`double_dashed(with_flagfiles_read(argv), parser)`, what every tool's command line goes
+    through before `parser` reads it (the console scripts, and the tools as `tfhub`
+    subcommands); a flag given '--', or a flagfile that cannot be read, is then a usage error
+    of `parser`, as argparse says its own.
 
     Raises:
-        SystemExit: 2, after `parser`'s usage and `PROG: error: --NAME cannot take '--' ...`
-            on stderr, for a flag given the value '--'.
+        SystemExit: 2, after `parser`'s usage and `PROG: error: ...` on stderr, for a flag
+            given the value '--' or a flagfile that cannot be read.
     """
     try:
-        return double_dashed(argv, parser)
+        return double_dashed(with_flagfiles_read(argv), parser)
     except errors.ToolFlagError as err:
         parser.error(str(err))
+
+
+def with_flagfiles_read(argv: Sequence[str]) -> list[str]:
+    """Returns `argv` with each absl flagfile directive before a `--` (`--flagfile=FILE`,
+    `-flagfile=FILE`, `--flagfile FILE`) replaced by the flags its file holds, read by absl as
+    `FLAGS(argv)` read them for upstream's tools: one flag a line, `#` and `//` comment lines,
+    nested flagfiles, a leading `~` expanded; later flags win. absl is imported only when
+    `argv` has such a directive.
+
+    Raises:
+        tfhub.errors.ToolFlagError: a flagfile that cannot be read, or a directive without
+            its file (`.flag` "flagfile").
+    """
+    end = list(argv).index("--") if "--" in argv else len(argv)
+    if not any(_is_flagfile_directive(arg) for arg in argv[:end]):
+        return list(argv)
+    flags = import_optional("absl.flags", purpose="Reading --flagfile")
+    try:
+        return list(flags.FlagValues().read_flags_from_files(list(argv)))
+    except flags.Error as err:  # CantOpenFlagFileError, IllegalFlagValueError.
+        directives = " ".join(arg for arg in argv[:end] if _is_flagfile_directive(arg))
+        reason = str(err).removeprefix("ERROR:: ")
+        raise errors.ToolFlagError(
+            f"--flagfile cannot be read: {reason}. Give a file of flags, one a line "
+            f"(`--image_dir=photos`). Received: {directives}",
+            flag="flagfile",
+            value=directives,
+        ) from None
+
+
+def _is_flagfile_directive(arg: str) -> bool:
+    """Whether `arg` is absl's `--flagfile`/`-flagfile`, alone or with `=FILE`."""
+    return arg.split("=", 1)[0] in ("--flagfile", "-flagfile")
 
 
 def _refuse_a_bare_double_dash_value(arg: str, taking_a_value: set[str]) -> None:

@@ -178,8 +178,16 @@ def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     """Checks the flags an operation needs (as upstream's validate_args), before any work.
 
     Raises:
-        tfhub.errors.ToolFlagError: naming the first missing or unusable flag.
+        tfhub.errors.ToolFlagError: naming the first missing or unusable flag; first, the
+            arguments the tool does not know, for an operation that takes no Beam options.
     """
+    if beam_args and args.operation not in ("generate", "e2e"):
+        raise _bad_flag(
+            "arguments",
+            " ".join(beam_args),
+            f"Unknown arguments for `{args.operation}` (only generate and e2e take Beam "
+            "pipeline options).",
+        )
     if args.operation in ("generate", "e2e"):
         _require(args, "data_file_pattern", "module_url", "embed_output_dir")
         _require_positive(args, "batch_size")
@@ -198,13 +206,6 @@ def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     if args.operation == "query":
         _require(args, "module_url", "index_output_dir")
         _require_positive(args, "num_matches")
-    if beam_args and args.operation not in ("generate", "e2e"):
-        raise _bad_flag(
-            "arguments",
-            " ".join(beam_args),
-            f"Unknown arguments for `{args.operation}` (only generate and e2e take Beam "
-            "pipeline options).",
-        )
 
 
 def _generate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
