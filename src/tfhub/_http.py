@@ -13,6 +13,7 @@ HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, ...).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -46,14 +47,30 @@ RestartDownload = errors.DownloadRestartError
 
 
 def _session() -> Any:
-    import requests
-
-    session = requests.Session()
+    session = _session_class()()
     session.headers["Accept-Encoding"] = "identity"  # Archives are compressed already.
     session.headers["User-Agent"] = "tfhub (+https://github.com/tensorflow/hub compatible)"
     _http_watch.mount(session)  # Bounds slow headers, which requests' timeouts do not.
     redact_urllib3_logs()  # Its DEBUG lines quote each URL's query: signatures too.
     return session
+
+
+@functools.cache
+def _session_class() -> type:
+    """`requests.Session`, except that a redirect to this machine's loopback never goes through a
+    proxy, as the first request to one does (`_request_options`): at each redirect requests
+    takes the environment's proxies again (`Session.rebuild_proxies`), so a hub on 127.0.0.1
+    redirecting to its own archive, or to another local port, was sent to HTTP_PROXY."""
+    import requests
+
+    class Session(requests.Session):
+        def rebuild_proxies(self, prepared_request: Any, proxies: Any) -> Any:
+            if handles.is_loopback_url(str(prepared_request.url)):
+                prepared_request.headers.pop("Proxy-Authorization", None)
+                return {}
+            return super().rebuild_proxies(prepared_request, proxies)
+
+    return Session
 
 
 def _verify_setting() -> bool | str | None:

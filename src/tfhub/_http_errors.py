@@ -387,7 +387,9 @@ def cause_text(err: BaseException, *, url: str = "", timeout: float | None = Non
     import requests
 
     if url and isinstance(err, requests.exceptions.ProxyError):
-        return _proxy_cause(err, url)
+        # The proxy of the request that failed: after a redirect, of the address it led to.
+        sent = getattr(getattr(err, "request", None), "url", None)
+        return _proxy_cause(err, str(sent or url))
     text = str(err)
     setting = constants.http_timeout()
     if isinstance(err, (requests.Timeout, TimeoutError)) or "timed out" in text.lower():
