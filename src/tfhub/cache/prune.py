@@ -30,12 +30,15 @@ _NOT_READABLE = (
 
 @dataclass(frozen=True)
 class PruneItem:
-    """One thing prune would remove, and why."""
+    """One thing prune would remove, and why; or, with `leave`, one it lists but leaves."""
 
     path: str
     # "damaged entry", "leftover download", INSTALL, "orphan bookkeeping", "stale lock"
     kind: str
     reason: str
+    # Another user's leftover whose files this user may not delete: renaming it aside would
+    # only move it, and every later prune would fail on it (rf55c-F1).
+    leave: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,11 +83,7 @@ def leftover_items(root: str) -> list[PruneItem]:
         for path in tmp
         if path in pending.values()
     ]
-    items += [
-        PruneItem(path, "leftover download", "no process owns it")
-        for path in tmp
-        if path not in pending.values()
-    ]
+    items += [_leftover_download(path) for path in tmp if path not in pending.values()]
     items += [
         PruneItem(path, "orphan bookkeeping", "its entry is gone")
         for path in _orphans(root)
@@ -95,6 +94,22 @@ def leftover_items(root: str) -> list[PruneItem]:
         for path in locks.stale_lock_files(root)
     ]
     return items
+
+
+def _leftover_download(path: str) -> PruneItem:
+    """The item for a download's folder (or `.part` file) no process owns: left as it is when
+    it is another user's and this user may not delete its files (`store.undeletable_owner`)."""
+    owner = store.undeletable_owner(path)
+    if owner is None:
+        return PruneItem(path, "leftover download", "no process owns it")
+    return PruneItem(
+        path,
+        "leftover download",
+        f"no process owns it, but it is another user's ({owner}) and this user may not delete "
+        "its files: left as it is; its owner's `tfhub cache prune` removes it (or `chmod -R g+w` "
+        "on it lets the users who share the cache remove it)",
+        leave=True,
+    )
 
 
 def leftovers(root: str | None = None) -> list[str]:
@@ -120,6 +135,8 @@ def prune(root: str | None = None) -> list[PruneResult]:
 
 def _apply(item: PruneItem) -> PruneResult:
     entry = _entry_of(item.path)
+    if item.leave:
+        return PruneResult(item, "kept", item.reason)
     try:
         if item.kind == "damaged entry":
             if left_as_is(item):
@@ -153,8 +170,9 @@ def _apply(item: PruneItem) -> PruneResult:
 
 def left_as_is(item: PruneItem) -> bool:
     """Whether prune leaves `item` although `plan` lists it: an entry this user may only not
-    read (`health.only_unreadable`), whose removal would take another user's model."""
-    return item.kind == "damaged entry" and health.only_unreadable(item.reason)
+    read (`health.only_unreadable`), whose removal would take another user's model, or another
+    user's leftover whose files this user may not delete (`PruneItem.leave`)."""
+    return item.leave or (item.kind == "damaged entry" and health.only_unreadable(item.reason))
 
 
 def _finish_install(entry: str) -> bool:

@@ -514,6 +514,30 @@ def undeletable_entry_error(module_path: str) -> errors.OtherUsersEntryError | N
     )
 
 
+def undeletable_owner(path: str) -> str | None:
+    """Who ("root, uid 0") owns a folder in the tree at `path` that this user may not change
+    (another user's, not readable, writable and searchable to this user), so whose files this
+    user could not delete; None if it could delete them all, or `path` is no folder."""
+    if os.path.islink(path) or not os.path.isdir(path):
+        return None
+    me = os.geteuid()
+    folders = [path]
+    while folders:
+        folder = folders.pop()
+        try:
+            uid = os.lstat(folder).st_uid
+        except OSError:
+            continue  # Gone meanwhile.
+        if uid != me and not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+            return f"{_user_name(uid)}, uid {uid}"
+        try:
+            with os.scandir(folder) as found:
+                folders += [item.path for item in found if item.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue  # This user's own folder it may not list: it may chmod it.
+    return None
+
+
 def foreign_owner(module_path: str, problem: str | None) -> str | None:
     """Who owns an entry whose damage `problem` (`health`'s) is only that this user may not
     read it, when that is another user ("root, uid 0"); None otherwise: the entry is

@@ -242,10 +242,18 @@ def _print_leftovers(root: str) -> None:
                 "it in place."
             )
     leftovers = [item.path for item in items if item.kind != prune_policy.INSTALL]
+    others = [item.path for item in items if item.leave]
+    leftovers = [path for path in leftovers if path not in others]
     if leftovers:  # Not damage (no entry is wrong), but not a clean cache either.
         print(
             f"{len(leftovers)} leftover(s) of interrupted downloads or removed entries "
             f"(e.g. {escaped(leftovers[0])}): `tfhub cache prune` removes them."
+        )
+    if others:
+        print(
+            f"{len(others)} leftover(s) of other users' interrupted downloads that this user "
+            f"may not delete (e.g. {escaped(others[0])}): their owners' `tfhub cache prune` "
+            "removes them."
         )
 
 

@@ -1,0 +1,76 @@
+"""In a cache several users write, another member's leftover download that this user may not
+delete is left by `tfhub cache prune`, not renamed aside (rf55c-F1).
+
+A download killed under the usual umask 022 leaves `<entry>.<hex>.tmp/` with folders only its
+owner may change. Another member's prune renamed it to `...deleting.tmp`, could not delete its
+files and failed (exit 6) on that run and on every later one, advising `chmod -R u+w`, which
+only the owner may run; its --dry-run had promised "would remove". docs/resolving.md: prune
+leaves what is another user's and it cannot remove, and says so ("would leave", "kept").
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from tests._helpers.cache_users import tfhub_as_nobody
+
+ENTRY = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture
+def cache_with_roots_leftover(shared_dir: Path) -> tuple[str, str]:
+    """A cache every user may write (mode 777) holding root's leftover download (folders 755)."""
+    root = os.path.join(shared_dir, "cache")
+    os.mkdir(root)
+    os.chmod(root, 0o777)
+    leftover = os.path.join(root, f"{ENTRY}.{'a' * 32}.tmp")
+    os.makedirs(os.path.join(leftover, "variables"))
+    for name in ("saved_model.pb", "variables/variables.index"):
+        Path(leftover, name).write_bytes(b"x")
+    return root, leftover
+
+
+def test_dry_run_says_it_would_leave_another_users_leftover(cache_with_roots_leftover):
+    root, leftover = cache_with_roots_leftover
+    done = tfhub_as_nobody("cache", "prune", "--dry-run", cache_dir=root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"would leave {leftover} (leftover download: "), done.stdout
+    assert "another user's (root, uid 0)" in done.stdout
+    assert "its owner's `tfhub cache prune` removes it" in done.stdout
+
+
+def test_prune_keeps_another_users_leftover_as_it_is(cache_with_roots_leftover):
+    root, leftover = cache_with_roots_leftover
+    for _ in range(2):  # Every run: not a failure that repeats until the owner acts.
+        done = tfhub_as_nobody("cache", "prune", cache_dir=root)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"kept {leftover}: "), done.stdout
+        assert "chmod -R u+w" not in done.stdout + done.stderr
+        assert [name for name in os.listdir(root) if name != ".locks"] == [
+            os.path.basename(leftover)
+        ]
+    assert sorted(os.listdir(leftover)) == ["saved_model.pb", "variables"]
+
+
+def test_verify_says_whose_prune_removes_it(cache_with_roots_leftover):
+    root, leftover = cache_with_roots_leftover
+    done = tfhub_as_nobody("cache", "verify", cache_dir=root)
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"1 leftover(s) of other users' interrupted downloads that this user may not delete "
+        f"(e.g. {leftover}): their owners' `tfhub cache prune` removes them."
+    ) in done.stdout
+    assert "`tfhub cache prune` removes them" not in done.stdout.replace("owners' `tfhub", "")
+
+
+def test_the_owner_still_prunes_it(cache_with_roots_leftover, monkeypatch):
+    """Root (the owner here) removes it as before."""
+    from tfhub.cache import prune
+
+    root, leftover = cache_with_roots_leftover
+    monkeypatch.setenv("TFHUB_CACHE_DIR", root)
+    [result] = [r for r in prune.prune(root) if r.item.path == leftover]
+    assert result.outcome == "removed"
+    assert not os.path.lexists(leftover)
