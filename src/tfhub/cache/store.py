@@ -317,6 +317,8 @@ def remove(
         if timeout != 0:  # As for a tfhub download: what tensorflow_hub installs is removed.
             locks.wait_for_upstream_download(module_path)
         if not has_remains(module_path):  # Another `rm` or `prune` removed it while we waited.
+            # Taking the lock made its file again: no lock file for an entry that does not exist.
+            unlink_quietly(layout.lock_path(module_path))  # Safe while held: utils.filelock.
             return Removal(module_path, "gone")
         undeletable = undeletable_entry_error(module_path)
         if undeletable is not None:
