@@ -38,12 +38,36 @@ def ensure_writable_root(root: str) -> None:
         failed = f"Cannot create the cache folder {root}"  # Escaped by write_error.
         raise bookkeeping.write_error(failed, err, root=root, path=root) from err
     if not os.access(root, os.W_OK):
-        raise errors.CacheError(
+        raise _unwritable_root_error(root)
+
+
+def _unwritable_root_error(root: str) -> errors.CacheError:
+    """The error for a cache folder this user may not write, lacking the model: a read-only
+    one, or another user's (a first user's default `<tempdir>/tfhub_modules`, say)."""
+    owner = os.stat(root).st_uid
+    if owner == os.geteuid() or _read_only_mount(root):
+        return errors.CacheError(
             f"The cache folder {escaped(root)} is read-only and does not hold a complete copy of "
             "the model. Pre-fill it with `tfhub pull`, or set TFHUB_CACHE_DIR to a writable "
             "folder.",
             path=root,
         )
+    return errors.CacheError(
+        f"The cache folder {escaped(root)} belongs to another user ({_user_name(owner)}, uid "
+        f"{owner}) and this user may not write in it, and it does not hold a complete copy of "
+        "the model. Set TFHUB_CACHE_DIR to a folder of your own; or, for a cache the users share, "
+        f"its owner makes it writable to their group (`chmod 2775 {escaped(root)}` and "
+        "`chgrp GROUP` it), or pre-fills it with `tfhub pull`.",
+        path=root,
+    )
+
+
+def _read_only_mount(path: str) -> bool:
+    """Whether `path` is on a file system mounted read-only (False if that cannot be told)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def root_error(root: str) -> errors.CacheError | None:
