@@ -59,8 +59,8 @@ def test_verify_says_whose_prune_removes_it(cache_with_roots_leftover):
     done = tfhub_as_nobody("cache", "verify", cache_dir=root)
     assert done.returncode == 0, done.stderr
     assert (
-        f"1 leftover(s) of other users' interrupted downloads that this user may not delete "
-        f"(e.g. {leftover}): their owners' `tfhub cache prune` removes them."
+        "1 leftover(s) of other users' interrupted downloads or removed entries that this "
+        f"user may not delete (e.g. {leftover}): their owners' `tfhub cache prune` removes them."
     ) in done.stdout
     assert "`tfhub cache prune` removes them" not in done.stdout.replace("owners' `tfhub", "")
 
@@ -74,3 +74,32 @@ def test_the_owner_still_prunes_it(cache_with_roots_leftover, monkeypatch):
     [result] = [r for r in prune.prune(root) if r.item.path == leftover]
     assert result.outcome == "removed"
     assert not os.path.lexists(leftover)
+
+
+@pytest.fixture
+def sticky_cache_with_roots_leftovers(shared_dir: Path) -> tuple[str, list[str]]:
+    """A cache of mode 1777 (every user writes, only owners delete: the sticky bit, as /tmp)
+    holding root's orphan descriptor and root's `.part` file of a killed download."""
+    root = os.path.join(shared_dir, "cache")
+    os.mkdir(root)
+    os.chmod(root, 0o1777)
+    left = [os.path.join(root, f"{ENTRY}.descriptor.txt"), os.path.join(root, f"{ENTRY}.x.part")]
+    for path in left:
+        Path(path).write_text("root's")
+    return root, left
+
+
+def test_prune_leaves_what_the_sticky_bit_keeps_it_from_deleting(
+    sticky_cache_with_roots_leftovers,
+):
+    """rf55c-F5: in a sticky cache folder, another user's orphan bookkeeping or `.part` file
+    made every prune fail (exit 6), advising to make the (writable) folder writable."""
+    root, left = sticky_cache_with_roots_leftovers
+    done = tfhub_as_nobody("cache", "prune", "--dry-run", cache_dir=root)
+    assert done.returncode == 0, done.stderr
+    assert "would remove" not in done.stdout, done.stdout
+    assert all(f"would leave {path} (" in done.stdout for path in left), done.stdout
+    done = tfhub_as_nobody("cache", "prune", cache_dir=root)
+    assert done.returncode == 0, done.stderr
+    assert all(f"kept {path}: " in done.stdout for path in left), done.stdout
+    assert all(os.path.exists(path) for path in left)

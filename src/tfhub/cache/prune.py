@@ -36,8 +36,8 @@ class PruneItem:
     # "damaged entry", "leftover download", INSTALL, "orphan bookkeeping", "stale lock"
     kind: str
     reason: str
-    # Another user's leftover whose files this user may not delete: renaming it aside would
-    # only move it, and every later prune would fail on it (rf55c-F1).
+    # Another user's leftover this user may not delete: renaming it aside would only move it,
+    # and every later prune would fail on it (rf55c-F1, F5).
     leave: bool = False
 
 
@@ -83,31 +83,34 @@ def leftover_items(root: str) -> list[PruneItem]:
         for path in tmp
         if path in pending.values()
     ]
-    items += [_leftover_download(path) for path in tmp if path not in pending.values()]
     items += [
-        PruneItem(path, "orphan bookkeeping", "its entry is gone")
+        _leftover(path, "leftover download", "no process owns it")
+        for path in tmp
+        if path not in pending.values()
+    ]
+    items += [
+        _leftover(path, "orphan bookkeeping", "its entry is gone")
         for path in _orphans(root)
         if _entry_of(path) not in pending  # The manifest of the install that prune finishes.
     ]
     items += [
-        PruneItem(path, "stale lock", "no live process holds it")
+        _leftover(path, "stale lock", "no live process holds it")
         for path in locks.stale_lock_files(root)
     ]
     return items
 
 
-def _leftover_download(path: str) -> PruneItem:
-    """The item for a download's folder (or `.part` file) no process owns: left as it is when
-    it is another user's and this user may not delete its files (`store.undeletable_owner`)."""
+def _leftover(path: str, kind: str, reason: str) -> PruneItem:
+    """The item for a leftover: left as it is when it is another user's and this user may not
+    delete it (`store.undeletable_owner`): renaming or removing it would fail on every run."""
     owner = store.undeletable_owner(path)
     if owner is None:
-        return PruneItem(path, "leftover download", "no process owns it")
+        return PruneItem(path, kind, reason)
     return PruneItem(
         path,
-        "leftover download",
-        f"no process owns it, but it is another user's ({owner}) and this user may not delete "
-        "its files: left as it is; its owner's `tfhub cache prune` removes it (or `chmod -R g+w` "
-        "on it lets the users who share the cache remove it)",
+        kind,
+        f"{reason}, but it is another user's ({owner}) and this user may not delete it: left "
+        "as it is; its owner's `tfhub cache prune` removes it",
         leave=True,
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 from typing import NamedTuple
 
 from .. import errors
@@ -541,23 +542,30 @@ def undeletable_entry_error(module_path: str) -> errors.OtherUsersEntryError | N
 
 
 def undeletable_owner(path: str) -> str | None:
-    """Who ("root, uid 0") owns a folder in the tree at `path` that this user may not change
-    (another user's, not readable, writable and searchable to this user), so whose files this
-    user could not delete; None if it could delete them all, or `path` is no folder."""
+    """Who ("root, uid 0") owns what keeps this user from deleting `path`: `path` itself, when
+    its folder's sticky bit lets only owners delete (a cache of mode 1777, as /tmp), or a folder
+    in the tree at `path` of another user's that this user may not read, write and search.
+    None if this user could delete it all."""
+    me = os.geteuid()
+    try:
+        uid, folder = os.lstat(path).st_uid, os.stat(os.path.dirname(path) or ".")
+    except OSError:
+        return None  # Gone meanwhile.
+    if me != 0 and folder.st_mode & stat.S_ISVTX and me not in (uid, folder.st_uid):
+        return f"{_user_name(uid)}, uid {uid}"
     if os.path.islink(path) or not os.path.isdir(path):
         return None
-    me = os.geteuid()
     folders = [path]
     while folders:
-        folder = folders.pop()
+        current = folders.pop()
         try:
-            uid = os.lstat(folder).st_uid
+            uid = os.lstat(current).st_uid
         except OSError:
             continue  # Gone meanwhile.
-        if uid != me and not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+        if uid != me and not os.access(current, os.R_OK | os.W_OK | os.X_OK):
             return f"{_user_name(uid)}, uid {uid}"
         try:
-            with os.scandir(folder) as found:
+            with os.scandir(current) as found:
                 folders += [item.path for item in found if item.is_dir(follow_symlinks=False)]
         except OSError:
             continue  # This user's own folder it may not list: it may chmod it.

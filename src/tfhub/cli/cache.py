@@ -251,9 +251,9 @@ def _print_leftovers(root: str) -> None:
         )
     if others:
         print(
-            f"{len(others)} leftover(s) of other users' interrupted downloads that this user "
-            f"may not delete (e.g. {escaped(others[0])}): their owners' `tfhub cache prune` "
-            "removes them."
+            f"{len(others)} leftover(s) of other users' interrupted downloads or removed "
+            f"entries that this user may not delete (e.g. {escaped(others[0])}): their owners' "
+            "`tfhub cache prune` removes them."
         )
 
 
