@@ -23,6 +23,7 @@ from .module_checks import (
     check_session_open,
     check_variables_initialized,
     uninitialized_variables_op,
+    warn_if_variables_not_mirrored,
     where_called,
 )
 from .module_impl import signature_name
@@ -95,6 +96,7 @@ class Module:
             self._init_eager(name)
         else:
             self._init_in_graph(name)
+        warn_if_variables_not_mirrored(self._trainable, self._name)
 
     def _init_eager(self, name: str) -> None:
         self._graph: Any = None

@@ -6,6 +6,7 @@ each refusal a tfhub error saying what to do instead.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,8 @@ from .. import errors
 from ..utils.lazy import tensorflow as tf
 from .graph_state import refuse_creation_in_control_flow
 from .module_impl import is_tpu_graph_function, raw_session
+
+logger = logging.getLogger(__name__)
 
 
 def check_eager_module_context() -> None:
@@ -181,3 +184,29 @@ def check_variables_initialized(session: Any, report: Any) -> None:
             "tf.compat.v1.global_variables_initializer() (or restore a checkpoint) in it "
             f"before exporting. Received: session={session!r}"
         )
+
+
+def warn_if_variables_not_mirrored(trainable: bool, name: str) -> None:
+    """Warns that a trainable hub.Module created under a distribution strategy with several
+    replicas (MirroredStrategy) cannot be trained there: its variables are made by importing the
+    module's graph, outside the strategy's variable creator, so they are not mirrored, and the
+    failure would come later, in TensorFlow's code ("destinations can not be empty", as upstream
+    0.10.0). Applying the module works, so nothing is refused."""
+    if not trainable or not tf.distribute.has_strategy():
+        return
+    strategy = tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if replicas < 2:
+        return
+    logger.warning(
+        "hub.Module %r is trainable under %s (%d replicas), but its variables are not mirrored: "
+        "they are made by importing the module's graph, outside the strategy's variable "
+        "creator. Applying it works; training it there does not (TensorFlow fails with "
+        "'destinations can not be empty' when it aggregates the gradients, or in the "
+        "optimizer's update eagerly). Train it without a distribution strategy, or fine-tune a "
+        "TF2 SavedModel with hub.KerasLayer(handle, trainable=True), whose weights the strategy "
+        "mirrors (docs/tf1.md, 'hub.Module and tf.distribute').",
+        name,
+        type(strategy).__name__,
+        replicas,
+    )
