@@ -392,9 +392,18 @@ def state_scope(name: str) -> str:
 
 
 def _why_scope_taken(abs_state_scope: str) -> str:
-    """Why the module's free variable scope has a taken name scope, and what to do: a variable
-    scope re-entered with reuse, or ops of the graph (an op named like the module, or made
-    under `tf.name_scope` of its name)."""
+    """Why the module's free variable scope has a taken name scope, and what to do: a module
+    made in a replica function of a distribution strategy (each replica makes it again), a
+    variable scope re-entered with reuse, an earlier module (or variable) of a variable scope
+    entered again (its default names restart), or ops of the graph (an op named like the
+    module, or made under `tf.name_scope` of its name)."""
+    if _in_replica_function():
+        return (
+            "The hub.Module is made inside a distribution strategy's replica function, which "
+            "each replica runs again: create the hub.Module once, in strategy.scope() before "
+            "strategy.run, and apply it in the replica function (its variables are shared by "
+            "the replicas)."
+        )
     if tf.compat.v1.get_variable_scope().reuse:
         return (
             "This happens when a variable scope is re-entered, e.g. with reuse=True or "
@@ -402,8 +411,24 @@ def _why_scope_taken(abs_state_scope: str) -> str:
             "one hub.Module several times to share its variables, or give each hub.Module its "
             "own name=."
         )
+    if any(v.name.startswith(abs_state_scope) for v in tf.compat.v1.global_variables()):
+        return (
+            f"Variables of an earlier hub.Module (or of yours) hold {abs_state_scope!r}: a "
+            "variable scope entered again (e.g. `with tf.compat.v1.variable_scope("
+            "tf.compat.v1.get_variable_scope()):` in a tower loop, or two `with "
+            "variable_scope(...)` blocks of one name) restarts its default names, so this "
+            "hub.Module got the same one. Create one hub.Module and apply it in every tower to "
+            "share its variables, or give each hub.Module its own name= (e.g. name='module_1')."
+        )
     return (
         f"Ops of the graph already use the name scope {abs_state_scope!r} (an op named "
         f"{abs_state_scope[:-1]!r}, or ops made under tf.name_scope of that name): give the "
         "hub.Module a name= that no op of the graph uses."
     )
+
+
+def _in_replica_function() -> bool:
+    """Whether this runs in the replica function of a strategy with several replicas."""
+    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+        return False
+    return bool(tf.distribute.get_strategy().num_replicas_in_sync > 1)
