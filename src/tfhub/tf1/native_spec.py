@@ -328,6 +328,7 @@ class NativeModuleSpec(ModuleSpec):
         local = not is_url(folder)
         if local:
             check_no_file_in_the_way(folder, argument="path")
+            _check_no_entry_in_the_way(folder)
         created = local and not os.path.lexists(folder)
         # The folders above it that it makes (deepest first).
         parents = missing_folders(os.path.dirname(os.path.abspath(folder))) if created else []
@@ -351,6 +352,25 @@ class NativeModuleSpec(ModuleSpec):
             if refused is None:
                 raise
             raise export_write_error(refused, folder, argument="path") from err
+
+
+def _check_no_entry_in_the_way(folder: str) -> None:
+    """Refuses an export into an existing folder where a file stands in the place of a folder
+    the export makes (`assets`, `variables`) or a folder in the place of `saved_model.pb`
+    (TensorFlow's bare FailedPreconditionError otherwise, after the assets were copied).
+
+    Raises:
+        tfhub.errors.ExportWriteError: (also an OSError) naming the entry, before anything is
+            written.
+    """
+    for name, is_folder in (("assets", True), ("variables", True), ("saved_model.pb", False)):
+        entry = os.path.join(folder, name)
+        if not os.path.lexists(entry) or os.path.isdir(entry) == is_folder:
+            continue
+        code, kind = (errno.ENOTDIR, "file") if is_folder else (errno.EISDIR, "folder")
+        where = "a folder" if is_folder else "a file"
+        refused = OSError(code, f"{entry} is a {kind}, where the export writes {where}")
+        raise export_write_error(refused, folder, argument="path")
 
 
 def _module_exists_error(path: str) -> Any:
