@@ -467,3 +467,9 @@ class TrainingModeError(TFHubError, ValueError):
     def __init__(self, message: str, *, handle: Any = None) -> None:
         super().__init__(message)  # `handle` defaults: Keras re-creates errors from messages.
         self.handle = handle
+
+
+class NotASessionError(ArgumentTypeError, AttributeError):
+    """`Module.export(path, session)` in a graph given a `session` that is no session (a
+    string, a number, ...): an AttributeError, as upstream's ("'str' object has no attribute
+    'graph'"), and an ArgumentTypeError (TypeError, ValueError)."""

@@ -211,6 +211,8 @@ class Module:
             tfhub.errors.ExportError: if `path` is empty, or another graph variant of the
                 module needs a variable that this module's lacks (nothing is written).
             tfhub.errors.ArgumentTypeError: if `path` is not a str, bytes or os.PathLike.
+            tfhub.errors.NotASessionError: (an ArgumentTypeError and AttributeError) if
+                `session` is no session (graph mode).
         """
         path = export_folder(path)
         saved_model_lib.refuse_incomplete_export(self._spec, self._tags, path)

@@ -128,7 +128,18 @@ def check_session_open(session: Any) -> None:
 
     Before: TensorFlow's bare "Attempted to use a closed Session." once the export folder was
     made (a closed MonitoredSession, whose graph is None, was said to have another graph).
+
+    Raises:
+        tfhub.errors.NotASessionError: (an AttributeError, as upstream's) if `session` has no
+            `graph` and `run`.
+        tfhub.errors.ModuleGraphError: if the session is closed.
     """
+    if not hasattr(session, "graph") or not callable(getattr(session, "run", None)):
+        raise errors.NotASessionError(
+            "Module.export(path, session) needs the session that holds the variable values: a "
+            "tf.compat.v1.Session (or a (Singular)MonitoredSession) of the module's graph. "
+            f"Received: session={session!r}"
+        )
     closed = session.graph is None  # A closed (Singular)MonitoredSession.
     if not closed:
         raw = raw_session(session)
