@@ -9,9 +9,11 @@ name=", advice that would give each replica its own unshared weights.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from tests._helpers.python_process import run_python
 from tests._helpers.upstream_records import UPSTREAM_DIR
 
 tf = pytest.importorskip("tensorflow")
@@ -65,29 +67,46 @@ def test_a_variable_scope_entered_twice_says_so(spec: Any) -> None:
     assert "an earlier hub.Module" in str(info.value)
 
 
-def test_a_module_made_in_the_replica_function_says_to_make_it_once(spec: Any) -> None:
-    cpus = tf.config.list_physical_devices("CPU")
-    try:
-        tf.config.set_logical_device_configuration(
-            cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
-        )
-    except RuntimeError:  # Already initialized by an earlier test of this process.
-        pass
-    if len(tf.config.list_logical_devices("CPU")) < 2:
-        pytest.skip("needs 2 logical CPUs; TensorFlow was initialized with one earlier")
+REPLICA_CHILD = """
+    import json, sys
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import tfhub as hub
+    from tfhub import errors
+
+    spec = hub.load_module_spec(sys.argv[1])
+
+    def mirrored():
+        return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+    result = {}
     with tf.Graph().as_default():
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        strategy = mirrored()
         with strategy.scope():
-            with pytest.raises(errors.ModuleGraphError) as info:
+            try:
                 strategy.run(lambda x: hub.Module(spec)(x), args=(tf.ones([1, 3]),))
-    with tf.Graph().as_default():
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+            except errors.ModuleGraphError as err:
+                result["error"] = [str(err), isinstance(err, RuntimeError)]
+    with tf.Graph().as_default():  # The advice: made once, applied by each replica.
+        strategy = mirrored()
         with strategy.scope():
-            module = hub.Module(spec)  # The advice works: made once, applied by each replica.
+            module = hub.Module(spec)
             outputs = strategy.run(module, args=(tf.ones([1, 3]),))
-        assert len(strategy.experimental_local_results(outputs)) == 2
-        assert len(module.variables) == 5  # One set, shared.
-    message = str(info.value)
+        result["replicas"] = len(strategy.experimental_local_results(outputs))
+        result["variables"] = len(module.variables)
+    print(json.dumps(result))
+"""
+
+
+def test_a_module_made_in_the_replica_function_says_to_make_it_once() -> None:
+    # Two logical CPUs must be set before TensorFlow initializes its devices: a child process.
+    done = run_python(REPLICA_CHILD, str(UPSTREAM_DIR / "tf1_multi_sig"), timeout=300)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    message, is_runtime_error = result["error"]
+    assert is_runtime_error  # As upstream.
     assert message.startswith(f"variable_scope module/ {UPSTREAMS_WORDS}")
     assert "replica function" in message and "strategy.scope()" in message
     assert "own name=" not in message  # That would give each replica its own weights.
+    assert (result["replicas"], result["variables"]) == (2, 5)  # One set, shared.
