@@ -105,6 +105,11 @@ def lazy_error_class(name: str) -> Any:
     a port above 65535), refused before anything is sent; upstream's `urlopen` raised urllib's
     `URLError` for it ("no host given", "Connection refused"), so this class is both an
     `InvalidHandleError` (a ValueError) and that `URLError` (an IOError; `.reason`).
+
+    `EmptyAssetError`: a model whose lookup table reads its vocabulary from an asset file of 0
+    bytes; TensorFlow's table initializer raised `tf.errors.OutOfRangeError` ("Read less bytes
+    than requested"), which upstream let through: both that and a `DamagedModelError` naming the
+    asset (TensorFlow is imported).
     """
     builders = {
         "ModuleExistsError": _module_exists_error,
@@ -123,6 +128,7 @@ def lazy_error_class(name: str) -> Any:
         "CallInputArgumentError": _call_input_argument_error,
         "AssetNotFoundError": _asset_not_found_error,
         "NotATF1ModuleError": _not_a_tf1_module_error,
+        "EmptyAssetError": _empty_asset_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -485,3 +491,16 @@ def _no_server_url_error() -> type:
             return f"{type(self).__name__}({str(self)!r})"
 
     return NoServerURLError
+
+
+def _empty_asset_error() -> type:
+    import tensorflow as tf
+
+    return _damaged_op_error(
+        "EmptyAssetError",
+        DamagedModelError,
+        tf.errors.OutOfRangeError,
+        """A vocabulary asset of 0 bytes that a lookup table of the model reads: `except
+        tf.errors.OutOfRangeError` (what upstream let through) and `except DamagedModelError`
+        (so ValueError, OSError) both catch it (`.path`, `.problem`).""",
+    )

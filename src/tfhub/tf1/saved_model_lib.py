@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import _tf_private, errors, gfile_io
-from ..model_damage import file_not_found_error
+from ..model_damage import file_not_found_error, refuse_empty_vocabularies
 from ..protos import ModuleAttachment
 from ..saved_model_proto import damaged_model_error, read_saved_model_proto
 from ..utils.lazy import tensorflow as tf
@@ -410,11 +410,16 @@ def load(path: str) -> SavedModelHandler:
         tfhub.errors.TFHubLoadError: if the file is missing or cannot be parsed;
             `tfhub.errors.ModelFileNotFoundError` (a MissingModelFileError and, as upstream's
             table initializer raised, a tf.errors.NotFoundError) if an asset file the graphs
-            name is missing (else the session's table initializer would fail, naming a node).
+            name is missing (else the session's table initializer would fail, naming a node);
+            `tfhub.errors.EmptyAssetError` (a DamagedModelError and, as that initializer
+            raised, a tf.errors.OutOfRangeError) if a lookup table reads a vocabulary asset
+            that is empty.
     """
     proto = read_saved_model_proto(path)
-    for filename, asset_path in merge_assets_key_collection(proto, path).items():
+    assets = merge_assets_key_collection(proto, path)
+    for filename, asset_path in assets.items():
         if not gfile_io.exists(asset_path):  # Bounded in time (a gs:// listing).
             problem = f"assets/{shown(filename)} is missing"  # A name from the file.
             raise file_not_found_error(path, problem)  # Also NotFoundError, as upstream
+    refuse_empty_vocabularies(path, proto.meta_graphs, assets)
     return SavedModelHandler(proto, source=path)
