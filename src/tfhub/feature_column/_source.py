@@ -206,6 +206,8 @@ class TF1ModuleColumn(HubDenseColumn):
             loaded = super()._load(trainable=trainable)
             # Keyed in checkpoints as in a graph (the variables' names are the module's here).
             loaded.weight_names = ["module/" + variable.name for variable, _ in loaded.weights]
+            if trainable:
+                self._warn_reference_variables()
             return loaded
         from ..tf1.module import Module
 
@@ -229,6 +231,41 @@ class TF1ModuleColumn(HubDenseColumn):
         if initializers and init_tables:
             loaded.tables_initialized = initialize_once(initializers)
         return loaded
+
+    def _warn_reference_variables(self) -> None:
+        """Warns that an eager trainable column cannot train the module's TF1 reference
+        variables (`get_variable(use_resource=False)`, TF1's default): TensorFlow's eager
+        loader makes no Python object of them, so `DenseFeatures` has no weight for them and
+        `fit` never changes them (eager `hub.Module` warns alike; docs/tf1.md)."""
+        from ..tf1.meta_graph_lib import collection_variable_defs
+
+        meta_graph = self._source.module_spec_object().get_meta_graph()
+        names = [
+            d.variable_name.split(":")[0]
+            for d in collection_variable_defs(
+                meta_graph, tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES
+            )
+            if not d.is_resource
+        ]
+        if not names:
+            return
+        shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+        logger.warning(
+            "hub.%s(%r, trainable=True) cannot train %d of the variables of the module %s in "
+            "eager mode (%s): they are TF1 reference variables, of which TensorFlow's eager "
+            "loader makes no Python objects, so DenseFeatures has no weights for them and fit "
+            "does not change them. To fine-tune them, use the column in a graph with a "
+            "tf.compat.v1.train optimizer: tf.compat.v1.feature_column.input_layer and "
+            "optimizer.minimize(loss), or tf_keras with eager execution disabled and "
+            "model.compile(optimizer=tf.compat.v1.train.AdamOptimizer(...)) (tf_keras' own "
+            "optimizers need resource variables); or use a version of the module exported with "
+            "resource variables.",
+            self._column,
+            getattr(self, "key", ""),
+            len(names),
+            module_name(self._source.module_spec),
+            shown,
+        )
 
     def _input_layer_fn(self, collections: list[str], *, trainable: bool) -> TensorFn:
         """In a graph, the `hub.Module` of `_load` (eagerly, the base class's).
