@@ -93,8 +93,9 @@ def text_batch(inputs: Any, column: Any) -> Any:
     if isinstance(inputs, tf.SparseTensor):  # tf.reshape would fail with a bare ValueError.
         raise errors.CallInputSpecError(
             f"{where} takes a dense tensor of strings, one per example; for a tf.SparseTensor "
-            "of tokens (e.g. from tf.io.VarLenFeature) use hub.sparse_text_embedding_column, "
-            "or make the tensor dense with tf.sparse.to_dense(tokens, default_value=''). "
+            f"of tokens (e.g. from tf.io.VarLenFeature) {_tokens_remedy(column, 'tokens')}; "
+            "for one string per example, make it dense with "
+            "tf.sparse.to_dense(feature, default_value=''). "
             f"Received: {column.key!r} as a tf.SparseTensor of shape {inputs.shape}"
         )
     checked_strings(inputs, column, error=errors.CallInputSpecError)
@@ -103,8 +104,8 @@ def text_batch(inputs: Any, column: Any) -> Any:
         shape.rank > 2 or (shape.rank == 2 and shape[1] not in (1, None))
     ):
         raise errors.CallInputSpecError(
-            f"{where} takes one string per example, of shape (batch,) or (batch, 1); to embed "
-            "several tokens per example use hub.sparse_text_embedding_column. "
+            f"{where} takes one string per example, of shape (batch,) or (batch, 1); for "
+            f"several tokens per example {_tokens_remedy(column, 'tf.sparse.from_dense(tokens)')}. "
             f"Received: {column.key!r} of shape {tuple(shape.as_list())}"
         )
     if shape.rank is None or (shape.rank == 2 and shape[1] is None):  # Known only when run.
@@ -114,6 +115,25 @@ def text_batch(inputs: Any, column: Any) -> Any:
         with tf.control_dependencies([check]):
             return tf.reshape(inputs, [-1])
     return tf.reshape(inputs, [-1])
+
+
+def join_tokens(tokens: str) -> str:
+    """The code that makes one text per example of the tf.SparseTensor of tokens `tokens`
+    (the tokens of each example joined by spaces), for a dense text column."""
+    return f"tf.strings.reduce_join(tf.RaggedTensor.from_sparse({tokens}), axis=-1, separator=' ')"
+
+
+def _tokens_remedy(column: Any, tokens: str) -> str:
+    """What to do with several tokens per example (`tokens`, as code) for the dense text
+    column `column`: over a TF1 module, the sparse column takes them; over a TF2 model,
+    which that column refuses, join them into one text."""
+    if column._column != "text_embedding_column_v2":
+        return "use hub.sparse_text_embedding_column"
+    return (
+        f"join them into one text per example, {join_tokens(tokens)} "
+        "(hub.sparse_text_embedding_column, which combines token embeddings, takes TF1 Hub "
+        "modules only)"
+    )
 
 
 def require_handle(module_spec: Any, column: str) -> None:

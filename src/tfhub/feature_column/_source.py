@@ -25,7 +25,7 @@ from ._base import (
     add_once_to_collection,
     tf,
 )
-from ._checks import module_name, require_handle
+from ._checks import join_tokens, module_name, require_handle
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
 logger = logging.getLogger(__name__)
@@ -33,11 +33,16 @@ logger = logging.getLogger(__name__)
 
 def _other_formats(column: str, path: str) -> str:
     """What to use instead of the TF1 column `column` for the SavedModel at `path`."""
-    tf2 = (
-        "For a TF2 SavedModel image model, apply hub.KerasLayer(handle) to the images"
-        if column == "image_embedding_column"
-        else "For a TF2 SavedModel text embedding use hub.text_embedding_column_v2"
-    )
+    tf2 = {
+        "image_embedding_column": (
+            "For a TF2 SavedModel image model, apply hub.KerasLayer(handle) to the images"
+        ),
+        "sparse_text_embedding_column": (
+            "hub.sparse_text_embedding_column takes TF1 Hub modules only; for a TF2 SavedModel "
+            "text embedding, join each example's tokens into one text, "
+            f"{join_tokens('tokens')}, and use hub.text_embedding_column_v2"
+        ),
+    }.get(column, "For a TF2 SavedModel text embedding use hub.text_embedding_column_v2")
     return (
         f"{tf2}; for a TF1 SavedModel (tf.compat.v1.saved_model) whose graph has no tags and a "
         "'default' signature, pass hub.create_module_spec_from_saved_model(path) as "
