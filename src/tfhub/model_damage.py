@@ -371,9 +371,12 @@ def refuse_empty_vocabularies(
         tfhub.errors.EmptyAssetError: (a DamagedModelError and, as TensorFlow's table
             initializer raised, a tf.errors.OutOfRangeError) naming the asset.
     """
+    empty = {path: name for name, path in assets.items() if gfile_io.size(path) == 0}
+    if not empty:
+        return  # The usual case: no graph to scan (0.4 s for 60,000 nodes).
     read = set().union(*(table_vocabulary_paths(mg.graph_def) for mg in meta_graphs))
-    for filename, asset_path in assets.items():
-        if asset_path in read and gfile_io.size(asset_path) == 0:
+    for asset_path, filename in sorted(empty.items()):
+        if asset_path in read:
             raise empty_asset_error(module_path, filename)
 
 
@@ -381,10 +384,13 @@ def table_vocabulary_paths(graph_def: Any) -> set[str]:
     """The file names (constants, through Identity ops) that the text-file table initializers of
     `graph_def` read without a vocab_size, for which TensorFlow's error on an empty file names
     no file (given a vocab_size, it says "Invalid vocab_size in <file>")."""
+    initializers = [node for node in graph_def.node if node.op in _TEXT_FILE_TABLE_OPS]
+    if not initializers:
+        return set()
     nodes = {node.name: node for node in graph_def.node}
     paths = set()
-    for node in graph_def.node:
-        if node.op not in _TEXT_FILE_TABLE_OPS or len(node.input) < 2:
+    for node in initializers:
+        if len(node.input) < 2:
             continue
         if "vocab_size" in node.attr and node.attr["vocab_size"].i != -1:
             continue
