@@ -33,6 +33,9 @@ from .saved_model_proto import ASSETS_COLLECTION, damaged_model_error
 from .utils.paths import is_url
 from .utils.printable import escaped, repr_escaped
 
+# The folder of a SavedModel that holds its asset files.
+ASSETS_DIR = "assets"
+
 # The type of an AssetFileDef packed in a `google.protobuf.Any` (what `Any.Unpack` accepts).
 _ASSET_FILE_DEF_TYPE = "tensorflow.AssetFileDef"
 _SHOWN_LENGTH = 200  # Of an asset name in a message: a hostile one may be megabytes long.

@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import _tf_private, errors, gfile_io
-from ..model_damage import file_not_found_error, refuse_empty_vocabularies
+from ..model_damage import file_not_found_error
 from ..protos import ModuleAttachment
 from ..saved_model_proto import damaged_model_error, read_saved_model_proto
 from ..utils.lazy import tensorflow as tf
+from ..vocabulary_assets import refuse_empty_vocabularies
 from .meta_graph_lib import collection_variable_defs
 from .module_assets import (
     assets_dir,
