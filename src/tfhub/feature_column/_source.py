@@ -242,34 +242,25 @@ class TF1ModuleColumn(HubDenseColumn):
         variables (`get_variable(use_resource=False)`, TF1's default): TensorFlow's eager
         loader makes no Python object of them, so `DenseFeatures` has no weight for them and
         `fit` never changes them (eager `hub.Module` warns alike; docs/tf1.md)."""
-        from ..tf1.meta_graph_lib import collection_variable_defs
+        from ..tf1.meta_graph_lib import trainable_reference_variables
 
         meta_graph = self._source.module_spec_object().get_meta_graph()
-        names = [
-            d.variable_name.split(":")[0]
-            for d in collection_variable_defs(
-                meta_graph, tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES
-            )
-            if not d.is_resource
-        ]
-        if not names:
+        variables = trainable_reference_variables(meta_graph)
+        if not variables:
             return
-        shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
         logger.warning(
-            "hub.%s(%r, trainable=True) cannot train %d of the variables of the module %s in "
-            "eager mode (%s): they are TF1 reference variables, of which TensorFlow's eager "
-            "loader makes no Python objects, so DenseFeatures has no weights for them and fit "
-            "does not change them. To fine-tune them, use the column in a graph with a "
-            "tf.compat.v1.train optimizer: tf.compat.v1.feature_column.input_layer and "
-            "optimizer.minimize(loss), or tf_keras with eager execution disabled and "
-            "model.compile(optimizer=tf.compat.v1.train.AdamOptimizer(...)) (tf_keras' own "
-            "optimizers need resource variables); or use a version of the module exported with "
-            "resource variables.",
+            "hub.%s(%r, trainable=True) cannot train %s of the module %s in eager mode: they "
+            "are TF1 reference variables, of which TensorFlow's eager loader makes no Python "
+            "objects, so DenseFeatures has no weights for them and fit does not change them. To "
+            "fine-tune them, use the column in a graph with a tf.compat.v1.train optimizer: "
+            "tf.compat.v1.feature_column.input_layer and optimizer.minimize(loss), or tf_keras "
+            "with eager execution disabled and model.compile(optimizer="
+            "tf.compat.v1.train.AdamOptimizer(...)) (tf_keras' own optimizers need resource "
+            "variables); or use a version of the module exported with resource variables.",
             self._column,
             getattr(self, "key", ""),
-            len(names),
+            variables,
             module_name(self._source.module_spec),
-            shown,
         )
 
     def _input_layer_fn(self, collections: list[str], *, trainable: bool) -> TensorFn:

@@ -23,7 +23,11 @@ from ..utils.lazy import tensorflow as tf
 from ..utils.temp_folders import make_temporary_folder
 from . import tensor_info
 from .graph_state import group_partitions
-from .meta_graph_lib import collection_variable_defs, split_tensor_name
+from .meta_graph_lib import (
+    collection_variable_defs,
+    split_tensor_name,
+    trainable_reference_variables,
+)
 from .module_spec import ModuleSpec, export_spec
 
 logger = logging.getLogger(__name__)
@@ -110,24 +114,17 @@ def _warn_reference_variables(meta_graph: Any, path: str) -> None:
     variables (`get_variable(use_resource=False)`, TF1's default), of which TensorFlow's eager
     loader makes no Python object (they are read inside the signature functions only), so
     `trainable_variables` leaves them out and training never changes them."""
-    names = [
-        split_tensor_name(d.variable_name)[0]
-        for d in collection_variable_defs(meta_graph, "trainable_variables")
-        if not d.is_resource
-    ]
-    if not names:
+    variables = trainable_reference_variables(meta_graph)
+    if not variables:
         return
-    shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
     logger.warning(
-        "hub.Module(%s, trainable=True) in eager mode cannot train %d of the module's variables "
-        "(%s): they are TF1 reference variables, which TensorFlow's eager loader does not make "
-        "Python objects of, so m.trainable_variables and m.variables leave them out and "
-        "training does not change them. To fine-tune them, use the module in a graph "
-        "(`with tf.Graph().as_default():` and a tf.compat.v1.Session), or a version of it "
-        "exported with resource variables.",
+        "hub.Module(%s, trainable=True) in eager mode cannot train %s: they are TF1 reference "
+        "variables, which TensorFlow's eager loader does not make Python objects of, so "
+        "m.trainable_variables and m.variables leave them out and training does not change "
+        "them. To fine-tune them, use the module in a graph (`with tf.Graph().as_default():` "
+        "and a tf.compat.v1.Session), or a version of it exported with resource variables.",
         path,
-        len(names),
-        shown,
+        variables,
     )
 
 

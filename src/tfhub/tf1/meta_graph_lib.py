@@ -99,6 +99,22 @@ def collection_variable_defs(meta_graph: Any, key: str) -> list[Any]:
     return [variable_pb2.VariableDef.FromString(raw) for raw in raw_defs]
 
 
+def trainable_reference_variables(meta_graph: Any) -> str:
+    """The trainable TF1 reference variables of `meta_graph` (`get_variable(use_resource=False)`,
+    TF1's default), for a message: the count and the first five names ("2 of the module's
+    variables ('a', 'b')"); "" if it has none. TensorFlow's eager loader makes no Python object
+    of them, so eager training cannot change them (eager `hub.Module` and the TF1 columns warn)."""
+    names = [
+        split_tensor_name(d.variable_name)[0]
+        for d in collection_variable_defs(meta_graph, "trainable_variables")
+        if not d.is_resource
+    ]
+    if not names:
+        return ""
+    shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+    return f"{len(names)} of the module's variables ({shown})"
+
+
 def _conflicting_functions(library: Any, graph: Any) -> dict[str, str]:
     """Returns {name: new name} for library functions that `graph` defines differently."""
     renames = {}
