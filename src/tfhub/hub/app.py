@@ -31,6 +31,7 @@ from .catalog_entries import Model, Version
 from .files import FileResponse, Receive, Scope, Send
 from .middleware import (
     AUTHENTICATED,
+    AbsoluteForm,
     AccessLog,
     ForwardedHeaders,
     PathPrefix,
@@ -296,7 +297,7 @@ def create_app(settings: ServeSettings, *, started: bool = False) -> Any:
     wrapped = SecurityHeaders(TargetLength(wrapped))  # Every answer, 401/403, 414 and errors.
     if settings.access_log:
         wrapped = AccessLog(wrapped)
-    return wrapped
+    return AbsoluteForm(wrapped)  # First: the log, the prefix and the routes see the path.
 
 
 def app_from_env() -> Any:

@@ -17,6 +17,7 @@ import base64
 import binascii
 import hmac
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
@@ -155,6 +156,45 @@ class ForwardedHeaders:
         if chain:
             found["client"] = ((outside or chain)[-1], 0)
         return found
+
+
+class AbsoluteForm:
+    """Serves a request whose target is in absolute form (`GET http://host:port/path HTTP/1.1`,
+    what an HTTP proxy sends upstream and some clients send) as its path, with the target's
+    host in place of the Host header (RFC 9112 3.2.2: a server MUST accept the absolute form,
+    and an origin server MUST use the target's host). uvicorn passes the whole URL as the ASGI
+    `path` (Starlette then answered its bare 404); granian passes the path already.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "replace")
+            authority = _ABSOLUTE_FORM.match(raw)
+            if authority is not None:
+                scope = _origin_form(scope, authority)
+        await self.app(scope, receive, send)
+
+
+# An absolute-form target: http(s)://authority, then nothing or a path (the query is apart).
+_ABSOLUTE_FORM = re.compile(rb"(?i)https?://[^/?#]*(?=/|$)")
+
+
+def _origin_form(scope: Scope, authority: re.Match[bytes]) -> Scope:
+    """`scope` of an absolute-form target (`authority`: its scheme and authority matched) as
+    its origin form: the path after the authority ("/" if none), and a Host header naming the
+    authority (userinfo dropped)."""
+    host = authority.group().split(b"//", 1)[1].rpartition(b"@")[2]
+    path = authority.string[authority.end() :] or b"/"
+    headers = [(name, value) for name, value in scope["headers"] if name.lower() != b"host"]
+    return {
+        **scope,
+        "raw_path": path,
+        "path": unquote(path.decode("latin-1")),
+        "headers": [(b"host", host), *headers] if host else headers,
+    }
 
 
 class PathPrefix:
