@@ -226,3 +226,28 @@ def unlisted_why(err: OSError) -> str:
             f"{err.filename}' (or run as a user that may read it)"
         )
     return f"it cannot be listed ({err.strerror or err}); check the disk, then list it again"
+
+
+def unlisted_by_mirror(err: OSError) -> str:
+    """Why `tfhub mirror` skipped the docs below the folder `err` names (it could not list it),
+    and what the one mirroring can do (`unlisted_why` says it for the server)."""
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"the docs below it were not mirrored: this user ({_this_user()}) may not list it; "
+            "run 'tfhub mirror' as a user that may read it (its owner), or have its owner "
+            f"run 'chmod a+rX {err.filename}', then mirror again"
+        )
+    return (
+        f"the docs below it were not mirrored: it cannot be listed ({err.strerror or err}); "
+        "check the disk, then mirror again"
+    )
+
+
+def _this_user() -> str:
+    """The name of this process's user (its uid where it has no name or no `pwd`)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return f"uid {getattr(os, 'geteuid', lambda: '?')()}"

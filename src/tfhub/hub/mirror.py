@@ -323,10 +323,19 @@ def _without_doc(
 def _readable_docs(root: str | os.PathLike[str], report: MirrorReport | None) -> list[fmt.DocFile]:
     """The docs of the hub whose first line parses, with every value as written (not as served:
     `list_docs` leaves out an asset-path longer than `MAX_VALUE_CHARS`, which is a failure
-    here); the others go to `report.failed` (by their path below the hub), or, without a
-    report, are skipped with a warning."""
+    here); the others, and each folder that could not be listed, go to `report.failed` (by
+    their path below the hub), or, without a report, are skipped with a warning."""
     docs = []
-    for file in docs_layout.find_doc_files(root):
+    unlisted: list[OSError] = []
+    files = docs_layout.find_doc_files(root, unlisted=unlisted)
+    for err in unlisted:  # Its docs could name Modules: a failure, as an unreadable doc.
+        why = docs_layout.unlisted_by_mirror(err)
+        shown = docs_layout.relative_paths(Path(err.filename), root)[1]
+        if report is None:
+            logger.warning("Skipped the docs below %s: %s", err.filename, why)
+        else:
+            report.failed.append((shown, why))
+    for file in files:
         try:
             docs.append(fmt.parse_doc(file, root=root))
         except errors.DocFormatError as err:
