@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -35,6 +36,7 @@ import anyio.to_thread
 
 from .. import errors
 from ..cache import bookkeeping
+from ..utils import live_files
 from ..utils.filelock import weak_file_lock
 from . import cache_dir as cache_dir_lib
 from . import confinement
@@ -153,6 +155,7 @@ def _packed(
                 return None
             # Read through `held`, which the packer's errors name: said here, once.
             logger.info("Packing %s (read as %s) into %s", folder, held, target)
+            live_files.remove_abandoned(cache_dir, _KILLED_PACKS, left_by="a pack")
             part = target.with_name(f".{name}.{uuid.uuid4().hex}.tar.gz")
             try:
                 pack(held, part)
@@ -162,6 +165,12 @@ def _packed(
             finally:
                 part.unlink(missing_ok=True)
     return target
+
+
+# The temporaries `pack` writes for `_packed`'s `.<fingerprint>.<id>.tar.gz` (held by their
+# live writer: `utils.live_files`); a killed server's stay until the next pack removes them, of
+# any folder (a changed folder has another fingerprint).
+_KILLED_PACKS = re.compile(r"\.\.[0-9a-f]{32}\.[0-9a-f]{32}\.tar\.gz\.[0-9a-f]{32}\.part")
 
 
 def content_mtime_ns(archive: Path) -> int:
