@@ -1,9 +1,10 @@
 """New versions without a restart: each worker re-scans ROOT when its docs tree changes.
 
 Every `rescan_seconds`, a worker stats the folders and files under ROOT/assets/docs (no file is
-read) in a thread; when their names, sizes or mtimes changed (a publish renames files into
-place, which also changes the folder's mtime), it builds a new catalog and search index in a
-thread and swaps them in whole: a request sees either the old state or the new one.
+read; below a model folder, only its own files) in a thread; when their names, sizes or mtimes
+changed (a publish renames files into place, which also changes the folder's mtime), it builds
+a new catalog and search index in a thread and swaps them in whole: a request sees either the
+old state or the new one.
 
 The first stamp is taken before the first catalog load (`create_app` passes it as `baseline`):
 a doc published while that load runs, or before the server starts serving, then differs from
@@ -18,21 +19,27 @@ import hashlib
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 
 from .. import errors
-from .docs_layout import docs_dir
+from .docs_layout import docs_dir, is_model_dir
 
 logger = logging.getLogger(__name__)
 
 
 def tree_stamp(root: str) -> str:
-    """A digest of the names, sizes and mtimes of everything under ROOT/assets/docs."""
+    """A digest of the names, sizes and mtimes of what the scan reads under ROOT/assets/docs:
+    every folder and file, but below a model folder (a folder version's `<version>/`, whose
+    insides the scan never reads: it may hold 60,000 files) only its own files (its markers)."""
     digest = hashlib.sha1(usedforsecurity=False)
-    for folder, dirs, files in os.walk(docs_dir(root)):
+    base = docs_dir(root)
+    for folder, dirs, files in os.walk(base):
         dirs.sort()
+        if folder != os.fspath(base) and is_model_dir(Path(folder)):
+            dirs[:] = []  # Its own files are stamped below, and its mtime (its entries).
         for name in [".", *sorted(files)]:
             try:
                 stat = os.lstat(os.path.join(folder, name))
