@@ -33,7 +33,7 @@ from .. import errors
 from ..utils.numbers import is_number
 from ..utils.redact import redact
 from ..utils.warn_once import WarnedOnce
-from . import confinement, protocol
+from . import archives, confinement, protocol
 from . import settled as settled_lib
 from .catalog import folder_size
 from .catalog_entries import FACETS, Model, Version
@@ -78,7 +78,9 @@ def version_size(
         folder = version.folder_path(settled)
         if folder is not None:
             real = _real(folder, bound)
-            return None if real is None else folder_size(Path(real))
+            if real is None:
+                return None
+            return archives.FOLDERS.cached(Path(real), "size", folder_size)  # Per change.
     except OSError:
         return None
     return None

@@ -71,41 +71,21 @@ def fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-# The model folders this process fingerprinted, watched for changes (`current_fingerprint`).
-WATCH = FolderWatch()
+# The model folders this process read, watched for changes: their fingerprints and sizes
+# (`current_fingerprint`, `api.version_size`).
+FOLDERS = FolderWatch()
 
 
 def current_fingerprint(folder: Path) -> str:
     """`fingerprint(folder)`, taken again only if the folder may have changed since this
-    process last took it (`folder_watch`: a watch of the folder or of a folder below it had an
-    event, the fingerprint is `MAX_AGE_SECONDS` old, or it is not watched). Each download of a
-    folder version asks, and the fingerprint reads every file's attributes (1.1-1.4 CPU-s for
-    60,000 files): now a few calls per request, whatever the number of files.
+    process last took it (`FolderWatch.cached`). Each download of a folder version asks, and
+    the fingerprint reads every file's attributes (1.1-1.4 CPU-s for 60,000 files): now a few
+    calls per request, whatever the number of files.
 
     Raises:
         OSError: the folder cannot be read (as `fingerprint`).
     """
-    info = os.stat(folder)
-    key = (info.st_dev, info.st_ino)  # Another folder put in its place is another key.
-    known = WATCH.unchanged(key)
-    if known is not None:
-        return known
-    # Watched before it is read: a change while it is read is an event (taken again next time).
-    watched = WATCH.watch(key, os.fspath(folder), _folders_below(folder))
-    name = fingerprint(folder)
-    if watched:
-        WATCH.keep(key, name)
-    return name
-
-
-def _folders_below(folder: Path) -> list[str]:
-    """The paths of the folders below `folder` (not through a symlink: the packer refuses
-    one); a folder that cannot be listed is left out (`fingerprint` raises for it)."""
-    found = []
-    for current, dirs, _ in os.walk(folder):
-        dirs[:] = [name for name in dirs if not os.path.islink(os.path.join(current, name))]
-        found += [os.path.join(current, name) for name in dirs]
-    return found
+    return FOLDERS.cached(folder, "fingerprint", lambda held: fingerprint(held))
 
 
 def packed_archive(

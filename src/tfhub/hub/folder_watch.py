@@ -1,4 +1,5 @@
-"""Which model folders changed since they were fingerprinted: Linux inotify watches on a folder
+"""Which model folders changed since a value was computed from them (a folder version's
+fingerprint, its size): Linux inotify watches on a folder
 and on each folder below it, read without waiting when a request asks.
 
 A file written, truncated, made, removed or renamed, or its attributes changed (`touch`,
@@ -6,9 +7,9 @@ A file written, truncated, made, removed or renamed, or its attributes changed (
 folder made, removed or renamed, and the watched folder's own move or removal. A folder whose
 watches have had no event since its fingerprint was taken holds what it held then, as seen from
 this machine: another machine writing into a network filesystem (NFS) makes no event here,
-which is why a fingerprint is reused for at most `MAX_AGE_SECONDS` (`FolderWatch.unchanged`).
-Where inotify is missing (macOS, the BSDs, Windows) or its watches ran out, nothing is watched:
-every call of `unchanged` answers None and the caller takes the fingerprint again.
+which is why a value is reused for at most `MAX_AGE_SECONDS` (`FolderWatch.cached`). Where
+inotify is missing (macOS, the BSDs, Windows) or its watches ran out, nothing is watched: each
+call of `cached` computes its value again.
 
 The kernel calls are made through ctypes (three calls of libc; no dependency for them).
 """
@@ -24,7 +25,9 @@ import struct
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from ..utils.warn_once import WarnedOnce
 
@@ -42,21 +45,23 @@ _CHANGES = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
 # What inotify answers when this user's watches or instances ran out (or the kernel's memory).
 _LIMITS = frozenset({errno.ENOSPC, errno.EMFILE, errno.ENFILE, errno.ENOMEM})
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name.
+T = TypeVar("T")
 
 
 class _Watched:
-    """A watched folder: its watch descriptors, the value kept for it, when it was taken."""
+    """A watched folder: its watch descriptors, when the watch began, the values kept for it
+    (by name), and whether one of its watches had an event since."""
 
     def __init__(self, descriptors: list[int]) -> None:
         self.descriptors = descriptors
-        self.value: str | None = None
-        self.taken = time.monotonic()
+        self.began = time.monotonic()
+        self.values: dict[str, Any] = {}
         self.changed = False
 
 
 class FolderWatch:
-    """Watches folders (each under a key the caller chooses: the folder's device and inode)
-    and keeps one value per folder (its fingerprint) while no event of its watches came."""
+    """Watches folders (each under its device and inode) and keeps values computed from them
+    (by name: a fingerprint, a size) while no event of their watches came."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -66,55 +71,64 @@ class FolderWatch:
         self._folders: OrderedDict[Hashable, _Watched] = OrderedDict()
         self._owners: dict[int, set[Hashable]] = {}  # Watch descriptor -> the keys using it.
 
-    def unchanged(self, key: Hashable) -> str | None:
-        """The value kept for `key` if its folder is watched, none of its watches had an
-        event since `watch`, and it was kept less than `MAX_AGE_SECONDS` ago; else None."""
-        with self._lock:
-            self._read_events()
-            found = self._folders.get(key)
-            if found is None or found.changed or found.value is None:
-                return None
-            if time.monotonic() - found.taken >= MAX_AGE_SECONDS:
-                return None
-            self._folders.move_to_end(key)
-            return found.value
+    def cached(self, folder: Path, what: str, compute: Callable[[Path], T]) -> T:
+        """`compute(folder)`, computed again only if the folder may have changed since this
+        process last computed `what` for it: a watch of the folder or of a folder below it had
+        an event, the watch began `MAX_AGE_SECONDS` ago, or it is not watched (another folder
+        put in its place is another key: its device and inode).
 
-    def watch(self, key: Hashable, top: str, below: Iterable[str]) -> bool:
-        """(Re)starts watching the folder `top` and the folders `below` it (paths), under
-        `key`, forgetting its value; call it before reading the folder, then `keep`.
-
-        Returns:
-            False if they cannot all be watched (no inotify, its watches ran out: a warning
-            once): `unchanged` then answers None for `key`.
+        Raises:
+            OSError: the folder cannot be read (and what `compute` raises).
         """
+        info = os.stat(folder)
+        key = (info.st_dev, info.st_ino)
         with self._lock:
-            self._read_events()
-            self._forget(key)
-            if not self._start():
-                return False
-            descriptors: list[int] = []
-            for path, flags in [
-                (top, _IN_ONLYDIR),
-                *((p, _IN_ONLYDIR | _IN_DONT_FOLLOW) for p in below),
-            ]:
-                descriptor = self._add(path, flags)
-                if descriptor is None:
-                    self._drop(key, descriptors)
-                    return False
-                descriptors.append(descriptor)
-                self._owners.setdefault(descriptor, set()).add(key)
-            self._folders[key] = _Watched(descriptors)
-            while len(self._folders) > MAX_FOLDERS:
-                self._forget(next(iter(self._folders)))
-            return True
+            values = self._fresh(key)
+            if values is not None and what in values:
+                return cast("T", values[what])
+        below = [] if values is not None else _folders_below(folder)  # Not holding the lock.
+        with self._lock:
+            # Watched before it is read: a change while it is read is an event (read again).
+            if values is not None or self._watch(key, folder, below):
+                watched = self._folders.get(key)
+            else:
+                watched = None
+        value = compute(folder)
+        with self._lock:  # Into the watch it was computed under (not one begun meanwhile).
+            if watched is not None and self._folders.get(key) is watched:
+                watched.values[what] = value
+        return value
 
-    def keep(self, key: Hashable, value: str) -> None:
-        """Keeps `value` for the folder watched under `key` (a change since `watch` still
-        counts: `unchanged` answers None then)."""
-        with self._lock:
-            found = self._folders.get(key)
-            if found is not None:
-                found.value, found.taken = value, time.monotonic()
+    def _fresh(self, key: Hashable) -> dict[str, Any] | None:
+        """The values kept for `key` if its folder is watched, none of its watches had an event
+        since the watch began, and it began less than `MAX_AGE_SECONDS` ago; else None."""
+        self._read_events()
+        found = self._folders.get(key)
+        if found is None or found.changed or time.monotonic() - found.began >= MAX_AGE_SECONDS:
+            return None
+        self._folders.move_to_end(key)
+        return found.values
+
+    def _watch(self, key: Hashable, folder: Path, below: list[str]) -> bool:
+        """(Re)starts watching `folder` and the folders `below` it under `key`, forgetting its
+        values; False if they cannot all be watched (no inotify, its watches ran out: a
+        warning once)."""
+        self._forget(key)
+        if not self._start():
+            return False
+        descriptors: list[int] = []
+        flagged = [(path, _IN_ONLYDIR | _IN_DONT_FOLLOW) for path in below]
+        for path, flags in [(os.fspath(folder), _IN_ONLYDIR), *flagged]:
+            descriptor = self._add(path, flags)
+            if descriptor is None:
+                self._drop(key, descriptors)
+                return False
+            descriptors.append(descriptor)
+            self._owners.setdefault(descriptor, set()).add(key)
+        self._folders[key] = _Watched(descriptors)
+        while len(self._folders) > MAX_FOLDERS:
+            self._forget(next(iter(self._folders)))
+        return True
 
     def _start(self) -> bool:
         """Opens the inotify descriptor once; False where there is none."""
@@ -184,6 +198,16 @@ class FolderWatch:
 
 # The errors met watching folders, warned about once each.
 _WARNED: WarnedOnce[int] = WarnedOnce()
+
+
+def _folders_below(folder: Path) -> list[str]:
+    """The paths of the folders below `folder`, not through a symlink (the packer refuses one);
+    a folder that cannot be listed is left out (reading it fails)."""
+    found = []
+    for current, dirs, _ in os.walk(folder):
+        dirs[:] = [name for name in dirs if not os.path.islink(os.path.join(current, name))]
+        found += [os.path.join(current, name) for name in dirs]
+    return found
 
 
 def _warn_no_watch(what: str, code: int) -> None:
