@@ -131,3 +131,22 @@ def test_a_version_size_of_an_unchanged_folder_reads_no_files_attributes(folder,
     assert stats == 0, f"{stats} stat calls for {len(FILES) + 2} files"
     (folder / "assets/part2/f200.txt").write_bytes(b"longer")
     assert version_size(version) == size + 5
+
+
+def test_a_forked_worker_watches_for_itself(folder, tmp_path):
+    """A worker forked after its parent watched the folder shared the parent's inotify
+    descriptor: the events one read were lost to the other, which kept a stale fingerprint."""
+    from tests._helpers.cache_users import run_as_user
+
+    cache = tmp_path / "cache"
+    _packed(folder, cache)
+    _packed(folder, cache)
+    (folder / "variables/variables.data-00000-of-00001").write_bytes(b"new")
+
+    other = write_model_folder(write_model_doc(folder.parents[5], "acme/big/2"), BASE)
+
+    def in_child() -> None:  # Reads the events queued for the parent's watch, if shared.
+        archives.packed_archive(other, cache_dir=str(cache), root=folder.parents[5])
+
+    run_as_user(in_child, uid=os.getuid(), gid=os.getgid()).result()
+    assert _member(_packed(folder, cache), "variables/variables.data-00000-of-00001") == b"new"

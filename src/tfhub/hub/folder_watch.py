@@ -70,6 +70,16 @@ class FolderWatch:
         self._started = False
         self._folders: OrderedDict[Hashable, _Watched] = OrderedDict()
         self._owners: dict[int, set[Hashable]] = {}  # Watch descriptor -> the keys using it.
+        self._pid = os.getpid()
+
+    def _restart(self) -> None:
+        """Forgets every watch of the process this one was forked from (its inotify descriptor,
+        shared with that process, is closed here: it would take events from it)."""
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd, self._started, self._pid = None, False, os.getpid()
+        self._folders.clear()
+        self._owners.clear()
 
     def cached(self, folder: Path, what: str, compute: Callable[[Path], T]) -> T:
         """`compute(folder)`, computed again only if the folder may have changed since this
@@ -102,6 +112,8 @@ class FolderWatch:
     def _fresh(self, key: Hashable) -> dict[str, Any] | None:
         """The values kept for `key` if its folder is watched, none of its watches had an event
         since the watch began, and it began less than `MAX_AGE_SECONDS` ago; else None."""
+        if self._pid != os.getpid():  # A forked child: its parent reads the same events.
+            self._restart()
         self._read_events()
         found = self._folders.get(key)
         if found is None or found.changed or time.monotonic() - found.began >= MAX_AGE_SECONDS:
