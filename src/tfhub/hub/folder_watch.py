@@ -185,7 +185,9 @@ class FolderWatch:
                     else self._owners.get(descriptor, ())
                 )
                 for key in list(keys):
-                    self._folders[key].changed = True
+                    found = self._folders.get(key)
+                    if found is not None:
+                        found.changed = True
                 if mask & _IN_IGNORED:  # Its folder is gone (or the watch removed).
                     self._owners.pop(descriptor, None)
 
