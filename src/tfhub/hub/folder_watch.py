@@ -11,17 +11,15 @@ which is why a value is reused for at most `MAX_AGE_SECONDS` (`FolderWatch.cache
 inotify is missing (macOS, the BSDs, Windows) or its watches ran out, nothing is watched: each
 call of `cached` computes its value again.
 
-The kernel calls are made through ctypes (three calls of libc; no dependency for them).
+The kernel calls are made by `inotify_simple` (a thin, well-kept wrapper of inotify's three
+calls; installed on Linux only, with the `hub` extra).
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import logging
 import os
-import struct
 import threading
 import time
 from collections import OrderedDict
@@ -38,13 +36,8 @@ MAX_AGE_SECONDS = 60.0
 # The most folders watched at once by a process; the least recently asked is dropped first.
 MAX_FOLDERS = 256
 
-_IN_NONBLOCK, _IN_CLOEXEC = os.O_NONBLOCK, 0o2000000
-_IN_Q_OVERFLOW, _IN_IGNORED, _IN_ONLYDIR, _IN_DONT_FOLLOW = 0x4000, 0x8000, 0x1000000, 0x2000000
-# Modify, attrib, close-write, moved from/to, create, delete, delete-self, move-self.
-_CHANGES = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
 # What inotify answers when this user's watches or instances ran out (or the kernel's memory).
 _LIMITS = frozenset({errno.ENOSPC, errno.EMFILE, errno.ENFILE, errno.ENOMEM})
-_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name.
 T = TypeVar("T")
 
 
@@ -65,8 +58,7 @@ class FolderWatch:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._fd: int | None = None
-        self._libc: ctypes.CDLL | None = None
+        self._inotify: Any = None  # inotify_simple.INotify, once started.
         self._started = False
         self._folders: OrderedDict[Hashable, _Watched] = OrderedDict()
         self._owners: dict[int, set[Hashable]] = {}  # Watch descriptor -> the keys using it.
@@ -75,9 +67,9 @@ class FolderWatch:
     def _restart(self) -> None:
         """Forgets every watch of the process this one was forked from (its inotify descriptor,
         shared with that process, is closed here: it would take events from it)."""
-        if self._fd is not None:
-            os.close(self._fd)
-        self._fd, self._started, self._pid = None, False, os.getpid()
+        if self._inotify is not None:
+            self._inotify.close()  # This process's copy of the descriptor only.
+        self._inotify, self._started, self._pid = None, False, os.getpid()
         self._folders.clear()
         self._owners.clear()
 
@@ -128,10 +120,12 @@ class FolderWatch:
         self._forget(key)
         if not self._start():
             return False
+        from inotify_simple import flags
+
         descriptors: list[int] = []
-        flagged = [(path, _IN_ONLYDIR | _IN_DONT_FOLLOW) for path in below]
-        for path, flags in [(os.fspath(folder), _IN_ONLYDIR), *flagged]:
-            descriptor = self._add(path, flags)
+        flagged = [(path, flags.ONLYDIR | flags.DONT_FOLLOW) for path in below]
+        for path, only in [(os.fspath(folder), flags.ONLYDIR), *flagged]:
+            descriptor = self._add(path, only)
             if descriptor is None:
                 self._drop(key, descriptors)
                 return False
@@ -147,49 +141,48 @@ class FolderWatch:
         if not self._started:
             self._started = True
             try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-                fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
-            except (AttributeError, OSError):  # Not Linux: no inotify in its C library.
+                from inotify_simple import INotify
+            except ImportError:  # Not Linux (the extra installs it there only).
                 return False
-            if fd < 0:
-                _warn_no_watch("inotify_init1", ctypes.get_errno())
+            try:
+                self._inotify = INotify(nonblocking=True)  # Not inherited by children.
+            except (AttributeError, OSError) as err:  # AttributeError: no inotify in libc.
+                if isinstance(err, OSError) and err.errno is not None:
+                    _warn_no_watch("inotify_init1", err.errno)
                 return False
-            self._libc, self._fd = libc, fd
-        return self._fd is not None
+        return self._inotify is not None
 
     def _add(self, path: str, flags: int) -> int | None:
         """The watch descriptor of the folder at `path`; None if it cannot be watched."""
-        assert self._libc is not None
-        descriptor = self._libc.inotify_add_watch(self._fd, os.fsencode(path), _CHANGES | flags)
-        if descriptor < 0:
-            code = ctypes.get_errno()
-            if code in _LIMITS:  # Else the folder is gone or unreadable: its pack says so.
-                _warn_no_watch("inotify_add_watch", code)
+        from inotify_simple import flags as named
+
+        # A file written, its attributes, made, removed, renamed; the folder itself gone.
+        changes = (
+            named.MODIFY | named.ATTRIB | named.CLOSE_WRITE | named.MOVED_FROM | named.MOVED_TO
+            | named.CREATE | named.DELETE | named.DELETE_SELF | named.MOVE_SELF
+        )  # fmt: skip
+        try:
+            return int(self._inotify.add_watch(path, changes | flags))
+        except OSError as err:
+            if err.errno in _LIMITS:  # Else the folder is gone or unreadable: its pack says so.
+                _warn_no_watch("inotify_add_watch", err.errno)
             return None
-        return int(descriptor)
 
     def _read_events(self) -> None:
         """Marks changed every folder whose watches had events queued (all on an overflow)."""
-        while self._fd is not None:
-            try:
-                data = os.read(self._fd, 65536)
-            except BlockingIOError:
-                return
-            offset = 0
-            while offset + _EVENT.size <= len(data):
-                descriptor, mask, _, length = _EVENT.unpack_from(data, offset)
-                offset += _EVENT.size + length
-                keys = (
-                    self._folders.keys()
-                    if mask & _IN_Q_OVERFLOW
-                    else self._owners.get(descriptor, ())
-                )
-                for key in list(keys):
-                    found = self._folders.get(key)
-                    if found is not None:
-                        found.changed = True
-                if mask & _IN_IGNORED:  # Its folder is gone (or the watch removed).
-                    self._owners.pop(descriptor, None)
+        if self._inotify is None:
+            return
+        from inotify_simple import flags
+
+        for event in self._inotify.read(timeout=0):  # What is queued; no wait.
+            overflow = event.mask & flags.Q_OVERFLOW
+            keys = self._folders.keys() if overflow else self._owners.get(event.wd, ())
+            for key in list(keys):
+                found = self._folders.get(key)
+                if found is not None:
+                    found.changed = True
+            if event.mask & flags.IGNORED:  # Its folder is gone (or the watch removed).
+                self._owners.pop(event.wd, None)
 
     def _forget(self, key: Hashable) -> None:
         """Stops watching the folder of `key` (its watches that no other key uses)."""
@@ -206,8 +199,10 @@ class FolderWatch:
             owners.discard(key)
             if not owners:
                 del self._owners[descriptor]
-                assert self._libc is not None
-                self._libc.inotify_rm_watch(self._fd, descriptor)  # Fails if gone: fine.
+                try:
+                    self._inotify.rm_watch(descriptor)
+                except OSError:  # Its folder is gone: the kernel removed the watch.
+                    pass
 
 
 # The errors met watching folders, warned about once each.
