@@ -375,6 +375,59 @@ def _proxy_cause(err: BaseException, url: str) -> str:
     return f"the proxy {proxy} {how}: check {settings}"
 
 
+def _timeout_cause(err: BaseException, *, url: str, timeout: float | None) -> str:
+    """What a timeout means: how long tfhub waited and which setting sets it, naming the proxy
+    the request went through (`url`'s, "" for none), which is the one that did not answer for a
+    plain http request or an https tunnel's CONNECT (past the tunnel, it is the server)."""
+    setting = constants.http_timeout()
+    if timeout is not None and timeout < setting:
+        within = f"{timeout:.2g} s, what {constants.TFHUB_HTTP_RETRY_TIMEOUT} had left"
+    else:
+        within = f"timeout {setting:g} s; {constants.TFHUB_HTTP_TIMEOUT} sets it"
+    proxy = proxy_for(url) if url else ""
+    if not proxy:
+        return f"timed out ({type(err).__name__}: no answer within {within})"
+    scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
+    check = (
+        f"check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY; "
+        f"{constants.TFHUB_HTTP_TIMEOUT} sets how long to wait"
+    )
+    seconds = f"{timeout:.2g} s" if timeout is not None and timeout < setting else f"{setting:g} s"
+    if scheme == "HTTP":  # The proxy is the only peer: it, or the server behind it, is silent.
+        return (
+            f"the proxy {proxy} did not answer within {seconds} ({type(err).__name__}; the "
+            f"server behind it may be the slow one): {check}"
+        )
+    if _in_tunnel_request(err):
+        host = _token.host_entry(url) or "the host"
+        return (
+            f"the proxy {proxy} did not answer its request for a tunnel to {host} (CONNECT) "
+            f"within {seconds} ({type(err).__name__}): {check}"
+        )
+    return f"timed out ({type(err).__name__}: no answer within {within}) through the proxy {proxy}"
+
+
+def _in_tunnel_request(err: BaseException) -> bool:
+    """Whether `err` (or an error it holds: requests and urllib3 nest them) was raised while
+    waiting for a proxy's answer to CONNECT (http.client's `_tunnel`, which urllib3 runs as it
+    connects through a proxy to an https server)."""
+    import traceback
+
+    seen: list[BaseException] = []
+    todo: list[object] = [err]
+    while todo:
+        found = todo.pop()
+        if not isinstance(found, BaseException) or any(found is old for old in seen):
+            continue
+        seen.append(found)
+        if any(
+            frame.f_code.co_name == "_tunnel" for frame, _ in traceback.walk_tb(found.__traceback__)
+        ):
+            return True
+        todo += [*found.args, getattr(found, "reason", None), found.__cause__, found.__context__]
+    return False
+
+
 def cause_text(err: BaseException, *, url: str = "", timeout: float | None = None) -> str:
     """Names the real cause of a connection error: refused, DNS, timeout, reset, the proxy, ...
 
@@ -391,17 +444,9 @@ def cause_text(err: BaseException, *, url: str = "", timeout: float | None = Non
         sent = getattr(getattr(err, "request", None), "url", None)
         return _proxy_cause(err, str(sent or url))
     text = str(err)
-    setting = constants.http_timeout()
     if isinstance(err, (requests.Timeout, TimeoutError)) or "timed out" in text.lower():
-        if timeout is not None and timeout < setting:
-            return (
-                f"timed out ({type(err).__name__}: no answer within {timeout:.2g} s, what "
-                f"{constants.TFHUB_HTTP_RETRY_TIMEOUT} had left)"
-            )
-        return (
-            f"timed out ({type(err).__name__}: no answer within timeout {setting:g} s; "
-            "TFHUB_HTTP_TIMEOUT sets it)"
-        )
+        sent = getattr(getattr(err, "request", None), "url", None) or url
+        return _timeout_cause(err, url=sent, timeout=timeout)
     malformed = _malformed_answer(err)
     if malformed is not None:
         return (
