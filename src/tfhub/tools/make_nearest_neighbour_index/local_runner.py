@@ -6,8 +6,15 @@ after the runner told them to stop (`_stopping_worker_handler`)."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import signal
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_RUNNER = "DirectRunner"
 
@@ -99,31 +106,115 @@ def _quiet_workers_runner(runner_class: Any) -> Any:
 # How often a worker process being stopped is checked for having connected meanwhile (s).
 _STOP_POLL_SECONDS = 0.5
 
+# How long a worker process may take to end once told to stop (s): then it is stopped
+# (SIGKILL), as Beam does not (its wait had no end). A step still running after the pipeline
+# ended, or a thread a step started that never ends, kept the command waiting for ever.
+_STOP_WORKER_LIMIT_SECONDS = 60.0
+
 
 def _stopping_worker_handler(base: Any) -> Any:
     """Beam's handler of a worker process (`base`: SubprocessSdkWorkerHandler) that also stops
-    a worker which connects to the runner after it was told to stop.
+    a worker which connects to the runner after it was told to stop, and one that has not
+    ended `_STOP_WORKER_LIMIT_SECONDS` after.
 
     Beam's `close` tells a worker to stop only if it has connected: a stop signal (SIGTERM to
     the command, `kill PID`, `docker stop`) that came while a worker process was starting
     (importing TensorFlow) left that worker waiting for instructions for ever, and the
     command waiting for it to end."""
+    from apache_beam.runners.portability import local_job_service
     from apache_beam.runners.portability.fn_api_runner import worker_handlers
 
     started = worker_handlers.BeamFnControlServicer.STARTED_STATE
 
     class StoppingWorkerHandler(base):  # type: ignore[misc, valid-type]
+        _tfhub_killed = False
+
+        def start_worker(self) -> None:
+            """Beam's `start_worker`, whose thread says nothing of a worker process that
+            `stop_worker` killed (Beam's raised "Worker subprocess exited with return code
+            -9" in that thread, printed as an uncaught exception's traceback)."""
+            self.worker = local_job_service.SubprocessSdkWorker(
+                self._worker_command_line, self.control_address, self.provision_info, self.worker_id
+            )
+            self.worker_thread = threading.Thread(name="run_worker", target=self._run_worker)
+            self.worker_thread.start()
+
+        def _run_worker(self) -> None:
+            try:
+                self.worker.run()
+            except RuntimeError:
+                if not self._tfhub_killed:
+                    raise
+
         def stop_worker(self) -> None:
             """Waits for the worker process to end, telling it to stop again if it
-            connected after `close` told it (its connection is then started again)."""
+            connected after `close` told it (its connection is then started again), and
+            killing it if it has not ended within `_STOP_WORKER_LIMIT_SECONDS`."""
+            deadline = time.monotonic() + _STOP_WORKER_LIMIT_SECONDS
             while True:
                 self.worker_thread.join(timeout=_STOP_POLL_SECONDS)
                 if not self.worker_thread.is_alive():
                     return
                 if self.control_conn._state == started:  # Connected after close().
                     self.control_conn.close()
+                if time.monotonic() >= deadline:
+                    self._tfhub_killed = _kill_worker(self.worker_id, self.control_address)
+                    deadline = float("inf")  # Once: a worker not found is waited for.
 
     return StoppingWorkerHandler
+
+
+def _kill_worker(worker_id: str, control_address: str) -> bool:
+    """Kills the processes of the worker `worker_id` (found in /proc, by the WORKER_ID and
+    control address Beam put in their environment, among this process's descendants) and
+    logs a warning naming them; returns whether any was found (not on systems without /proc:
+    the warning then says what to kill)."""
+    pids = _worker_pids(worker_id, control_address)
+    for pid in reversed(pids):  # The worker before the `sh -c` that started it.
+        with contextlib.suppress(OSError):  # Ended meanwhile.
+            os.kill(pid, signal.SIGKILL)
+    said = (
+        f"Beam worker {worker_id} did not end within {_STOP_WORKER_LIMIT_SECONDS:g} s of being "
+        "told to stop"
+    )
+    if pids:
+        logger.warning(
+            "%s (a step, or a thread it started, still runs): stopped its process (%s).",
+            said,
+            ", ".join(f"pid {pid}" for pid in pids),
+        )
+    else:
+        logger.warning(
+            "%s, and its process was not found: the command waits for it; kill it "
+            "(`%s`, a child of process %d).",
+            said,
+            _QUIET_WORKER.strip(),
+            os.getpid(),
+        )
+    return bool(pids)
+
+
+def _worker_pids(worker_id: str, control_address: str) -> list[int]:
+    """The descendants of this process whose environment holds WORKER_ID=`worker_id` and
+    `control_address` (Beam's worker process and the `sh -c` that runs it), parents first;
+    [] without /proc."""
+    parents: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                with open(f"/proc/{name}/stat") as stat:
+                    parents[int(name)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+    marker = f"WORKER_ID={worker_id}".encode()
+    found: list[int] = []
+    below = [os.getpid()]
+    for parent in below:  # Grows as descendants are found: parents first.
+        for pid in sorted(child for child, its in parents.items() if its == parent):
+            below.append(pid)
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/environ", "rb") as environ:
+                variables = environ.read().split(b"\0")
+                if marker in variables and any(control_address.encode() in v for v in variables):
+                    found.append(pid)
+    return found
 
 
 @contextlib.contextmanager
