@@ -17,6 +17,7 @@ from ..loaded_model import call_with_training, static_training
 from ..utils.lazy import tensorflow as tf
 from . import _shapes
 from ._arguments import check_output_key
+from ._call_messages import half_inputs_message, input_mismatch_message
 from .hub_callable import HubCallable
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
     try:
         result = _invoke(hub, inputs, training)
     except (TypeError, ValueError, tf.errors.InvalidArgumentError) as err:
-        message = _input_mismatch_message(hub, inputs) or _half_inputs_message(hub, inputs, err)
+        message = input_mismatch_message(hub, inputs) or half_inputs_message(hub, inputs, err)
         if message is None:
             raise
         if isinstance(err, tf.errors.InvalidArgumentError):  # What upstream let through.
@@ -301,128 +302,3 @@ def cast_outputs(outputs: Any, dtype: Any) -> Any:
     if not target.dtype.is_floating or getattr(outputs, "dtype", None) == target.dtype:
         return outputs  # Fast path: nothing to cast, or one tensor of the right dtype.
     return tf.nest.map_structure(lambda tensor: _cast_one(tensor, target), outputs)
-
-
-def _input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:
-    """Says how `inputs` differ from every input spec, or None if one of them matches."""
-    if not hub.input_specs:
-        return None
-    for spec in hub.input_specs:
-        if _compatible(inputs, spec):
-            return None
-    expected = " or ".join(_describe(spec) for spec in hub.input_specs)
-    target = f"signature {hub.signature!r}" if hub.signature else "the model's __call__"
-    return (
-        f"The inputs do not match what {target} of {hub.handle!r} expects: {expected}. "
-        f"Pass inputs of that dtype and shape{_batch_note(hub.input_specs)}."
-        f"{_layer_dtype_hint(hub.input_specs, inputs)} Received: inputs={_describe(inputs)}"
-    )
-
-
-def _half_inputs_message(hub: HubCallable, inputs: Any, err: Exception) -> str | None:
-    """Says what to do when a function that declares no input specs (a Python callable, a
-    `tf.function` never traced) fails on float16/bfloat16 inputs, as TensorFlow's error
-    names them: under a mixed precision policy Keras casts a layer's floating inputs to its
-    compute dtype, and the layer cannot cast them back for such a function. Else None."""
-    if hub.input_specs:
-        return None
-    halves = sorted({leaf.dtype.name for _, leaf in _leaves_with_paths(inputs) if _is_half(leaf)})
-    said = str(err)
-    if not halves or not any(word in said for word in ("half", *halves)):
-        return None
-    if hub.signature:
-        target = f"Signature {hub.signature!r} of {hub.handle!r}"
-    elif isinstance(hub.handle, str):
-        target = f"The model's __call__ of {hub.handle!r}"
-    else:
-        target = f"The callable {hub.handle!r}"
-    return (
-        f"{target} cannot take the {' and '.join(halves)} inputs it was "
-        "given: under a mixed precision policy Keras casts a layer's floating inputs to the "
-        "policy's compute dtype, and this function declares no input signature, so "
-        "hub.KerasLayer cannot cast them to the dtype it computes in. Pass dtype='float32' "
-        "to this hub.KerasLayer (the rest of the model stays mixed), or give the function an "
-        "input_signature (tf.function(..., input_signature=[tf.TensorSpec(...)])), then the "
-        f"layer casts its inputs. TensorFlow said: {said.strip()} "
-        f"Received: inputs={_describe(inputs)}"
-    )
-
-
-def _is_half(tensor: Any) -> bool:
-    """A tensor of a 16-bit floating dtype (what mixed precision policies compute in)."""
-    return getattr(tensor, "dtype", None) in (tf.float16, tf.bfloat16)
-
-
-def _layer_dtype_hint(specs: Any, inputs: Any) -> str:
-    """A hint for floating inputs to a model of strings or integers: Keras makes a layer's
-    inputs of the layer's dtype (float32 unless `dtype=` is given), e.g. the Input that a
-    Sequential model builds in front of its first layer, whatever the data; else ""."""
-    leaves = [leaf for spec in specs for _, leaf in _leaves_with_paths(spec)]
-    wanted = {getattr(leaf, "dtype", None) for leaf in leaves}
-    given = {getattr(leaf, "dtype", None) for _, leaf in _leaves_with_paths(inputs)}
-    if len(wanted) != 1 or len(given) != 1:
-        return ""
-    (want,), (got,) = wanted, given
-    if want is None or got is None or not got.is_floating or want.is_floating:
-        return ""
-    return (
-        f" Keras gives a layer inputs of the layer's dtype ({got.name} unless hub.KerasLayer "
-        "gets dtype=; a Sequential model builds its Input with it, whatever the data): pass "
-        f"dtype=tf.{want.name} to hub.KerasLayer, or start the model with "
-        f"keras.Input(..., dtype={want.name!r})."
-    )
-
-
-def _batch_note(specs: Any) -> str:
-    """The note that the batch dimension may vary, if every input of every spec has a free
-    first dimension; else "" (a module traced for a fixed batch, e.g. of 1, takes only that)."""
-    leaves = [leaf for spec in specs for _, leaf in _leaves_with_paths(spec)]
-    shapes = [getattr(leaf, "shape", None) for leaf in leaves]
-    free = all(
-        shape is not None and (shape.rank is None or (shape.rank >= 1 and shape[0] is None))
-        for shape in shapes
-    )
-    return " (the batch dimension may vary)" if free else ""
-
-
-def _compatible(inputs: Any, spec: Any) -> bool:
-    """True if `inputs` has the structure (dict keys too) and dtypes/shapes of `spec`."""
-    given, wanted = _leaves_with_paths(inputs), _leaves_with_paths(spec)
-    if [path for path, _ in given] != [path for path, _ in wanted]:
-        return False
-    for (_, tensor), (_, tensor_spec) in zip(given, wanted, strict=True):
-        if not hasattr(tensor_spec, "is_compatible_with"):
-            continue
-        if getattr(tensor, "dtype", None) != tensor_spec.dtype:
-            return False
-        if not tensor_spec.shape.is_compatible_with(getattr(tensor, "shape", None)):
-            return False
-    return True
-
-
-def _leaves_with_paths(structure: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, Any]]:
-    """Flattens dicts (sorted keys), lists and tuples into (path, leaf) pairs."""
-    if isinstance(structure, dict):
-        items: list[tuple[Any, Any]] = []
-        for key in sorted(structure, key=str):
-            items += _leaves_with_paths(structure[key], (*prefix, key))
-        return items
-    if isinstance(structure, list | tuple):
-        items = []
-        for index, item in enumerate(structure):
-            items += _leaves_with_paths(item, (*prefix, index))
-        return items
-    return [(prefix, structure)]
-
-
-def _describe(structure: Any) -> str:
-    def one(x: Any) -> str:
-        dtype = getattr(x, "dtype", None)
-        shape = getattr(x, "shape", None)
-        if dtype is None:
-            return repr(x)
-        name = getattr(dtype, "name", str(dtype))
-        dims = list(shape) if shape is not None and shape.rank is not None else "unknown"
-        return f"{name}{dims}"
-
-    return str(tf.nest.map_structure(one, structure))
