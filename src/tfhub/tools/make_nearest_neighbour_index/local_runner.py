@@ -9,10 +9,11 @@ import contextlib
 import logging
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
+
+from ...utils.threads import daemon_thread
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,9 @@ def _stopping_worker_handler(base: Any) -> Any:
             self.worker = local_job_service.SubprocessSdkWorker(
                 self._worker_command_line, self.control_address, self.provision_info, self.worker_id
             )
-            self.worker_thread = threading.Thread(name="run_worker", target=self._run_worker)
+            # A daemon thread, the stop signals left to the main thread (utils.threads); Beam's
+            # was not a daemon, but `stop_worker` joins it, and kills a worker that hangs.
+            self.worker_thread = daemon_thread(self._run_worker, name="run_worker")
             self.worker_thread.start()
 
         def _run_worker(self) -> None:
