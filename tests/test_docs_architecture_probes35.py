@@ -22,7 +22,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from tests._helpers import _src_trees
 from tests._helpers._across_workers import computed_once
 from tests._helpers.http_server import delay
 from tests._helpers.python_process import child_env, run_python
@@ -389,7 +388,7 @@ def test_the_writer_process_starts_past_1000_small_files(tmp_path):
 def _redirects_of_descriptor_2(path: Path) -> list[int]:
     """Lines of `os.dup2(x, 2)` (or to sys.stderr's descriptor) in the file."""
     lines = []
-    for node in ast.walk(_src_trees.tree(path)):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and ast.unparse(node.func) in ("os.dup2", "dup2"):
             target = ast.unparse(node.args[1]) if len(node.args) > 1 else ""
             if target == "2" or "stderr" in target:
@@ -511,7 +510,7 @@ def _tfhub_imports(path: Path) -> set[str]:
     out."""
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    tree = _src_trees.tree(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     skipped = {
         id(child)
         for node in ast.walk(tree)
@@ -584,14 +583,9 @@ def test_the_layer_check_reads_late_relative_imports():
 
 def _direct_thread_starts(source: str) -> list[int]:
     """Lines of the `threading.Thread(...)` (or `Thread(...)`) calls in `source`."""
-    return _thread_starts_in(ast.parse(source))
-
-
-def _thread_starts_in(tree: ast.AST) -> list[int]:
-    """`_direct_thread_starts` of the module whose syntax tree is `tree`."""
     return [
         node.lineno
-        for node in ast.walk(tree)
+        for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Call) and ast.unparse(node.func) in ("threading.Thread", "Thread")
     ]
 
@@ -602,7 +596,7 @@ def _threads_started_directly() -> list[str]:
         f"{path.relative_to(PACKAGE).as_posix()}:{line}"
         for path in sorted(PACKAGE.rglob("*.py"))
         if path != PACKAGE / "utils" / "threads.py"
-        for line in _thread_starts_in(_src_trees.tree(path))
+        for line in _direct_thread_starts(path.read_text(encoding="utf-8"))
     ]
 
 
@@ -626,7 +620,7 @@ def test_only_constants_names_the_variables_users_set():
     for path in sorted(PACKAGE.rglob("*.py")):
         if path == PACKAGE / "constants.py":
             continue
-        for node in ast.walk(_src_trees.tree(path)):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if re.fullmatch(r"TFHUB_[A-Z0-9_]+", node.value):
                     names.setdefault(node.value, set()).add(path.relative_to(PACKAGE).as_posix())
@@ -701,7 +695,7 @@ _NAMED = [
 def _defined_names(path: Path) -> set[str]:
     """What a file defines or imports at any depth: functions, classes, assigned names."""
     found = set()
-    for node in ast.walk(_src_trees.tree(path)):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.add(node.name)
         elif isinstance(node, ast.Assign):

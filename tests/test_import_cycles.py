@@ -12,11 +12,9 @@ registry breaks a dependency that must run upward: see `tfhub/tf1/registry.py`.
 from __future__ import annotations
 
 import ast
-import functools
 from pathlib import Path
 
 import pytest
-from tests._helpers import _src_trees
 
 SRC = Path(__file__).parents[1] / "src"
 PACKAGE = "tfhub"
@@ -53,13 +51,8 @@ def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
 
 def dependencies(name: str, is_package: bool, source: str, known: set[str]) -> set[str]:
     """The modules of `known` that the module `name` imports."""
-    return _dependencies_in(name, is_package, ast.parse(source), known)
-
-
-def _dependencies_in(name: str, is_package: bool, tree: ast.AST, known: set[str]) -> set[str]:
-    """`dependencies` of the module `name` whose syntax tree is `tree`."""
     result: set[str] = set()
-    for node in _imports(tree):
+    for node in _imports(ast.parse(source)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         else:
@@ -74,17 +67,10 @@ def _dependencies_in(name: str, is_package: bool, tree: ast.AST, known: set[str]
 
 
 def import_graph() -> dict[str, set[str]]:
-    """Each module of src/tfhub -> the modules of src/tfhub it imports (a copy of the graph
-    read once per process: the caller may change it)."""
-    return {name: set(targets) for name, targets in _read_import_graph().items()}
-
-
-@functools.cache
-def _read_import_graph() -> dict[str, set[str]]:
     paths = {module_name(p): p for p in sorted((SRC / PACKAGE).rglob("*.py"))}
     known = set(paths)
     return {
-        name: _dependencies_in(name, path.name == "__init__.py", _src_trees.tree(path), known)
+        name: dependencies(name, path.name == "__init__.py", path.read_text(), known)
         for name, path in paths.items()
     }
 

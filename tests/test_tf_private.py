@@ -6,7 +6,6 @@ import ast
 from pathlib import Path
 
 import pytest
-from tests._helpers import _src_trees
 
 SRC = Path(__file__).parents[1] / "src" / "tfhub"
 PRIVATE_PREFIXES = ("tensorflow.python", "keras.src", "tf_keras.src", "tf.__internal__")
@@ -14,13 +13,8 @@ PRIVATE_PREFIXES = ("tensorflow.python", "keras.src", "tf_keras.src", "tf.__inte
 
 def private_uses(source: str) -> list[tuple[int, str]]:
     """(line, name) of each private-API import, module name or `__internal__` in `source`."""
-    return _private_uses_in(ast.parse(source))
-
-
-def _private_uses_in(tree: ast.AST) -> list[tuple[int, str]]:
-    """`private_uses` of the module whose syntax tree is `tree`."""
     uses = []
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
             names = [node.module or ""]
         elif isinstance(node, ast.Import):
@@ -41,8 +35,7 @@ def test_private_tensorflow_apis_live_in_one_module() -> None:
         relative = path.relative_to(SRC)
         if path.name == "_tf_private.py":
             continue
-        uses = _private_uses_in(_src_trees.tree(path))
-        found += [f"{relative}:{line}: {name}" for line, name in uses]
+        found += [f"{relative}:{line}: {name}" for line, name in private_uses(path.read_text())]
     assert found == [], "use tfhub._tf_private instead of:\n" + "\n".join(found)
 
 
