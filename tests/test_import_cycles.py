@@ -12,6 +12,7 @@ registry breaks a dependency that must run upward: see `tfhub/tf1/registry.py`.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,15 @@ def dependencies(name: str, is_package: bool, source: str, known: set[str]) -> s
 
 
 def import_graph() -> dict[str, set[str]]:
+    """Each module of src/tfhub -> the modules of src/tfhub it imports: a copy (the caller may
+    change it) of the graph read once per process (tests/test_tools_layering_probes33.py reads
+    it three times). Only the small graph is kept, not the syntax trees, whose ~400,000 objects
+    would make each later full collection of the worker slower."""
+    return {name: set(targets) for name, targets in _read_import_graph().items()}
+
+
+@functools.cache
+def _read_import_graph() -> dict[str, set[str]]:
     paths = {module_name(p): p for p in sorted((SRC / PACKAGE).rglob("*.py"))}
     known = set(paths)
     return {
