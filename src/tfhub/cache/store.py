@@ -16,6 +16,7 @@ from typing import NamedTuple
 from .. import errors
 from ..utils.paths import nearest_existing, non_folder_kind
 from ..utils.printable import escaped
+from ..utils.users import login_name
 from . import bookkeeping, health, layout
 
 logger = logging.getLogger(__name__)
@@ -603,9 +604,4 @@ def _foreign_uid(module_path: str) -> int | None:
 
 def _user_name(uid: int) -> str:
     """The login name of `uid`, or "an unknown user" if the system names none."""
-    import pwd
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return "an unknown user"
+    return login_name(uid) or "an unknown user"

@@ -21,6 +21,7 @@ import stat
 import tempfile
 
 from .. import errors
+from ..utils.users import login_name
 from . import userns
 
 logger = logging.getLogger(__name__)
@@ -393,9 +394,5 @@ def _login(uid: int) -> str:
 
 def _user_name(uid: int) -> str:
     """`name (uid N)`, or `uid N` for a user without a name."""
-    try:
-        import pwd
-
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except (ImportError, KeyError):
-        return f"uid {uid}"
+    name = login_name(uid)
+    return f"{name} (uid {uid})" if name else f"uid {uid}"

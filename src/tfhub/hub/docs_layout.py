@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .. import errors
+from ..utils.users import login_name
 from .confinement import is_below
 from .doc_handles import PART_RULE, DocHandle, unsafe_part
 
@@ -245,9 +246,5 @@ def unlisted_by_mirror(err: OSError) -> str:
 
 def _this_user() -> str:
     """The name of this process's user (its uid where it has no name or no `pwd`)."""
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.geteuid()).pw_name
-    except (ImportError, KeyError):
-        return f"uid {getattr(os, 'geteuid', lambda: '?')()}"
+    uid = os.geteuid()
+    return login_name(uid) or f"uid {uid}"
