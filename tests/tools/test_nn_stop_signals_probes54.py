@@ -1,6 +1,12 @@
 """make_nearest_neighbour_index generate under a stop signal, with Beam worker processes
 (--direct_running_mode=multi_processing), as `kill PID` and `docker stop` send it: to the
-command's process only, not to its workers."""
+command's process only, not to its workers.
+
+The command runs in a process forked from the warm server (tests/_helpers/warm_python.py:
+TensorFlow imported once per pytest worker, not ~5 CPU-s per test): what is checked is the
+command's handling of the signal and of a failed step, which it does the same way there (its
+own pid, SIGTERM unblocked by the program; Beam's worker processes are fresh interpreters all
+the same)."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests._helpers.python_process import start_python
+from tests._helpers.warm_python import run_warm_python, start_warm_python
 from tests.tools import _nn_support as nn
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
@@ -59,7 +65,7 @@ def test_sigterm_while_a_worker_process_starts_ends_generate(text_module: str, t
     data = nn.write_lines(tmp_path / "lines.txt", nn.lines(20))
     out = tmp_path / "out"
     out.mkdir()
-    proc = start_python(
+    proc = start_warm_python(
         _COMMAND,
         "generate",
         f"--data_file_pattern={data}",
@@ -94,11 +100,9 @@ def test_a_failed_step_of_a_worker_logs_no_second_traceback(
     step's traceback, then logged it again ("ERROR:apache_beam.runners.worker.sdk_worker:Error
     processing instruction ... Original traceback is" and the same ~35 lines). Once now; the
     one-line error last."""
-    from tests._helpers.python_process import run_python
-
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("café hello\n".encode("latin-1"))
-    done = run_python(
+    done = run_warm_python(
         "import sys; from tfhub.tools.make_nearest_neighbour_index.cli import main; "
         "sys.exit(main(sys.argv[1:]))",
         "generate",
