@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Iterator
 
 from . import _token, constants, errors, handles
 from .utils.redact import redact
@@ -413,6 +414,16 @@ def _in_tunnel_request(err: BaseException) -> bool:
     connects through a proxy to an https server)."""
     import traceback
 
+    return any(
+        frame.f_code.co_name == "_tunnel"
+        for found in _nested_errors(err)
+        for frame, _ in traceback.walk_tb(found.__traceback__)
+    )
+
+
+def _nested_errors(err: BaseException) -> Iterator[BaseException]:
+    """`err` and each error it holds, once each: requests and urllib3 nest them in their
+    arguments, `reason` (urllib3's MaxRetryError), `__cause__` and `__context__`."""
     seen: list[BaseException] = []
     todo: list[object] = [err]
     while todo:
@@ -420,12 +431,8 @@ def _in_tunnel_request(err: BaseException) -> bool:
         if not isinstance(found, BaseException) or any(found is old for old in seen):
             continue
         seen.append(found)
-        if any(
-            frame.f_code.co_name == "_tunnel" for frame, _ in traceback.walk_tb(found.__traceback__)
-        ):
-            return True
+        yield found
         todo += [*found.args, getattr(found, "reason", None), found.__cause__, found.__context__]
-    return False
 
 
 def cause_text(err: BaseException, *, url: str = "", timeout: float | None = None) -> str:
@@ -468,20 +475,13 @@ def _malformed_answer(err: BaseException) -> BaseException | None:
     arguments of its ConnectionError and urllib3's ProtocolError."""
     import http.client
 
-    seen: list[BaseException] = []
-    todo: list[object] = [err]
-    while todo:
-        found = todo.pop()
-        if not isinstance(found, BaseException) or any(found is old for old in seen):
-            continue
-        seen.append(found)
+    for found in _nested_errors(err):
         if isinstance(found, http.client.RemoteDisconnected):  # A drop, not a bad answer.
             continue
         if isinstance(found, (http.client.BadStatusLine, http.client.LineTooLong)):
             return found
         if type(found) is http.client.HTTPException:  # "got more than 100 headers"
             return found
-        todo += [*found.args, found.__cause__, found.__context__]
     return None
 
 
