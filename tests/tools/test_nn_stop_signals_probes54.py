@@ -20,6 +20,8 @@ import pytest
 from tests._helpers.warm_python import run_warm_python, start_warm_python
 from tests.tools import _nn_support as nn
 
+from tfhub.utils.processes import parent_pids
+
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
 # As a shell starts a command: SIGTERM not blocked (a mask the test process may have been
@@ -33,18 +35,7 @@ _COMMAND = (
 
 def _children(pid: int) -> list[int]:
     """The processes whose parent is `pid` (Linux's /proc)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as stat:
-                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == pid:
-            found.append(int(name))
-    return found
+    return [child for child, parent in parent_pids().items() if parent == pid]
 
 
 def _kill_tree(pid: int) -> None:

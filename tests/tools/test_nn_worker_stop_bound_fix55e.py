@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tfhub.utils.processes import descendants
+
 pytestmark = [pytest.mark.slow]
 
 # The pipeline on `local_runner`'s runner, with one worker process, whose one step leaves a
@@ -41,26 +43,6 @@ print("pipeline done", flush=True)
 """
 
 
-def _descendants(pid: int) -> list[int]:
-    """The processes below `pid` (Linux's /proc)."""
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as stat:
-                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finds worker processes in /proc")
 def test_a_worker_that_does_not_stop_is_named_and_stopped(tmp_path: Path):
     script = tmp_path / "pipeline.py"
@@ -79,7 +61,7 @@ def test_a_worker_that_does_not_stop_is_named_and_stopped(tmp_path: Path):
         except subprocess.TimeoutExpired:
             pytest.fail("the pipeline still runs 120 s on (waiting for its worker process)")
     finally:
-        for pid in reversed(_descendants(proc.pid)):
+        for pid in reversed(descendants(proc.pid)):
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:

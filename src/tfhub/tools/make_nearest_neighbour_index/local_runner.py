@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ...utils.processes import descendants
 from ...utils.threads import daemon_thread
 
 logger = logging.getLogger(__name__)
@@ -201,22 +202,13 @@ def _worker_pids(worker_id: str, control_address: str) -> list[int]:
     """The descendants of this process whose environment holds WORKER_ID=`worker_id` and
     `control_address` (Beam's worker process and the `sh -c` that runs it), parents first;
     [] without /proc."""
-    parents: dict[int, int] = {}
-    with contextlib.suppress(OSError):
-        for name in os.listdir("/proc"):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                with open(f"/proc/{name}/stat") as stat:
-                    parents[int(name)] = int(stat.read().rsplit(")", 1)[1].split()[1])
     marker = f"WORKER_ID={worker_id}".encode()
     found: list[int] = []
-    below = [os.getpid()]
-    for parent in below:  # Grows as descendants are found: parents first.
-        for pid in sorted(child for child, its in parents.items() if its == parent):
-            below.append(pid)
-            with contextlib.suppress(OSError), open(f"/proc/{pid}/environ", "rb") as environ:
-                variables = environ.read().split(b"\0")
-                if marker in variables and any(control_address.encode() in v for v in variables):
-                    found.append(pid)
+    for pid in descendants(os.getpid()):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/environ", "rb") as environ:
+            variables = environ.read().split(b"\0")
+            if marker in variables and any(control_address.encode() in v for v in variables):
+                found.append(pid)
     return found
 
 
