@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import cache, constants, errors
 from ..help_text import HelpFormatter, environment
@@ -73,7 +73,8 @@ def add_commands(commands: Any) -> None:
         description="Print one line per entry: FOLDER, SIZE, DOWNLOAD-TIME, HANDLE (tab-"
         "separated; an entry is marked damaged if resolve's quick check finds it so: the "
         "manifest's sample of files, with their sizes; `tfhub cache verify` checks every "
-        "file). Sizes come from the manifests: fast.",
+        "file; another user's entry that this user may not read is marked not checked). Sizes "
+        "come from the manifests: fast.",
         examples="  tfhub cache list\n  tfhub cache list --json",
     )
     _add_action(
@@ -85,7 +86,8 @@ def add_commands(commands: Any) -> None:
         description="Print the cache folder, whether it is writable, its entries, total size, "
         "damaged entries and leftovers. Damaged entries are those resolve's quick check finds "
         "(the manifest's sample of files, with their sizes); `tfhub cache verify` checks every "
-        "file.",
+        "file. Other users' entries that this user may not read are not checked (not damage) "
+        "and counted apart.",
         examples="  tfhub cache info",
     )
     _add_action(
@@ -155,14 +157,17 @@ def _local_root() -> str:
 def run_list(args: argparse.Namespace) -> int:
     """Prints `FOLDER  SIZE  DOWNLOAD_TIME  HANDLE` per entry (tab-separated), or JSON."""
     root = _local_root()
-    entries = _settled_scan(root)
+    listed = _settled_scan(root)
     if args.json:
-        print(json.dumps([item._asdict() for item in entries], indent=1))
+        rows = [{**item.entry._asdict(), "not_checked": item.not_checked} for item in listed]
+        print(json.dumps(rows, indent=1))
         return 0
-    if not entries:
+    if not listed:
         print(f"The cache {escaped(root)} is empty.")
-    for item in entries:  # A descriptor another tool wrote may hold tabs or escapes.
+    for item, not_checked in listed:  # A descriptor another tool wrote may hold tabs or escapes.
         state = "" if item.damage is None else f"  [damaged: {escaped(item.damage)}]"
+        if not_checked is not None:
+            state = f"  [not checked: {escaped(not_checked)}]"
         print(
             f"{item.name}\t{human_size(item.size)}\t{escaped(item.download_time or '-')}\t"
             f"{escaped(item.handle or '-')}{state}"
@@ -170,31 +175,52 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settled_scan(root: str) -> list[Any]:
-    """`cache.scan`, without the entries removed meanwhile, and with no damage for an entry
-    another process is installing or removing (see `tfhub.cache.verify`)."""
+class _Listed(NamedTuple):
+    """An entry as `list` and `info` show it."""
+
+    # Its damage as resolve's quick check finds it (None: none, or not checked).
+    entry: cache.store.CacheEntry
+    # Why it was not checked, for another user's entry that this user may not read (not
+    # damage, as `cache verify`'s NOT CHECKED: rf55e-F2); None for every other entry.
+    not_checked: str | None
+
+
+def _settled_scan(root: str) -> list[_Listed]:
+    """`cache.scan`, without the entries removed meanwhile, with no damage for an entry
+    another process is installing or removing (see `tfhub.cache.verify`), and for another
+    user's entry that this user may not read (`store.foreign_owner`) what stopped the check
+    instead of damage."""
     from ..cache import verify
 
-    entries = []
+    listed = []
     for item in cache.scan(root):
         verdict = verify.entry_damage(item)
-        if verdict.state != "gone":
-            entries.append(
-                item._replace(damage=verdict.damage if verdict.state == "damaged" else None)
-            )
-    return entries
+        if verdict.state == "gone":
+            continue
+        damage = verdict.damage if verdict.state == "damaged" else None
+        owner = cache.store.foreign_owner(item.path, damage)
+        if owner is None:
+            listed.append(_Listed(item._replace(damage=damage), None))
+        else:
+            not_checked = f"{damage}; another user's entry ({owner})"
+            listed.append(_Listed(item._replace(damage=None), not_checked))
+    return listed
 
 
 def run_info(args: argparse.Namespace) -> int:
     """Prints the cache folder, its entry count, total size and leftovers."""
     root = _local_root()
-    entries = _settled_scan(root)
+    listed = _settled_scan(root)
+    entries = [item.entry for item in listed]
     writable = os.access(root, os.W_OK) if os.path.isdir(root) else "not created yet"
     print(f"cache folder: {escaped(root)}")
     print(f"writable: {writable}")
     print(f"entries: {len(entries)}")
     print(f"total size: {human_size(sum(item.size for item in entries))}")
     print(f"damaged entries: {sum(item.damage is not None for item in entries)}")
+    not_checked = sum(item.not_checked is not None for item in listed)
+    if not_checked:  # Not damage, but not known to be whole either (as `cache verify` says).
+        print(f"not checked (other users' entries this user may not read): {not_checked}")
     print(f"leftovers: {len(cache.leftovers(root))}")
     return 0
 
@@ -285,6 +311,21 @@ def _verdict_text(verdict: Any, path: str, *, deep: bool) -> str:
     return f"DAMAGED: {verdict.damage}"
 
 
+def _prune_reason(item: Any) -> str:
+    """Why `prune --dry-run` lists `item` (a `prune.PruneItem`): its kind and reason; for an
+    entry of another user's that this user may not read, that it is not checked, not damage
+    (as `cache verify` says), and whose it is."""
+    owner = None
+    if item.kind == "damaged entry":
+        owner = cache.store.foreign_owner(item.path, item.reason)
+    if owner is None:
+        return f"{item.kind}: {item.reason}"
+    return (
+        f"not checked: {item.reason}; another user's entry ({owner}), not damage: its owner "
+        "can check it"
+    )
+
+
 def rm_usage_problem(args: argparse.Namespace) -> str | None:
     """The usage error of `tfhub cache rm` given neither entries nor --all, or both (None if
     neither): `tfhub` says it with rm's usage, as argparse says a missing argument."""
@@ -342,7 +383,7 @@ def run_prune(args: argparse.Namespace) -> int:
             verb = "would leave" if prune_policy.left_as_is(item) else "would remove"
             if item.kind == prune_policy.INSTALL:
                 verb = "would finish"
-            print(f"{verb} {escaped(item.path)} ({item.kind}: {item.reason})")
+            print(f"{verb} {escaped(item.path)} ({_prune_reason(item)})")
         if not items:
             print(f"Nothing to prune in {escaped(root)}.")
         return 0
