@@ -1,10 +1,7 @@
 """A --flagfile that is not text in the file-system encoding (a Latin-1 file; a UTF-8 one under
 LC_ALL=C) is a flagfile that cannot be read: a usage error, exit 2, as docs/tools.md says ("a
 file that cannot be read is a usage error, exit 2"), not a UnicodeDecodeError traceback, exit 1
-(rf55e-F1).
-
-The fix belongs to src/tfhub/tools/absl_argv.py (not this session's file for rf55e): the tests
-are strict xfails until it lands (the diff is in rf55e's report)."""
+(rf55e-F1)."""
 
 from __future__ import annotations
 
@@ -16,14 +13,7 @@ from tfhub import errors
 from tfhub.tools.absl_argv import with_flagfiles_read
 from tfhub.tools.make_image_classifier import cli as classifier_cli
 
-_PENDING = pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="rf55e-F1: tools/absl_argv.with_flagfiles_read catches absl's flags.Error only",
-)
 
-
-@_PENDING
 def test_a_flagfile_that_is_not_text_is_a_tool_flag_error_naming_it(tmp_path: Path) -> None:
     latin1 = tmp_path / "flags.txt"
     latin1.write_bytes(b"--image_dir=/photos/caf\xe9\n")
@@ -33,7 +23,6 @@ def test_a_flagfile_that_is_not_text_is_a_tool_flag_error_naming_it(tmp_path: Pa
     assert "UTF-8" in str(raised.value) or "utf-8" in str(raised.value)
 
 
-@_PENDING
 def test_the_console_script_says_it_as_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,21 +4,18 @@ it, calling it "another user's private entry?" whose owner "can check it with `t
 verify`" (rf55e-F3): the user went round verify -> prune -> verify for ever.
 
 Needs root only to act as a user who is not root (root reads every file): the user nobody owns
-the cache and the entry (`tfhub_as_nobody`). The fix belongs to src/tfhub/cache/prune.py
-(`left_as_is`; not rf55e's file): the test is a strict xfail until it lands."""
+the cache and the entry (`tfhub_as_nobody`)."""
 
 from __future__ import annotations
 
 import os
 
-import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.cache_users import NOBODY, tfhub_as_nobody
 
 _HANDLE = "https://models.example/own/m/1"
 
 
-@pytest.mark.xfail(strict=True, reason="rf55e-F3: cache/prune.left_as_is asks no owner")
 def test_prune_removes_an_own_entry_that_verify_calls_damaged(shared_dir) -> None:
     root = os.path.join(shared_dir, "cache")
     os.mkdir(root)

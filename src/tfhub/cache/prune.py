@@ -174,8 +174,11 @@ def _apply(item: PruneItem) -> PruneResult:
 def left_as_is(item: PruneItem) -> bool:
     """Whether prune leaves `item` although `plan` lists it: an entry this user may only not
     read (`health.only_unreadable`), whose removal would take another user's model, or another
-    user's leftover whose files this user may not delete (`PruneItem.leave`)."""
-    return item.leave or (item.kind == "damaged entry" and health.only_unreadable(item.reason))
+    user's leftover whose files this user may not delete (`PruneItem.leave`). An entry of this
+    user's own that it may not read is damage as any other (rf55e-F3)."""
+    if item.leave:
+        return True
+    return item.kind == "damaged entry" and store.foreign_owner(item.path, item.reason) is not None
 
 
 def _finish_install(entry: str) -> bool:

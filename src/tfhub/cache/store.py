@@ -349,7 +349,7 @@ def remove(
         undeletable = undeletable_entry_error(module_path)
         if undeletable is not None:
             raise undeletable
-        if only_if_damaged and _not_for_prune(health.full_damage(module_path)):
+        if only_if_damaged and _not_for_prune(module_path, health.full_damage(module_path)):
             return Removal(module_path, "kept")
         removed = remove_tree(module_path, strict=True)
         interrupted = removal_leftovers(module_path)
@@ -363,11 +363,12 @@ def remove(
     return Removal(module_path, removed)
 
 
-def _not_for_prune(problem: str | None) -> bool:
+def _not_for_prune(module_path: str, problem: str | None) -> bool:
     """Whether an entry with this damage (or None) stays when only damaged entries go: a
-    complete one, or one this user may only not read (another user's private entry, maybe
-    complete: renaming it aside took it from its owner, and its files could not be deleted)."""
-    return problem is None or health.only_unreadable(problem)
+    complete one, or another user's that this user may only not read (a private entry, maybe
+    complete: renaming it aside took it from its owner, and its files could not be deleted).
+    One of this user's own that it may not read is damage as any other (rf55e-F3)."""
+    return problem is None or foreign_owner(module_path, problem) is not None
 
 
 def removal_leftovers(module_path: str) -> list[str]:

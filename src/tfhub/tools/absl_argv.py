@@ -125,9 +125,14 @@ def with_flagfiles_read(argv: Sequence[str]) -> list[str]:
     flags = import_optional("absl.flags", purpose="Reading --flagfile")
     try:
         return list(flags.FlagValues().read_flags_from_files(list(argv)))
-    except flags.Error as err:  # CantOpenFlagFileError, IllegalFlagValueError.
+    except (flags.Error, UnicodeDecodeError) as err:  # CantOpenFlagFileError, IllegalFlag...
         directives = " ".join(arg for arg in argv[:end] if _is_flagfile_directive(arg))
         reason = str(err).removeprefix("ERROR:: ")
+        if isinstance(err, UnicodeDecodeError):  # absl opens it in the locale's encoding.
+            reason = (
+                f"it is not {err.encoding} text (byte {err.start}: {err.reason}); save it as "
+                "UTF-8 and run in a UTF-8 locale (LANG=C.UTF-8)"
+            )
         raise errors.ToolFlagError(
             f"--flagfile cannot be read: {reason}. Give a file of flags, one a line "
             f"(`--image_dir=photos`). Received: {directives}",
