@@ -37,8 +37,9 @@ The pieces: `output_errors` (the errors, and the refusals before anything is wri
 `output_leftovers` (the temporaries' names, killed writes' leftovers, the parents a write made)
 and `output_sync` (the flushes to the disk).
 
-Remote paths (gs://...) are not handled here: make_nearest_neighbour_index's `files.py` writes
-those in place, as upstream did.
+Remote paths (gs://...) are not handled here: they are refused (`refuse_url`: written as local
+paths, they made a folder "gs:"); make_nearest_neighbour_index's `files.py` writes those in
+place, as upstream did.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from .output_errors import (
     refuse_folder_spelling,
     refuse_other_kind,
     refuse_special,
+    refuse_url,
 )
 from .output_leftovers import (
     beside,
@@ -99,11 +101,12 @@ def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = Non
     link to a folder not yet made is checked where that folder would be made).
 
     Raises:
-        tfhub.errors.OutputNotWritableError: `path` exists and is of the other kind, or is a
-            block device or a socket, or names a closed stream, or is a file output ending
-            with a slash, or the nearest existing folder on its way is a file or does not take
-            new files.
+        tfhub.errors.OutputNotWritableError: `path` is a URL (gs://), or exists and is of the
+            other kind, or is a block device or a socket, or names a closed stream, or is a
+            file output ending with a slash, or the nearest existing folder on its way is a file
+            or does not take new files.
     """
+    refuse_url(path, what=what, flag=flag)
     refuse_closed(path, what=what, flag=flag)
     kind = None if is_dir else special_kind(path)
     if kind is not None:
@@ -131,13 +134,14 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
     device or a FIFO at `path` (/dev/null, /dev/stdout) is written in place instead.
 
     Raises:
-        tfhub.errors.OutputNotWritableError: `path` is a folder (or ends with a slash), a block
-            device, a socket or a closed stream (/dev/stdout after `>&-`), or the parent or the
-            file cannot be created or written; `path` is then as it was, and no temporary or
-            created parent is left.
+        tfhub.errors.OutputNotWritableError: `path` is a URL or a folder (or ends with a
+            slash), a block device, a socket or a closed stream (/dev/stdout after `>&-`), or
+            the parent or the file cannot be created or written; `path` is then as it was, and
+            no temporary or created parent is left.
             (Should only the flush of the folder fail after the rename, the new file is in
             place, but its survival of a crash is not sure.)
     """
+    refuse_url(path, what=what, flag=flag)
     refuse_closed(path, what=what, flag=flag)
     kind = special_kind(path)
     if kind is not None:
@@ -194,13 +198,14 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
     Parent folders created for `path` are removed again if the write fails (only while empty).
 
     Raises:
-        tfhub.errors.OutputNotWritableError: `path` is a file or a closed stream, or the
+        tfhub.errors.OutputNotWritableError: `path` is a URL, a file or a closed stream, or the
             working directory or one of its parents (`refuse_working_folder`), or the folder
             (or its parent) cannot be created, flushed or renamed into place, or the block
             failed to write into the new folder (an OSError naming a file in it, a full disk,
             TensorFlow's error for a file in it it could not write). Any other exception of
             the block propagates as is.
     """
+    refuse_url(path, what=what, flag=flag)
     refuse_closed(path, what=what, flag=flag)
     refuse_other_kind(path, is_dir=True, what=what, flag=flag)
     refuse_working_folder(path, what=what, flag=flag)

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 
 from .. import errors
-from ..utils.paths import STREAMS, closed_descriptor, describe_descriptor
+from ..utils.paths import STREAMS, closed_descriptor, describe_descriptor, is_url
 from ..utils.printable import escaped
 from ..utils.refused_writes import capitalized, is_quota, quota_used_up
 
@@ -113,6 +113,24 @@ def refuse_closed(path: str, *, what: str, flag: str | None) -> None:
             what=what,
             flag=flag,
             todo="Run it with that stream open, or give a file path.",
+        )
+
+
+def refuse_url(path: str, *, what: str, flag: str | None) -> None:
+    """Refuses a `path` that is a URL (gs://b/sm: `utils.paths.is_url`): the writes here take
+    local paths only, and would make the local folder "gs:" in the working folder instead.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: saying to write to a local path and copy it.
+    """
+    if is_url(path):
+        raise not_writable(
+            path,
+            "it is a URL, and this tool writes its outputs to local paths only (upstream "
+            "wrote them with tf.io.gfile)",
+            what=what,
+            flag=flag,
+            todo="Give a local path, then copy it there (e.g. `gcloud storage cp -r`).",
         )
 
 

@@ -8,7 +8,7 @@ import os
 from collections.abc import Sequence
 
 from ... import errors
-from ...utils.paths import STREAMS, relative_below, special_kind
+from ...utils.paths import STREAMS, is_url, relative_below, special_kind
 from .. import atomic_output, module_handles
 from ..output_errors import flag_name
 from .outputs import SAVED_MODEL_NAMES, Outputs, given_outputs, is_folder
@@ -26,11 +26,14 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
             --saved_model_dir hold it.
 
     Raises:
-        tfhub.errors.OutputNotWritableError: naming the first output that cannot be written.
+        tfhub.errors.OutputNotWritableError: naming the first output that cannot be written:
+            a URL (gs://) other than --summaries_dir is one (the exports write local paths).
     """
     if module:
         _check_apart_from_module(outputs, module)
     for path, what, is_dir in given_outputs(outputs):
+        if what == "summaries dir" and is_url(path):
+            continue  # TensorBoard's writer writes gs:// itself, as upstream's did.
         atomic_output.check_writable(path, is_dir=is_dir, what=what)
     if outputs.saved_model_dir:
         atomic_output.refuse_working_folder(outputs.saved_model_dir, what="saved model dir")
