@@ -69,3 +69,26 @@ def test_train_and_export_writes_no_local_gs_folder(
     with pytest.raises(errors.OutputNotWritableError, match="saved_model_dir"):
         lib.train_and_export(image_modules["fixed"], str(shape_images), HPARAMS, outputs=outputs)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.tf
+def test_an_unreachable_url_summaries_dir_is_an_output_error() -> None:
+    """rf55f-F2: TensorBoard's writer failing on a gs:// --summaries_dir (no network, no such
+    bucket) was "tfhub: unexpected error: FailedPreconditionError: {{function_node ...}}"."""
+    import tensorflow as tf
+
+    logs = "gs://no-such-bucket-of-tfhub/logs"
+    message = (
+        "{{function_node __wrapped__CreateSummaryFileWriter_device_/job:localhost/replica:0/"
+        "task:0/device:CPU:0}} Error executing an HTTP request: libcurl code 6 meaning 'Could "
+        "not resolve hostname', error details: Could not resolve host: www.googleapis.com when "
+        f"reading {logs}/train/ [Op:CreateSummaryFileWriter] name:"
+    )
+    err = tf.errors.FailedPreconditionError(None, None, message)
+    found = lib._summaries_error(err, logs)
+    assert isinstance(found, errors.OutputNotWritableError) and isinstance(found, OSError)
+    text = str(found)
+    assert text.startswith(f"Cannot write the summaries dir {logs}: "), text
+    assert "Could not resolve host: www.googleapis.com" in text and "function_node" not in text
+    assert "reach" in text and text.endswith(f"Received: summaries_dir={logs!r}"), text
+    assert lib._summaries_error(err, "gs://other-bucket/logs") is None

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Any
 
 from ... import errors
 from ...keras._compat import keras_package
+from ...utils.paths import is_url
 from ...utils.refused_writes import failed_write
 from .. import atomic_output, image_folders
 from . import data, flowers
@@ -196,13 +198,38 @@ def _summaries_error(
     err: Exception, summaries_dir: str | None
 ) -> errors.OutputNotWritableError | None:
     """The tool's error for a failure of training that is a refused write of the summaries
-    (TensorBoard writes them while training runs: a full disk ends the run); None otherwise."""
+    (TensorBoard writes them while training runs: a full disk ends the run), or any error of
+    TensorFlow's naming a URL (gs://) summaries folder (an unreachable or missing bucket);
+    None otherwise."""
     if not summaries_dir:
         return None
+    if is_url(summaries_dir):
+        return _remote_summaries_error(err, summaries_dir)
     failed = failed_write(err, summaries_dir)
     if failed is None:
         return None
     return atomic_output.not_written(failed, summaries_dir, what="summaries dir")
+
+
+def _remote_summaries_error(
+    err: Exception, summaries_dir: str
+) -> errors.OutputNotWritableError | None:
+    """The error for TensorFlow's error `err` (an OpError) if its message names the URL
+    `summaries_dir` (TensorBoard's writer reaches gs:// itself); None otherwise."""
+    message = getattr(err, "message", None)
+    if getattr(err, "error_code", None) is None or not isinstance(message, str):
+        return None
+    if summaries_dir.rstrip("/") + "/" not in message:
+        return None
+    reason = re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", message)
+    reason = re.sub(r"\s*\[Op:.*$", "", reason, flags=re.DOTALL)
+    return atomic_output.not_writable(
+        summaries_dir,
+        f"TensorFlow's writer failed there ({type(err).__name__}: {reason})",
+        what="summaries dir",
+        todo="Check that the bucket exists and that this machine can reach it and may write "
+        "there, or give a local folder.",
+    )
 
 
 def _check_local_module(tfhub_module: str) -> None:
