@@ -92,3 +92,14 @@ def test_an_unreachable_url_summaries_dir_is_an_output_error() -> None:
     assert "Could not resolve host: www.googleapis.com" in text and "function_node" not in text
     assert "reach" in text and text.endswith(f"Received: summaries_dir={logs!r}"), text
     assert lib._summaries_error(err, "gs://other-bucket/logs") is None
+
+
+def test_a_url_summaries_dir_is_never_inside_the_image_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rf55f-F3: with `--image_dir .`, `--summaries_dir gs://b/logs` was refused as "inside the
+    image folder ." (read as the local path ./gs:/b/logs); upstream wrote it to the bucket."""
+    from tfhub.tools.make_image_classifier.output_checks import check_outputs_apart_from_images
+
+    monkeypatch.chdir(tmp_path)
+    check_outputs_apart_from_images(Outputs(summaries_dir="gs://b/logs"), ".")

@@ -54,6 +54,8 @@ def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
     from ..image_folders import is_hidden
 
     for path, what, is_dir in given_outputs(outputs):
+        if is_url(path):
+            continue  # Remote (gs://): never in a local image folder.
         folder = path if is_dir else os.path.dirname(os.path.abspath(path))
         relative = relative_below(folder, image_dir)
         if relative is None or (not is_dir and relative == os.curdir):
