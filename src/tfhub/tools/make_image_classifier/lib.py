@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from typing import Any
 
 from ... import errors
 from ...keras._compat import keras_package
 from ...utils.paths import is_url
+from ...utils.printable import op_message
 from ...utils.refused_writes import failed_write
 from .. import atomic_output, image_folders
 from . import data, flowers
@@ -221,8 +221,7 @@ def _remote_summaries_error(
         return None
     if summaries_dir.rstrip("/") + "/" not in message:
         return None
-    reason = re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", message)
-    reason = re.sub(r"\s*\[Op:.*$", "", reason, flags=re.DOTALL)
+    reason = op_message(err)
     return atomic_output.not_writable(
         summaries_dir,
         f"TensorFlow's writer failed there ({type(err).__name__}: {reason})",
