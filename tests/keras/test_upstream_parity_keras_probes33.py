@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests._helpers._across_workers import computed_once
 
 tf = pytest.importorskip("tensorflow")
 tf_keras = pytest.importorskip("tf_keras")
@@ -249,7 +250,15 @@ def _save_half_plus_one_hub_module_v1(path: str) -> str:
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Every model of upstream's test, built once; keys name the model and how it was saved."""
+    """Every model of upstream's test, built once per run (shared by the xdist workers: the
+    tests only read them); keys name the model and how it was saved."""
+    return computed_once(
+        tmp_path_factory, "keras_probes33_saved", lambda: _save_all(tmp_path_factory)
+    )
+
+
+def _save_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Builds every model of upstream's test in a new folder; returns their paths by name."""
     root = tmp_path_factory.mktemp("upstream_keras_models")
     builders: dict[str, Callable[[str], str]] = {
         "hparams": _save_hparams,
