@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from tests._helpers import models
+from tests._helpers._across_workers import computed_once
 
 import tfhub as hub
 
@@ -26,7 +27,13 @@ SECOND = np.array(["e", "ff g", "h", "ii"])
 
 @pytest.fixture(scope="module")
 def preprocessor(tmp_path_factory) -> str:
-    return models.save_bert_style_preprocessor(str(tmp_path_factory.mktemp("pre") / "pre"))
+    """The folder of a BERT-style preprocessor SavedModel, built once per test run and shared
+    by the xdist workers (`computed_once`): the tests only read it."""
+    return computed_once(
+        tmp_path_factory,
+        f"{__name__}.preprocessor",
+        lambda: models.save_bert_style_preprocessor(str(tmp_path_factory.mktemp("pre") / "pre")),
+    )
 
 
 def test_tokenize_then_pack_two_segments_and_train(flavour, preprocessor):
