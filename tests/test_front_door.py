@@ -220,11 +220,11 @@ def test_a_folder_that_is_not_a_venv_is_left_alone(door) -> None:
     assert (door["venv"] / "notes.txt").read_text() == "mine"
 
 
-def test_test_passes_its_arguments_to_pytest_and_defaults_to_two_workers(door) -> None:
+def test_test_passes_its_arguments_to_pytest_and_defaults_to_three_workers(door) -> None:
     assert run(door, "test", "-k", "some thing", "-rs").returncode == 0
     assert "python -m pytest -k some thing -rs" in calls(door)
     assert run(door, "test").returncode == 0
-    assert calls(door)[-1] == "python -m pytest -n 2 --durations=30"
+    assert calls(door)[-1] == "python -m pytest -n 3 --durations=30"
 
 
 def test_ci_runs_the_readme_test_command_from_its_checkout(door) -> None:
@@ -238,7 +238,7 @@ def test_ci_runs_the_readme_test_command_from_its_checkout(door) -> None:
     assert re.search(r"^exec \./run test$", ci, re.MULTILINE)
     done = run(door, script=".ci/run")
     assert done.returncode == 0, done.stderr
-    assert calls(door)[-1] == "python -m pytest -n 2 --durations=30"
+    assert calls(door)[-1] == "python -m pytest -n 3 --durations=30"
 
 
 def test_the_demo_first_says_what_it_shows() -> None:
