@@ -381,10 +381,12 @@ def _timeout_cause(err: BaseException, *, url: str, timeout: float | None) -> st
     the request went through (`url`'s, "" for none), which is the one that did not answer for a
     plain http request or an https tunnel's CONNECT (past the tunnel, it is the server)."""
     setting = constants.http_timeout()
-    if timeout is not None and timeout < setting:
-        within = f"{timeout:.2g} s, what {constants.TFHUB_HTTP_RETRY_TIMEOUT} had left"
+    cut_short = timeout is not None and timeout < setting  # By what the retry budget had left.
+    seconds = f"{timeout:.2g} s" if cut_short else f"{setting:g} s"
+    if cut_short:
+        within = f"{seconds}, what {constants.TFHUB_HTTP_RETRY_TIMEOUT} had left"
     else:
-        within = f"timeout {setting:g} s; {constants.TFHUB_HTTP_TIMEOUT} sets it"
+        within = f"timeout {seconds}; {constants.TFHUB_HTTP_TIMEOUT} sets it"
     proxy = proxy_for(url) if url else ""
     if not proxy:
         return f"timed out ({type(err).__name__}: no answer within {within})"
@@ -393,7 +395,6 @@ def _timeout_cause(err: BaseException, *, url: str, timeout: float | None) -> st
         f"check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY; "
         f"{constants.TFHUB_HTTP_TIMEOUT} sets how long to wait"
     )
-    seconds = f"{timeout:.2g} s" if timeout is not None and timeout < setting else f"{setting:g} s"
     if scheme == "HTTP":  # The proxy is the only peer: it, or the server behind it, is silent.
         return (
             f"the proxy {proxy} did not answer within {seconds} ({type(err).__name__}; the "

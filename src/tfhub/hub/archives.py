@@ -85,7 +85,7 @@ def current_fingerprint(folder: Path) -> str:
     Raises:
         OSError: the folder cannot be read (as `fingerprint`).
     """
-    return FOLDERS.cached(folder, "fingerprint", lambda held: fingerprint(held))
+    return FOLDERS.cached(folder, "fingerprint", fingerprint)
 
 
 def packed_archive(
