@@ -49,6 +49,8 @@ def failed_write(err: BaseException, folder: str) -> OSError | None:
     if code == _TF_RESOURCE_EXHAUSTED:
         return OSError(errno.ENOSPC, "no space left on the device (the disk or quota is full)")
     if code == _TF_PERMISSION_DENIED:
+        if os.strerror(errno.EROFS) in message:  # A read-only mount: no permission fixes it.
+            return OSError(errno.EROFS, os.strerror(errno.EROFS))
         return OSError(errno.EACCES, "permission denied")
     if code == _TF_OUT_OF_RANGE and os.strerror(errno.EFBIG) in message:
         return OSError(errno.EFBIG, os.strerror(errno.EFBIG))
