@@ -114,6 +114,10 @@ def keras_module_layer(
             self.module = module
             if module.tracked is not None:  # So a SavedModel-format save reaches its tables.
                 self._hub_module_object = module.tracked
+                # Also under the name upstream's KerasLayer gave it: checkpoints key the model's
+                # variables by this path too (`.../_func/embeddings`), the same whatever the
+                # layers are named, e.g. in a second model of the process (`dense_features_1`).
+                self._func = module.tracked
             add_existing_weights(self, module.weights, names=module.weight_names)
             for loss_fn in module.regularization_losses if trainable else []:
                 self.add_loss(self._while_trainable(loss_fn))
@@ -326,10 +330,17 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         layer = keras_module_layer(None, trainable=trainable, name=self.name)
         if not (self._makes_graph_module_at_call and not tf.executing_eagerly()):
             self._attach_module(layer, owner)
-        state_manager.add_resource(self, RESOURCE_NAME, layer)
+        state_manager.add_resource(self, self._resource_name, layer)
         if owner is not None:  # A named attribute, so `model.save("x.keras")` saves its weights.
             rivals = [getattr(c, "name", "") for c in getattr(owner, "_feature_columns", [])]
             setattr(owner, state_attribute(self.name, rivals), layer)
+
+    @property
+    def _resource_name(self) -> str:
+        """The name under which `DenseFeatures` holds the column's module layer, as upstream's
+        column registered it: the layer tracks it as `_resources/<column name>/<this>`, so
+        TF-format checkpoints and SavedModel folders key the module's weights by this path."""
+        return RESOURCE_NAME
 
     # Whether, in a graph, `DenseFeatures` makes the column's module when it first calls the
     # column rather than in `create_state` (upstream's sparse text column made its hub.Module
@@ -352,7 +363,7 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
     ) -> Any:
         """Embeds the input with the module layer; `training` comes from `DenseFeatures`."""
         inputs = transformation_cache.get(self, state_manager)
-        layer = state_manager.get_resource(self, RESOURCE_NAME)
+        layer = state_manager.get_resource(self, self._resource_name)
         if layer.module is None:
             self._attach_module(layer, getattr(state_manager, "_layer", None))
         return self.embed(inputs, functools.partial(layer, training=training))

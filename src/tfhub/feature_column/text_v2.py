@@ -76,6 +76,12 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
         return {self.key: tf.io.FixedLenFeature([1], tf.string)}
 
     @property
+    def _resource_name(self) -> str:
+        """Upstream's (feature_column_v2.py `_resource_name`): checkpoints written with either
+        library key the module's weights by `_resources/<name>/hub_text_column_<key>`."""
+        return f"hub_text_column_{self.key}"
+
+    @property
     def variable_shape(self) -> Any:
         return self._embedding_shape
 
