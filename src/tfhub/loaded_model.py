@@ -62,7 +62,7 @@ class LoadedModel:
         tracked = self._tracked_variables
         if tracked is not None:
             return list(tracked)
-        return list(getattr(self.obj, "variables", None) or [])
+        return _listed(getattr(self.obj, "variables", None))
 
     def _drop_dead_variable_copies(self) -> None:
         """Makes a TF1-format model's tracked `obj.variables` the readable ones, once, as the
@@ -119,7 +119,7 @@ class LoadedModel:
             tracked = self._tracked_variables
             if tracked is not None:  # Each variable says whether it trains, as saved.
                 return [variable for variable in tracked if variable.trainable]
-            return list(getattr(self.obj, "trainable_variables", None) or [])
+            return _listed(getattr(self.obj, "trainable_variables", None))
         variables = self.variables
         names = [v.name for v in variables]
         saved, trainable = self._tf1_variable_names()
@@ -258,6 +258,13 @@ class LoadedModel:
             return lambda: pruned()[index]
 
         return [loss_at(index) for index in range(len(tensors))]
+
+
+def _listed(variables: Any) -> list[Any]:
+    """A model's `variables` / `trainable_variables` list without its None entries: tf_keras
+    saves an adapted TextVectorization's lookup table so (`[None, embeddings]`), while the model
+    runs; a None would fail every user of the list (weight names, Keras weights)."""
+    return [variable for variable in variables or [] if variable is not None]
 
 
 def _outside_graph(variables: list[Any], graph: Any) -> list[Any]:
