@@ -295,7 +295,8 @@ def _cast_one(tensor: Any, spec: Any) -> Any:
 
 
 def cast_outputs(outputs: Any, dtype: Any) -> Any:
-    """Casts floating outputs to `dtype` (the layer's compute dtype), leaving others alone."""
+    """Casts floating outputs to `dtype` (the layer's compute dtype under a mixed precision
+    policy), leaving others alone; None: returns `outputs` as they are."""
     if dtype is None:
         return outputs
     target = tf.TensorSpec(None, tf.as_dtype(dtype))

@@ -237,6 +237,15 @@ class HubLayerBody(_LayerBase):
             errors.restore_data_after_keras(err)
             raise
 
+    @property
+    def _output_dtype(self) -> str | None:
+        """The dtype the layer casts the model's floating outputs to: its compute dtype under a
+        mixed precision policy (float16/bfloat16 computation over float32 variables), else None:
+        the outputs keep the model's dtypes, as upstream's layer returned them (a float64
+        output stays float64 under the default float32 policy)."""
+        compute = self.compute_dtype
+        return compute if compute != self.variable_dtype else None
+
     def _check_strategy_holds_variables(self, training: Any) -> None:
         """Raises if the layer would train, under a strategy that mirrors variables (Mirrored,
         MultiWorkerMirrored, TPU), variables that the strategy did not create: the optimizer

@@ -191,7 +191,7 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         self._check_no_stateless_values()
         self._warn_if_trainable_without_weights()
         outputs = _calling.call(self.hub_callable, inputs, training, self.output_shape_spec)
-        return _calling.cast_outputs(outputs, self.compute_dtype)
+        return _calling.cast_outputs(outputs, self._output_dtype)
 
     def _check_no_stateless_values(self) -> None:
         """Raises if a `keras.StatelessScope` gives values to the layer's weights, as

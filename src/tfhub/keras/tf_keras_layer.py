@@ -98,7 +98,7 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
         outputs = _calling.call(self.hub_callable, inputs, training, self.output_shape_spec)
         # In tf_keras' graph mode, `fit` after `predict` needs the call op's gradient built now.
         build_gradient_in_graph(outputs, [inputs, self.trainable_weights if self.trainable else []])
-        return _calling.cast_outputs(outputs, self.compute_dtype)
+        return _calling.cast_outputs(outputs, self._output_dtype)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Returns `(batch, *output_shape)` if `output_shape` was given, else traces `call`."""
