@@ -81,3 +81,30 @@ def test_mixed_precision_still_casts_outputs(flavour, dtype_models) -> None:
         keras.mixed_precision.set_global_policy(previous)
     assert outputs["f64"].dtype == "float16"
     assert outputs["f32"].dtype == "float16"
+
+
+def test_float64_input_runs_the_float64_trace(flavour, dtype_models) -> None:
+    """rf56a-F2: a float64 layer over a model traced for float32 and float64 runs the float64
+    trace, as `hub.load(handle)(x)` and tensorflow_hub 0.16.1 did (tfhub cast the input to
+    float32, the first trace's dtype, losing precision)."""
+    import tensorflow as tf
+
+    layer = flavour.layer(dtype_models["two_traces"], dtype="float64")
+    got = layer(X64)
+    assert got.dtype == "float64"
+    np.testing.assert_array_equal(got.numpy(), (tf.constant(X64) / 3.0).numpy())
+
+
+def test_input_of_no_traced_dtype_is_still_cast(flavour, dtype_models) -> None:
+    """Under mixed_float16, the float16 input of a model traced for float32 and float64 is cast
+    (to the first trace's dtype) and its output back to float16, as before: only an input
+    whose dtype some trace takes is passed as it is."""
+    keras = flavour.keras
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        got = flavour.layer(dtype_models["two_traces"])(X64)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    assert got.dtype == "float16"
+    np.testing.assert_allclose(np.asarray(got, np.float32), X64 / 3.0, rtol=1e-3)

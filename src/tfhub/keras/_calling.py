@@ -268,12 +268,16 @@ def select_output(result: Any, output_key: str | None) -> Any:
 def cast_inputs(inputs: Any, specs: Sequence[Any]) -> Any:
     """Casts floating inputs to the floating dtype the function expects (mixed precision).
 
-    Uses the first traced input spec; a single tensor passed for a signature with one input
-    is matched to that input. Integer and string inputs are never cast.
+    Uses the first traced input spec whose dtypes the inputs already have (that trace runs,
+    as `obj(x)` would run it: a float64 input of a model traced for float32 and float64 is not
+    cast), else the first one; a single tensor passed for a signature with one input is
+    matched to that input. Integer and string inputs are never cast.
     """
     if not specs:
         return inputs
     spec = specs[0]
+    if len(specs) > 1:
+        spec = next((each for each in specs if _has_dtypes_of(inputs, each)), spec)
     if hasattr(inputs, "dtype"):  # Fast path: one tensor.
         if isinstance(spec, dict) and len(spec) == 1:
             (spec,) = spec.values()  # A signature's only input, passed positionally.
@@ -282,6 +286,22 @@ def cast_inputs(inputs: Any, specs: Sequence[Any]) -> Any:
         return tf.nest.map_structure(_cast_one, inputs, spec)
     except (TypeError, ValueError):
         return inputs  # Another structure: the call reports the mismatch.
+
+
+def _has_dtypes_of(inputs: Any, spec: Any) -> bool:
+    """True if `inputs` are nested as `spec` and each input has the dtype of its place in
+    `spec` (a place of no dtype takes any)."""
+    if hasattr(inputs, "dtype") and isinstance(spec, dict) and len(spec) == 1:
+        (spec,) = spec.values()  # A signature's only input, passed positionally.
+    try:
+        matches = tf.nest.map_structure(
+            lambda tensor, leaf: getattr(leaf, "dtype", None) in (None, tensor.dtype),
+            inputs,
+            spec,
+        )
+    except (AttributeError, TypeError, ValueError):  # Another structure, or no dtype.
+        return False
+    return all(tf.nest.flatten(matches))
 
 
 def _cast_one(tensor: Any, spec: Any) -> Any:
