@@ -157,7 +157,8 @@ class HttpBody(io.RawIOBase):
         self._drops += 1
         retries = constants.http_retries()
         self._response.close()
-        said = cause_text(cause, timeout=self._read_timeout)
+        # With the URL: a stall behind a proxy names the proxy (rf56d-F1), as in the headers.
+        said = cause_text(cause, url=self.url, timeout=self._read_timeout)
         self._budget.failed(f"the connection broke at byte {self.position} ({said})")
         if self._drops > retries:
             of = f" of {self.total}" if self.total is not None else ""

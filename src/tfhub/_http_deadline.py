@@ -139,6 +139,13 @@ class RetryBudget:
         self.last_failure = redact(what)
         self.last_status = status
 
+    def not_resumable(self) -> None:
+        """The body whose break `failed` counted last cannot be resumed: the download starts
+        over. Not a failure of its own: the last failure's reason gets this after why the body
+        broke (a proxy's stall, a reset), which a reason of its own lost (rf56d-F1)."""
+        broke = self.last_failure or "the download broke"
+        self.last_failure = f"{broke}, and the server cannot resume it"
+
     def check(self, wait: float) -> None:
         """Raises RetryTimeoutError unless waiting `wait` seconds more, then retrying, stays
         within the limit.

@@ -40,7 +40,7 @@ def fetch_http_archive(url: str, *, handle: str) -> Callable[[str], _archive.Ext
             except _http.RestartDownload:
                 if attempt == retries:
                     raise
-                budget.failed("the download broke and the server cannot resume it")
+                budget.not_resumable()  # The break was counted, with its cause, where it broke.
                 seconds = _http.backoff_seconds(attempt + 1)
                 budget.check(seconds)
                 logger.info("Restarting the download of %s from the start.", redact(url))
