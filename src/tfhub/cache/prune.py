@@ -36,8 +36,8 @@ class PruneItem:
     # "damaged entry", "leftover download", INSTALL, "orphan bookkeeping", "stale lock"
     kind: str
     reason: str
-    # Another user's leftover this user may not delete: renaming it aside would only move it,
-    # and every later prune would fail on it (rf55c-F1, F5).
+    # Another user's leftover or damaged entry this user may not delete: renaming it aside
+    # would only move it, and every later prune would fail on it (rf55c-F1, F5; rf56d-F2).
     leave: bool = False
 
 
@@ -65,8 +65,8 @@ def plan(root: str | None = None) -> list[PruneItem]:
         # Every file's size, as `tfhub cache verify` checks (whose help says prune removes
         # what it finds), not only resolve's bounded sample (rf53f-F2).
         problem = item.damage if item.damage is not None else health.full_damage(item.path)
-        if problem is not None:
-            damaged.append(PruneItem(item.path, "damaged entry", problem))
+        if problem is not None:  # Left if another user's that this user may not delete.
+            damaged.append(_leftover(item.path, "damaged entry", problem))
     return damaged + leftover_items(root)
 
 
@@ -101,8 +101,9 @@ def leftover_items(root: str) -> list[PruneItem]:
 
 
 def _leftover(path: str, kind: str, reason: str) -> PruneItem:
-    """The item for a leftover: left as it is when it is another user's and this user may not
-    delete it (`store.undeletable_owner`): renaming or removing it would fail on every run."""
+    """The item for a leftover or a damaged entry: left as it is when it is another user's and
+    this user may not delete it (`store.undeletable_owner`): renaming or removing it would
+    fail on every run (rf55c-F1; rf56d-F2 for entries)."""
     owner = store.undeletable_owner(path)
     if owner is None:
         return PruneItem(path, kind, reason)

@@ -513,49 +513,39 @@ def other_users_entry_error(
     )
 
 
-def undeletable_entry_error(module_path: str) -> errors.OtherUsersEntryError | None:
-    """The error for an entry folder of another user's that this user may not change (not
-    writable to it), so whose files it cannot delete: renaming it aside (to remove or replace
-    it) would take it from its owner and leave it as litter. None for no folder, a link, or a
-    folder this user owns or may change.
+class DeletionBlocker(NamedTuple):
+    """Why this user may not delete a path of the cache: whose it is and what keeps it out."""
+
+    uid: int  # The other user who owns what keeps this user out.
+    # True: the sticky bit of the path's folder (a cache of mode 1777, as /tmp), which lets only
+    # owners rename or delete what is in it. False: a folder in the tree at the path that this
+    # user may not read, write and search (made under umask 022 by another user).
+    sticky: bool
+
+    @property
+    def owner(self) -> str:
+        """E.g. "root, uid 0"."""
+        return f"{_user_name(self.uid)}, uid {self.uid}"
+
+
+def deletion_blocker(path: str, *, sticky_only: bool = False) -> DeletionBlocker | None:
+    """What keeps this user from deleting `path` (and the tree below it), or None if it could
+    delete it all (or `path` is gone).
 
     Args:
-        module_path: the entry's local folder (tensorflow_hub's copy `health.served_entry`
-            picks, too).
+        path: a path of the cache: an entry, a leftover, a bookkeeping file.
+        sticky_only: ask only whether it may be renamed aside (replaced): the sticky bit keeps
+            this user from that, a folder below that it may not change does not (its owner's
+            prune removes what was renamed aside).
     """
-    if os.path.islink(module_path) or not os.path.isdir(module_path):
-        return None
-    try:
-        uid = os.lstat(module_path).st_uid
-    except OSError:
-        return None
-    if uid == os.geteuid() or os.access(module_path, os.W_OK | os.X_OK):
-        return None
-    shown = escaped(module_path)
-    return errors.OtherUsersEntryError(
-        f"Cache entry {shown} belongs to another user ({_user_name(uid)}, uid {uid}) and this "
-        "user may not remove its files (its folder is not writable to it), so tfhub neither "
-        "replaces nor removes it: renaming it aside would take it from its owner and leave it "
-        "in the cache. Use a cache folder of your own (set TFHUB_CACHE_DIR), or ask its owner "
-        f"to remove it (`tfhub cache rm {os.path.basename(module_path)}`) or to let the users "
-        f"who share the cache change it (`chmod -R g+w {shown}`).",
-        path=module_path,
-    )
-
-
-def undeletable_owner(path: str) -> str | None:
-    """Who ("root, uid 0") owns what keeps this user from deleting `path`: `path` itself, when
-    its folder's sticky bit lets only owners delete (a cache of mode 1777, as /tmp), or a folder
-    in the tree at `path` of another user's that this user may not read, write and search.
-    None if this user could delete it all."""
     me = os.geteuid()
     try:
         uid, folder = os.lstat(path).st_uid, os.stat(os.path.dirname(path) or ".")
     except OSError:
         return None  # Gone meanwhile.
     if me != 0 and folder.st_mode & stat.S_ISVTX and me not in (uid, folder.st_uid):
-        return f"{_user_name(uid)}, uid {uid}"
-    if os.path.islink(path) or not os.path.isdir(path):
+        return DeletionBlocker(uid, sticky=True)
+    if sticky_only or os.path.islink(path) or not os.path.isdir(path):
         return None
     folders = [path]
     while folders:
@@ -565,13 +555,59 @@ def undeletable_owner(path: str) -> str | None:
         except OSError:
             continue  # Gone meanwhile.
         if uid != me and not os.access(current, os.R_OK | os.W_OK | os.X_OK):
-            return f"{_user_name(uid)}, uid {uid}"
+            return DeletionBlocker(uid, sticky=False)
         try:
             with os.scandir(current) as found:
                 folders += [item.path for item in found if item.is_dir(follow_symlinks=False)]
         except OSError:
             continue  # This user's own folder it may not list: it may chmod it.
     return None
+
+
+def undeletable_owner(path: str) -> str | None:
+    """Who ("root, uid 0") owns what keeps this user from deleting `path` (`deletion_blocker`),
+    or None if this user could delete it all."""
+    blocker = deletion_blocker(path)
+    return None if blocker is None else blocker.owner
+
+
+def undeletable_entry_error(
+    module_path: str, *, sticky_only: bool = False, problem: str | None = None
+) -> errors.OtherUsersEntryError | None:
+    """The error for an entry of another user's that this user may not delete
+    (`deletion_blocker`): renaming it aside (to remove or replace it) would take it from its
+    owner and leave it as litter, or the sticky bit refuses it. None if this user may.
+
+    Args:
+        module_path: the entry's local folder (tensorflow_hub's copy `health.served_entry`
+            picks, too).
+        sticky_only: as `deletion_blocker`'s: for a resolve about to replace a damaged entry.
+        problem: the entry's damage, said in the error if given.
+    """
+    blocker = deletion_blocker(module_path, sticky_only=sticky_only)
+    if blocker is None:
+        return None
+    shown = escaped(module_path)
+    name = os.path.basename(module_path)
+    damaged = f" It is damaged ({escaped(problem)})." if problem else ""
+    if blocker.sticky:
+        why = (
+            f"the cache folder {escaped(os.path.dirname(module_path))} has the sticky bit "
+            "(as /tmp), which lets only its owner rename or remove it"
+        )
+        ask = f"to remove it (`tfhub cache rm {name}`, or `tfhub cache prune`)"
+    else:
+        why = "this user may not remove its files (a folder of it is not writable to it)"
+        ask = (
+            f"to remove it (`tfhub cache rm {name}`) or to let the users who share the cache "
+            f"change it (`chmod -R g+w {shown}`)"
+        )
+    return errors.OtherUsersEntryError(
+        f"Cache entry {shown} belongs to another user ({blocker.owner}) and {why}, so tfhub "
+        f"neither replaces nor removes it.{damaged} Use a cache folder of your own (set "
+        f"TFHUB_CACHE_DIR), or ask its owner {ask}.",
+        path=module_path,
+    )
 
 
 def foreign_owner(module_path: str, problem: str | None) -> str | None:
