@@ -118,14 +118,15 @@ def _leftover(path: str, kind: str, reason: str) -> PruneItem:
 
 def leftovers(root: str | None = None) -> list[str]:
     """Returns the temporary folders, orphan bookkeeping and stale locks prune would remove,
-    and the folders of interrupted installs (`INSTALL`) that it would put in place.
+    and the folders of interrupted installs (`INSTALL`) that it would put in place; not
+    another user's that this user may not delete, which prune leaves (rf56d-F3).
 
     Raises:
         tfhub.errors.CacheError: as `plan`.
     """
     root = root or layout.cache_dir()
     layout.require_local(root)
-    return [item.path for item in leftover_items(root)]
+    return [item.path for item in leftover_items(root) if not item.leave]
 
 
 def prune(root: str | None = None) -> list[PruneResult]:

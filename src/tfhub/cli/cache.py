@@ -221,7 +221,16 @@ def run_info(args: argparse.Namespace) -> int:
     not_checked = sum(item.not_checked is not None for item in listed)
     if not_checked:  # Not damage, but not known to be whole either (as `cache verify` says).
         print(f"not checked (other users' entries this user may not read): {not_checked}")
-    print(f"leftovers: {len(cache.leftovers(root))}")
+    from ..cache import prune as prune_policy
+
+    items = prune_policy.leftover_items(root)
+    print(f"leftovers: {sum(not item.leave for item in items)}")
+    others = sum(item.leave for item in items)
+    if others:  # Not this user's to prune (as `cache verify` and `cache prune` say).
+        print(
+            "other users' leftovers (this user may not delete them; their owners' `tfhub cache "
+            f"prune` removes them): {others}"
+        )
     return 0
 
 
