@@ -99,8 +99,12 @@ def backoff_seconds(attempt: int, *, at_least: float = 0.0) -> float:
 def retry_after(response: Any) -> float | None:
     """The wait in seconds a 429 or 503 answer asks for in Retry-After (seconds, or an HTTP
     date), at most RETRY_AFTER_MAX_SEC; None if it asks for none (or an unreadable one)."""
-    seconds = asked_wait(response)
-    return None if seconds is None else min(RETRY_AFTER_MAX_SEC, seconds)
+    return capped_wait(asked_wait(response))
+
+
+def capped_wait(asked: float | None) -> float | None:
+    """The wait tfhub makes for a server's ask (`asked_wait`): at most RETRY_AFTER_MAX_SEC."""
+    return None if asked is None else min(RETRY_AFTER_MAX_SEC, asked)
 
 
 def asked_wait(response: Any) -> float | None:
@@ -191,8 +195,9 @@ def get(
             if response.status_code not in _RETRY_STATUSES or last:
                 response._tfhub_retries = record  # For check_status's message.
                 return response
+            # Read once: an HTTP date read twice gives two waits (rf56d-F4).
             record.asked = asked_wait(response)
-            wait = retry_after(response)
+            wait = capped_wait(record.asked)
             response.close()
             reason = f"HTTP {response.status_code}"
             if record.asked is not None:
