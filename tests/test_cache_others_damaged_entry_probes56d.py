@@ -119,3 +119,14 @@ def test_resolve_in_a_sticky_cache_refuses_before_touching_the_owners_files(stic
     assert sticky_entry in message and "damaged" in message and "sticky bit" in message
     assert "TFHUB_CACHE_DIR" in message
     assert _snapshot(root) == before
+
+
+def test_verify_says_whose_prune_removes_it(locked_entry):
+    """verify's help says `tfhub cache prune` removes a damaged entry; this user's does not."""
+    root = os.path.dirname(locked_entry)
+    done = tfhub_as_nobody("cache", "verify", cache_dir=root)
+    assert done.returncode == 1, done.stderr
+    assert (
+        "DAMAGED: variables/variables.index is missing; another user's (root, uid 0), which "
+        "this user may not delete: its owner's `tfhub cache prune` removes it"
+    ) in done.stdout, done.stdout
