@@ -130,3 +130,35 @@ def test_verify_says_whose_prune_removes_it(locked_entry):
         "DAMAGED: variables/variables.index is missing; another user's (root, uid 0), which "
         "this user may not delete: its owner's `tfhub cache prune` removes it"
     ) in done.stdout, done.stdout
+
+
+@pytest.fixture
+def sticky_orphan_bookkeeping(shared_dir, handle, tmp_path) -> str:
+    """Root's descriptor and manifest of an entry whose folder is gone (root's `cache rm`
+    killed between the two), in a sticky cache folder; returns the entry's path."""
+    entry = _roots_damaged_entry(
+        os.path.join(shared_dir, "cache"), handle, tmp_path, mode=0o1777, umask=0o022
+    )
+    store.remove_tree(entry)
+    return entry
+
+
+def test_resolve_refuses_before_downloading_what_it_could_not_install(
+    sticky_orphan_bookkeeping, handle, server
+):
+    """rf56d-F5: each resolve downloaded the model, then failed to write the descriptor
+    ("Operation not permitted. Check the folder's permissions"): the folder is writable; the
+    sticky bit keeps root's bookkeeping from being replaced."""
+    from tests._helpers.http_server import archive_gets
+
+    root = os.path.dirname(sticky_orphan_bookkeeping)
+    before = _snapshot(root)
+    sent = len(archive_gets(server, "m.tar.gz"))
+    outcome = run_as_user(hub.resolve, handle)
+    assert outcome.kind == "raised", outcome
+    kind, _, message = outcome.value.partition(": ")
+    assert kind == "OtherUsersEntryError", outcome.value
+    assert f", the bookkeeping of cache entry {sticky_orphan_bookkeeping}," in message, message
+    assert "another user (root, uid 0)" in message and "sticky bit" in message, message
+    assert len(archive_gets(server, "m.tar.gz")) == sent  # Nothing downloaded in vain.
+    assert _snapshot(root) == before

@@ -121,17 +121,17 @@ def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | Non
     Raises:
         tfhub.errors.OtherUsersEntryError: the entry is another user's that this user may not
             read: not damage, so neither logged as such nor downloaded again; or a damaged one
-            of another user's that the sticky bit of the cache folder keeps this user from
-            replacing (rf56d-F2: its files were deleted, then the install failed).
+            of another user's (or its bookkeeping) that the sticky bit of the cache folder
+            keeps this user from replacing (rf56d-F2: its files were deleted, then the install
+            failed; rf56d-F5: each resolve downloaded it, then failed to write the descriptor).
     """
     problem = cache.damage(module_path)
     if problem is None:
         return True, None
     foreign = cache.store.other_users_entry_error(module_path, problem)
-    if foreign is None and os.path.lexists(module_path):  # Not renamed aside, nor emptied.
-        foreign = cache.store.undeletable_entry_error(
-            module_path, sticky_only=True, problem=problem
-        )
+    if foreign is None:  # Not renamed aside, nor emptied, nor downloaded in vain (rf56d-F5).
+        shown = problem if os.path.lexists(module_path) else None
+        foreign = cache.store.undeletable_entry_error(module_path, sticky_only=True, problem=shown)
     if foreign is not None:
         raise foreign
     if os.path.lexists(module_path):

@@ -575,8 +575,10 @@ def undeletable_entry_error(
     module_path: str, *, sticky_only: bool = False, problem: str | None = None
 ) -> errors.OtherUsersEntryError | None:
     """The error for an entry of another user's that this user may not delete
-    (`deletion_blocker`): renaming it aside (to remove or replace it) would take it from its
-    owner and leave it as litter, or the sticky bit refuses it. None if this user may.
+    (`deletion_blocker` of its folder, or of its manifest or descriptor): renaming it aside (to
+    remove or replace it) would take it from its owner and leave it as litter, or the sticky
+    bit refuses it (and its bookkeeping could not be replaced after a download). None if this
+    user may.
 
     Args:
         module_path: the entry's local folder (tensorflow_hub's copy `health.served_entry`
@@ -584,11 +586,27 @@ def undeletable_entry_error(
         sticky_only: as `deletion_blocker`'s: for a resolve about to replace a damaged entry.
         problem: the entry's damage, said in the error if given.
     """
-    blocker = deletion_blocker(module_path, sticky_only=sticky_only)
-    if blocker is None:
-        return None
+    for path in (
+        module_path,
+        layout.manifest_path(module_path),
+        layout.descriptor_path(module_path),
+    ):
+        blocker = deletion_blocker(path, sticky_only=sticky_only)
+        if blocker is not None:
+            return _undeletable_error(module_path, path, blocker, problem)
+    return None
+
+
+def _undeletable_error(
+    module_path: str, path: str, blocker: DeletionBlocker, problem: str | None
+) -> errors.OtherUsersEntryError:
+    """`undeletable_entry_error`'s error: `path` (the entry's folder or bookkeeping) is what
+    `blocker` keeps this user from deleting."""
     shown = escaped(module_path)
     name = os.path.basename(module_path)
+    what = f"Cache entry {shown}"
+    if path != module_path:
+        what = f"{escaped(path)}, the bookkeeping of cache entry {shown},"
     damaged = f" It is damaged ({escaped(problem)})." if problem else ""
     if blocker.sticky:
         why = (
@@ -603,9 +621,9 @@ def undeletable_entry_error(
             f"change it (`chmod -R g+w {shown}`)"
         )
     return errors.OtherUsersEntryError(
-        f"Cache entry {shown} belongs to another user ({blocker.owner}) and {why}, so tfhub "
-        f"neither replaces nor removes it.{damaged} Use a cache folder of your own (set "
-        f"TFHUB_CACHE_DIR), or ask its owner {ask}.",
+        f"{what} belongs to another user ({blocker.owner}) and {why}, so tfhub neither "
+        f"installs, replaces nor removes the entry.{damaged} Use a cache folder of your own "
+        f"(set TFHUB_CACHE_DIR), or ask its owner {ask}.",
         path=module_path,
     )
 
