@@ -200,6 +200,14 @@ def status_advice(
             f"them in its URL, as USER:PASSWORD@ before the host, in {scheme}_PROXY (or "
             "ALL_PROXY)."
         )
+    elif status in _GATEWAY_STATUSES and _plain_http_proxy(final_url or url):
+        retried = retries.text() if retries else "the request was retried"
+        message += (
+            f" It came through the proxy {_plain_http_proxy(final_url or url)}, which answers "
+            f"{status} itself when it cannot reach the host or hears nothing from it ({retried}; "
+            f"{constants.TFHUB_HTTP_RETRIES} sets how often): check HTTP_PROXY (or ALL_PROXY) and "
+            "NO_PROXY, try again later, or tell the proxy's or the server's owner."
+        )
     elif status in (408, 429) or status >= 500:
         retried = retries.text() if retries else "the request was retried"
         message += (
@@ -210,6 +218,20 @@ def status_advice(
     else:
         message += " Check the handle."
     return message
+
+
+# What a proxy answers itself when the host cannot be reached (502, Squid's ERR_CONNECT_FAIL;
+# 503, its ERR_DNS_FAIL) or does not answer (504): blamed on the server, they sent users to it.
+_GATEWAY_STATUSES = (502, 503, 504)
+
+
+def _plain_http_proxy(url: str) -> str:
+    """The proxy (credentials redacted) a plain-http `url` went through, else "": the only
+    peer of such a request, whose own error answers look like the server's (rf56d-F6). Past
+    an https tunnel, the answer is the server's."""
+    if urllib.parse.urlsplit(url).scheme.lower() != "http":
+        return ""
+    return proxy_for(url)
 
 
 def _phrase(status: int) -> str:
