@@ -66,7 +66,9 @@ def plan(root: str | None = None) -> list[PruneItem]:
         # what it finds), not only resolve's bounded sample (rf53f-F2).
         problem = item.damage if item.damage is not None else health.full_damage(item.path)
         if problem is not None:  # Left if another user's that this user may not delete.
-            damaged.append(_leftover(item.path, "damaged entry", problem))
+            blocked = store.entry_deletion_blocker(item.path)
+            owner = None if blocked is None else blocked[1].owner
+            damaged.append(_item(item.path, "damaged entry", problem, owner))
     return damaged + leftover_items(root)
 
 
@@ -101,10 +103,15 @@ def leftover_items(root: str) -> list[PruneItem]:
 
 
 def _leftover(path: str, kind: str, reason: str) -> PruneItem:
-    """The item for a leftover or a damaged entry: left as it is when it is another user's and
-    this user may not delete it (`store.undeletable_owner`): renaming or removing it would
-    fail on every run (rf55c-F1; rf56d-F2 for entries)."""
-    owner = store.undeletable_owner(path)
+    """The item for a leftover: left as it is when it is another user's and this user may not
+    delete it (`store.undeletable_owner`): renaming or removing it would fail on every run."""
+    return _item(path, kind, reason, store.undeletable_owner(path))
+
+
+def _item(path: str, kind: str, reason: str, owner: str | None) -> PruneItem:
+    """The item for a leftover or a damaged entry, left as it is if `owner` ("root, uid 0"),
+    the other user whose files keep this user from deleting it, is given (rf55c-F1; rf56d-F2
+    for entries)."""
     if owner is None:
         return PruneItem(path, kind, reason)
     return PruneItem(

@@ -586,15 +586,43 @@ def undeletable_entry_error(
         sticky_only: as `deletion_blocker`'s: for a resolve about to replace a damaged entry.
         problem: the entry's damage, said in the error if given.
     """
+    blocked = entry_deletion_blocker(module_path, sticky_only=sticky_only)
+    if blocked is None:
+        return None
+    return _undeletable_error(module_path, blocked[0], blocked[1], problem)
+
+
+def entry_deletion_blocker(
+    module_path: str, *, sticky_only: bool = False
+) -> tuple[str, DeletionBlocker] | None:
+    """What keeps this user from deleting an entry of another user's: (its folder or the
+    bookkeeping file in the way, the `deletion_blocker` of it); None if nothing does, or if
+    the entry's folder is this user's own (a folder of another user's inside it is renamed
+    aside with it, and `remove_tree` says what it could not delete).
+
+    Args:
+        module_path: the entry's local folder.
+        sticky_only: as `deletion_blocker`'s.
+    """
     for path in (
         module_path,
         layout.manifest_path(module_path),
         layout.descriptor_path(module_path),
     ):
         blocker = deletion_blocker(path, sticky_only=sticky_only)
-        if blocker is not None:
-            return _undeletable_error(module_path, path, blocker, problem)
+        if blocker is None:
+            continue
+        if not blocker.sticky and _owned_by_me(module_path):
+            return None
+        return path, blocker
     return None
+
+
+def _owned_by_me(path: str) -> bool:
+    try:
+        return os.lstat(path).st_uid == os.geteuid()
+    except OSError:
+        return False
 
 
 def _undeletable_error(

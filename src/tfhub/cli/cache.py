@@ -317,11 +317,11 @@ def _verdict_text(verdict: Any, path: str, *, deep: bool) -> str:
             f"NOT CHECKED: {verdict.damage}, not damage: its owner can check it "
             "(`tfhub cache prune` leaves it)"
         )
-    owner = cache.store.undeletable_owner(path)
-    if owner is not None:  # This user's prune leaves it (rf56d-F2): say whose prune does not.
+    blocked = cache.store.entry_deletion_blocker(path)
+    if blocked is not None:  # This user's prune leaves it (rf56d-F2): say whose prune does not.
         return (
-            f"DAMAGED: {verdict.damage}; another user's ({owner}), which this user may not "
-            "delete: its owner's `tfhub cache prune` removes it"
+            f"DAMAGED: {verdict.damage}; another user's ({blocked[1].owner}), which this user "
+            "may not delete: its owner's `tfhub cache prune` removes it"
         )
     return f"DAMAGED: {verdict.damage}"
 
