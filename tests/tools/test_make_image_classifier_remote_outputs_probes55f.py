@@ -2,9 +2,11 @@
 `--labels_output_file gs://b/labels.txt` and `--tflite_output_file gs://b/m.tflite` were written
 to a local folder named "gs:" in the working folder (`atomic_output` takes local paths only),
 and the run said "SavedModel model exported to gs://b/sm" and exited 0. Upstream 0.10.0 wrote
-them with tf.io.gfile (make_image_classifier.py:236-253). They are now refused before training,
-naming the flag and saying to write locally and copy; a URL --summaries_dir is still left to
-TensorBoard's writer, which reaches gs:// itself as upstream's did."""
+them with tf.io.gfile (make_image_classifier.py:236-253). Session 56 writes them to the bucket
+(tests/tools/test_make_image_classifier_gcs_exports_probes56f.py); here, a bucket that cannot
+be reached fails before training, naming the flag, and no local "gs:" folder is made. A URL
+--summaries_dir is still left to TensorBoard's writer, which reaches gs:// itself as
+upstream's did."""
 
 from __future__ import annotations
 
@@ -27,9 +29,17 @@ URL_OUTPUTS = [
 ]
 
 
+@pytest.fixture
+def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounds each request to an unreachable bucket (no network here) to 1 + 1 s."""
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1")
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "1")
+
+
+@pytest.mark.tf
 @pytest.mark.parametrize(("field", "url"), URL_OUTPUTS)
-def test_a_url_output_is_refused_before_training(
-    field: str, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_unreachable_url_output_is_refused_before_training(
+    field: str, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, short_timeouts: None
 ) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(errors.OutputNotWritableError) as caught:
@@ -37,13 +47,14 @@ def test_a_url_output_is_refused_before_training(
     message = str(caught.value)
     assert isinstance(caught.value, OSError)
     assert caught.value.path == url  # type: ignore[attr-defined]
-    assert "local path" in message and "copy" in message, message
+    assert "probe file gs://no-such-bucket-of-tfhub/.tfhub-write-test-" in message, message
     assert message.endswith(f"Received: {field}={url!r}"), message
     assert os.listdir(tmp_path) == []  # No "gs:" folder.
 
 
 def test_the_writes_refuse_a_url_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`export` (also called on its own) writes through atomic_output: it refuses a URL."""
+    """atomic_output writes local paths only: it refuses a URL (`export` sends those to
+    `remote_exports`)."""
     monkeypatch.chdir(tmp_path)
     with pytest.raises(errors.OutputNotWritableError, match="local path"):
         atomic_output.write_file("gs://b/labels.txt", b"a\n", what="labels output file")
@@ -63,6 +74,7 @@ def test_train_and_export_writes_no_local_gs_folder(
     image_modules: dict[str, str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    short_timeouts: None,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     outputs = Outputs(saved_model_dir="gs://no-such-bucket-of-tfhub/sm")

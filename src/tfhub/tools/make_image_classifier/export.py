@@ -4,22 +4,27 @@ in `output_checks`; the SavedModel is saved by `saving`, converted to TFLite by 
 
 Every output is written under a temporary name beside its target and renamed into place when
 complete (tfhub.tools.atomic_output), so an interrupted run leaves no half-written SavedModel,
-.tflite or labels file.
+.tflite or labels file. A URL output (gs://) is made locally first, then uploaded
+(`remote_exports`), as upstream wrote it through tf.io.gfile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
-from collections.abc import Callable, Sequence
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ... import errors
-from ...utils.paths import special_kind
+from ...utils.paths import is_url, special_kind
 from ...utils.refused_writes import failed_write, is_quota
 from .. import atomic_output
 from ..output_errors import FILE_SIZE_LIMIT_TODO
+from . import remote_exports
 from .output_checks import (
     check_labels_one_per_line,
     check_outputs_apart_from_images,
@@ -48,14 +53,97 @@ def write_labels(path: str, labels: Sequence[str]) -> None:
     """Writes the labels, one per line (ending with a newline), in prediction order, in UTF-8;
     a class folder name that is not UTF-8 is written as its bytes."""
     text = "".join(f"{label}\n" for label in labels)
-    data = text.encode("utf-8", "surrogateescape")
-    atomic_output.write_file(path, data, what="labels output file")
+    _write_file(path, text.encode("utf-8", "surrogateescape"), what="labels output file")
+
+
+def _write_file(path: str, data: bytes, *, what: str) -> None:
+    """Writes the output file `path` whole: a local one atomically (`atomic_output`), a URL
+    one (gs://) in one upload (`remote_exports`).
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: it cannot be written.
+    """
+    if is_url(path):
+        remote_exports.upload_file(path, data, what=what)
+    else:
+        atomic_output.write_file(path, data, what=what)
+
+
+@contextlib.contextmanager
+def _saved_model(model: Any, path: str) -> Iterator[str]:
+    """Writes `model` as the SavedModel `path`, then yields a local folder holding it, kept
+    till the block ends (the .tflite file is converted from it). A local `path` is written
+    atomically (`atomic_output.write_folder`) and yielded; for a URL (gs://), the SavedModel
+    is saved in a TMPDIR folder, uploaded (`remote_exports.upload_saved_model`), and that
+    folder is yielded, then removed.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: the SavedModel cannot be written or uploaded.
+    """
+    what = "saved model dir"
+    if not is_url(path):
+        with atomic_output.write_folder(path, what=what) as tmp:
+            save_model(model, tmp)
+        yield path
+        return
+    where = "the local copy it is uploaded from, in TMPDIR,"
+    with _temporary_folder(path, what=what, where=where) as local:
+        folder = os.path.join(local, "saved_model")
+        _save_or_refuse(model, folder, path, what=what, where=where)
+        remote_exports.upload_saved_model(folder, path)
+        yield folder
+
+
+@contextlib.contextmanager
+def _temporary_folder(output: str, *, what: str, where: str) -> Iterator[str]:
+    """A TMPDIR folder for what the remote `output` is made from, removed when the block ends.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: TMPDIR takes no new folder.
+    """
+    try:
+        local = tempfile.mkdtemp(prefix="tfhub-export-")
+    except OSError as err:
+        raise _staging_error(err, output, what=what, where=where) from err
+    try:
+        yield local
+    finally:
+        shutil.rmtree(local, ignore_errors=True)
+
+
+def _save_or_refuse(model: Any, folder: str, output: str, *, what: str, where: str) -> None:
+    """Saves `model` as a SavedModel in `folder`, a temporary one made for the output `output`
+    (`what`): a write that fails there (a full disk) is an error naming `output` and `where`
+    the temporary SavedModel is ("the temporary SavedModel it is converted from, beside it,").
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: the SavedModel cannot be written in `folder`.
+    """
+    try:
+        save_model(model, folder)
+    except Exception as err:
+        failed = failed_write(err, os.path.dirname(folder))
+        if failed is None:
+            raise
+        raise _staging_error(failed, output, what=what, where=where) from err
+
+
+def _staging_error(failed: OSError, output: str, *, what: str, where: str) -> Exception:
+    """The error for the output `output` whose temporary copy (`where`) cannot be written."""
+    return atomic_output.not_writable(
+        output,
+        f"{where} cannot be written ({failed.strerror})",
+        what=what,
+        disk_full=failed.errno in errors.DISK_FULL_ERRNOS,
+        quota=is_quota(failed),
+        todo=FILE_SIZE_LIMIT_TODO if failed.errno == errno.EFBIG else None,
+    )
 
 
 def _tflite_bytes_of(model: Any, output_file: str) -> bytes:
     """Converts `model` to a TFLite flatbuffer through a temporary SavedModel written beside
     the .tflite file (`atomic_output.scratch_folder`: hidden, removed after; one that a killed
-    run left is removed by the next run).
+    run left is removed by the next run), or in TMPDIR for a URL (gs://) .tflite file.
 
     Raises:
         tfhub.errors.TFLiteConversionError: the converter refused the model.
@@ -63,24 +151,16 @@ def _tflite_bytes_of(model: Any, output_file: str) -> bytes:
             full disk where the .tflite file goes).
     """
     what = "tflite output file"
-    with atomic_output.scratch_folder(output_file, what=what) as scratch:
-        folder = os.path.join(scratch, "saved_model")
-        try:
-            save_model(model, folder)
-        except Exception as err:
-            failed = failed_write(err, scratch)
-            if failed is None:
-                raise
-            raise atomic_output.not_writable(
-                output_file,
-                "the temporary SavedModel it is converted from, beside it, cannot be written "
-                f"({failed.strerror})",
-                what=what,
-                disk_full=failed.errno in errors.DISK_FULL_ERRNOS,
-                quota=is_quota(failed),
-                todo=FILE_SIZE_LIMIT_TODO if failed.errno == errno.EFBIG else None,
-            ) from err
-        return tflite_bytes(folder, output_file=output_file)
+    if is_url(output_file):
+        where = "the temporary SavedModel it is converted from, in TMPDIR,"
+        scratch = _temporary_folder(output_file, what=what, where=where)
+    else:
+        where = "the temporary SavedModel it is converted from, beside it,"
+        scratch = atomic_output.scratch_folder(output_file, what=what)
+    with scratch as folder:
+        saved = os.path.join(folder, "saved_model")
+        _save_or_refuse(model, saved, output_file, what=what, where=where)
+        return tflite_bytes(saved, output_file=output_file)
 
 
 def export(
@@ -129,25 +209,25 @@ def _write_outputs(
     written: list[tuple[str, str]],
 ) -> None:
     """`export`'s writes; appends (path, what) of each output to `written` once it is."""
-    if outputs.saved_model_dir:  # First: it replaces its folder, and the others may be inside.
-        with atomic_output.write_folder(outputs.saved_model_dir, what="saved model dir") as tmp:
-            save_model(model, tmp)
-        written.append((outputs.saved_model_dir, "saved model dir"))
-        say(f"SavedModel model exported to {outputs.saved_model_dir}")
-    if outputs.labels_output_file:
-        write_labels(outputs.labels_output_file, labels)
-        written.append((outputs.labels_output_file, "labels output file"))
-        say(f"Labels written to {outputs.labels_output_file}")
-    if outputs.tflite_output_file:
-        if outputs.saved_model_dir:
-            flatbuffer = tflite_bytes(
-                outputs.saved_model_dir, output_file=outputs.tflite_output_file
-            )
-        else:
-            flatbuffer = _tflite_bytes_of(model, outputs.tflite_output_file)
-        atomic_output.write_file(outputs.tflite_output_file, flatbuffer, what="tflite output file")
-        written.append((outputs.tflite_output_file, "tflite output file"))
-        say(f"TFLite model exported to {outputs.tflite_output_file}")
+    with contextlib.ExitStack() as kept:
+        saved = None  # A local folder holding the SavedModel, if one was asked for.
+        if outputs.saved_model_dir:  # First: it replaces its folder; the others may be inside.
+            saved = kept.enter_context(_saved_model(model, outputs.saved_model_dir))
+            written.append((outputs.saved_model_dir, "saved model dir"))
+            say(f"SavedModel model exported to {outputs.saved_model_dir}")
+        if outputs.labels_output_file:
+            write_labels(outputs.labels_output_file, labels)
+            written.append((outputs.labels_output_file, "labels output file"))
+            say(f"Labels written to {outputs.labels_output_file}")
+        if outputs.tflite_output_file:
+            output = outputs.tflite_output_file
+            if saved is not None:
+                flatbuffer = tflite_bytes(saved, output_file=output)
+            else:
+                flatbuffer = _tflite_bytes_of(model, output)
+            _write_file(output, flatbuffer, what="tflite output file")
+            written.append((output, "tflite output file"))
+            say(f"TFLite model exported to {output}")
 
 
 def _partial_note(outputs: Outputs, written: list[tuple[str, str]]) -> str | None:

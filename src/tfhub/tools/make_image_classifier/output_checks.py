@@ -12,6 +12,7 @@ from ...utils.paths import STREAMS, is_url, relative_below, special_kind
 from .. import atomic_output, module_handles
 from ..output_errors import flag_name
 from .outputs import SAVED_MODEL_NAMES, Outputs, given_outputs, is_folder
+from .remote_exports import check_remote_writable
 
 
 def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> None:
@@ -25,20 +26,28 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
         module: the --tfhub_module handle: no output may be at or inside its local folder, nor
             --saved_model_dir hold it.
 
+    A URL output (gs://) is checked by writing a probe object beside it, then removing it
+    (`remote_exports.check_remote_writable`), after the local outputs' checks; a URL
+    --summaries_dir is left to TensorBoard's writer, which writes gs:// itself, as upstream's.
+
     Raises:
-        tfhub.errors.OutputNotWritableError: naming the first output that cannot be written:
-            a URL (gs://) other than --summaries_dir is one (the exports write local paths).
+        tfhub.errors.OutputNotWritableError: naming the first output that cannot be written
+            (for a URL, OutputTimeoutError if its file system gave no answer in time).
     """
     if module:
         _check_apart_from_module(outputs, module)
+    remote = []
     for path, what, is_dir in given_outputs(outputs):
-        if what == "summaries dir" and is_url(path):
-            continue  # TensorBoard's writer writes gs:// itself, as upstream's did.
+        if is_url(path):
+            remote += [] if what == "summaries dir" else [(path, what)]
+            continue
         atomic_output.check_writable(path, is_dir=is_dir, what=what)
-    if outputs.saved_model_dir:
+    if outputs.saved_model_dir and not is_url(outputs.saved_model_dir):
         atomic_output.refuse_working_folder(outputs.saved_model_dir, what="saved model dir")
         _check_saved_model_dir(outputs, outputs.saved_model_dir)
     _check_apart(outputs)
+    for path, what in remote:
+        check_remote_writable(path, what=what)
 
 
 def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
