@@ -41,17 +41,17 @@ SCENARIO = """
 import hashlib, traceback
 import numpy as np
 from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, lib
-from tfhub.tools.make_image_classifier import remote_exports
+from tfhub.tools.make_image_classifier import export
 
 HPARAMS = get_default_hparams()._replace(train_epochs=1, batch_size=8)
 SENT = {}
-_upload_file = remote_exports.upload_file
+_upload_file = export._upload_file
 
 def _recorded(path, data, *, what):  # Records what the run uploads, then uploads it.
     SENT[path] = hashlib.sha256(data).hexdigest()
     _upload_file(path, data, what=what)
 
-remote_exports.upload_file = _recorded
+export._upload_file = _recorded
 
 def scenario(report, name, module, images, sm, labels, tflite):
     outputs = Outputs(saved_model_dir=sm, labels_output_file=labels, tflite_output_file=tflite)

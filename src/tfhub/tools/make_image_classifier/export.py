@@ -4,8 +4,14 @@ in `output_checks`; the SavedModel is saved by `saving`, converted to TFLite by 
 
 Every output is written under a temporary name beside its target and renamed into place when
 complete (tfhub.tools.atomic_output), so an interrupted run leaves no half-written SavedModel,
-.tflite or labels file. A URL output (gs://) is made locally first, then uploaded
-(`remote_exports`), as upstream wrote it through tf.io.gfile.
+.tflite or labels file. A URL output (gs://) is made whole locally first (the SavedModel in a
+TMPDIR folder, the labels and the .tflite flatbuffer in memory), then uploaded, as upstream
+wrote it through tf.io.gfile: a failed training or conversion uploads nothing. Every request
+is bounded by TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`tfhub.gfile_io`, the home of
+tfhub's bounded gs:// requests). The SavedModel's files go to a hidden sibling folder first,
+then into place, `saved_model.pb` last (`gfile_io.upload_folder`); a .tflite or labels file is
+one object, which GCS shows whole or not at all. Before training, `output_checks` writes a
+probe object beside each URL output.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ from ...utils.paths import is_url, special_kind
 from ...utils.refused_writes import failed_write, is_quota
 from .. import atomic_output
 from ..output_errors import FILE_SIZE_LIMIT_TODO
-from . import remote_exports
 from .output_checks import (
     check_labels_one_per_line,
     check_outputs_apart_from_images,
     check_outputs_writable,
+    remote_errors,
+    remote_output_error,
 )
 from .outputs import SAVED_MODEL_NAMES, Outputs, given_outputs
 from .saving import save_model
@@ -48,6 +55,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+LAST_FILE = "saved_model.pb"  # The SavedModel's file uploaded last (a loader looks for it).
+
 
 def write_labels(path: str, labels: Sequence[str]) -> None:
     """Writes the labels, one per line (ending with a newline), in prediction order, in UTF-8;
@@ -58,15 +67,54 @@ def write_labels(path: str, labels: Sequence[str]) -> None:
 
 def _write_file(path: str, data: bytes, *, what: str) -> None:
     """Writes the output file `path` whole: a local one atomically (`atomic_output`), a URL
-    one (gs://) in one upload (`remote_exports`).
+    one (gs://) in one upload (`_upload_file`).
 
     Raises:
         tfhub.errors.OutputNotWritableError: it cannot be written.
     """
     if is_url(path):
-        remote_exports.upload_file(path, data, what=what)
+        _upload_file(path, data, what=what)
     else:
         atomic_output.write_file(path, data, what=what)
+
+
+def _upload_saved_model(local: str, path: str) -> None:
+    """Uploads the SavedModel in the local folder `local` into the remote folder `path`, its
+    files replacing those of the same names (other files there stay, as upstream's
+    tf.saved_model.save left them); an old `saved_model.pb` is removed first, and the new one
+    comes last, so the folder never holds the old one beside new variables.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: a request failed or was refused (the upload's own
+            files are removed again; an old SavedModel there no longer loads), or
+            OutputTimeoutError, gave no answer in time.
+    """
+    from ... import gfile_io
+
+    what = "saved model dir"
+    doing = "to upload the SavedModel"
+    try:
+        if gfile_io.exists_for_export(f"{path.rstrip('/')}/{LAST_FILE}"):
+            doing = f"to upload the SavedModel (its old {LAST_FILE} was removed first)"
+            gfile_io.remove(f"{path.rstrip('/')}/{LAST_FILE}")
+        gfile_io.upload_folder(local, path, last=LAST_FILE)
+    except remote_errors() as err:
+        raise remote_output_error(err, path, what=what, doing=doing) from err
+
+
+def _upload_file(path: str, data: bytes, *, what: str) -> None:
+    """Writes `data` as the remote file `path` (`what`), in one bounded request.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as
+            `_upload_saved_model`.
+    """
+    from ... import gfile_io
+
+    try:
+        gfile_io.write_bytes(path, data)
+    except remote_errors() as err:
+        raise remote_output_error(err, path, what=what, doing="to upload it") from err
 
 
 @contextlib.contextmanager
@@ -74,7 +122,7 @@ def _saved_model(model: Any, path: str) -> Iterator[str]:
     """Writes `model` as the SavedModel `path`, then yields a local folder holding it, kept
     till the block ends (the .tflite file is converted from it). A local `path` is written
     atomically (`atomic_output.write_folder`) and yielded; for a URL (gs://), the SavedModel
-    is saved in a TMPDIR folder, uploaded (`remote_exports.upload_saved_model`), and that
+    is saved in a TMPDIR folder, uploaded (`_upload_saved_model`), and that
     folder is yielded, then removed.
 
     Raises:
@@ -90,7 +138,7 @@ def _saved_model(model: Any, path: str) -> Iterator[str]:
     with _temporary_folder(path, what=what, where=where) as local:
         folder = os.path.join(local, "saved_model")
         _save_or_refuse(model, folder, path, what=what, where=where)
-        remote_exports.upload_saved_model(folder, path)
+        _upload_saved_model(folder, path)
         yield folder
 
 

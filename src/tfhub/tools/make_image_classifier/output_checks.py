@@ -1,18 +1,20 @@
 """The checks of make_image_classifier's outputs that run before training: every output path
 writable, none at or inside another, the image folder or the module's folder, the SavedModel's
-folder (replaced whole) holding nothing else, and class names the labels file can hold."""
+folder (replaced whole) holding nothing else, a URL output (gs://) writable there (a probe
+object written and removed: `check_remote_writable`), and class names the labels file can hold."""
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Sequence
 
 from ... import errors
 from ...utils.paths import STREAMS, is_url, relative_below, special_kind
+from ...utils.printable import quoted_reason
 from .. import atomic_output, module_handles
-from ..output_errors import flag_name
+from ..output_errors import flag_name, not_writable
 from .outputs import SAVED_MODEL_NAMES, Outputs, given_outputs, is_folder
-from .remote_exports import check_remote_writable
 
 
 def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> None:
@@ -27,7 +29,7 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
             --saved_model_dir hold it.
 
     A URL output (gs://) is checked by writing a probe object beside it, then removing it
-    (`remote_exports.check_remote_writable`), after the local outputs' checks; a URL
+    (`check_remote_writable`), after the local outputs' checks; a URL
     --summaries_dir is left to TensorBoard's writer, which writes gs:// itself, as upstream's.
 
     Raises:
@@ -48,6 +50,64 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
     _check_apart(outputs)
     for path, what in remote:
         check_remote_writable(path, what=what)
+
+
+PROBE_PREFIX = ".tfhub-write-test-"  # The probe object `check_remote_writable` writes.
+
+
+def check_remote_writable(path: str, *, what: str) -> None:
+    """Checks, before training, that the remote output `path` (`what`) can be written: a probe
+    object `.tfhub-write-test-<hex>` beside it is written, then removed (each request bounded).
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: (an OSError) the file system refused or failed
+            (no such bucket, no access, no network), naming `path`, its flag and the server's
+            answer; OutputTimeoutError (also a TimeoutError) if it gave no answer in time.
+    """
+    from ... import gfile_io
+
+    probe = _beside(path, f"{PROBE_PREFIX}{uuid.uuid4().hex}")
+    try:
+        gfile_io.write_bytes(probe, b"tfhub checks it can write here\n")
+        gfile_io.remove(probe)
+    except remote_errors() as err:
+        doing = f"to write the probe file {probe}"
+        raise remote_output_error(err, path, what=what, doing=doing, about=probe) from err
+
+
+def _beside(path: str, name: str) -> str:
+    """The path `name` beside the remote output `path` (inside it for a bucket itself)."""
+    folder = path.rstrip("/")
+    parent = folder.rsplit("/", 1)[0]
+    return f"{folder}/{name}" if parent.endswith(":/") else f"{parent}/{name}"
+
+
+def remote_output_error(
+    err: BaseException, path: str, *, what: str, doing: str, about: str | None = None
+) -> Exception:
+    """The error for the remote output `path` (`what`) whose request (`doing`, in words, about
+    the path `about`, by default `path`) TensorFlow's file system failed or refused (its
+    OpError), or that gave no answer in time (a RetryTimeoutError)."""
+    from ...gfile_io import access_todo
+
+    flag = flag_name(what)
+    if isinstance(err, errors.RetryTimeoutError):
+        return errors.OutputTimeoutError(
+            f"Cannot write the {what} {path}: {err} Received: {flag}={path!r}",
+            path=path,
+            what=what,
+        )
+    reason = f"TensorFlow's file system failed {doing} ({quoted_reason(err, about or path)})"
+    return not_writable(path, reason, what=what, flag=flag, todo=access_todo(path) + ".")
+
+
+def remote_errors() -> tuple[type[BaseException], ...]:
+    """The errors of a bounded gs:// request that `remote_output_error` turns into the
+    output's error (TensorFlow imported then)."""
+    from ...utils.lazy import import_tensorflow
+
+    tf = import_tensorflow("Writing outputs to gs:// (or another TensorFlow file system)")
+    return (tf.errors.OpError, errors.RetryTimeoutError)
 
 
 def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
