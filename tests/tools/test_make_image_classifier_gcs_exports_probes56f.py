@@ -1,6 +1,6 @@
-"""make_image_classifier's exports to gs:// (session 56), against the suite's stand-in for GCS
-(tests/_helpers/gcs_stand_in.py), in a child process as TensorFlow reads the stand-in's settings
-when it first reaches gs://.
+"""make_image_classifier's exports to gs:// (and file://) (session 56), against the suite's
+stand-in for GCS (tests/_helpers/gcs_stand_in.py), in a child process as TensorFlow reads the
+stand-in's settings when it first reaches gs://.
 
 Upstream 0.10.0 wrote --saved_model_dir, --labels_output_file and --tflite_output_file through
 TensorFlow's file systems (make_image_classifier.py: tf.saved_model.save, tf.io.gfile.GFile), so
@@ -36,12 +36,15 @@ TFLITE = f"gs://{WRITABLE}/out/m.tflite"
 REFUSED_SM = "gs://read-only-stand-in/sm"  # A bucket of the stand-in's that refuses writes.
 SILENT_SM = "gs://silent-writes/sm"  # One that never answers an upload.
 FAILED_UPLOAD_SM = f"gs://{WRITABLE}/{REFUSE_COPY}"  # Its files cannot be moved into place.
+# file:// outputs (below a local folder's URL): folders to make, the .tflite inside the SavedModel.
+FILE_OUTPUTS = ("/new/sm", "/labels.txt", "/new/sm/m.tflite")
 
 SCENARIO = """
 import hashlib, traceback
 import numpy as np
 from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, lib
 from tfhub.tools.make_image_classifier import export
+from tfhub.tools.make_image_classifier.output_checks import check_outputs_writable
 
 HPARAMS = get_default_hparams()._replace(train_epochs=1, batch_size=8)
 SENT = {}
@@ -53,10 +56,19 @@ def _recorded(path, data, *, what):  # Records what the run uploads, then upload
 
 export._upload_file = _recorded
 
+def _tiny_model():  # An untrained classifier: enough for the writes of `export` alone.
+    import keras
+    layers = [keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")]
+    return keras.Sequential([keras.Input((32, 32, 3)), *layers])
+
 def scenario(report, name, module, images, sm, labels, tflite):
     outputs = Outputs(saved_model_dir=sm, labels_output_file=labels, tflite_output_file=tflite)
     try:
-        lib.train_and_export(module, images, HPARAMS, outputs=outputs, say=lambda line: None)
+        if module:
+            lib.train_and_export(module, images, HPARAMS, outputs=outputs, say=lambda line: None)
+        else:  # The checks, then the export, without training.
+            check_outputs_writable(outputs)
+            export.export(_tiny_model(), ["a", "b", "c"], outputs, say=lambda line: None)
     except BaseException as err:
         report["frames"] = [frame.name for frame in traceback.extract_tb(err.__traceback__)]
         raise
@@ -85,6 +97,7 @@ def reports(
 ) -> dict[str, Any]:
     """What the child reported for each run, with the stand-in's objects after them."""
     module, images = image_modules["fixed"], os.fspath(shape_images)
+    files = tmp_path_factory.mktemp("file-urls").as_uri()
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
         # An earlier export's files: replaced, except what the new one does not write.
         gcs.objects.update({"sm/saved_model.pb": b"old", "sm/notes.txt": b"kept"})
@@ -92,11 +105,12 @@ def reports(
             ("exports", module, images, SM, LABELS, TFLITE),
             ("refused", module, images, REFUSED_SM, "", ""),
             ("silent", module, images, SILENT_SM, "", ""),
-            ("failed upload", module, images, FAILED_UPLOAD_SM, "", ""),
+            ("failed upload", "", "", FAILED_UPLOAD_SM, "", ""),
+            ("file", "", "", *(files + part for part in FILE_OUTPUTS)),
         ]
         found, stderr = run_scenarios(SCENARIO, plan, bound=120.0, env=gcs.short_env())
         objects = dict(gcs.objects)
-    return {"reports": found, "stderr": stderr, "objects": objects}
+    return {"reports": found, "stderr": stderr, "objects": objects, "files": files}
 
 
 @pytest.mark.tf
@@ -155,6 +169,19 @@ def test_a_failed_upload_names_the_url_and_leaves_no_saved_model(
     assert message.startswith(f"Cannot write the saved model dir {FAILED_UPLOAD_SM}: "), message
     assert "copy refused" in message, message
     assert message.endswith(f"Received: saved_model_dir={FAILED_UPLOAD_SM!r}"), message
-    assert "_write_outputs" in report["frames"], report  # After training.
+    assert "_write_outputs" in report["frames"], report  # While exporting.
     left = [name for name in reports["objects"] if REFUSE_COPY in name or ".tfhub-" in name]
     assert left == [], left
+
+
+@pytest.mark.tf
+def test_file_url_exports_make_their_folders(reports: dict[str, Any]) -> None:
+    """A URL of a file system with folders (file://, hdfs://), which upstream's tf.io.gfile
+    took: the probe goes in the nearest folder that exists, the export makes the others."""
+    report = reports["reports"]["file"]
+    assert "type" not in report, report
+    root = Path(reports["files"].removeprefix("file://"))
+    found = sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    assert "new/sm/saved_model.pb" in found and "new/sm/m.tflite" in found, found
+    assert (root / "labels.txt").read_text() == "a\nb\nc\n"
+    assert not [name for name in found if ".tfhub-" in name], found

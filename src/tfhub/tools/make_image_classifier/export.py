@@ -97,9 +97,35 @@ def _upload_saved_model(local: str, path: str) -> None:
         if gfile_io.exists_for_export(f"{path.rstrip('/')}/{LAST_FILE}"):
             doing = f"to upload the SavedModel (its old {LAST_FILE} was removed first)"
             gfile_io.remove(f"{path.rstrip('/')}/{LAST_FILE}")
-        gfile_io.upload_folder(local, path, last=LAST_FILE)
+        if gfile_io.stages_exports(path):  # gs://: no folders to make, a hidden staging.
+            gfile_io.upload_folder(local, path, last=LAST_FILE)
+        else:
+            _copy_in_place(local, path)
     except remote_errors() as err:
         raise remote_output_error(err, path, what=what, doing=doing) from err
+
+
+def _copy_in_place(local: str, path: str) -> None:
+    """Copies the files of the local folder `local` into the folder `path` of a file system
+    with folders (file://, hdfs://), making them first, `saved_model.pb` last; each request
+    bounded (`tfhub.gfile_io`).
+
+    Raises:
+        TensorFlow's OpError: refused; tfhub.errors.RetryTimeoutError: no answer in time.
+    """
+    from ... import gfile_io
+
+    names = sorted(
+        os.path.relpath(os.path.join(top, name), local).replace(os.sep, "/")
+        for top, _, files in os.walk(local)
+        for name in files
+    )
+    names.sort(key=lambda name: name == LAST_FILE)  # Stable: `saved_model.pb` goes last.
+    target = path.rstrip("/")
+    for name in names:
+        folder = f"{target}/{name}".rsplit("/", 1)[0]
+        gfile_io.makedirs(folder)
+        gfile_io.copy(os.path.join(local, name), f"{target}/{name}")
 
 
 def _upload_file(path: str, data: bytes, *, what: str) -> None:
@@ -112,6 +138,8 @@ def _upload_file(path: str, data: bytes, *, what: str) -> None:
     from ... import gfile_io
 
     try:
+        if not gfile_io.stages_exports(path):  # A file system with folders: make them.
+            gfile_io.makedirs(path.rsplit("/", 1)[0])
         gfile_io.write_bytes(path, data)
     except remote_errors() as err:
         raise remote_output_error(err, path, what=what, doing="to upload it") from err

@@ -57,7 +57,8 @@ PROBE_PREFIX = ".tfhub-write-test-"  # The probe object `check_remote_writable` 
 
 def check_remote_writable(path: str, *, what: str) -> None:
     """Checks, before training, that the remote output `path` (`what`) can be written: a probe
-    object `.tfhub-write-test-<hex>` beside it is written, then removed (each request bounded).
+    object `.tfhub-write-test-<hex>` beside it (on a file system with folders, in the nearest
+    folder above it that exists) is written, then removed (each request bounded).
 
     Raises:
         tfhub.errors.OutputNotWritableError: (an OSError) the file system refused or failed
@@ -68,11 +69,28 @@ def check_remote_writable(path: str, *, what: str) -> None:
 
     probe = _beside(path, f"{PROBE_PREFIX}{uuid.uuid4().hex}")
     try:
+        if not gfile_io.stages_exports(path):  # A file system with folders (file://, hdfs://).
+            probe = f"{_nearest_existing_folder(path)}/{probe.rsplit('/', 1)[1]}"
         gfile_io.write_bytes(probe, b"tfhub checks it can write here\n")
         gfile_io.remove(probe)
     except remote_errors() as err:
         doing = f"to write the probe file {probe}"
         raise remote_output_error(err, path, what=what, doing=doing, about=probe) from err
+
+
+def _nearest_existing_folder(path: str) -> str:
+    """The nearest folder above the remote output `path` that exists (a file system with
+    folders: the one the export makes its folders in), each question bounded.
+
+    Raises:
+        TensorFlow's OpError: refused; tfhub.errors.RetryTimeoutError: no answer in time.
+    """
+    from ... import gfile_io
+
+    folder = path.rstrip("/").rsplit("/", 1)[0]
+    while not folder.endswith(":/") and not gfile_io.exists_for_export(folder):
+        folder = folder.rsplit("/", 1)[0]
+    return folder
 
 
 def _beside(path: str, name: str) -> str:
