@@ -29,7 +29,7 @@ from ... import errors
 from ...utils.paths import is_url, special_kind
 from ...utils.refused_writes import failed_write, is_quota
 from .. import atomic_output
-from ..output_errors import FILE_SIZE_LIMIT_TODO
+from ..output_errors import FILE_SIZE_LIMIT_TODO, refuse_folder_spelling
 from .output_checks import (
     check_labels_one_per_line,
     check_outputs_apart_from_images,
@@ -137,6 +137,7 @@ def _upload_file(path: str, data: bytes, *, what: str) -> None:
     """
     from ... import gfile_io
 
+    refuse_folder_spelling(path, what=what, flag=None)  # Else GCS's marker of a folder.
     try:
         if not gfile_io.stages_exports(path):  # A file system with folders: make them.
             gfile_io.makedirs(path.rsplit("/", 1)[0])

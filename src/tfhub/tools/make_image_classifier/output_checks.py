@@ -13,7 +13,7 @@ from ... import errors
 from ...utils.paths import STREAMS, is_url, relative_below, special_kind
 from ...utils.printable import quoted_reason
 from .. import atomic_output, module_handles
-from ..output_errors import flag_name, not_writable
+from ..output_errors import flag_name, not_writable, refuse_folder_spelling
 from .outputs import SAVED_MODEL_NAMES, Outputs, given_outputs, is_folder
 
 
@@ -41,6 +41,8 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
     remote = []
     for path, what, is_dir in given_outputs(outputs):
         if is_url(path):
+            if not is_dir:  # `gs://b/out/` would be a folder's marker holding the file.
+                refuse_folder_spelling(path, what=what, flag=None)
             remote += [] if what == "summaries dir" else [(path, what)]
             continue
         atomic_output.check_writable(path, is_dir=is_dir, what=what)
