@@ -70,13 +70,19 @@ def check_remote_writable(path: str, *, what: str) -> None:
     from ... import gfile_io
 
     probe = _beside(path, f"{PROBE_PREFIX}{uuid.uuid4().hex}")
+    doing = f"to write the probe file {probe}"
     try:
         if not gfile_io.stages_exports(path):  # A file system with folders (file://, hdfs://).
             probe = f"{_nearest_existing_folder(path)}/{probe.rsplit('/', 1)[1]}"
+            doing = f"to write the probe file {probe}"
         gfile_io.write_bytes(probe, b"tfhub checks it can write here\n")
+        # The export replaces files and moves them (a copy, then a delete): it needs deletes.
+        doing = (
+            f"to remove the probe file {probe} it wrote (the export replaces and moves files "
+            "there, which needs deletes too; remove it)"
+        )
         gfile_io.remove(probe)
     except remote_errors() as err:
-        doing = f"to write the probe file {probe}"
         raise remote_output_error(err, path, what=what, doing=doing, about=probe) from err
 
 
