@@ -69,6 +69,35 @@ def _with_errno(err: OSError, path: str) -> OSError:
     return OSError(number, os.strerror(number), path)
 
 
+# The largest file FAT32 holds (4 GiB - 1 byte): a write stops there whatever the limits say.
+FAT32_MAX_FILE_BYTES = 2**32 - 1
+
+
+def _file_size_limit() -> int | None:
+    """This process's file-size limit in bytes (RLIMIT_FSIZE, `ulimit -f`), or None if it has
+    none (or the system does not keep one: Windows)."""
+    try:
+        import resource
+    except ImportError:  # Windows.
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def _size_limit_error(path: str) -> OSError | None:
+    """An OSError (EFBIG) for a failed write of `path` that stopped at a file-size limit, the
+    process's (`ulimit -f`) or FAT32's 4 GiB, where the library's error does not say so (hnswlib
+    says nothing, USearch "Failed to serialize into stream"); else None."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return None
+    limit = _file_size_limit()
+    if size == FAT32_MAX_FILE_BYTES or (limit is not None and size >= limit):
+        return OSError(errno.EFBIG, os.strerror(errno.EFBIG), path)
+    return None
+
+
 def _full_disk_error(path: str) -> OSError | None:
     """An OSError of a full disk for a failed write of `path` whose error says nothing of it
     (faiss's and USearch's RuntimeError carry no errno), if `path`'s disk has no free block
@@ -97,8 +126,28 @@ def _write_error(err: Exception, path: str) -> OSError | None:
         numbered = _with_errno(err, path)
         return None if numbered is err else numbered
     if isinstance(err, RuntimeError):
-        return _full_disk_error(path)
+        return _size_limit_error(path) or _full_disk_error(path)
     return None
+
+
+def _cut_short_error(path: str, expected: int | None) -> OSError | None:
+    """The OSError for an index file that a library wrote without an error but not whole
+    (hnswlib writes through a C++ stream and checks nothing: past a file-size limit it left a
+    cut-short file): EFBIG at a file-size limit, ENOSPC on a full disk, else EIO saying how
+    much was written. None if `path` holds the `expected` bytes (or it is not known)."""
+    if expected is None:
+        return None
+    try:
+        size = os.path.getsize(path)
+    except OSError as err:
+        return OSError(err.errno, err.strerror, path)
+    if size == expected:
+        return None
+    return (
+        _size_limit_error(path)
+        or _full_disk_error(path)
+        or OSError(errno.EIO, f"the file was cut short ({size} of {expected} bytes)", path)
+    )
 
 
 class DimensionMismatch(ValueError):
@@ -124,8 +173,10 @@ class AnnIndex(abc.ABC):
         """Writes the index to one file.
 
         Raises:
-            OSError: with an errno (ENOSPC for a full disk) naming `path`, where the
-                library's own error for the failed write had none (see `_write_error`).
+            OSError: with an errno (ENOSPC for a full disk, EFBIG past a file-size limit)
+                naming `path`, where the library's own error for the failed write had none
+                (see `_write_error`), or where the library wrote less than the whole index
+                without an error (`_cut_short_error`).
             Whatever else the library raised.
         """
         try:
@@ -135,6 +186,14 @@ class AnnIndex(abc.ABC):
             if numbered is None:
                 raise
             raise numbered from err
+        cut_short = _cut_short_error(path, self._file_size())
+        if cut_short is not None:
+            raise cut_short
+
+    def _file_size(self) -> int | None:
+        """The size in bytes of the file `_save` writes, where the library says it (to tell
+        a file it cut short without an error); None otherwise."""
+        return None
 
     @abc.abstractmethod
     def _save(self, path: str) -> None:
@@ -276,7 +335,10 @@ class HnswlibIndex(AnnIndex):
             abandoned.set()
 
     def _save(self, path: str) -> None:
-        self._index.save_index(path)
+        self._index.save_index(path)  # Its failed writes raise nothing: see `_file_size`.
+
+    def _file_size(self) -> int | None:
+        return int(self._index.index_file_size())
 
     def load(self, path: str) -> int:
         self._index = self._new()

@@ -1,0 +1,87 @@
+"""make_nearest_neighbour_index's outputs past the file-size limit (EFBIG: `ulimit -f`, or a
+file system's own bound such as FAT32's 4 GiB) (rf56g-F1, rf56g-F2).
+
+hnswlib writes its index through a C++ stream and checks nothing: `build` wrote a cut-short
+`ann.index`, said "written" and replaced the previous index with it (the next `query` said the
+index was damaged). faiss's and USearch's failed writes were "unexpected error: RuntimeError",
+the mapping's "OS error: [Errno 27] File too large", naming no folder or flag; `generate`'s
+PipelineError said nothing of what to do. annoy's was already the line every library now gives.
+
+Python ignores SIGXFSZ: a write past the limit fails with EFBIG instead of killing the process.
+The limit is set only around the write, so pytest's own files are not limited."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tfhub import errors
+
+pytestmark = pytest.mark.tf
+
+LIMIT = 64 << 10  # Bytes a file may grow to while the limit holds: the index files pass it.
+ITEMS, DIM = 2000, 64  # An index of ~0.5-1 MB, a mapping of ~14 KB.
+
+
+@contextlib.contextmanager
+def _file_size_limit(limit: int = LIMIT) -> Iterator[None]:
+    """Files may not grow past `limit` bytes in this block (as `ulimit -f`)."""
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
+
+
+def _says_the_limit(message: str, folder: str, flag: str) -> None:
+    assert f"{folder}: File too large. " in message, message
+    assert "file-size limit (`ulimit -f`)" in message, message
+    assert message.endswith(f"Received: {flag}={folder!r}"), message
+    assert ".tmp-" not in message and "\n" not in message, message
+
+
+@pytest.fixture(scope="module")
+def embeddings(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An embedding folder of ITEMS random DIM-d vectors, as `generate` writes it."""
+    from tests.tools._nn_support import write_records
+
+    folder = tmp_path_factory.mktemp("emb")
+    vectors = np.random.default_rng(0).normal(size=(ITEMS, DIM)).astype(np.float32)
+    records = [(f"item {i}".encode(), vector.tolist()) for i, vector in enumerate(vectors)]
+    write_records(folder / "emb-00000-of-00001.tfrecords", records)
+    return os.fspath(folder)
+
+
+@pytest.mark.parametrize("library", ["hnswlib", "faiss", "usearch", "annoy"])
+def test_an_index_past_the_file_size_limit_is_an_error_and_the_old_index_stays(
+    tmp_path: Path, embeddings: str, library: str
+) -> None:
+    from tfhub.tools.make_nearest_neighbour_index import ann, index_builder
+    from tfhub.tools.make_nearest_neighbour_index.similarity_finder import LoadedIndex
+
+    try:
+        ann.require_installed(library)
+    except errors.MissingDependencyError:
+        pytest.skip(f"{library} is not installed (an optional library)")
+    target = os.fspath(tmp_path / "idx")
+    config = index_builder.BuildConfig(embeddings, target, library=library)
+    index_builder.run(config)
+    before = {name: (tmp_path / "idx" / name).read_bytes() for name in os.listdir(target)}
+    assert os.path.getsize(os.path.join(target, "ann.index")) > LIMIT  # Else no test.
+    with pytest.raises(errors.OutputNotWritableError) as caught, _file_size_limit():
+        index_builder.run(config)
+    _says_the_limit(str(caught.value), target, "index_output_dir")
+    after = {name: (tmp_path / "idx" / name).read_bytes() for name in os.listdir(target)}
+    assert after == before  # The old index, as it was; no temporary left beside it.
+    assert os.listdir(tmp_path) == ["idx"]
+    assert len(LoadedIndex(target, query_dim=DIM).items) == ITEMS
