@@ -85,3 +85,32 @@ def test_an_index_past_the_file_size_limit_is_an_error_and_the_old_index_stays(
     assert after == before  # The old index, as it was; no temporary left beside it.
     assert os.listdir(tmp_path) == ["idx"]
     assert len(LoadedIndex(target, query_dim=DIM).items) == ITEMS
+
+
+def test_a_mapping_past_the_file_size_limit_names_the_folder(tmp_path: Path) -> None:
+    from tfhub.tools.make_nearest_neighbour_index import files
+
+    target = os.fspath(tmp_path / "idx")
+    items = [f"a long item of text, number {i:06d}" for i in range(4 * LIMIT // 30)]
+    with pytest.raises(errors.OutputNotWritableError) as caught:
+        with files.output_folder(target, flag="index_output_dir") as folder, _file_size_limit():
+            files.write_mapping(folder, items, upstream_pickle=True)
+    _says_the_limit(str(caught.value), target, "index_output_dir")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_generate_past_the_file_size_limit_says_what_to_do(
+    tmp_path: Path, text_module: str
+) -> None:
+    from tfhub.tools.make_nearest_neighbour_index import embedding_generator as gen
+
+    data = tmp_path / "in.txt"
+    data.write_text("".join(f"line number {i}\n" for i in range(3000)))
+    target = os.fspath(tmp_path / "emb")
+    config = gen.GenerateConfig(os.fspath(data), text_module, target)
+    with pytest.raises(errors.PipelineError) as caught, _file_size_limit():
+        gen.run(config)
+    message = str(caught.value)
+    assert "File too large" in message, message
+    assert "file-size limit (`ulimit -f`)" in message, message
+    assert not (tmp_path / "emb").exists() and sorted(os.listdir(tmp_path)) == ["in.txt"]

@@ -249,9 +249,31 @@ def _remove_staging(staging: str, *, what: str, flag: str) -> None:
         )
 
 
+@contextlib.contextmanager
+def _naming(path: str) -> Iterator[None]:
+    """Gives an OSError of the block that names no file (a buffered write's: EFBIG past the
+    file-size limit, which leaves the disk room for the next file) `path` as its file name, so
+    that `output_folder` takes it for a failed write of its file (an OutputNotWritableError
+    naming the folder, its flag and what to do) instead of a bare "[Errno 27] File too large".
+
+    Raises:
+        OSError: the block's, naming `path` if it named no file.
+    """
+    try:
+        yield
+    except OSError as err:
+        if err.filename is not None or err.errno is None:
+            raise
+        raise OSError(err.errno, err.strerror, path) from err
+
+
 def write_json(path: str, value: Any) -> None:
-    """Writes `value` as JSON (inside a folder from `output_folder`)."""
-    with open(path, "w", encoding="utf-8") as handle:
+    """Writes `value` as JSON (inside a folder from `output_folder`).
+
+    Raises:
+        OSError: a failed write, naming `path` (`_naming`).
+    """
+    with _naming(path), open(path, "w", encoding="utf-8") as handle:
         json.dump(value, handle, ensure_ascii=False)
 
 
@@ -270,9 +292,12 @@ def write_matrix(
                 path = os.path.join(local, name)
                 storage.upload(path, folder, name, what=OUTPUT_FOLDERS[flag], flag=flag)
         return
-    np.save(os.path.join(folder, RANDOM_PROJECTION_NPY), matrix, allow_pickle=False)
+    npy = os.path.join(folder, RANDOM_PROJECTION_NPY)
+    with _naming(npy):
+        np.save(npy, matrix, allow_pickle=False)
     if upstream_pickle:
-        with open(os.path.join(folder, RANDOM_PROJECTION_FILENAME), "wb") as handle:
+        path = os.path.join(folder, RANDOM_PROJECTION_FILENAME)
+        with _naming(path), open(path, "wb") as handle:
             safe_pickle.dump_array(matrix, handle)  # Readable by upstream's NumPy 1.x.
 
 
@@ -280,5 +305,6 @@ def write_mapping(folder: str, items: list[str], *, upstream_pickle: bool) -> No
     """Writes the id -> item mapping as JSON, and as upstream's pickled dict if asked."""
     write_json(os.path.join(folder, MAPPING_JSON), items)
     if upstream_pickle:
-        with open(os.path.join(folder, MAPPING_FILENAME), "wb") as handle:
+        path = os.path.join(folder, MAPPING_FILENAME)
+        with _naming(path), open(path, "wb") as handle:
             pickle.dump(dict(enumerate(items)), handle, protocol=4)

@@ -1,14 +1,16 @@
 """What a failed `generate` pipeline raises: the tfhub error a step raised, a Ctrl-C that Beam
 wrapped, or one `PipelineError` with the cause and, where tfhub can tell, what to do (a full
-disk, an input that is not UTF-8 text)."""
+disk, a file past the file-size limit, an input that is not UTF-8 text)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterator
 
 from ... import errors
+from ..output_errors import FILE_SIZE_LIMIT_TODO
 from . import input_files
 from .generate_config import GenerateConfig
 
@@ -28,6 +30,15 @@ def _disk_full(err: BaseException) -> bool:
     """Whether a runner's error is, or wraps, a write refused for a full disk (or quota)."""
     return any(
         isinstance(seen, OSError) and seen.errno in errors.DISK_FULL_ERRNOS for seen in _chain(err)
+    )
+
+
+def _file_size_limited(err: BaseException, cause: str) -> bool:
+    """Whether a runner's error is, or wraps, a write past the file-size limit (EFBIG: `ulimit
+    -f`, FAT32's 4 GiB); `cause`: its cause line, which is all a worker process's error keeps
+    of it ("OSError: [Errno 27] File too large")."""
+    return cause.startswith(f"OSError: [Errno {errno.EFBIG}]") or any(
+        isinstance(seen, OSError) and seen.errno == errno.EFBIG for seen in _chain(err)
     )
 
 
@@ -57,6 +68,8 @@ def hint(err: BaseException, cause: str, config: GenerateConfig) -> str:
             f" The disk of {config.embed_output_dir} is full: free space on it, or choose a "
             "folder on a disk with room."
         )
+    if _file_size_limited(err, cause):  # The disk may have room: the file may not grow.
+        return f" {FILE_SIZE_LIMIT_TODO}"
     if not cause.startswith("UnicodeDecodeError"):
         return ""
     where = input_files.first_non_utf8_line(config.data_file_pattern)
