@@ -114,3 +114,26 @@ def test_a_generate_past_the_file_size_limit_says_what_to_do(
     assert "File too large" in message, message
     assert "file-size limit (`ulimit -f`)" in message, message
     assert not (tmp_path / "emb").exists() and sorted(os.listdir(tmp_path)) == ["in.txt"]
+
+
+@pytest.mark.parametrize(
+    ("number", "todo"),
+    [(28, "is full: free space on it"), (27, "file-size limit (`ulimit -f`)")],
+)
+def test_a_worker_process_write_refusal_says_what_to_do(number: int, todo: str) -> None:
+    """A worker process's error reaches the runner as text only: its cause line is then
+    "RuntimeError: OSError: [Errno 27] File too large [while running ...]" (measured with
+    --direct_running_mode=multi_processing under `prlimit --fsize`), with no OSError to
+    look at; it said nothing of what to do."""
+    from tfhub.tools.make_nearest_neighbour_index import pipeline_errors
+    from tfhub.tools.make_nearest_neighbour_index.generate_config import GenerateConfig
+
+    cause = f"OSError: [Errno {number}] {os.strerror(number)}"
+    step = " [while running 'Write TFRecords/Write/WriteImpl/WriteBundles']"
+    relayed = RuntimeError(
+        f"Traceback (most recent call last):\n  ...\nRuntimeError: {cause}{step}"
+    )
+    config = GenerateConfig("in.txt", "module", "out/emb")
+    err = pipeline_errors.pipeline_error(relayed, "DirectRunner", config)
+    assert f"RuntimeError: {cause}{step}" in str(err)
+    assert todo in str(err), str(err)

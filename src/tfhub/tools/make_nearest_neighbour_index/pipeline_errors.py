@@ -26,20 +26,29 @@ def _chain(err: BaseException) -> Iterator[BaseException]:
         seen = seen.__cause__ or seen.__context__
 
 
-def _disk_full(err: BaseException) -> bool:
-    """Whether a runner's error is, or wraps, a write refused for a full disk (or quota)."""
-    return any(
-        isinstance(seen, OSError) and seen.errno in errors.DISK_FULL_ERRNOS for seen in _chain(err)
-    )
+# An OSError's number in a cause line: all that a worker process's error keeps of it
+# ("RuntimeError: OSError: [Errno 27] File too large [while running 'Write TFRecords/...']").
+_ERRNO_IN_CAUSE = re.compile(r"\bOSError: \[Errno (\d+)\]")
+
+
+def _errnos(err: BaseException, cause: str) -> set[int]:
+    """The OSError numbers of a runner's error: of the errors it is or wraps, and the one its
+    `cause` line names (a worker process's, relayed as text)."""
+    numbers = {seen.errno for seen in _chain(err) if isinstance(seen, OSError) and seen.errno}
+    named = _ERRNO_IN_CAUSE.search(cause)
+    return numbers | {int(named.group(1))} if named else numbers
+
+
+def _disk_full(err: BaseException, cause: str) -> bool:
+    """Whether a runner's error (with its `cause` line) is a write refused for a full disk
+    (or quota)."""
+    return bool(_errnos(err, cause) & errors.DISK_FULL_ERRNOS)
 
 
 def _file_size_limited(err: BaseException, cause: str) -> bool:
-    """Whether a runner's error is, or wraps, a write past the file-size limit (EFBIG: `ulimit
-    -f`, FAT32's 4 GiB); `cause`: its cause line, which is all a worker process's error keeps
-    of it ("OSError: [Errno 27] File too large")."""
-    return cause.startswith(f"OSError: [Errno {errno.EFBIG}]") or any(
-        isinstance(seen, OSError) and seen.errno == errno.EFBIG for seen in _chain(err)
-    )
+    """Whether a runner's error (with its `cause` line) is a write past the file-size limit
+    (EFBIG: `ulimit -f`, FAT32's 4 GiB)."""
+    return errno.EFBIG in _errnos(err, cause)
 
 
 def interrupted(err: BaseException) -> bool:
@@ -63,7 +72,7 @@ def step_error(err: errors.TFHubError) -> errors.TFHubError:
 
 def hint(err: BaseException, cause: str, config: GenerateConfig) -> str:
     """What to do about a pipeline failure, where tfhub can tell (else "")."""
-    if _disk_full(err):
+    if _disk_full(err, cause):
         return (
             f" The disk of {config.embed_output_dir} is full: free space on it, or choose a "
             "folder on a disk with room."
