@@ -137,3 +137,25 @@ def test_a_worker_process_write_refusal_says_what_to_do(number: int, todo: str) 
     err = pipeline_errors.pipeline_error(relayed, "DirectRunner", config)
     assert f"RuntimeError: {cause}{step}" in str(err)
     assert todo in str(err), str(err)
+
+
+def test_a_remote_index_staged_past_the_file_size_limit_names_tmpdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build --index_output_dir=gs://...` writes the index in TMPDIR first: a write refused
+    there was "tfhub: OS error: [Errno 27] File too large: '/tmp/tfhub-ann-.../ann.index'"
+    (measured with the GCS stand-in and `prlimit --fsize`), naming a temporary and no remedy.
+    The remote folder is touched only after the block, so none is needed here."""
+    from tfhub.tools.make_nearest_neighbour_index import files, index_builder
+
+    monkeypatch.setenv("TMPDIR", os.fspath(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    items = [f"a long item of text, number {i:06d}" for i in range(4 * LIMIT // 30)]
+    with pytest.raises(errors.OutputNotWritableError) as caught:
+        with index_builder._index_folder("gs://bucket/idx") as local, _file_size_limit():
+            files.write_mapping(local, items, upstream_pickle=False)
+    message = str(caught.value)
+    assert "gs://bucket/idx" in message and "File too large. " in message, message
+    assert "file-size limit (`ulimit -f`)" in message, message
+    assert message.endswith(f"Received: TMPDIR={os.fspath(tmp_path)!r}"), message
+    assert os.listdir(tmp_path) == []  # The staging folder is removed.

@@ -233,7 +233,14 @@ def _index_folder(output_dir: str) -> Iterator[str]:
     when the block succeeds, the remote folder is emptied (`storage.empty_folder`) and the
     files uploaded, so a failure while building leaves the old remote index as it was; the
     staging folder is removed however the block ends (Ctrl-C, SIGTERM or a failure left it,
-    as big as the index)."""
+    as big as the index).
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: the folder cannot be written (`files.output_folder`;
+            for a remote one, `storage`'s errors), or a file of a remote one's index that its
+            staging folder in TMPDIR does not take (a full disk, the file-size limit), naming
+            TMPDIR (`_staging_not_written`).
+    """
     if not files.is_remote(output_dir):
         with files.output_folder(output_dir, flag="index_output_dir") as folder:
             yield folder
@@ -242,12 +249,35 @@ def _index_folder(output_dir: str) -> Iterator[str]:
 
     local = tempfile.mkdtemp(prefix="tfhub-ann-")
     try:
-        yield local
+        try:
+            yield local
+        except OSError as err:
+            refused = _staging_not_written(err, local, output_dir)
+            if refused is None:
+                raise
+            raise refused from err
         what = files.OUTPUT_FOLDERS["index_output_dir"]
         storage.empty_folder(output_dir, what=what, flag="index_output_dir")
         _upload(local, output_dir)
     finally:
         shutil.rmtree(local, ignore_errors=True)
+
+
+def _staging_not_written(err: OSError, local: str, remote: str) -> Exception | None:
+    """The error for a file of the index of `remote` that its staging folder `local` in TMPDIR
+    does not take (a full disk or quota, the file-size limit), naming TMPDIR and what to do;
+    None if `err` is not a refused write there (raise it as it is)."""
+    import tempfile
+
+    from ...utils.printable import escaped
+    from ...utils.refused_writes import failed_write
+    from ..output_errors import disk_full_error, not_written
+
+    failed = disk_full_error(err) or failed_write(err, local)
+    if failed is None:
+        return None
+    what = f"index of {escaped(remote)} in the temporary folder"
+    return not_written(failed, tempfile.gettempdir(), what=what, flag="TMPDIR")
 
 
 def _upload(local: str, remote: str) -> None:
