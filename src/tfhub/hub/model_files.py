@@ -7,8 +7,10 @@ same without TensorFlow: `saved_model.pb` is checked at the protobuf wire level 
 with at least one MetaGraph, field 2 of `SavedModel`). tfhub adds `fingerprint.pb`, which
 TensorFlow writes since 2.12. So that tensorflow_hub users can download it too, each member must
 also be one tensorflow_hub extracts: a file or a folder, each file after a member for its folder.
-The archive is read as a stream (large archives are not held in memory; nor is `saved_model.pb`,
-whose fields are read past).
+The archive is read once, front to back, as a file (large archives are not held in memory; nor is
+`saved_model.pb`, whose fields are read past): not in tarfile's stream mode (`r|gz`), which skips a
+member in 8 KB reads that each copy the whole decompressed buffer (up to ~8 MB for 8 KB of
+compressed zeros: 128 MiB of zeros took 7.9 CPU-s against 0.13 s read as a file).
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ def archive_problems(archive: Path) -> list[str]:
     found_proto = False
     folders: set[str] = set()
     try:
-        with tarfile.open(archive, mode="r|gz") as tar:
+        with tarfile.open(archive, mode="r:gz") as tar:  # Not "r|gz": see the module's doc.
             for member in tar:
                 problem, is_proto = _member_problem(tar, member, folders)
                 found_proto |= is_proto
