@@ -27,6 +27,7 @@ from ._base import _rebuild as _rebuild
 from ._hub import (
     DocFormatError,
     DocValidationError,
+    MirrorSourceError,
     MirrorTooLargeError,
     NotAModelError,
     PublishBusyError,
@@ -203,6 +204,7 @@ __all__ = [
     "KerasFlavourError",
     "LayerNotCalledError",
     "LockTimeoutError",
+    "MirrorSourceError",
     "MirrorTooLargeError",
     "MissingAttachedMessageError",
     "MissingDependencyError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._base import TFHubError
+from ._resolving import DownloadError
 
 # --- The private hub (publishing format, pack, publish, mirror) -----------------------------------
 
@@ -101,3 +102,14 @@ class ServeConfigError(_HubDataError, ValueError):
     """A `tfhub serve` option that cannot work (.option names it; the message says what to do)."""
 
     option: str
+
+
+class MirrorSourceError(_HubDataError, DownloadError):
+    """The JSON API of the hub `tfhub mirror` copies from did not answer (.url: the API URL,
+    without credentials or query; .cause: what happened): no answer in time, a connection
+    refused or cut, or a server error after the retries. That API names the version's handle
+    and doc there, so nothing was written into the hub. A DownloadError (an OSError, as
+    upstream's urlopen errors were)."""
+
+    url: str
+    cause: str

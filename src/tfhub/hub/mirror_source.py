@@ -82,24 +82,54 @@ def source_doc(source: str, *, max_bytes: int) -> tuple[SourceDoc | None, list[s
 
 
 def _api_answer(api: str, source: str, max_bytes: int) -> object | None:
-    """The JSON a source hub's API URL answers, or None (not 200, not JSON, nested too deep,
-    or no answer).
+    """The JSON a source hub's API URL answers, or None: an answer that says the hub has no
+    such page here (a 4xx, such as the 404 of a path that is no API), not JSON, or JSON
+    nested too deep.
 
     Raises:
         MirrorTooLargeError: the answer is longer than `max_bytes`.
+        MirrorSourceError: no answer (none in time, a connection refused or cut, a 5xx after
+            the retries): the hub may be there, busy or failing, and its API names the
+            version's handle and doc, so the mirror must not go on without it.
     """
     try:
         with _http.get(api, handle=public_source(source), max_body=max_bytes) as response:
+            if response.status_code >= _SERVER_ERROR:  # After the retries.
+                raise _unanswered(api, source, f"it answered {response.status_code}")
             if response.status_code != 200:
                 return None
             _check_api_size(response.content, api, max_bytes)
             data: object = response.json()
             return data
-    except errors.MirrorTooLargeError:
-        raise  # Not "no doc here": a source to distrust.
+    except (errors.MirrorTooLargeError, errors.MirrorSourceError):
+        raise  # Not "no doc here": a source to distrust, or one that did not answer.
+    except errors.HTTPStatusError as err:
+        if err.status >= _SERVER_ERROR:
+            raise _unanswered(api, source, f"it answered {err.status}") from err
+        logger.info("No doc from %s (%s)", public_source(api), err)
+        return None
+    except errors.DownloadError as err:  # No answer in time, a connection refused or cut.
+        raise _unanswered(api, source, str(err)) from err
     except (errors.TFHubError, ValueError, RecursionError) as err:  # Nested too deep.
         logger.info("No doc from %s (%s)", public_source(api), err)
         return None
+
+
+_SERVER_ERROR = 500
+
+
+def _unanswered(api: str, source: str, cause: str) -> errors.MirrorSourceError:
+    """The error for a source hub's API URL that did not answer (`cause` says how)."""
+    shown = public_source(api)
+    return errors.MirrorSourceError(
+        f"Cannot mirror {public_source(source)}: its hub's JSON API {shown} did not answer "
+        f"({cause}); nothing was written. That API names the version's handle and doc in its "
+        "hub, which the mirror copies: mirror again once the hub answers (for a slow hub, "
+        "raise TFHUB_HTTP_TIMEOUT), or pass --as publisher/model/version with the doc already "
+        "in ROOT to mirror without it.",
+        url=shown,
+        cause=cause,
+    )
 
 
 def source_publisher_doc(found: SourceDoc, source: str, *, max_bytes: int) -> str | None:
