@@ -21,6 +21,7 @@ import os
 import posixpath
 import re
 import tarfile
+import unicodedata
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,16 +49,57 @@ _CHUNK = 1 << 20  # Bytes read at once from a saved_model.pb(txt).
 MAX_PROBLEMS = 10
 
 
+_FIRST = re.compile(r"[\w-]")  # A part's first character (`_NAME`).
+_LATER = re.compile(r"[-!',_\w.=:% ]")  # Its other characters.
+
+
 def path_problem(path: str) -> str | None:
     """Why a file path (relative, `/`-separated) cannot be in a model, or None."""
     if not _PATH.fullmatch(path):
-        return f"{path!r} is not a valid file path in a model (e.g. it starts with '.')"
+        return f"{path!r} is not a valid file path in a model: {_name_problem(path)}"
     if not any(fnmatch.fnmatch(path, pattern) for pattern in ALLOWED_PATHS):
         return (
             f"{path!r} is not a file a SavedModel uses (allowed: {', '.join(ALLOWED_PATHS)}); "
             "leave it out of the model"
         )
     return None
+
+
+def _name_problem(path: str) -> str:
+    """What in a path `_PATH` refuses breaks tfhub.dev's file-name pattern: an empty part, a
+    part's first character, or a character no name may hold (a name written decomposed, NFD,
+    as macOS tools write names, is told to be written composed)."""
+    parts = path.split("/")
+    if "" in parts:
+        return "it has an empty part (a leading, trailing or doubled '/')"
+    for part in parts:
+        if not _FIRST.fullmatch(part[0]):
+            return (
+                f"its part {part!r} starts with {part[0]!r}; a part starts with a letter, a "
+                "digit, '_' or '-' (no hidden files)"
+            )
+        bad = next((char for char in part[1:] if not _LATER.fullmatch(char)), None)
+        if bad is not None:
+            return _character_problem(path, bad)
+    # Unreachable while _FIRST and _LATER spell _NAME.
+    return "it does not match tfhub.dev's file-name pattern"
+
+
+def _character_problem(path: str, char: str) -> str:
+    """The problem of a character `char` of `path` that no file name in a model may hold."""
+    name = unicodedata.name(char, "")
+    shown = f"{char!r} (U+{ord(char):04X}{' ' + name if name else ''})"
+    problem = (
+        f"it holds {shown}, which a file name in a model may not hold (letters, digits, "
+        "spaces and -!',_.=:% only)"
+    )
+    composed = unicodedata.normalize("NFC", path)
+    if composed != path and _PATH.fullmatch(composed):
+        problem += (
+            "; the name is written decomposed (NFD, as macOS tools write names): rename it to "
+            "its composed (NFC) form, which prints the same"
+        )
+    return problem
 
 
 def _varint(stream: IO[bytes], pos: int, first: bytes = b"") -> tuple[int, int]:
