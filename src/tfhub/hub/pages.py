@@ -67,9 +67,11 @@ def rendered(markdown: str) -> str:
 
 async def doc_html(markdown: str, base: str, catalog: Catalog) -> str:
     """A doc body as sanitised HTML with this hub's URL `base` in place of the starter docs'
-    placeholder and of tfhub.dev's URLs of what this hub has (`_with_hub_links`), rendered
-    off the event loop (markdown-it yields the GIL, nh3 releases it)."""
+    placeholder and of tfhub.dev's URLs of what this hub has (`_with_hub_links`), its
+    site-absolute links below `base`'s path (`render.below_path`), rendered off the event
+    loop (markdown-it yields the GIL, nh3 releases it)."""
     body = _with_hub_url(await run_in_threadpool(rendered, markdown), base)
+    body = render.below_path(body, urllib.parse.urlsplit(base).path.rstrip("/"))
     return _with_hub_links(body, base, catalog)
 
 

@@ -58,6 +58,8 @@ _TAG = re.compile(r'<(/?)([A-Za-z][A-Za-z0-9]*)((?:[^">]|"[^"]*")*)>')
 _ATTRIBUTE = re.compile(r'([^\s="/>]+)(?:="([^"]*)")?')
 _LINK_END = re.compile(r"</a>", re.IGNORECASE)
 _EMPTY_LINK_END = re.compile(r"\s*</a>", re.IGNORECASE)
+# A site-absolute URL in a sanitised tag's attributes: `/path`, not `//host/path`.
+_SITE_ABSOLUTE = re.compile(r'(\s(?:href|src))="/(?!/)', re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -223,6 +225,27 @@ def _accessible_tag(fragment: str, match: re.Match[str]) -> str:
     if empty is None or not attributes.get("href"):
         return match[0]
     return match[0] + html.escape(attributes["href"], quote=False)
+
+
+def below_path(fragment: str, prefix: str) -> str:
+    """Sanitised HTML whose links' and images' site-absolute URLs (`href="/acme/emb/1"`,
+    written for a hub at `/`) lead below `prefix` (`/hub/acme/emb/1`), the path of the hub's
+    --base-url, where a proxy passes only that path on; relative, `#fragment`, `//host` and
+    full URLs are left as written. Only tags are read: text that shows a tag
+    (`&lt;a href="/x"&gt;`) is left alone."""
+    if not prefix:
+        return fragment
+    escaped = html.escape(prefix, quote=True)
+
+    def prefixed(attribute: re.Match[str]) -> str:
+        return f'{attribute[1]}="{escaped}/'
+
+    def rebased(match: re.Match[str]) -> str:
+        if match[1] or match[2].lower() not in ("a", "img"):
+            return match[0]
+        return f"<{match[2]}{_SITE_ABSOLUTE.sub(prefixed, match[3])}>"
+
+    return _TAG.sub(rebased, fragment)
 
 
 def _plain_text(text: str) -> str:
