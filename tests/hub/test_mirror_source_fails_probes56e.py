@@ -2,8 +2,8 @@
 
 The source hub's API gives the version's doc and its handle there (`acme/emb/1` for
 `https://host/hub/acme/emb/1`). An API that did not answer (no answer in time, a connection cut,
-a 5xx after the retries) was taken for "no hub here": the mirror wrote the version under the
-URL's path, `hub/acme/emb/1` (a publisher `hub` made), with a starter doc in place of the
+a 5xx, 429 or 408 after the retries) was taken for "no hub here": the mirror wrote the version
+under the URL's path, `hub/acme/emb/1` (a publisher `hub` made), with a starter doc in place of the
 source's, and exited 0; a later `mirror --force` kept that starter doc.
 """
 
@@ -32,7 +32,7 @@ class _FailingApiHub(http.server.BaseHTTPRequestHandler):
             if self.server.mode == "reset":  # type: ignore[attr-defined]
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            self.send_response(503)
+            self.send_response(int(self.server.mode))  # type: ignore[attr-defined]
         else:
             self.send_response(404)
         self.send_header("Content-Length", "0")
@@ -63,7 +63,7 @@ def _no_long_retries(monkeypatch):
     monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "5")
 
 
-@pytest.mark.parametrize("mode", ["503", "reset"])
+@pytest.mark.parametrize("mode", ["503", "429", "408", "reset"])
 def test_a_failing_api_stops_the_mirror_naming_it(tmp_path: Path, mode: str) -> None:
     root = tmp_path / "edge"
     with _source_hub(mode) as (base, asked):

@@ -83,18 +83,18 @@ def source_doc(source: str, *, max_bytes: int) -> tuple[SourceDoc | None, list[s
 
 def _api_answer(api: str, source: str, max_bytes: int) -> object | None:
     """The JSON a source hub's API URL answers, or None: an answer that says the hub has no
-    such page here (a 4xx, such as the 404 of a path that is no API), not JSON, or JSON
-    nested too deep.
+    such page here (a 4xx but 408 and 429, such as the 404 of a path that is no API), not
+    JSON, or JSON nested too deep.
 
     Raises:
         MirrorTooLargeError: the answer is longer than `max_bytes`.
-        MirrorSourceError: no answer (none in time, a connection refused or cut, a 5xx after
-            the retries): the hub may be there, busy or failing, and its API names the
+        MirrorSourceError: no answer (none in time, a connection refused or cut, a 5xx, 429 or
+            408 after the retries): the hub may be there, busy or failing, and its API names the
             version's handle and doc, so the mirror must not go on without it.
     """
     try:
         with _http.get(api, handle=public_source(source), max_body=max_bytes) as response:
-            if response.status_code >= _SERVER_ERROR:  # After the retries.
+            if _unanswering(response.status_code):  # After the retries.
                 raise _unanswered(api, source, f"it answered {response.status_code}")
             if response.status_code != 200:
                 return None
@@ -104,7 +104,7 @@ def _api_answer(api: str, source: str, max_bytes: int) -> object | None:
     except (errors.MirrorTooLargeError, errors.MirrorSourceError):
         raise  # Not "no doc here": a source to distrust, or one that did not answer.
     except errors.HTTPStatusError as err:
-        if err.status >= _SERVER_ERROR:
+        if _unanswering(err.status):
             raise _unanswered(api, source, f"it answered {err.status}") from err
         logger.info("No doc from %s (%s)", public_source(api), err)
         return None
@@ -115,7 +115,14 @@ def _api_answer(api: str, source: str, max_bytes: int) -> object | None:
         return None
 
 
-_SERVER_ERROR = 500
+# Statuses of a hub that is there but did not answer: a server error, or "too many requests" /
+# "request timeout" (a busy hub or its proxy), each after the retries `_http.get` makes.
+_BUSY = frozenset({408, 429})
+
+
+def _unanswering(status: int) -> bool:
+    """True for a status that says the hub did not answer, not that it has no such page."""
+    return status >= 500 or status in _BUSY
 
 
 def _unanswered(api: str, source: str, cause: str) -> errors.MirrorSourceError:
