@@ -21,6 +21,7 @@ DOC = """
 - [relative](../emb/1) [fragment](#usage) [other site](//example.com/x) [outside](https://example.com/a)
 - ![an image](/acme/chart.png)
 - written in code: `<a href="/acme/emb/1">`
+- [already below it](/hub/acme/emb/1) [the hub itself](/hub) [another site's path](/hubs/x)
 
 ## Usage
 """
@@ -38,6 +39,8 @@ def test_site_absolute_links_get_the_base_urls_path(tmp_path: Path) -> None:
     assert 'href="/hub/acme"' in shown
     assert 'href="/hub/"' in shown
     assert 'href="/hub/?q=emb"' in shown
+    assert 'href="/hub/hubs/x"' in shown
+    assert "/hub/hub/" not in shown and 'href="/hub/hub"' not in shown  # Already below it.
     assert 'src="/hub/acme/chart.png"' in shown
     # Left as written: relative links, fragments, other hosts, and text that is no tag.
     assert 'href="../emb/1"' in shown

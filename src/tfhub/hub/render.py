@@ -59,7 +59,7 @@ _ATTRIBUTE = re.compile(r'([^\s="/>]+)(?:="([^"]*)")?')
 _LINK_END = re.compile(r"</a>", re.IGNORECASE)
 _EMPTY_LINK_END = re.compile(r"\s*</a>", re.IGNORECASE)
 # A site-absolute URL in a sanitised tag's attributes: `/path`, not `//host/path`.
-_SITE_ABSOLUTE = re.compile(r'(\s(?:href|src))="/(?!/)', re.IGNORECASE)
+_SITE_ABSOLUTE = re.compile(r'(\s(?:href|src))="(/(?!/)[^"]*)"', re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -230,15 +230,18 @@ def _accessible_tag(fragment: str, match: re.Match[str]) -> str:
 def below_path(fragment: str, prefix: str) -> str:
     """Sanitised HTML whose links' and images' site-absolute URLs (`href="/acme/emb/1"`,
     written for a hub at `/`) lead below `prefix` (`/hub/acme/emb/1`), the path of the hub's
-    --base-url, where a proxy passes only that path on; relative, `#fragment`, `//host` and
-    full URLs are left as written. Only tags are read: text that shows a tag
-    (`&lt;a href="/x"&gt;`) is left alone."""
+    --base-url, where a proxy passes only that path on; one already below it (`/hub/acme`),
+    relative, `#fragment`, `//host` and full URLs are left as written. Only tags are read:
+    text that shows a tag (`&lt;a href="/x"&gt;`) is left alone."""
     if not prefix:
         return fragment
     escaped = html.escape(prefix, quote=True)
 
     def prefixed(attribute: re.Match[str]) -> str:
-        return f'{attribute[1]}="{escaped}/'
+        url = attribute[2]
+        if url == escaped or url.startswith(tuple(escaped + end for end in "/?#")):
+            return attribute[0]  # Already below it, as the hub reads such a path.
+        return f'{attribute[1]}="{escaped}{url}"'
 
     def rebased(match: re.Match[str]) -> str:
         if match[1] or match[2].lower() not in ("a", "img"):
