@@ -186,13 +186,22 @@ def load(
             UTF-8, which TensorFlow cannot open.
         tfhub.errors.TFHubError: from `resolve`.
     """
-    return load_model(handle, tags=tags, options=options).obj
+    return load_model(handle, tags=tags, options=options, options_named="options").obj
 
 
 def load_model(
-    handle: str | os.PathLike[str], *, tags: Iterable[str] | None = None, options: Any = None
+    handle: str | os.PathLike[str],
+    *,
+    tags: Iterable[str] | None = None,
+    options: Any = None,
+    options_named: str = "options (KerasLayer's load_options)",
 ) -> LoadedModel:
     """`load`, returning the loaded object together with its folder and tags.
+
+    Args:
+        handle, tags, options: as for `load`.
+        options_named: how the error names the user's argument that gave `options` if it is
+            not a LoadOptions: KerasLayer's `load_options` unless told (hub.load: `options`).
 
     Raises:
         The errors of `load`.
@@ -216,7 +225,7 @@ def load_model(
         tag_set(tags)  # ArgumentTypeError naming tags for 5 or ['serve', None], as tf1 says.
     if options is not None and not isinstance(options, tf.saved_model.LoadOptions):
         raise errors.ArgumentTypeError(  # TensorFlow's own error: an AttributeError deep inside.
-            "options (KerasLayer's load_options) must be a tf.saved_model.LoadOptions, e.g. "
+            f"{options_named} must be a tf.saved_model.LoadOptions, e.g. "
             "tf.saved_model.LoadOptions(experimental_io_device='/job:localhost'). "
             f"Received: options={options!r}"
         )

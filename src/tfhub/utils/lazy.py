@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import os
 import sys
 
@@ -165,12 +166,13 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
     except ImportError as err:
         hint, command = install_hint(module_name)
         shadows = _shadowing_files(err)
-        backend = _keras_backend_missing(module_name, err)
-        if backend is not None:  # Keras is installed; the backend it was told to use is not.
+        package = _keras_backend_missing(module_name, err)
+        if package is not None:  # Keras is installed; the backend it was told to use is not.
             hint = (
-                f"Keras 3 imports the backend it is set to, {backend}, which is not installed: "
-                f"{_keras_backend_source()} names it. tfhub runs SavedModels on TensorFlow: set "
-                "KERAS_BACKEND=tensorflow before Python starts (or in keras.json)."
+                f"Keras 3 imports the backend it is set to, {_keras_backend_needing(package)}, "
+                f"which is not installed: {_keras_backend_source()} names it. tfhub runs "
+                "SavedModels on TensorFlow: set KERAS_BACKEND=tensorflow before Python starts "
+                "(or in keras.json)."
             )
         elif shadows:  # Installed, but a file of the current folder hides a module it imports.
             hint = (
@@ -185,15 +187,42 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
         ) from err
 
 
-# What Keras 3 imports for each of its other backends: a missing one fails `import keras`.
+# The packages Keras 3 imports for its other backends (the numpy one imports jax): a missing
+# one fails `import keras`.
 _KERAS_BACKEND_PACKAGES = {"jax": "jax", "jaxlib": "jax", "torch": "torch", "openvino": "openvino"}
 
 
 def _keras_backend_missing(module_name: str, err: ImportError) -> str | None:
-    """The Keras backend whose package `err` says is missing when importing Keras, or None."""
+    """The package of a Keras backend that `err` says is missing when importing Keras, or
+    None."""
     if module_name.split(".")[0] != "keras" or not err.name:
         return None
     return _KERAS_BACKEND_PACKAGES.get(err.name.split(".")[0])
+
+
+def _keras_backend_needing(package: str) -> str:
+    """The backend Keras is set to, as the error names it: `package` itself ("jax"), or the
+    backend and the package it needs ("numpy, which needs jax"). `package` alone if the
+    setting cannot be read."""
+    backend = _keras_backend_setting()
+    if backend is None or backend == package:
+        return package
+    return f"{backend}, which needs {package}"
+
+
+def _keras_backend_setting() -> str | None:
+    """The backend Keras reads (as `_keras_backend_source` says where), or None if unreadable."""
+    value = os.environ.get("KERAS_BACKEND")
+    if value:
+        return value
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json"), encoding="utf-8") as file:
+            config = json.load(file)
+    except (OSError, ValueError):
+        return None
+    backend = config.get("backend") if isinstance(config, dict) else None
+    return backend if isinstance(backend, str) else None
 
 
 def _keras_backend_source() -> str:
