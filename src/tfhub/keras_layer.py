@@ -8,7 +8,7 @@ from typing import Any
 from . import errors
 from .keras import KerasLayer
 from .loaded_model import takes_training
-from .saved_model import load
+from .saved_model import load_model
 
 __all__ = ["KerasLayer", "func_has_training_argument", "load_module"]
 
@@ -28,7 +28,7 @@ def load_module(handle: Any, tags: Any = None, load_options: Any = None) -> Any:
                     f"Received: {name}={value!r}"
                 )
         return handle
-    return load(handle, tags=tags, options=load_options)
+    return load_model(handle, tags=tags, options=load_options, options_named="load_options").obj
 
 
 def func_has_training_argument(func: Any) -> bool:

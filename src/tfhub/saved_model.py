@@ -227,7 +227,7 @@ def load_model(
         raise errors.ArgumentTypeError(  # TensorFlow's own error: an AttributeError deep inside.
             f"{options_named} must be a tf.saved_model.LoadOptions, e.g. "
             "tf.saved_model.LoadOptions(experimental_io_device='/job:localhost'). "
-            f"Received: options={options!r}"
+            f"Received: {options_named.split()[0]}={options!r}"
         )
     module_path = resolve_for_tensorflow(handle)
     refuse_special_files(module_path, handle=handle)  # Named pipes: TensorFlow would hang.
