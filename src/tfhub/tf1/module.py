@@ -295,14 +295,13 @@ def load_module_spec(path: str | os.PathLike[str]) -> ModuleSpec:
         tfhub.errors.ModelPathEncodingError: the model's folder path is not UTF-8.
         tfhub.errors.DamagedModelError: a model file is a named pipe or another special file,
             or tfhub_module.pb is too large or damaged to parse.
+        tfhub.errors.HandleTypeError: (an InvalidHandleError and a TypeError) if `path` is
+            not text, e.g. bytes (upstream's TypeError) or None.
         tfhub.errors.TFHubError: from resolving the handle.
     """
     if isinstance(path, os.PathLike):  # A pathlib.Path, as hub.load takes.
         path = os.fspath(path)
-    if not isinstance(path, str):
-        raise errors.InvalidHandleError(
-            f"Expected a string handle (or os.PathLike). Received: path={path!r}"
-        )
+    # Not text (bytes, None, a number): the resolver's HandleTypeError, a TypeError as upstream's.
     module_path = saved_model.resolve_for_tensorflow(path)
     saved_model_proto.refuse_special_files(module_path, handle=path)  # A FIFO would hang.
     try:
