@@ -7,6 +7,7 @@ Public: `create_module_spec`, `add_signature`, `attach_message`,
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -275,13 +276,15 @@ def _check_inside_module_fn(what: str) -> None:
 
 
 def create_module_spec_from_saved_model(
-    saved_model_path: str, drop_collections: Iterable[str] | None = None
+    saved_model_path: str | bytes | os.PathLike[str],
+    drop_collections: Iterable[str] | None = None,
 ) -> NativeModuleSpec:
     """Creates a ModuleSpec from a TF1 SavedModel (its MetaGraphs become graph variants).
 
     Args:
         saved_model_path: folder of a SavedModel written by TF1 APIs
-            (`tf.compat.v1.saved_model.Builder`, `simple_save`, ...).
+            (`tf.compat.v1.saved_model.Builder`, `simple_save`, ...): a str, bytes (as
+            upstream took) or os.PathLike.
         drop_collections: extra collections to drop (global_step, summaries and the
             SavedModel init/train op collections are always dropped).
 
@@ -292,7 +295,10 @@ def create_module_spec_from_saved_model(
         tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
         tfhub.errors.NotATF1ModuleError: if it is a TF2 SavedModel (use hub.load).
         tfhub.errors.ModuleSpecError: if collections remain that a module cannot hold.
+        tfhub.errors.ArgumentTypeError: (a TypeError) if `saved_model_path` is not a str,
+            bytes or os.PathLike.
     """
+    saved_model_path = _saved_model_folder(saved_model_path)
     handler = saved_model_lib.load(saved_model_path)
     if any(meta_graph.HasField("object_graph_def") for meta_graph in handler.meta_graphs):
         raise errors.NotATF1ModuleError(
@@ -306,3 +312,20 @@ def create_module_spec_from_saved_model(
         for key in dropped & set(meta_graph.collection_def):
             del meta_graph.collection_def[key]
     return NativeModuleSpec(handler, saved_model_lib.get_variables_path(saved_model_path))
+
+
+def _saved_model_folder(path: object) -> str:
+    """`path`, the folder `create_module_spec_from_saved_model` reads, as a str (bytes
+    decoded, os.PathLike taken).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError) if `path` is not a str, bytes or
+            os.PathLike.
+    """
+    if not isinstance(path, str | bytes | os.PathLike):
+        raise errors.ArgumentTypeError(
+            "create_module_spec_from_saved_model reads a TF1 SavedModel's folder: pass its path "
+            f"as a str, bytes or os.PathLike. Received: saved_model_path={path!r} of type "
+            f"{type(path).__name__}"
+        )
+    return os.fsdecode(os.fspath(path))
