@@ -49,13 +49,20 @@ class ModuleSpec(abc.ABC):
                 no checkpoint (upstream let TensorFlow's NotFoundError through), or lacks a
                 variable of the module; or if `path` is empty; or if another graph variant
                 needs a variable that the default (empty-tag) variant lacks.
-            tfhub.errors.ArgumentTypeError: if `path` is not a str, bytes or os.PathLike.
+            tfhub.errors.ArgumentTypeError: (a TypeError) if `path` or `checkpoint_path` is
+                not a str, bytes or os.PathLike.
         """
         path = export_folder(path)
         if _sentinel is not None or not checkpoint_path:
             raise errors.ExportError(
                 "Missing mandatory `checkpoint_path` parameter (pass it by name). "
                 f"Received: checkpoint_path={checkpoint_path!r}"
+            )
+        if not isinstance(checkpoint_path, str | bytes | os.PathLike):
+            raise errors.ArgumentTypeError(
+                "ModuleSpec.export reads the module's variables from a checkpoint: pass its "
+                "prefix (or folder) as a str, bytes or os.PathLike. Received: "
+                f"checkpoint_path={checkpoint_path!r} of type {type(checkpoint_path).__name__}"
             )
         refuse_incomplete_export(self, None, path)  # Instantiated as hub.Module(spec).
         rename = name_transform_fn or (lambda name: name)
