@@ -44,6 +44,7 @@ from ._lazy import lazy_error_class
 from ._loading import (
     AssetNodeError,
     AssetSourceError,
+    AttachedMessageKeyTypeError,
     CallInputSpecError,
     ConfigNotSupportedError,
     ControlFlowModuleError,
@@ -216,6 +217,7 @@ __all__ = [
     "ModuleGraphError",
     "ModuleScopeTakenError",
     "ModuleSpecError",
+    "AttachedMessageKeyTypeError",
     "ModuleUnavailableError",
     "NoDefaultOutputError",
     "NotAMessageError",

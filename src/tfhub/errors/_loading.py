@@ -473,3 +473,9 @@ class NotASessionError(ArgumentTypeError, AttributeError):
     """`Module.export(path, session)` in a graph given a `session` that is no session (a
     string, a number, ...): an AttributeError, as upstream's ("'str' object has no attribute
     'graph'"), and an ArgumentTypeError (TypeError, ValueError)."""
+
+
+class AttachedMessageKeyTypeError(ModuleSpecError, TypeError):
+    """`hub.attach_message` given a key that is not a string (bytes, a number, None): a
+    TypeError, as upstream's key check raised for it, and a ModuleSpecError (so ValueError),
+    as every malformed key."""

@@ -236,13 +236,15 @@ def attach_message(key: str, message: Any) -> None:
 
     Raises:
         tfhub.errors.ModuleSpecError: if `key` is malformed, or it is called outside a
-            module_fn (eagerly).
+            module_fn (eagerly); `AttachedMessageKeyTypeError` (also a TypeError, as
+            upstream's) if it is not a string.
         tfhub.errors.NotAMessageError: (a TypeError and AttributeError, as upstream's
             serialization raised for a message class and a non-message) if `message` is no
             protocol message instance.
     """
     if not isinstance(key, str) or not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]*", key):
-        raise errors.ModuleSpecError(
+        malformed = isinstance(key, str)
+        raise (errors.ModuleSpecError if malformed else errors.AttachedMessageKeyTypeError)(
             f"hub.attach_message() called with malformed key '{key}': a key is a Python "
             "identifier starting with a letter (letters, digits and '_'), e.g. "
             f"'image_module_info'. Received: key={key!r}"
