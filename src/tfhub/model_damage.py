@@ -156,12 +156,21 @@ def load_diagnosed(load: Callable[[], T], module_path: str, *, handle: str | Non
 
 
 @contextlib.contextmanager
-def missing_ops_named(module_path: str | None, *, handle: str | None = None) -> Iterator[None]:
+def missing_ops_named(
+    module_path: str | None, *, handle: str | None = None, tf1_module: bool = False
+) -> Iterator[None]:
     """Runs a graph import in its body; "Op type not registered" becomes a `MissingOpError`.
+
+    Args:
+        module_path: the model's folder, if it has one.
+        handle: the handle the user loaded, if it differs from the folder.
+        tf1_module: True for `hub.Module`'s import of a TF1 Hub module's graph, whose error
+            upstream let through as TensorFlow's `NotFoundError`.
 
     Raises:
         tfhub.errors.MissingOpError: (a RuntimeError) naming the op and the library to import;
-            TensorFlow's error is its `__cause__`. Any other failure is raised unchanged.
+            TensorFlow's error is its `__cause__`. With `tf1_module`, a `ModuleMissingOpError`
+            (also that `tf.errors.NotFoundError`). Any other failure is raised unchanged.
     """
     try:
         yield
@@ -171,6 +180,10 @@ def missing_ops_named(module_path: str | None, *, handle: str | None = None) -> 
         missing = missing_op_error(err, module_path, handle=handle)
         if missing is None:
             raise
+        if tf1_module:
+            raise errors.ModuleMissingOpError(
+                str(missing), path=missing.path, op=missing.op, library=missing.library
+            ) from err
         raise missing from err
 
 

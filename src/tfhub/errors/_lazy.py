@@ -10,6 +10,7 @@ from ._loading import (
     DamagedModelError,
     ExportError,
     MissingModelFileError,
+    MissingOpError,
     TFHubLoadError,
 )
 from ._resolving import DownloadError, InvalidHandleError, RetryTimeoutError
@@ -110,6 +111,11 @@ def lazy_error_class(name: str) -> Any:
     bytes; TensorFlow's table initializer raised `tf.errors.OutOfRangeError` ("Read less bytes
     than requested"), which upstream let through: both that and a `DamagedModelError` naming the
     asset (TensorFlow is imported).
+
+    `ModuleMissingOpError`: a TF1 Hub module given to `hub.Module` (or `ModuleSpec.export`,
+    `eval_function_for_module`) that uses an op this process has not registered; upstream's
+    `hub.Module` let TensorFlow's `tf.errors.NotFoundError` ("Op type not registered") through,
+    so this class is both that and a `MissingOpError` (TensorFlow is imported).
     """
     builders = {
         "ModuleExistsError": _module_exists_error,
@@ -129,6 +135,7 @@ def lazy_error_class(name: str) -> Any:
         "AssetNotFoundError": _asset_not_found_error,
         "NotATF1ModuleError": _not_a_tf1_module_error,
         "EmptyAssetError": _empty_asset_error,
+        "ModuleMissingOpError": _module_missing_op_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -190,6 +197,28 @@ def _not_a_tf1_module_error() -> type:
             return str(self.args[0]) if self.args else ""
 
     return NotATF1ModuleError
+
+
+def _module_missing_op_error() -> type:
+    import tensorflow as tf
+
+    class ModuleMissingOpError(MissingOpError, tf.errors.NotFoundError):
+        """An op this process has not registered, used by a TF1 Hub module: `except
+        tf.errors.NotFoundError` (what upstream's hub.Module raised) and `except
+        MissingOpError` (so RuntimeError, ValueError) both catch it (`.path`, `.op`,
+        `.library`)."""
+
+        def __init__(self, message: str, *, path: str, op: str, library: str | None) -> None:
+            # OpError's read-only `.op` is then the op's name, as MissingOpError's `.op` is.
+            tf.errors.NotFoundError.__init__(self, None, op, redact(message))
+            TFHubLoadError.__init__(self, message)
+            self.path = path
+            self.library = library
+
+        def __str__(self) -> str:
+            return str(self.args[0]) if self.args else ""
+
+    return ModuleMissingOpError
 
 
 def _model_file_not_found_error() -> type:

@@ -178,7 +178,7 @@ class NativeModuleImpl(ModuleImpl):
         # initialized once and not on every call of the function.
         scope = tf.init_scope if is_tpu_graph_function() else lambda: tf.control_dependencies(None)
         import_for_graph(meta_graph.graph_def)  # tensorflow_text for its ops, if installed.
-        with scope(), missing_ops_named(getattr(spec, "module_path", None)):
+        with scope(), missing_ops_named(getattr(spec, "module_path", None), tf1_module=True):
             self._init_state(name)
 
     def _init_state(self, name: str) -> None:
