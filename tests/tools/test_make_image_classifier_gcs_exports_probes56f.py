@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,16 @@ SILENT_SM = "gs://silent-writes/sm"  # One that never answers an upload.
 FAILED_UPLOAD_SM = f"gs://{WRITABLE}/{REFUSE_COPY}"  # Its files cannot be moved into place.
 # file:// outputs (below a local folder's URL): folders to make, the .tflite inside the SavedModel.
 FILE_OUTPUTS = ("/new/sm", "/labels.txt", "/new/sm/m.tflite")
+# session 56i: what killed uploads into `sm` left (`gfile_io.remove_stale_uploads`): a day-old
+# staging folder (removed by the next upload there), one an upload running now owns (kept), and
+# names that are not tfhub's staging of `sm` (kept).
+STALE_STAGING = ".tfhub-upload-20260101T000000Z-0123456789ab-sm"
+LIVE_STAGING = f".tfhub-upload-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-ba9876543210-sm"
+NOT_STAGING = (".tfhub-upload-old-notes-sm/x", ".tfhub-upload-20260101T000000Z-0123456789ab-sm2/x")
+# An export that fails after the SavedModel: its labels upload refused, its .tflite (an earlier
+# run's object there) never reached.
+PARTIAL = (f"gs://{WRITABLE}/p/sm", f"gs://{WRITABLE}/p/refuse-uploads/l.txt")
+PARTIAL_TFLITE = f"gs://{WRITABLE}/p/m.tflite"
 
 SCENARIO = """
 import hashlib, traceback
@@ -67,7 +78,8 @@ def scenario(report, name, module, images, sm, labels, tflite):
         if module:
             lib.train_and_export(module, images, HPARAMS, outputs=outputs, say=lambda line: None)
         else:  # The checks, then the export, without training.
-            check_outputs_writable(outputs)
+            if name != "partial":  # (Else its refused labels would fail the check.)
+                check_outputs_writable(outputs)
             export.export(_tiny_model(), ["a", "b", "c"], outputs, say=lambda line: None)
     except BaseException as err:
         report["frames"] = [frame.name for frame in traceback.extract_tb(err.__traceback__)]
@@ -101,12 +113,22 @@ def reports(
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
         # An earlier export's files: replaced, except what the new one does not write.
         gcs.objects.update({"sm/saved_model.pb": b"old", "sm/notes.txt": b"kept"})
+        gcs.objects.update(
+            {
+                f"{STALE_STAGING}/variables/variables.index": b"stale",
+                f"{STALE_STAGING}/fingerprint.pb": b"stale",
+                f"{LIVE_STAGING}/fingerprint.pb": b"live",  # An upload running now.
+                **{name: b"not tfhub's staging of sm" for name in NOT_STAGING},
+                "p/m.tflite": b"an earlier run's",
+            }
+        )
         plan = [
             ("exports", module, images, SM, LABELS, TFLITE),
             ("refused", module, images, REFUSED_SM, "", ""),
             ("silent", module, images, SILENT_SM, "", ""),
             ("failed upload", "", "", FAILED_UPLOAD_SM, "", ""),
             ("file", "", "", *(files + part for part in FILE_OUTPUTS)),
+            ("partial", "", "", *PARTIAL, PARTIAL_TFLITE),
         ]
         found, stderr = run_scenarios(SCENARIO, plan, bound=120.0, env=gcs.short_env())
         objects = dict(gcs.objects)
@@ -129,8 +151,36 @@ def test_the_exports_arrive_in_the_bucket_and_load(reports: dict[str, Any]) -> N
     import numpy as np
 
     np.testing.assert_allclose(saved, lite, atol=1e-4)  # The .tflite agrees with it.
-    # No probe object and no upload staging left behind.
-    assert not [name for name in objects if ".tfhub-" in name], sorted(objects)
+    # No probe object and no upload staging left behind (but the seeded ones, below).
+    seeded = (STALE_STAGING, LIVE_STAGING, *NOT_STAGING)
+    assert not [name for name in objects if ".tfhub-" in name and not name.startswith(seeded)]
+
+
+@pytest.mark.tf
+def test_an_upload_removes_stale_staging_of_killed_uploads_only(reports: dict[str, Any]) -> None:
+    """A run killed outright (SIGKILL) during its upload left its hidden staging folder; the
+    next upload into the same folder removes it once a day old, never one a live run may own
+    (two runs at once), nor a name that is not tfhub's staging of that folder."""
+    assert "type" not in reports["reports"]["exports"], reports["stderr"][-3000:]
+    objects = reports["objects"]
+    assert not [name for name in objects if name.startswith(f"{STALE_STAGING}/")], sorted(objects)
+    assert objects[f"{LIVE_STAGING}/fingerprint.pb"] == b"live", sorted(objects)
+    assert all(objects[name] == b"not tfhub's staging of sm" for name in NOT_STAGING)
+
+
+@pytest.mark.tf
+def test_a_partial_export_does_not_say_an_earlier_runs_remote_file_is_missing(
+    reports: dict[str, Any],
+) -> None:
+    report = reports["reports"]["partial"]
+    assert report["type"] == "OutputNotWritableError", report
+    message = str(report["message"])
+    assert "upload refused" in message, message
+    assert f"This run wrote only the saved model dir {PARTIAL[0]}" in message, message
+    # The bucket was not asked what the pending outputs hold: the note is true either way.
+    assert "was not written" not in message and "were not written" not in message, message
+    assert PARTIAL_TFLITE in message and "untouched" in message, message
+    assert reports["objects"]["p/m.tflite"] == b"an earlier run's"
 
 
 @pytest.mark.tf
@@ -155,7 +205,10 @@ def test_a_bucket_that_never_answers_times_out_before_training(reports: dict[str
         bases=("OutputTimeoutError", "OutputNotWritableError"),
         settings=(TIMEOUT, RETRY_TIMEOUT),
     )
-    assert str(report["message"]).endswith(f"Received: saved_model_dir={SILENT_SM!r}")
+    message = str(report["message"])
+    assert message.endswith(f"Received: saved_model_dir={SILENT_SM!r}"), message
+    assert message.count("Cannot ") == 1 and message.count(" higher") == 1, message  # (56i)
+    assert ".tfhub-write-test-" in message, message  # Where it was writing.
     assert "make_image_classifier" not in report["frames"], report
 
 
@@ -171,6 +224,9 @@ def test_a_failed_upload_names_the_url_and_leaves_no_saved_model(
     assert message.endswith(f"Received: saved_model_dir={FAILED_UPLOAD_SM!r}"), message
     assert "_write_outputs" in report["frames"], report  # While exporting.
     left = [name for name in reports["objects"] if REFUSE_COPY in name or ".tfhub-" in name]
+    left = [
+        name for name in left if not name.startswith((STALE_STAGING, LIVE_STAGING, *NOT_STAGING))
+    ]
     assert left == [], left
 
 

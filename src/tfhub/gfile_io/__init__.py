@@ -24,7 +24,8 @@ Modules (each name below is given here too, loaded at its first use):
 - `_listings`: `is_dir`, `listdir`, `size`, `glob`, `checkpoint_reader`;
 - `_writes`: the bounded requests of a cache (`makedirs`, `copy`, ...), and which of those that
   timed out still run (`landing`);
-- `_exports`: a TF1 module exported there (`upload_folder`, `exists_for_export`, ...).
+- `_exports`: a TF1 module exported there (`upload_folder`, `exists_for_export`, ...), and
+  the staging folders that killed uploads left (`remove_stale_uploads`).
 
 The submodules call each other's functions directly: a test that replaces one (a spy on
 `copy`) replaces it where it is defined (`gfile_io._writes.copy`), which the package's name
@@ -70,6 +71,7 @@ _EXPORTS = {
     "exists_for_export": "_exports",
     "latest_checkpoint": "_exports",
     "listdir_for_export": "_exports",
+    "remove_stale_uploads": "_exports",
     "stages_exports": "_exports",
     "upload_folder": "_exports",
     "write_bytes": "_exports",
@@ -90,6 +92,7 @@ if TYPE_CHECKING:
         exists_for_export,
         latest_checkpoint,
         listdir_for_export,
+        remove_stale_uploads,
         stages_exports,
         upload_folder,
         write_bytes,
@@ -135,6 +138,7 @@ __all__ = [
     "read_steps",
     "read_text",
     "remove",
+    "remove_stale_uploads",
     "rename",
     "rmtree",
     "size",

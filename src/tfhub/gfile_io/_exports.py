@@ -10,16 +10,21 @@ raised as TensorFlow's OpError, as before: the export says what it was writing.
 
 from __future__ import annotations
 
+import calendar
 import os
+import re
+import time
 from typing import Any
 
 from .. import errors
 from ..utils.lazy import import_tensorflow
 from ..utils.printable import escaped
 from ._requests import _asked
-from ._writes import _write, _write_whole, copy, remove, rename
+from ._writes import _write, _write_whole, copy, remove, rename, rmtree
 
 UPLOAD_PREFIX = ".tfhub-upload-"  # The hidden sibling folder an upload goes to first.
+_STAMP = "%Y%m%dT%H%M%SZ"  # When an upload started (UTC), in its staging folder's name.
+STALE_UPLOAD_SECONDS = 24 * 3600.0  # A staging folder older than this has no live upload.
 
 
 def _export_gfile() -> Any:
@@ -82,8 +87,9 @@ def latest_checkpoint(folder: str) -> str | None:
 def upload_folder(local: str, target: str, *, last: str) -> None:
     """Uploads the files of the local folder `local` to the folder `target` of a gfile file
     system (gs://), each request bounded (`copy`, `rename`): each file is copied into the hidden
-    sibling folder `<parent>/.tfhub-upload-<uuid>-<name>` first, then all are moved to their
-    place in `target` (overwriting a file there), the file named `last` (relative to `local`)
+    sibling folder `<parent>/.tfhub-upload-<UTC time>-<hex>-<name>` first (removed by
+    `remove_stale_uploads` once a day old, if a killed upload left it), then all are moved to
+    their place in `target` (overwriting a file there), the file named `last` (relative to `local`)
     last, never overwriting: `target` holds no `last` of this upload's until all its other
     files are there. An upload that fails removes what it copied or moved, except when `last`
     exists in `target` already (another export's): then only its hidden copies are removed, as
@@ -135,8 +141,49 @@ def _upload_staging(target: str) -> str:
 
     folder = target.rstrip("/")
     parent, name = folder.rsplit("/", 1)
-    hidden = f"{UPLOAD_PREFIX}{uuid.uuid4().hex}"
+    hidden = f"{UPLOAD_PREFIX}{time.strftime(_STAMP, time.gmtime())}-{uuid.uuid4().hex[:12]}"
     return f"{folder}/{hidden}" if parent.endswith(":/") else f"{parent}/{hidden}-{name}"
+
+
+def remove_stale_uploads(target: str, *, older_than: float = STALE_UPLOAD_SECONDS) -> list[str]:
+    """Removes the staging folders (`_upload_staging`) of uploads to `target` that started
+    more than `older_than` seconds ago (by the time in their names): what an upload killed
+    outright (SIGKILL, no `finally`) left. A younger one may be a live upload's (two runs into
+    one folder at once) and stays, as does every other name. One listing of the folder that
+    holds the staging folders, then one removal per stale one, each bounded.
+
+    Returns:
+        The staging folders removed.
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: a request gave no answer in time.
+        TensorFlow's OpError: the file system refused the listing (not a missing folder) or a
+            removal.
+    """
+    folder = target.rstrip("/")
+    parent, name = folder.rsplit("/", 1)
+    in_target = parent.endswith(":/")  # A bucket itself: its staging is inside it.
+    where = folder if in_target else parent
+    suffix = "" if in_target else f"-{re.escape(name)}"
+    pattern = re.compile(rf"{re.escape(UPLOAD_PREFIX)}(\d{{8}}T\d{{6}}Z)-[0-9a-f]{{12}}{suffix}")
+    try:
+        entries = listdir_for_export(where)
+    except _export_gfile_errors().NotFoundError:  # No such folder yet: nothing left there.
+        return []
+    removed = []
+    for entry in entries:
+        found = pattern.fullmatch(entry.rstrip("/"))
+        if found is None or not _older(found.group(1), older_than):
+            continue
+        stale = f"{where}/{entry.rstrip('/')}"
+        rmtree(stale)
+        removed.append(stale)
+    return removed
+
+
+def _older(stamp: str, seconds: float) -> bool:
+    """Whether the UTC time `stamp` (`_STAMP`) is more than `seconds` ago."""
+    return time.time() - calendar.timegm(time.strptime(stamp, _STAMP)) > seconds
 
 
 def _warn_left(staging: str, target: str, *, moved: list[str]) -> None:

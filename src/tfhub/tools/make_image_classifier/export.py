@@ -27,6 +27,7 @@ from typing import Any
 
 from ... import errors
 from ...utils.paths import is_url, special_kind
+from ...utils.printable import escaped, quoted_reason
 from ...utils.refused_writes import failed_write, is_quota
 from .. import atomic_output
 from ..output_errors import FILE_SIZE_LIMIT_TODO, refuse_folder_spelling
@@ -94,6 +95,8 @@ def _upload_saved_model(local: str, path: str) -> None:
     what = "saved model dir"
     doing = "to upload the SavedModel"
     try:
+        if gfile_io.stages_exports(path):
+            _remove_stale_uploads(path)
         if gfile_io.exists_for_export(f"{path.rstrip('/')}/{LAST_FILE}"):
             doing = f"to upload the SavedModel (its old {LAST_FILE} was removed first)"
             gfile_io.remove(f"{path.rstrip('/')}/{LAST_FILE}")
@@ -103,6 +106,33 @@ def _upload_saved_model(local: str, path: str) -> None:
             _copy_in_place(local, path)
     except remote_errors() as err:
         raise remote_output_error(err, path, what=what, doing=doing) from err
+
+
+def _remove_stale_uploads(path: str) -> None:
+    """Removes the hidden staging folders that uploads to the remote folder `path` killed
+    outright (SIGKILL) left, once a day old (`gfile_io.remove_stale_uploads`: a younger one
+    may be a live run's); one the file system refuses to list or remove is logged, not raised.
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: a request gave no answer in time.
+    """
+    from ... import gfile_io
+    from ...utils.lazy import import_tensorflow
+
+    tf = import_tensorflow("Writing outputs to gs://")
+    try:
+        removed = gfile_io.remove_stale_uploads(path)
+    except tf.errors.OpError as err:
+        logger.warning(
+            "Could not look for (or remove) what killed uploads to %s left beside it (%s): "
+            "remove its hidden %s* folders older than a day by hand.",
+            escaped(path),
+            quoted_reason(err, path),
+            gfile_io.UPLOAD_PREFIX,
+        )
+        return
+    for stale in removed:
+        logger.info("Removed %s, what a killed upload to %s left.", escaped(stale), escaped(path))
 
 
 def _copy_in_place(local: str, path: str) -> None:
@@ -310,7 +340,8 @@ def _write_outputs(
 def _partial_note(outputs: Outputs, written: list[tuple[str, str]]) -> str | None:
     """What an export that stopped after writing `written` left: which outputs this run wrote,
     which still hold an earlier run's files, which were not written; None if it wrote none
-    (all are as they were) or all."""
+    (all are as they were) or all. A remote output (gs://) is not asked about (a request in an
+    error path, maybe to a server that gives no answer): the note says what is true either way."""
     pending = [
         (path, what)
         for path, what, _ in given_outputs(outputs)
@@ -318,14 +349,20 @@ def _partial_note(outputs: Outputs, written: list[tuple[str, str]]) -> str | Non
     ]
     if not written or not pending:
         return None
-    earlier = [(path, what) for path, what in pending if _holds_earlier_output(path)]
-    missing = [each for each in pending if each not in earlier]
+    remote = [each for each in pending if is_url(each[0])]  # Not asked: no request here.
+    earlier = [each for each in pending if each not in remote and _holds_earlier_output(each[0])]
+    missing = [each for each in pending if each not in earlier and each not in remote]
     note = f"This run wrote only {_listed(written)}"
     if earlier:
         verb = "holds" if len(earlier) == 1 else "hold"
         note += f"; {_listed(earlier)} still {verb} an earlier run's output, not this run's"
     if missing:
         note += f"; {_listed(missing)} {'was' if len(missing) == 1 else 'were'} not written"
+    if remote:
+        note += (
+            f"; this run did not write {_listed(remote)} (an earlier run's file there, if any, is "
+            "untouched)"
+        )
     return note + "."
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ... import errors
 from ...utils.paths import STREAMS, is_url, relative_below, special_kind
-from ...utils.printable import quoted_reason
+from ...utils.printable import escaped, quoted_reason
 from .. import atomic_output, module_handles
 from ..output_errors import flag_name, not_writable, refuse_folder_spelling
 from .outputs import SAVED_MODEL_NAMES, Outputs, given_outputs, is_folder
@@ -118,8 +118,10 @@ def remote_output_error(
 
     flag = flag_name(what)
     if isinstance(err, errors.RetryTimeoutError):
+        # Its own message starts "Cannot <verb> <its path>: ": said once, by this one.
+        detail = str(err).partition(f" {escaped(err.url)}: ")[2] or str(err)
         return errors.OutputTimeoutError(
-            f"Cannot write the {what} {path}: {err} Received: {flag}={path!r}",
+            f"Cannot write the {what} {path}: asked {doing}, {detail} Received: {flag}={path!r}",
             path=path,
             what=what,
         )
