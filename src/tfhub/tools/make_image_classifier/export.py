@@ -9,7 +9,8 @@ TMPDIR folder, the labels and the .tflite flatbuffer in memory), then uploaded, 
 wrote it through tf.io.gfile: a failed training or conversion uploads nothing. Every request
 is bounded by TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`tfhub.gfile_io`, the home of
 tfhub's bounded gs:// requests). The SavedModel's files go to a hidden sibling folder first,
-then into place, `saved_model.pb` last (`gfile_io.upload_folder`); a .tflite or labels file is
+then into place, `saved_model.pb` last (`gfile_io.upload_folder`; such folders that killed runs
+left are removed once a day old, `gfile_io.remove_stale_uploads`); a .tflite or labels file is
 one object, which GCS shows whole or not at all. Before training, `output_checks` writes a
 probe object beside each URL output.
 """
