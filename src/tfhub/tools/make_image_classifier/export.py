@@ -360,10 +360,8 @@ def _partial_note(outputs: Outputs, written: list[tuple[str, str]]) -> str | Non
     if missing:
         note += f"; {_listed(missing)} {'was' if len(missing) == 1 else 'were'} not written"
     if remote:
-        note += (
-            f"; this run did not write {_listed(remote)} (an earlier run's file there, if any, is "
-            "untouched)"
-        )
+        files = "file there, if any, is" if len(remote) == 1 else "files there, if any, are"
+        note += f"; this run did not write {_listed(remote)} (an earlier run's {files} untouched)"
     return note + "."
 
 
