@@ -9,6 +9,7 @@ from ._loading import (
     CallInputSpecError,
     DamagedModelError,
     ExportError,
+    ExportWriteError,
     MissingModelFileError,
     MissingOpError,
     TFHubLoadError,
@@ -116,6 +117,14 @@ def lazy_error_class(name: str) -> Any:
     `eval_function_for_module`) that uses an op this process has not registered; upstream's
     `hub.Module` let TensorFlow's `tf.errors.NotFoundError` ("Op type not registered") through,
     so this class is both that and a `MissingOpError` (TensorFlow is imported).
+
+    `ExportPermissionDeniedError`, `ExportDiskFullError`, `ExportFileTooLargeError`: a TF1
+    module's export (`Module.export`, `ModuleSpec.export`, `LatestModuleExporter`) whose files
+    the file system refused: no permission or a read-only file system, a full disk or quota, a
+    file over the file-size limit (`ulimit -f`); upstream let TensorFlow's
+    `tf.errors.PermissionDeniedError`, `ResourceExhaustedError` or `OutOfRangeError` through,
+    so each class is both that and an `ExportWriteError` (so an OSError; TensorFlow is
+    imported).
     """
     builders = {
         "ModuleExistsError": _module_exists_error,
@@ -136,6 +145,9 @@ def lazy_error_class(name: str) -> Any:
         "NotATF1ModuleError": _not_a_tf1_module_error,
         "EmptyAssetError": _empty_asset_error,
         "ModuleMissingOpError": _module_missing_op_error,
+        "ExportPermissionDeniedError": _export_permission_denied_error,
+        "ExportDiskFullError": _export_disk_full_error,
+        "ExportFileTooLargeError": _export_file_too_large_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -219,6 +231,54 @@ def _module_missing_op_error() -> type:
             return str(self.args[0]) if self.args else ""
 
     return ModuleMissingOpError
+
+
+def _export_permission_denied_error() -> type:
+    import tensorflow as tf
+
+    return _export_write_op_error(
+        "ExportPermissionDeniedError",
+        tf.errors.PermissionDeniedError,
+        """A TF1 module's export refused for want of permission, or by a read-only file system:
+        `except tf.errors.PermissionDeniedError` (what upstream raised) and `except
+        ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
+        `.tmpdir`).""",
+    )
+
+
+def _export_disk_full_error() -> type:
+    import tensorflow as tf
+
+    return _export_write_op_error(
+        "ExportDiskFullError",
+        tf.errors.ResourceExhaustedError,
+        """A TF1 module's export refused by a full disk or quota: `except
+        tf.errors.ResourceExhaustedError` (what upstream raised) and `except ExportWriteError`
+        (so ExportError, OSError) both catch it (`.path`, `.problem`, `.tmpdir`).""",
+    )
+
+
+def _export_file_too_large_error() -> type:
+    import tensorflow as tf
+
+    return _export_write_op_error(
+        "ExportFileTooLargeError",
+        tf.errors.OutOfRangeError,
+        """A TF1 module's export of a file over the file-size limit (`ulimit -f`, FAT32's 4
+        GiB): `except tf.errors.OutOfRangeError` (what upstream raised: "File too large") and
+        `except ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
+        `.tmpdir`).""",
+    )
+
+
+def _export_write_op_error(name: str, op_error: Any, doc: str) -> type:
+    """A class that is both an ExportWriteError and TensorFlow's `op_error`."""
+
+    def __init__(self: Any, message: str, *, path: str, problem: str, tmpdir: str = "") -> None:
+        op_error.__init__(self, None, None, redact(message))  # Sets args to (): first.
+        ExportWriteError.__init__(self, message, path=path, problem=problem, tmpdir=tmpdir)
+
+    return type(name, (ExportWriteError, op_error), {"__init__": __init__, "__doc__": doc})
 
 
 def _model_file_not_found_error() -> type:

@@ -245,7 +245,11 @@ class NativeModuleSpec(ModuleSpec):
             tfhub.errors.ExportWriteError: (also an OSError) if the file system refuses the
                 files (a full disk or quota, no permission; a file where a folder belongs,
                 refused first; on gs://, a request refused, quoting the server); a folder the
-                export created is removed.
+                export created is removed. For a local folder, refused for want of permission
+                (or read-only), a full disk or a file over the size limit, it is also the
+                TensorFlow error upstream raised: `ExportPermissionDeniedError` (a
+                tf.errors.PermissionDeniedError), `ExportDiskFullError`
+                (ResourceExhaustedError), `ExportFileTooLargeError` (OutOfRangeError).
             tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) a request of
                 a gfile file system (gs://) gave no answer within TFHUB_HTTP_TIMEOUT plus
                 TFHUB_HTTP_RETRY_TIMEOUT (`gfile_io`); nothing is left under `path`.
@@ -339,7 +343,7 @@ class NativeModuleSpec(ModuleSpec):
             except FileExistsError:
                 created = False  # Another export made it now: not this one's to remove.
             except OSError as err:  # A read-only disk, no permission, a full disk.
-                raise export_write_error(err, folder, argument="path") from err
+                raise export_write_error(err, folder, argument="path", tf1=True) from err
         try:
             self._write_module(path, variables_saver)
         except Exception as err:
@@ -351,7 +355,7 @@ class NativeModuleSpec(ModuleSpec):
             refused = failed_write(err, folder) if local else None
             if refused is None:
                 raise
-            raise export_write_error(refused, folder, argument="path") from err
+            raise export_write_error(refused, folder, argument="path", tf1=True) from err
 
 
 def _check_no_entry_in_the_way(folder: str) -> None:
@@ -370,7 +374,7 @@ def _check_no_entry_in_the_way(folder: str) -> None:
         code, kind = (errno.ENOTDIR, "file") if is_folder else (errno.EISDIR, "folder")
         where = "a folder" if is_folder else "a file"
         refused = OSError(code, f"{entry} is a {kind}, where the export writes {where}")
-        raise export_write_error(refused, folder, argument="path")
+        raise export_write_error(refused, folder, argument="path", tf1=True)
 
 
 def _module_exists_error(path: str) -> Any:

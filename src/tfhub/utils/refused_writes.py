@@ -16,6 +16,16 @@ from .printable import escaped
 # file-size limit, `ulimit -f`, or FAT32's 4 GiB) OUT_OF_RANGE, its message saying "File too large".
 _TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED, _TF_OUT_OF_RANGE = 8, 7, 11
 
+# The other way round, for a TF1 module's export, whose refused writes upstream let through as
+# TensorFlow's error of that code: the class (`errors/_lazy.py`) that is both it and an
+# ExportWriteError, for each errno. Other errnos (a file in the way, a gs:// request refused)
+# give a plain ExportWriteError.
+_TF1_EXPORT_ERROR_CLASS = {
+    **{code: "ExportPermissionDeniedError" for code in errors.REFUSED_WRITE_ERRNOS},
+    **{code: "ExportDiskFullError" for code in errors.DISK_FULL_ERRNOS},
+    errno.EFBIG: "ExportFileTooLargeError",
+}
+
 
 def is_quota(err: OSError) -> bool:
     """True if `err` is a write refused because the user's disk quota is used up (EDQUOT)."""
@@ -58,13 +68,23 @@ def failed_write(err: BaseException, folder: str) -> OSError | None:
 
 
 def export_write_error(
-    err: OSError, export_dir: str, *, argument: str = "export_dir", tmpdir: str = ""
+    err: OSError,
+    export_dir: str,
+    *,
+    argument: str = "export_dir",
+    tmpdir: str = "",
+    tf1: bool = False,
 ) -> errors.ExportWriteError:
     """The error for a refused write of an export (`hub.export_layer`, a TF1 module's export),
     naming the export folder (given as `argument`) and what to do, never a temporary name users
     do not know; `tmpdir`: the temporary folder (TMPDIR) where a gs:// export is written before
     its upload, if `err` may have been met there: a full disk is then TMPDIR's, named in what to
-    do and kept as the error's `tmpdir` (other errors are the export folder's own)."""
+    do and kept as the error's `tmpdir` (other errors are the export folder's own).
+
+    With `tf1` (a TF1 module's export: TensorFlow is imported), a refusal for want of
+    permission, a full disk or a file over the size limit is the ExportWriteError subclass that
+    is also the TensorFlow error upstream let through there (`tf.errors.PermissionDeniedError`,
+    `ResourceExhaustedError`, `OutOfRangeError`)."""
     problem = err.strerror or str(err)
     tmpdir = tmpdir if err.errno in errors.DISK_FULL_ERRNOS else ""  # Else the export's own.
     if tmpdir:  # Not the export folder's disk.
@@ -82,7 +102,9 @@ def export_write_error(
         todo = "Free space on its disk (or choose a folder on another one) and export again"
     else:
         todo = "Choose a folder you can write, or fix its permissions, and export again"
-    return errors.ExportWriteError(
+    name = _TF1_EXPORT_ERROR_CLASS.get(err.errno or 0, "") if tf1 else ""
+    cls = getattr(errors, name) if name else errors.ExportWriteError
+    return cls(
         f"Cannot write the export to {escaped(export_dir)}: {problem}. {todo}; nothing was "
         "written there. "
         f"Received: {argument}={export_dir!r}",
