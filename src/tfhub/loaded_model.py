@@ -205,9 +205,7 @@ class LoadedModel:
 
         The function takes the signature's inputs (positionally in sorted key order, or by
         keyword; dense, sparse or ragged) and returns its dict of outputs, like
-        `obj.signatures[name]`; calling it also runs the ops `also_run`, and the stateful ops
-        its outputs depend on (e.g. an assign they have a control dependency on) even when the
-        caller uses none of them: inside a tf.function as in an eager call.
+        `obj.signatures[name]`; calling it also runs the ops `also_run`.
         """
         graph = self.obj.graph
         names = sorted(signature_def.inputs)
@@ -216,16 +214,9 @@ class LoadedModel:
             for name in names
             for tensor in tensor_info.tensor_names(signature_def.inputs[name])
         ]
-        outputs = [
-            graph.as_graph_element(tensor)
-            for info in signature_def.outputs.values()
-            for tensor in tensor_info.tensor_names(info)
-        ]
-        run = _unique_ops([*also_run, *_stateful_ancestors(outputs, feeds)])
         # TensorInfo fetches are decoded by prune (dense, sparse or composite), as TensorFlow's
-        # own loader does for `obj.signatures`; the ops `run` come back as None, and are the
-        # function's control outputs: a tf.function calling it runs them, used or not.
-        fetches = (dict(signature_def.outputs), run)
+        # own loader does for `obj.signatures`; the ops `also_run` come back as None.
+        fetches = (dict(signature_def.outputs), list(also_run))
         specs = tuple(tf.TensorSpec(feed.shape, feed.dtype) for feed in feeds)
         pruned = self.obj.prune(feeds=feeds, fetches=fetches, input_signature=(specs, {}))
 
@@ -463,34 +454,6 @@ def _input_ops(graph: Any, signature_defs: Iterable[Any]) -> set[str]:
         for info in signature_def.inputs.values()
         for name in tensor_info.tensor_names(info)
     }
-
-
-def _stateful_ancestors(outputs: list[Any], feeds: list[Any]) -> list[Any]:
-    """The stateful ops (with inputs: not a variable's handle or a placeholder) that `outputs`
-    depend on through data or control dependencies, up to the `feeds`."""
-    fed = {tensor.name for tensor in feeds}
-    seen: set[str] = set()
-    stateful = []
-    stack = [tensor.op for tensor in outputs if tensor.name not in fed]
-    while stack:
-        op = stack.pop()
-        if op.name in seen:
-            continue
-        seen.add(op.name)
-        if op.op_def.is_stateful and op.inputs:
-            stateful.append(op)
-        stack.extend(t.op for t in op.inputs if t.name not in fed)
-        stack.extend(op.control_inputs)
-    return stateful
-
-
-def _unique_ops(ops: Iterable[Any]) -> list[Any]:
-    """`ops` (or the ops of tensors) without repeats, in their order."""
-    unique: dict[str, Any] = {}
-    for op in ops:
-        op = getattr(op, "op", op)
-        unique.setdefault(op.name, op)
-    return list(unique.values())
 
 
 def _feedable(update_ops: list[Any], fed: set[str], input_ops: set[str]) -> list[Any]:
