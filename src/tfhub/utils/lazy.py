@@ -215,9 +215,8 @@ def _keras_backend_setting() -> str | None:
     value = os.environ.get("KERAS_BACKEND")
     if value:
         return value
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     try:
-        with open(os.path.join(home, "keras.json"), encoding="utf-8") as file:
+        with open(_keras_config_path(), encoding="utf-8") as file:
             config = json.load(file)
     except (OSError, ValueError):
         return None
@@ -230,8 +229,17 @@ def _keras_backend_source() -> str:
     value = os.environ.get("KERAS_BACKEND")
     if value:
         return f"KERAS_BACKEND={value}"
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return f'"backend" in {os.path.join(home, "keras.json")}'
+    return f'"backend" in {_keras_config_path()}'
+
+
+def _keras_config_path() -> str:
+    """The keras.json Keras 3 reads (keras/src/backend/config.py): in KERAS_HOME if set, even
+    to "" (the working directory), else in ~/.keras, or /tmp/.keras if home is not writable."""
+    home = os.environ.get("KERAS_HOME")
+    if home is None:
+        base = os.path.expanduser("~")
+        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+    return os.path.expanduser(os.path.join(home, "keras.json"))
 
 
 def _shadowing_files(err: ImportError) -> list[str]:
