@@ -25,3 +25,11 @@ def test_a_tensorflow_write_refused_by_a_read_only_file_system_says_so(tmp_path:
     assert os.strerror(errno.EROFS) in str(export_write_error(mapped, folder))
     denied = tf.errors.PermissionDeniedError(None, None, f"{folder}/x; Permission denied")
     assert getattr(failed_write(denied, folder), "errno", None) == errno.EACCES
+
+
+def test_an_export_over_the_file_size_limit_says_so_not_fix_permissions(tmp_path: Path) -> None:
+    from tfhub.utils.refused_writes import export_write_error
+
+    folder = os.fspath(tmp_path / "export")
+    message = str(export_write_error(OSError(errno.EFBIG, os.strerror(errno.EFBIG)), folder))
+    assert "ulimit -f" in message and "permissions" not in message
