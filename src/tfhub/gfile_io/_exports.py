@@ -182,8 +182,13 @@ def remove_stale_uploads(target: str, *, older_than: float = STALE_UPLOAD_SECOND
 
 
 def _older(stamp: str, seconds: float) -> bool:
-    """Whether the UTC time `stamp` (`_STAMP`) is more than `seconds` ago."""
-    return time.time() - calendar.timegm(time.strptime(stamp, _STAMP)) > seconds
+    """Whether the UTC time `stamp` (`_STAMP`) is more than `seconds` ago; False for digits
+    that are no time (`20261399T999999Z`): a name tfhub did not write, kept as every other."""
+    try:
+        started = calendar.timegm(time.strptime(stamp, _STAMP))
+    except ValueError:
+        return False
+    return time.time() - started > seconds
 
 
 def _warn_left(staging: str, target: str, *, moved: list[str]) -> None:

@@ -60,7 +60,8 @@ PROBE_PREFIX = ".tfhub-write-test-"  # The probe object `check_remote_writable` 
 def check_remote_writable(path: str, *, what: str) -> None:
     """Checks, before training, that the remote output `path` (`what`) can be written: a probe
     object `.tfhub-write-test-<hex>` beside it (on a file system with folders, in the nearest
-    folder above it that exists) is written, then removed (each request bounded).
+    folder above it that exists) is written, then removed (each request bounded; also when
+    the check is interrupted, as by Ctrl-C).
 
     Raises:
         tfhub.errors.OutputNotWritableError: (an OSError) the file system refused or failed
@@ -84,6 +85,20 @@ def check_remote_writable(path: str, *, what: str) -> None:
         gfile_io.remove(probe)
     except remote_errors() as err:
         raise remote_output_error(err, path, what=what, doing=doing, about=probe) from err
+    except BaseException:  # Ctrl-C once the write was asked for: no probe left behind.
+        _remove_quietly(probe)
+        raise
+
+
+def _remove_quietly(probe: str) -> None:
+    """Removes the probe object `probe` of a check that was interrupted (Ctrl-C), in one
+    bounded request; nothing is raised if it is not there or cannot be removed."""
+    from ... import gfile_io
+
+    try:
+        gfile_io.remove(probe)
+    except remote_errors():
+        pass
 
 
 def _nearest_existing_folder(path: str) -> str:
@@ -96,9 +111,17 @@ def _nearest_existing_folder(path: str) -> str:
     from ... import gfile_io
 
     folder = path.rstrip("/").rsplit("/", 1)[0]
-    while not folder.endswith(":/") and not gfile_io.exists_for_export(folder):
+    while not _is_top(folder) and not gfile_io.exists_for_export(folder):
         folder = folder.rsplit("/", 1)[0]
     return folder
+
+
+def _is_top(folder: str) -> bool:
+    """Whether the remote `folder` has no folder above it: its file system's top
+    (`hdfs://namenode`, or `file://`, whose path `file:///probe` is in `/`). Climbing past it
+    would leave the URL (`file:/`, a name that tf.io.gfile reads in the working folder)."""
+    _, _, rest = folder.partition("://")
+    return not rest.strip("/") or "/" not in rest
 
 
 def _beside(path: str, name: str) -> str:
