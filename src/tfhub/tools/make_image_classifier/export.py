@@ -279,11 +279,13 @@ def export(
 
     A .tflite without a SavedModel is converted from a temporary SavedModel, then removed.
 
-    Each output is replaced only once complete, so a run that fails (or is interrupted) after
-    writing some outputs leaves the others as they were: maybe an earlier run's files, which do
-    not match the new ones. Its error then says which outputs this run wrote and which are
-    still an earlier run's (or were not written); an interrupt carries that as a note
-    (`__notes__`, printed by tracebacks and the tools' "interrupted" line).
+    Each local output is replaced only once complete, so a run that fails (or is interrupted)
+    after writing some outputs leaves the others as they were: maybe an earlier run's files,
+    which do not match the new ones. A URL output is not (`_upload_saved_model` removes an old
+    `saved_model.pb` first; a file:// file is written in place). Its error then says which
+    outputs this run wrote and which are still an earlier run's (or were not written); an
+    interrupt carries that as a note (`__notes__`, printed by tracebacks and the tools'
+    "interrupted" line).
 
     Raises:
         tfhub.errors.TFLiteConversionError: the model cannot become a .tflite file (the
