@@ -64,3 +64,22 @@ def test_a_check_interrupted_once_its_probe_is_written_removes_the_probe(
     with pytest.raises(KeyboardInterrupt):
         output_checks.check_remote_writable(f"{tmp_path.as_uri()}/sm", what="saved model dir")
     assert os.listdir(tmp_path) == []
+
+
+def test_a_file_output_naming_a_bucket_itself_is_refused_before_any_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tfhub import errors
+    from tfhub.tools.make_image_classifier import Outputs
+
+    asked: list[str] = []
+
+    def recorded(path: str, *args: object) -> None:  # No request: the stand-in is not needed.
+        asked.append(path)
+
+    monkeypatch.setattr(gfile_io, "write_bytes", recorded)
+    monkeypatch.setattr(gfile_io, "remove", recorded)
+    with pytest.raises(errors.OutputNotWritableError, match="bucket") as caught:
+        output_checks.check_outputs_writable(Outputs(labels_output_file="gs://some-bucket"))
+    assert "labels_output_file=" in str(caught.value)
+    assert asked == []

@@ -43,6 +43,7 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
         if is_url(path):
             if not is_dir:  # `gs://b/out/` would be a folder's marker holding the file.
                 refuse_folder_spelling(path, what=what, flag=None)
+                _refuse_top(path, what=what)
             remote += [] if what == "summaries dir" else [(path, what)]
             continue
         atomic_output.check_writable(path, is_dir=is_dir, what=what)
@@ -114,6 +115,21 @@ def _nearest_existing_folder(path: str) -> str:
     while not _is_top(folder) and not gfile_io.exists_for_export(folder):
         folder = folder.rsplit("/", 1)[0]
     return folder
+
+
+def _refuse_top(path: str, *, what: str) -> None:
+    """Refuses a file output that names a bucket itself (`gs://bucket`) or another file
+    system's top: its probe would go inside it and pass, and its write fail after training."""
+    if not _is_top(path):
+        return
+    top = path.rstrip("/")
+    example = "file:///NAME" if top.lower() in ("file:", "file:/") else f"{top}/NAME"
+    raise not_writable(
+        path,
+        "it names a bucket (or a file system's top), not a file in it",
+        what=what,
+        todo=f"Give the path of a file in it, e.g. {example}.",
+    )
 
 
 def _is_top(folder: str) -> bool:
