@@ -25,7 +25,8 @@ Modules (each name below is given here too, loaded at its first use):
 - `_writes`: the bounded requests of a cache (`makedirs`, `copy`, ...), and which of those that
   timed out still run (`landing`);
 - `_exports`: a TF1 module exported there (`upload_folder`, `exists_for_export`, ...), and
-  the staging folders that killed uploads left (`remove_stale_uploads`).
+  the staging folders that killed uploads left (`remove_stale_uploads`), the clean-up of a
+  failed one (`remove_quietly`).
 
 The submodules call each other's functions directly: a test that replaces one (a spy on
 `copy`) replaces it where it is defined (`gfile_io._writes.copy`), which the package's name
@@ -71,6 +72,7 @@ _EXPORTS = {
     "exists_for_export": "_exports",
     "latest_checkpoint": "_exports",
     "listdir_for_export": "_exports",
+    "remove_quietly": "_exports",
     "remove_stale_uploads": "_exports",
     "stages_exports": "_exports",
     "upload_folder": "_exports",
@@ -92,6 +94,7 @@ if TYPE_CHECKING:
         exists_for_export,
         latest_checkpoint,
         listdir_for_export,
+        remove_quietly,
         remove_stale_uploads,
         stages_exports,
         upload_folder,
@@ -138,6 +141,7 @@ __all__ = [
     "read_steps",
     "read_text",
     "remove",
+    "remove_quietly",
     "remove_stale_uploads",
     "rename",
     "rmtree",

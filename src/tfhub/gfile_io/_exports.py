@@ -126,7 +126,7 @@ def upload_folder(local: str, target: str, *, last: str) -> None:
         # Another export's marker: files in `target` may be its own, which this upload
         # overwrote (as upstream, writing in place, did); they are left, never removed.
         clashed = isinstance(err, _export_gfile_errors().AlreadyExistsError)
-        _remove_quietly([path for path in done if not clashed or path.startswith(f"{staging}/")])
+        remove_quietly([path for path in done if not clashed or path.startswith(f"{staging}/")])
         raise
 
 
@@ -217,9 +217,10 @@ def _warn_left(staging: str, target: str, *, moved: list[str]) -> None:
     )
 
 
-def _remove_quietly(paths: list[str]) -> None:
-    """Removes the files `paths` of a failed upload, each in a bounded request; a removal
-    that fails or times out stops the clean-up (the upload's own error is the one raised)."""
+def remove_quietly(paths: list[str]) -> None:
+    """Removes the files `paths` of a failed upload (or of an interrupted write check), each in
+    a bounded request; a removal that fails or times out stops the clean-up, raising nothing
+    (the upload's own error is the one raised)."""
     tf = import_tensorflow("Exporting a module")
     for path in paths:
         try:

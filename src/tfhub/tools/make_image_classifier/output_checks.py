@@ -87,19 +87,8 @@ def check_remote_writable(path: str, *, what: str) -> None:
     except remote_errors() as err:
         raise remote_output_error(err, path, what=what, doing=doing, about=probe) from err
     except BaseException:  # Ctrl-C once the write was asked for: no probe left behind.
-        _remove_quietly(probe)
+        gfile_io.remove_quietly([probe])  # One bounded request; nothing raised.
         raise
-
-
-def _remove_quietly(probe: str) -> None:
-    """Removes the probe object `probe` of a check that was interrupted (Ctrl-C), in one
-    bounded request; nothing is raised if it is not there or cannot be removed."""
-    from ... import gfile_io
-
-    try:
-        gfile_io.remove(probe)
-    except remote_errors():
-        pass
 
 
 def _nearest_existing_folder(path: str) -> str:
