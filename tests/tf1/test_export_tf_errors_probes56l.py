@@ -10,17 +10,16 @@ upstream missed it; it is now a subclass of both, its message unchanged.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import pickle
-import resource
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import tensorflow as tf
 from tests._helpers import mounts
+from tests._helpers.limits import file_size_limit
 
 import tfhub as hub
 from tfhub import errors
@@ -51,18 +50,6 @@ _EXPORTS: dict[str, Callable[[Path, Path], None]] = {
     "spec": _spec_export,
     "eager": _eager_export,
 }
-
-
-@contextlib.contextmanager
-def _file_size_limit(limit: int) -> Iterator[None]:
-    """This process may write no file beyond `limit` bytes (`ulimit -f`; Python ignores
-    SIGXFSZ, so a write past it fails with EFBIG)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
 
 def _check(err: BaseException, op_error: type, target: Path, problem: str) -> None:
@@ -111,7 +98,7 @@ def test_export_of_a_file_over_the_size_limit_is_also_an_out_of_range_error(
 ) -> None:
     module_dir = upstream_dir / "tf1_multi_sig"
     target = tmp_path / "module"
-    with _file_size_limit((module_dir / "saved_model.pb").stat().st_size // 2):
+    with file_size_limit((module_dir / "saved_model.pb").stat().st_size // 2):
         with pytest.raises(tf.errors.OutOfRangeError) as caught:
             _EXPORTS[how](module_dir, target)
     _check(caught.value, tf.errors.OutOfRangeError, target, "File too large")

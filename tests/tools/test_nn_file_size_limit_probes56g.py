@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tests._helpers.limits import file_size_limit
 
 from tfhub import errors
 
@@ -30,17 +28,9 @@ LIMIT = 64 << 10  # Bytes a file may grow to while the limit holds: the index fi
 ITEMS, DIM = 2000, 64  # An index of ~0.5-1 MB, a mapping of ~14 KB.
 
 
-@contextlib.contextmanager
-def _file_size_limit(limit: int = LIMIT) -> Iterator[None]:
+def _file_size_limit(limit: int = LIMIT) -> contextlib.AbstractContextManager[None]:
     """Files may not grow past `limit` bytes in this block (as `ulimit -f`)."""
-    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, old_handler)
+    return file_size_limit(limit)
 
 
 def _says_the_limit(message: str, folder: str, flag: str) -> None:

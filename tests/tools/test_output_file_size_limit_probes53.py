@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests._helpers.limits import file_size_limit
 
 from tfhub import errors
 from tfhub.tools import atomic_output
@@ -24,17 +22,9 @@ from tfhub.tools import atomic_output
 LIMIT = 1024  # Bytes a file may grow to while the limit holds.
 
 
-@contextlib.contextmanager
-def _file_size_limit(limit: int = LIMIT) -> Iterator[None]:
+def _file_size_limit(limit: int = LIMIT) -> contextlib.AbstractContextManager[None]:
     """Files may not grow past `limit` bytes in this block (as `ulimit -f`)."""
-    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, old_handler)
+    return file_size_limit(limit)
 
 
 def _says_the_limit(message: str) -> None:
