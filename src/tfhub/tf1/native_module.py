@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import tensorflow as tf
+from ..utils.paths import folder_path_text
 from . import saved_model_lib
 from .graph_state import (
     find_signature_input_error,
@@ -324,10 +325,8 @@ def _saved_model_folder(path: object) -> str:
         tfhub.errors.ArgumentTypeError: (a TypeError) if `path` is not a str, bytes or
             os.PathLike.
     """
-    if not isinstance(path, str | bytes | os.PathLike):
-        raise errors.ArgumentTypeError(
-            "create_module_spec_from_saved_model reads a TF1 SavedModel's folder: pass its path "
-            f"as a str, bytes or os.PathLike. Received: saved_model_path={path!r} of type "
-            f"{type(path).__name__}"
-        )
-    return os.fsdecode(os.fspath(path))
+    return folder_path_text(
+        path,
+        argument="saved_model_path",
+        use="create_module_spec_from_saved_model reads a TF1 SavedModel's folder",
+    )

@@ -309,6 +309,27 @@ def make_folders(folder: str) -> list[str]:
     return created
 
 
+def folder_path_text(path: object, *, argument: str, use: str) -> str:
+    """Returns `path`, a folder given to an API that takes a path as str, bytes or os.PathLike,
+    as a str (bytes decoded, os.PathLike taken).
+
+    Args:
+        path: the folder as given.
+        argument: its parameter's name, for the message (`export_dir`, `saved_model_path`).
+        use: what the folder is for, for the message ("The export writes to a folder").
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError) if `path` is not a str, bytes or
+            os.PathLike.
+    """
+    if not isinstance(path, str | bytes | os.PathLike):
+        raise errors.ArgumentTypeError(
+            f"{use}: pass its path as a str, bytes or os.PathLike. "
+            f"Received: {argument}={path!r} of type {type(path).__name__}"
+        )
+    return os.fsdecode(os.fspath(path))
+
+
 def export_folder_name(path: object, *, argument: str, caller: str) -> str:
     """Returns `path`, the folder an export writes, as a str: bytes (upstream's exporter passed
     them) are decoded, os.PathLike (pathlib.Path) is taken.
@@ -324,12 +345,7 @@ def export_folder_name(path: object, *, argument: str, caller: str) -> str:
         tfhub.errors.ExportError: (a ValueError) if `path` is empty: the export would be
             written into the working directory.
     """
-    if not isinstance(path, str | bytes | os.PathLike):
-        raise errors.ArgumentTypeError(
-            f"{caller} writes to a folder: pass its path as a str, bytes or os.PathLike. "
-            f"Received: {argument}={path!r} of type {type(path).__name__}"
-        )
-    folder = os.fsdecode(os.fspath(path))
+    folder = folder_path_text(path, argument=argument, use=f"{caller} writes to a folder")
     if not folder:
         raise errors.ExportError(
             f"{caller} got an empty {argument}: the export path is empty; name the folder to "
