@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tests._helpers.cache_users import run_as_user, tfhub_as_nobody
+from tests._helpers.cache_users import cache_with_roots_leftover, run_as_user, tfhub_as_nobody
 
 from tfhub import cache
 
@@ -20,13 +20,7 @@ ENTRY = "0123456789abcdef0123456789abcdef01234567"
 @pytest.fixture
 def roots_leftover(shared_dir: Path) -> tuple[str, str]:
     """A cache every user may write (777) holding root's leftover download (folders 755)."""
-    root = os.path.join(shared_dir, "cache")
-    os.mkdir(root)
-    os.chmod(root, 0o777)
-    leftover = os.path.join(root, f"{ENTRY}.{'a' * 32}.tmp")
-    os.makedirs(os.path.join(leftover, "variables"))
-    Path(leftover, "saved_model.pb").write_bytes(b"x")
-    return root, leftover
+    return cache_with_roots_leftover(shared_dir, ENTRY)
 
 
 def test_info_counts_other_users_leftovers_apart(roots_leftover):

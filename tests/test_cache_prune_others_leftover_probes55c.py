@@ -14,22 +14,15 @@ import os
 from pathlib import Path
 
 import pytest
-from tests._helpers.cache_users import tfhub_as_nobody
+from tests._helpers.cache_users import cache_with_roots_leftover, tfhub_as_nobody
 
 ENTRY = "0123456789abcdef0123456789abcdef01234567"
 
 
-@pytest.fixture
-def cache_with_roots_leftover(shared_dir: Path) -> tuple[str, str]:
+@pytest.fixture(name="cache_with_roots_leftover")
+def _cache_with_roots_leftover(shared_dir: Path) -> tuple[str, str]:
     """A cache every user may write (mode 777) holding root's leftover download (folders 755)."""
-    root = os.path.join(shared_dir, "cache")
-    os.mkdir(root)
-    os.chmod(root, 0o777)
-    leftover = os.path.join(root, f"{ENTRY}.{'a' * 32}.tmp")
-    os.makedirs(os.path.join(leftover, "variables"))
-    for name in ("saved_model.pb", "variables/variables.index"):
-        Path(leftover, name).write_bytes(b"x")
-    return root, leftover
+    return cache_with_roots_leftover(shared_dir, ENTRY)
 
 
 def test_dry_run_says_it_would_leave_another_users_leftover(cache_with_roots_leftover):

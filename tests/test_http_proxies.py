@@ -5,6 +5,7 @@ the variable, never the server. A raw proxy on 127.0.0.1."""
 from __future__ import annotations
 
 import pytest
+from tests._helpers.proxies import clear_proxy_settings
 from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
@@ -15,9 +16,7 @@ PASSWORD = "pr0xy-SECRET"
 
 @pytest.fixture(autouse=True)
 def _no_proxy_settings(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    clear_proxy_settings(monkeypatch)
     monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
 
 

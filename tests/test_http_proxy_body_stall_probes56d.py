@@ -15,6 +15,7 @@ import socket
 
 import pytest
 from tests._helpers.archives import make_tar_gz
+from tests._helpers.proxies import clear_proxy_settings
 from tests._helpers.raw_server import accept_each, read_request
 
 import tfhub as hub
@@ -26,9 +27,7 @@ HANDLE = "http://models.example.invalid/m/1"
 
 @pytest.fixture(autouse=True)
 def _settings(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    clear_proxy_settings(monkeypatch)
     monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1")
 
 

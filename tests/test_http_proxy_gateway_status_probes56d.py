@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from tests._helpers.proxies import clear_proxy_settings
 from tests._helpers.raw_server import accept_each, read_request
 
 import tfhub as hub
@@ -21,9 +22,7 @@ PAGE = b"<html><body>The requested URL could not be retrieved (ERR_CONNECT_FAIL)
 
 @pytest.fixture(autouse=True)
 def _settings(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    clear_proxy_settings(monkeypatch)
     monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
 
 

@@ -147,3 +147,18 @@ def _read_all(fd: int, timeout: float) -> bytes | None:
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+
+
+def cache_with_roots_leftover(shared_dir: str | os.PathLike[str], entry: str) -> tuple[str, str]:
+    """A cache folder every user may write (mode 777) in `shared_dir`, holding root's leftover
+    download of `entry` (`<entry>.<hex>.tmp/`, folders 755 as under umask 022: only root may
+    change them). Returns (the cache folder, the leftover)."""
+    root = os.path.join(shared_dir, "cache")
+    os.mkdir(root)
+    os.chmod(root, 0o777)
+    leftover = os.path.join(root, f"{entry}.{'a' * 32}.tmp")
+    os.makedirs(os.path.join(leftover, "variables"))
+    for name in ("saved_model.pb", "variables/variables.index"):
+        with open(os.path.join(leftover, name), "wb") as file:
+            file.write(b"x")
+    return root, leftover
