@@ -95,13 +95,15 @@ def _upload_saved_model(local: str, path: str) -> None:
 
     what = "saved model dir"
     doing = "to upload the SavedModel"
+    staged = gfile_io.stages_exports(path)  # gs://: no folders to make, a hidden staging.
+    old_last = f"{path.rstrip('/')}/{LAST_FILE}"
     try:
-        if gfile_io.stages_exports(path):
+        if staged:
             _remove_stale_uploads(path)
-        if gfile_io.exists_for_export(f"{path.rstrip('/')}/{LAST_FILE}"):
+        if gfile_io.exists_for_export(old_last):
             doing = f"to upload the SavedModel (its old {LAST_FILE} was removed first)"
-            gfile_io.remove(f"{path.rstrip('/')}/{LAST_FILE}")
-        if gfile_io.stages_exports(path):  # gs://: no folders to make, a hidden staging.
+            gfile_io.remove(old_last)
+        if staged:
             gfile_io.upload_folder(local, path, last=LAST_FILE)
         else:
             _copy_in_place(local, path)
