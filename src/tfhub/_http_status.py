@@ -200,10 +200,10 @@ def status_advice(
             f"them in its URL, as USER:PASSWORD@ before the host, in {scheme}_PROXY (or "
             "ALL_PROXY)."
         )
-    elif status in _GATEWAY_STATUSES and _plain_http_proxy(final_url or url):
+    elif status in _GATEWAY_STATUSES and (proxy := _plain_http_proxy(final_url or url)):
         retried = retries.text() if retries else "the request was retried"
         message += (
-            f" It came through the proxy {_plain_http_proxy(final_url or url)}, which answers "
+            f" It came through the proxy {proxy}, which answers "
             f"{status} itself when it cannot reach the host or hears nothing from it ({retried}; "
             f"{constants.TFHUB_HTTP_RETRIES} sets how often): check HTTP_PROXY (or ALL_PROXY) and "
             "NO_PROXY, try again later, or tell the proxy's or the server's owner."
