@@ -16,7 +16,12 @@ from collections.abc import Callable
 from .. import errors
 from ..utils.paths import STREAMS, closed_descriptor, describe_descriptor, is_url
 from ..utils.printable import escaped
-from ..utils.refused_writes import capitalized, is_quota, quota_used_up
+from ..utils.refused_writes import (
+    FILE_SIZE_LIMIT_TODO,
+    capitalized,
+    is_quota,
+    quota_used_up,
+)
 
 
 def not_writable(
@@ -70,13 +75,6 @@ def flag_name(what: str, flag: str | None = None) -> str:
 def reason_of(err: OSError) -> str:
     """Why `err` failed, as a message says it: its strerror, or else the whole error."""
     return str(err.strerror or err)
-
-
-# What to do about a file over the file-size limit (EFBIG), where its folder is writable.
-FILE_SIZE_LIMIT_TODO = (
-    "A file is larger than the file-size limit (`ulimit -f`) or than that file system allows "
-    "(FAT32: 4 GiB): raise the limit, or choose a folder on another file system."
-)
 
 
 def not_written(

@@ -27,6 +27,14 @@ _TF1_EXPORT_ERROR_CLASS = {
 }
 
 
+# What to do about a file over the file-size limit (EFBIG), where its folder is writable: the
+# one wording of it for exports, the tools and the cache.
+FILE_SIZE_LIMIT_TODO = (
+    "A file is larger than the file-size limit (`ulimit -f`) or than that file system allows "
+    "(FAT32: 4 GiB): raise the limit, or choose a folder on another file system."
+)
+
+
 def is_quota(err: OSError) -> bool:
     """True if `err` is a write refused because the user's disk quota is used up (EDQUOT)."""
     return err.errno == getattr(errno, "EDQUOT", None)
@@ -101,11 +109,7 @@ def export_write_error(
     elif err.errno in errors.DISK_FULL_ERRNOS:
         todo = "Free space on its disk (or choose a folder on another one) and export again"
     elif err.errno == errno.EFBIG:  # No permission or free space helps.
-        todo = (
-            "A file is larger than the file-size limit (`ulimit -f`) or than that file system "
-            "allows (FAT32: 4 GiB): raise the limit, or choose a folder on another file system, "
-            "and export again"
-        )
+        todo = f"{FILE_SIZE_LIMIT_TODO.removesuffix('.')}, and export again"
     else:
         todo = "Choose a folder you can write, or fix its permissions, and export again"
     name = _TF1_EXPORT_ERROR_CLASS.get(err.errno or 0, "") if tf1 else ""
