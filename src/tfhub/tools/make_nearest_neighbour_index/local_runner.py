@@ -162,6 +162,9 @@ def _stopping_worker_handler(base: Any) -> Any:
                 if self.control_conn._state == started:  # Connected after close().
                     self.control_conn.close()
                 if time.monotonic() >= deadline:
+                    # Set before the kill: the worker thread sees the process end (-9) as soon
+                    # as it is killed, before `_kill_worker` returns.
+                    self._tfhub_killed = True
                     self._tfhub_killed = _kill_worker(self.worker_id, self.control_address)
                     deadline = float("inf")  # Once: a worker not found is waited for.
 
