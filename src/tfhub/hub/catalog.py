@@ -50,6 +50,8 @@ class Catalog:
     publishers: dict[str, Publisher] = field(default_factory=dict)
     # "publisher/model/version" -> the Lite, Tfjs and Coral versions whose parent-model it is.
     derived: dict[str, list[tuple[Model, Version]]] = field(default_factory=dict)
+    # A served doc's path below ROOT/assets/docs -> its page's URL path (`doc_page`).
+    doc_pages: dict[str, str] = field(default_factory=dict)
 
     def settled(self) -> Settled:
         """The journals of killed publishes as of now, for one request (see `Settled`)."""
@@ -109,6 +111,7 @@ class Catalog:
             return
         if doc.kind is DocKind.PUBLISHER:
             self._publisher(doc.handle.publisher).doc = doc
+            self.doc_pages[doc.rel_path] = doc.handle.publisher
             return
         if doc.handle.version is None:
             return
@@ -122,7 +125,9 @@ class Catalog:
         if doc.handle.version in table[key].versions:
             logger.warning("Two docs for %s: ignoring %s", doc.handle, doc.rel_path)
             return
-        table[key].versions[doc.handle.version] = self._version(doc, settled)
+        version = table[key].versions[doc.handle.version] = self._version(doc, settled)
+        where = f"{doc.handle.publisher}/collections/{name}" if table is self.collections else key
+        self.doc_pages[doc.rel_path] = f"{where}/{version.version}"
 
     def _version(self, doc: DocFile, settled: Settled) -> Version:
         """A version with the files beside its doc (those that stay inside ROOT), as the
@@ -142,6 +147,13 @@ class Catalog:
         summary = settled.file(docs_layout.signatures_path(doc.path))
         version.signatures = None if summary is None else read_signatures(summary, self.root)
         return version
+
+    def doc_page(self, rel_path: str) -> str | None:
+        """The URL path (unquoted, no leading `/`) of the page showing the doc at `rel_path`
+        below ROOT/assets/docs (`acme/models/emb/2.md` -> `acme/emb/2`, `acme/acme.md` ->
+        `acme`), or None if the hub serves no doc there (none, refused, or a second doc of a
+        handle, which is ignored)."""
+        return self.doc_pages.get(rel_path)
 
     def find(self, segments: list[str]) -> tuple[Model, Version] | None:
         """Maps URL segments to a model version: `publisher/model/N`, or `publisher/model` (latest).

@@ -65,13 +65,20 @@ def rendered(markdown: str) -> str:
     return render.markdown_to_html(markdown)
 
 
-async def doc_html(markdown: str, base: str, catalog: Catalog) -> str:
+async def doc_html(
+    markdown: str, base: str, catalog: Catalog, *, doc_path: str | None = None
+) -> str:
     """A doc body as sanitised HTML with this hub's URL `base` in place of the starter docs'
     placeholder and of tfhub.dev's URLs of what this hub has (`_with_hub_links`), its
-    site-absolute links below `base`'s path (`render.below_path`), rendered off the event
-    loop (markdown-it yields the GIL, nh3 releases it)."""
+    site-absolute links below `base`'s path (`render.below_path`), its relative links to doc
+    files of this hub (`[v2](2.md)`, read from `doc_path`, the doc's path below
+    ROOT/assets/docs) leading to their pages (`render.doc_file_links`), rendered off the
+    event loop (markdown-it yields the GIL, nh3 releases it)."""
+    prefix = urllib.parse.urlsplit(base).path.rstrip("/")
     body = _with_hub_url(await run_in_threadpool(rendered, markdown), base)
-    body = render.below_path(body, urllib.parse.urlsplit(base).path.rstrip("/"))
+    body = render.below_path(body, prefix)
+    if doc_path is not None:
+        body = render.doc_file_links(body, doc_path, catalog.doc_page, prefix)
     return _with_hub_links(body, base, catalog)
 
 
@@ -138,7 +145,12 @@ async def page(request: Request, state: HubState, segments: list[str]) -> Respon
             **_common(request, state),
             model=found[0],
             version=found[1],
-            body=await doc_html(found[1].doc.body, state.base_url(request), catalog),
+            body=await doc_html(
+                found[1].doc.body,
+                state.base_url(request),
+                catalog,
+                doc_path=found[1].doc.rel_path,
+            ),
         )
     found = catalog.find(segments)
     if found is not None:
@@ -283,7 +295,8 @@ async def publisher_page(request: Request, state: HubState, name: str) -> Respon
     publisher = state.catalog.publishers[name]
     catalog = state.catalog
     base = state.base_url(request)
-    body = await doc_html(publisher.doc.body, base, catalog) if publisher.doc else ""
+    doc = publisher.doc
+    body = await doc_html(doc.body, base, catalog, doc_path=doc.rel_path) if doc else ""
     return _html(
         "publisher.html",
         **_common(request, state),
@@ -307,7 +320,7 @@ async def model_page(request: Request, state: HubState, model: Model, version: V
         version=version,
         versions=versions,
         url=f"{base}/{protocol.quoted(model.handle)}/{version.version}",
-        body=await doc_html(version.doc.body, base, state.catalog),
+        body=await doc_html(version.doc.body, base, state.catalog, doc_path=version.doc.rel_path),
         metadata=[
             (key, value.value, _metadata_link(key, value.value, base, state.catalog))
             for key, value in version.doc.entries

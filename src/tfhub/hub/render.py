@@ -34,8 +34,11 @@ from __future__ import annotations
 
 import functools
 import html
+import posixpath
 import re
 import unicodedata
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +63,7 @@ _LINK_END = re.compile(r"</a>", re.IGNORECASE)
 _EMPTY_LINK_END = re.compile(r"\s*</a>", re.IGNORECASE)
 # A site-absolute URL in a sanitised tag's attributes: `/path`, not `//host/path`.
 _SITE_ABSOLUTE = re.compile(r'(\s(?:href|src))="(/(?!/)[^"]*)"', re.IGNORECASE)
+_HREF = re.compile(r'(\shref)="([^"]*)"', re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -247,6 +251,54 @@ def below_path(fragment: str, prefix: str) -> str:
         if match[1] or match[2].lower() not in ("a", "img"):
             return match[0]
         return f"<{match[2]}{_SITE_ABSOLUTE.sub(prefixed, match[3])}>"
+
+    return _TAG.sub(rebased, fragment)
+
+
+def doc_file_links(
+    fragment: str, doc_path: str, page_of: Callable[[str], str | None], prefix: str
+) -> str:
+    """Sanitised HTML whose relative links to doc files of the hub lead to their pages.
+
+    A link is read as GitHub reads it in the docs repository: relative to the doc's own file
+    (`[v2](2.md)` in `acme/models/emb/1.md` names `acme/models/emb/2.md`). If `page_of` names
+    the page of the file it names, the link leads there (`{prefix}/acme/emb/2`, the path
+    percent-encoded), its query kept and its `#fragment` given `ID_PREFIX`, as the doc's
+    headings have it. Other links are left as written: full and site-absolute URLs,
+    fragments, and relative links naming no doc the hub serves (a page URL such as `../emb/2`,
+    a file that is no doc, a path out of the docs folder). Only `<a>` tags are read.
+
+    Args:
+        fragment: sanitised HTML of the doc's body.
+        doc_path: the doc's path below ROOT/assets/docs, `/`-separated (`DocFile.rel_path`).
+        page_of: maps such a path to its page's URL path, unquoted, without leading `/`
+            (`Catalog.doc_page`); None for a path the hub serves no doc at.
+        prefix: the path of the hub's --base-url (`/hub`), or "" for a hub at `/`.
+
+    Returns:
+        The fragment with those links' `href` replaced (escaped).
+    """
+    folder = posixpath.dirname(doc_path)
+
+    def led(attribute: re.Match[str]) -> str:
+        parts = urllib.parse.urlsplit(html.unescape(attribute[2]))
+        if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+            return attribute[0]
+        named = posixpath.normpath(posixpath.join(folder, urllib.parse.unquote(parts.path)))
+        page = page_of(named)
+        if page is None:
+            return attribute[0]
+        url = f"{prefix}/{urllib.parse.quote(page, safe='/')}"
+        if parts.query:
+            url += f"?{parts.query}"
+        if parts.fragment:
+            url += "#" + ID_PREFIX + parts.fragment.removeprefix(ID_PREFIX)
+        return f'{attribute[1]}="{html.escape(url, quote=True)}"'
+
+    def rebased(match: re.Match[str]) -> str:
+        if match[1] or match[2].lower() != "a":
+            return match[0]
+        return f"<{match[2]}{_HREF.sub(led, match[3])}>"
 
     return _TAG.sub(rebased, fragment)
 
