@@ -175,3 +175,52 @@ def test_a_browser_following_them_reaches_the_pages(server, page) -> None:
         page.get_by_role("link", name="the publisher").click()
     assert navigation.value is not None and navigation.value.status == 200
     assert page.url == server.url("acme")
+
+
+SLOPPY = """Links the pages cannot follow:
+
+![chart](chart.png)
+[version 3](3.md)
+[the paper](paper.pdf)
+[out of the docs](../../../../x.md)
+
+Links they follow: [version 1](1.md), [the page](../emb/1), [Acme](../../acme.md), [a
+folder](../emb/).
+"""
+
+
+def test_validate_warns_about_relative_links_and_images_the_pages_cannot_follow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An image beside a doc (`![chart](chart.png)`), a link to a doc that is not there and one
+    to a file of the docs folder passed validate silently; the pages show them broken (the hub
+    serves no file of the docs folder but its docs' pages). Warnings: the page still works."""
+    from tfhub.cli.main import main
+
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1", body=SLOPPY)
+    (doc.parent / "chart.png").write_bytes(b"\x89PNG")
+    (doc.parent / "paper.pdf").write_bytes(b"%PDF")
+    assert main(["validate", str(root)]) == 0
+    out, err = capsys.readouterr()
+    lines = doc.read_text().splitlines()
+    shown = f"{root}/{doc.relative_to(root).as_posix()}"
+
+    def at(text: str) -> str:
+        return f"tfhub: {shown}:{1 + next(i for i, line in enumerate(lines) if text in line)}"
+
+    assert out == ""
+    assert err.splitlines() == [
+        f"{at('(chart.png)')}: warning: the image chart.png names a file of the docs folder, "
+        "which the hub does not serve (the page shows it broken): put it at a URL the users "
+        "can reach",
+        f"{at('(3.md)')}: warning: the link to 3.md names no doc of this hub (no file "
+        "assets/docs/acme/models/emb/3.md; the page leads to a 404): link a doc that is there",
+        f"{at('(paper.pdf)')}: warning: the link to paper.pdf names a file of the docs folder, "
+        "which the hub does not serve (the page leads to a 404): put it at a URL the users "
+        "can reach",
+        f"{at('(../../../../x.md)')}: warning: the link to ../../../../x.md names no doc of "
+        "this hub (it leads out of assets/docs; the page leads to a 404): link a doc that is "
+        "there",
+    ]

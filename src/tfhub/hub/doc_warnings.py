@@ -1,14 +1,21 @@
 """Warnings about how a doc's body shows on the hub's pages (`tfhub validate` logs them as
 `file:line: warning: ...`; they do not fail validation): images on outside hosts (a hub without
-internet access shows them broken), images without alt text and links without text."""
+internet access shows them broken), images without alt text, links without text, and relative
+URLs the pages cannot follow: an image or link naming a file of the docs folder that is no doc
+(the hub serves none), a link to a `.md` file that is not there (a relative link to a doc leads
+to its page: `render.doc_file_links`)."""
 
 from __future__ import annotations
 
 import logging
+import posixpath
 import urllib.parse
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from .docs_format import DocFile, Problem
+from .docs_layout import DOCS_DIR_POSIX
 
 if TYPE_CHECKING:
     from . import render
@@ -18,6 +25,7 @@ logger = logging.getLogger(__name__)
 _NO_TEXT = "screen readers read nothing useful; the page shows the URL as its text"
 _OUTSIDE = "a hub without internet access shows it broken; keep images the users can reach"
 _NO_ALT = "screen readers read its file name or nothing"
+_REACH = "put it at a URL the users can reach"
 
 
 def content_warnings(doc: DocFile) -> list[Problem]:
@@ -38,10 +46,11 @@ def content_warnings(doc: DocFile) -> list[Problem]:
     except ImportError:  # The hub's renderer is not installed: these checks need it.
         logger.debug("markdown-it or nh3 is not installed: no check of %s's images and links", doc)
         return []
+    docs = _docs_folder(doc)
     return [
         Problem(doc.display_path, _body_line(doc, url), message)
         for element in found
-        for url, message in _element_warnings(element)
+        for url, message in _element_warnings(element) + _relative_warnings(element, doc, docs)
     ]
 
 
@@ -64,6 +73,66 @@ def _element_warnings(element: render.Element) -> list[tuple[str, str]]:
             (src, f"the image {src} has no alt text ({_NO_ALT}): write ![what it shows]({src})")
         )
     return found
+
+
+def _relative_warnings(
+    element: render.Element, doc: DocFile, docs: Path | None
+) -> list[tuple[str, str]]:
+    """(URL, message) for an image's or link's relative URL the doc's page cannot follow
+    (`_file_problem`; `docs`: ROOT/assets/docs, None if unknown: no warning)."""
+    image = element.tag == "img"
+    url = element.attributes.get("src" if image else "href", "")
+    parts = urllib.parse.urlsplit(url)
+    if docs is None or parts.scheme or parts.netloc or parts.path[:1] in ("", "/"):
+        return []
+    found = _file_problem(url, parts.path, doc.rel_path, docs, image=image)
+    return [] if found is None else [(url, found)]
+
+
+def _file_problem(url: str, path: str, rel_path: str, docs: Path, *, image: bool) -> str | None:
+    """What is wrong with a relative URL of the doc at `rel_path` (below `docs`) whose path is
+    `path`, read from the doc's folder as GitHub reads it: it names a file of `docs` that is
+    no doc (an image or a PDF beside the doc: the hub serves none), or a link names a `.md`
+    file that is not there or lies out of `docs`. None if it names a doc there, or no file
+    (a page URL, `../emb/1`: it works as written)."""
+    named = posixpath.normpath(posixpath.join(posixpath.dirname(rel_path), unquote(path)))
+    outside = named == ".." or named.startswith(("../", "/"))
+    there = not outside and _is_file(docs / named)
+    what = "image" if image else "link to"
+    if there and (image or not named.endswith(".md")):
+        return (
+            f"the {what} {url} names a file of the docs folder, which the hub does not serve "
+            f"(the page {'shows it broken' if image else 'leads to a 404'}): {_REACH}"
+        )
+    if named.endswith(".md") and not there and not image:
+        where = (
+            f"it leads out of {DOCS_DIR_POSIX}" if outside else f"no file {DOCS_DIR_POSIX}/{named}"
+        )
+        return (
+            f"the link to {url} names no doc of this hub ({where}; the page leads to a 404): "
+            "link a doc that is there"
+        )
+    return None
+
+
+def _is_file(path: Path) -> bool:
+    """True if `path` is a regular file (or a link to one); False if it cannot be looked at."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # A name too long, a folder that cannot be searched.
+        return False
+
+
+def _docs_folder(doc: DocFile) -> Path | None:
+    """ROOT/assets/docs of a doc read from a hub folder (its `rel_path` is below it), else
+    None (a doc read alone, whose `rel_path` is its name, or one outside ROOT/assets/docs)."""
+    rel = PurePosixPath(doc.rel_path)
+    path = Path(doc.path).absolute()
+    if rel.is_absolute() or len(rel.parts) < 2 or ".." in rel.parts:
+        return None
+    if path.parts[-len(rel.parts) :] != rel.parts:
+        return None
+    return path.parents[len(rel.parts) - 1]
 
 
 def _body_line(doc: DocFile, url: str) -> int:

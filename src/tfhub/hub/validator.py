@@ -14,8 +14,9 @@ asset-path, sizes and tag values); this module adds what needs the rest of the h
   extract, with a root saved_model.pb that parses (`model_files`), as tfhub.dev's CI checked.
 
 Warnings (logged, `file:line: warning: ...`; they do not fail validation): a body's images on
-outside hosts (a hub without internet access shows them broken), images without alt text and
-links without text (`doc_warnings.content_warnings`, also importable from here).
+outside hosts (a hub without internet access shows them broken), images without alt text,
+links without text, and relative URLs naming a file of the docs folder the hub does not serve
+or a doc file that is not there (`doc_warnings.content_warnings`, also importable from here).
 """
 
 from __future__ import annotations
