@@ -4,8 +4,9 @@ A doc of tfhub.dev's format lives at `assets/docs/<publisher>/models/<name>/<ver
 GitHub (and in the tensorflow/tfhub.dev repository) `[v2](2.md)` or `[Acme](../../acme.md)`
 opens the doc file named. The hub showed such a link as written: on the page
 `/acme/emb/1` the browser asked `/acme/emb/2.md`, a 404. Now a relative link that names a doc
-file the hub serves (relative to the doc's own file) leads to that doc's page; other links are
-left as written.
+file the hub serves (relative to the doc's own file) leads to that doc's page; another relative
+link is read from the doc's own page (`/acme/emb/1`) wherever the hub shows the doc; other links
+are left as written.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ EMB_1 = """Links to other docs of this hub:
 - [the picks](../../collections/picks/1.md) and [the Lite model](lite/1.md)
 - [this doc's usage](1.md#usage) and [an escaped name](%32.md)
 
-Left as written:
+Read from the page /acme/emb/1, or left as written:
 
 - [no such doc](3.md) [outside the docs](../../../../../../etc/passwd.md)
 - [a page URL](../emb/2) [site-absolute](/acme/emb/2) [a fragment](#usage)
@@ -37,6 +38,14 @@ Left as written:
 
 ## Usage
 Use it.
+"""
+# Links written against the page's URL `/acme/emb/2`, as the hub shows it: it shows the doc at
+# `/acme/emb` (the latest version) and `/acme/emb/2/` too.
+EMB_2 = """Version two. Page links: [the first](1) [the first again](../emb/1)
+[a search](../../?q=emb)
+
+## Usage
+Use version two.
 """
 PICKS = """# Collection acme/picks/1
 Our picks.
@@ -73,13 +82,13 @@ EXPECTED = {
     "the Lite model": "/acme/lite-model/emb/1",
     "this doc's usage": "/acme/emb/1#user-content-usage",
     "an escaped name": "/acme/emb/2",
-    "no such doc": "3.md",
-    "outside the docs": "../../../../../../etc/passwd.md",
-    "a page URL": "../emb/2",
+    "no such doc": "/acme/emb/3.md",  # Read from the doc's page, /acme/emb/1: still a 404.
+    "outside the docs": "/etc/passwd.md",
+    "a page URL": "/acme/emb/2",
     "site-absolute": "/acme/emb/2",
     "a fragment": "#user-content-usage",
     "other host": "https://example.com/acme/models/emb/2.md",
-    "a folder": "../emb/",
+    "a folder": "/acme/emb/",
 }
 
 
@@ -89,7 +98,7 @@ def _write_hub(root: Path) -> Path:
     (docs / "acme").mkdir(parents=True)
     (docs / "acme" / "acme.md").write_text(ACME)
     write_model_doc(root, "acme/emb/1", body=EMB_1)
-    write_model_doc(root, "acme/emb/2", body="Version two.\n\n## Usage\nUse version two.")
+    write_model_doc(root, "acme/emb/2", body=EMB_2)
     for path, text in (("collections/picks/1.md", PICKS), ("models/emb/lite/1.md", LITE)):
         (docs / "acme" / path).parent.mkdir(parents=True, exist_ok=True)
         (docs / "acme" / path).write_text(text)
@@ -121,7 +130,7 @@ def test_relative_links_to_doc_files_lead_to_their_pages(server) -> None:
     links = _links(page.text)
     assert {text: links.get(text) for text in EXPECTED} == EXPECTED
     for text, href in EXPECTED.items():
-        if text in ("no such doc", "outside the docs", "other host", "a folder", "a page URL"):
+        if text in ("no such doc", "outside the docs", "other host", "a folder"):
             continue
         followed = requests.get(urllib.parse.urljoin(page.url, href), timeout=30)
         assert followed.status_code == 200, (text, href)
@@ -151,7 +160,8 @@ def test_below_a_base_urls_path_they_lead_below_it(hub_root: Path) -> None:
     assert links["the publisher"] == "/hub/acme"
     assert links["its usage"] == "/hub/acme/emb/2#user-content-usage"
     assert links["site-absolute"] == "/hub/acme/emb/2"  # As before (below_path).
-    assert links["no such doc"] == "3.md"
+    assert links["no such doc"] == "/hub/acme/emb/3.md"
+    assert links["a page URL"] == "/hub/acme/emb/2"
 
 
 @pytest.mark.slow
@@ -224,3 +234,21 @@ def test_validate_warns_about_relative_links_and_images_the_pages_cannot_follow(
         "this hub (it leads out of assets/docs; the page leads to a 404): link a doc that is "
         "there",
     ]
+
+
+@pytest.mark.parametrize("path", ["acme/emb/2", "acme/emb", "acme/emb/2/"])
+def test_page_relative_links_lead_where_they_do_from_the_docs_own_page(server, path) -> None:
+    """The hub shows a version's doc at `/acme/emb/2`, and the latest's at `/acme/emb` and with
+    a trailing `/`: a link written against `/acme/emb/2` (`[the first](1)`) led from
+    `/acme/emb` to `/acme/1`, and from `/acme/emb/2/` to `/acme/emb/2/1`, both 404s. Such a
+    link is read from the doc's own page (`/acme/emb/2`) wherever it is shown."""
+    page = requests.get(server.url(path), timeout=30)
+    assert page.status_code == 200
+    links = _links(page.text)
+    for text, expected in (
+        ("the first", "/acme/emb/1"),
+        ("the first again", "/acme/emb/1"),
+        ("a search", "/?q=emb"),
+    ):
+        followed = requests.get(urllib.parse.urljoin(page.url, links[text]), timeout=30)
+        assert (followed.status_code, followed.url) == (200, server.url(expected)), text

@@ -63,7 +63,7 @@ _LINK_END = re.compile(r"</a>", re.IGNORECASE)
 _EMPTY_LINK_END = re.compile(r"\s*</a>", re.IGNORECASE)
 # A site-absolute URL in a sanitised tag's attributes: `/path`, not `//host/path`.
 _SITE_ABSOLUTE = re.compile(r'(\s(?:href|src))="(/(?!/)[^"]*)"', re.IGNORECASE)
-_HREF = re.compile(r'(\shref)="([^"]*)"', re.IGNORECASE)
+_LINK_URL = re.compile(r'(\s(?:href|src))="([^"]*)"', re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -258,15 +258,17 @@ def below_path(fragment: str, prefix: str) -> str:
 def doc_file_links(
     fragment: str, doc_path: str, page_of: Callable[[str], str | None], prefix: str
 ) -> str:
-    """Sanitised HTML whose relative links to doc files of the hub lead to their pages.
+    """Sanitised HTML whose relative links lead where they do on GitHub or on the doc's page.
 
-    A link is read as GitHub reads it in the docs repository: relative to the doc's own file
-    (`[v2](2.md)` in `acme/models/emb/1.md` names `acme/models/emb/2.md`). If `page_of` names
-    the page of the file it names, the link leads there (`{prefix}/acme/emb/2`, the path
-    percent-encoded), its query kept and its `#fragment` given `ID_PREFIX`, as the doc's
-    headings have it. Other links are left as written: full and site-absolute URLs,
-    fragments, and relative links naming no doc the hub serves (a page URL such as `../emb/2`,
-    a file that is no doc, a path out of the docs folder). Only `<a>` tags are read.
+    A relative link or image URL is read as GitHub reads it in the docs repository: relative
+    to the doc's own file (`[v2](2.md)` in `acme/models/emb/1.md` names
+    `acme/models/emb/2.md`). If `page_of` names the page of the file it names, it leads
+    there (`{prefix}/acme/emb/2`, the path percent-encoded). Any other relative URL (a page
+    URL such as `../emb/2` or `1`) is read from the doc's own page (`{prefix}/acme/emb/1`),
+    wherever the hub shows the doc (`/acme/emb` for the latest version, `/acme/emb/1/`),
+    and written site-absolute. Either keeps its query and gives its `#fragment` `ID_PREFIX`,
+    as the doc's headings have it. Full and site-absolute URLs, `#fragment` and `?query`
+    links are left as written, and so is every URL of a doc the hub shows on no page.
 
     Args:
         fragment: sanitised HTML of the doc's body.
@@ -276,19 +278,24 @@ def doc_file_links(
         prefix: the path of the hub's --base-url (`/hub`), or "" for a hub at `/`.
 
     Returns:
-        The fragment with those links' `href` replaced (escaped).
+        The fragment with those `href` and `src` values replaced (escaped).
     """
+    own = page_of(doc_path)
+    if own is None:
+        return fragment
+    own_url = f"{prefix}/{urllib.parse.quote(own, safe='/')}"
     folder = posixpath.dirname(doc_path)
 
     def led(attribute: re.Match[str]) -> str:
         parts = urllib.parse.urlsplit(html.unescape(attribute[2]))
-        if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+        if parts.scheme or parts.netloc or parts.path[:1] in ("", "/"):
             return attribute[0]
         named = posixpath.normpath(posixpath.join(folder, urllib.parse.unquote(parts.path)))
         page = page_of(named)
-        if page is None:
-            return attribute[0]
-        url = f"{prefix}/{urllib.parse.quote(page, safe='/')}"
+        if page is not None:
+            url = f"{prefix}/{urllib.parse.quote(page, safe='/')}"
+        else:
+            url = _joined_path(own_url, parts.path)
         if parts.query:
             url += f"?{parts.query}"
         if parts.fragment:
@@ -296,11 +303,17 @@ def doc_file_links(
         return f'{attribute[1]}="{html.escape(url, quote=True)}"'
 
     def rebased(match: re.Match[str]) -> str:
-        if match[1] or match[2].lower() != "a":
+        if match[1] or match[2].lower() not in ("a", "img"):
             return match[0]
-        return f"<{match[2]}{_HREF.sub(led, match[3])}>"
+        return f"<{match[2]}{_LINK_URL.sub(led, match[3])}>"
 
     return _TAG.sub(rebased, fragment)
+
+
+def _joined_path(base: str, path: str) -> str:
+    """The path a relative `path` leads to from the page at the path `base`, as a browser
+    resolves it (RFC 3986: `..` never goes above `/`)."""
+    return urllib.parse.urlsplit(urllib.parse.urljoin(f"http://h{base}", path)).path
 
 
 def _plain_text(text: str) -> str:
