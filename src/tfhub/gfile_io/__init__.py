@@ -25,8 +25,9 @@ Modules (each name below is given here too, loaded at its first use):
 - `_writes`: the bounded requests of a cache (`makedirs`, `copy`, ...), and which of those that
   timed out still run (`landing`);
 - `_exports`: a TF1 module exported there (`upload_folder`, `exists_for_export`, ...), and
-  the staging folders that killed uploads left (`remove_stale_uploads`), the clean-up of a
-  failed one (`remove_quietly`).
+  the staging folders that killed uploads left (`remove_stale_uploads`; `sweep_stale_uploads`,
+  which each upload runs first, logs what it cannot remove), the clean-up of a failed one
+  (`remove_quietly`).
 
 The submodules call each other's functions directly: a test that replaces one (a spy on
 `copy`) replaces it where it is defined (`gfile_io._writes.copy`), which the package's name
@@ -75,6 +76,7 @@ _EXPORTS = {
     "remove_quietly": "_exports",
     "remove_stale_uploads": "_exports",
     "stages_exports": "_exports",
+    "sweep_stale_uploads": "_exports",
     "upload_folder": "_exports",
     "write_bytes": "_exports",
 }
@@ -97,6 +99,7 @@ if TYPE_CHECKING:
         remove_quietly,
         remove_stale_uploads,
         stages_exports,
+        sweep_stale_uploads,
         upload_folder,
         write_bytes,
     )
@@ -147,6 +150,7 @@ __all__ = [
     "rmtree",
     "size",
     "stages_exports",
+    "sweep_stale_uploads",
     "unreadable_error",
     "upload_folder",
     "walk",

@@ -5,7 +5,9 @@ written by TensorFlow's Saver and tfhub into a local folder first (the Saver's w
 TensorFlow's own calls, which no thread of Python's can bound), then uploaded (`upload_folder`)
 in requests bounded as the writes (`tfhub.gfile_io._writes`) are; an export elsewhere (local,
 ram://) is written in place through the same bounded calls. What the file system refuses is
-raised as TensorFlow's OpError, as before: the export says what it was writing.
+raised as TensorFlow's OpError, as before: the export says what it was writing. Each upload
+first removes the staging folders that killed uploads to the same target left
+(`sweep_stale_uploads`), whoever uploads (a TF1 export, make_image_classifier).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import import_tensorflow
-from ..utils.printable import escaped
+from ..utils.printable import escaped, quoted_reason
 from ._requests import _asked
 from ._writes import _write, _write_whole, copy, remove, rename, rmtree
 
@@ -84,11 +86,12 @@ def latest_checkpoint(folder: str) -> str | None:
     )
 
 
-def upload_folder(local: str, target: str, *, last: str) -> None:
+def upload_folder(local: str, target: str, *, last: str, remove_stale: bool = True) -> None:
     """Uploads the files of the local folder `local` to the folder `target` of a gfile file
-    system (gs://), each request bounded (`copy`, `rename`): each file is copied into the hidden
-    sibling folder `<parent>/.tfhub-upload-<UTC time>-<hex>-<name>` first (removed by
-    `remove_stale_uploads` once a day old, if a killed upload left it), then all are moved to
+    system (gs://), each request bounded (`copy`, `rename`): with `remove_stale`, the staging
+    folders that killed uploads to `target` left are removed first (`sweep_stale_uploads`: once
+    a day old; a refusal is logged); each file is copied into the hidden sibling folder
+    `<parent>/.tfhub-upload-<UTC time>-<hex>-<name>` first, then all are moved to
     their place in `target` (overwriting a file there), the file named `last` (relative to `local`)
     last, never overwriting: `target` holds no `last` of this upload's until all its other
     files are there. An upload that fails removes what it copied or moved, except when `last`
@@ -103,6 +106,8 @@ def upload_folder(local: str, target: str, *, last: str) -> None:
         TensorFlow's OpError: the file system refused a request (e.g. AlreadyExistsError:
             `last` exists in `target` already).
     """
+    if remove_stale:
+        sweep_stale_uploads(target)
     names = sorted(
         os.path.relpath(os.path.join(top, name), local).replace(os.sep, "/")
         for top, _, files in os.walk(local)
@@ -181,6 +186,43 @@ def remove_stale_uploads(target: str, *, older_than: float = STALE_UPLOAD_SECOND
     return removed
 
 
+def sweep_stale_uploads(target: str) -> list[str]:
+    """`remove_stale_uploads(target)` for an upload about to start there (a TF1 module's
+    export, make_image_classifier's SavedModel): each staging folder removed is logged (INFO),
+    and a listing or removal the file system refuses is logged as a warning saying what to
+    remove by hand, not raised (the upload itself may still work, and says what it met).
+
+    Returns:
+        The staging folders removed ([] if the file system refused).
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: a request gave no answer in time.
+    """
+    try:
+        removed = remove_stale_uploads(target)
+    except _export_gfile_errors().OpError as err:
+        _logger().warning(
+            "Could not look for (or remove) what killed uploads to %s left beside it (%s): "
+            "remove its hidden %s* folders older than a day by hand.",
+            escaped(target),
+            quoted_reason(err, target),
+            UPLOAD_PREFIX,
+        )
+        return []
+    for stale in removed:
+        _logger().info(
+            "Removed %s, what a killed upload to %s left.", escaped(stale), escaped(target)
+        )
+    return removed
+
+
+def _logger() -> Any:
+    """The package's logger (`tfhub.gfile_io`, as before its split into modules)."""
+    import logging  # Only here: the rest of the module logs nothing.
+
+    return logging.getLogger("tfhub.gfile_io")
+
+
 def _older(stamp: str, seconds: float) -> bool:
     """Whether the UTC time `stamp` (`_STAMP`) is more than `seconds` ago; False for digits
     that are no time (`20261399T999999Z`): a name tfhub did not write, kept as every other."""
@@ -193,9 +235,7 @@ def _older(stamp: str, seconds: float) -> bool:
 
 def _warn_left(staging: str, target: str, *, moved: list[str]) -> None:
     """Warns that a timed-out upload left `staging`, and the files `moved` into `target`."""
-    import logging  # Only here: the rest of the module logs nothing.
-
-    logger = logging.getLogger("tfhub.gfile_io")  # The package's, as before its split.
+    logger = _logger()
     if not moved:
         logger.warning(
             "The upload to %s timed out; what it uploaded so far stays in %s (its requests "

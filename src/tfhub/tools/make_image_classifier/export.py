@@ -10,7 +10,7 @@ wrote it through tf.io.gfile: a failed training or conversion uploads nothing. E
 is bounded by TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`tfhub.gfile_io`, the home of
 tfhub's bounded gs:// requests). The SavedModel's files go to a hidden sibling folder first,
 then into place, `saved_model.pb` last (`gfile_io.upload_folder`; such folders that killed runs
-left are removed once a day old, `gfile_io.remove_stale_uploads`); a .tflite or labels file is
+left are removed once a day old, `gfile_io.sweep_stale_uploads`); a .tflite or labels file is
 one object, which GCS shows whole or not at all. Before training, `output_checks` writes a
 probe object beside each URL output.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import logging
 import os
 import shutil
 import tempfile
@@ -28,7 +27,6 @@ from typing import Any
 
 from ... import errors
 from ...utils.paths import is_url, special_kind
-from ...utils.printable import escaped, quoted_reason
 from ...utils.refused_writes import failed_write, is_quota
 from .. import atomic_output
 from ..output_errors import FILE_SIZE_LIMIT_TODO, refuse_folder_spelling
@@ -54,8 +52,6 @@ __all__ = [
     "tflite_bytes",
     "write_labels",
 ]
-
-logger = logging.getLogger(__name__)
 
 LAST_FILE = "saved_model.pb"  # The SavedModel's file uploaded last (a loader looks for it).
 
@@ -98,44 +94,17 @@ def _upload_saved_model(local: str, path: str) -> None:
     staged = gfile_io.stages_exports(path)  # gs://: no folders to make, a hidden staging.
     old_last = f"{path.rstrip('/')}/{LAST_FILE}"
     try:
-        if staged:
-            _remove_stale_uploads(path)
+        if staged:  # Before the old `saved_model.pb` goes: a timeout here leaves it.
+            gfile_io.sweep_stale_uploads(path)
         if gfile_io.exists_for_export(old_last):
             doing = f"to upload the SavedModel (its old {LAST_FILE} was removed first)"
             gfile_io.remove(old_last)
         if staged:
-            gfile_io.upload_folder(local, path, last=LAST_FILE)
+            gfile_io.upload_folder(local, path, last=LAST_FILE, remove_stale=False)
         else:
             _copy_in_place(local, path)
     except remote_errors() as err:
         raise remote_output_error(err, path, what=what, doing=doing) from err
-
-
-def _remove_stale_uploads(path: str) -> None:
-    """Removes the hidden staging folders that uploads to the remote folder `path` killed
-    outright (SIGKILL) left, once a day old (`gfile_io.remove_stale_uploads`: a younger one
-    may be a live run's); one the file system refuses to list or remove is logged, not raised.
-
-    Raises:
-        tfhub.errors.RetryTimeoutError: a request gave no answer in time.
-    """
-    from ... import gfile_io
-    from ...utils.lazy import import_tensorflow
-
-    tf = import_tensorflow("Writing outputs to gs://")
-    try:
-        removed = gfile_io.remove_stale_uploads(path)
-    except tf.errors.OpError as err:
-        logger.warning(
-            "Could not look for (or remove) what killed uploads to %s left beside it (%s): "
-            "remove its hidden %s* folders older than a day by hand.",
-            escaped(path),
-            quoted_reason(err, path),
-            gfile_io.UPLOAD_PREFIX,
-        )
-        return
-    for stale in removed:
-        logger.info("Removed %s, what a killed upload to %s left.", escaped(stale), escaped(path))
 
 
 def _copy_in_place(local: str, path: str) -> None:
