@@ -124,7 +124,18 @@ def lazy_error_class(name: str) -> Any:
     file over the file-size limit (`ulimit -f`); upstream let TensorFlow's
     `tf.errors.PermissionDeniedError`, `ResourceExhaustedError` or `OutOfRangeError` through,
     so each class is both that and an `ExportWriteError` (so an OSError; TensorFlow is
-    imported).
+    imported). A gs:// export raises the one of the TensorFlow error its request met (a 403:
+    `ExportPermissionDeniedError`), as upstream, writing in place through `tf.io.gfile`, did.
+
+    `ExportNotFoundError`: a TF1 module's export to gs:// whose request was answered "not
+    found" (a bucket that does not exist); upstream let `tf.errors.NotFoundError` through, so
+    this class is both that and an `ExportWriteError`.
+
+    `ExportTmpdirFullError`: a TF1 module's export to gs:// that found no room in TMPDIR (where
+    tfhub writes the module before its upload, and TensorFlow's GCS client copies each file it
+    uploads); upstream's GCS writer raised `tf.errors.InternalError` ("Could not append to the
+    internal temporary file"), so this class is both that and an `ExportWriteError` (its
+    `.tmpdir` names TMPDIR).
     """
     builders = {
         "ModuleExistsError": _module_exists_error,
@@ -148,6 +159,8 @@ def lazy_error_class(name: str) -> Any:
         "ExportPermissionDeniedError": _export_permission_denied_error,
         "ExportDiskFullError": _export_disk_full_error,
         "ExportFileTooLargeError": _export_file_too_large_error,
+        "ExportNotFoundError": _export_not_found_error,
+        "ExportTmpdirFullError": _export_tmpdir_full_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -268,6 +281,31 @@ def _export_file_too_large_error() -> type:
         GiB): `except tf.errors.OutOfRangeError` (what upstream raised: "File too large") and
         `except ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
         `.tmpdir`).""",
+    )
+
+
+def _export_not_found_error() -> type:
+    import tensorflow as tf
+
+    return _export_write_op_error(
+        "ExportNotFoundError",
+        tf.errors.NotFoundError,
+        """A TF1 module's export to gs:// answered "not found" (no such bucket): `except
+        tf.errors.NotFoundError` (what upstream raised) and `except ExportWriteError` (so
+        ExportError, OSError) both catch it (`.path`, `.problem`, `.tmpdir`).""",
+    )
+
+
+def _export_tmpdir_full_error() -> type:
+    import tensorflow as tf
+
+    return _export_write_op_error(
+        "ExportTmpdirFullError",
+        tf.errors.InternalError,
+        """A TF1 module's export to gs:// that found no room in TMPDIR, where it is written
+        before its upload: `except tf.errors.InternalError` (what upstream's GCS writer raised:
+        "Could not append to the internal temporary file") and `except ExportWriteError` (so
+        ExportError, OSError) both catch it (`.path`, `.problem`, `.tmpdir`: TMPDIR).""",
     )
 
 

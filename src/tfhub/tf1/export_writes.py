@@ -162,8 +162,9 @@ def _export_path_write_error(
 ) -> errors.ExportWriteError:
     """The ExportWriteError of a module's export into `export_path/temp-<timestamp>/<name>`
     (`staged`: gs://, `export_path/<timestamp>/<name>`, whose problem quotes the server),
-    naming `export_path` (what the caller passed) instead of that folder; a local export's is
-    also the TensorFlow error upstream raised (`export_write_error`'s `tf1`)."""
+    naming `export_path` (what the caller passed) instead of that folder; also the TensorFlow
+    error upstream raised: a local export's by `export_write_error`'s `tf1`, a gs:// export's
+    of `err`'s class (`native_spec._as_upstream_class` chose it)."""
     cause = err.__cause__
     refused = cause if isinstance(cause, OSError) else None
     if refused is None and cause is not None:  # TensorFlow's OpError, naming a file.
@@ -175,6 +176,12 @@ def _export_path_write_error(
         refused = OSError(refused.errno, err.problem)
         if err.tmpdir:  # Its local copy (`_export_staged`), or TensorFlow's, ran out of room.
             refused, tmpdir = OSError(errno.ENOSPC, err.problem), err.tmpdir
-    return export_write_error(
+    found = export_write_error(
         refused, os.fsdecode(export_path), argument="export_path", tmpdir=tmpdir, tf1=not staged
     )
+    if not staged or type(err) is errors.ExportWriteError:
+        return found
+    made: errors.ExportWriteError = type(err)(
+        str(found), path=found.path, problem=found.problem, tmpdir=found.tmpdir
+    )
+    return made

@@ -286,12 +286,13 @@ class NativeModuleSpec(ModuleSpec):
                     f"{refused.strerror} in the temporary folder {escaped(local)} (TMPDIR), "
                     "where it is written before its upload"
                 )
-                raise export_write_error(
+                found = export_write_error(
                     OSError(refused.errno, where),
                     folder,
                     argument="path",
                     tmpdir=os.path.dirname(local),
-                ) from err
+                )
+                raise _as_upstream_class(found, None) from err
             self._export_upload(local, folder)
 
     def _export_upload(self, local: str, folder: str) -> None:
@@ -300,7 +301,9 @@ class NativeModuleSpec(ModuleSpec):
         Raises:
             tfhub.errors.ModuleExistsError: another export's marker appeared meanwhile.
             tfhub.errors.ExportWriteError: a request refused; TensorFlow's copy of a file
-                into TMPDIR (its GCS client's, while uploading it) failed: a full TMPDIR.
+                into TMPDIR (its GCS client's, while uploading it) failed: a full TMPDIR. Also
+                the TensorFlow error upstream raised, where tfhub has its class
+                (`_as_upstream_class`).
         """
         tmpdir = os.path.dirname(local)
         try:
@@ -318,7 +321,8 @@ class NativeModuleSpec(ModuleSpec):
                     f"temporary folder {escaped(tmpdir)} (TMPDIR) while uploading it "
                     f"({refused.strerror})",
                 )
-            raise export_write_error(refused, folder, argument="path", tmpdir=tmpdir) from err
+            found = export_write_error(refused, folder, argument="path", tmpdir=tmpdir)
+            raise _as_upstream_class(found, err) from err
 
     def _export_in_place(self, path: str, variables_saver: Callable[[str], None]) -> None:
         """Writes the module straight into `path` (a local folder, ram://, ...).
@@ -356,6 +360,37 @@ class NativeModuleSpec(ModuleSpec):
             if refused is None:
                 raise
             raise export_write_error(refused, folder, argument="path", tf1=True) from err
+
+
+# The ExportWriteError subclass (`errors/_lazy.py`) that is also the TensorFlow error a request
+# of a gs:// export met, by that error's code: the class upstream raised, as it wrote the module
+# through tf.io.gfile in place. Other codes (an AbortedError after TensorFlow's retries of a
+# 503, ...) give a plain ExportWriteError.
+_UPSTREAM_GS_CLASS = {
+    "PERMISSION_DENIED": "ExportPermissionDeniedError",  # A 401 or 403.
+    "NOT_FOUND": "ExportNotFoundError",  # A 404: no such bucket.
+    "RESOURCE_EXHAUSTED": "ExportDiskFullError",
+}
+
+
+def _as_upstream_class(found: errors.ExportWriteError, err: Any) -> errors.ExportWriteError:
+    """`found`, the ExportWriteError of a gs:// export that failed with TensorFlow's OpError
+    `err` (None: its local copy in TMPDIR was refused), as the ExportWriteError subclass that is
+    also the TensorFlow error upstream raised: a full TMPDIR, `ExportTmpdirFullError` (an
+    InternalError, what upstream's GCS writer raised for its own copy in TMPDIR); else the one
+    of `err`'s code (`_UPSTREAM_GS_CLASS`); else `found` itself."""
+    if found.tmpdir:
+        name = "ExportTmpdirFullError"
+    else:
+        codes = {getattr(tf.errors, code): cls for code, cls in _UPSTREAM_GS_CLASS.items()}
+        name = codes.get(getattr(err, "error_code", None), "")
+    if not name:
+        return found
+    cls = getattr(errors, name)
+    made: errors.ExportWriteError = cls(
+        str(found), path=found.path, problem=found.problem, tmpdir=found.tmpdir
+    )
+    return made
 
 
 def _check_no_entry_in_the_way(folder: str) -> None:
