@@ -249,10 +249,13 @@ class NativeModuleSpec(ModuleSpec):
                 (or read-only), a full disk or a file over the size limit, it is also the
                 TensorFlow error upstream raised: `ExportPermissionDeniedError` (a
                 tf.errors.PermissionDeniedError), `ExportDiskFullError`
-                (ResourceExhaustedError), `ExportFileTooLargeError` (OutOfRangeError).
+                (ResourceExhaustedError), `ExportFileTooLargeError` (OutOfRangeError). On
+                gs://, it is the TensorFlow error the request met (`_as_upstream_class`).
             tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) a request of
                 a gfile file system (gs://) gave no answer within TFHUB_HTTP_TIMEOUT plus
-                TFHUB_HTTP_RETRY_TIMEOUT (`gfile_io`); nothing is left under `path`.
+                TFHUB_HTTP_RETRY_TIMEOUT (`gfile_io`). No request is sent after it: what the
+                upload left is not removed, a warning names it (the hidden staging folder
+                beside `path`, and the files already moved into `path`, without its marker).
         """
         if gfile_io.exists_for_export(_marker_path(path)):
             raise _module_exists_error(path)

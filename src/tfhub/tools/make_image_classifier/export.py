@@ -267,7 +267,8 @@ def export(
     try:
         _write_outputs(model, labels, outputs, say=say, written=written)
     except (Exception, KeyboardInterrupt) as err:
-        note = _partial_note(outputs, written)
+        late = getattr(err, "path", None) if isinstance(err, errors.OutputTimeoutError) else None
+        note = _partial_note(outputs, written, timed_out=late)
         if note is None:
             raise
         if isinstance(err, errors.ToolError):  # The message is what the tools print.
@@ -311,11 +312,15 @@ def _write_outputs(
             say(f"TFLite model exported to {output}")
 
 
-def _partial_note(outputs: Outputs, written: list[tuple[str, str]]) -> str | None:
+def _partial_note(
+    outputs: Outputs, written: list[tuple[str, str]], *, timed_out: str | None = None
+) -> str | None:
     """What an export that stopped after writing `written` left: which outputs this run wrote,
     which still hold an earlier run's files, which were not written; None if it wrote none
     (all are as they were) or all. A remote output (gs://) is not asked about (a request in an
-    error path, maybe to a server that gives no answer): the note says what is true either way."""
+    error path, maybe to a server that gives no answer): the note says what is true either way;
+    for the remote output `timed_out`, whose upload gave no answer in time, that it may still
+    land (TensorFlow's request runs on), not that an earlier run's file is untouched."""
     pending = [
         (path, what)
         for path, what, _ in given_outputs(outputs)
@@ -323,9 +328,10 @@ def _partial_note(outputs: Outputs, written: list[tuple[str, str]]) -> str | Non
     ]
     if not written or not pending:
         return None
-    remote = [each for each in pending if is_url(each[0])]  # Not asked: no request here.
+    late = [each for each in pending if is_url(each[0]) and each[0] == timed_out]
+    remote = [each for each in pending if is_url(each[0]) and each not in late]  # Not asked.
     earlier = [each for each in pending if each not in remote and _holds_earlier_output(each[0])]
-    missing = [each for each in pending if each not in earlier and each not in remote]
+    missing = [each for each in pending if each not in (*earlier, *remote, *late)]
     note = f"This run wrote only {_listed(written)}"
     if earlier:
         verb = "holds" if len(earlier) == 1 else "hold"
@@ -335,6 +341,11 @@ def _partial_note(outputs: Outputs, written: list[tuple[str, str]]) -> str | Non
     if remote:
         files = "file there, if any, is" if len(remote) == 1 else "files there, if any, are"
         note += f"; this run did not write {_listed(remote)} (an earlier run's {files} untouched)"
+    if late:
+        note += (
+            f"; this run's upload of {_listed(late)} timed out and may still land (TensorFlow's "
+            "request runs on), replacing an earlier run's file there, if any"
+        )
     return note + "."
 
 
