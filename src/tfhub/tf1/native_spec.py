@@ -365,32 +365,26 @@ class NativeModuleSpec(ModuleSpec):
             raise export_write_error(refused, folder, argument="path", tf1=True) from err
 
 
-# The ExportWriteError subclass (`errors/_lazy.py`) that is also the TensorFlow error a request
-# of a gs:// export met, by that error's code: the class upstream raised, as it wrote the module
-# through tf.io.gfile in place. Other codes (an AbortedError after TensorFlow's retries of a
-# 503, ...) give a plain ExportWriteError.
+# The ExportWriteError subclass (`errors/_lazy.py`) that is also TensorFlow's error of the code a
+# gs:// export's request met: upstream's class, as it wrote through tf.io.gfile in place. Other
+# codes (AbortedError after TensorFlow's retries of a 503, ...) give a plain ExportWriteError.
 _UPSTREAM_GS_CLASS = {
-    "PERMISSION_DENIED": "ExportPermissionDeniedError",  # A 401 or 403.
+    "PERMISSION_DENIED": "ExportPermissionDeniedError",  # A 403.
     "NOT_FOUND": "ExportNotFoundError",  # A 404: no such bucket.
     "RESOURCE_EXHAUSTED": "ExportDiskFullError",
 }
 
 
 def _as_upstream_class(found: errors.ExportWriteError, err: Any) -> errors.ExportWriteError:
-    """`found`, the ExportWriteError of a gs:// export that failed with TensorFlow's OpError
-    `err` (None: its local copy in TMPDIR was refused), as the ExportWriteError subclass that is
-    also the TensorFlow error upstream raised: a full TMPDIR, `ExportTmpdirFullError` (an
-    InternalError, what upstream's GCS writer raised for its own copy in TMPDIR); else the one
-    of `err`'s code (`_UPSTREAM_GS_CLASS`); else `found` itself."""
-    if found.tmpdir:
-        name = "ExportTmpdirFullError"
-    else:
-        codes = {getattr(tf.errors, code): cls for code, cls in _UPSTREAM_GS_CLASS.items()}
-        name = codes.get(getattr(err, "error_code", None), "")
-    if not name:
+    """`found`, a gs:// export's ExportWriteError for TensorFlow's OpError `err` (None: its
+    local copy in TMPDIR was refused), re-made as the subclass that is also upstream's error: a
+    full TMPDIR `ExportTmpdirFullError` (InternalError, as upstream's GCS writer's copy there
+    raised), else `_UPSTREAM_GS_CLASS`'s for `err`'s code, else `found` itself."""
+    codes = {getattr(tf.errors, code): name for code, name in _UPSTREAM_GS_CLASS.items()}
+    name = "ExportTmpdirFullError" if found.tmpdir else codes.get(getattr(err, "error_code", 0))
+    if name is None:
         return found
-    cls = getattr(errors, name)
-    made: errors.ExportWriteError = cls(
+    made: errors.ExportWriteError = getattr(errors, name)(
         str(found), path=found.path, problem=found.problem, tmpdir=found.tmpdir
     )
     return made
