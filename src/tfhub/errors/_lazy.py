@@ -113,9 +113,9 @@ def lazy_error_class(name: str) -> Any:
     than requested"), which upstream let through: both that and a `DamagedModelError` naming the
     asset (TensorFlow is imported).
 
-    `ModuleMissingOpError`: a TF1 Hub module given to `hub.Module` (or `ModuleSpec.export`,
-    `eval_function_for_module`) that uses an op this process has not registered; upstream's
-    `hub.Module` let TensorFlow's `tf.errors.NotFoundError` ("Op type not registered") through,
+    `ModuleMissingOpError`: a TF1 Hub module given to `hub.Module` (in a graph or eagerly; or
+    `ModuleSpec.export`, `eval_function_for_module`) that uses an op this process has not
+    registered; upstream's `hub.Module` raised `tf.errors.NotFoundError` for it in both modes,
     so this class is both that and a `MissingOpError` (TensorFlow is imported).
 
     `ExportPermissionDeniedError`, `ExportDiskFullError`, `ExportFileTooLargeError`: a TF1
