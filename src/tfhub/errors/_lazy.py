@@ -118,6 +118,11 @@ def lazy_error_class(name: str) -> Any:
     registered; upstream's `hub.Module` raised `tf.errors.NotFoundError` for it in both modes,
     so this class is both that and a `MissingOpError` (TensorFlow is imported).
 
+    `ExportCheckpointNotFoundError`: a `checkpoint_path` given to `ModuleSpec.export` that is
+    a prefix without checkpoint files (a mistyped path); upstream let TensorFlow's
+    `tf.errors.NotFoundError` ("Unsuccessful TensorSliceReader constructor") through, so this
+    class is both that and an `ExportError` (so a ValueError; TensorFlow is imported).
+
     `ExportPermissionDeniedError`, `ExportDiskFullError`, `ExportFileTooLargeError`: a TF1
     module's export (`Module.export`, `ModuleSpec.export`, `LatestModuleExporter`) whose files
     the file system refused: no permission or a read-only file system, a full disk or quota, a
@@ -156,6 +161,7 @@ def lazy_error_class(name: str) -> Any:
         "NotATF1ModuleError": _not_a_tf1_module_error,
         "EmptyAssetError": _empty_asset_error,
         "ModuleMissingOpError": _module_missing_op_error,
+        "ExportCheckpointNotFoundError": _export_checkpoint_not_found_error,
         "ExportPermissionDeniedError": _export_permission_denied_error,
         "ExportDiskFullError": _export_disk_full_error,
         "ExportFileTooLargeError": _export_file_too_large_error,
@@ -244,6 +250,25 @@ def _module_missing_op_error() -> type:
             return str(self.args[0]) if self.args else ""
 
     return ModuleMissingOpError
+
+
+def _export_checkpoint_not_found_error() -> type:
+    import tensorflow as tf
+
+    class ExportCheckpointNotFoundError(ExportError, tf.errors.NotFoundError):
+        """A `checkpoint_path` given to `ModuleSpec.export` that names no checkpoint files:
+        `except tf.errors.NotFoundError` (what upstream raised) and `except ExportError` (so
+        ValueError) both catch it (`.path`: the checkpoint path as given)."""
+
+        def __init__(self, message: str, *, path: str) -> None:
+            tf.errors.NotFoundError.__init__(self, None, None, redact(message))
+            ExportError.__init__(self, message)
+            self.path = path
+
+        def __str__(self) -> str:
+            return str(self.args[0]) if self.args else ""
+
+    return ExportCheckpointNotFoundError
 
 
 def _export_permission_denied_error() -> type:

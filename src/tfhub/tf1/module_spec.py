@@ -233,7 +233,9 @@ def export_spec(
     Raises:
         tfhub.errors.ModuleExistsError: (an ExportError) if `path` already holds a module.
         tfhub.errors.ExportError: (a ValueError, as upstream) if `checkpoint` names no
-            checkpoint, or one that lacks a variable or holds it in another shape.
+            checkpoint (`ExportCheckpointNotFoundError`, also upstream's tf.errors.NotFoundError,
+            for a prefix without files), or one that lacks a variable or holds it in another
+            shape.
         tfhub.errors.UnknownTagsError: if there is no graph variant for `tags`.
     """
     values = values or {}
@@ -254,17 +256,24 @@ def _check_is_checkpoint(prefix: str) -> None:
     """Refuses a `checkpoint_path` that names no checkpoint, before anything is built.
 
     Raises:
-        tfhub.errors.ExportError: (a ValueError; upstream let TensorFlow's NotFoundError,
-            "Unsuccessful TensorSliceReader constructor", through) naming the path.
+        tfhub.errors.ExportCheckpointNotFoundError: (an ExportError, so a ValueError, and the
+            NotFoundError upstream let through: "Unsuccessful TensorSliceReader constructor")
+            naming the path, for a prefix without checkpoint files.
+        tfhub.errors.ExportError: (a ValueError, as TensorFlow's for a folder without a
+            checkpoint) naming the path, for another path that is no checkpoint.
     """
     cause = unreadable(prefix)
-    if cause is not None:
-        raise errors.ExportError(
-            f"There is no checkpoint at {prefix}. Pass the prefix of the checkpoint that holds "
-            "the module's variables, such as <model_dir>/model.ckpt-1000 (beside its .index "
-            "file), or the folder whose `checkpoint` file names it. "
-            f"Received: checkpoint_path={prefix!r}"
-        ) from cause
+    if cause is None:
+        return
+    message = (
+        f"There is no checkpoint at {prefix}. Pass the prefix of the checkpoint that holds "
+        "the module's variables, such as <model_dir>/model.ckpt-1000 (beside its .index "
+        "file), or the folder whose `checkpoint` file names it. "
+        f"Received: checkpoint_path={prefix!r}"
+    )
+    if isinstance(cause, tf.errors.NotFoundError):
+        raise errors.ExportCheckpointNotFoundError(message, path=prefix) from cause
+    raise errors.ExportError(message) from cause
 
 
 def _init_from_export_checkpoint(
