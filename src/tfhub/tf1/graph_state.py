@@ -319,6 +319,30 @@ def in_control_flow_body(graph: Any) -> bool:
     return getattr(graph, "_collections", None) is getattr(outer, "_collections", ())
 
 
+def capturable_state(graph: Any, value: Any) -> Any:
+    """`value` (a state tensor of the module, of an outer graph) as the function graph `graph`
+    captures it: a TF1 reference variable's output (dtype float_ref, ...) is read first, in its
+    own graph, where `graph` lies in a tf.while_loop body (control flow v2), whose loop cannot
+    carry a reference-typed capture (TensorFlow's bare InvalidArgumentError "AttrValue must not
+    have reference type value of float_ref"). The read runs with the loop, on each
+    `session.run`; an op of the module that writes the variable cannot then be applied inside
+    the loop (TensorFlow's import refuses the read for its reference input)."""
+    if value.dtype == value.dtype.base_dtype or not _in_while_body(graph, value.graph):
+        return value
+    with value.graph.as_default(), tf.control_dependencies(None):
+        return tf.identity(value, name=value.op.name + "_read_for_loop")
+
+
+def _in_while_body(graph: Any, outer: Any) -> bool:
+    """True if `graph`, or a function graph around it inside `outer`, is a while_loop body or
+    condition (control flow v2; no public API names them)."""
+    while graph is not outer and getattr(graph, "outer_graph", None) is not None:
+        if type(graph).__name__ in ("WhileBodyFuncGraph", "WhileCondFuncGraph"):
+            return True
+        graph = graph.outer_graph
+    return False
+
+
 def _in_tf_function(graph: Any) -> bool:
     """True if the cond/while bodies around `graph` lie in a tf.function's graph, whose automatic
     control dependencies run the bodies' stateful ops (update ops included) with the function."""

@@ -29,6 +29,7 @@ from . import meta_graph_lib, tensor_info
 from .checkpoint import init_from_checkpoint, missing_file
 from .colocation import fix_colocation_after_import
 from .graph_state import (
+    capturable_state,
     get_state_map,
     list_state_op_types,
     refuse_foreign_variables,
@@ -344,7 +345,10 @@ class NativeModuleImpl(ModuleImpl):
         node_names = {node.name for node in meta_graph.graph_def.node}
         feed_map = {k: v for k, v in all_feeds.items() if split_tensor_name(k)[0] in node_names}
         if graph.building_function:  # Tensors from outside the function graph are captured.
-            feed_map = {k: v if v.graph is graph else graph.capture(v) for k, v in feed_map.items()}
+            feed_map = {
+                k: v if v.graph is graph else graph.capture(capturable_state(graph, v))
+                for k, v in feed_map.items()
+            }
         control_flow = graph._get_control_flow_context()
         if control_flow:
             feed_map = {
