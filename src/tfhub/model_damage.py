@@ -169,7 +169,8 @@ def missing_ops_named(
 
     Raises:
         tfhub.errors.MissingOpError: (a RuntimeError) naming the op and the library to import;
-            TensorFlow's error is its `__cause__`. With `tf1_module`, a `ModuleMissingOpError`
+            TensorFlow's error is its `__cause__`. With `tf1_module`, or where TensorFlow's
+            error was a `tf.errors.NotFoundError` (its TF1 loader's), a `ModuleMissingOpError`
             (also that `tf.errors.NotFoundError`). Any other failure is raised unchanged.
     """
     try:
@@ -180,7 +181,9 @@ def missing_ops_named(
         missing = missing_op_error(err, module_path, handle=handle)
         if missing is None:
             raise
-        if tf1_module:
+        # TensorFlow's own class kept: its TF1 loader (a TF1 SavedModel or Hub module loaded by
+        # hub.load or hub.KerasLayer) raises NotFoundError, which upstream let through.
+        if tf1_module or isinstance(err, tf.errors.NotFoundError):
             raise errors.ModuleMissingOpError(
                 str(missing), path=missing.path, op=missing.op, library=missing.library
             ) from err

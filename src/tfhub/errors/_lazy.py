@@ -116,7 +116,10 @@ def lazy_error_class(name: str) -> Any:
     `ModuleMissingOpError`: a TF1 Hub module given to `hub.Module` (in a graph or eagerly; or
     `ModuleSpec.export`, `eval_function_for_module`) that uses an op this process has not
     registered; upstream's `hub.Module` raised `tf.errors.NotFoundError` for it in both modes,
-    so this class is both that and a `MissingOpError` (TensorFlow is imported).
+    so this class is both that and a `MissingOpError` (TensorFlow is imported). Also what
+    `hub.load` and `hub.KerasLayer` raise for a TF1 SavedModel or Hub module (TensorFlow's TF1
+    loader raises NotFoundError, which upstream let through; a TF2 model's is a RuntimeError,
+    and its error a plain `MissingOpError`).
 
     `ExportCheckpointNotFoundError`: a `checkpoint_path` given to `ModuleSpec.export` that is
     a prefix without checkpoint files (a mistyped path); upstream let TensorFlow's
