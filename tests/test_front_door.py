@@ -227,6 +227,13 @@ def test_test_passes_its_arguments_to_pytest_and_defaults_to_three_workers(door)
     assert calls(door)[-1] == "python -m pytest -n 3 --durations=30"
 
 
+def test_test_precompiles_the_checkout_just_before_pytest(door) -> None:
+    """The .pyc files every process of the run reads (tests/_helpers/precompile.py), written
+    after the set-up (its venv's Python) and before pytest starts."""
+    assert run(door, "test", "-x").returncode == 0
+    assert calls(door)[-2:] == ["python -m tests._helpers.precompile", "python -m pytest -x"]
+
+
 def test_ci_runs_the_readme_test_command_from_its_checkout(door) -> None:
     """.ci/run's command is the README's, word for word, and runs `run test` with no arguments."""
     readme = (ROOT / "README.md").read_text()
