@@ -18,7 +18,7 @@ from typing import Any
 from . import _http_deadline as _deadline
 from . import _http_socket, constants, errors
 from ._http import _AGAIN_HINT, RestartDownload, backoff_seconds, check_status, get
-from ._http_errors import cause_text
+from ._http_errors import cause_text, proxy_for
 from ._http_errors import is_connection_error as _is_connection_error
 from .utils.numbers import is_number
 from .utils.pace import MinimumPace
@@ -96,6 +96,10 @@ class HttpBody(io.RawIOBase):
         self.content_encoding = self._response.headers.get("Content-Encoding", "")
         # Resume only the same content: If-Range makes a changed file come back whole (200).
         self._validator = _validator(self._response.headers)
+        # The proxy the body comes through (after redirects), named if it drips (rf57f-F1).
+        sent = str(getattr(self._response, "url", None) or url)
+        self._budget.proxy = proxy_for(sent)
+        self._budget.proxy_hint = _deadline.slow_proxy_hint(sent, self._budget.proxy)
         self._drops = 0
         self._read_timeout: float | None = None  # Unknown: set before the first read.
 
@@ -128,7 +132,7 @@ class HttpBody(io.RawIOBase):
             if not data and self.total is not None and self.position < self.total:
                 self._resume(EOFError(f"connection closed at byte {self.position}"))
                 continue
-            self._pace.check(len(data), time.monotonic() - started)
+            self._check_pace(len(data), time.monotonic() - started)
             self._budget.received(len(data))
             if not self._budget.attempts:  # Data came at the minimum speed since the breaks:
                 self._drops = 0  # they count again from 0 (TFHUB_HTTP_RETRIES in a row).
@@ -136,6 +140,25 @@ class HttpBody(io.RawIOBase):
             if self.progress is not None and data:
                 self.progress.update(len(data))
             return data
+
+    def _check_pace(self, count: int, seconds: float) -> None:
+        """Counts a read of `count` bytes after `seconds` against TFHUB_DOWNLOAD_MIN_SPEED.
+
+        Raises:
+            tfhub.errors.DownloadTooSlowError: the body drips; naming the proxy it came
+                through, if any (it may be the slow part).
+        """
+        try:
+            self._pace.check(count, seconds)
+        except errors.DownloadTooSlowError as err:
+            if not self._budget.proxy_hint:
+                raise
+            raise errors.DownloadTooSlowError(
+                f"{err}{self._budget.proxy_hint}",
+                url=err.url,
+                min_speed=err.min_speed,
+                seconds=err.seconds,
+            ) from None
 
     def _bound_read(self) -> None:
         """Gives the next read TFHUB_HTTP_TIMEOUT, or what is left of the retry budget while a

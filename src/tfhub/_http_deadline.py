@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -85,6 +86,11 @@ class RetryBudget:
         self.last_status: int | None = None  # The last failure's HTTP status, if an answer.
         self.warned_about_wait = False  # Said once: a server asks for longer than tfhub waits.
         self.redirects = 0  # Followed since the series started (or since the first request).
+        # The proxy the body came through (credentials redacted; "" for none) and the
+        # sentence naming it (`slow_proxy_hint`), set by its reader (`_http_body.HttpBody`): a
+        # give-up after data dripped in names it (rf57f-F1).
+        self.proxy = ""
+        self.proxy_hint = ""
         self._since = time.monotonic()
         self._bytes = 0  # Received since the series started.
 
@@ -183,7 +189,7 @@ class RetryBudget:
             f"{elapsed:.1f} s {got} ({tries}; the last: "
             f"{self.last_failure or 'unknown'}), and {name}={self.limit:g} s bounds that. "
             f"Try again later, or set {name} higher (e.g. {max(1800.0, 2 * self.limit):g}) to "
-            "give this server more time.",
+            f"give this server more time.{self._dripped_through_proxy()}",
             url=redact(self.url),
             seconds=elapsed,
             cause=self.last_failure,
@@ -191,6 +197,27 @@ class RetryBudget:
             attempts=self.attempts,
             **answered,
         )
+
+    def _dripped_through_proxy(self) -> str:
+        """If data dripped in during the series through a proxy (`proxy`) that its last failure
+        does not name: the sentence naming that proxy (it may be the slow part); else ""."""
+        if not self._bytes or not self.proxy or self.proxy in self.last_failure:
+            return ""
+        return self.proxy_hint
+
+
+def slow_proxy_hint(url: str, proxy: str) -> str:
+    """For a download of `url` whose body or headers dripped in too slowly through `proxy`
+    (credentials redacted; "" for none): a sentence naming it, since it may be the slow part,
+    and the variables that set it (as a stall behind a proxy names it, rf56d-F1); "" if none.
+    """
+    if not proxy:
+        return ""
+    scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
+    return (
+        f" It came through the proxy {proxy}, which may be the slow part: check {scheme}_PROXY "
+        "(or ALL_PROXY), or list the host in NO_PROXY."
+    )
 
 
 def headers_deadline() -> float:

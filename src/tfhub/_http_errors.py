@@ -168,15 +168,16 @@ def raise_for_request_error(
 
 def _raise_if_headers_too_slow(err: BaseException, *, handle: str, url: str) -> None:
     """A server that sends its headers too slowly is cut off, not retried (it would be again)."""
-    from ._http_deadline import HEADERS_DEADLINE_FACTOR, HeadersTooSlow
+    from ._http_deadline import HEADERS_DEADLINE_FACTOR, HeadersTooSlow, slow_proxy_hint
 
     if isinstance(err, HeadersTooSlow):
+        via = slow_proxy_hint(url, proxy_for(url))  # It may be the slow one (rf57f-F1).
         raise errors.DownloadTooSlowError(
             f"Cannot download {handle!r} from {url}: the server took more than {err.seconds:g} s "
             f"to send its {err.what} ({HEADERS_DEADLINE_FACTOR:g} x "
             f"{constants.TFHUB_HTTP_TIMEOUT}), so the "
             "connection was cut. Try again later, or tell the server's owner; on a very slow "
-            f"network set {constants.TFHUB_HTTP_TIMEOUT} higher.",
+            f"network set {constants.TFHUB_HTTP_TIMEOUT} higher.{via}",
             url=redact(url),
             min_speed=0.0,
             seconds=err.seconds,
