@@ -310,6 +310,128 @@ class DownloadManager:
                 raise with_archive_hint(err, remote=remote) from err
 
 
+# --- Upstream's private helpers -------------------------------------------------------------------
+# What tests and custom resolvers written against tensorflow_hub 0.10.0 import from its
+# `resolver` (its resolver_test.py plants a download's lock with `_lock_filename` and
+# `_lock_file_contents`, reads the descriptor at `_module_descriptor_file`): upstream's names
+# and results over tfhub's cache layout, which keeps upstream's file names (rf57f-F2).
+
+_TFHUB_CACHE_DIR = constants.TFHUB_CACHE_DIR
+_TFHUB_DOWNLOAD_PROGRESS = constants.TFHUB_DOWNLOAD_PROGRESS
+_TFHUB_MODEL_LOAD_FORMAT = constants.TFHUB_MODEL_LOAD_FORMAT
+
+
+def _merge_relative_path(dst_path: str, rel_path: str) -> str:
+    """`file_utils.merge_relative_path`: an archive member's path joined to `dst_path`.
+
+    Raises:
+        tfhub.errors.ArgumentError: (a ValueError) `rel_path` leads out of `dst_path`.
+    """
+    from .file_utils import merge_relative_path
+
+    return merge_relative_path(dst_path, rel_path)
+
+
+def _module_descriptor_file(module_dir: str) -> str:
+    """Returns the descriptor file of the entry `module_dir` (`<module_dir>.descriptor.txt`)."""
+    return f"{module_dir}.descriptor.txt"
+
+
+def _write_module_descriptor_file(handle: str, module_dir: str) -> None:
+    """Writes (replaces) the descriptor of `module_dir` in upstream's format: the handle
+    (credentials hidden), the time, this host and process id; never half-written.
+
+    Raises:
+        tfhub.errors.CacheError: a local descriptor cannot be written (full disk, read-only).
+    """
+    from .cache import bookkeeping
+
+    upstream_lines = bookkeeping.descriptor_text(handle).splitlines()[:3]  # Not tfhub's mark.
+    path, text = _module_descriptor_file(module_dir), "\n".join(upstream_lines)
+    if is_url(path):
+        from . import gfile_io
+
+        gfile_io.write_text(path, text)
+    else:
+        bookkeeping.atomic_write_text(path, text)
+
+
+def _lock_file_contents(task_uid: str) -> str:
+    """Returns what a download's lock file holds: `<host>.<pid>.<task_uid>`."""
+    import socket
+
+    return f"{socket.gethostname()}.{os.getpid()}.{task_uid}"
+
+
+def _lock_filename(module_dir: str) -> str:
+    """Returns the lock file of a download of `module_dir`: `<absolute module_dir>.lock`."""
+    return _absolute(module_dir) + ".lock"
+
+
+def _module_dir(lock_filename: str) -> str:
+    """Returns the entry folder of the lock file `lock_filename` (its name less `.lock`).
+
+    Raises:
+        tfhub.errors.ArgumentError: (a ValueError, as upstream's) the name does not end in
+            `.lock`.
+    """
+    if not lock_filename.endswith(".lock"):
+        from . import errors
+
+        raise errors.ArgumentError(
+            f"Lock file name ({lock_filename}) has to end with .lock. "
+            f"Received: lock_filename={lock_filename!r}"
+        )
+    return lock_filename[: -len(".lock")]
+
+
+def _task_uid_from_lock_file(lock_filename: str) -> str:
+    """Returns the task uid a lock file names (what follows its content's last dot)."""
+    if is_url(lock_filename):
+        from . import gfile_io
+
+        return gfile_io.read_bytes(lock_filename).decode("utf-8", "replace").split(".")[-1]
+    with open(lock_filename, encoding="utf-8", errors="replace") as text:
+        return text.read().split(".")[-1]
+
+
+def _temp_download_dir(module_dir: str, task_uid: str) -> str:
+    """Returns the temporary folder of the download `task_uid` of `module_dir`."""
+    return f"{_absolute(module_dir)}.{task_uid}.tmp"
+
+
+def _dir_size(directory: str) -> int:
+    """Returns the size in bytes of the files under `directory` (local, or a tf.io.gfile URL).
+
+    Raises:
+        tfhub.errors.DownloadError: a URL's folder cannot be listed (a missing or unreadable
+            local one counts 0 bytes).
+    """
+    from . import gfile_io
+    from .cache import bookkeeping
+
+    if not is_url(directory):
+        return sum(bookkeeping.list_files(directory).values())
+    tops = gfile_io.walk(directory)
+    return sum(gfile_io.size(f"{top.rstrip('/')}/{name}") for top, names in tops for name in names)
+
+
+def _locked_tmp_dir_size(lock_filename: str) -> int:
+    """Returns the size of the temporary folder the lock file names; 0 if it does not exist."""
+    uid = _task_uid_from_lock_file(lock_filename)
+    tmp_dir = _temp_download_dir(_module_dir(lock_filename), uid)
+    if not is_url(tmp_dir):
+        return _dir_size(tmp_dir) if os.path.isdir(tmp_dir) else 0
+    from . import gfile_io
+
+    return _dir_size(tmp_dir) if gfile_io.exists(tmp_dir) else 0
+
+
+def _absolute(path: str) -> str:
+    """`path` made absolute if local (a URL as given), as upstream's `tf_utils.absolute_path`."""
+    return path if is_url(path) else os.path.abspath(path)
+
+
 def __getattr__(name: str) -> Any:
     """`FLAGS`, absl's flags (upstream's module held them), imported on first access."""
     if name == "FLAGS":
