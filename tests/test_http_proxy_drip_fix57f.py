@@ -140,3 +140,28 @@ def test_a_drip_of_short_connections_ended_by_the_retry_budget_names_the_proxy(
     message = str(info.value)
     assert "receiving only" in message, message
     _names_the_proxy(message, close.port)  # type: ignore[attr-defined]
+
+
+def test_an_upstream_style_download_dripping_through_the_proxy_names_it(
+    monkeypatch, archive, tmp_path
+):
+    """A custom resolver's download (upstream's way: urlopen, then DownloadManager) through
+    HTTP_PROXY: the body held to TFHUB_DOWNLOAD_MIN_SPEED names the proxy too."""
+    import urllib.request
+
+    from tfhub import resolver
+
+    monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", "5000")
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(archive)}\r\n\r\n".encode()
+    close = _dripping_proxy(monkeypatch, head + archive[:2000], archive[2000:])
+    url = "http://models.example.invalid/m.tar.gz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            with pytest.raises(errors.DownloadTooSlowError) as info:
+                resolver.DownloadManager(url).download_and_uncompress(response, str(tmp_path))
+    finally:
+        close()
+    message = str(info.value)
+    assert "TFHUB_DOWNLOAD_MIN_SPEED=5000" in message, message
+    assert f"the proxy http://***@127.0.0.1:{close.port}" in message, message  # type: ignore[attr-defined]
+    assert "check HTTP_PROXY (or ALL_PROXY)" in message and PASSWORD not in message

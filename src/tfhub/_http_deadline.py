@@ -206,18 +206,19 @@ class RetryBudget:
         return self.proxy_hint
 
 
-def slow_proxy_hint(url: str, proxy: str) -> str:
+def slow_proxy_hint(url: str, proxy: str, *, certain: bool = True) -> str:
     """For a download of `url` whose body or headers dripped in too slowly through `proxy`
     (credentials redacted; "" for none): a sentence naming it, since it may be the slow part,
     and the variables that set it (as a stall behind a proxy names it, rf56d-F1); "" if none.
-    """
+    `certain=False`: the reader did not make the request (it only knows the proxy the settings
+    name for `url`), so the sentence says "if"."""
     if not proxy:
         return ""
     scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
-    return (
-        f" It came through the proxy {proxy}, which may be the slow part: check {scheme}_PROXY "
-        "(or ALL_PROXY), or list the host in NO_PROXY."
-    )
+    check = f"check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY."
+    if not certain:
+        return f" If it came through the proxy {proxy}, that may be the slow part: {check}"
+    return f" It came through the proxy {proxy}, which may be the slow part: {check}"
 
 
 def headers_deadline() -> float:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from .. import errors
 from ..utils.pace import MinimumPace
 from ..utils.redact import redact
 
@@ -66,15 +67,39 @@ class PacedReader:
 
     def __init__(self, fileobj: Any, *, url: str) -> None:
         self._read = getattr(fileobj, "read1", None) or fileobj.read
+        self._url = url
         self._pace = MinimumPace(what=redact(url), url=redact(url))
 
     def read(self, size: int = -1) -> bytes:
         """Returns at most `size` bytes (fewer if fewer have arrived; b"" at the end).
 
         Raises:
-            tfhub.errors.DownloadTooSlowError: (a TimeoutError) the data arrives too slowly.
+            tfhub.errors.DownloadTooSlowError: (a TimeoutError) the data arrives too slowly;
+                naming the proxy the settings name for the URL, if any (rf57f-F1).
         """
         started = time.monotonic()
         data: bytes = self._read(size)
-        self._pace.check(len(data), time.monotonic() - started)
+        try:
+            self._pace.check(len(data), time.monotonic() - started)
+        except errors.DownloadTooSlowError as err:
+            hint = _proxy_hint(self._url)
+            if not hint:
+                raise
+            raise errors.DownloadTooSlowError(
+                f"{err}{hint}", url=err.url, min_speed=err.min_speed, seconds=err.seconds
+            ) from None
         return data
+
+
+def _proxy_hint(url: str) -> str:
+    """The "if it came through the proxy" sentence for an http(s) `url` the proxy settings
+    send through one (urllib's urlopen, which upstream-style resolvers call, and requests read
+    the same variables); "" otherwise."""
+    from .. import handles
+
+    if not handles.is_http_url(url):
+        return ""
+    from .._http_deadline import slow_proxy_hint
+    from .._http_errors import proxy_for
+
+    return slow_proxy_hint(url, proxy_for(url), certain=False)
