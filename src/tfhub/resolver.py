@@ -11,7 +11,6 @@ temporary folder, rename, descriptor), the safe extraction of archives, the sett
 
 from __future__ import annotations
 
-import abc
 import logging
 import os
 import sys
@@ -38,20 +37,35 @@ __all__ = [
 ]
 
 
-class Resolver(abc.ABC):
+class Resolver:
     """Upstream's resolver interface: `is_supported(handle)` and `__call__(handle) -> path`.
 
     An instance is registered with `hub.register_resolver` (or, as with tensorflow_hub 0.10,
     `tfhub.registry.resolver.add_implementation`); the newest registration is tried first.
+    Not abstract, as upstream's is not on Python 3 (its `__metaclass__ = abc.ABCMeta` is a
+    Python 2 spelling): `Resolver()`, `HttpResolverBase()` (for its helpers) and a subclass
+    that overrides only `__call__` can be made (rf57f-F3); override both.
     """
 
-    @abc.abstractmethod
     def __call__(self, handle: str) -> str:
-        """Returns the path of the model folder of a supported handle."""
+        """Returns the path of the model folder of a supported handle.
 
-    @abc.abstractmethod
+        Raises:
+            tfhub.errors.UnsupportedHandleError: (a RuntimeError) a subclass must override it.
+        """
+        from . import errors
+
+        name = type(self).__name__
+        raise errors.UnsupportedHandleError(
+            f"Cannot resolve {handle!r} with {name}: it does not override "
+            "Resolver.__call__(handle), which returns the path of the handle's model folder.",
+            tried=[name],
+        )
+
     def is_supported(self, handle: str) -> bool:
-        """Returns True if the handle has this resolver's form (not that it can be resolved)."""
+        """Returns True if the handle has this resolver's form (not that it can be resolved);
+        this base supports none (upstream's returned None), so the registry never tries it."""
+        return False
 
 
 class PathResolver(Resolver):
