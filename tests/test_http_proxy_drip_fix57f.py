@@ -145,7 +145,7 @@ def test_a_drip_of_short_connections_ended_by_the_retry_budget_names_the_proxy(
 def test_an_upstream_style_download_dripping_through_the_proxy_names_it(
     monkeypatch, archive, tmp_path
 ):
-    """A custom resolver's download (upstream's way: urlopen, then DownloadManager) through
+    """A custom resolver's download (upstream's way: urllib, then DownloadManager) through
     HTTP_PROXY: the body held to TFHUB_DOWNLOAD_MIN_SPEED names the proxy too."""
     import urllib.request
 
@@ -156,7 +156,9 @@ def test_an_upstream_style_download_dripping_through_the_proxy_names_it(
     close = _dripping_proxy(monkeypatch, head + archive[:2000], archive[2000:])
     url = "http://models.example.invalid/m.tar.gz"
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        # An opener of its own: urlopen's global one keeps the proxy settings of its first
+        # use, and would send later tests' requests to this proxy once it is gone.
+        with urllib.request.build_opener().open(url, timeout=5) as response:
             with pytest.raises(errors.DownloadTooSlowError) as info:
                 resolver.DownloadManager(url).download_and_uncompress(response, str(tmp_path))
     finally:
@@ -165,3 +167,28 @@ def test_an_upstream_style_download_dripping_through_the_proxy_names_it(
     assert "TFHUB_DOWNLOAD_MIN_SPEED=5000" in message, message
     assert f"the proxy http://***@127.0.0.1:{close.port}" in message, message  # type: ignore[attr-defined]
     assert "check HTTP_PROXY (or ALL_PROXY)" in message and PASSWORD not in message
+
+
+def test_a_proxy_dripping_its_answer_to_connect_is_cut_at_the_headers_deadline(monkeypatch):
+    """HTTPS through a proxy that answers CONNECT with 200, then header lines a byte each
+    0.05 s: http.client's tunnel reads them with the per-read timeout only, so the request
+    was held as long as the proxy dripped (8 s here; a minute for 60 s) and then blamed on
+    TLS. Now the answer gets the headers' deadline (2 x TFHUB_HTTP_TIMEOUT), and the error
+    names the proxy."""
+    close = _dripping_proxy(
+        monkeypatch, b"HTTP/1.1 200 Connection established\r\n", b"X-Slow: a\r\n" * 15
+    )
+    port = close.port  # type: ignore[attr-defined]
+    monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.setenv("HTTPS_PROXY", f"http://user:{PASSWORD}@127.0.0.1:{port}")
+    started = time.monotonic()
+    try:
+        with pytest.raises(errors.DownloadTooSlowError) as info:
+            hub.resolve("https://models.example.invalid/m/1")
+    finally:
+        close()
+    assert time.monotonic() - started < 6
+    message = str(info.value)
+    assert f"the proxy http://***@127.0.0.1:{port}" in message, message
+    assert "tunnel to models.example.invalid (CONNECT)" in message, message
+    assert "Check HTTPS_PROXY (or ALL_PROXY)" in message and PASSWORD not in message

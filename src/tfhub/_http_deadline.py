@@ -29,6 +29,8 @@ from .utils.threads import joined
 _T = TypeVar("_T")
 
 HEADERS_DEADLINE_FACTOR = 2.0  # A silent wait up to the timeout, then the headers in one go.
+# `HeadersTooSlow.what` for a proxy's answer to CONNECT (`_http_watch` bounds it as headers).
+TUNNEL_ANSWER = "answer to the request for a tunnel (CONNECT)"
 MIN_ATTEMPT_SEC = 0.05  # The shortest timeout an attempt gets when the budget is nearly spent.
 # When the retry budget of the request being sent runs out (time.monotonic()), if it has started.
 _BUDGET_END: contextvars.ContextVar[float | None] = contextvars.ContextVar(

@@ -168,20 +168,37 @@ def raise_for_request_error(
 
 def _raise_if_headers_too_slow(err: BaseException, *, handle: str, url: str) -> None:
     """A server that sends its headers too slowly is cut off, not retried (it would be again)."""
-    from ._http_deadline import HEADERS_DEADLINE_FACTOR, HeadersTooSlow, slow_proxy_hint
+    from ._http_deadline import (
+        HEADERS_DEADLINE_FACTOR,
+        TUNNEL_ANSWER,
+        HeadersTooSlow,
+        slow_proxy_hint,
+    )
 
-    if isinstance(err, HeadersTooSlow):
-        via = slow_proxy_hint(url, proxy_for(url))  # It may be the slow one (rf57f-F1).
-        raise errors.DownloadTooSlowError(
-            f"Cannot download {handle!r} from {url}: the server took more than {err.seconds:g} s "
-            f"to send its {err.what} ({HEADERS_DEADLINE_FACTOR:g} x "
-            f"{constants.TFHUB_HTTP_TIMEOUT}), so the "
-            "connection was cut. Try again later, or tell the server's owner; on a very slow "
-            f"network set {constants.TFHUB_HTTP_TIMEOUT} higher.{via}",
-            url=redact(url),
-            min_speed=0.0,
-            seconds=err.seconds,
-        ) from None
+    if not isinstance(err, HeadersTooSlow):
+        return
+    bound = f"{HEADERS_DEADLINE_FACTOR:g} x {constants.TFHUB_HTTP_TIMEOUT}"
+    if err.what == TUNNEL_ANSWER:  # The proxy's own answer (rf57f-F4).
+        scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTPS"
+        what = (
+            f"the proxy {proxy_for(url) or '(from the environment)'} took more than "
+            f"{err.seconds:g} s to answer its request for a tunnel to "
+            f"{_token.host_entry(url) or 'the host'} (CONNECT) ({bound}), so the connection was "
+            f"cut. Check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
+        )
+    else:
+        what = (
+            f"the server took more than {err.seconds:g} s to send its {err.what} ({bound}), so "
+            "the connection was cut. Try again later, or tell the server's owner"
+        )
+    via = "" if err.what == TUNNEL_ANSWER else slow_proxy_hint(url, proxy_for(url))
+    raise errors.DownloadTooSlowError(  # The proxy may be the slow one (rf57f-F1): `via`.
+        f"Cannot download {handle!r} from {url}: {what}; on a very slow network set "
+        f"{constants.TFHUB_HTTP_TIMEOUT} higher.{via}",
+        url=redact(url),
+        min_speed=0.0,
+        seconds=err.seconds,
+    ) from None
 
 
 def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:

@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from . import _http_dns
-from ._http_deadline import cut_off, deadline_now
+from ._http_deadline import TUNNEL_ANSWER, cut_off, deadline_now
 from ._http_socket import shutdown
 
 
@@ -69,6 +69,21 @@ def _watched_class(base: type) -> type:
                 response.close()
                 raise cut_off(seconds, by_budget)
             return response
+
+        def _tunnel(self) -> None:
+            """Asks the proxy for the tunnel (CONNECT), its answer bounded as headers are:
+            http.client reads it line by line with the per-read timeout only, so a proxy
+            dripping header lines held the request as long as it dripped (rf57f-F4)."""
+            seconds, by_budget = deadline_now()
+            watch = _Watch(self, seconds)
+            try:
+                super()._tunnel()
+            except Exception as err:
+                if watch.finish():
+                    raise cut_off(seconds, by_budget, what=TUNNEL_ANSWER) from err
+                raise
+            if watch.finish():  # Cut as the answer ended: the socket is gone either way.
+                raise cut_off(seconds, by_budget, what=TUNNEL_ANSWER)
 
         def _new_conn(self) -> Any:
             """Connects to the addresses of a host name resolved within the connect timeout
