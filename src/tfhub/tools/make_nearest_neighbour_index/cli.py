@@ -295,11 +295,12 @@ def _typed_on_a_terminal() -> bool:
 
 def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
     """Answers --query, or the queries typed until an empty line or EOF. A typed query that is
-    not UTF-8 text is reported on stderr (with its line number) and skipped.
+    not UTF-8 text, or has no words the module embeds (its embedding is all zeros: any item
+    would be as near as any other), is reported on stderr (with its line number) and skipped.
 
     Raises:
         tfhub.errors.ToolFlagError: no --query and stdin closed, or a --query that is not
-            UTF-8 text (before the module loads).
+            UTF-8 text (before the module loads) or has no words (before any is answered).
     """
     from .similarity_finder import SimilarityFinder
 
@@ -315,9 +316,10 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
         args.module_url, args.index_output_dir, allow_pickle=args.allow_pickle
     )
     if args.query:
-        for text in args.query:
+        answers = _answers(finder, args.query, args.num_matches)
+        for text, matches in zip(args.query, answers, strict=True):
             print(f"Query: {one_line(text)}")
-            print_matches(finder.find_matches(text, args.num_matches), sys.stdout)
+            print_matches(matches, sys.stdout)
         return
     _read_stdin_leniently()
     line = 0
@@ -344,7 +346,32 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
                 data,
             )
             continue
-        print_matches(finder.find_matches(text, args.num_matches), sys.stdout)
+        try:
+            matches = finder.find_matches(text, args.num_matches)
+        except errors.ArgumentError as err:  # No words the module embeds.
+            logger.warning("The query on line %d is skipped: %s", line, err)
+            continue
+        print_matches(matches, sys.stdout)
+
+
+def _answers(finder: Any, queries: Sequence[str], num_matches: int) -> list[list[Any]]:
+    """The matches of each --query, all found before any is printed, so that a query the
+    finder refuses (no words the module embeds) is named before any answer.
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming the refused query and which --query it is.
+    """
+    answers = []
+    for number, text in enumerate(queries, 1):
+        try:
+            answers.append(finder.find_matches(text, num_matches))
+        except errors.ArgumentError as err:
+            raise errors.ToolFlagError(
+                f"--query {number} of {len(queries)} cannot be answered: {err}",
+                flag="query",
+                value=text,
+            ) from err
+    return answers
 
 
 def _check_apart_from_module(args: argparse.Namespace) -> None:

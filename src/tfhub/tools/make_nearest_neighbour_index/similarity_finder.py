@@ -300,7 +300,9 @@ class SimilarityFinder:
             tfhub.errors.ArgumentError: (a ValueError) a query that is blank (empty or
                 whitespace only: it would find arbitrary items; the command refuses such a
                 --query too) or not UTF-8 text (lone surrogates, e.g. from argv or a file read
-                with surrogateescape), or num_matches below 1.
+                with surrogateescape), or num_matches below 1; or a query whose embedding
+                is all zeros (no words the module embeds, e.g. only punctuation), as far
+                from every item as from any other.
             tfhub.errors.ArgumentTypeError: (a TypeError) num_matches is not an integer.
         """
         _check_num_matches(num_matches)
@@ -315,8 +317,14 @@ class SimilarityFinder:
                 "The query is not UTF-8 text, so the text embedding cannot read it: pass it in "
                 f"UTF-8. Received: query={data!r}"
             )
-        vector = project(self.embedder([query]), self.matrix)[0]
-        return self.index.search(vector, num_matches)
+        embedding = self.embedder([query])[0]
+        if not np.any(embedding):
+            raise errors.ArgumentError(
+                "The query has no words the module embeds (e.g. only punctuation): its "
+                "embedding is all zeros, as far from every item as from any other, so the "
+                f"items found would be arbitrary. Received: query={query!r}"
+            )
+        return self.index.search(project(embedding[None], self.matrix)[0], num_matches)
 
     def find_similar_items(self, query: str, num_matches: int = 5) -> list[str]:
         """The `num_matches` items nearest to `query` (upstream's method).
