@@ -106,3 +106,21 @@ def test_a_typed_query_without_words_is_named_and_skipped(word_index, capsys, mo
         "tfhub: The query on line 2 is skipped: The query has no words the module embeds"
     )
     assert line.endswith("Received: query='!!!'")
+
+
+def test_build_names_items_whose_embedding_is_all_zeros(tmp_path, capsys):
+    """Lines without words ("---") embed to zeros: no query finds them nearer than any other
+    item, so build says which they are (still indexing them, as upstream did)."""
+    embeds = tmp_path / "embeds"
+    embeds.mkdir()
+    vectors = np.random.default_rng(2).normal(size=(6, DIM)).tolist()
+    records = [(f"item {i}".encode(), v) for i, v in enumerate(vectors)]
+    records[1:1] = [(b"---", [0.0] * DIM), (b"* * *", [0.0] * DIM)]
+    nn.write_records(embeds / "emb-00000-of-00001.tfrecords", records)
+    index = tmp_path / "index"
+    assert tool_main(["build", f"--embed_output_dir={embeds}", f"--index_output_dir={index}"]) == 0
+    captured = capsys.readouterr()
+    assert "index of 8 items" in captured.out  # Indexed all the same.
+    (line,) = [line for line in captured.err.splitlines() if "all zeros" in line]
+    assert line.startswith("tfhub: 2 of the 8 items have an embedding of all zeros")
+    assert line.endswith("Received: '---', '* * *'")

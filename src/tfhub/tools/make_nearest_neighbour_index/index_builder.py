@@ -187,6 +187,7 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
     files.check_output_folder(config.index_output_dir, flag="index_output_dir")
     items, vectors = read_embeddings(config.embed_output_dir)
     logger.info("Read %d embeddings of size %d.", len(items), vectors.shape[1])
+    _warn_of_zero_vectors(items, vectors)
     index = ann.make_index(
         library,
         int(vectors.shape[1]),
@@ -206,6 +207,31 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
         "Built the %s index of %d items in %.2f s.", library, len(items), info["build_seconds"]
     )
     return info
+
+
+# Items of all-zero embeddings named in build's warning at most.
+_ZERO_ITEMS_SHOWN = 3
+
+
+def _warn_of_zero_vectors(items: list[str], vectors: np.ndarray) -> None:
+    """Warns of the items whose embedding is all zeros (lines without a word the module
+    embeds, e.g. only punctuation), naming the first `_ZERO_ITEMS_SHOWN` (repr: escaped): each
+    is as far from every query as from any other item, so no query finds it for its meaning.
+    They are indexed all the same, as upstream's build indexed them."""
+    zero = np.flatnonzero(~np.any(vectors, axis=1))
+    if zero.size == 0:
+        return
+    shown = ", ".join(repr(items[int(i)]) for i in zero[:_ZERO_ITEMS_SHOWN])
+    if zero.size > _ZERO_ITEMS_SHOWN:
+        shown += f" (and {zero.size - _ZERO_ITEMS_SHOWN} more)"
+    logger.warning(
+        "%d of the %d items have an embedding of all zeros (no words the module embeds, e.g. "
+        "only punctuation): as far from every query as from any other item, no query finds "
+        "them for their meaning. Leave such lines out of the input. Received: %s",
+        zero.size,
+        len(items),
+        shown,
+    )
 
 
 def _distinct(vectors: np.ndarray, *, upstream_format: bool) -> tuple[Copies, np.ndarray]:
