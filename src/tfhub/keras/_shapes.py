@@ -123,6 +123,19 @@ def _with_batch_size(first_input_shape: Any, output_shape: Any) -> Any:
     return tf.nest.map_structure(prefix.concatenate, output_shape)
 
 
+def untraceable_error(
+    handle: Any, dtype: Any, input_shape: Any, err: BaseException
+) -> NotImplementedError:
+    """The NotImplementedError of `compute_output_shape` when tracing the layer's model on dense
+    `dtype` inputs of `input_shape` failed with `err` (the reason, kept in the message): the
+    model may take other inputs; `output_shape=` tells the shape without tracing."""
+    return NotImplementedError(
+        f"hub.KerasLayer could not infer the output shape of {handle!r} from dense {dtype} "
+        f"inputs of shape {input_shape!r} (the model may take ragged, sparse or other inputs): "
+        f"pass output_shape=... ({err})"
+    )
+
+
 def is_shape(value: Any) -> bool:
     """True for a TensorShape or a flat list/tuple of int or None."""
     if isinstance(value, tf.TensorShape):

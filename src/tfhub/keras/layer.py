@@ -234,10 +234,8 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         try:
             spec = self.compute_output_spec(inputs)
         except (TypeError, ValueError) as err:  # As tf_keras's Layer.compute_output_shape.
-            raise NotImplementedError(
-                f"hub.KerasLayer could not infer the output shape of {self.handle!r} from "
-                f"dense {self.compute_dtype} inputs of shape {input_shape!r} (the model may "
-                f"take ragged, sparse or other inputs): pass output_shape=... ({err})"
+            raise _shapes.untraceable_error(
+                self.handle, self.compute_dtype, input_shape, err
             ) from err
         return tf.nest.map_structure(lambda t: tuple(t.shape), spec)
 

@@ -101,10 +101,23 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
         return _calling.cast_outputs(outputs, self._output_dtype)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        """Returns `(batch, *output_shape)` if `output_shape` was given, else traces `call`."""
-        if self.output_shape_spec is None:
+        """Returns `(batch, *output_shape)` if `output_shape` was given, else traces `call`.
+
+        Raises:
+            NotImplementedError: without `output_shape`, if the model cannot be traced on
+                dense inputs of that shape (e.g. it takes strings and the layer got no
+                `dtype=tf.string`, or it takes ragged inputs); the message says why (where
+                tf_keras's own said to implement this method) and to pass `output_shape`.
+        """
+        if self.output_shape_spec is not None:
+            return _shapes.full_output_shape(input_shape, self.output_shape_spec)
+        try:
             return super().compute_output_shape(input_shape)
-        return _shapes.full_output_shape(input_shape, self.output_shape_spec)
+        except NotImplementedError as err:
+            cause = err.__cause__  # tf_keras's: the call's error (graph mode: none, kept).
+            if cause is None:
+                raise
+            raise _shapes.untraceable_error(self.handle, self.dtype, input_shape, cause) from cause
 
     def __deepcopy__(self, memo: dict[int, Any]) -> KerasLayer:
         """Copies the layer as Keras 3 copies (pickles) its layers: a new layer from the config,
