@@ -44,6 +44,26 @@ def _output_spec(module_path: str, handle: str, output_key: str | None) -> Any:
     return outputs
 
 
+def _embedding_shape(spec: Any, handle: str, output_key: str | None) -> Any:
+    """The shape of one example's embedding: `spec`'s shape without the batch dimension.
+
+    As with tensorflow_hub 0.10.0's column, it may have more than one dimension (`[batch, 1,
+    K]`): DenseFeatures flattens each example to as many numbers as it holds.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: the output is not float32, has no batch dimension, or a
+            dimension after it is unknown (a sequence of any length) or 0.
+    """
+    shape = spec.shape
+    if spec.dtype != tf.float32 or shape.rank is None or shape.rank < 2 or not all(shape[1:]):
+        raise errors.ModuleSpecError(
+            "A text embedding must return Tensor(shape=(None, K), dtype=float32) with a known "
+            f"K (or more dimensions, all known past the batch), but {handle!r} returns "
+            f"{spec}. Received: output_key={output_key!r}"
+        )
+    return shape[1:]
+
+
 @register_feature_column
 class _TextEmbeddingColumnV2(HubDenseColumn):
     """Returned by `hub.text_embedding_column_v2`. Do not use directly."""
@@ -64,12 +84,7 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
             raise errors.TFHubLoadError(_tf1_module_message(self._local_path, module_path))
         _check_string_batch_input(self._local_path, module_path)
         spec = _output_spec(self._local_path, module_path, output_key)
-        if spec.dtype != tf.float32 or spec.shape.rank != 2 or not spec.shape[1]:
-            raise errors.ModuleSpecError(
-                f"A text embedding must return Tensor(shape=(None, K), dtype=float32) with a "
-                f"known K, but {module_path!r} returns {spec}. Received: output_key={output_key!r}"
-            )
-        self._embedding_shape = spec.shape[1:]
+        self._embedding_shape = _embedding_shape(spec, module_path, output_key)
 
     @property
     def parse_example_spec(self) -> dict[str, Any]:
