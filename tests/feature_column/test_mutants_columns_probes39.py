@@ -133,24 +133,6 @@ def test_a_column_equals_only_a_column_of_its_own_class() -> None:
     assert column not in [tf.feature_column.numeric_column("g"), None]
 
 
-class _Rank3Embedding(tf.Module):
-    """A TF2 SavedModel whose `__call__` maps a string batch to `[N, 2, 2]`."""
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
-    def __call__(self, text: object) -> object:
-        lengths = tf.cast(tf.strings.length(text), tf.float32)
-        return lengths[:, None, None] * tf.ones([1, 2, 2])
-
-
-def test_text_v2_module_with_a_rank_3_output_is_refused(tmp_path) -> None:
-    """text_v2: `__call__` must return a rank-2 `[None, K]` (without the rank check a known
-    second dimension let `[None, 2, 2]` through)."""
-    path = os.fspath(tmp_path / "rank3")
-    tf.saved_model.save(_Rank3Embedding(), path)
-    with pytest.raises(errors.ModuleSpecError, match=r"returns TensorSpec\(shape=\(None, 2, 2\)"):
-        hub.text_embedding_column_v2("f", path)
-
-
 class _RegularizedEmbedding(tf.Module):
     """A TF2 text embedding with a [1, 2] weight and a regularization loss on it (the Reusable
     SavedModel API's `regularization_losses`)."""
