@@ -63,7 +63,6 @@ _LINK_END = re.compile(r"</a>", re.IGNORECASE)
 _EMPTY_LINK_END = re.compile(r"\s*</a>", re.IGNORECASE)
 # A site-absolute URL in a sanitised tag's attributes: `/path`, not `//host/path`.
 _SITE_ABSOLUTE = re.compile(r'(\s(?:href|src))="(/(?!/)[^"]*)"', re.IGNORECASE)
-_LINK_URL = re.compile(r'(\s(?:href|src))="([^"]*)"', re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -287,6 +286,8 @@ def doc_file_links(
     folder = posixpath.dirname(doc_path)
 
     def led(attribute: re.Match[str]) -> str:
+        if attribute[1].lower() not in ("href", "src") or attribute[2] is None:
+            return attribute[0]
         parts = urllib.parse.urlsplit(html.unescape(attribute[2]))
         if parts.scheme or parts.netloc or parts.path[:1] in ("", "/"):
             return attribute[0]
@@ -305,7 +306,9 @@ def doc_file_links(
     def rebased(match: re.Match[str]) -> str:
         if match[1] or match[2].lower() not in ("a", "img"):
             return match[0]
-        return f"<{match[2]}{_LINK_URL.sub(led, match[3])}>"
+        # Attribute by attribute (`_ATTRIBUTE`), as `_attributes_of` reads them: an alt text
+        # ending in ` src=` is no `src` (its closing `"` would open a value).
+        return f"<{match[2]}{_ATTRIBUTE.sub(led, match[3])}>"
 
     return _TAG.sub(rebased, fragment)
 
