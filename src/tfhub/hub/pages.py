@@ -73,10 +73,15 @@ async def doc_html(
     site-absolute links below `base`'s path (`render.below_path`), its relative links to doc
     files of this hub (`[v2](2.md)`, read from `doc_path`, the doc's path below
     ROOT/assets/docs) leading to their pages (`render.doc_file_links`), rendered off the
-    event loop (markdown-it yields the GIL, nh3 releases it)."""
+    event loop (markdown-it yields the GIL, nh3 releases it), and so are those rewrites (a
+    doc at the size limit has thousands of links: tens of ms of CPU per view)."""
+    return await run_in_threadpool(_doc_shown, markdown, base, catalog, doc_path)
+
+
+def _doc_shown(markdown: str, base: str, catalog: Catalog, doc_path: str | None) -> str:
+    """`doc_html`'s work, in a worker thread."""
     prefix = urllib.parse.urlsplit(base).path.rstrip("/")
-    body = _with_hub_url(await run_in_threadpool(rendered, markdown), base)
-    body = render.below_path(body, prefix)
+    body = render.below_path(_with_hub_url(rendered(markdown), base), prefix)
     if doc_path is not None:
         body = render.doc_file_links(body, doc_path, catalog.doc_page, prefix)
     return _with_hub_links(body, base, catalog)
