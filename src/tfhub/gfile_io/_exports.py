@@ -90,7 +90,7 @@ def upload_folder(local: str, target: str, *, last: str, remove_stale: bool = Tr
     """Uploads the files of the local folder `local` to the folder `target` of a gfile file
     system (gs://), each request bounded (`copy`, `rename`): with `remove_stale`, the staging
     folders that killed uploads to `target` left are removed first (`sweep_stale_uploads`: once
-    a day old; a refusal is logged); each file is copied into the hidden sibling folder
+    a day old; a refusal or a timeout is logged); each file is copied into the hidden sibling folder
     `<parent>/.tfhub-upload-<UTC time>-<hex>-<name>` first, then all are moved to
     their place in `target` (overwriting a file there), the file named `last` (relative to `local`)
     last, never overwriting: `target` holds no `last` of this upload's until all its other
@@ -190,17 +190,17 @@ def sweep_stale_uploads(target: str) -> list[str]:
     """`remove_stale_uploads(target)` for an upload about to start there (a TF1 module's
     export, make_image_classifier's SavedModel): each staging folder removed is logged (INFO),
     and a listing or removal the file system refuses is logged as a warning saying what to
-    remove by hand, not raised (the upload itself may still work, and says what it met).
+    remove by hand, not raised (the upload itself may still work, and says what it met); so is
+    a request that gave no answer in time (the listing of a parent folder holding very many
+    objects takes long, while the upload's own requests are quick): housekeeping never fails
+    an upload. Raises nothing but what a bug would.
 
     Returns:
-        The staging folders removed ([] if the file system refused).
-
-    Raises:
-        tfhub.errors.RetryTimeoutError: a request gave no answer in time.
+        The staging folders removed ([] if the file system refused, or did not answer in time).
     """
     try:
         removed = remove_stale_uploads(target)
-    except _export_gfile_errors().OpError as err:
+    except (_export_gfile_errors().OpError, errors.RetryTimeoutError) as err:
         _logger().warning(
             "Could not look for (or remove) what killed uploads to %s left beside it (%s): "
             "remove its hidden %s* folders older than a day by hand.",

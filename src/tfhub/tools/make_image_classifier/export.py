@@ -94,7 +94,7 @@ def _upload_saved_model(local: str, path: str) -> None:
     staged = gfile_io.stages_exports(path)  # gs://: no folders to make, a hidden staging.
     old_last = f"{path.rstrip('/')}/{LAST_FILE}"
     try:
-        if staged:  # Before the old `saved_model.pb` goes: a timeout here leaves it.
+        if staged:  # Before the old `saved_model.pb` goes (logs what it cannot do).
             gfile_io.sweep_stale_uploads(path)
         if gfile_io.exists_for_export(old_last):
             doing = f"to upload the SavedModel (its old {LAST_FILE} was removed first)"
