@@ -31,6 +31,7 @@ BODY = """Raw HTML whose alt text ends with an attribute's name:
 
 - [mail](mailto:team@example.com) [query](?q=emb) [anchor](#usage)
 - [quoted](2.md?a=1&b="2") [odd](x"onmouseover=alert(1))
+- <a href="../../../\\\\evil.example/x">up</a> <a href="\\\\evil.example/y">lead</a>
 
 ```
 [in code](2.md) <a href="2.md">raw</a>
@@ -95,6 +96,11 @@ def test_an_alt_text_ending_with_src_or_href_does_not_swallow_the_next_attribute
 
 @pytest.mark.parametrize("prefix", ["", "/hub"])
 def test_links_the_rewrite_leaves_or_escapes(shown: dict[str, _Tags], prefix: str) -> None:
+    """Among them, backslashes, which a browser reads as `/` in an http(s) URL: the rewrite
+    wrote `../../../\\\\evil.example/x` (on the page, the path `//evil.example/x` of the hub)
+    as `/\\\\evil.example/x`, which a browser opens on the host evil.example; and it rewrote
+    `\\\\evil.example/y` (another host, as `//evil.example/y`) into a path of the hub. Neither
+    is read as it is on the doc's page; now the first stays on the hub, the second as written."""
     hrefs = [link.get("href") for link in shown[prefix].links]
     assert hrefs == [
         "mailto:team@example.com",
@@ -102,6 +108,8 @@ def test_links_the_rewrite_leaves_or_escapes(shown: dict[str, _Tags], prefix: st
         "#user-content-usage",
         f"{prefix}/acme/emb/2?a=1&b=%222%22",
         f"{prefix}/acme/emb/x%22onmouseover=alert(1)",
+        "/evil.example/x",
+        "\\\\evil.example/y",
     ]
     assert all("onmouseover" not in link for link in shown[prefix].links)
     assert '[in code](2.md) <a href="2.md">raw</a>' in "".join(shown[prefix].text)

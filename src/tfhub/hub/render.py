@@ -289,7 +289,8 @@ def doc_file_links(
         if attribute[1].lower() not in ("href", "src") or attribute[2] is None:
             return attribute[0]
         parts = urllib.parse.urlsplit(html.unescape(attribute[2]))
-        if parts.scheme or parts.netloc or parts.path[:1] in ("", "/"):
+        # A browser reads `\` as `/` in an http(s) URL: `\\host/x` is another host's.
+        if parts.scheme or parts.netloc or parts.path[:1] in ("", "/", "\\"):
             return attribute[0]
         named = posixpath.normpath(posixpath.join(folder, urllib.parse.unquote(parts.path)))
         page = page_of(named)
@@ -315,8 +316,11 @@ def doc_file_links(
 
 def _joined_path(base: str, path: str) -> str:
     """The path a relative `path` leads to from the page at the path `base`, as a browser
-    resolves it (RFC 3986: `..` never goes above `/`)."""
-    return urllib.parse.urlsplit(urllib.parse.urljoin(f"http://h{base}", path)).path
+    resolves it (RFC 3986: `..` never goes above `/`; a `\\` is a `/`), starting with one `/`:
+    a browser takes `//x` or `/\\x` for the host x (Python drops the empty segment a browser
+    keeps in `/a//x`, a path of this host all the same)."""
+    joined = urllib.parse.urljoin(f"http://h{base}", path.replace("\\", "/"))
+    return "/" + urllib.parse.urlsplit(joined).path.lstrip("/")
 
 
 def _plain_text(text: str) -> str:
