@@ -126,6 +126,12 @@ def lazy_error_class(name: str) -> Any:
     `tf.errors.NotFoundError` ("Unsuccessful TensorSliceReader constructor") through, so this
     class is both that and an `ExportError` (so a ValueError; TensorFlow is imported).
 
+    `ExportNotADirectoryError`: a TF1 module's export (`Module.export`, `ModuleSpec.export`,
+    `LatestModuleExporter`) to a path that is a file, or below one, refused before anything is
+    written; upstream let TensorFlow's `tf.errors.FailedPreconditionError` ("... is not a
+    directory") through, so this class is both that and an `ExportWriteError` (so an OSError;
+    TensorFlow is imported).
+
     `ExportPermissionDeniedError`, `ExportDiskFullError`, `ExportFileTooLargeError`: a TF1
     module's export (`Module.export`, `ModuleSpec.export`, `LatestModuleExporter`) whose files
     the file system refused: no permission or a read-only file system, a full disk or quota, a
@@ -168,6 +174,7 @@ def lazy_error_class(name: str) -> Any:
         "ExportPermissionDeniedError": _export_permission_denied_error,
         "ExportDiskFullError": _export_disk_full_error,
         "ExportFileTooLargeError": _export_file_too_large_error,
+        "ExportNotADirectoryError": _export_not_a_directory_error,
         "ExportNotFoundError": _export_not_found_error,
         "ExportTmpdirFullError": _export_tmpdir_full_error,
     }
@@ -307,6 +314,19 @@ def _export_file_too_large_error() -> type:
         tf.errors.OutOfRangeError,
         """A TF1 module's export of a file over the file-size limit (`ulimit -f`, FAT32's 4
         GiB): `except tf.errors.OutOfRangeError` (what upstream raised: "File too large") and
+        `except ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
+        `.tmpdir`).""",
+    )
+
+
+def _export_not_a_directory_error() -> type:
+    import tensorflow as tf
+
+    return _export_write_op_error(
+        "ExportNotADirectoryError",
+        tf.errors.FailedPreconditionError,
+        """A TF1 module's export to a path that is a file, or below one: `except
+        tf.errors.FailedPreconditionError` (what upstream raised: "... is not a directory") and
         `except ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
         `.tmpdir`).""",
     )

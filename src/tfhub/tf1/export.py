@@ -187,8 +187,10 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
                 `checkpoint_path` is not one, or it lacks variables of the graph (the message
                 names them).
             tfhub.errors.ExportWriteError: (an ExportError and OSError) if `export_path`, or a
-                folder above it, is a file, or the file system refuses the modules' files (a
-                full disk or quota, no permission); it names `export_path`.
+                folder above it, is a file (ExportNotADirectoryError, also the
+                tf.errors.FailedPreconditionError upstream raised), or the file system refuses
+                the modules' files (a full disk or quota, no permission); it names
+                `export_path`.
             tfhub.errors.ModuleExistsError: (a tf.errors.AlreadyExistsError) the timestamped
                 folder was made meanwhile (local), or a module's marker (gs://).
             TensorFlow's OpError: the garbage collection's listing of `export_path` was
@@ -202,7 +204,7 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
                 f"Received: export_path={export_path!r}"
             )
         if not is_url(export_path):
-            check_no_file_in_the_way(os.fsdecode(export_path), argument="export_path")
+            check_no_file_in_the_way(os.fsdecode(export_path), argument="export_path", tf1=True)
         checkpoint_path = checkpoint_prefix(checkpoint_path or latest_checkpoint(estimator))
         export_dir = timestamped_export_dir(export_path)
         temp_dir = temp_export_dir(export_dir)

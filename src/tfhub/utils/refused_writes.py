@@ -18,8 +18,8 @@ _TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED, _TF_OUT_OF_RANGE = 8, 7, 11
 
 # The other way round, for a TF1 module's export, whose refused writes upstream let through as
 # TensorFlow's error of that code: the class (`errors/_lazy.py`) that is both it and an
-# ExportWriteError, for each errno. Other errnos (a file in the way, a gs:// request refused)
-# give a plain ExportWriteError.
+# ExportWriteError, for each errno. Other errnos (a gs:// request refused) give a plain
+# ExportWriteError; a file in the way is `check_no_file_in_the_way`'s.
 _TF1_EXPORT_ERROR_CLASS = {
     **{code: "ExportPermissionDeniedError" for code in errors.REFUSED_WRITE_ERRNOS},
     **{code: "ExportDiskFullError" for code in errors.DISK_FULL_ERRNOS},
@@ -129,21 +129,29 @@ def capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def check_no_file_in_the_way(folder: str, *, argument: str) -> None:
+def check_no_file_in_the_way(folder: str, *, argument: str, tf1: bool = False) -> None:
     """Refuses an export whose folder, or a folder above it, is a file (TensorFlow's bare
     FailedPreconditionError "... is not a directory" otherwise, midway through the export).
 
     Args:
         folder: the local export folder, as the caller named it.
         argument: the caller's name for it, for the message (`path`, `export_path`).
+        tf1: a TF1 module's export (TensorFlow is imported), whose refusal is then also the
+            TensorFlow error upstream let through there.
 
     Raises:
         tfhub.errors.ExportWriteError: (also an OSError) naming the file, before anything is
-            written.
+            written; with `tf1`, its subclass ExportNotADirectoryError, also a
+            tf.errors.FailedPreconditionError.
     """
     existing = os.path.abspath(folder)
     while not os.path.lexists(existing) and os.path.dirname(existing) != existing:
         existing = os.path.dirname(existing)
     if os.path.lexists(existing) and not os.path.isdir(existing):
         refused = OSError(errno.ENOTDIR, f"{existing} is a file, not a folder")
-        raise export_write_error(refused, folder, argument=argument)
+        found = export_write_error(refused, folder, argument=argument)
+        if tf1:  # Upstream: TensorFlow's makedirs, "<file> is not a directory".
+            raise errors.ExportNotADirectoryError(
+                str(found), path=found.path, problem=found.problem
+            )
+        raise found
