@@ -121,6 +121,12 @@ def lazy_error_class(name: str) -> Any:
     loader raises NotFoundError, which upstream let through; a TF2 model's is a RuntimeError,
     and its error a plain `MissingOpError`).
 
+    `UnregisteredFileSystemError`: a handle of a file system TensorFlow reads no paths of in
+    this process (`s3://`, `hdfs://`: TensorFlow 2.21 has none registered unless a package such
+    as tensorflow-io does it); upstream let TensorFlow's `tf.errors.UnimplementedError` ("File
+    system scheme 's3' not implemented") through, so this class is both that and a
+    `DownloadError` (so an OSError; TensorFlow is imported: it was asked about the path).
+
     `ExportCheckpointNotFoundError`: a `checkpoint_path` given to `ModuleSpec.export` that is
     a prefix without checkpoint files (a mistyped path); upstream let TensorFlow's
     `tf.errors.NotFoundError` ("Unsuccessful TensorSliceReader constructor") through, so this
@@ -170,6 +176,7 @@ def lazy_error_class(name: str) -> Any:
         "NotATF1ModuleError": _not_a_tf1_module_error,
         "EmptyAssetError": _empty_asset_error,
         "ModuleMissingOpError": _module_missing_op_error,
+        "UnregisteredFileSystemError": _unregistered_file_system_error,
         "ExportCheckpointNotFoundError": _export_checkpoint_not_found_error,
         "ExportPermissionDeniedError": _export_permission_denied_error,
         "ExportDiskFullError": _export_disk_full_error,
@@ -679,3 +686,23 @@ def _empty_asset_error() -> type:
         tf.errors.OutOfRangeError` (what upstream let through) and `except DamagedModelError`
         (so ValueError, OSError) both catch it (`.path`, `.problem`).""",
     )
+
+
+def _unregistered_file_system_error() -> type:
+    import tensorflow as tf
+
+    class UnregisteredFileSystemError(DownloadError, tf.errors.UnimplementedError):
+        """A handle of a file system TensorFlow has not registered in this process (s3://,
+        hdfs://): `except tf.errors.UnimplementedError` (what upstream raised) and `except
+        DownloadError` (so OSError) both catch it (`.path`: the handle's path; `.scheme`)."""
+
+        def __init__(self, message: str, *, path: str, scheme: str) -> None:
+            tf.errors.UnimplementedError.__init__(self, None, None, redact(message))
+            OSError.__init__(self, redact(message))
+            self.path = path
+            self.scheme = scheme
+
+        def __str__(self) -> str:
+            return str(self.args[0]) if self.args else ""
+
+    return UnregisteredFileSystemError

@@ -43,7 +43,7 @@ class PathResolver(Resolver):
             return parsed.url
         if isinstance(parsed, handles.LocalPath):
             # Other filesystems of tf.io.gfile (ram://, s3://, hdfs://...): as upstream, via gfile.
-            found = gcs.exists if is_url(parsed.path) else os.path.exists
+            found = _exists_via_gfile if is_url(parsed.path) else os.path.exists
             if not found(parsed.path):
                 if has_control_characters(handle):  # A file name's: shown escaped, as upstream's.
                     raise errors.ModelNotFoundError(
@@ -68,6 +68,27 @@ class PathResolver(Resolver):
             "path.",
             path=handle,
         )
+
+
+def _exists_via_gfile(path: str) -> bool:
+    """Whether `path` (s3://, ram://, hdfs://...) exists, asked through tf.io.gfile.
+
+    Raises:
+        tfhub.errors.UnregisteredFileSystemError: (a DownloadError, and the
+            tf.errors.UnimplementedError upstream let through) TensorFlow has no file system
+            for the path's scheme in this process.
+        tfhub.errors.DownloadError: TensorFlow could not ask (the message says why).
+    """
+    try:
+        return gcs.exists(path)
+    except errors.DownloadError as err:
+        from ..utils.lazy import tensorflow as tf  # Imported: it was just asked.
+
+        if isinstance(err.__cause__, tf.errors.UnimplementedError):
+            raise errors.UnregisteredFileSystemError(
+                str(err), path=path, scheme=path.split("://", 1)[0]
+            ) from err.__cause__
+        raise
 
 
 def _unreachable(handle: str, path: str) -> str | None:
