@@ -306,8 +306,8 @@ def create_module_spec_from_saved_model(
     if any(meta_graph.HasField("object_graph_def") for meta_graph in handler.meta_graphs):
         raise errors.NotATF1ModuleError(
             f"{saved_model_path} is a TF2 SavedModel (saved with tf.saved_model.save), not a TF1 "
-            "SavedModel: its variables are saved by object, which a TF1 module spec cannot "
-            "restore. Load it with hub.load(path) or hub.KerasLayer(path) instead. "
+            f"SavedModel: {_why_not_tf1(handler)}. Load it with hub.load(path) or "
+            "hub.KerasLayer(path) instead. "
             f"Received: saved_model_path={saved_model_path!r}"
         )
     dropped = _ALWAYS_DROPPED_COLLECTIONS | set(_collection_names(drop_collections))
@@ -315,6 +315,19 @@ def create_module_spec_from_saved_model(
         for key in dropped & set(meta_graph.collection_def):
             del meta_graph.collection_def[key]
     return NativeModuleSpec(handler, saved_model_lib.get_variables_path(saved_model_path))
+
+
+def _why_not_tf1(handler: Any) -> str:
+    """Why a TF2 SavedModel (`handler`'s MetaGraphs hold an object graph) makes no TF1 module
+    spec, true of it: with variables, they are saved by object; without, tfhub takes only TF1
+    SavedModels (tensorflow_hub 0.10.0 took such a model in a graph, not eagerly)."""
+    nodes = [node for meta in handler.meta_graphs for node in meta.object_graph_def.nodes]
+    if any(node.HasField("variable") for node in nodes):
+        return "its variables are saved by object, which a TF1 module spec cannot restore"
+    return (
+        "it has no variables, but its functions are saved as objects, and tfhub makes TF1 "
+        "module specs only of TF1 SavedModels (saved with tf.compat.v1.saved_model)"
+    )
 
 
 def _saved_model_folder(path: object) -> str:

@@ -338,7 +338,7 @@ class NativeModuleSpec(ModuleSpec):
         folder = os.fsdecode(path)
         local = not is_url(folder)
         if local:
-            check_no_file_in_the_way(folder, argument="path")
+            check_no_file_in_the_way(folder, argument="path", tf1=True)
             _check_no_entry_in_the_way(folder)
         created = local and not os.path.lexists(folder)
         # The folders above it that it makes (deepest first).

@@ -18,12 +18,14 @@ _TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED, _TF_OUT_OF_RANGE = 8, 7, 11
 
 # The other way round, for a TF1 module's export, whose refused writes upstream let through as
 # TensorFlow's error of that code: the class (`errors/_lazy.py`) that is both it and an
-# ExportWriteError, for each errno. Other errnos (a gs:// request refused) give a plain
-# ExportWriteError; a file in the way is `check_no_file_in_the_way`'s.
+# ExportWriteError, for each errno (a file in the way: TensorFlow's makedirs raised
+# FailedPreconditionError, "<file> is not a directory"). Other errnos (a gs:// request refused)
+# give a plain ExportWriteError.
 _TF1_EXPORT_ERROR_CLASS = {
     **{code: "ExportPermissionDeniedError" for code in errors.REFUSED_WRITE_ERRNOS},
     **{code: "ExportDiskFullError" for code in errors.DISK_FULL_ERRNOS},
     errno.EFBIG: "ExportFileTooLargeError",
+    errno.ENOTDIR: "ExportNotADirectoryError",
 }
 
 
@@ -149,9 +151,4 @@ def check_no_file_in_the_way(folder: str, *, argument: str, tf1: bool = False) -
         existing = os.path.dirname(existing)
     if os.path.lexists(existing) and not os.path.isdir(existing):
         refused = OSError(errno.ENOTDIR, f"{existing} is a file, not a folder")
-        found = export_write_error(refused, folder, argument=argument)
-        if tf1:  # Upstream: TensorFlow's makedirs, "<file> is not a directory".
-            raise errors.ExportNotADirectoryError(
-                str(found), path=found.path, problem=found.problem
-            )
-        raise found
+        raise export_write_error(refused, folder, argument=argument, tf1=tf1)
