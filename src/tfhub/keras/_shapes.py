@@ -136,6 +136,17 @@ def untraceable_error(
     )
 
 
+def graph_mode_error(handle: Any, input_shape: Any) -> NotImplementedError:
+    """The NotImplementedError of tf_keras's `compute_output_shape` in graph mode (in a
+    `tf.Graph`), where tf_keras traces no layer (its own error had no message): `output_shape=`
+    tells the shape without tracing."""
+    return NotImplementedError(
+        f"hub.KerasLayer cannot infer the output shape of {handle!r} in graph mode (in a "
+        "tf.Graph, where tf_keras traces no layer): pass output_shape=... (without the batch "
+        f"dimension). Received: input_shape={input_shape!r}"
+    )
+
+
 def is_shape(value: Any) -> bool:
     """True for a TensorShape or a flat list/tuple of int or None."""
     if isinstance(value, tf.TensorShape):

@@ -108,16 +108,22 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
                 dense inputs of that shape (e.g. it takes strings and the layer got no
                 `dtype=tf.string`, or it takes ragged inputs); the message says why (where
                 tf_keras's own said to implement this method) and to pass `output_shape`.
+                Outside eager mode (in a `tf.Graph`), where tf_keras traces nothing and its
+                error had no message, always; the message says to pass `output_shape`.
         """
         if self.output_shape_spec is not None:
             return _shapes.full_output_shape(input_shape, self.output_shape_spec)
         try:
             return super().compute_output_shape(input_shape)
         except NotImplementedError as err:
-            cause = err.__cause__  # tf_keras's: the call's error (graph mode: none, kept).
-            if cause is None:
-                raise
-            raise _shapes.untraceable_error(self.handle, self.dtype, input_shape, cause) from cause
+            cause = err.__cause__  # tf_keras's: the call's error (graph mode: none).
+            if cause is not None:
+                raise _shapes.untraceable_error(
+                    self.handle, self.dtype, input_shape, cause
+                ) from cause
+            if tf.executing_eagerly():
+                raise  # Not tf_keras's graph-mode refusal: the model's own error.
+            raise _shapes.graph_mode_error(self.handle, input_shape) from None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> KerasLayer:
         """Copies the layer as Keras 3 copies (pickles) its layers: a new layer from the config,
