@@ -57,9 +57,9 @@ def _embedding_shape(spec: Any, handle: str, output_key: str | None) -> Any:
     shape = spec.shape
     if spec.dtype != tf.float32 or shape.rank is None or shape.rank < 2 or not all(shape[1:]):
         raise errors.ModuleSpecError(
-            "A text embedding must return Tensor(shape=(None, K), dtype=float32) with a known "
-            f"K (or more dimensions, all known past the batch), but {handle!r} returns "
-            f"{spec}. Received: output_key={output_key!r}"
+            "A text embedding must return Tensor(shape=(None, K), dtype=float32) with a "
+            "known, non-zero K (or more dimensions, all known and non-zero past the batch), "
+            f"but {handle!r} returns {spec}. Received: output_key={output_key!r}"
         )
     return shape[1:]
 
