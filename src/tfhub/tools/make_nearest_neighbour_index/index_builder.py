@@ -209,19 +209,22 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
     return info
 
 
-# Items of all-zero embeddings named in build's warning at most.
+# Items of all-zero embeddings named in build's warning at most, and the characters shown of
+# each (as record_checks shows an item).
 _ZERO_ITEMS_SHOWN = 3
+_ZERO_ITEM_CHARS = 40
 
 
 def _warn_of_zero_vectors(items: list[str], vectors: np.ndarray) -> None:
     """Warns of the items whose embedding is all zeros (lines without a word the module
-    embeds, e.g. only punctuation), naming the first `_ZERO_ITEMS_SHOWN` (repr: escaped): each
-    is as far from every query as from any other item, so no query finds it for its meaning.
+    embeds, e.g. only punctuation), naming the first `_ZERO_ITEMS_SHOWN` (repr: escaped; cut to
+    `_ZERO_ITEM_CHARS` characters and "..."): each is as far from every query as from any other
+    item, so no query finds it for its meaning.
     They are indexed all the same, as upstream's build indexed them."""
     zero = np.flatnonzero(~np.any(vectors, axis=1))
     if zero.size == 0:
         return
-    shown = ", ".join(repr(items[int(i)]) for i in zero[:_ZERO_ITEMS_SHOWN])
+    shown = ", ".join(_cut(items[int(i)]) for i in zero[:_ZERO_ITEMS_SHOWN])
     if zero.size > _ZERO_ITEMS_SHOWN:
         shown += f" (and {zero.size - _ZERO_ITEMS_SHOWN} more)"
     logger.warning(
@@ -232,6 +235,13 @@ def _warn_of_zero_vectors(items: list[str], vectors: np.ndarray) -> None:
         len(items),
         shown,
     )
+
+
+def _cut(item: str) -> str:
+    """`item` as build's warning names it: its first `_ZERO_ITEM_CHARS` characters, escaped
+    (repr), and "..." if there are more."""
+    more = "..." if len(item) > _ZERO_ITEM_CHARS else ""
+    return repr(item[:_ZERO_ITEM_CHARS]) + more
 
 
 def _distinct(vectors: np.ndarray, *, upstream_format: bool) -> tuple[Copies, np.ndarray]:
