@@ -7,10 +7,18 @@ every pytest worker rewrote and compiled all the test modules again (~12.5 CPU-s
 
 `python -m tests._helpers.precompile [CHECKOUT]` (run from the checkout) writes, where missing
 or stale:
-- the standard .pyc of src/ and of the tests' helper modules (compileall);
+- the standard .pyc of src/ and of the tests' helper modules (py_compile), checked against a
+  hash of the source on each import (PEP 552), as an mtime check can miss a change;
 - pytest's own cached .pyc of the test modules and conftest.py files, the assertion-rewritten
   code pytest would write itself without PYTHONDONTWRITEBYTECODE (same functions, same file
   names, same staleness check: pytest reads them and rewrites nothing).
+
+pytest's staleness check compares only the source's size and mtime in whole seconds: a .pyc
+written in the second its source was last changed would hide a later same-size change in that
+second (and with PYTHONDONTWRITEBYTECODE set nothing ever replaces it: the OLD test code runs).
+So a test module changed in the current second is first left to settle (at most ~1 s of wall
+time), and one whose mtime is still not in a past second (changed again, or a future mtime) gets
+no .pyc: pytest rewrites it itself.
 
 Both are gitignored `__pycache__` folders. The second uses pytest's private functions
 (`_pytest.assertion.rewrite`): if they are missing or changed, or pyproject.toml sets
@@ -20,10 +28,12 @@ the tests then run as before, only slower. It never fails the run.
 
 from __future__ import annotations
 
-import compileall
+import importlib.util
 import os
+import py_compile
 import re
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -33,6 +43,11 @@ ROOT = Path(__file__).resolve().parents[2]
 _TEST_MODULE = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
 # Data folders of the tests hold no module that the suite imports.
 _NOT_TESTS = ("data",)
+# How far the filesystem's clock (mtimes) may lag time.time(), in seconds.
+_CLOCK_SLACK = 0.05
+# The longest wait for a just-changed module to settle, in seconds.
+_SETTLE_AT_MOST = 1.1
+_HASH = py_compile.PycInvalidationMode.CHECKED_HASH
 
 
 def _test_files(tests: Path) -> tuple[list[Path], list[Path]]:
@@ -45,6 +60,34 @@ def _test_files(tests: Path) -> tuple[list[Path], list[Path]]:
             continue
         (rewritten if _TEST_MODULE.match(path.name) else plain).append(path)
     return rewritten, plain
+
+
+def _compile(paths: list[str]) -> int:
+    """Writes the standard .pyc of each path, checked against its source's hash on import,
+    unless it holds one for the source as it is now (a file Python cannot compile is left to
+    the import that reports it).
+
+    Returns:
+        How many were written.
+    """
+    written = 0
+    for name in paths:
+        pyc = Path(importlib.util.cache_from_source(name))
+        try:
+            source = Path(name).read_bytes()
+            with pyc.open("rb") as file:
+                header = file.read(16)
+        except OSError:
+            header = b""
+        checked = (0b11).to_bytes(4, "little")  # PEP 552: hash-based, checked.
+        if header == importlib.util.MAGIC_NUMBER + checked + importlib.util.source_hash(source):
+            continue
+        try:
+            py_compile.compile(name, cfile=os.fspath(pyc), doraise=True, invalidation_mode=_HASH)
+        except (py_compile.PyCompileError, OSError):
+            continue
+        written += 1
+    return written
 
 
 def _rewrite(paths: list[str]) -> int:
@@ -62,15 +105,30 @@ def _rewrite(paths: list[str]) -> int:
         pyc = cache_dir / (path.name[:-3] + rewrite.PYC_TAIL)
         if rewrite._read_pyc(path, pyc) is not None:
             continue
+        _settle(path)
         try:
             source_stat, code = rewrite._rewrite_test(path, None)
         except SyntaxError:  # pytest reports it when it collects the file.
             continue
+        if _changed_this_second(source_stat.st_mtime):
+            continue  # pytest's check could not see a change later in this second.
         if rewrite.try_makedirs(cache_dir) and rewrite._write_pyc(
             _NoTrace(), code, source_stat, pyc
         ):
             written += 1
     return written
+
+
+def _changed_this_second(mtime: float) -> bool:
+    """True unless `mtime` lies in a whole second that is over (a future mtime included)."""
+    return int(mtime) + 1 > time.time() - _CLOCK_SLACK
+
+
+def _settle(path: Path) -> None:
+    """Waits (at most ~1 s) until `path`'s mtime lies in a second that is over."""
+    wait = int(path.stat().st_mtime) + 1 + _CLOCK_SLACK - time.time()
+    if 0 < wait <= _SETTLE_AT_MOST:
+        time.sleep(wait)
 
 
 class _NoTrace:
@@ -80,15 +138,16 @@ class _NoTrace:
         """Drops `message` (a failed write leaves pytest to rewrite that file itself)."""
 
 
-def _rewrite_all(paths: list[Path], workers: int) -> int:
-    """`_rewrite` over `paths` in `workers` processes; returns how many .pyc were written."""
+def _in_processes(write: Callable[[list[str]], int], paths: list[Path], workers: int) -> int:
+    """`write` (`_compile` or `_rewrite`) over `paths` in `workers` processes; returns how
+    many .pyc were written."""
     if not paths:
         return 0
     chunks = [[os.fspath(path) for path in paths[i::workers]] for i in range(workers)]
     if workers == 1:
-        return _rewrite(chunks[0])
+        return write(chunks[0])
     with ProcessPoolExecutor(workers) as pool:
-        return sum(pool.map(_rewrite, chunks))
+        return sum(pool.map(write, chunks))
 
 
 def _rewrite_blocker(root: Path) -> str | None:
@@ -117,15 +176,14 @@ def precompile(root: Path = ROOT, say: Callable[[str], None] = print, workers: i
     """
     tests = root / "tests"
     rewritten, plain = _test_files(tests)
-    compileall.compile_dir(root / "src", quiet=1, workers=workers)
-    for path in plain:
-        compileall.compile_file(path, quiet=1)
+    sources = sorted(path for path in (root / "src").rglob("*.py") if path.is_file())
+    _in_processes(_compile, sources + plain, workers)
     blocker = _rewrite_blocker(root)
     if blocker:
         say(f"the test modules are not precompiled: {blocker}; pytest compiles them itself")
         return
     try:
-        _rewrite_all(rewritten, workers)
+        _in_processes(_rewrite, rewritten, workers)
     except Exception as error:  # Never fails the run: pytest rewrites what is missing.
         say(f"precompiling the test modules failed ({error!r}); pytest compiles them itself")
 
