@@ -325,12 +325,68 @@ def capturable_state(graph: Any, value: Any) -> Any:
     own graph, where `graph` lies in a tf.while_loop body (control flow v2), whose loop cannot
     carry a reference-typed capture (TensorFlow's bare InvalidArgumentError "AttrValue must not
     have reference type value of float_ref"). The read runs with the loop, on each
-    `session.run`; an op of the module that writes the variable cannot then be applied inside
-    the loop (TensorFlow's import refuses the read for its reference input)."""
+    `session.run`; a module op that writes the variable is refused before
+    (`refuse_reference_writes_in_while_loop`)."""
     if value.dtype == value.dtype.base_dtype or not _in_while_body(graph, value.graph):
         return value
     with value.graph.as_default(), tf.control_dependencies(None):
         return tf.identity(value, name=value.op.name + "_read_for_loop")
+
+
+def refuse_reference_writes_in_while_loop(
+    graph: Any, meta_graph: Any, feed_map: Mapping[str, Any], name: str
+) -> None:
+    """Refuses to apply, inside a tf.while_loop body, a module whose graph writes one of its TF1
+    reference variables (an op taking it as a reference input: Assign, AssignAdd, an
+    optimizer's Apply* op, ...): the loop sees only a read of it (`capturable_state`).
+
+    Args:
+        graph: the graph the module is applied in.
+        meta_graph: the apply graph about to be imported (its `stripped_op_list` says which
+            inputs of an op are references; a graph without it is not checked).
+        feed_map: {tensor name in the module: the tensor fed to it}.
+        name: the module's scope, for the message.
+
+    Raises:
+        tfhub.errors.ControlFlowModuleError: (a RuntimeError, as upstream refused any
+            application in a branch graph) naming the op and the variable; before, TensorFlow's
+            bare ValueError "... incompatible with expected float_ref".
+    """
+    references = {
+        key: value
+        for key, value in feed_map.items()
+        if value.graph is not graph
+        and value.dtype != value.dtype.base_dtype
+        and _in_while_body(graph, value.graph)
+    }
+    if not references:
+        return
+    op_defs = {op.name: op for op in meta_graph.meta_info_def.stripped_op_list.op}
+    for node in meta_graph.graph_def.node:
+        op_def = op_defs.get(node.op)
+        if op_def is None or not any(arg.is_ref for arg in op_def.input_arg):
+            continue
+        for position, source in enumerate(node.input):
+            fed = source if ":" in source else source + ":0"
+            if fed in references and _is_reference_input(op_def, position):
+                variable = split_tensor_name(fed)[0]
+                raise errors.ControlFlowModuleError(
+                    f"The hub.Module {name!r} cannot be applied inside a tf.while_loop body "
+                    f"({graph.name}): its op {node.name!r} ({node.op}) writes its TF1 reference "
+                    f"variable {variable!r}, which a while_loop (control flow v2) can only read. "
+                    "Apply the module outside the loop and pass its outputs in, or export it "
+                    "with resource variables (tf.compat.v1.get_variable(..., "
+                    "use_resource=True))."
+                )
+
+
+def _is_reference_input(op_def: Any, position: int) -> bool:
+    """True if input `position` of a node of `op_def` is a reference input (an op with list
+    inputs counts as one if any of its inputs is)."""
+    arguments = list(op_def.input_arg)
+    if any(arg.number_attr or arg.type_list_attr for arg in arguments):
+        return any(arg.is_ref for arg in arguments)
+    return position < len(arguments) and arguments[position].is_ref
 
 
 def _in_while_body(graph: Any, outer: Any) -> bool:

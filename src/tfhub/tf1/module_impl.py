@@ -33,6 +33,7 @@ from .graph_state import (
     get_state_map,
     list_state_op_types,
     refuse_foreign_variables,
+    refuse_reference_writes_in_while_loop,
     refuse_update_ops_in_control_flow,
     replace_apply_state,
     variable_map_from_tensor_map,
@@ -345,6 +346,7 @@ class NativeModuleImpl(ModuleImpl):
         node_names = {node.name for node in meta_graph.graph_def.node}
         feed_map = {k: v for k, v in all_feeds.items() if split_tensor_name(k)[0] in node_names}
         if graph.building_function:  # Tensors from outside the function graph are captured.
+            refuse_reference_writes_in_while_loop(graph, meta_graph, feed_map, self.scope_name)
             feed_map = {
                 k: v if v.graph is graph else graph.capture(capturable_state(graph, v))
                 for k, v in feed_map.items()
