@@ -420,11 +420,25 @@ def _timeout_cause(err: BaseException, *, url: str, timeout: float | None) -> st
         )
     if _in_tunnel_request(err):
         host = _token.host_entry(url) or "the host"
+        if _budget_spent(err):  # Cut by the budget's bound, not the per-read timeout (rf57f-F4).
+            return (
+                f"the proxy {proxy} had not finished its answer to the request for a tunnel to "
+                f"{host} (CONNECT) when {constants.TFHUB_HTTP_RETRY_TIMEOUT} ran out: check "
+                f"{scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
+            )
         return (
             f"the proxy {proxy} did not answer its request for a tunnel to {host} (CONNECT) "
             f"within {seconds} ({type(err).__name__}): {check}"
         )
     return f"timed out ({type(err).__name__}: no answer within {within}) through the proxy {proxy}"
+
+
+def _budget_spent(err: BaseException) -> bool:
+    """Whether `err` holds the cut of a wait for an answer when the retry budget ran out
+    (`_http_deadline.BudgetSpent`), not a timeout of a read."""
+    from ._http_deadline import BudgetSpent
+
+    return any(isinstance(found, BudgetSpent) for found in _nested_errors(err))
 
 
 def _in_tunnel_request(err: BaseException) -> bool:
