@@ -15,7 +15,7 @@ from typing import Any
 from .. import errors
 from ..utils.lazy import tensorflow as tf
 from ..utils.paths import export_folder_name
-from .checkpoint import init_from_checkpoint, unreadable
+from .checkpoint import init_from_checkpoint, missing_file, unreadable
 from .saved_model_lib import refuse_incomplete_export, tag_set
 
 logger = logging.getLogger(__name__)
@@ -259,12 +259,22 @@ def _check_is_checkpoint(prefix: str) -> None:
         tfhub.errors.ExportCheckpointNotFoundError: (an ExportError, so a ValueError, and the
             NotFoundError upstream let through: "Unsuccessful TensorSliceReader constructor")
             naming the path, for a prefix without checkpoint files.
+            Also for a checkpoint whose index is there but a data file is not (TensorFlow's
+            NotFoundError came only at the restore, "Graph execution error"), naming the file.
         tfhub.errors.ExportError: (a ValueError, as TensorFlow's for a folder without a
             checkpoint) naming the path, for another path that is no checkpoint.
     """
     cause = unreadable(prefix)
     if cause is None:
-        return
+        absent = _absent_data_file(prefix)
+        if absent is None:
+            return
+        raise errors.ExportCheckpointNotFoundError(
+            f"The checkpoint at {prefix} is incomplete: {absent}. Copy the whole checkpoint "
+            "(its .index and every .data-* file), or pass another one. "
+            f"Received: checkpoint_path={prefix!r}",
+            path=prefix,
+        )
     message = (
         f"There is no checkpoint at {prefix}. Pass the prefix of the checkpoint that holds "
         "the module's variables, such as <model_dir>/model.ckpt-1000 (beside its .index "
@@ -274,6 +284,18 @@ def _check_is_checkpoint(prefix: str) -> None:
     if isinstance(cause, tf.errors.NotFoundError):
         raise errors.ExportCheckpointNotFoundError(message, path=prefix) from cause
     raise errors.ExportError(message) from cause
+
+
+def _absent_data_file(checkpoint_path: Any) -> str | None:
+    """Which data file the readable checkpoint `checkpoint_path` (a prefix, or a folder whose
+    `checkpoint` file names its latest one) lacks ("model.ckpt.data-00000-of-00001 is
+    missing", with its folder's name), or None if none is."""
+    from .. import gfile_io
+
+    prefix = os.fsdecode(checkpoint_path)  # Also bytes or an os.PathLike.
+    if not gfile_io.exists(f"{prefix}.index") and gfile_io.is_dir(prefix):
+        prefix = gfile_io.latest_checkpoint(prefix) or ""
+    return missing_file(prefix) if prefix else None
 
 
 def _init_from_export_checkpoint(
