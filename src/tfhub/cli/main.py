@@ -236,6 +236,41 @@ def say_interrupted() -> int:
     return 130
 
 
+def _unrecognized(argv: Sequence[str], unknown: Sequence[str]) -> str:
+    """The usage error of arguments no command takes. Where one of them, joined by spaces to
+    the argument before it, names a file or folder that exists (`tfhub resolve /models/my
+    model`, for `/models/my model`), it is the rest of a path typed without quotes: the
+    message says so and names the path (argparse named only `model`)."""
+    import shlex  # Only for this error.
+
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    path = _unquoted_path(argv, unknown[0])
+    if path is not None:
+        message += f". A path holding spaces is one argument: quote it, as {shlex.quote(path)}"
+    return message
+
+
+def _unquoted_path(argv: Sequence[str], first_unknown: str) -> str | None:
+    """The existing path that `first_unknown` and the words around it make when joined by
+    spaces (the longest, starting at the word before it), or None."""
+    if first_unknown.startswith("-") or first_unknown not in argv:
+        return None
+    at = argv.index(first_unknown)
+    if at == 0 or argv[at - 1].startswith("-"):
+        return None
+    words = [argv[at - 1]]
+    for word in argv[at:]:
+        if word.startswith("-"):
+            break
+        words.append(word)
+    for end in range(len(words), 1, -1):
+        joined = " ".join(words[:end])
+        with contextlib.suppress(OSError, ValueError):
+            if os.path.lexists(joined):
+                return joined
+    return None
+
+
 def _main(argv: Sequence[str] | None) -> int:
     """`main`'s work: parses `argv`, runs the command it names."""
     from ..program.runner import run_reported
@@ -248,9 +283,7 @@ def _main(argv: Sequence[str] | None) -> int:
         argv = _tool_flags_read_as_absl(parser, argv)
         args, unknown = parse_args(parser, argv, known=True)
         if unknown:
-            _reporting_parser(parser, args, argv, unknown[0]).error(
-                f"unrecognized arguments: {' '.join(unknown)}"
-            )
+            _reporting_parser(parser, args, argv, unknown[0]).error(_unrecognized(argv, unknown))
     problem_code = _usage_problem(parser, args)
     if problem_code is not None:
         return problem_code
