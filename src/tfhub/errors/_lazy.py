@@ -133,10 +133,12 @@ def lazy_error_class(name: str) -> Any:
     class is both that and an `ExportError` (so a ValueError; TensorFlow is imported).
 
     `ExportNotADirectoryError`: a TF1 module's export (`Module.export`, `ModuleSpec.export`,
-    `LatestModuleExporter`) to a path that is a file, or below one, refused before anything is
-    written; upstream let TensorFlow's `tf.errors.FailedPreconditionError` ("... is not a
-    directory") through, so this class is both that and an `ExportWriteError` (so an OSError;
-    TensorFlow is imported).
+    `LatestModuleExporter`) to a path that is a file, or below one, or into a folder holding a
+    file `assets` or `variables`, refused before anything is written; upstream let TensorFlow's
+    `tf.errors.FailedPreconditionError` ("... is not a directory") through, so this class is
+    both that and an `ExportWriteError` (so an OSError; TensorFlow is imported).
+    `ExportIsADirectoryError`: the same for a folder named `saved_model.pb` in the way
+    (upstream's FailedPreconditionError "...; Is a directory").
 
     `ExportPermissionDeniedError`, `ExportDiskFullError`, `ExportFileTooLargeError`: a TF1
     module's export (`Module.export`, `ModuleSpec.export`, `LatestModuleExporter`) whose files
@@ -182,6 +184,7 @@ def lazy_error_class(name: str) -> Any:
         "ExportDiskFullError": _export_disk_full_error,
         "ExportFileTooLargeError": _export_file_too_large_error,
         "ExportNotADirectoryError": _export_not_a_directory_error,
+        "ExportIsADirectoryError": _export_is_a_directory_error,
         "ExportNotFoundError": _export_not_found_error,
         "ExportTmpdirFullError": _export_tmpdir_full_error,
     }
@@ -336,6 +339,19 @@ def _export_not_a_directory_error() -> type:
         tf.errors.FailedPreconditionError` (what upstream raised: "... is not a directory") and
         `except ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
         `.tmpdir`).""",
+    )
+
+
+def _export_is_a_directory_error() -> type:
+    import tensorflow as tf
+
+    return _export_write_op_error(
+        "ExportIsADirectoryError",
+        tf.errors.FailedPreconditionError,
+        """A TF1 module's export into an existing folder holding a folder named
+        `saved_model.pb`: `except tf.errors.FailedPreconditionError` (what upstream raised:
+        "...; Is a directory") and `except ExportWriteError` (so ExportError, OSError) both
+        catch it (`.path`, `.problem`, `.tmpdir`).""",
     )
 
 

@@ -18,14 +18,15 @@ _TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED, _TF_OUT_OF_RANGE = 8, 7, 11
 
 # The other way round, for a TF1 module's export, whose refused writes upstream let through as
 # TensorFlow's error of that code: the class (`errors/_lazy.py`) that is both it and an
-# ExportWriteError, for each errno (a file in the way: TensorFlow's makedirs raised
-# FailedPreconditionError, "<file> is not a directory"). Other errnos (a gs:// request refused)
-# give a plain ExportWriteError.
+# ExportWriteError, for each errno (a file in the way of a folder, a folder in the way of a file:
+# TensorFlow raised FailedPreconditionError, "<file> is not a directory", "<tmp file>; Is a
+# directory"). Other errnos (a gs:// request refused) give a plain ExportWriteError.
 _TF1_EXPORT_ERROR_CLASS = {
     **{code: "ExportPermissionDeniedError" for code in errors.REFUSED_WRITE_ERRNOS},
     **{code: "ExportDiskFullError" for code in errors.DISK_FULL_ERRNOS},
     errno.EFBIG: "ExportFileTooLargeError",
     errno.ENOTDIR: "ExportNotADirectoryError",
+    errno.EISDIR: "ExportIsADirectoryError",
 }
 
 
@@ -92,9 +93,10 @@ def export_write_error(
     do and kept as the error's `tmpdir` (other errors are the export folder's own).
 
     With `tf1` (a TF1 module's export: TensorFlow is imported), a refusal for want of
-    permission, a full disk or a file over the size limit is the ExportWriteError subclass that
-    is also the TensorFlow error upstream let through there (`tf.errors.PermissionDeniedError`,
-    `ResourceExhaustedError`, `OutOfRangeError`)."""
+    permission, a full disk, a file over the size limit, or an entry of the wrong kind in the
+    way (ENOTDIR, EISDIR) is the ExportWriteError subclass that is also the TensorFlow error
+    upstream let through there (`tf.errors.PermissionDeniedError`, `ResourceExhaustedError`,
+    `OutOfRangeError`, `FailedPreconditionError`)."""
     problem = err.strerror or str(err)
     tmpdir = tmpdir if err.errno in errors.DISK_FULL_ERRNOS else ""  # Else the export's own.
     if tmpdir:  # Not the export folder's disk.
@@ -112,6 +114,8 @@ def export_write_error(
         todo = "Free space on its disk (or choose a folder on another one) and export again"
     elif err.errno == errno.EFBIG:  # No permission or free space helps.
         todo = f"{FILE_SIZE_LIMIT_TODO.removesuffix('.')}, and export again"
+    elif err.errno in (errno.ENOTDIR, errno.EISDIR):  # An entry in the way, not permissions.
+        todo = "Remove or rename it, or choose another folder, and export again"
     else:
         todo = "Choose a folder you can write, or fix its permissions, and export again"
     name = _TF1_EXPORT_ERROR_CLASS.get(err.errno or 0, "") if tf1 else ""
