@@ -326,7 +326,8 @@ def _why_not_tf1(handler: Any) -> str:
         return "its variables are saved by object, which a TF1 module spec cannot restore"
     return (
         "it has no variables, but its functions are saved as objects, and tfhub makes TF1 "
-        "module specs only of TF1 SavedModels (saved with tf.compat.v1.saved_model)"
+        "module specs only of TF1 SavedModels (written by tf.compat.v1.saved_model.Builder or "
+        "simple_save; tf.compat.v1.saved_model.save is tf.saved_model.save)"
     )
 
 
