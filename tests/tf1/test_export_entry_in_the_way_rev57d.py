@@ -68,3 +68,22 @@ def test_a_file_above_the_folder_says_to_move_it(module: object, tmp_path: Path)
         module.export(str(notes / "m"))  # type: ignore[attr-defined]
     assert "permissions" not in str(caught.value), str(caught.value)
     assert "Remove or rename it, or choose another folder" in str(caught.value)
+
+
+@pytest.mark.parametrize("below", [False, True])
+def test_a_dangling_link_is_upstreams_not_found_not_a_file(
+    module: object, tmp_path: Path, below: bool
+) -> None:
+    # 0.10.0 (measured, rev57d): tf.errors.NotFoundError "<link>/assets; No such file or
+    # directory" (onto it) and "<link>/m; No such file or directory" (below it).
+    link = tmp_path / "dangling"
+    link.symlink_to(tmp_path / "nowhere")
+    target = link / "m" if below else link
+    with pytest.raises(tf.errors.NotFoundError) as caught:
+        module.export(str(target))  # type: ignore[attr-defined]
+    err = caught.value
+    assert type(err) is errors.ExportNotFoundError and isinstance(err, errors.ExportWriteError)
+    message = str(err)
+    assert f"{link} is a symbolic link to {tmp_path / 'nowhere'}, which does not exist" in message
+    assert "is a file" not in message and "permissions" not in message, message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling"]

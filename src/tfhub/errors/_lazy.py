@@ -361,7 +361,8 @@ def _export_not_found_error() -> type:
     return _export_write_op_error(
         "ExportNotFoundError",
         tf.errors.NotFoundError,
-        """A TF1 module's export to gs:// answered "not found" (no such bucket): `except
+        """A TF1 module's export to gs:// answered "not found" (no such bucket), or to a local
+        path that is, or lies below, a symbolic link to nothing: `except
         tf.errors.NotFoundError` (what upstream raised) and `except ExportWriteError` (so
         ExportError, OSError) both catch it (`.path`, `.problem`, `.tmpdir`).""",
     )

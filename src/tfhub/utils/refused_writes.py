@@ -27,6 +27,7 @@ _TF1_EXPORT_ERROR_CLASS = {
     errno.EFBIG: "ExportFileTooLargeError",
     errno.ENOTDIR: "ExportNotADirectoryError",
     errno.EISDIR: "ExportIsADirectoryError",
+    errno.ENOENT: "ExportNotFoundError",  # A link to nothing in the way: NotFoundError.
 }
 
 
@@ -94,9 +95,9 @@ def export_write_error(
 
     With `tf1` (a TF1 module's export: TensorFlow is imported), a refusal for want of
     permission, a full disk, a file over the size limit, or an entry of the wrong kind in the
-    way (ENOTDIR, EISDIR) is the ExportWriteError subclass that is also the TensorFlow error
-    upstream let through there (`tf.errors.PermissionDeniedError`, `ResourceExhaustedError`,
-    `OutOfRangeError`, `FailedPreconditionError`)."""
+    way (ENOTDIR, EISDIR), or a missing one (ENOENT) is the ExportWriteError subclass that is
+    also the TensorFlow error upstream let through there (`tf.errors.PermissionDeniedError`,
+    `ResourceExhaustedError`, `OutOfRangeError`, `FailedPreconditionError`, `NotFoundError`)."""
     problem = err.strerror or str(err)
     tmpdir = tmpdir if err.errno in errors.DISK_FULL_ERRNOS else ""  # Else the export's own.
     if tmpdir:  # Not the export folder's disk.
@@ -116,6 +117,10 @@ def export_write_error(
         todo = f"{FILE_SIZE_LIMIT_TODO.removesuffix('.')}, and export again"
     elif err.errno in (errno.ENOTDIR, errno.EISDIR):  # An entry in the way, not permissions.
         todo = "Remove or rename it, or choose another folder, and export again"
+    elif err.errno == errno.ENOENT:  # A link to nothing on the way, or a folder removed.
+        todo = (
+            "Make what is missing (or remove the link), or choose another folder, and export again"
+        )
     else:
         todo = "Choose a folder you can write, or fix its permissions, and export again"
     name = _TF1_EXPORT_ERROR_CLASS.get(err.errno or 0, "") if tf1 else ""
@@ -137,7 +142,8 @@ def capitalized(text: str) -> str:
 
 def check_no_file_in_the_way(folder: str, *, argument: str, tf1: bool = False) -> None:
     """Refuses an export whose folder, or a folder above it, is a file (TensorFlow's bare
-    FailedPreconditionError "... is not a directory" otherwise, midway through the export).
+    FailedPreconditionError "... is not a directory" otherwise, midway through the export) or
+    a symbolic link to nothing (TensorFlow's NotFoundError otherwise).
 
     Args:
         folder: the local export folder, as the caller named it.
@@ -148,11 +154,18 @@ def check_no_file_in_the_way(folder: str, *, argument: str, tf1: bool = False) -
     Raises:
         tfhub.errors.ExportWriteError: (also an OSError) naming the file, before anything is
             written; with `tf1`, its subclass ExportNotADirectoryError, also a
-            tf.errors.FailedPreconditionError.
+            tf.errors.FailedPreconditionError (a link to nothing: ExportNotFoundError, also a
+            tf.errors.NotFoundError).
     """
     existing = os.path.abspath(folder)
     while not os.path.lexists(existing) and os.path.dirname(existing) != existing:
         existing = os.path.dirname(existing)
+    if os.path.islink(existing) and not os.path.exists(existing):  # A link to nothing.
+        refused = OSError(
+            errno.ENOENT,
+            f"{existing} is a symbolic link to {os.readlink(existing)}, which does not exist",
+        )
+        raise export_write_error(refused, folder, argument=argument, tf1=tf1)
     if os.path.lexists(existing) and not os.path.isdir(existing):
         refused = OSError(errno.ENOTDIR, f"{existing} is a file, not a folder")
         raise export_write_error(refused, folder, argument=argument, tf1=tf1)
