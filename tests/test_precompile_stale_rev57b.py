@@ -68,7 +68,11 @@ def test_a_test_module_changed_right_after_precompiling_runs_its_new_code(
     before = module.stat().st_mtime
     module.write_text(module.read_text().replace("1 == 1", "1 == 2"))  # Same size.
     # Before: both writes fell in the same second (bar a second ending in between): 1 passed.
-    assert int(module.stat().st_mtime) > int(before)
+    # (pytest 9.2 and newer check a hash of the source: nothing to wait for.)
+    from _pytest.assertion import rewrite
+
+    if not precompile._checks_by_hash(rewrite):
+        assert int(module.stat().st_mtime) > int(before)
     done = _pytest_run(root)
     assert done.returncode == 1 and "assert 1 == 2" in done.stdout, done.stdout + done.stderr
 

@@ -13,7 +13,8 @@ or stale:
   code pytest would write itself without PYTHONDONTWRITEBYTECODE (same functions, same file
   names, same staleness check: pytest reads them and rewrites nothing).
 
-pytest's staleness check compares only the source's size and mtime in whole seconds: a .pyc
+Before 9.2, pytest's staleness check compares only the source's size and mtime in whole
+seconds (9.2 checks a hash of the source, as the .pyc of src/ here): a .pyc
 written in the second its source was last changed would hide a later same-size change in that
 second (and with PYTHONDONTWRITEBYTECODE set nothing ever replaces it: the OLD test code runs).
 So a test module changed in the current second is first left to settle (at most ~1 s of wall
@@ -37,6 +38,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 # pytest's default `python_files` (pyproject.toml does not change it) and conftest.py.
@@ -105,18 +107,29 @@ def _rewrite(paths: list[str]) -> int:
         pyc = cache_dir / (path.name[:-3] + rewrite.PYC_TAIL)
         if rewrite._read_pyc(path, pyc) is not None:
             continue
-        _settle(path)
+        by_hash = _checks_by_hash(rewrite)
+        if not by_hash:
+            _settle(path)
         try:
-            source_stat, code = rewrite._rewrite_test(path, None)
+            # pytest >= 9.2: (the source's hash, code); before: (its os.stat_result, code).
+            source_key, code = rewrite._rewrite_test(path, None)
         except SyntaxError:  # pytest reports it when it collects the file.
             continue
-        if _changed_this_second(source_stat.st_mtime):
+        if not by_hash and _changed_this_second(source_key.st_mtime):
             continue  # pytest's check could not see a change later in this second.
         if rewrite.try_makedirs(cache_dir) and rewrite._write_pyc(
-            _NoTrace(), code, source_stat, pyc
+            _NoTrace(), code, source_key, pyc
         ):
             written += 1
     return written
+
+
+def _checks_by_hash(rewrite: Any) -> bool:
+    """True if this pytest checks its cached .pyc against a hash of the source (9.2 and
+    newer: `_write_pyc(state, co, source_hash, pyc)`), False if by size and mtime (before)."""
+    import inspect
+
+    return "source_hash" in inspect.signature(rewrite._write_pyc).parameters
 
 
 def _changed_this_second(mtime: float) -> bool:
