@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 tf = pytest.importorskip("tensorflow")
+from tests._helpers.missing_ops import export_tf1_module_with_unknown_op  # noqa: E402
+
 import tfhub as hub  # noqa: E402
 from tfhub import errors  # noqa: E402
 
@@ -25,32 +27,12 @@ v1 = tf.compat.v1
 OP = "MyCompanyCustomOpFix57e"  # Registered by no library.
 
 
-def _module_fn() -> None:
-    text = v1.placeholder(tf.string, [None])
-    hub.add_signature(inputs=text, outputs=tf.strings.lower(text))
-
-
 @pytest.fixture(scope="module")
 def module_with_unknown_op(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A TF1 module whose StringLower op (its nodes and its op list) is renamed to `OP`."""
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    path = tmp_path_factory.mktemp("missing_op_eager") / "module"
-    with tf.Graph().as_default():
-        module = hub.Module(hub.create_module_spec(_module_fn))
-        with v1.Session() as session:
-            module.export(str(path), session)
-    saved_model = saved_model_pb2.SavedModel()
-    saved_model.ParseFromString((path / "saved_model.pb").read_bytes())
-    for meta_graph in saved_model.meta_graphs:
-        for node in meta_graph.graph_def.node:
-            if node.op == "StringLower":
-                node.op = OP
-        for op_def in meta_graph.meta_info_def.stripped_op_list.op:
-            if op_def.name == "StringLower":
-                op_def.name = OP
-    (path / "saved_model.pb").write_bytes(saved_model.SerializeToString())
-    return path
+    return export_tf1_module_with_unknown_op(
+        tmp_path_factory.mktemp("missing_op_eager") / "module", OP
+    )
 
 
 def test_eager_hub_module_raises_upstreams_not_found_error(module_with_unknown_op: Path) -> None:

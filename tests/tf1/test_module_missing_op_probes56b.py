@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 tf = pytest.importorskip("tensorflow")
+from tests._helpers.missing_ops import export_tf1_module_with_unknown_op  # noqa: E402
+
 import tfhub as hub  # noqa: E402
 from tfhub import errors  # noqa: E402
 
@@ -24,29 +26,10 @@ v1 = tf.compat.v1
 OP = "MyCompanyCustomOp"  # Registered by no library.
 
 
-def _module_fn() -> None:
-    text = v1.placeholder(tf.string, [None])
-    hub.add_signature(inputs=text, outputs=tf.strings.lower(text))
-
-
 @pytest.fixture(scope="module")
 def module_with_unknown_op(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A TF1 module whose StringLower nodes name an op nobody registers."""
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    path = tmp_path_factory.mktemp("missing_op") / "module"
-    with tf.Graph().as_default():
-        module = hub.Module(hub.create_module_spec(_module_fn))
-        with v1.Session() as session:
-            module.export(str(path), session)
-    saved_model = saved_model_pb2.SavedModel()
-    saved_model.ParseFromString((path / "saved_model.pb").read_bytes())
-    for meta_graph in saved_model.meta_graphs:
-        for node in meta_graph.graph_def.node:
-            if node.op == "StringLower":
-                node.op = OP
-    (path / "saved_model.pb").write_bytes(saved_model.SerializeToString())
-    return path
+    """A TF1 module whose StringLower op (its nodes and its op list) is renamed to `OP`."""
+    return export_tf1_module_with_unknown_op(tmp_path_factory.mktemp("missing_op") / "module", OP)
 
 
 def test_hub_module_in_a_graph_raises_upstreams_not_found_error(module_with_unknown_op) -> None:
