@@ -15,8 +15,6 @@ import json
 import pickle
 import time
 import urllib.parse
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,28 +153,11 @@ class _WithMissingBucket(gcs_stand_in._Gcs):
     do_PUT = do_DELETE = do_PATCH = do_POST
 
 
-@contextlib.contextmanager
-def _serve(folder: Path) -> Iterator[gcs_stand_in.GcsStandIn]:
-    """`serve_gcs` with `_WithMissingBucket` as its handler (it builds its handler class from
-    the module's `_Gcs` when it starts)."""
-    original = gcs_stand_in._Gcs
-    gcs_stand_in._Gcs = _WithMissingBucket  # type: ignore[misc]
-    try:
-        served = serve_gcs(folder)
-        gcs = served.__enter__()
-    finally:
-        gcs_stand_in._Gcs = original  # type: ignore[misc]
-    try:
-        yield gcs
-    finally:
-        served.__exit__(None, None, None)
-
-
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Each row's report, the child's stderr, and the working bucket's object names after."""
     with contextlib.ExitStack() as stack:
-        gcs = stack.enter_context(_serve(tmp_path_factory.mktemp("gcs-tls")))
+        gcs = stack.enter_context(serve_gcs(tmp_path_factory.mktemp("gcs-tls"), _WithMissingBucket))
         gcs.objects.update(
             {f"sweep57c/{name}/saved_model.pb": b"left" for name in (STALE, LIVE, *NOT_STAGING)}
         )

@@ -14,9 +14,7 @@ settings when it first reads gs://), whose listing of one folder by folder pages
 
 from __future__ import annotations
 
-import contextlib
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,28 +61,11 @@ class _SlowParent(gcs_stand_in._Gcs):
         super().do_GET()
 
 
-@contextlib.contextmanager
-def _serve(folder: Path) -> Iterator[gcs_stand_in.GcsStandIn]:
-    """The stand-in with `_SlowParent` as its handler (`serve_gcs` reads the module's `_Gcs`
-    when it starts)."""
-    original = gcs_stand_in._Gcs
-    gcs_stand_in._Gcs = _SlowParent  # type: ignore[misc]
-    try:
-        served = serve_gcs(folder)
-        gcs = served.__enter__()
-    finally:
-        gcs_stand_in._Gcs = original  # type: ignore[misc]
-    try:
-        yield gcs
-    finally:
-        served.__exit__(None, None, None)
-
-
 @pytest.mark.tf
 def test_a_sweep_that_times_out_is_logged_and_the_export_goes_on(tmp_path: Path) -> None:
     folder = tmp_path / "gcs"
     folder.mkdir()
-    with _serve(folder) as gcs:
+    with serve_gcs(folder, _SlowParent) as gcs:
         gcs.objects[f"{PARENT}/other-model/saved_model.pb"] = b"another model's"
         env = gcs.short_env(TFHUB_CACHE_DIR=str(tmp_path / "cache"))
         found, stderr = run_scenarios(SCENARIO, [("export", TARGET)], bound=BOUND_SECONDS, env=env)

@@ -498,9 +498,10 @@ class GcsStandIn:
 
 
 @contextlib.contextmanager
-def serve_gcs(folder: Path) -> Iterator[GcsStandIn]:
+def serve_gcs(folder: Path, handler_class: type | None = None) -> Iterator[GcsStandIn]:
     """Runs the stand-in (its certificate made in `folder`) until the block ends; skips the test
-    if openssl, which makes the certificate, is not installed."""
+    if openssl, which makes the certificate, is not installed. `handler_class`: a subclass of
+    the stand-in's request handler (`_Gcs`) a test answers some requests with itself."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed: cannot make a certificate for the GCS stand-in")
     cert, key = self_signed_certificate(
@@ -518,7 +519,7 @@ def serve_gcs(folder: Path) -> Iterator[GcsStandIn]:
         "objects": objects,
         "trickled": set(),
     }
-    handler = type("Handler", (_Gcs,), state)
+    handler = type("Handler", (handler_class or _Gcs,), state)
     server = _Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
