@@ -220,7 +220,8 @@ def test_export_layer_below_a_file_or_onto_a_read_only_disk_names_the_folder(
         hub.export_layer(tf2_layer, os.fspath(below_a_file))
     assert isinstance(caught.value, OSError) and isinstance(caught.value, errors.ExportError)
     assert str(caught.value).startswith(f"Cannot write the export to {below_a_file}: ")
-    assert "Choose a folder you can write" in str(caught.value)
+    # A file in the way: what to do is to move it, not permissions (session 57, rev57d).
+    assert "Remove or rename it, or choose another folder" in str(caught.value)
     assert os.listdir(tmp_path) == ["file"] and (tmp_path / "file").read_text() == "kept"
     with mounts.tmpfs(tmp_path / "ro", "size=64k,ro") as disk:
         with pytest.raises(errors.ExportWriteError) as caught:
