@@ -158,6 +158,14 @@ def lazy_error_class(name: str) -> Any:
     uploads); upstream's GCS writer raised `tf.errors.InternalError` ("Could not append to the
     internal temporary file"), so this class is both that and an `ExportWriteError` (its
     `.tmpdir` names TMPDIR).
+
+    `ExportAbortedError`, `ExportUnavailableError`, `ExportPreconditionFailedError`,
+    `ExportInvalidArgumentError` and the others of `EXPORT_OP_ERRORS`: a TF1 module's export to
+    gs:// whose request ended with that TensorFlow error (ABORTED: TensorFlow's GCS client gave
+    up after its retries of a 5xx or 429; UNAVAILABLE; FAILED_PRECONDITION: a 412 or 413;
+    INVALID_ARGUMENT: a 400; ...); upstream let it through, so each class is both that
+    TensorFlow class and an `ExportWriteError` (so `except tf.errors.OpError` catches every
+    refused gs:// export).
     """
     builders = {
         "ModuleExistsError": _module_exists_error,
@@ -187,6 +195,7 @@ def lazy_error_class(name: str) -> Any:
         "ExportIsADirectoryError": _export_is_a_directory_error,
         "ExportNotFoundError": _export_not_found_error,
         "ExportTmpdirFullError": _export_tmpdir_full_error,
+        **{name: _export_op_error_builder(name) for name in EXPORT_OP_ERRORS},
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -379,6 +388,47 @@ def _export_tmpdir_full_error() -> type:
         "Could not append to the internal temporary file") and `except ExportWriteError` (so
         ExportError, OSError) both catch it (`.path`, `.problem`, `.tmpdir`: TMPDIR).""",
     )
+
+
+# The ExportWriteError subclasses that are TensorFlow's error of a code a gs:// export's request
+# may end with and no other class covers (a 403 is ExportPermissionDeniedError, a 404
+# ExportNotFoundError, ...): name -> (TensorFlow's class in tf.errors, when its request meets it).
+EXPORT_OP_ERRORS: dict[str, tuple[str, str]] = {
+    "ExportAbortedError": (
+        "AbortedError",
+        "TensorFlow's GCS client gave up after its retries (of a 5xx, a 429, no answer)",
+    ),
+    "ExportUnavailableError": ("UnavailableError", "the server was unavailable (a 5xx, a 429)"),
+    "ExportPreconditionFailedError": (
+        "FailedPreconditionError",
+        "the server refused a precondition (a 412) or a body too large (a 413)",
+    ),
+    "ExportInvalidArgumentError": ("InvalidArgumentError", "the server answered a 400"),
+    "ExportDeadlineExceededError": ("DeadlineExceededError", "a request's deadline passed"),
+    "ExportUnauthenticatedError": ("UnauthenticatedError", "no valid credentials"),
+    "ExportOutOfRangeError": ("OutOfRangeError", "a read or write out of range"),
+    "ExportInternalError": ("InternalError", "TensorFlow's GCS client failed inside"),
+    "ExportDataLossError": ("DataLossError", "data was lost or corrupted on the way"),
+    "ExportCancelledError": ("CancelledError", "the request was cancelled"),
+    "ExportUnimplementedError": ("UnimplementedError", "the operation is not implemented"),
+    "ExportUnknownError": ("UnknownError", "an error TensorFlow did not classify"),
+}
+
+
+def _export_op_error_builder(name: str) -> Any:
+    """The builder of `EXPORT_OP_ERRORS`'s class `name`."""
+
+    def build() -> type:
+        import tensorflow as tf
+
+        tf_class, when = EXPORT_OP_ERRORS[name]
+        doc = f"""A TF1 module's export to gs:// whose request ended with TensorFlow's {tf_class}
+        ({when}): `except tf.errors.{tf_class}` (what upstream let through) and `except
+        ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
+        `.tmpdir`)."""
+        return _export_write_op_error(name, getattr(tf.errors, tf_class), doc)
+
+    return build
 
 
 def _export_write_op_error(name: str, op_error: Any, doc: str) -> type:

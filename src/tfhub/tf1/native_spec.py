@@ -366,12 +366,25 @@ class NativeModuleSpec(ModuleSpec):
 
 
 # The ExportWriteError subclass (`errors/_lazy.py`) that is also TensorFlow's error of the code a
-# gs:// export's request met: upstream's class, as it wrote through tf.io.gfile in place. Other
-# codes (AbortedError after TensorFlow's retries of a 503, ...) give a plain ExportWriteError.
+# gs:// export's request met: upstream's class, as it wrote through tf.io.gfile in place. Every
+# code of a tf.errors.OpError but ALREADY_EXISTS (another export's marker: ModuleExistsError,
+# `_export_upload`) has one, so `except tf.errors.OpError` catches every refused gs:// export.
 _UPSTREAM_GS_CLASS = {
-    "PERMISSION_DENIED": "ExportPermissionDeniedError",  # A 403.
+    "PERMISSION_DENIED": "ExportPermissionDeniedError",  # A 401, a 403.
     "NOT_FOUND": "ExportNotFoundError",  # A 404: no such bucket.
     "RESOURCE_EXHAUSTED": "ExportDiskFullError",
+    "ABORTED": "ExportAbortedError",  # TensorFlow's retries (of a 5xx, a 429) ran out.
+    "UNAVAILABLE": "ExportUnavailableError",  # A 5xx, a 429.
+    "FAILED_PRECONDITION": "ExportPreconditionFailedError",  # A 412, a 413.
+    "INVALID_ARGUMENT": "ExportInvalidArgumentError",  # A 400.
+    "DEADLINE_EXCEEDED": "ExportDeadlineExceededError",
+    "UNAUTHENTICATED": "ExportUnauthenticatedError",
+    "OUT_OF_RANGE": "ExportOutOfRangeError",
+    "INTERNAL": "ExportInternalError",
+    "DATA_LOSS": "ExportDataLossError",
+    "CANCELLED": "ExportCancelledError",
+    "UNIMPLEMENTED": "ExportUnimplementedError",
+    "UNKNOWN": "ExportUnknownError",
 }
 
 
@@ -379,7 +392,7 @@ def _as_upstream_class(found: errors.ExportWriteError, err: Any) -> errors.Expor
     """`found`, a gs:// export's ExportWriteError for TensorFlow's OpError `err` (None: its
     local copy in TMPDIR was refused), re-made as the subclass that is also upstream's error: a
     full TMPDIR `ExportTmpdirFullError` (InternalError, as upstream's GCS writer's copy there
-    raised), else `_UPSTREAM_GS_CLASS`'s for `err`'s code, else `found` itself."""
+    raised), else `_UPSTREAM_GS_CLASS`'s for `err`'s code (`found` itself for none)."""
     codes = {getattr(tf.errors, code): name for code, name in _UPSTREAM_GS_CLASS.items()}
     name = "ExportTmpdirFullError" if found.tmpdir else codes.get(getattr(err, "error_code", 0))
     if name is None:
