@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import json
 import pickle
+import re
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +31,22 @@ ANSWERS = {
     "answer-412-57l": (412, "precondition failed"),
     "answer-400-57l": (400, "bad request"),
 }
+# The sweep before an upload (gfile_io.sweep_stale_uploads) beside a target among many objects.
+SWEEP_SCENARIO = (
+    SCENARIO
+    + """
+_export_scenario = scenario
+
+def scenario(report, name, target, tmpdir):
+    if name != "sweep":
+        return _export_scenario(report, name, target, tmpdir)
+    from tfhub import gfile_io
+    report["result"] = gfile_io.sweep_stale_uploads(target)
+"""
+)
+MANY = "many-57l"  # A folder of WRITABLE holding many models beside the sweep's target.
+STALE = ".tfhub-upload-20260101T000000Z-0123456789ab-vocab"  # A killed upload's, long ago.
+YOUNG = f".tfhub-upload-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-ba9876543210-vocab"
 # (name, target, TMPDIR size or "") as SCENARIO takes them; the TensorFlow class each meets.
 ROWS = (
     ("export-503", f"{BUCKET}/answer-503-57l/vocab", "", "AbortedError"),
@@ -83,10 +101,21 @@ def _serve(folder: Path) -> Iterator[gcs_stand_in.GcsStandIn]:
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Each row's report, and the working bucket's object names after."""
     with _serve(tmp_path_factory.mktemp("gcs-tls")) as gcs:
+        for model in range(40):  # 40 models of 5 files beside the target, 2 staging folders.
+            for file in range(5):
+                gcs.objects[f"{MANY}/model{model:02d}/variables/f{file}"] = b"x"
+        for staging in (STALE, YOUNG):
+            gcs.objects[f"{MANY}/{staging}/saved_model.pb"] = b"left"
         plan = [(name, target, size) for name, target, size, _ in ROWS]
+        plan.append(("sweep", f"{BUCKET}/{MANY}/vocab", ""))
         env = gcs.short_env(TFHUB_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
-        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
-        return {"reports": found, "stderr": stderr, "names": sorted(gcs.objects)}
+        found, stderr = run_scenarios(SWEEP_SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+        return {
+            "reports": found,
+            "stderr": stderr,
+            "names": sorted(gcs.objects),
+            "requests": list(gcs.requests),
+        }
 
 
 @pytest.mark.tf
@@ -104,6 +133,26 @@ def test_export_to_gcs_refused_with_another_code_is_also_that_tensorflow_error(
     folder = target.split("/")[3]
     assert ANSWERS[folder][1] in report["message"], report  # The server's words, quoted.
     assert not [n for n in reports["names"] if n.startswith(f"{folder}/vocab/")], reports
+
+
+@pytest.mark.tf
+def test_sweep_before_an_upload_lists_only_the_targets_parent_folder_not_all_below_it(
+    reports: dict[str, Any],
+) -> None:
+    # tf.io.gfile.glob("<parent>/.tfhub-upload-*") is no cheaper on GCS: TensorFlow's GCS file
+    # system lists the pattern's folder recursively (every object of every model below it,
+    # 1000 a page) and matches the names itself. listdir's listing is by folder (delimiter):
+    # one entry per model. The stale staging folder goes; a young one and the models stay.
+    report = reports["reports"]["sweep"]
+    assert report["result"] == [f"{BUCKET}/{MANY}/{STALE}"], report
+    names = reports["names"]
+    assert f"{MANY}/{YOUNG}/saved_model.pb" in names and f"{MANY}/model39/variables/f4" in names
+    assert not [name for name in names if name.startswith(f"{MANY}/{STALE}/")], names
+    # The listings of the prefix `many-57l/` itself (not a staging folder's, when removed).
+    listings = [r for r in reports["requests"] if re.search(rf"prefix={MANY}%2F(&|$)", r)]
+    by_folder = [r for r in listings if "delimiter=%2F" in r]
+    recursive = [r for r in listings if "delimiter=" not in r and "maxResults=1" not in r]
+    assert len(by_folder) == 1 and not recursive, listings
 
 
 # Every code, in-process: the table of `_as_upstream_class` (native_spec.py).

@@ -172,6 +172,9 @@ def remove_stale_uploads(target: str, *, older_than: float = STALE_UPLOAD_SECOND
     suffix = "" if in_target else f"-{re.escape(name)}"
     pattern = re.compile(rf"{re.escape(UPLOAD_PREFIX)}(\d{{8}}T\d{{6}}Z)-[0-9a-f]{{12}}{suffix}")
     try:
+        # By folder (GCS: a delimiter): one name per entry of `where`. A glob of
+        # `.tfhub-upload-*` is no cheaper: TensorFlow's GCS file system lists the pattern's
+        # folder recursively (every object below it) and matches the names itself.
         entries = listdir_for_export(where)
     except _export_gfile_errors().NotFoundError:  # No such folder yet: nothing left there.
         return []
