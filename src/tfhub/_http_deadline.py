@@ -57,7 +57,13 @@ class BudgetSpent(TimeoutError):
 
     A TimeoutError on purpose: urllib3 reports it as a read timeout, which `_http.get` counts as
     a failed attempt; the budget's check then raises RetryTimeoutError. It never reaches users.
+    `answering`: bytes of the answer had arrived (it was dripping in), so the peer was not
+    silent and the budget, not TFHUB_HTTP_TIMEOUT, cut it.
     """
+
+    def __init__(self, message: str, *, answering: bool = True) -> None:
+        super().__init__(message)
+        self.answering = answering
 
 
 class RetryBudget:
@@ -256,10 +262,16 @@ def deadline_now() -> tuple[float, bool]:
     return max(MIN_ATTEMPT_SEC, end - time.monotonic()), True
 
 
-def cut_off(seconds: float, by_budget: bool, *, what: str = "response headers") -> Exception:
-    """The error for `what` (headers, a small body) cut off at the deadline (`seconds`)."""
+def cut_off(
+    seconds: float, by_budget: bool, *, what: str = "response headers", answering: bool = True
+) -> Exception:
+    """The error for `what` (headers, a small body) cut off at the deadline (`seconds`);
+    `answering`: bytes of it had arrived (see `BudgetSpent`)."""
     if by_budget:
-        return BudgetSpent(f"the retry budget ran out after {seconds:.2f} s waiting for {what}")
+        return BudgetSpent(
+            f"the retry budget ran out after {seconds:.2f} s waiting for {what}",
+            answering=answering,
+        )
     return HeadersTooSlow(seconds, what=what)
 
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from . import _token, constants, errors, handles
 from .utils.redact import redact
+
+if TYPE_CHECKING:
+    from ._http_deadline import BudgetSpent
 
 _DNS_FAILURES = (
     "name or service not known",
@@ -409,10 +413,11 @@ def _timeout_cause(err: BaseException, *, url: str, timeout: float | None) -> st
     if not proxy:
         return f"timed out ({type(err).__name__}: no answer within {within})"
     scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
-    check = (
-        f"check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY; "
-        f"{constants.TFHUB_HTTP_TIMEOUT} sets how long to wait"
-    )
+    check = f"check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
+    if cut_short:  # The wait was the retry budget's rest: TFHUB_HTTP_TIMEOUT did not set it.
+        seconds = within
+    else:
+        check += f"; {constants.TFHUB_HTTP_TIMEOUT} sets how long to wait"
     if scheme == "HTTP":  # The proxy is the only peer: it, or the server behind it, is silent.
         return (
             f"the proxy {proxy} did not answer within {seconds} ({type(err).__name__}; the "
@@ -420,12 +425,6 @@ def _timeout_cause(err: BaseException, *, url: str, timeout: float | None) -> st
         )
     if _in_tunnel_request(err):
         host = _token.host_entry(url) or "the host"
-        if _budget_spent(err):  # Cut by the budget's bound, not the per-read timeout (rf57f-F4).
-            return (
-                f"the proxy {proxy} had not finished its answer to the request for a tunnel to "
-                f"{host} (CONNECT) when {constants.TFHUB_HTTP_RETRY_TIMEOUT} ran out: check "
-                f"{scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
-            )
         return (
             f"the proxy {proxy} did not answer its request for a tunnel to {host} (CONNECT) "
             f"within {seconds} ({type(err).__name__}): {check}"
@@ -433,12 +432,40 @@ def _timeout_cause(err: BaseException, *, url: str, timeout: float | None) -> st
     return f"timed out ({type(err).__name__}: no answer within {within}) through the proxy {proxy}"
 
 
-def _budget_spent(err: BaseException) -> bool:
-    """Whether `err` holds the cut of a wait for an answer when the retry budget ran out
-    (`_http_deadline.BudgetSpent`), not a timeout of a read."""
+def _budget_cause(err: BaseException, *, url: str) -> str:
+    """What the cut of an answer still arriving when the retry budget ran out means
+    (`_http_deadline.BudgetSpent` with `answering`: the headers, a small body read with them,
+    or a proxy's answer to CONNECT had begun to come in): who had not finished answering
+    (the proxy of `url`, "" for none, for a plain http request or a tunnel's CONNECT; else the
+    server) and that TFHUB_HTTP_RETRY_TIMEOUT, not TFHUB_HTTP_TIMEOUT, cut it."""
+    ran_out = f"when {constants.TFHUB_HTTP_RETRY_TIMEOUT} ran out"
+    proxy = proxy_for(url) if url else ""
+    if not proxy:
+        return f"timed out: the server had not finished its answer {ran_out}"
+    scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
+    check = f"check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
+    if scheme == "HTTP":  # The proxy is the only peer: it, or the server behind it, is slow.
+        return (
+            f"timed out: the proxy {proxy} had not finished its answer (the server behind it "
+            f"may be the slow one) {ran_out}: {check}"
+        )
+    if _in_tunnel_request(err):
+        host = _token.host_entry(url) or "the host"
+        return (
+            f"timed out: the proxy {proxy} had not finished its answer to the request for a "
+            f"tunnel to {host} (CONNECT) {ran_out}: {check}"
+        )
+    return (
+        f"timed out: the server had not finished its answer {ran_out} (through the proxy {proxy})"
+    )
+
+
+def _budget_spent(err: BaseException) -> BudgetSpent | None:
+    """The cut of a wait for an answer when the retry budget ran out
+    (`_http_deadline.BudgetSpent`) that `err` holds, or None (a timeout of a read, ...)."""
     from ._http_deadline import BudgetSpent
 
-    return any(isinstance(found, BudgetSpent) for found in _nested_errors(err))
+    return next((found for found in _nested_errors(err) if isinstance(found, BudgetSpent)), None)
 
 
 def _in_tunnel_request(err: BaseException) -> bool:
@@ -479,6 +506,12 @@ def cause_text(err: BaseException, *, url: str = "", timeout: float | None = Non
     """
     import requests
 
+    spent = _budget_spent(err)
+    if spent is not None:  # Before ProxyError: urllib3 wraps the cut behind an http proxy.
+        cut = str(getattr(getattr(err, "request", None), "url", None) or url)
+        if spent.answering:
+            return _budget_cause(err, url=cut)
+        return _timeout_cause(err, url=cut, timeout=timeout)  # Silent: a timeout's words.
     if url and isinstance(err, requests.exceptions.ProxyError):
         # The proxy of the request that failed: after a redirect, of the address it led to.
         sent = getattr(getattr(err, "request", None), "url", None)

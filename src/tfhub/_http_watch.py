@@ -63,7 +63,7 @@ def _watched_class(base: type) -> type:
                 response = super().getresponse(*args, **kwargs)
             except Exception as err:
                 if watch.finish():
-                    raise cut_off(seconds, by_budget) from err
+                    raise cut_off(seconds, by_budget, answering=_answering(err)) from err
                 raise
             if watch.finish():  # Cut mid-line, http.client may take what came for headers.
                 response.close()
@@ -80,7 +80,10 @@ def _watched_class(base: type) -> type:
                 super()._tunnel()
             except Exception as err:
                 if watch.finish():
-                    raise cut_off(seconds, by_budget, what=TUNNEL_ANSWER) from err
+                    answering = _answering(err)
+                    raise cut_off(
+                        seconds, by_budget, what=TUNNEL_ANSWER, answering=answering
+                    ) from err
                 raise
             if watch.finish():  # Cut as the answer ended: the socket is gone either way.
                 raise cut_off(seconds, by_budget, what=TUNNEL_ANSWER)
@@ -106,6 +109,16 @@ def _watched_class(base: type) -> type:
 
     Watched.__name__ = Watched.__qualname__ = f"Watched{base.__name__}"
     return Watched
+
+
+def _answering(err: BaseException) -> bool:
+    """Whether bytes of an answer had arrived when a cut (the socket shut down) ended its read
+    with `err`: http.client raises RemoteDisconnected for a connection that ended before any
+    byte, and a socket timeout is a silence; a status line or headers cut short raise
+    otherwise (or nothing: headers end at the cut)."""
+    import http.client
+
+    return not isinstance(err, (http.client.RemoteDisconnected, TimeoutError))
 
 
 class _Watch:
