@@ -30,3 +30,17 @@ def test_long_items_of_zero_embedding_are_cut_in_the_warning(tmp_path, capsys):
     assert line.startswith("tfhub: 2 of the 6 items have an embedding of all zeros")
     assert line.endswith(f"Received: {'-' * 40!r}..., '* * *'")
     assert len(line) < 500
+
+
+def test_one_item_of_zero_embedding_is_named_in_the_singular(tmp_path, capsys):
+    embeds = tmp_path / "embeds"
+    embeds.mkdir()
+    vectors = np.random.default_rng(4).normal(size=(3, DIM)).tolist()
+    records = [(f"item {i}".encode(), v) for i, v in enumerate(vectors)]
+    records += [(b"...", [0.0] * DIM)]
+    nn.write_records(embeds / "emb-00000-of-00001.tfrecords", records)
+    index = tmp_path / "index"
+    assert tool_main(["build", f"--embed_output_dir={embeds}", f"--index_output_dir={index}"]) == 0
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if "all zeros" in line]
+    assert line.startswith("tfhub: 1 of the 4 items has an embedding of all zeros"), line
+    assert "no query finds it for its meaning" in line, line

@@ -228,11 +228,14 @@ def _warn_of_zero_vectors(items: list[str], vectors: np.ndarray) -> None:
     if zero.size > _ZERO_ITEMS_SHOWN:
         shown += f" (and {zero.size - _ZERO_ITEMS_SHOWN} more)"
     logger.warning(
-        "%d of the %d items have an embedding of all zeros (no words the module embeds, e.g. "
+        "%d of the %d items %s an embedding of all zeros (no words the module embeds, e.g. "
         "only punctuation): as far from every query as from any other item, no query finds "
-        "them for their meaning. Leave such lines out of the input. Received: %s",
+        "%s for %s meaning. Leave such lines out of the input. Received: %s",
         zero.size,
         len(items),
+        "has" if zero.size == 1 else "have",
+        "it" if zero.size == 1 else "them",
+        "its" if zero.size == 1 else "their",
         shown,
     )
 
