@@ -12,14 +12,11 @@ the series), the next ones drip.
 
 from __future__ import annotations
 
-import itertools
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from tests._helpers.proxies import clear_proxy_settings
-from tests._helpers.raw_server import accept_each, read_request
+from tests._helpers.raw_server import dripping_after_a_close
 
 import tfhub as hub
 from tfhub import errors
@@ -35,52 +32,26 @@ def _settings(monkeypatch):
     monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "1.5")  # Less than the 2 s headers' deadline.
 
 
-def _serve(head: bytes, drip: bytes) -> Iterator[int]:
-    """The port of a raw server whose first connection is closed at once, and whose next ones
-    get `head`, then `drip` each 0.05 s (100 times; nothing if empty) until the client goes."""
-    connections = itertools.count()
-    stop = threading.Event()
-
-    def answer(connection: socket.socket) -> None:
-        with connection:
-            read_request(connection)
-            if next(connections) == 0:
-                return
-            try:
-                connection.sendall(head)
-                for _ in range(100):
-                    if stop.wait(0.05):
-                        return
-                    if drip:
-                        connection.sendall(drip)
-            except OSError:
-                return  # The client gave up.
-
-    listener = accept_each(answer)
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        listener.close()
-
-
 @pytest.fixture
 def dripping() -> Iterator[int]:
     """A server dripping its headers (a line each 0.05 s, never ending them)."""
-    yield from _serve(b"HTTP/1.1 200 OK\r\n", b"X-Slow: a\r\n")
+    with dripping_after_a_close(b"HTTP/1.1 200 OK\r\n", b"X-Slow: a\r\n") as port:
+        yield port
 
 
 @pytest.fixture
 def silent() -> Iterator[int]:
     """A server (or proxy) that never answers."""
-    yield from _serve(b"", b"")
+    with dripping_after_a_close(b"", b"") as port:
+        yield port
 
 
 @pytest.fixture
 def dripping_body() -> Iterator[int]:
     """A server whose headers come at once, then its body a byte each 0.05 s."""
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nContent-Type: application/x-tar\r\n\r\n"
-    yield from _serve(head, b"\x00")
+    with dripping_after_a_close(head, b"\x00") as port:
+        yield port
 
 
 def test_headers_dripping_through_a_proxy_cut_by_the_budget_say_so(monkeypatch, dripping):

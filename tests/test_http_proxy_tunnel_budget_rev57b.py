@@ -11,13 +11,9 @@ starts the series), the next one drips; the model's host never resolves.
 
 from __future__ import annotations
 
-import itertools
-import socket
-import threading
-
 import pytest
 from tests._helpers.proxies import clear_proxy_settings
-from tests._helpers.raw_server import accept_each, read_request
+from tests._helpers.raw_server import dripping_after_a_close
 
 import tfhub as hub
 from tfhub import errors
@@ -30,32 +26,11 @@ def test_a_tunnel_answer_cut_by_the_retry_budget_says_so(monkeypatch) -> None:
     monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1")
     monkeypatch.setenv("TFHUB_HTTP_RETRIES", "5")
     monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "1.5")  # Less than the 2 s headers' deadline.
-    connections = itertools.count()
-    stop = threading.Event()
-
-    def answer(connection: socket.socket) -> None:
-        with connection:
-            read_request(connection)
-            if next(connections) == 0:
-                return  # Closed at once: the first failure of the series.
-            try:
-                connection.sendall(b"HTTP/1.1 200 Connection established\r\n")
-                for _ in range(100):
-                    if stop.wait(0.05):
-                        return
-                    connection.sendall(b"X-Slow: a\r\n")
-            except OSError:
-                return  # The client gave up.
-
-    listener = accept_each(answer)
-    port = listener.getsockname()[1]
-    monkeypatch.setenv("HTTPS_PROXY", f"http://user:{PASSWORD}@127.0.0.1:{port}")
-    try:
+    tunnel_answer = b"HTTP/1.1 200 Connection established\r\n"
+    with dripping_after_a_close(tunnel_answer, b"X-Slow: a\r\n") as port:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://user:{PASSWORD}@127.0.0.1:{port}")
         with pytest.raises(errors.RetryTimeoutError) as caught:
             hub.resolve("https://models.example.invalid/m/1")
-    finally:
-        stop.set()
-        listener.close()
     message = str(caught.value)
     assert PASSWORD not in message
     assert (

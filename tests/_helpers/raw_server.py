@@ -3,9 +3,11 @@ they are (not HTTP, a proxy's refusal): for the tests of what tfhub says of such
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 class _Listener(socket.socket):
@@ -80,3 +82,34 @@ def serve_raw(answer: bytes) -> tuple[socket.socket, list[str]]:
             connection.sendall(answer)
 
     return accept_each(reply), seen
+
+
+@contextlib.contextmanager
+def dripping_after_a_close(head: bytes, drip: bytes) -> Iterator[int]:
+    """Yields the port of a raw server whose first connection is closed at once (the failure
+    that starts a retry series) and whose next ones get `head`, then `drip` each 0.05 s (100
+    times; nothing if empty) until the client goes; stopped when the block ends."""
+    connections = itertools.count()
+    stop = threading.Event()
+
+    def answer(connection: socket.socket) -> None:
+        with connection:
+            read_request(connection)
+            if next(connections) == 0:
+                return
+            try:
+                connection.sendall(head)
+                for _ in range(100):
+                    if stop.wait(0.05):
+                        return
+                    if drip:
+                        connection.sendall(drip)
+            except OSError:
+                return  # The client gave up.
+
+    listener = accept_each(answer)
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        listener.close()
