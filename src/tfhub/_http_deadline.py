@@ -214,6 +214,14 @@ class RetryBudget:
         return self.proxy_hint
 
 
+def proxy_variables(url: str, *, default_scheme: str = "HTTP") -> str:
+    """The settings that choose the proxy of a request to `url`, as a message names them:
+    `HTTPS_PROXY (or ALL_PROXY), or list the host in NO_PROXY` (`default_scheme` for a URL
+    without one)."""
+    scheme = urllib.parse.urlsplit(url).scheme.upper() or default_scheme
+    return f"{scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
+
+
 def slow_proxy_hint(url: str, proxy: str, *, certain: bool = True) -> str:
     """For a download of `url` whose body or headers dripped in too slowly through `proxy`
     (credentials redacted; "" for none): a sentence naming it, since it may be the slow part,
@@ -222,8 +230,7 @@ def slow_proxy_hint(url: str, proxy: str, *, certain: bool = True) -> str:
     name for `url`), so the sentence says "if"."""
     if not proxy:
         return ""
-    scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
-    check = f"check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY."
+    check = f"check {proxy_variables(url)}."
     if not certain:
         return f" If it came through the proxy {proxy}, that may be the slow part: {check}"
     return f" It came through the proxy {proxy}, which may be the slow part: {check}"

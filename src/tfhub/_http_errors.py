@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from . import _token, constants, errors, handles
+from ._http_deadline import proxy_variables
 from .utils.redact import redact
 
 if TYPE_CHECKING:
@@ -183,12 +184,11 @@ def _raise_if_headers_too_slow(err: BaseException, *, handle: str, url: str) -> 
         return
     bound = f"{HEADERS_DEADLINE_FACTOR:g} x {constants.TFHUB_HTTP_TIMEOUT}"
     if err.what == TUNNEL_ANSWER:  # The proxy's own answer (rf57f-F4).
-        scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTPS"
         what = (
             f"the proxy {proxy_for(url) or '(from the environment)'} took more than "
             f"{err.seconds:g} s to answer its request for a tunnel to "
             f"{_token.host_entry(url) or 'the host'} (CONNECT) ({bound}), so the connection was "
-            f"cut. Check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
+            f"cut. Check {proxy_variables(url, default_scheme='HTTPS')}"
         )
     else:
         what = (
@@ -373,9 +373,8 @@ _ASKS_CREDENTIALS = re.compile(r"(?<![:\d])407(?!\d)")
 
 def _proxy_cause(err: BaseException, url: str) -> str:
     """What a ProxyError means, naming the proxy and the variables that set it."""
-    scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
     proxy = proxy_for(url) or "the proxy"
-    settings = f"{scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
+    settings = proxy_variables(url)
     if _ASKS_CREDENTIALS.search(str(err)):
         return (
             f"the proxy {proxy} asks for credentials (407): put them in its URL, as "
@@ -413,7 +412,7 @@ def _timeout_cause(err: BaseException, *, url: str, timeout: float | None) -> st
     if not proxy:
         return f"timed out ({type(err).__name__}: no answer within {within})"
     scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
-    check = f"check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
+    check = f"check {proxy_variables(url)}"
     if cut_short:  # The wait was the retry budget's rest: TFHUB_HTTP_TIMEOUT did not set it.
         seconds = within
     else:
@@ -443,7 +442,7 @@ def _budget_cause(err: BaseException, *, url: str) -> str:
     if not proxy:
         return f"timed out: the server had not finished its answer {ran_out}"
     scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
-    check = f"check {scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
+    check = f"check {proxy_variables(url)}"
     if scheme == "HTTP":  # The proxy is the only peer: it, or the server behind it, is slow.
         return (
             f"timed out: the proxy {proxy} had not finished its answer (the server behind it "
