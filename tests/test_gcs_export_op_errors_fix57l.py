@@ -8,14 +8,11 @@ suite's stand-in for GCS (tests/_helpers/gcs_stand_in.py), every code by a table
 
 from __future__ import annotations
 
-import contextlib
 import json
 import pickle
 import re
 import time
 import urllib.parse
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,27 +77,10 @@ class _Answering(gcs_stand_in._Gcs):
     do_PUT = do_DELETE = do_PATCH = do_POST
 
 
-@contextlib.contextmanager
-def _serve(folder: Path) -> Iterator[gcs_stand_in.GcsStandIn]:
-    """`serve_gcs` with `_Answering` as its handler (it builds its handler class from the
-    module's `_Gcs` when it starts)."""
-    original = gcs_stand_in._Gcs
-    gcs_stand_in._Gcs = _Answering  # type: ignore[misc]
-    try:
-        served = serve_gcs(folder)
-        gcs = served.__enter__()
-    finally:
-        gcs_stand_in._Gcs = original  # type: ignore[misc]
-    try:
-        yield gcs
-    finally:
-        served.__exit__(None, None, None)
-
-
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Each row's report, and the working bucket's object names after."""
-    with _serve(tmp_path_factory.mktemp("gcs-tls")) as gcs:
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls"), _Answering) as gcs:
         for model in range(40):  # 40 models of 5 files beside the target, 2 staging folders.
             for file in range(5):
                 gcs.objects[f"{MANY}/model{model:02d}/variables/f{file}"] = b"x"
