@@ -26,6 +26,7 @@ from tests._helpers.gcs_stand_in import (
     serve_gcs,
 )
 from tests._helpers.mounts import tmpfs
+from tests._helpers.tf1_export_child import export_helpers
 from tests._helpers.upstream_records import UPSTREAM_DIR
 
 BOUND_SECONDS = 20.0  # How long a scenario may run before the child reports it hung.
@@ -49,37 +50,7 @@ SCENARIO = f"""
 import os, tempfile, types
 import tfhub as hub
 
-LOCAL_MODULE = {str(UPSTREAM_DIR / MODULE)!r}
-
-def export_module(target):
-    with tf.Graph().as_default():
-        module = hub.Module(LOCAL_MODULE)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            module.export(target, session)
-
-def linear():
-    x = tf.compat.v1.placeholder(tf.float32, [None, 2])
-    w = tf.compat.v1.get_variable("w", [2, 1], initializer=tf.compat.v1.ones_initializer())
-    hub.add_signature(inputs=x, outputs=tf.matmul(x, w))
-
-def estimator(model_dir):
-    spec = hub.create_module_spec(linear)
-    def model_fn(features):
-        module = hub.Module(spec, name="linear")
-        hub.register_module_for_export(module, "linear")
-        return types.SimpleNamespace(predictions=module(features["x"]), scaffold=None)
-    with tf.Graph().as_default():
-        model_fn({{"x": tf.zeros([1, 2])}})
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            saver = tf.compat.v1.train.Saver()
-            saver.save(session, os.path.join(model_dir, "model.ckpt"), global_step=1)
-    return types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=model_dir)
-
-def serving_input_fn():
-    return {{"x": tf.compat.v1.placeholder(tf.float32, [None, 2])}}
-
+{export_helpers(str(UPSTREAM_DIR / MODULE))}
 def scenario(report, name, target, tmpdir):
     old = os.environ.get("TMPDIR")
     if tmpdir:  # tfhub reads TMPDIR at call time, TensorFlow's GCS client at each copy.

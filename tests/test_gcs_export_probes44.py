@@ -42,6 +42,7 @@ from tests._helpers.gcs_stand_in import (
     timed_out,
 )
 from tests._helpers.mounts import tmpfs
+from tests._helpers.tf1_export_child import export_helpers
 from tests._helpers.upstream_records import UPSTREAM_DIR, record
 
 BOUND_SECONDS = 20.0  # How long a scenario may run before the child reports it hung.
@@ -58,7 +59,7 @@ import os, tempfile, types
 import numpy as np
 import tfhub as hub
 
-LOCAL_MODULE = {str(UPSTREAM_DIR / MODULE)!r}
+{export_helpers(str(UPSTREAM_DIR / MODULE))}
 
 def run_module(handle, sentences):
     with tf.Graph().as_default():
@@ -68,39 +69,6 @@ def run_module(handle, sentences):
             session.run(tf.compat.v1.global_variables_initializer())
             session.run(tf.compat.v1.tables_initializer())  # Reads the vocabulary.
             return session.run(outputs)["default"].tolist()
-
-def export_module(target):
-    with tf.Graph().as_default():
-        module = hub.Module(LOCAL_MODULE)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            module.export(target, session)
-
-def linear():
-    x = tf.compat.v1.placeholder(tf.float32, [None, 2])
-    w = tf.compat.v1.get_variable("w", [2, 1], initializer=tf.compat.v1.ones_initializer())
-    hub.add_signature(inputs=x, outputs=tf.matmul(x, w))
-
-def estimator(model_dir, also=None):
-    spec = hub.create_module_spec(linear)
-    def model_fn(features):
-        module = hub.Module(spec, name="linear")
-        hub.register_module_for_export(module, "linear")
-        if also:  # The same module exported again, under this name too (after "linear").
-            hub.register_module_for_export(module, also)
-        return types.SimpleNamespace(predictions=module(features["x"]), scaffold=None)
-    made = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=model_dir)
-    if "://" not in model_dir:  # A local checkpoint to export.
-        with tf.Graph().as_default():
-            model_fn({{"x": tf.zeros([1, 2])}})
-            with tf.compat.v1.Session() as session:
-                session.run(tf.compat.v1.global_variables_initializer())
-                saver = tf.compat.v1.train.Saver()
-                saver.save(session, os.path.join(model_dir, "model.ckpt"), global_step=1)
-    return made
-
-def serving_input_fn():
-    return {{"x": tf.compat.v1.placeholder(tf.float32, [None, 2])}}
 
 def scenario(report, name, target, sentences):
     if name == "export-then-load":
