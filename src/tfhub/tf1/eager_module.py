@@ -17,7 +17,6 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .. import errors
 from ..loaded_model import LoadedModel
 from ..model_damage import load_diagnosed
 from ..utils.lazy import tensorflow as tf
@@ -50,7 +49,11 @@ class EagerModuleImpl:
             path = f"{folder}/module"
             export_spec(spec, path, tags=tags)
         meta_graph = spec.get_meta_graph(tags)  # type: ignore[attr-defined]
-        loaded = _load_module(path, tags)
+        # Also imports tensorflow_text for its ops, if installed; a missing op is a
+        # ModuleMissingOpError (also NotFoundError), as TensorFlow's TF1 loader's error is.
+        loaded = load_diagnosed(
+            lambda: tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags)), path
+        )
         self._model = LoadedModel(
             loaded,
             module_path=path,
@@ -106,28 +109,6 @@ class EagerModuleImpl:
         """Writes the module with the current values of the eager variables."""
         values = {name: v.numpy() for name, v in self._variables.items()}
         export_spec(self._spec, path, tags=self._tags, values=values)
-
-
-def _load_module(path: str, tags: set[str]) -> Any:
-    """The TF1 module in `path` loaded eagerly (its MetaGraph for `tags`), importing
-    tensorflow_text first for its ops if the module needs them and it is installed.
-
-    Raises:
-        tfhub.errors.ModuleMissingOpError: (a MissingOpError and, as upstream's hub.Module
-            raised in either mode, a tf.errors.NotFoundError) if the module uses an op this
-            process has not registered; TensorFlow's error is its `__cause__`, as in a graph.
-        The other errors of `model_damage.load_diagnosed`.
-    """
-    try:
-        return load_diagnosed(
-            lambda: tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags)), path
-        )
-    except errors.MissingOpError as err:
-        if isinstance(err, errors.ModuleMissingOpError):
-            raise
-        raise errors.ModuleMissingOpError(
-            str(err), path=err.path, op=err.op, library=err.library
-        ) from (err.__cause__ or err)
 
 
 def _warn_reference_variables(meta_graph: Any, path: str) -> None:
