@@ -101,13 +101,13 @@ def _rewrite(paths: list[str]) -> int:
     from _pytest.assertion import rewrite
 
     written = 0
+    by_hash = _checks_by_hash(rewrite)
     for name in paths:
         path = Path(name)
         cache_dir = rewrite.get_cache_dir(path)
         pyc = cache_dir / (path.name[:-3] + rewrite.PYC_TAIL)
         if rewrite._read_pyc(path, pyc) is not None:
             continue
-        by_hash = _checks_by_hash(rewrite)
         if not by_hash:
             _settle(path)
         try:
