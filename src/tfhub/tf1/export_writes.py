@@ -15,7 +15,7 @@ from .. import errors, gfile_io
 from ..utils.lazy import tensorflow as tf
 from ..utils.paths import is_url, missing_folders, remove_empty_folders
 from ..utils.printable import escaped
-from ..utils.refused_writes import export_write_error, failed_write
+from ..utils.refused_writes import export_write_error, failed_write, remade_as
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,4 @@ def _export_path_write_error(
     )
     if not staged or type(err) is errors.ExportWriteError:
         return found
-    made: errors.ExportWriteError = type(err)(
-        str(found), path=found.path, problem=found.problem, tmpdir=found.tmpdir
-    )
-    return made
+    return remade_as(found, type(err))

@@ -24,7 +24,12 @@ from ..saved_model_proto import (
 from ..utils.lazy import tensorflow as tf
 from ..utils.paths import is_url, missing_folders, remove_empty_folders
 from ..utils.printable import escaped, quoted_reason
-from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
+from ..utils.refused_writes import (
+    check_no_file_in_the_way,
+    export_write_error,
+    failed_write,
+    remade_as,
+)
 from ..utils.temp_folders import temporary_folder
 from . import saved_model_lib, tensor_info
 from .checkpoint import data_shortfall
@@ -397,10 +402,7 @@ def _as_upstream_class(found: errors.ExportWriteError, err: Any) -> errors.Expor
     name = "ExportTmpdirFullError" if found.tmpdir else codes.get(getattr(err, "error_code", 0))
     if name is None:
         return found
-    made: errors.ExportWriteError = getattr(errors, name)(
-        str(found), path=found.path, problem=found.problem, tmpdir=found.tmpdir
-    )
-    return made
+    return remade_as(found, getattr(errors, name))
 
 
 def _check_no_entry_in_the_way(folder: str) -> None:

@@ -135,6 +135,15 @@ def export_write_error(
     )
 
 
+def remade_as(found: errors.ExportWriteError, cls: type) -> errors.ExportWriteError:
+    """`found` (its message, `path`, `problem` and `tmpdir`) as an instance of `cls`, a subclass
+    of ExportWriteError (one that is also a TensorFlow error class)."""
+    made: errors.ExportWriteError = cls(
+        str(found), path=found.path, problem=found.problem, tmpdir=found.tmpdir
+    )
+    return made
+
+
 def capitalized(text: str) -> str:
     """`text` with its first letter in capitals (the rest as it is), to start a sentence."""
     return text[:1].upper() + text[1:]
