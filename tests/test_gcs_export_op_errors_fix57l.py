@@ -88,7 +88,15 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             gcs.objects[f"{MANY}/{staging}/saved_model.pb"] = b"left"
         plan = [(name, target, size) for name, target, size, _ in ROWS]
         plan.append(("sweep", f"{BUCKET}/{MANY}/vocab", ""))
-        env = gcs.short_env(TFHUB_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
+        # No row waits out a timeout: bounds with room for TensorFlow's own retries of a 503
+        # (each adds up to 1 s of jitter), which the 3 s of SHORT_TIMEOUTS did not always leave
+        # on a loaded machine (a RetryTimeoutError instead of the AbortedError); a hang is still
+        # reported within BOUND_SECONDS.
+        env = gcs.env(
+            TFHUB_HTTP_TIMEOUT="5",
+            TFHUB_HTTP_RETRY_TIMEOUT="10",
+            TFHUB_CACHE_DIR=str(tmp_path_factory.mktemp("cache")),
+        )
         found, stderr = run_scenarios(SWEEP_SCENARIO, plan, bound=BOUND_SECONDS, env=env)
         return {
             "reports": found,
