@@ -324,13 +324,32 @@ def capturable_state(graph: Any, value: Any) -> Any:
     captures it: a TF1 reference variable's output (dtype float_ref, ...) is read first, in its
     own graph, where `graph` lies in a tf.while_loop body (control flow v2), whose loop cannot
     carry a reference-typed capture (TensorFlow's bare InvalidArgumentError "AttrValue must not
-    have reference type value of float_ref"). The read runs with the loop, on each
-    `session.run`; a module op that writes the variable is refused before
-    (`refuse_reference_writes_in_while_loop`)."""
+    have reference type value of float_ref"). A module op that writes the variable is refused
+    before (`refuse_reference_writes_in_while_loop`).
+
+    The read runs once per `session.run`, before the loop starts, after what the loop waits for:
+    the control dependencies in effect in the variable's graph where the loop (or the cond
+    around it) is built, and the ops of that graph that the bodies and branches around `graph`
+    order before their ops (`tf.control_dependencies([op])` inside them, up to the module's
+    call). Ops of the bodies themselves cannot order it (nor write the variable: a
+    while_loop or cond branch cannot take a reference to it)."""
     if value.dtype == value.dtype.base_dtype or not _in_while_body(graph, value.graph):
         return value
-    with value.graph.as_default(), tf.control_dependencies(None):
+    waits_for = _outer_control_inputs(graph, value.graph)
+    with value.graph.as_default(), tf.control_dependencies(waits_for):
         return tf.identity(value, name=value.op.name + "_read_for_loop")
+
+
+def _outer_control_inputs(graph: Any, outer: Any) -> list[Any]:
+    """The ops (or tensors) of `outer` that the function graphs from `graph` out to `outer`
+    hold as control captures (`tf.control_dependencies` on an op of an outer graph inside a
+    body or branch: while_v2 and cond_v2 make them control inputs of the While / If op)."""
+    found: list[Any] = []
+    while graph is not outer and getattr(graph, "outer_graph", None) is not None:
+        captures = getattr(getattr(graph, "function_captures", None), "control", ())
+        found += sorted((c for c in captures if c.graph is outer), key=lambda c: c.name)
+        graph = graph.outer_graph
+    return found
 
 
 def refuse_reference_writes_in_while_loop(
