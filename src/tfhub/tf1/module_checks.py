@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import tensorflow as tf
-from .graph_state import refuse_creation_in_control_flow
+from .control_flow import refuse_creation_in_control_flow
 from .module_impl import is_tpu_graph_function, raw_session
 
 logger = logging.getLogger(__name__)

@@ -28,13 +28,15 @@ from ..utils.lazy import tensorflow as tf
 from . import meta_graph_lib, tensor_info
 from .checkpoint import init_from_checkpoint, missing_file
 from .colocation import fix_colocation_after_import
-from .graph_state import (
+from .control_flow import (
     capturable_state,
+    refuse_reference_writes_in_while_loop,
+    refuse_update_ops_in_control_flow,
+)
+from .graph_state import (
     get_state_map,
     list_state_op_types,
     refuse_foreign_variables,
-    refuse_reference_writes_in_while_loop,
-    refuse_update_ops_in_control_flow,
     replace_apply_state,
     variable_map_from_tensor_map,
 )
