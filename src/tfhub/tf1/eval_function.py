@@ -9,8 +9,8 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import tensorflow as tf
-from .graph_state import scope_part
 from .module import Module
+from .module_scope import scope_part
 from .module_spec import ModuleSpec
 from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
 

@@ -14,7 +14,6 @@ from .. import errors, gfile_io, model_folder_checks, saved_model, saved_model_p
 from ..utils.lazy import tensorflow as tf
 from . import registry, saved_model_lib, tensor_info
 from .eager_module import EagerModuleImpl
-from .graph_state import check_scope_name, scope_part, state_scope
 from .module_checks import (
     check_eager_module_context,
     check_function_graph,
@@ -27,6 +26,7 @@ from .module_checks import (
     where_called,
 )
 from .module_impl import signature_name
+from .module_scope import check_scope_name, scope_part, state_scope
 from .module_spec import ModuleSpec, export_folder
 from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
 

@@ -36,11 +36,11 @@ from .control_flow import (
 from .graph_state import (
     get_state_map,
     list_state_op_types,
-    refuse_foreign_variables,
     replace_apply_state,
     variable_map_from_tensor_map,
 )
 from .meta_graph_lib import split_tensor_name
+from .module_scope import refuse_foreign_variables
 from .tensor_info import tensor_names
 
 logger = logging.getLogger(__name__)
