@@ -16,7 +16,7 @@ from .. import errors
 from ..utils.lazy import tensorflow as tf
 from ..utils.paths import folder_path_text
 from . import saved_model_lib
-from .graph_state import (
+from .colocation_checks import (
     find_signature_input_error,
     find_signature_inputs_from_multivalued_ops,
     find_state_op_colocation_error,
