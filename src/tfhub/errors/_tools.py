@@ -118,6 +118,12 @@ class IndexDimensionError(ToolError, ValueError):
     `.query_dim`), e.g. another module or projection matrix than the index was built with."""
 
 
+class ModuleMismatchError(ToolError, ValueError):
+    """A query's module that is not the one the index's embeddings were made with, as the
+    folder's record says (`.module_url`, the query's; `.recorded`, the record's; `.path`, the
+    record; `.problem`, how they differ): the distances would mean nothing."""
+
+
 class CorruptImageError(ToolError, ValueError):
     """Image files that cannot be decoded (`.paths`)."""
 

@@ -99,6 +99,13 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         "(pickles can run code: only for files you trust)",
     )
     add(
+        "--allow_other_module",
+        action="store_true",
+        help="query with a --module_url other than the one the index's embeddings were made "
+        "with, as its embedding_module.json records (the same model moved or exported again); "
+        "without it, that is an error",
+    )
+    add(
         "--query",
         action="append",
         help="query this text and exit (repeatable); without it, "
@@ -313,7 +320,10 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
         )
     _check_queries(args.query or ())
     finder = SimilarityFinder(
-        args.module_url, args.index_output_dir, allow_pickle=args.allow_pickle
+        args.module_url,
+        args.index_output_dir,
+        allow_pickle=args.allow_pickle,
+        allow_other_module=bool(getattr(args, "allow_other_module", False)),
     )
     if args.query:
         answers = _answers(finder, args.query, args.num_matches)

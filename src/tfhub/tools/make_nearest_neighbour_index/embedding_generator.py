@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
-from . import beam_options, files, input_files
+from . import beam_options, files, input_files, module_record
 from .beam_logs import BEAM_FAILURE_LOGGERS as _BEAM_FAILURE_LOGGERS  # noqa: F401 (tests)
 from .beam_logs import import_beam, quiet_failed_steps
 from .beam_output import beam_folder, remove_beam_leftovers
@@ -166,7 +166,8 @@ def build_pipeline(pipeline: Any, config: GenerateConfig, matrix: Any, output_di
 
 
 def run(config: GenerateConfig | Any, beam_args: Sequence[str] = ()) -> int:
-    """Runs the pipeline; a local output folder appears only when it succeeded. A remote one
+    """Runs the pipeline; a local output folder appears only when it succeeded, with the
+    record of the module and projection that made the embeddings (`module_record`). A remote one
     (gs://...) keeps its old files until then (a new one, its empty folder marker): Beam writes a
     staging sub-folder of it (`files.output_folder`), whose files replace the old ones once the
     pipeline succeeded.
@@ -194,13 +195,20 @@ def run(config: GenerateConfig | Any, beam_args: Sequence[str] = ()) -> int:
     )
     input_files.check(config.data_file_pattern)
     files.check_output_folder(config.embed_output_dir, flag="embed_output_dir")
-    embedding_dim = TextEmbedder(config.module_url).dim
+    embedder = TextEmbedder(config.module_url)
+    embedding_dim = embedder.dim
     matrix = random_projection_matrix(embedding_dim, config.projected_dim, seed=config.seed)
+    record = module_record.ModuleRecord(
+        module_record.ModuleIdentity.of(config.module_url, embedder.folder),
+        embedding_dim,
+        None if matrix is None else int(matrix.shape[1]),
+    )
     options = pipeline_options(beam_args)
     with files.output_folder(config.embed_output_dir, flag="embed_output_dir") as output_dir:
         if matrix is not None:
             files.write_matrix(output_dir, matrix, upstream_pickle=config.upstream_format)
             logger.info("Random projection %s -> %s written.", embedding_dim, matrix.shape[1])
+        module_record.write(output_dir, record, flag="embed_output_dir")
         with beam_folder(output_dir, config.embed_output_dir) as beam_dir:
             _run_pipeline(options, config, matrix, beam_dir)
         remove_beam_leftovers(output_dir)

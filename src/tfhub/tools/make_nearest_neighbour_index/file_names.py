@@ -14,6 +14,9 @@ MAPPING_JSON = MAPPING_FILENAME + ".json"
 INDEX_INFO_JSON = INDEX_FILENAME + ".json"
 EMBED_FILE_PREFIX = "emb"
 EMBED_FILE_SUFFIX = ".tfrecords"
+# Which module and projection made the embeddings (`module_record`): written by generate,
+# copied by build. Not *.tfrecords, so upstream's build (which globs those) passes it by.
+MODULE_RECORD_JSON = "embedding_module.json"
 
 # What each output folder is, by the flag that names it (for error messages).
 OUTPUT_FOLDERS = {"embed_output_dir": "embedding folder", "index_output_dir": "index folder"}
@@ -21,7 +24,7 @@ OUTPUT_FOLDERS = {"embed_output_dir": "embedding folder", "index_output_dir": "i
 
 _INDEX_NAMES = frozenset(
     {INDEX_FILENAME, MAPPING_FILENAME, MAPPING_JSON, INDEX_INFO_JSON}
-    | {RANDOM_PROJECTION_FILENAME, RANDOM_PROJECTION_NPY}
+    | {RANDOM_PROJECTION_FILENAME, RANDOM_PROJECTION_NPY, MODULE_RECORD_JSON}
 )
 
 
@@ -62,7 +65,7 @@ def is_output_name(name: str, *, flag: str, inside: str = "") -> bool:
     if _BEAM_TEMP_FOLDER.fullmatch(inside.rsplit("/", 1)[-1]):
         return _BEAM_TEMP_FILE.fullmatch(name) is not None
     embeddings = name.startswith(EMBED_FILE_PREFIX + "-") and name.endswith(EMBED_FILE_SUFFIX)
-    projection = name in (RANDOM_PROJECTION_FILENAME, RANDOM_PROJECTION_NPY)
+    projection = name in (RANDOM_PROJECTION_FILENAME, RANDOM_PROJECTION_NPY, MODULE_RECORD_JSON)
     if inside and not _STAGING_FOLDER.fullmatch(inside):
         return False
     staging = not inside and _STAGING_FOLDER.fullmatch(name) is not None

@@ -11,6 +11,8 @@ Safe files tfhub writes by default, and reads first:
     random_projection.matrix.npy   the matrix as a NumPy .npy file (no pickled objects).
     ann.index.mapping.json         the items as a JSON array, in id order.
     ann.index.json                 what the index is: library, dimensions, metric, count, params.
+    embedding_module.json          which module and projection made the embeddings (written by
+                                   generate, copied by build: `module_record`).
 
 Reading a pickle runs code chosen by whoever wrote it, so pickles are read only when the caller
 allows it, and then through an unpickler that accepts nothing but NumPy arrays and plain data.
@@ -43,6 +45,7 @@ from .file_names import (
     INDEX_INFO_JSON,
     MAPPING_FILENAME,
     MAPPING_JSON,
+    MODULE_RECORD_JSON,
     OUTPUT_FOLDERS,
     RANDOM_PROJECTION_FILENAME,
     RANDOM_PROJECTION_NPY,
@@ -66,6 +69,7 @@ __all__ = [
     "INDEX_INFO_JSON",
     "MAPPING_FILENAME",
     "MAPPING_JSON",
+    "MODULE_RECORD_JSON",
     "OUTPUT_FOLDERS",
     "RANDOM_PROJECTION_FILENAME",
     "RANDOM_PROJECTION_NPY",

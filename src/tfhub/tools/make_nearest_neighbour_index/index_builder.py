@@ -2,8 +2,9 @@
 
 Writes `ann.index` (the index), `ann.index.mapping.json` (the items in id order),
 `ann.index.json` (library, dimensions, metric, count, parameters) and copies the projection
-matrix. With `upstream_format`, the index is annoy's and the mapping and matrix are also written
-as upstream's pickles, so tensorflow_hub 0.10's `make_nearest_neighbour_index query` reads it.
+matrix and the record of the module that made the embeddings (`module_record`). With
+`upstream_format`, the index is annoy's and the mapping and matrix are also written as
+upstream's pickles, so tensorflow_hub 0.10's `make_nearest_neighbour_index query` reads it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
-from . import ann, embedding_records, files, storage
+from . import ann, embedding_records, files, module_record, storage
 from .copies import Copies
 from .embedding_records import bad_records
 from .embedding_records import embedding_files as embedding_files
@@ -151,6 +152,30 @@ def _copy_matrix(config: BuildConfig, output_dir: str, dim: int) -> None:
         files.write_matrix(output_dir, matrix, upstream_pickle=config.upstream_format and no_pickle)
 
 
+def _module_record(embed_dir: str, dim: int) -> module_record.ModuleRecord | None:
+    """The record of the module that made the embeddings of `embed_dir`, checked to fit them
+    (size `dim`); None if the folder has none (upstream's, an earlier tfhub's).
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: the record is damaged, or names another size.
+    """
+    path = files.join(embed_dir, files.MODULE_RECORD_JSON)
+    record = module_record.read(
+        path,
+        damaged=lambda path, problem: bad_records(
+            embed_dir, f"{path} is damaged ({problem}); run generate again", path=path
+        ),
+    )
+    if record is not None and record.vector_dim != dim:
+        raise bad_records(
+            embed_dir,
+            f"{path} records embeddings of size {record.vector_dim} but the records have size "
+            f"{dim} (files of different runs of generate?); run generate again",
+            path=path,
+        )
+    return record
+
+
 def _index_info(index: ann.AnnIndex, count: int, seconds: float) -> dict[str, Any]:
     return {
         "library": index.name,
@@ -188,6 +213,7 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
     items, vectors = read_embeddings(config.embed_output_dir)
     logger.info("Read %d embeddings of size %d.", len(items), vectors.shape[1])
     _warn_of_zero_vectors(items, vectors)
+    record = _module_record(config.embed_output_dir, int(vectors.shape[1]))
     index = ann.make_index(
         library,
         int(vectors.shape[1]),
@@ -203,6 +229,8 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
         files.write_mapping(local, items, upstream_pickle=config.upstream_format)
         files.write_json(os.path.join(local, files.INDEX_INFO_JSON), info)
         _copy_matrix(config, local, int(vectors.shape[1]))
+        if record is not None:
+            module_record.write(local, record, flag="index_output_dir")
     logger.info(
         "Built the %s index of %d items in %.2f s.", library, len(items), info["build_seconds"]
     )

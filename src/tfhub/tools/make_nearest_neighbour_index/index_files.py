@@ -8,7 +8,12 @@ import os
 
 from ... import errors
 from .. import atomic_output
-from .file_names import INDEX_FILENAME, MAPPING_FILENAME, RANDOM_PROJECTION_FILENAME
+from .file_names import (
+    INDEX_FILENAME,
+    MAPPING_FILENAME,
+    MODULE_RECORD_JSON,
+    RANDOM_PROJECTION_FILENAME,
+)
 from .storage import is_remote, join
 
 
@@ -42,6 +47,17 @@ class IndexFiles:
             received=f"index_output_dir={folder!r}",
             folder=folder,
         )
+
+    @property
+    def module_record(self) -> str:
+        """The record of the module that made the embeddings (`module_record`): in the
+        folder, or beside the index file."""
+        if self.folder is not None:
+            return join(self.folder, MODULE_RECORD_JSON)
+        beside = self.index.rsplit("/", 1)[0] if "/" in self.index else "."
+        if not is_remote(self.index):
+            beside = os.path.dirname(self.index) or os.curdir
+        return join(beside, MODULE_RECORD_JSON)
 
     @property
     def where(self) -> str:

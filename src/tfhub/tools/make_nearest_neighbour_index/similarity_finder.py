@@ -16,7 +16,7 @@ import numpy as np
 
 from ... import errors
 from ...utils.printable import not_utf8
-from . import ann, files
+from . import ann, files, module_record
 from .copies import Copies
 from .flag_values import check_whole_number, required
 from .text_embedding import TextEmbedder, project
@@ -249,8 +249,11 @@ class SimilarityFinder:
         *,
         index_file_path: str | None = None,
         allow_pickle: bool = False,
+        allow_other_module: bool = False,
     ) -> None:
-        """Loads the module, the projection matrix and the index.
+        """Loads the module, the projection matrix and the index, having checked that the
+        module is the one whose embeddings the index holds, where the index records it
+        (`module_record`; folders without a record, upstream's, are not checked).
 
         Args:
             module_url: the text-embedding module's handle.
@@ -262,10 +265,13 @@ class SimilarityFinder:
                 beside them; a matrix file that does not exist means no projection).
                 `dimensions` is not used, as upstream: the module and matrix say it.
             allow_pickle: read upstream's pickled mapping and matrix (they can run code).
+            allow_other_module: query with another module than the record names (the same
+                model moved or exported again), logged instead of refused.
 
         Raises:
             tfhub.errors.ArgumentError: (a ValueError) neither a folder nor upstream's files.
             tfhub.errors.NotATextEmbeddingError: the module does not embed text.
+            ModuleMismatchError: (a ValueError) the index records embeddings of another module.
             tfhub.errors.IndexDimensionError: the module, matrix and index do not fit together.
             tfhub.errors.IndexFilesError, UnsafeFileError: see LoadedIndex.
         """
@@ -274,12 +280,17 @@ class SimilarityFinder:
             index_dir, index_file_path, mapping_file_path, random_projection_matrix_file
         )
         index_files.check_exists()  # Before the module loads (seconds).
+        recorded = module_record.check_index_module(
+            index_files, module_url, allow_other_module=allow_other_module
+        )
         self.embedder = TextEmbedder(module_url)
         self.matrix = (
             files.read_matrix_file(index_files.matrix, allow_pickle=allow_pickle)
             if index_files.matrix is not None
             else None
         )
+        projected = None if self.matrix is None else int(self.matrix.shape[1])
+        module_record.check_projection(recorded, projected, path=index_files.module_record)
         query_dim = self.embedder.dim
         if self.matrix is not None:
             if self.matrix.shape[0] != self.embedder.dim:
@@ -336,11 +347,15 @@ class SimilarityFinder:
 
 
 def load(
-    module_url: Any, index_dir: str | None = None, *, allow_pickle: bool | None = None
+    module_url: Any,
+    index_dir: str | None = None,
+    *,
+    allow_pickle: bool | None = None,
+    allow_other_module: bool | None = None,
 ) -> SimilarityFinder:
     """Upstream's `similarity_finder.load(args)`: the finder for `args.module_url` and
-    `args.index_output_dir` (and `args.allow_pickle`, if it has one); or
-    `load(module_url, index_dir, allow_pickle=...)`.
+    `args.index_output_dir` (and `args.allow_pickle` and `args.allow_other_module`, if it has
+    them); or `load(module_url, index_dir, allow_pickle=..., allow_other_module=...)`.
 
     Raises:
         tfhub.errors.ArgumentError: (a ValueError) a handle without `index_dir`.
@@ -358,4 +373,11 @@ def load(
         index_dir = required(flags, "index_output_dir", operation="query")
         if allow_pickle is None:
             allow_pickle = bool(getattr(flags, "allow_pickle", False))
-    return SimilarityFinder(module_url, index_dir, allow_pickle=bool(allow_pickle))
+        if allow_other_module is None:
+            allow_other_module = bool(getattr(flags, "allow_other_module", False))
+    return SimilarityFinder(
+        module_url,
+        index_dir,
+        allow_pickle=bool(allow_pickle),
+        allow_other_module=bool(allow_other_module),
+    )

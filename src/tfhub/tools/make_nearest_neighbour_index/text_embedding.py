@@ -79,6 +79,7 @@ class TextEmbedder:
 
     Attributes:
         handle: the module's handle.
+        folder: the folder it resolved to (local, or a remote path as resolved).
         dim: the size of its embedding vectors.
     """
 
@@ -92,7 +93,7 @@ class TextEmbedder:
             tfhub.errors.TFHubError: it cannot be resolved or loaded.
         """
         self.handle = handle
-        resolve_model_folder(handle, flag="module_url")
+        self.folder = resolve_model_folder(handle, flag="module_url")
         self._tf = import_tensorflow("make_nearest_neighbour_index")
         with loading(handle, flag="module_url"):
             self._obj = load(handle)
