@@ -202,3 +202,23 @@ def test_a_failed_generate_leaves_no_record(text_module, tmp_path):
     with pytest.raises(errors.PipelineError):
         generator.run(config)
     assert sorted(os.listdir(tmp_path)) == ["lines.txt"]
+
+
+def test_a_url_and_its_cache_folder_are_the_module_of_its_files(
+    built, text_module, server, served_dir
+):
+    """The index made with the module's folder is queried by the module's URL (served as an
+    archive, downloaded into the cache) and by that cache folder: the same files."""
+    from tests._helpers.models import make_tarball
+
+    from tfhub.tools.make_nearest_neighbour_index.module_record import ModuleIdentity, differs
+    from tfhub.tools.module_handles import resolve_model_folder
+
+    make_tarball(text_module, str(served_dir / "text8.tar.gz"))
+    url = server.url("text8.tar.gz")
+    finder = similarity_finder.SimilarityFinder(url, str(built / "index"))
+    assert finder.find_similar_items(ITEMS[2], 1) == [ITEMS[2]]
+    cached = resolve_model_folder(url, flag="module_url")
+    assert differs(ModuleIdentity.of(url, cached), ModuleIdentity.of(cached, cached)) is None
+    finder = similarity_finder.SimilarityFinder(cached, str(built / "index"))
+    assert finder.find_similar_items(ITEMS[2], 1) == [ITEMS[2]]
