@@ -192,7 +192,7 @@ def test_a_successful_run_leaves_exactly_the_new_files_and_no_old_shard(
     report = _report(reports, "replaced")
     assert report.get("result") == nn.DIM, report
     found = _objects(reports, "replaced")
-    assert sorted(found) == ["emb-00000-of-00001.tfrecords"], sorted(found)
+    assert sorted(found) == ["emb-00000-of-00001.tfrecords", "embedding_module.json"], sorted(found)
     items, vectors = _read_records(found["emb-00000-of-00001.tfrecords"], tmp_path)
     assert sorted(items) == sorted(ITEMS) and vectors.shape == (len(ITEMS), nn.DIM)
 
@@ -220,6 +220,7 @@ def test_a_projection_matrix_is_written_into_a_remote_folder(reports: dict[str, 
     assert report.get("result") == 4, report
     assert sorted(_objects(reports, "projected")) == [
         "emb-00000-of-00001.tfrecords",
+        "embedding_module.json",
         "random_projection.matrix",
         "random_projection.matrix.npy",
     ]
@@ -231,7 +232,10 @@ def test_a_beam_temporary_folder_left_in_the_staging_folder_is_not_moved_up(
 ) -> None:
     report = _report(reports, "beam-leaves-temp")
     assert report.get("result") == nn.DIM, report
-    assert sorted(_objects(reports, "beam-leaves-temp")) == ["emb-00000-of-00001.tfrecords"]
+    assert sorted(_objects(reports, "beam-leaves-temp")) == [
+        "emb-00000-of-00001.tfrecords",
+        "embedding_module.json",
+    ]
 
 
 def test_a_refused_move_up_names_the_file_and_leaves_the_new_files_in_staging(
@@ -260,7 +264,7 @@ def test_leftovers_of_beam_and_of_a_killed_run_are_taken_and_removed(
     report = _report(reports, "leftovers")
     assert report.get("result") == nn.DIM, report
     found = _objects(reports, "leftovers")
-    assert sorted(found) == ["emb-00000-of-00001.tfrecords"], sorted(found)
+    assert sorted(found) == ["emb-00000-of-00001.tfrecords", "embedding_module.json"], sorted(found)
     assert found["emb-00000-of-00001.tfrecords"] not in (b"old", b"staged by a killed run")
 
 
@@ -309,7 +313,7 @@ def test_a_local_leftover_of_beam_is_taken_and_removed(text_module: str, tmp_pat
     (out / "emb-00001-of-00002.tfrecords").write_bytes(b"old")
     data = nn.write_lines(tmp_path / "lines.txt", ITEMS)
     generator.run(generator.GenerateConfig(data, text_module, os.fspath(out)))
-    assert os.listdir(out) == ["emb-00000-of-00001.tfrecords"]
+    assert sorted(os.listdir(out)) == ["emb-00000-of-00001.tfrecords", "embedding_module.json"]
 
 
 def test_a_beam_temp_folder_of_a_file_system_that_marks_no_folder_is_looked_into() -> None:

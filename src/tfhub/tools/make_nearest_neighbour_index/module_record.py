@@ -31,7 +31,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import errors
-from ...errors._tools import ModuleMismatchError
 from ...utils.numbers import is_whole_number
 from ..module_handles import module_key, resolve_model_folder
 from . import files, storage
@@ -310,8 +309,8 @@ def check_module(
 
 def _mismatch(
     recorded: ModuleIdentity, current: ModuleIdentity, *, where: str, path: str, problem: str
-) -> ModuleMismatchError:
-    return ModuleMismatchError(
+) -> errors.ModuleMismatchError:
+    return errors.ModuleMismatchError(
         f"The index in {where} holds embeddings of the module {recorded.url}, not of "
         f"{current.url} ({problem}): the distances of its items to a query would mean nothing. "
         f"Query with --module_url={recorded.url}, or run generate and build with this module; "
