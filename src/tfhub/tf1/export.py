@@ -26,7 +26,7 @@ from .export_checkpoint import (
     latest_checkpoint,
 )
 from .export_writes import garbage_collect_exports, write_modules
-from .module_spec import ModuleSpec
+from .module_spec import ModuleSpec, restore_checked
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +186,11 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
             tfhub.errors.ExportError: if `export_path` is empty, there is no checkpoint,
                 `checkpoint_path` is not one, or it lacks variables of the graph (the message
                 names them).
+            tfhub.errors.ExportCheckpointDamagedError: (an ExportError and, as upstream's
+                restore raised, a tf.errors.DataLossError) if the checkpoint's files are there
+                but TensorFlow cannot read them (its index, a checksum), naming the file and
+                TensorFlow's reason; `ExportCheckpointTruncatedError` (also OutOfRangeError)
+                for a data file cut short. Nothing is written.
             tfhub.errors.ExportWriteError: (an ExportError and OSError) if `export_path`, or a
                 folder above it, is a file (ExportNotADirectoryError, also the
                 tf.errors.FailedPreconditionError upstream raised), or the file system refuses
@@ -205,11 +210,13 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
             )
         if not is_url(export_path):
             check_no_file_in_the_way(os.fsdecode(export_path), argument="export_path", tf1=True)
-        checkpoint_path = checkpoint_prefix(checkpoint_path or latest_checkpoint(estimator))
+        given = checkpoint_path or latest_checkpoint(estimator)
+        checkpoint_path = checkpoint_prefix(given)
         export_dir = timestamped_export_dir(export_path)
         temp_dir = temp_export_dir(export_dir)
         with tf.Graph().as_default() as graph:
-            session = _make_serving_session(estimator, self._serving_input_fn, checkpoint_path)
+            with restore_checked(os.fsdecode(given), checkpoint_path):  # Its data files read.
+                session = _make_serving_session(estimator, self._serving_input_fn, checkpoint_path)
             with session:
                 modules = tf.compat.v1.get_collection(_EXPORT_MODULES_COLLECTION)
                 if not modules:

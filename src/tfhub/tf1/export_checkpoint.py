@@ -10,6 +10,7 @@ from typing import Any
 from .. import _tf_private, errors, gfile_io
 from ..utils.lazy import tensorflow as tf
 from .checkpoint import full_shape
+from .module_spec import damaged_index_error
 
 
 def checkpoint_prefix(checkpoint_path: str) -> str:
@@ -19,6 +20,8 @@ def checkpoint_prefix(checkpoint_path: str) -> str:
     Raises:
         tfhub.errors.ExportError: (a ValueError, as upstream's Saver raised) if it is not a
             checkpoint, or a folder without one.
+        tfhub.errors.ExportCheckpointDamagedError: (an ExportError and the DataLossError
+            upstream's restore met) if its index is there but TensorFlow cannot read it.
         tfhub.errors.DownloadError: (an OSError) TensorFlow's file system refused a look-up.
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) a look-up gave no
             answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
@@ -32,7 +35,7 @@ def checkpoint_prefix(checkpoint_path: str) -> str:
                 "the checkpoint's prefix, e.g. <folder>/model.ckpt-1000. "
                 f"Received: checkpoint_path={checkpoint_path!r}"
             )
-        return latest
+        path = latest  # Read below: its index may be damaged.
     file_of = re.match(r"(.+)\.(index|data-\d+-of-\d+)$", path)  # A file of the checkpoint.
     cause: Exception | None = None
     if not file_of:
@@ -40,6 +43,9 @@ def checkpoint_prefix(checkpoint_path: str) -> str:
             gfile_io.checkpoint_reader(path)  # Its look-up of the files first, bounded.
             return path
         except tf.errors.OpError as err:
+            damaged = damaged_index_error(os.fsdecode(checkpoint_path), path, err)
+            if damaged is not None:
+                raise damaged from err
             cause = err
     example = file_of.group(1) if file_of else "<model_dir>/model.ckpt-1000"
     raise errors.ExportError(
