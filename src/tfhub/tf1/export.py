@@ -19,6 +19,7 @@ from ..utils.lazy import tensorflow as tf
 from ..utils.numbers import is_whole_number
 from ..utils.paths import is_url
 from ..utils.refused_writes import check_no_file_in_the_way
+from .checkpoint import restore_checked
 from .export_checkpoint import (
     check_checkpoint_matches,
     checkpoint_prefix,
@@ -26,7 +27,7 @@ from .export_checkpoint import (
     latest_checkpoint,
 )
 from .export_writes import garbage_collect_exports, write_modules
-from .module_spec import ModuleSpec, restore_checked
+from .module_spec import ModuleSpec
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from .. import _tf_private, errors, gfile_io
 from ..utils.lazy import tensorflow as tf
-from .checkpoint import full_shape
-from .module_spec import damaged_index_error
+from .checkpoint import damaged_index_error, full_shape
 
 
 def checkpoint_prefix(checkpoint_path: str) -> str:

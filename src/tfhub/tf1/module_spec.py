@@ -10,17 +10,20 @@ import abc
 import contextlib
 import logging
 import os
-import posixpath
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .. import errors, gfile_io
-from ..model_damage import is_access_error
+from .. import errors
 from ..utils.lazy import tensorflow as tf
 from ..utils.paths import export_folder_name
-from ..utils.printable import escaped
-from .checkpoint import init_from_checkpoint, missing_file, unreadable
+from .checkpoint import (
+    damaged_index_error,
+    init_from_checkpoint,
+    missing_file,
+    resolved_prefix,
+    restore_checked,
+    unreadable,
+)
 from .saved_model_lib import refuse_incomplete_export, tag_set
 
 logger = logging.getLogger(__name__)
@@ -341,130 +344,3 @@ def _init_from_export_checkpoint(
             "maps each name in the module to its name there. Received: names looked up (after "
             f"name_transform_fn) {sorted(renamed)}, checkpoint_path={prefix!r}"
         ) from err
-
-
-def resolved_prefix(checkpoint_path: str | bytes | os.PathLike[str]) -> str:
-    """The checkpoint prefix `checkpoint_path` names: itself, or for a folder the latest
-    checkpoint its `checkpoint` file names ("" if none).
-
-    Raises:
-        tfhub.errors.DownloadError: the file system cannot answer (`gfile_io`);
-            RetryTimeoutError: no answer within TFHUB_HTTP_TIMEOUT plus
-            TFHUB_HTTP_RETRY_TIMEOUT.
-    """
-    path = os.fsdecode(checkpoint_path)
-    if gfile_io.exists(f"{path}.index") or not gfile_io.is_dir(path):
-        return path
-    return gfile_io.latest_checkpoint(path) or ""
-
-
-def damaged_index_error(
-    given: str, prefix: str, cause: BaseException
-) -> errors.ExportCheckpointDamagedError | None:
-    """The error for the checkpoint `prefix` whose reader TensorFlow refused with `cause` though
-    its index is there (cut short, empty, garbage: "not an sstable"), or None: no index (the
-    checkpoint is missing), or TensorFlow could not ask the file system (no access, a network
-    failure), which says nothing of the checkpoint's bytes.
-
-    Args:
-        given: the checkpoint path the user passed (a prefix or a folder).
-        prefix: the checkpoint prefix it names (`resolved_prefix`).
-        cause: what TensorFlow's reader raised.
-    """
-    if not isinstance(cause, tf.errors.OpError) or isinstance(cause, tf.errors.NotFoundError):
-        return None
-    if is_access_error(cause) or not prefix or not gfile_io.exists(f"{prefix}.index"):
-        return None
-    problem = f"{_shown(prefix, '.index')} cannot be read ({_reason(cause)})"
-    return _damaged_error("ExportCheckpointDamagedError", given, prefix, problem)
-
-
-# The ops that read a checkpoint's tensors (Saver's and init_from_checkpoint's restores).
-_RESTORE_OPS = frozenset({"RestoreV2", "Restore", "RestoreSlice"})
-
-
-@contextlib.contextmanager
-def restore_checked(given: str, prefix: str = "") -> Iterator[None]:
-    """Runs, in its body, the restore of the checkpoint `prefix` (a session's initializer of
-    variables set by `init_from_checkpoint`, a Saver's restore): TensorFlow's failure to read
-    its tensors ("Graph execution error", naming no file) becomes an error naming the file.
-
-    Args:
-        given: the checkpoint path the user passed (a prefix or a folder).
-        prefix: the checkpoint prefix it names (default: `resolved_prefix(given)`, looked up
-            only if the restore fails).
-
-    Raises:
-        tfhub.errors.ExportCheckpointTruncatedError: (an ExportCheckpointDamagedError and, as
-            TensorFlow raised, a tf.errors.OutOfRangeError) if a data file is cut short.
-        tfhub.errors.ExportCheckpointDamagedError: (an ExportError and, as TensorFlow raised,
-            a tf.errors.DataLossError) if a tensor's checksum does not match, or the index
-            cannot be read. TensorFlow's error is the `__cause__`; others pass unchanged.
-    """
-    try:
-        yield
-    except errors.TFHubError:
-        raise
-    except (tf.errors.OutOfRangeError, tf.errors.DataLossError) as err:
-        if getattr(err.op, "type", None) not in _RESTORE_OPS:
-            raise
-        prefix = prefix or resolved_prefix(given)
-        truncated = isinstance(err, tf.errors.OutOfRangeError)
-        reason = _reason(err)
-        what = "is cut short" if truncated else "cannot be read"
-        problem = f"{_shown(prefix, _damaged_file(prefix, reason))} {what} ({reason})"
-        name = "ExportCheckpointTruncatedError" if truncated else "ExportCheckpointDamagedError"
-        raise _damaged_error(name, given, prefix, problem) from err
-
-
-def _damaged_error(
-    name: str, given: str, prefix: str, problem: str
-) -> errors.ExportCheckpointDamagedError:
-    """The error `name` saying the checkpoint `prefix` is damaged and what to do."""
-    damaged: errors.ExportCheckpointDamagedError = getattr(errors, name)(
-        f"The checkpoint at {prefix} is damaged: {problem}. Save the checkpoint again (copy "
-        "it again whole, if it was copied), or pass another one, such as an earlier "
-        f"checkpoint of its training. Received: checkpoint_path={given!r}",
-        path=given,
-        problem=problem,
-    )
-    return damaged
-
-
-def _reason(err: BaseException) -> str:
-    """TensorFlow's reason, on one line: the line after "Node: ..." of a "Graph execution
-    error", else the message's first line; escaped."""
-    lines = [line.strip() for line in str(getattr(err, "message", err)).splitlines()]
-    lines = [line for line in lines if line]
-    nodes = [i for i, line in enumerate(lines) if line.startswith("Node: ")]
-    at = nodes[-1] + 1 if nodes and nodes[-1] + 1 < len(lines) else 0
-    return escaped(lines[at]) if lines else type(err).__name__
-
-
-def _damaged_file(prefix: str, reason: str) -> str:
-    """The suffix of the file of `prefix` that TensorFlow's `reason` is about: the index
-    ("sstable"), the data shard it names ("shard 1"), the only data file, or "data-*"."""
-    if "sstable" in reason:
-        return ".index"
-    folder, base = _split(prefix)
-    try:
-        listed = gfile_io.listdir(folder)
-    except errors.DownloadError:  # Not asked again: TensorFlow's error says enough.
-        listed = []
-    names = sorted(name for name in listed if name.startswith(f"{base}.data-"))
-    shard = re.search(r"\bshard (\d+)\b", reason)
-    if shard:
-        named = [name for name in names if name.startswith(f"{base}.data-{int(shard[1]):05d}-")]
-        names = named or names
-    return names[0][len(base) :] if len(names) == 1 else ".data-*"
-
-
-def _shown(prefix: str, suffix: str) -> str:
-    """A file of the checkpoint `prefix` as shown: "<its folder's name>/<prefix><suffix>"."""
-    folder, base = _split(prefix)
-    return f"{_split(folder)[1]}/{base}{suffix}"
-
-
-def _split(path: str) -> tuple[str, str]:
-    """(folder, name) of a local path or a URL (gs://...)."""
-    return (posixpath if gfile_io.is_url(path) else os.path).split(path)
