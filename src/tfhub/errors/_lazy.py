@@ -18,7 +18,11 @@ from ._resolving import DownloadError, InvalidHandleError, RetryTimeoutError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from collections.abc import Callable
     from typing import Any
+
+    # A function that imports what a class subclasses, defines the class and returns it.
+    Builder = Callable[[], type]
 
 # The package whose names these classes are: they pickle, and show in tracebacks, as its.
 _PACKAGE = "tfhub.errors"
@@ -167,41 +171,11 @@ def lazy_error_class(name: str) -> Any:
     TensorFlow class and an `ExportWriteError` (so `except tf.errors.OpError` catches every
     refused gs:// export).
     """
-    builders = {
-        "ModuleExistsError": _module_exists_error,
-        "HTTPStatusError": _http_status_error,
-        "ConnectionFailedError": _connection_failed_error,
-        "RetryTimeoutStatusError": _retry_timeout_status_error,
-        "UnfollowableRedirectError": _unfollowable_redirect_error,
-        "RedirectLoopError": _redirect_loop_error,
-        "NoServerURLError": _no_server_url_error,
-        "ModelFileNotFoundError": _model_file_not_found_error,
-        "VariablesMismatchError": _variables_mismatch_error,
-        "TruncatedCheckpointError": _truncated_checkpoint_error,
-        "CorruptCheckpointError": _corrupt_checkpoint_error,
-        "DamagedMessageError": _damaged_message_error,
-        "AttachedMessageParseError": _attached_message_parse_error,
-        "CallInputArgumentError": _call_input_argument_error,
-        "AssetNotFoundError": _asset_not_found_error,
-        "NotATF1ModuleError": _not_a_tf1_module_error,
-        "EmptyAssetError": _empty_asset_error,
-        "ModuleMissingOpError": _module_missing_op_error,
-        "UnregisteredFileSystemError": _unregistered_file_system_error,
-        "ExportCheckpointNotFoundError": _export_checkpoint_not_found_error,
-        "ExportPermissionDeniedError": _export_permission_denied_error,
-        "ExportDiskFullError": _export_disk_full_error,
-        "ExportFileTooLargeError": _export_file_too_large_error,
-        "ExportNotADirectoryError": _export_not_a_directory_error,
-        "ExportIsADirectoryError": _export_is_a_directory_error,
-        "ExportNotFoundError": _export_not_found_error,
-        "ExportTmpdirFullError": _export_tmpdir_full_error,
-        **{name: _export_op_error_builder(name) for name in EXPORT_OP_ERRORS},
-        **_EXPORT_CHECKPOINT_DAMAGE,  # ExportCheckpointDamagedError, ...TruncatedError.
-    }
-    if name not in builders:
+    builder = _BUILDERS.get(name)
+    if builder is None:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
     if name not in _LAZY_ERROR_CLASSES:
-        cls = builders[name]()
+        cls = builder()
         cls.__module__ = _PACKAGE
         cls.__qualname__ = name
         _LAZY_ERROR_CLASSES[name] = cls
@@ -628,9 +602,7 @@ def _connection_failed_error() -> type:
     return ConnectionFailedError
 
 
-def _retry_timeout_status_error() -> type:
-    status_error: Any = lazy_error_class("HTTPStatusError")
-
+def _retry_timeout_status_error(status_error: Any) -> type:
     class RetryTimeoutStatusError(RetryTimeoutError, status_error):  # type: ignore[misc]
         """TFHUB_HTTP_RETRY_TIMEOUT ran out while the server answered with an error status (a
         429 or 503 asking to wait): `except RetryTimeoutError` / `TimeoutError` and `except
@@ -661,9 +633,7 @@ def _retry_timeout_status_error() -> type:
     return RetryTimeoutStatusError
 
 
-def _unfollowable_redirect_error() -> type:
-    status_error: Any = lazy_error_class("HTTPStatusError")
-
+def _unfollowable_redirect_error(status_error: Any) -> type:
     class UnfollowableRedirectError(status_error, ValueError):  # type: ignore[misc]
         """A download redirected to an address that is not http(s) (a model archive's gs://
         address), which it does not follow: `except HTTPStatusError` / `urllib.error.HTTPError`
@@ -690,9 +660,7 @@ def _reason_phrase(statuses: Any, status: int) -> str:
         return ""
 
 
-def _redirect_loop_error() -> type:
-    status_error: Any = lazy_error_class("HTTPStatusError")
-
+def _redirect_loop_error(status_error: Any) -> type:
     class RedirectLoopError(status_error, ValueError):  # type: ignore[misc]
         """A server that redirects in a loop (more than `.redirects` redirects): `except
         HTTPStatusError` / `urllib.error.HTTPError` (what upstream's `urlopen` raised, `.code`
@@ -776,6 +744,49 @@ def _unregistered_file_system_error() -> type:
     return UnregisteredFileSystemError
 
 
+def _subclassing(base: str, build: Callable[[Any], type]) -> Builder:
+    """The builder of a class that subclasses the class `base` of this module: it passes
+    `build` that class (built first if it is not yet), so there is one class of each name."""
+
+    def builder() -> type:
+        return build(lazy_error_class(base))
+
+    return builder
+
+
+# Each class's name -> its builder: the one list of the classes built on first use.
+_BUILDERS: dict[str, Builder] = {
+    "ModuleExistsError": _module_exists_error,
+    "HTTPStatusError": _http_status_error,
+    "ConnectionFailedError": _connection_failed_error,
+    "RetryTimeoutStatusError": _subclassing("HTTPStatusError", _retry_timeout_status_error),
+    "UnfollowableRedirectError": _subclassing("HTTPStatusError", _unfollowable_redirect_error),
+    "RedirectLoopError": _subclassing("HTTPStatusError", _redirect_loop_error),
+    "NoServerURLError": _no_server_url_error,
+    "ModelFileNotFoundError": _model_file_not_found_error,
+    "VariablesMismatchError": _variables_mismatch_error,
+    "TruncatedCheckpointError": _truncated_checkpoint_error,
+    "CorruptCheckpointError": _corrupt_checkpoint_error,
+    "DamagedMessageError": _damaged_message_error,
+    "AttachedMessageParseError": _attached_message_parse_error,
+    "CallInputArgumentError": _call_input_argument_error,
+    "AssetNotFoundError": _asset_not_found_error,
+    "NotATF1ModuleError": _not_a_tf1_module_error,
+    "EmptyAssetError": _empty_asset_error,
+    "ModuleMissingOpError": _module_missing_op_error,
+    "UnregisteredFileSystemError": _unregistered_file_system_error,
+    "ExportCheckpointNotFoundError": _export_checkpoint_not_found_error,
+    "ExportPermissionDeniedError": _export_permission_denied_error,
+    "ExportDiskFullError": _export_disk_full_error,
+    "ExportFileTooLargeError": _export_file_too_large_error,
+    "ExportNotADirectoryError": _export_not_a_directory_error,
+    "ExportIsADirectoryError": _export_is_a_directory_error,
+    "ExportNotFoundError": _export_not_found_error,
+    "ExportTmpdirFullError": _export_tmpdir_full_error,
+    **{name: _export_op_error_builder(name) for name in EXPORT_OP_ERRORS},
+}
+
+
 def _export_checkpoint_damage_class(name: str, bases: tuple[type, ...], doc: str) -> type:
     """A class of `bases` (ExportError or its subclass, then TensorFlow's OpError class whose
     code it has) for a checkpoint given to an export that TensorFlow cannot read."""
@@ -826,3 +837,5 @@ _EXPORT_CHECKPOINT_DAMAGE = {
     "ExportCheckpointDamagedError": _export_checkpoint_damaged_error,
     "ExportCheckpointTruncatedError": _export_checkpoint_truncated_error,
 }
+
+_BUILDERS.update(_EXPORT_CHECKPOINT_DAMAGE)
