@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from ..utils.redact import redact
+from . import _lazy_export as export
 from ._base import ArgumentTypeError
 from ._loading import (
-    AssetSourceError,
     CallInputSpecError,
     DamagedModelError,
-    ExportError,
-    ExportWriteError,
     MissingModelFileError,
     MissingOpError,
     TFHubLoadError,
@@ -33,9 +31,9 @@ def lazy_error_class(name: str) -> Any:
     """Builds, once, the error classes that subclass a class of a heavy import, so that
     `import tfhub` stays light; they pickle by name like the other classes.
 
-    `ModuleExistsError`: a module file that exists already at an export path; upstream raised
-    `tf.errors.AlreadyExistsError` (TensorFlow's rename refusing to overwrite), so this class is
-    both that and an `ExportError` (TensorFlow is imported).
+    The classes of a TF1 module's export (`ModuleExistsError`, `AssetNotFoundError`,
+    `ExportCheckpointNotFoundError`, `ExportNotADirectoryError`, `ExportPermissionDeniedError`,
+    `ExportAbortedError`, ...) are said beside their builders in `_lazy_export.py`.
 
     `HTTPStatusError`: the server answered with an error status; upstream's `urlopen` raised
     `urllib.error.HTTPError`, so this class is both that (`.code`, `.reason`) and a
@@ -86,11 +84,6 @@ def lazy_error_class(name: str) -> Any:
     ValueError, TypeError), with its message naming what the function expects (TensorFlow is
     imported).
 
-    `AssetNotFoundError`: an export of a module whose graph names an asset file (e.g. a
-    vocabulary) that does not exist; upstream let TensorFlow's `tf.errors.NotFoundError` (its
-    copy's) through, so this class is both that and an `AssetSourceError` (TensorFlow is
-    imported).
-
     `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
     with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
     `TimeoutError`) and an `HTTPStatusError` (so urllib's `HTTPError`, as upstream raised).
@@ -130,46 +123,6 @@ def lazy_error_class(name: str) -> Any:
     as tensorflow-io does it); upstream let TensorFlow's `tf.errors.UnimplementedError` ("File
     system scheme 's3' not implemented") through, so this class is both that and a
     `DownloadError` (so an OSError; TensorFlow is imported: it was asked about the path).
-
-    `ExportCheckpointNotFoundError`: a `checkpoint_path` given to `ModuleSpec.export` that is
-    a prefix without checkpoint files (a mistyped path); upstream let TensorFlow's
-    `tf.errors.NotFoundError` ("Unsuccessful TensorSliceReader constructor") through, so this
-    class is both that and an `ExportError` (so a ValueError; TensorFlow is imported).
-
-    `ExportNotADirectoryError`: a TF1 module's export (`Module.export`, `ModuleSpec.export`,
-    `LatestModuleExporter`) to a path that is a file, or below one, or into a folder holding a
-    file `assets` or `variables`, refused before anything is written; upstream let TensorFlow's
-    `tf.errors.FailedPreconditionError` ("... is not a directory") through, so this class is
-    both that and an `ExportWriteError` (so an OSError; TensorFlow is imported).
-    `ExportIsADirectoryError`: the same for a folder named `saved_model.pb` in the way
-    (upstream's FailedPreconditionError "...; Is a directory").
-
-    `ExportPermissionDeniedError`, `ExportDiskFullError`, `ExportFileTooLargeError`: a TF1
-    module's export (`Module.export`, `ModuleSpec.export`, `LatestModuleExporter`) whose files
-    the file system refused: no permission or a read-only file system, a full disk or quota, a
-    file over the file-size limit (`ulimit -f`); upstream let TensorFlow's
-    `tf.errors.PermissionDeniedError`, `ResourceExhaustedError` or `OutOfRangeError` through,
-    so each class is both that and an `ExportWriteError` (so an OSError; TensorFlow is
-    imported). A gs:// export raises the one of the TensorFlow error its request met (a 403:
-    `ExportPermissionDeniedError`), as upstream, writing in place through `tf.io.gfile`, did.
-
-    `ExportNotFoundError`: a TF1 module's export to gs:// whose request was answered "not
-    found" (a bucket that does not exist); upstream let `tf.errors.NotFoundError` through, so
-    this class is both that and an `ExportWriteError`.
-
-    `ExportTmpdirFullError`: a TF1 module's export to gs:// that found no room in TMPDIR (where
-    tfhub writes the module before its upload, and TensorFlow's GCS client copies each file it
-    uploads); upstream's GCS writer raised `tf.errors.InternalError` ("Could not append to the
-    internal temporary file"), so this class is both that and an `ExportWriteError` (its
-    `.tmpdir` names TMPDIR).
-
-    `ExportAbortedError`, `ExportUnavailableError`, `ExportPreconditionFailedError`,
-    `ExportInvalidArgumentError` and the others of `EXPORT_OP_ERRORS`: a TF1 module's export to
-    gs:// whose request ended with that TensorFlow error (ABORTED: TensorFlow's GCS client gave
-    up after its retries of a 5xx or 429; UNAVAILABLE; FAILED_PRECONDITION: a 412 or 413;
-    INVALID_ARGUMENT: a 400; ...); upstream let it through, so each class is both that
-    TensorFlow class and an `ExportWriteError` (so `except tf.errors.OpError` catches every
-    refused gs:// export).
     """
     builder = _BUILDERS.get(name)
     if builder is None:
@@ -180,40 +133,6 @@ def lazy_error_class(name: str) -> Any:
         cls.__qualname__ = name
         _LAZY_ERROR_CLASSES[name] = cls
     return _LAZY_ERROR_CLASSES[name]
-
-
-def _module_exists_error() -> type:
-    import tensorflow as tf
-
-    class ModuleExistsError(ExportError, tf.errors.AlreadyExistsError):
-        """A module file exists already at the export path (`.path`)."""
-
-        def __init__(self, message: str, *, path: str = "") -> None:
-            tf.errors.AlreadyExistsError.__init__(self, None, None, redact(message))
-            self.path = path
-
-        def __str__(self) -> str:
-            return str(self.message)
-
-    return ModuleExistsError
-
-
-def _asset_not_found_error() -> type:
-    import tensorflow as tf
-
-    class AssetNotFoundError(AssetSourceError, tf.errors.NotFoundError):
-        """An asset file a module's graph names that does not exist, found at export: `except
-        tf.errors.NotFoundError` (what upstream raised) and `except AssetSourceError` (so
-        ExportError, ValueError) both catch it (`.path`, `.source`)."""
-
-        def __init__(self, message: str, *, path: str, source: str) -> None:
-            tf.errors.NotFoundError.__init__(self, None, None, redact(message))
-            AssetSourceError.__init__(self, message, path=path, source=source)
-
-        def __str__(self) -> str:
-            return str(self.args[0]) if self.args else ""
-
-    return AssetNotFoundError
 
 
 def _not_a_tf1_module_error() -> type:
@@ -254,166 +173,6 @@ def _module_missing_op_error() -> type:
             return str(self.args[0]) if self.args else ""
 
     return ModuleMissingOpError
-
-
-def _export_checkpoint_not_found_error() -> type:
-    import tensorflow as tf
-
-    class ExportCheckpointNotFoundError(ExportError, tf.errors.NotFoundError):
-        """A `checkpoint_path` given to `ModuleSpec.export` that names no checkpoint files:
-        `except tf.errors.NotFoundError` (what upstream raised) and `except ExportError` (so
-        ValueError) both catch it (`.path`: the checkpoint path as given)."""
-
-        def __init__(self, message: str, *, path: str) -> None:
-            tf.errors.NotFoundError.__init__(self, None, None, redact(message))
-            ExportError.__init__(self, message)
-            self.path = path
-
-        def __str__(self) -> str:
-            return str(self.args[0]) if self.args else ""
-
-    return ExportCheckpointNotFoundError
-
-
-def _export_permission_denied_error() -> type:
-    import tensorflow as tf
-
-    return _export_write_op_error(
-        "ExportPermissionDeniedError",
-        tf.errors.PermissionDeniedError,
-        """A TF1 module's export refused for want of permission, or by a read-only file system:
-        `except tf.errors.PermissionDeniedError` (what upstream raised) and `except
-        ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
-        `.tmpdir`).""",
-    )
-
-
-def _export_disk_full_error() -> type:
-    import tensorflow as tf
-
-    return _export_write_op_error(
-        "ExportDiskFullError",
-        tf.errors.ResourceExhaustedError,
-        """A TF1 module's export refused by a full disk or quota: `except
-        tf.errors.ResourceExhaustedError` (what upstream raised) and `except ExportWriteError`
-        (so ExportError, OSError) both catch it (`.path`, `.problem`, `.tmpdir`).""",
-    )
-
-
-def _export_file_too_large_error() -> type:
-    import tensorflow as tf
-
-    return _export_write_op_error(
-        "ExportFileTooLargeError",
-        tf.errors.OutOfRangeError,
-        """A TF1 module's export of a file over the file-size limit (`ulimit -f`, FAT32's 4
-        GiB): `except tf.errors.OutOfRangeError` (what upstream raised: "File too large") and
-        `except ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
-        `.tmpdir`).""",
-    )
-
-
-def _export_not_a_directory_error() -> type:
-    import tensorflow as tf
-
-    return _export_write_op_error(
-        "ExportNotADirectoryError",
-        tf.errors.FailedPreconditionError,
-        """A TF1 module's export to a path that is a file, or below one: `except
-        tf.errors.FailedPreconditionError` (what upstream raised: "... is not a directory") and
-        `except ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
-        `.tmpdir`).""",
-    )
-
-
-def _export_is_a_directory_error() -> type:
-    import tensorflow as tf
-
-    return _export_write_op_error(
-        "ExportIsADirectoryError",
-        tf.errors.FailedPreconditionError,
-        """A TF1 module's export into an existing folder holding a folder named
-        `saved_model.pb`: `except tf.errors.FailedPreconditionError` (what upstream raised:
-        "...; Is a directory") and `except ExportWriteError` (so ExportError, OSError) both
-        catch it (`.path`, `.problem`, `.tmpdir`).""",
-    )
-
-
-def _export_not_found_error() -> type:
-    import tensorflow as tf
-
-    return _export_write_op_error(
-        "ExportNotFoundError",
-        tf.errors.NotFoundError,
-        """A TF1 module's export to gs:// answered "not found" (no such bucket), or to a local
-        path that is, or lies below, a symbolic link to nothing: `except
-        tf.errors.NotFoundError` (what upstream raised) and `except ExportWriteError` (so
-        ExportError, OSError) both catch it (`.path`, `.problem`, `.tmpdir`).""",
-    )
-
-
-def _export_tmpdir_full_error() -> type:
-    import tensorflow as tf
-
-    return _export_write_op_error(
-        "ExportTmpdirFullError",
-        tf.errors.InternalError,
-        """A TF1 module's export to gs:// that found no room in TMPDIR, where it is written
-        before its upload: `except tf.errors.InternalError` (what upstream's GCS writer raised:
-        "Could not append to the internal temporary file") and `except ExportWriteError` (so
-        ExportError, OSError) both catch it (`.path`, `.problem`, `.tmpdir`: TMPDIR).""",
-    )
-
-
-# The ExportWriteError subclasses that are TensorFlow's error of a code a gs:// export's request
-# may end with and no other class covers (a 403 is ExportPermissionDeniedError, a 404
-# ExportNotFoundError, ...): name -> (TensorFlow's class in tf.errors, when its request meets it).
-EXPORT_OP_ERRORS: dict[str, tuple[str, str]] = {
-    "ExportAbortedError": (
-        "AbortedError",
-        "TensorFlow's GCS client gave up after its retries (of a 5xx, a 429, no answer)",
-    ),
-    "ExportUnavailableError": ("UnavailableError", "the server was unavailable (a 5xx, a 429)"),
-    "ExportPreconditionFailedError": (
-        "FailedPreconditionError",
-        "the server refused a precondition (a 412) or a body too large (a 413)",
-    ),
-    "ExportInvalidArgumentError": ("InvalidArgumentError", "the server answered a 400"),
-    "ExportDeadlineExceededError": ("DeadlineExceededError", "a request's deadline passed"),
-    "ExportUnauthenticatedError": ("UnauthenticatedError", "no valid credentials"),
-    "ExportOutOfRangeError": ("OutOfRangeError", "a read or write out of range"),
-    "ExportInternalError": ("InternalError", "TensorFlow's GCS client failed inside"),
-    "ExportDataLossError": ("DataLossError", "data was lost or corrupted on the way"),
-    "ExportCancelledError": ("CancelledError", "the request was cancelled"),
-    "ExportUnimplementedError": ("UnimplementedError", "the operation is not implemented"),
-    "ExportUnknownError": ("UnknownError", "an error TensorFlow did not classify"),
-}
-
-
-def _export_op_error_builder(name: str) -> Any:
-    """The builder of `EXPORT_OP_ERRORS`'s class `name`."""
-
-    def build() -> type:
-        import tensorflow as tf
-
-        tf_class, when = EXPORT_OP_ERRORS[name]
-        doc = f"""A TF1 module's export to gs:// whose request ended with TensorFlow's {tf_class}
-        ({when}): `except tf.errors.{tf_class}` (what upstream let through) and `except
-        ExportWriteError` (so ExportError, OSError) both catch it (`.path`, `.problem`,
-        `.tmpdir`)."""
-        return _export_write_op_error(name, getattr(tf.errors, tf_class), doc)
-
-    return build
-
-
-def _export_write_op_error(name: str, op_error: Any, doc: str) -> type:
-    """A class that is both an ExportWriteError and TensorFlow's `op_error`."""
-
-    def __init__(self: Any, message: str, *, path: str, problem: str, tmpdir: str = "") -> None:
-        op_error.__init__(self, None, None, redact(message))  # Sets args to (): first.
-        ExportWriteError.__init__(self, message, path=path, problem=problem, tmpdir=tmpdir)
-
-    return type(name, (ExportWriteError, op_error), {"__init__": __init__, "__doc__": doc})
 
 
 def _model_file_not_found_error() -> type:
@@ -756,7 +515,7 @@ def _subclassing(base: str, build: Callable[[Any], type]) -> Builder:
 
 # Each class's name -> its builder: the one list of the classes built on first use.
 _BUILDERS: dict[str, Builder] = {
-    "ModuleExistsError": _module_exists_error,
+    "ModuleExistsError": export.module_exists_error,
     "HTTPStatusError": _http_status_error,
     "ConnectionFailedError": _connection_failed_error,
     "RetryTimeoutStatusError": _subclassing("HTTPStatusError", _retry_timeout_status_error),
@@ -770,20 +529,20 @@ _BUILDERS: dict[str, Builder] = {
     "DamagedMessageError": _damaged_message_error,
     "AttachedMessageParseError": _attached_message_parse_error,
     "CallInputArgumentError": _call_input_argument_error,
-    "AssetNotFoundError": _asset_not_found_error,
+    "AssetNotFoundError": export.asset_not_found_error,
     "NotATF1ModuleError": _not_a_tf1_module_error,
     "EmptyAssetError": _empty_asset_error,
     "ModuleMissingOpError": _module_missing_op_error,
     "UnregisteredFileSystemError": _unregistered_file_system_error,
-    "ExportCheckpointNotFoundError": _export_checkpoint_not_found_error,
-    "ExportPermissionDeniedError": _export_permission_denied_error,
-    "ExportDiskFullError": _export_disk_full_error,
-    "ExportFileTooLargeError": _export_file_too_large_error,
-    "ExportNotADirectoryError": _export_not_a_directory_error,
-    "ExportIsADirectoryError": _export_is_a_directory_error,
-    "ExportNotFoundError": _export_not_found_error,
-    "ExportTmpdirFullError": _export_tmpdir_full_error,
-    **{name: _export_op_error_builder(name) for name in EXPORT_OP_ERRORS},
+    "ExportCheckpointNotFoundError": export.export_checkpoint_not_found_error,
+    "ExportPermissionDeniedError": export.export_permission_denied_error,
+    "ExportDiskFullError": export.export_disk_full_error,
+    "ExportFileTooLargeError": export.export_file_too_large_error,
+    "ExportNotADirectoryError": export.export_not_a_directory_error,
+    "ExportIsADirectoryError": export.export_is_a_directory_error,
+    "ExportNotFoundError": export.export_not_found_error,
+    "ExportTmpdirFullError": export.export_tmpdir_full_error,
+    **{name: export.export_op_error_builder(name) for name in export.EXPORT_OP_ERRORS},
 }
 
 
