@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from ..utils.redact import redact
 from . import _lazy_export as export
-from ._base import ArgumentTypeError
-from ._loading import (
-    CallInputSpecError,
-    DamagedModelError,
-    MissingModelFileError,
-    MissingOpError,
-    TFHubLoadError,
-)
+from . import _lazy_loading as loading
 from ._resolving import DownloadError, InvalidHandleError, RetryTimeoutError
 
 TYPE_CHECKING = False
@@ -35,6 +28,12 @@ def lazy_error_class(name: str) -> Any:
     `ExportCheckpointNotFoundError`, `ExportNotADirectoryError`, `ExportPermissionDeniedError`,
     `ExportAbortedError`, ...) are said beside their builders in `_lazy_export.py`.
 
+    The classes of loading and calling a model (`ModelFileNotFoundError`,
+    `VariablesMismatchError`, `TruncatedCheckpointError`, `CorruptCheckpointError`,
+    `EmptyAssetError`, `DamagedMessageError`, `AttachedMessageParseError`,
+    `CallInputArgumentError`, `NotATF1ModuleError`, `ModuleMissingOpError`) are said beside
+    their builders in `_lazy_loading.py`.
+
     `HTTPStatusError`: the server answered with an error status; upstream's `urlopen` raised
     `urllib.error.HTTPError`, so this class is both that (`.code`, `.reason`) and a
     `DownloadError` (`urllib.error` imports `tempfile`: 14 ms).
@@ -42,47 +41,6 @@ def lazy_error_class(name: str) -> Any:
     `ConnectionFailedError`: no answer came (connection refused, unknown host, timeout) after the
     retries, or the TLS connection failed; upstream's `urlopen` raised `urllib.error.URLError`,
     so this class is both that (`.reason`) and a `DownloadError`.
-
-    `ModelFileNotFoundError`: a model folder without a file of its checkpoint (its
-    `variables/` folder, index or a data file) or an asset file, where upstream let
-    TensorFlow's `tf.errors.NotFoundError` through (for a TF1 Hub module; a bare
-    `tf.errors.OpError` for a TF2 SavedModel's data file): both that and a
-    `MissingModelFileError` (TensorFlow is imported).
-
-    `NotATF1ModuleError`: a path that is not in the TF1 Hub format (no `tfhub_module.pb`: a TF2
-    SavedModel, an empty folder; the message says which) given to `hub.Module`,
-    `hub.load_module_spec` or a text column; upstream let TensorFlow's
-    `tf.errors.NotFoundError` (its read of `tfhub_module.pb`) through, so this class is both
-    that and a `TFHubLoadError` (so a ValueError; TensorFlow is imported).
-
-    `VariablesMismatchError`: a model folder whose checkpoint holds a variable in another
-    dtype (or shape) than its graph's variable of that name, found after loading failed, or
-    when `hub.Module` builds its graph; TensorFlow's restore raised
-    `tf.errors.InvalidArgumentError`, which upstream let through: both that and a
-    `DamagedModelError` (TensorFlow is imported).
-
-    `TruncatedCheckpointError`, `CorruptCheckpointError`: a model whose checkpoint TensorFlow
-    cannot read, cut short (it raised `tf.errors.OutOfRangeError` for a TF1 Hub module, an
-    `IndexError` for a TF2 SavedModel: the class is both) or corrupt (`tf.errors.DataLossError`,
-    or a bare `OpError` for an index that is no sstable or a checksum that does not match): each
-    both that and a `DamagedModelError` (TensorFlow is imported).
-
-    `DamagedMessageError`: a TF1 Hub module whose `tfhub_module.pb` or attached message
-    (`hub_module_attachments`) protobuf cannot parse; upstream let protobuf's
-    `google.protobuf.message.DecodeError` through, so this class is both that and a
-    `DamagedModelError` naming the module (protobuf is imported).
-
-    `AttachedMessageParseError`: an attached message (`ModuleSpec.get_attached_message`) whose
-    bytes do not parse as the `message_type` given (most often another class than the one it
-    was attached with); upstream let protobuf's `google.protobuf.message.DecodeError` through, so
-    this class is both that and an `ArgumentTypeError` (so TypeError, ValueError) naming the key
-    and the class (`.key`, `.message_type`; protobuf is imported).
-
-    `CallInputArgumentError`: inputs a hub.KerasLayer's function refused while running (an
-    input of a signature in another dtype, called eagerly), where upstream let TensorFlow's
-    `tf.errors.InvalidArgumentError` through: both that and a `CallInputSpecError` (so
-    ValueError, TypeError), with its message naming what the function expects (TensorFlow is
-    imported).
 
     `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
     with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
@@ -105,19 +63,6 @@ def lazy_error_class(name: str) -> Any:
     `URLError` for it ("no host given", "Connection refused"), so this class is both an
     `InvalidHandleError` (a ValueError) and that `URLError` (an IOError; `.reason`).
 
-    `EmptyAssetError`: a model whose lookup table reads its vocabulary from an asset file of 0
-    bytes; TensorFlow's table initializer raised `tf.errors.OutOfRangeError` ("Read less bytes
-    than requested"), which upstream let through: both that and a `DamagedModelError` naming the
-    asset (TensorFlow is imported).
-
-    `ModuleMissingOpError`: a TF1 Hub module given to `hub.Module` (in a graph or eagerly; or
-    `ModuleSpec.export`, `eval_function_for_module`) that uses an op this process has not
-    registered; upstream's `hub.Module` raised `tf.errors.NotFoundError` for it in both modes,
-    so this class is both that and a `MissingOpError` (TensorFlow is imported). Also what
-    `hub.load` and `hub.KerasLayer` raise for a TF1 SavedModel or Hub module (TensorFlow's TF1
-    loader raises NotFoundError, which upstream let through; a TF2 model's is a RuntimeError,
-    and its error a plain `MissingOpError`).
-
     `UnregisteredFileSystemError`: a handle of a file system TensorFlow reads no paths of in
     this process (`s3://`, `hdfs://`: TensorFlow 2.21 has none registered unless a package such
     as tensorflow-io does it); upstream let TensorFlow's `tf.errors.UnimplementedError` ("File
@@ -133,167 +78,6 @@ def lazy_error_class(name: str) -> Any:
         cls.__qualname__ = name
         _LAZY_ERROR_CLASSES[name] = cls
     return _LAZY_ERROR_CLASSES[name]
-
-
-def _not_a_tf1_module_error() -> type:
-    import tensorflow as tf
-
-    class NotATF1ModuleError(TFHubLoadError, tf.errors.NotFoundError):
-        """A path that is not in the TF1 Hub format (the message says if it is a TF2
-        SavedModel): `except tf.errors.NotFoundError` (what upstream raised) and `except
-        TFHubLoadError` (so ValueError) both catch it."""
-
-        def __init__(self, message: str) -> None:
-            tf.errors.NotFoundError.__init__(self, None, None, redact(message))
-            TFHubLoadError.__init__(self, message)
-
-        def __str__(self) -> str:
-            return str(self.args[0]) if self.args else ""
-
-    return NotATF1ModuleError
-
-
-def _module_missing_op_error() -> type:
-    import tensorflow as tf
-
-    class ModuleMissingOpError(MissingOpError, tf.errors.NotFoundError):
-        """An op this process has not registered, used by a TF1 Hub module: `except
-        tf.errors.NotFoundError` (what upstream's hub.Module raised) and `except
-        MissingOpError` (so RuntimeError, ValueError) both catch it (`.path`, `.op`,
-        `.library`)."""
-
-        def __init__(self, message: str, *, path: str, op: str, library: str | None) -> None:
-            # OpError's read-only `.op` is then the op's name, as MissingOpError's `.op` is.
-            tf.errors.NotFoundError.__init__(self, None, op, redact(message))
-            TFHubLoadError.__init__(self, message)
-            self.path = path
-            self.library = library
-
-        def __str__(self) -> str:
-            return str(self.args[0]) if self.args else ""
-
-    return ModuleMissingOpError
-
-
-def _model_file_not_found_error() -> type:
-    import tensorflow as tf
-
-    return _damaged_op_error(
-        "ModelFileNotFoundError",
-        MissingModelFileError,
-        tf.errors.NotFoundError,
-        """A model folder without a file it needs: `except tf.errors.NotFoundError`
-        (what upstream raised), `except MissingModelFileError` and `except FileNotFoundError`
-        all catch it (`.path`, `.problem` as DamagedModelError's).""",
-    )
-
-
-def _variables_mismatch_error() -> type:
-    import tensorflow as tf
-
-    return _damaged_op_error(
-        "VariablesMismatchError",
-        DamagedModelError,
-        tf.errors.InvalidArgumentError,
-        """A checkpoint whose variable has another dtype or shape than the graph's: `except
-        tf.errors.InvalidArgumentError` (what upstream raised) and `except DamagedModelError`
-        (so ValueError, OSError) both catch it (`.path`, `.problem`).""",
-    )
-
-
-def _truncated_checkpoint_error() -> type:
-    import tensorflow as tf
-
-    return _damaged_op_error(
-        "TruncatedCheckpointError",
-        DamagedModelError,
-        tf.errors.OutOfRangeError,
-        """A checkpoint whose data file is cut short ("Read less bytes than requested"):
-        `except tf.errors.OutOfRangeError` (what upstream raised for a TF1 Hub module), `except
-        IndexError` (what it raised for a TF2 SavedModel) and `except DamagedModelError` all
-        catch it (`.path`, `.problem`).""",
-        also=(IndexError,),
-    )
-
-
-def _corrupt_checkpoint_error() -> type:
-    import tensorflow as tf
-
-    return _damaged_op_error(
-        "CorruptCheckpointError",
-        DamagedModelError,
-        tf.errors.DataLossError,
-        """A checkpoint whose index or data TensorFlow cannot read (a checksum that does not
-        match, an index that is not an sstable): `except tf.errors.DataLossError` (so `except
-        tf.errors.OpError`: what upstream raised) and `except DamagedModelError` both catch it
-        (`.path`, `.problem`).""",
-    )
-
-
-def _damaged_message_error() -> type:
-    from google.protobuf.message import DecodeError
-
-    class DamagedMessageError(DamagedModelError, DecodeError):
-        """A module file protobuf cannot parse (`tfhub_module.pb`, an attached message):
-        `except google.protobuf.message.DecodeError` (what upstream raised) and `except
-        DamagedModelError` (so ValueError, OSError) both catch it (`.path`, `.problem`)."""
-
-    return DamagedMessageError
-
-
-def _attached_message_parse_error() -> type:
-    from google.protobuf.message import DecodeError
-
-    class AttachedMessageParseError(ArgumentTypeError, DecodeError):
-        """An attached message whose bytes do not parse as the `message_type` given: `except
-        google.protobuf.message.DecodeError` (what upstream raised) and `except
-        ArgumentTypeError` (so TypeError, ValueError) both catch it.
-
-        Attributes:
-            key: the key the message was attached under.
-            message_type: the full name of the class it was parsed as.
-        """
-
-        def __init__(self, message: str, *, key: str = "", message_type: str = "") -> None:
-            super().__init__(message)
-            self.key = key
-            self.message_type = message_type
-
-    return AttachedMessageParseError
-
-
-def _call_input_argument_error() -> type:
-    import tensorflow as tf
-
-    class CallInputArgumentError(CallInputSpecError, tf.errors.InvalidArgumentError):
-        """Inputs a hub.KerasLayer's function refused while running: `except
-        tf.errors.InvalidArgumentError` (what upstream raised) and `except CallInputSpecError`
-        (so ValueError, TypeError) both catch it."""
-
-        def __init__(self, *args: Any) -> None:
-            # (message), or (node_def, op, message, error_code) as TensorFlow's: Keras rebuilds
-            # an OpError so, adding the layer's name to the message.
-            message = args[2] if len(args) == 4 else args[0]
-            tf.errors.InvalidArgumentError.__init__(self, None, None, redact(message))
-            CallInputSpecError.__init__(self, message)
-
-        def __str__(self) -> str:
-            return str(self.args[0]) if self.args else ""
-
-    return CallInputArgumentError
-
-
-def _damaged_op_error(
-    name: str, base: Any, op_error: Any, doc: str, *, also: tuple[type, ...] = ()
-) -> type:
-    """A class that is both `base` (a DamagedModelError) and TensorFlow's `op_error` (and the
-    builtins `also`)."""
-
-    def __init__(self: Any, message: str, *, path: str, problem: str) -> None:
-        op_error.__init__(self, None, None, redact(message))  # Sets args to (): first.
-        base.__init__(self, message, path=path, problem=problem)
-
-    return type(name, (base, op_error, *also), {"__init__": __init__, "__doc__": doc})
 
 
 def _http_status_error() -> type:
@@ -470,19 +254,6 @@ def _no_server_url_error() -> type:
     return NoServerURLError
 
 
-def _empty_asset_error() -> type:
-    import tensorflow as tf
-
-    return _damaged_op_error(
-        "EmptyAssetError",
-        DamagedModelError,
-        tf.errors.OutOfRangeError,
-        """A vocabulary asset of 0 bytes that a lookup table of the model reads: `except
-        tf.errors.OutOfRangeError` (what upstream let through) and `except DamagedModelError`
-        (so ValueError, OSError) both catch it (`.path`, `.problem`).""",
-    )
-
-
 def _unregistered_file_system_error() -> type:
     import tensorflow as tf
 
@@ -522,17 +293,17 @@ _BUILDERS: dict[str, Builder] = {
     "UnfollowableRedirectError": _subclassing("HTTPStatusError", _unfollowable_redirect_error),
     "RedirectLoopError": _subclassing("HTTPStatusError", _redirect_loop_error),
     "NoServerURLError": _no_server_url_error,
-    "ModelFileNotFoundError": _model_file_not_found_error,
-    "VariablesMismatchError": _variables_mismatch_error,
-    "TruncatedCheckpointError": _truncated_checkpoint_error,
-    "CorruptCheckpointError": _corrupt_checkpoint_error,
-    "DamagedMessageError": _damaged_message_error,
-    "AttachedMessageParseError": _attached_message_parse_error,
-    "CallInputArgumentError": _call_input_argument_error,
+    "ModelFileNotFoundError": loading.model_file_not_found_error,
+    "VariablesMismatchError": loading.variables_mismatch_error,
+    "TruncatedCheckpointError": loading.truncated_checkpoint_error,
+    "CorruptCheckpointError": loading.corrupt_checkpoint_error,
+    "DamagedMessageError": loading.damaged_message_error,
+    "AttachedMessageParseError": loading.attached_message_parse_error,
+    "CallInputArgumentError": loading.call_input_argument_error,
     "AssetNotFoundError": export.asset_not_found_error,
-    "NotATF1ModuleError": _not_a_tf1_module_error,
-    "EmptyAssetError": _empty_asset_error,
-    "ModuleMissingOpError": _module_missing_op_error,
+    "NotATF1ModuleError": loading.not_a_tf1_module_error,
+    "EmptyAssetError": loading.empty_asset_error,
+    "ModuleMissingOpError": loading.module_missing_op_error,
     "UnregisteredFileSystemError": _unregistered_file_system_error,
     "ExportCheckpointNotFoundError": export.export_checkpoint_not_found_error,
     "ExportPermissionDeniedError": export.export_permission_denied_error,
