@@ -99,6 +99,10 @@ _BUILDERS: dict[str, Builder] = {
     "ModuleExistsError": export.module_exists_error,
     "AssetNotFoundError": export.asset_not_found_error,
     "ExportCheckpointNotFoundError": export.export_checkpoint_not_found_error,
+    "ExportCheckpointDamagedError": export.export_checkpoint_damaged_error,
+    "ExportCheckpointTruncatedError": _subclassing(
+        "ExportCheckpointDamagedError", export.export_checkpoint_truncated_error
+    ),
     "ExportPermissionDeniedError": export.export_permission_denied_error,
     "ExportDiskFullError": export.export_disk_full_error,
     "ExportFileTooLargeError": export.export_file_too_large_error,
@@ -108,57 +112,3 @@ _BUILDERS: dict[str, Builder] = {
     "ExportTmpdirFullError": export.export_tmpdir_full_error,
     **{name: export.export_op_error_builder(name) for name in export.EXPORT_OP_ERRORS},
 }
-
-
-def _export_checkpoint_damage_class(name: str, bases: tuple[type, ...], doc: str) -> type:
-    """A class of `bases` (ExportError or its subclass, then TensorFlow's OpError class whose
-    code it has) for a checkpoint given to an export that TensorFlow cannot read."""
-    op_error: Any = bases[-1]
-
-    def __init__(self: Any, message: str, *, path: str, problem: str) -> None:
-        op_error.__init__(self, None, None, redact(message))  # Sets args to (): first.
-        ExportError.__init__(self, message)
-        self.path = path
-        self.problem = problem
-
-    def __str__(self: Any) -> str:
-        return str(self.args[0]) if self.args else ""
-
-    return type(name, bases, {"__init__": __init__, "__str__": __str__, "__doc__": doc})
-
-
-def _export_checkpoint_damaged_error() -> type:
-    import tensorflow as tf
-
-    return _export_checkpoint_damage_class(
-        "ExportCheckpointDamagedError",
-        (ExportError, tf.errors.DataLossError),
-        """A checkpoint given to a TF1 export (`ModuleSpec.export`, `LatestModuleExporter`)
-        whose files are there but TensorFlow cannot read (an index cut short or garbage, a
-        tensor whose checksum does not match), found before anything is written: `except
-        tf.errors.DataLossError` (what upstream's exporter met; its `ModuleSpec.export` a bare
-        `OpError`) and `except ExportError` (so ValueError) both catch it (`.path`: the
-        checkpoint path as given; `.problem`: the file and TensorFlow's reason).""",
-    )
-
-
-def _export_checkpoint_truncated_error() -> type:
-    import tensorflow as tf
-
-    damaged: Any = lazy_error_class("ExportCheckpointDamagedError")
-    return _export_checkpoint_damage_class(
-        "ExportCheckpointTruncatedError",
-        (damaged, tf.errors.OutOfRangeError),
-        """An `ExportCheckpointDamagedError` whose data file is cut short (TensorFlow's "Read
-        less bytes than requested"): also `tf.errors.OutOfRangeError`, what upstream's export
-        met and let through, and its code.""",
-    )
-
-
-# The classes of a checkpoint given to an export that TensorFlow cannot read: name -> builder.
-_EXPORT_CHECKPOINT_DAMAGE = {
-    "ExportCheckpointDamagedError": _export_checkpoint_damaged_error,
-    "ExportCheckpointTruncatedError": _export_checkpoint_truncated_error,
-}
-
-_BUILDERS.update(_EXPORT_CHECKPOINT_DAMAGE)

@@ -260,3 +260,54 @@ def _export_write_op_error(name: str, op_error: Any, doc: str) -> type:
         ExportWriteError.__init__(self, message, path=path, problem=problem, tmpdir=tmpdir)
 
     return type(name, (ExportWriteError, op_error), {"__init__": __init__, "__doc__": doc})
+
+
+def _export_checkpoint_damage_class(name: str, bases: tuple[type, ...], doc: str) -> type:
+    """A class of `bases` (ExportError or its subclass, then TensorFlow's OpError class whose
+    code it has) for a checkpoint given to an export that TensorFlow cannot read."""
+    op_error: Any = bases[-1]
+
+    def __init__(self: Any, message: str, *, path: str, problem: str) -> None:
+        op_error.__init__(self, None, None, redact(message))  # Sets args to (): first.
+        ExportError.__init__(self, message)
+        self.path = path
+        self.problem = problem
+
+    def __str__(self: Any) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    return type(name, bases, {"__init__": __init__, "__str__": __str__, "__doc__": doc})
+
+
+def export_checkpoint_damaged_error() -> type:
+    """`ExportCheckpointDamagedError`: a checkpoint given to a TF1 export whose files are there
+    but TensorFlow cannot read them; upstream let TensorFlow's error through (its exporter's
+    restore a `tf.errors.DataLossError`, `ModuleSpec.export` a bare `OpError`), so this class is
+    both that and an `ExportError` (TensorFlow is imported)."""
+    import tensorflow as tf
+
+    return _export_checkpoint_damage_class(
+        "ExportCheckpointDamagedError",
+        (ExportError, tf.errors.DataLossError),
+        """A checkpoint given to a TF1 export (`ModuleSpec.export`, `LatestModuleExporter`)
+        whose files are there but TensorFlow cannot read (an index cut short or garbage, a
+        tensor whose checksum does not match), found before anything is written: `except
+        tf.errors.DataLossError` (what upstream's exporter met; its `ModuleSpec.export` a bare
+        `OpError`) and `except ExportError` (so ValueError) both catch it (`.path`: the
+        checkpoint path as given; `.problem`: the file and TensorFlow's reason).""",
+    )
+
+
+def export_checkpoint_truncated_error(damaged: type) -> type:
+    """`ExportCheckpointTruncatedError`: an `ExportCheckpointDamagedError` (`damaged`) whose
+    data file is cut short; upstream let TensorFlow's `tf.errors.OutOfRangeError` through, so
+    this class is also that, with its code (TensorFlow is imported)."""
+    import tensorflow as tf
+
+    return _export_checkpoint_damage_class(
+        "ExportCheckpointTruncatedError",
+        (damaged, tf.errors.OutOfRangeError),
+        """An `ExportCheckpointDamagedError` whose data file is cut short (TensorFlow's "Read
+        less bytes than requested"): also `tf.errors.OutOfRangeError`, what upstream's export
+        met and let through, and its code.""",
+    )

@@ -370,10 +370,11 @@ class NativeModuleSpec(ModuleSpec):
             raise export_write_error(refused, folder, argument="path", tf1=True) from err
 
 
-# The ExportWriteError subclass (`errors/_lazy.py`) that is also TensorFlow's error of the code a
-# gs:// export's request met: upstream's class, as it wrote through tf.io.gfile in place. Every
-# code of a tf.errors.OpError but ALREADY_EXISTS (another export's marker: ModuleExistsError,
-# `_export_upload`) has one, so `except tf.errors.OpError` catches every refused gs:// export.
+# The ExportWriteError subclass (`errors/_lazy_export.py`) that is also TensorFlow's error of
+# the code a gs:// export's request met: upstream's class, as it wrote through tf.io.gfile in
+# place. Every code of a tf.errors.OpError but ALREADY_EXISTS (another export's marker:
+# ModuleExistsError, `_export_upload`) has one, so `except tf.errors.OpError` catches every
+# refused gs:// export.
 _UPSTREAM_GS_CLASS = {
     "PERMISSION_DENIED": "ExportPermissionDeniedError",  # A 401, a 403.
     "NOT_FOUND": "ExportNotFoundError",  # A 404: no such bucket.

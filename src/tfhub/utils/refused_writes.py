@@ -17,7 +17,7 @@ from .printable import escaped
 _TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED, _TF_OUT_OF_RANGE = 8, 7, 11
 
 # The other way round, for a TF1 module's export, whose refused writes upstream let through as
-# TensorFlow's error of that code: the class (`errors/_lazy.py`) that is both it and an
+# TensorFlow's error of that code: the class (`errors/_lazy_export.py`) that is both it and an
 # ExportWriteError, for each errno (a file in the way of a folder, a folder in the way of a file:
 # TensorFlow raised FailedPreconditionError, "<file> is not a directory", "<tmp file>; Is a
 # directory"). Other errnos (a gs:// request refused) give a plain ExportWriteError.
