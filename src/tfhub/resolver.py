@@ -11,6 +11,7 @@ temporary folder, rename, descriptor), the safe extraction of archives, the sett
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -415,30 +416,92 @@ def _temp_download_dir(module_dir: str, task_uid: str) -> str:
 
 
 def _dir_size(directory: str) -> int:
-    """Returns the size in bytes of the files under `directory` (local, or a tf.io.gfile URL).
+    """Returns the size in bytes of the files under `directory` (local, or a tf.io.gfile URL),
+    as upstream's: a link to a folder counts what that folder holds, a link to a file its size
+    (a link leading nowhere counts 0: tfhub's extraction may leave one); a link back to a
+    folder being counted is not walked again (upstream's recursion never ended).
 
     Raises:
-        tfhub.errors.DownloadError: a URL's folder cannot be listed (a missing or unreadable
-            local one counts 0 bytes).
+        tf.errors.NotFoundError: (TensorFlow's own class, as upstream's `ListDirectory`
+            raised; TensorFlow is imported then) `directory`, or a folder in it, is missing or
+            not a folder: "Could not find directory X".
+        tfhub.errors.UnregisteredFileSystemError: a URL of a file system TensorFlow has not
+            registered (s3://).
+        tfhub.errors.DownloadError: a URL's folder cannot be listed; OSError, a local folder
+            cannot (no permission).
     """
-    from . import gfile_io
-    from .cache import bookkeeping
+    try:
+        return _counted(directory)
+    except (FileNotFoundError, NotADirectoryError) as err:
+        raise _folder_not_found(err.filename or directory) from None
 
-    if not is_url(directory):
-        return sum(bookkeeping.list_files(directory).values())
-    tops = gfile_io.walk(directory)
-    return sum(gfile_io.size(f"{top.rstrip('/')}/{name}") for top, names in tops for name in names)
+
+def _counted(directory: str) -> int:
+    """`_dir_size` of a folder that exists; FileNotFoundError (or NotADirectoryError) if it,
+    or a folder in it, does not."""
+    if is_url(directory):
+        return _gfile_dir_size(directory)
+    return _local_dir_size(directory, frozenset())
+
+
+def _local_dir_size(folder: str, ancestors: frozenset[str]) -> int:
+    """The size of the files under the local `folder`, links followed; `ancestors` are the
+    real paths of the folders counting it (a link back to one of them counts 0)."""
+    real = os.path.realpath(folder)
+    if real in ancestors:
+        return 0
+    total = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():  # Through a link too, as upstream's `Stat`.
+                total += _local_dir_size(entry.path, ancestors | {real})
+                continue
+            try:
+                total += entry.stat().st_size
+            except FileNotFoundError:  # A link leading nowhere.
+                continue
+    return total
+
+
+def _gfile_dir_size(folder: str) -> int:
+    """The size of the files under a tf.io.gfile `folder`, each request bounded (`gfile_io`).
+
+    Raises:
+        FileNotFoundError: the folder is missing (TensorFlow's NotFoundError).
+    """
+    from . import errors, gfile_io
+    from .utils.lazy import tensorflow as tf  # Imported by gfile_io before any error.
+
+    try:
+        tops = gfile_io.walk(folder)
+        return sum(
+            gfile_io.size(f"{top.rstrip('/')}/{name}") for top, names in tops for name in names
+        )
+    except errors.UnregisteredFileSystemError:
+        raise
+    except errors.DownloadError as err:
+        if isinstance(err.__cause__, tf.errors.NotFoundError):
+            raise FileNotFoundError(errno.ENOENT, "Could not find directory", folder) from err
+        raise
+
+
+def _folder_not_found(folder: str) -> Exception:
+    """TensorFlow's NotFoundError for a folder that is missing, in upstream's words."""
+    from .utils.lazy import import_tensorflow
+    from .utils.redact import redact
+
+    tf = import_tensorflow("tensorflow_hub's resolver._dir_size")
+    return tf.errors.NotFoundError(None, None, f"Could not find directory {redact(folder)}")
 
 
 def _locked_tmp_dir_size(lock_filename: str) -> int:
-    """Returns the size of the temporary folder the lock file names; 0 if it does not exist."""
+    """Returns the size of the temporary folder the lock file names; 0 if it does not exist
+    (as upstream's, which caught `_dir_size`'s NotFoundError)."""
     uid = _task_uid_from_lock_file(lock_filename)
-    tmp_dir = _temp_download_dir(_module_dir(lock_filename), uid)
-    if not is_url(tmp_dir):
-        return _dir_size(tmp_dir) if os.path.isdir(tmp_dir) else 0
-    from . import gfile_io
-
-    return _dir_size(tmp_dir) if gfile_io.exists(tmp_dir) else 0
+    try:
+        return _counted(_temp_download_dir(_module_dir(lock_filename), uid))
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
 
 
 def _absolute(path: str) -> str:
