@@ -11,7 +11,6 @@ temporary folder, rename, descriptor), the safe extraction of archives, the sett
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import sys
@@ -433,7 +432,7 @@ def _dir_size(directory: str) -> int:
     try:
         return _counted(directory)
     except (FileNotFoundError, NotADirectoryError) as err:
-        raise _folder_not_found(err.filename or directory) from None
+        raise _folder_not_found(getattr(err, "path", None) or err.filename or directory) from None
 
 
 def _counted(directory: str) -> int:
@@ -467,7 +466,8 @@ def _gfile_dir_size(folder: str) -> int:
     """The size of the files under a tf.io.gfile `folder`, each request bounded (`gfile_io`).
 
     Raises:
-        FileNotFoundError: the folder is missing (TensorFlow's NotFoundError).
+        tfhub.errors.ModelNotFoundError: (a FileNotFoundError) the folder is missing
+            (TensorFlow's NotFoundError).
     """
     from . import errors, gfile_io
     from .utils.lazy import tensorflow as tf  # Imported by gfile_io before any error.
@@ -481,7 +481,7 @@ def _gfile_dir_size(folder: str) -> int:
         raise
     except errors.DownloadError as err:
         if isinstance(err.__cause__, tf.errors.NotFoundError):
-            raise FileNotFoundError(errno.ENOENT, "Could not find directory", folder) from err
+            raise errors.ModelNotFoundError(f"{folder} does not exist.", path=folder) from err
         raise
 
 
