@@ -131,9 +131,12 @@ def atomic_download(
 
     Raises:
         tfhub.errors.OfflineModeError: if TFHUB_OFFLINE is set and the entry is missing.
+        tfhub.errors.UnregisteredFileSystemError: TensorFlow has no file system for the
+            entry's scheme (s3://), said before anything is fetched.
         tfhub.errors.CacheError: if the cache cannot be written.
         Whatever `fetch` raises; nothing is then written to the cache.
     """
+    gfile_io.refuse_unregistered(module_path, verb="write")  # Before anything is fetched.
     if not replace and damage(module_path) is None:
         return module_path
     with _entry_turn(module_path):
@@ -195,6 +198,8 @@ def install(
             be loading it) is kept, as in a local cache, and the staged copy dropped.
 
     Raises:
+        tfhub.errors.UnregisteredFileSystemError: TensorFlow has no file system for the
+            entry's scheme (s3://).
         tfhub.errors.CacheError: naming the path, if the filesystem refuses a write.
     """
     _refuse_while_landing(module_path)
@@ -220,6 +225,8 @@ def install(
     except errors.RetryTimeoutError:  # No clean-up: each of its requests would wait as long.
         timed_out = True
         raise
+    except errors.UnregisteredFileSystemError:
+        raise  # Said already (and a DownloadError too).
     except errors.DownloadError as err:  # A listing gfile_io asked (`is_dir`) was refused.
         raise _write_error(module_path, err.__cause__ or err) from err
     except errors.TFHubError:  # A CacheError: said already.

@@ -240,9 +240,16 @@ def unregistered_file_system_error() -> type:
     import tensorflow as tf
 
     class UnregisteredFileSystemError(DownloadError, tf.errors.UnimplementedError):
-        """A handle of a file system TensorFlow has not registered in this process (s3://,
-        hdfs://): `except tf.errors.UnimplementedError` (what upstream raised) and `except
-        DownloadError` (so OSError) both catch it (`.path`: the handle's path; `.scheme`)."""
+        """A path of a file system TensorFlow has not registered in this process (s3://,
+        hdfs://), refused by `tfhub.gfile_io` before TensorFlow is asked, whoever reads or
+        writes it: `except tf.errors.UnimplementedError` (what upstream raised) and `except
+        DownloadError` (so OSError) both catch it (`.scheme`, as TensorFlow reads it).
+
+        The message (so `str()`, `repr()` and the traceback) has the credentials of a URL
+        hidden (`s3://***@bucket/m`), as every tfhub error's. `.path` keeps the path as the
+        program gave it, as `ModelNotFoundError.path` does: a field the program reads (to
+        retry once the package that registers the file system is imported), which the error
+        never prints; a redacted one would name no path at all."""
 
         def __init__(self, message: str, *, path: str, scheme: str) -> None:
             tf.errors.UnimplementedError.__init__(self, None, None, redact(message))

@@ -19,7 +19,9 @@ than one block in that time is cut too.
 Modules (each name below is given here too, loaded at its first use):
 
 - `_requests`: one request bounded in time (`_bounded`, `_asked`), and the errors of what
-  TensorFlow could not read (`unreadable_error`, `access_todo`); `is_url`;
+  TensorFlow could not read (`unreadable_error`, `access_todo`); `is_url`; the refusal of a
+  path of a file system TensorFlow has not registered (`refuse_unregistered`: s3://, hdfs://),
+  which every request meets first, so every caller raises the same UnregisteredFileSystemError;
 - `_reads`: `exists`, `is_file`, `walk`, `read_bytes`, `read_steps`, `open_binary` (its reader);
 - `_listings`: `is_dir`, `listdir`, `size`, `glob`, `checkpoint_reader`;
 - `_writes`: the bounded requests of a cache (`makedirs`, `copy`, ...), and which of those that
@@ -45,6 +47,7 @@ from ..utils.lazy import package_getattr
 _EXPORTS = {
     "access_todo": "_requests",
     "is_url": "_requests",
+    "refuse_unregistered": "_requests",
     "unreadable_error": "_requests",
     "READ_STEP": "_reads",
     "exists": "_reads",
@@ -105,7 +108,7 @@ if TYPE_CHECKING:
     )
     from ._listings import checkpoint_reader, glob, is_dir, listdir, size
     from ._reads import READ_STEP, exists, is_file, open_binary, read_bytes, read_steps, walk
-    from ._requests import access_todo, is_url, unreadable_error
+    from ._requests import access_todo, is_url, refuse_unregistered, unreadable_error
     from ._writes import (
         MOST_LATE,
         copy,
@@ -143,6 +146,7 @@ __all__ = [
     "read_bytes",
     "read_steps",
     "read_text",
+    "refuse_unregistered",
     "remove",
     "remove_quietly",
     "remove_stale_uploads",

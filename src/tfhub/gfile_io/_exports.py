@@ -21,7 +21,7 @@ from typing import Any
 from .. import errors
 from ..utils.lazy import import_tensorflow
 from ..utils.printable import escaped, quoted_reason
-from ._requests import _asked
+from ._requests import _asked, refuse_unregistered
 from ._writes import _write, _write_whole, copy, remove, rename, rmtree
 
 UPLOAD_PREFIX = ".tfhub-upload-"  # The hidden sibling folder an upload goes to first.
@@ -42,8 +42,10 @@ def stages_exports(path: str) -> bool:
 def exists_for_export(path: str) -> bool:
     """Returns True if `path` exists (`tf.io.gfile.exists`), bounded as `makedirs` is; unlike
     `exists`, what the file system refuses is raised as TensorFlow's OpError (as the export's
-    writes are)."""
+    writes are). A path of a file system TensorFlow has not registered (s3://) raises
+    UnregisteredFileSystemError (an UnimplementedError), saying it cannot be written."""
     gfile = _export_gfile()
+    refuse_unregistered(path, verb="write")  # The export's first question: what it is for.
     return _write(
         lambda: bool(gfile.exists(path)),
         path,
@@ -58,6 +60,7 @@ def listdir_for_export(folder: str) -> list[str]:
     is; unlike `listdir`, what the file system refuses (a missing folder: NotFoundError) is
     raised as TensorFlow's OpError, as the export's writes are."""
     gfile = _export_gfile()
+    refuse_unregistered(folder, verb="write")
     return _write(
         lambda: list(gfile.listdir(folder)),
         folder,

@@ -8,7 +8,7 @@ import contextlib
 from typing import Any
 
 from ..utils.lazy import import_tensorflow
-from ._requests import _asked, _bounded
+from ._requests import _asked, _bounded, refuse_unregistered
 
 
 def is_dir(path: str) -> bool:
@@ -73,6 +73,8 @@ def checkpoint_reader(prefix: str) -> Any:
     of Python's can bound it: its reads, and those of `get_tensor`, are TensorFlow's.
 
     Raises:
+        tfhub.errors.UnregisteredFileSystemError: TensorFlow has no file system for the
+            prefix's scheme (s3://).
         tensorflow.errors.OpError: as TensorFlow raises it (no such checkpoint, a damaged
             index): the callers say what is wrong with the model.
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) the lookup gave no
@@ -83,6 +85,7 @@ def checkpoint_reader(prefix: str) -> Any:
     def looked_up() -> list[str]:  # As the reader does: `prefix.index`, else `prefix`.
         return list(tf.io.gfile.glob(prefix + ".index") or tf.io.gfile.glob(prefix))
 
+    refuse_unregistered(prefix)  # Before the reader, which would say it in TensorFlow's words.
     with contextlib.suppress(tf.errors.OpError):  # The reader says why, as before.
         _bounded(looked_up, prefix, what="which files its checkpoint has")
     return tf.compat.v1.train.NewCheckpointReader(prefix)

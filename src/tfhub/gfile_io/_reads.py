@@ -137,6 +137,8 @@ class _GfileReader:
             data = _bounded(
                 lambda: bytes(self._gfile.read(size)), self._path, what=what, key=key, why=_READ_WHY
             )
+        except errors.UnregisteredFileSystemError:
+            raise  # Said already (and an OpError too).
         except tf.errors.NotFoundError as err:
             raise errors.ModelNotFoundError(
                 f"{self._path} does not exist. Check the handle.", path=self._path

@@ -76,19 +76,10 @@ def _exists_via_gfile(path: str) -> bool:
     Raises:
         tfhub.errors.UnregisteredFileSystemError: (a DownloadError, and the
             tf.errors.UnimplementedError upstream let through) TensorFlow has no file system
-            for the path's scheme in this process.
+            for the path's scheme in this process (`gfile_io.refuse_unregistered`).
         tfhub.errors.DownloadError: TensorFlow could not ask (the message says why).
     """
-    try:
-        return gcs.exists(path)
-    except errors.DownloadError as err:
-        from ..utils.lazy import tensorflow as tf  # Imported: it was just asked.
-
-        if isinstance(err.__cause__, tf.errors.UnimplementedError):
-            raise errors.UnregisteredFileSystemError(
-                str(err), path=path, scheme=path.split("://", 1)[0]
-            ) from err.__cause__
-        raise
+    return gcs.exists(path)
 
 
 def _unreachable(handle: str, path: str) -> str | None:

@@ -63,6 +63,8 @@ def _remote(
         key: the question's key for `within_http_timeouts` (default: `what` about `path`).
 
     Raises:
+        tfhub.errors.UnregisteredFileSystemError: TensorFlow has no file system for the path's
+            scheme (s3://; `gfile_io.refuse_unregistered`), unless `failed` gives the error.
         tfhub.errors.DownloadError: (an OSError) TensorFlow's file system failed or refused
             (a 403, a 503, a broken connection), naming the path and what to do; or the error
             `failed` gives.
@@ -70,14 +72,19 @@ def _remote(
             the call goes on in its thread (TensorFlow's cannot be stopped).
     """
     from ..._http_deadline import within_http_timeouts  # Not on a local path's way.
-    from ...gfile_io import unreadable_error
+    from ...gfile_io import refuse_unregistered, unreadable_error
     from ...utils.lazy import import_tensorflow
 
     tf = import_tensorflow("Remote folders (gs:// etc.)")
     try:
+        refuse_unregistered(path, verb=verb)  # An s3:// path, said as everywhere.
         return within_http_timeouts(
             lambda: call(tf.io.gfile), path=path, what=what, verb=verb, key=key
         )
+    except errors.UnregisteredFileSystemError as err:
+        if failed is None:
+            raise
+        raise failed(path, err) from err
     except tf.errors.OpError as err:
         raise (failed or unreadable_error)(path, err) from err
 
@@ -252,7 +259,10 @@ def _not_writable(what: str, flag: str) -> Callable[..., Exception]:
             reason = quoted_reason(err, path)
         else:
             reason = f"its file {name}: {quoted_reason(err, join(path, name))}"
-        return not_writable(path, reason, what=what, flag=flag, todo=access_todo(path) + ".")
+        # No file system for the scheme (s3://): its reason says what to do, not the access.
+        unregistered = isinstance(err, errors.UnregisteredFileSystemError)
+        todo = "Choose another folder." if unregistered else access_todo(path) + "."
+        return not_writable(path, reason, what=what, flag=flag, todo=todo)
 
     return error
 
