@@ -18,10 +18,28 @@ from collections.abc import Callable
 from typing import Any
 
 from . import constants, handles
+from . import resolver_private as _private
 from .constants import ModelLoadFormat, get_env_setting
 from .utils.paths import is_url
 
 logger = logging.getLogger(__name__)
+
+# Upstream's private names, which its tests and custom resolvers import from this module
+# (`tfhub.resolver_private` says what each is).
+_TFHUB_CACHE_DIR = _private._TFHUB_CACHE_DIR
+_TFHUB_DOWNLOAD_PROGRESS = _private._TFHUB_DOWNLOAD_PROGRESS
+_TFHUB_MODEL_LOAD_FORMAT = _private._TFHUB_MODEL_LOAD_FORMAT
+_absolute = _private._absolute
+_dir_size = _private._dir_size
+_lock_file_contents = _private._lock_file_contents
+_lock_filename = _private._lock_filename
+_locked_tmp_dir_size = _private._locked_tmp_dir_size
+_merge_relative_path = _private._merge_relative_path
+_module_descriptor_file = _private._module_descriptor_file
+_module_dir = _private._module_dir
+_task_uid_from_lock_file = _private._task_uid_from_lock_file
+_temp_download_dir = _private._temp_download_dir
+_write_module_descriptor_file = _private._write_module_descriptor_file
 
 __all__ = [
     "DownloadManager",
@@ -322,191 +340,6 @@ class DownloadManager:
             except errors.ArchiveError as err:  # What to do, as for tfhub's own downloads.
                 remote = not self._url.lower().startswith("file:")
                 raise with_archive_hint(err, remote=remote) from err
-
-
-# --- Upstream's private helpers -------------------------------------------------------------------
-# What tests and custom resolvers written against tensorflow_hub 0.10.0 import from its
-# `resolver` (its resolver_test.py plants a download's lock with `_lock_filename` and
-# `_lock_file_contents`, reads the descriptor at `_module_descriptor_file`): upstream's names
-# and results over tfhub's cache layout, which keeps upstream's file names (rf57f-F2).
-
-_TFHUB_CACHE_DIR = constants.TFHUB_CACHE_DIR
-_TFHUB_DOWNLOAD_PROGRESS = constants.TFHUB_DOWNLOAD_PROGRESS
-_TFHUB_MODEL_LOAD_FORMAT = constants.TFHUB_MODEL_LOAD_FORMAT
-
-
-def _merge_relative_path(dst_path: str, rel_path: str) -> str:
-    """`file_utils.merge_relative_path`: an archive member's path joined to `dst_path`.
-
-    Raises:
-        tfhub.errors.ArgumentError: (a ValueError) `rel_path` leads out of `dst_path`.
-    """
-    from .file_utils import merge_relative_path
-
-    return merge_relative_path(dst_path, rel_path)
-
-
-def _module_descriptor_file(module_dir: str) -> str:
-    """Returns the descriptor file of the entry `module_dir` (`<module_dir>.descriptor.txt`)."""
-    return f"{module_dir}.descriptor.txt"
-
-
-def _write_module_descriptor_file(handle: str, module_dir: str) -> None:
-    """Writes (replaces) the descriptor of `module_dir` in upstream's format: the handle
-    (credentials hidden), the time, this host and process id; never half-written.
-
-    Raises:
-        tfhub.errors.CacheError: a local descriptor cannot be written (full disk, read-only).
-    """
-    from .cache import bookkeeping
-
-    upstream_lines = bookkeeping.descriptor_text(handle).splitlines()[:3]  # Not tfhub's mark.
-    path, text = _module_descriptor_file(module_dir), "\n".join(upstream_lines)
-    if is_url(path):
-        from . import gfile_io
-
-        gfile_io.write_text(path, text)
-    else:
-        bookkeeping.atomic_write_text(path, text)
-
-
-def _lock_file_contents(task_uid: str) -> str:
-    """Returns what a download's lock file holds: `<host>.<pid>.<task_uid>`."""
-    import socket
-
-    return f"{socket.gethostname()}.{os.getpid()}.{task_uid}"
-
-
-def _lock_filename(module_dir: str) -> str:
-    """Returns the lock file of a download of `module_dir`: `<absolute module_dir>.lock`."""
-    return _absolute(module_dir) + ".lock"
-
-
-def _module_dir(lock_filename: str) -> str:
-    """Returns the entry folder of the lock file `lock_filename` (its name less `.lock`).
-
-    Raises:
-        tfhub.errors.ArgumentError: (a ValueError, as upstream's) the name does not end in
-            `.lock`.
-    """
-    if not lock_filename.endswith(".lock"):
-        from . import errors
-
-        raise errors.ArgumentError(
-            f"Lock file name ({lock_filename}) has to end with .lock. "
-            f"Received: lock_filename={lock_filename!r}"
-        )
-    return lock_filename[: -len(".lock")]
-
-
-def _task_uid_from_lock_file(lock_filename: str) -> str:
-    """Returns the task uid a lock file names (what follows its content's last dot)."""
-    if is_url(lock_filename):
-        from . import gfile_io
-
-        return gfile_io.read_bytes(lock_filename).decode("utf-8", "replace").split(".")[-1]
-    with open(lock_filename, encoding="utf-8", errors="replace") as text:
-        return text.read().split(".")[-1]
-
-
-def _temp_download_dir(module_dir: str, task_uid: str) -> str:
-    """Returns the temporary folder of the download `task_uid` of `module_dir`."""
-    return f"{_absolute(module_dir)}.{task_uid}.tmp"
-
-
-def _dir_size(directory: str) -> int:
-    """Returns the size in bytes of the files under `directory` (local, or a tf.io.gfile URL),
-    as upstream's: a link to a folder counts what that folder holds, a link to a file its size
-    (a link leading nowhere counts 0: tfhub's extraction may leave one); a link back to a
-    folder being counted is not walked again (upstream's recursion never ended).
-
-    Raises:
-        tf.errors.NotFoundError: (TensorFlow's own class, as upstream's `ListDirectory`
-            raised; TensorFlow is imported then) `directory`, or a folder in it, is missing or
-            not a folder: "Could not find directory X".
-        tfhub.errors.UnregisteredFileSystemError: a URL of a file system TensorFlow has not
-            registered (s3://).
-        tfhub.errors.DownloadError: a URL's folder cannot be listed; OSError, a local folder
-            cannot (no permission).
-    """
-    try:
-        return _counted(directory)
-    except (FileNotFoundError, NotADirectoryError) as err:
-        raise _folder_not_found(getattr(err, "path", None) or err.filename or directory) from None
-
-
-def _counted(directory: str) -> int:
-    """`_dir_size` of a folder that exists; FileNotFoundError (or NotADirectoryError) if it,
-    or a folder in it, does not."""
-    if is_url(directory):
-        return _gfile_dir_size(directory)
-    return _local_dir_size(directory, frozenset())
-
-
-def _local_dir_size(folder: str, ancestors: frozenset[str]) -> int:
-    """The size of the files under the local `folder`, links followed; `ancestors` are the
-    real paths of the folders counting it (a link back to one of them counts 0)."""
-    real = os.path.realpath(folder)
-    if real in ancestors:
-        return 0
-    total = 0
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.is_dir():  # Through a link too, as upstream's `Stat`.
-                total += _local_dir_size(entry.path, ancestors | {real})
-                continue
-            try:
-                total += entry.stat().st_size
-            except FileNotFoundError:  # A link leading nowhere.
-                continue
-    return total
-
-
-def _gfile_dir_size(folder: str) -> int:
-    """The size of the files under a tf.io.gfile `folder`, each request bounded (`gfile_io`).
-
-    Raises:
-        tfhub.errors.ModelNotFoundError: (a FileNotFoundError) the folder is missing
-            (TensorFlow's NotFoundError).
-    """
-    from . import errors, gfile_io
-    from .utils.lazy import tensorflow as tf  # Imported by gfile_io before any error.
-
-    try:
-        tops = gfile_io.walk(folder)
-        return sum(
-            gfile_io.size(f"{top.rstrip('/')}/{name}") for top, names in tops for name in names
-        )
-    except errors.UnregisteredFileSystemError:
-        raise
-    except errors.DownloadError as err:
-        if isinstance(err.__cause__, tf.errors.NotFoundError):
-            raise errors.ModelNotFoundError(f"{folder} does not exist.", path=folder) from err
-        raise
-
-
-def _folder_not_found(folder: str) -> Exception:
-    """TensorFlow's NotFoundError for a folder that is missing, in upstream's words."""
-    from .utils.lazy import import_tensorflow
-    from .utils.redact import redact
-
-    tf = import_tensorflow("tensorflow_hub's resolver._dir_size")
-    return tf.errors.NotFoundError(None, None, f"Could not find directory {redact(folder)}")
-
-
-def _locked_tmp_dir_size(lock_filename: str) -> int:
-    """Returns the size of the temporary folder the lock file names; 0 if it does not exist
-    (as upstream's, which caught `_dir_size`'s NotFoundError)."""
-    uid = _task_uid_from_lock_file(lock_filename)
-    try:
-        return _counted(_temp_download_dir(_module_dir(lock_filename), uid))
-    except (FileNotFoundError, NotADirectoryError):
-        return 0
-
-
-def _absolute(path: str) -> str:
-    """`path` made absolute if local (a URL as given), as upstream's `tf_utils.absolute_path`."""
-    return path if is_url(path) else os.path.abspath(path)
 
 
 def __getattr__(name: str) -> Any:
