@@ -64,3 +64,26 @@ def test_the_locked_temporary_folder_that_is_missing_counts_0(tmp_path: Path) ->
     assert resolver._locked_tmp_dir_size(lock) == 0  # As upstream's, which caught it.
     _write(Path(resolver._temp_download_dir(module_dir, "gone")) / "part", 4)
     assert resolver._locked_tmp_dir_size(lock) == 4
+
+
+def _size_as_seen(folder: str) -> object:
+    try:
+        return resolver._dir_size(folder)
+    except Exception as err:  # Said to the parent by its class and words.
+        return f"{type(err).__name__}: {err}"
+
+
+def test_a_folder_this_user_may_not_list_raises_permission_denied(shared_dir: Path) -> None:
+    """Upstream's ListDirectory raised `tf.errors.PermissionDeniedError` ("X; Permission
+    denied") for a folder in the tree the user may not list (checked as the user nobody with
+    tensorflow_hub 0.16.1); tfhub's counted 0 for it (os.walk drops what it cannot list), then
+    raised the builtin PermissionError."""
+    from tests._helpers.cache_users import run_as_user
+
+    _write(shared_dir / "top" / "a", 2)
+    _write(shared_dir / "top" / "locked" / "b", 3)
+    os.chmod(shared_dir / "top" / "locked", 0o700)  # root's: the user nobody may not list it.
+    outcome = run_as_user(_size_as_seen, str(shared_dir / "top"))
+    assert outcome.kind == "ok", outcome
+    locked = shared_dir / "top" / "locked"
+    assert outcome.value == f"PermissionDeniedError: {locked}; Permission denied"

@@ -108,15 +108,19 @@ def _dir_size(directory: str) -> int:
         tf.errors.NotFoundError: (TensorFlow's own class, as upstream's `ListDirectory`
             raised; TensorFlow is imported then) `directory`, or a folder in it, is missing or
             not a folder: "Could not find directory X".
+        tf.errors.PermissionDeniedError: (TensorFlow's, as upstream's) a local folder in it
+            this user may not list: "X; Permission denied".
         tfhub.errors.UnregisteredFileSystemError: a URL of a file system TensorFlow has not
             registered (s3://).
         tfhub.errors.DownloadError: a URL's folder cannot be listed; OSError, a local folder
-            cannot (no permission).
+            cannot for another reason (an I/O error).
     """
     try:
         return _counted(directory)
     except (FileNotFoundError, NotADirectoryError) as err:
         raise _folder_not_found(getattr(err, "path", None) or err.filename or directory) from None
+    except PermissionError as err:
+        raise _permission_denied(err.filename or directory) from None
 
 
 def _counted(directory: str) -> int:
@@ -178,14 +182,31 @@ def _folder_not_found(folder: str) -> Exception:
     return tf.errors.NotFoundError(None, None, f"Could not find directory {redact(folder)}")
 
 
+def _permission_denied(folder: str) -> Exception:
+    """TensorFlow's PermissionDeniedError for a folder this user may not list, in upstream's
+    words."""
+    from .utils.lazy import import_tensorflow
+    from .utils.redact import redact
+
+    tf = import_tensorflow("tensorflow_hub's resolver._dir_size")
+    return tf.errors.PermissionDeniedError(None, None, f"{redact(folder)}; Permission denied")
+
+
 def _locked_tmp_dir_size(lock_filename: str) -> int:
     """Returns the size of the temporary folder the lock file names; 0 if it does not exist
-    (as upstream's, which caught `_dir_size`'s NotFoundError)."""
+    (as upstream's, which caught `_dir_size`'s NotFoundError).
+
+    Raises:
+        tf.errors.PermissionDeniedError: as `_dir_size`.
+    """
     uid = _task_uid_from_lock_file(lock_filename)
+    tmp_dir = _temp_download_dir(_module_dir(lock_filename), uid)
     try:
-        return _counted(_temp_download_dir(_module_dir(lock_filename), uid))
+        return _counted(tmp_dir)
     except (FileNotFoundError, NotADirectoryError):
         return 0
+    except PermissionError as err:
+        raise _permission_denied(err.filename or tmp_dir) from None
 
 
 def _absolute(path: str) -> str:
