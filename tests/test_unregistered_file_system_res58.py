@@ -153,3 +153,13 @@ def test_a_tool_s_output_folder_there_is_named_with_its_flag() -> None:
     assert "TensorFlow reads no s3:// paths in this process" in message, message
     assert "Check the path" not in message and SECRET not in message, message
     assert isinstance(caught.value.__cause__, errors.UnregisteredFileSystemError)
+
+
+def test_the_file_systems_that_work_are_listed_as_prose() -> None:
+    """With one file system registered besides local paths, the list read "local paths and
+    and file:// ones" (the join of the others was empty)."""
+    from tfhub.gfile_io._requests import _listed
+
+    assert _listed(["file://"]) == "file://"
+    assert _listed(["file://", "gs://"]) == "file:// and gs://"
+    assert _listed(["file://", "gs://", "ram://"]) == "file://, gs:// and ram://"

@@ -118,7 +118,7 @@ def _unregistered_error(path: str, scheme: str, reason: str, *, verb: str) -> er
     """The UnregisteredFileSystemError for `path` (its message and str() have the credentials
     of the URL hidden; its `.path` is `path` as given)."""
     ones = [f"{name}://" for name in sorted(tf.io.gfile.get_registered_schemes()) if name]
-    works = f"local paths and {', '.join(ones[:-1])} and {ones[-1]} ones" if ones else "local paths"
+    works = "local paths" if not ones else f"local paths and {_listed(ones)} ones"
     if verb == "read":  # A model read; the others ("list" too) are a cache's or an output's.
         todo = (
             "copy the model to a local folder, or serve it over http(s) (e.g. `tfhub serve`), "
@@ -137,6 +137,11 @@ def _unregistered_error(path: str, scheme: str, reason: str, *, verb: str) -> er
         message, path=path, scheme=scheme
     )
     return error
+
+
+def _listed(names: list[str]) -> str:
+    """`names` as prose: "a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def access_todo(path: str) -> str:
