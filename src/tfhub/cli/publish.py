@@ -32,6 +32,14 @@ MIRROR_ENV = environment(*DOWNLOAD_VARIABLES, *_LOADING)
 
 def add_commands(commands: Any) -> None:
     """Adds pack, publish, validate and mirror to the `tfhub` parser."""
+    _add_pack(commands)
+    _add_publish(commands)
+    _add_validate(commands)
+    _add_mirror(commands)
+
+
+def _add_pack(commands: Any) -> None:
+    """Adds `tfhub pack MODEL_DIR -o FILE.tar.gz`."""
     parser = add_documented_parser(
         commands,
         "pack",
@@ -52,6 +60,10 @@ def add_commands(commands: Any) -> None:
         help="the archive to write; - writes it to stdout (./- is a file named -)",
     )
     parser.set_defaults(run=run_pack)
+
+
+def _add_publish(commands: Any) -> None:
+    """Adds `tfhub publish MODEL_DIR ROOT --handle ...` with its doc and starter-doc options."""
     parser = add_documented_parser(
         commands,
         "publish",
@@ -78,6 +90,10 @@ def add_commands(commands: Any) -> None:
         "pass --doc ROOT/.../<version>.md to keep it)",
     )
     parser.set_defaults(run=run_publish)
+
+
+def _add_validate(commands: Any) -> None:
+    """Adds `tfhub validate ROOT`."""
     parser = add_documented_parser(
         commands,
         "validate",
@@ -89,6 +105,10 @@ def add_commands(commands: Any) -> None:
     )
     parser.add_argument("root", metavar="ROOT")
     parser.set_defaults(run=run_validate)
+
+
+def _add_mirror(commands: Any) -> None:
+    """Adds `tfhub mirror HANDLE... ROOT` (or `ROOT --from-docs`)."""
     parser = add_documented_parser(
         commands,
         "mirror",

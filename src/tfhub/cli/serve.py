@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import constants
 from ..help_text import environment
@@ -13,6 +13,9 @@ from ..program.signals import stop_signal_was_the_end
 from ..utils.lazy import require
 from ..utils.paths import home_expanded
 from ._parsers import add_documented_parser
+
+if TYPE_CHECKING:
+    from ..hub.settings import ServeSettings
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,14 @@ def add_commands(commands: Any) -> None:
         environment=environment(constants.TFHUB_DEBUG),
     )
     parser.add_argument("root", metavar="ROOT", help="the hub folder (holding assets/docs/...)")
+    _add_listening_options(parser)
+    _add_content_options(parser)
+    _add_running_options(parser)
+    parser.set_defaults(run=run_command)
+
+
+def _add_listening_options(parser: argparse.ArgumentParser) -> None:
+    """Adds where the server listens and who may ask: --host, --port, --workers, --token-file."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port (8000)")
     parser.add_argument(
@@ -45,6 +56,11 @@ def add_commands(commands: Any) -> None:
         type=home_expanded,
         help="require 'Authorization: Bearer <token>' with a token of this file",
     )
+
+
+def _add_content_options(parser: argparse.ArgumentParser) -> None:
+    """Adds what the answers say and where packed versions go: --base-url,
+    --uncompressed-base, --cache-dir, --cache-dir-shared-parents."""
     parser.add_argument("--base-url", help="the public URL of the hub, used in the pages' snippets")
     parser.add_argument(
         "--uncompressed-base",
@@ -61,6 +77,10 @@ def add_commands(commands: Any) -> None:
         "sticky bit (a Kubernetes emptyDir, which a non-root pod cannot chmod): only where "
         "every process that may write there is trusted; the cache folder stays this user's, 0700",
     )
+
+
+def _add_running_options(parser: argparse.ArgumentParser) -> None:
+    """Adds how it runs: --server, --no-access-log, --rescan, --print-nginx-config."""
     parser.add_argument(
         "--server", choices=("granian", "uvicorn"), default="granian", help="ASGI server (granian)"
     )
@@ -78,7 +98,6 @@ def add_commands(commands: Any) -> None:
         help="print an nginx config (listening on LISTEN, e.g. 80) that serves the archives "
         "itself and proxies the rest to this server, then exit",
     )
-    parser.set_defaults(run=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -88,30 +107,14 @@ def run_command(args: argparse.Namespace) -> int:
         tfhub.errors.ServeConfigError: as `hub.runner.serve` (`check_options`).
     """
     if args.print_nginx_config is not None:  # An empty LISTEN is refused, not served.
-        from ..hub.nginx import nginx_config
-        from ..hub.settings import check_port, host_port
-
-        check_port(args.port)
-        upstream = host_port(args.host, args.port)
-        listen = args.print_nginx_config
-        print(nginx_config(args.root, upstream=upstream, listen=listen, base_url=args.base_url))
-        return 0
+        return _print_nginx_config(args)
     from ..hub import APP_MODULES
 
     require(*APP_MODULES, args.server, purpose="tfhub serve")
     from ..hub.runner import serve
-    from ..hub.settings import ServeSettings, host_port
+    from ..hub.settings import host_port
 
-    settings = ServeSettings(
-        root=os.path.abspath(args.root),
-        base_url=args.base_url,
-        uncompressed_base=args.uncompressed_base,
-        token_file=os.path.abspath(args.token_file) if args.token_file else None,
-        cache_dir=os.path.abspath(args.cache_dir) if args.cache_dir else "",
-        access_log=not args.no_access_log,
-        rescan_seconds=args.rescan,
-        cache_dir_shared_parents=args.cache_dir_shared_parents,
-    )
+    settings = _serve_settings(args)
 
     def announce() -> None:  # Once the options passed their checks.
         url = f"http://{host_port(args.host, args.port)}/"  # [::1] for IPv6: it opens.
@@ -131,3 +134,36 @@ def run_command(args: argparse.Namespace) -> int:
     # again once it has stopped).
     stop_signal_was_the_end()
     return 0
+
+
+def _print_nginx_config(args: argparse.Namespace) -> int:
+    """Prints the nginx config `--print-nginx-config LISTEN` asks for; returns 0.
+
+    Raises:
+        tfhub.errors.ServeConfigError: for a --port out of range (`hub.settings.check_port`),
+            or what `hub.nginx.nginx_config` refuses.
+    """
+    from ..hub.nginx import nginx_config
+    from ..hub.settings import check_port, host_port
+
+    check_port(args.port)
+    upstream = host_port(args.host, args.port)
+    listen = args.print_nginx_config
+    print(nginx_config(args.root, upstream=upstream, listen=listen, base_url=args.base_url))
+    return 0
+
+
+def _serve_settings(args: argparse.Namespace) -> ServeSettings:
+    """The `ServeSettings` of the options: paths made absolute, an empty --cache-dir kept empty."""
+    from ..hub.settings import ServeSettings
+
+    return ServeSettings(
+        root=os.path.abspath(args.root),
+        base_url=args.base_url,
+        uncompressed_base=args.uncompressed_base,
+        token_file=os.path.abspath(args.token_file) if args.token_file else None,
+        cache_dir=os.path.abspath(args.cache_dir) if args.cache_dir else "",
+        access_log=not args.no_access_log,
+        rescan_seconds=args.rescan,
+        cache_dir_shared_parents=args.cache_dir_shared_parents,
+    )
