@@ -61,10 +61,19 @@ def add_commands(commands: Any) -> None:
         epilog=CACHE_ENV,
         formatter_class=HelpFormatter,
     )
-    sub = parser.add_subparsers(dest="cache_command", metavar="ACTION")
+    actions = parser.add_subparsers(dest="cache_command", metavar="ACTION")
     help_when_bare(parser)
+    _add_list(actions)
+    _add_info(actions)
+    _add_verify(actions)
+    _add_rm(actions)
+    _add_prune(actions)
+
+
+def _add_list(actions: Any) -> None:
+    """Adds `tfhub cache list [--json]`."""
     _add_action(
-        sub,
+        actions,
         "list",
         env=_NO_WAIT_ENV,
         run=run_list,
@@ -77,8 +86,12 @@ def add_commands(commands: Any) -> None:
         "come from the manifests: fast.",
         examples="  tfhub cache list\n  tfhub cache list --json",
     )
+
+
+def _add_info(actions: Any) -> None:
+    """Adds `tfhub cache info`."""
     _add_action(
-        sub,
+        actions,
         "info",
         env=_NO_WAIT_ENV,
         run=run_info,
@@ -90,8 +103,12 @@ def add_commands(commands: Any) -> None:
         "and counted apart.",
         examples="  tfhub cache info",
     )
+
+
+def _add_verify(actions: Any) -> None:
+    """Adds `tfhub cache verify [--deep]`."""
     _add_action(
-        sub,
+        actions,
         "verify",
         env=_NO_WAIT_ENV,
         run=run_verify,
@@ -103,8 +120,12 @@ def add_commands(commands: Any) -> None:
         "(another user's, which this user may not read).",
         examples="  tfhub cache verify\n  tfhub cache verify --deep",
     )
+
+
+def _add_rm(actions: Any) -> None:
+    """Adds `tfhub cache rm HANDLE_OR_FOLDER... | --all`, whose usage is checked before it runs."""
     remove = _add_action(
-        sub,
+        actions,
         "rm",
         run=run_rm,
         switch=("--all", "remove every entry of the cache"),
@@ -118,8 +139,12 @@ def add_commands(commands: Any) -> None:
     )
     remove.add_argument("entries", nargs="*", metavar="HANDLE_OR_FOLDER", type=cache_text)
     remove.set_defaults(usage_problem=rm_usage_problem)
+
+
+def _add_prune(actions: Any) -> None:
+    """Adds `tfhub cache prune [--dry-run]`."""
     _add_action(
-        sub,
+        actions,
         "prune",
         env=_NO_WAIT_ENV,
         run=run_prune,
@@ -326,21 +351,6 @@ def _verdict_text(verdict: Any, path: str, *, deep: bool) -> str:
     return f"DAMAGED: {verdict.damage}"
 
 
-def _prune_reason(item: Any) -> str:
-    """Why `prune --dry-run` lists `item` (a `prune.PruneItem`): its kind and reason; for an
-    entry of another user's that this user may not read, that it is not checked, not damage
-    (as `cache verify` says), and whose it is."""
-    owner = None
-    if item.kind == "damaged entry":
-        owner = cache.store.foreign_owner(item.path, item.reason)
-    if owner is None:
-        return f"{item.kind}: {item.reason}"
-    return (
-        f"not checked: {item.reason}; another user's entry ({owner}), not damage: its owner "
-        "can check it"
-    )
-
-
 def rm_usage_problem(args: argparse.Namespace) -> str | None:
     """The usage error of `tfhub cache rm` given neither entries nor --all, or both (None if
     neither): `tfhub` says it with rm's usage, as argparse says a missing argument."""
@@ -375,48 +385,15 @@ def run_rm(args: argparse.Namespace) -> int:
     root = _local_root()
     if args.all:
         return cache_rm.remove_all(root)
-    missing = cache_rm.remove_named(args.entries, root)
-    if missing:
-        raise errors.ModelNotFoundError(
-            f"Not in the cache {escaped(root)}: {missing}. `tfhub cache rm` takes a handle or an "
-            "entry's "
-            "folder name (40 hex digits), as `tfhub cache list` shows them; nothing else was "
-            "removed.",
-            path=root,
-        )
-    return 0
+    return cache_rm.remove_each(args.entries, root)
 
 
 def run_prune(args: argparse.Namespace) -> int:
-    """Removes (or lists, with --dry-run) damaged entries and leftovers of downloads."""
-    from ..cache import prune as prune_policy
+    """Removes (or lists, with --dry-run) damaged entries and leftovers of downloads.
 
-    root = _local_root()
-    if args.dry_run:
-        items = prune_policy.plan(root)
-        for item in items:
-            verb = "would leave" if prune_policy.left_as_is(item) else "would remove"
-            if item.kind == prune_policy.INSTALL:
-                verb = "would finish"
-            print(f"{verb} {escaped(item.path)} ({_prune_reason(item)})")
-        if not items:
-            print(f"Nothing to prune in {escaped(root)}.")
-        return 0
-    results = prune_policy.prune(root)
-    for result in results:
-        if result.outcome == "removed" and result.item.kind != "damaged entry":
-            print(f"removed {escaped(result.item.path)} ({result.item.kind})")
-        elif result.outcome == "removed":
-            print(result.detail)
-        else:
-            print(f"{result.outcome} {escaped(result.item.path)}: {result.detail}")
-    if not results:
-        print(f"Nothing to prune in {escaped(root)}.")
-    failed = [result for result in results if result.outcome == "failed"]
-    if failed:
-        raise errors.CacheError(
-            f"{len(failed)} item(s) of the cache {escaped(root)} could not be removed; the first: "
-            f"{failed[0].detail}",
-            path=root,
-        )
-    return 0
+    Raises:
+        tfhub.errors.CacheError: if an item could not be removed (`cache_prune.prune`).
+    """
+    from . import cache_prune  # Only for prune, as cache_rm for rm.
+
+    return cache_prune.prune(_local_root(), dry_run=args.dry_run)

@@ -35,6 +35,29 @@ def remove_all(root: str) -> int:
     return 0
 
 
+def remove_each(names: list[str], root: str) -> int:
+    """Removes the entries `names` name, as `remove_named`, and refuses the names that name none.
+
+    Returns:
+        0, the command's exit code.
+
+    Raises:
+        tfhub.errors.CacheError: if an entry could not be removed (the others were tried).
+        tfhub.errors.ModelNotFoundError: if a name names no entry of the cache (the entries
+            the other names name were removed).
+    """
+    missing = remove_named(names, root)
+    if missing:
+        raise errors.ModelNotFoundError(
+            f"Not in the cache {escaped(root)}: {missing}. `tfhub cache rm` takes a handle or an "
+            "entry's "
+            "folder name (40 hex digits), as `tfhub cache list` shows them; nothing else was "
+            "removed.",
+            path=root,
+        )
+    return 0
+
+
 def remove_named(names: list[str], root: str) -> list[str]:
     """Removes the entries `names` name (handles or folder names), each under its lock; an
     entry named twice (`rm H H`, a handle and its folder name) once.
