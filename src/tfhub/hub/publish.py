@@ -159,43 +159,22 @@ def install(
         What was written.
     """
     target = fmt.doc_path(root, handle, DocKind.MODULE)
-    refusals.refuse_root(model_dir, root)
-    refusals.refuse_derived_url(handle)
-    refusals.refuse_linked_folder(root, handle)
-    refusals.refuse_case_twin(root, handle)
-    url_clashes.refuse_latest_url_clash(root, handle, command)
+    _refuse_before_locking(model_dir, root, handle, command)
     made: list[Path] = []  # The folders this call makes: a failed publish removes them.
     try:
         with contextlib.ExitStack() as stack:
             own = staging_lib.lock_model_folder(stack, target.parent, made)
             try:
-                refusals.refuse_case_twin(root, handle)  # Again: a twin published meanwhile.
-                if own:  # Leftovers of killed publishes: nobody else can own them now.
-                    docs = docs_layout.docs_dir(root)
-                    leftovers_lib.remove_leftovers(target.parent, docs=docs)
-                    refusals.refuse_pending_roll_back(target.parent, docs=docs, handle=handle)
-                keep_doc = keep_existing_doc and doc_text is None and target.is_file()
-                if not force:
-                    refusals.refuse_existing(handle, target, ignore_doc=keep_doc)
-                staging = target.parent / staging_lib.staging_name(target.stem, uuid.uuid4().hex)
-                staging.mkdir()
-                try:
-                    leftovers_lib.record_made(staging, made)  # A kill leaves no folders.
-                    model_folder = _unpacked(model_dir, staging, command)
-                    refusals.refuse_refused_files(model_folder, model_dir, command)
-                    loaded = refusals.check_loadable(model_folder, model_dir)
-                    summary = signatures.compute_summary(model_folder, loaded=loaded)
-                    return _stage_and_commit(
-                        model_folder,
-                        root,
-                        handle,
-                        summary,
-                        staging,
-                        _DocToWrite(doc_text, doc_shown, keep_doc),
-                        info,
-                    )
-                finally:
-                    shutil.rmtree(staging, ignore_errors=True)
+                keep_doc = _refuse_under_lock(
+                    root,
+                    handle,
+                    target,
+                    own=own,
+                    force=force,
+                    keep_doc_if_any=keep_existing_doc and doc_text is None,
+                )
+                doc = _DocToWrite(doc_text, doc_shown, keep_doc)
+                return _install_staged(model_dir, root, handle, doc, info, command, made)
             except BaseException:  # No empty folders left; under the lock (see staging).
                 staging_lib.remove_made_folders(made, locked=True)
                 raise
@@ -204,6 +183,74 @@ def install(
         if failure is not None:
             raise failure from err
         raise
+
+
+def _refuse_before_locking(
+    model_dir: str | os.PathLike[str], root: str | os.PathLike[str], handle: DocHandle, command: str
+) -> None:
+    """What `install` refuses before it makes or locks anything: a bad ROOT, a model path
+    where the hub serves other docs, a symlinked folder on the way, a case twin, a version URL
+    that is another model's latest-version URL (see `publish_refusals`, `url_clashes`)."""
+    refusals.refuse_root(model_dir, root)
+    refusals.refuse_derived_url(handle)
+    refusals.refuse_linked_folder(root, handle)
+    refusals.refuse_case_twin(root, handle)
+    url_clashes.refuse_latest_url_clash(root, handle, command)
+
+
+def _refuse_under_lock(
+    root: str | os.PathLike[str],
+    handle: DocHandle,
+    target: Path,
+    *,
+    own: bool,
+    force: bool,
+    keep_doc_if_any: bool,
+) -> bool:
+    """What `install` refuses under the model folder's lock, after removing what killed
+    publishes left there when `own` (nobody else can own it now); returns whether the
+    version's existing doc (`target`) is kept: `keep_doc_if_any` and there is one.
+
+    Raises:
+        PublishTargetError: a case twin published meanwhile.
+        PublishBusyError: a killed publish's staging folder could not be rolled back.
+        VersionExistsError: the version exists and not `force`.
+    """
+    refusals.refuse_case_twin(root, handle)  # Again: a twin published meanwhile.
+    if own:  # Leftovers of killed publishes: nobody else can own them now.
+        docs = docs_layout.docs_dir(root)
+        leftovers_lib.remove_leftovers(target.parent, docs=docs)
+        refusals.refuse_pending_roll_back(target.parent, docs=docs, handle=handle)
+    keep_doc = keep_doc_if_any and target.is_file()
+    if not force:
+        refusals.refuse_existing(handle, target, ignore_doc=keep_doc)
+    return keep_doc
+
+
+def _install_staged(
+    model_dir: str | os.PathLike[str],
+    root: str | os.PathLike[str],
+    handle: DocHandle,
+    doc: _DocToWrite,
+    info: starter.StarterInfo,
+    command: str,
+    made: list[Path],
+) -> Published:
+    """Under the model folder's lock: unpacks (if an archive), checks and loads the model in a
+    new staging folder beside the version's doc, then stages and commits its files; the
+    staging folder is removed whatever happens (and recorded in `made` first)."""
+    target = fmt.doc_path(root, handle, DocKind.MODULE)
+    staging = target.parent / staging_lib.staging_name(target.stem, uuid.uuid4().hex)
+    staging.mkdir()
+    try:
+        leftovers_lib.record_made(staging, made)  # A kill leaves no folders.
+        model_folder = _unpacked(model_dir, staging, command)
+        refusals.refuse_refused_files(model_folder, model_dir, command)
+        loaded = refusals.check_loadable(model_folder, model_dir)
+        summary = signatures.compute_summary(model_folder, loaded=loaded)
+        return _stage_and_commit(model_folder, root, handle, summary, staging, doc, info)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _unpacked(model_dir: str | os.PathLike[str], staging: Path, command: str) -> str:
