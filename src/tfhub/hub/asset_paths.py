@@ -33,59 +33,46 @@ def problems(doc: DocFile, values: list[fmt.MetadataValue], suffix: str | None) 
     if suffix is None or not values:
         return []
     value = values[0]
-    asset = value.value
-    if asset == "legacy":  # tfhub.dev's marker for assets it hosted itself.
+    if value.value == "legacy":  # tfhub.dev's marker for assets it hosted itself.
         return []
+    message = _asset_problem(doc, value.value, suffix)
+    return [] if message is None else [Problem(doc.display_path, value.line, message)]
+
+
+def _asset_problem(doc: DocFile, asset: str, suffix: str) -> str | None:
+    """What is wrong with the asset-path `asset` of `doc`, whose kind's asset ends with
+    `suffix` (None: nothing): its form, then what it names (a URL or a file beside the doc)."""
     parts = fmt.url_parts(asset)
     if parts is None:
-        return [
-            Problem(
-                doc.display_path,
-                value.line,
-                "'asset-path' is neither a URL nor a path (a bracket left open, a NUL "
-                f"character). Received: {asset!r}",
-            )
-        ]
+        return (
+            "'asset-path' is neither a URL nor a path (a bracket left open, a NUL "
+            f"character). Received: {asset!r}"
+        )
     shown = redact(asset)
     if shown != asset:  # Before any message that quotes the value.
-        return [
-            Problem(
-                doc.display_path,
-                value.line,
-                "'asset-path' holds credentials (a user name or password, or a signature, token "
-                "or key in its query), which the model's page, its doc and /api/models would "
-                "show to every visitor: give a URL that needs none, or copy the files into the "
-                f"hub with `tfhub mirror URL ROOT --as HANDLE`. Received: {shown!r}",
-            )
-        ]
+        return (
+            "'asset-path' holds credentials (a user name or password, or a signature, token "
+            "or key in its query), which the model's page, its doc and /api/models would "
+            "show to every visitor: give a URL that needs none, or copy the files into the "
+            f"hub with `tfhub mirror URL ROOT --as HANDLE`. Received: {shown!r}"
+        )
     if not parts.path.endswith(suffix):
-        message = f"'asset-path' must end with {suffix}. Received: {asset!r}"
-        return [Problem(doc.display_path, value.line, message)]
+        return f"'asset-path' must end with {suffix}. Received: {asset!r}"
     if _GITHUB_DOWNLOAD.fullmatch(asset):
-        return [
-            Problem(
-                doc.display_path,
-                value.line,
-                "'asset-path' is a GitHub release download, which GitHub's "
-                f"robots.txt forbids fetching; host the file elsewhere. Received: {asset!r}",
-            )
-        ]
+        return (
+            "'asset-path' is a GitHub release download, which GitHub's "
+            f"robots.txt forbids fetching; host the file elsewhere. Received: {asset!r}"
+        )
     if parts.scheme not in REMOTE_SCHEMES and asset.lower().startswith(f"{parts.scheme}://"):
-        return [  # file://, ftp://, s3://, ...: not a file beside the doc either.
-            Problem(
-                doc.display_path,
-                value.line,
-                f"'asset-path' is a {parts.scheme}:// URL, which a hub does not fetch (`tfhub "
-                "mirror` skips it): give an http(s) or gs:// URL, or a file beside the doc. "
-                f"Received: {asset!r}",
-            )
-        ]
+        return (  # file://, ftp://, s3://, ...: not a file beside the doc either.
+            f"'asset-path' is a {parts.scheme}:// URL, which a hub does not fetch (`tfhub "
+            "mirror` skips it): give an http(s) or gs:// URL, or a file beside the doc. "
+            f"Received: {asset!r}"
+        )
     if parts.scheme in REMOTE_SCHEMES:
         problem = _remote_url_problem(parts)
-        if problem is None:
-            return []
-        return [Problem(doc.display_path, value.line, f"{problem}. Received: {asset!r}")]
-    return _local_asset_problems(doc, value, suffix)
+        return None if problem is None else f"{problem}. Received: {asset!r}"
+    return _local_asset_problem(doc, asset, suffix)
 
 
 def _remote_url_problem(parts: urllib.parse.SplitResult) -> str | None:
@@ -98,50 +85,36 @@ def _remote_url_problem(parts: urllib.parse.SplitResult) -> str | None:
     return None if problem is None else f"'asset-path' is a URL that {problem}"
 
 
-def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue, suffix: str) -> list[Problem]:
-    asset = value.value
+def _local_asset_problem(doc: DocFile, asset: str, suffix: str) -> str | None:
+    """What is wrong with a local asset-path `asset` of `doc` (None: nothing): it must be the
+    `.tar.gz` archive beside the doc that the server answers, there or packed from the model
+    folder beside it."""
     folder = doc.path.parent
     target = (folder / asset).resolve()
     if os.path.isabs(asset) or not confinement.inside(target, folder, strict=False):
-        return [
-            Problem(
-                doc.display_path,
-                value.line,
-                "a local 'asset-path' must name a file beside the doc (a URL "
-                f"or a relative path inside the doc's folder). Received: {asset!r}",
-            )
-        ]
+        return (
+            "a local 'asset-path' must name a file beside the doc (a URL "
+            f"or a relative path inside the doc's folder). Received: {asset!r}"
+        )
     if suffix != ".tar.gz":  # A `.tflite`: the server sends `.tar.gz` archives only.
-        return [
-            Problem(
-                doc.display_path,
-                value.line,
-                f"'asset-path' must be the URL of the model's {suffix} file: a hub serves the "
-                f".tar.gz archives of models only, not a {suffix} beside the doc. "
-                f"Received: {asset!r}",
-            )
-        ]
+        return (
+            f"'asset-path' must be the URL of the model's {suffix} file: a hub serves the "
+            f".tar.gz archives of models only, not a {suffix} beside the doc. "
+            f"Received: {asset!r}"
+        )
     archive = docs_layout.archive_path(doc.path)
     if target != archive.resolve():  # The only one the server answers.
-        return [
-            Problem(
-                doc.display_path,
-                value.line,
-                f"a local 'asset-path' must be {archive.name!r}, the archive beside the doc "
-                "that `tfhub serve` answers for this version (and `tfhub publish` writes): "
-                f"rename the file or fix the path. Received: {asset!r}",
-            )
-        ]
+        return (
+            f"a local 'asset-path' must be {archive.name!r}, the archive beside the doc "
+            "that `tfhub serve` answers for this version (and `tfhub publish` writes): "
+            f"rename the file or fix the path. Received: {asset!r}"
+        )
     if not target.is_file() and not _packed_from_folder(doc):  # `target` is the archive.
-        return [
-            Problem(
-                doc.display_path,
-                value.line,
-                f"'asset-path' names {asset!r}, which does not exist beside "
-                "the doc; publish the model (`tfhub publish`) or fix the path",
-            )
-        ]
-    return []
+        return (
+            f"'asset-path' names {asset!r}, which does not exist beside "
+            "the doc; publish the model (`tfhub publish`) or fix the path"
+        )
+    return None
 
 
 def _packed_from_folder(doc: DocFile) -> bool:
