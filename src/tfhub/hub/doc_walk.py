@@ -136,38 +136,51 @@ def _walk(
         return  # A model folder: its .md files are model assets, not docs.
     for entry in sorted((e for e in entries if e.name[0] != "."), key=lambda e: e.name):
         path = f"{folder}/{entry.name}"
-        if not _is_dir(entry):
-            found = None
-            if entry.name.endswith(".md"):
-                found = _read_doc(fd, entry, path, rel + entry.name, real_root, limit, refused)
+        if _is_dir(entry):
+            yield from _walk_below(
+                fd, entry, path, rel, real_root=real_root, limit=limit, refused=refused, depth=depth
+            )
+        elif entry.name.endswith(".md"):
+            found = _read_doc(fd, entry, path, rel + entry.name, real_root, limit, refused)
             if found is not None:
                 yield found
-            continue
-        if entry.is_symlink():  # os.walk lists a symlinked folder, and does not go below it.
-            continue
-        if depth + 1 >= MAX_HELD_LEVELS:  # Deeper than a docs tree: read by path.
-            yield from _by_path(Path(path), f"{rel}{entry.name}/", is_base=False)
-            continue
-        try:
-            sub = _open_folder(fd, entry.name, path)
-        except OSError as err:  # No descriptor left for it: its docs by their paths.
-            _warn_no_descriptor(path, err)
-            yield from _by_path(Path(path), f"{rel}{entry.name}/", is_base=False)
-            continue
-        if sub is None:
-            continue
-        try:
-            yield from _walk(
-                sub,
-                path,
-                f"{rel}{entry.name}/",
-                real_root=real_root,
-                limit=limit,
-                refused=refused,
-                depth=depth + 1,
-            )
-        finally:
-            os.close(sub)
+
+
+def _walk_below(
+    fd: int,
+    entry: os.DirEntry[str],
+    path: str,
+    rel: str,
+    *,
+    real_root: str,
+    limit: int,
+    refused: str,
+    depth: int,
+) -> Iterator[WalkedDoc]:
+    """The docs below the folder `entry` of the open folder `fd` (at `depth`, `rel`: its path
+    below the docs folder), as `_walk` lists them: none below a symlink (as os.walk), by their
+    paths deeper than `MAX_HELD_LEVELS` or when no descriptor is left, else walked through a
+    descriptor of its own, closed once done."""
+    if entry.is_symlink():  # os.walk lists a symlinked folder, and does not go below it.
+        return
+    sub_rel = f"{rel}{entry.name}/"
+    if depth + 1 >= MAX_HELD_LEVELS:  # Deeper than a docs tree: read by path.
+        yield from _by_path(Path(path), sub_rel, is_base=False)
+        return
+    try:
+        sub = _open_folder(fd, entry.name, path)
+    except OSError as err:  # No descriptor left for it: its docs by their paths.
+        _warn_no_descriptor(path, err)
+        yield from _by_path(Path(path), sub_rel, is_base=False)
+        return
+    if sub is None:
+        return
+    try:
+        yield from _walk(
+            sub, path, sub_rel, real_root=real_root, limit=limit, refused=refused, depth=depth + 1
+        )
+    finally:
+        os.close(sub)
 
 
 def _open_folder(fd: int, name: str, path: str) -> int | None:
