@@ -128,25 +128,7 @@ def remove_leftovers(
     wait = ROLL_BACK_LOCK_TIMEOUT if lock_wait is None else lock_wait
     for path in newest_journal_first(leftovers(folder)):
         if path.is_dir() and not path.is_symlink():
-            try:
-                with publish_locks.publisher_lock(folder, docs=docs, timeout=wait):
-                    rolled_back = commit.roll_back(path, docs=docs)
-            except errors.PublishBusyError as err:
-                if busy is None:
-                    logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
-                else:
-                    busy.append(path)
-                continue
-            except OSError as err:  # Keep what could not be put back: nothing is deleted.
-                logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
-                continue
-            if not rolled_back and os.path.lexists(path / commit.JOURNAL):
-                logger.warning(
-                    "Kept %s: the journal of the interrupted publish in it cannot be followed "
-                    "(see the warning before), and the files it moved aside may be there. Put "
-                    "them back by hand, then remove that folder.",
-                    path,
-                )
+            if not _rolled_back(path, folder, docs=docs, wait=wait, busy=busy):
                 continue
             made = max(made, _made_by(path, docs=docs), key=len)
             shutil.rmtree(path, ignore_errors=True)
@@ -158,6 +140,38 @@ def remove_leftovers(
     if remove_made:
         staging_lib.remove_empty(made)
     return removed
+
+
+def _rolled_back(
+    path: Path, folder: Path, *, docs: Path, wait: float, busy: list[Path] | None
+) -> bool:
+    """Rolls back the staging folder `path` of a killed publish into the model folder `folder`
+    under the publisher lock (waiting `wait` seconds for it); True if `path` may go now.
+
+    False (it is kept, with a warning) if the lock stayed held (then appended to `busy`
+    instead, if given), if a file could not be put back, or if its journal cannot be followed.
+    """
+    try:
+        with publish_locks.publisher_lock(folder, docs=docs, timeout=wait):
+            rolled_back = commit.roll_back(path, docs=docs)
+    except errors.PublishBusyError as err:
+        if busy is None:
+            logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
+        else:
+            busy.append(path)
+        return False
+    except OSError as err:  # Keep what could not be put back: nothing is deleted.
+        logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
+        return False
+    if not rolled_back and os.path.lexists(path / commit.JOURNAL):
+        logger.warning(
+            "Kept %s: the journal of the interrupted publish in it cannot be followed "
+            "(see the warning before), and the files it moved aside may be there. Put "
+            "them back by hand, then remove that folder.",
+            path,
+        )
+        return False
+    return True
 
 
 def newest_journal_first(paths: list[Path]) -> list[Path]:
