@@ -154,29 +154,7 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
     """
     shown = display_path or rel_path
     lines = text.replace("\r\n", "\n").split("\n")
-    try:
-        first = parse_first_line(lines[0])
-    except errors.InvalidHandleError as err:
-        raise errors.DocFormatError(
-            f"{shown}:1: the handle on the first line is refused: {err}", path=str(path), line=1
-        ) from err
-    if first is None:
-        raise errors.DocFormatError(
-            f"{shown}:1: the first line must be '# <Kind> publisher/model/version' with Kind "
-            "one of Module, Placeholder, Lite, Tfjs, Coral, Collection (or '# Publisher "
-            f"<publisher>'), e.g. '# Module google/text-embedding/1'. Received: {lines[0]!r}",
-            path=str(path),
-            line=1,
-        )
-    kind, handle = first
-    unsafe = unsafe_part(handle)
-    if unsafe is not None:
-        raise errors.DocFormatError(
-            f"{shown}:1: the handle {str(handle)!r} on the first line has the part {unsafe!r}: "
-            f"{PART_RULE}; rename that part. Received: " + repr(lines[0]),
-            path=str(path),
-            line=1,
-        )
+    kind, handle = _first_line(lines[0], shown, path)
     problems: list[Problem] = []
     refused = handle_problem(handle)  # Not ASCII, or a reserved publisher.
     if refused is not None:
@@ -197,6 +175,39 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
         problems=tuple(problems),
         description_line=description_line,
     )
+
+
+def _first_line(line: str, shown: str, path: Path) -> tuple[DocKind, DocHandle]:
+    """The kind and handle the first line `line` of the doc `shown` (at `path`) names.
+
+    Raises:
+        DocFormatError: if it names no kind, a handle that is refused (a version too long to be
+            one), or a handle with a part that is no safe path part.
+    """
+    try:
+        first = parse_first_line(line)
+    except errors.InvalidHandleError as err:
+        raise errors.DocFormatError(
+            f"{shown}:1: the handle on the first line is refused: {err}", path=str(path), line=1
+        ) from err
+    if first is None:
+        raise errors.DocFormatError(
+            f"{shown}:1: the first line must be '# <Kind> publisher/model/version' with Kind "
+            "one of Module, Placeholder, Lite, Tfjs, Coral, Collection (or '# Publisher "
+            f"<publisher>'), e.g. '# Module google/text-embedding/1'. Received: {line!r}",
+            path=str(path),
+            line=1,
+        )
+    kind, handle = first
+    unsafe = unsafe_part(handle)
+    if unsafe is not None:
+        raise errors.DocFormatError(
+            f"{shown}:1: the handle {str(handle)!r} on the first line has the part {unsafe!r}: "
+            f"{PART_RULE}; rename that part. Received: " + repr(line),
+            path=str(path),
+            line=1,
+        )
+    return kind, handle
 
 
 def _read_description(
