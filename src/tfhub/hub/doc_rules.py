@@ -212,36 +212,31 @@ def _metadata_key_problems(doc: DocFile) -> list[Problem]:
         )
     seen: set[str] = set()
     for key, value in doc.entries:
-        if legacy and key == MODULE_TYPE and TASK in metadata:
-            problems.append(
-                at(
-                    doc,
-                    value.line,
-                    "'module-type' is tfhub.dev's old name of 'task': give 'task' only",
-                )
-            )
-        elif legacy and key == MODULE_TYPE:
-            continue  # Accepted as 'task' (docs of tfhub.dev forks from before the rename).
-        elif key not in rules.allowed:
-            problems.append(
-                at(
-                    doc,
-                    value.line,
-                    f"unsupported metadata {key!r} for a {doc.kind.value} doc (allowed: "
-                    f"{_allowed_text(rules)})",
-                )
-            )
-        elif key in seen and key not in REPEATED_KEYS and key != ASSET_PATH:
-            problems.append(
-                at(
-                    doc,
-                    value.line,
-                    f"metadata {key!r} may be given only once (only "
-                    f"{sorted(REPEATED_KEYS)} repeat)",
-                )
-            )
+        message = _key_problem(doc.kind, key, seen, legacy=legacy, has_task=TASK in metadata)
+        if message is not None:
+            problems.append(at(doc, value.line, message))
         seen.add(key)
     return problems
+
+
+def _key_problem(
+    kind: DocKind, key: str, seen: set[str], *, legacy: bool, has_task: bool
+) -> str | None:
+    """What is wrong with the metadata key `key` of a `kind` doc, after the keys `seen` (None:
+    nothing). With `legacy` (the doc gives 'module-type', tfhub.dev's old name of 'task'),
+    'module-type' is taken as 'task', unless the doc gives 'task' too (`has_task`)."""
+    rules = RULES[kind]
+    if legacy and key == MODULE_TYPE:
+        if has_task:
+            return "'module-type' is tfhub.dev's old name of 'task': give 'task' only"
+        return None  # Accepted as 'task' (docs of tfhub.dev forks from before the rename).
+    if key not in rules.allowed:
+        return (
+            f"unsupported metadata {key!r} for a {kind.value} doc (allowed: {_allowed_text(rules)})"
+        )
+    if key in seen and key not in REPEATED_KEYS and key != ASSET_PATH:
+        return f"metadata {key!r} may be given only once (only {sorted(REPEATED_KEYS)} repeat)"
+    return None
 
 
 def _allowed_text(rules: KindRules) -> str:
