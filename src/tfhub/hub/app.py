@@ -42,6 +42,7 @@ from .middleware import (
 )
 from .search import SearchIndex
 from .settings import ServeSettings, base_path, check_root, check_settings
+from .token_file import TokenFile
 
 logger = logging.getLogger(__name__)
 _METHODS = ["GET", "HEAD"]
@@ -259,19 +260,37 @@ def create_app(settings: ServeSettings, *, started: bool = False) -> Any:
             cache folder a stranger could plant archives in (`check_cache_dir`).
     """
     tokens = check_settings(settings, started=started)
+    settings = replace(settings, cache_dir=_checked_cache_dir(settings))
+    # Stamped before the load: a doc published during it is a change at the first rescan.
+    baseline = refresh.tree_stamp(settings.root) if settings.rescan_seconds > 0 else None
+    state = HubState.load(settings)
+    app = _routed(settings, baseline)
+    app.state.hub = state
+    return _wrapped(app, settings, tokens)
+
+
+def _checked_cache_dir(settings: ServeSettings) -> str:
+    """The real path of the folder of packed folder versions (--cache-dir, else the default,
+    which must be this user's: no team folder), checked; not made yet.
+
+    Raises:
+        tfhub.errors.ServeConfigError: a folder a stranger could plant archives in.
+    """
     # Checked here too (not only by the CLI: the library's create_app and BackgroundServer),
     # and its real path kept: no link is followed again per request.
     given = settings.cache_dir  # The default folder must be this user's (no team folder).
-    cache_dir = check_cache_dir(
+    return check_cache_dir(
         given or default_cache_dir(settings.root),
         team=bool(given),
         make=False,  # Made before the first pack, if any (a program's server may pack none).
         shared_parents=settings.cache_dir_shared_parents,
     )
-    settings = replace(settings, cache_dir=cache_dir)
-    # Stamped before the load: a doc published during it is a change at the first rescan.
-    baseline = refresh.tree_stamp(settings.root) if settings.rescan_seconds > 0 else None
-    state = HubState.load(settings)
+
+
+def _routed(settings: ServeSettings, baseline: str | None) -> Starlette:
+    """The Starlette app of the routes (health, static files, auth check, JSON API, then the
+    hosting protocol and pages), whose lifespan rescans ROOT (`refresh.lifespan`) from the
+    stamp `baseline`."""
     static = pages.StaticAssets(directory=STATIC_DIR, private=bool(settings.token_file))
     routes = [
         Route("/healthz", healthz, methods=_METHODS),
@@ -281,13 +300,18 @@ def create_app(settings: ServeSettings, *, started: bool = False) -> Any:
         *api.routes(),
         Route("/{path:path}", protocol_or_page, methods=_METHODS),
     ]
-    app = Starlette(
+    return Starlette(
         routes=routes,
         lifespan=refresh.lifespan(
             lambda: HubState.load(settings), settings.root, settings.rescan_seconds, baseline
         ),
     )
-    app.state.hub = state
+
+
+def _wrapped(app: Starlette, settings: ServeSettings, tokens: TokenFile | None) -> Any:
+    """`app` in its middleware, outermost last: control characters refused, the token check
+    (with a token file), the --base-url path prefix, bounded targets and security headers on
+    every answer, the access log, and absolute-form targets read first."""
     wrapped: Any = RefuseControlCharacters(app)
     if tokens is not None:
         wrapped = TokenAuth(wrapped, tokens.tokens)
