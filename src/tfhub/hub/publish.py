@@ -305,18 +305,15 @@ def _stage_and_commit(
     doc: _DocToWrite,
     info: starter.StarterInfo,
 ) -> Published:
-    doc_text, keep_doc = doc.text, doc.keep_existing
+    """Packs the model, writes its signature summary and doc into `staging`, checks the doc,
+    and commits them (and a publisher doc, if the hub has none) under the publisher's lock."""
+    keep_doc = doc.keep_existing
     target = fmt.doc_path(root, handle, DocKind.MODULE)
     staged_doc = staging / target.name
     archive_name = docs_layout.archive_path(target).name
     packed = pack_lib.pack(model_dir, staging / archive_name)
     signatures.write_summary(summary, docs_layout.signatures_path(staged_doc))
-    if keep_doc:
-        text = docs_text.read_doc_text(target)
-    elif doc_text is not None:
-        text = doc_text
-    else:
-        text = starter.starter_module_doc(handle, summary, info, asset_path=archive_name)
+    text = _doc_text(doc, target, handle, summary, info, archive_name)
     staged_doc.write_text(text, encoding="utf-8")
     publish_doc.check_doc(staged_doc, root, target, handle, summary, shown=doc.shown)
     moves = [(packed.path, docs_layout.archive_path(target))]
@@ -326,10 +323,7 @@ def _stage_and_commit(
     with publish_locks.publisher_lock(target.parent, docs=docs_layout.docs_dir(root)):
         wrote_publisher = not publisher_doc.exists()
         if wrote_publisher:
-            staged_publisher = staging / publisher_doc.name
-            publisher_text = publish_doc.publisher_doc_text(info.publisher_doc, root, handle)
-            staged_publisher.write_text(publisher_text, "utf-8")
-            moves.append((staged_publisher, publisher_doc))
+            moves.append(_staged_publisher_doc(staging, publisher_doc, info, root, handle))
         if not keep_doc:
             moves.append((staged_doc, target))
         stale = docs_layout.model_dir_beside(target)
@@ -344,3 +338,35 @@ def _stage_and_commit(
         wrote_publisher_doc=wrote_publisher,
         archive_sha256=packed.sha256,
     )
+
+
+def _doc_text(
+    doc: _DocToWrite,
+    target: Path,
+    handle: DocHandle,
+    summary: signatures.SignatureSummary,
+    info: starter.StarterInfo,
+    archive_name: str,
+) -> str:
+    """The text of the version's doc: the existing doc at `target` (kept), the doc given, or a
+    starter doc whose asset-path is `archive_name`."""
+    if doc.keep_existing:
+        return docs_text.read_doc_text(target)
+    if doc.text is not None:
+        return doc.text
+    return starter.starter_module_doc(handle, summary, info, asset_path=archive_name)
+
+
+def _staged_publisher_doc(
+    staging: Path,
+    publisher_doc: Path,
+    info: starter.StarterInfo,
+    root: str | os.PathLike[str],
+    handle: DocHandle,
+) -> tuple[Path, Path]:
+    """Writes the publisher's doc (the source hub's, or a starter one) into `staging`; returns
+    its move into place, `publisher_doc`."""
+    staged_publisher = staging / publisher_doc.name
+    publisher_text = publish_doc.publisher_doc_text(info.publisher_doc, root, handle)
+    staged_publisher.write_text(publisher_text, "utf-8")
+    return staged_publisher, publisher_doc
