@@ -60,23 +60,10 @@ def nginx_config(
     """
     _check_listen(listen)
     _check_upstream(upstream)
-    root = os.path.abspath(root)
-    if _UNQUOTABLE.search(root):
-        raise errors.ServeConfigError(
-            "The hub folder's path holds a character an nginx config cannot quote (one of "
-            "'\"', '\\', '$' or a control character): move the hub folder to a path without "
-            f"them (or link one to it) and serve that. Received: {root!r}",
-            option="ROOT",
-        )
+    root = _quotable_root(root)
     text = TEMPLATE.read_text(encoding="utf-8")
     port = upstream.rsplit(":", 1)[-1]
-    prefix = base_path(base_url)
-    if not _PATH_PREFIX.fullmatch(prefix):
-        raise errors.ServeConfigError(
-            "The path of --base-url must be plain segments (letters, digits, '.', '_', '~', "
-            f"'-') to go into an nginx config. Received: {base_url!r}",
-            option="--base-url",
-        )
+    prefix = _plain_prefix(base_url)
     replacements = {
         "@ROOT@": root,
         "@UPSTREAM@": upstream,
@@ -95,6 +82,39 @@ def nginx_config(
     for placeholder, value in replacements.items():
         text = text.replace(placeholder, value)
     return text
+
+
+def _quotable_root(root: str) -> str:
+    """The absolute path of the hub folder, which the config quotes.
+
+    Raises:
+        tfhub.errors.ServeConfigError: for a path holding a character the config cannot quote.
+    """
+    root = os.path.abspath(root)
+    if _UNQUOTABLE.search(root):
+        raise errors.ServeConfigError(
+            "The hub folder's path holds a character an nginx config cannot quote (one of "
+            "'\"', '\\', '$' or a control character): move the hub folder to a path without "
+            f"them (or link one to it) and serve that. Received: {root!r}",
+            option="ROOT",
+        )
+    return root
+
+
+def _plain_prefix(base_url: str | None) -> str:
+    """The path of --base-url (`settings.base_path`), which prefixes the config's locations.
+
+    Raises:
+        tfhub.errors.ServeConfigError: for a path that is not plain segments.
+    """
+    prefix = base_path(base_url)
+    if not _PATH_PREFIX.fullmatch(prefix):
+        raise errors.ServeConfigError(
+            "The path of --base-url must be plain segments (letters, digits, '.', '_', '~', "
+            f"'-') to go into an nginx config. Received: {base_url!r}",
+            option="--base-url",
+        )
+    return prefix
 
 
 def _check_listen(listen: str) -> None:
