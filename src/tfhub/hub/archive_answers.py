@@ -78,21 +78,38 @@ def pack_failed(
     if cache_dir is not None and _names_a_file_in(err, cache_dir):
         return _cache_write_failed(err, said, handle, cache_dir)
     if err.errno in CHANGED_ERRNOS:
-        if UNPACKABLE.first_time((folder, f"changed: {said}")):
-            logger.warning(
-                "Refused to pack %s (%s answered 404): it changed while it was packed: %s; "
-                "make the folder hold only regular files and folders, and publish into it "
-                "with 'tfhub publish' (nothing else writing into it)",
-                folder,
-                handle,
-                said,
-            )
-        return PlainTextResponse(
-            f"404 Not Found: {handle} has no servable model files in this hub: its model "
-            "folder changed while it was packed (see the server log).\n",
-            status_code=404,
+        return _changed_while_packed(folder, handle, said)
+    _log_pack_fault(folder, err, handle, said)
+    return PlainTextResponse(
+        f"500 Internal Server Error: the folder of {handle} cannot be packed (see the server "
+        "log).\n",
+        status_code=500,
+    )
+
+
+def _changed_while_packed(folder: Path | None, handle: str, said: str) -> Response:
+    """The 404 for `handle` whose model folder changed while it was packed (`said`: how); the
+    warning once per folder and cause."""
+    if UNPACKABLE.first_time((folder, f"changed: {said}")):
+        logger.warning(
+            "Refused to pack %s (%s answered 404): it changed while it was packed: %s; "
+            "make the folder hold only regular files and folders, and publish into it "
+            "with 'tfhub publish' (nothing else writing into it)",
+            folder,
+            handle,
+            said,
         )
-    elif err.errno in (errno.EACCES, errno.EPERM):
+    return PlainTextResponse(
+        f"404 Not Found: {handle} has no servable model files in this hub: its model "
+        "folder changed while it was packed (see the server log).\n",
+        status_code=404,
+    )
+
+
+def _log_pack_fault(folder: Path | None, err: OSError, handle: str, said: str) -> None:
+    """Logs why the model folder of `handle` could not be packed (answered 500): the server's
+    user may not read it (with the chmod that lets it), or another fault of the server (EIO)."""
+    if err.errno in (errno.EACCES, errno.EPERM):
         logger.error(
             "Cannot pack %s (its model folder %s; answered 500): the server's user may not "
             "read it: %s; let it read the folder and its files ('chmod -R a+rX %s', or run the "
@@ -104,11 +121,6 @@ def pack_failed(
         )
     else:  # A server fault: a regular file inside ROOT it cannot read (EIO).
         logger.error("Cannot pack %s (its model folder %s; answered 500): %s", handle, folder, said)
-    return PlainTextResponse(
-        f"500 Internal Server Error: the folder of {handle} cannot be packed (see the server "
-        "log).\n",
-        status_code=500,
-    )
 
 
 def _cache_write_failed(err: OSError, said: str, handle: str, cache_dir: str) -> Response:
