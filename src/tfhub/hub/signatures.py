@@ -226,20 +226,7 @@ def summary_from_json(data: dict[str, Any]) -> SignatureSummary:
     """
     if data.get("schema") != SCHEMA:
         raise ValueError(f"unknown schema {data.get('schema')!r} (this tfhub reads {SCHEMA})")
-    metas = tuple(
-        MetaGraphInfo(
-            tags=tuple(meta["tags"]),
-            signatures=tuple(
-                SignatureInfo(
-                    name=name,
-                    inputs=tuple(_tensor(t) for t in sig["inputs"]),
-                    outputs=tuple(_tensor(t) for t in sig["outputs"]),
-                )
-                for name, sig in meta["signatures"].items()
-            ),
-        )
-        for meta in data["meta_graphs"]
-    )
+    metas = tuple(_meta_graph(meta) for meta in data["meta_graphs"])
     call = data.get("call")
     libraries, refused = _op_libraries(data.get("op_libraries") or [])
     return SignatureSummary(
@@ -249,16 +236,32 @@ def summary_from_json(data: dict[str, Any]) -> SignatureSummary:
         variable_count=int(data["variables"]["count"]),
         variable_bytes=int(data["variables"]["bytes"]),
         meta_graphs=metas,
-        call=None
-        if call is None
-        else CallInfo(
-            input_signatures=tuple(
-                tuple(_tensor(t) for t in sig) for sig in call["input_signatures"]
-            ),
-            takes_training=bool(call["takes_training"]),
-        ),
+        call=None if call is None else _call(call),
         op_libraries=libraries,
         refused_op_libraries=refused,
+    )
+
+
+def _meta_graph(meta: dict[str, Any]) -> MetaGraphInfo:
+    """A MetaGraphInfo from its JSON object (its tags, and its signatures' tensors)."""
+    return MetaGraphInfo(
+        tags=tuple(meta["tags"]),
+        signatures=tuple(
+            SignatureInfo(
+                name=name,
+                inputs=tuple(_tensor(t) for t in sig["inputs"]),
+                outputs=tuple(_tensor(t) for t in sig["outputs"]),
+            )
+            for name, sig in meta["signatures"].items()
+        ),
+    )
+
+
+def _call(call: dict[str, Any]) -> CallInfo:
+    """A CallInfo from its JSON object (the `__call__` input signatures, `training`)."""
+    return CallInfo(
+        input_signatures=tuple(tuple(_tensor(t) for t in sig) for sig in call["input_signatures"]),
+        takes_training=bool(call["takes_training"]),
     )
 
 
