@@ -101,20 +101,7 @@ def starter_module_doc(
     Raises:
         DocValidationError: if no task is given and none can be inferred from the inputs.
     """
-    task = info.task or infer_task(summary)
-    if task is None:
-        doc = doc_path("ROOT", handle).as_posix()
-        todo = (
-            "pass --task (e.g. --task text-classification; tfhub.dev tasks start with image-, "
-            f"text-, audio- or video-), or give the model a doc, {doc} (`tfhub publish --doc "
-            "FILE` puts FILE there; `tfhub mirror` keeps a doc already there)"
-        )
-        raise errors.DocValidationError(
-            f"Cannot tell the task of {handle} from its inputs for the starter doc: {todo}.",
-            problems=[
-                f"{handle}: 'task' metadata cannot be inferred from the model's inputs: {todo}"
-            ],
-        )
+    task = _task(handle, summary, info)
     # One line: a description of several lines (or with a heading in it) broke the doc.
     description = " ".join((info.description or "").split())
     description = description or f"{handle.model} (version {handle.version})."
@@ -133,6 +120,29 @@ def starter_module_doc(
     lines += [f'model = hub.load("{HUB_URL_PLACEHOLDER}/{handle}")', "```", ""]
     lines += ["## Signatures", "", *_signature_lines(summary), ""]
     return "\n".join(lines)
+
+
+def _task(handle: DocHandle, summary: SignatureSummary, info: StarterInfo) -> str:
+    """The starter doc's task: the one given, else the one the model's inputs tell.
+
+    Raises:
+        DocValidationError: if no task is given and none can be inferred from the inputs.
+    """
+    task = info.task or infer_task(summary)
+    if task is None:
+        doc = doc_path("ROOT", handle).as_posix()
+        todo = (
+            "pass --task (e.g. --task text-classification; tfhub.dev tasks start with image-, "
+            f"text-, audio- or video-), or give the model a doc, {doc} (`tfhub publish --doc "
+            "FILE` puts FILE there; `tfhub mirror` keeps a doc already there)"
+        )
+        raise errors.DocValidationError(
+            f"Cannot tell the task of {handle} from its inputs for the starter doc: {todo}.",
+            problems=[
+                f"{handle}: 'task' metadata cannot be inferred from the model's inputs: {todo}"
+            ],
+        )
+    return task
 
 
 def _one_line_value(key: str, value: str) -> str:
