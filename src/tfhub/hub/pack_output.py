@@ -59,6 +59,23 @@ def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, 
     if closed is not None:
         raise _closed_stream_error(os.fspath(output), closed)
     given = Path(output)
+    kind = _checked_kind(output, given, folder)
+    if kind is None and os.path.exists(given) and not os.path.lexists(os.path.realpath(given)):
+        # A descriptor's file removed since: a rename would make a file named "... (deleted)".
+        return given, DELETED_FILE
+    # A file is written through a link, as `tar czf` and a shell's `>` write: the link stays and
+    # the file it leads to gets the archive (the rename would otherwise replace the link).
+    target = given if kind is not None else Path(os.path.realpath(given))
+    return target, kind
+
+
+def _checked_kind(output: str | os.PathLike[str], given: Path, folder: Path) -> str | None:
+    """The `special_kind` of `given` (the path of `output`), or None for a file.
+
+    Raises:
+        PublishTargetError: if it is inside `folder`, a folder, a terminal, a block device or
+            a socket.
+    """
     if confinement.inside(given, folder, strict=False):
         raise errors.PublishTargetError(
             "The archive cannot be written inside the model folder it packs (it would be packed "
@@ -80,13 +97,7 @@ def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, 
         )
     if kind == "character device" and is_terminal(os.fspath(given)):
         raise _terminal_error(os.fspath(output), f"{os.fspath(output)} is a terminal")
-    if kind is None and os.path.exists(given) and not os.path.lexists(os.path.realpath(given)):
-        # A descriptor's file removed since: a rename would make a file named "... (deleted)".
-        return given, DELETED_FILE
-    # A file is written through a link, as `tar czf` and a shell's `>` write: the link stays and
-    # the file it leads to gets the archive (the rename would otherwise replace the link).
-    target = given if kind is not None else Path(os.path.realpath(given))
-    return target, kind
+    return kind
 
 
 def _checked_standard_output() -> str:
