@@ -220,19 +220,7 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
     Raises:
         ModelNotFoundError: if ROOT/assets/docs does not exist.
     """
-    base = docs_layout.docs_dir(root)
-    hub = None if base.is_dir() else docs_layout.enclosing_hub(root)
-    if hub is not None:
-        raise errors.ModelNotFoundError(
-            f"{base} does not exist: {os.fspath(root)} is a folder inside the hub folder {hub} "
-            f"(below its assets/ folder); validate the hub folder itself: tfhub validate "
-            f"{shlex.quote(str(hub))}. Received: {root=}"
-        )
-    if not base.is_dir():
-        raise errors.ModelNotFoundError(
-            f"{base} does not exist: a hub folder keeps its docs in ROOT/{DOCS_DIR_POSIX} "
-            f"(tfhub.dev's layout); publish a model there with `tfhub publish`. Received: {root=}"
-        )
+    _check_docs_dir(root)
     tag_values = tags_lib.load_tag_definitions(root)
     problems = (
         [Problem(path, 0, message) for path, message in tag_values.errors] if tag_values else []
@@ -251,6 +239,28 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
             problems += _duplicate_problems(doc, claimed) + _case_twin_problems(doc, folders)
     problems += url_clashes.latest_url_problems(claimed)
     return sorted(problems, key=lambda p: (p.path, p.line))
+
+
+def _check_docs_dir(root: str | os.PathLike[str]) -> None:
+    """Refuses a ROOT without assets/docs, saying which hub folder to validate when ROOT is a
+    folder inside one.
+
+    Raises:
+        ModelNotFoundError: if ROOT/assets/docs does not exist.
+    """
+    base = docs_layout.docs_dir(root)
+    hub = None if base.is_dir() else docs_layout.enclosing_hub(root)
+    if hub is not None:
+        raise errors.ModelNotFoundError(
+            f"{base} does not exist: {os.fspath(root)} is a folder inside the hub folder {hub} "
+            f"(below its assets/ folder); validate the hub folder itself: tfhub validate "
+            f"{shlex.quote(str(hub))}. Received: {root=}"
+        )
+    if not base.is_dir():
+        raise errors.ModelNotFoundError(
+            f"{base} does not exist: a hub folder keeps its docs in ROOT/{DOCS_DIR_POSIX} "
+            f"(tfhub.dev's layout); publish a model there with `tfhub publish`. Received: {root=}"
+        )
 
 
 def _unlisted_problem(err: OSError, root: str | os.PathLike[str]) -> Problem:
