@@ -104,7 +104,7 @@ def atomic_download(
             if held and not os.path.lexists(module_path):
                 # No entry: its lock file would be a leftover (`tfhub cache info` counts it).
                 # Safe while held: a waiter notices the unlink (see utils.filelock).
-                cache.store.unlink_quietly(cache.lock_path(module_path))
+                cache.deleting.unlink_quietly(cache.lock_path(module_path))
             raise
     return module_path
 
@@ -128,10 +128,10 @@ def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | Non
     problem = cache.damage(module_path)
     if problem is None:
         return True, None
-    foreign = cache.store.other_users_entry_error(module_path, problem)
+    foreign = cache.owners.other_users_entry_error(module_path, problem)
     if foreign is None:  # Not renamed aside, nor emptied, nor downloaded in vain (rf56d-F5).
         shown = problem if os.path.lexists(module_path) else None
-        foreign = cache.store.undeletable_entry_error(module_path, sticky_only=True, problem=shown)
+        foreign = cache.owners.undeletable_entry_error(module_path, sticky_only=True, problem=shown)
     if foreign is not None:
         raise foreign
     if os.path.lexists(module_path):
@@ -182,7 +182,7 @@ def _remove_stale_tmp_dirs(module_path: str, *, keep: str | None = None) -> None
     for suffix in (cache.DESCRIPTOR_SUFFIX, cache.MANIFEST_SUFFIX):
         for stale in glob.glob(glob.escape(module_path + suffix) + ".*" + cache.layout.PART_SUFFIX):
             logger.info("Removing %s, left by an interrupted download.", escaped(stale))
-            cache.store.unlink_quietly(stale)
+            cache.deleting.unlink_quietly(stale)
 
 
 def _download_into_place(
@@ -305,7 +305,8 @@ def _install(
         # Checked again: another writer may have installed it while we wrote the bookkeeping.
         if not replace_existing and _installed_by_another(module_path):
             return
-        aside = cache.store.set_aside(module_path)  # The one `replace` replaces, or a damaged one.
+        # The one `replace` replaces, or a damaged one.
+        aside = cache.deleting.set_aside(module_path)
     try:
         os.rename(tmp_dir, module_path)
     except OSError:
@@ -323,10 +324,10 @@ def _install(
 
 def _set_aside_if(wanted: bool, module_path: str) -> str | None:
     """Renames the folder at `module_path` aside if `wanted` and there is one; returns where
-    it went (`cache.store.set_aside`), or None."""
+    it went (`cache.deleting.set_aside`), or None."""
     if not wanted or not os.path.lexists(module_path):
         return None
-    return cache.store.set_aside(module_path)
+    return cache.deleting.set_aside(module_path)
 
 
 def _readable_by_the_group(tmp_dir: str, bookkeeping: tuple[str, ...]) -> None:
@@ -379,9 +380,9 @@ def _undo_bookkeeping(module_path: str, kept_descriptor: str | None) -> None:
     descriptor = cache.descriptor_path(module_path)
     if not os.path.lexists(module_path):
         for path in (descriptor, cache.manifest_path(module_path)):
-            cache.store.unlink_quietly(path)
+            cache.deleting.unlink_quietly(path)
     elif kept_descriptor is None:
-        cache.store.unlink_quietly(descriptor)  # It had none: this one is the failed install's.
+        cache.deleting.unlink_quietly(descriptor)  # It had none: this one is the failed install's.
     elif _read_text(descriptor) != kept_descriptor:
         try:
             cache.atomic_write_text(descriptor, kept_descriptor)

@@ -7,7 +7,11 @@ Layout (shared with tensorflow_hub, which reads and writes the same names): see
 - `bookkeeping`: the descriptor (upstream's) and the manifest (sizes, content hashes);
 - `health`: is an entry complete (bounded check on resolve, full and deep checks for verify);
 - `locks`: tfhub's OS locks and tensorflow_hub's lock files (stale ones are detected);
-- `store`: create the folder, list entries, remove entries under their lock;
+- `root_folder`: can this user reach, create and write the cache folder (why not, if not);
+- `listing`: the entries and what `tfhub cache list` shows of each;
+- `deleting`: delete a folder (renamed aside first), a link or a file;
+- `owners`: entries of other users that this user may not read or delete;
+- `store`: remove an entry under its lock (and the names above, as before);
 - `prune`: what `tfhub cache prune` removes;
 - `importing`: `tfhub import` (put a local archive into the cache);
 - `remote`: caches on tf.io.gfile filesystems (`gs://`, `ram://`);
@@ -50,30 +54,34 @@ _EXPORTS = {
     "new_tmp_dir": "layout",
     "is_download_running": "locks",
     "leftovers": "prune",
-    "CacheEntry": "store",
-    "ensure_writable_root": "store",
-    "entry": "store",
+    "CacheEntry": "listing",
+    "ensure_writable_root": "root_folder",
+    "entry": "listing",
     "remove": "store",
-    "remove_tree": "store",
-    "scan": "store",
+    "remove_tree": "deleting",
+    "scan": "listing",
 }
 _SUBMODULES = frozenset(
     {
         "bookkeeping",
+        "deleting",
         "health",
         "importing",
         "layout",
+        "listing",
         "locks",
+        "owners",
         "prune",
         "recovery",
         "remote",
         "remote_staging",
+        "root_folder",
         "store",
     }
 )
 
 if TYPE_CHECKING:
-    from . import bookkeeping, health, layout, locks, prune, store
+    from . import bookkeeping, deleting, health, layout, listing, locks, owners, prune, store
     from .bookkeeping import (
         atomic_write_text,
         descriptor_text,
@@ -83,6 +91,7 @@ if TYPE_CHECKING:
         read_manifest,
         write_manifest,
     )
+    from .deleting import remove_tree
     from .health import damage, deep_damage, full_damage, is_complete
     from .layout import (
         DESCRIPTOR_SUFFIX,
@@ -97,9 +106,11 @@ if TYPE_CHECKING:
         module_dir,
         new_tmp_dir,
     )
+    from .listing import CacheEntry, entry, scan
     from .locks import is_download_running
     from .prune import leftovers
-    from .store import CacheEntry, ensure_writable_root, entry, remove, remove_tree, scan
+    from .root_folder import ensure_writable_root
+    from .store import remove
 
 __all__ = [
     "CacheEntry",
@@ -112,6 +123,7 @@ __all__ = [
     "cache_dir",
     "damage",
     "deep_damage",
+    "deleting",
     "descriptor_path",
     "descriptor_text",
     "ensure_writable_root",
@@ -124,11 +136,13 @@ __all__ = [
     "layout",
     "leftovers",
     "list_files",
+    "listing",
     "lock_path",
     "locks",
     "manifest_path",
     "module_dir",
     "new_tmp_dir",
+    "owners",
     "prune",
     "read_descriptor",
     "read_descriptor_handle",

@@ -82,12 +82,12 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         _warn_kept(handle, served, name)
         return served
     if not layout.is_remote(module_path):
-        from . import store
+        from . import owners
 
         # Not replaced (nor renamed aside) even with --force: another user's model.
-        foreign = store.other_users_entry_error(module_path)
+        foreign = owners.other_users_entry_error(module_path)
         if foreign is None and served != module_path:  # Removed once the import is done.
-            foreign = store.undeletable_entry_error(served)
+            foreign = owners.undeletable_entry_error(served)
         if foreign is not None:
             raise foreign
     extracted = []

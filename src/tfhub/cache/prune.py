@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 
 from .. import errors
-from . import health, layout, locks, recovery, store
+from . import deleting, health, layout, listing, locks, owners, recovery, store
 
 # The complete folder of an install killed before its rename (`recovery.pending_install`) beside
 # an entry with no folder: prune puts it in place (it removes nothing of that entry).
@@ -61,12 +61,12 @@ def plan(root: str | None = None) -> list[PruneItem]:
     root = root or layout.cache_dir()
     layout.require_local(root)
     damaged = []
-    for item in store.scan(root):
+    for item in listing.scan(root):
         # Every file's size, as `tfhub cache verify` checks (whose help says prune removes
         # what it finds), not only resolve's bounded sample (rf53f-F2).
         problem = item.damage if item.damage is not None else health.full_damage(item.path)
         if problem is not None:  # Left if another user's that this user may not delete.
-            blocked = store.entry_deletion_blocker(item.path)
+            blocked = owners.entry_deletion_blocker(item.path)
             owner = None if blocked is None else blocked[1].owner
             damaged.append(_item(item.path, "damaged entry", problem, owner))
     return damaged + leftover_items(root)
@@ -104,8 +104,8 @@ def leftover_items(root: str) -> list[PruneItem]:
 
 def _leftover(path: str, kind: str, reason: str) -> PruneItem:
     """The item for a leftover: left as it is when it is another user's and this user may not
-    delete it (`store.undeletable_owner`): renaming or removing it would fail on every run."""
-    return _item(path, kind, reason, store.undeletable_owner(path))
+    delete it (`owners.undeletable_owner`): renaming or removing it would fail on every run."""
+    return _item(path, kind, reason, owners.undeletable_owner(path))
 
 
 def _item(path: str, kind: str, reason: str, owner: str | None) -> PruneItem:
@@ -168,9 +168,9 @@ def _apply(item: PruneItem) -> PruneResult:
                 return PruneResult(item, "skipped", "gone meanwhile")
             if not _still_prunable(item, entry):
                 return PruneResult(item, "kept", "in use again")
-            store.remove_tree(item.path, strict=True)
+            deleting.remove_tree(item.path, strict=True)
             if not os.path.lexists(entry):  # No entry: its lock file (ours now) goes too.
-                store.unlink_quietly(layout.lock_path(entry))
+                deleting.unlink_quietly(layout.lock_path(entry))
     except errors.LockTimeoutError:
         return PruneResult(
             item, "skipped", "another tfhub process holds its lock (a download or a removal)"
@@ -187,7 +187,7 @@ def left_as_is(item: PruneItem) -> bool:
     user's own that it may not read is damage as any other (rf55e-F3)."""
     if item.leave:
         return True
-    return item.kind == "damaged entry" and store.foreign_owner(item.path, item.reason) is not None
+    return item.kind == "damaged entry" and owners.foreign_owner(item.path, item.reason) is not None
 
 
 def _finish_install(entry: str) -> bool:

@@ -21,7 +21,8 @@ import logging
 import os
 
 from ..utils.printable import escaped
-from . import bookkeeping, health, layout, locks, store
+from . import bookkeeping, deleting, health, layout, locks
+from .deleting import DELETING_MARK
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,10 @@ def finish_install(module_path: str) -> bool:
     candidate = pending_install(module_path)
     if candidate is None:
         return False
-    aside = store.set_aside(module_path) if os.path.lexists(module_path) else None
+    aside = deleting.set_aside(module_path) if os.path.lexists(module_path) else None
     os.rename(candidate, module_path)
     if aside is not None:
-        store.remove_tree(aside)
+        deleting.remove_tree(aside)
     logger.warning(
         "Finished the install of %s that an interrupted process left in %s.",
         escaped(module_path),
@@ -73,7 +74,7 @@ def pending_install(module_path: str) -> str | None:
     if upstream is not None and not upstream.is_stale():
         return None
     for candidate in sorted(glob.glob(glob.escape(module_path) + ".*" + layout.TMP_SUFFIX)):
-        if store.DELETING_MARK not in candidate[len(module_path) :] and _holds(candidate, manifest):
+        if DELETING_MARK not in candidate[len(module_path) :] and _holds(candidate, manifest):
             return candidate
     return None
 

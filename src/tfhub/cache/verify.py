@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from . import health, locks, store
+from . import health, listing, locks, owners
 
 
 class Verdict(NamedTuple):
@@ -47,7 +47,7 @@ def settle(module_path: str, problem: str | None, check: Callable[[], str | None
     problem = check()  # A download or removal that ended since the first check.
     if problem is None:
         return Verdict("ok", None)
-    if not store.has_remains(module_path):
+    if not listing.has_remains(module_path):
         return Verdict("gone", problem)
     return Verdict("damaged", problem)
 
@@ -62,7 +62,7 @@ def verify_entry(module_path: str, *, deep: bool = False) -> Verdict:
 
     Returns:
         The verdict (`hashed`: whether content hashes were compared); "foreign" for another
-        user's entry that this user may not read (`store.foreign_owner`), which it cannot check.
+        user's entry that this user may not read (`owners.foreign_owner`), which it cannot check.
     """
     hashed = False
 
@@ -74,12 +74,14 @@ def verify_entry(module_path: str, *, deep: bool = False) -> Verdict:
         return problem
 
     verdict = settle(module_path, check(), check)
-    owner = store.foreign_owner(module_path, verdict.damage) if verdict.state == "damaged" else None
+    owner = (
+        owners.foreign_owner(module_path, verdict.damage) if verdict.state == "damaged" else None
+    )
     if owner is not None:  # Not damage: its owner may check it (`tfhub cache prune` leaves it).
         return Verdict("foreign", f"{verdict.damage}; another user's entry ({owner})")
     return verdict._replace(hashed=hashed)
 
 
-def entry_damage(item: store.CacheEntry) -> Verdict:
-    """Settles the damage `store.entry` found for `tfhub cache list` (bounded check)."""
+def entry_damage(item: listing.CacheEntry) -> Verdict:
+    """Settles the damage `listing.entry` found for `tfhub cache list` (bounded check)."""
     return settle(item.path, item.damage, lambda: health.damage(item.path))
