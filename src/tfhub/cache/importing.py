@@ -48,31 +48,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
             readable entry this user may not change is replaced; its old folder stays set
             aside for its owner's `tfhub cache prune`.)
     """
-    source, name = ("/dev/stdin", "standard input") if archive == "-" else (archive, archive)
-    kind = special_kind(source)
-    if not os.path.isfile(source) and kind not in STREAMS:  # A pipe is read as it comes.
-        problem = "does not exist"
-        closed = closed_descriptor(source)
-        if closed is not None:
-            closed_is = (
-                "is closed"
-                if archive == "-"
-                else f"names {describe_descriptor(closed)}, which is closed"
-            )
-            problem = (
-                f"{closed_is}: stream the archive into it (`< model.tar.gz`) or name the "
-                "archive file"
-            )
-        elif os.path.isdir(source) or kind is not None:
-            problem = f"is a {kind or 'folder'}, not an archive file"
-        raise errors.ModelNotFoundError(
-            f"{name} {problem}. Received: archive={archive!r}", path=source
-        )
-    if kind == "character device" and is_terminal(source):
-        raise errors.ArgumentError(  # It would wait for the user to type an archive.
-            f"{name} is a terminal: stream the archive into it (`< model.tar.gz`, or "
-            f"`ssh host cat m.tar.gz |`) or name the archive file. Received: archive={archive!r}"
-        )
+    source, name = _readable_source(archive)
     if handles.is_read_in_place(handle) or handles.unknown_scheme(handle) is not None:
         raise _never_cached_error(handle)
     key = handles.cache_handle(handle)
@@ -82,15 +58,81 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         _warn_kept(handle, served, name)
         return served
     if not layout.is_remote(module_path):
-        from . import owners
+        _refuse_others_entries(module_path, served)
+    extracted: list[str] = []
+    # With --force the old entry is replaced only once the new one is complete: a bad archive
+    # must not cost a working entry (in an air-gapped setup, maybe the only copy).
+    path = _install(key, _extractor(source, name, extracted), module_path, replace=force)
+    if not extracted:  # Another process installed it while this one waited for its lock.
+        _warn_kept(handle, module_path, name, meanwhile=True)
+        return path
+    if served != module_path:  # Else resolve would go on serving tensorflow_hub's copy.
+        _remove_served_copy(served, handle)
+    _warn_if_not_loadable(path, name, handle)
+    return path
 
-        # Not replaced (nor renamed aside) even with --force: another user's model.
-        foreign = owners.other_users_entry_error(module_path)
-        if foreign is None and served != module_path:  # Removed once the import is done.
-            foreign = owners.undeletable_entry_error(served)
-        if foreign is not None:
-            raise foreign
-    extracted = []
+
+def _readable_source(archive: str) -> tuple[str, str]:
+    """Returns (the path to read, its name in messages) of `archive` (`-`: standard input).
+
+    Raises:
+        tfhub.errors.ModelNotFoundError: it is neither a file nor a stream (missing, a folder,
+            a device, a closed descriptor).
+        tfhub.errors.ArgumentError: it is a terminal, which would wait for the user to type.
+    """
+    source, name = ("/dev/stdin", "standard input") if archive == "-" else (archive, archive)
+    kind = special_kind(source)
+    if not os.path.isfile(source) and kind not in STREAMS:  # A pipe is read as it comes.
+        problem = _not_an_archive_problem(archive, source, kind)
+        raise errors.ModelNotFoundError(
+            f"{name} {problem}. Received: archive={archive!r}", path=source
+        )
+    if kind == "character device" and is_terminal(source):
+        raise errors.ArgumentError(  # It would wait for the user to type an archive.
+            f"{name} is a terminal: stream the archive into it (`< model.tar.gz`, or "
+            f"`ssh host cat m.tar.gz |`) or name the archive file. Received: archive={archive!r}"
+        )
+    return source, name
+
+
+def _not_an_archive_problem(archive: str, source: str, kind: str | None) -> str:
+    """What is wrong with a `source` that is neither a file nor a stream: "does not exist",
+    a closed descriptor (with what to do), or what it is instead."""
+    closed = closed_descriptor(source)
+    if closed is not None:
+        closed_is = (
+            "is closed"
+            if archive == "-"
+            else f"names {describe_descriptor(closed)}, which is closed"
+        )
+        return (
+            f"{closed_is}: stream the archive into it (`< model.tar.gz`) or name the archive file"
+        )
+    if os.path.isdir(source) or kind is not None:
+        return f"is a {kind or 'folder'}, not an archive file"
+    return "does not exist"
+
+
+def _refuse_others_entries(module_path: str, served: str) -> None:
+    """Raises if the entry is another user's that this user may not read, or the copy resolve
+    serves (`served`, removed once the import is done) is one this user may not remove.
+
+    Raises:
+        tfhub.errors.OtherUsersEntryError: as `import_archive` says.
+    """
+    from . import owners
+
+    # Not replaced (nor renamed aside) even with --force: another user's model.
+    foreign = owners.other_users_entry_error(module_path)
+    if foreign is None and served != module_path:  # Removed once the import is done.
+        foreign = owners.undeletable_entry_error(served)
+    if foreign is not None:
+        raise foreign
+
+
+def _extractor(source: str, name: str, extracted: list[str]) -> Callable[[str], object]:
+    """The fetch that extracts `source` into the folder it is given (noted in `extracted`),
+    an archive error carrying its hint."""
 
     def fetch(target: str) -> _archive.ExtractResult:
         extracted.append(target)
@@ -99,21 +141,15 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         except errors.ArchiveError as err:
             raise with_archive_hint(err, remote=False) from err
 
-    # With --force the old entry is replaced only once the new one is complete: a bad archive
-    # must not cost a working entry (in an air-gapped setup, maybe the only copy).
-    path = _install(key, fetch, module_path, replace=force)
-    if not extracted:  # Another process installed it while this one waited for its lock.
-        _warn_kept(handle, module_path, name, meanwhile=True)
-        return path
-    if served != module_path:  # Else resolve would go on serving tensorflow_hub's copy.
-        from . import store
+    return fetch
 
-        store.remove(served)
-        logger.warning(
-            "Removed %s, the copy of %s that resolve used before.", served, redact(handle)
-        )
-    _warn_if_not_loadable(path, name, handle)
-    return path
+
+def _remove_served_copy(served: str, handle: str) -> None:
+    """Removes the copy resolve served before the import (tensorflow_hub's), saying so."""
+    from . import store
+
+    store.remove(served)
+    logger.warning("Removed %s, the copy of %s that resolve used before.", served, redact(handle))
 
 
 def _never_cached_error(handle: str) -> errors.InvalidHandleError:
