@@ -78,22 +78,20 @@ def atomic_download(
     if constants.is_offline() and not local:
         raise _offline_error(handle, module_path)
     cache.ensure_writable_root(os.path.dirname(module_path))
+    _download_locked(handle, fetch, module_path, replace=replace)
+    return module_path
+
+
+def _download_locked(handle: str, fetch: Fetch, module_path: str, *, replace: bool) -> None:
+    """Under the entry's lock: installs `handle` at the local `module_path` unless another
+    process did meanwhile (or `replace`), finishing or clearing what killed installs left.
+
+    Raises:
+        As `atomic_download`.
+    """
     with cache_locks.entry_lock(module_path, what=f"the download of {handle!r}") as held:
-        installed, abandoned = _installed_meanwhile(handle, module_path)
-        if installed and not replace:
-            return module_path
-        if (
-            held
-            and not replace
-            and abandoned is None
-            and cache.recovery.finish_install(module_path)
-        ):
-            # An install killed just before its rename, finished; the old folder it had
-            # renamed aside (killed between its two renames) goes too.
-            _remove_stale_tmp_dirs(module_path)
-            return module_path
-        if held:
-            _remove_stale_tmp_dirs(module_path, keep=abandoned)
+        if _done_meanwhile(handle, module_path, held=held, replace=replace):
+            return
         if not replace and os.path.lexists(module_path):
             cache.remove_tree(module_path)  # Damaged: removed first, as upstream does.
         # A folder there when ours is complete is the one `replace` replaces, or one that a
@@ -106,7 +104,28 @@ def atomic_download(
                 # Safe while held: a waiter notices the unlink (see utils.filelock).
                 cache.deleting.unlink_quietly(cache.lock_path(module_path))
             raise
-    return module_path
+
+
+def _done_meanwhile(handle: str, module_path: str, *, held: bool, replace: bool) -> bool:
+    """Under the entry's lock (`held`: False if locking was impossible and this runs unlocked):
+    True if the entry needs no download, being complete (installed while we waited) or
+    finished from a killed install; otherwise clears, when held, the temporary folders killed
+    downloads left, and returns False.
+
+    Raises:
+        tfhub.errors.OtherUsersEntryError: as `_installed_meanwhile`.
+    """
+    installed, abandoned = _installed_meanwhile(handle, module_path)
+    if installed and not replace:
+        return True
+    if held and not replace and abandoned is None and cache.recovery.finish_install(module_path):
+        # An install killed just before its rename, finished; the old folder it had
+        # renamed aside (killed between its two renames) goes too.
+        _remove_stale_tmp_dirs(module_path)
+        return True
+    if held:
+        _remove_stale_tmp_dirs(module_path, keep=abandoned)
+    return False
 
 
 def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | None]:
