@@ -14,7 +14,6 @@ import errno
 import glob
 import logging
 import os
-import stat
 from collections.abc import Callable, Mapping
 
 from . import cache, constants, errors
@@ -297,35 +296,37 @@ def _install(
     """
     if not replace_existing and _installed_by_another(module_path):
         return
-    files = cache.list_files(tmp_dir)
-    known = cache.bookkeeping.known_digests(files, (digests, algorithm or "") if digests else None)
-    descriptor = cache.descriptor_path(module_path)
-    # The entry `replace` replaces is kept if this fails: so is its bookkeeping.
-    kept = _read_text(descriptor) if os.path.lexists(module_path) else None
-    # The folder `replace` replaces goes aside before the new manifest is written: killed in
-    # between, no folder stands under the new manifest (recovery.finish_install puts the new
-    # one in place), rather than the old one, which looked complete when its sizes were the
-    # same and was served under the new bookkeeping (review50a-F1).
-    # (Hashed before: the old folder is away only while the manifest file is written.)
-    aside = None
-    try:
-        cache.atomic_write_text(descriptor, cache.descriptor_text(handle))
-        manifest = cache.bookkeeping.manifest_of(tmp_dir, files, digests=known, algorithm=algorithm)
-        aside = _set_aside_if(replace_existing, module_path)
-        cache.atomic_write_text(cache.manifest_path(module_path), manifest)
-    except BaseException as err:
-        if aside is not None and not os.path.lexists(module_path):
-            os.rename(aside, module_path)  # Not replaced after all: it stays.
-        if isinstance(err, errors.CacheError):
-            _undo_bookkeeping(module_path, kept)
-        raise
-    _readable_by_the_group(tmp_dir, (descriptor, cache.manifest_path(module_path)))
+    aside = cache.install_bookkeeping.write_bookkeeping(
+        handle,
+        tmp_dir,
+        module_path,
+        digests=digests,
+        algorithm=algorithm,
+        replace_existing=replace_existing,
+    )
+    written = (cache.descriptor_path(module_path), cache.manifest_path(module_path))
+    cache.group_modes.readable_by_the_group(tmp_dir, written)
     if aside is None and os.path.lexists(module_path):
         # Checked again: another writer may have installed it while we wrote the bookkeeping.
         if not replace_existing and _installed_by_another(module_path):
             return
         # The one `replace` replaces, or a damaged one.
         aside = cache.deleting.set_aside(module_path)
+    if _rename_into_place(tmp_dir, module_path, aside):
+        logger.info("Downloaded TF-Hub Module %r.", redact(handle))
+
+
+def _rename_into_place(tmp_dir: str, module_path: str, aside: str | None) -> bool:
+    """Renames the complete `tmp_dir` to `module_path`, then deletes `aside` (the folder it
+    replaces, renamed aside), if any; if the rename fails, `aside` is put back in place.
+
+    Returns:
+        True if installed; False if the rename failed because another process installed a
+        complete entry there meanwhile (kept, and logged).
+
+    Raises:
+        OSError: the rename failed otherwise.
+    """
     try:
         os.rename(tmp_dir, module_path)
     except OSError:
@@ -334,79 +335,11 @@ def _install(
             os.rename(old, module_path)  # Not replaced after all: it stays.
         if not _installed_by_another(module_path):
             raise
-        return
+        return False
     finally:
         if aside is not None:
             cache.remove_tree(aside)  # Only now: killed while deleting, ours is in place.
-    logger.info("Downloaded TF-Hub Module %r.", redact(handle))
-
-
-def _set_aside_if(wanted: bool, module_path: str) -> str | None:
-    """Renames the folder at `module_path` aside if `wanted` and there is one; returns where
-    it went (`cache.deleting.set_aside`), or None."""
-    if not wanted or not os.path.lexists(module_path):
-        return None
-    return cache.deleting.set_aside(module_path)
-
-
-def _readable_by_the_group(tmp_dir: str, bookkeeping: tuple[str, ...]) -> None:
-    """In a cache a group writes (its folder grants the group write: 2775), gives the group
-    read on the entry `tmp_dir` is about to become (and enter on its folders, run on files
-    its owner may run) and on its `bookkeeping` files, whatever this process's umask: under
-    077 they were 700/600, and every other member took the entry for damaged. A private cache
-    keeps the umask's modes; so do others (not the group). Links are left as they are."""
-    try:
-        shared = os.stat(os.path.dirname(tmp_dir)).st_mode & stat.S_IWGRP
-        if not shared or os.stat(tmp_dir).st_mode & 0o050 == 0o050:
-            return  # Not a group's cache, or a umask that leaves the group its bits (022).
-    except OSError:
-        return
-    for folder, _, names in os.walk(tmp_dir):
-        _add_mode(folder, 0o050)
-        for name in names:
-            _add_mode(os.path.join(folder, name), 0o040, runnable=True)
-    for path in bookkeeping:
-        _add_mode(path, 0o040)
-
-
-def _add_mode(path: str, bits: int, *, runnable: bool = False) -> None:
-    """Adds `bits` (and, if `runnable`, the group's run bit to a file its owner may run) to
-    `path`'s mode, unless it is a link; a refusal is passed over (the entry stays valid)."""
-    try:
-        mode = os.lstat(path).st_mode
-        if stat.S_ISLNK(mode):
-            return
-        if runnable and mode & stat.S_IXUSR:
-            bits |= stat.S_IXGRP
-        if mode & bits != bits:
-            os.chmod(path, stat.S_IMODE(mode) | bits)
-    except OSError:
-        pass
-
-
-def _read_text(path: str) -> str | None:
-    try:
-        with cache.bookkeeping.open_text(path) as text:  # Never waits on a named pipe.
-            return text.read() if text is not None else None
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _undo_bookkeeping(module_path: str, kept_descriptor: str | None) -> None:
-    """After a failed install: removes the descriptor and manifest written for it, or, when an
-    entry is there (the one `replace` replaces), puts its descriptor back and keeps its manifest
-    (the manifest, written last and atomically, is still its own)."""
-    descriptor = cache.descriptor_path(module_path)
-    if not os.path.lexists(module_path):
-        for path in (descriptor, cache.manifest_path(module_path)):
-            cache.deleting.unlink_quietly(path)
-    elif kept_descriptor is None:
-        cache.deleting.unlink_quietly(descriptor)  # It had none: this one is the failed install's.
-    elif _read_text(descriptor) != kept_descriptor:
-        try:
-            cache.atomic_write_text(descriptor, kept_descriptor)
-        except errors.CacheError:
-            pass  # Still the same handle; only its download time is the failed one's.
+    return True
 
 
 def _installed_by_another(module_path: str) -> bool:

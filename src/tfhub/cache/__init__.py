@@ -11,6 +11,8 @@ Layout (shared with tensorflow_hub, which reads and writes the same names): see
 - `listing`: the entries and what `tfhub cache list` shows of each;
 - `deleting`: delete a folder (renamed aside first), a link or a file;
 - `owners`: entries of other users that this user may not read or delete;
+- `install_bookkeeping`: an install's descriptor and manifest, undone if it fails;
+- `group_modes`: a new entry of a group's cache made readable by the group;
 - `store`: remove an entry under its lock (and the names above, as before);
 - `prune`: what `tfhub cache prune` removes;
 - `importing`: `tfhub import` (put a local archive into the cache);
@@ -65,8 +67,10 @@ _SUBMODULES = frozenset(
     {
         "bookkeeping",
         "deleting",
+        "group_modes",
         "health",
         "importing",
+        "install_bookkeeping",
         "layout",
         "listing",
         "locks",
