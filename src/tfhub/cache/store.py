@@ -126,37 +126,71 @@ def remove(
     """
     from . import locks  # Here: listing the cache takes no lock (nor imports filelock).
 
+    module_path = _entry_path(module_path)
+    name = os.path.basename(module_path)
+    with locks.entry_lock(module_path, what=f"removing cache entry {name}", timeout=timeout):
+        if timeout != 0:  # As for a tfhub download: what tensorflow_hub installs is removed.
+            locks.wait_for_upstream_download(module_path)
+        return _remove_locked(module_path, only_if_damaged=only_if_damaged)
+
+
+def _entry_path(module_path: str) -> str:
+    """`module_path` without a trailing separator, checked to be a local cache entry's.
+
+    Raises:
+        tfhub.errors.CacheError: it is on a tf.io.gfile filesystem.
+        tfhub.errors.InvalidHandleError: it is not named like an entry (a sha1).
+    """
     layout.require_local(module_path)
     # `<entry>/` (as a shell completes a folder) is the entry, as in resolver.atomic_download.
     module_path = module_path.rstrip("/" + os.sep) or module_path
-    name = os.path.basename(module_path)
-    if not layout.is_entry_name(name):
+    if not layout.is_entry_name(os.path.basename(module_path)):
         raise errors.InvalidHandleError(
             f"Refusing to remove {module_path}: cache entries are named by 40 hex digits (a "
             f"sha1); nothing was removed. Received: module_path={module_path!r}"
         )
-    with locks.entry_lock(module_path, what=f"removing cache entry {name}", timeout=timeout):
-        if timeout != 0:  # As for a tfhub download: what tensorflow_hub installs is removed.
-            locks.wait_for_upstream_download(module_path)
-        if not has_remains(module_path):  # Another `rm` or `prune` removed it while we waited.
-            # Taking the lock made its file again: no lock file for an entry that does not exist.
-            unlink_quietly(layout.lock_path(module_path))  # Safe while held: utils.filelock.
-            return Removal(module_path, "gone")
-        undeletable = undeletable_entry_error(module_path)
-        if undeletable is not None:
-            raise undeletable
-        if only_if_damaged and _not_for_prune(module_path, health.full_damage(module_path)):
-            return Removal(module_path, "kept")
-        removed = remove_tree(module_path, strict=True)
-        interrupted = removal_leftovers(module_path)
-        for folder in interrupted:  # Before the bookkeeping, which marks the entry for a rerun.
-            remove_tree(folder, strict=True)
-        if removed == "nothing" and interrupted:
-            removed = "leftovers"
-        for extra in (layout.manifest_path(module_path), layout.descriptor_path(module_path)):
-            remove_tree(extra, strict=True)
-        unlink_quietly(layout.lock_path(module_path))  # Safe while held: see utils.filelock.
+    return module_path
+
+
+def _remove_locked(module_path: str, *, only_if_damaged: bool) -> Removal:
+    """`remove`'s work once the entry's lock is held (and tensorflow_hub's download waited for).
+
+    Raises:
+        As `remove`, but LockTimeoutError and InvalidHandleError.
+    """
+    if not has_remains(module_path):  # Another `rm` or `prune` removed it while we waited.
+        # Taking the lock made its file again: no lock file for an entry that does not exist.
+        unlink_quietly(layout.lock_path(module_path))  # Safe while held: utils.filelock.
+        return Removal(module_path, "gone")
+    undeletable = undeletable_entry_error(module_path)
+    if undeletable is not None:
+        raise undeletable
+    if only_if_damaged and _not_for_prune(module_path, health.full_damage(module_path)):
+        return Removal(module_path, "kept")
+    removed = _delete_entry(module_path)
+    unlink_quietly(layout.lock_path(module_path))  # Safe while held: see utils.filelock.
     return Removal(module_path, removed)
+
+
+def _delete_entry(module_path: str) -> str:
+    """Deletes the entry's folder, the folders interrupted removals of it left, then its
+    bookkeeping (which marks the entry for a rerun, so it goes last).
+
+    Returns:
+        What was removed, as `Removal.removed` says it ("leftovers" if only those were left).
+
+    Raises:
+        tfhub.errors.CacheError: something could not be removed (`remove_tree`'s `strict`).
+    """
+    removed = remove_tree(module_path, strict=True)
+    interrupted = removal_leftovers(module_path)
+    for folder in interrupted:  # Before the bookkeeping, which marks the entry for a rerun.
+        remove_tree(folder, strict=True)
+    if removed == "nothing" and interrupted:
+        removed = "leftovers"
+    for extra in (layout.manifest_path(module_path), layout.descriptor_path(module_path)):
+        remove_tree(extra, strict=True)
+    return removed
 
 
 def _not_for_prune(module_path: str, problem: str | None) -> bool:
