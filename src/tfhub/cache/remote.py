@@ -204,21 +204,14 @@ def install(
     """
     _refuse_while_landing(module_path)
     files = bookkeeping.list_files(local_dir)
-    algorithm = fetched[1] if fetched else bookkeeping.DEFAULT_ALGORITHM
-    digests = bookkeeping.known_digests(files, fetched)
-    for rel in files:
-        if rel not in digests:
-            digests[rel] = bookkeeping.file_digest(f"{local_dir}/{rel}", algorithm)
-    manifest = bookkeeping.manifest_text(files, digests, algorithm=algorithm)
+    manifest = _manifest(local_dir, files, fetched)
     staging_dir = layout.new_tmp_dir(module_path)  # `<entry>.<uuid>.tmp`, beside the entry.
     claimed = timed_out = False
     try:
         remote_staging.remove_abandoned(module_path)
         heartbeat = remote_staging.claim(staging_dir)
         claimed = True
-        for rel in sorted(files):
-            _copy(f"{local_dir}/{rel}", f"{staging_dir}/{rel}")
-            heartbeat.beat()
+        _stage(local_dir, staging_dir, sorted(files), heartbeat)
         if not replace and _installed_by_another(module_path):
             return
         _commit(handle, staging_dir, module_path, sorted(files), manifest)
@@ -239,6 +232,29 @@ def install(
         # last heartbeat: `remote_staging.abandoned`).
         if claimed and not timed_out:
             remote_staging.release(staging_dir)
+
+
+def _manifest(
+    local_dir: str, files: dict[str, int], fetched: bookkeeping.FetchResult | None
+) -> str:
+    """The manifest of `local_dir`'s `files` ({relative path: size}), hashing those `fetched`
+    (the hashes computed while writing, if any) does not give."""
+    algorithm = fetched[1] if fetched else bookkeeping.DEFAULT_ALGORITHM
+    digests = bookkeeping.known_digests(files, fetched)
+    for rel in files:
+        if rel not in digests:
+            digests[rel] = bookkeeping.file_digest(f"{local_dir}/{rel}", algorithm)
+    return bookkeeping.manifest_text(files, digests, algorithm=algorithm)
+
+
+def _stage(
+    local_dir: str, staging_dir: str, names: list[str], heartbeat: remote_staging.Heartbeat
+) -> None:
+    """Copies the files `names` of `local_dir` into the claimed `staging_dir`, one by one,
+    beating its `heartbeat` after each (so no other process takes it for abandoned)."""
+    for rel in names:
+        _copy(f"{local_dir}/{rel}", f"{staging_dir}/{rel}")
+        heartbeat.beat()
 
 
 def _write_error(module_path: str, err: BaseException) -> errors.CacheError:
