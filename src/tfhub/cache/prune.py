@@ -146,37 +146,50 @@ def prune(root: str | None = None) -> list[PruneResult]:
 
 
 def _apply(item: PruneItem) -> PruneResult:
-    entry = _entry_of(item.path)
+    """Removes one item of the plan, re-checked under its entry's lock; says what was done."""
     if item.leave:
         return PruneResult(item, "kept", item.reason)
     try:
         if item.kind == "damaged entry":
-            if left_as_is(item):
-                return PruneResult(item, "kept", _NOT_READABLE)
-            if _finish_install(item.path):
-                return PruneResult(item, "kept", "finished its interrupted install")
-            removal = store.remove(item.path, only_if_damaged=True, timeout=0)
-            outcomes = {"kept": "kept", "gone": "skipped"}  # "gone": another prune or rm.
-            outcome = outcomes.get(removal.removed, "removed")
-            return PruneResult(item, outcome, removal.describe())
-        # No folder, its new one beside it: an `import --force` killed before its rename.
-        finished = not os.path.lexists(entry) and _finish_install(entry)
-        with locks.entry_lock(entry, what=f"pruning {os.path.basename(item.path)}", timeout=0):
-            if not os.path.lexists(item.path):  # Put in place by `_finish_install`, say.
-                if finished:
-                    return PruneResult(item, "kept", "put in place: its install was finished")
-                return PruneResult(item, "skipped", "gone meanwhile")
-            if not _still_prunable(item, entry):
-                return PruneResult(item, "kept", "in use again")
-            deleting.remove_tree(item.path, strict=True)
-            if not os.path.lexists(entry):  # No entry: its lock file (ours now) goes too.
-                deleting.unlink_quietly(layout.lock_path(entry))
+            return _apply_to_entry(item)
+        return _apply_to_leftover(item)
     except errors.LockTimeoutError:
         return PruneResult(
             item, "skipped", "another tfhub process holds its lock (a download or a removal)"
         )
     except errors.CacheError as err:
         return PruneResult(item, "failed", str(err))
+
+
+def _apply_to_entry(item: PruneItem) -> PruneResult:
+    """A damaged entry: left as is, finished (an install killed before its rename), or removed
+    if still damaged once locked (`store.remove`)."""
+    if left_as_is(item):
+        return PruneResult(item, "kept", _NOT_READABLE)
+    if _finish_install(item.path):
+        return PruneResult(item, "kept", "finished its interrupted install")
+    removal = store.remove(item.path, only_if_damaged=True, timeout=0)
+    outcomes = {"kept": "kept", "gone": "skipped"}  # "gone": another prune or rm.
+    outcome = outcomes.get(removal.removed, "removed")
+    return PruneResult(item, outcome, removal.describe())
+
+
+def _apply_to_leftover(item: PruneItem) -> PruneResult:
+    """Anything else of an entry (bookkeeping, a leftover download or removal): removed under
+    the entry's lock (no wait) if still prunable; the entry's lock file too if it has none."""
+    entry = _entry_of(item.path)
+    # No folder, its new one beside it: an `import --force` killed before its rename.
+    finished = not os.path.lexists(entry) and _finish_install(entry)
+    with locks.entry_lock(entry, what=f"pruning {os.path.basename(item.path)}", timeout=0):
+        if not os.path.lexists(item.path):  # Put in place by `_finish_install`, say.
+            if finished:
+                return PruneResult(item, "kept", "put in place: its install was finished")
+            return PruneResult(item, "skipped", "gone meanwhile")
+        if not _still_prunable(item, entry):
+            return PruneResult(item, "kept", "in use again")
+        deleting.remove_tree(item.path, strict=True)
+        if not os.path.lexists(entry):  # No entry: its lock file (ours now) goes too.
+            deleting.unlink_quietly(layout.lock_path(entry))
     return PruneResult(item, "removed")
 
 
