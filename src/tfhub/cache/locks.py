@@ -216,28 +216,38 @@ def wait_for_upstream_download(module_path: str) -> tuple[bool, str | None]:
         if health.is_complete(module_path):
             return True, None
         if upstream.is_stale():
-            logger.info(
-                "Removing %s: the tensorflow_hub process that wrote it is gone.",
-                escaped(upstream.path),
-            )
-            remove_upstream_lock(module_path, upstream.content)
+            _remove_dead_upstream_lock(module_path, upstream)
             break
         seen = (upstream.content, _upstream_tmp_size(module_path, upstream.task_uid))
         now = time.monotonic()
         if seen != last_seen:
             last_seen, last_change = seen, now
         elif now - last_change > constants.lock_timeout():
-            logger.warning(
-                "tensorflow_hub's download %s made no progress for %s s (TFHUB_LOCK_TIMEOUT); "
-                "removing its lock file and going on.",
-                escaped(upstream.path),
-                f"{constants.lock_timeout():g}",
-            )
-            remove_upstream_lock(module_path, upstream.content)
+            _take_over_stalled_upstream_lock(module_path, upstream)
             return False, upstream_tmp_dir(module_path, upstream.task_uid)
         wait_log.tick(now, upstream)
         time.sleep(0.5)
     return health.is_complete(module_path), None
+
+
+def _remove_dead_upstream_lock(module_path: str, upstream: UpstreamLock) -> None:
+    """Removes tensorflow_hub's lock file of a process on this host that is gone, saying so."""
+    logger.info(
+        "Removing %s: the tensorflow_hub process that wrote it is gone.", escaped(upstream.path)
+    )
+    remove_upstream_lock(module_path, upstream.content)
+
+
+def _take_over_stalled_upstream_lock(module_path: str, upstream: UpstreamLock) -> None:
+    """Removes tensorflow_hub's lock file of a download that made no progress for
+    TFHUB_LOCK_TIMEOUT seconds (as tensorflow_hub takes a lock over), saying so."""
+    logger.warning(
+        "tensorflow_hub's download %s made no progress for %s s (TFHUB_LOCK_TIMEOUT); "
+        "removing its lock file and going on.",
+        escaped(upstream.path),
+        f"{constants.lock_timeout():g}",
+    )
+    remove_upstream_lock(module_path, upstream.content)
 
 
 class _UpstreamWaitLog:
