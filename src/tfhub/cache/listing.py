@@ -1,7 +1,7 @@
 """Listing the cache: its entries, what `tfhub cache list` shows of each, what is left of one.
 
-Listing takes no lock: an entry's size comes from its manifest (O(1)), its damage from the
-bounded check of `health`.
+Listing takes no lock: an entry's size comes from its manifest header (O(1); tensorflow_hub's
+entries record none, so their files are summed), its damage from the bounded check of `health`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Removing a cache entry safely, and the home of the cache's folder operations.
+"""Removing a cache entry safely, under its lock (and the cache's other operations, re-exported).
 
 `remove` takes the entry's lock (so it never races a download of the same entry), renames the
 folder aside first (no reader sees it half-deleted), and removes a symlinked entry as a link
