@@ -514,7 +514,7 @@ def test_a_download_killed_after_forking_a_worker_does_not_block_the_next(
 # `tfhub cache rm ARGS`, killed once the entry's folder is renamed aside, as it deletes it.
 _KILLED_REMOVING = """
 import os, signal, sys
-from tfhub.cache import store
+from tfhub.cache import deleting as store
 from tfhub.cli.main import main
 
 def delete_tree(folder):
