@@ -20,6 +20,25 @@ from .image_folders import ImageFiles
 FEATURES_BATCH = 4
 
 
+def _plain() -> Any:
+    """TensorFlow's `do_not_convert`, for the pipelines' functions: AutoGraph would parse and
+    convert each function's source (and the Keras code a feature function calls), 0.5-1 s CPU
+    per run, and these functions need none of it."""
+    import tensorflow as tf
+
+    return tf.autograph.experimental.do_not_convert
+
+
+def _order(indices: np.ndarray, shuffle: bool, seed: int | None) -> Any:
+    """A dataset of `indices`, reshuffled each pass if `shuffle` (with `seed`)."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(indices)
+    if shuffle:
+        dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+    return dataset
+
+
 class Features(NamedTuple):
     """What an `ImageStore` keeps of each image instead of its pixels.
 
@@ -147,12 +166,44 @@ class ImageStore:
         indices = np.asarray(indices, np.int64)
         with tf.device("/CPU:0"):
             all_indices = tf.constant(indices)
+        decoding = self._decoding(_order(indices, shuffle, seed), batch_size, all_indices)
+        if once:
+            return decoding
+        kept = self._kept_batches(_order(indices, shuffle, seed), batch_size)
+        return tf.data.Dataset.choose_from_datasets(
+            [decoding, kept], self._choice(all_indices), stop_on_empty_dataset=True
+        )
 
-        def order() -> Any:
-            dataset = tf.data.Dataset.from_tensor_slices(indices)
-            if shuffle:
-                dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-            return dataset
+    def _decoding(self, order: Any, batch_size: int, all_indices: Any) -> Any:
+        """The pipeline of a pass that decodes: each image of `order` (a dataset of indices)
+        read, decoded and resized in parallel, unreadable ones dropped, (features) run through
+        the feature function, batched, kept; then the images `all_indices` are marked tried
+        after the last batch (the empty marker batch is dropped)."""
+        import tensorflow as tf
+
+        plain = _plain()
+        decoded = order.map(
+            plain(lambda index: (index, self._decode(self._paths[index]))),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        ).ignore_errors()
+        if self._features is not None:
+            batched = (
+                decoded.batch(FEATURES_BATCH)
+                .map(plain(self._to_features), num_parallel_calls=tf.data.AUTOTUNE)
+                .rebatch(batch_size)
+            )
+        else:
+            batched = decoded.batch(batch_size)
+        return (
+            batched.map(plain(self._keep))
+            .concatenate(self._tried_marker(all_indices))
+            .filter(plain(lambda batch, _: tf.size(batch) > 0))
+        )
+
+    def _tried_marker(self, all_indices: Any) -> Any:
+        """A dataset of one empty batch whose making marks the images `all_indices` tried
+        (asked for by a pass read to its end)."""
+        import tensorflow as tf
 
         def mark_done(_: Any) -> tuple[Any, Any]:
             tried = self._tried.scatter_update(
@@ -161,50 +212,32 @@ class ImageStore:
             with tf.control_dependencies([tried]):
                 return tf.zeros([0], tf.int64), tf.zeros([0, *self.value_shape], self.value_dtype)
 
-        # AutoGraph would parse and convert each function's source (and the Keras code a
-        # feature function calls): 0.5-1 s CPU per run; these functions need none of it.
-        plain = tf.autograph.experimental.do_not_convert
-        decoding = (
-            order()
-            .map(
-                plain(lambda index: (index, self._decode(self._paths[index]))),
-                num_parallel_calls=tf.data.AUTOTUNE,
-            )
-            .ignore_errors()
-        )
-        if self._features is not None:
-            decoding = (
-                decoding.batch(FEATURES_BATCH)
-                .map(plain(self._to_features), num_parallel_calls=tf.data.AUTOTUNE)
-                .rebatch(batch_size)
-            )
-        else:
-            decoding = decoding.batch(batch_size)
-        decoding = (
-            decoding.map(plain(self._keep))
-            # Marks the images tried after the last batch; the empty marker is dropped.
-            .concatenate(tf.data.Dataset.from_tensors(np.int64(0)).map(plain(mark_done)))
-            .filter(plain(lambda batch, _: tf.size(batch) > 0))
-        )
-        if once:
-            return decoding
-        kept = (
-            order()
-            .filter(plain(self._read.sparse_read))
+        return tf.data.Dataset.from_tensors(np.int64(0)).map(_plain()(mark_done))
+
+    def _kept_batches(self, order: Any, batch_size: int) -> Any:
+        """The pipeline of a pass that reads the kept values: the read images of `order` (a
+        dataset of indices), batched, one gather per batch."""
+        plain = _plain()
+        return (
+            order.filter(plain(self._read.sparse_read))
             .batch(batch_size)
             .map(plain(lambda batch: (batch, self._values.sparse_read(batch))))
         )
-        # Chosen once per pass: a pass is all decoded or all kept, never a mix of the two.
+
+    def _choice(self, all_indices: Any) -> Any:
+        """The endless dataset choosing a pass's pipeline, once per pass: 1 (the kept values)
+        if every image of `all_indices` has been tried, else 0 (decode); a pass is all decoded
+        or all kept, never a mix of the two."""
+        import tensorflow as tf
+
+        plain = _plain()
         all_tried = plain(
             lambda _: tf.cast(tf.reduce_all(self._tried.sparse_read(all_indices)), tf.int64)
         )
-        choice = (
+        return (
             tf.data.Dataset.from_tensors(0)
             .map(all_tried)
             .flat_map(plain(lambda chosen: tf.data.Dataset.from_tensors(chosen).repeat()))
-        )
-        return tf.data.Dataset.choose_from_datasets(
-            [decoding, kept], choice, stop_on_empty_dataset=True
         )
 
     def kept(self, indices: np.ndarray) -> tuple[np.ndarray, Any]:
