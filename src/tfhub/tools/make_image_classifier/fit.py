@@ -116,25 +116,71 @@ def train_model(
     """
     keras = keras_module()
     train_data, train_size = train_data_and_size
-    valid_data, valid_size = valid_data_and_size
-    steps = {
-        "steps_per_epoch": data.steps_per_epoch(
-            train_data, train_size, hparams.batch_size, what="train_data_and_size"
-        ),
-        "validation_steps": data.steps_per_epoch(
-            valid_data, valid_size, hparams.batch_size, what="valid_data_and_size"
-        ),
-    }
+    valid_data, _ = valid_data_and_size
+    steps = _steps(train_data_and_size, valid_data_and_size, hparams.batch_size)
     compile_model(model, hparams)
     build_training_state(model, keras_package())
     # Under a MirroredStrategy: keys no training of this process used (a second one trains).
     fresh_collective_keys(getattr(model, "distribute_strategy", None))
+    every = _fit_callbacks(keras, hparams, train_size, log_dir, say=say, callbacks=callbacks)
+    return _fit(model, hparams, train_data, valid_data, every, steps)
+
+
+def _steps(
+    train_data_and_size: tuple[Any, int], valid_data_and_size: tuple[Any, int], batch_size: int
+) -> dict[str, int | None]:
+    """`model.fit`'s steps_per_epoch and validation_steps: `size // batch_size` for data that
+    never ends, None (to its end) for other data.
+
+    Raises:
+        tfhub.errors.ArgumentError: data that never ends with a size that is not positive.
+    """
+    train_data, train_size = train_data_and_size
+    valid_data, valid_size = valid_data_and_size
+    return {
+        "steps_per_epoch": data.steps_per_epoch(
+            train_data, train_size, batch_size, what="train_data_and_size"
+        ),
+        "validation_steps": data.steps_per_epoch(
+            valid_data, valid_size, batch_size, what="valid_data_and_size"
+        ),
+    }
+
+
+def _fit_callbacks(
+    keras: Any,
+    hparams: HParams,
+    train_size: int,
+    log_dir: str | None,
+    *,
+    say: Say,
+    callbacks: tuple[Any, ...],
+) -> list[Any]:
+    """`callbacks`, then the tool's progress line per epoch, then TensorBoard's (if
+    `log_dir`)."""
     logger_ = tool_callbacks.epoch_logger(
         keras, epochs=hparams.train_epochs, images=train_size, say=say
     )
     every = [*callbacks, logger_]
     if log_dir is not None:
         every.append(keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1))
+    return every
+
+
+def _fit(
+    model: Any,
+    hparams: HParams,
+    train_data: Any,
+    valid_data: Any,
+    callbacks: list[Any],
+    steps: dict[str, int | None],
+) -> Any:
+    """`model.fit` (compiled), with uneven last batches allowed under a strategy, without the
+    Keras 3 warning of an input that "ran out of data", and the garbage collector frozen.
+
+    Returns:
+        The History of `model.fit`.
+    """
     uneven = fit_on_uneven_batches(model, train_data, keras_package())
     with uneven, warnings.catch_warnings(), _gc_frozen():
         # Keras 3 learns the number of batches (unknown: unreadable files are dropped) at the
@@ -144,7 +190,7 @@ def train_model(
             train_data,
             epochs=hparams.train_epochs,
             validation_data=valid_data,
-            callbacks=every,
+            callbacks=callbacks,
             shuffle=False,  # The tf.data pipeline shuffles.
             verbose=0,
             **steps,
