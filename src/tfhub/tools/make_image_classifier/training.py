@@ -59,11 +59,42 @@ def train_on_module(
         f"Using module {redact(module.handle)} with image size {module.image_size} ({module.dim} "
         f"features), {keras.__name__} {keras.__version__}"
     )
-    _, layer, image_size, dim, bottlenecks = module  # The layer may be reloaded below.
     # Before any pass reads images: it measures the module's activations by the process's
     # allocator peak, which a pass running the module meanwhile would inflate (a 91 MB image
     # measured 434 MB and refused a run that fits).
     check_module_output(module, files, strategy, hparams=hparams)
+    store, how = _image_store(module, files)
+    replicas = int(getattr(strategy, "num_replicas_in_sync", 1))
+    valid, own = _validation(
+        keras, store, hparams, replicas=replicas, bottlenecks=module.bottlenecks
+    )
+    # The validation images are read from here on (bottlenecks), on the core that the training
+    # set's set-up and the model's build leave idle.
+    with tool_callbacks.reading_ahead(own):
+        sets = _datasets(store, valid, hparams, seed=seed, replicas=replicas, say=say, how=how)
+        with strategy.scope():
+            trained = _model_to_train(module, hparams, len(files.labels))
+            checks = _checks(keras, store, module, hparams, log_dir, replicas=replicas)
+            history = train_model(
+                trained,
+                hparams,
+                (sets.train, sets.train_size),
+                (None if module.bottlenecks else sets.valid, sets.valid_size),
+                log_dir,
+                say=say,
+                callbacks=(*own, *checks),
+            )
+    if not module.bottlenecks:
+        return trained, files.labels, history
+    return whole_model(module, trained, hparams, strategy), files.labels, history
+
+
+def _image_store(
+    module: LoadedModule, files: image_folders.ImageFiles
+) -> tuple[image_store.ImageStore, str]:
+    """The store of the images, at the module's size (bottlenecks: keeping the module's
+    features), and how it reads them, for the progress line."""
+    _, layer, image_size, dim, bottlenecks = module
     if bottlenecks:
         store = image_store.ImageStore(files, image_size, features=module_features(layer, dim))
         how = (
@@ -73,51 +104,76 @@ def train_on_module(
     else:
         store = image_store.ImageStore(files, image_size)
         how = "decoded during the first epoch"
-    replicas = int(getattr(strategy, "num_replicas_in_sync", 1))
-    # Bottlenecks: the validation set is read once, by the early pass (`for_store`).
+    return store, how
+
+
+def _datasets(
+    store: image_store.ImageStore,
+    valid: tuple[Any, Any],
+    hparams: HParams,
+    *,
+    seed: int | None,
+    replicas: int,
+    say: Say,
+    how: str,
+) -> data.Datasets:
+    """The training and validation sets (`data.make_datasets`, with `valid` made first), and
+    the progress line naming the classes and counting the images (read `how`)."""
+    sets = data.make_datasets(
+        store, hparams=hparams, seed=seed, replicas=replicas, validation=valid
+    )
+    labels = store.files.labels
+    say(
+        f"Found {len(labels)} classes: {', '.join(labels)}; "
+        f"{sets.train_size} training and {sets.valid_size} validation images ({how})"
+    )
+    return sets
+
+
+def _validation(
+    keras: Any,
+    store: image_store.ImageStore,
+    hparams: HParams,
+    *,
+    replicas: int,
+    bottlenecks: bool,
+) -> tuple[tuple[Any, Any], tuple[Any, ...]]:
+    """The validation set (`data.make_validation_set`: the set and its images' indices) and
+    the store's callbacks (`callbacks.for_store`). With bottlenecks, the set is read once, by
+    the callbacks' early pass, and they validate the head (`fit` gets no validation_data)."""
     valid = data.make_validation_set(store, hparams=hparams, replicas=replicas, once=bottlenecks)
     split = hparams.validation_split
-    own = (
-        tool_callbacks.for_store(keras, store, *valid, validation_split=split)
-        if bottlenecks  # Validation by callbacks: fit gets no validation_data.
-        else tool_callbacks.for_store(keras, store, validation_split=split)
+    if bottlenecks:
+        return valid, tool_callbacks.for_store(keras, store, *valid, validation_split=split)
+    return valid, tool_callbacks.for_store(keras, store, validation_split=split)
+
+
+def _model_to_train(module: LoadedModule, hparams: HParams, num_classes: int) -> Any:
+    """The model `model.fit` trains (call under the strategy's scope): the head alone, on the
+    kept features (bottlenecks), else the whole model on the module's layer."""
+    if module.bottlenecks:
+        return build_head(hparams, module.dim, num_classes)
+    return build_model(module.layer, hparams, module.image_size, num_classes)
+
+
+def _checks(
+    keras: Any,
+    store: image_store.ImageStore,
+    module: LoadedModule,
+    hparams: HParams,
+    log_dir: str | None,
+    *,
+    replicas: int,
+) -> tuple[Any, ...]:
+    """The callbacks that check training after the store's (whose head validation puts
+    val_loss in the logs): a finite loss (before TensorBoard's: see there), the steps."""
+    return (
+        tool_callbacks.finite_loss_check(
+            keras,
+            store,
+            handle=module.handle,
+            learning_rate=hparams.learning_rate,
+            log_dir=log_dir,
+        ),
+        tool_callbacks.training_steps_check(keras, store, replicas=replicas),
     )
-    # The validation images are read from here on (bottlenecks), on the core that the training
-    # set's set-up and the model's build leave idle.
-    with tool_callbacks.reading_ahead(own):
-        sets = data.make_datasets(
-            store, hparams=hparams, seed=seed, replicas=replicas, validation=valid
-        )
-        say(
-            f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "
-            f"{sets.train_size} training and {sets.valid_size} validation images ({how})"
-        )
-        num_classes = len(files.labels)
-        with strategy.scope():
-            trained = (
-                build_head(hparams, dim, num_classes)
-                if bottlenecks
-                else build_model(layer, hparams, image_size, num_classes)
-            )
-            history = train_model(
-                trained,
-                hparams,
-                (sets.train, sets.train_size),
-                (None if bottlenecks else sets.valid, sets.valid_size),
-                log_dir,
-                say=say,
-                callbacks=(
-                    *own,  # The head's validation (bottlenecks) puts val_loss in the logs.
-                    tool_callbacks.finite_loss_check(  # Before TensorBoard's: see there.
-                        keras,
-                        store,
-                        handle=module.handle,
-                        learning_rate=hparams.learning_rate,
-                        log_dir=log_dir,
-                    ),
-                    tool_callbacks.training_steps_check(keras, store, replicas=replicas),
-                ),
-            )
-    if not bottlenecks:
-        return trained, files.labels, history
-    return whole_model(module, trained, hparams, strategy), files.labels, history
