@@ -150,23 +150,52 @@ def make_image_classifier(
     """
     check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
     handle = _module_handle(tfhub_module)
+    files = _listed_images(image_dir, hparams)
+    bottlenecks = bottlenecks_in_use(hparams, allowed=bottlenecks)  # Asked once a run.
+    check_images_fit(files, hparams, requested_image_size, bottlenecks=bottlenecks)
+    strategy = _checked_strategy(distribution_strategy, files, hparams, say=say)
+    module = load_module_for(
+        handle, hparams, strategy, requested_image_size, bottlenecks=bottlenecks
+    )
+    return train_on_module(module, files, hparams, strategy, log_dir, say=say, seed=seed)
+
+
+def _listed_images(
+    image_dir: str | bytes | os.PathLike[str], hparams: HParams
+) -> image_folders.ImageFiles:
+    """The images of `image_dir`, listed and checked before anything is decoded or loaded
+    (then TensorFlow and Keras are required, then the validation split is checked).
+
+    Raises:
+        As `make_image_classifier`: ArgumentTypeError, ImageFolderError,
+        MissingDependencyError, ToolFlagError.
+    """
     folder = path_text(image_dir, argument="image_dir")
     files = image_folders.list_image_files(folder)
     check_labels_one_per_line(files.labels, folder, flag=files.flag)
     require_tensorflow()  # Before the split's check: what to install comes first.
     data.check_split_holds_out(files, hparams.validation_split)
-    bottlenecks = bottlenecks_in_use(hparams, allowed=bottlenecks)  # Asked once a run.
-    check_images_fit(files, hparams, requested_image_size, bottlenecks=bottlenecks)
+    return files
+
+
+def _checked_strategy(
+    distribution_strategy: Any, files: image_folders.ImageFiles, hparams: HParams, *, say: Say
+) -> Any:
+    """The strategy `distribution_strategy` names (a `NoStrategy` for none), checked: Keras
+    can train under it, and (with one) every replica gets images from each batch; its
+    replicas are said.
+
+    Raises:
+        As `make_image_classifier`: ArgumentTypeError, UnknownStrategyError,
+        UnsupportedStrategyError, ToolFlagError.
+    """
     strategy = as_strategy(distribution_strategy)
     check_keras_can_train(strategy, keras_package())
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync
         say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
         data.check_batches_fill_replicas(files, hparams, int(replicas))
-    module = load_module_for(
-        handle, hparams, strategy, requested_image_size, bottlenecks=bottlenecks
-    )
-    return train_on_module(module, files, hparams, strategy, log_dir, say=say, seed=seed)
+    return strategy
 
 
 def assert_accuracy(
@@ -282,11 +311,7 @@ def train_and_export(
     check_hparams(hparams, image_size=image_size, assert_accuracy_at_least=assert_accuracy_at_least)
     check_outputs_type(outputs)
     handle = _module_handle(tfhub_module)
-    if image_dir is not None:
-        image_dir = path_text(image_dir, argument="image_dir")
-    check_outputs_writable(outputs, module=handle)
-    if image_dir:
-        check_outputs_apart_from_images(outputs, image_dir)
+    image_dir = _check_outputs(outputs, image_dir, handle)
     require_tensorflow()  # Before downloading the default images.
     if single_threaded_ops:
         single_threaded_ops_for_bottlenecks(hparams)
@@ -295,8 +320,56 @@ def train_and_export(
         image_dir = flowers.default_image_dir(say)
     if set_memory_growth:
         set_gpu_memory_growth(say)
+    model, labels, history = _train_writing_summaries(
+        handle, image_dir, hparams, distribution_strategy, image_size, outputs, say=say
+    )
+    if assert_accuracy_at_least:
+        assert_accuracy(history, assert_accuracy_at_least, say=say)
+    say("Done with training.")
+    export(model, labels, outputs, say=say)
+    return model, labels, history
+
+
+def _check_outputs(
+    outputs: Outputs, image_dir: str | bytes | os.PathLike[str] | None, module: Any
+) -> str | None:
+    """Checks that the outputs can be written (and, with an `image_dir`, are apart from its
+    images), before any work.
+
+    Returns:
+        `image_dir` as a str (None if None).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: an `image_dir` that is no str, bytes or os.PathLike.
+        tfhub.errors.OutputNotWritableError: an output that cannot be written.
+    """
+    if image_dir is not None:
+        image_dir = path_text(image_dir, argument="image_dir")
+    check_outputs_writable(outputs, module=module)
+    if image_dir:
+        check_outputs_apart_from_images(outputs, image_dir)
+    return image_dir
+
+
+def _train_writing_summaries(
+    handle: Any,
+    image_dir: str,
+    hparams: HParams,
+    distribution_strategy: str | None,
+    image_size: int | None,
+    outputs: Outputs,
+    *,
+    say: Say,
+) -> tuple[Any, tuple[str, ...], Any]:
+    """`make_image_classifier` under the strategy named `distribution_strategy`, with
+    TensorBoard's summaries written to `outputs.summaries_dir`.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: the summaries cannot be written (`_summaries_error`).
+        Whatever else `get_distribution_strategy` and `make_image_classifier` raise.
+    """
     try:
-        model, labels, history = make_image_classifier(
+        return make_image_classifier(
             handle,
             image_dir,
             hparams,
@@ -310,8 +383,3 @@ def train_and_export(
         if summaries_error is None:
             raise
         raise summaries_error from err
-    if assert_accuracy_at_least:
-        assert_accuracy(history, assert_accuracy_at_least, say=say)
-    say("Done with training.")
-    export(model, labels, outputs, say=say)
-    return model, labels, history
