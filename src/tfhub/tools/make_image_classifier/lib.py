@@ -14,7 +14,8 @@ exported is still the whole model (module, Dropout, Dense), with the trained hea
 This module checks, loads and trains (`make_image_classifier`), runs it all
 (`train_and_export`) and keeps the names code imports from it; the training on a loaded module
 is in `training` (`train_on_module`) and `fit` (`train_model`), the module's loading and
-checks in `module_setup`, the outputs in `export`.
+checks in `module_setup`, the outputs in `export`, a failed write of the summaries in
+`summaries`.
 """
 
 from __future__ import annotations
@@ -25,10 +26,7 @@ from typing import Any
 
 from ... import errors
 from ...keras._compat import keras_package
-from ...utils.paths import is_url
-from ...utils.printable import op_message
-from ...utils.refused_writes import failed_write
-from .. import atomic_output, image_folders
+from .. import image_folders
 from . import data, flowers
 from .export import (
     Outputs,
@@ -59,9 +57,12 @@ from .strategy import (
     get_distribution_strategy,
     set_gpu_memory_growth,
 )
+from .summaries import summaries_error
 from .training import require_tensorflow, train_on_module
 
 logger = logging.getLogger(__name__)
+
+_summaries_error = summaries_error  # lib's name before summaries.py (tests call it).
 
 
 def _module_handle(tfhub_module: Any) -> Any:
@@ -223,43 +224,6 @@ def assert_accuracy(
     )
 
 
-def _summaries_error(
-    err: Exception, summaries_dir: str | None
-) -> errors.OutputNotWritableError | None:
-    """The tool's error for a failure of training that is a refused write of the summaries
-    (TensorBoard writes them while training runs: a full disk ends the run), or any error of
-    TensorFlow's naming a URL (gs://) summaries folder (an unreachable or missing bucket);
-    None otherwise."""
-    if not summaries_dir:
-        return None
-    if is_url(summaries_dir):
-        return _remote_summaries_error(err, summaries_dir)
-    failed = failed_write(err, summaries_dir)
-    if failed is None:
-        return None
-    return atomic_output.not_written(failed, summaries_dir, what="summaries dir")
-
-
-def _remote_summaries_error(
-    err: Exception, summaries_dir: str
-) -> errors.OutputNotWritableError | None:
-    """The error for TensorFlow's error `err` (an OpError) if its message names the URL
-    `summaries_dir` (TensorBoard's writer reaches gs:// itself); None otherwise."""
-    message = getattr(err, "message", None)
-    if getattr(err, "error_code", None) is None or not isinstance(message, str):
-        return None
-    if summaries_dir.rstrip("/") + "/" not in message:
-        return None
-    reason = op_message(err)
-    return atomic_output.not_writable(
-        summaries_dir,
-        f"TensorFlow's writer failed there ({type(err).__name__}: {reason})",
-        what="summaries dir",
-        todo="Check that the bucket exists and that this machine can reach it and may write "
-        "there, or give a local folder.",
-    )
-
-
 def _check_local_module(tfhub_module: str) -> None:
     """Checks that a local --tfhub_module is a model folder, before TF Flowers (218 MB) are
     downloaded for a run that would then stop at the module (a URL is checked as it loads).
@@ -365,7 +329,8 @@ def _train_writing_summaries(
     TensorBoard's summaries written to `outputs.summaries_dir`.
 
     Raises:
-        tfhub.errors.OutputNotWritableError: the summaries cannot be written (`_summaries_error`).
+        tfhub.errors.OutputNotWritableError: the summaries cannot be written
+            (`summaries_error`).
         Whatever else `get_distribution_strategy` and `make_image_classifier` raise.
     """
     try:
@@ -379,7 +344,7 @@ def _train_writing_summaries(
             say=say,
         )
     except Exception as err:
-        summaries_error = _summaries_error(err, outputs.summaries_dir)
-        if summaries_error is None:
+        refused = summaries_error(err, outputs.summaries_dir)
+        if refused is None:
             raise
-        raise summaries_error from err
+        raise refused from err
