@@ -103,36 +103,57 @@ def check_batches_fill_replicas(files: ImageFiles, hparams: HParams, replicas: i
     """
     if replicas <= 1:
         return
-    each = "each replica of --distribution_strategy takes part of every batch"
-    if hparams.batch_size < replicas:
-        raise errors.ToolFlagError(
-            f"--batch_size {hparams.batch_size} is below the {replicas} replicas: {each} and "
-            f"needs an image of it. Pass --batch_size {replicas} or more, or leave out "
-            f"--distribution_strategy. Received: batch_size={hparams.batch_size}, "
-            f"replicas={replicas}",
-            flag="batch_size",
-            value=hparams.batch_size,
-        )
+    _check_batch_fills_replicas(hparams.batch_size, replicas)
     label_ids = np.asarray(files.label_ids, np.int64)
     train, valid = (len(part) for part in split_indices(label_ids, hparams.validation_split))
+    _check_training_fills_replicas(files, train, replicas)
+    _check_validation_fills_replicas(files, hparams.validation_split, valid, replicas)
+
+
+_EACH = "each replica of --distribution_strategy takes part of every batch"
+
+
+def _check_batch_fills_replicas(batch_size: int, replicas: int) -> None:
+    """Raises ToolFlagError (--batch_size) if `batch_size` is below `replicas`."""
+    if batch_size < replicas:
+        raise errors.ToolFlagError(
+            f"--batch_size {batch_size} is below the {replicas} replicas: {_EACH} and "
+            f"needs an image of it. Pass --batch_size {replicas} or more, or leave out "
+            f"--distribution_strategy. Received: batch_size={batch_size}, "
+            f"replicas={replicas}",
+            flag="batch_size",
+            value=batch_size,
+        )
+
+
+def _check_training_fills_replicas(files: ImageFiles, train: int, replicas: int) -> None:
+    """Raises ToolFlagError (--distribution_strategy) if the `train` training images of
+    `files` are fewer than `replicas`."""
     if train < replicas:
         raise errors.ToolFlagError(
             f"{files.image_dir} has {train} training image{'s' if train != 1 else ''}, fewer than "
-            f"the {replicas} replicas: {each} and needs an image of it. Add images, or leave out "
+            f"the {replicas} replicas: {_EACH} and needs an image of it. Add images, or leave out "
             f"--distribution_strategy. Received: {files.flag}={files.image_dir!r}, "
             f"replicas={replicas}",
             flag="distribution_strategy",
             value=replicas,
         )
+
+
+def _check_validation_fills_replicas(
+    files: ImageFiles, validation_split: float, valid: int, replicas: int
+) -> None:
+    """Raises ToolFlagError (--validation_split) if `validation_split` holds out between 1 and
+    `replicas` - 1 (`valid`) validation images of `files`."""
     if 0 < valid < replicas:
         raise errors.ToolFlagError(
-            f"--validation_split {hparams.validation_split} holds out {valid} validation "
+            f"--validation_split {validation_split} holds out {valid} validation "
             f"image{'s' if valid != 1 else ''} of {files.image_dir}, fewer than the {replicas} "
-            f"replicas: {each} and needs an image of it. Pass a larger --validation_split, add "
+            f"replicas: {_EACH} and needs an image of it. Pass a larger --validation_split, add "
             f"images, or pass 0 to train without validation. Received: "
-            f"validation_split={hparams.validation_split}, replicas={replicas}",
+            f"validation_split={validation_split}, replicas={replicas}",
             flag="validation_split",
-            value=hparams.validation_split,
+            value=validation_split,
         )
 
 
