@@ -216,6 +216,47 @@ def _raise_for_loss(
     )
 
 
+class _BackgroundPass:
+    """One pass over a dataset in a background thread: `start()` starts it (once until a
+    `_wait()` ends it), `_wait()` joins it and raises its error in the caller's thread,
+    `stop()` ends it after the batch being read and drops its error."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.stopping = threading.Event()
+
+    def _read(self) -> None:
+        try:
+            for _ in _batches(self._data):  # Not `for _ in data`: see `_batches`.
+                if self.stopping.is_set():
+                    return
+        except BaseException as err:  # Raised in the training thread by `_wait`.
+            self.error = err
+
+    def start(self) -> None:
+        """Starts a pass, unless one runs that no wait has ended yet (`reading_ahead`
+        started it before `fit`, whose start then does nothing)."""
+        if self.thread is None:
+            self.thread = daemon_thread(self._read, name="tfhub-validation-pass")
+            self.thread.start()
+
+    def stop(self) -> None:
+        """Ends the reading after its current batch, waits for it and drops its error."""
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+
+    def _wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+            if self.error is not None:
+                raise self.error
+
+
 def early_validation_pass(keras: Any, valid_data: Any) -> Any:
     """A callback that reads `valid_data` once in a background thread, from its `start()` (or
     else the start of training) on, and waits for it before the first validation pass (and the
@@ -224,44 +265,13 @@ def early_validation_pass(keras: Any, valid_data: Any) -> Any:
     training pipeline starts only after that), and the first validation pass then reads the
     kept features. `stop()` ends the reading after the batch being read (training failed)."""
 
-    class EarlyValidationPass(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
+    class EarlyValidationPass(_BackgroundPass, keras.callbacks.Callback):  # type: ignore[misc, name-defined]
         def __init__(self) -> None:
-            super().__init__()
-            self.thread: threading.Thread | None = None
-            self.error: BaseException | None = None
-            self.stopping = threading.Event()
-
-        def _read(self) -> None:
-            try:
-                for _ in _batches(valid_data):  # Not `for _ in valid_data`: see `_batches`.
-                    if self.stopping.is_set():
-                        return
-            except BaseException as err:  # Raised in the training thread by `_wait`.
-                self.error = err
-
-        def start(self) -> None:
-            """Starts a pass, unless one runs that no wait has ended yet (`reading_ahead`
-            started it before `fit`, whose start then does nothing)."""
-            if self.thread is None:
-                self.thread = daemon_thread(self._read, name="tfhub-validation-pass")
-                self.thread.start()
-
-        def stop(self) -> None:
-            """Ends the reading after its current batch, waits for it and drops its error."""
-            self.stopping.set()
-            if self.thread is not None:
-                self.thread.join()
-                self.thread = None
+            keras.callbacks.Callback.__init__(self)
+            _BackgroundPass.__init__(self, valid_data)
 
         def on_train_begin(self, logs: Any = None) -> None:
             self.start()
-
-        def _wait(self) -> None:
-            if self.thread is not None:
-                self.thread.join()
-                self.thread = None
-                if self.error is not None:
-                    raise self.error
 
         def on_test_begin(self, logs: Any = None) -> None:
             self._wait()
