@@ -218,9 +218,7 @@ def resolved_prefix(checkpoint_path: str | bytes | os.PathLike[str]) -> str:
     return gfile_io.latest_checkpoint(path) or ""
 
 
-def damaged_index_error(
-    given: str, prefix: str, cause: BaseException
-) -> errors.ExportCheckpointDamagedError | None:
+def damaged_index_error(given: str, prefix: str, cause: BaseException) -> errors.ExportError | None:
     """The error for the checkpoint `prefix` whose reader TensorFlow refused with `cause` though
     its index is there (cut short, empty, garbage: "not an sstable"), or None: no index (the
     checkpoint is missing), or TensorFlow could not ask the file system (no access, a network
@@ -230,13 +228,41 @@ def damaged_index_error(
         given: the checkpoint path the user passed (a prefix or a folder).
         prefix: the checkpoint prefix it names (`resolved_prefix`).
         cause: what TensorFlow's reader raised.
+
+    Returns:
+        tfhub.errors.ExportCheckpointDamagedError for an index whose bytes TensorFlow cannot
+        read; a plain tfhub.errors.ExportError for a local index this process may not read
+        (TensorFlow's reader says so with a bare OpError, code UNKNOWN, not a
+        PermissionDeniedError); None else.
     """
     if not isinstance(cause, tf.errors.OpError) or isinstance(cause, tf.errors.NotFoundError):
         return None
     if is_access_error(cause) or not prefix or not gfile_io.exists(f"{prefix}.index"):
         return None
+    refused = _read_refused(f"{prefix}.index")
+    if refused is not None:
+        return errors.ExportError(
+            f"The checkpoint at {prefix} cannot be read: {_shown(prefix, '.index')} is there, "
+            f"but this process may not read it ({refused}). Give it read access to the "
+            f"checkpoint's files (or run as their owner), or pass another checkpoint. "
+            f"Received: checkpoint_path={given!r}"
+        )
     problem = f"{_shown(prefix, '.index')} cannot be read ({_reason(cause)})"
     return _damaged_error("ExportCheckpointDamagedError", given, prefix, problem)
+
+
+def _read_refused(path: str) -> str | None:
+    """Why the local file `path` may not be opened for reading ("Permission denied"), or None
+    if it may (or is remote: is_access_error says a refused remote read from its class)."""
+    if gfile_io.is_url(path):
+        return None
+    try:
+        with open(path, "rb"):
+            return None
+    except PermissionError as err:
+        return err.strerror or "permission denied"
+    except OSError:  # A folder, say: the reader's own reason says it.
+        return None
 
 
 # The ops that read a checkpoint's tensors (Saver's and init_from_checkpoint's restores).

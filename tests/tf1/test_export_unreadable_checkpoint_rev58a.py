@@ -1,0 +1,124 @@
+"""A TF1 export from a checkpoint whose .index this process may not read is not called damaged.
+
+`ModuleSpec.export(path, checkpoint_path=...)` and `LatestModuleExporter.export` name a
+checkpoint whose index TensorFlow cannot read `ExportCheckpointDamagedError` ("Save the
+checkpoint again"), except where the file system could not be asked (no access, a network
+failure), as `damaged_index_error` says. But
+TensorFlow 2.21's reader reports a local index without read permission as a bare OpError
+(code UNKNOWN, "<index>; Permission denied"), not a PermissionDeniedError, so the export told
+the user to save again a checkpoint that is whole. It now says the file cannot be read for want
+of permission, and what to do.
+
+Root reads any file, so the export runs in a child process; as root, one whose bounding set
+lacks CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (`setpriv`), so a mode-000 file is refused to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+pytestmark = pytest.mark.tf
+REPO = Path(__file__).resolve().parents[2]
+
+CHILD = """
+import json, sys, types
+import tensorflow as tf
+import tfhub as hub
+from tfhub import errors
+v1 = tf.compat.v1
+
+def module_fn():
+    x = v1.placeholder(tf.float32, [None])
+    v = v1.get_variable("v", [4], initializer=v1.constant_initializer(10.0))
+    hub.add_signature(inputs=x, outputs=x * v)
+
+spec = hub.create_module_spec(module_fn)
+
+def model_fn(features):
+    module = hub.Module(spec, name="m")
+    hub.register_module_for_export(module, "m")
+    return types.SimpleNamespace(predictions=module(features["x"]), scaffold=None)
+
+estimator = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=sys.argv[3])
+exporter = hub.LatestModuleExporter(
+    "tf_hub", lambda: {"x": v1.placeholder(tf.float32, [None])}
+)
+exports = {
+    "spec": lambda: spec.export(sys.argv[2] + "/spec", checkpoint_path=sys.argv[1]),
+    "exporter": lambda: exporter.export(
+        estimator, sys.argv[2] + "/exporter", checkpoint_path=sys.argv[1]
+    ),
+}
+reports = {}
+for name, export in exports.items():
+    try:
+        export()
+        reports[name] = {"type": None}
+    except Exception as err:
+        reports[name] = {
+            "type": type(err).__name__,
+            "message": str(err),
+            "export_error": isinstance(err, errors.ExportError),
+            "damaged": isinstance(err, errors.ExportCheckpointDamagedError),
+        }
+print("REPORT " + json.dumps(reports))
+"""
+
+
+def _command() -> list[str]:
+    if os.geteuid() != 0:
+        return [sys.executable]
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: root reads a mode-000 file")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", sys.executable]
+
+
+def _checkpoint(folder: Path) -> str:
+    with tf.Graph().as_default():
+        tf.compat.v1.get_variable("v", [4], initializer=tf.compat.v1.constant_initializer(3.0))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            return tf.compat.v1.train.Saver().save(session, str(folder / "model.ckpt"))
+
+
+def test_an_index_without_read_permission_is_not_called_damaged(tmp_path: Path) -> None:
+    folder = tmp_path / "ckpt"
+    prefix = _checkpoint(folder)
+    index = Path(prefix + ".index")
+    index.chmod(0)
+    tmp_path.chmod(0o777)  # The child may write its export beside.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
+    try:
+        done = subprocess.run(
+            [*_command(), "-c", CHILD, prefix, str(tmp_path / "out"), str(folder)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        index.chmod(0o644)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("REPORT ")]
+    assert lines, done.stderr[-2000:]
+    reports = json.loads(lines[-1][len("REPORT ") :])
+    assert sorted(reports) == ["exporter", "spec"], reports
+    for report in reports.values():  # ModuleSpec.export, LatestModuleExporter.export.
+        assert report["type"] is not None, report
+        message = report["message"]
+        assert report["export_error"] and not report["damaged"], report
+        assert "damaged" not in message and "Save the checkpoint again" not in message, message
+        assert "There is no checkpoint" not in message, message
+        assert "ckpt/model.ckpt.index" in message and "permission" in message.lower(), message
+        assert message.endswith(f"Received: checkpoint_path={prefix!r}"), message
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.pb"))
