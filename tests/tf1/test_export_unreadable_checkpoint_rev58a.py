@@ -122,3 +122,58 @@ def test_an_index_without_read_permission_is_not_called_damaged(tmp_path: Path) 
         assert "ckpt/model.ckpt.index" in message and "permission" in message.lower(), message
         assert message.endswith(f"Received: checkpoint_path={prefix!r}"), message
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.pb"))
+
+
+GCS_SCENARIO = """
+import tensorflow as tf
+import tfhub as hub
+from tfhub import errors
+v1 = tf.compat.v1
+
+def module_fn():
+    x = v1.placeholder(tf.float32, [None])
+    v = v1.get_variable("v", [4], initializer=v1.constant_initializer(10.0))
+    hub.add_signature(inputs=x, outputs=x * v)
+
+spec = hub.create_module_spec(module_fn)
+
+def scenario(report, name, prefix, out):
+    try:
+        spec.export(out, checkpoint_path=prefix)
+    except errors.ExportError as err:
+        report["damaged"] = isinstance(err, errors.ExportCheckpointDamagedError)
+        raise
+    report["result"] = "exported"
+"""
+
+
+def test_a_gcs_index_whose_read_is_refused_is_not_called_damaged(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A 403 on the index's read (the stand-in's REFUSE_READ folder): TensorFlow's reader
+    raised a bare OpError there too. An index cut in half stays damaged."""
+    from tests._helpers.gcs_stand_in import REFUSE_READ, WRITABLE, run_scenarios, serve_gcs
+
+    folder = tmp_path_factory.mktemp("ckpt")
+    _checkpoint(folder)
+    names = [name for name in os.listdir(folder) if name.startswith("model.ckpt.")]
+    plan = []
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
+        for row in (REFUSE_READ, "index-cut"):
+            for name in names:
+                data = (folder / name).read_bytes()
+                if row == "index-cut" and name.endswith(".index"):
+                    data = data[: len(data) // 2]
+                gcs.objects[f"{row}/ckpt/{name}"] = data
+            out = str(tmp_path_factory.mktemp("out") / "module")
+            plan.append((row, f"gs://{WRITABLE}/{row}/ckpt/model.ckpt", out))
+        found, stderr = run_scenarios(GCS_SCENARIO, plan, bound=60.0, env=gcs.short_env())
+    refused, cut = found[REFUSE_READ], found["index-cut"]
+    prefix = f"gs://{WRITABLE}/{REFUSE_READ}/ckpt/model.ckpt"
+    assert refused["type"] == "ExportError" and refused["damaged"] is False, (refused, stderr)
+    message = refused["message"]
+    assert message.startswith(f"The checkpoint at {prefix} cannot be read: "), message
+    assert "ckpt/model.ckpt.index" in message and "403" in message, message
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in message and "damaged" not in message, message
+    assert message.endswith(f"Received: checkpoint_path={prefix!r}"), message
+    assert cut["type"] == "ExportCheckpointDamagedError" and cut["damaged"] is True, cut

@@ -231,9 +231,13 @@ def damaged_index_error(given: str, prefix: str, cause: BaseException) -> errors
 
     Returns:
         tfhub.errors.ExportCheckpointDamagedError for an index whose bytes TensorFlow cannot
-        read; a plain tfhub.errors.ExportError for a local index this process may not read
-        (TensorFlow's reader says so with a bare OpError, code UNKNOWN, not a
-        PermissionDeniedError); None else.
+        read; a plain tfhub.errors.ExportError for an index this process may not read (a
+        local file's permissions, a gs:// 403: TensorFlow's reader says either with a bare
+        OpError, code UNKNOWN, not a PermissionDeniedError); None else.
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: the read of the index's first byte (`_read_refused`)
+            gave no answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
     if not isinstance(cause, tf.errors.OpError) or isinstance(cause, tf.errors.NotFoundError):
         return None
@@ -241,28 +245,51 @@ def damaged_index_error(given: str, prefix: str, cause: BaseException) -> errors
         return None
     refused = _read_refused(f"{prefix}.index")
     if refused is not None:
-        return errors.ExportError(
-            f"The checkpoint at {prefix} cannot be read: {_shown(prefix, '.index')} is there, "
-            f"but this process may not read it ({refused}). Give it read access to the "
-            f"checkpoint's files (or run as their owner), or pass another checkpoint. "
-            f"Received: checkpoint_path={given!r}"
-        )
+        return _refused_error(given, prefix, refused)
     problem = f"{_shown(prefix, '.index')} cannot be read ({_reason(cause)})"
     return _damaged_error("ExportCheckpointDamagedError", given, prefix, problem)
 
 
+def _refused_error(given: str, prefix: str, refused: str) -> errors.ExportError:
+    """The error for the checkpoint `prefix` whose index this process may not read
+    (`refused`: why), and what to do."""
+    credentials = (
+        " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
+        if prefix.lower().startswith("gs://")
+        else ""
+    )
+    return errors.ExportError(
+        f"The checkpoint at {prefix} cannot be read: {_shown(prefix, '.index')} is there, but "
+        f"this process may not read it ({refused}). Give it read access to the checkpoint's "
+        f"files{credentials}, or pass another checkpoint. Received: checkpoint_path={given!r}"
+    )
+
+
 def _read_refused(path: str) -> str | None:
-    """Why the local file `path` may not be opened for reading ("Permission denied"), or None
-    if it may (or is remote: is_access_error says a refused remote read from its class)."""
-    if gfile_io.is_url(path):
+    """Why the file `path` may not be read (a local file's "Permission denied", a gs:// 403:
+    `is_access_error`), read from its first byte, or None if it may (or is not there, or is
+    a folder: TensorFlow's reader's reason says it).
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: a gs:// read gave no answer in time (`gfile_io`).
+    """
+    if not gfile_io.is_url(path):
+        try:
+            with open(path, "rb") as handle:
+                handle.read(1)
+        except PermissionError as err:
+            return err.strerror or "Permission denied"
+        except OSError:
+            return None
         return None
     try:
-        with open(path, "rb"):
-            return None
-    except PermissionError as err:
-        return err.strerror or "permission denied"
-    except OSError:  # A folder, say: the reader's own reason says it.
-        return None
+        gfile_io.read_bytes(path, most=0)
+    except errors.RetryTimeoutError:
+        raise
+    except (errors.DownloadError, errors.ModelNotFoundError) as err:
+        cause = err.__cause__
+        return _reason(cause) if cause is not None and is_access_error(cause) else None
+    return None
 
 
 # The ops that read a checkpoint's tensors (Saver's and init_from_checkpoint's restores).
