@@ -40,12 +40,30 @@ def capturable_state(graph: Any, value: Any) -> Any:
     around it) is built, and the ops of that graph that the bodies and branches around `graph`
     order before their ops (`tf.control_dependencies([op])` inside them, up to the module's
     call). Ops of the bodies themselves cannot order it (nor write the variable: a
-    while_loop or cond branch cannot take a reference to it)."""
+    while_loop or cond branch cannot take a reference to it).
+
+    Inside a tf.function (traced in the variable's graph), the read belongs to the trace,
+    which every later call with the same signature reuses: it waits only for what the
+    function's own bodies order, not for the control dependencies around the call that
+    traced it (the function's call op waits for those), which would run with every call."""
     if value.dtype == value.dtype.base_dtype or not _in_while_body(graph, value.graph):
         return value
     waits_for = _outer_control_inputs(graph, value.graph)
-    with value.graph.as_default(), tf.control_dependencies(waits_for):
-        return tf.identity(value, name=value.op.name + "_read_for_loop")
+    # None drops the dependencies in effect in the variable's graph; [] keeps them.
+    in_effect: list[Any] | None = None if _in_function_below(graph, value.graph) else []
+    with value.graph.as_default(), value.graph.control_dependencies(in_effect):
+        with value.graph.control_dependencies(waits_for):
+            return tf.identity(value, name=value.op.name + "_read_for_loop")
+
+
+def _in_function_below(graph: Any, outer: Any) -> bool:
+    """True if a function graph that is no cond branch or while_loop body (a tf.function's)
+    lies between `graph` and `outer`, `graph` included: its trace is reused by its calls."""
+    while graph is not outer and getattr(graph, "outer_graph", None) is not None:
+        if graph.building_function and not in_control_flow_body(graph):
+            return True
+        graph = graph.outer_graph
+    return False
 
 
 def _outer_control_inputs(graph: Any, outer: Any) -> list[Any]:
