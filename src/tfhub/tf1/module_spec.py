@@ -285,7 +285,8 @@ def _check_is_checkpoint(prefix: str) -> None:
             the bare OpError upstream let through: "not an sstable") naming the index, for a
             checkpoint whose index is there but TensorFlow cannot read it.
         tfhub.errors.ExportError: (a ValueError, as TensorFlow's for a folder without a
-            checkpoint) naming the path, for another path that is no checkpoint.
+            checkpoint) naming the path, for another path that is no checkpoint; and for an
+            index this process may not read (no read permission, a gs:// 403), saying so.
     """
     cause = unreadable(prefix)
     if cause is None:
