@@ -8,38 +8,38 @@ absolute paths, `..`, links that leave the target (through any chain of the arch
 judged by what they will point to), hard links, sparse files, devices, fifos and other special
 members are refused by name before anything is created, and no write goes through a link. The
 total expanded size is capped by TFHUB_MAX_EXTRACTED_BYTES, the number of members by
-TFHUB_MAX_ARCHIVE_MEMBERS.
+TFHUB_MAX_ARCHIVE_MEMBERS. What a stream is (`sniff`, ...) is `_archive_kind`'s, re-exported here
+for the modules that read it from here; the errors of a failed extraction are `_archive_errors`'.
 """
 
 from __future__ import annotations
 
-import errno
 import io
 import os
-import posixpath
 import tarfile
-import urllib.parse
-import zlib
 
 from . import constants, errors
+from ._archive_errors import invalid, raise_mapped, raise_member_error, too_many_members
+from ._archive_kind import ZSTD_MAGIC as ZSTD_MAGIC
+from ._archive_kind import is_v7_tar_header as is_v7_tar_header
+from ._archive_kind import not_an_archive_message
+from ._archive_kind import other_archive_kind as other_archive_kind
+from ._archive_kind import read_head as read_head
+from ._archive_kind import sniff as sniff
 from ._archive_stream import Inflater, TarSource
 from ._archive_tree import Tree, check_depth, normalized_name
-from ._archive_writer import Files, WorkerWriteError
+from ._archive_writer import Files
 from ._tar_reader import members
 from .utils.printable import escaped
 from .utils.records import FrozenRecord
-from .utils.refused_writes import failed_write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
-    from typing import Any, NoReturn
+    from typing import Any
 
 DIGEST_ALGORITHM = "sha256"  # 1.5 GB/s here (SHA-NI); sha1 0.87, blake2b 0.55, md5 0.56.
 _COPY_BUFSIZE = 1 << 20
-_GZIP_MAGIC = b"\x1f\x8b"
 _REGULAR_TYPES = frozenset(tarfile.REGULAR_TYPES)  # member.isreg(), without the call.
-_MEMBER_ERRNOS = (errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ELOOP,
-                  errno.EINVAL, errno.EILSEQ)  # fmt: skip
 
 
 class ExtractResult(FrozenRecord):
@@ -70,124 +70,6 @@ class ExtractResult(FrozenRecord):
         return {path: size for path, (size, _) in self.files.items()}
 
 
-def sniff(head: bytes) -> str:
-    """Classifies the first bytes of a stream: "gzip", "tar", "bz2", "xz", "html" or "unknown"."""
-    if head.startswith(_GZIP_MAGIC):
-        return "gzip"
-    if head.startswith(b"BZh"):
-        return "bz2"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    if len(head) >= 262 and head[257:262] == b"ustar" or is_v7_tar_header(head):
-        return "tar"
-    stripped = head.lstrip().lower()
-    if stripped.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")):
-        return "html"
-    return "unknown"
-
-
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # A Zstandard stream's first bytes.
-# Archives and compressors that are not TF Hub's, by their first bytes: named in the error.
-_OTHER_ARCHIVES = (
-    ((b"PK\x03\x04", b"PK\x05\x06"), "a ZIP archive"),
-    ((ZSTD_MAGIC,), "a Zstandard stream (.zst)"),
-    ((b"7z\xbc\xaf\x27\x1c",), "a 7-Zip archive"),
-    ((b"Rar!\x1a\x07",), "a RAR archive"),
-    ((b"\x04\x22\x4d\x18",), "an LZ4 stream"),
-)
-
-
-def other_archive_kind(head: bytes) -> str | None:
-    """What another kind of archive `head` starts, e.g. "a ZIP archive"; None if none."""
-    return next((what for magics, what in _OTHER_ARCHIVES if head.startswith(magics)), None)
-
-
-def _not_an_archive_message(source: str, head: bytes, kind: str, *, local: bool) -> str:
-    """Why `source`, whose content starts with `head` (`sniff` says `kind`: "html" or
-    "unknown"), is no model archive. A download's words are kept (its caller adds "Check the
-    handle."); a local file's say what it is and what to give instead."""
-    if kind != "html":
-        return _not_a_tar_message(source, head, local=local)
-    if not local:
-        return (
-            f"{source} does not appear to be a valid module. It answered an HTML page instead "
-            "of a model archive (a login page, an error page or a model page without the "
-            "hosting protocol?)."
-        )
-    return (
-        f"{source} does not appear to be a valid module. It is an HTML page, not a model "
-        "archive (a model page, a login page or an error page, saved in its place?): get the "
-        "archive itself (the model page's download link) and give that file."
-    )
-
-
-def _not_a_tar_message(source: str, head: bytes, *, local: bool) -> str:
-    """Why `source`, whose content starts with `head` and is no tar archive, is no model, and
-    what to do. A model file's name (a `.keras` file, which is a ZIP archive, or an `.h5`)
-    gets what a local file of that name is told (`model_file_kind`): unpacked, it is no
-    SavedModel folder. A download's unknown content is left to its caller's advice."""
-    from .model_folder_checks import other_model_file_kind  # The error path: not at import.
-
-    other = other_archive_kind(head)
-    name = posixpath.basename(urllib.parse.urlsplit(source).path)
-    model_file = other_model_file_kind(name)
-    if model_file is not None and model_file[0] != other:
-        what, todo = model_file
-        return (
-            f"{source} does not appear to be a valid module. It is {what}, not a tar archive "
-            f"of a SavedModel folder as TF Hub models are. {todo}"
-        )
-    if other is not None:
-        return (
-            f"{source} does not appear to be a valid module. Its content is {other}, not a "
-            "tar archive (plain, or compressed with gzip, bzip2 or xz) as TF Hub models "
-            "are: unpack it and pack the model folder again (`tfhub pack FOLDER -o "
-            "model.tar.gz`, or `tar czf`)."
-        )
-    what = f"starts with {head[:16]!r}" if head else "it is empty: 0 bytes"
-    message = (
-        f"{source} does not appear to be a valid module. Its content is not a .tar, "
-        f".tar.gz or .tgz archive ({what})"
-    )
-    if not local:
-        return f"{message}."
-    if not head:
-        return f"{message}: get a fresh copy of the archive."
-    return (
-        f"{message}: give the model's archive, or pack its SavedModel folder into one "
-        "(`tfhub pack FOLDER -o model.tar.gz`)."
-    )
-
-
-def is_v7_tar_header(head: bytes) -> bool:
-    """True for a pre-POSIX tar header (no "ustar" magic) whose checksum is right."""
-    if len(head) < 512 or not head[:1].strip(b"\0"):
-        return False
-    try:
-        tar: Any = tarfile  # nti and calc_chksums are not in typeshed.
-        return tar.nti(head[148:156]) in tar.calc_chksums(head[:512])
-    except (tarfile.HeaderError, ValueError):
-        return False
-
-
-def read_head(stream: Any, size: int = 512) -> bytes:
-    """Reads until `size` bytes or the end: a first network read may be short."""
-    parts: list[bytes] = []
-    got = 0
-    while got < size:
-        data = stream.read(size - got)
-        if not data:
-            break
-        parts.append(bytes(data))
-        got += len(data)
-    return b"".join(parts)
-
-
-def invalid(source: str, detail: str) -> errors.ArchiveError:
-    """An error starting with upstream's wording, then what is wrong."""
-    return errors.ArchiveError(f"{source} does not appear to be a valid module. {detail}")
-
-
 def extract(stream: Any, target: str, *, source: str, local: bool = False) -> ExtractResult:
     """Extracts a tar (optionally gzip/bz2/xz-compressed) stream into the folder `target`.
 
@@ -216,10 +98,10 @@ def extract(stream: Any, target: str, *, source: str, local: bool = False) -> Ex
     try:
         head = read_head(stream)
     except Exception as err:
-        _raise_mapped(err, source=source, target=target)
+        raise_mapped(err, source=source, target=target)
     kind = sniff(head)
     if kind in ("html", "unknown"):
-        raise errors.NotAnArchiveError(_not_an_archive_message(source, head, kind, local=local))
+        raise errors.NotAnArchiveError(not_an_archive_message(source, head, kind, local=local))
     limit = constants.max_extracted_bytes()
     max_members = constants.max_archive_members()
     inflater = Inflater(stream.read, head, kind)
@@ -227,92 +109,9 @@ def extract(stream: Any, target: str, *, source: str, local: bool = False) -> Ex
         tar = TarSource(inflater, limit=limit, source=source)
         return _extract_members(tar, target, source, max_members=max_members)
     except Exception as err:
-        _raise_mapped(err, source=source, target=target)
+        raise_mapped(err, source=source, target=target)
     finally:
         inflater.close()
-
-
-def _raise_mapped(err: Exception, *, source: str, target: str) -> NoReturn:
-    """Raises the tfhub error for an extraction failure (`err` itself if it is one)."""
-    mapped = _as_tfhub_error(err, source=source, target=target)
-    if mapped is err:
-        raise err
-    raise mapped from err
-
-
-def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
-    """Maps an extraction failure to the tfhub error to raise (the error itself if it is one)."""
-    if isinstance(err, errors.UnsafeArchiveError) and not str(err).startswith(source):
-        return errors.UnsafeArchiveError(f"{source} is refused: {err}")
-    if type(err) is errors.ArchiveError and not str(err).startswith(source):
-        return invalid(source, str(err))
-    if isinstance(err, errors.TFHubError):
-        return err
-    shown = escaped(target)  # A path may hold a newline or a terminal escape.
-    if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS:
-        return errors.DiskFullError(
-            err.errno, f"{err.strerror} while extracting {source} into {shown}.", path=target
-        )
-    if isinstance(err, OSError) and err.errno == errno.EFBIG:  # `ulimit -f`, FAT32's 4 GB.
-        return errors.CacheError(
-            err.errno,
-            f"Cannot write {source}'s files into {shown}: a file is larger than the file-size "
-            "limit (`ulimit -f`) or the filesystem (FAT32: 4 GB) allows. Raise the limit, or "
-            "set TFHUB_CACHE_DIR to a folder on another filesystem.",
-            path=target,
-        )
-    if isinstance(err, OSError) and err.errno in errors.REFUSED_WRITE_ERRNOS:
-        return errors.CacheError(
-            err.errno, f"Cannot write {source}'s files into {shown}: {err.strerror}.", path=target
-        )
-    if isinstance(err, OSError) and _is_write_failure(err, target):
-        hint = (
-            " Something removed that folder while the archive was extracted (a cleaner of "
-            "temporary folders?): run again."
-            if err.errno == errno.ENOENT
-            else ""
-        )
-        return errors.CacheError(
-            err.errno,
-            f"Cannot write {source}'s files into {shown}: {err.strerror} "
-            f"({escaped(str(err.filename))}).{hint}",
-            path=target,
-        )
-    if isinstance(err, RecursionError):  # tarfile reads each extended header recursively.
-        return invalid(
-            source,
-            "It has hundreds of extended headers (pax or GNU long names) in a row before a "
-            "member (refused).",
-        )
-    if isinstance(err, (*_corrupt_errors(), OSError)):
-        return invalid(
-            source, f"The archive is truncated or corrupt ({type(err).__name__}: {err})."
-        )
-    return err
-
-
-def _is_write_failure(err: OSError, target: str) -> bool:
-    """Whether `err` came from writing into `target` (not from reading the archive)."""
-    if isinstance(err, WorkerWriteError):
-        return True
-    return failed_write(err, target) is not None
-
-
-def _corrupt_errors() -> tuple[type[BaseException], ...]:
-    """Exception classes of truncated or corrupt archives (ISA-L's are not OSError)."""
-    import lzma
-    from typing import cast
-
-    found: list[type[BaseException]] = [
-        tarfile.TarError, EOFError, zlib.error, ValueError, lzma.LZMAError
-    ]  # fmt: skip
-    try:
-        from isal.isal_zlib import IsalError
-
-        found.append(cast("type[BaseException]", IsalError))  # isal's stub types an instance.
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(found)
 
 
 def _extract_members(
@@ -326,15 +125,15 @@ def _extract_members(
         for member in members(source):
             count += 1
             if count > max_members:  # An integer compare: nothing more on the hot path.
-                raise _too_many_members(name, max_members)
+                raise too_many_members(name, max_members)
             try:
                 _extract_one(member, source, tree, sink, files)
             except OSError as err:
-                _raise_member_error(err, member.name)
+                raise_member_error(err, member.name)
         try:
             sink.close()
         except OSError as err:
-            _raise_member_error(err, "")
+            raise_member_error(err, "")
     finally:
         sink.abort()  # After a failure: what was sent is written and the worker has exited.
     source.finish()
@@ -346,34 +145,6 @@ def _extract_members(
     return ExtractResult(
         files=files, algorithm=DIGEST_ALGORITHM, members=count, by_worker=sink.by_worker
     )
-
-
-def _too_many_members(source: str, limit: int) -> errors.ArchiveTooManyMembersError:
-    """The error for an archive of more than `limit` members (TFHUB_MAX_ARCHIVE_MEMBERS)."""
-    name = constants.TFHUB_MAX_ARCHIVE_MEMBERS
-    return errors.ArchiveTooManyMembersError(
-        f"{source} is refused: it holds more than {limit} members (files, folders and links), "
-        f"the limit set by {name}. If the model really has that many files, set {name} higher "
-        "(a whole number).",
-        source=source,
-        limit=limit,
-    )
-
-
-def _raise_member_error(err: OSError, member_name: str) -> NoReturn:
-    """Raises the error for a member that cannot be written (the writer process names its own).
-
-    Raises:
-        tfhub.errors.ArchiveError: for names the filesystem cannot hold (EEXIST, ENAMETOOLONG...).
-        OSError: `err` itself, for anything else (a full disk, a tfhub error).
-    """
-    if err.errno not in _MEMBER_ERRNOS or isinstance(err, errors.TFHubError):
-        raise err
-    if isinstance(err, WorkerWriteError):
-        member_name = err.filename
-    raise errors.ArchiveError(
-        f"Archive member {member_name[:200]!r} cannot be written ({err.strerror})."
-    ) from err
 
 
 def _extract_one(
