@@ -162,7 +162,7 @@ def _op_error_classes() -> list[str]:
 def test_every_tensorflow_error_code_of_a_gcs_export_gives_an_export_error_of_its_class() -> None:
     tf = pytest.importorskip("tensorflow", reason="the classes subclass TensorFlow's errors")
     from tfhub import errors
-    from tfhub.tf1.native_spec import _as_upstream_class
+    from tfhub.tf1.native_export import _as_upstream_class
 
     names = _op_error_classes()
     assert len(names) >= 16, names  # CANCELLED ... UNAUTHENTICATED: every code but OK.
