@@ -28,44 +28,25 @@ from ..utils.lazy import tensorflow as tf
 from . import meta_graph_lib, tensor_info
 from .checkpoint import init_from_checkpoint, missing_file
 from .colocation import fix_colocation_after_import
-from .control_flow import (
-    capturable_state,
-    refuse_reference_writes_in_while_loop,
-    refuse_update_ops_in_control_flow,
-)
+from .control_flow import refuse_update_ops_in_control_flow
 from .graph_state import (
     get_state_map,
     list_state_op_types,
     replace_apply_state,
     variable_map_from_tensor_map,
 )
-from .meta_graph_lib import split_tensor_name
+from .module_apply import apply_feed_map, prune_for_apply
+from .module_collections import (
+    APPLY_COLLECTIONS,
+    REGULARIZATION_LOSSES,
+    STATE_COLLECTIONS,
+    TRAINABLE_VARIABLES,
+    UPDATE_OPS,
+)
+from .module_collections import MODULE_COLLECTIONS as MODULE_COLLECTIONS
 from .module_scope import refuse_foreign_variables
-from .tensor_info import tensor_names
 
 logger = logging.getLogger(__name__)
-
-GLOBAL_VARIABLES = "variables"
-TRAINABLE_VARIABLES = "trainable_variables"
-MODEL_VARIABLES = "model_variables"
-TABLE_INITIALIZERS = "table_initializer"
-ASSET_FILEPATHS = "asset_filepaths"
-COND_CONTEXT = "cond_context"
-WHILE_CONTEXT = "while_context"
-UPDATE_OPS = "update_ops"
-REGULARIZATION_LOSSES = "regularization_losses"
-
-_STATE_COLLECTIONS = [
-    GLOBAL_VARIABLES,
-    MODEL_VARIABLES,
-    TABLE_INITIALIZERS,
-    ASSET_FILEPATHS,
-    COND_CONTEXT,
-    WHILE_CONTEXT,
-]
-_APPLY_COLLECTIONS = [ASSET_FILEPATHS, COND_CONTEXT, WHILE_CONTEXT]
-# Every collection a module's graph may hold, besides its attached messages.
-MODULE_COLLECTIONS = [*_STATE_COLLECTIONS, TRAINABLE_VARIABLES, UPDATE_OPS, REGULARIZATION_LOSSES]
 
 
 def signature_name(signature: str | None) -> str:
@@ -254,7 +235,7 @@ class NativeModuleImpl(ModuleImpl):
     def _create_state_graph(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Imports the whole graph under `name`; returns (variables by name, state tensors)."""
         graph = tf.compat.v1.get_default_graph()
-        collections = list(_STATE_COLLECTIONS)
+        collections = list(STATE_COLLECTIONS)
         if self._trainable:
             collections += [TRAINABLE_VARIABLES, REGULARIZATION_LOSSES]
         absolute_scope = graph.unique_name(name, mark_as_used=False)
@@ -297,12 +278,19 @@ class NativeModuleImpl(ModuleImpl):
         graph = tf.compat.v1.get_default_graph()
         signature_def = self._meta_graph.signature_def[signature]
         meta_graph = self._copy_meta_graph()
-        self._prune_for_apply(meta_graph, signature_def)
+        prune_for_apply(meta_graph, signature_def, trainable=self._trainable)
         replace_apply_state(meta_graph, self._state_op_types, self._state_map)
-        feed_map, all_feeds = self._apply_feed_map(graph, meta_graph, signature_def, input_tensors)
+        feed_map, all_feeds = apply_feed_map(
+            graph,
+            meta_graph,
+            signature_def,
+            input_tensors,
+            state_map=self._state_map,
+            scope_name=self.scope_name,
+        )
         absolute_scope = graph.unique_name(name, mark_as_used=False)
         relative_scope = absolute_scope.split("/")[-1]
-        collections = list(_APPLY_COLLECTIONS) + ([UPDATE_OPS] if self._trainable else [])
+        collections = list(APPLY_COLLECTIONS) + ([UPDATE_OPS] if self._trainable else [])
         meta_graph_lib.filter_collections(meta_graph, collections)
         update_ops = meta_graph_lib.collection_node_names(meta_graph, UPDATE_OPS)
         refuse_update_ops_in_control_flow(graph, update_ops, self.scope_name)
@@ -334,42 +322,6 @@ class NativeModuleImpl(ModuleImpl):
         )
         if problem is not None:
             raise signature_tensor_error(path, problem)
-
-    def _apply_feed_map(
-        self, graph: Any, meta_graph: Any, signature_def: Any, input_tensors: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Returns (the import's input_map, every feed by name incl. pruned inputs).
-
-        State tensors and inputs feed the apply graph; inside a cond/while_loop body they are
-        captured into the branch graph (control flow v2) or entered into the v1 context.
-        """
-        all_feeds = dict(self._state_map)
-        all_feeds.update(tensor_info.build_input_map(signature_def.inputs, input_tensors))
-        node_names = {node.name for node in meta_graph.graph_def.node}
-        feed_map = {k: v for k, v in all_feeds.items() if split_tensor_name(k)[0] in node_names}
-        if graph.building_function:  # Tensors from outside the function graph are captured.
-            refuse_reference_writes_in_while_loop(graph, meta_graph, feed_map, self.scope_name)
-            feed_map = {
-                k: v if v.graph is graph else graph.capture(capturable_state(graph, v))
-                for k, v in feed_map.items()
-            }
-        control_flow = graph._get_control_flow_context()
-        if control_flow:
-            feed_map = {
-                key: control_flow.AddValue(value) for key, value in sorted(feed_map.items())
-            }
-        all_feeds.update(feed_map)
-        return feed_map, all_feeds
-
-    def _prune_for_apply(self, meta_graph: Any, signature_def: Any) -> None:
-        """Drops the nodes an application does not need (kept whole for v1 control flow)."""
-        if COND_CONTEXT in meta_graph.collection_def or WHILE_CONTEXT in meta_graph.collection_def:
-            return
-        roots = [name for info in signature_def.outputs.values() for name in tensor_names(info)]
-        roots += meta_graph_lib.collection_node_names(meta_graph, ASSET_FILEPATHS)
-        if self._trainable:
-            roots += meta_graph_lib.collection_node_names(meta_graph, UPDATE_OPS)
-        meta_graph_lib.prune_unused_nodes(meta_graph, roots)
 
     def export(self, path: str, session: Any) -> None:
         """Writes the module to `path` with the variable values held by `session`."""
