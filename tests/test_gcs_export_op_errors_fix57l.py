@@ -143,7 +143,7 @@ def test_sweep_before_an_upload_lists_only_the_targets_parent_folder_not_all_bel
     assert len(by_folder) == 1 and not recursive, listings
 
 
-# Every code, in-process: the table of `_as_upstream_class` (native_spec.py).
+# Every code, in-process: the table of `_as_upstream_class` (tf1/native_export.py).
 
 
 def _op_error_classes() -> list[str]:

@@ -19,7 +19,7 @@ EXPORT_PATH = "gs://bucket/(TMPDIR)/exports"
 
 def _exporters_error(refused: OSError, *, tmpdir: str) -> errors.ExportWriteError:
     """The error the exporter raises for one module's ExportWriteError (`tmpdir` as
-    `_export_staged` / `_export_upload` pass it)."""
+    `native_export.export_staged` / `_export_upload` pass it)."""
     module_error = export_write_error(refused, TARGET, argument="path", tmpdir=tmpdir)
     return export_writes._export_path_write_error(module_error, EXPORT_PATH, staged=True)
 

@@ -164,7 +164,7 @@ def _export_path_write_error(
     (`staged`: gs://, `export_path/<timestamp>/<name>`, whose problem quotes the server),
     naming `export_path` (what the caller passed) instead of that folder; also the TensorFlow
     error upstream raised: a local export's by `export_write_error`'s `tf1`, a gs:// export's
-    of `err`'s class (`native_spec._as_upstream_class` chose it)."""
+    of `err`'s class (`native_export._as_upstream_class` chose it)."""
     cause = err.__cause__
     refused = cause if isinstance(cause, OSError) else None
     if refused is None and cause is not None:  # TensorFlow's OpError, naming a file.
@@ -174,7 +174,7 @@ def _export_path_write_error(
     tmpdir = ""
     if staged and err.problem:  # The server's words, not TensorFlow's error class.
         refused = OSError(refused.errno, err.problem)
-        if err.tmpdir:  # Its local copy (`_export_staged`), or TensorFlow's, ran out of room.
+        if err.tmpdir:  # Its local copy (`export_staged`) or TensorFlow's ran out of room.
             refused, tmpdir = OSError(errno.ENOSPC, err.problem), err.tmpdir
     found = export_write_error(
         refused, os.fsdecode(export_path), argument="export_path", tmpdir=tmpdir, tf1=not staged
