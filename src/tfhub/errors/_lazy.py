@@ -103,6 +103,7 @@ _BUILDERS: dict[str, Builder] = {
     "ExportCheckpointTruncatedError": _subclassing(
         "ExportCheckpointDamagedError", export.export_checkpoint_truncated_error
     ),
+    "ExportCheckpointUnreadableError": export.export_checkpoint_unreadable_error,
     "ExportPermissionDeniedError": export.export_permission_denied_error,
     "ExportDiskFullError": export.export_disk_full_error,
     "ExportFileTooLargeError": export.export_file_too_large_error,

@@ -311,3 +311,22 @@ def export_checkpoint_truncated_error(damaged: type) -> type:
         less bytes than requested"): also `tf.errors.OutOfRangeError`, what upstream's export
         met and let through, and its code.""",
     )
+
+
+def export_checkpoint_unreadable_error() -> type:
+    """`ExportCheckpointUnreadableError`: a checkpoint given to a TF1 export whose index is
+    read but whose data file this process may not read (a local file's permissions, a gs://
+    object whose read is answered 403); upstream let the restore's
+    `tf.errors.PermissionDeniedError` ("Graph execution error", naming no file) through, so
+    this class is both that and an `ExportError` (TensorFlow is imported)."""
+    import tensorflow as tf
+
+    return _export_checkpoint_damage_class(
+        "ExportCheckpointUnreadableError",
+        (ExportError, tf.errors.PermissionDeniedError),
+        """A checkpoint given to a TF1 export (`ModuleSpec.export`, `LatestModuleExporter`)
+        whose data file this process may not read (no read permission, a gs:// 403), found
+        before anything is written: `except tf.errors.PermissionDeniedError` (what upstream
+        let through) and `except ExportError` (so ValueError) both catch it (`.path`: the
+        checkpoint path as given; `.problem`: the file and TensorFlow's reason).""",
+    )

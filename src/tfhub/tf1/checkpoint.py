@@ -253,15 +253,21 @@ def damaged_index_error(given: str, prefix: str, cause: BaseException) -> errors
 def _refused_error(given: str, prefix: str, refused: str) -> errors.ExportError:
     """The error for the checkpoint `prefix` whose index this process may not read
     (`refused`: why), and what to do."""
+    return errors.ExportError(_refused_message(given, prefix, _shown(prefix, ".index"), refused))
+
+
+def _refused_message(given: str, prefix: str, shown: str, refused: str) -> str:
+    """Says the file `shown` of the checkpoint `prefix` is there but this process may not
+    read it (`refused`: why), and what to do."""
     credentials = (
         " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
         if prefix.lower().startswith("gs://")
         else ""
     )
-    return errors.ExportError(
-        f"The checkpoint at {prefix} cannot be read: {_shown(prefix, '.index')} is there, but "
-        f"this process may not read it ({refused}). Give it read access to the checkpoint's "
-        f"files{credentials}, or pass another checkpoint. Received: checkpoint_path={given!r}"
+    return (
+        f"The checkpoint at {prefix} cannot be read: {shown} is there, but this process may "
+        f"not read it ({refused}). Give it read access to the checkpoint's files{credentials}, "
+        f"or pass another checkpoint. Received: checkpoint_path={given!r}"
     )
 
 
@@ -312,12 +318,20 @@ def restore_checked(given: str, prefix: str = "") -> Iterator[None]:
             TensorFlow raised, a tf.errors.OutOfRangeError) if a data file is cut short.
         tfhub.errors.ExportCheckpointDamagedError: (an ExportError and, as TensorFlow raised,
             a tf.errors.DataLossError) if a tensor's checksum does not match, or the index
-            cannot be read. TensorFlow's error is the `__cause__`; others pass unchanged.
+            cannot be read.
+        tfhub.errors.ExportCheckpointUnreadableError: (an ExportError and, as TensorFlow
+            raised, a tf.errors.PermissionDeniedError) if this process may not read a data
+            file (its permissions, a gs:// 403).
+        TensorFlow's error is the `__cause__`; others pass unchanged.
     """
     try:
         yield
     except errors.TFHubError:
         raise
+    except tf.errors.PermissionDeniedError as err:
+        if getattr(err.op, "type", None) not in _RESTORE_OPS:
+            raise
+        raise _unreadable_data_error(given, prefix or resolved_prefix(given), err) from err
     except (tf.errors.OutOfRangeError, tf.errors.DataLossError) as err:
         if getattr(err.op, "type", None) not in _RESTORE_OPS:
             raise
@@ -328,6 +342,21 @@ def restore_checked(given: str, prefix: str = "") -> Iterator[None]:
         problem = f"{_shown(prefix, _damaged_file(prefix, reason))} {what} ({reason})"
         name = "ExportCheckpointTruncatedError" if truncated else "ExportCheckpointDamagedError"
         raise _damaged_error(name, given, prefix, problem) from err
+
+
+def _unreadable_data_error(
+    given: str, prefix: str, cause: BaseException
+) -> errors.ExportCheckpointUnreadableError:
+    """The error for the checkpoint `prefix` whose restore TensorFlow refused with `cause` (a
+    PermissionDeniedError): it names the data file and says what to do."""
+    reason = _reason(cause)
+    shown = _shown(prefix, _damaged_file(prefix, reason))
+    unreadable: errors.ExportCheckpointUnreadableError = errors.ExportCheckpointUnreadableError(
+        _refused_message(given, prefix, shown, reason),
+        path=given,
+        problem=f"this process may not read {shown} ({reason})",
+    )
+    return unreadable
 
 
 def _damaged_error(
@@ -355,7 +384,8 @@ def _reason(err: BaseException) -> str:
 
 
 def _damaged_file(prefix: str, reason: str) -> str:
-    """The suffix of the file of `prefix` that TensorFlow's `reason` is about: the index
+    """The suffix of the file of `prefix` that TensorFlow's `reason` is about (damaged, or
+    refused to this process): the index
     ("sstable"), the data shard it names ("shard 1"), the only data file, or "data-*"."""
     if "sstable" in reason:
         return ".index"

@@ -192,6 +192,9 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
                 but TensorFlow cannot read them (its index, a checksum), naming the file and
                 TensorFlow's reason; `ExportCheckpointTruncatedError` (also OutOfRangeError)
                 for a data file cut short. Nothing is written.
+            tfhub.errors.ExportCheckpointUnreadableError: (an ExportError and, as upstream's
+                restore raised, a tf.errors.PermissionDeniedError) if this process may not read
+                a data file of the checkpoint (its permissions, a gs:// 403), naming it.
             tfhub.errors.ExportWriteError: (an ExportError and OSError) if `export_path`, or a
                 folder above it, is a file (ExportNotADirectoryError, also the
                 tf.errors.FailedPreconditionError upstream raised), or the file system refuses

@@ -63,6 +63,10 @@ class ModuleSpec(abc.ABC):
                 short or garbage, a checksum that does not match), naming the file and
                 TensorFlow's reason; `ExportCheckpointTruncatedError` (also the OutOfRangeError
                 upstream let through) for a data file cut short. Nothing is written.
+            tfhub.errors.ExportCheckpointUnreadableError: (an ExportError and the
+                tf.errors.PermissionDeniedError upstream let through) if this process may not
+                read a data file of the checkpoint (its permissions, a gs:// 403), naming it.
+                Nothing is written.
             tfhub.errors.ArgumentTypeError: (a TypeError) if `path` or `checkpoint_path` is
                 not a str, bytes or os.PathLike.
         """
@@ -253,6 +257,8 @@ def export_spec(
         tfhub.errors.ExportCheckpointDamagedError: (an ExportError, and TensorFlow's
             DataLossError) if `checkpoint`'s files are there but TensorFlow cannot read them
             (`ExportCheckpointTruncatedError`, also its OutOfRangeError: a data file cut short).
+        tfhub.errors.ExportCheckpointUnreadableError: (an ExportError, and TensorFlow's
+            PermissionDeniedError) if this process may not read a data file of `checkpoint`.
         tfhub.errors.UnknownTagsError: if there is no graph variant for `tags`.
     """
     values = values or {}
