@@ -4,7 +4,10 @@ Layout (shared with tensorflow_hub, which reads and writes the same names): see
 `tfhub.cache.layout`. Nothing is ever written inside a module folder. Modules:
 
 - `layout`: the cache folder and the names of an entry's files;
-- `bookkeeping`: the descriptor (upstream's) and the manifest (sizes, content hashes);
+- `bookkeeping`: the descriptor (upstream's) and the manifest (sizes, content hashes), read;
+- `entry_files`: the sizes and content hashes of an entry's files on disk;
+- `manifest_writing`: the manifest written at install (its text, the hashes reported);
+- `safe_writes`: a file written whole or not at all, and the error for a refused write;
 - `health`: is an entry complete (bounded check on resolve, full and deep checks for verify);
 - `locks`: tfhub's OS locks and tensorflow_hub's lock files (stale ones are detected);
 - `root_folder`: can this user reach, create and write the cache folder (why not, if not);
@@ -31,13 +34,13 @@ from ..utils.lazy import package_getattr
 # Public name -> the submodule that defines it. Submodules load on first use, so resolving a
 # cached handle imports only layout, bookkeeping and health (not locks, store, prune).
 _EXPORTS = {
-    "atomic_write_text": "bookkeeping",
+    "atomic_write_text": "safe_writes",
     "descriptor_text": "bookkeeping",
-    "list_files": "bookkeeping",
+    "list_files": "entry_files",
     "read_descriptor": "bookkeeping",
     "read_header": "bookkeeping",
     "read_manifest": "bookkeeping",
-    "write_manifest": "bookkeeping",
+    "write_manifest": "manifest_writing",
     "damage": "health",
     "deep_damage": "health",
     "full_damage": "health",
@@ -67,6 +70,7 @@ _SUBMODULES = frozenset(
     {
         "bookkeeping",
         "deleting",
+        "entry_files",
         "group_modes",
         "health",
         "importing",
@@ -74,28 +78,23 @@ _SUBMODULES = frozenset(
         "layout",
         "listing",
         "locks",
+        "manifest_writing",
         "owners",
         "prune",
         "recovery",
         "remote",
         "remote_staging",
         "root_folder",
+        "safe_writes",
         "store",
     }
 )
 
 if TYPE_CHECKING:
     from . import bookkeeping, deleting, health, layout, listing, locks, owners, prune, store
-    from .bookkeeping import (
-        atomic_write_text,
-        descriptor_text,
-        list_files,
-        read_descriptor,
-        read_header,
-        read_manifest,
-        write_manifest,
-    )
+    from .bookkeeping import descriptor_text, read_descriptor, read_header, read_manifest
     from .deleting import remove_tree
+    from .entry_files import list_files
     from .health import damage, deep_damage, full_damage, is_complete
     from .layout import (
         DESCRIPTOR_SUFFIX,
@@ -112,8 +111,10 @@ if TYPE_CHECKING:
     )
     from .listing import CacheEntry, entry, scan
     from .locks import is_download_running
+    from .manifest_writing import write_manifest
     from .prune import leftovers
     from .root_folder import ensure_writable_root
+    from .safe_writes import atomic_write_text
     from .store import remove
 
 __all__ = [

@@ -13,60 +13,75 @@ holds the full list, read by `tfhub cache verify`. The whole file is one JSON ob
 `fstat`; `files_digest` lets the full check see any change to the list.
 
 Manifests of earlier tfhub versions (`{"files": {"<path>": size}}`) are read as sizes only.
+
+This module reads them (it is on the path of resolving a cached handle); what only installs and
+`tfhub cache verify` need lives beside it, loaded on first use and still reachable here as
+`bookkeeping.X`: `entry_files` (the sizes and hashes of an entry's files), `manifest_writing`
+(the manifest written at install) and `safe_writes` (whole-or-nothing writes, their errors).
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
 import json
 import os
-import posixpath
-from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
-from .. import errors
-from ..utils.printable import escaped
 from ..utils.redact import redact
 from ..utils.regular_files import open_regular
 from . import layout
 
+if TYPE_CHECKING:
+    from .entry_files import file_digest, list_files  # noqa: F401
+    from .manifest_writing import (  # noqa: F401
+        SAMPLE_LARGEST,
+        SAMPLE_SPREAD,
+        Digests,
+        FetchResult,
+        as_fetch_result,
+        known_digests,
+        manifest_of,
+        manifest_text,
+        write_manifest,
+    )
+    from .safe_writes import atomic_write_text, free_space_remedy, write_error  # noqa: F401
+
 DEFAULT_ALGORITHM = "sha256"
-# What an extraction may report: {relative path: (size, hex hash)} and the hashlib algorithm name.
-Digests = Mapping[str, tuple[int, str]]
-FetchResult = tuple[Digests, str]
-SAMPLE_LARGEST = 16
-SAMPLE_SPREAD = 48
 _HEADER_LIMIT = 1 << 20
-_READ_CHUNK = 1 << 20
 WRITTEN_BY_LINE = "Written by: tfhub"
 
+# Names that moved to modules the path of resolving a cached handle never imports: still
+# `bookkeeping.X` for their callers, loaded on first use (PEP 562).
+_MOVED = {
+    "file_digest": "entry_files",
+    "list_files": "entry_files",
+    "SAMPLE_LARGEST": "manifest_writing",
+    "SAMPLE_SPREAD": "manifest_writing",
+    "Digests": "manifest_writing",
+    "FetchResult": "manifest_writing",
+    "as_fetch_result": "manifest_writing",
+    "known_digests": "manifest_writing",
+    "manifest_of": "manifest_writing",
+    "manifest_text": "manifest_writing",
+    "write_manifest": "manifest_writing",
+    "atomic_write_text": "safe_writes",
+    "free_space_remedy": "safe_writes",
+    "write_error": "safe_writes",
+}
 
-# --- Writing safely -------------------------------------------------------------------------------
 
+def __getattr__(name: str) -> Any:
+    """A moved name, from its new home (kept here after the first use)."""
+    home = _MOVED.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-def atomic_write_text(path: str, text: str) -> None:
-    """Writes a file through a unique temporary file and a rename: never half-written.
-
-    Raises:
-        tfhub.errors.CacheError: naming the file, if it cannot be written (full disk, quota,
-            read-only folder); no temporary file is left.
-    """
-    tmp = f"{path}.{layout.unique_suffix()}{layout.PART_SUFFIX}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except OSError as err:
-        root = os.path.dirname(path)  # Bookkeeping files lie beside the entries.
-        raise write_error(f"Cannot write {path}", err, root=root, path=path) from err
-    finally:
-        if os.path.lexists(tmp):
-            os.remove(tmp)
+    value = getattr(import_module(f"{__package__}.{home}"), name)
+    globals()[name] = value
+    return value
 
 
 def open_text(path: str, *, errors: str = "strict") -> AbstractContextManager[TextIO | None]:
@@ -85,61 +100,6 @@ def open_text(path: str, *, errors: str = "strict") -> AbstractContextManager[Te
     if file is None:
         return nullcontext(None)
     return io.TextIOWrapper(file, encoding="utf-8", errors=errors)
-
-
-def free_space_remedy(root: str, *, quota: bool = False) -> str:
-    """What to do when the disk of the cache folder `root` is full (its room is named: a disk
-    out of inodes has bytes free), or, with `quota` (EDQUOT), when this user's disk quota is
-    used up: the disk's figures are not named then, since the disk may have plenty of room."""
-    from ..utils.paths import disk_room
-    from ..utils.refused_writes import capitalized, quota_used_up
-
-    shown = escaped(root)
-    if quota:
-        used_up = quota_used_up(f"on the disk of the cache folder {shown}")
-        return (
-            f"{capitalized(used_up)}: `tfhub cache prune` and `tfhub cache rm` remove entries, "
-            "or remove other files of yours there, or ask the administrator for a larger "
-            "quota; or set TFHUB_CACHE_DIR to a folder where you have room."
-        )
-    room = disk_room(root)
-    return (
-        f"Free space on the disk of the cache folder {shown}"
-        f"{f' ({room.describe(shown)})' if room else ''}: `tfhub cache prune` and `tfhub cache "
-        "rm` remove entries; or set TFHUB_CACHE_DIR to a folder on a disk with room."
-    )
-
-
-def write_error(failed: str, err: OSError, *, root: str, path: str) -> errors.CacheError:
-    """The error for an OSError while writing into the cache folder `root`.
-
-    Args:
-        failed: what could not be done, e.g. "Cannot write <file>" (its control characters, a
-            newline in a path, are shown escaped).
-        err: the OSError.
-        root: the cache folder (named in what to do when the disk is full).
-        path: the error's `path` attribute.
-
-    Returns:
-        A CacheError saying what failed, why (a full disk or quota, or the system's reason) and
-        what to do.
-    """
-    failed = escaped(failed)
-    if err.errno in errors.DISK_FULL_ERRNOS:
-        quota = err.errno == errno.EDQUOT
-        todo = free_space_remedy(root, quota=quota)
-        why = "your disk quota is exceeded" if quota else "the disk is full"
-        return errors.DiskFullError(err.errno, f"{failed}: {why}. {todo}", path=path, remedy=todo)
-    why = f"{err.strerror or err}"
-    todo = "Check the folder's permissions, or set TFHUB_CACHE_DIR to a writable folder."
-    if err.errno == errno.ENAMETOOLONG:  # Not a matter of permissions: the cache folder's path.
-        size = len(os.fsencode(os.fspath(root)))
-        todo = (
-            f"The cache folder's path is {size} bytes (a name in it longer than its filesystem "
-            "allows, os.pathconf PC_NAME_MAX, or the whole path over PC_PATH_MAX with the "
-            "cache's own names): set TFHUB_CACHE_DIR to a shorter path."
-        )
-    return errors.CacheError(err.errno, f"{failed}: {why}. {todo}", path=path)
 
 
 # --- The descriptor (upstream's format, plus one line) -------------------------------------------
@@ -217,145 +177,6 @@ class Manifest(NamedTuple):
     header: ManifestHeader
     sizes: dict[str, int]
     digests: dict[str, str] | None
-
-
-def list_files(folder: str) -> dict[str, int]:
-    """Returns {relative path: size} of every file below `folder` ('/' separators).
-
-    A link to a file counts as the file it leads to (its size, as the checks read it through
-    the link: recording the link's own size made every later check find it "damaged"); a
-    link that leads nowhere is no file.
-    """
-    files: dict[str, int] = {}
-    for dirpath, _, filenames in os.walk(folder):
-        for filename in filenames:
-            full = os.path.join(dirpath, filename)
-            try:
-                size = os.stat(full).st_size
-            except OSError:
-                continue  # A dangling link (the archive's checks allowed it: it points inside).
-            files[os.path.relpath(full, folder).replace(os.sep, "/")] = size
-    return files
-
-
-def file_digest(path: str, algorithm: str = DEFAULT_ALGORITHM) -> str:
-    """Returns the hex content hash of a file, never waiting: a named pipe in place of a model
-    file (one user's `mkfifo` in a shared cache, in an entry or in the folder a killed install
-    left) made `verify --deep`, and a resolve that finishes a killed install, wait for a writer
-    forever (rf51d-F2).
-
-    Raises:
-        OSError: it is missing or unreadable (as `open`), or not a regular file (EINVAL: a
-            pipe, a socket, a device or a folder), whose content is no model file's.
-    """
-    digest = hashlib.new(algorithm)
-    data = open_regular(path)
-    if data is None:
-        raise OSError(errno.EINVAL, "not a regular file: a named pipe or a device", path)
-    with data:
-        while chunk := data.read(_READ_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def manifest_text(sizes: Mapping[str, int], digests: Mapping[str, str], *, algorithm: str) -> str:
-    """Returns a manifest's content (format 2) for files with these sizes and hashes."""
-    files = {rel: [sizes[rel], digests[rel]] for rel in sorted(sizes)}
-    body = '"files": ' + json.dumps(files, separators=(",", ":")) + "}"
-    header = {
-        "format": 2,
-        "written_by": "tfhub",
-        "algorithm": algorithm,
-        "count": len(files),
-        "size": sum(sizes.values()),
-        "files_bytes": len(body.encode("utf-8")) + 1,
-        "files_digest": hashlib.sha256(body.encode("utf-8")).hexdigest(),
-        "sample": _sample(sizes),
-    }
-    return json.dumps(header, separators=(",", ":"))[:-1] + ",\n" + body + "\n"
-
-
-def _sample(sizes: Mapping[str, int]) -> dict[str, int]:
-    """Picks the files checked on every resolve: the largest ones and a spread of the rest."""
-    names = sorted(sizes)
-    if len(names) <= SAMPLE_LARGEST + SAMPLE_SPREAD:
-        return {rel: sizes[rel] for rel in names}
-    chosen = set(sorted(names, key=lambda rel: (-sizes[rel], rel))[:SAMPLE_LARGEST])
-    step = len(names) / SAMPLE_SPREAD
-    chosen.update(names[int(i * step)] for i in range(SAMPLE_SPREAD))
-    chosen.update(rel for rel in names if posixpath.basename(rel) in _KEY_FILES)
-    return {rel: sizes[rel] for rel in sorted(chosen)}
-
-
-_KEY_FILES = frozenset(
-    {"saved_model.pb", "saved_model.pbtxt", "tfhub_module.pb", "variables.index"}
-)
-
-
-def as_fetch_result(value: object) -> FetchResult | None:
-    """Returns what a fetch returned if it reports hashes, else None.
-
-    A fetch reports them as `(digests, algorithm)` or as an object with `.files` ({path: (size,
-    hex)}) and `.algorithm`, such as the `_archive.ExtractResult` of an extraction.
-    """
-    files, algorithm = getattr(value, "files", None), getattr(value, "algorithm", None)
-    if isinstance(files, Mapping) and isinstance(algorithm, str) and algorithm:
-        return files, algorithm
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Mapping):
-        if isinstance(value[1], str) and value[1]:
-            return value[0], value[1]
-    return None
-
-
-def known_digests(files: Mapping[str, int], fetched: FetchResult | None) -> dict[str, str]:
-    """Returns the reported hashes of the files whose reported size matches what is on disk."""
-    if not fetched:
-        return {}
-    digests, _ = fetched
-    return {rel: hexd for rel, (size, hexd) in digests.items() if files.get(rel) == size}
-
-
-def write_manifest(
-    module_path: str,
-    files: Mapping[str, int],
-    *,
-    digests: Mapping[str, str] | None = None,
-    algorithm: str | None = None,
-    source_dir: str | None = None,
-) -> None:
-    """Records the files of an entry beside it (sizes and content hashes), atomically.
-
-    Args:
-        module_path: the entry's folder (the manifest goes beside it).
-        files: {relative path: size}.
-        digests: {relative path: hex hash}, e.g. computed while extracting; the files missing
-            from it are hashed here by reading them from `source_dir`.
-        algorithm: the `hashlib` name of `digests`' algorithm (default sha256).
-        source_dir: where the files are now (default `module_path`), to hash what is missing.
-
-    Raises:
-        tfhub.errors.CacheError: if the manifest cannot be written (naming it).
-    """
-    text = manifest_of(source_dir or module_path, files, digests=digests, algorithm=algorithm)
-    atomic_write_text(layout.manifest_path(module_path), text)
-
-
-def manifest_of(
-    folder: str,
-    files: Mapping[str, int],
-    *,
-    digests: Mapping[str, str] | None = None,
-    algorithm: str | None = None,
-) -> str:
-    """Returns the manifest text of `files` in `folder`, hashing those `digests` lacks (as
-    `write_manifest`, which writes it; an install that replaces an entry writes it itself, at
-    the moment it chooses)."""
-    algorithm = algorithm or DEFAULT_ALGORITHM
-    known = dict(digests or {})
-    for rel in files:
-        if rel not in known:
-            known[rel] = file_digest(os.path.join(folder, *rel.split("/")), algorithm)
-    return manifest_text(files, known, algorithm=algorithm)
 
 
 def safe_relpath(rel: object) -> bool:

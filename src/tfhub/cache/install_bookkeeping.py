@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 
 from .. import errors
-from . import bookkeeping, deleting, layout
+from . import bookkeeping, deleting, entry_files, layout, manifest_writing, safe_writes
 
 
 def write_bookkeeping(
@@ -44,8 +44,8 @@ def write_bookkeeping(
             the manifest is left behind (the replaced entry keeps its own), and the folder
             renamed aside is back in place.
     """
-    files = bookkeeping.list_files(tmp_dir)
-    known = bookkeeping.known_digests(files, (digests, algorithm or "") if digests else None)
+    files = entry_files.list_files(tmp_dir)
+    known = manifest_writing.known_digests(files, (digests, algorithm or "") if digests else None)
     descriptor = layout.descriptor_path(module_path)
     # The entry `replace` replaces is kept if this fails: so is its bookkeeping.
     kept = _read_text(descriptor) if os.path.lexists(module_path) else None
@@ -56,10 +56,10 @@ def write_bookkeeping(
     # (Hashed before: the old folder is away only while the manifest file is written.)
     aside = None
     try:
-        bookkeeping.atomic_write_text(descriptor, bookkeeping.descriptor_text(handle))
-        manifest = bookkeeping.manifest_of(tmp_dir, files, digests=known, algorithm=algorithm)
+        safe_writes.atomic_write_text(descriptor, bookkeeping.descriptor_text(handle))
+        manifest = manifest_writing.manifest_of(tmp_dir, files, digests=known, algorithm=algorithm)
         aside = _set_aside_if(replace_existing, module_path)
-        bookkeeping.atomic_write_text(layout.manifest_path(module_path), manifest)
+        safe_writes.atomic_write_text(layout.manifest_path(module_path), manifest)
     except BaseException as err:
         if aside is not None and not os.path.lexists(module_path):
             os.rename(aside, module_path)  # Not replaced after all: it stays.
@@ -97,6 +97,6 @@ def _undo_bookkeeping(module_path: str, kept_descriptor: str | None) -> None:
         deleting.unlink_quietly(descriptor)  # It had none: this one is the failed install's.
     elif _read_text(descriptor) != kept_descriptor:
         try:
-            bookkeeping.atomic_write_text(descriptor, kept_descriptor)
+            safe_writes.atomic_write_text(descriptor, kept_descriptor)
         except errors.CacheError:
             pass  # Still the same handle; only its download time is the failed one's.

@@ -10,7 +10,7 @@ import os
 from typing import NamedTuple
 
 from ..utils.printable import escaped
-from . import bookkeeping, health, layout
+from . import bookkeeping, entry_files, health, layout
 from .deleting import DELETING_MARK, removal_leftovers
 
 
@@ -55,7 +55,7 @@ def entry(module_path: str) -> CacheEntry:
     elif header is not None:
         size, problem = header.size, health.damage_with_header(module_path, header)
     else:  # tensorflow_hub's entries record no sizes.
-        size = sum(bookkeeping.list_files(module_path).values())
+        size = sum(entry_files.list_files(module_path).values())
         problem = health.damage_with_header(module_path, None)
     return CacheEntry(
         name=os.path.basename(module_path),

@@ -23,7 +23,7 @@ from ..utils.numbers import is_number
 from ..utils.printable import escaped
 from ..utils.records import FrozenRecord
 from ..utils.redact import redact
-from . import bookkeeping, health, layout
+from . import bookkeeping, entry_files, health, layout
 
 logger = logging.getLogger(__name__)
 
@@ -289,7 +289,7 @@ def upstream_tmp_dir(module_path: str, task_uid: str) -> str:
 def _upstream_tmp_size(module_path: str, task_uid: str) -> int:
     tmp_dir = upstream_tmp_dir(module_path, task_uid)
     try:
-        return sum(bookkeeping.list_files(tmp_dir).values()) if os.path.isdir(tmp_dir) else 0
+        return sum(entry_files.list_files(tmp_dir).values()) if os.path.isdir(tmp_dir) else 0
     except OSError:
         return 0
 

@@ -21,7 +21,7 @@ import logging
 import os
 
 from ..utils.printable import escaped
-from . import bookkeeping, deleting, health, layout, locks
+from . import bookkeeping, deleting, entry_files, health, layout, locks
 from .deleting import DELETING_MARK
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,6 @@ def _holds(folder: str, manifest: bookkeeping.Manifest) -> bool:
     names and sizes (a model retrained with the same architecture) is not the manifest's."""
     return (
         os.path.isdir(folder)
-        and bookkeeping.list_files(folder) == manifest.sizes
+        and entry_files.list_files(folder) == manifest.sizes
         and health.content_damage(folder, manifest) is None
     )

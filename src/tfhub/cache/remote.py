@@ -54,7 +54,7 @@ from ..utils.lazy import import_tensorflow
 from ..utils.printable import escaped, quoted_reason
 from ..utils.redact import redact
 from ..utils.temp_folders import make_temporary_folder
-from . import bookkeeping, layout, remote_staging
+from . import bookkeeping, entry_files, layout, manifest_writing, remote_staging
 from .remote_check import SIBLING, damage
 
 logger = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def _download_in_turn(
     )
     try:
         logger.info("Downloading TF-Hub Module %r (cache %s).", redact(handle), escaped(root))
-        fetched = bookkeeping.as_fetch_result(fetch(local_tmp))
+        fetched = manifest_writing.as_fetch_result(fetch(local_tmp))
         install(handle, local_tmp, module_path, fetched=fetched, replace=replace)
     finally:
         shutil.rmtree(local_tmp, ignore_errors=True)
@@ -179,7 +179,7 @@ def install(
     local_dir: str,
     module_path: str,
     *,
-    fetched: bookkeeping.FetchResult | None = None,
+    fetched: manifest_writing.FetchResult | None = None,
     replace: bool = True,
 ) -> None:
     """Copies a complete local folder into the gfile cache, in place of any entry there.
@@ -203,7 +203,7 @@ def install(
         tfhub.errors.CacheError: naming the path, if the filesystem refuses a write.
     """
     _refuse_while_landing(module_path)
-    files = bookkeeping.list_files(local_dir)
+    files = entry_files.list_files(local_dir)
     manifest = _manifest(local_dir, files, fetched)
     staging_dir = layout.new_tmp_dir(module_path)  # `<entry>.<uuid>.tmp`, beside the entry.
     claimed = timed_out = False
@@ -235,16 +235,16 @@ def install(
 
 
 def _manifest(
-    local_dir: str, files: dict[str, int], fetched: bookkeeping.FetchResult | None
+    local_dir: str, files: dict[str, int], fetched: manifest_writing.FetchResult | None
 ) -> str:
     """The manifest of `local_dir`'s `files` ({relative path: size}), hashing those `fetched`
     (the hashes computed while writing, if any) does not give."""
     algorithm = fetched[1] if fetched else bookkeeping.DEFAULT_ALGORITHM
-    digests = bookkeeping.known_digests(files, fetched)
+    digests = manifest_writing.known_digests(files, fetched)
     for rel in files:
         if rel not in digests:
             digests[rel] = bookkeeping.file_digest(f"{local_dir}/{rel}", algorithm)
-    return bookkeeping.manifest_text(files, digests, algorithm=algorithm)
+    return manifest_writing.manifest_text(files, digests, algorithm=algorithm)
 
 
 def _stage(

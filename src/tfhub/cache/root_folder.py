@@ -11,7 +11,6 @@ import os
 from .. import errors
 from ..utils.paths import nearest_existing, non_folder_kind
 from ..utils.printable import escaped
-from . import bookkeeping
 from .owners import user_name
 
 
@@ -28,8 +27,10 @@ def ensure_writable_root(root: str) -> None:
     try:
         os.makedirs(root, exist_ok=True)
     except OSError as err:
+        from .safe_writes import write_error  # Only here: `tfhub cache list` writes nothing.
+
         failed = f"Cannot create the cache folder {root}"  # Escaped by write_error.
-        raise bookkeeping.write_error(failed, err, root=root, path=root) from err
+        raise write_error(failed, err, root=root, path=root) from err
     if not os.access(root, os.W_OK):
         raise _unwritable_root_error(root)
 
