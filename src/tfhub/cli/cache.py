@@ -162,7 +162,7 @@ def _local_root() -> str:
 
     Raises:
         tfhub.errors.CacheError: for a cache on a tf.io.gfile filesystem (gs://, ram://), or
-            one this user can neither list nor create (`tfhub.cache.store.root_error`).
+            one this user can neither list nor create (`tfhub.cache.root_folder.root_error`).
     """
     root = cache.cache_dir()
     if cache.is_remote(root):
@@ -173,7 +173,7 @@ def _local_root() -> str:
             "local folder.",
             path=root,
         )
-    problem = cache.store.root_error(root)
+    problem = cache.root_folder.root_error(root)
     if problem is not None:
         raise problem
     return root
@@ -204,7 +204,7 @@ class _Listed(NamedTuple):
     """An entry as `list` and `info` show it."""
 
     # Its damage as resolve's quick check finds it (None: none, or not checked).
-    entry: cache.store.CacheEntry
+    entry: cache.listing.CacheEntry
     # Why it was not checked, for another user's entry that this user may not read (not
     # damage, as `cache verify`'s NOT CHECKED: rf55e-F2); None for every other entry.
     not_checked: str | None
@@ -213,7 +213,7 @@ class _Listed(NamedTuple):
 def _settled_scan(root: str) -> list[_Listed]:
     """`cache.scan`, without the entries removed meanwhile, with no damage for an entry
     another process is installing or removing (see `tfhub.cache.verify`), and for another
-    user's entry that this user may not read (`store.foreign_owner`) what stopped the check
+    user's entry that this user may not read (`owners.foreign_owner`) what stopped the check
     instead of damage."""
     from ..cache import verify
 
@@ -223,7 +223,7 @@ def _settled_scan(root: str) -> list[_Listed]:
         if verdict.state == "gone":
             continue
         damage = verdict.damage if verdict.state == "damaged" else None
-        owner = cache.store.foreign_owner(item.path, damage)
+        owner = cache.owners.foreign_owner(item.path, damage)
         if owner is None:
             listed.append(_Listed(item._replace(damage=damage), None))
         else:
@@ -270,7 +270,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from ..cache import verify
 
     root = _local_root()
-    paths = cache.store.entry_paths(root)
+    paths = cache.listing.entry_paths(root)
     if not paths:
         print(f"The cache {escaped(root)} is empty: nothing to verify.")
     damaged = 0
@@ -342,7 +342,7 @@ def _verdict_text(verdict: Any, path: str, *, deep: bool) -> str:
             f"NOT CHECKED: {verdict.damage}, not damage: its owner can check it "
             "(`tfhub cache prune` leaves it)"
         )
-    blocked = cache.store.entry_deletion_blocker(path)
+    blocked = cache.owners.entry_deletion_blocker(path)
     if blocked is not None:  # This user's prune leaves it (rf56d-F2): say whose prune does not.
         return (
             f"DAMAGED: {verdict.damage}; another user's ({blocked[1].owner}), which this user "

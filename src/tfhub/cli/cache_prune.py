@@ -69,7 +69,7 @@ def _prune_reason(item: prune_policy.PruneItem) -> str:
     (as `cache verify` says), and whose it is."""
     owner = None
     if item.kind == "damaged entry":
-        owner = cache.store.foreign_owner(item.path, item.reason)
+        owner = cache.owners.foreign_owner(item.path, item.reason)
     if owner is None:
         return f"{item.kind}: {item.reason}"
     return (

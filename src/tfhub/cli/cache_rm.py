@@ -21,12 +21,12 @@ def remove_all(root: str) -> int:
     """
     removed = 0
     failed: list[errors.CacheError] = []
-    for path in cache.store.entry_paths(root):
+    for path in cache.listing.entry_paths(root):
         removal = _remove_or_note(path, failed)
         if removal is not None:
             print(removal.describe())
             removed += removal.removed != "gone"
-    for path in cache.store.interrupted_removals(root):  # An earlier rm --all was killed.
+    for path in cache.listing.interrupted_removals(root):  # An earlier rm --all was killed.
         removal = _remove_or_note(path, failed)
         if removal is not None:
             print(removal.describe())
@@ -105,7 +105,7 @@ def _rm_target(name: str, root: str) -> str | None:
     from ..cache import locks
 
     path = _entry_path(name, root)
-    if cache.store.has_remains(path) or locks.is_download_running(path):
+    if cache.listing.has_remains(path) or locks.is_download_running(path):
         return path
     return _entry_shown_as(name, root)
 
@@ -119,7 +119,7 @@ def _entry_path(name_or_handle: str, root: str) -> str:
     # Only a sha1 names a folder: a 40-character path (`/home/me/...`) must never be joined
     # to the root (an absolute one would replace it) and removed outside the cache.
     # An entry whose folder was deleted by hand is still named by its bookkeeping.
-    remains = cache.store.has_remains
+    remains = cache.listing.has_remains
     folder = name_or_handle.removesuffix("/")  # `<sha1>/`, as a shell's tab completion ends it.
     if cache.layout.is_entry_name(folder):
         if remains(os.path.join(root, folder)):
@@ -140,7 +140,7 @@ def _entry_shown_as(handle: str, root: str) -> str | None:
     Raises:
         tfhub.errors.ArgumentError: several entries show it (their credentials differ).
     """
-    paths = cache.store.entries_showing(root, handle)
+    paths = cache.listing.entries_showing(root, handle)
     if len(paths) > 1:
         names = [os.path.basename(path) for path in paths]
         raise errors.ArgumentError(
