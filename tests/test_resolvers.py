@@ -853,7 +853,7 @@ def test_a_retry_line_names_the_systems_error_in_whole_words(caplog, monkeypatch
     `...NewConnectionError("WatchedHTTP`."""
     import socket
 
-    from tfhub._http_errors import brief
+    from tfhub._http_cause import brief
 
     with socket.socket() as closed:  # A port nothing listens on.
         closed.bind(("127.0.0.1", 0))

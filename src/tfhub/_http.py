@@ -21,8 +21,9 @@ from typing import Any
 
 from . import _http_deadline as _deadline
 from . import _http_redirect, _http_socket, _http_watch, _token, constants, errors, handles
-from ._http_errors import brief as _brief
-from ._http_errors import cause_text, raise_for_request_error
+from ._http_cause import brief as _brief
+from ._http_cause import cause_text
+from ._http_errors import raise_for_request_error
 from ._http_status import RetryRecord, status_error
 from ._http_status import kaggle_hint as kaggle_hint
 from ._http_status import moved_hint as moved_hint

@@ -9,7 +9,7 @@ import http
 import urllib.parse
 
 from . import _token, constants, errors
-from ._http_errors import proxy_for
+from ._http_proxy import proxy_for
 from .utils.redact import redact
 
 # Where tfhub.dev's models were served from: (host, path prefix).
