@@ -172,46 +172,131 @@ def get(
     budget.start()
     session = _session()
     options = _request_options(url, headers=headers, allow_redirects=allow_redirects)
-    if not with_token:
-        options["auth"] = None
-    capper = _body_capper(max_body) if max_body is not None else _http_redirect.redirect_body_capper
-    refuser = _http_redirect.downgrade_refuser(handle, budget, follows=allow_redirects)
-    options["hooks"] = {"response": [refuser, capper]}
+    _add_get_hooks(options, handle=handle, max_body=max_body, with_token=with_token, budget=budget)
     retries = constants.http_retries()
     record = RetryRecord(wait_cap=RETRY_AFTER_MAX_SEC)
     for attempt in range(retries + 1):
-        last = attempt == retries
-        wait = None
         record.attempts = attempt + 1
-        timeout = budget.timeout()  # Within what is left of a series of failures under way.
-        options["timeout"] = (timeout, timeout)
-        try:
-            with _deadline.bounded_by(budget):  # Its headers too.
-                response = session.get(url, **options)
-        except Exception as err:
-            raise_for_request_error(err, handle=handle, url=url, last=last, attempts=attempt + 1)
-            reason = _brief(err)
-            budget.failed(cause_text(err, url=url, timeout=timeout))
-        else:
-            if response.status_code not in _RETRY_STATUSES or last:
-                response._tfhub_retries = record  # For check_status's message.
-                return response
-            # Read once: an HTTP date read twice gives two waits (rf56d-F4).
-            record.asked = asked_wait(response)
-            wait = capped_wait(record.asked)
-            response.close()
-            reason = f"HTTP {response.status_code}"
-            if record.asked is not None:
-                reason += f", which asks to wait {record.asked:g} s (Retry-After)"
-            budget.failed(reason, status=response.status_code)
-        seconds = backoff_seconds(attempt + 1, at_least=wait or 0.0)
-        budget.check(seconds)
-        _log_retry(url, attempt=attempt + 2, of=retries + 1, reason=reason, wait=seconds)
-        if wait is not None:
-            _log_asked_wait(url, asked=record.asked or 0.0, wait=seconds, budget=budget)
-        time.sleep(seconds)
-        record.waited += seconds
+        response, reason, wait = _attempt(
+            session,
+            url,
+            options,
+            handle=handle,
+            budget=budget,
+            record=record,
+            last=attempt == retries,
+        )
+        if response is not None:
+            return response
+        _wait_to_retry(
+            url,
+            attempt=attempt,
+            retries=retries,
+            reason=reason,
+            wait=wait,
+            record=record,
+            budget=budget,
+        )
     raise AssertionError("unreachable")
+
+
+def _add_get_hooks(
+    options: dict[str, Any],
+    *,
+    handle: str,
+    max_body: int | None,
+    with_token: bool,
+    budget: _deadline.RetryBudget,
+) -> None:
+    """Completes `get`'s request options: no token unless `with_token`, and the response hooks
+    that refuse an https-to-http redirect and cap the body read at once (`max_body`, else a
+    redirect's)."""
+    if not with_token:
+        options["auth"] = None
+    capper = _body_capper(max_body) if max_body is not None else _http_redirect.redirect_body_capper
+    refuser = _http_redirect.downgrade_refuser(handle, budget, follows=options["allow_redirects"])
+    options["hooks"] = {"response": [refuser, capper]}
+
+
+def _attempt(
+    session: Any,
+    url: str,
+    options: dict[str, Any],
+    *,
+    handle: str,
+    budget: _deadline.RetryBudget,
+    record: RetryRecord,
+    last: bool,
+) -> tuple[Any, str, float | None]:
+    """One request of `get`'s, within what is left of `budget` (a series of failures under way).
+
+    Returns:
+        (the response, "", None) for an answer to return (not a retried status, or the last
+        attempt); else (None, the reason to retry, the wait the server asked for, capped).
+
+    Raises:
+        What `raise_for_request_error` raises: a request error not worth a retry, or the last.
+    """
+    timeout = budget.timeout()
+    options["timeout"] = (timeout, timeout)
+    try:
+        with _deadline.bounded_by(budget):  # Its headers too.
+            response = session.get(url, **options)
+    except Exception as err:
+        raise_for_request_error(err, handle=handle, url=url, last=last, attempts=record.attempts)
+        reason = _brief(err)
+        budget.failed(cause_text(err, url=url, timeout=timeout))
+        return None, reason, None
+    if response.status_code not in _RETRY_STATUSES or last:
+        response._tfhub_retries = record  # For check_status's message.
+        return response, "", None
+    reason, wait = _retried_status(response, record=record, budget=budget)
+    return None, reason, wait
+
+
+def _retried_status(
+    response: Any, *, record: RetryRecord, budget: _deadline.RetryBudget
+) -> tuple[str, float | None]:
+    """Closes a retried status's answer and counts it as a failure of `budget`.
+
+    Returns:
+        The reason to retry ("HTTP 503, which asks to wait 2 s (Retry-After)"), and the wait the
+        answer asks for (at most RETRY_AFTER_MAX_SEC), None if none; `record.asked` is set.
+    """
+    # Read once: an HTTP date read twice gives two waits (rf56d-F4).
+    record.asked = asked_wait(response)
+    wait = capped_wait(record.asked)
+    response.close()
+    reason = f"HTTP {response.status_code}"
+    if record.asked is not None:
+        reason += f", which asks to wait {record.asked:g} s (Retry-After)"
+    budget.failed(reason, status=response.status_code)
+    return reason, wait
+
+
+def _wait_to_retry(
+    url: str,
+    *,
+    attempt: int,
+    retries: int,
+    reason: str,
+    wait: float | None,
+    record: RetryRecord,
+    budget: _deadline.RetryBudget,
+) -> None:
+    """Sleeps the backoff before the retry after attempt `attempt` (0-based), at least `wait`
+    (what the server asked for), and logs it.
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: the wait would outlast TFHUB_HTTP_RETRY_TIMEOUT.
+    """
+    seconds = backoff_seconds(attempt + 1, at_least=wait or 0.0)
+    budget.check(seconds)
+    _log_retry(url, attempt=attempt + 2, of=retries + 1, reason=reason, wait=seconds)
+    if wait is not None:
+        _log_asked_wait(url, asked=record.asked or 0.0, wait=seconds, budget=budget)
+    time.sleep(seconds)
+    record.waited += seconds
 
 
 def _log_retry(url: str, *, attempt: int, of: int, reason: str, wait: float) -> None:
