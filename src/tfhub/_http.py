@@ -2,13 +2,14 @@
 
 `get(url)` sends a GET with the session's retries: connection errors, timeouts and 5xx/429
 answers are retried with exponential backoff, or after the wait a server asks for in
-Retry-After (at most 30 s each, logged); 401/403/404 fail at once. The retries of one download
-(its requests, resumes and restarts) stop when it has been failing for TFHUB_HTTP_RETRY_TIMEOUT
-seconds without data arriving again (`_http_deadline.RetryBudget`). The body of a download,
-which resumes after a drop, is `_http_body.HttpBody`; if the server cannot resume,
-`RestartDownload` (that is, `tfhub.errors.DownloadRestartError`) tells the caller to start
-over. Proxies and CA bundles come from the usual environment variables (requests reads
-HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, ...).
+Retry-After (at most 30 s each, logged); 401/403/404 fail at once (`check_status`, from
+`_http_status_check`). The retries of one download (its requests, resumes and restarts) stop
+when it has been failing for TFHUB_HTTP_RETRY_TIMEOUT seconds without data arriving again
+(`_http_deadline.RetryBudget`). The body of a download, which resumes after a drop, is
+`_http_body.HttpBody`; if the server cannot resume, `RestartDownload` (that is,
+`tfhub.errors.DownloadRestartError`) tells the caller to start over. Proxies and CA bundles
+come from the usual environment variables (requests reads HTTPS_PROXY, NO_PROXY,
+REQUESTS_CA_BUNDLE, ...).
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ from . import _http_redirect, _http_socket, _http_watch, _token, constants, erro
 from ._http_cause import brief as _brief
 from ._http_cause import cause_text
 from ._http_errors import raise_for_request_error
-from ._http_status import RetryRecord, status_error
+from ._http_status import RetryRecord
 from ._http_status import kaggle_hint as kaggle_hint
 from ._http_status import moved_hint as moved_hint
+from ._http_status import status_error as status_error
+from ._http_status_check import SAID_CHARACTERS as SAID_CHARACTERS
+from ._http_status_check import check_status as check_status
+from ._http_status_check import server_says_text as server_says_text
 from .utils.logging import redact_urllib3_logs
 from .utils.numbers import is_number
 from .utils.redact import redact
@@ -375,51 +380,3 @@ def _body_capper(max_body: int) -> Any:
         return response
 
     return hook
-
-
-def check_status(
-    response: Any, *, handle: str, url: str, budget: _deadline.RetryBudget | None = None
-) -> None:
-    """Raises HTTPStatusError unless the response is a 200/206 success; the first line of a
-    short text/plain body (what a hub server says went wrong) is quoted in it, if it arrives
-    within the headers' deadline (and what is left of `budget`, failures being under way)."""
-    if response.status_code not in (200, 206):
-        said = server_says_text(response, budget)
-        if said:  # It may quote the token or the URL's credentials it was sent.
-            said = _token.without_secrets(said, url, response.url, limit=SAID_CHARACTERS)
-        response.close()
-        raise status_error(
-            response.status_code,
-            handle=handle,
-            url=url,
-            server_says=said,
-            final_url=response.url if response.history else None,  # Redirected there.
-            retries=getattr(response, "_tfhub_retries", None),
-        )
-
-
-_ERROR_BODY_LIMIT = 2048
-SAID_CHARACTERS = 300  # Of the server's line, quoted in the error.
-
-
-def server_says_text(response: Any, budget: _deadline.RetryBudget | None) -> str | None:
-    """The first non-empty line of a text/plain error body (at most 2 KB read, printable
-    characters only; the caller cuts it to SAID_CHARACTERS once the secrets are out), or None
-    for another body or a failed read."""
-    if not response.headers.get("Content-Type", "").lower().startswith("text/plain"):
-        return None
-    try:
-        if getattr(response, "_content_consumed", False):  # Read by the body capper.
-            data = (response.content or b"")[:_ERROR_BODY_LIMIT]
-        elif budget is None:
-            data = _http_socket.read_within(response, _ERROR_BODY_LIMIT, what="error text")
-        else:
-            with _deadline.bounded_by(budget):
-                data = _http_socket.read_within(response, _ERROR_BODY_LIMIT, what="error text")
-    except Exception:  # Dropped, or too slow (cut): the status alone is the answer.
-        return None
-    for line in data.decode("utf-8", "replace").splitlines():
-        text = "".join(char for char in line if char.isprintable()).strip()
-        if text:
-            return text
-    return None

@@ -17,10 +17,11 @@ from typing import Any
 
 from . import _http_deadline as _deadline
 from . import _http_socket, constants, errors
-from ._http import _AGAIN_HINT, RestartDownload, backoff_seconds, check_status, get
+from ._http import _AGAIN_HINT, RestartDownload, backoff_seconds, get
 from ._http_cause import cause_text
 from ._http_errors import is_connection_error as _is_connection_error
 from ._http_proxy import proxy_for
+from ._http_status_check import check_status
 from .utils.numbers import is_number
 from .utils.pace import MinimumPace
 from .utils.redact import redact
