@@ -178,7 +178,14 @@ class HttpBody(io.RawIOBase):
         return bytes(raw.read1(size, decode_content=False))
 
     def _resume(self, cause: BaseException) -> None:
-        """Reconnects with a Range request from the current position."""
+        """Reconnects with a Range request from the current position.
+
+        Raises:
+            tfhub.errors.DownloadError: the connection broke more than TFHUB_HTTP_RETRIES
+                times in a row.
+            tfhub.errors.DownloadRestartError: the server cannot resume (it names no version
+                of the file, or its answer to the Range request is not the rest of this file).
+        """
         self._drops += 1
         retries = constants.http_retries()
         self._response.close()
@@ -186,19 +193,30 @@ class HttpBody(io.RawIOBase):
         said = cause_text(cause, url=self.url, timeout=self._read_timeout)
         self._budget.failed(f"the connection broke at byte {self.position} ({said})")
         if self._drops > retries:
-            of = f" of {self.total}" if self.total is not None else ""
-            where = f"at byte {self.position}{of}, {said}"
-            broke = (
-                f"({where})"
-                if self._drops == 1
-                else f"{self._drops} times in a row (last: {where})"
-            )
-            raise errors.DownloadError(
-                f"Cannot download {self.handle!r} from {self.url}: the connection broke {broke}. "
-                f"{_AGAIN_HINT}"
-            ) from cause
-        # Said before either: the download resumes, or starts over (the server names no
-        # version of the file: rf51d-F3, it said "resuming." and started over).
+            raise self._broken_error(said) from cause
+        self._log_drop(cause)
+        if self._validator is None:
+            raise self._restart(said, _NO_VALIDATOR) from cause
+        seconds = backoff_seconds(self._drops)
+        self._budget.check(seconds)
+        time.sleep(seconds)
+        self._response = self._rest_of_file(said, cause)
+        self._read_timeout = None
+
+    def _broken_error(self, said: str) -> errors.DownloadError:
+        """The error of a connection that broke too often in a row (`said`: the last cause)."""
+        of = f" of {self.total}" if self.total is not None else ""
+        where = f"at byte {self.position}{of}, {said}"
+        in_a_row = f"{self._drops} times in a row (last: {where})"
+        broke = f"({where})" if self._drops == 1 else in_a_row
+        return errors.DownloadError(
+            f"Cannot download {self.handle!r} from {self.url}: the connection broke {broke}. "
+            f"{_AGAIN_HINT}"
+        )
+
+    def _log_drop(self, cause: BaseException) -> None:
+        """Says the connection broke, before either: the download resumes, or starts over (the
+        server names no version of the file: rf51d-F3, it said "resuming." and started over)."""
         todo = "resuming" if self._validator else f"starting over (the server {_NO_VALIDATOR})"
         logger.info(  # INFO like the other retries: the CLI shows it with -v.
             "Connection to %s broke at byte %d (%s); %s.",
@@ -207,12 +225,16 @@ class HttpBody(io.RawIOBase):
             redact(str(cause)),
             todo,
         )
-        if self._validator is None:
-            raise self._restart(said, _NO_VALIDATOR) from cause
-        seconds = backoff_seconds(self._drops)
-        self._budget.check(seconds)
-        time.sleep(seconds)
-        headers = {"Range": f"bytes={self.position}-", "If-Range": self._validator}
+
+    def _rest_of_file(self, said: str, cause: BaseException) -> Any:
+        """The answer to a Range request from the current position (If-Range: the validator).
+
+        Raises:
+            tfhub.errors.DownloadRestartError: the answer is not the rest of this file (416, a
+                200, another range or another file's size), chained to `cause`.
+            tfhub.errors.HTTPStatusError: an error status (after `get`'s retries).
+        """
+        headers = {"Range": f"bytes={self.position}-", "If-Range": str(self._validator)}
         response = get(self.url, handle=self.handle, headers=headers, budget=self._budget)
         if response.status_code != 416:  # Range Not Satisfiable: start over.
             check_status(response, handle=self.handle, url=self.url, budget=self._budget)
@@ -225,8 +247,7 @@ class HttpBody(io.RawIOBase):
             response.close()
             answer = _range_answer(response.status_code, content_range)
             raise self._restart(said, answer) from cause
-        self._response = response
-        self._read_timeout = None
+        return response
 
     def _restart(self, said: str, answer: str) -> errors.DownloadRestartError:
         """The error that makes the caller download again from the start: the body broke
