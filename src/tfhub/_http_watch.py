@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _http_dns
 from ._http_deadline import TUNNEL_ANSWER, cut_off, deadline_now
@@ -50,65 +50,73 @@ def _watch(pool: Any) -> Any:
 
 @functools.cache
 def _watched_class(base: type) -> type:
+    """`base` (an http.client/urllib3 connection class) with `_Watched`'s header deadline and
+    bounded name resolution; `base` itself if it is one already."""
     if getattr(base, "_tfhub_watched", False):
         return base
+    return type(f"Watched{base.__name__}", (_Watched, base), {})
 
-    class Watched(base):  # type: ignore[valid-type, misc]
-        _tfhub_watched = True
 
-        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-            seconds, by_budget = deadline_now()
-            watch = _Watch(self, seconds)
+if TYPE_CHECKING:
+    _Connection = Any  # What `_Watched` is mixed into: urllib3's HTTP(S)Connection.
+else:
+    _Connection = object
+
+
+class _Watched(_Connection):
+    """A connection mixin: headers (and a proxy's answer to CONNECT) cut at the deadline, host
+    names resolved within the connect timeout."""
+
+    _tfhub_watched = True
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        seconds, by_budget = deadline_now()
+        watch = _Watch(self, seconds)
+        try:
+            response = super().getresponse(*args, **kwargs)
+        except Exception as err:
+            if watch.finish():
+                raise cut_off(seconds, by_budget, answering=_answering(err)) from err
+            raise
+        if watch.finish():  # Cut mid-line, http.client may take what came for headers.
+            response.close()
+            raise cut_off(seconds, by_budget)
+        return response
+
+    def _tunnel(self) -> None:
+        """Asks the proxy for the tunnel (CONNECT), its answer bounded as headers are:
+        http.client reads it line by line with the per-read timeout only, so a proxy
+        dripping header lines held the request as long as it dripped (rf57f-F4)."""
+        seconds, by_budget = deadline_now()
+        watch = _Watch(self, seconds)
+        try:
+            super()._tunnel()
+        except Exception as err:
+            if watch.finish():
+                answering = _answering(err)
+                raise cut_off(seconds, by_budget, what=TUNNEL_ANSWER, answering=answering) from err
+            raise
+        if watch.finish():  # Cut as the answer ended: the socket is gone either way.
+            raise cut_off(seconds, by_budget, what=TUNNEL_ANSWER)
+
+    def _new_conn(self) -> Any:
+        """Connects to the addresses of a host name resolved within the connect timeout
+        (the system resolver's own limits can hold getaddrinfo for half a minute)."""
+        host: Any = getattr(self, "_dns_host", None)  # urllib3 2's name to resolve.
+        addresses = _http_dns.resolve_within(self, host)
+        if not addresses:  # An address already, or no bound: urllib3 resolves as ever.
+            return super()._new_conn()
+        last: Exception | None = None
+        for address in addresses:  # In the resolver's order, as urllib3 tries them.
+            self._dns_host = address
             try:
-                response = super().getresponse(*args, **kwargs)
-            except Exception as err:
-                if watch.finish():
-                    raise cut_off(seconds, by_budget, answering=_answering(err)) from err
-                raise
-            if watch.finish():  # Cut mid-line, http.client may take what came for headers.
-                response.close()
-                raise cut_off(seconds, by_budget)
-            return response
-
-        def _tunnel(self) -> None:
-            """Asks the proxy for the tunnel (CONNECT), its answer bounded as headers are:
-            http.client reads it line by line with the per-read timeout only, so a proxy
-            dripping header lines held the request as long as it dripped (rf57f-F4)."""
-            seconds, by_budget = deadline_now()
-            watch = _Watch(self, seconds)
-            try:
-                super()._tunnel()
-            except Exception as err:
-                if watch.finish():
-                    answering = _answering(err)
-                    raise cut_off(
-                        seconds, by_budget, what=TUNNEL_ANSWER, answering=answering
-                    ) from err
-                raise
-            if watch.finish():  # Cut as the answer ended: the socket is gone either way.
-                raise cut_off(seconds, by_budget, what=TUNNEL_ANSWER)
-
-        def _new_conn(self) -> Any:
-            """Connects to the addresses of a host name resolved within the connect timeout
-            (the system resolver's own limits can hold getaddrinfo for half a minute)."""
-            host: Any = getattr(self, "_dns_host", None)  # urllib3 2's name to resolve.
-            addresses = _http_dns.resolve_within(self, host)
-            if not addresses:  # An address already, or no bound: urllib3 resolves as ever.
                 return super()._new_conn()
-            last: Exception | None = None
-            for address in addresses:  # In the resolver's order, as urllib3 tries them.
-                self._dns_host = address
-                try:
-                    return super()._new_conn()
-                except Exception as err:  # urllib3's connect errors: try the next address.
-                    last = err
-                finally:
-                    self._dns_host = host
-            assert last is not None
-            raise last
-
-    Watched.__name__ = Watched.__qualname__ = f"Watched{base.__name__}"
-    return Watched
+            except Exception as err:  # urllib3's connect errors: try the next address.
+                last = err
+            finally:
+                self._dns_host = host
+        assert last is not None
+        raise last
 
 
 def _answering(err: BaseException) -> bool:
