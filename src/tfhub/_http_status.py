@@ -183,41 +183,61 @@ def status_advice(
     if server_says:
         message += f' The server says: "{server_says.rstrip(".")}."'  # One period, inside.
     if status in (401, 403, 404):
-        hint = (
-            moved_hint(url)
-            or redirect_hint(url, final_url, status)
-            or kaggle_hint(url, status)
-            or _token.status_hint(url, status)
-            or trailing_slash_hint(handle, url, status)
-        )
-        message += hint or " Check the handle."
+        message += _not_found_advice(status, handle=handle, url=url, final_url=final_url)
     elif status == 304:
         message += not_modified_hint(url)
     elif status == 407:
-        scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
-        message += (
-            f" The proxy {proxy_for(url) or '(from the environment)'} asks for credentials: put "
-            f"them in its URL, as USER:PASSWORD@ before the host, in {scheme}_PROXY (or "
-            "ALL_PROXY)."
-        )
+        message += _proxy_credentials_advice(url)
     elif status in _GATEWAY_STATUSES and (proxy := _plain_http_proxy(final_url or url)):
-        retried = retries.text() if retries else "the request was retried"
-        message += (
-            f" It came through the proxy {proxy}, which answers "
-            f"{status} itself when it cannot reach the host or hears nothing from it ({retried}; "
-            f"{constants.TFHUB_HTTP_RETRIES} sets how often): check HTTP_PROXY (or ALL_PROXY) and "
-            "NO_PROXY, try again later, or tell the proxy's or the server's owner."
-        )
+        message += _gateway_advice(status, proxy=proxy, retries=retries)
     elif status in (408, 429) or status >= 500:
-        retried = retries.text() if retries else "the request was retried"
-        message += (
-            f" The server is failing or overloaded ({retried}; "
-            f"{constants.TFHUB_HTTP_RETRIES} sets how often): try again later, or tell the "
-            "server's owner."
-        )
+        message += _overloaded_advice(retries)
     else:
         message += " Check the handle."
     return message
+
+
+def _not_found_advice(status: int, *, handle: str, url: str, final_url: str | None) -> str:
+    """The advice for a 401/403/404: the first hint that applies, else "Check the handle"."""
+    hint = (
+        moved_hint(url)
+        or redirect_hint(url, final_url, status)
+        or kaggle_hint(url, status)
+        or _token.status_hint(url, status)
+        or trailing_slash_hint(handle, url, status)
+    )
+    return hint or " Check the handle."
+
+
+def _proxy_credentials_advice(url: str) -> str:
+    """The advice for a 407: the proxy of `url` wants credentials in its setting."""
+    scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
+    return (
+        f" The proxy {proxy_for(url) or '(from the environment)'} asks for credentials: put "
+        f"them in its URL, as USER:PASSWORD@ before the host, in {scheme}_PROXY (or "
+        "ALL_PROXY)."
+    )
+
+
+def _gateway_advice(status: int, *, proxy: str, retries: RetryRecord | None) -> str:
+    """The advice for a 502/503/504 that came through the plain http proxy `proxy`."""
+    retried = retries.text() if retries else "the request was retried"
+    return (
+        f" It came through the proxy {proxy}, which answers "
+        f"{status} itself when it cannot reach the host or hears nothing from it ({retried}; "
+        f"{constants.TFHUB_HTTP_RETRIES} sets how often): check HTTP_PROXY (or ALL_PROXY) and "
+        "NO_PROXY, try again later, or tell the proxy's or the server's owner."
+    )
+
+
+def _overloaded_advice(retries: RetryRecord | None) -> str:
+    """The advice for a 408, 429 or 5xx from the server itself."""
+    retried = retries.text() if retries else "the request was retried"
+    return (
+        f" The server is failing or overloaded ({retried}; "
+        f"{constants.TFHUB_HTTP_RETRIES} sets how often): try again later, or tell the "
+        "server's owner."
+    )
 
 
 # What a proxy answers itself when the host cannot be reached (502, Squid's ERR_CONNECT_FAIL;
