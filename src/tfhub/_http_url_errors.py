@@ -12,19 +12,40 @@ from .utils.redact import redact
 
 
 def raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
-    """Turns requests' URL and redirect errors into tfhub errors (they are not retried)."""
-    import requests
-    import urllib3
+    """Turns requests' URL and redirect errors into tfhub errors (they are not retried).
 
-    exc = requests.exceptions
-    if isinstance(err, exc.InvalidHeader) and not after_redirect(err, url):
+    Raises:
+        tfhub.errors.DownloadError: an answer that is not valid HTTP, a redirect loop
+            (RedirectLoopError), a redirect to an address that cannot be fetched.
+        tfhub.errors.InvalidHandleError: `url` itself cannot be fetched.
+    """
+    import requests
+
+    _raise_if_invalid_answer(err, handle=handle, url=url)
+    if isinstance(err, requests.exceptions.TooManyRedirects):
+        raise _redirect_loop_error(err, handle=handle, url=url) from None
+    _raise_if_bad_host(err, handle=handle, url=url)
+    _raise_if_unfetchable(err, handle=handle, url=url)
+
+
+def _raise_if_invalid_answer(err: BaseException, *, handle: str, url: str) -> None:
+    """urllib3's InvalidHeader for `url`'s own answer (conflicting Content-Length values, ...)
+    is the server's fault: a DownloadError saying so."""
+    import requests
+
+    if isinstance(err, requests.exceptions.InvalidHeader) and not after_redirect(err, url):
         raise errors.DownloadError(  # urllib3's: conflicting Content-Length values, ...
             f"Cannot download {handle!r} from {url}: the server's answer is not valid HTTP "
             f"({type(err).__name__}: {' '.join(str(err).split())[:160]}). Tell the server's "
             "owner."
         ) from None
-    if isinstance(err, exc.TooManyRedirects):
-        raise _redirect_loop_error(err, handle=handle, url=url) from None
+
+
+def _raise_if_bad_host(err: BaseException, *, handle: str, url: str) -> None:
+    """A host name IDNA cannot encode, if it is the handle's own (not a redirect's): an
+    InvalidHandleError."""
+    import urllib3
+
     if isinstance(err, urllib3.exceptions.LocationParseError):  # A host IDNA cannot encode.
         host = urllib.parse.urlsplit(url).hostname or ""
         if host and host in str(err).lower():  # The handle's own host, not a redirect's.
@@ -32,27 +53,36 @@ def raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
                 f"Cannot fetch {url}: its host name is not valid ({err}). Check the handle. "
                 f"Received: handle={handle!r}"
             ) from None
-    if isinstance(
-        err,
-        (
-            exc.InvalidURL,
-            exc.InvalidSchema,
-            exc.MissingSchema,
-            exc.InvalidHeader,
-            urllib3.exceptions.LocationParseError,
-        ),
-    ):
-        parsed = urllib.parse.urlsplit(url)
-        url_is_sound = parsed.scheme in ("http", "https") and bool(parsed.hostname)
-        if url_is_sound or isinstance(err, exc.InvalidHeader):  # Then a redirect was bad.
-            raise errors.DownloadError(
-                f"Cannot download {handle!r} from {url}: the server redirected to an address "
-                f"that cannot be fetched ({type(err).__name__}: {err})."
-            ) from None
-        raise errors.InvalidHandleError(
-            f"Cannot fetch {url}: {type(err).__name__}: {err}. Check the handle. "
-            f"Received: handle={handle!r}"
+
+
+def _raise_if_unfetchable(err: BaseException, *, handle: str, url: str) -> None:
+    """An address requests refuses: a redirect's if `url` is a sound http(s) URL (or the
+    error is an InvalidHeader, which only a redirect's answer reaches here with), a
+    DownloadError; else `url`'s own, an InvalidHandleError."""
+    import requests
+    import urllib3
+
+    exc = requests.exceptions
+    unfetchable = (
+        exc.InvalidURL,
+        exc.InvalidSchema,
+        exc.MissingSchema,
+        exc.InvalidHeader,
+        urllib3.exceptions.LocationParseError,
+    )
+    if not isinstance(err, unfetchable):
+        return
+    parsed = urllib.parse.urlsplit(url)
+    url_is_sound = parsed.scheme in ("http", "https") and bool(parsed.hostname)
+    if url_is_sound or isinstance(err, exc.InvalidHeader):  # Then a redirect was bad.
+        raise errors.DownloadError(
+            f"Cannot download {handle!r} from {url}: the server redirected to an address "
+            f"that cannot be fetched ({type(err).__name__}: {err})."
         ) from None
+    raise errors.InvalidHandleError(
+        f"Cannot fetch {url}: {type(err).__name__}: {err}. Check the handle. "
+        f"Received: handle={handle!r}"
+    ) from None
 
 
 def _redirect_loop_error(err: BaseException, *, handle: str, url: str) -> errors.DownloadError:
