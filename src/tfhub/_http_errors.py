@@ -74,7 +74,18 @@ def _raise_if_ssl_error(err: BaseException, *, handle: str, url: str) -> None:
 
     if not isinstance(err, requests.exceptions.SSLError):
         return
-    lowered = str(err).lower()
+    what, remedy = _tls_failure(str(err).lower(), url)
+    # A ConnectionFailedError (so urllib's URLError): upstream's urlopen wrapped every TLS
+    # error of the connection in URLError.
+    raise errors.ConnectionFailedError(
+        f"Cannot download {handle!r} from {url}: {what} ({err}). {remedy}",
+        url=redact(url),
+        cause=redact(what),
+    ) from chained(err, url)
+
+
+def _tls_failure(lowered: str, url: str) -> tuple[str, str]:
+    """What a TLS error (its text, lowercased) means for `url`, and what to do about it."""
     host = _token.host_entry(url)
     if "hostname mismatch" in lowered:
         what = f"the server's TLS certificate is not valid for {host}"
@@ -97,13 +108,7 @@ def _raise_if_ssl_error(err: BaseException, *, handle: str, url: str) -> None:
     else:
         what = "the TLS handshake failed"
         remedy = "Try again; if it keeps failing, tell the server's owner (or your network admin)."
-    # A ConnectionFailedError (so urllib's URLError): upstream's urlopen wrapped every TLS
-    # error of the connection in URLError.
-    raise errors.ConnectionFailedError(
-        f"Cannot download {handle!r} from {url}: {what} ({err}). {remedy}",
-        url=redact(url),
-        cause=redact(what),
-    ) from chained(err, url)
+    return what, remedy
 
 
 def raise_for_request_error(
