@@ -2,7 +2,8 @@
 
 Arguments this parser does not know are Beam pipeline options for `generate`/`e2e`
 (`--runner=FlinkRunner --flink_master=...`, `--direct_num_workers=4`, ...). Library logic
-lives in embedding_generator, index_builder and similarity_finder; this module parses and prints.
+lives in embedding_generator, index_builder and similarity_finder; this module parses and prints
+(query's answers: query_answers).
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import unicodedata
-from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from collections.abc import Sequence
 
 from ... import errors
 from ...utils.paths import home_expanded, is_url, relative_below
-from ...utils.printable import escaped, not_utf8
 from ..absl_argv import absl_int, read_as_absl
 from ..hub_flags import add_hub_flags, hub_flags_applied
 from .flag_values import MAX_TREES, required
+from .query_answers import answer_queries
+from .query_answers import one_line as one_line  # Public here before query_answers held it.
+from .query_answers import print_matches as print_matches
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,6 @@ PROG = "make_nearest_neighbour_index"
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The parser of the tool's flags (upstream's names and defaults, plus tfhub's)."""
     from ...help_text import HelpFormatter, help_environment
-    from .ann import DEFAULT_LIBRARY, LIBRARIES
 
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -44,13 +44,24 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     parser.add_argument("operation", choices=OPERATIONS)
-    add = parser.add_argument
-    add(  # --verbose first: the flag table of docs/tools.md names each flag by its long name.
+    parser.add_argument(  # --verbose first: docs/tools.md's flag table names each by its long name.
         "--verbose",
         "-v",
         action="store_true",
         help="log tfhub's library progress (downloads, retries; and TensorFlow's) to stderr",
     )
+    # The help lists the flags in this order (upstream's, then tfhub's), hence four groups.
+    _add_embedding_flags(parser)
+    _add_index_flags(parser)
+    _add_query_flags(parser)
+    _add_generate_flags(parser)
+    add_hub_flags(parser)
+    return parser
+
+
+def _add_embedding_flags(parser: argparse.ArgumentParser) -> None:
+    """Adds the flags of generate's input, module and output (query reads --module_url too)."""
+    add = parser.add_argument
     add(
         "--data_file_pattern",
         type=home_expanded,
@@ -73,6 +84,14 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="randomly project the embeddings to this size (at most the module's; default, "
         "or 0: no projection)",
     )
+
+
+def _add_index_flags(parser: argparse.ArgumentParser) -> None:
+    """Adds the flags of the index: its folder, how build makes it, how many matches query
+    returns."""
+    from .ann import DEFAULT_LIBRARY, LIBRARIES
+
+    add = parser.add_argument
     add("--num_trees", type=absl_int, help="annoy trees (default 100; annoy indexes only)")
     add(
         "--index_output_dir",
@@ -92,6 +111,11 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="annoy index plus upstream's pickled "
         "mapping and matrix, readable by tensorflow_hub 0.10's tool",
     )
+
+
+def _add_query_flags(parser: argparse.ArgumentParser) -> None:
+    """Adds the flags of query: what index it may read, and the queries to answer."""
+    add = parser.add_argument
     add(
         "--allow_pickle",
         action="store_true",
@@ -111,6 +135,11 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="query this text and exit (repeatable); without it, "
         "`query` asks interactively as upstream",
     )
+
+
+def _add_generate_flags(parser: argparse.ArgumentParser) -> None:
+    """Adds generate's flags of how the embeddings are computed (tfhub's, after upstream's)."""
+    add = parser.add_argument
     add(
         "--batch_size",
         type=absl_int,
@@ -118,8 +147,6 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="largest batch embedded at once (default 1028)",
     )
     add("--seed", type=absl_int, help="seed of the random projection (default: random)")
-    add_hub_flags(parser)
-    return parser
 
 
 def _bad_flag(flag: str, value: object, message: str) -> errors.ToolFlagError:
@@ -241,149 +268,6 @@ def _build(args: argparse.Namespace) -> None:
     )
 
 
-def one_line(text: str) -> str:
-    """`text` with its control characters but the tab (line ends, ESC, ...) as `\\xHH`
-    escapes: an item of an index (from input files, or records other programs wrote) or a
-    query, printed on a line of its own, can then neither end that line, forge another nor
-    send terminal escapes. Other characters stay as they are (tabs of TSV lines: the
-    `distance<TAB>item` columns split at the first tab; no-break spaces, zero-width joiners)."""
-    return "".join(
-        escaped(char) if unicodedata.category(char) == "Cc" and char != "\t" else char
-        for char in text
-    )
-
-
-def print_matches(matches: Sequence[Any], out: TextIO) -> None:
-    """Prints results as upstream did, with the distance before each item (see one_line)."""
-    print("Results:", file=out)
-    print("=========", file=out)
-    for match in matches:
-        print(f"{match.distance:.4f}\t{one_line(match.item)}", file=out)
-
-
-def _check_queries(queries: Sequence[str]) -> None:
-    """Refuses, before the module loads, a --query that is blank (it has no text to find
-    items like: the interactive prompt ends on one) or not UTF-8 text.
-
-    Raises:
-        tfhub.errors.ToolFlagError: naming the query (its bytes) and which --query it is.
-    """
-    for number, text in enumerate(queries, 1):
-        if not text.strip():
-            raise errors.ToolFlagError(
-                f"--query {number} of {len(queries)} is blank: pass the text to find similar "
-                f"items to (an empty query finds arbitrary ones). Received: query={text!r}",
-                flag="query",
-                value=text,
-            )
-        data = not_utf8(text)
-        if data is not None:
-            raise errors.ToolFlagError(
-                f"--query {number} of {len(queries)} is not UTF-8 text: pass the query in UTF-8 "
-                f"(e.g. convert it with iconv -f latin1 -t utf-8). Received: query={data!r}",
-                flag="query",
-                value=data,
-            )
-
-
-def _read_stdin_leniently() -> None:
-    """Makes stdin hand bytes that are not UTF-8 over as lone surrogates, so that such a line
-    is reported and skipped instead of ending the reading (or reaching TensorFlow)."""
-    reconfigure = getattr(sys.stdin, "reconfigure", None)
-    if reconfigure is not None:
-        reconfigure(errors="surrogateescape")
-
-
-def _typed_on_a_terminal() -> bool:
-    """Whether stdin is a terminal (which echoes what is typed, line ends included)."""
-    isatty = getattr(sys.stdin, "isatty", None)
-    return bool(isatty is not None and isatty())
-
-
-def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
-    """Answers --query, or the queries typed until an empty line or EOF. A typed query that is
-    not UTF-8 text, or has no words the module embeds (its embedding is all zeros: any item
-    would be as near as any other), is reported on stderr (with its line number) and skipped.
-
-    Raises:
-        tfhub.errors.ToolFlagError: no --query and stdin closed, or a --query that is not
-            UTF-8 text (before the module loads) or has no words (before any is answered).
-    """
-    from .similarity_finder import SimilarityFinder
-
-    if not args.query and sys.stdin is None:  # Started with stdin closed (`<&-`).
-        raise errors.ToolFlagError(
-            "No queries to answer: stdin is closed and --query is not given. Pass --query TEXT "
-            "(it may be repeated), or type the queries. Received: query=None",
-            flag="query",
-            value=None,
-        )
-    _check_queries(args.query or ())
-    finder = SimilarityFinder(
-        args.module_url,
-        args.index_output_dir,
-        allow_pickle=args.allow_pickle,
-        allow_other_module=bool(getattr(args, "allow_other_module", False)),
-    )
-    if args.query:
-        answers = _answers(finder, args.query, args.num_matches)
-        for text, matches in zip(args.query, answers, strict=True):
-            print(f"Query: {one_line(text)}")
-            print_matches(matches, sys.stdout)
-        return
-    _read_stdin_leniently()
-    line = 0
-    while True:  # Interactive, as upstream; ends on an empty line, EOF or Ctrl-C.
-        try:
-            text = ask("Enter your query: ")
-        except EOFError:  # Ctrl-D echoes no newline: the shell's prompt would follow ours.
-            print()
-            return
-        except KeyboardInterrupt:  # Nor does Ctrl-C: "interrupted" would follow the "^C".
-            if _typed_on_a_terminal():
-                print(flush=True)
-            raise
-        line += 1
-        if not text.strip():
-            if not _typed_on_a_terminal():  # A terminal echoed the line's end; a pipe not.
-                print()
-            return
-        data = not_utf8(text)
-        if data is not None:
-            logger.warning(
-                "The query on line %d is not UTF-8 text, skipped: type it in UTF-8. Received: %r",
-                line,
-                data,
-            )
-            continue
-        try:
-            matches = finder.find_matches(text, args.num_matches)
-        except errors.ArgumentError as err:  # No words the module embeds.
-            logger.warning("The query on line %d is skipped: %s", line, err)
-            continue
-        print_matches(matches, sys.stdout)
-
-
-def _answers(finder: Any, queries: Sequence[str], num_matches: int) -> list[list[Any]]:
-    """The matches of each --query, all found before any is printed, so that a query the
-    finder refuses (no words the module embeds) is named before any answer.
-
-    Raises:
-        tfhub.errors.ToolFlagError: naming the refused query and which --query it is.
-    """
-    answers = []
-    for number, text in enumerate(queries, 1):
-        try:
-            answers.append(finder.find_matches(text, num_matches))
-        except errors.ArgumentError as err:
-            raise errors.ToolFlagError(
-                f"--query {number} of {len(queries)} cannot be answered: {err}",
-                flag="query",
-                value=text,
-            ) from err
-    return answers
-
-
 def _check_apart_from_module(args: argparse.Namespace) -> None:
     """Refuses, before any work, an output folder of generate or e2e at, inside or holding
     the local --module_url folder (each output folder is replaced whole).
@@ -427,7 +311,7 @@ def _run_operation(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     if args.operation in ("build", "e2e"):
         _build(args)
     if args.operation == "query":
-        _query(args)
+        answer_queries(args)
     return 0
 
 
