@@ -203,43 +203,65 @@ def remote_output_folder(path: str, *, flag: str) -> Iterator[str]:
     except BaseException:
         _remove_staging(staging, what=what, flag=flag)
         raise
-    removing = False  # Whether the old files are being removed (the folder is then changed).
-    try:
-        entries = storage.list_output_entries(staging, what=what, flag=flag)
-        # Not Beam's temporary folder, if one is left.
-        staged = [name for name, sub in entries if not sub and is_output_name(name, flag=flag)]
-        if not staged:  # Another run into the folder removed it: replace nothing.
-            raise atomic_output.not_writable(
-                path,
-                f"the run's files are gone from its staging folder {staging_name} (another run "
-                "into the same folder removed it?), so the folder was left as it was",
-                what=what,
-                flag=flag,
-                todo="Run one generate into a folder at a time, then run it again.",
-            )
-        old = [
-            name
-            for name, _ in storage.list_output_entries(path, what=what, flag=flag)
-            if name != staging_name and is_output_name(name, flag=flag)
-        ]
-        removing = True
-        for name in old:
-            storage.remove(path, name, what=what, flag=flag)
-        for name in staged:
-            storage.move(join(staging, name), path, name, what=what, flag=flag)
+    try:  # Until the old files are removed, the folder is as it was.
+        staged = _staged_files(path, staging_name, what=what, flag=flag)
+        old = _old_files(path, staging_name, what=what, flag=flag)
     except OSError:
-        if removing:
-            logger.warning(
-                "The new files are in %s: run generate again, or move them into %s.", staging, path
-            )
-        else:
-            logger.warning(
-                "%s is as it was; the new files are in %s: run generate again (it removes them).",
-                path,
-                staging,
-            )
+        logger.warning(
+            "%s is as it was; the new files are in %s: run generate again (it removes them).",
+            path,
+            staging,
+        )
+        raise
+    try:
+        _replace(path, staging, old=old, staged=staged, what=what, flag=flag)
+    except OSError:
+        logger.warning(
+            "The new files are in %s: run generate again, or move them into %s.", staging, path
+        )
         raise
     _remove_staging(staging, what=what, flag=flag)
+
+
+def _staged_files(path: str, staging_name: str, *, what: str, flag: str) -> list[str]:
+    """The names of the tool's files in the staging folder `staging_name` of `path` (not
+    Beam's temporary folder, if one is left).
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: there are none (another run into the folder
+            removed them), or the folder cannot be listed.
+    """
+    entries = storage.list_output_entries(join(path, staging_name), what=what, flag=flag)
+    staged = [name for name, sub in entries if not sub and is_output_name(name, flag=flag)]
+    if not staged:  # Another run into the folder removed it: replace nothing.
+        raise atomic_output.not_writable(
+            path,
+            f"the run's files are gone from its staging folder {staging_name} (another run "
+            "into the same folder removed it?), so the folder was left as it was",
+            what=what,
+            flag=flag,
+            todo="Run one generate into a folder at a time, then run it again.",
+        )
+    return staged
+
+
+def _old_files(path: str, staging_name: str, *, what: str, flag: str) -> list[str]:
+    """The names of the tool's files in `path`, but the staging folder `staging_name`."""
+    return [
+        name
+        for name, _ in storage.list_output_entries(path, what=what, flag=flag)
+        if name != staging_name and is_output_name(name, flag=flag)
+    ]
+
+
+def _replace(
+    path: str, staging: str, *, old: list[str], staged: list[str], what: str, flag: str
+) -> None:
+    """Removes the `old` files of `path`, then moves the `staged` files of `staging` into it."""
+    for name in old:
+        storage.remove(path, name, what=what, flag=flag)
+    for name in staged:
+        storage.move(join(staging, name), path, name, what=what, flag=flag)
 
 
 def _remove_staging(staging: str, *, what: str, flag: str) -> None:
