@@ -11,82 +11,32 @@ block of TensorFlow's GCS reader if bigger: GCS_READ_CACHE_BLOCK_SIZE_MB, within
 cut, and the error says how much it waited for. `local_copies` copies remote files so, for
 readers with no bound of their own (tf.data's TFRecordDataset).
 
-A remote output folder is made ready (`empty_folder`: whether it exists, removing it, making it;
-`make_folder`, `remove`) and its staged files moved into place (`move`, a copy on the server)
-with the same bound, each call on its own (`_write_call`), and its files are uploaded (`upload`)
-with none of tfhub's: an upload is one call of TensorFlow's, which a healthy slow upload of a big
-index may make long (TensorFlow's GCS_* variables bound it). A failure or refusal of any is an
-OutputNotWritableError naming the path and its flag; no answer in time, an OutputTimeoutError."""
+The writes of a remote output folder are storage_writes' (re-exported here); both make their
+remote calls through remote_calls."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 from ... import errors
 
 # True for paths with a scheme (gs://, s3://, hdfs://), written through tf.io.gfile: tfhub's one
 # answer to "URL or local?".
 from ...utils.paths import is_url as is_remote
-
-_T = TypeVar("_T")
+from .remote_calls import join as join
+from .remote_calls import remote_call
+from .storage_writes import empty_folder as empty_folder
+from .storage_writes import make_folder as make_folder
+from .storage_writes import move as move
+from .storage_writes import not_writable_error as _not_writable  # noqa: F401 (its old name)
+from .storage_writes import remove as remove
+from .storage_writes import upload as upload
+from .storage_writes import write_call
 
 READ_STEP = 16 << 20  # Bytes of a remote file read in one bounded call.
-
-
-def join(folder: str, name: str) -> str:
-    """Joins a file name to a local or remote folder."""
-    return folder.rstrip("/") + "/" + name if is_remote(folder) else os.path.join(folder, name)
-
-
-def _remote(
-    path: str,
-    call: Callable[[Any], _T],
-    *,
-    what: str,
-    verb: str = "read",
-    failed: Callable[[str, Any], Exception] | None = None,
-    key: object = None,
-) -> _T:
-    """Returns `call(tf.io.gfile)`, a request about the remote `path` asking `what` (in words,
-    for the error), if it ends within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
-
-    Args:
-        path: the path the request is about, named in the errors.
-        call: the request.
-        what: the question, in words ("whether it exists").
-        verb: what could not be done to `path` if no answer comes in time ("read", "remove").
-        failed: the error for `path` and TensorFlow's OpError (by default a read's,
-            `gfile_io.unreadable_error`).
-        key: the question's key for `within_http_timeouts` (default: `what` about `path`).
-
-    Raises:
-        tfhub.errors.UnregisteredFileSystemError: TensorFlow has no file system for the path's
-            scheme (s3://; `gfile_io.refuse_unregistered`), unless `failed` gives the error.
-        tfhub.errors.DownloadError: (an OSError) TensorFlow's file system failed or refused
-            (a 403, a 503, a broken connection), naming the path and what to do; or the error
-            `failed` gives.
-        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) no answer in time;
-            the call goes on in its thread (TensorFlow's cannot be stopped).
-    """
-    from ..._http_deadline import within_http_timeouts  # Not on a local path's way.
-    from ...gfile_io import refuse_unregistered, unreadable_error
-    from ...utils.lazy import import_tensorflow
-
-    tf = import_tensorflow("Remote folders (gs:// etc.)")
-    try:
-        refuse_unregistered(path, verb=verb)  # An s3:// path, said as everywhere.
-        return within_http_timeouts(
-            lambda: call(tf.io.gfile), path=path, what=what, verb=verb, key=key
-        )
-    except errors.UnregisteredFileSystemError as err:
-        if failed is None:
-            raise
-        raise failed(path, err) from err
-    except tf.errors.OpError as err:
-        raise (failed or unreadable_error)(path, err) from err
 
 
 def exists(path: str) -> bool:
@@ -112,7 +62,7 @@ def list_names(folder: str) -> list[str]:
             (RetryTimeoutError) does not within its time (see the module's docstring).
     """
     if is_remote(folder):  # Not asking each entry whether it is a folder (`list_entries`).
-        listed = _remote(folder, _entries_of(folder, kinds=False), what=_LISTING)
+        listed = remote_call(folder, _entries_of(folder, kinds=False), what=_LISTING)
         return [name for name, _ in listed]
     return os.listdir(folder) if os.path.isdir(folder) else []
 
@@ -126,7 +76,7 @@ def list_entries(folder: str) -> list[tuple[str, bool]]:
         tfhub.errors.DownloadError: as `list_names`.
     """
     if is_remote(folder):
-        return _remote(folder, _entries_of(folder), what=_LISTING)
+        return remote_call(folder, _entries_of(folder), what=_LISTING)
     if not os.path.isdir(folder):
         return []
     return [(name, os.path.isdir(os.path.join(folder, name))) for name in os.listdir(folder)]
@@ -157,12 +107,12 @@ def _entries_of(folder: str, *, kinds: bool = True) -> Callable[[Any], list[tupl
 
 def list_output_entries(folder: str, *, what: str, flag: str) -> list[tuple[str, bool]]:
     """`list_entries` of a remote output folder (`what`, named by `flag`) being written: its
-    failure is the write's (`_write_call`), not a failed download.
+    failure is the write's (`write_call`), not a failed download.
 
     Raises:
         tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as `empty_folder`.
     """
-    return _write_call(folder, _entries_of(folder), _LISTING, "list", what=what, flag=flag)
+    return write_call(folder, _entries_of(folder), _LISTING, "list", what=what, flag=flag)
 
 
 def read_bytes(path: str) -> bytes:
@@ -243,170 +193,3 @@ def _copies_not_written(err: OSError, remote: str) -> Exception:
 
     what = f"copy of {escaped(remote)} in the temporary folder"
     return not_written(err, tempfile.gettempdir(), what=what, flag="TMPDIR")
-
-
-def _not_writable(what: str, flag: str) -> Callable[..., Exception]:
-    """The error for a remote output (`what`, named by `flag`) whose write TensorFlow's file
-    system failed or refused (its OpError), naming the path and the server's answer."""
-
-    def error(path: str, err: Any, name: str | None = None) -> Exception:
-        """`name`: the file of the folder `path` whose write failed, if not the folder's."""
-        from ...gfile_io import access_todo
-        from ...utils.printable import quoted_reason
-        from ..output_errors import not_writable
-
-        if name is None:
-            reason = quoted_reason(err, path)
-        else:
-            reason = f"its file {name}: {quoted_reason(err, join(path, name))}"
-        # No file system for the scheme (s3://): its reason says what to do, not the access.
-        unregistered = isinstance(err, errors.UnregisteredFileSystemError)
-        todo = "Choose another folder." if unregistered else access_todo(path) + "."
-        return not_writable(path, reason, what=what, flag=flag, todo=todo)
-
-    return error
-
-
-def _write_call(
-    folder: str,
-    call: Callable[[Any], _T],
-    question: str,
-    verb: str,
-    *,
-    what: str,
-    flag: str,
-    name: str | None = None,
-) -> _T:
-    """`_remote` for a write to the remote output `folder` (`what`, named by `flag`), or to its
-    file or sub-folder `name`: a failure or refusal is an OutputNotWritableError, no answer in
-    time an OutputTimeoutError.
-
-    Raises:
-        tfhub.errors.OutputNotWritableError: (an OSError) TensorFlow's file system failed or
-            refused, naming the folder (and `name`), its flag and the server's answer.
-        tfhub.errors.OutputTimeoutError: (an OutputNotWritableError and TimeoutError) no
-            answer in time (see the module's docstring), naming the path and the flag.
-    """
-    path = folder if name is None else join(folder, name)
-
-    def failed(_: str, err: Any) -> Exception:
-        return _not_writable(what, flag)(folder, err, name)
-
-    try:
-        return _remote(path, call, what=question, verb=verb, failed=failed)
-    except errors.RetryTimeoutError as err:  # A write's: not a failed download.
-        raise errors.OutputTimeoutError(
-            f"{err} Received: {flag}={folder!r}", path=path, what=what
-        ) from err
-
-
-def empty_folder(path: str, *, what: str, flag: str) -> None:
-    """Makes the remote folder `path` exist and hold nothing: removes it if it exists (with
-    every file in it), then makes it. Each of those calls gets TFHUB_HTTP_TIMEOUT plus
-    TFHUB_HTTP_RETRY_TIMEOUT (the removal lists the folder and deletes its files one by one:
-    a handful for an index folder).
-
-    Args:
-        path: the remote folder.
-        what: what it is ("index folder"), for the error.
-        flag: the flag that named it, for the error.
-
-    Raises:
-        tfhub.errors.OutputNotWritableError: (an OSError) TensorFlow's file system failed or
-            refused, naming the path, its flag and the server's answer.
-        tfhub.errors.OutputTimeoutError: (an OutputNotWritableError and TimeoutError) a call
-            without an answer in time (see the module's docstring), naming the flag.
-    """
-    remove(path, what=what, flag=flag)
-    make_folder(path, what=what, flag=flag)
-
-
-def make_folder(path: str, *, what: str, flag: str) -> None:
-    """Makes the remote folder `path` (and its parents), in one bounded call.
-
-    Raises:
-        tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as
-            `empty_folder`.
-    """
-    make = "whether it made the folder"
-    _write_call(path, lambda gfile: gfile.makedirs(path), make, "make", what=what, flag=flag)
-
-
-def remove(folder: str, name: str | None = None, *, what: str, flag: str) -> None:
-    """Removes the remote `folder`, or its file or sub-folder `name`, if it exists (a folder
-    with every file in it): whether it exists, and its removal, each in one bounded call.
-
-    Args:
-        folder: the remote folder (the flag's value, or a sub-folder of it).
-        name: the entry of `folder` to remove (None: `folder` itself).
-        what: what the output is ("embedding folder"), for the error.
-        flag: the flag that named it, for the error.
-
-    Raises:
-        tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as
-            `empty_folder`.
-    """
-    path = folder if name is None else join(folder, name)
-
-    def kind(gfile: Any) -> str:
-        return ("folder" if gfile.isdir(path) else "file") if gfile.exists(path) else ""
-
-    found = _write_call(folder, kind, "whether it exists", "check", what=what, flag=flag, name=name)
-    if not found:
-        return
-
-    def removal(gfile: Any) -> None:
-        (gfile.rmtree if found == "folder" else gfile.remove)(path)
-
-    question = f"whether it removed the old {found}"
-    _write_call(folder, removal, question, "remove", what=what, flag=flag, name=name)
-
-
-def move(source: str, folder: str, name: str, *, what: str, flag: str) -> None:
-    """Moves the remote file `source` to `name` in the remote `folder` (replacing it) in one
-    bounded call: within a bucket GCS copies it on the server (nothing is downloaded), then
-    deletes `source`.
-
-    Args:
-        source: the remote file.
-        folder: the folder it goes to (the flag's value), on the same file system.
-        name: its name there.
-        what: what the output `folder` is ("embedding folder"), for the error.
-        flag: the flag that named it, for the error.
-
-    Raises:
-        tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as
-            `empty_folder`, naming `folder` and the file.
-    """
-
-    def rename(gfile: Any) -> None:
-        gfile.rename(source, join(folder, name), overwrite=True)
-
-    question = "whether it moved the file"
-    _write_call(folder, rename, question, "move", what=what, flag=flag, name=name)
-
-
-def upload(local: str, folder: str, name: str, *, what: str, flag: str) -> None:
-    """Copies the local file `local` to `name` in the remote `folder` (replacing it), with no time
-    bound of tfhub's: TensorFlow sends it in one call, which a big file on a slow link makes
-    long; its GCS_* variables bound it (GCS_REQUEST_IDLE_TIMEOUT_SECS, a stall;
-    GCS_WRITE_REQUEST_TIMEOUT_SECS, an attempt; GCS_RETRY_CONFIG_MAX_RETRIES, the retries).
-
-    Args:
-        local: the file to send.
-        folder: the remote folder it goes to (the flag's value).
-        name: its name there.
-        what: what the remote output is ("index folder"), for the error.
-        flag: the flag that named it, for the error.
-
-    Raises:
-        tfhub.errors.OutputNotWritableError: (an OSError) TensorFlow's file system failed or
-            refused, naming `folder` and the file, the flag and the server's answer.
-    """
-    from ...utils.lazy import import_tensorflow
-
-    tf = import_tensorflow("Remote folders (gs:// etc.)")
-    try:
-        tf.io.gfile.copy(local, join(folder, name), overwrite=True)
-    except tf.errors.OpError as err:
-        raise _not_writable(what, flag)(folder, err, name) from err
