@@ -154,21 +154,28 @@ def _stopping_worker_handler(base: Any) -> Any:
             """Waits for the worker process to end, telling it to stop again if it
             connected after `close` told it (its connection is then started again), and
             killing it if it has not ended within `_STOP_WORKER_LIMIT_SECONDS`."""
-            deadline = time.monotonic() + _STOP_WORKER_LIMIT_SECONDS
-            while True:
-                self.worker_thread.join(timeout=_STOP_POLL_SECONDS)
-                if not self.worker_thread.is_alive():
-                    return
-                if self.control_conn._state == started:  # Connected after close().
-                    self.control_conn.close()
-                if time.monotonic() >= deadline:
-                    # Set before the kill: the worker thread sees the process end (-9) as soon
-                    # as it is killed, before `_kill_worker` returns.
-                    self._tfhub_killed = True
-                    self._tfhub_killed = _kill_worker(self.worker_id, self.control_address)
-                    deadline = float("inf")  # Once: a worker not found is waited for.
+            _wait_for_worker(self, started=started)
 
     return StoppingWorkerHandler
+
+
+def _wait_for_worker(handler: Any, *, started: Any) -> None:
+    """Waits for the worker thread of `handler` (a StoppingWorkerHandler) to end: closes its
+    connection again while the worker connected after `close` (state `started`), and kills the
+    worker process once, `_STOP_WORKER_LIMIT_SECONDS` after the wait began."""
+    deadline = time.monotonic() + _STOP_WORKER_LIMIT_SECONDS
+    while True:
+        handler.worker_thread.join(timeout=_STOP_POLL_SECONDS)
+        if not handler.worker_thread.is_alive():
+            return
+        if handler.control_conn._state == started:  # Connected after close().
+            handler.control_conn.close()
+        if time.monotonic() >= deadline:
+            # Set before the kill: the worker thread sees the process end (-9) as soon as it
+            # is killed, before `_kill_worker` returns.
+            handler._tfhub_killed = True
+            handler._tfhub_killed = _kill_worker(handler.worker_id, handler.control_address)
+            deadline = float("inf")  # Once: a worker not found is waited for.
 
 
 def _kill_worker(worker_id: str, control_address: str) -> bool:
