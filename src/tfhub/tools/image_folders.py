@@ -242,10 +242,29 @@ def list_image_files(image_dir: str, *, flag: str = "image_dir") -> ImageFiles:
         tfhub.errors.ImageFolderError: if the folder does not exist, has fewer than 2 class
             sub-folders, or a class sub-folder holds no image.
     """
-    remedy = "Put the images of each class in their own sub-folder, e.g. cats/*.jpg, dogs/*.jpg."
+    labels = _class_folders(image_dir, flag)
+    left_out = _LeftOut()
+    per_class = [_images_below(os.path.join(image_dir, label), left_out) for label in labels]
+    left_out.warn()
+    _check_classes(image_dir, labels, per_class, left_out=left_out, flag=flag)
+    paths = tuple(path for files in per_class for path in files)
+    ids = tuple(i for i, files in enumerate(per_class) for _ in files)
+    return ImageFiles(image_dir, tuple(labels), paths, ids, flag)
+
+
+_REMEDY = "Put the images of each class in their own sub-folder, e.g. cats/*.jpg, dogs/*.jpg."
+
+
+def _class_folders(image_dir: str, flag: str) -> list[str]:
+    """The names of the class sub-folders of `image_dir`, sorted (hidden ones left out).
+
+    Raises:
+        tfhub.errors.ImageFolderError: `image_dir` is not a folder, or two of its class
+            folders share images (through links).
+    """
     if not os.path.isdir(image_dir):
         what = "it is a file" if os.path.exists(image_dir) else "it does not exist"
-        raise folder_error(image_dir, f"it is not a folder: {what}", remedy, flag)
+        raise folder_error(image_dir, f"it is not a folder: {what}", _REMEDY, flag)
     labels = sorted(
         name
         for name in os.listdir(image_dir)
@@ -260,16 +279,30 @@ def list_image_files(image_dir: str, *, flag: str = "image_dir") -> ImageFiles:
             "Give each class a folder of its own (copy the images, or remove the link).",
             flag,
         )
-    left_out = _LeftOut()
-    per_class = [_images_below(os.path.join(image_dir, label), left_out) for label in labels]
-    left_out.warn()
+    return labels
+
+
+def _check_classes(
+    image_dir: str,
+    labels: list[str],
+    per_class: list[list[str]],
+    *,
+    left_out: _LeftOut,
+    flag: str,
+) -> None:
+    """Refuses classes that cannot be trained on: no images at all, fewer than 2 classes, or a
+    class of no images (`per_class`: each label's image files, `left_out`: those left out).
+
+    Raises:
+        tfhub.errors.ImageFolderError: naming the folder, and the empty classes.
+    """
     if not any(per_class):
-        raise folder_error(image_dir, "it holds no images in class sub-folders", remedy, flag)
+        raise folder_error(image_dir, "it holds no images in class sub-folders", _REMEDY, flag)
     if len(labels) < 2:
         raise folder_error(
             image_dir,
             f"it has {len(labels)} class sub-folder(s) {labels}, at least 2 are needed",
-            remedy,
+            _REMEDY,
             flag,
         )
     empty = [label for label, files in zip(labels, per_class, strict=True) if not files]
@@ -281,6 +314,3 @@ def list_image_files(image_dir: str, *, flag: str = "image_dir") -> ImageFiles:
             "Add images to them or remove them.",
             flag,
         )
-    paths = tuple(path for files in per_class for path in files)
-    ids = tuple(i for i, files in enumerate(per_class) for _ in files)
-    return ImageFiles(image_dir, tuple(labels), paths, ids, flag)
