@@ -74,17 +74,11 @@ def _rank_modules(args: argparse.Namespace) -> int:
     the table ranks those, and the exit code is the first failure's. Interrupted (Ctrl-C, a stop
     signal), it ranks the modules scored so far before it ends.
     """
-    from ...program.report import report, tell
-    from ..module_handles import distinct_modules
+    from ...program.report import report
     from . import lib
 
     lib.check_image_size(args.image_size)
-    modules = list(args.module)
-    if args.module_list:
-        modules.extend(lib.read_module_list(args.module_list))
-    if not modules:
-        raise _no_module(args.module_list)
-    modules = distinct_modules(modules)  # Each once, as ranked: "1 of 2", not "1 of 3".
+    modules = _modules(args)
     spec = lib.DataSpec.parse(args.dataset)
     dataset = lib.load_dataset(spec)
     failed: list[tuple[str, int]] = []  # (module, exit code of its error)
@@ -108,14 +102,39 @@ def _rank_modules(args: argparse.Namespace) -> int:
         raise
     if scores:
         print(lib.format_table(scores, spec, len(dataset.labels)))
+    _tell_failures(failed, modules, scored=bool(scores))
+    return failed[0][1] if failed else 0
+
+
+def _modules(args: argparse.Namespace) -> list[str]:
+    """The --module handles, then the --module_list's, each once (as ranked: "1 of 2").
+
+    Raises:
+        tfhub.errors.ToolFlagError: there are none.
+    """
+    from ..module_handles import distinct_modules
+    from . import lib
+
+    modules = list(args.module)
+    if args.module_list:
+        modules.extend(lib.read_module_list(args.module_list))
+    if not modules:
+        raise _no_module(args.module_list)
+    return distinct_modules(modules)
+
+
+def _tell_failures(failed: list[tuple[str, int]], modules: list[str], *, scored: bool) -> None:
+    """Says, on stderr, which of several modules could not be scored (their errors were
+    reported one by one before); says nothing for one module, or none failed."""
+    from ...program.report import tell
+
     if failed and len(modules) > 1:
         names = ", ".join(_shown(module) for module, _ in failed)
-        ranked = "the table ranks the others" if scores else "no module was scored"
+        ranked = "the table ranks the others" if scored else "no module was scored"
         tell(
             f"tfhub: {len(failed)} of {len(modules)} modules could not be scored ({names}): "
             f"see the errors above; {ranked}."
         )
-    return failed[0][1] if failed else 0
 
 
 def _shown(module: str) -> str:
