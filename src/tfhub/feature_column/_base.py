@@ -11,18 +11,18 @@ alike, so unlike upstream's TF1 columns these also work in eager `DenseFeatures`
 from __future__ import annotations
 
 import functools
-import hashlib
-import itertools
 import logging
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _tf_private, errors
 from ..keras._graph_tables import initialize_once
-from ..loaded_model import LoadedModel, build_gradient_in_graph
+from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from ..utils.lazy import tf_keras
+from ._graph import add_to_collections, with_gradient_built
+from ._naming import rename_taken, scope_eager_names, state_attribute
+from ._restoring import decoded, unreachable_module_error
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def keras_module_layer(
             the layer is called).
         trainable: whether the module's trainable variables are trainable weights of the layer.
         name: the layer name.
-        taken: weight names the module's eager variables must not have (see `rename_taken`).
+        taken: weight names the module's eager variables must not have (see `_naming.rename_taken`).
 
     Returns:
         A tf_keras `Layer` whose call runs `module.fn`; its `module` is the module (or None).
@@ -140,62 +140,6 @@ def keras_module_layer(
             return outputs
 
     return HubModuleLayer()
-
-
-def state_attribute(name: str, rivals: Iterable[str]) -> str:
-    """The attribute of a `DenseFeatures` layer that holds column `name`'s module layer.
-
-    A `.keras` file stores the layer's weights under that attribute name, so it must be unique
-    within the layer and the same each time the model is built. It is `_tfhub_<name>` with
-    every non-word character as `_`, as files saved before held it. Columns whose names differ
-    only in non-word characters (keys "a-b" and "a_b") would share it: the one whose name sorts
-    last keeps it (it is the one older files stored, as the last one set won), each other one
-    gets `_<8 hex digits of sha1(name)>` after it.
-
-    Args:
-        name: the column's name.
-        rivals: the names of all columns of the layer (with `name` or not).
-
-    Returns:
-        The attribute name.
-    """
-    plain = "_tfhub_" + re.sub(r"\W", "_", name)
-    sharing = [other for other in {*rivals, name} if re.sub(r"\W", "_", other) == plain[7:]]
-    if name == max(sharing):
-        return plain
-    return f"{plain}_{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
-
-
-def scope_eager_names(variables: list[Any], scope: str) -> None:
-    """Names each eager variable `<scope>/<its name>`, as tf_keras names a layer's weights.
-
-    `DenseFeatures` passes `<its name>/<the column's name>`: Keras makes layer names unique,
-    so two layers with TF1 columns over one module (both loading `embeddings:0`) hold distinct
-    names, which a model's `.h5` file needs (its optimizer's slots are stored by name). A
-    graph's variables keep their names (their op's, upstream's `module/...`).
-    """
-    for variable in variables:
-        base = variable.name.rpartition(":")[0]
-        _tf_private.rename_eager_variable(variable, f"{scope}/{base}")
-
-
-def rename_taken(variables: list[Any], taken: Iterable[str]) -> None:
-    """Renames each eager variable whose name is `taken` (or was given to one before it) to the
-    first free `<name>_<n>` (n = 1, 2, ...), as a TF1 graph names a second variable.
-
-    `DenseFeatures` passes the names of the weights it holds already, as `.h5` files store a
-    layer's weights by name: e.g. a TF2 SavedModel's variables created without a name all load
-    as `<scope>/Variable:0`. A graph's variables keep their names (their op's).
-    """
-    names = set(taken)
-    for variable in variables:
-        if variable.name in names:
-            base, _, suffix = variable.name.rpartition(":")
-            free = next(
-                f"{base}_{n}" for n in itertools.count(1) if f"{base}_{n}:{suffix}" not in names
-            )
-            _tf_private.rename_eager_variable(variable, free)
-        names.add(variable.name)
 
 
 class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
@@ -302,7 +246,7 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         user's `tf.compat.v1.tables_initializer()` runs them once; with `init_tables`
         (`DenseFeatures`), tf_keras' graph mode runs them once too (see `initialize_once`).
         For a trainable module the gradient of each call is built at once (see
-        `_with_gradient_built`).
+        `_graph.with_gradient_built`).
         """
         if tf.executing_eagerly():
             return self.load()
@@ -313,7 +257,7 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         if initializers and init_tables:
             module.tables_initialized = initialize_once(initializers)
         if trainable and module.trainable_variables:
-            module.fn = _with_gradient_built(module.fn, module.trainable_variables)
+            module.fn = with_gradient_built(module.fn, module.trainable_variables)
         return module
 
     def _is_trainable(self, requested: bool | None) -> bool:
@@ -352,7 +296,7 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         trainable = layer.trainable
         module = self._load(trainable=trainable)
         if trainable:  # In a tf.Graph, so a tf.compat.v1 optimizer's minimize() trains them.
-            _add_to_collections(module, [tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES])
+            add_to_collections(module, [tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES])
         if owner is not None and self._scopes_eager_names:
             scope_eager_names(module.variables, f"{owner.name}/{self.name}")
         taken = [weight.name for weight in owner.weights] if owner is not None else []
@@ -397,7 +341,7 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
                 tf.compat.v1.add_to_collection(
                     tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, loss_fn()
                 )
-        _add_to_collections(module, collections)
+        add_to_collections(module, collections)
         return module.fn
 
     # --- Serialization ---------------------------------------------------------------------------
@@ -421,86 +365,9 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         """
         del custom_objects, columns_by_name
         try:
-            return cls(**{field: _decoded(value) for field, value in config.items()})
+            return cls(**{field: decoded(value) for field, value in config.items()})
         except (errors.ModelNotFoundError, errors.DownloadError, errors.OfflineModeError) as err:
-            raise _unreachable_module_error(err, cls, config) from err
-
-
-def _decoded(value: Any) -> Any:
-    """A config value as `get_config()` gave it: tf_keras' `.keras` writer stores bytes (e.g. a
-    sparse column's default_value b"dog") as {"class_name": "__bytes__", ...}, and
-    `DenseFeatures` hands that to `from_config` as it is; tf_keras' own deserializer undoes it.
-    """
-    if isinstance(value, dict) and value.get("class_name") == "__bytes__":
-        return tf_keras.saving.deserialize_keras_object(value)
-    return value
-
-
-# Each column's config field that holds its module's handle.
-_HANDLE_FIELDS = ("module_spec_path", "module_path")
-
-
-def _unreachable_module_error(
-    err: errors.TFHubError, cls: type, config: dict[str, Any]
-) -> Exception:
-    """`err` saying that the saved column `config` needs the module its handle names, and how
-    to restore the weights without it: a copy of the same class and data (as pickling makes
-    it), so `except` clauses that caught `err` catch it too."""
-    handle = next((config[field] for field in _HANDLE_FIELDS if field in config), None)
-    column = getattr(cls, "_column", "") or cls.__name__
-    if isinstance(err, errors.ModelNotFoundError):
-        remedy = "Put the module back there"
-    else:
-        remedy = "Load it where the handle can be downloaded (or a cache holds it)"
-    message = (
-        f"The saved model's hub.{column} for feature {config.get('key')!r} loads its module "
-        f"from its handle, {handle!r}: {err} A saved Keras model keeps the column's weights, "
-        f"not that module. {remedy}, or build your model again with the column over the "
-        "module's new path or URL and restore the weights with model.load_weights(<the saved "
-        "file>)."
-    )
-    return errors.reworded(err, message)
-
-
-def _add_to_collections(module: LoadedModule, collections: list[str]) -> None:
-    """In a `tf.Graph`, adds the module's variables to `collections` (as a `hub.Module` did).
-
-    TRAINABLE_VARIABLES gets only the trainable ones; nothing is added twice; eager is a no-op.
-    """
-    if tf.executing_eagerly():
-        return
-    for collection in collections:
-        trainable_only = collection == tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES
-        variables = module.trainable_variables if trainable_only else module.variables
-        add_once_to_collection(collection, variables)
-
-
-def add_once_to_collection(collection: str, variables: list[Any]) -> None:
-    """Adds to the graph's `collection` each of `variables` it does not hold yet."""
-    known = {id(v) for v in tf.compat.v1.get_collection(collection)}
-    for variable in variables:
-        if id(variable) not in known:
-            tf.compat.v1.add_to_collection(collection, variable)
-
-
-def _with_gradient_built(fn: TensorFn, variables: list[Any]) -> TensorFn:
-    """Returns `fn` that, in a `tf.Graph`, builds its gradient for `variables` at every call.
-
-    TensorFlow gives a function call op the extra outputs its gradient needs only when that
-    gradient is first built. If a Session has run the graph before (`model.predict` before
-    `model.fit`, or tf_keras' graph-mode `fit` initializing a dataset iterator), the Session
-    never sees those outputs and training fails with "Connecting to invalid output 1 of source
-    node ...StatefulPartitionedCall which has 1 outputs". Building the gradient right away
-    rewrites the call op before any Session runs (`loaded_model.build_gradient_in_graph`, which
-    hub.KerasLayer's tf_keras layer uses too); the extra gradient ops are never run.
-    """
-
-    def fn_with_gradient_built(*args: Any, **kwargs: Any) -> Any:
-        outputs = fn(*args, **kwargs)
-        build_gradient_in_graph(outputs, variables)
-        return outputs
-
-    return fn_with_gradient_built
+            raise unreachable_module_error(err, cls, config) from err
 
 
 def _hashable(value: Any) -> Any:

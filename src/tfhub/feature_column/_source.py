@@ -22,10 +22,10 @@ from ._base import (
     HubDenseColumn,
     LoadedModule,
     TensorFn,
-    add_once_to_collection,
     tf,
 )
 from ._checks import join_tokens, module_name, require_handle
+from ._graph import add_once_to_collection
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
 logger = logging.getLogger(__name__)
