@@ -3,19 +3,29 @@
 A loaded model is the object `tf.saved_model.load` returns for a TF2 SavedModel or a TF1 Hub
 module (`hub.load`), or any Python callable following the same conventions. The TF1 and TF2
 answers differ (a TF1 module keeps its trainable variables, regularization losses and UPDATE_OPS
-in graph collections); this module gives each answer once.
+in graph collections); this module gives each answer once. How to call it in training or
+inference mode is `model_calls.py`'s, its gradient built at once in a graph
+`graph_gradients.py`'s (their names are importable from here too).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from . import errors, saved_model_proto
+
+# Re-exported: tools, model_info and keras_layer import these names from here.
+from .graph_gradients import build_gradient_in_graph as build_gradient_in_graph
+from .model_calls import call_with_training as call_with_training
+from .model_calls import saved_training_values as saved_training_values
+from .model_calls import smart_cond as smart_cond
+from .model_calls import static_training as static_training
+from .model_calls import takes_training as takes_training
+from .model_calls import traced_functions as traced_functions
 from .tf1 import tensor_info
 from .tf1.meta_graph_lib import collection_variable_defs
 from .utils.lazy import tensorflow as tf
@@ -298,152 +308,6 @@ def _captured_tensor_ids(objects: Iterable[Any]) -> set[int]:
         for concrete in getattr(item, "concrete_functions", None) or [item]:
             captured.update(id(tensor) for tensor in getattr(concrete, "captured_inputs", ()))
     return captured
-
-
-def takes_training(fn: Any) -> bool:
-    """Returns True if `fn(...)` accepts a `training` argument (by name).
-
-    As upstream's KerasLayer, looks at `fn.__call__`: for a restored `tf.function` that is its
-    Python signature; a plain Python function or a signature's ConcreteFunction gives False.
-    """
-    if not callable(fn):
-        return False
-    try:
-        parameters = inspect.signature(fn.__call__).parameters
-    except (TypeError, ValueError):  # No signature (e.g. a builtin).
-        return False
-    parameter = parameters.get("training")
-    return parameter is not None and parameter.kind in (
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        inspect.Parameter.KEYWORD_ONLY,
-    )
-
-
-def traced_functions(fn: Any) -> list[Any]:
-    """The concrete functions TensorFlow traced for `fn`: a restored (or Python) `tf.function`'s
-    own, or those of an object's `__call__` that is one; [] for anything else."""
-    concrete = getattr(fn, "concrete_functions", None)
-    if concrete is None and callable(fn):
-        concrete = getattr(fn.__call__, "concrete_functions", None)
-    return list(concrete or [])
-
-
-def saved_training_values(fn: Any) -> frozenset[Any] | None:
-    """The `training` values TensorFlow traced `fn`'s functions for, as Python values: True,
-    False, or None (the model's own default of None, `training` left out when it was traced).
-
-    Returns:
-        None if any value can be passed or it is unknown: `training` traced as a tensor, a
-        function without `training`, or nothing traced (a Python callable).
-    """
-    values = set()
-    for function in traced_functions(fn):
-        parameter = function.function_type.parameters.get("training")
-        constraint = getattr(parameter, "type_constraint", None)
-        if constraint is None or isinstance(constraint, tf.TypeSpec):
-            return None
-        if not hasattr(constraint, "value"):  # Not a Python value (a Literal) either.
-            return None
-        values.add(constraint.value)
-    return frozenset(values) or None
-
-
-def smart_cond(training: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
-    """Runs `true_fn()` or `false_fn()` for a Python bool (None: False) or a bool tensor.
-
-    A tensor whose value is known statically picks its branch in Python; any other tensor
-    builds a `tf.cond` (what TensorFlow's private `smart_cond` does).
-    """
-    known = False if training is None else static_training(training)
-    if known is not None:
-        return true_fn() if known else false_fn()
-    return tf.cond(training, true_fn, false_fn)
-
-
-def static_training(training: Any) -> bool | None:
-    """A `training` value as Python knows it: a Python bool, or a scalar whose value is known
-    statically (`training=0`, a NumPy bool, a constant tensor: Keras 3 makes such values bool
-    tensors before `call`); None for None and for anything else (a tensor known only when it
-    runs, a value of several elements)."""
-    if training is None or isinstance(training, bool):
-        return training
-    static = tf.get_static_value(training)
-    if static is None or getattr(static, "ndim", 0) != 0:
-        return None
-    return bool(static)
-
-
-def call_with_training(
-    training: Any,
-    fn: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    *,
-    train_fn: Callable[..., Any] | None = None,
-    pass_training: bool = False,
-    saved_training: frozenset[Any] | None = None,
-) -> Any:
-    """Calls `fn(*args, **kwargs)` in training or in inference mode.
-
-    While training, `train_fn` (a TF1 module's function that also runs its UPDATE_OPS) runs
-    instead of `fn`; without one, `pass_training` passes the mode on to `fn` as `training=`, a
-    Python bool. `training` is a Python bool (None: False) or a bool tensor (see `smart_cond`).
-    `saved_training` (`saved_training_values(fn)`): for a model saved only with `training`
-    left to its default of None, inference calls `fn` without `training`, as `obj(x)` does
-    (TensorFlow refuses `training=False` there: "Could not find matching concrete function").
-    """
-    if train_fn is None and not pass_training:
-        return fn(*args, **kwargs)
-    infer_by_default = (
-        saved_training is not None and None in saved_training and False not in saved_training
-    )
-
-    def run(mode: bool) -> Any:
-        if train_fn is not None:
-            return (train_fn if mode else fn)(*args, **kwargs)
-        if not mode and infer_by_default:
-            return fn(*args, **kwargs)
-        return fn(*args, training=mode, **kwargs)
-
-    return smart_cond(training, lambda: run(True), lambda: run(False))
-
-
-def build_gradient_in_graph(outputs: Any, xs: Iterable[Any]) -> None:
-    """Builds, in a TF1-style graph, the gradient of `outputs` with respect to `xs` once, so that
-    TensorFlow rewrites the function-call ops between them right away. Does nothing eagerly,
-    inside a function being traced, or when no floating output or `xs` is left.
-
-    TensorFlow gives a function-call op (a loaded model's function, a TF1 module's pruned one)
-    the extra outputs its gradient needs only when that gradient is first built. If a Session
-    ran the graph before (tf_keras' graph-mode `predict` or `evaluate` before `fit`), it never
-    sees those outputs, and `fit` failed with "Connecting to invalid output 1 of source node
-    ...StatefulPartitionedCall which has 1 outputs". The gradient ops built here never run; a
-    gradient TensorFlow cannot build is skipped (the call still works).
-
-    Args:
-        outputs: a tensor or nest of tensors (composites are split into their components).
-        xs: the tensors and variables the gradient is for (the trainable variables, the
-            floating inputs); those of other dtypes are skipped.
-    """
-    if tf.executing_eagerly() or tf.compat.v1.get_default_graph().building_function:
-        return
-    ys = [y for y in tf.nest.flatten(outputs, expand_composites=True) if _is_differentiable(y)]
-    flat = tf.nest.flatten(list(xs), expand_composites=True)
-    sources = [x for x in flat if _is_differentiable(x)]
-    if not ys or not sources:
-        return
-    try:
-        tf.gradients(ys, sources)
-    except (LookupError, ValueError, TypeError, NotImplementedError):
-        # No gradient here (an op without one, control flow TensorFlow cannot differentiate):
-        # `predict` must still work, and `fit` raises TensorFlow's own error where it needs it.
-        pass
-
-
-def _is_differentiable(value: Any) -> bool:
-    """A tensor or variable of a floating (or complex) dtype."""
-    dtype = getattr(value, "dtype", None)
-    return dtype is not None and (dtype.is_floating or dtype.is_complex)
 
 
 def _input_ops(graph: Any, signature_defs: Iterable[Any]) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..loaded_model import build_gradient_in_graph
+from ..graph_gradients import build_gradient_in_graph
 from ..utils.lazy import tensorflow as tf
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def with_gradient_built(fn: TensorFn, variables: list[Any]) -> TensorFn:
     `model.fit`, or tf_keras' graph-mode `fit` initializing a dataset iterator), the Session
     never sees those outputs and training fails with "Connecting to invalid output 1 of source
     node ...StatefulPartitionedCall which has 1 outputs". Building the gradient right away
-    rewrites the call op before any Session runs (`loaded_model.build_gradient_in_graph`, which
+    rewrites the call op before any Session runs (`graph_gradients.build_gradient_in_graph`, which
     hub.KerasLayer's tf_keras layer uses too); the extra gradient ops are never run.
     """
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
-from ..loaded_model import call_with_training
+from ..model_calls import call_with_training
 from ._base import LoadedModule, TensorFn, tf
 from ._checks import as_handle, checked_key, checked_strings, module_name, text_batch
 from ._signatures import Signature, default_embedding_output_issue, describe

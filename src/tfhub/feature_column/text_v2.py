@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
-from ..loaded_model import call_with_training, saved_training_values, takes_training
+from ..model_calls import call_with_training, saved_training_values, takes_training
 from ._base import HubDenseColumn, LoadedModule, TensorFn, tf
 from ._checks import as_handle, checked_key, text_batch
 from ._signatures import read_tf1_signature, read_tf2_call_inputs, read_tf2_call_outputs

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _tf_private, errors
-from ..loaded_model import call_with_training, static_training
+from ..model_calls import call_with_training, static_training
 from ..utils.lazy import tensorflow as tf
 from . import _shapes
 from ._arguments import check_output_key

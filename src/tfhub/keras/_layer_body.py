@@ -17,7 +17,8 @@ import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import errors
-from ..loaded_model import LoadedModel, static_training
+from ..loaded_model import LoadedModel
+from ..model_calls import static_training
 from ..utils.lazy import tensorflow as tf
 from ..utils.redact import redact
 from . import _calling, _compat, _config, _graph_tables, _shapes
@@ -255,7 +256,7 @@ class HubLayerBody(_LayerBase):
         Raises:
             tfhub.errors.ArgumentError: (a ValueError, as tf_keras's "was not created in the
                 distribution strategy scope") a trainable layer called with `training` not
-                known to be False (`loaded_model.static_training`) under such a strategy that
+                known to be False (`model_calls.static_training`) under such a strategy that
                 does not hold its trainable variables.
         """
         if not self.trainable or not tf.distribute.has_strategy():

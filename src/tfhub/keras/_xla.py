@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._tf_private import op_outputs_strings
-from ..loaded_model import traced_functions
+from ..model_calls import traced_functions
 from ..utils.lazy import tensorflow as tf
 
 # Lookup-table ops hold no string attribute when their keys are integers; XLA compiles none.

@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 
 from .. import _tf_private, errors
 from .. import saved_model as saved_model_lib
-from ..loaded_model import LoadedModel, saved_training_values, takes_training, traced_functions
+from ..loaded_model import LoadedModel
+from ..model_calls import saved_training_values, takes_training, traced_functions
 from ..utils.lazy import tensorflow as tf
 from ..utils.paths import is_url, working_folder_gone
 from . import _arguments, _xla
@@ -40,7 +41,7 @@ class HubCallable:
         open_input: for a signature whose inputs `arguments` give all but one, that one's
             name: a lone tensor passed to the layer goes there. None otherwise.
         saved_training: the `training` values `fn` was saved for
-            (`loaded_model.saved_training_values`); None if any, or unknown.
+            (`model_calls.saved_training_values`); None if any, or unknown.
     """
 
     handle: Any

@@ -18,7 +18,8 @@ import numpy as np
 import tf_keras
 
 from .. import errors
-from ..loaded_model import LoadedModel, build_gradient_in_graph
+from ..graph_gradients import build_gradient_in_graph
+from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from . import _calling, _graph_tables, _keras2_api, _layer_body, _shapes, _weight_names
 
