@@ -1,4 +1,5 @@
-"""The KerasLayer-specific part of `get_config()`, shared by both flavours."""
+"""The KerasLayer-specific part of `get_config()`, and `from_config`'s error for a handle that
+cannot be loaded again, shared by both flavours."""
 
 from __future__ import annotations
 
@@ -78,3 +79,21 @@ def _is_json(value: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+def unreachable_handle_error(err: errors.TFHubError, config: dict[str, Any]) -> Exception:
+    """`err` saying that the saved layer `config` needs the model its handle named, and how to
+    restore the weights without it: a copy of the same class and data (as pickling makes it),
+    so `except` clauses that caught `err` catch it too."""
+    if isinstance(err, errors.ModelNotFoundError):
+        remedy = "Put the model back there"
+    else:
+        remedy = "Load it where the handle can be downloaded (or a cache holds it)"
+    message = (
+        f"The saved model's hub.KerasLayer {config.get('name')!r} loads the model it wraps from "
+        f"its handle, {config.get('handle')!r}: {err} A saved Keras model keeps the layer's "
+        f"weights, not that model. {remedy}, or build your model again with hub.KerasLayer(<the "
+        "model's new path or URL>) and restore the weights with model.load_weights(<the saved "
+        "file>)."
+    )
+    return errors.reworded(err, message)

@@ -18,61 +18,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import errors
 from ..loaded_model import LoadedModel
-from ..model_calls import static_training
 from ..utils.lazy import tensorflow as tf
 from ..utils.redact import redact
 from . import _calling, _compat, _config, _graph_tables, _shapes
 from ._arguments import check_sentinel
+from ._docstring import FLAVOUR_NAMES
+from ._strategy import check_strategy_holds_variables
 from .hub_callable import HubCallable, load_handle, make_hub_callable
 
 logger = logging.getLogger(__name__)
-
-_DOCSTRING = """Wraps a SavedModel (TF2 or TF1 Hub format), or a callable, as {what}.
-
-    The arguments are upstream's; see also `docs/keras.md`.{note}
-
-    Args:
-        handle: a string for `hub.load` (path, URL, ...; required to save the layer's config) or
-            a callable following the conventions: one positional input (tensor, list or dict),
-            `training=` if it accepts one, optional `variables`, `trainable_variables` and
-            `regularization_losses` (zero-argument callables) attributes.
-        trainable: report the model's trainable variables as trainable weights, add its
-            regularization losses, and pass `training` through.
-        arguments: extra keyword arguments for every call; JSON-serializable to save the layer.
-        _sentinel: blocks further positional arguments.
-        tags: the MetaGraph's tags (TF1 Hub modules default to the empty set); a string is
-            one tag, as for `tf.saved_model.load`.
-        signature: call this signature instead of the object (TF1 modules: `default`).
-        signature_outputs_as_dict: return the signature's whole dict of outputs.
-        output_key: return this output of a dict of outputs (TF1 modules: `default`).
-        output_shape: the output shape(s) without the batch size, nested like the outputs.
-        load_options: a `tf.saved_model.LoadOptions` for a string handle.
-        **kwargs: Keras Layer arguments (`input_shape`, `dtype`, `name`, ...).
-
-    Attributes (stable, for code that builds on the layer, e.g. `hub.export_layer`):
-        resolved_object: what `hub.load(handle)` returned (or the callable passed).
-        hub_callable: a `tfhub.keras.hub_callable.HubCallable`: `.fn` is the function the layer
-            calls, `.signature`/`.output_key` the chosen endpoint, `.arguments` the extra kwargs.
-        handle: the handle string (or callable) the layer was built from.
-        output_shape_spec: the `output_shape` as a nest of `tf.TensorShape` (or None).
-
-    Raises:
-        ValueError: a `signature` without exactly one of `output_key` and
-            `signature_outputs_as_dict`, a callable `handle` with `tags` or `load_options`, or
-            a non-dict `arguments`.
-        tfhub.errors.ArgumentTypeError: (a ValueError and a TypeError) a keyword argument
-            Keras's Layer refuses, such as one it does not know.
-        tfhub.errors.UnknownSignatureError: `signature` is not one of the model's signatures.
-        tfhub.errors.UnknownOutputKeyError: the signature has no output `output_key`.
-    """
-
-_NAMES = {"keras3": "Keras 3", "tf_keras": "tf_keras"}
-
-
-def layer_docstring(flavour: _compat.Flavour, *, note: str = "") -> str:
-    """The class docstring of the KerasLayer of `flavour` (`note`: an extra paragraph)."""
-    return _DOCSTRING.format(what=f"a {_NAMES[flavour]} layer", note=note and f"\n    {note}")
-
 
 if TYPE_CHECKING:  # The flavour's Keras Layer comes after this class in the MRO.
     _LayerBase = Any
@@ -101,15 +55,8 @@ class HubLayerBody(_LayerBase):
     ) -> None:
         check_sentinel(_sentinel)
         self._check_environment()
-        if isinstance(handle, os.PathLike):  # A pathlib.Path, as hub.load takes: kept as str.
-            handle = os.fspath(handle)
-        if isinstance(tags, str):  # One tag, as upstream's tf.saved_model.load took it.
-            tags = [tags]
-        known_tables = {id(op) for op in _graph_tables.table_initializers()}
-        model = load_handle(handle, tags, load_options)
-        added_tables = [
-            op for op in _graph_tables.table_initializers() if id(op) not in known_tables
-        ]
+        handle, tags = _plain_handle_and_tags(handle, tags)
+        model, added_tables = _load_counting_tables(handle, tags, load_options)
         hub = make_hub_callable(
             handle,
             model=model,
@@ -248,46 +195,10 @@ class HubLayerBody(_LayerBase):
         return compute if compute != self.variable_dtype else None
 
     def _check_strategy_holds_variables(self, training: Any) -> None:
-        """Raises if the layer would train, under a strategy that mirrors variables (Mirrored,
-        MultiWorkerMirrored, TPU), variables that the strategy did not create: the optimizer
-        step fails on them (Keras 3 with a bare AssertionError). Other strategies (e.g.
-        OneDeviceStrategy) update any variable. Only Python-time work, and only under one.
-
-        Raises:
-            tfhub.errors.ArgumentError: (a ValueError, as tf_keras's "was not created in the
-                distribution strategy scope") a trainable layer called with `training` not
-                known to be False (`model_calls.static_training`) under such a strategy that
-                does not hold its trainable variables.
-        """
-        if not self.trainable or not tf.distribute.has_strategy():
-            return
-        if static_training(training) is False:  # Only inference: no optimizer step.
-            return
-        strategy = tf.distribute.get_strategy()
-        if not isinstance(strategy, _mirroring_strategies()):
-            return
-        hub = self._state.hub
-        outside = [
-            variable.name
-            for variable in hub.model.trainable_variables()
-            if not strategy.extended.variable_created_in_scope(variable)
-        ]
-        if not outside:
-            return
-        if hub.is_hub_module_v1:
-            remedy = (
-                "TensorFlow loads a TF1 Hub module's variables outside any distribution "
-                "strategy (tf.compat.v1.saved_model.load_v2), so they cannot be mirrored. Keep "
-                "the layer frozen (trainable=False) under the strategy, train without the "
-                "strategy, or use a TF2 SavedModel of the model"
-            )
-        else:
-            remedy = "Create the layer inside strategy.scope()"
-        raise errors.ArgumentError(
-            f"hub.KerasLayer {self.name!r} over {self.handle!r} cannot train under "
-            f"{type(strategy).__name__}: the strategy did not create its variables "
-            f"{outside}. {remedy}. Received: trainable=True, training={training!r}"
-        )
+        """Raises if the layer would train variables that its distribution strategy did not
+        create (see `_strategy.check_strategy_holds_variables`)."""
+        if self.trainable:
+            check_strategy_holds_variables(self.name, self._state.hub, training)
 
     def _warn_if_trainable_without_weights(self) -> None:
         """Logs once per layer (as upstream did) if it is trainable but has no trainable weights."""
@@ -386,44 +297,37 @@ class HubLayerBody(_LayerBase):
         try:
             return cls(**dict(config))
         except (errors.ModelNotFoundError, errors.DownloadError, errors.OfflineModeError) as err:
-            raise _unreachable_handle_error(err, config) from err
+            raise _config.unreachable_handle_error(err, config) from err
 
     def __repr__(self) -> str:
         other: _compat.Flavour = "tf_keras" if self._flavour == "keras3" else "keras3"
         return (
             f"<{_compat.class_path(self._flavour)} name={self.name!r} handle={self._shown_handle} ("
-            f"a {_NAMES[self._flavour]} layer; for {_NAMES[other]} models use "
+            f"a {FLAVOUR_NAMES[self._flavour]} layer; for {FLAVOUR_NAMES[other]} models use "
             f"{_compat.class_path(other)})>"
         )
 
 
-def _mirroring_strategies() -> tuple[Any, ...]:
-    """The public strategies whose optimizer updates need the variables they created."""
-    distribute = tf.distribute
-    return (
-        distribute.MirroredStrategy,
-        distribute.MultiWorkerMirroredStrategy,
-        distribute.TPUStrategy,
-        distribute.experimental.TPUStrategy,
-    )
+def _plain_handle_and_tags(handle: Any, tags: Any) -> tuple[Any, Any]:
+    """`handle` and `tags` as the layer keeps them: a path-like handle as a str (as `hub.load`
+    takes a pathlib.Path), one tag given as a str as a list of it (as upstream's
+    `tf.saved_model.load` took it)."""
+    if isinstance(handle, os.PathLike):
+        handle = os.fspath(handle)
+    if isinstance(tags, str):
+        tags = [tags]
+    return handle, tags
 
 
-def _unreachable_handle_error(err: errors.TFHubError, config: dict[str, Any]) -> Exception:
-    """`err` saying that the saved layer `config` needs the model its handle named, and how to
-    restore the weights without it: a copy of the same class and data (as pickling makes it),
-    so `except` clauses that caught `err` catch it too."""
-    if isinstance(err, errors.ModelNotFoundError):
-        remedy = "Put the model back there"
-    else:
-        remedy = "Load it where the handle can be downloaded (or a cache holds it)"
-    message = (
-        f"The saved model's hub.KerasLayer {config.get('name')!r} loads the model it wraps from "
-        f"its handle, {config.get('handle')!r}: {err} A saved Keras model keeps the layer's "
-        f"weights, not that model. {remedy}, or build your model again with hub.KerasLayer(<the "
-        "model's new path or URL>) and restore the weights with model.load_weights(<the saved "
-        "file>)."
-    )
-    return errors.reworded(err, message)
+def _load_counting_tables(
+    handle: Any, tags: Any, load_options: Any
+) -> tuple[LoadedModel, list[Any]]:
+    """Loads the model (`hub_callable.load_handle`); returns it and the table initializers its
+    load added to the current graph (none eagerly)."""
+    known_tables = {id(op) for op in _graph_tables.table_initializers()}
+    model = load_handle(handle, tags, load_options)
+    added = [op for op in _graph_tables.table_initializers() if id(op) not in known_tables]
+    return model, added
 
 
 @dataclasses.dataclass(eq=False)  # Hashed by identity, as any attribute Keras may track.

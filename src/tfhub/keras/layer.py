@@ -19,7 +19,7 @@ import numpy as np
 from .. import errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
-from . import _calling, _keras2_api, _layer_body, _ragged, _shapes, _weight_names
+from . import _calling, _docstring, _keras2_api, _layer_body, _ragged, _shapes, _weight_names
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ _WRAPPERS: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 
 @keras.saving.register_keras_serializable(package="tfhub", name="KerasLayer")
 class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.layers.Layer):
-    __doc__ = _layer_body.layer_docstring("keras3")
+    __doc__ = _docstring.layer_docstring("keras3")
 
     _flavour = "keras3"
 

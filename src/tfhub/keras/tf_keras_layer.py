@@ -21,7 +21,7 @@ from .. import errors
 from ..graph_gradients import build_gradient_in_graph
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
-from . import _calling, _graph_tables, _keras2_api, _layer_body, _shapes, _weight_names
+from . import _calling, _docstring, _graph_tables, _keras2_api, _layer_body, _shapes, _weight_names
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def _without_autograph(call: _F) -> _F:
 
 @tf_keras.saving.register_keras_serializable(package="tfhub", name="KerasLayer")
 class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.layers.Layer):
-    __doc__ = _layer_body.layer_docstring(
+    __doc__ = _docstring.layer_docstring(
         "tf_keras",
         note="As upstream, regularization losses are always listed in `losses`, with value 0 "
         "while the layer is not trainable.",
