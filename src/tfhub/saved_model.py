@@ -206,6 +206,37 @@ def load_model(
     Raises:
         The errors of `load`.
     """
+    handle = _handle_string(handle)
+    # Protos, tf1/ and the damage check: not on `resolve`'s hot path.
+    from . import asset_names
+    from .loaded_model import LoadedModel
+
+    tag_list = _tags_list(tags)
+    _check_options(options, options_named)
+    module_path = resolve_for_tensorflow(handle)
+    refuse_special_files(module_path, handle=handle)  # Named pipes: TensorFlow would hang.
+    is_hub_module_v1 = is_tf1_hub_module(module_path)
+    if tag_list is None and is_hub_module_v1:
+        tag_list = []
+    saved_model = _check_tags(handle, module_path, tag_list)
+    # TensorFlow reads the asset files while loading: refused first if one is outside the model.
+    asset_names.refuse_unsafe_assets(module_path, saved_model=saved_model, handle=handle)
+    obj = _load_diagnosed(handle, module_path, tag_list, options)
+    obj._is_hub_module_v1 = is_hub_module_v1  # Upstream's marker, read by users' code too.
+    return LoadedModel(  # Drops a TF1 module's dead variable copies from obj.variables.
+        obj,
+        module_path=module_path,
+        tags=tuple(tag_list or ()),
+        is_hub_module_v1=is_hub_module_v1,
+    )
+
+
+def _handle_string(handle: Any) -> str:
+    """`handle` as a str (an os.PathLike's path).
+
+    Raises:
+        tfhub.errors.InvalidHandleError: (a ValueError) `handle` is neither.
+    """
     if isinstance(handle, os.PathLike):
         handle = os.fspath(handle)
     if not isinstance(handle, str):
@@ -213,46 +244,57 @@ def load_model(
             f"Expected a string, got {handle!r}: hub.load needs a handle (a path or URL) as a "
             f"str or os.PathLike. Received: handle={handle!r}"
         )
-    # Protos, tf1/ and the damage check: not on `resolve`'s hot path.
-    from . import asset_names, model_damage
-    from .loaded_model import LoadedModel
+    return handle
+
+
+def _tags_list(tags: Any) -> list[str] | None:
+    """`tags` read once: one tag given as a str as a list of it (as tf.saved_model.load, upstream's
+    call, reads it), any other iterable as a list (a generator), None as None.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: `tags` is not a set of strings (e.g. 5 or
+            ['serve', None]), as tf1's `tag_set` says.
+    """
     from .tf1.saved_model_lib import tag_set
 
-    if isinstance(tags, str):  # One tag, as tf.saved_model.load (upstream's call) reads it.
-        tags = [tags]
-    elif tags is not None:
-        tags = list(tags) if isinstance(tags, Iterable) else tags  # Read once (a generator).
-        tag_set(tags)  # ArgumentTypeError naming tags for 5 or ['serve', None], as tf1 says.
+    if isinstance(tags, str):
+        return [tags]
+    if tags is not None:
+        tags = list(tags) if isinstance(tags, Iterable) else tags
+        tag_set(tags)
+    return tags
+
+
+def _check_options(options: Any, options_named: str) -> None:
+    """Raises unless `options` is None or a `tf.saved_model.LoadOptions`.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError; TensorFlow's own error is an
+            AttributeError deep inside) naming the argument as `options_named` says.
+    """
     if options is not None and not isinstance(options, tf.saved_model.LoadOptions):
-        raise errors.ArgumentTypeError(  # TensorFlow's own error: an AttributeError deep inside.
+        raise errors.ArgumentTypeError(
             f"{options_named} must be a tf.saved_model.LoadOptions, e.g. "
             "tf.saved_model.LoadOptions(experimental_io_device='/job:localhost'). "
             f"Received: {options_named.split()[0]}={options!r}"
         )
-    module_path = resolve_for_tensorflow(handle)
-    refuse_special_files(module_path, handle=handle)  # Named pipes: TensorFlow would hang.
-    is_hub_module_v1 = is_tf1_hub_module(module_path)
-    if tags is None and is_hub_module_v1:
-        tags = []
-    saved_model = _check_tags(handle, module_path, tags)
-    # TensorFlow reads the asset files while loading: refused first if one is outside the model.
-    asset_names.refuse_unsafe_assets(module_path, saved_model=saved_model, handle=handle)
-    tags_list = list(tags) if tags is not None else None
+
+
+def _load_diagnosed(handle: str, module_path: str, tags: list[str] | None, options: Any) -> Any:
+    """The object `tf.compat.v1.saved_model.load_v2` loads from `module_path` (also imports
+    tensorflow_text for its ops, if installed), its errors diagnosed by `model_damage`; a
+    model with several MetaGraphs loaded without `tags` raises `_refuse_missing_tags`'s error.
+    """
+    from . import model_damage
+
     extra = {} if options is None else {"options": options}
     try:
-        obj = model_damage.load_diagnosed(
-            lambda: tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list, **extra),
+        return model_damage.load_diagnosed(
+            lambda: tf.compat.v1.saved_model.load_v2(module_path, tags=tags, **extra),
             module_path,
             handle=handle,
-        )  # Also imports tensorflow_text for its ops, if installed.
+        )
     except ValueError as err:
-        if tags_list is None and not isinstance(err, errors.TFHubError):
+        if tags is None and not isinstance(err, errors.TFHubError):
             _refuse_missing_tags(handle, module_path, err)
         raise
-    obj._is_hub_module_v1 = is_hub_module_v1  # Upstream's marker, read by users' code too.
-    return LoadedModel(  # Drops a TF1 module's dead variable copies from obj.variables.
-        obj,
-        module_path=module_path,
-        tags=tuple(tags_list or ()),
-        is_hub_module_v1=is_hub_module_v1,
-    )
