@@ -67,15 +67,42 @@ def export_layer(
     export_dir = _folder_name(export_dir)
     _check_target(export_dir, overwrite)
     check_no_file_in_the_way(export_dir, argument="export_dir")  # A file above it.
+    temp_dir = _temporary_folder_beside(export_dir)
+    live = os.open(temp_dir, os.O_RDONLY)
+    live_files.hold(live)  # Live while it is written: not another export's leftover.
+    try:
+        _save_in_place_of(obj, temp_dir, export_dir)
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        os.close(live)
+    logger.info("Exported %s to %s", type(layer).__name__, export_dir)
+    return export_dir
+
+
+def _temporary_folder_beside(export_dir: str) -> str:
+    """Makes the hidden folder `.<name>.export-*` beside `export_dir` (and its parents), once
+    the abandoned ones of killed exports there are removed.
+
+    Raises:
+        tfhub.errors.ExportWriteError: (an OSError) the file system refused.
+    """
     parent, name = os.path.split(os.path.abspath(export_dir))
     try:
         os.makedirs(parent, exist_ok=True)
         _remove_abandoned_exports(parent, name)
-        temp_dir = tempfile.mkdtemp(prefix=f".{name}.export-", dir=parent)
+        return tempfile.mkdtemp(prefix=f".{name}.export-", dir=parent)
     except OSError as err:
         raise export_write_error(err, export_dir) from err
-    live = os.open(temp_dir, os.O_RDONLY)
-    live_files.hold(live)  # Live while it is written: not another export's leftover.
+
+
+def _save_in_place_of(obj: Any, temp_dir: str, export_dir: str) -> None:
+    """Saves `obj` (with its signatures) into `temp_dir`, then renames it to `export_dir`
+    (replacing the folder there).
+
+    Raises:
+        tfhub.errors.ExportWriteError: (an OSError) the file system refused the files; any
+            other error of `tf.saved_model.save` as it is.
+    """
     try:
         signatures = dict(getattr(obj, "signatures", {}) or {})
         tf.saved_model.save(obj, temp_dir, signatures=signatures or None)
@@ -87,11 +114,6 @@ def export_layer(
         if refused is None:
             raise
         raise export_write_error(refused, export_dir) from err
-    finally:
-        shutil.rmtree(temp_dir, ignore_errors=True)
-        os.close(live)
-    logger.info("Exported %s to %s", type(layer).__name__, export_dir)
-    return export_dir
 
 
 def _remove_abandoned_exports(parent: str, name: str) -> None:
