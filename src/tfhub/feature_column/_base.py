@@ -20,7 +20,7 @@ from ..keras._graph_tables import initialize_once
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from ..utils.lazy import tf_keras
-from ._graph import add_to_collections, with_gradient_built
+from ._graph import add_to_collections, ops_added_to, with_gradient_built
 from ._naming import rename_taken, scope_eager_names, state_attribute
 from ._restoring import decoded, unreachable_module_error
 
@@ -128,13 +128,12 @@ def keras_module_layer(
 
         def call(self, inputs: Any, training: Any = None) -> Any:
             # As upstream's KerasLayer: `training` reaches the module only while trainable.
-            assert self.module is not None, "attach(module) before calling the layer"
-            if tf.executing_eagerly():
-                return self.module.fn(inputs, training=training if self.trainable else False)
-            key = tf.compat.v1.GraphKeys.UPDATE_OPS
-            known = {id(op) for op in tf.compat.v1.get_collection(key)}
-            outputs = self.module.fn(inputs, training=training if self.trainable else False)
-            added = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
+            module = self.module
+            assert module is not None, "attach(module) before calling the layer"
+            outputs, added = ops_added_to(
+                tf.compat.v1.GraphKeys.UPDATE_OPS,
+                lambda: module.fn(inputs, training=training if self.trainable else False),
+            )
             if added and self.trainable:  # A trainable hub.Module's: tf_keras' graph-mode fit
                 self.add_update(added)  # runs them while training (tf_keras 2 layers: a no-op).
             return outputs
@@ -250,10 +249,7 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         """
         if tf.executing_eagerly():
             return self.load()
-        key = tf.compat.v1.GraphKeys.TABLE_INITIALIZERS
-        known = {id(op) for op in tf.compat.v1.get_collection(key)}
-        module = self.load()
-        initializers = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
+        module, initializers = ops_added_to(tf.compat.v1.GraphKeys.TABLE_INITIALIZERS, self.load)
         if initializers and init_tables:
             module.tables_initialized = initialize_once(initializers)
         if trainable and module.trainable_variables:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..graph_gradients import build_gradient_in_graph
@@ -10,6 +11,16 @@ from ..utils.lazy import tensorflow as tf
 
 if TYPE_CHECKING:
     from ._base import LoadedModule, TensorFn
+
+
+def ops_added_to(key: str, fn: Callable[[], Any]) -> tuple[Any, list[Any]]:
+    """Runs `fn()`; returns its result and what it added to the graph's collection `key` (e.g.
+    a module's UPDATE_OPS or TABLE_INITIALIZERS), in order; eagerly, nothing."""
+    if tf.executing_eagerly():
+        return fn(), []
+    known = {id(op) for op in tf.compat.v1.get_collection(key)}
+    result = fn()
+    return result, [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
 
 
 def add_to_collections(module: LoadedModule, collections: list[str]) -> None:
