@@ -20,6 +20,8 @@ from ..model_calls import saved_training_values, takes_training, traced_function
 from ..utils.lazy import tensorflow as tf
 from ..utils.paths import is_url, working_folder_gone
 from . import _arguments, _xla
+from ._endpoints import endpoint
+from ._endpoints import select_function as select_function  # Keeps its old import path.
 
 
 @dataclasses.dataclass
@@ -128,15 +130,8 @@ def make_hub_callable(
             that parameter's traced spec cannot take, or `signature` is not a string (an
             empty one means none, as upstream).
     """
-    signatures = getattr(model.obj, "signatures", None) or {}
-    signature = _arguments.check_signature_name(signature, available=sorted(signatures.keys()))
-    named = signatures.get(signature) if signature else None
-    signature, signature_outputs_as_dict, output_key = _arguments.check_output_options(
-        is_hub_module_v1=model.is_hub_module_v1,
-        signature=signature,
-        signature_outputs_as_dict=signature_outputs_as_dict,
-        output_key=output_key,
-        outputs=_arguments.output_names(getattr(named, "structured_outputs", None)),
+    signature, signature_outputs_as_dict, output_key = endpoint(
+        model, signature, signature_outputs_as_dict, output_key
     )
     fn = select_function(model.obj, signature, handle)
     if signature and output_key:
@@ -145,10 +140,7 @@ def make_hub_callable(
     has_training_argument = takes_training(fn)
     if has_training_argument:
         _arguments.warn_if_training_given(arguments, handle=handle)
-    parameters = function_parameters(fn)
-    if parameters is not None:
-        _arguments.check_arguments_taken(arguments, parameters, handle=handle, signature=signature)
-        check_argument_values(fn, arguments, handle=handle, signature=signature)
+    _check_arguments_fit(fn, arguments, handle=handle, signature=signature)
     input_specs = input_specs_of(fn, is_signature=signature is not None)
     return HubCallable(
         handle=handle,
@@ -164,6 +156,21 @@ def make_hub_callable(
         open_input=_open_signature_input(input_specs, arguments) if signature else None,
         saved_training=saved_training_values(fn) if has_training_argument else None,
     )
+
+
+def _check_arguments_fit(
+    fn: Any, arguments: dict[str, Any], *, handle: Any, signature: str | None
+) -> None:
+    """Checks `arguments` against `fn`'s parameters, if TensorFlow knows them: each is taken,
+    none it needs is missing, each value fits its traced spec.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: one does not.
+    """
+    parameters = function_parameters(fn)
+    if parameters is not None:
+        _arguments.check_arguments_taken(arguments, parameters, handle=handle, signature=signature)
+        check_argument_values(fn, arguments, handle=handle, signature=signature)
 
 
 def _open_signature_input(input_specs: list[Any], arguments: dict[str, Any]) -> str | None:
@@ -306,52 +313,6 @@ def _parameters_with_defaults(fn: Any) -> set[str]:
         if function_type is not None:
             return {p.name for p in function_type.parameters.values() if p.default is not p.empty}
     return set()
-
-
-def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..., Any]:
-    """Returns `obj` itself (if callable and no signature) or `obj.signatures[signature]`.
-
-    Raises:
-        tfhub.errors.UnknownSignatureError: the signature does not exist (lists the others).
-        tfhub.errors.SignatureRequiredError: (a ValueError) `obj` is not callable and no
-            signature was named (suggests one, with its output).
-        tfhub.errors.TFHubLoadError: (a ValueError) it has no signatures.
-    """
-    if callable(obj) and not signature:
-        return obj
-    signatures = getattr(obj, "signatures", None)
-    if not signatures:
-        what = "has no signatures" if signature else "is not callable and has no signatures"
-        raise errors.TFHubLoadError(  # Upstream's words first.
-            f"Loaded object {what}. It was loaded from {handle!r}. Received: {obj!r}"
-        )
-    if signature is None:
-        example, outputs = _arguments.suggested_signature(
-            {
-                name: _arguments.output_names(getattr(function, "structured_outputs", None))
-                for name, function in signatures.items()
-            }
-        )
-        shown = f"signature={example!r}"
-        if outputs:
-            shown += f", output_key={outputs[0]!r}"
-            shown += f" (its outputs: {outputs})" if len(outputs) > 1 else ""
-        raise errors.SignatureRequiredError(
-            "Signature name has to be specified for non-callable saved models (if not legacy "
-            f"TF1 Hub format). The object loaded from {handle!r} is not callable (a Keras "
-            "model saved with tf.saved_model.save or exported with model.export is not): pass "
-            f"one of its signatures ({sorted(signatures.keys())}) as `signature=` and the "
-            f"output to return as `output_key=`, e.g. {shown}. Received: signature=None",
-            available=sorted(signatures.keys()),
-            suggested=(example, outputs[0]) if len(outputs) == 1 else None,
-        )
-    if signature not in signatures:
-        raise errors.UnknownSignatureError(
-            f"Unknown signature {signature!r} in {handle!r} (available signatures: "
-            f"{sorted(signatures.keys())}). Received: signature={signature!r}",
-            available=sorted(signatures.keys()),
-        )
-    return signatures[signature]
 
 
 def input_specs_of(fn: Any, *, is_signature: bool) -> list[Any]:
