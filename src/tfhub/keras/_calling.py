@@ -54,8 +54,18 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
     _check_training_saved(hub, training)
     inputs = _named_for_signature(hub, inputs)
     inputs = cast_inputs(inputs, hub.input_specs)
+    result = select_output(_invoke_explained(hub, inputs, training), hub.output_key)
+    if output_shape is not None:
+        result = _shapes.apply_output_shape(inputs, result, output_shape)
+    return result
+
+
+def _invoke_explained(hub: HubCallable, inputs: Any, training: Any) -> Any:
+    """`_invoke(hub, inputs, training)`, its errors about the inputs or a deleted model said
+    as `call` promises (CallInputSpecError, CallInputArgumentError, DeletedModelError); any
+    other error as it is."""
     try:
-        result = _invoke(hub, inputs, training)
+        return _invoke(hub, inputs, training)
     except (TypeError, ValueError, tf.errors.InvalidArgumentError) as err:
         message = input_mismatch_message(hub, inputs) or half_inputs_message(hub, inputs, err)
         if message is None:
@@ -68,10 +78,6 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
         if deleted is None:
             raise
         raise deleted from err
-    result = select_output(result, hub.output_key)
-    if output_shape is not None:
-        result = _shapes.apply_output_shape(inputs, result, output_shape)
-    return result
 
 
 _PYTHON_SCALARS = (str, bytes, bool, int, float)
