@@ -112,12 +112,8 @@ def keras_module_layer(
             """Holds `module`: tracks its variables as weights and its losses."""
             rename_taken([variable for variable, _ in module.weights], taken)
             self.module = module
-            if module.tracked is not None:  # So a SavedModel-format save reaches its tables.
-                self._hub_module_object = module.tracked
-                # Also under the name upstream's KerasLayer gave it: checkpoints key the model's
-                # variables by this path too (`.../_func/embeddings`), the same whatever the
-                # layers are named, e.g. in a second model of the process (`dense_features_1`).
-                self._func = module.tracked
+            if module.tracked is not None:
+                _track(self, module.tracked)
             add_existing_weights(self, module.weights, names=module.weight_names)
             for loss_fn in module.regularization_losses if trainable else []:
                 self.add_loss(self._while_trainable(loss_fn))
@@ -139,6 +135,16 @@ def keras_module_layer(
             return outputs
 
     return HubModuleLayer()
+
+
+def _track(layer: Any, tracked: Any) -> None:
+    """Makes the module layer `layer` track the module's object `tracked`, so a SavedModel-format
+    save reaches its tables: as `_hub_module_object` and also under the name upstream's
+    KerasLayer gave it (`_func`): checkpoints key the model's variables by that path too
+    (`.../_func/embeddings`), the same whatever the layers are named, e.g. in a second model of
+    the process (`dense_features_1`)."""
+    layer._hub_module_object = tracked
+    layer._func = tracked
 
 
 class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
