@@ -15,104 +15,26 @@ lacks CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (`setpriv`), so a mode-000 file i
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests._helpers.unreadable_checkpoint import (
+    EXPORT_BOTH,
+    exported_without_access,
+    save_checkpoint,
+)
 
 tf = pytest.importorskip("tensorflow")
 
 pytestmark = pytest.mark.tf
-REPO = Path(__file__).resolve().parents[2]
-
-CHILD = """
-import json, sys, types
-import tensorflow as tf
-import tfhub as hub
-from tfhub import errors
-v1 = tf.compat.v1
-
-def module_fn():
-    x = v1.placeholder(tf.float32, [None])
-    v = v1.get_variable("v", [4], initializer=v1.constant_initializer(10.0))
-    hub.add_signature(inputs=x, outputs=x * v)
-
-spec = hub.create_module_spec(module_fn)
-
-def model_fn(features):
-    module = hub.Module(spec, name="m")
-    hub.register_module_for_export(module, "m")
-    return types.SimpleNamespace(predictions=module(features["x"]), scaffold=None)
-
-estimator = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=sys.argv[3])
-exporter = hub.LatestModuleExporter(
-    "tf_hub", lambda: {"x": v1.placeholder(tf.float32, [None])}
-)
-exports = {
-    "spec": lambda: spec.export(sys.argv[2] + "/spec", checkpoint_path=sys.argv[1]),
-    "exporter": lambda: exporter.export(
-        estimator, sys.argv[2] + "/exporter", checkpoint_path=sys.argv[1]
-    ),
-}
-reports = {}
-for name, export in exports.items():
-    try:
-        export()
-        reports[name] = {"type": None}
-    except Exception as err:
-        reports[name] = {
-            "type": type(err).__name__,
-            "message": str(err),
-            "export_error": isinstance(err, errors.ExportError),
-            "damaged": isinstance(err, errors.ExportCheckpointDamagedError),
-        }
-print("REPORT " + json.dumps(reports))
-"""
-
-
-def _command() -> list[str]:
-    if os.geteuid() != 0:
-        return [sys.executable]
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: root reads a mode-000 file")
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", sys.executable]
-
-
-def _checkpoint(folder: Path) -> str:
-    with tf.Graph().as_default():
-        tf.compat.v1.get_variable("v", [4], initializer=tf.compat.v1.constant_initializer(3.0))
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            return tf.compat.v1.train.Saver().save(session, str(folder / "model.ckpt"))
 
 
 def test_an_index_without_read_permission_is_not_called_damaged(tmp_path: Path) -> None:
     folder = tmp_path / "ckpt"
-    prefix = _checkpoint(folder)
+    prefix = save_checkpoint(folder)
     index = Path(prefix + ".index")
-    index.chmod(0)
-    tmp_path.chmod(0o777)  # The child may write its export beside.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
-    try:
-        done = subprocess.run(
-            [*_command(), "-c", CHILD, prefix, str(tmp_path / "out"), str(folder)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-    finally:
-        index.chmod(0o644)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("REPORT ")]
-    assert lines, done.stderr[-2000:]
-    reports = json.loads(lines[-1][len("REPORT ") :])
-    assert sorted(reports) == ["exporter", "spec"], reports
+    reports = exported_without_access(prefix, index, tmp_path / "out", folder)
     for report in reports.values():  # ModuleSpec.export, LatestModuleExporter.export.
         assert report["type"] is not None, report
         message = report["message"]
@@ -124,19 +46,9 @@ def test_an_index_without_read_permission_is_not_called_damaged(tmp_path: Path) 
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.pb"))
 
 
-GCS_SCENARIO = """
-import tensorflow as tf
-import tfhub as hub
-from tfhub import errors
-v1 = tf.compat.v1
-
-def module_fn():
-    x = v1.placeholder(tf.float32, [None])
-    v = v1.get_variable("v", [4], initializer=v1.constant_initializer(10.0))
-    hub.add_signature(inputs=x, outputs=x * v)
-
-spec = hub.create_module_spec(module_fn)
-
+GCS_SCENARIO = (
+    EXPORT_BOTH
+    + """
 def scenario(report, name, prefix, out):
     try:
         spec.export(out, checkpoint_path=prefix)
@@ -145,6 +57,7 @@ def scenario(report, name, prefix, out):
         raise
     report["result"] = "exported"
 """
+)
 
 
 def test_a_gcs_index_whose_read_is_refused_is_not_called_damaged(
@@ -155,7 +68,7 @@ def test_a_gcs_index_whose_read_is_refused_is_not_called_damaged(
     from tests._helpers.gcs_stand_in import REFUSE_READ, WRITABLE, run_scenarios, serve_gcs
 
     folder = tmp_path_factory.mktemp("ckpt")
-    _checkpoint(folder)
+    save_checkpoint(folder)
     names = [name for name in os.listdir(folder) if name.startswith("model.ckpt.")]
     plan = []
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:

@@ -13,111 +13,31 @@ set lacks CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (`setpriv`), so a mode-000 fi
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests._helpers.unreadable_checkpoint import (
+    EXPORT_BOTH,
+    exported_without_access,
+    save_checkpoint,
+)
 
 tf = pytest.importorskip("tensorflow")
 
 pytestmark = pytest.mark.tf
-REPO = Path(__file__).resolve().parents[2]
+# ModuleSpec.export's variable name, and the exporter's graph's.
+NAMES = ("v", "m/v")
 REFUSE_DATA = "refuse-data"  # A folder of the stand-in's bucket whose data files' reads get 403.
 
-MODULE = """
-import pickle, types
-import tensorflow as tf
-import tfhub as hub
-from tfhub import errors
-v1 = tf.compat.v1
-
-def module_fn():
-    x = v1.placeholder(tf.float32, [None])
-    v = v1.get_variable("v", [4], initializer=v1.constant_initializer(10.0))
-    hub.add_signature(inputs=x, outputs=x * v)
-
-spec = hub.create_module_spec(module_fn)
-
-def described(err):
-    kind = getattr(errors, "ExportCheckpointUnreadableError", None)
-    try:
-        copy = pickle.loads(pickle.dumps(err))
-    except Exception:  # TensorFlow's own errors hold their op: they do not pickle.
-        copy = None
-    return {
-        "type": type(err).__name__,
-        "message": str(err),
-        "export_error": isinstance(err, errors.ExportError),
-        "denied": isinstance(err, tf.errors.PermissionDeniedError),
-        "unreadable": kind is not None and isinstance(err, kind),
-        "path": getattr(err, "path", None),
-        "problem": getattr(err, "problem", None),
-        "pickled": type(copy) is type(err) and str(copy) == str(err)
-        and getattr(copy, "path", None) == getattr(err, "path", None),
-    }
-
-def export_both(prefix, out, model_dir):
-    def model_fn(features):
-        module = hub.Module(spec, name="m")
-        hub.register_module_for_export(module, "m")
-        return types.SimpleNamespace(predictions=module(features["x"]), scaffold=None)
-
-    estimator = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=model_dir)
-    exporter = hub.LatestModuleExporter(
-        "tf_hub", lambda: {"x": v1.placeholder(tf.float32, [None])}
-    )
-    exports = {
-        "spec": lambda: spec.export(out + "/spec", checkpoint_path=prefix),
-        "exporter": lambda: exporter.export(estimator, out + "/exporter", checkpoint_path=prefix),
-    }
-    reports = {}
-    for name, export in exports.items():
-        try:
-            export()
-            reports[name] = {"type": None}
-        except Exception as err:
-            reports[name] = described(err)
-    return reports
-"""
-
-LOCAL_CHILD = (
-    MODULE
-    + """
-import json, sys
-print("REPORT " + json.dumps(export_both(sys.argv[1], sys.argv[2], sys.argv[3])))
-"""
-)
-
 GCS_SCENARIO = (
-    MODULE
+    EXPORT_BOTH
     + """
 def scenario(report, name, prefix, out, model_dir):
     report["exports"] = export_both(prefix, out, model_dir)
     report["written"] = tf.io.gfile.exists(out)
 """
 )
-
-
-def _command() -> list[str]:
-    if os.geteuid() != 0:
-        return [sys.executable]
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: root reads a mode-000 file")
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", sys.executable]
-
-
-def _checkpoint(folder: Path) -> str:
-    with tf.Graph().as_default():
-        for name in ("v", "m/v"):  # ModuleSpec.export's name, the exporter's graph's.
-            tf.compat.v1.get_variable(name, [4], initializer=tf.compat.v1.constant_initializer(3.0))
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            return tf.compat.v1.train.Saver().save(session, str(folder / "model.ckpt"))
 
 
 def _check(reports: dict[str, dict[str, object]], prefix: str, data_file: str) -> None:
@@ -137,25 +57,9 @@ def _check(reports: dict[str, dict[str, object]], prefix: str, data_file: str) -
 
 def test_a_data_file_without_read_permission_is_named(tmp_path: Path) -> None:
     folder = tmp_path / "ckpt"
-    prefix = _checkpoint(folder)
+    prefix = save_checkpoint(folder, NAMES)
     data = Path(prefix + ".data-00000-of-00001")
-    data.chmod(0)
-    tmp_path.chmod(0o777)  # The child may write its export beside.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
-    try:
-        done = subprocess.run(
-            [*_command(), "-c", LOCAL_CHILD, prefix, str(tmp_path / "out"), str(folder)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-    finally:
-        data.chmod(0o644)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("REPORT ")]
-    assert lines, done.stderr[-2000:]
-    reports = json.loads(lines[-1][len("REPORT ") :])
+    reports = exported_without_access(prefix, data, tmp_path / "out", folder)
     _check(reports, prefix, "ckpt/model.ckpt.data-00000-of-00001")
     for report in reports.values():
         assert "permission" in str(report["message"]).lower(), report
@@ -176,7 +80,7 @@ def test_a_gcs_data_file_whose_read_is_refused_is_named(
             super().media_writable(name)
 
     folder = tmp_path_factory.mktemp("ckpt")
-    _checkpoint(folder)
+    save_checkpoint(folder, NAMES)
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls"), RefuseData) as gcs:
         for name in os.listdir(folder):
             if name.startswith("model.ckpt."):
