@@ -101,7 +101,7 @@ def refuse_unregistered(path: str, *, verb: str = "read") -> None:
             UnimplementedError, whose message has the URL's credentials hidden too.
     """
     scheme = _scheme(path)
-    if _is_registered(scheme):
+    if not scheme or _is_registered(scheme):  # A local path: TensorFlow is not asked.
         return
     try:
         tf.io.gfile.stat(path)  # TensorFlow's own refusal: its words, asked of no server.
@@ -109,6 +109,8 @@ def refuse_unregistered(path: str, *, verb: str = "read") -> None:
         refusal = tf.errors.UnimplementedError(None, None, redact(err.message))
     except tf.errors.OpError:
         return  # Registered meanwhile: the request says what it finds.
+    else:
+        return  # Registered meanwhile, and the path is there.
     # Raised out of the `except` block: TensorFlow's error, which shows the credentials, is
     # not chained to it as its context.
     raise _unregistered_error(path, scheme, str(refusal), verb=verb) from refusal
