@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from .. import constants, errors
-from ..utils import filelock
+from ..utils import filelock, lock_wait
 from ..utils.numbers import is_number
 from ..utils.printable import escaped
 from ..utils.records import FrozenRecord
@@ -252,20 +252,20 @@ def _take_over_stalled_upstream_lock(module_path: str, upstream: UpstreamLock) -
 
 class _UpstreamWaitLog:
     """Says that a process waits for tensorflow_hub's download of an entry: once as a WARNING
-    after `filelock.WARN_AFTER_SEC` (a wait was silent without -v), then at INFO every
-    `filelock.LOG_EVERY_SEC` (it was said at INFO twice a second)."""
+    after `lock_wait.WARN_AFTER_SEC` (a wait was silent without -v), then at INFO every
+    `lock_wait.LOG_EVERY_SEC` (it was said at INFO twice a second)."""
 
     def __init__(self, module_path: str, *, started: float) -> None:
         self._path = module_path
         self._started = started
-        self._next = started + filelock.WARN_AFTER_SEC
+        self._next = started + lock_wait.WARN_AFTER_SEC
         self._warned = False
 
     def tick(self, now: float, upstream: UpstreamLock) -> None:
         """Logs a line if one is due at `now` (monotonic seconds)."""
         if now < self._next:
             return
-        self._next = now + filelock.LOG_EVERY_SEC
+        self._next = now + lock_wait.LOG_EVERY_SEC
         who = f"{upstream.host} pid {upstream.pid}" if upstream.pid is not None else "a process"
         if self._warned:
             logger.info(

@@ -49,8 +49,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from .. import constants, errors, gfile_io
-from ..utils.filelock import WARN_AFTER_SEC
 from ..utils.lazy import import_tensorflow
+from ..utils.lock_wait import WARN_AFTER_SEC
 from ..utils.printable import escaped, quoted_reason
 from ..utils.redact import redact
 from ..utils.temp_folders import make_temporary_folder

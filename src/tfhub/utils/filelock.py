@@ -35,7 +35,7 @@ from .lock_file import open_shared as _open_shared  # A global here: tests wrap 
 from .lock_file import read_heartbeat as read_heartbeat
 from .lock_file import read_holder as read_holder
 from .lock_file import unsafe_lock_error as unsafe_lock_error
-from .lock_wait import LOG_EVERY_SEC as LOG_EVERY_SEC
+from .lock_wait import LOG_EVERY_SEC as LOG_EVERY_SEC  # Read from lock_wait, their one home.
 from .lock_wait import WARN_AFTER_SEC as WARN_AFTER_SEC
 from .lock_wait import BeatWatch, WaitLog, timeout_error
 from .printable import escaped
