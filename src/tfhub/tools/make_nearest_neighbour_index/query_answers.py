@@ -15,7 +15,8 @@ from typing import Any, TextIO
 from ... import errors
 from ...utils.printable import escaped, not_utf8
 
-logger = logging.getLogger(__name__)
+# The name of the logger of cli.py, where these lines were logged before it was split.
+logger = logging.getLogger("tfhub.tools.make_nearest_neighbour_index.cli")
 
 
 def one_line(text: str) -> str:
