@@ -149,7 +149,7 @@ class _CountingEmbedding(tf.Module):
 
 
 def test_trainable_input_layer_adds_only_trainable_variables_to_trainable(tmp_path) -> None:
-    """_base._add_to_collections: TRAINABLE_VARIABLES gets the module's trainable variables
+    """_graph.add_to_collections: TRAINABLE_VARIABLES gets the module's trainable variables
     only; the weight collections get all of them."""
     path = os.fspath(tmp_path / "counting")
     tf.saved_model.save(_CountingEmbedding(), path)

@@ -79,7 +79,7 @@ def _basic_password(credentials: str) -> str:
 class TokenAuth:
     """Refuses requests without a known bearer token (401 without one, 403 with a wrong one).
 
-    The known tokens are asked of `tokens` at each request (`settings.TokenFile.tokens` reads
+    The known tokens are asked of `tokens` at each request (`token_file.TokenFile.tokens` reads
     the file again when it changed), so a token removed from the file is refused at once.
     """
 

@@ -32,7 +32,9 @@ from .module_assets import (
     merge_assets_key_collection,
     shown,
 )
+from .module_records import ATTACHMENT_COLLECTION_INTERNAL as ATTACHMENT_COLLECTION_INTERNAL
 from .module_records import ATTACHMENT_COLLECTION_SAVED as ATTACHMENT_COLLECTION_SAVED
+from .module_records import SIGNATURE_COLLECTION as SIGNATURE_COLLECTION
 from .module_records import add_signature as add_signature
 from .module_records import attach_bytes as attach_bytes
 from .module_records import damaged_message_error as damaged_message_error
