@@ -32,6 +32,7 @@ from typing import Any
 
 from ... import errors
 from ...utils.numbers import is_whole_number
+from ...utils.redact import redact
 from ..module_handles import module_key, resolve_model_folder
 from . import files, storage
 from .file_names import MODULE_RECORD_JSON, OUTPUT_FOLDERS
@@ -99,8 +100,9 @@ class ModuleIdentity:
         return cls(handle, module_key(handle), folder, model_digest(folder))
 
     def places(self) -> set[str]:
-        """Where it is: its key, and its folder if local."""
-        return {self.key} | ({self.folder} if self.folder else set())
+        """Where it is: its key (credentials hidden, as the record holds it), and its folder
+        if local."""
+        return {redact(self.key)} | ({self.folder} if self.folder else set())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,10 +125,11 @@ class ModuleRecord:
         return self.projected_dim or self.embedding_dim
 
     def to_json(self) -> dict[str, Any]:
-        """The record as the file holds it."""
+        """The record as the file holds it: the handle's credentials hidden (`redact`), as
+        no secret is written."""
         return {
-            "module_url": self.module.url,
-            "module_key": self.module.key,
+            "module_url": redact(self.module.url),
+            "module_key": redact(self.module.key),
             "module_folder": self.module.folder,
             "module_digest": self.module.digest,
             "embedding_dim": self.embedding_dim,
@@ -298,9 +301,9 @@ def check_module(
         logger.info(
             "The index in %s holds embeddings of %s, not of %s (%s): queried all the same, as "
             "--allow_other_module asks.",
-            where,
-            recorded.module.url,
-            current.url,
+            redact(where),
+            redact(recorded.module.url),
+            redact(current.url),
             problem,
         )
         return
