@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import errors
+from ...cache.entry_files import file_digest
 from ...utils.numbers import is_whole_number
 from ...utils.redact import redact
 from ..module_handles import module_key, resolve_model_folder
@@ -47,14 +48,14 @@ _IDENTIFYING_FILES = (
     "tfhub_module.pb",
     os.path.join("variables", "variables.index"),
 )
-_CHUNK = 1 << 20
 # How the flag that skips the check is named, in the command and in Python.
 OVERRIDE = "--allow_other_module (allow_other_module=True in Python)"
 
 
 def model_digest(folder: str) -> str | None:
     """A digest of the local model folder's identifying files (`_IDENTIFYING_FILES`, by name
-    and content), "sha256:<hex>"; None if it holds none of them or one cannot be read."""
+    and content: each file's sha256 as the cache's `file_digest` reads it), "sha256:<hex>";
+    None if it holds none of them or one cannot be read."""
     digest = hashlib.sha256()
     found = False
     for name in _IDENTIFYING_FILES:
@@ -62,15 +63,12 @@ def model_digest(folder: str) -> str | None:
         if not os.path.isfile(path):
             continue
         found = True
-        digest.update(name.replace(os.sep, "/").encode() + b"\0")
         try:
-            with open(path, "rb") as handle:
-                while chunk := handle.read(_CHUNK):
-                    digest.update(chunk)
+            content = file_digest(path, "sha256")
         except OSError as err:
             logger.debug("Cannot read %s for the module's digest: %s", path, err)
             return None
-        digest.update(b"\0")
+        digest.update(f"{name.replace(os.sep, '/')}\0{content}\0".encode())
     return f"sha256:{digest.hexdigest()}" if found else None
 
 
