@@ -7,7 +7,7 @@ TF1 reference variable, which a while_loop cannot carry, is read just outside th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import errors
@@ -59,11 +59,10 @@ def capturable_state(graph: Any, value: Any) -> Any:
 def _in_function_below(graph: Any, outer: Any) -> bool:
     """True if a function graph that is no cond branch or while_loop body (a tf.function's)
     lies between `graph` and `outer`, `graph` included: its trace is reused by its calls."""
-    while graph is not outer and getattr(graph, "outer_graph", None) is not None:
-        if graph.building_function and not in_control_flow_body(graph):
-            return True
-        graph = graph.outer_graph
-    return False
+    return any(
+        each.building_function and not in_control_flow_body(each)
+        for each in _graphs_between(graph, outer)
+    )
 
 
 def _outer_control_inputs(graph: Any, outer: Any) -> list[Any]:
@@ -71,11 +70,18 @@ def _outer_control_inputs(graph: Any, outer: Any) -> list[Any]:
     hold as control captures (`tf.control_dependencies` on an op of an outer graph inside a
     body or branch: while_v2 and cond_v2 make them control inputs of the While / If op)."""
     found: list[Any] = []
-    while graph is not outer and getattr(graph, "outer_graph", None) is not None:
-        captures = getattr(getattr(graph, "function_captures", None), "control", ())
+    for each in _graphs_between(graph, outer):
+        captures = getattr(getattr(each, "function_captures", None), "control", ())
         found += sorted((c for c in captures if c.graph is outer), key=lambda c: c.name)
-        graph = graph.outer_graph
     return found
+
+
+def _graphs_between(graph: Any, outer: Any) -> Iterator[Any]:
+    """`graph` and the function graphs around it, out to `outer` (not included) or to the
+    outermost graph."""
+    while graph is not outer and getattr(graph, "outer_graph", None) is not None:
+        yield graph
+        graph = graph.outer_graph
 
 
 def refuse_reference_writes_in_while_loop(
@@ -137,11 +143,10 @@ def _is_reference_input(op_def: Any, position: int) -> bool:
 def _in_while_body(graph: Any, outer: Any) -> bool:
     """True if `graph`, or a function graph around it inside `outer`, is a while_loop body or
     condition (control flow v2; no public API names them)."""
-    while graph is not outer and getattr(graph, "outer_graph", None) is not None:
-        if type(graph).__name__ in ("WhileBodyFuncGraph", "WhileCondFuncGraph"):
-            return True
-        graph = graph.outer_graph
-    return False
+    return any(
+        type(each).__name__ in ("WhileBodyFuncGraph", "WhileCondFuncGraph")
+        for each in _graphs_between(graph, outer)
+    )
 
 
 def _in_tf_function(graph: Any) -> bool:
