@@ -8,15 +8,19 @@ temporary folder, rename, descriptor), the safe extraction of archives, the sett
 `tfhub.constants`. tfhub's own resolvers, with their template-method base class, live in
 `tfhub.resolvers`.
 
-Here: upstream's resolver classes (`Resolver`, `PathResolver`, `HttpResolverBase`). Given here
-from their modules: the download helpers (`tfhub.resolver_downloads`: `atomic_download`,
-`DownloadManager`, `tfhub_cache_dir`, ...) and the private helpers upstream's tests import
-(`tfhub.resolver_private`: `_lock_filename`, `_dir_size`, ...).
+Here: upstream's resolver classes (`Resolver`, `PathResolver`, `HttpResolverBase`), and the
+helpers that call another of upstream's names (`tfhub_cache_dir` calls `get_env_setting`,
+`_locked_tmp_dir_size` calls `_temp_download_dir` ...): they look it up here at call time, so
+that a patch of that name on this module (`mock.patch.object(resolver, ...)`, as upstream's
+tests and custom resolvers do) reaches them. Given here from their modules: the download
+helpers (`tfhub.resolver_downloads`: `atomic_download`, `DownloadManager`, ...) and the other
+private helpers upstream's tests import (`tfhub.resolver_private`: `_dir_size`, ...).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -28,7 +32,6 @@ from .resolver_downloads import (
     atomic_download,
     create_local_module_dir,
     model_load_format,
-    tfhub_cache_dir,
 )
 
 logger = logging.getLogger(__name__)
@@ -41,14 +44,10 @@ _TFHUB_MODEL_LOAD_FORMAT = _private._TFHUB_MODEL_LOAD_FORMAT
 _absolute = _private._absolute
 _dir_size = _private._dir_size
 _lock_file_contents = _private._lock_file_contents
-_lock_filename = _private._lock_filename
-_locked_tmp_dir_size = _private._locked_tmp_dir_size
 _merge_relative_path = _private._merge_relative_path
 _module_descriptor_file = _private._module_descriptor_file
 _module_dir = _private._module_dir
 _task_uid_from_lock_file = _private._task_uid_from_lock_file
-_temp_download_dir = _private._temp_download_dir
-_write_module_descriptor_file = _private._write_module_descriptor_file
 
 __all__ = [
     "DownloadManager",
@@ -62,6 +61,57 @@ __all__ = [
     "model_load_format",
     "tfhub_cache_dir",
 ]
+
+
+def tfhub_cache_dir(default_cache_dir: str | None = None, use_temp: bool = False) -> str | None:
+    """Returns TFHUB_CACHE_DIR (or --tfhub_cache_dir), else `default_cache_dir`, else
+    `<tempdir>/tfhub_modules` if `use_temp`, else None (as upstream); the setting is read as
+    `hub.resolve` reads it (`constants.cache_dir()`), so a setting it refuses is refused here.
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) for a setting that names no folder it could
+            mean (`file://data/cache`, a slash short; `$HOME/cache` unexpanded; `~nosuchuser`;
+            white space only).
+        tfhub.errors.CacheError: (an OSError) `use_temp` and no temporary folder is writable.
+    """
+    if get_env_setting(constants.TFHUB_CACHE_DIR, "tfhub_cache_dir"):
+        return constants.cache_dir()
+    if default_cache_dir:
+        return os.path.expanduser(str(default_cache_dir))
+    return constants.default_cache_dir() if use_temp else None
+
+
+def _write_module_descriptor_file(handle: str, module_dir: str) -> None:
+    """Writes (replaces) the descriptor of `module_dir`, `_module_descriptor_file(module_dir)`,
+    in upstream's format: the handle (credentials hidden), the time, this host and process id;
+    never half-written.
+
+    Raises:
+        tfhub.errors.CacheError: a local descriptor cannot be written (full disk, read-only).
+    """
+    _private._write_descriptor(handle, _module_descriptor_file(module_dir))
+
+
+def _lock_filename(module_dir: str) -> str:
+    """Returns the lock file of a download of `module_dir`: `<absolute module_dir>.lock`."""
+    return _absolute(module_dir) + ".lock"
+
+
+def _temp_download_dir(module_dir: str, task_uid: str) -> str:
+    """Returns the temporary folder of the download `task_uid` of `module_dir`."""
+    return f"{_absolute(module_dir)}.{task_uid}.tmp"
+
+
+def _locked_tmp_dir_size(lock_filename: str) -> int:
+    """Returns the size of the temporary folder the lock file names; 0 if it does not exist
+    (as upstream's, which caught `_dir_size`'s NotFoundError).
+
+    Raises:
+        tfhub.errors.ArgumentError: (a ValueError) the name does not end in `.lock`.
+        tf.errors.PermissionDeniedError: as `_dir_size`.
+    """
+    uid = _task_uid_from_lock_file(lock_filename)
+    return _private._tmp_dir_size(_temp_download_dir(_module_dir(lock_filename), uid))
 
 
 class Resolver:

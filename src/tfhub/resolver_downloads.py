@@ -1,7 +1,8 @@
 """tensorflow_hub 0.10.0's download helpers of its `resolver` module, which `tfhub.resolver` gives.
 
-What a custom resolver that downloads calls: the cache folder (`tfhub_cache_dir`,
-`create_local_module_dir`), the load format setting (`model_load_format`), the cache's atomic
+What a custom resolver that downloads calls: the cache folder (`create_local_module_dir`;
+`tfhub_cache_dir`, which calls `get_env_setting`, lives in `tfhub.resolver` so that a patch of
+that name reaches it), the load format setting (`model_load_format`), the cache's atomic
 install of a model (`atomic_download`: lock, temporary folder, rename, descriptor) and the safe
 extraction of the archive it fetches (`DownloadManager.download_and_uncompress`), with
 upstream's signatures over tfhub's parts (`tfhub.download`, `tfhub.file_utils`,
@@ -15,26 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import constants
-from .constants import get_env_setting
 from .utils.paths import is_url
-
-
-def tfhub_cache_dir(default_cache_dir: str | None = None, use_temp: bool = False) -> str | None:
-    """Returns TFHUB_CACHE_DIR (or --tfhub_cache_dir), else `default_cache_dir`, else
-    `<tempdir>/tfhub_modules` if `use_temp`, else None (as upstream); the setting is read as
-    `hub.resolve` reads it (`constants.cache_dir()`), so a setting it refuses is refused here.
-
-    Raises:
-        tfhub.errors.SettingError: (a ValueError) for a setting that names no folder it could
-            mean (`file://data/cache`, a slash short; `$HOME/cache` unexpanded; `~nosuchuser`;
-            white space only).
-        tfhub.errors.CacheError: (an OSError) `use_temp` and no temporary folder is writable.
-    """
-    if get_env_setting(constants.TFHUB_CACHE_DIR, "tfhub_cache_dir"):
-        return constants.cache_dir()
-    if default_cache_dir:
-        return os.path.expanduser(str(default_cache_dir))
-    return constants.default_cache_dir() if use_temp else None
 
 
 def model_load_format() -> str:

@@ -5,6 +5,11 @@ resolver_test.py plants a download's lock with `_lock_filename` and `_lock_file_
 reads the descriptor at `_module_descriptor_file`, sizes a download's temporary folder with
 `_dir_size`): upstream's names and results over tfhub's cache layout, which keeps upstream's
 file names (rf57f-F2). tfhub's own cache (`tfhub.download`, `tfhub.cache`) does not use them.
+
+Those that call another of these names (`_lock_filename`, `_temp_download_dir`,
+`_locked_tmp_dir_size`, `_write_module_descriptor_file`) live in `tfhub.resolver`, so that a
+patch of that name on `tfhub.resolver` reaches them, as in tensorflow_hub; their leaf parts
+(`_tmp_dir_size`, `_write_descriptor`) are here.
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ def _module_descriptor_file(module_dir: str) -> str:
     return f"{module_dir}.descriptor.txt"
 
 
-def _write_module_descriptor_file(handle: str, module_dir: str) -> None:
-    """Writes (replaces) the descriptor of `module_dir` in upstream's format: the handle
-    (credentials hidden), the time, this host and process id; never half-written.
+def _write_descriptor(handle: str, path: str) -> None:
+    """Writes (replaces) the descriptor file `path` in upstream's format: the handle
+    (credentials hidden), the time, this host and process id; never half-written
+    (`tfhub.resolver._write_module_descriptor_file`, which names the file).
 
     Raises:
         tfhub.errors.CacheError: a local descriptor cannot be written (full disk, read-only).
@@ -45,7 +51,7 @@ def _write_module_descriptor_file(handle: str, module_dir: str) -> None:
     from .cache import bookkeeping
 
     upstream_lines = bookkeeping.descriptor_text(handle).splitlines()[:3]  # Not tfhub's mark.
-    path, text = _module_descriptor_file(module_dir), "\n".join(upstream_lines)
+    text = "\n".join(upstream_lines)
     if is_url(path):
         from . import gfile_io
 
@@ -59,11 +65,6 @@ def _lock_file_contents(task_uid: str) -> str:
     import socket
 
     return f"{socket.gethostname()}.{os.getpid()}.{task_uid}"
-
-
-def _lock_filename(module_dir: str) -> str:
-    """Returns the lock file of a download of `module_dir`: `<absolute module_dir>.lock`."""
-    return _absolute(module_dir) + ".lock"
 
 
 def _module_dir(lock_filename: str) -> str:
@@ -91,11 +92,6 @@ def _task_uid_from_lock_file(lock_filename: str) -> str:
         return gfile_io.read_bytes(lock_filename).decode("utf-8", "replace").split(".")[-1]
     with open(lock_filename, encoding="utf-8", errors="replace") as text:
         return text.read().split(".")[-1]
-
-
-def _temp_download_dir(module_dir: str, task_uid: str) -> str:
-    """Returns the temporary folder of the download `task_uid` of `module_dir`."""
-    return f"{_absolute(module_dir)}.{task_uid}.tmp"
 
 
 def _dir_size(directory: str) -> int:
@@ -192,15 +188,13 @@ def _permission_denied(folder: str) -> Exception:
     return tf.errors.PermissionDeniedError(None, None, f"{redact(folder)}; Permission denied")
 
 
-def _locked_tmp_dir_size(lock_filename: str) -> int:
-    """Returns the size of the temporary folder the lock file names; 0 if it does not exist
-    (as upstream's, which caught `_dir_size`'s NotFoundError).
+def _tmp_dir_size(tmp_dir: str) -> int:
+    """Returns the size of a download's temporary folder; 0 if it does not exist (as
+    upstream's `_locked_tmp_dir_size`, which caught `_dir_size`'s NotFoundError).
 
     Raises:
         tf.errors.PermissionDeniedError: as `_dir_size`.
     """
-    uid = _task_uid_from_lock_file(lock_filename)
-    tmp_dir = _temp_download_dir(_module_dir(lock_filename), uid)
     try:
         return _counted(tmp_dir)
     except (FileNotFoundError, NotADirectoryError):
