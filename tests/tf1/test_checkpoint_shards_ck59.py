@@ -26,6 +26,7 @@ from tests._helpers.unreadable_checkpoint import exported_without_access
 tf = pytest.importorskip("tensorflow")
 import tfhub as hub  # noqa: E402
 from tfhub import errors  # noqa: E402
+from tfhub.tf1.checkpoint_shards import cut_short, shard_ends  # noqa: E402
 
 pytestmark = pytest.mark.tf
 v1 = tf.compat.v1
@@ -169,3 +170,17 @@ def test_every_shard_cut_short_is_named(spec, sharded, tmp_path) -> None:
     assert f"each of ckpt/{SHARDS[0]}, ckpt/{SHARDS[1]} is cut short" in message, message
     assert not (tmp_path / "out").exists()
 
+
+def test_the_index_says_where_each_shards_tensors_end(sharded, tmp_path) -> None:
+    """Two float32[4] tensors a shard: 32 bytes each. An index that is not a TensorFlow table
+    (garbage, a compressed block) tells nothing: no shard is called cut short."""
+    index = (sharded / "model.ckpt.index").read_bytes()
+    assert shard_ends(index) == {0: 32, 1: 32}
+    prefix = _copy(sharded, tmp_path)
+    (tmp_path / "ckpt" / SHARDS[1]).write_bytes(b"")
+    assert cut_short(prefix, list(SHARDS)) == [SHARDS[1]]
+    for bad in (b"\xff" * len(index), index[:-1], index[:40], b""):
+        Path(f"{prefix}.index").write_bytes(bad)
+        with pytest.raises((ValueError, IndexError)):
+            shard_ends(bad)
+        assert cut_short(prefix, list(SHARDS)) == []

@@ -18,6 +18,7 @@ from .. import _tf_private, errors, gfile_io
 from ..model_damage import is_access_error
 from ..utils.lazy import tensorflow as tf
 from ..utils.printable import escaped
+from .checkpoint_shards import damaged_files, shown_files
 
 logger = logging.getLogger(__name__)
 
@@ -339,7 +340,7 @@ def restore_checked(given: str, prefix: str = "") -> Iterator[None]:
         truncated = isinstance(err, tf.errors.OutOfRangeError)
         reason = _reason(err)
         what = "is cut short" if truncated else "cannot be read"
-        problem = f"{_shown(prefix, _damaged_file(prefix, reason))} {what} ({reason})"
+        problem = f"{shown_files(prefix, damaged_files(prefix, reason))} {what} ({reason})"
         name = "ExportCheckpointTruncatedError" if truncated else "ExportCheckpointDamagedError"
         raise _damaged_error(name, given, prefix, problem) from err
 
@@ -350,7 +351,7 @@ def _unreadable_data_error(
     """The error for the checkpoint `prefix` whose restore TensorFlow refused with `cause` (a
     PermissionDeniedError): it names the data file and says what to do."""
     reason = _reason(cause)
-    shown = _shown(prefix, _damaged_file(prefix, reason))
+    shown = shown_files(prefix, damaged_files(prefix, reason))
     unreadable: errors.ExportCheckpointUnreadableError = errors.ExportCheckpointUnreadableError(
         _refused_message(given, prefix, shown, reason),
         path=given,
@@ -381,25 +382,6 @@ def _reason(err: BaseException) -> str:
     nodes = [i for i, line in enumerate(lines) if line.startswith("Node: ")]
     at = nodes[-1] + 1 if nodes and nodes[-1] + 1 < len(lines) else 0
     return escaped(lines[at]) if lines else type(err).__name__
-
-
-def _damaged_file(prefix: str, reason: str) -> str:
-    """The suffix of the file of `prefix` that TensorFlow's `reason` is about (damaged, or
-    refused to this process): the index
-    ("sstable"), the data shard it names ("shard 1"), the only data file, or "data-*"."""
-    if "sstable" in reason:
-        return ".index"
-    folder, base = _split(prefix)
-    try:
-        listed = gfile_io.listdir(folder)
-    except errors.DownloadError:  # Not asked again: TensorFlow's error says enough.
-        listed = []
-    names = sorted(name for name in listed if name.startswith(f"{base}.data-"))
-    shard = re.search(r"\bshard (\d+)\b", reason)
-    if shard:
-        named = [name for name in names if name.startswith(f"{base}.data-{int(shard[1]):05d}-")]
-        names = named or names
-    return names[0][len(base) :] if len(names) == 1 else ".data-*"
 
 
 def _shown(prefix: str, suffix: str) -> str:
