@@ -247,14 +247,16 @@ def damaged_index_error(given: str, prefix: str, cause: BaseException) -> errors
     refused = _read_refused(f"{prefix}.index")
     if refused is not None:
         return _refused_error(given, prefix, refused)
-    problem = f"{_shown(prefix, '.index')} cannot be read ({_reason(cause)})"
+    problem = f"{shown_files(prefix, ['.index'])} cannot be read ({_reason(cause)})"
     return _damaged_error("ExportCheckpointDamagedError", given, prefix, problem)
 
 
 def _refused_error(given: str, prefix: str, refused: str) -> errors.ExportError:
     """The error for the checkpoint `prefix` whose index this process may not read
     (`refused`: why), and what to do."""
-    return errors.ExportError(_refused_message(given, prefix, _shown(prefix, ".index"), refused))
+    return errors.ExportError(
+        _refused_message(given, prefix, shown_files(prefix, [".index"]), refused)
+    )
 
 
 def _refused_message(given: str, prefix: str, shown: str, refused: str) -> str:
@@ -382,14 +384,3 @@ def _reason(err: BaseException) -> str:
     nodes = [i for i, line in enumerate(lines) if line.startswith("Node: ")]
     at = nodes[-1] + 1 if nodes and nodes[-1] + 1 < len(lines) else 0
     return escaped(lines[at]) if lines else type(err).__name__
-
-
-def _shown(prefix: str, suffix: str) -> str:
-    """A file of the checkpoint `prefix` as shown: "<its folder's name>/<prefix><suffix>"."""
-    folder, base = _split(prefix)
-    return f"{_split(folder)[1]}/{base}{suffix}"
-
-
-def _split(path: str) -> tuple[str, str]:
-    """(folder, name) of a local path or a URL (gs://...)."""
-    return (posixpath if gfile_io.is_url(path) else os.path).split(path)
