@@ -184,3 +184,16 @@ def test_the_index_says_where_each_shards_tensors_end(sharded, tmp_path) -> None
         with pytest.raises((ValueError, IndexError)):
             shard_ends(bad)
         assert cut_short(prefix, list(SHARDS)) == []
+
+
+def test_loading_sizes_check_names_the_shard_cut_short(sharded: Path, tmp_path: Path) -> None:
+    """`data_shortfall` (hub.Module's check of a module's checkpoint sizes before loading it)
+    names the data file that is cut short among several, not only the byte counts."""
+    from tfhub.tf1.checkpoint import data_shortfall
+
+    prefix = _copy(sharded, tmp_path)
+    with open(f"{prefix}.data-00001-of-00002", "r+b") as shard:
+        shard.truncate(8)
+    problem = data_shortfall(prefix)
+    assert problem is not None and "cut short" in problem
+    assert SHARDS[1] in problem and SHARDS[0] not in problem

@@ -18,7 +18,7 @@ from .. import _tf_private, errors, gfile_io
 from ..model_damage import is_access_error
 from ..utils.lazy import tensorflow as tf
 from ..utils.printable import escaped
-from .checkpoint_shards import damaged_files, shown_files
+from .checkpoint_shards import cut_short, damaged_files, shown_files
 
 logger = logging.getLogger(__name__)
 
@@ -182,9 +182,12 @@ def data_shortfall(checkpoint_path: str) -> str | None:
             need += dtype.size * math.prod(shape)
     if have >= need:
         return None
+    data_files = sorted(paths.basename(shard) for shard in shards)
+    short = cut_short(checkpoint_path, data_files) if len(data_files) > 1 else []
+    which = f"; {', '.join(short)} holds fewer bytes than its tensors take" if short else ""
     return (
         f"its checkpoint in {paths.basename(folder)}/ is cut short: its data files hold {have} "
-        f"bytes, its index lists {need} (an interrupted copy or download?)"
+        f"bytes, its index lists {need}{which} (an interrupted copy or download?)"
     )
 
 
