@@ -70,17 +70,30 @@ def prune_unused_nodes(meta_graph: Any, roots: Iterable[str]) -> None:
     of a second copy of the whole graph (e.g. large constant initializers).
     """
     nodes = {node.name: node for node in meta_graph.graph_def.node}
-    keep: set[str] = set()
-    stack = [_node_name(root) for root in roots]
-    while stack:
-        name = stack.pop()
-        if name in keep or name not in nodes:
-            continue
-        keep.add(name)
-        stack.extend(_dependencies(nodes[name]))
+    keep = ancestors(nodes, roots)
     kept = [node for node in meta_graph.graph_def.node if node.name in keep]
     del meta_graph.graph_def.node[:]
     meta_graph.graph_def.node.extend(kept)
+
+
+def ancestors(
+    nodes: dict[str, Any], roots: Iterable[str], *, stop_at: Iterable[str] = ()
+) -> set[str]:
+    """The names of the nodes among `nodes` ({name: NodeDef}) that `roots` (tensor or node
+    names) depend on, themselves included: data inputs, control inputs and colocation
+    targets. The walk does not go past a node named in `stop_at` (e.g. one an import feeds).
+    """
+    stops = frozenset(stop_at)
+    found: set[str] = set()
+    stack = [_node_name(root) for root in roots]
+    while stack:
+        name = stack.pop()
+        if name in found or name not in nodes:
+            continue
+        found.add(name)
+        if name not in stops:
+            stack.extend(_dependencies(nodes[name]))
+    return found
 
 
 def collection_node_names(meta_graph: Any, key: str) -> list[str]:

@@ -6,7 +6,7 @@ context). `NativeModuleImpl.create_apply_graph` (`module_impl.py`) does the impo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import meta_graph_lib, tensor_info
@@ -50,7 +50,13 @@ def apply_feed_map(
 
 
 def prune_for_apply(meta_graph: Any, signature_def: Any, *, trainable: bool) -> None:
-    """Drops the nodes an application does not need (kept whole for v1 control flow)."""
+    """Drops the nodes an application does not need (kept whole for v1 control flow).
+
+    A trainable application keeps the UPDATE_OPS its own inputs can feed (see
+    `keep_feedable_update_ops`).
+    """
+    if trainable:
+        keep_feedable_update_ops(meta_graph, signature_def)
     if COND_CONTEXT in meta_graph.collection_def or WHILE_CONTEXT in meta_graph.collection_def:
         return
     roots = [name for info in signature_def.outputs.values() for name in tensor_names(info)]
@@ -58,3 +64,44 @@ def prune_for_apply(meta_graph: Any, signature_def: Any, *, trainable: bool) -> 
     if trainable:
         roots += meta_graph_lib.collection_node_names(meta_graph, UPDATE_OPS)
     meta_graph_lib.prune_unused_nodes(meta_graph, roots)
+
+
+def keep_feedable_update_ops(meta_graph: Any, signature_def: Any) -> None:
+    """Removes from the UPDATE_OPS collection, in place, each update op that needs a
+    placeholder input of another signature, which this application of `signature_def` never
+    feeds (e.g. batch norm on `default`'s input, when `embed` is applied).
+
+    Upstream listed them too, and `tf.control_dependencies(UPDATE_OPS)` then failed with "You
+    must feed a value for placeholder tensor 'module_apply_embed/x'"; the eager module runs
+    only the update ops its signature's inputs feed (`LoadedModel.training_function`).
+    """
+    collection = meta_graph.collection_def.get(UPDATE_OPS)
+    if collection is None or not collection.node_list.value:
+        return
+    nodes = {node.name: node for node in meta_graph.graph_def.node}
+    fed = _input_nodes([signature_def])
+    unfed = {
+        name
+        for name in _input_nodes(meta_graph.signature_def.values()) - fed
+        if name in nodes and nodes[name].op == "Placeholder"
+    }
+    if not unfed:
+        return
+    kept = [
+        name
+        for name in collection.node_list.value
+        if not meta_graph_lib.ancestors(nodes, [name], stop_at=fed) & unfed
+    ]
+    del collection.node_list.value[:]
+    collection.node_list.value.extend(kept)
+
+
+def _input_nodes(signature_defs: Iterable[Any]) -> set[str]:
+    """The names of the nodes that give the inputs of `signature_defs` (each part of a
+    composite input)."""
+    return {
+        split_tensor_name(name)[0]
+        for signature_def in signature_defs
+        for info in signature_def.inputs.values()
+        for name in tensor_names(info)
+    }
