@@ -109,3 +109,35 @@ def test_fine_tuned_train_variant_round_trips_through_saver_and_two_exports(
             for name, value in tuned.items():
                 np.testing.assert_allclose(reloaded[name], value, err_msg=f"{folder} {name}")
                 np.testing.assert_allclose(restored[name], value, err_msg=name)
+
+
+def test_a_module_with_v1_control_flow_imported_whole_lists_the_same() -> None:
+    """A graph with TF1 v1 control flow contexts is imported whole by each application: its
+    UPDATE_OPS still lists only the update ops of the signature applied."""
+
+    def module_fn(is_training: bool = False) -> None:
+        x = v1.placeholder(tf.float32, [None])
+        y = v1.placeholder(tf.float32, [None])
+        total = v1.get_variable("total", initializer=0.0, trainable=False)
+        if is_training:
+            v1.add_to_collection(v1.GraphKeys.UPDATE_OPS, v1.assign_add(total, tf.reduce_sum(x)))
+        hub.add_signature(inputs=x, outputs=tf.cond(tf.reduce_sum(x) > 0, lambda: x, lambda: -x))
+        hub.add_signature("other", inputs=y, outputs=tf.cond(y[0] > 0, lambda: 2 * y, lambda: y))
+
+    v1.disable_control_flow_v2()  # As TF1-era modules were built.
+    try:
+        spec = hub.create_module_spec(module_fn, tags_and_args=[({"train"}, {"is_training": True})])
+    finally:
+        v1.enable_control_flow_v2()
+    assert "cond_context" in spec.get_meta_graph(tags={"train"}).collection_def
+    with tf.Graph().as_default():
+        module = hub.Module(spec, trainable=True, tags={"train"})
+        doubled = module([1.0, 2.0], signature="other")
+        assert v1.get_collection(v1.GraphKeys.UPDATE_OPS) == []
+        module([3.0, 4.0])
+        (update,) = v1.get_collection(v1.GraphKeys.UPDATE_OPS)
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            np.testing.assert_allclose(session.run(doubled), [2.0, 4.0])
+            session.run(update)
+            assert session.run(module.variable_map["total"]) == 7.0
