@@ -72,8 +72,8 @@ def keep_feedable_update_ops(meta_graph: Any, signature_def: Any) -> None:
     feeds (e.g. batch norm on `default`'s input, when `embed` is applied).
 
     Upstream listed them too, and `tf.control_dependencies(UPDATE_OPS)` then failed with "You
-    must feed a value for placeholder tensor 'module_apply_embed/x'"; the eager module runs
-    only the update ops its signature's inputs feed (`LoadedModel.training_function`).
+    must feed a value for placeholder tensor 'module_apply_embed/x'". The walk stops at this
+    application's own inputs, which it feeds whatever they are computed from.
     """
     collection = meta_graph.collection_def.get(UPDATE_OPS)
     if collection is None or not collection.node_list.value:
