@@ -141,3 +141,32 @@ def test_a_module_with_v1_control_flow_imported_whole_lists_the_same() -> None:
             np.testing.assert_allclose(session.run(doubled), [2.0, 4.0])
             session.run(update)
             assert session.run(module.variable_map["total"]) == 7.0
+
+
+@pytest.mark.parametrize("signature", ["default", "from_hidden"])
+def test_an_update_op_behind_an_input_the_application_feeds_is_kept(signature: str) -> None:
+    """`from_hidden` takes an inner tensor `h` of the graph as its input: its application feeds
+    `h`, so the update op on `h` runs, though `h` is computed from `default`'s placeholder (as
+    upstream; kept by the graph path, which stops at the inputs an application feeds)."""
+
+    def module_fn(is_training: bool = False) -> None:
+        x = v1.placeholder(tf.float32, [None, 2])
+        w = v1.get_variable("w", initializer=np.eye(2, dtype=np.float32))
+        hidden = tf.nn.relu(tf.matmul(x, w))
+        mean = v1.get_variable("mean", initializer=tf.zeros([2]), trainable=False)
+        if is_training:
+            v1.add_to_collection(
+                v1.GraphKeys.UPDATE_OPS, v1.assign(mean, tf.reduce_mean(hidden, 0))
+            )
+        hub.add_signature(inputs=x, outputs=hidden - mean)
+        hub.add_signature("from_hidden", inputs=hidden, outputs=hidden - mean)
+
+    spec = hub.create_module_spec(module_fn, tags_and_args=[({"train"}, {"is_training": True})])
+    with tf.Graph().as_default():
+        module = hub.Module(spec, trainable=True, tags={"train"})
+        module(np.array([[1.0, 3.0]], np.float32), signature=signature)
+        (update,) = v1.get_collection(v1.GraphKeys.UPDATE_OPS)
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            session.run(update)
+            np.testing.assert_allclose(session.run(module.variable_map["mean"]), [1.0, 3.0])
