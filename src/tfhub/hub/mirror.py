@@ -23,7 +23,7 @@ import os
 import re
 import urllib.parse
 
-from .. import errors, handles
+from .. import constants, errors, handles
 from .. import saved_model as saved_model_lib
 from . import doc_handles, doc_rules, docs_layout, starter, url_clashes
 from . import docs_format as fmt
@@ -35,7 +35,7 @@ from .mirror_copy import local_copy
 # `--from-docs` is `mirror_docs`'s; its names stay importable from here.
 from .mirror_docs import MirrorReport as MirrorReport
 from .mirror_docs import mirror_doc_assets as mirror_doc_assets
-from .mirror_source import SourceDoc, public_source, source_doc, source_publisher_doc
+from .mirror_source import SourceDoc, asks_an_api, public_source, source_doc, source_publisher_doc
 from .publish import Published, install
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,8 @@ def mirror(
         What was written.
 
     Raises:
-        InvalidHandleError: no `as_handle` given and none can be derived, or a malformed one.
+        InvalidHandleError: no `as_handle` given and none can be derived (or, with
+            TFHUB_OFFLINE set, a hub URL's source: its API is not asked), or a malformed one.
         VersionExistsError: the version exists (and is not a doc waiting for its model).
         tfhub.errors.TFHubError: resolving failed (download, not found, offline, ...).
         NotAModelError, DocValidationError, PublishTargetError, PublishWriteError,
@@ -141,7 +142,7 @@ def _target(
     asked: list[str] = []
     # The source hub's API names the handle (without --as) and gives the doc (if ROOT has none).
     if explicit is None or not fmt.doc_path(root, explicit).is_file():
-        found, asked = _source_doc(source)
+        found, asked = _source_doc(source, explicit=explicit, derived=derived)
     # A hub served below a path (https://host/hub/acme/emb/1) names acme/emb/1, as its API says.
     target = explicit or (found.origin if found else derived)
     if target is None:
@@ -157,8 +158,8 @@ def _doc_text(
     asked: list[str],
 ) -> str | None:
     """The doc `install` writes for `target`: None if the hub has one (kept) or the source hub
-    gave none (a starter doc, with a warning if its API was asked), else the source's doc
-    retargeted."""
+    gave none (a starter doc, with a warning if its API was asked, or not asked offline), else
+    the source's doc retargeted."""
     if fmt.doc_path(root, target).is_file():
         return None
     if found is not None:
@@ -170,6 +171,13 @@ def _doc_text(
             "behind a reverse proxy needs its --base-url), or edit the starter doc.",
             public_source(source),
             ", ".join(asked),
+            target,
+        )
+    elif constants.is_offline() and asks_an_api(source):
+        logger.warning(
+            "TFHUB_OFFLINE is set: the JSON API of the hub of %s was not asked for its doc; "
+            "writing a starter doc for %s (a doc put into ROOT before the mirror is kept).",
+            public_source(source),
             target,
         )
     return None
@@ -190,10 +198,39 @@ def _no_target(source: str, asked: list[str]) -> errors.InvalidHandleError:
     )
 
 
-def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
+def _source_doc(
+    source: str, explicit: DocHandle | None = None, derived: DocHandle | None = None
+) -> tuple[SourceDoc | None, list[str]]:
     """The Module doc of the version `source` names on another `tfhub serve`, if it has one, and
-    the API URLs asked (`mirror_source.source_doc`, reading at most `MAX_API_BYTES` of each)."""
+    the API URLs asked (`mirror_source.source_doc`, reading at most `MAX_API_BYTES` of each).
+    With TFHUB_OFFLINE set (the cache only), no API is asked: no doc (`_doc_text` warns that a
+    starter doc is written), and the --as handle, `explicit`, is needed.
+
+    Raises:
+        InvalidHandleError: TFHUB_OFFLINE is set, `source` is a hub URL in the cache and no
+            `explicit` handle is given (`_offline_no_target`; `derived` is the one its path
+            gives).
+        OfflineModeError: the same, and `source` is not in the cache.
+    """
+    if constants.is_offline() and asks_an_api(source):
+        if explicit is None:
+            saved_model_lib.resolve(source)  # Not in the cache: that is the error to fix first.
+            raise _offline_no_target(source, derived)
+        return None, []
     return source_doc(source, max_bytes=MAX_API_BYTES)
+
+
+def _offline_no_target(source: str, derived: DocHandle | None) -> errors.InvalidHandleError:
+    """The error for a hub URL mirrored offline without --as: the API that names the version's
+    handle in its hub (after the path a hub is served below) is not asked, so none is guessed."""
+    example = f", e.g. --as {derived}" if derived else ""
+    return errors.InvalidHandleError(
+        f"Cannot tell the hub handle of {public_source(source)!r} with TFHUB_OFFLINE set: its "
+        "hub's JSON API, which names the version's handle in that hub (a hub served below a "
+        "path has it after that path), is not asked offline. Pass --as "
+        f"publisher/model/version{example}, or mirror with TFHUB_OFFLINE unset to copy that "
+        "hub's doc too. Received: as_handle=None"
+    )
 
 
 def _retargeted(doc: SourceDoc, target: DocHandle) -> str:

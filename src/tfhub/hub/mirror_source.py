@@ -65,11 +65,11 @@ def source_doc(source: str, *, max_bytes: int) -> tuple[SourceDoc | None, list[s
     Raises:
         MirrorTooLargeError: an answer is longer than `max_bytes`.
     """
-    parsed = handles.parse(source)
-    if not isinstance(parsed, handles.HttpModel) or handles.is_archive_path(parsed.url):
+    url = _hub_url(source)
+    if url is None:
         return None, []
     asked: list[str] = []
-    for candidate in _api_urls(parsed.url):
+    for candidate in _api_urls(url):
         asked.append(public_source(candidate.api))
         data = _api_answer(candidate.api, source, max_bytes)
         if data is None:
@@ -79,6 +79,20 @@ def source_doc(source: str, *, max_bytes: int) -> tuple[SourceDoc | None, list[s
             return found, asked
         break  # The source's hub answered: it has no Module doc for the version.
     return None, asked
+
+
+def asks_an_api(source: str) -> bool:
+    """True if `source_doc` asks a hub's JSON API about `source`: an http(s) URL of a hub
+    model (not of an archive file, not a Kaggle URL)."""
+    return _hub_url(source) is not None
+
+
+def _hub_url(source: str) -> str | None:
+    """The URL of `source` if it is an http(s) URL of a hub model, else None."""
+    parsed = handles.parse(source)
+    if isinstance(parsed, handles.HttpModel) and not handles.is_archive_path(parsed.url):
+        return parsed.url
+    return None
 
 
 def _api_answer(api: str, source: str, max_bytes: int) -> object | None:
