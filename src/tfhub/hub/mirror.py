@@ -102,7 +102,10 @@ def mirror(
     """
     explicit = doc_handles.parse_handle(as_handle) if as_handle else None
     refusals.refuse_inside_hub(root, "mirror")  # Before the source is read or downloaded.
+    if explicit is not None:  # Before the source hub is asked or the source read.
+        refusals.refuse_long_names(root, explicit)
     target, found, asked = _target(source, root, explicit)
+    refusals.refuse_long_names(root, target)  # Before the download.
     # Before the download; with mirror's advice (publish checks again, under the lock).
     refusals.refuse_case_twin(root, target, "mirror")
     url_clashes.refuse_latest_url_clash(root, target, "mirror")

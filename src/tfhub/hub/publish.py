@@ -188,10 +188,12 @@ def install(
 def _refuse_before_locking(
     model_dir: str | os.PathLike[str], root: str | os.PathLike[str], handle: DocHandle, command: str
 ) -> None:
-    """What `install` refuses before it makes or locks anything: a bad ROOT, a model path
-    where the hub serves other docs, a symlinked folder on the way, a case twin, a version URL
-    that is another model's latest-version URL (see `publish_refusals`, `url_clashes`)."""
+    """What `install` refuses before it makes or locks anything: a bad ROOT, a handle part too
+    long for a file name, a model path where the hub serves other docs, a symlinked folder on
+    the way, a case twin, a version URL that is another model's latest-version URL (see
+    `publish_refusals`, `url_clashes`)."""
     refusals.refuse_root(model_dir, root)
+    refusals.refuse_long_names(root, handle)
     refusals.refuse_derived_url(handle)
     refusals.refuse_linked_folder(root, handle)
     refusals.refuse_case_twin(root, handle)

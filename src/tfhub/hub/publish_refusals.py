@@ -1,7 +1,8 @@
 """What `publish` (and `mirror`) refuse, and how each refusal says what to do.
 
-Before anything is written: a model path where the hub serves other kinds of docs, a model
-name that differs only by case from one the hub has, a symlinked folder on the way, a hub
+Before anything is written: a handle part too long for a file name, a model path where the
+hub serves other kinds of docs, a model name that differs only by case from one the hub has, a
+symlinked folder on the way, a hub
 folder that is a file or lies inside the model folder, an existing version (without `force`),
 an archive holding a link, model files `tfhub validate` would refuse, a model that does not
 load. While writing: a full disk or used-up quota, and a hub folder that cannot be written,
@@ -48,6 +49,43 @@ def refuse_derived_url(handle: DocHandle) -> None:
         f"hub serves {served} (as tfhub.dev did): rename the model. "
         f"Received: handle={str(handle)!r}"
     )
+
+
+def refuse_long_names(root: str | os.PathLike[str], handle: DocHandle) -> None:
+    """Raises InvalidHandleError for a handle part longer than a name of the hub folder's file
+    system may be (`_name_max`): the parts name folders of the hub, and the publisher its doc
+    `<publisher>.md` too; before anything is read or made (such a publish failed with "File
+    name too long" at one step or another, the last after the model was loaded)."""
+    limit = _name_max(root)
+    names = [(handle.publisher, f"{handle.publisher}.md")]
+    names += [(part, part) for part in handle.model.split("/")]
+    for part, name in names:
+        if len(name.encode()) <= limit:
+            continue
+        shown = part if len(part) <= 40 else f"{part[:40]}..."
+        doc = " (and the publisher's doc, <publisher>.md)" if part == handle.publisher else ""
+        raise errors.InvalidHandleError(
+            f"The hub handle has the part {shown!r} ({len(part)} characters), too long for a "
+            f"name: a handle's parts name folders of the hub{doc}, and the file system of the "
+            f"hub folder {os.fspath(root)} allows names of at most {limit} bytes; shorten that "
+            f"part (nothing was written). Received: handle={str(handle)!r}"
+        )
+
+
+# Most file systems (ext4, XFS, btrfs, APFS, NTFS) allow names of at most 255 bytes.
+_DEFAULT_NAME_MAX = 255
+
+
+def _name_max(root: str | os.PathLike[str]) -> int:
+    """The longest name (bytes) the file system of `root`, or of its nearest existing parent
+    folder, allows; `_DEFAULT_NAME_MAX` where the system does not tell."""
+    try:
+        folder = Path(os.path.abspath(root))
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):  # No pathconf (Windows), or no answer.
+        return _DEFAULT_NAME_MAX
 
 
 def refuse_pending_roll_back(folder: Path, *, docs: Path, handle: DocHandle) -> None:
