@@ -10,6 +10,7 @@ resolvers (`tfhub.resolvers`): the cache, the safe extraction, the retries and t
 from __future__ import annotations
 
 from . import handles, resolver
+from .resolvers import upstream_classes
 from .resolvers.gcs import GcsCompressedResolver
 from .resolvers.http_compressed import HttpCompressedResolver
 
@@ -68,3 +69,11 @@ class HttpCompressedFileResolver(HttpCompressedResolver, resolver.HttpResolverBa
 class GcsCompressedFileResolver(GcsCompressedResolver, resolver.Resolver):
     """Extracts gs://.../*.tar.gz (or .tgz, .tar) archives into the cache: tfhub's
     `GcsCompressedResolver` as upstream's `resolver.Resolver` subclass."""
+
+
+# A class-level patch of either (upstream's tests patch `HttpCompressedFileResolver.__call__`)
+# reaches hub.resolve, hub.load and hub.Module, as upstream's registered instances did.
+upstream_classes.record(
+    "tfhub.resolvers.http_compressed.HttpCompressedResolver", HttpCompressedFileResolver
+)
+upstream_classes.record("tfhub.resolvers.gcs.GcsCompressedResolver", GcsCompressedFileResolver)

@@ -33,6 +33,7 @@ from .resolver_downloads import (
     create_local_module_dir,
     model_load_format,
 )
+from .resolvers import upstream_classes
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,11 @@ class HttpResolverBase(Resolver):
 
     def is_http_protocol(self, handle: str) -> bool:
         return handles.is_http_url(handle)
+
+
+# A class-level patch of `PathResolver` reaches hub.resolve, as upstream's registered instance
+# did (`tfhub.resolvers.upstream_classes`).
+upstream_classes.record("tfhub.resolvers.path.PathResolver", PathResolver)
 
 
 def __getattr__(name: str) -> Any:

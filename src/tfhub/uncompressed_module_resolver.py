@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors, handles, resolver
+from .resolvers import upstream_classes
 from .resolvers.http_uncompressed import (
     MAX_LOCATION_BYTES,
     HttpUncompressedResolver,
+    _check_location,
     refuse_offline,
 )
 from .utils.redact import redact
@@ -29,9 +31,11 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
     `HttpUncompressedResolver` as upstream's `HttpResolverBase` subclass.
 
     Resolution asks the server through tfhub's HTTP client (bounded reads, checked redirects,
-    TFHUB_* settings), not through `_call_urlopen` (nor its `_set_url_context`): a subclass
-    changes how the location is asked by overriding `_request_gcs_location`, and how it is
-    read by replacing `path_resolver`.
+    TFHUB_* settings) while `_call_urlopen` is this module's own over `HttpResolverBase`'s; a
+    subclass changes how the location is asked by overriding `_request_gcs_location`, and how
+    it is read by replacing `path_resolver`. Where `_call_urlopen` is replaced (patched here or
+    on `resolver.HttpResolverBase`, as upstream's tests do, or overridden by a subclass), the
+    location is what it returns for a `urllib.request.Request` of the URL, as upstream read it.
     """
 
     def __init__(self) -> None:
@@ -52,8 +56,24 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
 
     def _request_gcs_location(self, url: str, *, handle: str | None = None) -> str:
         """Returns the gs:// location the server answers `url` (with the format query) with;
-        upstream's call, with the URL only, names that URL in errors."""
+        upstream's call, with the URL only, names that URL in errors. Through `_call_urlopen`
+        where it is replaced (see the class).
+
+        Raises:
+            tfhub.errors.InvalidHandleError: (a ValueError, upstream's message first) the
+                answer is not a 303, or names no gs:// folder.
+        """
+        if self._call_urlopen_replaced():
+            import urllib.request
+
+            return _gcs_location(self._call_urlopen(urllib.request.Request(url)), url=url)
         return super()._request_gcs_location(url, handle=url if handle is None else handle)
+
+    def _call_urlopen_replaced(self) -> bool:
+        """Whether `_call_urlopen`, looked up now, is not this module's own over the one
+        `resolver.HttpResolverBase` had at import."""
+        own = getattr(type(self), "_call_urlopen", None) is _OWN_CALL_URLOPEN
+        return not own or vars(resolver.HttpResolverBase).get("_call_urlopen") is not _BASE_URLOPEN
 
     def _call_urlopen(self, request: Any) -> Any:
         """Opens `request`, a `?tf-hub-format=uncompressed` URL, and returns the body of its
@@ -74,13 +94,29 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
                     return _location_text(_read_body(err, request), request)
             code = err.code
         else:
-            code = response.status
+            code = response.code  # As upstream read it (an HTTPResponse's status).
             response.close()
         url = redact(str(getattr(request, "full_url", request)))
         raise errors.InvalidHandleError(
             f"Expected 303 See other HTTP response but received code {code} from {url}. Only "
             "hosting-protocol servers backed by a bucket name the gs:// folder of a model."
         )
+
+
+_OWN_CALL_URLOPEN = vars(HttpUncompressedFileResolver)["_call_urlopen"]
+_BASE_URLOPEN = vars(resolver.HttpResolverBase)["_call_urlopen"]
+
+
+def _gcs_location(answer: object, *, url: str) -> str:
+    """The gs:// location in what a replaced `_call_urlopen` returned for `url` (upstream's
+    took its text as the location).
+
+    Raises:
+        tfhub.errors.InvalidHandleError: (a ValueError, upstream's message first) it names no
+            gs:// folder.
+    """
+    text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+    return _check_location(text.encode("utf-8"), url=url)
 
 
 def _read_body(response: Any, request: Any) -> bytes:
@@ -122,3 +158,10 @@ def _location_text(body: bytes, request: Any) -> str:
         f"Expected server to return a GCS location but received {problem} in the 303 See "
         f"other answer from {url}. Check the handle, or tell the server's owner."
     )
+
+
+# A class-level patch (upstream's tests patch `_request_gcs_location`, and `_call_urlopen` on
+# `resolver.HttpResolverBase`) reaches hub.resolve, hub.load and hub.Module, as upstream's did.
+upstream_classes.record(
+    "tfhub.resolvers.http_uncompressed.HttpUncompressedResolver", HttpUncompressedFileResolver
+)

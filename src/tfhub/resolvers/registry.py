@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 from .. import errors
@@ -27,6 +28,7 @@ class MultiImplRegistry(Generic[T]):
         self._name = name
         self._impls: list[T] = []
         self._lock = threading.Lock()
+        self._stand_in: Callable[[T], T] | None = None
 
     def add_implementation(self, impl: T) -> None:
         """Registers an implementation; it is tried before all earlier ones.
@@ -56,6 +58,12 @@ class MultiImplRegistry(Generic[T]):
         with self._lock:
             self._impls = []
 
+    def set_stand_in(self, stand_in: Callable[[T], T] | None) -> None:
+        """Sets the function each implementation passes through before it is asked, at every
+        call (it returns the implementation, or one that stands in for it: see
+        `tfhub.resolvers.upstream_classes`); None for none, the default."""
+        self._stand_in = stand_in
+
     @property
     def implementations(self) -> list[T]:
         """The registered implementations, in registration order."""
@@ -69,7 +77,10 @@ class MultiImplRegistry(Generic[T]):
             tfhub.errors.UnsupportedHandleError: (a RuntimeError) listing every one tried.
         """
         tried: list[str] = []
+        stand_in = self._stand_in
         for impl in reversed(self._impls):
+            if stand_in is not None:
+                impl = stand_in(impl)
             if impl.is_supported(*args, **kwargs):
                 _log_passed_over(self._name, tried)
                 return impl(*args, **kwargs)
