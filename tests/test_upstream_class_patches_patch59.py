@@ -112,12 +112,15 @@ def test_patched_gcs_and_path_resolvers_are_what_hub_resolve_calls(tmp_path) -> 
 
 
 @pytest.mark.tf
-def test_patched_compressed_call_is_what_hub_module_calls(server, model_url) -> None:
-    """LoadFormatResolverBehaviorTest._assert_resolver_is_called: hub.Module(url)."""
+@pytest.mark.parametrize("load", ["Module", "load"])
+def test_patched_compressed_call_is_what_hub_module_calls(server, model_url, load) -> None:
+    """LoadFormatResolverBehaviorTest._assert_resolver_is_called: hub.Module(url), and
+    hub.load(url)."""
     with mock.patch.object(COMPRESSED, "__call__", side_effect=ValueError) as mocked_call:
         with pytest.raises(ValueError):
-            hub.Module(model_url)
+            getattr(hub, load)(model_url)
     mocked_call.assert_called_once_with(model_url)
+    assert _asked(server) == []
 
 
 # --- _request_gcs_location (UncompressedResolverTest) ------------------------------------------
@@ -267,3 +270,23 @@ def test_a_subclass_overriding_call_urlopen_is_asked_for_the_location(server, tm
     assert ours(url) == os.fspath(tmp_path)
     assert asked == [url + FORMAT_QUERY]
     assert _asked(server) == ["/google/model/1" + FORMAT_QUERY]
+
+
+def test_wrapped_call_urlopen_downloads_the_compressed_archive(server, model_url) -> None:
+    """AUTO: a `_call_urlopen` patched on `resolver.HttpResolverBase` to record its calls and
+    do the real work is how hub.resolve downloads the archive (upstream's compressed resolver
+    opened it so): one Request with the format query, extracted into the cache entry; the
+    entry, once complete, is returned without asking again."""
+    original = resolver.HttpResolverBase._call_urlopen
+    with mock.patch.object(
+        resolver.HttpResolverBase, "_call_urlopen", autospec=True, side_effect=original
+    ) as urlopen:
+        path = hub.resolve(model_url)
+        assert hub.resolve(model_url) == path
+    assert read_tree(path) == MODEL_FILES
+    ((_, request), _) = urlopen.call_args
+    assert urlopen.call_count == 1
+    assert request.full_url == model_url + "?tf-hub-format=compressed"
+    assert _asked(server) == ["/m.tar.gz?tf-hub-format=compressed"]
+    assert hub.resolve(model_url) == path  # tfhub's own resolver finds the same entry.
+    assert len(_asked(server)) == 1

@@ -53,9 +53,42 @@ class HttpCompressedFileResolver(HttpCompressedResolver, resolver.HttpResolverBa
     """Downloads and extracts http(s) archives into the cache: tfhub's `HttpCompressedResolver`
     as upstream's `HttpResolverBase` subclass.
 
-    A subclass may narrow `is_supported` and call `super().__call__(handle)`. Resolution does not
-    go through `_call_urlopen` (tfhub's downloads resume, retry and read TFHUB_* settings).
+    A subclass may narrow `is_supported` and call `super().__call__(handle)`. Resolution goes
+    through tfhub's downloads (they resume, retry and read TFHUB_* settings) while
+    `_call_urlopen` is `HttpResolverBase`'s own; where it is replaced (patched there or here, or
+    overridden by a subclass), as upstream: the archive it returns for a `urllib.request.Request`
+    of the URL with the format query is extracted into the same cache entry.
     """
+
+    def _resolve(self, handle: str) -> str:
+        """The cache entry of `handle`, downloaded if missing (see the class)."""
+        if getattr(type(self), "_call_urlopen", None) is _BASE_URLOPEN:
+            return super()._resolve(handle)
+        return self._download_through_urlopen(handle)
+
+    def _download_through_urlopen(self, handle: str) -> str:
+        """Upstream's download: `_call_urlopen`'s answer, extracted by `DownloadManager` into
+        `_module_dir(handle)` under `atomic_download` (a complete entry is returned as it is).
+
+        Raises:
+            tfhub.errors.OfflineModeError: TFHUB_OFFLINE is set and the entry is missing.
+            tfhub.errors.ArchiveError: (an IOError) the answer is not a readable tar archive.
+        """
+        import urllib.request
+
+        def download(handle: str, tmp_dir: str) -> None:
+            request = urllib.request.Request(self._append_compressed_format_query(handle))
+            response = self._call_urlopen(request)
+            try:
+                resolver.DownloadManager(handle).download_and_uncompress(response, tmp_dir)
+            finally:
+                close = getattr(response, "close", None)
+                if callable(close):
+                    close()
+
+        module_dir = _module_dir(handle)
+        resolver.atomic_download(handle, download, module_dir, self._lock_file_timeout_sec())
+        return module_dir
 
     def _lock_file_timeout_sec(self) -> float:
         """Upstream's lock timeout (tfhub's downloads are bounded by TFHUB_LOCK_TIMEOUT)."""
@@ -64,6 +97,9 @@ class HttpCompressedFileResolver(HttpCompressedResolver, resolver.HttpResolverBa
     def _append_compressed_format_query(self, handle: str) -> str:
         """Returns the URL with `tf-hub-format=compressed` added, as upstream's method."""
         return _append_compressed_format_query(handle)
+
+
+_BASE_URLOPEN = vars(resolver.HttpResolverBase)["_call_urlopen"]
 
 
 class GcsCompressedFileResolver(GcsCompressedResolver, resolver.Resolver):
