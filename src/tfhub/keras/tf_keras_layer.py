@@ -154,6 +154,15 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
         weights = super().non_trainable_weights
         return weights if self.trainable else self._in_upstream_order(weights)
 
+    @property
+    def weights(self) -> list[Any]:
+        """All the weights, in upstream's order whether the layer is trainable or not (as
+        upstream's layer listed them, trainable or not), so `get_weights()` values go back
+        with `set_weights()` after `trainable` changed, as for any Keras layer (tf_keras's
+        own `trainable_weights + non_trainable_weights` put a trainable TF1 module's
+        non-trainable variables last: its values went back shifted)."""
+        return self._in_upstream_order(super().weights)
+
     def save_own_variables(self, store: Any) -> None:
         """Stores the weights for a `.keras` file, in upstream's order whatever `trainable` is."""
         for index, variable in enumerate(self._own_weights()):
