@@ -78,3 +78,31 @@ def test_tf_keras_trainable_tf1_layer_lists_its_weights_as_upstream(tf1_module) 
     _, layer = _model(fl, tf1_module, trainable=True)
     assert _names(layer) == ["a", "moving_mean", "b"]
     assert [w.name.split(":")[0] for w in layer.trainable_weights] == ["a", "b"]
+
+
+def test_tf_keras_early_stopping_restores_the_best_epoch_across_an_unfreezing_callback(
+    tf1_module,
+) -> None:
+    """Gradual unfreezing: a callback sets `trainable = True` after the first epoch, after
+    `EarlyStopping(restore_best_weights=True)` kept that epoch's `model.get_weights()`; the
+    weights it restores are each variable's own (they were another one's, silently)."""
+    import tf_keras
+
+    fl = flavour_tuple("tf_keras")
+    model, layer = _model(fl, tf1_module, trainable=False)
+    model.compile(tf_keras.optimizers.SGD(0.01), "mse")
+    kept: dict[str, np.ndarray] = {}
+
+    class Unfreeze(tf_keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            if epoch == 0:
+                kept.update({w.name: w.numpy().copy() for w in layer.weights})
+                layer.trainable = True
+
+    stop = tf_keras.callbacks.EarlyStopping(
+        monitor="loss", patience=1, min_delta=1e9, restore_best_weights=True
+    )
+    model.fit(X, np.zeros((1, 4)), epochs=3, verbose=0, callbacks=[stop, Unfreeze()])
+    assert kept
+    for weight in layer.weights:
+        np.testing.assert_allclose(weight.numpy(), kept[weight.name], err_msg=weight.name)
