@@ -146,7 +146,8 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
     # files its own weights, both by position; upstream listed a TF1 module's variables in the
     # module's order, all non-trainable. tfhub's frozen layer lists them in that order too, so
     # such files load in either library; a trainable TF1 layer (beyond upstream) lists its
-    # trainable weights first in `.h5`, as Keras does for any layer.
+    # trainable weights first in `.h5`, as Keras does for any layer. `weights` (`get_weights`)
+    # keeps upstream's order either way, as a Keras layer's does not change with `trainable`.
 
     @property
     def non_trainable_weights(self) -> list[Any]:
