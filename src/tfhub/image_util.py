@@ -78,30 +78,47 @@ def get_image_module_info(module_or_spec: Any, required: bool = False) -> Any:
 def _check_module_or_spec(module_or_spec: Any) -> None:
     """Raises NotAModuleOrSpecError unless `module_or_spec` is (or acts as) a hub.Module or
     spec: an AttributeError too, as upstream's "'str' object has no attribute
-    'get_attached_message'", and an ArgumentTypeError.
+    'get_attached_message'", and an ArgumentTypeError. For a hub.KerasLayer, the message
+    names the spec of its handle.
     """
     needed = ("get_attached_message", "get_input_info_dict")
     if all(callable(getattr(module_or_spec, name, None)) for name in needed):
         return
+    handle = getattr(module_or_spec, "handle", None)  # A hub.KerasLayer's.
+    remedy = (
+        f" If its handle {handle!r} is a TF1 Hub module, pass hub.load_module_spec({handle!r})."
+        if isinstance(handle, str)
+        else ""
+    )
     raise errors.NotAModuleOrSpecError(
         "The image helpers read a TF1 Hub module's signatures and attached ImageModuleInfo: "
-        "pass a hub.Module or a hub.ModuleSpec: hub.load_module_spec(handle) for a handle, "
-        "or for a hub.KerasLayer over a TF1 module (a TF2 SavedModel has no ImageModuleInfo: "
-        "read the size from its input shape). "
+        "pass a hub.Module or a hub.ModuleSpec (for a handle of a TF1 Hub module: "
+        "hub.load_module_spec(handle)); a TF2 SavedModel has no ImageModuleInfo: read the "
+        f"size from its input shape.{remedy} "
         f"Received: module_or_spec={module_or_spec!r} of type "
         f"{type(module_or_spec).__name__}"
     )
 
 
 def _image_input_shape(module_or_spec: Any, signature: str | None, input_name: str | None) -> Any:
-    input_name = input_name or "images"
+    """Returns the static shape of the image input `input_name` (default "images").
+
+    Raises:
+        tfhub.errors.InputSpecError: if the signature has no such input; the message offers
+            `input_name=` for each input it has.
+    """
+    name = input_name or "images"
     input_info_dict = module_or_spec.get_input_info_dict(signature)
-    if input_name not in input_info_dict:
+    if name not in input_info_dict:
+        offers = " or ".join(f"input_name={key!r}" for key in sorted(input_info_dict))
+        remedy = f"if one takes the images, pass {offers}" if offers else "it takes no images"
+        received = repr(input_name) if input_name else f"None (so {name!r})"
         raise errors.InputSpecError(
-            f"Module is missing input '{input_name}' in signature '{signature or 'default'}'. "
-            f"Its inputs are {sorted(input_info_dict)}. Received: input_name={input_name!r}"
+            f"Module is missing input '{name}' in signature '{signature or 'default'}'. "
+            f"Its inputs are {sorted(input_info_dict)}: {remedy}. "
+            f"Received: input_name={received}"
         )
-    return input_info_dict[input_name].get_shape()
+    return input_info_dict[name].get_shape()
 
 
 def _dims(shape: Any) -> list[int | None] | None:
