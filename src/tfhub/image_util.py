@@ -5,7 +5,9 @@ Importing this module does not import TensorFlow (only protobuf).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from . import errors
@@ -73,6 +75,30 @@ def get_image_module_info(module_or_spec: Any, required: bool = False) -> Any:
     return module_or_spec.get_attached_message(
         IMAGE_MODULE_INFO_KEY, ImageModuleInfo, required=required
     )
+
+
+@contextlib.contextmanager
+def _default_variant_read(helper: str, module_or_spec: Any) -> Iterator[None]:
+    """Re-raises a spec's UnknownGraphVariantError for its default graph variant (the image
+    helpers take no tags, as upstream's) saying which variants it has and to pass a hub.Module
+    of one; other errors pass unchanged."""
+    try:
+        yield
+    except errors.UnknownGraphVariantError as err:
+        get_tags = getattr(module_or_spec, "get_tags", None)  # A spec's, not a hub.Module's.
+        if not callable(get_tags):
+            raise
+        variants = sorted(sorted(tags) for tags in get_tags())
+        listed = ", ".join(str(tags) for tags in variants)
+        example = f"tags={set(variants[0])!r}" if variants and variants[0] else "tags=..."
+        path = getattr(module_or_spec, "module_path", None)
+        received = f"the spec of {path!r}" if path else "a module spec built in memory"
+        raise errors.UnknownGraphVariantError(
+            f"hub.{helper} reads the default graph variant (tags=[]) of a module spec, and this "
+            f"spec has none: its tag sets are {listed}. In a tf.Graph, pass a hub.Module of "
+            f"one, e.g. hub.Module(spec, {example}). Received: module_or_spec={received}",
+            available=variants,
+        ) from err
 
 
 def _check_module_or_spec(module_or_spec: Any) -> None:
@@ -148,10 +174,20 @@ def get_expected_image_size(
             upstream's) if `module_or_spec` is neither a hub.Module nor a spec
             (e.g. a handle string: pass `hub.load_module_spec(handle)`).
         tfhub.errors.UnknownSignatureError: if the module has no `signature`.
+        tfhub.errors.UnknownGraphVariantError: (a KeyError, as upstream's) if a spec has no
+            default graph variant (the empty tag set) to read: pass a `hub.Module` of one.
         tfhub.errors.InputSpecError: if the input is missing or its height and width are
             unknown, or the attached ImageModuleInfo gives a negative size (a ValueError, as
             upstream's docstring says for size information "missing or malformed").
     """
+    with _default_variant_read("get_expected_image_size", module_or_spec):
+        return _expected_image_size(module_or_spec, signature, input_name)
+
+
+def _expected_image_size(
+    module_or_spec: Any, signature: str | None, input_name: str | None
+) -> list[int]:
+    """`get_expected_image_size`'s work, with the same errors."""
     info = get_image_module_info(module_or_spec)
     # Checked even if the info answers: a typo must not pass.
     if signature is not None:
@@ -202,7 +238,15 @@ def get_num_image_channels(
         tfhub.errors.NotAModuleOrSpecError: (an ArgumentTypeError and an AttributeError, as
             upstream's) if `module_or_spec` is neither a hub.Module nor a spec.
         tfhub.errors.InputSpecError: if the input is missing or has unknown channels.
+        tfhub.errors.UnknownGraphVariantError: (a KeyError, as upstream's) if a spec has no
+            default graph variant (the empty tag set) to read: pass a `hub.Module` of one.
     """
+    with _default_variant_read("get_num_image_channels", module_or_spec):
+        return _num_image_channels(module_or_spec, signature, input_name)
+
+
+def _num_image_channels(module_or_spec: Any, signature: str | None, input_name: str | None) -> int:
+    """`get_num_image_channels`'s work, with the same errors."""
     _check_module_or_spec(module_or_spec)
     shape = _image_input_shape(module_or_spec, signature, input_name)
     dims = _dims(shape)

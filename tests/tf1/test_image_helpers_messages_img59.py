@@ -71,3 +71,31 @@ def test_an_image_input_of_another_name_says_to_pass_input_name(pixels_spec: Any
     with pytest.raises(errors.InputSpecError) as caught:
         hub.get_expected_image_size(pixels_spec, input_name="pixel")
     assert str(caught.value).endswith("Received: input_name='pixel'")
+
+
+def _train_and_serve_fn() -> None:
+    images = tf.compat.v1.placeholder(tf.float32, [None, None, None, 3], name="images")
+    hub.add_signature(inputs={"images": images}, outputs=tf.reduce_mean(images, [1, 2]))
+    info = hub.ImageModuleInfo()
+    info.default_image_size.height, info.default_image_size.width = 9, 7
+    hub.attach_image_module_info(info)
+
+
+@pytest.mark.parametrize("helper", [hub.get_expected_image_size, hub.get_num_image_channels])
+def test_a_spec_without_a_default_graph_variant_says_to_pass_a_module_of_one(helper: Any) -> None:
+    """The helpers take no tags (as upstream's): they read a spec's default (empty-tag) variant.
+    A spec of only {"train"} and {"serve"} said "No such graph variant: tags=[]. ... Received:
+    tags=frozenset()" (or tags=None), tags the user never passed, and nothing of what to do."""
+    spec = hub.create_module_spec(
+        _train_and_serve_fn, tags_and_args=[({"train"}, {}), ({"serve"}, {})]
+    )
+    with pytest.raises(errors.UnknownGraphVariantError) as caught:
+        helper(spec)
+    message = str(caught.value)
+    assert f"hub.{helper.__name__} reads the default graph variant (tags=[])" in message
+    assert "hub.Module(spec, tags={'serve'})" in message
+    assert "['serve'], ['train']" in message
+    assert sorted(caught.value.available) == [["serve"], ["train"]]
+    assert isinstance(caught.value, KeyError)  # As upstream's.
+    with tf.Graph().as_default():  # What the message offers works.
+        assert helper(hub.Module(spec, tags={"serve"})) in ([9, 7], 3)
