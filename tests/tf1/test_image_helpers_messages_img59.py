@@ -81,14 +81,23 @@ def _train_and_serve_fn() -> None:
     hub.attach_image_module_info(info)
 
 
+@pytest.fixture(scope="module")
+def train_and_serve_spec() -> Any:
+    """An image module of any size (attached info 9x7) with graph variants {"train"} and
+    {"serve"}, and no default one."""
+    return hub.create_module_spec(
+        _train_and_serve_fn, tags_and_args=[({"train"}, {}), ({"serve"}, {})]
+    )
+
+
 @pytest.mark.parametrize("helper", [hub.get_expected_image_size, hub.get_num_image_channels])
-def test_a_spec_without_a_default_graph_variant_says_to_pass_a_module_of_one(helper: Any) -> None:
+def test_a_spec_without_a_default_graph_variant_says_to_pass_a_module_of_one(
+    helper: Any, train_and_serve_spec: Any
+) -> None:
     """The helpers take no tags (as upstream's): they read a spec's default (empty-tag) variant.
     A spec of only {"train"} and {"serve"} said "No such graph variant: tags=[]. ... Received:
     tags=frozenset()" (or tags=None), tags the user never passed, and nothing of what to do."""
-    spec = hub.create_module_spec(
-        _train_and_serve_fn, tags_and_args=[({"train"}, {}), ({"serve"}, {})]
-    )
+    spec = train_and_serve_spec
     with pytest.raises(errors.UnknownGraphVariantError) as caught:
         helper(spec)
     message = str(caught.value)
@@ -99,3 +108,22 @@ def test_a_spec_without_a_default_graph_variant_says_to_pass_a_module_of_one(hel
     assert isinstance(caught.value, KeyError)  # As upstream's.
     with tf.Graph().as_default():  # What the message offers works.
         assert helper(hub.Module(spec, tags={"serve"})) in ([9, 7], 3)
+
+
+@pytest.mark.parametrize("tags", ["nope", ["nope"], {"nope"}])
+def test_an_unknown_variant_of_an_attached_message_echoes_the_tags_given(
+    tags: Any, train_and_serve_spec: Any
+) -> None:
+    """get_attached_message(..., tags="nope" or ["nope"]) ended "Received:
+    tags=frozenset({'nope'})", not what was passed (get_input_info_dict echoes it)."""
+    spec = train_and_serve_spec
+    for read in (
+        lambda: spec.get_attached_message("image_module_info", hub.ImageModuleInfo, tags=tags),
+        lambda: spec.get_input_info_dict(tags=tags),
+    ):
+        with pytest.raises(errors.UnknownGraphVariantError) as caught:
+            read()
+        assert str(caught.value).endswith(f"Received: tags={tags!r}")
+        assert sorted(caught.value.available) == [["serve"], ["train"]]
+    info = spec.get_attached_message("image_module_info", hub.ImageModuleInfo, tags="train")
+    assert (info.default_image_size.height, info.default_image_size.width) == (9, 7)

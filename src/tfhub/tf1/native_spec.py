@@ -192,7 +192,7 @@ class NativeModuleSpec(ModuleSpec):
     def _get_attached_bytes(self, key: str, tags: Iterable[str] | None) -> bytes | None:
         wanted = saved_model_lib.tag_set(tags)
         if wanted not in self._attachments:
-            self._handler.get_meta_graph(wanted)  # Raises UnknownTagsError.
+            self._handler.get_meta_graph(tags)  # Raises UnknownTagsError, echoing `tags`.
         return self._attachments[wanted].get(key)
 
     def _attached_keys(self, tags: Iterable[str] | None) -> list[str] | None:
