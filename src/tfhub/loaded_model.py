@@ -186,8 +186,9 @@ class LoadedModel:
         """For a TF1 module with UPDATE_OPS, the signature's function that also runs them.
 
         The function is `signature_function`'s, and calling it also runs the graph's
-        UPDATE_OPS (e.g. batch-norm moving averages) that this signature's inputs can feed: an
-        update op that needs the input of another signature is left out.
+        UPDATE_OPS (e.g. batch-norm moving averages) that this signature's inputs can feed, as
+        a graph's `hub.Module` lists them: an update op that needs a placeholder input of
+        another signature (not one behind this signature's inputs) is left out.
 
         Returns:
             None for a TF2 model, a TF1 module without such UPDATE_OPS, or one whose MetaGraph
@@ -205,7 +206,8 @@ class LoadedModel:
             return None
         signature_def = saved_model_proto.signature_def_of(meta_graph, signature, self.module_path)
         fed = _input_ops(graph, [signature_def])
-        usable = _feedable(update_ops, fed, _input_ops(graph, meta_graph.signature_def.values()))
+        inputs = _input_ops(graph, meta_graph.signature_def.values())
+        usable = _feedable(graph, update_ops, fed=fed, input_ops=inputs)
         return self.signature_function(signature_def, also_run=usable) if usable else None
 
     def signature_function(
@@ -320,20 +322,46 @@ def _input_ops(graph: Any, signature_defs: Iterable[Any]) -> set[str]:
     }
 
 
-def _feedable(update_ops: list[Any], fed: set[str], input_ops: set[str]) -> list[Any]:
-    """The update ops whose ancestors include no signature input besides the `fed` ops."""
-    usable = []
-    for update in update_ops:
-        seen: set[str] = set()
-        stack = [getattr(update, "op", update)]
-        while stack:
-            op = stack.pop()
-            if op.name not in seen:
-                seen.add(op.name)
-                stack.extend([t.op for t in op.inputs] + list(op.control_inputs))
-        if seen & input_ops <= fed:
-            usable.append(getattr(update, "op", update))
-    return usable
+def _feedable(
+    graph: Any, update_ops: list[Any], *, fed: set[str], input_ops: set[str]
+) -> list[Any]:
+    """The ops of `update_ops` (ops or tensors of `graph`) that a call feeding the ops named
+    `fed` can run, in their order.
+
+    The rule of the graph path (`module_apply.keep_feedable_update_ops`): an update op is left
+    out if it depends on a `Placeholder` among `input_ops` (every signature's inputs) that the
+    call does not feed, through ops the call does not feed either: a fed op stands for all it
+    is computed from, and another signature's input that is an inner tensor (not a
+    placeholder) is computed, not fed.
+    """
+    ops = [getattr(update, "op", update) for update in update_ops]
+    blocking = {
+        name for name in input_ops - fed if graph.get_operation_by_name(name).type == "Placeholder"
+    }
+    if not blocking:
+        return ops
+    reached = _reached_from(graph, blocking, stop_at=fed)
+    return [op for op in ops if op.name not in reached]
+
+
+def _reached_from(graph: Any, sources: set[str], *, stop_at: set[str]) -> set[str]:
+    """The names of the ops of `graph` that depend on an op named in `sources` (data or
+    control inputs), these included, along paths that do not pass an op named in `stop_at`.
+
+    One forward pass over the graph (linear in its ops and edges), however many ops ask.
+    """
+    consumers: dict[str, list[str]] = {}
+    for op in graph.get_operations():
+        for source in [tensor.op for tensor in op.inputs] + list(op.control_inputs):
+            consumers.setdefault(source.name, []).append(op.name)
+    reached = set(sources)
+    stack = list(sources)
+    while stack:
+        for name in consumers.get(stack.pop(), ()):
+            if name not in reached and name not in stop_at:
+                reached.add(name)
+                stack.append(name)
+    return reached
 
 
 def _is_uniquified(name: str, original: str) -> bool:
