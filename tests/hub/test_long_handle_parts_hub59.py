@@ -70,3 +70,15 @@ def test_parts_at_the_limit_are_not_refused(tmp_path: Path) -> None:
     """A model part of 255 characters and a publisher of 252 (`<publisher>.md`: 255) fit."""
     for handle in ("acme/" + "m" * 255 + "/1", "p" * 252 + "/emb/1"):
         publish_refusals.refuse_long_names(tmp_path / "hub", parse_handle(handle))
+
+
+@pytest.mark.parametrize("told", [-1, 0])
+def test_a_file_system_that_tells_no_name_limit_refuses_no_ordinary_handle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: int
+) -> None:
+    """POSIX pathconf answers -1 for "no limit" (and a FUSE file system may say 0): the check
+    then uses the usual 255 bytes, not a limit that refuses every handle (rev59a)."""
+    monkeypatch.setattr(publish_refusals.os, "pathconf", lambda *_: told)
+    publish_refusals.refuse_long_names(tmp_path, parse_handle("acme/emb/1"))
+    with pytest.raises(errors.InvalidHandleError):
+        publish_refusals.refuse_long_names(tmp_path, parse_handle(LONG_MODEL))

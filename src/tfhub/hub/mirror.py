@@ -176,7 +176,7 @@ def _doc_text(
             ", ".join(asked),
             target,
         )
-    elif constants.is_offline() and asks_an_api(source):
+    elif _offline_hub_source(source):
         logger.warning(
             "TFHUB_OFFLINE is set: the JSON API of the hub of %s was not asked for its doc; "
             "writing a starter doc for %s (a doc put into ROOT before the mirror is kept).",
@@ -215,12 +215,17 @@ def _source_doc(
             gives).
         OfflineModeError: the same, and `source` is not in the cache.
     """
-    if constants.is_offline() and asks_an_api(source):
+    if _offline_hub_source(source):
         if explicit is None:
             saved_model_lib.resolve(source)  # Not in the cache: that is the error to fix first.
             raise _offline_no_target(source, derived)
         return None, []
     return source_doc(source, max_bytes=MAX_API_BYTES)
+
+
+def _offline_hub_source(source: str) -> bool:
+    """Whether TFHUB_OFFLINE is set and `source` is a hub URL, whose JSON API is then not asked."""
+    return constants.is_offline() and asks_an_api(source)
 
 
 def _offline_no_target(source: str, derived: DocHandle | None) -> errors.InvalidHandleError:

@@ -83,9 +83,10 @@ def _name_max(root: str | os.PathLike[str]) -> int:
         folder = Path(os.path.abspath(root))
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
-        return int(os.pathconf(folder, "PC_NAME_MAX"))
+        limit = int(os.pathconf(folder, "PC_NAME_MAX"))
     except (OSError, ValueError, AttributeError):  # No pathconf (Windows), or no answer.
         return _DEFAULT_NAME_MAX
+    return limit if limit > 0 else _DEFAULT_NAME_MAX  # -1: no limit told (POSIX), or a bad 0.
 
 
 def refuse_pending_roll_back(folder: Path, *, docs: Path, handle: DocHandle) -> None:
