@@ -195,7 +195,8 @@ def write(folder: str, record: ModuleRecord, *, flag: str) -> None:
 
 
 def read(path: str, *, damaged: Callable[[str, str], Exception]) -> ModuleRecord | None:
-    """Reads a record (local or remote), or None if there is none.
+    """Reads a record (local or remote; UTF-8, with or without a BOM), or None if there is
+    none.
 
     Args:
         path: the file.
@@ -206,8 +207,8 @@ def read(path: str, *, damaged: Callable[[str, str], Exception]) -> ModuleRecord
     """
     if not files.exists(path):
         return None
-    try:
-        data = json.loads(files.read_bytes(path).decode("utf-8"))
+    try:  # utf-8-sig: a leading BOM (an editor's, as Notepad saves) is not part of the JSON.
+        data = json.loads(files.read_bytes(path).decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as err:
         raise damaged(path, f"it is not JSON ({err})") from err
     record = ModuleRecord.from_json(data)

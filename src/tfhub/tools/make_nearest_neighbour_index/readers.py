@@ -134,13 +134,13 @@ def read_mapping_file(path: str, *, allow_pickle: bool, received: str) -> list[s
 
 
 def _read_json(path: str) -> Any:
-    """Reads a JSON file of an index folder.
+    """Reads a JSON file of an index folder (UTF-8, with or without a BOM: an editor's).
 
     Raises:
         tfhub.errors.IndexFilesError: if the file is not JSON (damaged or cut short).
     """
     try:
-        return json.loads(read_bytes(path).decode("utf-8"))
+        return json.loads(read_bytes(path).decode("utf-8-sig"))
     except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
         raise errors.IndexFilesError(
             f"Cannot read {path}: {err}. Build the index again. Received: {path!r}",

@@ -1,0 +1,63 @@
+"""The tools as users run them from a shell, probed where other tests did not look (session 59):
+files an editor saved with a UTF-8 byte-order mark."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from tests.tools import _nn_support as nn
+
+from tfhub.tools.make_nearest_neighbour_index import cli, index_builder, similarity_finder
+
+pytestmark = pytest.mark.tf
+
+RECORD = "embedding_module.json"
+ITEMS = nn.lines(16)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, text_module: str) -> Path:
+    """One `e2e` run with `text_module` (no projection): the folder holding `embeds/` and
+    `index/` (read only)."""
+    root = tmp_path_factory.mktemp("tools59")
+    argv = [
+        "e2e",
+        f"--data_file_pattern={nn.write_lines(root / 'lines.txt', ITEMS)}",
+        f"--module_url={text_module}",
+        f"--embed_output_dir={root / 'embeds'}",
+        f"--index_output_dir={root / 'index'}",
+        "--batch_size=8",
+    ]
+    assert cli.main(argv) == 0
+    return root
+
+
+def _with_bom(path: Path) -> None:
+    """Saves the file again as an editor that writes UTF-8 with a BOM does."""
+    text = json.dumps(json.loads(path.read_text(encoding="utf-8")), indent=2)
+    path.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
+
+
+def test_a_module_record_saved_with_a_bom_is_read(built, text_module, tmp_path):
+    """An embedding_module.json opened and saved by an editor that writes a BOM (Notepad) is
+    the same record: `build` copies it and `query` checks it, instead of "damaged"."""
+    embeds = shutil.copytree(built / "embeds", tmp_path / "embeds")
+    _with_bom(embeds / RECORD)
+    index_builder.run(index_builder.BuildConfig(str(embeds), str(tmp_path / "index")))
+    index = tmp_path / "index"
+    _with_bom(index / RECORD)
+    finder = similarity_finder.SimilarityFinder(text_module, str(index))
+    assert finder.find_similar_items(ITEMS[3], 1) == [ITEMS[3]]
+
+
+def test_the_index_json_files_saved_with_a_bom_are_read(built, text_module, tmp_path):
+    """The index's other JSON files (the mapping and the index's description) too."""
+    index = shutil.copytree(built / "index", tmp_path / "index")
+    for name in ("ann.index.mapping.json", "ann.index.json"):
+        _with_bom(index / name)
+    finder = similarity_finder.SimilarityFinder(text_module, str(index))
+    assert finder.find_similar_items(ITEMS[7], 1) == [ITEMS[7]]
