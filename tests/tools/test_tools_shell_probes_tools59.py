@@ -61,3 +61,44 @@ def test_the_index_json_files_saved_with_a_bom_are_read(built, text_module, tmp_
         _with_bom(index / name)
     finder = similarity_finder.SimilarityFinder(text_module, str(index))
     assert finder.find_similar_items(ITEMS[7], 1) == [ITEMS[7]]
+
+
+@pytest.mark.parametrize(
+    ("tool", "argv"),
+    [
+        ("make_image_classifier", ["--helpfull"]),
+        ("make_nearest_neighbour_index", ["build", "-helpshort"]),
+        ("module_search", ["--helpshort"]),
+    ],
+)
+def test_absls_help_flags_print_the_help(tool, argv, capsys):
+    """Upstream's tools ran under absl's `app.run`, whose `--helpfull` and `--helpshort` (one
+    dash or two) print the flags and exit 0, and whose usage errors say "Try --helpfull": they
+    print the tool's help here too, instead of "unrecognized arguments" (exit 2)."""
+    import importlib
+
+    main = importlib.import_module(f"tfhub.tools.{tool}.cli").main
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    captured = capsys.readouterr()
+    assert caught.value.code == 0, captured.err
+    assert captured.out.startswith("usage:") and "--tfhub_cache_dir" in captured.out
+
+
+def test_absls_help_flags_as_tfhub_subcommands(capsys):
+    from tfhub.cli.main import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(["make-image-classifier", "--helpfull"])
+    assert caught.value.code == 0
+    assert "--image_dir" in capsys.readouterr().out
+
+
+def test_a_help_flag_as_a_flags_value_stays_its_value():
+    """Only a flag of its own is read as help: `--image_dir -helpfull` names a folder."""
+    from tfhub.tools.absl_argv import read_as_absl
+    from tfhub.tools.make_image_classifier.cli import build_parser
+
+    parser = build_parser()
+    assert read_as_absl(["--image_dir", "-helpfull"], parser) == ["--image_dir=-helpfull"]
+    assert read_as_absl(["--", "--helpfull"], parser) == ["--", "--helpfull"]

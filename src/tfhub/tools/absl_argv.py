@@ -93,19 +93,37 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
 
 
 def read_as_absl(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
-    """`double_dashed(with_flagfiles_read(argv), parser)`, what every tool's command line goes
-    through before `parser` reads it (the console scripts, and the tools as `tfhub`
-    subcommands); a flag given '--', or a flagfile that cannot be read, is then a usage error
-    of `parser`, as argparse says its own.
+    """`with_help_flags_as_help(double_dashed(with_flagfiles_read(argv), parser))`, what every
+    tool's command line goes through before `parser` reads it (the console scripts, and the
+    tools as `tfhub` subcommands); a flag given '--', or a flagfile that cannot be read, is
+    then a usage error of `parser`, as argparse says its own.
 
     Raises:
         SystemExit: 2, after `parser`'s usage and `PROG: error: ...` on stderr, for a flag
             given the value '--' or a flagfile that cannot be read.
     """
     try:
-        return double_dashed(with_flagfiles_read(argv), parser)
+        return with_help_flags_as_help(double_dashed(with_flagfiles_read(argv), parser))
     except errors.ToolFlagError as err:
         parser.error(str(err))
+
+
+# absl's `app.run` help flags, which upstream's tools took: each prints the flags, exit 0.
+_ABSL_HELP_FLAGS = frozenset(
+    dashes + name for dashes in ("-", "--") for name in ("helpfull", "helpshort")
+)
+
+
+def with_help_flags_as_help(argv: Sequence[str]) -> list[str]:
+    """Returns `argv` with absl's help flags before a `--` (`--helpfull`, `--helpshort`, with
+    one dash or two: upstream's tools ran under absl's `app.run`, whose usage errors say "Try
+    --helpfull") as argparse's `--help`. Run after `double_dashed`, so that a flag's value
+    (`--image_dir=-helpfull`) is not one."""
+    end = list(argv).index("--") if "--" in argv else len(argv)
+    return [
+        "--help" if index < end and arg in _ABSL_HELP_FLAGS else arg
+        for index, arg in enumerate(argv)
+    ]
 
 
 def with_flagfiles_read(argv: Sequence[str]) -> list[str]:
