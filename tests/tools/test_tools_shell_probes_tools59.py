@@ -102,3 +102,21 @@ def test_a_help_flag_as_a_flags_value_stays_its_value():
     parser = build_parser()
     assert read_as_absl(["--image_dir", "-helpfull"], parser) == ["--image_dir=-helpfull"]
     assert read_as_absl(["--", "--helpfull"], parser) == ["--", "--helpfull"]
+
+
+@pytest.mark.parametrize("first", ["--image_dir=photos", "# flags of the flowers run", ""])
+def test_a_flagfile_saved_with_a_bom_reads_its_first_line(first, tmp_path):
+    """A flagfile saved by Notepad starts with a UTF-8 BOM (and ends its lines with CRLF):
+    its first line is a flag (or a comment, or blank) as the others, not an unknown argument
+    that prints as the flag it looks like."""
+    from tfhub.tools.absl_argv import read_as_absl
+    from tfhub.tools.make_image_classifier.cli import build_parser
+
+    flags = tmp_path / "run.flags"
+    lines = [first, "--tfhub_module=m", "--nodo_fine_tuning", "--train_epochs=3"]
+    flags.write_bytes(codecs.BOM_UTF8 + "\r\n".join(lines).encode("utf-8") + b"\r\n")
+    parser = build_parser()
+    args = parser.parse_args(read_as_absl([f"--flagfile={flags}", "--batch_size=4"], parser))
+    expected_dir = "photos" if first.startswith("--") else None
+    assert (args.image_dir, args.tfhub_module) == (expected_dir, "m")
+    assert (args.do_fine_tuning, args.train_epochs, args.batch_size) == (False, 3, 4)

@@ -18,6 +18,7 @@ from ..utils.lazy import import_optional
 from .hub_flags import HUB_FLAG_NAMES
 
 _TRUE = {"1", "true", "t", "yes", "y"}
+_BOM = "\ufeff"  # What an editor may save at the start of a UTF-8 flagfile.
 _FALSE = {"0", "false", "f", "no", "n"}
 
 
@@ -130,7 +131,8 @@ def with_flagfiles_read(argv: Sequence[str]) -> list[str]:
     """Returns `argv` with each absl flagfile directive before a `--` (`--flagfile=FILE`,
     `-flagfile=FILE`, `--flagfile FILE`) replaced by the flags its file holds, read by absl as
     `FLAGS(argv)` read them for upstream's tools: one flag a line, `#` and `//` comment lines,
-    nested flagfiles, a leading `~` expanded; later flags win. absl is imported only when
+    nested flagfiles, a leading `~` expanded; later flags win; a UTF-8 byte-order mark at a
+    file's start is not part of its first line (`_without_boms`). absl is imported only when
     `argv` has such a directive.
 
     Raises:
@@ -142,7 +144,7 @@ def with_flagfiles_read(argv: Sequence[str]) -> list[str]:
         return list(argv)
     flags = import_optional("absl.flags", purpose="Reading --flagfile")
     try:
-        return list(flags.FlagValues().read_flags_from_files(list(argv)))
+        return _without_boms(flags.FlagValues().read_flags_from_files(list(argv)), argv)
     except (flags.Error, UnicodeDecodeError) as err:  # CantOpenFlagFileError, IllegalFlag...
         directives = " ".join(arg for arg in argv[:end] if _is_flagfile_directive(arg))
         reason = str(err).removeprefix("ERROR:: ")
@@ -157,6 +159,22 @@ def with_flagfiles_read(argv: Sequence[str]) -> list[str]:
             flag="flagfile",
             value=directives,
         ) from None
+
+
+def _without_boms(read: Sequence[str], given: Sequence[str]) -> list[str]:
+    """The flags absl `read` from `given` and its flagfiles, with the UTF-8 byte-order mark
+    that an editor (Notepad) saves at the start of a file dropped from that file's first line,
+    which absl keeps (a line it then reads as no flag, nor comment); a first line that is then
+    blank or a comment (`#`, `//`) is dropped, as absl drops those."""
+    given_args = set(given)
+    kept = []
+    for arg in read:
+        if arg.startswith(_BOM) and arg not in given_args:
+            arg = arg.removeprefix(_BOM).strip()
+            if not arg or arg.startswith(("#", "//")):
+                continue
+        kept.append(arg)
+    return kept
 
 
 def _is_flagfile_directive(arg: str) -> bool:
