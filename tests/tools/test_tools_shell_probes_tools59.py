@@ -120,3 +120,20 @@ def test_a_flagfile_saved_with_a_bom_reads_its_first_line(first, tmp_path):
     expected_dir = "photos" if first.startswith("--") else None
     assert (args.image_dir, args.tfhub_module) == (expected_dir, "m")
     assert (args.do_fine_tuning, args.train_epochs, args.batch_size) == (False, 3, 4)
+
+
+def test_queries_piped_from_a_file_saved_with_a_bom(built, text_module, monkeypatch, capsys):
+    """`query < queries.txt` of a file saved with a BOM (and CRLF line ends): its first query
+    is answered as the same text without it, as generate reads a BOM at a line's start as no
+    text; and so is a --query given the file's first line (`--query "$(head -1 q.txt)"`)."""
+    import io
+
+    argv = ["query", f"--module_url={text_module}", f"--index_output_dir={built / 'index'}"]
+    argv.append("--num_matches=2")
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"\ufeff{ITEMS[4]}\n{ITEMS[4]}\n"))
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    first, second = out.split("Enter your query: ")[1:3]
+    assert first == second and first.splitlines()[2].endswith("\t" + ITEMS[4])
+    assert cli.main([*argv, f"--query=\ufeff{ITEMS[4]}"]) == 0
+    assert capsys.readouterr().out == f"Query: {ITEMS[4]}\n{first}"

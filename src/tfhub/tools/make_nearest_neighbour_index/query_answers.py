@@ -17,6 +17,9 @@ from ...utils.printable import escaped, not_utf8
 
 # The name of the logger of cli.py, where these lines were logged before it was split.
 logger = logging.getLogger("tfhub.tools.make_nearest_neighbour_index.cli")
+# A byte-order mark, which an editor saves at the start of a file of queries piped in: no
+# text at a line's start, as generate reads its input lines (input_files).
+_BOM = "\ufeff"
 
 
 def one_line(text: str) -> str:
@@ -79,9 +82,10 @@ def _typed_on_a_terminal() -> bool:
 
 
 def answer_queries(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
-    """Answers --query, or the queries typed until an empty line or EOF. A typed query that is
-    not UTF-8 text, or has no words the module embeds (its embedding is all zeros: any item
-    would be as near as any other), is reported on stderr (with its line number) and skipped.
+    """Answers --query, or the queries typed until an empty line or EOF (a byte-order mark at
+    the start of either is no text of the query). A typed query that is not UTF-8 text, or
+    has no words the module embeds (its embedding is all zeros: any item would be as near as
+    any other), is reported on stderr (with its line number) and skipped.
 
     Raises:
         tfhub.errors.ToolFlagError: no --query and stdin closed, or a --query that is not
@@ -96,15 +100,16 @@ def answer_queries(args: argparse.Namespace, ask: Callable[[str], str] = input) 
             flag="query",
             value=None,
         )
-    _check_queries(args.query or ())
+    queries = [text.removeprefix(_BOM) for text in args.query or ()]
+    _check_queries(queries)
     finder = SimilarityFinder(
         args.module_url,
         args.index_output_dir,
         allow_pickle=args.allow_pickle,
         allow_other_module=bool(getattr(args, "allow_other_module", False)),
     )
-    if args.query:
-        _answer_flags(finder, args.query, args.num_matches)
+    if queries:
+        _answer_flags(finder, queries, args.num_matches)
     else:
         _answer_typed(finder, args.num_matches, ask)
 
@@ -133,6 +138,7 @@ def _answer_typed(finder: Any, num_matches: int, ask: Callable[[str], str]) -> N
                 print(flush=True)
             raise
         line += 1
+        text = text.removeprefix(_BOM)
         if not text.strip():
             if not _typed_on_a_terminal():  # A terminal echoed the line's end; a pipe not.
                 print()
