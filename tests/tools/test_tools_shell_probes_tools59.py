@@ -137,3 +137,38 @@ def test_queries_piped_from_a_file_saved_with_a_bom(built, text_module, monkeypa
     assert first == second and first.splitlines()[2].endswith("\t" + ITEMS[4])
     assert cli.main([*argv, f"--query=\ufeff{ITEMS[4]}"]) == 0
     assert capsys.readouterr().out == f"Query: {ITEMS[4]}\n{first}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--allow_pickle", "query"], True),  # Takes no value: `query` stays the operation.
+        (["query", "--allow_pickle", "--noallow_pickle"], False),  # The last one wins.
+        (["-noallow_pickle", "query"], False),
+        (["--allow_pickle=false", "query"], False),
+        (["query", "--allow_pickle=yes"], True),
+    ],
+)
+def test_the_index_tools_switches_take_absls_forms(argv, expected):
+    """The nearest-neighbour tool's switches (--upstream_format, --allow_pickle,
+    --allow_other_module) take absl's forms as make_image_classifier's booleans do, and as the
+    absl FLAGS of its program module take them: `--noNAME` and `--NAME=false` were unknown
+    arguments (passed to Beam by generate), or "ignored explicit argument" (exit 2)."""
+    from tfhub.program.stdout import parse_args
+    from tfhub.tools.absl_argv import read_as_absl
+
+    parser = cli.build_parser()
+    for name in ("allow_pickle", "upstream_format", "allow_other_module"):
+        given = [arg.replace("allow_pickle", name) for arg in argv]
+        args, rest = parse_args(parser, read_as_absl(given, parser), known=True)
+        assert (getattr(args, name), args.operation, rest) == (expected, "query", []), given
+
+
+def test_a_switch_given_no_boolean_is_a_usage_error(capsys):
+    from tfhub.tools.absl_argv import read_as_absl
+
+    parser = cli.build_parser()
+    with pytest.raises(SystemExit) as caught:
+        read_as_absl(["generate", "--upstream_format=maybe"], parser)
+    assert caught.value.code == 2
+    assert "--upstream_format" in capsys.readouterr().err

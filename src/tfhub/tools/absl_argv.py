@@ -52,6 +52,55 @@ def long_flags(parser: argparse.ArgumentParser) -> set[str]:
     }
 
 
+def add_switch(parser: Any, name: str, help_text: str) -> None:
+    """Adds `--name`, off unless given, with absl's other forms of a boolean flag:
+    `--noname`, and `--name=BOOL` (read by `double_dashed`). Unlike `--name BOOL`, it never
+    takes the next argument as its value, as absl's booleans did not (a positional argument,
+    such as an operation, may follow it).
+
+    Args:
+        parser: an argparse parser (or argument group).
+        name: the flag's name, without dashes.
+        help_text: its help.
+    """
+    parser.add_argument(f"--{name}", action="store_true", help=help_text)
+    parser.add_argument(
+        f"--no{name}", dest=name, action="store_false", default=False, help=argparse.SUPPRESS
+    )
+
+
+def _switches(parser: argparse.ArgumentParser, known: set[str]) -> set[str]:
+    """The parser's long options made by `add_switch`: they take no value, and `--noNAME`
+    (of `known`, the parser's long options) is their partner."""
+    return {
+        option
+        for action in parser._actions  # argparse keeps them there; it has no public list.
+        for option in action.option_strings
+        if option.startswith("--") and action.nargs == 0 and f"--no{option[2:]}" in known
+    }
+
+
+def _switch_set(arg: str, switches: set[str]) -> str:
+    """`--name=BOOL` of a switch (`add_switch`) as `--name` or `--noname`; any other
+    argument as given.
+
+    Raises:
+        tfhub.errors.ToolFlagError: the value is no absl boolean (true/false, 1/0, ...).
+    """
+    option, sep, value = arg.partition("=")
+    if not sep or option not in switches:
+        return arg
+    try:
+        on = absl_bool(value)
+    except argparse.ArgumentTypeError:
+        raise errors.ToolFlagError(
+            f"{option} takes true or false, or no value. Received: {option[2:]}={value!r}",
+            flag=option[2:],
+            value=value,
+        ) from None
+    return option if on else f"--no{option[2:]}"
+
+
 def _flags_taking_a_value(parser: argparse.ArgumentParser) -> set[str]:
     """The parser's long options that take exactly one value (not booleans, not `--noname`)."""
     return {
@@ -66,16 +115,18 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
     """Returns `argv` as absl read it, written for argparse: absl's one-dash long flags of
     `parser` with two dashes (`-image_dir=x` -> `--image_dir=x`), and a flag that takes a value
     joined to the argument after it (`--image_dir -photos` -> `--image_dir=-photos`: absl takes
-    the next argument whatever it looks like, argparse not one that starts with a dash).
+    the next argument whatever it looks like, argparse not one that starts with a dash), and
+    a switch given a value (`add_switch`: `--allow_pickle=false` -> `--noallow_pickle`).
 
     Only the parser's own flags change; anything else, short flags (`-v`), and everything after
     `--` stays as given.
 
     Raises:
         tfhub.errors.ToolFlagError: for a flag given the value "--" (see
-            `_refuse_a_bare_double_dash_value`).
+            `_refuse_a_bare_double_dash_value`), or a switch given a value that is no boolean.
     """
     known, taking_a_value = long_flags(parser), _flags_taking_a_value(parser)
+    switches = _switches(parser, known)
     rewritten: list[str] = []
     index = 0
     while index < len(argv):
@@ -88,7 +139,7 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
         if arg in taking_a_value and index + 1 < len(argv):
             arg, index = f"{arg}={argv[index + 1]}", index + 1
         _refuse_a_bare_double_dash_value(arg, taking_a_value)
-        rewritten.append(arg)
+        rewritten.append(_switch_set(arg, switches))
         index += 1
     return rewritten
 

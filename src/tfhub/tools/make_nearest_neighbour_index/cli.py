@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ... import errors
 from ...utils.paths import home_expanded, is_url, relative_below
-from ..absl_argv import absl_int, read_as_absl
+from ..absl_argv import absl_int, add_switch, read_as_absl
 from ..hub_flags import add_hub_flags, hub_flags_applied
 from .flag_values import MAX_TREES, required
 from .query_answers import answer_queries
@@ -105,10 +105,10 @@ def _add_index_flags(parser: argparse.ArgumentParser) -> None:
         help=f"ANN library (default {DEFAULT_LIBRARY}, which measured best, see the docs; annoy "
         "with --upstream_format)",
     )
-    add(
-        "--upstream_format",
-        action="store_true",
-        help="annoy index plus upstream's pickled "
+    add_switch(
+        parser,
+        "upstream_format",
+        "annoy index plus upstream's pickled "
         "mapping and matrix, readable by tensorflow_hub 0.10's tool",
     )
 
@@ -116,16 +116,15 @@ def _add_index_flags(parser: argparse.ArgumentParser) -> None:
 def _add_query_flags(parser: argparse.ArgumentParser) -> None:
     """Adds the flags of query: what index it may read, and the queries to answer."""
     add = parser.add_argument
-    add(
-        "--allow_pickle",
-        action="store_true",
-        help="read upstream's pickled mapping/matrix "
-        "(pickles can run code: only for files you trust)",
+    add_switch(
+        parser,
+        "allow_pickle",
+        "read upstream's pickled mapping/matrix (pickles can run code: only for files you trust)",
     )
-    add(
-        "--allow_other_module",
-        action="store_true",
-        help="query with a --module_url other than the one the index's embeddings were made "
+    add_switch(
+        parser,
+        "allow_other_module",
+        "query with a --module_url other than the one the index's embeddings were made "
         "with, as its embedding_module.json records (the same model moved or exported again); "
         "without it, that is an error",
     )
