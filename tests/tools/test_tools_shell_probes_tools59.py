@@ -172,3 +172,20 @@ def test_a_switch_given_no_boolean_is_a_usage_error(capsys):
         read_as_absl(["generate", "--upstream_format=maybe"], parser)
     assert caught.value.code == 2
     assert "--upstream_format" in capsys.readouterr().err
+
+
+def test_num_trees_with_a_chosen_library_says_so(built, tmp_path, capsys):
+    """`--num_trees 1` with `--index_library=usearch` (or faiss): the warning named that
+    library "the default since tfhub measured it", which it is not (the user chose it), and
+    offered "an annoy index of 1 trees"."""
+    import importlib.util
+
+    library = next((n for n in ("usearch", "faiss") if importlib.util.find_spec(n)), None)
+    if library is None:
+        pytest.skip("neither usearch nor faiss is installed: no library without trees to choose")
+    argv = ["build", f"--embed_output_dir={built / 'embeds'}", "--num_trees=1"]
+    argv += [f"--index_output_dir={tmp_path / 'index'}", f"--index_library={library}"]
+    assert cli.main(argv) == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "num_trees" in line]
+    assert f"the index is {library}'s, which has none" in warning
+    assert "default" not in warning and "annoy index of 1 tree," in warning

@@ -248,18 +248,23 @@ def _generate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     print(f"Embeddings of size {dim} written to {args.embed_output_dir}")
 
 
+def _no_trees(library: str, args: argparse.Namespace) -> str:
+    """The warning for a --num_trees that the index of `library` (not annoy) has no use for."""
+    chosen_by_default = not args.index_library
+    default = " (the default since tfhub measured it, see the docs)" if chosen_by_default else ""
+    trees = f"{args.num_trees} tree{'' if args.num_trees == 1 else 's'}"
+    return (
+        f"--num_trees sets annoy's trees; the index is {library}'s{default}, which has none. "
+        f"Pass --index_library=annoy for an annoy index of {trees}, as upstream built."
+    )
+
+
 def _build(args: argparse.Namespace) -> None:
     from . import index_builder as builder
 
     config = builder.BuildConfig.from_flags(args)
     if args.num_trees is not None and config.chosen_library() != "annoy":
-        logger.warning(
-            "--num_trees sets annoy's trees; the index is %s's (the default since tfhub "
-            "measured it, see the docs), which has none. Pass --index_library=annoy for an "
-            "annoy index of %d trees, as upstream built.",
-            config.chosen_library(),
-            args.num_trees,
-        )
+        logger.warning("%s", _no_trees(config.chosen_library(), args))
     info = builder.run(config)
     print(
         f"{info['library']} index of {info['items']} items ({info['dimensions']} dimensions) "
