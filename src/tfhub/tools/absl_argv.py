@@ -52,6 +52,22 @@ def long_flags(parser: argparse.ArgumentParser) -> set[str]:
     }
 
 
+class _Switch(argparse.Action):
+    """`--name` and `--noname` in one option (`add_switch`): on, or off, the last one given."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, const=True, default=False, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, option_string == self.option_strings[0])
+
+
 def add_switch(parser: Any, name: str, help_text: str) -> None:
     """Adds `--name`, off unless given, with absl's other forms of a boolean flag:
     `--noname`, and `--name=BOOL` (read by `double_dashed`). Unlike `--name BOOL`, it never
@@ -63,20 +79,15 @@ def add_switch(parser: Any, name: str, help_text: str) -> None:
         name: the flag's name, without dashes.
         help_text: its help.
     """
-    parser.add_argument(f"--{name}", action="store_true", help=help_text)
-    parser.add_argument(
-        f"--no{name}", dest=name, action="store_false", default=False, help=argparse.SUPPRESS
-    )
+    parser.add_argument(f"--{name}", f"--no{name}", dest=name, action=_Switch, help=help_text)
 
 
-def _switches(parser: argparse.ArgumentParser, known: set[str]) -> set[str]:
-    """The parser's long options made by `add_switch`: they take no value, and `--noNAME`
-    (of `known`, the parser's long options) is their partner."""
+def _switches(parser: argparse.ArgumentParser) -> set[str]:
+    """The long options of the parser's switches (`add_switch`) that turn them on."""
     return {
-        option
+        action.option_strings[0]
         for action in parser._actions  # argparse keeps them there; it has no public list.
-        for option in action.option_strings
-        if option.startswith("--") and action.nargs == 0 and f"--no{option[2:]}" in known
+        if isinstance(action, _Switch)
     }
 
 
@@ -126,7 +137,7 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
             `_refuse_a_bare_double_dash_value`), or a switch given a value that is no boolean.
     """
     known, taking_a_value = long_flags(parser), _flags_taking_a_value(parser)
-    switches = _switches(parser, known)
+    switches = _switches(parser)
     rewritten: list[str] = []
     index = 0
     while index < len(argv):
