@@ -1,5 +1,6 @@
 """The tools as users run them from a shell, probed where other tests did not look (session 59):
-files an editor saved with a UTF-8 byte-order mark."""
+files an editor saved with a UTF-8 byte-order mark (the index's JSON files, a flagfile, a file
+of queries piped in), absl's own help flags and boolean forms, and the --num_trees warning."""
 
 from __future__ import annotations
 
