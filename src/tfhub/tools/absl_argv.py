@@ -18,8 +18,8 @@ from ..utils.lazy import import_optional
 from .hub_flags import HUB_FLAG_NAMES
 
 _TRUE = {"1", "true", "t", "yes", "y"}
-_BOM = "\ufeff"  # What an editor may save at the start of a UTF-8 flagfile.
 _FALSE = {"0", "false", "f", "no", "n"}
+_BOM = "\ufeff"  # What an editor may save at the start of a UTF-8 flagfile.
 
 
 def absl_bool(value: str) -> bool:
