@@ -20,6 +20,7 @@ from ..keras._graph_tables import initialize_once
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from ..utils.lazy import tf_keras
+from ._checks import symbolic_input_remedy
 from ._graph import add_to_collections, ops_added_to, with_gradient_built
 from ._naming import rename_taken, scope_eager_names, state_attribute
 from ._restoring import decoded, unreachable_module_error
@@ -203,31 +204,44 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
     _takes = "its feature"
 
     def _transform_feature(self, inputs: Any) -> Any:
-        return self._read_feature(inputs.get)
+        return self._read_feature(inputs)
 
     def transform_feature(self, transformation_cache: Any, state_manager: Any) -> Any:
-        return self._read_feature(transformation_cache.get, state_manager)
+        return self._read_feature(transformation_cache, state_manager)
 
-    def _read_feature(self, get: Callable[..., Any], *args: Any) -> Any:
-        """`get(self.key, *args)`: the feature as TensorFlow's feature-column code reads it.
+    def _read_feature(self, cache: Any, *args: Any) -> Any:
+        """`cache.get(self.key, *args)`: the feature as TensorFlow's feature-column code reads it.
 
         For a string key, `get` only looks the feature up and converts the user's value to a
         tensor, so its ValueError or TypeError is about that value. A key that is a feature
         column is read through that column's transform: its errors are its own (they name
         its key) and pass through unchanged, as does anything else `get` raises.
 
+        Args:
+            cache: TensorFlow's `_LazyBuilder` (`input_layer`) or `FeatureTransformationCache`
+                (`DenseFeatures`); both hold the user's features as `_features`.
+            *args: the rest of `get`'s arguments (the v2 state manager).
+
         Raises:
             tfhub.errors.CallInputSpecError: (a ValueError and a TypeError, as TensorFlow's
                 errors were) if the features have no string `key`, or hold a scalar or a value
-                TensorFlow cannot take (e.g. a tf.RaggedTensor) under it.
+                TensorFlow cannot take (e.g. a tf.RaggedTensor, or a symbolic Keras input,
+                for which the message says what to use) under it.
         """
         key = self.key  # type: ignore[attr-defined]
         if not isinstance(key, str):
-            return get(key, *args)
+            return cache.get(key, *args)
         try:
-            return get(key, *args)
+            return cache.get(key, *args)
         except (ValueError, TypeError) as err:
             where = f"hub.{getattr(self, '_column', type(self).__name__)}({key!r})"
+            value = getattr(cache, "_features", {}).get(key)
+            remedy = symbolic_input_remedy(value)
+            if remedy is not None:
+                raise errors.CallInputSpecError(
+                    f"{where} cannot read its feature {key!r}: {remedy}. Received: {key!r} "
+                    f"of type {type(value).__module__}.{type(value).__name__}"
+                ) from err
             raise errors.CallInputSpecError(
                 f"{where} cannot read its feature {key!r} from the features given: "
                 f"{str(err).strip()} Pass a dict of features holding under {key!r} "

@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from .. import errors
+from ..keras._compat import object_flavour
 from ..utils.lazy import tensorflow as tf
 
 
@@ -48,6 +49,30 @@ def checked_key(key: Any, column: str) -> Any:
         f"hub.{column} names its feature by a string key (or a feature column). Received: "
         f"key={key!r} of type {type(key).__name__}"
     )
+
+
+def symbolic_input_remedy(value: Any) -> str | None:
+    """What to do instead of giving a column the symbolic Keras input `value`, or None if it is
+    not one (the feature column code cannot convert a KerasTensor to a tensor).
+
+    A Keras 3 `keras.Input` cannot reach a column: Keras 3 has no feature columns; a tf_keras
+    `tf_keras.Input` reaches them through `tf_keras.layers.DenseFeatures`, not `input_layer`.
+    """
+    flavour = object_flavour(value)
+    if flavour == "keras3":
+        return (
+            "it is a Keras 3 symbolic input (keras.Input), and Keras 3 has no feature columns "
+            "nor DenseFeatures: in a Keras 3 model, apply hub.KerasLayer(handle) to the "
+            "feature instead (docs/feature_columns.md, 'Keras 3'); for feature columns in a "
+            "Keras model, use tf_keras: tf_keras.Input and tf_keras.layers.DenseFeatures(columns)"
+        )
+    if flavour == "tf_keras":
+        return (
+            "it is a tf_keras symbolic input (tf_keras.Input), which "
+            "tf.compat.v1.feature_column.input_layer cannot take: in a tf_keras model, apply the "
+            "columns with tf_keras.layers.DenseFeatures(columns)(inputs)"
+        )
+    return None
 
 
 def checked_strings(
