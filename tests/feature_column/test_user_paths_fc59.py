@@ -1,10 +1,14 @@
 """Feature columns as users apply them (session 59): symbolic Keras inputs given to
-`input_layer`."""
+`input_layer`, copies of columns, one column in two models, clones, and a model saved, loaded,
+trained and saved again."""
 
 from __future__ import annotations
 
+import copy
+
+import numpy as np
 import pytest
-from tests.feature_column._support import TEXT_V1, TEXT_V2
+from tests.feature_column._support import SENTENCES, TEXT_V1, TEXT_V2
 
 tf = pytest.importorskip("tensorflow")
 tf_keras = pytest.importorskip("tf_keras")
@@ -49,3 +53,50 @@ def test_a_tf_keras_input_given_to_input_layer_says_to_use_dense_features():
     message = str(raised.value)
     assert "tf_keras.layers.DenseFeatures" in message, message
     assert "Pass a dict of features" not in message, message
+
+
+def _model(column):
+    inputs = {"s": tf_keras.Input(shape=(), dtype=tf.string, name="s")}
+    features = tf_keras.layers.DenseFeatures([column], name="features")(inputs)
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(1, name="head")(features))
+    model.compile(tf_keras.optimizers.SGD(0.1), "mse")
+    return model
+
+
+FEATURES = {"s": np.array(SENTENCES)}
+LABELS = np.ones((len(SENTENCES), 1), np.float32)
+
+
+@pytest.mark.parametrize("kind", sorted(COLUMNS))
+def test_one_column_in_two_models_trains_each_models_own_module(kind):
+    """A column object is a recipe: each DenseFeatures loads its own module (as upstream's
+    state manager made each layer its own), and a deep copy embeds as the column does."""
+    column = COLUMNS[kind]()
+    first, second = _model(column), _model(copy.deepcopy(column))
+    assert copy.deepcopy(column) == column
+    before = second.get_layer("features").weights[0].numpy().copy()
+    np.testing.assert_array_equal(first.get_layer("features").weights[0].numpy(), before)
+    first.fit(FEATURES, LABELS, epochs=1, verbose=0)
+    moved = np.abs(first.get_layer("features").weights[0].numpy() - before).max()
+    assert moved > 1e-4
+    np.testing.assert_array_equal(second.get_layer("features").weights[0].numpy(), before)
+    clone = tf_keras.models.clone_model(second)  # Through get_config/from_config; the head
+    embedded = [m.get_layer("features")(FEATURES).numpy() for m in (clone, second)]  # is new.
+    np.testing.assert_allclose(*embedded, atol=1e-6)
+
+
+@pytest.mark.parametrize(("kind", "suffix"), [("tf1", ".h5"), ("tf2", ".keras")])
+def test_saved_loaded_trained_and_saved_again(kind, suffix, tmp_path):
+    """fit -> save -> load -> fit -> save -> load: the second file holds the second training."""
+    model = _model(COLUMNS[kind]())
+    model.fit(FEATURES, LABELS, epochs=1, verbose=0)
+    model.save(tmp_path / f"first{suffix}")
+    loaded = tf_keras.models.load_model(tmp_path / f"first{suffix}")
+    first = loaded.predict(FEATURES, verbose=0)
+    np.testing.assert_allclose(first, model.predict(FEATURES, verbose=0), atol=1e-6)
+    loaded.fit(FEATURES, LABELS, epochs=1, verbose=0)
+    loaded.save(tmp_path / f"second{suffix}")
+    again = tf_keras.models.load_model(tmp_path / f"second{suffix}")
+    second = again.predict(FEATURES, verbose=0)
+    assert np.abs(second - first).max() > 1e-4
+    np.testing.assert_allclose(second, loaded.predict(FEATURES, verbose=0), atol=1e-6)
