@@ -100,3 +100,37 @@ def test_saved_loaded_trained_and_saved_again(kind, suffix, tmp_path):
     second = again.predict(FEATURES, verbose=0)
     assert np.abs(second - first).max() > 1e-4
     np.testing.assert_allclose(second, loaded.predict(FEATURES, verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("reuse", [True, None], ids=["reused-scope", "re-entered-scope"])
+def test_tf1_columns_in_towers_of_one_scope_say_how_to_share_or_split_the_module(reuse):
+    """TF1 towers: input_layer in one variable scope per tower, entered again (reused or not).
+    The column makes a hub.Module named "module", which it cannot rename: the error (a
+    RuntimeError, as upstream's) named only hub.Module and its name= argument."""
+    column = COLUMNS["tf1"]()
+    with tf.Graph().as_default():
+        with tf.compat.v1.variable_scope("tower", reuse=reuse):
+            tf.compat.v1.feature_column.input_layer(
+                {"s": tf.compat.v1.placeholder(tf.string, [None])}, [column]
+            )
+        with pytest.raises(errors.ModuleGraphError) as raised:
+            with tf.compat.v1.variable_scope("tower", reuse=reuse):
+                tf.compat.v1.feature_column.input_layer(
+                    {"s": tf.compat.v1.placeholder(tf.string, [None])}, [column]
+                )
+    message = str(raised.value)
+    assert isinstance(raised.value, RuntimeError)
+    assert "hub.text_embedding_column('s')" in message, message
+    assert "tf_keras.layers.DenseFeatures" in message, message
+    assert "was unused but the corresponding name_scope" in message, message  # Upstream's.
+
+
+def test_one_dense_features_layer_shares_the_module_across_reused_towers():
+    """What that message offers: one DenseFeatures layer applied in each tower."""
+    layer = tf_keras.layers.DenseFeatures([COLUMNS["tf1"]()])
+    with tf.Graph().as_default():
+        for _ in range(2):
+            with tf.compat.v1.variable_scope("tower", reuse=tf.compat.v1.AUTO_REUSE):
+                layer({"s": tf.compat.v1.placeholder(tf.string, [None])})
+        names = [variable.name for variable in tf.compat.v1.global_variables()]
+    assert names == ["tower/module/embeddings:0"]

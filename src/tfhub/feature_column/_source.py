@@ -214,11 +214,9 @@ class TF1ModuleColumn(HubDenseColumn):
             if trainable:
                 self._warn_reference_variables()
             return loaded
-        from ..tf1.module import Module
-
         key = tf.compat.v1.GraphKeys.TABLE_INITIALIZERS
         known = {id(op) for op in tf.compat.v1.get_collection(key)}
-        module = Module(self._source.module_spec, trainable=trainable)
+        module = self._graph_module(trainable=trainable)
         initializers = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
         trained = {id(v) for v in module.trainable_variables}
 
@@ -236,6 +234,32 @@ class TF1ModuleColumn(HubDenseColumn):
         if initializers and init_tables:
             loaded.tables_initialized = initialize_once(initializers)
         return loaded
+
+    def _graph_module(self, *, trainable: bool) -> Any:
+        """A `hub.Module` of the module, named "module" in the current variable scope.
+
+        Raises:
+            tfhub.errors.ModuleGraphError: (a RuntimeError, as upstream's) if that scope's
+                name is taken (a tower's variable scope entered again, reused or not): the
+                message names the column and what to do, as the column cannot rename its
+                module (hub.Module's own message offers `name=`).
+        """
+        from ..tf1.module import Module
+
+        try:
+            return Module(self._source.module_spec, trainable=trainable)
+        except errors.ModuleGraphError as err:
+            if type(err) is not errors.ModuleGraphError:  # E.g. ControlFlowModuleError.
+                raise
+            raise errors.ModuleGraphError(
+                f"hub.{self._column}({getattr(self, 'key', '')!r}) makes its module as a "
+                "hub.Module named 'module' in the current variable scope, and cannot name it "
+                "otherwise. For a feature column: apply tf.compat.v1.feature_column.input_layer "
+                "once and use its output in every tower, or apply one "
+                "tf_keras.layers.DenseFeatures(columns) layer in every tower (it shares the "
+                "module), or call input_layer in a variable scope of its own in each tower (each "
+                f"gets a module of its own). hub.Module said: {err}"
+            ) from err
 
     def _warn_reference_variables(self) -> None:
         """Warns that an eager trainable column cannot train the module's TF1 reference
