@@ -134,3 +134,38 @@ def test_one_dense_features_layer_shares_the_module_across_reused_towers():
                 layer({"s": tf.compat.v1.placeholder(tf.string, [None])})
         names = [variable.name for variable in tf.compat.v1.global_variables()]
     assert names == ["tower/module/embeddings:0"]
+
+
+class _CallingModel(tf.Module):
+    """What the message below tells to save: an object whose `__call__` embeds strings."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def __call__(self, text):
+        return self.model(text)
+
+
+def test_a_keras_3_export_without_call_says_how_to_save_one(tmp_path):
+    """A Keras 3 model's SavedModel (`model.export`) has a `serve` function and signatures but
+    no `__call__`: the error said only that, not what the folder has or what to save."""
+    keras = pytest.importorskip("keras")
+    text = keras.Input(shape=(), dtype="string")
+    tokens = keras.layers.TextVectorization(vocabulary=["hello", "cat"], output_sequence_length=3)
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(4, 2)(tokens(text)))
+    model = keras.Model(text, pooled)
+    model.export(tmp_path / "exported", verbose=False)
+    with pytest.raises(errors.TFHubLoadError) as raised:
+        hub.text_embedding_column_v2("s", str(tmp_path / "exported"))
+    message = str(raised.value)
+    assert "has no callable __call__" in message, message
+    assert "'serve'" in message and "'serving_default'" in message, message
+    assert "tf.TensorSpec([None], tf.string)" in message, message
+    # What it says to do embeds as the model does.
+    tf.saved_model.save(_CallingModel(model), str(tmp_path / "calling"))
+    column = hub.text_embedding_column_v2("s", str(tmp_path / "calling"))
+    sentences = tf.constant(["hello cat", "dog"])
+    embedded = tf_keras.layers.DenseFeatures([column])({"s": sentences}).numpy()
+    np.testing.assert_allclose(embedded, model(sentences).numpy(), atol=1e-6)

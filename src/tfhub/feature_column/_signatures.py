@@ -103,10 +103,34 @@ def _tf2_call_functions(module_path: str) -> list[Any]:
     if not functions:
         raise errors.TFHubLoadError(
             f"The SavedModel at {module_path} has no callable __call__ (a TF1 Hub module or a "
-            "TF2 SavedModel saved without one); text_embedding_column_v2 calls the object "
-            f"itself. Received: module_path={module_path!r}"
+            "TF2 SavedModel saved without one, as Keras 3's model.export and "
+            "tf.saved_model.save(keras_model) write); text_embedding_column_v2 calls the "
+            f"object itself. {_what_it_has(saved_model.meta_graphs[0])}Save an object whose "
+            "__call__ embeds a batch of strings: a tf.Module holding the model, with "
+            "@tf.function(input_signature=[tf.TensorSpec([None], tf.string)]) on "
+            "`def __call__(self, text): return self.model(text)`, through "
+            f"tf.saved_model.save(obj, path). Received: module_path={module_path!r}"
         )
     return [object_graph.concrete_functions[name] for name in functions]
+
+
+def _what_it_has(meta_graph: Any) -> str:
+    """The sentence naming the functions and signatures a SavedModel's `meta_graph` offers
+    instead of `__call__` (e.g. Keras 3's `serve` endpoint), or "" if it has none."""
+    nodes = meta_graph.object_graph_def.nodes
+    root_children = nodes[0].children if nodes else []
+    functions = [
+        child.local_name
+        for child in root_children
+        if nodes[child.node_id].WhichOneof("kind") == "function" and child.local_name[:1] != "_"
+    ]
+    signatures = [name for name in meta_graph.signature_def if not name.startswith("__")]
+    if not (functions or signatures):
+        return ""
+    return (
+        f"It has the functions {sorted(functions)} and the signatures {sorted(signatures)}, "
+        "which the column does not call. "
+    )
 
 
 def read_tf2_call_outputs(module_path: str) -> Any:
