@@ -8,7 +8,7 @@ import copy
 
 import numpy as np
 import pytest
-from tests.feature_column._support import SENTENCES, TEXT_V1, TEXT_V2
+from tests.feature_column._support import IMAGE_FC, IMAGE_V1, SENTENCES, TEXT_V1, TEXT_V2
 
 tf = pytest.importorskip("tensorflow")
 tf_keras = pytest.importorskip("tf_keras")
@@ -169,3 +169,24 @@ def test_a_keras_3_export_without_call_says_how_to_save_one(tmp_path):
     sentences = tf.constant(["hello cat", "dog"])
     embedded = tf_keras.layers.DenseFeatures([column])({"s": sentences}).numpy()
     np.testing.assert_allclose(embedded, model(sentences).numpy(), atol=1e-6)
+
+
+@pytest.fixture
+def mixed_float16():
+    """tf_keras' mixed precision policy, as a user sets it for the whole program."""
+    tf_keras.mixed_precision.set_global_policy("mixed_float16")
+    yield
+    tf_keras.mixed_precision.set_global_policy("float32")
+
+
+def test_an_image_column_under_mixed_precision_embeds_the_float32_images_given(mixed_float16):
+    """DenseFeatures casts float inputs to float16 under a mixed policy (TensorFlow's numeric
+    column casts them back): the image column refused them with "convert uint8 images with
+    tf.image.convert_image_dtype. Received: images.dtype=float16" for float32 images."""
+    images = np.array(IMAGE_FC["inputs"]["images"]["value"], np.float32)
+    expected = np.array(IMAGE_FC["output"]["value"], np.float32)
+    inputs = {"i": tf_keras.Input(shape=images.shape[1:], name="i")}
+    layer = tf_keras.layers.DenseFeatures([hub.image_embedding_column("i", IMAGE_V1)])
+    model = tf_keras.Model(inputs, layer(inputs))
+    np.testing.assert_allclose(model.predict({"i": images}, verbose=0), expected, atol=1e-2)
+    np.testing.assert_allclose(layer({"i": tf.constant(images)}).numpy(), expected, atol=1e-2)

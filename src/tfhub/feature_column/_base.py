@@ -104,7 +104,9 @@ def keras_module_layer(
         """Holds a hub module's variables as existing weights (as upstream's KerasLayer does)."""
 
         def __init__(self) -> None:
-            super().__init__(trainable=trainable, name=name)
+            # float32 whatever the global policy: under mixed precision, Keras would cast a
+            # float input (images) to float16, which the module's float32 input refuses.
+            super().__init__(trainable=trainable, name=name, dtype="float32")
             self.module: LoadedModule | None = None
             if module is not None:
                 self.attach(module, taken=taken)

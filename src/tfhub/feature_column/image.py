@@ -181,7 +181,9 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
         images of another size too).
 
         Raises:
-            tfhub.errors.InputSpecError: (a ValueError) the images are sparse or not float32.
+            tfhub.errors.InputSpecError: (a ValueError) the images are sparse or not float32
+                (float16 or bfloat16 images, what DenseFeatures passes under a mixed precision
+                policy, are cast to float32).
             tfhub.errors.CallInputSpecError: (a TypeError too, as upstream's) the module's
                 `images` input does not take their shape.
         """
@@ -193,6 +195,10 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
                 "tf.sparse.to_dense(images). Received: images as a tf.SparseTensor of shape "
                 f"{inputs.shape}"
             )
+        if getattr(inputs, "dtype", None) in (tf.float16, tf.bfloat16):
+            # What DenseFeatures makes of float32 images under a mixed precision policy (it
+            # casts float inputs to its compute dtype): TensorFlow's numeric column casts back.
+            inputs = tf.cast(inputs, tf.float32)
         try:
             images = tf.convert_to_tensor(inputs, tf.float32)
         except (TypeError, ValueError) as err:  # Another dtype: a ValueError, as upstream.
