@@ -136,6 +136,22 @@ def test_one_dense_features_layer_shares_the_module_across_reused_towers():
     assert names == ["tower/module/embeddings:0"]
 
 
+def test_text_v2_in_reused_towers_loads_a_copy_per_tower():
+    """What docs/feature_columns.md says (Towers): no error, and no sharing either."""
+    column = COLUMNS["tf2"]()
+    with tf.Graph().as_default():
+        for _ in range(2):
+            with tf.compat.v1.variable_scope("tower", reuse=tf.compat.v1.AUTO_REUSE):
+                tf.compat.v1.feature_column.input_layer(
+                    {"s": tf.compat.v1.placeholder(tf.string, [None])}, [column]
+                )
+        names = sorted(variable.name for variable in tf.compat.v1.global_variables())
+    assert names == [
+        "tower/input_layer/s_hub_module_embedding/embeddings:0",
+        "tower_1/input_layer/s_hub_module_embedding/embeddings:0",
+    ]
+
+
 class _CallingModel(tf.Module):
     """What the message below tells to save: an object whose `__call__` embeds strings."""
 
