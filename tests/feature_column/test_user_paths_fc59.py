@@ -152,6 +152,28 @@ def test_text_v2_in_reused_towers_loads_a_copy_per_tower():
     ]
 
 
+def test_a_tf1_column_in_input_layer_inside_a_tf_function_says_what_works_there():
+    """TF2 code wrapping input_layer in a tf.function: the TF1 column's hub.Module cannot be
+    made there, and the error (a RuntimeError) spoke only of creating a hub.Module elsewhere,
+    which the column user never made. DenseFeatures, which the message offers, works there."""
+    column = COLUMNS["tf1"]()
+    sentences = tf.constant(SENTENCES)
+
+    @tf.function
+    def embed_with_input_layer(text):
+        return tf.compat.v1.feature_column.input_layer({"s": text}, [column])
+
+    with pytest.raises(errors.EagerNotSupportedError) as raised:
+        embed_with_input_layer(sentences)
+    message = str(raised.value)
+    assert isinstance(raised.value, RuntimeError)
+    assert "hub.text_embedding_column('s')" in message, message
+    assert "tf_keras.layers.DenseFeatures" in message, message
+    layer = tf_keras.layers.DenseFeatures([column])
+    embedded = tf.function(lambda text: layer({"s": text}))(sentences)
+    np.testing.assert_allclose(embedded.numpy(), layer({"s": sentences}).numpy(), atol=1e-6)
+
+
 class _CallingModel(tf.Module):
     """What the message below tells to save: an object whose `__call__` embeds strings."""
 

@@ -240,25 +240,23 @@ class TF1ModuleColumn(HubDenseColumn):
 
         Raises:
             tfhub.errors.ModuleGraphError: (a RuntimeError, as upstream's) if that scope's
-                name is taken (a tower's variable scope entered again, reused or not): the
-                message names the column and what to do, as the column cannot rename its
-                module (hub.Module's own message offers `name=`).
+                name is taken (a tower's variable scope entered again, reused or not).
+            tfhub.errors.EagerNotSupportedError: (a RuntimeError) inside a tf.function.
+            Both name the column and what to do, as the column's user did not make the
+            hub.Module and cannot rename it (hub.Module's own words follow).
         """
         from ..tf1.module import Module
 
         try:
             return Module(self._source.module_spec, trainable=trainable)
-        except errors.ModuleGraphError as err:
-            if type(err) is not errors.ModuleGraphError:  # E.g. ControlFlowModuleError.
+        except (errors.ModuleGraphError, errors.EagerNotSupportedError) as err:
+            remedy = _GRAPH_MODULE_REMEDIES.get(type(err))
+            if remedy is None:  # E.g. ControlFlowModuleError, which says what to do.
                 raise
-            raise errors.ModuleGraphError(
+            raise type(err)(
                 f"hub.{self._column}({getattr(self, 'key', '')!r}) makes its module as a "
-                "hub.Module named 'module' in the current variable scope, and cannot name it "
-                "otherwise. For a feature column: apply tf.compat.v1.feature_column.input_layer "
-                "once and use its output in every tower, or apply one "
-                "tf_keras.layers.DenseFeatures(columns) layer in every tower (it shares the "
-                "module), or call input_layer in a variable scope of its own in each tower (each "
-                f"gets a module of its own). hub.Module said: {err}"
+                f"hub.Module named 'module' in the current variable scope: {remedy} "
+                f"hub.Module said: {err}"
             ) from err
 
     def _warn_reference_variables(self) -> None:
@@ -303,6 +301,24 @@ class TF1ModuleColumn(HubDenseColumn):
     def get_config(self) -> dict[str, Any]:
         require_handle(self._source.module_spec, self._column)
         return super().get_config()
+
+
+# What to do instead, for the errors hub.Module raises where a TF1 column makes one.
+_GRAPH_MODULE_REMEDIES: dict[type[Exception], str] = {
+    errors.ModuleGraphError: (
+        "it cannot name it otherwise. For a feature column: apply "
+        "tf.compat.v1.feature_column.input_layer once and use its output in every tower, or "
+        "apply one tf_keras.layers.DenseFeatures(columns) layer in every tower (it shares the "
+        "module), or call input_layer in a variable scope of its own in each tower (each gets "
+        "a module of its own)."
+    ),
+    errors.EagerNotSupportedError: (
+        "a tf.function's graph cannot hold one. Apply the columns with one "
+        "tf_keras.layers.DenseFeatures(columns) layer made outside the tf.function and called "
+        "inside it (it loads the module once), or call input_layer outside the tf.function "
+        "(eagerly, or in a tf.Graph)."
+    ),
+}
 
 
 def _names_in_first_module(variable_map: dict[str, Any], variables: list[Any]) -> list[str]:
