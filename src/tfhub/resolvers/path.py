@@ -220,7 +220,45 @@ def _not_found(handle: str, path: str, found: Callable[[str], bool]) -> str:
     model = _meant_model(path)
     if model is not None:
         return f"{handle} does not exist. {model}"
+    entry = _removed_cache_entry(path)
+    if entry is not None:
+        return f"{handle} does not exist: {entry}"
     return f"{handle} does not exist."
+
+
+def _removed_cache_entry(path: str) -> str | None:
+    """What to do about a missing path that was a cache entry's folder (`<cache>/<sha1>`, as
+    `hub.resolve` returned it and kept in a config), removed since: by `tfhub cache rm` or
+    `prune`, or by a temp cleaner (the default cache is in the temp folder), which may leave
+    the descriptor naming the handle. None for any other path."""
+    folder = path.rstrip("/") or path
+    root, name = os.path.split(os.path.abspath(folder))
+    from ..cache import bookkeeping, layout  # Here: only for a path that does not exist.
+
+    if not layout.is_entry_name(name):
+        return None
+    descriptor = bookkeeping.read_descriptor(folder)
+    if descriptor is None and not _is_cache_root(root):
+        return None
+    of = f" ({descriptor.handle!r})" if descriptor is not None and descriptor.handle else ""
+    return (
+        f"it is the folder of an entry of the tfhub cache {escaped(root)}, removed since (by "
+        "`tfhub cache rm` or `tfhub cache prune`, or a cleaner of temporary files). Load the "
+        f"model by its handle{of}, not by its cache folder: that downloads it again."
+    )
+
+
+def _is_cache_root(folder: str) -> bool:
+    """Whether `folder` is the cache folder now set, or one tfhub used (it has `.locks/`)."""
+    from ..cache import layout
+
+    if os.path.isdir(os.path.join(folder, layout.LOCKS_DIRNAME)):
+        return True
+    try:
+        root = layout.cache_dir()
+    except (errors.TFHubError, ValueError):  # A bad setting: not this error's subject.
+        return False
+    return not layout.is_remote(root) and os.path.realpath(root) == os.path.realpath(folder)
 
 
 # $NAME and ${NAME}, as a shell (and os.path.expandvars) would expand them.
