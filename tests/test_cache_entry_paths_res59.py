@@ -5,10 +5,13 @@ used where a handle or folder name goes.
   after the entry was removed (`tfhub cache rm`, `prune`, a temp cleaner of the default cache in
   /tmp): it said only "<cache>/<sha1> does not exist.", not that it was a cache entry's folder
   nor that the handle downloads it again.
+- `tfhub cache rm <cache>/<sha1>` (the path pasted or tab-completed): "Not in the cache", exit 7
+  (docs/cli.md: rm takes no path), without saying that the folder name removes that entry.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -54,3 +57,25 @@ def test_another_missing_hex_named_folder_gets_no_cache_advice(tmp_path):
     with pytest.raises(errors.ModelNotFoundError) as caught:
         hub.resolve(missing)
     assert str(caught.value) == f"{missing} does not exist."
+
+
+@pytest.mark.parametrize("suffix", ["", "/"])
+def test_rm_of_an_entrys_path_names_its_folder_name_to_give(entry, capsys, suffix):
+    """docs/cli.md: rm takes no path (exit 7, nothing removed); it now says what to give."""
+    code, out, err = run_tfhub(capsys, "cache", "rm", entry + suffix)
+    assert (code, out) == (7, "")
+    assert err.startswith(f"tfhub: not found: Not in the cache {os.path.dirname(entry)}: ")
+    name = os.path.basename(entry)
+    assert err.rstrip().endswith(
+        f"is the path of the entry {name}: run `tfhub cache rm {name}` to remove it."
+    )
+    assert os.path.isdir(entry)
+    assert run_tfhub(capsys, "cache", "rm", name)[0] == 0 and not os.path.exists(entry)
+
+
+def test_rm_leaves_a_folder_of_that_name_outside_the_cache(entry, capsys, tmp_path):
+    elsewhere = tmp_path / "copy" / os.path.basename(entry)
+    shutil.copytree(entry, elsewhere)
+    code, _, err = run_tfhub(capsys, "cache", "rm", str(elsewhere))
+    assert code == 7 and "Not in the cache" in err and "is the path of" not in err
+    assert elsewhere.is_dir() and os.path.isdir(entry)

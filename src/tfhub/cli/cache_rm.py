@@ -52,10 +52,27 @@ def remove_each(names: list[str], root: str) -> int:
             f"Not in the cache {escaped(root)}: {missing}. `tfhub cache rm` takes a handle or an "
             "entry's "
             "folder name (40 hex digits), as `tfhub cache list` shows them; nothing else was "
-            "removed.",
+            f"removed.{_entry_path_hint(missing, root)}",
             path=root,
         )
     return 0
+
+
+def _entry_path_hint(names: Sequence[str], root: str) -> str:
+    """A sentence naming the folder name to give for the first of `names` that is the path of
+    an entry folder of `root` (`<cache>/<sha1>`, as `hub.resolve` returns it and messages show
+    it; rm takes no path), or "" if none is."""
+    for name in names:
+        parent, folder = os.path.split(name.removesuffix("/"))
+        if not parent or not cache.layout.is_entry_name(folder):
+            continue
+        in_root = os.path.realpath(parent) == os.path.realpath(root)
+        if in_root and cache.listing.has_remains(os.path.join(root, folder)):
+            return (
+                f" {escaped(name)} is the path of the entry {folder}: run `tfhub cache rm "
+                f"{folder}` to remove it."
+            )
+    return ""
 
 
 def remove_named(names: list[str], root: str) -> list[str]:
