@@ -79,3 +79,34 @@ def test_rm_leaves_a_folder_of_that_name_outside_the_cache(entry, capsys, tmp_pa
     code, _, err = run_tfhub(capsys, "cache", "rm", str(elsewhere))
     assert code == 7 and "Not in the cache" in err and "is the path of" not in err
     assert elsewhere.is_dir() and os.path.isdir(entry)
+
+
+def test_a_killed_tfhub_downloads_lock_is_not_said_to_be_tensorflow_hubs(caplog):
+    """A tfhub download killed by SIGKILL leaves `<entry>.lock` in tensorflow_hub's format;
+    the next download said "the tensorflow_hub process that wrote it is gone" to a user who
+    never ran tensorflow_hub."""
+    import logging
+    import socket
+    import subprocess
+    import sys
+
+    from tfhub import cache
+    from tfhub.download import atomic_download
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    entry = cache.module_dir("h")
+    os.makedirs(os.path.dirname(entry), exist_ok=True)
+    with open(entry + ".lock", "w") as lock:
+        lock.write(f"{socket.gethostname()}.{gone.pid}.0123abcd")
+    caplog.set_level(logging.INFO, logger="tfhub")
+
+    def fetch(target: str) -> None:
+        with open(os.path.join(target, "saved_model.pb"), "wb") as f:
+            f.write(b"model")
+
+    assert atomic_download("h", fetch) == entry
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Remov")]
+    assert said == [
+        f"Removing {entry}.lock: the process that wrote it (pid {gone.pid} on this host) is gone."
+    ]

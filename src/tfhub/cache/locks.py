@@ -231,9 +231,12 @@ def wait_for_upstream_download(module_path: str) -> tuple[bool, str | None]:
 
 
 def _remove_dead_upstream_lock(module_path: str, upstream: UpstreamLock) -> None:
-    """Removes tensorflow_hub's lock file of a process on this host that is gone, saying so."""
+    """Removes the tensorflow_hub-format lock file of a process on this host that is gone,
+    saying so (tfhub downloads write that file too: its writer is not named as either)."""
     logger.info(
-        "Removing %s: the tensorflow_hub process that wrote it is gone.", escaped(upstream.path)
+        "Removing %s: the process that wrote it (pid %s on this host) is gone.",
+        escaped(upstream.path),
+        upstream.pid,
     )
     remove_upstream_lock(module_path, upstream.content)
 
