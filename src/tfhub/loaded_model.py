@@ -205,7 +205,7 @@ class LoadedModel:
         if meta_graph is None:
             return None
         signature_def = saved_model_proto.signature_def_of(meta_graph, signature, self.module_path)
-        fed = _input_ops(graph, [signature_def])
+        fed = _input_tensors(graph, [signature_def])
         inputs = _input_ops(graph, meta_graph.signature_def.values())
         usable = _feedable(graph, update_ops, fed=fed, input_ops=inputs)
         return self.signature_function(signature_def, also_run=usable) if usable else None
@@ -314,8 +314,13 @@ def _captured_tensor_ids(objects: Iterable[Any]) -> set[int]:
 
 def _input_ops(graph: Any, signature_defs: Iterable[Any]) -> set[str]:
     """Names of the ops that feed the inputs of the given signatures of the module."""
+    return {tensor.rpartition(":")[0] for tensor in _input_tensors(graph, signature_defs)}
+
+
+def _input_tensors(graph: Any, signature_defs: Iterable[Any]) -> set[str]:
+    """Names of the tensors (`op:index`) that are the inputs of the given signatures."""
     return {
-        graph.as_graph_element(name).op.name
+        graph.as_graph_element(name).name
         for signature_def in signature_defs
         for info in signature_def.inputs.values()
         for name in tensor_info.tensor_names(info)
@@ -325,40 +330,46 @@ def _input_ops(graph: Any, signature_defs: Iterable[Any]) -> set[str]:
 def _feedable(
     graph: Any, update_ops: list[Any], *, fed: set[str], input_ops: set[str]
 ) -> list[Any]:
-    """The ops of `update_ops` (ops or tensors of `graph`) that a call feeding the ops named
-    `fed` can run, in their order.
+    """The ops of `update_ops` (ops or tensors of `graph`) that a call feeding the tensors
+    named `fed` (`op:index`) can run, in their order.
 
     The rule of the graph path (`module_apply.keep_feedable_update_ops`): an update op is left
-    out if it depends on a `Placeholder` among `input_ops` (every signature's inputs) that the
-    call does not feed, through ops the call does not feed either: a fed op stands for all it
-    is computed from, and another signature's input that is an inner tensor (not a
-    placeholder) is computed, not fed.
+    out if it depends on a `Placeholder` among `input_ops` (the ops of every signature's
+    inputs) that the call does not feed, through tensors the call does not feed either: a fed
+    tensor stands for all it is computed from (not the other outputs of its op), and another
+    signature's input that is an inner tensor (not a placeholder) is computed, not fed.
     """
     ops = [getattr(update, "op", update) for update in update_ops]
+    fed_ops = {name.rpartition(":")[0] for name in fed}
     blocking = {
-        name for name in input_ops - fed if graph.get_operation_by_name(name).type == "Placeholder"
+        name
+        for name in input_ops - fed_ops
+        if graph.get_operation_by_name(name).type == "Placeholder"
     }
     if not blocking:
         return ops
-    reached = _reached_from(graph, blocking, stop_at=fed)
+    reached = _reached_from(graph, blocking, fed=fed)
     return [op for op in ops if op.name not in reached]
 
 
-def _reached_from(graph: Any, sources: set[str], *, stop_at: set[str]) -> set[str]:
-    """The names of the ops of `graph` that depend on an op named in `sources` (data or
-    control inputs), these included, along paths that do not pass an op named in `stop_at`.
+def _reached_from(graph: Any, sources: set[str], *, fed: set[str]) -> set[str]:
+    """The names of the ops of `graph` that depend on an op named in `sources` (through data
+    or control inputs), these included, along edges that do not carry a tensor named in `fed`
+    (a control dependency on the op of a fed tensor still runs that op).
 
     One forward pass over the graph (linear in its ops and edges), however many ops ask.
     """
-    consumers: dict[str, list[str]] = {}
+    consumers: dict[str, list[tuple[str | None, str]]] = {}
     for op in graph.get_operations():
-        for source in [tensor.op for tensor in op.inputs] + list(op.control_inputs):
-            consumers.setdefault(source.name, []).append(op.name)
+        for tensor in op.inputs:
+            consumers.setdefault(tensor.op.name, []).append((tensor.name, op.name))
+        for control in op.control_inputs:
+            consumers.setdefault(control.name, []).append((None, op.name))
     reached = set(sources)
     stack = list(sources)
     while stack:
-        for name in consumers.get(stack.pop(), ()):
-            if name not in reached and name not in stop_at:
+        for tensor, name in consumers.get(stack.pop(), ()):
+            if name not in reached and tensor not in fed:
                 reached.add(name)
                 stack.append(name)
     return reached
