@@ -80,9 +80,15 @@ def _redact_parameters(text: str) -> str:
         value = re.compile(_PARAMETER_VALUE).match(text, found.end())
         if value is None:  # An empty value (`token=`) shows nothing.
             continue
+        # Prose after the URL (`(... ?token=abc).`) is no part of the value: a signed URL's
+        # values (base64, hex, URL-safe tokens) end in none of these.
+        kept = len(value.group().rstrip(_PROSE_AFTER)) or len(value.group())
         parts += [text[done : found.end()], "***"]
-        done = value.end()
+        done = found.end() + kept
     return "".join(parts) + text[done:]
+
+
+_PROSE_AFTER = ").,;:!]"
 
 
 # An OAuth access token sent as "Authorization: Bearer <token>", should a server's answer echo
