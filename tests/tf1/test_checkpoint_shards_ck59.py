@@ -181,7 +181,7 @@ def test_the_index_says_where_each_shards_tensors_end(sharded, tmp_path) -> None
     assert cut_short(prefix, list(SHARDS)) == [SHARDS[1]]
     for bad in (b"\xff" * len(index), index[:-1], index[:40], b""):
         Path(f"{prefix}.index").write_bytes(bad)
-        with pytest.raises((ValueError, IndexError)):
+        with pytest.raises(ValueError):
             shard_ends(bad)
         assert cut_short(prefix, list(SHARDS)) == []
 

@@ -72,7 +72,7 @@ def cut_short(prefix: str, names: list[str]) -> list[str]:
             need = ends.get(int(shard[1]), 0) if shard else 0
             if need and gfile_io.size(_join(folder, name)) < need:
                 short.append(name)
-    except (errors.DownloadError, errors.ModelNotFoundError, _NotATableError, IndexError):
+    except (errors.DownloadError, errors.ModelNotFoundError, _NotATableError):
         return []
     return short
 
@@ -80,16 +80,25 @@ def cut_short(prefix: str, names: list[str]) -> list[str]:
 def shard_ends(index: bytes) -> dict[int, int]:
     """{shard number: the byte its last tensor ends at} of a checkpoint's index (its bytes).
 
+    The work is bounded by the size of `index`: each data block is read once.
+
     Raises:
-        ValueError: (a private subclass, or an IndexError) the bytes are not a TensorFlow
-            table of uncompressed blocks holding BundleEntryProto.
+        ValueError: (a private subclass) the bytes are not a TensorFlow table of uncompressed
+            blocks, each after the one before, holding BundleEntryProto.
     """
+    try:
+        return _shard_ends(index)
+    except IndexError as err:  # Bytes that run short of what they announce.
+        raise _NotATableError(f"a value runs past the end of its block: {err}") from err
+
+
+def _shard_ends(index: bytes) -> dict[int, int]:
     from google.protobuf.message import DecodeError
     from tensorflow.core.protobuf.tensor_bundle_pb2 import BundleEntryProto
 
     ends: dict[int, int] = {}
-    for key, value in _table_entries(index):
-        if not key:  # The header (BundleHeaderProto), not a tensor.
+    for key_length, value in _table_entries(index):
+        if not key_length:  # The header (BundleHeaderProto, key ""), not a tensor.
             continue
         try:
             entry = BundleEntryProto.FromString(value)
@@ -101,18 +110,24 @@ def shard_ends(index: bytes) -> dict[int, int]:
     return ends
 
 
-def _table_entries(table: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """The (key, value) pairs of a TensorFlow (LevelDB-format) table: its footer names the
-    index block, whose values name the data blocks."""
+def _table_entries(table: bytes) -> Iterator[tuple[int, bytes]]:
+    """The (key's length, value) pairs of a TensorFlow (LevelDB-format) table: its footer
+    names the index block, whose values name the data blocks; each must start after the one
+    before ends (as TensorFlow writes them), so no byte is read twice."""
     if len(table) < _FOOTER or int.from_bytes(table[-8:], "little") != _MAGIC:
         raise _NotATableError("not a TensorFlow table (no magic number)")
     footer = table[-_FOOTER:]
     at = _varint(footer, _varint(footer, 0)[1])[1]  # Past the metaindex block's handle.
     offset, at = _varint(footer, at)
     size = _varint(footer, at)[0]
+    after = 0  # Where the data block before ends (its type byte and checksum included).
     for _, handle in _block_entries(_block(table, offset, size)):
         block_offset, at = _varint(handle, 0)
-        yield from _block_entries(_block(table, block_offset, _varint(handle, at)[0]))
+        block_size = _varint(handle, at)[0]
+        if block_offset < after:
+            raise _NotATableError("a data block starts before the one before it ends")
+        yield from _block_entries(_block(table, block_offset, block_size))
+        after = block_offset + block_size + 5
 
 
 def _block(table: bytes, offset: int, size: int) -> bytes:
@@ -122,18 +137,20 @@ def _block(table: bytes, offset: int, size: int) -> bytes:
     return table[offset : offset + size]
 
 
-def _block_entries(block: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """A block's (key, value) pairs: each key shares a prefix with the one before, then come
-    the restart points (uint32s) and their count (uint32)."""
+def _block_entries(block: bytes) -> Iterator[tuple[int, bytes]]:
+    """A block's (key's length, value) pairs: each key shares a prefix with the one before,
+    then come the restart points (uint32s) and their count (uint32)."""
     end = len(block) - 4 * (int.from_bytes(block[-4:], "little") + 1)
-    key, at = b"", 0
+    key_length, at = 0, 0
     while at < end:
         shared, at = _varint(block, at)
         unshared, at = _varint(block, at)
         length, at = _varint(block, at)
-        key = key[:shared] + block[at : at + unshared]
+        if shared > key_length or at + unshared + length > end:
+            raise _NotATableError("a key or value runs past what its block holds")
+        key_length = shared + unshared
         at += unshared
-        yield key, block[at : at + length]
+        yield key_length, block[at : at + length]
         at += length
 
 
