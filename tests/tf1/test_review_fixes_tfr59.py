@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
+import tfhub as hub  # noqa: E402
 from tfhub.tf1 import checkpoint_shards  # noqa: E402
 from tfhub.tf1.checkpoint_shards import shard_ends  # noqa: E402
 
@@ -125,3 +127,36 @@ def test_bytes_running_short_are_the_value_error_promised(value: bytes) -> None:
     footer = _varint(0) + _varint(0) + _varint(8) + _varint(len(index))
     with pytest.raises(ValueError):
         shard_ends(table + footer.ljust(40, b"\0") + _MAGIC)
+
+
+def _colocated_module_fn(is_training: bool = False) -> None:
+    """`default` takes `x`; `other` takes `y`, whose update op is colocated with `hidden`, a
+    node computed from `x` (as `tf.compat.v1.colocate_with` or an optimizer's slots place it)."""
+    x = v1.placeholder(tf.float32, [None, 2], name="x")
+    y = v1.placeholder(tf.float32, [None, 2], name="y")
+    hidden = tf.nn.relu(x, name="hidden")
+    mean = v1.get_variable("mean", initializer=tf.zeros([2]), trainable=False)
+    if is_training:
+        with v1.colocate_with(hidden.op):
+            update = v1.assign(mean, tf.reduce_mean(y, 0), name="update_mean")
+        v1.add_to_collection(v1.GraphKeys.UPDATE_OPS, update)
+    hub.add_signature(inputs=x, outputs=hidden)
+    hub.add_signature("other", inputs=y, outputs=y - mean)
+
+
+def test_an_update_op_colocated_with_another_signatures_node_is_kept() -> None:
+    """Colocation places an op; it needs no value: applying `other` feeds all its update op
+    needs (before, the walk followed `loc:@hidden` to `x` and dropped it)."""
+    spec = hub.create_module_spec(
+        _colocated_module_fn, tags_and_args=[({"train"}, {"is_training": True})]
+    )
+    node = {n.name: n for n in spec.get_meta_graph(tags={"train"}).graph_def.node}["update_mean"]
+    assert list(node.attr["_class"].list.s) == [b"loc:@hidden"]
+    with tf.Graph().as_default():
+        module = hub.Module(spec, trainable=True, tags={"train"})
+        module(np.array([[1.0, 3.0], [3.0, 5.0]], np.float32), signature="other")
+        (update,) = v1.get_collection(v1.GraphKeys.UPDATE_OPS)
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            session.run(update)
+            np.testing.assert_allclose(session.run(module.variable_map["mean"]), [2.0, 4.0])

@@ -72,7 +72,9 @@ def keep_feedable_update_ops(meta_graph: Any, signature_def: Any) -> None:
     feeds (e.g. batch norm on `default`'s input, when `embed` is applied).
 
     Upstream listed them too, and `tf.control_dependencies(UPDATE_OPS)` then failed with "You
-    must feed a value for placeholder tensor 'module_apply_embed/x'". The walk stops at this
+    must feed a value for placeholder tensor 'module_apply_embed/x'". One pass forward from
+    those placeholders, over data and control inputs (`meta_graph_lib.descendants`; not
+    colocation, which needs no value), finds the ops that need them; it stops at this
     application's own inputs, which it feeds whatever they are computed from.
     """
     collection = meta_graph.collection_def.get(UPDATE_OPS)
@@ -87,10 +89,12 @@ def keep_feedable_update_ops(meta_graph: Any, signature_def: Any) -> None:
     }
     if not unfed:
         return
+    needs_unfed = meta_graph_lib.descendants(nodes, unfed, stop_at=fed)
+    names = meta_graph_lib.collection_node_names(meta_graph, UPDATE_OPS)
     kept = [
-        name
-        for name in collection.node_list.value
-        if not meta_graph_lib.ancestors(nodes, [name], stop_at=fed) & unfed
+        entry
+        for entry, name in zip(collection.node_list.value, names, strict=True)
+        if name not in needs_unfed
     ]
     del collection.node_list.value[:]
     collection.node_list.value.extend(kept)
