@@ -186,6 +186,22 @@ def test_the_index_says_where_each_shards_tensors_end(sharded, tmp_path) -> None
         assert cut_short(prefix, list(SHARDS)) == []
 
 
+def test_an_index_longer_than_the_cap_is_not_read_whole(
+    sharded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cut_short` reads at most `_INDEX_MOST` bytes of the index (64 MiB; lowered here to one
+    byte less than this index): a longer one tells nothing."""
+    from tfhub.tf1 import checkpoint_shards
+
+    prefix = _copy(sharded, tmp_path)
+    (tmp_path / "ckpt" / SHARDS[1]).write_bytes(b"")
+    size = Path(f"{prefix}.index").stat().st_size
+    monkeypatch.setattr(checkpoint_shards, "_INDEX_MOST", size)
+    assert cut_short(prefix, list(SHARDS)) == [SHARDS[1]]
+    monkeypatch.setattr(checkpoint_shards, "_INDEX_MOST", size - 1)
+    assert cut_short(prefix, list(SHARDS)) == []
+
+
 def test_loading_sizes_check_names_the_shard_cut_short(sharded: Path, tmp_path: Path) -> None:
     """`data_shortfall` (hub.Module's check of a module's checkpoint sizes before loading it)
     names the data file that is cut short among several, not only the byte counts."""

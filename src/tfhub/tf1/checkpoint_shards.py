@@ -17,6 +17,7 @@ from .. import errors, gfile_io
 _MAGIC = 0xDB4775248B80FB57  # The last 8 bytes of a TensorFlow table (little-endian).
 _FOOTER = 48  # Two block handles (varints, padded to 40 bytes), then the magic number.
 _SHOWN_MOST = 3  # Data files named in a message; the rest are counted.
+_INDEX_MOST = 64 << 20  # Bytes of an index read (100K tensors take a few MB); a longer one is not.
 
 
 class _NotATableError(ValueError):
@@ -62,10 +63,13 @@ def shown_files(prefix: str, suffixes: list[str]) -> str:
 def cut_short(prefix: str, names: list[str]) -> list[str]:
     """Those of the data files `names` (in the folder of the checkpoint `prefix`) that hold
     fewer bytes than the tensors its index places in them take; [] if none, or if the index or
-    a size cannot be read (or is not a table: nothing is known)."""
+    a size cannot be read (or is not a table, or is longer than 64 MiB: nothing is known)."""
     folder = _split(prefix)[0]
     try:
-        ends = shard_ends(gfile_io.read_bytes(f"{prefix}.index"))
+        index = gfile_io.read_bytes(f"{prefix}.index", most=_INDEX_MOST)
+        if len(index) > _INDEX_MOST:
+            return []
+        ends = shard_ends(index)
         short = []
         for name in names:
             shard = re.fullmatch(r".*\.data-([0-9]{1,9})-of-[0-9]+", name)
