@@ -160,3 +160,25 @@ def test_an_update_op_colocated_with_another_signatures_node_is_kept() -> None:
             session.run(v1.global_variables_initializer())
             session.run(update)
             np.testing.assert_allclose(session.run(module.variable_map["mean"]), [2.0, 4.0])
+
+
+def test_a_real_index_of_several_data_blocks_gives_each_shards_end(tmp_path) -> None:
+    """TensorFlow's own writer: 6000 tensors (names of ~50 bytes) fill two data blocks of the
+    index, each after the one before; the end is the data file's size."""
+    count = 6000
+    names = [f"layer_{i:05d}/some/long/variable/name/kernel" for i in range(count)]
+    tensors = [tf.fill([i % 7 + 1], float(i)) for i in range(count)]
+    prefix = str(tmp_path / "model")
+    tf.raw_ops.SaveV2(
+        prefix=prefix, tensor_names=names, shape_and_slices=[""] * count, tensors=tensors
+    )
+    index = (tmp_path / "model.index").read_bytes()
+    assert _entries_read(index) == (count + 1, None)  # With the header.
+    footer = index[-48:]
+    at = checkpoint_shards._varint(footer, checkpoint_shards._varint(footer, 0)[1])[1]
+    offset, at = checkpoint_shards._varint(footer, at)
+    size = checkpoint_shards._varint(footer, at)[0]
+    handles = list(checkpoint_shards._block_entries(checkpoint_shards._block(index, offset, size)))
+    assert len(handles) >= 2, len(handles)
+    data = tmp_path / "model.data-00000-of-00001"
+    assert shard_ends(index) == {0: data.stat().st_size}
