@@ -243,7 +243,7 @@ def test_each_recorded_class_stands_for_a_registered_built_in() -> None:
     built_in = {
         (type(i).__module__, type(i).__qualname__) for i in resolvers.registry.implementations
     }
-    recorded = {key: upstream for key, (upstream, _) in upstream_classes._recorded.items()}
+    recorded = dict(upstream_classes._recorded)
     assert set(recorded) <= built_in
     assert sorted(cls.__name__ for cls in recorded.values()) == [
         "GcsCompressedFileResolver",

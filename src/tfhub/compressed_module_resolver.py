@@ -62,7 +62,7 @@ class HttpCompressedFileResolver(HttpCompressedResolver, resolver.HttpResolverBa
 
     def _resolve(self, handle: str) -> str:
         """The cache entry of `handle`, downloaded if missing (see the class)."""
-        if getattr(type(self), "_call_urlopen", None) is _BASE_URLOPEN:
+        if getattr(type(self), "_call_urlopen", None) is resolver._ORIGINAL_CALL_URLOPEN:
             return super()._resolve(handle)
         return self._download_through_urlopen(handle)
 
@@ -97,9 +97,6 @@ class HttpCompressedFileResolver(HttpCompressedResolver, resolver.HttpResolverBa
     def _append_compressed_format_query(self, handle: str) -> str:
         """Returns the URL with `tf-hub-format=compressed` added, as upstream's method."""
         return _append_compressed_format_query(handle)
-
-
-_BASE_URLOPEN = vars(resolver.HttpResolverBase)["_call_urlopen"]
 
 
 class GcsCompressedFileResolver(GcsCompressedResolver, resolver.Resolver):

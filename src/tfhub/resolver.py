@@ -218,8 +218,13 @@ class HttpResolverBase(Resolver):
         return handles.is_http_url(handle)
 
 
-# A class-level patch of `PathResolver` reaches hub.resolve, as upstream's registered instance
-# did (`tfhub.resolvers.upstream_classes`).
+# `HttpResolverBase`'s own `_call_urlopen`, as defined here: the compressed and uncompressed
+# resolvers download through tfhub's client while theirs is this one (unpatched, not overridden).
+_ORIGINAL_CALL_URLOPEN = vars(HttpResolverBase)["_call_urlopen"]
+
+# Watched as defined here, before anyone can patch them: a class-level patch of these reaches
+# hub.resolve, as a patch of upstream's registered instances did (`resolvers.upstream_classes`).
+upstream_classes.watch(Resolver, HttpResolverBase)
 upstream_classes.record("tfhub.resolvers.path.PathResolver", PathResolver)
 
 

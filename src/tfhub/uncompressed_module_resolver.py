@@ -70,10 +70,11 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
         return super()._request_gcs_location(url, handle=url if handle is None else handle)
 
     def _call_urlopen_replaced(self) -> bool:
-        """Whether `_call_urlopen`, looked up now, is not this module's own over the one
-        `resolver.HttpResolverBase` had at import."""
+        """Whether `_call_urlopen`, looked up now, is not this module's own over
+        `resolver.HttpResolverBase`'s own (`resolver._ORIGINAL_CALL_URLOPEN`)."""
         own = getattr(type(self), "_call_urlopen", None) is _OWN_CALL_URLOPEN
-        return not own or vars(resolver.HttpResolverBase).get("_call_urlopen") is not _BASE_URLOPEN
+        base = vars(resolver.HttpResolverBase).get("_call_urlopen")
+        return not own or base is not resolver._ORIGINAL_CALL_URLOPEN
 
     def _call_urlopen(self, request: Any) -> Any:
         """Opens `request`, a `?tf-hub-format=uncompressed` URL, and returns the body of its
@@ -104,7 +105,6 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
 
 
 _OWN_CALL_URLOPEN = vars(HttpUncompressedFileResolver)["_call_urlopen"]
-_BASE_URLOPEN = vars(resolver.HttpResolverBase)["_call_urlopen"]
 
 
 def _gcs_location(answer: object, *, url: str) -> str:

@@ -28,7 +28,7 @@ class MultiImplRegistry(Generic[T]):
         self._name = name
         self._impls: list[T] = []
         self._lock = threading.Lock()
-        self._stand_in: Callable[[T], T] | None = None
+        self._stand_ins: Callable[[], Callable[[T], T] | None] | None = None
 
     def add_implementation(self, impl: T) -> None:
         """Registers an implementation; it is tried before all earlier ones.
@@ -58,11 +58,12 @@ class MultiImplRegistry(Generic[T]):
         with self._lock:
             self._impls = []
 
-    def set_stand_in(self, stand_in: Callable[[T], T] | None) -> None:
-        """Sets the function each implementation passes through before it is asked, at every
-        call (it returns the implementation, or one that stands in for it: see
-        `tfhub.resolvers.upstream_classes`); None for none, the default."""
-        self._stand_in = stand_in
+    def set_stand_ins(self, stand_ins: Callable[[], Callable[[T], T] | None] | None) -> None:
+        """Sets the function asked once per call for the one each implementation passes
+        through before it is asked (it returns the implementation, or one that stands in for
+        it: see `tfhub.resolvers.upstream_classes`), or None when none need to; None for no
+        such function, the default."""
+        self._stand_ins = stand_ins
 
     @property
     def implementations(self) -> list[T]:
@@ -77,10 +78,7 @@ class MultiImplRegistry(Generic[T]):
             tfhub.errors.UnsupportedHandleError: (a RuntimeError) listing every one tried.
         """
         tried: list[str] = []
-        stand_in = self._stand_in
-        for impl in reversed(self._impls):
-            if stand_in is not None:
-                impl = stand_in(impl)
+        for impl in self._asked():
             if impl.is_supported(*args, **kwargs):
                 _log_passed_over(self._name, tried)
                 return impl(*args, **kwargs)
@@ -91,6 +89,17 @@ class MultiImplRegistry(Generic[T]):
             f"Tried {tried!r}. {_REGISTER_HINT.get(self._name, _REGISTER_HINT['resolver'])}",
             tried=tried,
         )
+
+    def supporting(self, *args: Any, **kwargs: Any) -> T | None:
+        """The implementation a call with these arguments asks now (the first supporting, as
+        it stands in: see `set_stand_ins`); None if none supports them."""
+        return next((i for i in self._asked() if i.is_supported(*args, **kwargs)), None)
+
+    def _asked(self) -> list[T]:
+        """The implementations in the order a call asks them, each as it is asked."""
+        impls = self._impls[::-1]
+        swap = self._stand_ins() if self._stand_ins is not None else None
+        return impls if swap is None else [swap(impl) for impl in impls]
 
 
 # What to do when no implementation takes the arguments (after `registry.clear_implementations()`,

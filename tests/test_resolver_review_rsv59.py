@@ -1,0 +1,106 @@
+"""Review findings (rev59a) on the rerouting of class-level patches of upstream's resolver
+classes (`tfhub.resolvers.upstream_classes`), probed with a real server on 127.0.0.1.
+
+- The unpatched state was recorded too late: each upstream-named class was snapshotted again
+  by every later `record()`, and the compressed and uncompressed modules took "the original
+  `_call_urlopen`" at their own import. Imported while `HttpResolverBase._call_urlopen` was
+  patched, the patch was not seen; once it ended, upstream's urlopen path stayed on for good
+  (no resume, no retries, no TFHUB_TOKEN). A read of a class's `__annotations__` (Python 3.11
+  stores an empty dict on first access; Sphinx does it) turned it on for good as well.
+- An error message named tfhub's built-in resolver where a patched upstream class was asked.
+- `_locked_tmp_dir_size` did not call a patched `resolver._dir_size`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz
+from tests._helpers.python_process import run_python
+
+import tfhub as hub
+from tfhub import compressed_module_resolver, errors, resolver
+
+COMPRESSED = compressed_module_resolver.HttpCompressedFileResolver
+
+# In a fresh interpreter: patch `_call_urlopen` (recording, then doing the real work) before
+# `compressed_module_resolver` is imported, resolve argv[1] under the patch and argv[2] after
+# it; then size the temporary folder of a lock whose folder is missing (argv[3]).
+_IMPORTED_UNDER_A_PATCH = """
+import sys
+from unittest import mock
+
+import tfhub.resolver as resolver
+
+assert "tfhub.compressed_module_resolver" not in sys.modules
+original = resolver.HttpResolverBase._call_urlopen
+calls = []
+
+def recorded(self, request):
+    calls.append(request.full_url)
+    return original(self, request)
+
+with mock.patch.object(resolver.HttpResolverBase, "_call_urlopen", recorded):
+    import tfhub as hub
+    import tfhub.compressed_module_resolver
+
+    hub.resolve(sys.argv[1])
+print("under the patch", len(calls))
+hub.resolve(sys.argv[2])
+print("after the patch", len(calls))
+print("missing folder", resolver._locked_tmp_dir_size(sys.argv[3]))
+print("tensorflow imported", "tensorflow" in sys.modules)
+"""
+
+
+def _user_agents(server) -> list[str]:
+    """The User-Agent of each request the server was asked, in order."""
+    return [headers.get("User-Agent", "") for _, _, headers in server.state.requests]
+
+
+def test_a_patch_in_place_when_the_module_is_imported_is_seen_and_then_ends(
+    server, served_dir: Path, tmp_path: Path
+) -> None:
+    """Imported under the patch: the patched `_call_urlopen` downloads (upstream's path, urllib);
+    after the patch, tfhub's own download (requests) fetches the next model. A lock's missing
+    temporary folder sizes 0 without importing TensorFlow."""
+    for name in ("a.tar.gz", "b.tar.gz"):
+        make_tar_gz(os.fspath(served_dir / name), MODEL_FILES)
+    lock = os.fspath(tmp_path / "module.lock")
+    Path(lock).write_text(resolver._lock_file_contents("nobody"))
+    done = run_python(
+        _IMPORTED_UNDER_A_PATCH,
+        server.url("a.tar.gz"),
+        server.url("b.tar.gz"),
+        lock,
+        env={**os.environ, "TFHUB_CACHE_DIR": os.fspath(tmp_path / "cache"), **_paths()},
+    )
+    assert done.stdout.splitlines() == [
+        "under the patch 1",
+        "after the patch 1",
+        "missing folder 0",
+        "tensorflow imported False",
+    ]
+    agents = _user_agents(server)
+    assert agents[0].startswith("Python-urllib/"), agents
+    assert agents[1:] and not any(agent.startswith("Python-urllib/") for agent in agents[1:])
+
+
+def _paths() -> dict[str, str]:
+    """PYTHONPATH with this checkout's src/ and tests first (`python_process.child_env`)."""
+    from tests._helpers.python_process import child_env
+
+    return {"PYTHONPATH": child_env()["PYTHONPATH"]}
+
+
+def test_reading_annotations_of_upstreams_classes_patches_nothing() -> None:
+    """Python 3.11 stores an empty `__annotations__` on a class when first read (Sphinx reads
+    them): that is no patch. Upstream's `PathResolver` (which supports every handle) does not
+    stand in: an unknown scheme is refused, naming tfhub's resolvers, without TensorFlow."""
+    for cls in (*COMPRESSED.__mro__, resolver.PathResolver):
+        if cls.__module__.startswith("tfhub."):
+            assert isinstance(cls.__annotations__, dict)
+    with pytest.raises(errors.UnknownSchemeError, match=r"tried HttpCompressedResolver, "):
+        hub.resolve("nosuchscheme://model")
