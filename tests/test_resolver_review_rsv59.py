@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz
@@ -104,3 +105,13 @@ def test_reading_annotations_of_upstreams_classes_patches_nothing() -> None:
             assert isinstance(cls.__annotations__, dict)
     with pytest.raises(errors.UnknownSchemeError, match=r"tried HttpCompressedResolver, "):
         hub.resolve("nosuchscheme://model")
+
+
+def test_an_error_names_the_patched_upstream_class_that_was_asked(server) -> None:
+    """A patched `__call__` returning None: the message names upstream's class, which
+    hub.resolve asked, not tfhub's built-in under it."""
+    url = server.url("m.tar.gz")
+    with mock.patch.object(COMPRESSED, "__call__", return_value=None):
+        with pytest.raises(errors.ArgumentTypeError) as raised:
+            hub.resolve(url)
+    assert "The resolver HttpCompressedFileResolver returned NoneType" in str(raised.value)

@@ -157,8 +157,6 @@ def _as_path(result: object, handle: str) -> str:
 
 
 def _supporting(handle: str) -> str:
-    """The class name of the resolver the registry asked for `handle` (the newest supporting)."""
-    found = next(
-        (impl for impl in reversed(registry.implementations) if impl.is_supported(handle)), None
-    )
-    return type(found).__name__
+    """The class name of the resolver the registry asks for `handle` (the newest supporting,
+    as it is asked: upstream's class where a patch of it stands in for a built-in)."""
+    return type(registry.supporting(handle)).__name__
