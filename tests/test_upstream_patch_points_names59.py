@@ -88,6 +88,11 @@ def test_tfhub_cache_dir_asks_the_patched_get_env_setting(
     assert resolver.tfhub_cache_dir(default_cache_dir="/d") == os.fspath(tmp_path / "set")
     monkeypatch.setattr(resolver, "get_env_setting", lambda env_var, flag_name: "")
     assert resolver.tfhub_cache_dir(default_cache_dir="/d") == "/d"
+    # Its answer is the folder (rsv59: it was asked, then the real setting was read again).
+    patched = os.fspath(tmp_path / "patched")
+    monkeypatch.setattr(resolver, "get_env_setting", lambda env_var, flag_name: patched)
+    assert resolver.tfhub_cache_dir(default_cache_dir="/d") == patched
+    assert resolver.tfhub_cache_dir(use_temp=True) == patched
 
 
 def test_compressed_module_dir_asks_the_patched_cache_folder_helpers(

@@ -243,6 +243,24 @@ def cache_dir() -> str:
     value = get_env_setting(TFHUB_CACHE_DIR, "tfhub_cache_dir")
     if not value:
         return default_cache_dir()
+    return _cache_folder(value)
+
+
+def cache_dir_of(value: object) -> str:
+    """Returns the cache folder that the setting `value` (TFHUB_CACHE_DIR's or
+    --tfhub_cache_dir's, however it was read: `tfhub.resolver.tfhub_cache_dir` asks its own
+    `get_env_setting`) names, checked and warned about as `cache_dir` does.
+
+    Raises:
+        tfhub.errors.SettingError, tfhub.errors.CacheError: as `cache_dir`, for a set value.
+    """
+    settings_warnings.warn_misspelt_variables_once(var.name for var in ENV_VARS)
+    return _cache_folder(value) if value else default_cache_dir()
+
+
+def _cache_folder(value: object) -> str:
+    """The cache folder a non-empty setting names (see `cache_dir`), named in messages as
+    TFHUB_CACHE_DIR if that variable is set, else as --tfhub_cache_dir."""
     source = TFHUB_CACHE_DIR if env(TFHUB_CACHE_DIR, "") else "--tfhub_cache_dir"
     value = settings_parsing.cache_folder(source, str(value), default=_default_described)
     # A local relative path.

@@ -66,8 +66,9 @@ __all__ = [
 
 def tfhub_cache_dir(default_cache_dir: str | None = None, use_temp: bool = False) -> str | None:
     """Returns TFHUB_CACHE_DIR (or --tfhub_cache_dir), else `default_cache_dir`, else
-    `<tempdir>/tfhub_modules` if `use_temp`, else None (as upstream); the setting is read as
-    `hub.resolve` reads it (`constants.cache_dir()`), so a setting it refuses is refused here.
+    `<tempdir>/tfhub_modules` if `use_temp`, else None (as upstream); the setting is what
+    `get_env_setting` (looked up here) answers, checked as `hub.resolve` checks it
+    (`constants.cache_dir_of`), so a setting it refuses is refused here.
 
     Raises:
         tfhub.errors.SettingError: (a ValueError) for a setting that names no folder it could
@@ -75,8 +76,9 @@ def tfhub_cache_dir(default_cache_dir: str | None = None, use_temp: bool = False
             white space only).
         tfhub.errors.CacheError: (an OSError) `use_temp` and no temporary folder is writable.
     """
-    if get_env_setting(constants.TFHUB_CACHE_DIR, "tfhub_cache_dir"):
-        return constants.cache_dir()
+    value = get_env_setting(constants.TFHUB_CACHE_DIR, "tfhub_cache_dir")
+    if value:
+        return constants.cache_dir_of(value)
     if default_cache_dir:
         return os.path.expanduser(str(default_cache_dir))
     return constants.default_cache_dir() if use_temp else None
