@@ -115,3 +115,32 @@ def test_an_error_names_the_patched_upstream_class_that_was_asked(server) -> Non
         with pytest.raises(errors.ArgumentTypeError) as raised:
             hub.resolve(url)
     assert "The resolver HttpCompressedFileResolver returned NoneType" in str(raised.value)
+
+
+def test_locked_tmp_dir_size_asks_the_patched_dir_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As upstream's: the size of an existing temporary folder is `resolver._dir_size`'s."""
+    module_dir = os.fspath(tmp_path / "module")
+    lock = resolver._lock_filename(module_dir)
+    Path(lock).write_text(resolver._lock_file_contents("uid1"))
+    os.mkdir(resolver._temp_download_dir(module_dir, "uid1"))
+    asked: list[str] = []
+    monkeypatch.setattr(resolver, "_dir_size", lambda folder: asked.append(folder) or 42)
+    assert resolver._locked_tmp_dir_size(lock) == 42
+    assert asked == [resolver._temp_download_dir(module_dir, "uid1")]
+
+
+def test_locked_tmp_dir_size_of_a_missing_url_folder_is_0() -> None:
+    """Guard (held before): a URL's folder is sized by `_dir_size` (TensorFlow's file
+    systems); its NotFoundError for a missing folder is 0, as upstream caught it."""
+    import tensorflow as tf
+
+    lock = "ram://rsv59/module.lock"
+    with tf.io.gfile.GFile(lock, "w") as out:
+        out.write(resolver._lock_file_contents("uid9"))
+    assert resolver._locked_tmp_dir_size(lock) == 0
+    tf.io.gfile.makedirs("ram://rsv59/module.uid9.tmp")  # ram:// lists only the folders made.
+    with tf.io.gfile.GFile("ram://rsv59/module.uid9.tmp/f", "wb") as out:
+        out.write(b"12345")
+    assert resolver._locked_tmp_dir_size(lock) == 5

@@ -34,6 +34,7 @@ from .resolver_downloads import (
     model_load_format,
 )
 from .resolvers import upstream_classes
+from .utils.paths import is_url
 
 logger = logging.getLogger(__name__)
 
@@ -106,15 +107,25 @@ def _temp_download_dir(module_dir: str, task_uid: str) -> str:
 
 
 def _locked_tmp_dir_size(lock_filename: str) -> int:
-    """Returns the size of the temporary folder the lock file names; 0 if it does not exist
-    (as upstream's, which caught `_dir_size`'s NotFoundError).
+    """Returns the size of the temporary folder the lock file names, as `_dir_size` (looked
+    up here) says; 0 if it does not exist (as upstream's, which caught `_dir_size`'s
+    NotFoundError): a missing local folder is 0 without asking `_dir_size`, so without
+    importing TensorFlow.
 
     Raises:
         tfhub.errors.ArgumentError: (a ValueError) the name does not end in `.lock`.
         tf.errors.PermissionDeniedError: as `_dir_size`.
     """
     uid = _task_uid_from_lock_file(lock_filename)
-    return _private._tmp_dir_size(_temp_download_dir(_module_dir(lock_filename), uid))
+    tmp_dir = _temp_download_dir(_module_dir(lock_filename), uid)
+    if not is_url(tmp_dir) and not os.path.isdir(tmp_dir):
+        return 0
+    try:
+        return _dir_size(tmp_dir)
+    except Exception as err:  # TensorFlow's NotFoundError, whose class is TensorFlow's.
+        if _private._is_not_found(err):
+            return 0  # Removed while it was sized (its download finished), or a URL's.
+        raise
 
 
 class Resolver:

@@ -9,12 +9,13 @@ file names (rf57f-F2). tfhub's own cache (`tfhub.download`, `tfhub.cache`) does 
 Those that call another of these names (`_lock_filename`, `_temp_download_dir`,
 `_locked_tmp_dir_size`, `_write_module_descriptor_file`) live in `tfhub.resolver`, so that a
 patch of that name on `tfhub.resolver` reaches them, as in tensorflow_hub; their leaf parts
-(`_tmp_dir_size`, `_write_descriptor`) are here.
+(`_is_not_found`, `_write_descriptor`) are here.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 from . import constants
 from .utils.paths import is_url
@@ -188,19 +189,12 @@ def _permission_denied(folder: str) -> Exception:
     return tf.errors.PermissionDeniedError(None, None, f"{redact(folder)}; Permission denied")
 
 
-def _tmp_dir_size(tmp_dir: str) -> int:
-    """Returns the size of a download's temporary folder; 0 if it does not exist (as
-    upstream's `_locked_tmp_dir_size`, which caught `_dir_size`'s NotFoundError).
-
-    Raises:
-        tf.errors.PermissionDeniedError: as `_dir_size`.
-    """
-    try:
-        return _counted(tmp_dir)
-    except (FileNotFoundError, NotADirectoryError):
-        return 0
-    except PermissionError as err:
-        raise _permission_denied(err.filename or tmp_dir) from None
+def _is_not_found(err: BaseException) -> bool:
+    """Whether `err` is TensorFlow's NotFoundError (what `_dir_size` raises for a missing
+    folder), without importing TensorFlow (if it is not imported, `err` is not one)."""
+    tf = sys.modules.get("tensorflow")
+    not_found = getattr(getattr(tf, "errors", None), "NotFoundError", None)
+    return isinstance(not_found, type) and isinstance(err, not_found)
 
 
 def _absolute(path: str) -> str:
