@@ -72,7 +72,16 @@ class HttpCompressedFileResolver(HttpCompressedResolver, resolver.HttpResolverBa
 
         Raises:
             tfhub.errors.OfflineModeError: TFHUB_OFFLINE is set and the entry is missing.
-            tfhub.errors.ArchiveError: (an IOError) the answer is not a readable tar archive.
+            tfhub.errors.LockTimeoutError: another process downloading the same entry showed
+                no sign of life for `_lock_file_timeout_sec()` seconds.
+            tfhub.errors.ArchiveError: (an IOError) the answer is not a readable tar archive
+                (`NotAnArchiveError` for one that is no archive, `UnsafeArchiveError` for a
+                member that would land outside the entry).
+            tfhub.errors.DownloadTooSlowError: (a TimeoutError) the answer arrives more slowly
+                than TFHUB_DOWNLOAD_MIN_SPEED.
+            tfhub.errors.CacheError: the entry cannot be written.
+            Whatever `_call_urlopen` raises (`urllib.error.HTTPError`, `URLError`, as
+            upstream's).
         """
         import urllib.request
 
