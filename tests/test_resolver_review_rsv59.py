@@ -19,7 +19,7 @@ from unittest import mock
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz
-from tests._helpers.python_process import run_python
+from tests._helpers.python_process import child_env, run_python
 
 import tfhub as hub
 from tfhub import compressed_module_resolver, errors, resolver
@@ -76,7 +76,7 @@ def test_a_patch_in_place_when_the_module_is_imported_is_seen_and_then_ends(
         server.url("a.tar.gz"),
         server.url("b.tar.gz"),
         lock,
-        env={**os.environ, "TFHUB_CACHE_DIR": os.fspath(tmp_path / "cache"), **_paths()},
+        env=child_env(TFHUB_CACHE_DIR=os.fspath(tmp_path / "cache")),
     )
     assert done.stdout.splitlines() == [
         "under the patch 1",
@@ -87,13 +87,6 @@ def test_a_patch_in_place_when_the_module_is_imported_is_seen_and_then_ends(
     agents = _user_agents(server)
     assert agents[0].startswith("Python-urllib/"), agents
     assert agents[1:] and not any(agent.startswith("Python-urllib/") for agent in agents[1:])
-
-
-def _paths() -> dict[str, str]:
-    """PYTHONPATH with this checkout's src/ and tests first (`python_process.child_env`)."""
-    from tests._helpers.python_process import child_env
-
-    return {"PYTHONPATH": child_env()["PYTHONPATH"]}
 
 
 def test_reading_annotations_of_upstreams_classes_patches_nothing() -> None:
