@@ -53,7 +53,9 @@ def add_commands(commands: Any) -> None:
 
 def _without_verbose(tool_args: Sequence[str]) -> tuple[list[str], bool]:
     """The tool's arguments without tfhub's `-v` (before a `--`), and whether it was there."""
-    end = list(tool_args).index("--") if "--" in tool_args else len(tool_args)
+    from ..tools.absl_argv import end_of_flags
+
+    end = end_of_flags(tool_args)
     kept = [arg for arg in tool_args[:end] if arg not in _VERBOSE]
     return [*kept, *tool_args[end:]], len(kept) < end
 

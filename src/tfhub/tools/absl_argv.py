@@ -10,16 +10,17 @@ is imported only by `flag_values`.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from typing import Any
 
 from .. import errors
 from ..utils.lazy import import_optional
+from ..utils.printable import BOM
 from .hub_flags import HUB_FLAG_NAMES
 
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
-_BOM = "\ufeff"  # What an editor may save at the start of a UTF-8 flagfile.
 
 
 def absl_bool(value: str) -> bool:
@@ -40,6 +41,11 @@ def absl_int(value: str) -> int:
         return int(value, base)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer. Received: {value!r}") from None
+
+
+def end_of_flags(argv: Sequence[str]) -> int:
+    """The index of the first `--` in `argv` (after which nothing is a flag), else its length."""
+    return list(argv).index("--") if "--" in argv else len(argv)
 
 
 def long_flags(parser: argparse.ArgumentParser) -> set[str]:
@@ -163,7 +169,9 @@ def read_as_absl(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[s
 
     Raises:
         SystemExit: 2, after `parser`'s usage and `PROG: error: ...` on stderr, for a flag
-            given the value '--' or a flagfile that cannot be read.
+            given the value '--', a switch (`add_switch`) given a value that is no boolean
+            (`--allow_pickle=maybe`), or a flagfile that cannot be read (or that includes
+            itself).
     """
     try:
         return with_help_flags_as_help(double_dashed(with_flagfiles_read(argv), parser))
@@ -182,7 +190,7 @@ def with_help_flags_as_help(argv: Sequence[str]) -> list[str]:
     one dash or two: upstream's tools ran under absl's `app.run`, whose usage errors say "Try
     --helpfull") as argparse's `--help`. Run after `double_dashed`, so that a flag's value
     (`--image_dir=-helpfull`) is not one."""
-    end = list(argv).index("--") if "--" in argv else len(argv)
+    end = end_of_flags(argv)
     return [
         "--help" if index < end and arg in _ABSL_HELP_FLAGS else arg
         for index, arg in enumerate(argv)
@@ -194,21 +202,29 @@ def with_flagfiles_read(argv: Sequence[str]) -> list[str]:
     `-flagfile=FILE`, `--flagfile FILE`) replaced by the flags its file holds, read by absl as
     `FLAGS(argv)` read them for upstream's tools: one flag a line, `#` and `//` comment lines,
     nested flagfiles, a leading `~` expanded; later flags win; a UTF-8 byte-order mark at a
-    file's start is not part of its first line (`_without_boms`). absl is imported only when
-    `argv` has such a directive.
+    file's start is not part of its first line, which is read as any other line, a nested
+    `--flagfile=FILE` too (`_without_boms`). absl is imported only when `argv` has such a
+    directive.
 
     Raises:
-        tfhub.errors.ToolFlagError: a flagfile that cannot be read, or a directive without
-            its file (`.flag` "flagfile").
+        tfhub.errors.ToolFlagError: a flagfile that cannot be read, a directive without its
+            file (`.flag` "flagfile"), or a flagfile whose byte-order-marked first line
+            includes that file again.
     """
-    end = list(argv).index("--") if "--" in argv else len(argv)
-    if not any(_is_flagfile_directive(arg) for arg in argv[:end]):
+    return _flagfiles_read(argv, frozenset())
+
+
+def _flagfiles_read(argv: Sequence[str], seen: frozenset[str]) -> list[str]:
+    """`with_flagfiles_read` of `argv`, reached through the byte-order-marked first lines of
+    the flagfiles `seen` (their real paths)."""
+    end = end_of_flags(argv)
+    directives = [arg for arg in argv[:end] if _is_flagfile_directive(arg)]
+    if not directives:
         return list(argv)
     flags = import_optional("absl.flags", purpose="Reading --flagfile")
     try:
-        return _without_boms(flags.FlagValues().read_flags_from_files(list(argv)), argv)
+        read = flags.FlagValues().read_flags_from_files(list(argv))
     except (flags.Error, UnicodeDecodeError) as err:  # CantOpenFlagFileError, IllegalFlag...
-        directives = " ".join(arg for arg in argv[:end] if _is_flagfile_directive(arg))
         reason = str(err).removeprefix("ERROR:: ")
         if isinstance(err, UnicodeDecodeError):  # absl opens it in the locale's encoding.
             reason = (
@@ -217,26 +233,60 @@ def with_flagfiles_read(argv: Sequence[str]) -> list[str]:
             )
         raise errors.ToolFlagError(
             f"--flagfile cannot be read: {reason}. Give a file of flags, one a line "
-            f"(`--image_dir=photos`). Received: {directives}",
+            f"(`--image_dir=photos`). Received: {' '.join(directives)}",
             flag="flagfile",
-            value=directives,
+            value=" ".join(directives),
         ) from None
+    return _without_boms(read, argv, seen | {_real_path(arg) for arg in directives})
 
 
-def _without_boms(read: Sequence[str], given: Sequence[str]) -> list[str]:
+def _without_boms(read: Sequence[str], given: Sequence[str], seen: frozenset[str]) -> list[str]:
     """The flags absl `read` from `given` and its flagfiles, with the UTF-8 byte-order mark
     that an editor (Notepad) saves at the start of a file dropped from that file's first line,
     which absl keeps (a line it then reads as no flag, nor comment); a first line that is then
-    blank or a comment (`#`, `//`) is dropped, as absl drops those."""
+    blank or a comment (`#`, `//`) is dropped, as absl drops those, and a `--flagfile=FILE`
+    (absl saw no directive in it) is replaced by the flags of FILE.
+
+    Raises:
+        tfhub.errors.ToolFlagError: such a FILE is one of the flagfiles `seen` on the way to
+            it: it would include itself for ever.
+    """
     given_args = set(given)
     kept = []
     for arg in read:
-        if arg.startswith(_BOM) and arg not in given_args:
-            arg = arg.removeprefix(_BOM).strip()
+        if arg.startswith(BOM) and arg not in given_args:
+            arg = arg.removeprefix(BOM).strip()
             if not arg or arg.startswith(("#", "//")):
+                continue
+            if _is_flagfile_directive(arg):
+                _refuse_a_flagfile_seen(arg, seen)
+                kept.extend(_flagfiles_read([arg], seen))
                 continue
         kept.append(arg)
     return kept
+
+
+def _real_path(directive: str) -> str:
+    """The real path of the file of a `--flagfile=FILE` directive ("" without `=FILE`)."""
+    file = directive.partition("=")[2]
+    return os.path.realpath(os.path.expanduser(file)) if file else ""
+
+
+def _refuse_a_flagfile_seen(directive: str, seen: frozenset[str]) -> None:
+    """Refuses a `--flagfile=FILE` on a byte-order-marked first line whose FILE was `seen`.
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming the file.
+    """
+    file = directive.partition("=")[2]
+    if file and _real_path(directive) in seen:
+        raise errors.ToolFlagError(
+            f"--flagfile={file} includes itself: a flagfile's first line (after the byte-order "
+            "mark an editor saved) names it again, so it would be read for ever; remove that "
+            f"line. Received: flagfile={file!r}",
+            flag="flagfile",
+            value=file,
+        )
 
 
 def _is_flagfile_directive(arg: str) -> bool:

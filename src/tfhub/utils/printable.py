@@ -7,6 +7,10 @@ import re
 
 from .redact import hide_access_tokens
 
+# The byte-order mark that an editor (Notepad) may save at the start of a UTF-8 file, and that
+# text read from such a file starts with (flagfiles, input lines, queries): no text of it.
+BOM = "\ufeff"
+
 
 def escaped(text: str, also: str = "") -> str:
     """`text` with control and other non-printable characters (and those of `also`) written as

@@ -16,6 +16,7 @@ from typing import Any
 
 from ... import errors
 from ...utils.paths import special_kind
+from ...utils.printable import BOM
 from . import files
 
 
@@ -153,9 +154,6 @@ def _check_some_text(pattern: str, found: list[str]) -> None:
         raise _input_error(pattern, message, "blank lines only")
 
 
-_BOM = "\ufeff"
-
-
 # How a file that is not what its name's ending says fails to decompress (gzip and deflate,
 # bzip2, lzma/xz; a cut-short one: EOFError).
 _UNREADABLE = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
@@ -186,7 +184,7 @@ def _has_text(pattern: str, path: str) -> bool:
                 *lines, line = (line + decoder.decode(chunk)).split("\n")
                 if _any_item([*lines, line]):
                     return True
-                line = line[:2] if line.startswith(_BOM) else line[:1]  # Blank: its start.
+                line = line[:2] if line.startswith(BOM) else line[:1]  # Blank: its start.
     except _UNREADABLE as err:
         message = (
             f"{path}, matched by --data_file_pattern {pattern}, cannot be read as Beam reads it "
@@ -208,7 +206,7 @@ def items_of_line(line: str) -> Iterator[str]:
     items, found as empty matches); the UTF-8 byte-order mark that some editors put at a
     file's start is no text either (Beam left it in the first item, which was then embedded
     as another text than the line)."""
-    for item in line.removeprefix(_BOM).split("\r"):
+    for item in line.removeprefix(BOM).split("\r"):
         if item.strip():
             yield item
 

@@ -13,13 +13,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from ... import errors
-from ...utils.printable import escaped, not_utf8
+from ...utils.printable import BOM, escaped, not_utf8
 
 # The name of the logger of cli.py, where these lines were logged before it was split.
 logger = logging.getLogger("tfhub.tools.make_nearest_neighbour_index.cli")
-# A byte-order mark, which an editor saves at the start of a file of queries piped in: no
-# text at a line's start, as generate reads its input lines (input_files).
-_BOM = "\ufeff"
 
 
 def one_line(text: str) -> str:
@@ -100,7 +97,7 @@ def answer_queries(args: argparse.Namespace, ask: Callable[[str], str] = input) 
             flag="query",
             value=None,
         )
-    queries = [text.removeprefix(_BOM) for text in args.query or ()]
+    queries = [text.removeprefix(BOM) for text in args.query or ()]
     _check_queries(queries)
     finder = SimilarityFinder(
         args.module_url,
@@ -138,7 +135,7 @@ def _answer_typed(finder: Any, num_matches: int, ask: Callable[[str], str]) -> N
                 print(flush=True)
             raise
         line += 1
-        text = text.removeprefix(_BOM)
+        text = text.removeprefix(BOM)
         if not text.strip():
             if not _typed_on_a_terminal():  # A terminal echoed the line's end; a pipe not.
                 print()
