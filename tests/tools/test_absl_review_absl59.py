@@ -50,3 +50,54 @@ def test_a_bom_marked_flagfile_that_includes_itself_is_refused(through, tmp_path
     with pytest.raises(errors.ToolFlagError, match="includes itself") as caught:
         with_flagfiles_read([f"--flagfile={outer}"])
     assert caught.value.flag == "flagfile" and str(outer) in str(caught.value)
+
+
+def _usage_error(parser, argv, capsys):
+    """The `error: ...` line of `parser` (exit 2) for `argv`, read as the tools read theirs."""
+    with pytest.raises(SystemExit) as caught:
+        parser.parse_args(read_as_absl(argv, parser))
+    assert caught.value.code == 2
+    return capsys.readouterr().err.splitlines()[-1].split("error: ", 1)[1]
+
+
+def test_both_tools_booleans_say_the_same_for_no_boolean(capsys):
+    """make_image_classifier's booleans said "argument --do_fine_tuning: expected true or
+    false. Received: 'maybe'", the index tool's switches "--allow_pickle takes true or false,
+    or no value. Received: allow_pickle='maybe'": now both say the latter kind."""
+    from tfhub.tools.make_image_classifier.cli import build_parser as classifier_parser
+    from tfhub.tools.make_nearest_neighbour_index.cli import build_parser as index_parser
+
+    said = "--{0} takes true or false, or no value. Received: {0}='maybe'"
+    classifier = classifier_parser()
+    for argv in (["--do_fine_tuning=maybe"], ["--do_fine_tuning", "maybe"]):
+        assert _usage_error(classifier, argv, capsys) == said.format("do_fine_tuning")
+    assert _usage_error(index_parser(), ["query", "--allow_pickle=maybe"], capsys) == (
+        said.format("allow_pickle")
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--do_fine_tuning", "false"], False),  # Users rely on it: the next argument, a BOOL.
+        (["--do_fine_tuning"], True),
+        (["-do_fine_tuning=no"], False),
+        (["--do_fine_tuning", "--nodo_fine_tuning"], False),
+        (["--nodo_fine_tuning", "--do_fine_tuning=1"], True),
+        ([], False),
+    ],
+)
+def test_make_image_classifiers_booleans_keep_their_forms(argv, expected):
+    from tfhub.tools.make_image_classifier.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(read_as_absl(argv, parser)).do_fine_tuning is expected
+
+
+def test_the_classifiers_booleans_are_absl_booleans_in_its_flag_values():
+    from tfhub.tools.absl_argv import flag_values
+    from tfhub.tools.make_image_classifier.cli import build_parser
+
+    values = flag_values(build_parser(), purpose="test")
+    assert values["do_fine_tuning"].flag_type() == "bool" and values.do_fine_tuning is False
+    assert values["do_data_augmentation"].flag_type() == "bool"

@@ -58,6 +58,55 @@ def long_flags(parser: argparse.ArgumentParser) -> set[str]:
     }
 
 
+def _not_a_bool(option: str, value: str) -> str:
+    """What a boolean flag (`add_bool`, `add_switch`) given a value that is no absl boolean
+    says, for both kinds."""
+    return f"{option} takes true or false, or no value. Received: {option[2:]}={value!r}"
+
+
+class _Bool(argparse.Action):
+    """`--name` or `--name BOOL` or `--name=BOOL` (`add_bool`): on, or the BOOL given."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs="?", const=True, metavar="BOOL", **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if isinstance(values, str):
+            try:
+                values = absl_bool(values)
+            except argparse.ArgumentTypeError:
+                option = option_string or self.option_strings[0]
+                raise argparse.ArgumentError(None, _not_a_bool(option, values)) from None
+        setattr(namespace, self.dest, values)
+
+
+def add_bool(parser: Any, name: str, default: bool, help_text: str) -> None:
+    """Adds `--name`, `--name=BOOL`, `--name BOOL` and `--noname`, as make_image_classifier's
+    absl boolean flags: unlike a switch (`add_switch`), `--name` takes the next argument as its
+    value unless it looks like a flag (`--do_fine_tuning false`; a value that is no boolean is
+    refused).
+
+    Args:
+        parser: an argparse parser (or argument group).
+        name: the flag's name, without dashes.
+        default: its value when not given.
+        help_text: its help.
+    """
+    parser.add_argument(
+        f"--{name}",
+        action=_Bool,
+        default=default,
+        help=f"{help_text} (default: {default}; --no{name} turns it off)",
+    )
+    parser.add_argument(f"--no{name}", dest=name, action="store_false", help=argparse.SUPPRESS)
+
+
 class _Switch(argparse.Action):
     """`--name` and `--noname` in one option (`add_switch`): on, or off, the last one given."""
 
@@ -76,9 +125,10 @@ class _Switch(argparse.Action):
 
 def add_switch(parser: Any, name: str, help_text: str) -> None:
     """Adds `--name`, off unless given, with absl's other forms of a boolean flag:
-    `--noname`, and `--name=BOOL` (read by `double_dashed`). Unlike `--name BOOL`, it never
-    takes the next argument as its value, as absl's booleans did not (a positional argument,
-    such as an operation, may follow it).
+    `--noname`, and `--name=BOOL` (read by `double_dashed`). Unlike `--name BOOL` of `add_bool`,
+    it never takes the next argument as its value, as absl's booleans did not (a positional
+    argument, such as an operation, may follow it); a value that is no boolean is refused in
+    the same words.
 
     Args:
         parser: an argparse parser (or argument group).
@@ -111,9 +161,7 @@ def _switch_set(arg: str, switches: set[str]) -> str:
         on = absl_bool(value)
     except argparse.ArgumentTypeError:
         raise errors.ToolFlagError(
-            f"{option} takes true or false, or no value. Received: {option[2:]}={value!r}",
-            flag=option[2:],
-            value=value,
+            _not_a_bool(option, value), flag=option[2:], value=value
         ) from None
     return option if on else f"--no{option[2:]}"
 
@@ -318,7 +366,7 @@ def flag_values(parser: argparse.ArgumentParser, *, purpose: str) -> Any:
     global one, so they clash with no program's flags), with the parser's defaults, readable
     and settable at once: upstream's program modules had such a `FLAGS`.
 
-    Each long option becomes one flag of its kind: boolean for `absl_bool` values and
+    Each long option becomes one flag of its kind: boolean for `add_bool` flags and
     `store_true` options (`--noname` is absl's own), enum for choices (unset is None), multi
     string for repeatable options, integer, float, else string. `--help` and `--verbose` stay
     the command line's; `--tfhub_cache_dir` and `--tfhub_model_load_format` are upstream's own
@@ -339,7 +387,7 @@ def flag_values(parser: argparse.ArgumentParser, *, purpose: str) -> Any:
         if action.choices:
             choices = [choice for choice in action.choices if choice]  # "" is unset upstream.
             flags.DEFINE_enum(name, action.default, choices, text, flag_values=values)
-        elif action.type is absl_bool or store_flag:
+        elif isinstance(action, _Bool) or store_flag:
             flags.DEFINE_bool(name, action.default, text, flag_values=values)
         elif type(action).__name__ == "_AppendAction":  # action="append", argparse's class.
             flags.DEFINE_multi_string(name, action.default, text, flag_values=values)

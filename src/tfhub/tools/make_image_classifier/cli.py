@@ -16,25 +16,11 @@ from typing import Any
 
 from ... import errors
 from ...utils.paths import home_expanded
-from ..absl_argv import absl_bool, absl_int, read_as_absl
+from ..absl_argv import absl_int, add_bool, read_as_absl
 from ..hub_flags import add_hub_flags, hub_flags_applied
 from .hparams import HParams, get_default_hparams
 
 DEFAULT_MODULE = "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"
-
-
-def _add_bool(parser: Any, name: str, default: bool, help_text: str) -> None:
-    """Adds `--name`, `--name=BOOL` and `--noname`, as absl boolean flags."""
-    parser.add_argument(
-        f"--{name}",
-        nargs="?",
-        const=True,
-        default=default,
-        type=absl_bool,
-        metavar="BOOL",
-        help=f"{help_text} (default: {default}; --no{name} turns it off)",
-    )
-    parser.add_argument(f"--no{name}", dest=name, action="store_false", help=argparse.SUPPRESS)
 
 
 def _add_inputs_and_outputs(parser: Any) -> None:
@@ -97,7 +83,7 @@ def _add_hparams(parser: Any, defaults: HParams) -> None:
     }
     for name, default in defaults._asdict().items():
         if name in bools:
-            _add_bool(parser, name, default, bools[name])
+            add_bool(parser, name, default, bools[name])
         else:
             parser.add_argument(
                 f"--{name}",
@@ -117,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help='"mirrored" trains on all local GPUs (or devices) with MirroredStrategy',
     )
-    _add_bool(parser, "set_memory_growth", False, "let TensorFlow grow GPU memory as needed")
+    add_bool(parser, "set_memory_growth", False, "let TensorFlow grow GPU memory as needed")
     add_hub_flags(parser)
 
 
