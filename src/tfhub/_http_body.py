@@ -100,6 +100,8 @@ class HttpBody(io.RawIOBase):
         self._validator = _validator(self._response.headers)
         # The proxy the body comes through (after redirects), named if it drips (rf57f-F1).
         sent = str(getattr(self._response, "url", None) or url)
+        # The page redirects led to (a login portal's), as `check_status` names it; else None.
+        self.final_url = sent if getattr(self._response, "history", None) else None
         self._budget.proxy = proxy_for(sent)
         self._budget.proxy_hint = _deadline.slow_proxy_hint(sent, self._budget.proxy)
         self._drops = 0

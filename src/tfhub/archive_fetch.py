@@ -93,7 +93,12 @@ def download_and_extract(
         # are pickled and inspected, not only printed.
         return _archive.extract(stream, target, source=redact(handle))
     except errors.NotAnArchiveError as err:
-        hint = _http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle."
+        hint = (
+            _http.moved_hint(url)
+            or _http.kaggle_hint(url, 404)
+            or _redirected_hint(url, body.final_url)
+            or " Check the handle."
+        )
         raise errors.NotAnArchiveError(f"{err}{hint}") from err
     except errors.ArchiveError as err:
         raise with_archive_hint(err, remote=True) from err
@@ -120,6 +125,24 @@ def with_archive_hint(err: errors.ArchiveError, *, remote: bool) -> errors.Archi
         )
         return errors.ArchiveError(f"{err} Nothing was installed: {todo}.")
     return err
+
+
+def _redirected_hint(url: str, final_url: str | None) -> str:
+    """What to do when redirects led `url` to `final_url`, which answered no archive (a login
+    page of a captive portal or an SSO proxy, mostly), naming that page (its secrets hidden);
+    "" when no redirect led elsewhere.
+
+    The URL is followed by a space, never by punctuation: `redact` takes what follows a secret
+    query value up to the next space as part of it (a ")" or "." would be hidden too).
+    """
+    if not final_url or final_url == url:
+        return ""
+    return (
+        f" The request was redirected to {redact(final_url)} and that page answered: if it is "
+        "a login or captive portal (a hotel's or office's network, an SSO proxy), log in there "
+        "in a browser, or set the proxy (HTTPS_PROXY) or the token (TFHUB_TOKEN) your network "
+        "or hub needs, then try again; if it is the hub's own page, check the handle."
+    )
 
 
 def _empty_folder(folder: str) -> None:
