@@ -55,12 +55,7 @@ def module_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.mark.parametrize(
     ("signature", "value", "moved"),
     [
-        pytest.param(
-            "from_first",
-            FIRST,
-            False,
-            marks=pytest.mark.xfail(strict=True, reason="the graph path is fixed next commit"),
-        ),
+        ("from_first", FIRST, False),
         ("default", X, True),
     ],
 )

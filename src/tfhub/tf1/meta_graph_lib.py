@@ -97,27 +97,34 @@ def ancestors(
 
 
 def descendants(
-    nodes: dict[str, Any], sources: Iterable[str], *, stop_at: Iterable[str] = ()
+    nodes: dict[str, Any], sources: Iterable[str], *, fed: Iterable[str] = ()
 ) -> set[str]:
     """The names of the nodes among `nodes` ({name: NodeDef}) that need a value of `sources`
     (node names), themselves included: through data and control inputs, in one pass over the
     graph's edges (O(nodes + inputs)). Colocation (`loc:@`) is not followed: it places a node,
-    it needs no value. The walk does not enter a node named in `stop_at` (e.g. one an import
-    feeds), nor start from one.
+    it needs no value. A data input that is a tensor named in `fed` (`op:index`, e.g. one an
+    import feeds) is not followed: the feed stands for it and all it is computed from, but
+    not for the other outputs of its node, nor for a control input on that node.
     """
+    cut = frozenset(_tensor_name(name) for name in fed)
     consumers: dict[str, list[str]] = {}
     for node in nodes.values():
         for name in node.input:
-            consumers.setdefault(_node_name(name), []).append(node.name)
-    stops = frozenset(stop_at)
+            if name.startswith("^") or _tensor_name(name) not in cut:
+                consumers.setdefault(_node_name(name), []).append(node.name)
     found: set[str] = set()
-    stack = [name for name in sources if name in nodes and name not in stops]
+    stack = [name for name in sources if name in nodes]
     while stack:
         name = stack.pop()
         if name not in found:
             found.add(name)
-            stack.extend(n for n in consumers.get(name, ()) if n not in stops and n not in found)
+            stack.extend(n for n in consumers.get(name, ()) if n not in found)
     return found
+
+
+def _tensor_name(name: str) -> str:
+    """A data input or tensor name as `op:index` (a NodeDef writes output 0 as `op`)."""
+    return name if ":" in name else f"{name}:0"
 
 
 def collection_node_names(meta_graph: Any, key: str) -> list[str]:

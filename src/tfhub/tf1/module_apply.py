@@ -74,22 +74,24 @@ def keep_feedable_update_ops(meta_graph: Any, signature_def: Any) -> None:
     Upstream listed them too, and `tf.control_dependencies(UPDATE_OPS)` then failed with "You
     must feed a value for placeholder tensor 'module_apply_embed/x'". One pass forward from
     those placeholders, over data and control inputs (`meta_graph_lib.descendants`; not
-    colocation, which needs no value), finds the ops that need them; it stops at this
-    application's own inputs, which it feeds whatever they are computed from.
+    colocation, which needs no value), finds the ops that need them; it does not follow the
+    tensors this application feeds (its inputs), whatever they are computed from, but does
+    follow another output of their node (a split's second part).
     """
     collection = meta_graph.collection_def.get(UPDATE_OPS)
     if collection is None or not collection.node_list.value:
         return
     nodes = {node.name: node for node in meta_graph.graph_def.node}
-    fed = _input_nodes([signature_def])
+    fed = _input_tensors([signature_def])
+    fed_nodes = {split_tensor_name(name)[0] for name in fed}
     unfed = {
         name
-        for name in _input_nodes(meta_graph.signature_def.values()) - fed
+        for name in _input_nodes(meta_graph.signature_def.values()) - fed_nodes
         if name in nodes and nodes[name].op == "Placeholder"
     }
     if not unfed:
         return
-    needs_unfed = meta_graph_lib.descendants(nodes, unfed, stop_at=fed)
+    needs_unfed = meta_graph_lib.descendants(nodes, unfed, fed=fed)
     names = meta_graph_lib.collection_node_names(meta_graph, UPDATE_OPS)
     kept = [
         entry
@@ -103,8 +105,14 @@ def keep_feedable_update_ops(meta_graph: Any, signature_def: Any) -> None:
 def _input_nodes(signature_defs: Iterable[Any]) -> set[str]:
     """The names of the nodes that give the inputs of `signature_defs` (each part of a
     composite input)."""
+    return {split_tensor_name(name)[0] for name in _input_tensors(signature_defs)}
+
+
+def _input_tensors(signature_defs: Iterable[Any]) -> set[str]:
+    """The names (`op:index`) of the tensors that are the inputs of `signature_defs` (each
+    part of a composite input)."""
     return {
-        split_tensor_name(name)[0]
+        name
         for signature_def in signature_defs
         for info in signature_def.inputs.values()
         for name in tensor_names(info)
