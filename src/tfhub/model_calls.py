@@ -12,6 +12,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from . import errors
 from .utils.lazy import tensorflow as tf
 
 
@@ -97,6 +98,7 @@ def call_with_training(
     train_fn: Callable[..., Any] | None = None,
     pass_training: bool = False,
     saved_training: frozenset[Any] | None = None,
+    signature: str | None = None,
 ) -> Any:
     """Calls `fn(*args, **kwargs)` in training or in inference mode.
 
@@ -106,7 +108,12 @@ def call_with_training(
     `saved_training` (`saved_training_values(fn)`): for a model saved only with `training`
     left to its default of None, inference calls `fn` without `training`, as `obj(x)` does
     (TensorFlow refuses `training=False` there: "Could not find matching concrete function").
+    `signature`: the name of the signature `fn` is, for error messages.
+
+    Raises:
+        tfhub.errors.SignatureInputError: from `check_fixed_shapes`.
     """
+    check_fixed_shapes(fn, args, kwargs, signature=signature)
     if train_fn is None and not pass_training:
         return fn(*args, **kwargs)
     infer_by_default = (
@@ -121,3 +128,63 @@ def call_with_training(
         return fn(*args, training=mode, **kwargs)
 
     return smart_cond(training, lambda: run(True), lambda: run(False))
+
+
+def check_fixed_shapes(
+    fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], *, signature: str | None = None
+) -> None:
+    """Refuses inputs to a TF1 module's signature whose known shape disagrees with its input's.
+
+    TensorFlow's TF1 loader prunes each signature from the module's graph
+    (`tf.compat.v1.wrap_function`) and does not check the shapes it is called with: a tensor
+    of another height and width runs silently (a wrong result), one of another rank may abort
+    the process. hub.Module in a graph refuses such inputs; this does the same for the calls
+    that come here (hub.KerasLayer, feature columns). A dim unknown on either side passes (a
+    symbolic Keras input's batch), so a Keras call checks once, while it is traced.
+
+    Args:
+        fn: the function about to be called; only a TF1 signature (a pruned function, with a
+            `structured_input_signature` of keyword inputs) is checked.
+        args: its positional inputs: one, for a signature of one input.
+        kwargs: its keyword inputs, by the signature's input names.
+        signature: the signature's name, for the message (else TensorFlow's function name).
+
+    Raises:
+        tfhub.errors.SignatureInputError: (a ValueError and TypeError, as hub.Module's) an
+            input's rank or a known dim differs; names the input, both shapes, the signature.
+    """
+    expected = _tf1_signature_inputs(fn)
+    if not expected:
+        return
+    given = dict(kwargs)
+    if len(args) == 1 and len(expected) == 1:
+        given[next(iter(expected))] = args[0]
+    where = signature or _signature_name(fn)
+    for name, spec in expected.items():
+        shape = getattr(given.get(name), "shape", None)  # A tensor's, or a NumPy array's.
+        if shape is None or tf.TensorShape(shape).is_compatible_with(spec.shape):
+            continue
+        shape = tf.TensorShape(shape)
+        raise errors.SignatureInputError(
+            f"Input {name!r} of signature {where!r} has shape {shape}, but the module expects "
+            f"{spec.shape} (a dim of None takes any size): resize or reshape the input to "
+            f"fit, as hub.Module would ask. Received: {name}.shape={shape}"
+        )
+
+
+def _tf1_signature_inputs(fn: Any) -> dict[str, Any]:
+    """{input name: TensorSpec} of a TF1 signature (a pruned function); {} for any other."""
+    if not hasattr(fn, "prune"):  # Only WrappedFunctions: TensorFlow checks other functions.
+        return {}
+    structured = getattr(fn, "structured_input_signature", None)
+    if not isinstance(structured, tuple) or len(structured) != 2 or structured[0]:
+        return {}
+    specs = structured[1]
+    if not isinstance(specs, dict):
+        return {}
+    return {name: spec for name, spec in specs.items() if isinstance(spec, tf.TensorSpec)}
+
+
+def _signature_name(fn: Any) -> str:
+    """The signature's function name as TensorFlow keeps it (e.g. 'pruned'), for messages."""
+    return str(getattr(fn, "name", "?"))

@@ -249,6 +249,7 @@ def _invoke(hub: HubCallable, inputs: Any, training: Any) -> Any:
         train_fn=hub.train_fn,
         pass_training=takes_training,
         saved_training=hub.saved_training,
+        signature=hub.signature,
     )
 
 
