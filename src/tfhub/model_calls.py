@@ -8,7 +8,9 @@ names or here.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -162,9 +164,11 @@ def check_fixed_shapes(
     where = signature or _signature_name(fn)
     for name, spec in expected.items():
         shape = getattr(given.get(name), "shape", None)  # A tensor's, or a NumPy array's.
-        if shape is None or tf.TensorShape(shape).is_compatible_with(spec.shape):
+        if shape is None:
             continue
-        shape = tf.TensorShape(shape)
+        shape = shape if isinstance(shape, tf.TensorShape) else tf.TensorShape(shape)
+        if shape.is_compatible_with(spec.shape):
+            continue
         raise errors.SignatureInputError(
             f"Input {name!r} of signature {where!r} has shape {shape}, but the module expects "
             f"{spec.shape} (a dim of None takes any size): resize or reshape the input to "
@@ -172,8 +176,26 @@ def check_fixed_shapes(
         )
 
 
+_SIGNATURE_INPUTS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
 def _tf1_signature_inputs(fn: Any) -> dict[str, Any]:
-    """{input name: TensorSpec} of a TF1 signature (a pruned function); {} for any other."""
+    """{input name: TensorSpec} of a TF1 signature (a pruned function); {} for any other.
+
+    Read once per function (TensorFlow rebuilds `structured_input_signature` on each read).
+    """
+    try:
+        return _SIGNATURE_INPUTS[fn]
+    except (KeyError, TypeError):  # TypeError: not weakly referenceable (or not hashable).
+        pass
+    specs = _read_signature_inputs(fn)
+    with contextlib.suppress(TypeError):
+        _SIGNATURE_INPUTS[fn] = specs
+    return specs
+
+
+def _read_signature_inputs(fn: Any) -> dict[str, Any]:
+    """`_tf1_signature_inputs`, read from `fn`."""
     if not hasattr(fn, "prune"):  # Only WrappedFunctions: TensorFlow checks other functions.
         return {}
     structured = getattr(fn, "structured_input_signature", None)
