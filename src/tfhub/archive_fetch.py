@@ -132,8 +132,9 @@ def _redirected_hint(url: str, final_url: str | None) -> str:
     page of a captive portal or an SSO proxy, mostly), naming that page (its secrets hidden);
     "" when no redirect led elsewhere.
 
-    The URL is followed by a space, never by punctuation: `redact` takes what follows a secret
-    query value up to the next space as part of it (a ")" or "." would be hidden too).
+    The URL is followed by a space, never by punctuation: `redact` hides what follows a secret
+    query value up to the next space (but a ")" closing a "(" opened before the URL), as a
+    value may end in punctuation.
     """
     if not final_url or final_url == url:
         return ""

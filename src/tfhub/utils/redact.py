@@ -73,22 +73,41 @@ def _redact_parameters(text: str) -> str:
     and a secret's value is replaced up to its end.
     """
     parts: list[str] = []
-    done = 0
+    done = counted = opened = 0  # `opened`: "(" less ")" in text[:counted], counted once.
     for found in re.finditer(_PARAMETER_NAME, text):
         if found.start() < done or not is_secret_parameter(found.group(1)):
             continue
         value = re.compile(_PARAMETER_VALUE).match(text, found.end())
         if value is None:  # An empty value (`token=`) shows nothing.
             continue
-        # Prose after the URL (`(... ?token=abc).`) is no part of the value: a signed URL's
-        # values (base64, hex, URL-safe tokens) end in none of these.
-        kept = len(value.group().rstrip(_PROSE_AFTER)) or len(value.group())
+        opened += text.count("(", counted, found.start()) - text.count(")", counted, found.start())
+        counted = found.start()
         parts += [text[done : found.end()], "***"]
-        done = found.end() + kept
+        done = found.end() + _hidden_length(
+            found.group(1), value.group(), in_parentheses=opened > 0
+        )
     return "".join(parts) + text[done:]
 
 
-_PROSE_AFTER = ").,;:!]"
+# What may close a URL given in parentheses, in prose: ")" and at most one mark after it.
+_CLOSING_PROSE = re.compile(r"\)[.,;:!]?")
+# Names of values that a person chose (a password may end in ")" or "!"): always hidden whole.
+_CHOSEN_SECRET_PARTS = ("passw", "pwd", "secret", "key", "auth")
+
+
+def _hidden_length(name: str, value: str, *, in_parentheses: bool) -> int:
+    """How much of the secret `value` (of the parameter `name`) to hide: all of it, but a ")"
+    that closes a "(" opened before the URL (`in_parentheses`), and one mark after it, ending
+    the value (`(redirected to https://h/login?token=abc).`), for values no person chose
+    (tokens, signatures: base64, hex, URL-safe characters)."""
+    if not in_parentheses or any(
+        part in urllib.parse.unquote(name).lower() for part in _CHOSEN_SECRET_PARTS
+    ):
+        return len(value)
+    closing = _CLOSING_PROSE.search(value)
+    if closing is None or closing.end() != len(value) or closing.start() == 0:
+        return len(value)
+    return closing.start()
 
 
 # An OAuth access token sent as "Authorization: Bearer <token>", should a server's answer echo
