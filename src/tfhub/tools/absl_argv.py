@@ -285,7 +285,7 @@ def _flagfiles_read(argv: Sequence[str], seen: frozenset[str]) -> list[str]:
             flag="flagfile",
             value=" ".join(directives),
         ) from None
-    return _without_boms(read, argv, seen | {_real_path(arg) for arg in directives})
+    return _without_boms(read, argv, seen)
 
 
 def _without_boms(read: Sequence[str], given: Sequence[str], seen: frozenset[str]) -> list[str]:
@@ -297,7 +297,8 @@ def _without_boms(read: Sequence[str], given: Sequence[str], seen: frozenset[str
 
     Raises:
         tfhub.errors.ToolFlagError: such a FILE is one of the flagfiles `seen` on the way to
-            it: it would include itself for ever.
+            it (the chain of byte-order-marked directives that led here: a file read twice
+            side by side is no loop, as absl reads it): it would include itself for ever.
     """
     given_args = set(given)
     kept = []
@@ -308,7 +309,7 @@ def _without_boms(read: Sequence[str], given: Sequence[str], seen: frozenset[str
                 continue
             if _is_flagfile_directive(arg):
                 _refuse_a_flagfile_seen(arg, seen)
-                kept.extend(_flagfiles_read([arg], seen))
+                kept.extend(_flagfiles_read([arg], seen | {_real_path(arg)}))
                 continue
         kept.append(arg)
     return kept
