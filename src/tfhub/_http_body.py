@@ -21,7 +21,7 @@ from ._http import _AGAIN_HINT, RestartDownload, backoff_seconds, get
 from ._http_cause import cause_text
 from ._http_errors import is_connection_error as _is_connection_error
 from ._http_proxy import proxy_for
-from ._http_status_check import check_status
+from ._http_status_check import check_status, redirected_to
 from .utils.numbers import is_number
 from .utils.pace import MinimumPace
 from .utils.redact import redact
@@ -101,7 +101,7 @@ class HttpBody(io.RawIOBase):
         # The proxy the body comes through (after redirects), named if it drips (rf57f-F1).
         sent = str(getattr(self._response, "url", None) or url)
         # The page redirects led to (a login portal's), as `check_status` names it; else None.
-        self.final_url = sent if getattr(self._response, "history", None) else None
+        self.final_url = redirected_to(self._response)
         self._budget.proxy = proxy_for(sent)
         self._budget.proxy_hint = _deadline.slow_proxy_hint(sent, self._budget.proxy)
         self._drops = 0

@@ -28,7 +28,7 @@ def check_status(
             handle=handle,
             url=url,
             server_says=said,
-            final_url=response.url if response.history else None,  # Redirected there.
+            final_url=redirected_to(response),
             retries=getattr(response, "_tfhub_retries", None),
         )
 
@@ -58,3 +58,9 @@ def server_says_text(response: Any, budget: _deadline.RetryBudget | None) -> str
         if text:
             return text
     return None
+
+
+def redirected_to(response: Any) -> str | None:
+    """The URL redirects led `response` to (a login portal's page, say), or None if it was not
+    redirected."""
+    return str(response.url) if getattr(response, "history", None) else None
