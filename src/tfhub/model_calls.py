@@ -209,4 +209,5 @@ def _read_signature_inputs(fn: Any) -> dict[str, Any]:
 
 def _signature_name(fn: Any) -> str:
     """The signature's function name as TensorFlow keeps it (e.g. 'pruned'), for messages."""
-    return str(getattr(fn, "name", "?"))
+    name = getattr(fn, "name", "?")
+    return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)

@@ -74,7 +74,10 @@ class _TF1TextColumn(TF1ModuleColumn):
 
         def fn(text_batch: Any, training: Any = False) -> Any:
             inputs = {input_name: text_batch}
-            return call_with_training(training, function, (), inputs, train_fn=train)["default"]
+            outputs = call_with_training(
+                training, function, (), inputs, train_fn=train, signature="default"
+            )
+            return outputs["default"]
 
         return LoadedModule.of_model(model, fn)
 
