@@ -27,7 +27,7 @@ from .model_calls import static_training as static_training
 from .model_calls import takes_training as takes_training
 from .model_calls import traced_functions as traced_functions
 from .tf1 import tensor_info
-from .tf1.meta_graph_lib import collection_variable_defs
+from .tf1.meta_graph_lib import collection_variable_defs, reached_from
 from .utils.lazy import tensorflow as tf
 
 LossFn = Callable[[], Any]
@@ -333,11 +333,12 @@ def _feedable(
     """The ops of `update_ops` (ops or tensors of `graph`) that a call feeding the tensors
     named `fed` (`op:index`) can run, in their order.
 
-    The rule of the graph path (`module_apply.keep_feedable_update_ops`): an update op is left
-    out if it depends on a `Placeholder` among `input_ops` (the ops of every signature's
-    inputs) that the call does not feed, through tensors the call does not feed either: a fed
-    tensor stands for all it is computed from (not the other outputs of its op), and another
-    signature's input that is an inner tensor (not a placeholder) is computed, not fed.
+    The rule of the graph path (`module_apply.keep_feedable_update_ops`; both walk with
+    `meta_graph_lib.reached_from`): an update op is left out if it depends on a `Placeholder`
+    among `input_ops` (the ops of every signature's inputs) that the call does not feed,
+    through tensors the call does not feed either: a fed tensor stands for all it is computed
+    from (not the other outputs of its op), and another signature's input that is an inner
+    tensor (not a placeholder) is computed, not fed.
     """
     ops = [getattr(update, "op", update) for update in update_ops]
     fed_ops = {name.rpartition(":")[0] for name in fed}
@@ -348,31 +349,12 @@ def _feedable(
     }
     if not blocking:
         return ops
-    reached = _reached_from(graph, blocking, fed=fed)
-    return [op for op in ops if op.name not in reached]
-
-
-def _reached_from(graph: Any, sources: set[str], *, fed: set[str]) -> set[str]:
-    """The names of the ops of `graph` that depend on an op named in `sources` (through data
-    or control inputs), these included, along edges that do not carry a tensor named in `fed`
-    (a control dependency on the op of a fed tensor still runs that op).
-
-    One forward pass over the graph (linear in its ops and edges), however many ops ask.
-    """
-    consumers: dict[str, list[tuple[str | None, str]]] = {}
+    edges: list[tuple[str, str | None, str]] = []
     for op in graph.get_operations():
-        for tensor in op.inputs:
-            consumers.setdefault(tensor.op.name, []).append((tensor.name, op.name))
-        for control in op.control_inputs:
-            consumers.setdefault(control.name, []).append((None, op.name))
-    reached = set(sources)
-    stack = list(sources)
-    while stack:
-        for tensor, name in consumers.get(stack.pop(), ()):
-            if name not in reached and tensor not in fed:
-                reached.add(name)
-                stack.append(name)
-    return reached
+        edges += [(tensor.op.name, tensor.name, op.name) for tensor in op.inputs]
+        edges += [(control.name, None, op.name) for control in op.control_inputs]
+    reached = reached_from(edges, blocking, fed=fed)
+    return [op for op in ops if op.name not in reached]
 
 
 def _is_uniquified(name: str, original: str) -> bool:

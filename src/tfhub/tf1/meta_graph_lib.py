@@ -100,20 +100,35 @@ def descendants(
     nodes: dict[str, Any], sources: Iterable[str], *, fed: Iterable[str] = ()
 ) -> set[str]:
     """The names of the nodes among `nodes` ({name: NodeDef}) that need a value of `sources`
-    (node names), themselves included: through data and control inputs, in one pass over the
-    graph's edges (O(nodes + inputs)). Colocation (`loc:@`) is not followed: it places a node,
-    it needs no value. A data input that is a tensor named in `fed` (`op:index`, e.g. one an
-    import feeds) is not followed: the feed stands for it and all it is computed from, but
-    not for the other outputs of its node, nor for a control input on that node.
+    (node names), themselves included (`reached_from` over the NodeDefs' inputs: colocation,
+    `loc:@`, is not followed: it places a node, it needs no value).
+    """
+    edges = (
+        (_node_name(name), None if name.startswith("^") else _tensor_name(name), node.name)
+        for node in nodes.values()
+        for name in node.input
+    )
+    return reached_from(edges, [name for name in sources if name in nodes], fed=fed)
+
+
+def reached_from(
+    edges: Iterable[tuple[str, str | None, str]], sources: Iterable[str], *, fed: Iterable[str] = ()
+) -> set[str]:
+    """The names of the nodes that need a value of `sources` (node names), these included, in
+    one pass over the graph's `edges` (producer, the tensor `op:index` it carries or None for a
+    control input, consumer): O(nodes + edges). A data edge carrying a tensor named in `fed`
+    (e.g. one an import feeds) is not followed: the feed stands for it and all it is computed
+    from, but not for the other outputs of its node, nor for a control input on that node.
+    The rule of both the graph path (`module_apply.keep_feedable_update_ops`, over NodeDefs)
+    and the eager one (`LoadedModel.training_function`, over a tf.Graph's ops).
     """
     cut = frozenset(_tensor_name(name) for name in fed)
     consumers: dict[str, list[str]] = {}
-    for node in nodes.values():
-        for name in node.input:
-            if name.startswith("^") or _tensor_name(name) not in cut:
-                consumers.setdefault(_node_name(name), []).append(node.name)
+    for producer, tensor, consumer in edges:
+        if tensor is None or tensor not in cut:
+            consumers.setdefault(producer, []).append(consumer)
     found: set[str] = set()
-    stack = [name for name in sources if name in nodes]
+    stack = list(sources)
     while stack:
         name = stack.pop()
         if name not in found:
