@@ -259,12 +259,12 @@ def with_flagfiles_read(argv: Sequence[str]) -> list[str]:
             file (`.flag` "flagfile"), or a flagfile whose byte-order-marked first line
             includes that file again.
     """
-    return _flagfiles_read(argv, frozenset())
+    return _flagfiles_read(argv, ())
 
 
-def _flagfiles_read(argv: Sequence[str], seen: frozenset[str]) -> list[str]:
+def _flagfiles_read(argv: Sequence[str], chain: tuple[str, ...]) -> list[str]:
     """`with_flagfiles_read` of `argv`, reached through the byte-order-marked first lines of
-    the flagfiles `seen` (their real paths)."""
+    the flagfiles `chain` (their real paths, in the order they led here)."""
     end = end_of_flags(argv)
     directives = [arg for arg in argv[:end] if _is_flagfile_directive(arg)]
     if not directives:
@@ -285,10 +285,10 @@ def _flagfiles_read(argv: Sequence[str], seen: frozenset[str]) -> list[str]:
             flag="flagfile",
             value=" ".join(directives),
         ) from None
-    return _without_boms(read, argv, seen)
+    return _without_boms(read, argv, chain)
 
 
-def _without_boms(read: Sequence[str], given: Sequence[str], seen: frozenset[str]) -> list[str]:
+def _without_boms(read: Sequence[str], given: Sequence[str], chain: tuple[str, ...]) -> list[str]:
     """The flags absl `read` from `given` and its flagfiles, with the UTF-8 byte-order mark
     that an editor (Notepad) saves at the start of a file dropped from that file's first line,
     which absl keeps (a line it then reads as no flag, nor comment); a first line that is then
@@ -296,9 +296,9 @@ def _without_boms(read: Sequence[str], given: Sequence[str], seen: frozenset[str
     (absl saw no directive in it) is replaced by the flags of FILE.
 
     Raises:
-        tfhub.errors.ToolFlagError: such a FILE is one of the flagfiles `seen` on the way to
-            it (the chain of byte-order-marked directives that led here: a file read twice
-            side by side is no loop, as absl reads it): it would include itself for ever.
+        tfhub.errors.ToolFlagError: such a FILE is one of the flagfiles of `chain`, the
+            byte-order-marked directives that led here (a file read twice side by side is no
+            loop, as absl reads it): they would be read for ever (`_refuse_a_loop`).
     """
     given_args = set(given)
     kept = []
@@ -308,8 +308,8 @@ def _without_boms(read: Sequence[str], given: Sequence[str], seen: frozenset[str
             if not arg or arg.startswith(("#", "//")):
                 continue
             if _is_flagfile_directive(arg):
-                _refuse_a_flagfile_seen(arg, seen)
-                kept.extend(_flagfiles_read([arg], seen | {_real_path(arg)}))
+                _refuse_a_loop(arg, chain)
+                kept.extend(_flagfiles_read([arg], (*chain, _real_path(arg))))
                 continue
         kept.append(arg)
     return kept
@@ -321,21 +321,25 @@ def _real_path(directive: str) -> str:
     return os.path.realpath(os.path.expanduser(file)) if file else ""
 
 
-def _refuse_a_flagfile_seen(directive: str, seen: frozenset[str]) -> None:
-    """Refuses a `--flagfile=FILE` on a byte-order-marked first line whose FILE was `seen`.
+def _refuse_a_loop(directive: str, chain: tuple[str, ...]) -> None:
+    """Refuses a `--flagfile=FILE` on a byte-order-marked first line of the last file of
+    `chain` (the real paths of the files such lines led through) when FILE is in `chain`.
 
     Raises:
-        tfhub.errors.ToolFlagError: naming the file.
+        tfhub.errors.ToolFlagError: naming the line's file, FILE, and the loop.
     """
     file = directive.partition("=")[2]
-    if file and _real_path(directive) in seen:
-        raise errors.ToolFlagError(
-            f"--flagfile={file} includes itself: a flagfile's first line (after the byte-order "
-            "mark an editor saved) names it again, so it would be read for ever; remove that "
-            f"line. Received: flagfile={file!r}",
-            flag="flagfile",
-            value=file,
-        )
+    real = _real_path(directive) if file else ""
+    if real not in chain:
+        return
+    loop = " -> ".join((*chain[chain.index(real) :], real))
+    raise errors.ToolFlagError(
+        f"The first line of the flagfile {chain[-1]} (after the byte-order mark an editor "
+        f"saved) names --flagfile={file}, which leads back to it ({loop}), so they would be "
+        f"read for ever; remove one of those lines. Received: flagfile={file!r}",
+        flag="flagfile",
+        value=file,
+    )
 
 
 def _is_flagfile_directive(arg: str) -> bool:
