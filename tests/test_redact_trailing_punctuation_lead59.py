@@ -37,6 +37,12 @@ from tfhub.utils.redact import redact
         ("(at https://h/m?pwd=s3cr3t.)", "(at https://h/m?pwd=***"),
         ("(https://h/m?key=abc;def: done", "(https://h/m?key=*** done"),
         ("(https://h/m?api_key=abc).", "(https://h/m?api_key=***"),
+        ("(see https://h/?credential=hunter2!)", "(see https://h/?credential=***"),
+        # Only a "(" before the URL opens prose; the URL's own and earlier values' do not.
+        ("x https://h/a(b?token=s3cr)", "x https://h/a(b?token=***"),
+        ("(see https://h/?token=a(b)", "(see https://h/?token=***"),  # Its own "(".
+        ("https://h/?sig=ab(cd then ?token=xyz).", "https://h/?sig=*** then ?token=***"),
+        ("(a https://h/?sig=ab(cd then ?token=xyz).", "(a https://h/?sig=*** then ?token=***)."),
     ],
 )
 def test_prose_after_a_secret_stays(text: str, shown: str) -> None:

@@ -73,26 +73,41 @@ def _redact_parameters(text: str) -> str:
     and a secret's value is replaced up to its end.
     """
     parts: list[str] = []
-    done = counted = opened = 0  # `opened`: "(" less ")" in text[:counted], counted once.
+    done = 0
+    # `opened`: "(" less ")" in the text shown before the start of the URL being read (after
+    # the last white space or quote), `url_start`; `looked`: where the search for that start
+    # stopped; `pending`: (end, "(" less ")") of the values hidden since `url_start`, taken
+    # off once the URL start passes them. Each character is looked at a bounded number of
+    # times: linear.
+    opened = url_start = looked = 0
+    pending: list[tuple[int, int]] = []
     for found in re.finditer(_PARAMETER_NAME, text):
         if found.start() < done or not is_secret_parameter(found.group(1)):
             continue
         value = re.compile(_PARAMETER_VALUE).match(text, found.end())
         if value is None:  # An empty value (`token=`) shows nothing.
             continue
-        opened += text.count("(", counted, found.start()) - text.count(")", counted, found.start())
-        counted = found.start()
+        gap = max(text.rfind(end, looked, found.start()) for end in _URL_ENDS)
+        looked = found.start()
+        if gap >= 0:
+            opened += text.count("(", url_start, gap) - text.count(")", url_start, gap)
+            opened -= sum(balance for end, balance in pending if end <= gap)
+            pending = [(end, balance) for end, balance in pending if end > gap]
+            url_start = gap + 1
+        hidden = _hidden_length(found.group(1), value.group(), in_parentheses=opened > 0)
+        hidden_text = value.group()[:hidden]
+        pending.append((found.end() + hidden, hidden_text.count("(") - hidden_text.count(")")))
         parts += [text[done : found.end()], "***"]
-        done = found.end() + _hidden_length(
-            found.group(1), value.group(), in_parentheses=opened > 0
-        )
+        done = found.end() + hidden
     return "".join(parts) + text[done:]
 
 
 # What may close a URL given in parentheses, in prose: ")" and at most one mark after it.
 _CLOSING_PROSE = re.compile(r"\)[.,;:!]?")
 # Names of values that a person chose (a password may end in ")" or "!"): always hidden whole.
-_CHOSEN_SECRET_PARTS = ("passw", "pwd", "secret", "key", "auth")
+_CHOSEN_SECRET_PARTS = ("passw", "pwd", "secret", "key", "auth", "credential")
+# What ends a URL in prose: white space and the quotes a message puts around a value.
+_URL_ENDS = (" ", "\t", "\n", "\r", "'", '"', "`")
 
 
 def _hidden_length(name: str, value: str, *, in_parentheses: bool) -> int:
@@ -106,6 +121,8 @@ def _hidden_length(name: str, value: str, *, in_parentheses: bool) -> int:
         return len(value)
     closing = _CLOSING_PROSE.search(value)
     if closing is None or closing.end() != len(value) or closing.start() == 0:
+        return len(value)
+    if "(" in value[: closing.start()]:  # The ")" may close the value's own "(".
         return len(value)
     return closing.start()
 
