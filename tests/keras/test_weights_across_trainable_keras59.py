@@ -81,7 +81,10 @@ def test_tf_keras_trainable_tf1_layer_lists_its_weights_as_upstream(tf1_module) 
     fl = flavour_tuple("tf_keras")
     _, layer = _model(fl, tf1_module, trainable=True)
     assert _names(layer) == ["a", "moving_mean", "b"]
-    assert [w.name.split(":")[0] for w in layer.trainable_weights] == ["a", "b"]
+    assert [re.sub(r"_[0-9]+$", "", w.name.split(":")[0]) for w in layer.trainable_weights] == [
+        "a",
+        "b",
+    ]
 
 
 def test_tf_keras_early_stopping_restores_the_best_epoch_across_an_unfreezing_callback(

@@ -76,14 +76,10 @@ def prune_unused_nodes(meta_graph: Any, roots: Iterable[str]) -> None:
     meta_graph.graph_def.node.extend(kept)
 
 
-def ancestors(
-    nodes: dict[str, Any], roots: Iterable[str], *, stop_at: Iterable[str] = ()
-) -> set[str]:
+def ancestors(nodes: dict[str, Any], roots: Iterable[str]) -> set[str]:
     """The names of the nodes among `nodes` ({name: NodeDef}) that `roots` (tensor or node
     names) depend on, themselves included: data inputs, control inputs and colocation
-    targets. The walk does not go past a node named in `stop_at` (e.g. one an import feeds).
-    """
-    stops = frozenset(stop_at)
+    targets (what an import must keep; what a feed cuts is `reached_from`'s question)."""
     found: set[str] = set()
     stack = [_node_name(root) for root in roots]
     while stack:
@@ -91,8 +87,7 @@ def ancestors(
         if name in found or name not in nodes:
             continue
         found.add(name)
-        if name not in stops:
-            stack.extend(_dependencies(nodes[name]))
+        stack.extend(_dependencies(nodes[name]))
     return found
 
 
