@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from . import errors, saved_model_proto
@@ -27,7 +27,7 @@ from .model_calls import static_training as static_training
 from .model_calls import takes_training as takes_training
 from .model_calls import traced_functions as traced_functions
 from .tf1 import tensor_info
-from .tf1.meta_graph_lib import collection_variable_defs, reached_from
+from .tf1.meta_graph_lib import collection_variable_defs, needing_unfed_placeholders
 from .utils.lazy import tensorflow as tf
 
 LossFn = Callable[[], Any]
@@ -206,8 +206,8 @@ class LoadedModel:
             return None
         signature_def = saved_model_proto.signature_def_of(meta_graph, signature, self.module_path)
         fed = _input_tensors(graph, [signature_def])
-        inputs = _input_ops(graph, meta_graph.signature_def.values())
-        usable = _feedable(graph, update_ops, fed=fed, input_ops=inputs)
+        inputs = _input_tensors(graph, meta_graph.signature_def.values())
+        usable = _feedable(graph, update_ops, fed=fed, inputs=inputs)
         return self.signature_function(signature_def, also_run=usable) if usable else None
 
     def signature_function(
@@ -312,11 +312,6 @@ def _captured_tensor_ids(objects: Iterable[Any]) -> set[int]:
     return captured
 
 
-def _input_ops(graph: Any, signature_defs: Iterable[Any]) -> set[str]:
-    """Names of the ops that feed the inputs of the given signatures of the module."""
-    return {tensor.rpartition(":")[0] for tensor in _input_tensors(graph, signature_defs)}
-
-
 def _input_tensors(graph: Any, signature_defs: Iterable[Any]) -> set[str]:
     """Names of the tensors (`op:index`) that are the inputs of the given signatures."""
     return {
@@ -327,34 +322,30 @@ def _input_tensors(graph: Any, signature_defs: Iterable[Any]) -> set[str]:
     }
 
 
-def _feedable(
-    graph: Any, update_ops: list[Any], *, fed: set[str], input_ops: set[str]
-) -> list[Any]:
+def _feedable(graph: Any, update_ops: list[Any], *, fed: set[str], inputs: set[str]) -> list[Any]:
     """The ops of `update_ops` (ops or tensors of `graph`) that a call feeding the tensors
-    named `fed` (`op:index`) can run, in their order.
-
-    The rule of the graph path (`module_apply.keep_feedable_update_ops`; both walk with
-    `meta_graph_lib.reached_from`): an update op is left out if it depends on a `Placeholder`
-    among `input_ops` (the ops of every signature's inputs) that the call does not feed,
-    through tensors the call does not feed either: a fed tensor stands for all it is computed
-    from (not the other outputs of its op), and another signature's input that is an inner
-    tensor (not a placeholder) is computed, not fed.
+    named `fed` (`op:index`) can run, in their order: those that need no placeholder among
+    `inputs` (every signature's input tensors) that the call does not feed, by the graph
+    path's rule (`meta_graph_lib.needing_unfed_placeholders`).
     """
     ops = [getattr(update, "op", update) for update in update_ops]
-    fed_ops = {name.rpartition(":")[0] for name in fed}
-    blocking = {
-        name
-        for name in input_ops - fed_ops
-        if graph.get_operation_by_name(name).type == "Placeholder"
-    }
-    if not blocking:
-        return ops
-    edges: list[tuple[str, str | None, str]] = []
-    for op in graph.get_operations():
-        edges += [(tensor.op.name, tensor.name, op.name) for tensor in op.inputs]
-        edges += [(control.name, None, op.name) for control in op.control_inputs]
-    reached = reached_from(edges, blocking, fed=fed)
+    reached = needing_unfed_placeholders(
+        _op_edges(graph),
+        inputs=inputs,
+        fed=fed,
+        op_type=lambda name: graph.get_operation_by_name(name).type,
+    )
     return [op for op in ops if op.name not in reached]
+
+
+def _op_edges(graph: Any) -> Iterator[tuple[str, str | None, str]]:
+    """The edges of `graph`'s ops as `meta_graph_lib.reached_from` reads them (a tensor name,
+    or None for a control input)."""
+    for op in graph.get_operations():
+        for tensor in op.inputs:
+            yield tensor.op.name, tensor.name, op.name
+        for control in op.control_inputs:
+            yield control.name, None, op.name
 
 
 def _is_uniquified(name: str, original: str) -> bool:

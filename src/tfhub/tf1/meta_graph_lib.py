@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .. import _tf_private, errors
@@ -91,19 +91,46 @@ def ancestors(nodes: dict[str, Any], roots: Iterable[str]) -> set[str]:
     return found
 
 
-def descendants(
-    nodes: dict[str, Any], sources: Iterable[str], *, fed: Iterable[str] = ()
+def node_edges(nodes: dict[str, Any]) -> Iterator[tuple[str, str | None, str]]:
+    """The edges of the NodeDefs `nodes` ({name: NodeDef}) as `reached_from` reads them:
+    (producer, the tensor `op:index` it gives, or None for a control input, consumer).
+    Colocation (`loc:@`) is no edge: it places a node, it needs no value."""
+    for node in nodes.values():
+        for name in node.input:
+            tensor = None if name.startswith("^") else _tensor_name(name)
+            yield _node_name(name), tensor, node.name
+
+
+def needing_unfed_placeholders(
+    edges: Iterable[tuple[str, str | None, str]],
+    *,
+    inputs: Iterable[str],
+    fed: Iterable[str],
+    op_type: Callable[[str], str | None],
 ) -> set[str]:
-    """The names of the nodes among `nodes` ({name: NodeDef}) that need a value of `sources`
-    (node names), themselves included (`reached_from` over the NodeDefs' inputs: colocation,
-    `loc:@`, is not followed: it places a node, it needs no value).
+    """The names of the nodes that need a `Placeholder` among the nodes of `inputs` (every
+    signature's input tensors) that a call feeding the tensors `fed` (its signature's inputs)
+    does not feed: another signature's placeholder, reached through tensors the call does not
+    feed (`reached_from` over `edges`, read only if there is such a placeholder). The rule
+    that chooses the UPDATE_OPS an application can run, in a graph
+    (`module_apply.keep_feedable_update_ops`, over NodeDefs) and eagerly
+    (`LoadedModel.training_function`, over a tf.Graph's ops): another signature's input
+    that is an inner tensor (not a placeholder) is computed, not fed.
+
+    Args:
+        edges: the graph's edges (`node_edges`, or the same of a tf.Graph's ops).
+        inputs: tensor names (`op:index`) of the inputs of every signature.
+        fed: tensor names of the inputs the call feeds.
+        op_type: a node's op type from its name; None for no such node.
     """
-    edges = (
-        (_node_name(name), None if name.startswith("^") else _tensor_name(name), node.name)
-        for node in nodes.values()
-        for name in node.input
-    )
-    return reached_from(edges, [name for name in sources if name in nodes], fed=fed)
+    fed_tensors = {_tensor_name(name) for name in fed}
+    fed_nodes = {_node_name(name) for name in fed_tensors}
+    blocking = {
+        name
+        for name in {_node_name(tensor) for tensor in inputs} - fed_nodes
+        if op_type(name) == "Placeholder"
+    }
+    return reached_from(edges, blocking, fed=fed_tensors) if blocking else set()
 
 
 def reached_from(
@@ -114,8 +141,7 @@ def reached_from(
     control input, consumer): O(nodes + edges). A data edge carrying a tensor named in `fed`
     (e.g. one an import feeds) is not followed: the feed stands for it and all it is computed
     from, but not for the other outputs of its node, nor for a control input on that node.
-    The rule of both the graph path (`module_apply.keep_feedable_update_ops`, over NodeDefs)
-    and the eager one (`LoadedModel.training_function`, over a tf.Graph's ops).
+    (`needing_unfed_placeholders` asks it.)
     """
     cut = frozenset(_tensor_name(name) for name in fed)
     consumers: dict[str, list[str]] = {}

@@ -73,8 +73,9 @@ def keep_feedable_update_ops(meta_graph: Any, signature_def: Any) -> None:
 
     Upstream listed them too, and `tf.control_dependencies(UPDATE_OPS)` then failed with "You
     must feed a value for placeholder tensor 'module_apply_embed/x'". One pass forward from
-    those placeholders, over data and control inputs (`meta_graph_lib.descendants`; not
-    colocation, which needs no value), finds the ops that need them; it does not follow the
+    those placeholders, over data and control inputs
+    (`meta_graph_lib.needing_unfed_placeholders`; not colocation, which needs no value), finds
+    the ops that need them; it does not follow the
     tensors this application feeds (its inputs), whatever they are computed from, but does
     follow another output of their node (a split's second part).
     """
@@ -82,16 +83,14 @@ def keep_feedable_update_ops(meta_graph: Any, signature_def: Any) -> None:
     if collection is None or not collection.node_list.value:
         return
     nodes = {node.name: node for node in meta_graph.graph_def.node}
-    fed = _input_tensors([signature_def])
-    fed_nodes = {split_tensor_name(name)[0] for name in fed}
-    unfed = {
-        name
-        for name in _input_nodes(meta_graph.signature_def.values()) - fed_nodes
-        if name in nodes and nodes[name].op == "Placeholder"
-    }
-    if not unfed:
+    needs_unfed = meta_graph_lib.needing_unfed_placeholders(
+        meta_graph_lib.node_edges(nodes),
+        inputs=_input_tensors(meta_graph.signature_def.values()),
+        fed=_input_tensors([signature_def]),
+        op_type=lambda name: nodes[name].op if name in nodes else None,
+    )
+    if not needs_unfed:
         return
-    needs_unfed = meta_graph_lib.descendants(nodes, unfed, fed=fed)
     names = meta_graph_lib.collection_node_names(meta_graph, UPDATE_OPS)
     kept = [
         entry
@@ -100,12 +99,6 @@ def keep_feedable_update_ops(meta_graph: Any, signature_def: Any) -> None:
     ]
     del collection.node_list.value[:]
     collection.node_list.value.extend(kept)
-
-
-def _input_nodes(signature_defs: Iterable[Any]) -> set[str]:
-    """The names of the nodes that give the inputs of `signature_defs` (each part of a
-    composite input)."""
-    return {split_tensor_name(name)[0] for name in _input_tensors(signature_defs)}
 
 
 def _input_tensors(signature_defs: Iterable[Any]) -> set[str]:
