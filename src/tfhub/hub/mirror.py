@@ -105,7 +105,8 @@ def mirror(
     if explicit is not None:  # Before the source hub is asked or the source read.
         refusals.refuse_long_names(root, explicit)
     target, found, asked = _target(source, root, explicit)
-    refusals.refuse_long_names(root, target)  # Before the download.
+    if explicit is None:  # A handle the source hub's API or URL gave: before the download.
+        refusals.refuse_long_names(root, target)
     # Before the download; with mirror's advice (publish checks again, under the lock).
     refusals.refuse_case_twin(root, target, "mirror")
     url_clashes.refuse_latest_url_clash(root, target, "mirror")
