@@ -74,31 +74,24 @@ def _redact_parameters(text: str) -> str:
     """
     parts: list[str] = []
     done = 0
-    # `opened`: "(" less ")" in the text shown before the start of the URL being read (after
-    # the last white space or quote), `url_start`; `looked`: where the search for that start
-    # stopped; `pending`: (end, "(" less ")") of the values hidden since `url_start`, taken
-    # off once the URL start passes them. Each character is looked at a bounded number of
-    # times: linear.
-    opened = url_start = looked = 0
-    pending: list[tuple[int, int]] = []
+    # "(" less ")" in the text shown so far (`parts`), and where the URL being read starts
+    # (after the last white space or quote): each shown character is counted once, linear.
+    shown_open = url_open = 0
     for found in re.finditer(_PARAMETER_NAME, text):
         if found.start() < done or not is_secret_parameter(found.group(1)):
             continue
         value = re.compile(_PARAMETER_VALUE).match(text, found.end())
         if value is None:  # An empty value (`token=`) shows nothing.
             continue
-        gap = max(text.rfind(end, looked, found.start()) for end in _URL_ENDS)
-        looked = found.start()
-        if gap >= 0:
-            opened += text.count("(", url_start, gap) - text.count(")", url_start, gap)
-            opened -= sum(balance for end, balance in pending if end <= gap)
-            pending = [(end, balance) for end, balance in pending if end > gap]
-            url_start = gap + 1
-        hidden = _hidden_length(found.group(1), value.group(), in_parentheses=opened > 0)
-        hidden_text = value.group()[:hidden]
-        pending.append((found.end() + hidden, hidden_text.count("(") - hidden_text.count(")")))
-        parts += [text[done : found.end()], "***"]
-        done = found.end() + hidden
+        gap = max(text.rfind(end, done, found.start()) for end in _URL_ENDS)
+        if gap >= 0:  # A new URL (else the one of the secret before, its start as it was).
+            url_open = shown_open + text.count("(", done, gap) - text.count(")", done, gap)
+        shown = text[done : found.end()]
+        shown_open += shown.count("(") - shown.count(")")
+        parts += [shown, "***"]
+        done = found.end() + _hidden_length(
+            found.group(1), value.group(), in_parentheses=url_open > 0
+        )
     return "".join(parts) + text[done:]
 
 
