@@ -10,6 +10,7 @@ GET and HEAD are served (read-only).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -134,7 +135,9 @@ def _plain_archive(state: HubState, segments: list[str], *, compressed: bool) ->
     if path is None:
         return None
     headers = _cache_control(state, latest=False)
-    headers["Content-Disposition"] = protocol.archive_disposition(segments[-1])
+    # The name of the file found: `/p/m/1.tar.gz` names it itself (not `1.tar.gz.tar.gz`).
+    version = os.path.basename(path).removesuffix(protocol.ARCHIVE_SUFFIX)
+    headers["Content-Disposition"] = protocol.archive_disposition(version)
     return FileResponse(path, root=state.settings.root, headers=headers)
 
 
