@@ -47,3 +47,26 @@ def test_a_bucket_archive_asked_by_its_file_name_is_saved_under_that_name(server
         assert answer.status_code == 200, (path, answer.status_code)
         assert answer.headers["Content-Disposition"] == 'attachment; filename="3.tar.gz"'
     assert requests.get(server.url(path), timeout=30).content == expected.content
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("api/models/", "models"),
+        ("api/publishers/", "publishers"),
+        ("api/publishers/acme/", "doc_markdown"),
+        ("api/facets/", "task"),
+        ("api/models/acme/emb/", "versions"),
+    ],
+)
+def test_the_api_answers_its_paths_with_a_trailing_slash_as_without(server, path, key):
+    slashed = requests.get(server.url(path), timeout=30)
+    plain = requests.get(server.url(path.rstrip("/")), timeout=30)
+    assert plain.status_code == 200 and key in plain.json()
+    assert (slashed.status_code, slashed.json()) == (200, plain.json()), slashed.text
+
+
+def test_an_unknown_publisher_with_a_slash_is_the_publishers_404_not_an_unknown_path(server):
+    answer = requests.get(server.url("api/publishers/nobody/"), timeout=30)
+    assert answer.status_code == 404
+    assert answer.json()["error"].startswith("404 Not Found: no publisher nobody in this hub")

@@ -310,14 +310,18 @@ async def facets(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
-    """The API's routes (GET and HEAD)."""
+    """The API's routes (GET and HEAD): each path is answered with a trailing slash too, as
+    the pages and `/api/models/<handle>/` are (a script joining URLs writes one)."""
     methods = ["GET", "HEAD"]
+    own = [
+        ("/api/models", search_models),
+        ("/api/publishers", publishers),
+        ("/api/publishers/{name}", one_publisher),
+        ("/api/facets", facets),
+    ]
     return [
-        Route("/api/models", search_models, methods=methods),
+        *(Route(path + end, answer, methods=methods) for path, answer in own for end in ("", "/")),
         Route("/api/models/{handle:path}", one_model, methods=methods),
-        Route("/api/publishers", publishers, methods=methods),
-        Route("/api/publishers/{name}", one_publisher, methods=methods),
-        Route("/api/facets", facets, methods=methods),
         Route("/api", unknown_path, methods=methods),
         Route("/api/{rest:path}", unknown_path, methods=methods),  # Last: after the API's own.
     ]
