@@ -9,6 +9,10 @@
    asked for, while `/api/models/acme/emb/` and every page (`/acme/`, `/acme/emb/1/`) are
    answered with or without the slash; `/api/models/`, `/api/publishers/` and `/api/facets/`
    were 404s too.
+3. nginx in front (`--print-nginx-config`) sent `<version>.tar.gz` whenever the file was in
+   the docs folder, with or without its doc: a version unpublished by removing its doc (a
+   retracted model), which `tfhub serve`, the pages and the API no longer have (404), was still
+   downloaded through nginx.
 """
 
 from __future__ import annotations
@@ -16,23 +20,39 @@ from __future__ import annotations
 import pytest
 import requests
 from tests._helpers.archives import make_tar_gz
-from tests._helpers.hub_server import write_model_doc, write_publisher
+from tests._helpers.hub_server import (
+    free_port,
+    nginx_binary,
+    run_nginx,
+    write_model_doc,
+    write_publisher,
+)
 
+from tfhub.hub.nginx import nginx_config
 from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def hub(tmp_path_factory):
+    """The running server and its ROOT."""
     tmp = tmp_path_factory.mktemp("hub60")
     root = tmp / "hub"
     write_publisher(root, "acme", "Acme")
     make_tar_gz(write_model_doc(root, "acme/emb/1", asset="1.tar.gz").with_name("1.tar.gz"))
     (root / "bucket" / "emb").mkdir(parents=True)
     make_tar_gz(root / "bucket" / "emb" / "3.tar.gz")  # No doc: tfhub.dev's bucket layout.
+    retracted = write_model_doc(root, "acme/emb/2", asset="2.tar.gz")
+    make_tar_gz(retracted.with_name("2.tar.gz"))
+    retracted.unlink()  # Unpublished: its doc removed, its archive left behind.
     settings = ServeSettings(root=str(root), cache_dir=str(tmp / "cache"))
     with BackgroundServer(settings) as running:
-        yield running
+        yield running, str(root)
+
+
+@pytest.fixture(scope="module")
+def server(hub):
+    return hub[0]
 
 
 @pytest.mark.parametrize(
@@ -70,3 +90,17 @@ def test_an_unknown_publisher_with_a_slash_is_the_publishers_404_not_an_unknown_
     answer = requests.get(server.url("api/publishers/nobody/"), timeout=30)
     assert answer.status_code == 404
     assert answer.json()["error"].startswith("404 Not Found: no publisher nobody in this hub")
+
+
+@pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed (apt-get install nginx)")
+def test_nginx_sends_no_archive_of_a_version_whose_doc_is_gone(hub, tmp_path):
+    server, root = hub
+    port = free_port()
+    conf = nginx_config(root, upstream=f"127.0.0.1:{server.port}", listen=f"127.0.0.1:{port}")
+    with run_nginx(conf, tmp_path / "nginx", port=port) as base:
+        kept = requests.get(f"{base}/acme/emb/1?tf-hub-format=compressed", timeout=30)
+        gone = requests.get(f"{base}/acme/emb/2?tf-hub-format=compressed", timeout=30)
+    assert kept.status_code == 200 and kept.headers["Server"].startswith("nginx")
+    direct = requests.get(server.url("acme/emb/2?tf-hub-format=compressed"), timeout=30)
+    assert direct.status_code == 404
+    assert (gone.status_code, gone.text) == (404, direct.text)
