@@ -341,13 +341,31 @@ def _init_from_export_checkpoint(
         tfhub.errors.ExportError: (a ValueError, as upstream) if the checkpoint lacks a
             variable or holds it in another shape.
     """
-    renamed = {rename(name): variable for name, variable in variable_map.items()}
+    rounds = _rounds_by_checkpoint_name(variable_map, rename)
     try:
-        init_from_checkpoint(prefix, renamed)
+        for renamed in rounds:
+            init_from_checkpoint(prefix, renamed)
     except errors.TFHubLoadError as err:
         raise errors.ExportError(
             f"Cannot export the module from this checkpoint: {str(err).rstrip('.')}. Pass the "
             "checkpoint the module's variables were trained in, and a name_transform_fn that "
             "maps each name in the module to its name there. Received: names looked up (after "
-            f"name_transform_fn) {sorted(renamed)}, checkpoint_path={prefix!r}"
+            f"name_transform_fn) {sorted(set().union(*rounds))}, checkpoint_path={prefix!r}"
         ) from err
+
+
+def _rounds_by_checkpoint_name(
+    variable_map: Mapping[str, Any], rename: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """Splits `variable_map` into {name in the checkpoint: variable} dicts, each naming a
+    checkpoint variable once: `rename` may map several module variables to one (tied weights),
+    and one dict would keep only the last of them (the others kept their initial values)."""
+    rounds: list[dict[str, Any]] = []
+    for name, variable in sorted(variable_map.items()):
+        target = rename(name)
+        free = next((round_ for round_ in rounds if target not in round_), None)
+        if free is None:
+            free = {}
+            rounds.append(free)
+        free[target] = variable
+    return rounds or [{}]
