@@ -68,3 +68,18 @@ def test_a_missing_name_still_names_every_name_looked_up(exported, tmp_path: Pat
         )
     assert "['bias', 'shared/emb']" in str(caught.value)
     assert not (tmp_path / "module").exists()
+
+
+def test_a_name_transform_fn_returning_none_for_one_name_is_an_export_error(
+    exported, tmp_path: Path
+) -> None:
+    # A mix of str and None looked up: the message's sorted list once raised its own TypeError.
+    spec = hub.create_module_spec(_module_fn)
+    with pytest.raises(errors.ExportError) as caught:
+        spec.export(
+            str(tmp_path / "module"),
+            checkpoint_path=str(exported["prefix"]),
+            name_transform_fn=lambda name: None if name == "bias" else _to_checkpoint(name),
+        )
+    assert "name_transform_fn('bias') returned None" in str(caught.value)
+    assert not (tmp_path / "module").exists()

@@ -359,10 +359,20 @@ def _rounds_by_checkpoint_name(
 ) -> list[dict[str, Any]]:
     """Splits `variable_map` into {name in the checkpoint: variable} dicts, each naming a
     checkpoint variable once: `rename` may map several module variables to one (tied weights),
-    and one dict would keep only the last of them (the others kept their initial values)."""
+    and one dict would keep only the last of them (the others kept their initial values).
+
+    Raises:
+        tfhub.errors.ExportError: if `rename` returns anything but a str.
+    """
     rounds: list[dict[str, Any]] = []
     for name, variable in sorted(variable_map.items()):
         target = rename(name)
+        if not isinstance(target, str):
+            raise errors.ExportError(
+                "Cannot export the module: name_transform_fn must map each variable name in "
+                "the module to a str, its name in the checkpoint. Received: "
+                f"name_transform_fn({name!r}) returned {target!r}"
+            )
         free = next((round_ for round_ in rounds if target not in round_), None)
         if free is None:
             free = {}
