@@ -110,3 +110,19 @@ def non_folder_on_path(root: str) -> str | None:
     """
     path = nearest_existing(root)
     return None if not os.path.lexists(path) or os.path.isdir(path) else path
+
+
+def writable_text(root: str) -> str:
+    """Says whether this user may write the cache folder `root` (`tfhub cache info`): "True" or
+    "False"; for a folder not made yet, "not created yet" if this user may create it (the first
+    download does), else "False (not created yet, ...)" naming the folder that stops it (its
+    nearest existing parent, read-only or another user's: a download fails there)."""
+    if os.path.isdir(root):
+        return str(os.access(root, os.W_OK))
+    parent = nearest_existing(root)  # A folder, unless `root_error` refuses the path.
+    if os.access(parent, os.W_OK | os.X_OK):
+        return "not created yet"
+    return (
+        f"False (not created yet, and this user may not create it: {escaped(parent)} is not "
+        "writable to it; set TFHUB_CACHE_DIR to a folder of your own)"
+    )

@@ -237,9 +237,8 @@ def run_info(args: argparse.Namespace) -> int:
     root = _local_root()
     listed = _settled_scan(root)
     entries = [item.entry for item in listed]
-    writable = os.access(root, os.W_OK) if os.path.isdir(root) else "not created yet"
     print(f"cache folder: {escaped(root)}")
-    print(f"writable: {writable}")
+    print(f"writable: {cache.root_folder.writable_text(root)}")
     print(f"entries: {len(entries)}")
     print(f"total size: {human_size(sum(item.size for item in entries))}")
     print(f"damaged entries: {sum(item.damage is not None for item in entries)}")

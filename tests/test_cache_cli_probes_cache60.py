@@ -1,0 +1,58 @@
+"""Probes of the cache commands as users meet them (session 60): `tfhub cache info` of a cache
+folder that cannot be created, `tfhub import` of a model folder instead of its archive."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+from tests._helpers.cache_users import run_as_user
+
+from tfhub.cli.main import main
+
+
+def _info_as_nobody(cache_dir: str) -> tuple[int, str]:
+    """`tfhub cache info` run in this (forked) process, with `cache_dir` as the cache."""
+    os.environ["TFHUB_CACHE_DIR"] = cache_dir
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["cache", "info"])
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def locked_parent(shared_dir: Path) -> Path:
+    """A folder the user `nobody` may enter but not write in (`shared_dir` skips without root
+    and setpriv)."""
+    parent = shared_dir / "locked"
+    parent.mkdir()
+    os.chmod(parent, 0o555)
+    return parent
+
+
+def test_info_of_a_cache_folder_this_user_may_not_create_says_it_is_not_writable(
+    locked_parent: Path,
+) -> None:
+    """`tfhub cache info` said "writable: not created yet" for a cache folder that this user
+    may not create (its parent is not writable to it), as for one the first download makes:
+    the first `tfhub resolve` then failed with "Permission denied"."""
+    root = locked_parent / "cache"
+    code, out = run_as_user(_info_as_nobody, os.fspath(root)).result()
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == f"cache folder: {root}", out
+    assert lines[1].startswith("writable: False (not created yet"), out
+    assert str(locked_parent) in lines[1] and "TFHUB_CACHE_DIR" in lines[1], out
+    assert not root.exists()
+
+
+def test_info_of_a_cache_folder_not_made_yet_that_can_be_still_says_so(tmp_path: Path) -> None:
+    """The line for a folder the first download makes is unchanged."""
+    root = tmp_path / "a" / "cache"
+    os.environ["TFHUB_CACHE_DIR"] = os.fspath(root)  # Restored by the autouse fixture.
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["cache", "info"]) == 0
+    assert out.getvalue().splitlines()[1] == "writable: not created yet"
