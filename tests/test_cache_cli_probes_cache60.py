@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.cache_users import run_as_user
+from tests._helpers.cli import run_tfhub
 
 from tfhub.cli.main import main
 
@@ -56,3 +57,17 @@ def test_info_of_a_cache_folder_not_made_yet_that_can_be_still_says_so(tmp_path:
     with contextlib.redirect_stdout(out):
         assert main(["cache", "info"]) == 0
     assert out.getvalue().splitlines()[1] == "writable: not created yet"
+
+
+def test_import_of_a_model_folder_says_how_to_make_its_archive(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`tfhub import MODEL_FOLDER --handle H` (a SavedModel folder, not its archive) said only
+    that it "is a folder, not an archive file", not what to do with it."""
+    folder = tmp_path / "my_model"
+    folder.mkdir()
+    (folder / "saved_model.pb").write_bytes(b"pb")
+    code, out, err = run_tfhub(capsys, "import", str(folder), "--handle", "https://h.example/m/1")
+    assert code == 7 and out == "", err
+    assert f"{folder} is a folder, not an archive file" in err
+    assert f"tfhub pack {folder} -o " in err and "then import that archive" in err, err

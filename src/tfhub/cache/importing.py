@@ -17,6 +17,7 @@ from ..utils.paths import (
     is_terminal,
     special_kind,
 )
+from ..utils.printable import escaped
 from ..utils.redact import redact
 from . import health, layout
 
@@ -108,8 +109,13 @@ def _not_an_archive_problem(archive: str, source: str, kind: str | None) -> str:
         return (
             f"{closed_is}: stream the archive into it (`< model.tar.gz`) or name the archive file"
         )
-    if os.path.isdir(source) or kind is not None:
-        return f"is a {kind or 'folder'}, not an archive file"
+    if os.path.isdir(source):  # A model folder, say: its archive is what is imported.
+        return (
+            "is a folder, not an archive file: pack the model folder into one (`tfhub pack "
+            f"{escaped(archive)} -o model.tar.gz`), then import that archive"
+        )
+    if kind is not None:
+        return f"is a {kind}, not an archive file"
     return "does not exist"
 
 
