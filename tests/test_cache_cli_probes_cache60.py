@@ -1,5 +1,6 @@
 """Probes of the cache commands as users meet them (session 60): `tfhub cache info` of a cache
-folder that cannot be created, `tfhub import` of a model folder instead of its archive."""
+folder that cannot be created, `tfhub import` of a model folder instead of its archive, what
+`tfhub cache prune` says of a damaged entry."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz
 from tests._helpers.cache_users import run_as_user
 from tests._helpers.cli import run_tfhub
 
@@ -71,3 +73,25 @@ def test_import_of_a_model_folder_says_how_to_make_its_archive(
     assert code == 7 and out == "", err
     assert f"{folder} is a folder, not an archive file" in err
     assert f"tfhub pack {folder} -o " in err and "then import that archive" in err, err
+
+
+def test_prune_names_a_damaged_entrys_missing_file_escaped_and_says_why_it_removed_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An archive's file whose name holds a line break or a terminal escape (the server's
+    choice), missing from its entry: `cache list` and `cache verify` print it escaped, but
+    `cache prune --dry-run` printed it raw (its line broken in two, or the terminal's colours
+    changed); `cache prune` itself said "removed PATH" without saying why (the dry run's
+    "damaged entry: ...")."""
+    odd = "assets/nl\nname\x1b[31m.txt"
+    archive = make_tar_gz(tmp_path / "m.tar.gz", {**MODEL_FILES, odd: b"zz"})
+    code, entry, err = run_tfhub(capsys, "import", archive, "--handle", "https://h.example/m/1")
+    assert code == 0, err
+    entry = entry.strip()
+    os.remove(os.path.join(entry, odd))
+    shown = "assets/nl\\x0Aname\\x1B[31m.txt is missing"
+    code, out, err = run_tfhub(capsys, "cache", "prune", "--dry-run")
+    assert code == 0 and out == f"would remove {entry} (damaged entry: {shown})\n", out
+    code, out, err = run_tfhub(capsys, "cache", "prune")
+    assert code == 0 and out == f"removed {entry} (damaged entry: {shown})\n", out
+    assert not os.path.lexists(entry)

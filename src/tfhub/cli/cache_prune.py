@@ -44,21 +44,22 @@ def _print_plan(root: str, items: list[prune_policy.PruneItem]) -> None:
         verb = "would leave" if prune_policy.left_as_is(item) else "would remove"
         if item.kind == prune_policy.INSTALL:
             verb = "would finish"
-        print(f"{verb} {escaped(item.path)} ({_prune_reason(item)})")
+        print(f"{verb} {escaped(item.path)} ({escaped(_prune_reason(item))})")
     if not items:
         print(f"Nothing to prune in {escaped(root)}.")
 
 
 def _print_results(root: str, results: list[prune_policy.PruneResult]) -> None:
-    """Prints what prune did with each item (a removed entry says it in its own words), or
-    that there was nothing."""
+    """Prints what prune did with each item (a removed entry says it in its own words, then
+    its damage, as the dry run does), or that there was nothing. Texts from the entries (a
+    file name of the archive in the damage) are printed escaped, as `cache list` prints them."""
     for result in results:
         if result.outcome == "removed" and result.item.kind != "damaged entry":
             print(f"removed {escaped(result.item.path)} ({result.item.kind})")
         elif result.outcome == "removed":
-            print(result.detail)
+            print(f"{result.detail} ({escaped(_prune_reason(result.item))})")
         else:
-            print(f"{result.outcome} {escaped(result.item.path)}: {result.detail}")
+            print(f"{result.outcome} {escaped(result.item.path)}: {escaped(result.detail)}")
     if not results:
         print(f"Nothing to prune in {escaped(root)}.")
 
