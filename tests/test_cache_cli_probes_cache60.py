@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 from pathlib import Path
 
@@ -95,3 +96,27 @@ def test_prune_names_a_damaged_entrys_missing_file_escaped_and_says_why_it_remov
     code, out, err = run_tfhub(capsys, "cache", "prune")
     assert code == 0 and out == f"removed {entry} (damaged entry: {shown})\n", out
     assert not os.path.lexists(entry)
+
+
+def test_an_entry_linked_to_a_disk_not_mounted_is_named_a_link_to_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An entry moved to another disk and linked back (`ln -s /mnt/disk/<sha1> <cache>/`),
+    that disk not mounted: `cache list`, `cache verify` and `cache prune --dry-run` said "the
+    folder does not exist", though `ls` shows it there (a link), while resolve's warning said
+    "it is a link to ..., which does not exist"."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    code, entry, err = run_tfhub(capsys, "import", archive, "--handle", "https://h.example/m/1")
+    assert code == 0, err
+    entry = entry.strip()
+    moved = tmp_path / "disk" / os.path.basename(entry)
+    os.renames(entry, moved)
+    os.symlink(moved, entry)
+    os.rename(tmp_path / "disk", tmp_path / "unmounted")
+    said = f"it is a link to {moved}, which does not exist"
+    code, out, err = run_tfhub(capsys, "cache", "list", "--json")
+    assert code == 0 and [row["damage"] for row in json.loads(out)] == [said], out
+    code, out, err = run_tfhub(capsys, "cache", "verify")
+    assert code == 1 and f"\tDAMAGED: {said}\t" in out, out
+    code, out, err = run_tfhub(capsys, "cache", "prune", "--dry-run")
+    assert code == 0 and out == f"would remove {entry} (damaged entry: {said})\n", out

@@ -15,11 +15,21 @@ from __future__ import annotations
 
 import os
 
+from ..utils.paths import non_folder_kind
 from . import bookkeeping, layout
 
 MISSING_FOLDER = "the folder does not exist"
 UNREADABLE = "cannot be read by this user"
 BAD_MANIFEST = "its manifest is missing or corrupt (written by tfhub, which always writes one)"
+
+
+def no_folder(module_path: str) -> str:
+    """The damage of an entry path that is not a folder: `MISSING_FOLDER` if nothing is there,
+    else what is (a link to a disk not mounted: "it is a link to /mnt/d/<sha1>, which does not
+    exist"; a file: "it is a file, not a folder"), as resolve's warning says it."""
+    if not os.path.lexists(module_path):
+        return MISSING_FOLDER
+    return f"it {non_folder_kind(module_path)}"
 
 
 def damage(module_path: str) -> str | None:
@@ -37,7 +47,7 @@ def damage(module_path: str) -> str | None:
 
         return remote_check.damage(module_path)
     if not os.path.isdir(module_path):
-        return MISSING_FOLDER
+        return no_folder(module_path)
     return damage_with_header(module_path, bookkeeping.read_header(module_path))
 
 
@@ -51,7 +61,7 @@ def damage_with_header(module_path: str, header: bookkeeping.ManifestHeader | No
 def full_damage(module_path: str) -> str | None:
     """Like `damage`, but checks every file the manifest lists."""
     if not os.path.isdir(module_path):
-        return MISSING_FOLDER
+        return no_folder(module_path)
     manifest = bookkeeping.read_manifest(module_path)
     if manifest is None:
         return _unlisted_damage(module_path)
@@ -145,7 +155,7 @@ def _sizes_damage(module_path: str, sizes: dict[str, int]) -> str | None:
         except PermissionError as err:  # A folder of the entry this user may not enter.
             return _unreadable(rel, err)
         except OSError:
-            return f"{rel} is missing" if os.path.isdir(module_path) else MISSING_FOLDER
+            return f"{rel} is missing" if os.path.isdir(module_path) else no_folder(module_path)
         if actual != size:
             return f"{rel} has {actual} bytes instead of {size}"
     return None

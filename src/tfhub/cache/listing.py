@@ -51,7 +51,7 @@ def entry(module_path: str) -> CacheEntry:
     header = bookkeeping.read_header(module_path)
     problem: str | None
     if not os.path.isdir(module_path):
-        size, problem = 0, health.MISSING_FOLDER
+        size, problem = 0, health.no_folder(module_path)
     elif header is not None:
         size, problem = header.size, health.damage_with_header(module_path, header)
     else:  # tensorflow_hub's entries record no sizes.
