@@ -113,6 +113,9 @@ def add_tool_command(commands: Any, name: str, tool: ToolCli) -> argparse.Argume
         allow_abbrev=False,  # As the console script (and upstream's absl flags).
     )
     tool.add_arguments(parser)
+    from ..tools.absl_argv import add_absl_app_flags  # A tool's command only.
+
+    add_absl_app_flags(parser)  # absl's own (`--logtostderr`, `-v N`), as the console script.
     parser.set_defaults(run=tool.run_command)
     return parser
 

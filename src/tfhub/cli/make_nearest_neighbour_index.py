@@ -52,11 +52,17 @@ def add_commands(commands: Any) -> None:
 
 
 def _without_verbose(tool_args: Sequence[str]) -> tuple[list[str], bool]:
-    """The tool's arguments without tfhub's `-v` (before a `--`), and whether it was there."""
+    """The tool's arguments without tfhub's `-v` (before a `--`), and whether it was there;
+    absl's `-v N` (an integer after it: `--verbosity=N`) is the tool's."""
+    from ..tools.absl_app_flags import is_verbosity
     from ..tools.absl_argv import end_of_flags
 
     end = end_of_flags(tool_args)
-    kept = [arg for arg in tool_args[:end] if arg not in _VERBOSE]
+    kept = [
+        arg
+        for index, arg in enumerate(tool_args[:end])
+        if arg not in _VERBOSE or (index + 1 < end and is_verbosity(tool_args[index + 1]))
+    ]
     return [*kept, *tool_args[end:]], len(kept) < end
 
 
@@ -68,6 +74,6 @@ def _run(args: argparse.Namespace) -> int:
     tool_args = args.tool_args  # Without tfhub's `-v` (`_ToolParser`); its -h is the tool's.
     if not tool_args:
         tool_args = ["--help"]
-    parser = cli.build_parser(PROG)
+    parser = cli.command_parser(PROG)
     tool, beam_args = parse_args(parser, read_as_absl(tool_args, parser), known=True)
     return cli.run_command(tool, beam_args)

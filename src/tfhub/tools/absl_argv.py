@@ -4,8 +4,9 @@ as absl `FlagValues` for code that drives upstream's program modules.
 absl flags take a long flag after one dash as well as after two (`-image_dir=photos`,
 `-nodo_fine_tuning`, `-num_trees 10`); argparse only after two. Upstream's console scripts
 accepted both, so scripts written for them keep working. Flagfiles are read by
-`absl_flagfiles`. Nothing here imports TensorFlow; absl is imported only by `flag_values` (and
-by `absl_flagfiles` for a `--flagfile`).
+`absl_flagfiles`; absl's own flags (`--logtostderr`, `-v N`, ...) are `absl_app_flags`'.
+Nothing here imports TensorFlow; absl is imported only by `flag_values` (and by
+`absl_flagfiles` for a `--flagfile`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import import_optional
+from .absl_app_flags import (
+    DEBUG_SWITCHES,
+    LOGGING_SWITCHES,
+    stderr_threshold,
+    with_verbosity_spelled,
+    without_undefok,
+)
 
 # Their home before absl_flagfiles held them; importable from here as before.
 from .absl_flagfiles import end_of_flags as end_of_flags
@@ -210,17 +218,23 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
 def read_as_absl(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
     """`with_help_flags_as_help(double_dashed(with_flagfiles_read(argv), parser))`, what every
     tool's command line goes through before `parser` reads it (the console scripts, and the
-    tools as `tfhub` subcommands); a flag given '--', or a flagfile that cannot be read, is
-    then a usage error of `parser`, as argparse says its own.
+    tools as `tfhub` subcommands); for a parser with absl's own flags (`add_absl_app_flags`),
+    `-v N` is `--verbosity=N` first and the flags `--undefok` names are dropped then. A flag
+    given '--', or a flagfile that cannot be read, is then a usage error of `parser`, as
+    argparse says its own.
 
     Raises:
         SystemExit: 2, after `parser`'s usage and `PROG: error: ...` on stderr, for a flag
             given the value '--', a switch (`add_switch`) given a value that is no boolean
-            (`--allow_pickle=maybe`), or a flagfile that cannot be read (or that includes
-            itself).
+            (`--allow_pickle=maybe`), a flagfile that cannot be read (or that includes
+            itself), or absl's `--helpxml`.
     """
+    absl_app = "--undefok" in long_flags(parser)
     try:
-        return with_help_flags_as_help(double_dashed(with_flagfiles_read(argv), parser))
+        read = with_flagfiles_read(argv)
+        read = double_dashed(with_verbosity_spelled(read) if absl_app else read, parser)
+        read = without_undefok(read, long_flags(parser)) if absl_app else read
+        return with_help_flags_as_help(read)
     except errors.ToolFlagError as err:
         parser.error(str(err))
 
@@ -235,12 +249,55 @@ def with_help_flags_as_help(argv: Sequence[str]) -> list[str]:
     """Returns `argv` with absl's help flags before a `--` (`--helpfull`, `--helpshort`, with
     one dash or two: upstream's tools ran under absl's `app.run`, whose usage errors say "Try
     --helpfull") as argparse's `--help`. Run after `double_dashed`, so that a flag's value
-    (`--image_dir=-helpfull`) is not one."""
+    (`--image_dir=-helpfull`) is not one.
+
+    Raises:
+        tfhub.errors.ToolFlagError: absl's `--helpxml` is there (its XML is not available).
+    """
     end = end_of_flags(argv)
+    for arg in argv[:end]:
+        if arg.lstrip("-") == "helpxml" and arg.startswith("-"):
+            raise errors.ToolFlagError(
+                "--helpxml (absl's flags as XML) is not available: the tool lists its flags "
+                "with --help (or --helpfull). Received: --helpxml",
+                flag="helpxml",
+                value=None,
+            )
     return [
         "--help" if index < end and arg in _ABSL_HELP_FLAGS else arg
         for index, arg in enumerate(argv)
     ]
+
+
+class _Verbosity(argparse.Action):
+    """absl's `--verbosity=N` (`-v N`, `--v=N`, ... are spelled so by `read_as_absl`): N, and from
+    1 on also tfhub's `-v` (`verbose`: TensorFlow's lines shown), as absl's DEBUG."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        if values >= 1:
+            namespace.verbose = True
+
+
+def add_absl_app_flags(parser: argparse.ArgumentParser) -> None:
+    """Adds absl's own flags (`absl.app`'s and `absl.logging`'s, which upstream's tools took
+    under `app.run`) to a tool's parser, out of its --help (docs/tools.md lists them), each
+    parsed as `absl_<name>`; what they do is `absl_app_flags.run_with_absl_flags`'s."""
+    hidden = argparse.SUPPRESS
+    for name in (*LOGGING_SWITCHES, *DEBUG_SWITCHES, "only_check_args"):
+        parser.add_argument(f"--{name}", f"--no{name}", dest=f"absl_{name}", action=_Switch,
+                            help=hidden)  # fmt: skip
+    add = parser.add_argument
+    add("--verbosity", dest="absl_verbosity", type=absl_int, action=_Verbosity, help=hidden)
+    add("--stderrthreshold", dest="absl_stderrthreshold", type=stderr_threshold, help=hidden)
+    for name in ("log_dir", "profile_file", "undefok"):
+        add(f"--{name}", dest=f"absl_{name}", help=hidden)
 
 
 def _refuse_a_bare_double_dash_value(arg: str, taking_a_value: set[str]) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 
 from ... import errors
 from ...utils.paths import home_expanded
-from ..absl_argv import absl_int, add_bool, read_as_absl
+from ..absl_app_flags import run_with_absl_flags
+from ..absl_argv import absl_int, add_absl_app_flags, add_bool, read_as_absl
 from ..hub_flags import add_hub_flags, hub_flags_applied
 from .hparams import HParams, get_default_hparams
 
@@ -184,11 +185,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """`run` as the commands run it: the tool's own progress lines shown, tfhub's with `-v`."""
+    """`run` as the commands run it: the tool's own progress lines shown, tfhub's with `-v`,
+    as absl's own flags say (`--only_check_args`, `-v N`, `--log_dir`: `run_with_absl_flags`)."""
     from .. import tool_progress_shown
 
     with tool_progress_shown():
-        return run(args)
+        return run_with_absl_flags(args, lambda: run(args), prog="make_image_classifier")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ...program.stdout import parse_args
 
     parser = build_parser()
+    add_absl_app_flags(parser)
     args = parse_args(parser, read_as_absl(sys.argv[1:] if argv is None else argv, parser))
     return run_reported(
         lambda: run_command(args),

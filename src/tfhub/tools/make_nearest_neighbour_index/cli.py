@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from ... import errors
 from ...utils.paths import home_expanded, is_url, relative_below
-from ..absl_argv import absl_int, add_switch, read_as_absl
+from ..absl_app_flags import run_with_absl_flags
+from ..absl_argv import absl_int, add_absl_app_flags, add_switch, read_as_absl
 from ..hub_flags import add_hub_flags, hub_flags_applied
 from .flag_values import MAX_TREES, required
 from .query_answers import answer_queries
@@ -56,6 +57,14 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     _add_query_flags(parser)
     _add_generate_flags(parser)
     add_hub_flags(parser)
+    return parser
+
+
+def command_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """`build_parser` with absl's own flags (`add_absl_app_flags`), as the commands read them;
+    `build_parser`'s are the tool's, as its --help and docs/tools.md's table list them."""
+    parser = build_parser(prog)
+    add_absl_app_flags(parser)
     return parser
 
 
@@ -320,11 +329,12 @@ def _run_operation(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
 
 def run_command(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
-    """`run` as the commands run it: the tool's own progress lines shown, tfhub's with `-v`."""
+    """`run` as the commands run it: the tool's own progress lines shown, tfhub's with `-v`,
+    as absl's own flags say (`--only_check_args`, `-v N`, `--log_dir`: `run_with_absl_flags`)."""
     from .. import tool_progress_shown
 
     with tool_progress_shown():
-        return run(args, beam_args)
+        return run_with_absl_flags(args, lambda: run(args, beam_args), prog=PROG)
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
@@ -332,7 +342,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     from ...program.runner import run_reported
     from ...program.stdout import parse_args
 
-    parser = build_parser(prog)
+    parser = command_parser(prog)
     argv = read_as_absl(sys.argv[1:] if argv is None else argv, parser)
     args, beam_args = parse_args(parser, argv, known=True)
     return run_reported(
