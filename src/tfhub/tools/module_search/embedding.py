@@ -6,7 +6,9 @@ vectors themselves (`embed`), which must be finite.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -51,14 +53,17 @@ def _check_module_fits(
     Raises:
         tfhub.errors.ToolFlagError: naming --module (the rest of the modules are still scored
             when `rank_modules` has an `on_failure`).
+        tfhub.errors.NotAnImageModuleError: the module fails on the first two images
+            (`module_failure`).
     """
     fits = functools.partial(
         host_memory.check_images_fit, batch=_BATCH, flag="module", value=handle
     )
     fits(len(dataset.labels), size, advice=_FITS_ADVICE)
     first = next(dataset.batches(size, _BATCH))[:2]  # Reads (and keeps) every image at `size`.
-    layer(first)  # Traced at this shape before measuring.
-    per_image = host_memory.bytes_per_image(layer, first)
+    with _module_called(handle, len(first), size):
+        layer(first)  # Traced at this shape before measuring.
+        per_image = host_memory.bytes_per_image(layer, first)
     if per_image:  # The images kept are already taken from the memory available.
         fits(0, size, per_image=per_image, advice=_FITS_ADVICE)
 
@@ -68,9 +73,11 @@ def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | N
 
     Raises:
         tfhub.errors.NotAnImageModuleError: the module does not map images to vectors (one
-            per image), or gives vectors that hold NaN or infinity.
+            per image), fails on the dataset's images, or gives vectors that hold NaN or
+            infinity.
         tfhub.errors.ToolFlagError: naming --module, whose images, activations or vectors
-            cannot fit in memory (`_check_module_fits`, `_check_vectors_fit`).
+            cannot fit in memory (`_check_module_fits`, `_check_vectors_fit`), or which ran
+            out of memory on them (`module_failure`).
     """
     layer = load_embedding_layer(handle)
     size = _image_size(layer, handle, image_size)
@@ -115,11 +122,52 @@ def _vectors(layer: Any, handle: str, batch: np.ndarray, dim: int) -> np.ndarray
             with an error that meant nothing), or vectors of another length (one that follows
             the size of the batch: numpy's ValueError ended the whole search).
     """
-    vectors = np.asarray(layer(batch))
+    with _module_called(handle, len(batch), (batch.shape[1], batch.shape[2])):
+        vectors = np.asarray(layer(batch))
     problem = _batch_problem(vectors.shape, len(batch), dim)
     if problem is not None:
         raise image_modules.not_image_module(handle, problem, "module")
     return vectors
+
+
+@contextlib.contextmanager
+def _module_called(handle: str, count: int, size: tuple[int, int]) -> Iterator[None]:
+    """Calls of the module on `count` of the dataset's images of `size`: what a module that
+    cannot take them raises (TensorFlow's errors, a TypeError or ValueError, as the first check
+    on black images catches them) is `module_failure`'s error, one module that cannot be scored
+    (it ended the whole search, the modules scored before unshown).
+
+    Raises:
+        tfhub.errors.ToolFlagError, NotAnImageModuleError: `module_failure`.
+    """
+    import tensorflow as tf
+
+    try:
+        yield
+    except (TypeError, ValueError, tf.errors.OpError) as err:
+        raise module_failure(handle, err, count=count, size=size) from err
+
+
+def module_failure(
+    handle: str, err: BaseException, *, count: int, size: tuple[int, int]
+) -> errors.ToolError:
+    """The error for a module that failed with `err` on a batch of `count` of the dataset's
+    images of `size` (it ran on two black images: `check_feature_vector`), with the module's own
+    reason: a ToolFlagError naming --module if it ran out of memory (TensorFlow's
+    ResourceExhaustedError), else a NotAnImageModuleError."""
+    import tensorflow as tf
+
+    reason = image_modules.module_reason(err)
+    batch = f"a batch of {count} images of size {size}"
+    if isinstance(err, tf.errors.ResourceExhaustedError):
+        return errors.ToolFlagError(
+            f"--module {handle} runs out of memory on {batch}: {reason}. Pass {_FITS_ADVICE}. "
+            f"Received: module={handle!r}",
+            flag="module",
+            value=handle,
+        )
+    problem = f"it fails on {batch} of the dataset: {reason}"
+    return image_modules.not_image_module(handle, problem, "module")
 
 
 def _batch_problem(shape: tuple[int, ...], count: int, dim: int) -> str | None:
