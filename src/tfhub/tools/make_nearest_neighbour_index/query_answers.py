@@ -80,9 +80,10 @@ def _typed_on_a_terminal() -> bool:
 
 def answer_queries(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
     """Answers --query, or the queries typed until an empty line or EOF (a byte-order mark at
-    the start of either is no text of the query). A typed query that is not UTF-8 text, or
-    has no words the module embeds (its embedding is all zeros: any item would be as near as
-    any other), is reported on stderr (with its line number) and skipped.
+    the start of either is no text of the query). A typed query that is not UTF-8 text, has
+    no words the module embeds (its embedding is all zeros: any item would be as near as any
+    other), or that the module fails on, is reported on stderr (with its line number) and
+    skipped.
 
     Raises:
         tfhub.errors.ToolFlagError: no --query and stdin closed, or a --query that is not
@@ -145,7 +146,8 @@ def _answer_typed(finder: Any, num_matches: int, ask: Callable[[str], str]) -> N
 
 def _answer_line(finder: Any, text: str, line: int, num_matches: int) -> None:
     """Prints the matches of the query typed on line `line`; a query that is not UTF-8 text,
-    or has no words the module embeds, is reported on stderr instead and skipped."""
+    has no words the module embeds, or that the module fails on (or gives NaN for), is
+    reported on stderr instead and skipped."""
     data = not_utf8(text)
     if data is not None:
         logger.warning(
@@ -156,7 +158,9 @@ def _answer_line(finder: Any, text: str, line: int, num_matches: int) -> None:
         return
     try:
         matches = finder.find_matches(text, num_matches)
-    except errors.ArgumentError as err:  # No words the module embeds.
+    except (errors.ArgumentError, errors.NotATextEmbeddingError) as err:
+        # No words the module embeds; or the module fails on it (a length limit), or gives
+        # NaN for it: the session, and the module loaded, stay for the next query.
         logger.warning("The query on line %d is skipped: %s", line, err)
         return
     print_matches(matches, sys.stdout)

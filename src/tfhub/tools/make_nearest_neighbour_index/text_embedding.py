@@ -17,6 +17,7 @@ from ... import errors
 from ...loaded_model import traced_functions
 from ...saved_model import load
 from ...utils.lazy import import_tensorflow
+from ..image_modules import module_reason
 from ..module_handles import loading, resolve_model_folder
 
 logger = logging.getLogger(__name__)
@@ -129,9 +130,15 @@ class TextEmbedder:
 
         Raises:
             tfhub.errors.NotATextEmbeddingError: the output is not [len(sentences), dim] floats
-                (a module made for a fixed batch, or whose size varies).
+                (a module made for a fixed batch, or whose size varies), or the module fails
+                on these sentences (a length limit it asserts, say: `_failure`).
         """
-        output = _only_output(self._fn(self._tf.constant(list(sentences))), self.handle)
+        try:
+            output = _only_output(self._fn(self._tf.constant(list(sentences))), self.handle)
+        except errors.NotATextEmbeddingError:
+            raise  # A ValueError too, but about its outputs: said already.
+        except (TypeError, ValueError, self._tf.errors.OpError) as err:
+            raise _failure(self.handle, sentences, err) from err
         shape = _checked_output(output, len(sentences), self.handle)
         if shape[1] != self.dim:
             raise _not_text_embedding(
@@ -142,6 +149,17 @@ class TextEmbedder:
         vectors = np.asarray(output.numpy(), np.float32)
         _check_finite(vectors, sentences, self.handle)
         return vectors
+
+
+def _failure(
+    handle: str, sentences: Sequence[str], err: BaseException
+) -> errors.NotATextEmbeddingError:
+    """The error for a module that passed the check on load but failed on `sentences` with
+    `err` (TensorFlow's error, in which the module's own reason was buried), naming the first
+    sentence and the module's reason in one line."""
+    first = sentences[0][:200] if sentences else ""
+    problem = f"it fails on {len(sentences)} string(s) (the first {first!r}): {module_reason(err)}"
+    return _not_text_embedding(handle, problem)
 
 
 def _check_finite(vectors: np.ndarray, sentences: Sequence[str], handle: str) -> None:
