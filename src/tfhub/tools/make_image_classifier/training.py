@@ -52,7 +52,8 @@ def train_on_module(
             (`strategy` may be a `NoStrategy`).
 
     Returns and raises:
-        As `make_image_classifier`.
+        As `make_image_classifier` (with bottlenecks, the History's `.model` is set to the
+        whole model returned, not the head `fit` trained).
     """
     keras = keras_module()
     say(
@@ -86,7 +87,9 @@ def train_on_module(
             )
     if not module.bottlenecks:
         return trained, files.labels, history
-    return whole_model(module, trained, hparams, strategy), files.labels, history
+    model = whole_model(module, trained, hparams, strategy)
+    history.set_model(model)  # As upstream's: the History's `.model` is the model returned.
+    return model, files.labels, history
 
 
 def _image_store(
