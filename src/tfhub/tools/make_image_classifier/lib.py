@@ -78,7 +78,7 @@ def make_image_classifier(
     hparams: HParams,
     distribution_strategy: Any = None,
     requested_image_size: int | None = None,
-    log_dir: str | None = None,
+    log_dir: str | bytes | os.PathLike[str] | None = None,
     *,
     say: Say = log_progress,
     seed: int | None = None,
@@ -112,7 +112,7 @@ def make_image_classifier(
             ("" or "mirrored"); None for none.
         requested_image_size: height and width of the images fed to the module; needed for
             modules of variable input size, else must equal the module's size.
-        log_dir: where TensorBoard summaries go (None: none).
+        log_dir: where TensorBoard summaries go (a str, bytes or os.PathLike; None: none).
         say: receives the progress lines (the CLI prints them; default: logged at INFO).
         seed: makes shuffling and augmentation reproducible.
         bottlenecks: False trains the whole model on the images every epoch even when the
@@ -136,7 +136,8 @@ def make_image_classifier(
         tfhub.errors.ImageSizeError: if no usable image size is known.
         tfhub.errors.ArgumentTypeError: a hyperparameter or the image size of the wrong type
             (a str, a float batch size), before anything is read; a distribution_strategy that
-            is no strategy, name or None; an image_dir that is no str, bytes or os.PathLike.
+            is no strategy, name or None; an image_dir, or a log_dir other than None, that
+            is no str, bytes or os.PathLike.
         tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range,
             validation_split holds out no image of the folder (before the module loads),
             a batch size, training set or validation set smaller than the strategy's
@@ -151,6 +152,8 @@ def make_image_classifier(
     """
     check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
     handle = _module_handle(tfhub_module)
+    if log_dir is not None:  # Bytes became a folder named "b'...'" in TensorBoard's hands.
+        log_dir = path_text(log_dir, argument="log_dir")
     files = _listed_images(image_dir, hparams)
     bottlenecks = bottlenecks_in_use(hparams, allowed=bottlenecks)  # Asked once a run.
     check_images_fit(files, hparams, requested_image_size, bottlenecks=bottlenecks)
