@@ -72,3 +72,24 @@ def test_a_log_dir_that_is_no_path_is_refused_before_any_work(tmp_path: Path) ->
     missing = os.fspath(tmp_path / "no_images")  # Listing it would be an ImageFolderError.
     with pytest.raises(errors.ArgumentTypeError, match=r"Received: log_dir=7 of type int"):
         make_image_classifier("no/module", missing, hparams, log_dir=7)  # type: ignore[arg-type]
+
+
+def test_a_summaries_dir_given_empty_is_not_given_not_the_working_folder(
+    shape_images: Path,
+    image_modules: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--summaries_dir=$LOGS` with LOGS unset is an output not given, as every output flag
+    given empty (tests/tools/test_mutants_mic_probes40.py): TensorBoard wrote `train/` and
+    `validation/` into the working folder, unchecked; run from the image folder, they became
+    two empty classes of the next run."""
+    from tfhub.tools.make_image_classifier import Outputs, train_and_export
+
+    monkeypatch.chdir(tmp_path)
+    hparams = get_default_hparams()._replace(train_epochs=1, batch_size=16)
+    labels = tmp_path / "labels.txt"
+    outputs = Outputs(summaries_dir="", labels_output_file=os.fspath(labels))
+    train_and_export(image_modules["fixed"], os.fspath(shape_images), hparams, outputs=outputs)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["labels.txt"]
+    assert labels.read_text() == "circle\nsquare\ntriangle\n"

@@ -329,7 +329,7 @@ def _train_writing_summaries(
     say: Say,
 ) -> tuple[Any, tuple[str, ...], Any]:
     """`make_image_classifier` under the strategy named `distribution_strategy`, with
-    TensorBoard's summaries written to `outputs.summaries_dir`.
+    TensorBoard's summaries written to `outputs.summaries_dir` (none if it is None or empty).
 
     Raises:
         tfhub.errors.OutputNotWritableError: the summaries cannot be written
@@ -343,7 +343,9 @@ def _train_writing_summaries(
             hparams,
             get_distribution_strategy(distribution_strategy),
             image_size,
-            outputs.summaries_dir,
+            # Given empty (`--summaries_dir=$DIR`, DIR unset): not given, as every output flag
+            # is; TensorBoard read "" as the working folder (and no check had looked at it).
+            outputs.summaries_dir or None,
             say=say,
         )
     except Exception as err:
