@@ -85,14 +85,9 @@ def parse_kaggle(url: str) -> KaggleModel | None:
             (also percent-encoded).
     """
     parsed = urllib.parse.urlsplit(normalize_scheme(url))
-    if parsed.scheme != "https" or parsed.hostname not in ("www.kaggle.com", "kaggle.com"):
+    if not _is_kaggle_models_url(parsed):
         return None
-    if parsed.username is not None or parsed.port not in (None, 443):
-        return None
-    path = parsed.path
-    if not path.startswith("/models/"):
-        return None
-    rest = path[len("/models/") :]
+    rest = parsed.path[len("/models/") :]
     match = _KAGGLE_LONG.match(rest) or _KAGGLE_SHORT.match(rest)
     if match is None:
         return None
@@ -118,3 +113,30 @@ def parse_kaggle(url: str) -> KaggleModel | None:
         variation=fields["variation"],
         version=int(fields["version"]),
     )
+
+
+def _is_kaggle_models_url(parsed: urllib.parse.SplitResult) -> bool:
+    """Whether `parsed` is an address below Kaggle's `https://(www.)kaggle.com/models/`."""
+    if parsed.scheme != "https" or parsed.hostname not in ("www.kaggle.com", "kaggle.com"):
+        return False
+    if parsed.username is not None or parsed.port not in (None, 443):
+        return False
+    return parsed.path.startswith("/models/")
+
+
+def kaggle_mirror_url(url: str) -> str:
+    """Returns `url` on TFHUB_KAGGLE_ENDPOINT when that is set and `url` is an address below
+    Kaggle's `/models/` that is not a model version (a model's page without its version: the
+    hub answers it with its latest), so the download goes to the mirror as a version's does;
+    else `url` as given (a model version's address is `KaggleModel.model_url`).
+
+    Raises:
+        tfhub.errors.SettingError: for a TFHUB_KAGGLE_ENDPOINT that is not an http(s) URL.
+    """
+    parsed = urllib.parse.urlsplit(normalize_scheme(url))
+    if not _is_kaggle_models_url(parsed):
+        return url
+    endpoint = constants.kaggle_endpoint()
+    if endpoint == constants.DEFAULT_KAGGLE_ENDPOINT:
+        return url
+    return endpoint + urllib.parse.urlunsplit(("", "", parsed.path, parsed.query, parsed.fragment))

@@ -17,7 +17,7 @@ import urllib.parse
 
 from . import errors
 from .handle_check import cache_key, check
-from .handle_kaggle import KAGGLE_MODELS_PREFIX, KaggleModel, parse_kaggle
+from .handle_kaggle import KAGGLE_MODELS_PREFIX, KaggleModel, kaggle_mirror_url, parse_kaggle
 from .handle_signing import is_signed_url, unsigned_url
 from .handle_urls import (
     ARCHIVE_SUFFIXES,
@@ -60,6 +60,7 @@ __all__ = [
     "is_loopback_url",
     "is_read_in_place",
     "is_signed_url",
+    "kaggle_mirror_url",
     "normalize_scheme",
     "parse",
     "parse_kaggle",
@@ -120,7 +121,7 @@ class HttpModel(FrozenRecord):
             return _china_mirror_url(self.url)
         if is_signed_url(self.url):
             return self.url
-        return append_format_query(self.url, COMPRESSED_FORMAT_QUERY)
+        return append_format_query(kaggle_mirror_url(self.url), COMPRESSED_FORMAT_QUERY)
 
     def __str__(self) -> str:
         return self.url

@@ -46,8 +46,12 @@ class HttpUncompressedResolver(Resolver):
     def _format_url(self, handle: str) -> str:
         """The URL asked for the gs:// location: the handle with `tf-hub-format=uncompressed`."""
         parsed = handles.parse(handle)
-        # As upstream, the URL as given; Kaggle models at the same address as compressed ones.
-        model_url = parsed.model_url() if isinstance(parsed, handles.KaggleModel) else str(parsed)
+        # As upstream, the URL as given; Kaggle models at the same address as compressed ones
+        # (TFHUB_KAGGLE_ENDPOINT's, a model's page without its version too).
+        if isinstance(parsed, handles.KaggleModel):
+            model_url = parsed.model_url()
+        else:
+            model_url = handles.kaggle_mirror_url(str(parsed))
         return handles.append_format_query(model_url, handles.UNCOMPRESSED_FORMAT_QUERY)
 
     def _request_gcs_location(self, url: str, *, handle: str) -> str:
