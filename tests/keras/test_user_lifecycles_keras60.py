@@ -70,7 +70,22 @@ def test_tf1_signature_with_dict_inputs_fine_tunes_saves_and_loads_after_a_faile
             _loader(flavour)(path)
     finally:
         shutil.move(away, tf1_module)
-    loaded = _loader(flavour)(path)  # The retry, with the module back in its place.
+    variables = shutil.move(os.path.join(tf1_module, "variables"), tf1_module + ".variables")
+    try:
+        with pytest.raises(errors.MissingModelFileError) as caught:
+            _loader(flavour)(path)
+    finally:
+        shutil.move(variables, os.path.join(tf1_module, "variables"))
+    # It said only "The model <folder> cannot be loaded: variables/ is missing. ...": not that
+    # the saved file needs that folder, nor how to restore the weights without it.
+    assert str(caught.value).startswith(
+        f"The saved model's hub.KerasLayer {layer.name!r} loads the model it wraps from its "
+        f"handle, {tf1_module!r}: The model {tf1_module} cannot be loaded: variables/ is missing."
+    )
+    assert "Repair the model there" in str(caught.value)
+    assert "restore the weights with model.load_weights(" in str(caught.value)
+    assert caught.value.path == tf1_module
+    loaded = _loader(flavour)(path)  # The retry, with the module whole in its place.
     np.testing.assert_allclose(loaded.predict(PAIRS, verbose=0), tuned, rtol=1e-6)
     hub_layer = loaded.layers[-1]
     assert _stems(hub_layer.weights) == _stems(layer.weights)

@@ -82,11 +82,14 @@ def _is_json(value: Any) -> bool:
 
 
 def unreachable_handle_error(err: errors.TFHubError, config: dict[str, Any]) -> Exception:
-    """`err` saying that the saved layer `config` needs the model its handle named, and how to
-    restore the weights without it: a copy of the same class and data (as pickling makes it),
-    so `except` clauses that caught `err` catch it too."""
+    """`err` (the model is gone, damaged or cannot be downloaded) saying that the saved layer
+    `config` needs the model its handle named, and how to restore the weights without it: a
+    copy of the same class and data (as pickling makes it), so `except` clauses that caught
+    `err` catch it too."""
     if isinstance(err, errors.ModelNotFoundError):
         remedy = "Put the model back there"
+    elif isinstance(err, errors.DamagedModelError):
+        remedy = "Repair the model there (copy or export it there again)"
     else:
         remedy = "Load it where the handle can be downloaded (or a cache holds it)"
     message = (

@@ -290,13 +290,15 @@ class HubLayerBody(_LayerBase):
             tfhub.errors.ModelNotFoundError: the handle is a path that no longer exists;
             tfhub.errors.DownloadError (or a subclass), tfhub.errors.OfflineModeError: the
                 handle is a URL that cannot be downloaded now (server gone, file removed,
-                offline, with a cache that does not hold it). The error keeps its class and
-                data, and its message says that the saved model needs the handle, and how to
-                do without it.
+                offline, with a cache that does not hold it);
+            tfhub.errors.DamagedModelError (or a subclass): the model there is damaged or
+                lacks a file (e.g. its variables/). The error keeps its class and data, and
+                its message says that the saved model needs the handle, and how to do without
+                it.
         """
         try:
             return cls(**dict(config))
-        except (errors.ModelNotFoundError, errors.DownloadError, errors.OfflineModeError) as err:
+        except _UNREACHABLE_HANDLE_ERRORS as err:
             raise _config.unreachable_handle_error(err, config) from err
 
     def __repr__(self) -> str:
@@ -306,6 +308,15 @@ class HubLayerBody(_LayerBase):
             f"a {FLAVOUR_NAMES[self._flavour]} layer; for {FLAVOUR_NAMES[other]} models use "
             f"{_compat.class_path(other)})>"
         )
+
+
+# What `from_config` says the saved layer's handle needs (`_config.unreachable_handle_error`).
+_UNREACHABLE_HANDLE_ERRORS = (
+    errors.ModelNotFoundError,
+    errors.DownloadError,
+    errors.OfflineModeError,
+    errors.DamagedModelError,
+)
 
 
 def _plain_handle_and_tags(handle: Any, tags: Any) -> tuple[Any, Any]:
