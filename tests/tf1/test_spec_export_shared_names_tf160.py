@@ -75,11 +75,13 @@ def test_a_name_transform_fn_returning_none_for_one_name_is_an_export_error(
 ) -> None:
     # A mix of str and None looked up: the message's sorted list once raised its own TypeError.
     spec = hub.create_module_spec(_module_fn)
-    with pytest.raises(errors.ExportError) as caught:
+    with pytest.raises(errors.ExportNameTypeError) as caught:
         spec.export(
             str(tmp_path / "module"),
             checkpoint_path=str(exported["prefix"]),
             name_transform_fn=lambda name: None if name == "bias" else _to_checkpoint(name),
         )
+    assert isinstance(caught.value, errors.ExportError)
+    assert isinstance(caught.value, TypeError)  # As upstream's (sorting str with None).
     assert "name_transform_fn('bias') returned None" in str(caught.value)
     assert not (tmp_path / "module").exists()

@@ -412,6 +412,11 @@ class ExportError(TFHubError, ValueError):
     """An export that cannot be done (bad arguments, checkpoint not matching the graph, ...)."""
 
 
+class ExportNameTypeError(ExportError, ArgumentTypeError):
+    """A `name_transform_fn` of `ModuleSpec.export` that returned something other than a str
+    for a variable's name: an ExportError, and a TypeError as upstream's (sorting the names)."""
+
+
 class ExportWriteError(ExportError, OSError):
     """An export whose files the file system refused (a full disk or quota, no permission):
     nothing was written to the export folder.

@@ -362,13 +362,14 @@ def _rounds_by_checkpoint_name(
     and one dict would keep only the last of them (the others kept their initial values).
 
     Raises:
-        tfhub.errors.ExportError: if `rename` returns anything but a str.
+        tfhub.errors.ExportNameTypeError: (an ExportError and a TypeError) if `rename` returns
+            anything but a str.
     """
     rounds: list[dict[str, Any]] = []
     for name, variable in sorted(variable_map.items()):
         target = rename(name)
         if not isinstance(target, str):
-            raise errors.ExportError(
+            raise errors.ExportNameTypeError(
                 "Cannot export the module: name_transform_fn must map each variable name in "
                 "the module to a str, its name in the checkpoint. Received: "
                 f"name_transform_fn({name!r}) returned {target!r}"
