@@ -89,7 +89,8 @@ def unreachable_handle_error(err: errors.TFHubError, config: dict[str, Any]) -> 
     if isinstance(err, errors.ModelNotFoundError):
         remedy = "Put the model back there"
     elif isinstance(err, errors.DamagedModelError):
-        remedy = "Repair the model there (copy or export it there again)"
+        # Its own message says how (copy it there again; for a cache's copy, `tfhub cache rm`).
+        remedy = "Do as that says"
     else:
         remedy = "Load it where the handle can be downloaded (or a cache holds it)"
     message = (
