@@ -226,6 +226,20 @@ def _named_model(state: HubState, segments: list[str] | None) -> Model | None:
     return None if found is None else found[0]
 
 
+def _missing_version_hint(state: HubState, segments: list[str]) -> str:
+    """What the 404 of `/api/models/<segments>` adds when they name a version the model lacks:
+    the version as written without leading zeros, else the versions it has (as the download's
+    404 says), else ""."""
+    meant = state.catalog.version_meant(segments)
+    if meant is not None:
+        return f" (a version is written without leading zeros: {meant})"
+    model = state.catalog.model_without_version(segments)
+    if model is None:
+        return ""
+    versions = ", ".join(str(number) for number in sorted(model.versions))
+    return f" ({model.handle} has version(s) {versions})"
+
+
 async def one_model(request: Request) -> Response:
     state = _state(request)
     segments = protocol.request_segments(
@@ -235,8 +249,7 @@ async def one_model(request: Request) -> Response:
     base = state.base_url(request)
     if model is None:  # Also a path the protocol refuses (`..`, hidden or odd segments).
         named = f"model {'/'.join(segments)}" if segments else "model at this path"
-        meant = state.catalog.version_meant(segments) if segments else None
-        hint = "" if meant is None else f" (a version is written without leading zeros: {meant})"
+        hint = _missing_version_hint(state, segments) if segments else ""
         return JSONResponse(
             {
                 "error": f"404 Not Found: no {named} in this hub{hint}; its models are listed "

@@ -3,8 +3,9 @@
 `/<publisher>/<model>[/<version>]?tf-hub-format=compressed` answers the archive (latest
 version without one); `?tf-hub-format=uncompressed` answers 303 with the model's location in
 the body when `uncompressed_base` is set, else 406; without the query the same URL is the
-model's page. `/api/...` is JSON; `/static/...` the pages' CSS; `/healthz` for probes. Only
-GET and HEAD are served (read-only).
+model's page; a `tf-hub-format` given twice with different formats is a 400. `/api/...` is
+JSON; `/static/...` the pages' CSS; `/healthz` (or `/healthz/`) for probes. Only GET and
+HEAD are served (read-only); `OPTIONS` is answered with `Allow` (`middleware.AnswerOptions`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .middleware import (
     AUTHENTICATED,
     AbsoluteForm,
     AccessLog,
+    AnswerOptions,
     ForwardedHeaders,
     PathPrefix,
     SecurityHeaders,
@@ -99,7 +101,11 @@ async def protocol_or_page(request: Request) -> Response:
     state = hub_state(request)
     if segments is None:
         return pages.refused_path(request, state)
-    wanted = protocol.requested_format(_query_lists(request))
+    query = _query_lists(request)
+    conflicting = protocol.conflicting_formats(query)
+    if conflicting is not None:
+        return _conflicting_formats(conflicting)
+    wanted = protocol.requested_format(query)
     if wanted is None:
         plain = _plain_archive(state, segments, compressed=False)
         return plain or await pages.page(request, state, segments)
@@ -117,6 +123,16 @@ async def protocol_or_page(request: Request) -> Response:
     return PlainTextResponse(
         "406 Not Acceptable: tf-hub-format must list 'compressed' or 'uncompressed'.\n",
         status_code=406,
+    )
+
+
+def _conflicting_formats(values: list[str]) -> Response:
+    """The 400 for `tf-hub-format` given more than once with different formats (`values`)."""
+    shown = ", ".join(repr(value) for value in values)
+    return PlainTextResponse(
+        f"400 Bad Request: tf-hub-format is given {len(values)} times, asking for different "
+        f"formats ({shown}); give it once (e.g. ?tf-hub-format=compressed).\n",
+        status_code=400,
     )
 
 
@@ -297,6 +313,7 @@ def _routed(settings: ServeSettings, baseline: str | None) -> Starlette:
     static = pages.StaticAssets(directory=STATIC_DIR, private=bool(settings.token_file))
     routes = [
         Route("/healthz", healthz, methods=_METHODS),
+        Route("/healthz/", healthz, methods=_METHODS),  # As a script joining URLs writes it.
         Route("/favicon.ico", static.favicon, methods=_METHODS),
         Route("/api/auth", auth_check, methods=_METHODS),
         Mount("/static", app=static, name="static"),
@@ -313,14 +330,15 @@ def _routed(settings: ServeSettings, baseline: str | None) -> Starlette:
 
 def _wrapped(app: Starlette, settings: ServeSettings, tokens: TokenFile | None) -> Any:
     """`app` in its middleware, outermost last: control characters refused, the token check
-    (with a token file), the --base-url path prefix, bounded targets and security headers on
-    every answer, the access log, and absolute-form targets read first."""
+    (with a token file), the --base-url path prefix, `OPTIONS` answered, bounded targets and
+    security headers on every answer, the access log, and absolute-form targets read first."""
     wrapped: Any = RefuseControlCharacters(app)
     if tokens is not None:
         wrapped = TokenAuth(wrapped, tokens.tokens)
     prefix = base_path(settings.base_url)
     if prefix:
         wrapped = PathPrefix(wrapped, prefix)
+    wrapped = AnswerOptions(wrapped)  # Any path (and `*`), without a token: only `Allow`.
     wrapped = SecurityHeaders(TargetLength(wrapped))  # Every answer, 401/403, 414 and errors.
     if settings.access_log:
         wrapped = AccessLog(wrapped)

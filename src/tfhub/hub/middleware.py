@@ -29,7 +29,7 @@ from ..utils.redact import redact
 from .files import Receive, Scope, Send
 
 access_logger = logging.getLogger("tfhub.hub.access")
-OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PATHS = frozenset({"/healthz", "/healthz/"})
 # Set in the scope of a request to an open path of a hub with tokens: True if it sent a known one.
 AUTHENTICATED = "tfhub.authenticated"
 ASGIApp = Any
@@ -195,6 +195,26 @@ def _origin_form(scope: Scope, authority: re.Match[bytes]) -> Scope:
         "path": unquote(path.decode("latin-1")),
         "headers": [(b"host", host), *headers] if host else headers,
     }
+
+
+ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+
+
+class AnswerOptions:
+    """Answers `OPTIONS` (`OPTIONS *`, the server's, or a path's) with 204 and the methods the
+    hub serves in `Allow`, the same for every path and without a token (it tells nothing of
+    the catalog); Starlette answered 405 for a path and a bare 404 for `*`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        headers = [(b"allow", ALLOWED_METHODS.encode()), (b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
 
 class PathPrefix:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import html
+import os
 import re
 import urllib.parse
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -200,10 +202,16 @@ class StaticAssets(StaticFiles):
         super().__init__(directory=directory)
         self.cache_control = f"{'private' if private else 'public'}, no-cache"
 
-    def file_response(self, *args: Any, **kwargs: Any) -> Response:
-        """Starlette's answer (200 or 304) with `Cache-Control`."""
-        response = super().file_response(*args, **kwargs)
+    def file_response(
+        self, full_path: Any, stat_result: os.stat_result, scope: Any, status_code: int = 200
+    ) -> Response:
+        """Starlette's answer (200 or 304) with `Cache-Control`; 412 if `If-Match` names
+        another ETag (`protocol.if_match_fails`, as the archives are answered)."""
+        response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = self.cache_control
+        if_match = Headers(scope=scope).get("if-match")
+        if protocol.if_match_fails(if_match, response.headers.get("etag", "")):
+            return Response(status_code=412, headers={"Cache-Control": self.cache_control})
         return response
 
     async def favicon(self, request: Request) -> Response:

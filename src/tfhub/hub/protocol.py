@@ -5,9 +5,10 @@ http.server shell:
 
 * `split_path` turns a URL path into safe segments or refuses it (doubled slashes, `.`/`..`,
   backslashes, NUL, absolute paths), and `request_segments` also refuses encoded slashes;
-* `requested_format` reads `?tf-hub-format=` (a comma-separated list, as the protocol says);
-* `plan_file` decides status, byte range and headers for a file from `Range`, `If-Range`
-  and `If-None-Match` (and `HEAD`), as RFC 9110 says for a single `bytes=` range.
+* `requested_format` reads `?tf-hub-format=` (a comma-separated list, as the protocol says),
+  and `conflicting_formats` finds it given more than once with different formats;
+* `plan_file` decides status, byte range and headers for a file from `Range`, `If-Range`,
+  `If-Match` and `If-None-Match` (and `HEAD`), as RFC 9110 says for a single `bytes=` range.
 """
 
 from __future__ import annotations
@@ -131,6 +132,18 @@ def requested_format(query: dict[str, list[str]]) -> str | None:
     return ""
 
 
+def conflicting_formats(query: dict[str, list[str]]) -> list[str] | None:
+    """The values of a `tf-hub-format` given more than once that ask for different formats
+    (each read alone by `requested_format`), in their order; None if it is given once, or its
+    values agree (`compressed` twice). Such a request is refused (400): servers differ in
+    which value they read (nginx's map in front of `tfhub serve` leaves it to this one).
+    """
+    values = query.get(FORMAT_QUERY_KEY) or []
+    if len({requested_format({FORMAT_QUERY_KEY: [value]}) for value in values}) < 2:
+        return None
+    return values
+
+
 def archive_disposition(version: str) -> str:
     """The `Content-Disposition` of a version's archive: saved as `<version>.tar.gz`, the name
     tfhub.dev's storage gave it (without it, browsers named it after the URL's last segment
@@ -205,6 +218,15 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in tags or etag.removeprefix("W/") in [tag.removeprefix("W/") for tag in tags]
 
 
+def if_match_fails(header: str | None, etag: str) -> bool:
+    """True if an `If-Match` field (None: not sent) names neither `etag` nor `*`: the answer is
+    412 (RFC 9110 13.1.1, as nginx answers). Compared strongly: `W/"x"` never matches."""
+    if header is None:
+        return False
+    tags = [tag.strip() for tag in header.split(",")]
+    return "*" not in tags and etag not in tags
+
+
 def plan_file(
     headers: dict[str, str],
     *,
@@ -221,11 +243,14 @@ def plan_file(
         content_type: the Content-Type to send.
 
     Returns:
-        304 if `If-None-Match` matches; 206 with `Content-Range` for one satisfiable `Range`
+        412 if `If-Match` names neither the ETag nor `*` (`if_match_fails`); 304 if
+        `If-None-Match` matches; 206 with `Content-Range` for one satisfiable `Range`
         (unless `If-Range` names another version: then 200, the whole file); 416 for an
         unsatisfiable range; else 200. Headers include Content-Length, ETag, Accept-Ranges.
     """
     base = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "public, max-age=3600"}
+    if if_match_fails(headers.get("if-match"), etag):  # Before If-None-Match (RFC 9110 13.2.2).
+        return FilePlan(412, headers={**base, "Content-Length": "0"})
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None and _etag_matches(if_none_match, etag):
         return FilePlan(304, headers=base)
