@@ -8,9 +8,14 @@
    nginx's map any `compressed` (an archive): now tfhub serve refuses differing repeated values
    (400 naming the parameter) and nginx's map leaves any repeated one to tfhub serve.
 4. `/healthz/` was the pages' HTML 404 and `OPTIONS *` a bare 404.
+5. `tfhub validate` gave a doc linking the same bad URL on five lines five warnings all on the
+   first of those lines.
 """
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 import requests
@@ -24,10 +29,12 @@ from tests._helpers.hub_server import (
     write_publisher,
 )
 
+from tfhub.cli.main import main
 from tfhub.hub.nginx import nginx_config
 from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
 
+VALID = Path(__file__).parent.parent / "data" / "hub_docs" / "valid"
 needs_nginx = pytest.mark.skipif(
     nginx_binary() is None, reason="nginx is not installed (apt-get install nginx)"
 )
@@ -157,3 +164,18 @@ def test_options_answers_the_methods_allowed(server, target):
     assert status == 204, (status, body)
     assert headers["Allow"] == "GET, HEAD, OPTIONS"
     assert body == b""
+
+
+def test_validate_gives_each_link_of_a_repeated_url_its_own_line(tmp_path, capsys):
+    root = tmp_path / "hub"
+    shutil.copytree(VALID, root)
+    doc = next(d for d in sorted(root.rglob("*.md")) if d.read_text().startswith("# Module "))
+    first_body_line = len(doc.read_text().splitlines()) + 2
+    links = "".join(f"Line {n}: [](https://example.com/paper)\n\n" for n in range(5))
+    doc.write_text(doc.read_text().rstrip("\n") + "\n\n" + links)
+    assert main(["validate", str(root)]) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "https://example.com/paper has no text" in line]
+    shown = f"{root}/{doc.relative_to(root).as_posix()}"
+    numbers = [int(line.split(f"{shown}:", 1)[1].split(":", 1)[0]) for line in lines]
+    assert numbers == [first_body_line + 2 * n for n in range(5)], err

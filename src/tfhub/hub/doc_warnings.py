@@ -36,8 +36,10 @@ def content_warnings(doc: DocFile) -> list[Problem]:
         doc: the parsed doc.
 
     Returns:
-        One `Problem` per image or link, at the first body line that names its URL (else where
-        the body starts).
+        One `Problem` per thing an image or link does badly, at the body line naming its URL:
+        the N-th image or link of a URL at the N-th place the body names it (so a URL linked
+        on five lines is warned about on each), else the last such line, else where the body
+        starts.
     """
     try:
         from . import render
@@ -47,11 +49,15 @@ def content_warnings(doc: DocFile) -> list[Problem]:
         logger.debug("markdown-it or nh3 is not installed: no check of %s's images and links", doc)
         return []
     docs = _docs_folder(doc)
-    return [
-        Problem(doc.display_path, _body_line(doc, url), message)
-        for element in found
-        for url, message in _element_warnings(element) + _relative_warnings(element, doc, docs)
-    ]
+    seen: dict[str, int] = {}  # How many images and links of each URL came before.
+    problems = []
+    for element in found:
+        url = element.attributes.get("src" if element.tag == "img" else "href", "")
+        nth = seen.get(url, 0)
+        seen[url] = nth + 1
+        for _, message in _element_warnings(element) + _relative_warnings(element, doc, docs):
+            problems.append(Problem(doc.display_path, _body_line(doc, url, nth), message))
+    return problems
 
 
 def _element_warnings(element: render.Element) -> list[tuple[str, str]]:
@@ -135,9 +141,13 @@ def _docs_folder(doc: DocFile) -> Path | None:
     return path.parents[len(rel.parts) - 1]
 
 
-def _body_line(doc: DocFile, url: str) -> int:
-    """The first line of the doc's body that has `url` in it (the body's first if none)."""
+def _body_line(doc: DocFile, url: str, nth: int = 0) -> int:
+    """The line of the doc's body holding the `nth` (from 0) place that names `url` (a line
+    naming it twice counts twice), the last such line if fewer, the body's first if none."""
+    lines: list[int] = []
     for offset, line in enumerate(doc.body.splitlines()):
-        if url and url in line:
-            return doc.body_line + offset
-    return doc.body_line
+        if url:
+            lines += [doc.body_line + offset] * line.count(url)
+        if len(lines) > nth:
+            return lines[nth]
+    return lines[-1] if lines else doc.body_line
