@@ -39,6 +39,7 @@ from .catalog import folder_size
 from .catalog_entries import FACETS, Model, Version
 from .docs_format import DocFile
 from .docs_text import decode_doc
+from .middleware import SERVED_METHODS
 
 if TYPE_CHECKING:
     from .app import HubState
@@ -325,7 +326,7 @@ async def facets(request: Request) -> Response:
 def routes() -> list[Route]:
     """The API's routes (GET and HEAD): each path is answered with a trailing slash too, as
     the pages and `/api/models/<handle>/` are (a script joining URLs writes one)."""
-    methods = ["GET", "HEAD"]
+    methods = list(SERVED_METHODS)  # OPTIONS: `middleware.AnswerOptions` answers it first.
     own = [
         ("/api/models", search_models),
         ("/api/publishers", publishers),

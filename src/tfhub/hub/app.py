@@ -33,6 +33,7 @@ from .catalog_entries import Model, Version
 from .files import FileResponse, Receive, Scope, Send
 from .middleware import (
     AUTHENTICATED,
+    SERVED_METHODS,
     AbsoluteForm,
     AccessLog,
     AnswerOptions,
@@ -48,7 +49,7 @@ from .settings import ServeSettings, base_path, check_root, check_settings
 from .token_file import TokenFile
 
 logger = logging.getLogger(__name__)
-_METHODS = ["GET", "HEAD"]
+_METHODS = list(SERVED_METHODS)  # OPTIONS is answered by `AnswerOptions` before them.
 STATIC_DIR = Path(__file__).parent / "static"
 
 

@@ -197,7 +197,10 @@ def _origin_form(scope: Scope, authority: re.Match[bytes]) -> Scope:
     }
 
 
-ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+# The methods the hub answers: the routes' (GET, with HEAD) and `AnswerOptions`'; a 405's `Allow`
+# (from the routes) and an OPTIONS answer's say the same.
+SERVED_METHODS = ("GET", "HEAD", "OPTIONS")
+ALLOWED_METHODS = ", ".join(SERVED_METHODS)
 
 
 class AnswerOptions:
