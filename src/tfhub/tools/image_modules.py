@@ -206,7 +206,7 @@ def check_feature_vector(
     """
     try:
         output = _run_on_black_images(layer, image_size)
-    except _call_errors() as err:
+    except call_errors() as err:
         raise _failure_at_size(layer, handle, image_size, err, flag) from err
     problem = _output_problem(output)
     if problem is not None:
@@ -231,8 +231,10 @@ def check_finite_vectors(vectors: Any, handle: str, *, flag: str = "tfhub_module
         raise not_image_module(handle, problem, flag)
 
 
-def _call_errors() -> tuple[type[BaseException], ...]:
-    """What a module that cannot take the images raises when called."""
+def call_errors() -> tuple[type[BaseException], ...]:
+    """What a module that cannot take its inputs (images, strings) raises when called:
+    TensorFlow's errors, and the TypeError or ValueError of tracing or binding them. Imports
+    TensorFlow."""
     import tensorflow as tf
 
     return (TypeError, ValueError, tf.errors.OpError)
@@ -320,7 +322,7 @@ def _size_it_takes(layer: Any, handle: str, failed: tuple[int, int]) -> tuple[in
             continue
         try:
             output = _run_on_black_images(layer, size)
-        except _call_errors():
+        except call_errors():
             continue
         if _output_problem(output) is None:
             return size

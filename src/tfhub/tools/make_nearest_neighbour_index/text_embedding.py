@@ -17,7 +17,7 @@ from ... import errors
 from ...loaded_model import traced_functions
 from ...saved_model import load
 from ...utils.lazy import import_tensorflow
-from ..image_modules import module_reason
+from ..image_modules import call_errors, module_reason
 from ..module_handles import loading, resolve_model_folder
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class TextEmbedder:
             output = _only_output(self._fn(tf.constant(["", "hello world"])), self.handle)
         except errors.NotATextEmbeddingError:
             raise  # A ValueError too, but about its outputs: said already.
-        except (TypeError, ValueError, tf.errors.OpError) as err:
+        except call_errors() as err:
             takes = _first_inputs(self._fn)
             if takes:
                 raise _not_text_embedding(self.handle, f"it takes {takes}, not strings") from err
@@ -125,19 +125,25 @@ class TextEmbedder:
             )
         return shape[1]
 
-    def __call__(self, sentences: Sequence[str]) -> np.ndarray:
-        """Returns the float32 embeddings [len(sentences), dim].
+    def __call__(self, sentences: Sequence[str | bytes]) -> np.ndarray:
+        """Returns the float32 embeddings [len(sentences), dim] ([0, dim] for no sentences,
+        the module not called).
 
         Raises:
             tfhub.errors.NotATextEmbeddingError: the output is not [len(sentences), dim] floats
                 (a module made for a fixed batch, or whose size varies), or the module fails
                 on these sentences (a length limit it asserts, say: `_failure`).
+            tfhub.errors.ArgumentTypeError: (a TypeError) an item is not a str or bytes.
+            tfhub.errors.ArgumentError: (a ValueError) an item is not UTF-8 text.
         """
+        if len(sentences) == 0:
+            return np.zeros([0, self.dim], np.float32)
+        strings = _strings(self._tf, sentences)  # The caller's items: no fault of the module.
         try:
-            output = _only_output(self._fn(self._tf.constant(list(sentences))), self.handle)
+            output = _only_output(self._fn(strings), self.handle)
         except errors.NotATextEmbeddingError:
             raise  # A ValueError too, but about its outputs: said already.
-        except (TypeError, ValueError, self._tf.errors.OpError) as err:
+        except call_errors() as err:
             raise _failure(self.handle, sentences, err) from err
         shape = _checked_output(output, len(sentences), self.handle)
         if shape[1] != self.dim:
@@ -151,8 +157,47 @@ class TextEmbedder:
         return vectors
 
 
+def _strings(tf: Any, sentences: Sequence[str | bytes]) -> Any:
+    """`sentences` as a string tensor [len(sentences)].
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: naming the first item that is not a str or bytes.
+        tfhub.errors.ArgumentError: naming the first str that is not UTF-8 text (a lone
+            surrogate, e.g. from a file read with surrogateescape).
+    """
+    items = list(sentences)
+    try:
+        return tf.constant(items, tf.string)
+    except (TypeError, ValueError):  # Which item, TensorFlow does not say.
+        for index, item in enumerate(items):
+            _check_item(index, item)
+        raise
+
+
+def _check_item(index: int, item: Any) -> None:
+    """Checks that item `index` of the sentences is a str of UTF-8 text, or bytes.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError, ArgumentError: as `_strings` says.
+    """
+    received = f"Received: sentences[{index}]={item!r:.200}"
+    if not isinstance(item, (str, bytes)):
+        raise errors.ArgumentTypeError(
+            f"sentences[{index}] is {item!r:.200} (a {type(item).__name__}), not a string: "
+            f"pass str (or bytes) items to embed. {received}"
+        )
+    if isinstance(item, str):
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise errors.ArgumentError(
+                f"sentences[{index}] is not UTF-8 text ({err.reason} at {err.start}), so the "
+                f"module cannot read it: pass it in UTF-8. {received}"
+            ) from err
+
+
 def _failure(
-    handle: str, sentences: Sequence[str], err: BaseException
+    handle: str, sentences: Sequence[str | bytes], err: BaseException
 ) -> errors.NotATextEmbeddingError:
     """The error for a module that passed the check on load but failed on `sentences` with
     `err` (TensorFlow's error, in which the module's own reason was buried), naming the first
@@ -162,7 +207,7 @@ def _failure(
     return _not_text_embedding(handle, problem)
 
 
-def _check_finite(vectors: np.ndarray, sentences: Sequence[str], handle: str) -> None:
+def _check_finite(vectors: np.ndarray, sentences: Sequence[str | bytes], handle: str) -> None:
     """Refuses embeddings holding NaN or infinity (no index can place them, and `build` would
     only find them after the whole pipeline ran), naming the first such string.
 
