@@ -6,9 +6,7 @@ vectors themselves (`embed`), which must be finite.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -40,6 +38,15 @@ _FITS_ADVICE = (
     "a module of a smaller input size"
 )
 
+# For a module that ran out of memory on a batch: the batch is of _BATCH images however many
+# the dataset has, so fewer images would not shrink it.
+_BATCH_ADVICE = (
+    f"Each call takes up to {_BATCH} images however many the dataset has: pass a smaller "
+    "--image_size if the module takes any size, or a module of a smaller input size, or run "
+    "where more memory is free (if a GPU's memory ran out, on the CPU: "
+    'CUDA_VISIBLE_DEVICES="")'
+)
+
 
 def _check_module_fits(
     layer: Any, handle: str, dataset: FolderDataset | TfdsDataset, size: tuple[int, int]
@@ -53,17 +60,18 @@ def _check_module_fits(
     Raises:
         tfhub.errors.ToolFlagError: naming --module (the rest of the modules are still scored
             when `rank_modules` has an `on_failure`).
-        tfhub.errors.NotAnImageModuleError: the module fails on the first two images
-            (`module_failure`).
+        tfhub.errors.NotAnImageModuleError: the module fails on the first two images, or
+            on the first one the measure runs it on (`module_failure`).
     """
     fits = functools.partial(
         host_memory.check_images_fit, batch=_BATCH, flag="module", value=handle
     )
     fits(len(dataset.labels), size, advice=_FITS_ADVICE)
     first = next(dataset.batches(size, _BATCH))[:2]  # Reads (and keeps) every image at `size`.
-    with _module_called(handle, len(first), size):
-        layer(first)  # Traced at this shape before measuring.
-        per_image = host_memory.bytes_per_image(layer, first)
+    run = functools.partial(_run, layer, handle)
+    run(first)  # Traced at this shape before measuring.
+    # Only the module's calls are its failures: an error of the measure itself is tfhub's.
+    per_image = host_memory.bytes_per_image(run, first)
     if per_image:  # The images kept are already taken from the memory available.
         fits(0, size, per_image=per_image, advice=_FITS_ADVICE)
 
@@ -122,30 +130,27 @@ def _vectors(layer: Any, handle: str, batch: np.ndarray, dim: int) -> np.ndarray
             with an error that meant nothing), or vectors of another length (one that follows
             the size of the batch: numpy's ValueError ended the whole search).
     """
-    with _module_called(handle, len(batch), (batch.shape[1], batch.shape[2])):
-        vectors = np.asarray(layer(batch))
+    vectors = np.asarray(_run(layer, handle, batch))
     problem = _batch_problem(vectors.shape, len(batch), dim)
     if problem is not None:
         raise image_modules.not_image_module(handle, problem, "module")
     return vectors
 
 
-@contextlib.contextmanager
-def _module_called(handle: str, count: int, size: tuple[int, int]) -> Iterator[None]:
-    """Calls of the module on `count` of the dataset's images of `size`: what a module that
-    cannot take them raises (TensorFlow's errors, a TypeError or ValueError, as the first check
-    on black images catches them) is `module_failure`'s error, one module that cannot be scored
+def _run(layer: Any, handle: str, images: np.ndarray) -> Any:
+    """The module's output for a batch of the dataset's `images` [n, height, width, 3]: what a
+    module that cannot take them raises (`image_modules.call_errors`, as the first check on
+    black images catches them) is `module_failure`'s error, one module that cannot be scored
     (it ended the whole search, the modules scored before unshown).
 
     Raises:
         tfhub.errors.ToolFlagError, NotAnImageModuleError: `module_failure`.
     """
-    import tensorflow as tf
-
     try:
-        yield
-    except (TypeError, ValueError, tf.errors.OpError) as err:
-        raise module_failure(handle, err, count=count, size=size) from err
+        return layer(images)
+    except image_modules.call_errors() as err:
+        size = (int(images.shape[1]), int(images.shape[2]))
+        raise module_failure(handle, err, count=len(images), size=size) from err
 
 
 def module_failure(
@@ -161,7 +166,7 @@ def module_failure(
     batch = f"a batch of {count} images of size {size}"
     if isinstance(err, tf.errors.ResourceExhaustedError):
         return errors.ToolFlagError(
-            f"--module {handle} runs out of memory on {batch}: {reason}. Pass {_FITS_ADVICE}. "
+            f"--module {handle} runs out of memory on {batch}: {reason}. {_BATCH_ADVICE}. "
             f"Received: module={handle!r}",
             flag="module",
             value=handle,
