@@ -37,7 +37,10 @@ def _counting_module_fn(use_resource: bool) -> None:
 
 def _loop(module) -> object:
     body = lambda i, x: (i + 1, module(x))  # noqa: E731
-    return tf.while_loop(lambda i, x: i < 3, body, [tf.constant(0), 0.0])[1]
+    # One iteration at a time: in a session the loop is lowered to TF1 control flow, which runs
+    # up to 10 iterations at once, and the next iteration's assign_add (which needs nothing of
+    # the loop's values) could run before this one's read: 38 instead of 36, seen under load.
+    return tf.while_loop(lambda i, x: i < 3, body, [tf.constant(0), 0.0], parallel_iterations=1)[1]
 
 
 @pytest.fixture(scope="module")
