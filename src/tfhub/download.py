@@ -245,9 +245,12 @@ def _make_tmp_dir(tmp_dir: str) -> None:
 def _with_disk_hint(err: errors.CacheError, module_path: str, tmp_dir: str) -> errors.CacheError:
     """Adds what to do to a full-disk error that does not say it yet (the error itself
     otherwise): for a full disk, its room; and, unless it ran out of inodes, the bytes the model
-    needs at least (what `tmp_dir`, still there, holds), if any. For a used-up quota (EDQUOT),
-    no disk figures: the disk may have plenty of room. A path's control characters (a newline
-    in the cache folder's name) are shown escaped."""
+    needs at least (what `tmp_dir` holds), if any. `tmp_dir` is removed here, before the room
+    is measured: the message says it was, and the room it names is the room left after it (a
+    model bigger than the disk said "0 B free" of a disk that was empty again); a disk out of
+    inodes is named as it was at the failure. For a used-up quota (EDQUOT), no disk figures:
+    the disk may have plenty of room. A path's control characters (a newline in the cache
+    folder's name) are shown escaped."""
     if not isinstance(err, errors.DiskFullError) or err.remedy is not None:
         return err
     from .utils.paths import disk_room, human_size, tree_size
@@ -255,9 +258,14 @@ def _with_disk_hint(err: errors.CacheError, module_path: str, tmp_dir: str) -> e
     root = os.path.dirname(module_path)
     message = escaped(err.strerror if err.strerror is not None else str(err))
     quota = err.errno == errno.EDQUOT
-    remedy = cache.bookkeeping.free_space_remedy(root, quota=quota)
     room = None if quota else disk_room(root)
-    size = 0 if room and room.no_inode_left else tree_size(tmp_dir)
+    no_inode_left = bool(room and room.no_inode_left)
+    size = 0 if no_inode_left else tree_size(tmp_dir)
+    # A disk out of inodes is named as it was when the download failed: removing the folder
+    # frees its inodes, and the room after it would hide the cause.
+    remedy = cache.bookkeeping.free_space_remedy(root, quota=quota) if no_inode_left else ""
+    cache.remove_tree(tmp_dir)
+    remedy = remedy or cache.bookkeeping.free_space_remedy(root, quota=quota)
     need = f"The model needs more than {human_size(size)}. " if size else ""
     return errors.DiskFullError(
         err.errno,
