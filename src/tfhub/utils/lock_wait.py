@@ -9,7 +9,7 @@ import logging
 import os
 
 from .. import errors
-from .lock_file import read_holder
+from .lock_file import read_heartbeat, read_holder
 from .printable import escaped
 
 # The waiting lines are the lock's: logged under `tfhub.utils.filelock`, as before.
@@ -20,6 +20,9 @@ LOG_EVERY_SEC = 10.0
 # looked like a hang. The lines after it stay at INFO, every LOG_EVERY_SEC (also for the
 # waits of `tfhub.cache.locks.wait_for_upstream_download`).
 WARN_AFTER_SEC = 3.0
+# The slowest a tfhub holder beats: `filelock.HEARTBEAT_SEC` (named again here, since
+# filelock imports this module); a lock saying slower is believed only this far.
+SLOWEST_BEAT_SEC = 5.0
 
 
 class WaitLog:
@@ -50,9 +53,30 @@ class WaitLog:
         self._warned = True
         logger.warning(
             "Waiting on the lock for %s: %s holds it (%s). Waiting lasts while that process "
-            "shows signs of life, and ends after %g s without one (TFHUB_LOCK_TIMEOUT).",
-            self._what, who, escaped(self._path), self._timeout,
+            "shows signs of life, and ends after %s.",
+            self._what, who, escaped(self._path), _limit_said(self._path, self._timeout),
         )  # fmt: skip
+
+
+def silence_limit(lock_path: str, timeout: float) -> float:
+    """Seconds without a sign of life after which a waiter whose TFHUB_LOCK_TIMEOUT is
+    `timeout` gives up on the holder of `lock_path`: `timeout`, or two of the holder's beats
+    (as it wrote them in the lock, at most SLOWEST_BEAT_SEC each) if that is longer: a shorter
+    silence proves nothing about a live holder."""
+    beat = read_heartbeat(lock_path)
+    return max(timeout, 2 * min(beat, SLOWEST_BEAT_SEC) if beat is not None else 0.0)
+
+
+def _limit_said(lock_path: str, timeout: float) -> str:
+    """When waiting ends, as the waiting line says it: "10 s without one (two of its 5 s
+    beats, longer than TFHUB_LOCK_TIMEOUT=3 s)", or "120 s without one (TFHUB_LOCK_TIMEOUT)"."""
+    limit = silence_limit(lock_path, timeout)
+    if limit <= timeout:
+        return f"{timeout:g} s without one (TFHUB_LOCK_TIMEOUT)"
+    return (
+        f"{limit:g} s without one (two of its {limit / 2:g} s beats, longer than "
+        f"TFHUB_LOCK_TIMEOUT={timeout:g} s)"
+    )
 
 
 class BeatWatch:
