@@ -16,8 +16,15 @@ from .utils.paths import is_url, special_kind
 SAVED_MODEL_FILENAME_PB = "saved_model.pb"
 
 
-# Model files that are not SavedModel folders, by file name ending: what they are, what to do.
+# Model files that are not SavedModel folders, by file name ending (any case; the first that
+# matches): what they are, what to do.
 _OTHER_MODEL_FILES = (
+    (  # Before the Keras model files: what `model.save_weights` writes is no model.
+        (".weights.h5",),
+        "a Keras weights file (weights only, no model)",
+        "Build the model in code and call model.load_weights(FILE) (keras.models.load_model "
+        "finds no model in it); hub needs the SavedModel folder.",
+    ),
     (
         (".keras", ".h5", ".hdf5"),
         "a Keras model file",
