@@ -91,13 +91,25 @@ def _without_end_of_options(argv: list[str]) -> list[str]:
     return argv
 
 
+# Tool subcommands that leave all their arguments to the tool, which reads them when it runs.
+_TOOLS_READING_THEIR_OWN = ("make-nearest-neighbour-index",)
+
+
 def _tool_flags_read_as_absl(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """`argv` with what follows a tool's subcommand (`absl_flags` in `COMMANDS`) read as the
-    tool's console script reads it: `-image_dir=x` is `--image_dir=x`, as in absl's flags."""
+    tool's console script reads it: `-image_dir=x` is `--image_dir=x`, as in absl's flags.
+    After a tool that reads its own (`_TOOLS_READING_THEIR_OWN`), absl's `--v=N` and `-v N`
+    are spelled `--verbosity=N`: the `tfhub` parser took `--v=1` for an ambiguous `--verbose`
+    or `--version` ("ambiguous option")."""
     from ._parsers import COMMANDS
 
     command = named_command(argv)
     entry = COMMANDS.get(command or "")
+    if command in _TOOLS_READING_THEIR_OWN:
+        from ..tools.absl_app_flags import with_verbosity_spelled
+
+        at = argv.index(command) + 1
+        return [*argv[:at], *with_verbosity_spelled(argv[at:])]
     if command is None or entry is None or not entry.absl_flags:
         return argv
     from ..tools.absl_argv import read_as_absl  # Only a tool's command line needs it.
@@ -287,9 +299,22 @@ def _main(argv: Sequence[str] | None) -> int:
     problem_code = _usage_problem(parser, args)
     if problem_code is not None:
         return problem_code
+    verbose = args.verbose or _tool_asks_debug(args)
     return run_reported(
-        lambda: args.run(args), prog="tfhub", verbose=args.verbose, tensorflow_logs=args.verbose
+        lambda: args.run(args), prog="tfhub", verbose=verbose, tensorflow_logs=verbose
     )
+
+
+def _tool_asks_debug(args: argparse.Namespace) -> bool:
+    """Whether the arguments a tool reads itself (`tool_args`, kept for it unread) give
+    absl's verbosity 1 or more: tfhub's `-v` then (TensorFlow's start-up lines shown), as
+    its console script takes them; the other tools' parsers set `verbose` themselves."""
+    tool_args = getattr(args, "tool_args", None)
+    if not tool_args:
+        return False
+    from ..tools.absl_app_flags import asks_debug
+
+    return asks_debug(tool_args)
 
 
 if __name__ == "__main__":  # pragma: no cover
