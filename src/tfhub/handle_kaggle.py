@@ -7,6 +7,7 @@ import re
 import urllib.parse
 
 from . import constants, errors
+from .handle_signing import is_signed_url
 from .handle_urls import COMPRESSED_FORMAT_QUERY, append_format_query, normalize_scheme
 from .utils.numbers import is_number
 from .utils.records import FrozenRecord
@@ -93,13 +94,7 @@ def parse_kaggle(url: str) -> KaggleModel | None:
         return None
     fields = match.groupdict()
     for part in ("owner", "model", "framework", "variation"):
-        if urllib.parse.unquote(fields[part]) in (".", ".."):
-            raise errors.InvalidHandleError(
-                f"A Kaggle model URL's {part} cannot be {urllib.parse.unquote(fields[part])!r} "
-                "(HTTP clients resolve it away, so another path would be fetched). Kaggle "
-                "names are letters, digits and dashes: copy the URL from the model's page. "
-                f"Received: {part}={fields[part]!r}"
-            )
+        _refuse_dot_part(part, fields[part])
     if not is_number(fields["version"]):
         digits = fields["version"]
         raise errors.InvalidHandleError(
@@ -115,6 +110,18 @@ def parse_kaggle(url: str) -> KaggleModel | None:
     )
 
 
+def _refuse_dot_part(part: str, value: str) -> None:
+    """Raises InvalidHandleError if `value`, the `part` of a Kaggle URL, is `.` or `..` (also
+    percent-encoded): HTTP clients resolve it away, so another path would be fetched."""
+    if urllib.parse.unquote(value) in (".", ".."):
+        raise errors.InvalidHandleError(
+            f"A Kaggle model URL's {part} cannot be {urllib.parse.unquote(value)!r} "
+            "(HTTP clients resolve it away, so another path would be fetched). Kaggle "
+            "names are letters, digits and dashes: copy the URL from the model's page. "
+            f"Received: {part}={value!r}"
+        )
+
+
 def _is_kaggle_models_url(parsed: urllib.parse.SplitResult) -> bool:
     """Whether `parsed` is an address below Kaggle's `https://(www.)kaggle.com/models/`."""
     if parsed.scheme != "https" or parsed.hostname not in ("www.kaggle.com", "kaggle.com"):
@@ -128,13 +135,21 @@ def kaggle_mirror_url(url: str) -> str:
     """Returns `url` on TFHUB_KAGGLE_ENDPOINT when that is set and `url` is an address below
     Kaggle's `/models/` that is not a model version (a model's page without its version: the
     hub answers it with its latest), so the download goes to the mirror as a version's does;
-    else `url` as given (a model version's address is `KaggleModel.model_url`).
+    else `url` as given (a model version's address is `KaggleModel.model_url`; a signed URL,
+    whose signature is for its own host).
 
     Raises:
+        tfhub.errors.InvalidHandleError: for a part of the path that is `.` or `..` (also
+            percent-encoded), with or without the setting: clients resolve it away, so the
+            request would leave the endpoint's path (and Kaggle's `/models/`).
         tfhub.errors.SettingError: for a TFHUB_KAGGLE_ENDPOINT that is not an http(s) URL.
     """
     parsed = urllib.parse.urlsplit(normalize_scheme(url))
     if not _is_kaggle_models_url(parsed):
+        return url
+    for segment in parsed.path[len("/models/") :].split("/"):
+        _refuse_dot_part("path part", segment)
+    if is_signed_url(url):
         return url
     endpoint = constants.kaggle_endpoint()
     if endpoint == constants.DEFAULT_KAGGLE_ENDPOINT:

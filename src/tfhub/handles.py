@@ -119,9 +119,10 @@ class HttpModel(FrozenRecord):
         it, and the store refused the download)."""
         if self.url.startswith(HUB_TF_GOOGLE_CN):
             return _china_mirror_url(self.url)
-        if is_signed_url(self.url):
-            return self.url
-        return append_format_query(kaggle_mirror_url(self.url), COMPRESSED_FORMAT_QUERY)
+        url = kaggle_mirror_url(self.url)  # Refuses a `..` part; a signed URL as it is.
+        if is_signed_url(url):
+            return url
+        return append_format_query(url, COMPRESSED_FORMAT_QUERY)
 
     def __str__(self) -> str:
         return self.url

@@ -47,7 +47,7 @@ class HttpUncompressedResolver(Resolver):
         """The URL asked for the gs:// location: the handle with `tf-hub-format=uncompressed`."""
         parsed = handles.parse(handle)
         # As upstream, the URL as given; Kaggle models at the same address as compressed ones
-        # (TFHUB_KAGGLE_ENDPOINT's, a model's page without its version too).
+        # (TFHUB_KAGGLE_ENDPOINT's, a model's page without its version too; a signed URL not).
         if isinstance(parsed, handles.KaggleModel):
             model_url = parsed.model_url()
         else:
