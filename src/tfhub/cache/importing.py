@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 from collections.abc import Callable
 
 from .. import _archive, errors, handles
@@ -112,7 +113,7 @@ def _not_an_archive_problem(archive: str, source: str, kind: str | None) -> str:
     if os.path.isdir(source):  # A model folder, say: its archive is what is imported.
         return (
             "is a folder, not an archive file: pack the model folder into one (`tfhub pack "
-            f"{escaped(archive)} -o model.tar.gz`), then import that archive"
+            f"{escaped(shlex.quote(archive))} -o model.tar.gz`), then import that archive"
         )
     if kind is not None:
         return f"is a {kind}, not an archive file"

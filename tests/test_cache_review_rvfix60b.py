@@ -1,0 +1,38 @@
+"""Review findings on session 60's cache commits (rvfix60b): the `tfhub pack` command `import`
+suggests for a folder (not shell-quoted), the offline error of a damaged entry (one home for its
+words), a plain file at an entry's name (invisible to list/verify/prune), prune's line for a
+removed link to nothing, and `cache info`'s "not writable to it"."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.cli import run_tfhub
+
+_HANDLE = "https://h.example/m/1"
+
+
+def _imported(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> str:
+    """Imports a small model as `_HANDLE`; returns its entry folder."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    code, entry, err = run_tfhub(capsys, "import", archive, "--handle", _HANDLE)
+    assert code == 0, err
+    return entry.strip()
+
+
+@pytest.mark.parametrize("name", ["my model", "it's\x1b[31m"])
+def test_the_pack_command_import_suggests_pastes_as_one_folder_argument(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "saved_model.pb").write_bytes(b"pb")
+    code, out, err = run_tfhub(capsys, "import", str(folder), "--handle", _HANDLE)
+    assert code == 7 and out == "", err
+    assert "\x1b" not in err  # Still escaped for the terminal.
+    command = err.split("(`", 1)[1].split("`)", 1)[0]
+    shown = str(folder).replace("\x1b", "\\x1B")
+    assert shlex.split(command) == ["tfhub", "pack", shown, "-o", "model.tar.gz"], command
