@@ -5,12 +5,18 @@ removed link to nothing, and `cache info`'s "not writable to it"."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import shlex
 from pathlib import Path
 
 import pytest
 from tests._helpers.archives import make_tar_gz
+from tests._helpers.cache_users import run_as_user
 from tests._helpers.cli import run_tfhub
+
+from tfhub.cli.main import main
 
 _HANDLE = "https://h.example/m/1"
 
@@ -36,3 +42,20 @@ def test_the_pack_command_import_suggests_pastes_as_one_folder_argument(
     command = err.split("(`", 1)[1].split("`)", 1)[0]
     shown = str(folder).replace("\x1b", "\\x1B")
     assert shlex.split(command) == ["tfhub", "pack", shown, "-o", "model.tar.gz"], command
+
+
+def _info_as_nobody(cache_dir: str) -> tuple[int, str]:
+    """`tfhub cache info` run in this (forked) process, with `cache_dir` as the cache."""
+    os.environ["TFHUB_CACHE_DIR"] = cache_dir
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["cache", "info"])
+    return code, out.getvalue()
+
+
+def test_info_says_the_parent_is_not_writable_to_this_user(shared_dir: Path) -> None:
+    parent = shared_dir / "locked"
+    parent.mkdir()
+    os.chmod(parent, 0o555)
+    code, out = run_as_user(_info_as_nobody, os.fspath(parent / "cache")).result()
+    assert code == 0 and f"{parent} is not writable to this user;" in out, out

@@ -124,5 +124,5 @@ def writable_text(root: str) -> str:
         return "not created yet"
     return (
         f"False (not created yet, and this user may not create it: {escaped(parent)} is not "
-        "writable to it; set TFHUB_CACHE_DIR to a folder of your own)"
+        "writable to this user; set TFHUB_CACHE_DIR to a folder of your own)"
     )
