@@ -44,6 +44,25 @@ def test_the_pack_command_import_suggests_pastes_as_one_folder_argument(
     assert shlex.split(command) == ["tfhub", "pack", shown, "-o", "model.tar.gz"], command
 
 
+def test_offline_error_of_an_entry_linked_to_nothing_names_the_link(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tfhub as hub
+    from tfhub import errors
+
+    entry = _imported(capsys, tmp_path)
+    os.rename(entry, tmp_path / "moved")
+    os.symlink(tmp_path / "gone", entry)
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    with pytest.raises(errors.OfflineModeError) as caught:
+        hub.resolve(_HANDLE)
+    said = f"is damaged (it is a link to {tmp_path / 'gone'}, which does not exist) in the cache"
+    assert said in str(caught.value), caught.value
+    os.unlink(entry)
+    with pytest.raises(errors.OfflineModeError, match=f"{_HANDLE!r} is not in the cache"):
+        hub.resolve(_HANDLE)
+
+
 def _info_as_nobody(cache_dir: str) -> tuple[int, str]:
     """`tfhub cache info` run in this (forked) process, with `cache_dir` as the cache."""
     os.environ["TFHUB_CACHE_DIR"] = cache_dir

@@ -152,11 +152,7 @@ def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | Non
         foreign = cache.owners.undeletable_entry_error(module_path, sticky_only=True, problem=shown)
     if foreign is not None:
         raise foreign
-    if os.path.lexists(module_path):
-        if not os.path.isdir(module_path):  # A file, or a link to nothing: not "no folder".
-            from .utils.paths import non_folder_kind
-
-            problem = f"it {non_folder_kind(module_path)}"
+    if os.path.lexists(module_path):  # A file or a link to nothing is named so (health.no_folder).
         logger.warning(
             "Cache entry %s of %r is damaged (%s); downloading it again.",
             escaped(module_path),
@@ -168,7 +164,7 @@ def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | Non
 
 def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
     problem = cache.damage(module_path)
-    missing = problem == "the folder does not exist"
+    missing = problem == cache.health.MISSING_FOLDER
     state = "is not in" if missing else f"is damaged ({escaped(problem or '')}) in"
     root = os.path.dirname(module_path)
     return errors.OfflineModeError(
