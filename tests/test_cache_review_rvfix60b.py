@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shlex
 from pathlib import Path
@@ -61,6 +62,41 @@ def test_offline_error_of_an_entry_linked_to_nothing_names_the_link(
     os.unlink(entry)
     with pytest.raises(errors.OfflineModeError, match=f"{_HANDLE!r} is not in the cache"):
         hub.resolve(_HANDLE)
+
+
+def test_a_file_at_an_entrys_name_is_listed_verified_and_pruned_as_damaged(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A plain file where an entry's folder belongs (health: "it is a file, not a folder") was
+    invisible: list and verify said the cache is empty, prune had nothing to do, and the
+    descriptor and manifest stayed."""
+    import shutil
+
+    entry = _imported(capsys, tmp_path)
+    shutil.rmtree(entry)
+    Path(entry).write_bytes(b"not a folder")
+    said = "it is a file, not a folder"
+    code, out, err = run_tfhub(capsys, "cache", "list", "--json")
+    assert code == 0 and [(row["handle"], row["damage"]) for row in json.loads(out)] == [
+        (_HANDLE, said)
+    ], out
+    code, out, err = run_tfhub(capsys, "cache", "verify")
+    assert code == 1 and f"\tDAMAGED: {said}\t" in out, out
+    code, out, err = run_tfhub(capsys, "cache", "prune")
+    assert code == 0 and out == f"removed {entry} (damaged entry: {said})\n", (out, err)
+    left = set(os.listdir(os.path.dirname(entry))) - {".locks"}
+    assert left == set(), left  # Its descriptor and manifest went with it.
+
+
+def test_a_file_whose_name_is_no_entry_name_is_still_left_alone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    entry = _imported(capsys, tmp_path)
+    other = Path(os.path.dirname(entry)) / "notes.txt"
+    other.write_text("mine")
+    code, out, err = run_tfhub(capsys, "cache", "prune", "--dry-run")
+    assert code == 0 and out.startswith("Nothing to prune"), out
+    assert other.read_text() == "mine"
 
 
 def _info_as_nobody(cache_dir: str) -> tuple[int, str]:

@@ -68,18 +68,14 @@ def entry(module_path: str) -> CacheEntry:
 
 
 def entry_paths(root: str) -> list[str]:
-    """Returns the entry folders of the cache (named by a sha1; links included), sorted."""
+    """Returns the entries of the cache (a path named by a sha1), sorted: folders, links, and
+    anything else at such a name (a file: a damaged entry, "it is a file, not a folder", which
+    prune removes with its bookkeeping)."""
     if not os.path.isdir(root):
         return []
     return [
-        os.path.join(root, name)
-        for name in sorted(os.listdir(root))
-        if layout.is_entry_name(name) and _is_dir_or_link(os.path.join(root, name))
+        os.path.join(root, name) for name in sorted(os.listdir(root)) if layout.is_entry_name(name)
     ]
-
-
-def _is_dir_or_link(path: str) -> bool:
-    return os.path.isdir(path) or os.path.islink(path)
 
 
 def entries_showing(root: str, handle: str) -> list[str]:
