@@ -99,6 +99,32 @@ def test_a_file_whose_name_is_no_entry_name_is_still_left_alone(
     assert other.read_text() == "mine"
 
 
+def test_prune_of_an_entry_linked_to_nothing_says_it_in_one_clear_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    entry = _imported(capsys, tmp_path)
+    os.rename(entry, tmp_path / "moved")
+    os.symlink(tmp_path / "gone", entry)
+    code, out, err = run_tfhub(capsys, "cache", "prune")
+    said = f"it is a link to {tmp_path / 'gone'}, which does not exist"
+    assert code == 0 and out == f"removed the link {entry} (damaged entry: {said})\n", out
+    assert not os.path.lexists(entry) and os.path.isdir(tmp_path / "moved")
+
+
+def test_prune_of_a_link_to_a_damaged_folder_says_its_target_was_kept_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    entry = _imported(capsys, tmp_path)
+    moved = tmp_path / "moved"
+    os.rename(entry, moved)
+    os.symlink(moved, entry)
+    os.remove(moved / "saved_model.pb")
+    code, out, err = run_tfhub(capsys, "cache", "prune")
+    assert code == 0 and out.count("(") == 1, out
+    assert out.startswith(f"removed the link {entry} (damaged entry: "), out
+    assert out.endswith("; its target was kept)\n"), out
+
+
 def _info_as_nobody(cache_dir: str) -> tuple[int, str]:
     """`tfhub cache info` run in this (forked) process, with `cache_dir` as the cache."""
     os.environ["TFHUB_CACHE_DIR"] = cache_dir

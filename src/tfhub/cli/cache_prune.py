@@ -57,11 +57,22 @@ def _print_results(root: str, results: list[prune_policy.PruneResult]) -> None:
         if result.outcome == "removed" and result.item.kind != "damaged entry":
             print(f"removed {escaped(result.item.path)} ({result.item.kind})")
         elif result.outcome == "removed":
-            print(f"{result.detail} ({escaped(_prune_reason(result.item))})")
+            print(_removed_entry_line(result))
         else:
             print(f"{result.outcome} {escaped(result.item.path)}: {escaped(result.detail)}")
     if not results:
         print(f"Nothing to prune in {escaped(root)}.")
+
+
+def _removed_entry_line(result: prune_policy.PruneResult) -> str:
+    """`removed PATH (damaged entry: why)`, in the removal's own words; a link's in one pair of
+    parentheses: "removed the link PATH (damaged entry: it is a link to T, which does not
+    exist)", with "; its target was kept" when the damage is its target's."""
+    reason = escaped(_prune_reason(result.item))
+    if result.detail != cache.store.Removal(result.item.path, "link").describe():
+        return f"{result.detail} ({reason})"
+    kept = "" if result.item.reason.startswith("it is a link") else "; its target was kept"
+    return f"removed the link {escaped(result.item.path)} ({reason}{kept})"
 
 
 def _prune_reason(item: prune_policy.PruneItem) -> str:
