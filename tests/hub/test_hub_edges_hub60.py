@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import requests
 from tests._helpers.archives import make_tar_gz
@@ -93,14 +95,20 @@ def test_an_unknown_publisher_with_a_slash_is_the_publishers_404_not_an_unknown_
 
 
 @pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed (apt-get install nginx)")
-def test_nginx_sends_no_archive_of_a_version_whose_doc_is_gone(hub, tmp_path):
+def test_nginx_sends_no_archive_of_a_version_whose_doc_is_gone(hub, tmp_path, caplog):
     server, root = hub
     port = free_port()
     conf = nginx_config(root, upstream=f"127.0.0.1:{server.port}", listen=f"127.0.0.1:{port}")
+    caplog.set_level(logging.INFO, logger="tfhub.hub.access")
     with run_nginx(conf, tmp_path / "nginx", port=port) as base:
         kept = requests.get(f"{base}/acme/emb/1?tf-hub-format=compressed", timeout=30)
         gone = requests.get(f"{base}/acme/emb/2?tf-hub-format=compressed", timeout=30)
-    assert kept.status_code == 200 and kept.headers["Server"].startswith("nginx")
+    logged = [r.getMessage() for r in caplog.records if r.name == "tfhub.hub.access"]
+    assert kept.status_code == 200 and kept.content[:2] == b"\x1f\x8b"
+    # nginx sent the published version's archive itself (tfhub serve never saw it), and asked
+    # tfhub serve about the one whose doc is gone (its answer is the 404 below).
+    assert not [line for line in logged if "/acme/emb/1?" in line], logged
+    assert [line for line in logged if "/acme/emb/2?" in line], logged
     direct = requests.get(server.url("acme/emb/2?tf-hub-format=compressed"), timeout=30)
     assert direct.status_code == 404
     assert (gone.status_code, gone.text) == (404, direct.text)
