@@ -20,10 +20,14 @@ _VERBOSE = ("-v", "--verbose")
 
 
 class _ToolParser(argparse.ArgumentParser):
-    """The subcommand's parser: it reads no argument itself and keeps all of them, in order,
-    for the tool's parser (`_run`), as the console script gets them, but for tfhub's `-v`
-    (before a `--`), which sets `verbose` as `tfhub -v make-nearest-neighbour-index` does:
-    tfhub's records at INFO and TensorFlow's lines shown (`run_reported`'s `tensorflow_logs`).
+    """The subcommand's parser: it reads no argument itself and hands all of them, in order,
+    to the tool's parser (`tool_args`, parsed into `tool` and `beam_args`), as the console
+    script gets them, but for tfhub's `-v` (before a `--`), which sets `verbose` as `tfhub -v
+    make-nearest-neighbour-index` does: tfhub's records at INFO and TensorFlow's lines shown
+    (`run_reported`'s `tensorflow_logs`). absl's `-v N` / `--verbosity=N` from 1 on does too,
+    as under the console script: the tool's arguments are parsed here, before `tfhub` enters
+    `run_reported` with `verbose` (a usage error of the tool is its parser's, exit 2, as it
+    was when `_run` parsed them).
 
     A positional with `nargs=argparse.REMAINDER` starts at the first word that is no option:
     flags before the operation (`--num_matches 3 query`, the order of the tool's usage line,
@@ -37,8 +41,9 @@ class _ToolParser(argparse.ArgumentParser):
         namespace = argparse.Namespace() if namespace is None else namespace
         tool_args, verbose = _without_verbose(list(args or ()))
         namespace.tool_args = tool_args
+        namespace.tool, namespace.beam_args = _tool_parsed(tool_args)
         namespace.run = _run
-        if verbose:
+        if verbose or namespace.tool.verbose:
             namespace.verbose = True
         return namespace, []
 
@@ -53,7 +58,8 @@ def add_commands(commands: Any) -> None:
 
 def _without_verbose(tool_args: Sequence[str]) -> tuple[list[str], bool]:
     """The tool's arguments without tfhub's `-v` (before a `--`), and whether it was there;
-    absl's `-v N` (an integer after it: `--verbosity=N`) is the tool's."""
+    absl's `-v N` (an integer after `-v`, as absl reads one: `--verbosity=N`) is the tool's;
+    `--verbose N` is tfhub's `--verbose` and an argument N (absl has no `--verbose`)."""
     from ..tools.absl_app_flags import is_verbosity
     from ..tools.absl_argv import end_of_flags
 
@@ -61,19 +67,29 @@ def _without_verbose(tool_args: Sequence[str]) -> tuple[list[str], bool]:
     kept = [
         arg
         for index, arg in enumerate(tool_args[:end])
-        if arg not in _VERBOSE or (index + 1 < end and is_verbosity(tool_args[index + 1]))
+        if arg not in _VERBOSE
+        or (arg == "-v" and index + 1 < end and is_verbosity(tool_args[index + 1]))
     ]
     return [*kept, *tool_args[end:]], len(kept) < end
 
 
-def _run(args: argparse.Namespace) -> int:
-    from ..program.stdout import parse_args
+def _tool_parsed(tool_args: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    """The tool's arguments (without tfhub's `-v`; none: `--help`) parsed as its console
+    script parses them: its flags, and Beam's pipeline options.
+
+    Raises:
+        SystemExit: as argparse does (the tool's --help, 0; a usage error, 2); `tfhub`'s
+            `parse_args`, whose parse runs this, writes what it printed on stdout.
+    """
     from ..tools.absl_argv import read_as_absl
     from ..tools.make_nearest_neighbour_index import cli
 
-    tool_args = args.tool_args  # Without tfhub's `-v` (`_ToolParser`); its -h is the tool's.
-    if not tool_args:
-        tool_args = ["--help"]
     parser = cli.command_parser(PROG)
-    tool, beam_args = parse_args(parser, read_as_absl(tool_args, parser), known=True)
-    return cli.run_command(tool, beam_args)
+    read = read_as_absl(list(tool_args) or ["--help"], parser)
+    return parser.parse_known_args(read)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..tools.make_nearest_neighbour_index import cli
+
+    return cli.run_command(args.tool, args.beam_args)

@@ -8,6 +8,9 @@ What each does here (absl 2.x checked with an `app.run` program; docs/tools.md):
   progress lines hidden), -2 ERROR, -3 FATAL. Without it tfhub's default stays (`-v` off).
 - `--logtostderr`, `--alsologtostderr`, `--stderrthreshold`, `--showprefixforinfo`: tfhub's
   records go to stderr already, as absl's went without a log file; accepted, no change.
+- `--logger_levels=NAME:LEVEL,...` (absl.logging's): the named Python loggers at those levels
+  while the tool runs, as absl's `app.run` sets them (after `--verbosity`, so `tfhub:DEBUG`
+  wins over `-v -1` for tfhub's loggers).
 - `--log_dir=DIR`: tfhub's records are also written to a log file there, named as absl names its
   files (absl's `app.run` itself writes none; the flag says it is "directory to write logfiles
   into"); none with `--logtostderr` ("only log to stderr").
@@ -40,7 +43,7 @@ logger = logging.getLogger(__name__)
 LOGGING_SWITCHES = ("logtostderr", "alsologtostderr", "showprefixforinfo")
 DEBUG_SWITCHES = ("run_with_pdb", "pdb_post_mortem", "pdb", "run_with_profiling",
                   "use_cprofile_for_profiling")  # fmt: skip
-STDERR_THRESHOLDS = ("debug", "info", "warning", "error", "fatal", "0", "1", "2", "3")
+STDERR_THRESHOLDS = ("debug", "info", "warning", "warn", "error", "fatal", "0", "1", "2", "3")
 # absl's verbosity -> Python's level: 1 DEBUG, 0 INFO, -1 WARNING, -2 ERROR, -3 FATAL.
 _LEVELS = {1: logging.DEBUG, 0: logging.INFO, -1: logging.WARNING, -2: logging.ERROR}
 # absl's prefix, as `I1207 16:14:08 4242 tfhub.tools.x] message` (date, time, process, logger).
@@ -48,9 +51,26 @@ _FILE_FORMAT = "%(levelname).1s%(asctime)s %(process)d %(name)s] %(message)s"
 _LOGGERS = ("tfhub", "tfhub.tools")  # The library's, and the tools' own (`tool_progress_shown`).
 
 
+def absl_int(value: str) -> int:
+    """Parses an absl integer flag's value as absl does: decimal, or hexadecimal after "0x",
+    octal after "0o" (`--batch_size=0x20` is 32)."""
+    base = 10
+    if len(value) > 2 and value[0] == "0":
+        base = {"o": 8, "x": 16}.get(value[1], 10)
+    try:
+        return int(value, base)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer. Received: {value!r}") from None
+
+
 def is_verbosity(value: str) -> bool:
-    """Whether `value`, after a `-v`, is absl's verbosity (an integer: `-v 1`, `-v -1`)."""
-    return value.lstrip("-").isdigit() and value.count("-") <= 1
+    """Whether `value`, after a `-v`, is absl's verbosity: an integer as absl reads one
+    (`absl_int`: `-v 1`, `-v -1`, `-v +1`, `-v 0x2`)."""
+    try:
+        absl_int(value)
+    except argparse.ArgumentTypeError:
+        return False
+    return True
 
 
 def with_verbosity_spelled(argv: Sequence[str]) -> list[str]:
@@ -120,16 +140,42 @@ def absl_level(verbosity: int) -> int:
 
 
 def stderr_threshold(value: str) -> str:
-    """argparse `type` of `--stderrthreshold`: one of absl's values, any case.
+    """argparse `type` of `--stderrthreshold`: one of absl's values, any case, lower-cased
+    (`warn` is `warning`, as absl names it).
 
     Raises:
         argparse.ArgumentTypeError: another value.
     """
-    if value.lower() in STDERR_THRESHOLDS:
-        return value.lower()
+    lowered = value.lower()
+    if lowered in STDERR_THRESHOLDS:
+        return "warning" if lowered == "warn" else lowered
     raise argparse.ArgumentTypeError(
-        f"expected one of {', '.join(STDERR_THRESHOLDS)}, as absl. Received: {value!r}"
+        f"expected one of {', '.join(STDERR_THRESHOLDS)} (any case). Received: {value!r}"
     )
+
+
+def logger_levels(value: str) -> tuple[tuple[str, int], ...]:
+    """argparse `type` of absl's `--logger_levels`: `NAME:LEVEL` pairs, comma-separated
+    (spaces around each part ignored, empty pairs skipped), each LEVEL a name Python's logging
+    knows (`DEBUG`, `INFO`, `WARNING`, `WARN`, `ERROR`, `CRITICAL`, `FATAL`, `NOTSET`).
+
+    Returns:
+        The (logger name, level) pairs, in the order given.
+
+    Raises:
+        argparse.ArgumentTypeError: a pair without a name and a colon, or an unknown level.
+    """
+    known = logging.getLevelNamesMapping()
+    pairs = []
+    for pair in filter(None, (part.strip() for part in value.split(","))):
+        name, colon, level = (part.strip() for part in pair.partition(":"))
+        if not name or not colon or level not in known:
+            raise argparse.ArgumentTypeError(
+                "expected NAME:LEVEL pairs separated by commas, each LEVEL one of "
+                f"{', '.join(sorted(known, key=known.__getitem__))}. Received: {pair!r}"
+            )
+        pairs.append((name, known[level]))
+    return tuple(pairs)
 
 
 def run_with_absl_flags(args: argparse.Namespace, run: Callable[[], int], *, prog: str) -> int:
@@ -146,8 +192,15 @@ def run_with_absl_flags(args: argparse.Namespace, run: Callable[[], int], *, pro
     for name in (*DEBUG_SWITCHES, "profile_file"):
         if getattr(args, f"absl_{name}", None):
             logger.warning("%s", _ignored(name))
-    with _levels(getattr(args, "absl_verbosity", None)), _log_file(args, prog):
+    with _levels(_levels_asked(args)), _log_file(args, prog):
         return run()
+
+
+def _levels_asked(args: argparse.Namespace) -> list[tuple[str, int]]:
+    """The (logger name, level) pairs that `--verbosity` and then `--logger_levels` ask for."""
+    verbosity = getattr(args, "absl_verbosity", None)
+    asked = [] if verbosity is None else [(name, absl_level(verbosity)) for name in _LOGGERS]
+    return [*asked, *(getattr(args, "absl_logger_levels", None) or ())]
 
 
 def _ignored(name: str) -> str:
@@ -160,17 +213,16 @@ def _ignored(name: str) -> str:
 
 
 @contextlib.contextmanager
-def _levels(verbosity: int | None) -> Iterator[None]:
-    """Sets tfhub's loggers to `verbosity`'s level while the block runs (None: unchanged)."""
-    loggers = [logging.getLogger(name) for name in _LOGGERS]
-    saved = [one.level for one in loggers]
-    if verbosity is not None:
-        for one in loggers:
-            one.setLevel(absl_level(verbosity))
+def _levels(levels: Sequence[tuple[str, int]]) -> Iterator[None]:
+    """Sets each named logger to its level (in order: a later pair wins) while the block
+    runs; restores their levels after it."""
+    saved = [(logging.getLogger(name), logging.getLogger(name).level) for name, _ in levels]
+    for name, level in levels:
+        logging.getLogger(name).setLevel(level)
     try:
         yield
     finally:
-        for one, level in zip(loggers, saved, strict=True):
+        for one, level in reversed(saved):
             one.setLevel(level)
 
 
@@ -183,11 +235,14 @@ def _log_file(args: argparse.Namespace, prog: str) -> Iterator[None]:
     if not folder or getattr(args, "absl_logtostderr", False):
         yield
         return
-    handler = logging.FileHandler(_log_path(folder, prog), encoding="utf-8")
-    handler.setFormatter(logging.Formatter(_FILE_FORMAT, datefmt="%m%d %H:%M:%S"))
-    from ..utils.logging import RedactingFilter
+    from ..utils.logging import RedactingFormatter
 
-    handler.addFilter(RedactingFilter())  # No URL's credentials in the file either.
+    # As stderr's: no URL's credentials (tracebacks too), one line per record, a byte that
+    # is not UTF-8 as `\xff`; "backslashreplace" for any other character UTF-8 cannot take.
+    handler = logging.FileHandler(
+        _log_path(folder, prog), encoding="utf-8", errors="backslashreplace"
+    )
+    handler.setFormatter(RedactingFormatter(_FILE_FORMAT, datefmt="%m%d %H:%M:%S"))
     library = logging.getLogger("tfhub")
     library.addHandler(handler)
     try:

@@ -20,10 +20,14 @@ from ..utils.lazy import import_optional
 from .absl_app_flags import (
     DEBUG_SWITCHES,
     LOGGING_SWITCHES,
+    logger_levels,
     stderr_threshold,
     with_verbosity_spelled,
     without_undefok,
 )
+
+# absl's integers, read by absl's `-v N` too; importable from here as before.
+from .absl_app_flags import absl_int as absl_int
 
 # Their home before absl_flagfiles held them; importable from here as before.
 from .absl_flagfiles import end_of_flags as end_of_flags
@@ -40,18 +44,6 @@ def absl_bool(value: str) -> bool:
     if lowered in _TRUE | _FALSE:
         return lowered in _TRUE
     raise argparse.ArgumentTypeError(f"expected true or false. Received: {value!r}")
-
-
-def absl_int(value: str) -> int:
-    """Parses an absl integer flag's value as absl does: decimal, or hexadecimal after "0x",
-    octal after "0o" (`--batch_size=0x20` is 32)."""
-    base = 10
-    if len(value) > 2 and value[0] == "0":
-        base = {"o": 8, "x": 16}.get(value[1], 10)
-    try:
-        return int(value, base)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer. Received: {value!r}") from None
 
 
 def long_flags(parser: argparse.ArgumentParser) -> set[str]:
@@ -269,9 +261,17 @@ def with_help_flags_as_help(argv: Sequence[str]) -> list[str]:
     ]
 
 
+# Set on a namespace while absl's verbosity holds `verbose` on (`_Verbosity`): what `verbose`
+# was before (`_UNSET`: not there, as in a `tfhub` subcommand's namespace).
+_VERBOSE_BEFORE = "_tfhub_verbose_before_verbosity"
+_UNSET = object()
+
+
 class _Verbosity(argparse.Action):
-    """absl's `--verbosity=N` (`-v N`, `--v=N`, ... are spelled so by `read_as_absl`): N, and from
-    1 on also tfhub's `-v` (`verbose`: TensorFlow's lines shown), as absl's DEBUG."""
+    """absl's `--verbosity=N` (`-v N`, `--v=N`, ... are spelled so by `read_as_absl`): N, and
+    tfhub's `-v` (`verbose`: TensorFlow's lines shown) on from 1 on, as absl's DEBUG; a later
+    value below 1 puts `verbose` back as it was before (absl takes the last value): off, or on
+    for tfhub's bare `-v` (`--verbose`) given before it."""
 
     def __call__(
         self,
@@ -281,8 +281,16 @@ class _Verbosity(argparse.Action):
         option_string: str | None = None,
     ) -> None:
         setattr(namespace, self.dest, values)
+        held = vars(namespace)
         if values >= 1:
+            held.setdefault(_VERBOSE_BEFORE, held.get("verbose", _UNSET))
             namespace.verbose = True
+        elif _VERBOSE_BEFORE in held:
+            before = held.pop(_VERBOSE_BEFORE)
+            if before is _UNSET:
+                del namespace.verbose  # The `tfhub` parser's value stays.
+            else:
+                namespace.verbose = before
 
 
 def add_absl_app_flags(parser: argparse.ArgumentParser) -> None:
@@ -296,6 +304,7 @@ def add_absl_app_flags(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--verbosity", dest="absl_verbosity", type=absl_int, action=_Verbosity, help=hidden)
     add("--stderrthreshold", dest="absl_stderrthreshold", type=stderr_threshold, help=hidden)
+    add("--logger_levels", dest="absl_logger_levels", type=logger_levels, help=hidden)
     for name in ("log_dir", "profile_file", "undefok"):
         add(f"--{name}", dest=f"absl_{name}", help=hidden)
 

@@ -17,12 +17,13 @@ def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(name)
 
 
-class _RedactingFormatter(logging.Formatter):
+class RedactingFormatter(logging.Formatter):
     """Formats records with the credentials of every URL in them replaced by `***`, and each
     byte of a file name that is not UTF-8 said as `\\xff`, as the CLI's error lines say it.
     A record's message is one line: a control character in it (a line break in a folder's name
     it quotes) is escaped (`\\x0A`), as `cache list` escapes it; a traceback attached to the
-    record (TFHUB_DEBUG) keeps its lines."""
+    record (TFHUB_DEBUG) keeps its lines, redacted too. The one home of this redaction: the
+    `tfhub` command's stderr and a tool's `--log_dir` file (`tools.absl_app_flags`) use it."""
 
     def format(self, record: logging.LogRecord) -> str:
         from .printable import bytes_escaped
@@ -68,7 +69,7 @@ def _stderr_handler() -> logging.Handler:
     """A handler writing tfhub's records to stderr as the `tfhub` command says them: "tfhub: "
     first, credentials redacted."""
     handler = logging.StreamHandler()
-    handler.setFormatter(_RedactingFormatter("tfhub: %(message)s"))
+    handler.setFormatter(RedactingFormatter("tfhub: %(message)s"))
     return handler
 
 
