@@ -299,22 +299,9 @@ def _main(argv: Sequence[str] | None) -> int:
     problem_code = _usage_problem(parser, args)
     if problem_code is not None:
         return problem_code
-    verbose = args.verbose or _tool_asks_debug(args)
     return run_reported(
-        lambda: args.run(args), prog="tfhub", verbose=verbose, tensorflow_logs=verbose
+        lambda: args.run(args), prog="tfhub", verbose=args.verbose, tensorflow_logs=args.verbose
     )
-
-
-def _tool_asks_debug(args: argparse.Namespace) -> bool:
-    """Whether the arguments a tool reads itself (`tool_args`, kept for it unread) give
-    absl's verbosity 1 or more: tfhub's `-v` then (TensorFlow's start-up lines shown), as
-    its console script takes them; the other tools' parsers set `verbose` themselves."""
-    tool_args = getattr(args, "tool_args", None)
-    if not tool_args:
-        return False
-    from ..tools.absl_app_flags import asks_debug
-
-    return asks_debug(tool_args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -91,24 +91,6 @@ def with_verbosity_spelled(argv: Sequence[str]) -> list[str]:
     return spelled
 
 
-def asks_debug(argv: Sequence[str]) -> bool:
-    """Whether `argv` gives absl's verbosity 1 or more (`-v 1`, `--v=2`, `--verbosity=1`,
-    one dash or two, before a `--`), which also turns on tfhub's `-v` (TensorFlow's lines
-    shown), as `absl_argv`'s `--verbosity` does. For a command whose tool reads its own
-    arguments later (`tfhub make-nearest-neighbour-index`); a flagfile's are not read."""
-    spelled = with_verbosity_spelled(argv)
-    end = end_of_flags(spelled)
-    for index, arg in enumerate(spelled[:end]):
-        option, sep, value = arg.partition("=")
-        if option not in ("--verbosity", "-verbosity"):
-            continue
-        if not sep:
-            value = spelled[index + 1] if index + 1 < end else ""
-        if is_verbosity(value) and int(value) >= 1:
-            return True
-    return False
-
-
 def without_undefok(argv: Sequence[str], known: set[str]) -> list[str]:
     """`argv` without the flags its `--undefok=a,b` (all of them, before a `--`) names that
     are not in `known` (the parser's long options), as absl drops them: given as `--a`,
