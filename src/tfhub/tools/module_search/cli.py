@@ -73,7 +73,9 @@ def _rank_modules(args: argparse.Namespace) -> int:
 
     A module that cannot be scored is reported in one line and the others are still scored:
     the table ranks those, and the exit code is the first failure's. Interrupted (Ctrl-C, a stop
-    signal), it ranks the modules scored so far before it ends.
+    signal), or ended by any other error (one of the dataset's, read again at another module's
+    size; one no module's scoring catches), it ranks the modules scored so far, then the error
+    goes on as before (its line and exit code: `run_reported`).
     """
     from ...program.report import report
     from . import lib
@@ -96,7 +98,7 @@ def _rank_modules(args: argparse.Namespace) -> int:
             on_failure=note_failure,
             on_score=scored.append,
         )
-    except KeyboardInterrupt as err:  # Ctrl-C: rank what an hour of work has scored so far.
+    except (KeyboardInterrupt, Exception) as err:  # Rank what an hour of work has scored.
         if scored:
             print(lib.format_table(lib.ranked(scored), spec, len(dataset.labels)))
             err.add_note(f"The table ranks the {len(scored)} module(s) scored before.")
