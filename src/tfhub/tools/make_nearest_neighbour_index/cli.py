@@ -275,9 +275,11 @@ def _build(args: argparse.Namespace) -> None:
     if args.num_trees is not None and config.chosen_library() != "annoy":
         logger.warning("%s", _no_trees(config.chosen_library(), args))
     info = builder.run(config)
+    items, dims = info["items"], info["dimensions"]
     print(
-        f"{info['library']} index of {info['items']} items ({info['dimensions']} dimensions) "
-        f"written to {args.index_output_dir} in {info['build_seconds']:.2f} s"
+        f"{info['library']} index of {items} item{'' if items == 1 else 's'} ({dims} "
+        f"dimension{'' if dims == 1 else 's'}) written to {args.index_output_dir} in "
+        f"{info['build_seconds']:.2f} s"
     )
 
 

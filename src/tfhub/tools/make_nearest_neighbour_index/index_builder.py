@@ -211,7 +211,8 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
     library = config.chosen_library()
     files.check_output_folder(config.index_output_dir, flag="index_output_dir")
     items, vectors = read_embeddings(config.embed_output_dir)
-    logger.info("Read %d embeddings of size %d.", len(items), vectors.shape[1])
+    plural = "" if len(items) == 1 else "s"
+    logger.info("Read %d embedding%s of size %d.", len(items), plural, vectors.shape[1])
     _warn_of_zero_vectors(items, vectors)
     record = _module_record(config.embed_output_dir, int(vectors.shape[1]))
     index = ann.make_index(
@@ -231,9 +232,8 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
         _copy_matrix(config, local, int(vectors.shape[1]))
         if record is not None:
             module_record.write(local, record, flag="index_output_dir")
-    logger.info(
-        "Built the %s index of %d items in %.2f s.", library, len(items), info["build_seconds"]
-    )
+    seconds = info["build_seconds"]
+    logger.info("Built the %s index of %d item%s in %.2f s.", library, len(items), plural, seconds)
     return info
 
 

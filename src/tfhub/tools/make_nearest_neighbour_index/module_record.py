@@ -347,4 +347,6 @@ def check_projection(
 
 def _projection(projected_dim: int | None) -> str:
     """A projection as messages name it."""
-    return f"a projection to {projected_dim} dimensions" if projected_dim else "no projection"
+    if not projected_dim:
+        return "no projection"
+    return f"a projection to {projected_dim} dimension{'' if projected_dim == 1 else 's'}"

@@ -37,8 +37,9 @@ def _dimension_error(
 ) -> Exception:
     return errors.IndexDimensionError(
         f"The index in {index_files.where} holds {index_dim}-dimensional vectors but the query "
-        f"vectors have {query_dim} dimensions ({why}). Query with the module (and projection "
-        f"matrix) the index was built with. Received: {index_files.received}",
+        f"vectors have {query_dim} dimension{'' if query_dim == 1 else 's'} ({why}). Query "
+        "with the module (and projection matrix) the index was built with. Received: "
+        f"{index_files.received}",
         index_dir=index_files.where,
         index_dim=index_dim,
         query_dim=query_dim,
