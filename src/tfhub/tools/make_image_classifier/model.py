@@ -94,14 +94,18 @@ def _on_module(module_layer: Any, image_size: Any, layers: list[Any]) -> Any:
     )
 
 
-def compile_model(model: Any, hparams: HParams) -> None:
-    """Compiles as upstream: SGD with momentum, categorical cross-entropy with label
-    smoothing, accuracy. The values are given as Python floats: Keras 3 refuses NumPy's."""
+def compile_model(model: Any, hparams: HParams, *, optimizer: Any = None) -> None:
+    """Compiles as upstream: SGD with momentum (a new one, or `optimizer`: the one that trained
+    a model of the same trainable weights, its steps and momentum kept), categorical
+    cross-entropy with label smoothing, accuracy. The values are given as Python floats: Keras
+    3 refuses NumPy's."""
     keras = keras_module()
-    model.compile(
-        optimizer=keras.optimizers.SGD(
+    if optimizer is None:
+        optimizer = keras.optimizers.SGD(
             learning_rate=float(hparams.learning_rate), momentum=float(hparams.momentum)
-        ),
+        )
+    model.compile(
+        optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(hparams.label_smoothing)),
         metrics=["accuracy"],
     )

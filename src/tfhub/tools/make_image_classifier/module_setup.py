@@ -225,14 +225,20 @@ def whole_model(module: LoadedModule, head: Any, hparams: HParams, strategy: Any
     model's variables are mirrored; but a TF1 Hub module's variables cannot be (TensorFlow
     loads them outside any strategy), and tf_keras compiles no model under a strategy that did
     not create them all: such a module's whole model is made outside the strategy, with the
-    module as it ran in the input pipeline."""
-    mirrored = not isinstance(strategy, NoStrategy)
-    if mirrored and module.layer.hub_callable.is_hub_module_v1:
-        mirrored = False
+    module as it ran in the input pipeline.
+
+    The model keeps the optimizer that trained the head (its steps, its momentum), so a
+    further `model.fit` goes on as without bottlenecks (and as upstream's model, the one
+    trained); but not a TF1 module's model under a strategy: that optimizer's variables live
+    in the strategy, the model outside it, and it gets a new SGD (a further `fit` restarts
+    the momentum)."""
+    distributed = not isinstance(strategy, NoStrategy)
+    mirrored = distributed and not module.layer.hub_callable.is_hub_module_v1
     with strategy.scope() if mirrored else contextlib.nullcontext():
         layer = module.layer
         if mirrored:
             layer = image_modules.load_module_layer(module.handle, trainable=False)
         model = attach_head(layer, head, module.image_size)
-        compile_model(model, hparams)
+        same_scope = mirrored or not distributed  # As the head was trained.
+        compile_model(model, hparams, optimizer=head.optimizer if same_scope else None)
     return model
