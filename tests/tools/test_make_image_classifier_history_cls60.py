@@ -50,6 +50,7 @@ def test_the_historys_model_is_the_model_returned(
 ) -> None:
     model, labels, history, _, _ = trained
     assert history.model is model  # Upstream: History.model is the model fit trained.
+    assert model.history is history  # And the model's `.history`, as fit leaves it.
     images = image_decoding.decode_images(
         image_folders.list_image_files(os.fspath(shape_images)), (32, 32)
     ).images[:5]

@@ -88,7 +88,10 @@ def train_on_module(
     if not module.bottlenecks:
         return trained, files.labels, history
     model = whole_model(module, trained, hparams, strategy)
-    history.set_model(model)  # As upstream's: the History's `.model` is the model returned.
+    # As upstream's, whose model was the one `fit` trained: the History's `.model` is the model
+    # returned, and the model's `.history` the History (as `History.on_epoch_end` sets it).
+    history.set_model(model)
+    model.history = history
     return model, files.labels, history
 
 
