@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import traceback
 
@@ -53,8 +54,29 @@ def tell(line: str) -> None:
     A character that is not printable, but a tab (the fields of `tfhub pack`'s report line), is
     written as an escape (`utils.printable.escaped`): a terminal escape or a right-to-left
     override quoted from a handle cannot recolour or reverse the line; a byte of a file name
-    that is not UTF-8 is said as `\\xff`."""
+    that is not UTF-8 is said as `\\xff`, also where a message quotes it by its repr
+    (`Received: root='mod\\udcffel'`, see `surrogate_reprs_as_bytes`)."""
     if sys.stderr is None:
         return
+    fields = surrogate_reprs_as_bytes(line).split("\t")
     with contextlib.suppress(OSError, ValueError):
-        print("\t".join(map(escaped, line.split("\t"))), file=sys.stderr, flush=True)
+        print("\t".join(map(escaped, fields)), file=sys.stderr, flush=True)
+
+
+# `\udc80`..`\udcff` as repr() writes a surrogate escape, after an even number of backslashes
+# (`\\udcff`, a name really holding a backslash and "udcff", is left alone).
+_SURROGATE_REPR = re.compile(r"(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])")
+
+
+def surrogate_reprs_as_bytes(text: str) -> str:
+    """`text` with each `\\udcXX` that repr() wrote for a byte of a non-UTF-8 file name (a
+    message's `Received: root='mod\\udcffel'`) as that byte, `\\xXX`, as `escaped` writes the
+    name itself: one name is said one way in the line, the way `ls -b` says it.
+
+    Args:
+        text: a line to say.
+
+    Returns:
+        The line, the escapes of other characters left as they are.
+    """
+    return _SURROGATE_REPR.sub(r"\1\\x\2", text)
