@@ -38,3 +38,32 @@ def test_error_line_says_a_non_utf8_byte_as_xff(
     assert (got, out) == (code, "")
     assert err.startswith("tfhub: ") and err.count("\n") == 1, err
     assert "mod\\xffel" in err and "\\udc" not in err, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        # A user who takes publish for an upload to the hub's address.
+        ("publish", "MODEL", "https://hub.example.com", "--handle", "me/emb/1"),
+        # mirror with ROOT first: the URL to mirror is taken as ROOT (the last argument).
+        ("mirror", "MODEL", "http://127.0.0.1:9/m/emb.tar.gz", "--as", "me/emb/1"),
+        ("publish", "MODEL", "file:///srv/hub", "--handle", "me/emb/1"),
+    ],
+    ids=["publish-https", "mirror-swapped", "publish-file-url"],
+)
+def test_a_url_given_as_root_is_refused_and_no_folder_is_made(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    upstream_dir: Path,
+    argv: tuple[str, ...],
+) -> None:
+    """ROOT is a local hub folder: `tfhub publish MODEL https://hub.example.com` made the folders
+    `https:/hub.example.com/assets/docs/...` in the working folder and said it had published."""
+    model = str(upstream_dir / "tf2_saved_model")
+    argv = tuple(model if arg == "MODEL" else arg for arg in argv)
+    code, out, err = run_tfhub(capsys, *argv, "--task", "text-embedding")
+    assert (code, out) == (1, ""), err
+    assert err.startswith("tfhub: error: ROOT is the local hub folder"), err
+    assert f"Received: root='{argv[2]}'" in err, err
+    made = [p.name for p in tmp_path.iterdir() if p.name.endswith(":")]
+    assert made == [], made  # No `https:` or `http:` folder in the working folder.

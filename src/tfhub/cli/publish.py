@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,8 +183,29 @@ def _is_stdout(path: str) -> bool:
     return (written.st_dev, written.st_ino) == (stdout.st_dev, stdout.st_ino)
 
 
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _check_local_root(root: str, command: str) -> None:
+    """Refuses a ROOT that is a URL (`https://hub.example.com`, `file:///srv/hub`; or mirror's
+    HANDLE given last), which publish and mirror wrote as the folders `https:/hub.example.com/`
+    in the working folder, saying they had published.
+
+    Raises:
+        PublishTargetError: if `root` starts with `SCHEME://`.
+    """
+    if _URL.match(root):
+        raise errors.PublishTargetError(
+            "ROOT is the local hub folder that `tfhub serve ROOT` serves, not a URL: "
+            f"`tfhub {command}` writes into a folder (e.g. hub/), which you then serve or copy "
+            f"to the server; its last argument is ROOT. Received: root={root!r}",
+            path=root,
+        )
+
+
 def run_publish(args: argparse.Namespace) -> int:
     """Publishes; doc problems are printed one per line (`file:line: message`), exit 1."""
+    _check_local_root(args.root, "publish")
     try:
         with _said_on_stop(f"{args.handle} was not published: {args.root} is as it was."):
             published = publish_lib.publish(
@@ -232,6 +254,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_mirror(args: argparse.Namespace) -> int:
     """Mirrors each HANDLE (and with --from-docs, the docs' asset-paths); one line per version."""
+    _check_local_root(args.root, "mirror")
     if args.as_handle and len(args.sources) != 1:
         raise errors.InvalidHandleError(
             f"--as names one version: give exactly one HANDLE with it. Received: {args.sources}"
