@@ -37,7 +37,7 @@ from .lock_file import read_holder as read_holder
 from .lock_file import unsafe_lock_error as unsafe_lock_error
 from .lock_wait import LOG_EVERY_SEC as LOG_EVERY_SEC  # Read from lock_wait, their one home.
 from .lock_wait import WARN_AFTER_SEC as WARN_AFTER_SEC
-from .lock_wait import BeatWatch, WaitLog, timeout_error
+from .lock_wait import BeatWatch, WaitLog, silence_limit, timeout_error
 from .printable import escaped
 from .threads import daemon_thread
 
@@ -208,7 +208,9 @@ def _open_locked(
     without one): its fd and the lock's token; None if locking is impossible. Once locked, it
     says who holds it and how often it beats (`interval`)."""
     started = time.monotonic()
-    wait_log = WaitLog(lock_path, what=what, timeout=timeout, started=started)
+    wait_log = WaitLog(
+        lock_path, what=what, timeout=timeout, slowest_beat=HEARTBEAT_SEC, started=started
+    )
     beats = BeatWatch(lock_path, started)
     while True:
         attempt = _try_locking(lock_path, interval)
@@ -218,7 +220,8 @@ def _open_locked(
             continue  # `tfhub cache prune` removed the file meanwhile: lock anew.
         now = time.monotonic()
         silence = beats.silence(now)
-        if timeout == 0 or (silence >= timeout and silence >= _beats_missed(lock_path)):
+        # A tfhub holder never beats slower than HEARTBEAT_SEC, whatever its lock says.
+        if timeout == 0 or silence >= silence_limit(lock_path, timeout, HEARTBEAT_SEC):
             raise timeout_error(lock_path, what=what, waited=now - started, silence=silence)
         wait_log.tick(now)
         time.sleep(_POLL_SEC)
@@ -263,13 +266,6 @@ def _try_locking(lock_path: str, interval: float) -> tuple[int, object] | str | 
         return fd, token
     _release(fd, token)
     return _REMOVED
-
-
-def _beats_missed(lock_path: str) -> float:
-    """Seconds of silence that prove nothing about a live holder: two of its beats (a holder
-    whose TFHUB_LOCK_TIMEOUT is the default beats every 5 s, whatever the waiter's is)."""
-    beat = read_heartbeat(lock_path)  # A tfhub holder never beats slower than HEARTBEAT_SEC.
-    return 2 * min(beat, HEARTBEAT_SEC) if beat is not None else 0.0
 
 
 @contextmanager

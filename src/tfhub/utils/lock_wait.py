@@ -20,19 +20,19 @@ LOG_EVERY_SEC = 10.0
 # looked like a hang. The lines after it stay at INFO, every LOG_EVERY_SEC (also for the
 # waits of `tfhub.cache.locks.wait_for_upstream_download`).
 WARN_AFTER_SEC = 3.0
-# The slowest a tfhub holder beats: `filelock.HEARTBEAT_SEC` (named again here, since
-# filelock imports this module); a lock saying slower is believed only this far.
-SLOWEST_BEAT_SEC = 5.0
 
 
 class WaitLog:
     """Says that a process waits for a lock: once as a WARNING after WARN_AFTER_SEC, then at
-    INFO every LOG_EVERY_SEC (shown with -v)."""
+    INFO every LOG_EVERY_SEC (shown with -v). `slowest_beat` is as in `silence_limit`."""
 
-    def __init__(self, lock_path: str, *, what: str, timeout: float, started: float) -> None:
+    def __init__(
+        self, lock_path: str, *, what: str, timeout: float, slowest_beat: float, started: float
+    ) -> None:
         self._path = lock_path
         self._what = what
         self._timeout = timeout
+        self._slowest_beat = slowest_beat
         self._started = started
         self._next = started + WARN_AFTER_SEC
         self._warned = False
@@ -51,26 +51,29 @@ class WaitLog:
             )  # fmt: skip
             return
         self._warned = True
+        limit = _limit_said(self._path, self._timeout, self._slowest_beat)
         logger.warning(
             "Waiting on the lock for %s: %s holds it (%s). Waiting lasts while that process "
             "shows signs of life, and ends after %s.",
-            self._what, who, escaped(self._path), _limit_said(self._path, self._timeout),
+            self._what, who, escaped(self._path), limit,
         )  # fmt: skip
 
 
-def silence_limit(lock_path: str, timeout: float) -> float:
+def silence_limit(lock_path: str, timeout: float, slowest_beat: float) -> float:
     """Seconds without a sign of life after which a waiter whose TFHUB_LOCK_TIMEOUT is
     `timeout` gives up on the holder of `lock_path`: `timeout`, or two of the holder's beats
-    (as it wrote them in the lock, at most SLOWEST_BEAT_SEC each) if that is longer: a shorter
-    silence proves nothing about a live holder."""
+    if that is longer (a shorter silence proves nothing about a live holder). The beat is the
+    one the holder wrote in the lock, believed up to `slowest_beat`, the slowest a tfhub holder
+    beats (`filelock.HEARTBEAT_SEC`, passed in: filelock imports this module); a lock with no
+    beat in it gives `timeout`."""
     beat = read_heartbeat(lock_path)
-    return max(timeout, 2 * min(beat, SLOWEST_BEAT_SEC) if beat is not None else 0.0)
+    return max(timeout, 2 * min(beat, slowest_beat) if beat is not None else 0.0)
 
 
-def _limit_said(lock_path: str, timeout: float) -> str:
+def _limit_said(lock_path: str, timeout: float, slowest_beat: float) -> str:
     """When waiting ends, as the waiting line says it: "10 s without one (two of its 5 s
     beats, longer than TFHUB_LOCK_TIMEOUT=3 s)", or "120 s without one (TFHUB_LOCK_TIMEOUT)"."""
-    limit = silence_limit(lock_path, timeout)
+    limit = silence_limit(lock_path, timeout, slowest_beat)
     if limit <= timeout:
         return f"{timeout:g} s without one (TFHUB_LOCK_TIMEOUT)"
     return (
