@@ -185,6 +185,9 @@ def test_a_disk_out_of_inodes_says_so(capsys, server, served_dir, tmp_path, monk
         code, out, err = run(capsys, "resolve", server.url("many.tar.gz"))
         assert code == 6 and out == "" and _one_line(err), err
         assert "no inode left" in err and f"df -i {root}" in err, err
+        # Said as at the failure: the folder's removal, said before, freed its inodes.
+        assert "The temporary folder was removed." in err, err
+        assert "it had no inode left for another file when the download failed" in err, err
         assert "Free space" in err and "TFHUB_CACHE_DIR" in err
         assert sorted(os.listdir(root)) == [cache.LOCKS_DIRNAME]
         assert os.listdir(root / cache.LOCKS_DIRNAME) == []

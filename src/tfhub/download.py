@@ -244,7 +244,8 @@ def _with_disk_hint(err: errors.CacheError, module_path: str, tmp_dir: str) -> e
     needs at least (what `tmp_dir` holds), if any. `tmp_dir` is removed here, before the room
     is measured: the message says it was, and the room it names is the room left after it (a
     model bigger than the disk said "0 B free" of a disk that was empty again); a disk out of
-    inodes is named as it was at the failure. For a used-up quota (EDQUOT), no disk figures:
+    inodes is named as it was at the failure, and said so ("it had no inode left ... when the
+    download failed"). For a used-up quota (EDQUOT), no disk figures:
     the disk may have plenty of room. A path's control characters (a newline in the cache
     folder's name) are shown escaped."""
     if not isinstance(err, errors.DiskFullError) or err.remedy is not None:
@@ -259,7 +260,10 @@ def _with_disk_hint(err: errors.CacheError, module_path: str, tmp_dir: str) -> e
     size = 0 if no_inode_left else tree_size(tmp_dir)
     # A disk out of inodes is named as it was when the download failed: removing the folder
     # frees its inodes, and the room after it would hide the cause.
-    remedy = cache.bookkeeping.free_space_remedy(root, quota=quota) if no_inode_left else ""
+    failed = "the download failed"
+    remedy = (
+        cache.bookkeeping.free_space_remedy(root, quota=quota, when=failed) if no_inode_left else ""
+    )
     cache.remove_tree(tmp_dir)
     remedy = remedy or cache.bookkeeping.free_space_remedy(root, quota=quota)
     need = f"The model needs more than {human_size(size)}. " if size else ""

@@ -37,10 +37,12 @@ def atomic_write_text(path: str, text: str) -> None:
             os.remove(tmp)
 
 
-def free_space_remedy(root: str, *, quota: bool = False) -> str:
+def free_space_remedy(root: str, *, quota: bool = False, when: str | None = None) -> str:
     """What to do when the disk of the cache folder `root` is full (its room is named: a disk
     out of inodes has bytes free), or, with `quota` (EDQUOT), when this user's disk quota is
-    used up: the disk's figures are not named then, since the disk may have plenty of room."""
+    used up: the disk's figures are not named then, since the disk may have plenty of room.
+    With `when` (a past event, "the download failed"), the room is said as at that event
+    (`DiskRoom.describe`): for a caller that measures it before freeing space."""
     from ..utils.paths import disk_room
     from ..utils.refused_writes import capitalized, quota_used_up
 
@@ -53,10 +55,10 @@ def free_space_remedy(root: str, *, quota: bool = False) -> str:
             "quota; or set TFHUB_CACHE_DIR to a folder where you have room."
         )
     room = disk_room(root)
+    said = f" ({room.describe(shown, when=when)})" if room else ""
     return (
-        f"Free space on the disk of the cache folder {shown}"
-        f"{f' ({room.describe(shown)})' if room else ''}: `tfhub cache prune` and `tfhub cache "
-        "rm` remove entries; or set TFHUB_CACHE_DIR to a folder on a disk with room."
+        f"Free space on the disk of the cache folder {shown}{said}: `tfhub cache prune` and "
+        "`tfhub cache rm` remove entries; or set TFHUB_CACHE_DIR to a folder on a disk with room."
     )
 
 

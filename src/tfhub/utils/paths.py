@@ -75,16 +75,26 @@ class DiskRoom:
         self.total = total  # Bytes in all.
         self.no_inode_left = no_inode_left  # No other file can be created, whatever is free.
 
-    def describe(self, path: str) -> str:
-        """ "it has 12 KB free of 1.0 MB", or "it has no inode left for another file, though
-        3.9 MB are free; `df -i <path>` shows it"."""
+    def describe(self, path: str, *, when: str | None = None) -> str:
+        """The room, for a message about the disk of `path`: "it has 12 KB free of 1.0 MB", or
+        "it has no inode left for another file, though 3.9 MB are free; `df -i <path>` shows
+        it". With `when`, a past event at which it was measured ("the download failed"), it
+        is said as then: "it had no inode left for another file when the download failed,
+        though 3.9 MB were free; `df -i <path>` counts its inodes" (`df` may no longer show
+        it), or "it had 12 KB free of 1.0 MB when ..."."""
         free = human_size(self.free)
+        at = f" when {when}" if when else ""
+        if self.no_inode_left and when:
+            return (
+                f"it had no inode left for another file{at}, though {free} were free; "
+                f"`df -i {path}` counts its inodes"
+            )
         if self.no_inode_left:
             return (
                 f"it has no inode left for another file, though {free} are free; `df -i {path}` "
                 "shows it"
             )
-        return f"it has {free} free of {human_size(self.total)}"
+        return f"it {'had' if when else 'has'} {free} free of {human_size(self.total)}{at}"
 
 
 def disk_room(path: str) -> DiskRoom | None:
