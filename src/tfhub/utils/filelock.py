@@ -221,7 +221,7 @@ def _open_locked(
         now = time.monotonic()
         silence = beats.silence(now)
         # A tfhub holder never beats slower than HEARTBEAT_SEC, whatever its lock says.
-        if timeout == 0 or silence >= silence_limit(lock_path, timeout, HEARTBEAT_SEC):
+        if timeout == 0 or silence >= silence_limit(lock_path, timeout, slowest_beat=HEARTBEAT_SEC):
             raise timeout_error(lock_path, what=what, waited=now - started, silence=silence)
         wait_log.tick(now)
         time.sleep(_POLL_SEC)

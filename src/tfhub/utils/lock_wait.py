@@ -59,7 +59,7 @@ class WaitLog:
         )  # fmt: skip
 
 
-def silence_limit(lock_path: str, timeout: float, slowest_beat: float) -> float:
+def silence_limit(lock_path: str, timeout: float, *, slowest_beat: float) -> float:
     """Seconds without a sign of life after which a waiter whose TFHUB_LOCK_TIMEOUT is
     `timeout` gives up on the holder of `lock_path`: `timeout`, or two of the holder's beats
     if that is longer (a shorter silence proves nothing about a live holder). The beat is the
@@ -73,7 +73,7 @@ def silence_limit(lock_path: str, timeout: float, slowest_beat: float) -> float:
 def _limit_said(lock_path: str, timeout: float, slowest_beat: float) -> str:
     """When waiting ends, as the waiting line says it: "10 s without one (two of its 5 s
     beats, longer than TFHUB_LOCK_TIMEOUT=3 s)", or "120 s without one (TFHUB_LOCK_TIMEOUT)"."""
-    limit = silence_limit(lock_path, timeout, slowest_beat)
+    limit = silence_limit(lock_path, timeout, slowest_beat=slowest_beat)
     if limit <= timeout:
         return f"{timeout:g} s without one (TFHUB_LOCK_TIMEOUT)"
     return (
