@@ -67,13 +67,31 @@ def repr_escaped(text: str) -> str:
 
 
 def not_utf8(text: str) -> bytes | None:
-    """The bytes of `text` if it is not UTF-8 text (its bad bytes arrive as lone surrogates,
-    from argv or from a stdin read with surrogateescape), else None."""
+    """The bytes of `text` if it is not UTF-8 text, else None.
+
+    A byte that was not UTF-8 arrives as a lone surrogate U+DC80 to U+DCFF (from argv, a file
+    name, or a stdin read with surrogateescape): it is that byte again (`"a\\udcff"` gives
+    `b"a\\xff"`). Any other lone surrogate (in U+D800 to U+DFFF; Python code can make one,
+    no decoding does) stands for no byte: it is written as Python's `surrogatepass` writes it
+    (`"a\\ud800"` gives `b"a\\xed\\xa0\\x80"`), three bytes that no UTF-8 decoder takes
+    either. So a caller can say "not UTF-8 text" and show these bytes for any str.
+    """
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape")
+        return b"".join(_utf8_or_surrogate_bytes(part) for part in _LONE.split(text) if part)
     return None
+
+
+# Any lone surrogate, kept by `re.split` as a part of its own.
+_LONE = re.compile("([\ud800-\udfff])")
+
+
+def _utf8_or_surrogate_bytes(part: str) -> bytes:
+    """The bytes of a part of a text: UTF-8, or those a lone surrogate stands for."""
+    if len(part) == 1 and 0xDC80 <= ord(part) <= 0xDCFF:
+        return part.encode("utf-8", "surrogateescape")
+    return part.encode("utf-8", "surrogatepass")  # Any other lone surrogate; else no error.
 
 
 # The error handler `tfhub` programs write stdout with (see `register_output_errors`).

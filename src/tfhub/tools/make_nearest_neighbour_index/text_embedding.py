@@ -17,6 +17,7 @@ from ... import errors
 from ...loaded_model import traced_functions
 from ...saved_model import load
 from ...utils.lazy import import_tensorflow
+from ...utils.printable import not_utf8
 from ..image_modules import call_errors, module_reason
 from ..module_handles import loading, resolve_model_folder
 
@@ -186,14 +187,12 @@ def _check_item(index: int, item: Any) -> None:
             f"sentences[{index}] is {item!r:.200} (a {type(item).__name__}), not a string: "
             f"pass str (or bytes) items to embed. {received}"
         )
-    if isinstance(item, str):
-        try:
-            item.encode("utf-8")
-        except UnicodeEncodeError as err:
-            raise errors.ArgumentError(
-                f"sentences[{index}] is not UTF-8 text ({err.reason} at {err.start}), so the "
-                f"module cannot read it: pass it in UTF-8. {received}"
-            ) from err
+    data = not_utf8(item) if isinstance(item, str) else None
+    if data is not None:
+        raise errors.ArgumentError(
+            f"sentences[{index}] is not UTF-8 text, so the module cannot read it: pass it in "
+            f"UTF-8. Received: sentences[{index}]={data!r:.200}"
+        )
 
 
 def _failure(
