@@ -19,8 +19,9 @@ SAVED_MODEL_FILENAME_PB = "saved_model.pb"
 # Model files that are not SavedModel folders, by file name ending (any case; the first that
 # matches): what they are, what to do.
 _OTHER_MODEL_FILES = (
-    (  # Before the Keras model files: what `model.save_weights` writes is no model.
-        (".weights.h5",),
+    (  # Before the Keras model files: what `model.save_weights` writes is no model (a
+        # `.weights.json` is the index of Keras 3's shards, saved with max_shard_size).
+        (".weights.h5", ".weights.json"),
         "a Keras weights file (weights only, no model)",
         "Build the model in code and call model.load_weights(FILE) (keras.models.load_model "
         "finds no model in it); hub needs the SavedModel folder.",
