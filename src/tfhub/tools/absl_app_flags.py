@@ -47,6 +47,17 @@ STDERR_THRESHOLDS = ("debug", "info", "warning", "warn", "error", "fatal", "0", 
 # absl's verbosity -> Python's level: 1 DEBUG, 0 INFO, -1 WARNING, -2 ERROR, -3 FATAL.
 _LEVELS = {1: logging.DEBUG, 0: logging.INFO, -1: logging.WARNING, -2: logging.ERROR}
 # absl's prefix, as `I1207 16:14:08 4242 tfhub.tools.x] message` (date, time, process, logger).
+# Python's level names (`logging.getLevelNamesMapping()`, which Python 3.10 lacks).
+_LEVEL_NAMES = {
+    "CRITICAL": logging.CRITICAL,
+    "FATAL": logging.FATAL,
+    "ERROR": logging.ERROR,
+    "WARN": logging.WARN,
+    "WARNING": logging.WARNING,
+    "INFO": logging.INFO,
+    "DEBUG": logging.DEBUG,
+    "NOTSET": logging.NOTSET,
+}
 _FILE_FORMAT = "%(levelname).1s%(asctime)s %(process)d %(name)s] %(message)s"
 _LOGGERS = ("tfhub", "tfhub.tools")  # The library's, and the tools' own (`tool_progress_shown`).
 
@@ -147,7 +158,7 @@ def logger_levels(value: str) -> tuple[tuple[str, int], ...]:
     Raises:
         argparse.ArgumentTypeError: a pair without a name and a colon, or an unknown level.
     """
-    known = logging.getLevelNamesMapping()
+    known = _LEVEL_NAMES
     pairs = []
     for pair in filter(None, (part.strip() for part in value.split(","))):
         name, colon, level = (part.strip() for part in pair.partition(":"))
