@@ -46,7 +46,6 @@ DEBUG_SWITCHES = ("run_with_pdb", "pdb_post_mortem", "pdb", "run_with_profiling"
 STDERR_THRESHOLDS = ("debug", "info", "warning", "warn", "error", "fatal", "0", "1", "2", "3")
 # absl's verbosity -> Python's level: 1 DEBUG, 0 INFO, -1 WARNING, -2 ERROR, -3 FATAL.
 _LEVELS = {1: logging.DEBUG, 0: logging.INFO, -1: logging.WARNING, -2: logging.ERROR}
-# absl's prefix, as `I1207 16:14:08 4242 tfhub.tools.x] message` (date, time, process, logger).
 # Python's level names (`logging.getLevelNamesMapping()`, which Python 3.10 lacks).
 _LEVEL_NAMES = {
     "CRITICAL": logging.CRITICAL,
@@ -58,6 +57,7 @@ _LEVEL_NAMES = {
     "DEBUG": logging.DEBUG,
     "NOTSET": logging.NOTSET,
 }
+# absl's prefix, as `I1207 16:14:08 4242 tfhub.tools.x] message` (date, time, process, logger).
 _FILE_FORMAT = "%(levelname).1s%(asctime)s %(process)d %(name)s] %(message)s"
 _LOGGERS = ("tfhub", "tfhub.tools")  # The library's, and the tools' own (`tool_progress_shown`).
 
