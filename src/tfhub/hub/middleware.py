@@ -204,20 +204,38 @@ ALLOWED_METHODS = ", ".join(SERVED_METHODS)
 
 
 class AnswerOptions:
-    """Answers `OPTIONS` (`OPTIONS *`, the server's, or a path's) with 204 and the methods the
-    hub serves in `Allow`, the same for every path and without a token (it tells nothing of
-    the catalog); Starlette answered 405 for a path and a bare 404 for `*`."""
+    """Answers `OPTIONS` (`OPTIONS *`, the server's, or a path's) with 200, `Content-Length: 0`
+    (RFC 9110 9.3.7; a 204 may not carry Content-Length, 8.6) and the methods the hub serves in
+    `Allow`, the same for every path and without a token (it tells nothing of the catalog);
+    Starlette answered 405 for a path and a bare 404 for `*`. Every 405 of the app inside
+    (the routes', `/static`'s) gets that same `Allow`, in that order."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "OPTIONS":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope.get("method") != "OPTIONS":
+            await self.app(scope, receive, _allowing(send))
+            return
         headers = [(b"allow", ALLOWED_METHODS.encode()), (b"content-length", b"0")]
-        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
+
+
+def _allowing(send: Send) -> Send:
+    """`send` that gives a 405's start `Allow: ALLOWED_METHODS` in place of its own."""
+
+    async def send_allowing(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 405:
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+            headers.append((b"allow", ALLOWED_METHODS.encode()))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_allowing
 
 
 class PathPrefix:
