@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import http.client
 import shutil
 from pathlib import Path
 
@@ -202,3 +203,43 @@ def test_validate_gives_each_link_of_a_repeated_url_its_own_line(tmp_path, capsy
     shown = f"{root}/{doc.relative_to(root).as_posix()}"
     numbers = [int(line.split(f"{shown}:", 1)[1].split(":", 1)[0]) for line in lines]
     assert numbers == [first_body_line + 2 * n for n in range(5)], err
+
+
+def _with_lines(
+    port: int, path: str, name: str, values: list[str]
+) -> tuple[int, http.client.HTTPMessage]:
+    """(status, headers) of a GET of `path` sending the header `name` once per value."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.putrequest("GET", path, skip_accept_encoding=True)
+        for value in values:
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.headers
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("path", ["/static/hub.css", f"/{ARCHIVES[0]}"])
+def test_if_match_lines_are_one_list_for_the_css_as_for_archives(server, path):
+    etag = requests.head(server.url(path.lstrip("/")), timeout=30).headers["ETag"]
+    status, _headers = _with_lines(server.port, path, "If-Match", ['"other"', etag])
+    assert status == 200, status  # RFC 9110 5.3: two lines are one list naming the ETag.
+
+
+@pytest.mark.parametrize("path", ["/static/hub.css", *[f"/{path}" for path in ARCHIVES]])
+def test_a_412_is_not_stored_and_has_no_route_headers(server, path):
+    status, headers = _with_lines(server.port, path, "If-Match", ['"other"'])
+    assert status == 412, status
+    assert headers["Cache-Control"] == "no-store", headers
+    assert "Content-Disposition" not in headers, headers
+
+
+@pytest.mark.parametrize("path", ARCHIVES)
+def test_a_416_is_not_stored_and_has_no_route_headers(server, path):
+    status, headers = _with_lines(server.port, f"/{path}", "Range", ["bytes=999999-"])
+    assert status == 416, status
+    assert headers["Cache-Control"] == "no-store", headers
+    assert "Content-Disposition" not in headers, headers

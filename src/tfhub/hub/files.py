@@ -41,7 +41,7 @@ _FORBIDDEN = (
 )
 
 
-def _request_headers(scope: Scope) -> dict[str, str]:
+def joined_headers(scope: Scope) -> dict[str, str]:
     """The request's headers by lower-case name; a repeated field's lines joined with ", "
     (RFC 9110, 5.3): two `If-None-Match` lines are one list (the last one alone answered 200
     for an ETag in the first), two `Range` lines one invalid range (ignored: 200)."""
@@ -97,14 +97,16 @@ class FileResponse:
             return
         try:
             stat = os.fstat(fd)
-            request_headers = _request_headers(scope)
+            request_headers = joined_headers(scope)
             plan = protocol.plan_file(
                 request_headers,
                 size=stat.st_size,
                 etag=protocol.file_etag(stat.st_size, stat.st_mtime_ns),
                 content_type=self.content_type,
             )
-            headers = {**plan.headers, **self.extra_headers}
+            headers = plan.headers  # A 412 or 416 without the route's (caching, filename).
+            if plan.status not in protocol.FAILED_STATUSES:
+                headers = {**headers, **self.extra_headers}
             await send(
                 {"type": "http.response.start", "status": plan.status, "headers": _raw(headers)}
             )

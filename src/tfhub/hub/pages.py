@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -31,6 +30,7 @@ from . import protocol, render
 from .api import version_size
 from .catalog import Catalog
 from .catalog_entries import FACETS, Model, Version
+from .files import joined_headers
 from .starter import HUB_URL_PLACEHOLDER
 
 if TYPE_CHECKING:
@@ -205,13 +205,14 @@ class StaticAssets(StaticFiles):
     def file_response(
         self, full_path: Any, stat_result: os.stat_result, scope: Any, status_code: int = 200
     ) -> Response:
-        """Starlette's answer (200 or 304) with `Cache-Control`; 412 if `If-Match` names
-        another ETag (`protocol.if_match_fails`, as the archives are answered)."""
+        """Starlette's answer (200 or 304) with `Cache-Control`; 412 (`no-store`) if `If-Match`
+        names another ETag (`protocol.if_match_fails`, its lines joined, as the archives are
+        answered)."""
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = self.cache_control
-        if_match = Headers(scope=scope).get("if-match")
+        if_match = joined_headers(scope).get("if-match")  # Its lines as one list, as archives.
         if protocol.if_match_fails(if_match, response.headers.get("etag", "")):
-            return Response(status_code=412, headers={"Cache-Control": self.cache_control})
+            return Response(status_code=412, headers=protocol.NOT_STORED)
         return response
 
     async def favicon(self, request: Request) -> Response:

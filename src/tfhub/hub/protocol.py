@@ -156,6 +156,11 @@ def archive_disposition(version: str) -> str:
     return f'attachment; filename="{name}"'
 
 
+# The headers of an answer no cache may keep: a 412 or 416 says only that this request failed.
+NOT_STORED = {"Cache-Control": "no-store"}
+FAILED_STATUSES = frozenset({412, 416})
+
+
 def file_etag(size: int, mtime_ns: int) -> str:
     """A strong validator for a file: the same on every worker or replica sharing the file."""
     return f'"{size:x}-{mtime_ns:x}"'
@@ -246,11 +251,12 @@ def plan_file(
         412 if `If-Match` names neither the ETag nor `*` (`if_match_fails`); 304 if
         `If-None-Match` matches; 206 with `Content-Range` for one satisfiable `Range`
         (unless `If-Range` names another version: then 200, the whole file); 416 for an
-        unsatisfiable range; else 200. Headers include Content-Length, ETag, Accept-Ranges.
+        unsatisfiable range; else 200. Headers include Content-Length, ETag, Accept-Ranges;
+        a 412 or 416 is `NOT_STORED` (`Cache-Control: no-store`), the others public.
     """
     base = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "public, max-age=3600"}
     if if_match_fails(headers.get("if-match"), etag):  # Before If-None-Match (RFC 9110 13.2.2).
-        return FilePlan(412, headers={**base, "Content-Length": "0"})
+        return FilePlan(412, headers={**base, **NOT_STORED, "Content-Length": "0"})
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None and _etag_matches(if_none_match, etag):
         return FilePlan(304, headers=base)
@@ -261,7 +267,13 @@ def plan_file(
         found = _parse_range(wanted, size)
         if found is False:
             return FilePlan(
-                416, headers={**base, "Content-Range": f"bytes */{size}", "Content-Length": "0"}
+                416,
+                headers={
+                    **base,
+                    **NOT_STORED,
+                    "Content-Range": f"bytes */{size}",
+                    "Content-Length": "0",
+                },
             )
         if isinstance(found, tuple):
             start, end = found
