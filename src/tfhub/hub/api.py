@@ -231,14 +231,12 @@ def _missing_version_hint(state: HubState, segments: list[str]) -> str:
     """What the 404 of `/api/models/<segments>` adds when they name a version the model lacks:
     the version as written without leading zeros, else the versions it has (as the download's
     404 says), else ""."""
-    meant = state.catalog.version_meant(segments)
-    if meant is not None:
-        return f" (a version is written without leading zeros: {meant})"
-    model = state.catalog.model_without_version(segments)
-    if model is None:
+    missing = state.catalog.missing_version(segments)
+    if missing is None:
         return ""
-    versions = ", ".join(str(number) for number in sorted(model.versions))
-    return f" ({model.handle} has version(s) {versions})"
+    if missing.meant is not None:
+        return f" (a version is written without leading zeros: {missing.meant})"
+    return f" ({missing.has_versions})"
 
 
 async def one_model(request: Request) -> Response:

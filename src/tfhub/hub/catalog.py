@@ -40,6 +40,20 @@ DERIVED_PREFIXES = {
 MODEL_KINDS = (DocKind.MODULE, DocKind.PLACEHOLDER, DocKind.LITE, DocKind.TFJS, DocKind.CORAL)
 
 
+@dataclass(frozen=True)
+class MissingVersion:
+    """A version its model lacks (`Catalog.missing_version`).
+
+    Attributes:
+        meant: the handle it names when written without leading zeros (`acme/emb/1` for
+            `acme/emb/01`) if the model has that version, else None.
+        has_versions: the model's versions, e.g. "acme/emb has version(s) 1, 2".
+    """
+
+    meant: str | None
+    has_versions: str
+
+
 @dataclass
 class Catalog:
     """Everything served from one ROOT, read once."""
@@ -171,16 +185,14 @@ class Catalog:
         model has, or the models its publisher has (a few), so a client can name the right one.
         """
         handle = "/".join(segments)
-        model = self.model_without_version(segments)
-        if model is not None:
-            versions = ", ".join(str(number) for number in sorted(model.versions))
-            meant = self.version_meant(segments)
-            if meant is not None:
+        missing = self.missing_version(segments)
+        if missing is not None:
+            if missing.meant is not None:
                 return (
                     f"{handle}: a version is written without leading zeros; use "
-                    f"{meant} if that is the one meant"
+                    f"{missing.meant} if that is the one meant"
                 )
-            return f"{handle}: {model.handle} has version(s) {versions}"
+            return f"{handle}: {missing.has_versions}"
         collection = self.find_collection(segments)
         if collection is not None:
             return (
@@ -194,6 +206,16 @@ class Catalog:
             shown = ", ".join(names[:10]) + more
             return f"{handle}: the publisher {publisher.name} has {shown}"
         return handle
+
+    def missing_version(self, segments: list[str]) -> MissingVersion | None:
+        """What to tell of `publisher/model/N` when the model has versions but not N (the
+        download's 404 and the API's say it), else None."""
+        model = self.model_without_version(segments)
+        if model is None:
+            return None
+        versions = ", ".join(str(number) for number in sorted(model.versions))
+        has_versions = f"{model.handle} has version(s) {versions}"
+        return MissingVersion(meant=self.version_meant(segments), has_versions=has_versions)
 
     def version_meant(self, segments: list[str]) -> str | None:
         """The handle of a version written with leading zeros (`acme/emb/01`) as tfhub.dev
