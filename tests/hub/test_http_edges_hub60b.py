@@ -243,3 +243,19 @@ def test_a_416_is_not_stored_and_has_no_route_headers(server, path):
     assert status == 416, status
     assert headers["Cache-Control"] == "no-store", headers
     assert "Content-Disposition" not in headers, headers
+
+
+def test_validate_places_a_warning_at_the_link_not_at_its_url_in_other_text(tmp_path, capsys):
+    """hub60c: the URL written as another link's text (or beside it) is no place of the link."""
+    root = tmp_path / "hub"
+    shutil.copytree(VALID, root)
+    doc = next(d for d in sorted(root.rglob("*.md")) if d.read_text().startswith("# Module "))
+    first_body_line = len(doc.read_text().splitlines()) + 2
+    url = "https://example.com/paper"
+    body = f"[{url}]({url}) and {url}\n\n[]({url})\n"
+    doc.write_text(doc.read_text().rstrip("\n") + "\n\n" + body)
+    assert main(["validate", str(root)]) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if f"{url} has no text" in line]
+    assert len(lines) == 1, err
+    assert f"{root}/{doc.relative_to(root).as_posix()}:{first_body_line + 2}:" in lines[0], err

@@ -55,36 +55,30 @@ def content_warnings(doc: DocFile) -> list[Problem]:
         url = element.attributes.get("src" if element.tag == "img" else "href", "")
         nth = seen.get(url, 0)
         seen[url] = nth + 1
-        for _, message in _element_warnings(element) + _relative_warnings(element, doc, docs):
+        for message in _element_warnings(element) + _relative_warnings(element, doc, docs):
             problems.append(Problem(doc.display_path, _body_line(doc, url, nth), message))
     return problems
 
 
-def _element_warnings(element: render.Element) -> list[tuple[str, str]]:
-    """(URL, message) for each thing an image or link of a body does badly."""
+def _element_warnings(element: render.Element) -> list[str]:
+    """A message for each thing an image or link of a body does badly."""
     if element.tag == "a":
         href = element.attributes.get("href", "")
         if element.text or not href:
             return []
-        return [
-            (href, f"the link to {href} has no text ({_NO_TEXT}): write [where it leads]({href})")
-        ]
+        return [f"the link to {href} has no text ({_NO_TEXT}): write [where it leads]({href})"]
     src = element.attributes.get("src", "")
     found = []
     host = urllib.parse.urlsplit(src).netloc
     if host:
-        found.append((src, f"the image {src} is on another host, {host} ({_OUTSIDE})"))
+        found.append(f"the image {src} is on another host, {host} ({_OUTSIDE})")
     if not element.attributes.get("alt", "").strip():
-        found.append(
-            (src, f"the image {src} has no alt text ({_NO_ALT}): write ![what it shows]({src})")
-        )
+        found.append(f"the image {src} has no alt text ({_NO_ALT}): write ![what it shows]({src})")
     return found
 
 
-def _relative_warnings(
-    element: render.Element, doc: DocFile, docs: Path | None
-) -> list[tuple[str, str]]:
-    """(URL, message) for an image's or link's relative URL the doc's page cannot follow
+def _relative_warnings(element: render.Element, doc: DocFile, docs: Path | None) -> list[str]:
+    """The message for an image's or link's relative URL the doc's page cannot follow
     (`_file_problem`; `docs`: ROOT/assets/docs, None if unknown: no warning)."""
     image = element.tag == "img"
     url = element.attributes.get("src" if image else "href", "")
@@ -92,7 +86,7 @@ def _relative_warnings(
     if docs is None or parts.scheme or parts.netloc or parts.path[:1] in ("", "/"):
         return []
     found = _file_problem(url, parts.path, doc.rel_path, docs, image=image)
-    return [] if found is None else [(url, found)]
+    return [] if found is None else [found]
 
 
 def _file_problem(url: str, path: str, rel_path: str, docs: Path, *, image: bool) -> str | None:
@@ -142,12 +136,27 @@ def _docs_folder(doc: DocFile) -> Path | None:
 
 
 def _body_line(doc: DocFile, url: str, nth: int = 0) -> int:
-    """The line of the doc's body holding the `nth` (from 0) place that names `url` (a line
-    naming it twice counts twice), the last such line if fewer, the body's first if none."""
-    lines: list[int] = []
+    """The line of the doc's body holding the `nth` (from 0) place that names `url` as a link's
+    or image's target (`](url`, `]: url`, `<url>`, `src="url"`, `href="url"`; not the URL in
+    a link's text; a line naming it twice counts twice), the last such line if fewer; where
+    no such place is, the same over any place the URL is written; the body's first line if
+    none."""
+    if not url:
+        return doc.body_line
+    lines = _lines_naming(doc, _target_forms(url)) or _lines_naming(doc, [url])
+    return lines[min(nth, len(lines) - 1)] if lines else doc.body_line
+
+
+def _target_forms(url: str) -> list[str]:
+    """How Markdown and HTML write `url` as a link's or image's target."""
+    quoted = [f"{name}={quote}{url}{quote}" for name in ("src", "href") for quote in "\"'"]
+    return [f"]({url}", f"]( {url}", f"]: {url}", f"<{url}>", *quoted]
+
+
+def _lines_naming(doc: DocFile, forms: list[str]) -> list[int]:
+    """The doc's line numbers, once per place of its body that writes one of `forms`."""
+    found: list[int] = []
     for offset, line in enumerate(doc.body.splitlines()):
-        if url:
-            lines += [doc.body_line + offset] * line.count(url)
-        if len(lines) > nth:
-            return lines[nth]
-    return lines[-1] if lines else doc.body_line
+        count = sum(line.count(form) for form in forms)
+        found += [doc.body_line + offset] * count
+    return found
