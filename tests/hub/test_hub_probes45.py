@@ -255,7 +255,7 @@ def test_head_and_ranges_on_an_archive(server, hub_root):
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "TRACE"])
 def test_methods_other_than_get_and_head_are_a_405(server, hub_root, method):
-    # OPTIONS is answered (204 with Allow): tests/hub/test_http_edges_hub60b.py.
+    # OPTIONS is answered (200 with Allow): tests/hub/test_http_edges_hub60b.py.
     before = _archive(hub_root, "acme/emb/1")
     status, headers, _ = raw_request(server.port, URL, {"Content-Length": "0"}, method=method)
     assert status == 405 and sorted(headers["Allow"].split(", ")) == ["GET", "HEAD", "OPTIONS"]
