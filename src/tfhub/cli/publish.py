@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,29 +182,9 @@ def _is_stdout(path: str) -> bool:
     return (written.st_dev, written.st_ino) == (stdout.st_dev, stdout.st_ino)
 
 
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def _check_local_root(root: str, command: str) -> None:
-    """Refuses a ROOT that is a URL (`https://hub.example.com`, `file:///srv/hub`; or mirror's
-    HANDLE given last), which publish and mirror wrote as the folders `https:/hub.example.com/`
-    in the working folder, saying they had published.
-
-    Raises:
-        PublishTargetError: if `root` starts with `SCHEME://`.
-    """
-    if _URL.match(root):
-        raise errors.PublishTargetError(
-            "ROOT is the local hub folder that `tfhub serve ROOT` serves, not a URL: "
-            f"`tfhub {command}` writes into a folder (e.g. hub/), which you then serve or copy "
-            f"to the server; its last argument is ROOT. Received: root={root!r}",
-            path=root,
-        )
-
-
 def run_publish(args: argparse.Namespace) -> int:
-    """Publishes; doc problems are printed one per line (`file:line: message`), exit 1."""
-    _check_local_root(args.root, "publish")
+    """Publishes; doc problems are printed one per line (`file:line: message`), exit 1. A ROOT
+    that is a URL is refused by `publish` itself (PublishTargetError, exit 1)."""
     try:
         with _said_on_stop(f"{args.handle} was not published: {args.root} is as it was."):
             published = publish_lib.publish(
@@ -253,8 +232,9 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_mirror(args: argparse.Namespace) -> int:
-    """Mirrors each HANDLE (and with --from-docs, the docs' asset-paths); one line per version."""
-    _check_local_root(args.root, "mirror")
+    """Mirrors each HANDLE (and with --from-docs, the docs' asset-paths); one line per version.
+    A ROOT that is a URL is refused first (the library's check, which `mirror` makes too)."""
+    publish_lib.refuse_url_root(args.root, "mirror")  # Also with --from-docs alone.
     if args.as_handle and len(args.sources) != 1:
         raise errors.InvalidHandleError(
             f"--as names one version: give exactly one HANDLE with it. Received: {args.sources}"

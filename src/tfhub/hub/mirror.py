@@ -36,7 +36,7 @@ from .mirror_copy import local_copy
 from .mirror_docs import MirrorReport as MirrorReport
 from .mirror_docs import mirror_doc_assets as mirror_doc_assets
 from .mirror_source import SourceDoc, asks_an_api, public_source, source_doc, source_publisher_doc
-from .publish import Published, install
+from .publish import Published, install, refuse_url_root
 
 logger = logging.getLogger(__name__)
 # The most bytes of a source hub's JSON API answer for a model that are read: its versions'
@@ -96,10 +96,11 @@ def mirror(
         VersionExistsError: the version exists (and is not a doc waiting for its model).
         tfhub.errors.TFHubError: resolving failed (download, not found, offline, ...).
         NotAModelError, DocValidationError, PublishTargetError, PublishWriteError,
-            PublishBusyError: as `publish`.
+            PublishBusyError: as `publish` (a `root` that is a URL too).
         MirrorTooLargeError: the source hub's API answer, or a gs:// model folder, is larger
             than `MAX_API_BYTES` or TFHUB_MAX_EXTRACTED_BYTES.
     """
+    refuse_url_root(root, "mirror")  # Before anything is resolved (a swapped HANDLE and ROOT).
     explicit = doc_handles.parse_handle(as_handle) if as_handle else None
     refusals.refuse_inside_hub(root, "mirror")  # Before the source is read or downloaded.
     if explicit is not None:  # Before the source hub is asked or the source read.

@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .. import _archive
+from .. import _archive, errors
 from ..handles import is_archive_path
 from ..model_folder_checks import model_files_in
 from . import commit as commit_lib
@@ -45,6 +46,29 @@ from .doc_handles import DocHandle
 from .docs_format import DocKind
 
 logger = logging.getLogger(__name__)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def refuse_url_root(root: str | os.PathLike[str], command: str) -> None:
+    """Refuses a hub folder that is a URL (`https://hub.example.com`, `file:///srv/hub`; or
+    mirror's source given last), which `publish` and `mirror` wrote as the folders
+    `https:/hub.example.com/` in the working folder, saying they had published.
+
+    Args:
+        root: the hub folder given.
+        command: the tfhub command (`publish`, `mirror`) that the message names.
+
+    Raises:
+        PublishTargetError: if `root` starts with `SCHEME://`.
+    """
+    shown = os.fspath(root)
+    if _URL.match(shown):
+        raise errors.PublishTargetError(
+            "ROOT is the local hub folder that `tfhub serve ROOT` serves, not a URL: "
+            f"`tfhub {command}` writes into a folder (e.g. hub/), which you then serve or copy "
+            f"to the server; its last argument is ROOT. Received: root={shown!r}",
+            path=shown,
+        )
 
 
 @dataclass(frozen=True)
@@ -91,13 +115,15 @@ def publish(
         tfhub.errors.ArchiveError: a damaged or hostile archive (nothing is published).
         DocValidationError: the doc has problems (`.problems`: `file:line: message`).
         DocFormatError: the doc file cannot be read or is not UTF-8 (naming the byte).
-        PublishTargetError: the hub folder is a file, or the model folder or inside it; or the
-            handle's model differs only by case from one the hub has (`acme/Emb`, `acme/emb`),
-            or a folder of its path in the hub is a symlink (never served).
+        PublishTargetError: the hub folder is a URL (see `refuse_url_root`), a file, or the
+            model folder or inside it; or the handle's model differs only by case from one the
+            hub has (`acme/Emb`, `acme/emb`), or a folder of its path in the hub is a symlink
+            (never served).
         PublishWriteError: the hub folder cannot be written (read-only, no permission) or its
             disk is full (an OSError; nothing is published).
         PublishBusyError: another process kept publishing into the same model folder for 10 min.
     """
+    refuse_url_root(root, "publish")
     parsed = doc_handles.parse_handle(handle)
     doc_text = None if doc is None else publish_doc.read_doc(doc)
     if doc is not None and doc_text is not None:
