@@ -155,6 +155,8 @@ def check_loadable(model_dir: str | os.PathLike[str]) -> Any:
         NotAModelError: if the folder does not load; the message says why.
         MissingDependencyError: TensorFlow (or a package the model needs) cannot be imported:
             the model may be fine, so this is not a NotAModelError.
+        ModelPathEncodingError: the folder's path is not UTF-8, which TensorFlow cannot open:
+            the model may be fine, and renaming the folder is the fix (its message says so).
     """
     folder = check_model_folder(model_dir)
     from .. import saved_model
@@ -162,8 +164,8 @@ def check_loadable(model_dir: str | os.PathLike[str]) -> Any:
     import_tensorflow("Checking that a model loads")
     try:
         return saved_model.load(os.fspath(folder.absolute()))
-    except errors.MissingDependencyError:
-        raise
+    except (errors.MissingDependencyError, errors.ModelPathEncodingError):
+        raise  # Not the model's fault: their messages say what to do.
     except Exception as err:
         # A damaged file is named by the loader's `problem`; anything else by TensorFlow.
         reason = (
@@ -196,6 +198,7 @@ def pack_model(
         tfhub.errors.ArgumentError: if `compresslevel` is not 0 to 9 (see `pack`).
         PublishTargetError: for an `output` `pack` refuses.
         NotAModelError: if the folder is not a loadable model.
+        ModelPathEncodingError: if the folder's path is not UTF-8 (see `check_loadable`).
         OSError: if the archive cannot be written.
     """
     _check_compresslevel(compresslevel)
