@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import NamedTuple
 from .. import _archive, errors
 from ..handles import is_archive_path
 from ..model_folder_checks import model_files_in
+from ..utils.paths import is_url
 from . import commit as commit_lib
 from . import (
     doc_handles,
@@ -46,7 +46,6 @@ from .doc_handles import DocHandle
 from .docs_format import DocKind
 
 logger = logging.getLogger(__name__)
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def refuse_url_root(root: str | os.PathLike[str], command: str) -> None:
@@ -59,10 +58,10 @@ def refuse_url_root(root: str | os.PathLike[str], command: str) -> None:
         command: the tfhub command (`publish`, `mirror`) that the message names.
 
     Raises:
-        PublishTargetError: if `root` starts with `SCHEME://`.
+        PublishTargetError: if `root` is a URL (`utils.paths.is_url`: "://" in it).
     """
     shown = os.fspath(root)
-    if _URL.match(shown):
+    if is_url(shown):  # tfhub's one answer to "URL or local?".
         raise errors.PublishTargetError(
             "ROOT is the local hub folder that `tfhub serve ROOT` serves, not a URL: "
             f"`tfhub {command}` writes into a folder (e.g. hub/), which you then serve or copy "
