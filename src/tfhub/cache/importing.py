@@ -97,6 +97,12 @@ def _readable_source(archive: str) -> tuple[str, str]:
     return source, name
 
 
+def _command_argument(path: str) -> str:
+    """`path` quoted for a shell command line, `./`-prefixed if it starts with `-` (so that
+    it is not read as an option: `./-x`, not `-x`)."""
+    return shlex.quote(f"./{path}" if path.startswith("-") else path)
+
+
 def _not_an_archive_problem(archive: str, source: str, kind: str | None) -> str:
     """What is wrong with a `source` that is neither a file nor a stream: "does not exist",
     a closed descriptor (with what to do), or what it is instead."""
@@ -113,7 +119,7 @@ def _not_an_archive_problem(archive: str, source: str, kind: str | None) -> str:
     if os.path.isdir(source):  # A model folder, say: its archive is what is imported.
         return (
             "is a folder, not an archive file: pack the model folder into one (`tfhub pack "
-            f"{escaped(shlex.quote(archive))} -o model.tar.gz`), then import that archive"
+            f"{escaped(_command_argument(archive))} -o model.tar.gz`), then import that archive"
         )
     if kind is not None:
         return f"is a {kind}, not an archive file"
