@@ -7,6 +7,7 @@ entries record none, so their files are summed), its damage from the bounded che
 from __future__ import annotations
 
 import os
+import stat
 from typing import NamedTuple
 
 from ..utils.printable import escaped
@@ -69,13 +70,26 @@ def entry(module_path: str) -> CacheEntry:
 
 def entry_paths(root: str) -> list[str]:
     """Returns the entries of the cache (a path named by a sha1), sorted: folders, links, and
-    anything else at such a name (a file: a damaged entry, "it is a file, not a folder", which
-    prune removes with its bookkeeping)."""
+    regular files (a damaged entry, "it is a file, not a folder", which prune removes with its
+    bookkeeping). Other special files at such a name (a FIFO, a socket, a device) are no
+    entries: they are left alone."""
     if not os.path.isdir(root):
         return []
-    return [
+    paths = [
         os.path.join(root, name) for name in sorted(os.listdir(root)) if layout.is_entry_name(name)
     ]
+    return [path for path in paths if _may_be_entry(path)]
+
+
+def _may_be_entry(path: str) -> bool:
+    """Whether `path` is a folder, a link or a regular file (not checked through a link); a
+    path that cannot be checked (gone meanwhile, a folder not searchable) is kept, as before:
+    its entry says what is wrong."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return True
+    return stat.S_ISDIR(mode) or stat.S_ISLNK(mode) or stat.S_ISREG(mode)
 
 
 def entries_showing(root: str, handle: str) -> list[str]:
