@@ -111,11 +111,16 @@ def parse_kaggle(url: str) -> KaggleModel | None:
 
 
 def _refuse_dot_part(part: str, value: str) -> None:
-    """Raises InvalidHandleError if `value`, the `part` of a Kaggle URL, is `.` or `..` (also
-    percent-encoded): HTTP clients resolve it away, so another path would be fetched."""
-    if urllib.parse.unquote(value) in (".", ".."):
+    """Raises InvalidHandleError if `value`, the `part` of a Kaggle URL, is `.` or `..`, or
+    holds one between encoded separators (`a%2F..`, `a%5C..`), also percent-encoded: HTTP
+    clients (or a mirror that decodes `%2F`, as nginx does) resolve it away, so another path
+    would be fetched."""
+    unquoted = urllib.parse.unquote(value)
+    dots = next((piece for piece in re.split(r"[/\\]", unquoted) if piece in (".", "..")), None)
+    if dots is not None:
+        what = f"be {dots!r}" if unquoted == dots else f"hold {dots!r} behind an encoded / or \\"
         raise errors.InvalidHandleError(
-            f"A Kaggle model URL's {part} cannot be {urllib.parse.unquote(value)!r} "
+            f"A Kaggle model URL's {part} cannot {what} "
             "(HTTP clients resolve it away, so another path would be fetched). Kaggle "
             "names are letters, digits and dashes: copy the URL from the model's page. "
             f"Received: {part}={value!r}"
@@ -140,7 +145,8 @@ def kaggle_mirror_url(url: str) -> str:
 
     Raises:
         tfhub.errors.InvalidHandleError: for a part of the path that is `.` or `..` (also
-            percent-encoded), with or without the setting: clients resolve it away, so the
+            percent-encoded) or holds one behind an encoded `/` or `\\` (`a%2F..`), with or
+            without the setting: clients (or a mirror decoding `%2F`) resolve it away, so the
             request would leave the endpoint's path (and Kaggle's `/models/`).
         tfhub.errors.SettingError: for a TFHUB_KAGGLE_ENDPOINT that is not an http(s) URL.
     """
