@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import re
 import urllib.parse
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -137,26 +138,30 @@ def _docs_folder(doc: DocFile) -> Path | None:
 
 def _body_line(doc: DocFile, url: str, nth: int = 0) -> int:
     """The line of the doc's body holding the `nth` (from 0) place that names `url` as a link's
-    or image's target (`](url`, `]: url`, `<url>`, `src="url"`, `href="url"`; not the URL in
-    a link's text; a line naming it twice counts twice), the last such line if fewer; where
-    no such place is, the same over any place the URL is written; the body's first line if
-    none."""
+    or image's target (`](url`, `]:url`, `](<url>`, `<url>`, `src=url`, `href="url"`, with any
+    spaces after `](` or `]:`; the URL ending there, not a longer one starting with it; not the
+    URL in a link's text; a line naming it twice counts twice), the last such line if fewer;
+    where no such place is, the same over any place the URL is written; the body's first line
+    if none."""
     if not url:
         return doc.body_line
-    lines = _lines_naming(doc, _target_forms(url)) or _lines_naming(doc, [url])
+    lines = _lines_naming(doc, _target_pattern(url)) or _lines_naming(
+        doc, re.compile(re.escape(url))
+    )
     return lines[min(nth, len(lines) - 1)] if lines else doc.body_line
 
 
-def _target_forms(url: str) -> list[str]:
-    """How Markdown and HTML write `url` as a link's or image's target."""
-    quoted = [f"{name}={quote}{url}{quote}" for name in ("src", "href") for quote in "\"'"]
-    return [f"]({url}", f"]( {url}", f"]: {url}", f"<{url}>", *quoted]
+def _target_pattern(url: str) -> re.Pattern[str]:
+    """How Markdown and HTML write `url` as a link's or image's target, ending there."""
+    return re.compile(
+        r"""(\]\(\s*<?|\]:\s*<?|<|(?:src|href)=["']?)""" + re.escape(url) + r"""(?=[\s)>"']|$)"""
+    )
 
 
-def _lines_naming(doc: DocFile, forms: list[str]) -> list[int]:
-    """The doc's line numbers, once per place of its body that writes one of `forms`."""
+def _lines_naming(doc: DocFile, pattern: re.Pattern[str]) -> list[int]:
+    """The doc's line numbers, once per place of its body that `pattern` matches."""
     found: list[int] = []
     for offset, line in enumerate(doc.body.splitlines()):
-        count = sum(line.count(form) for form in forms)
+        count = sum(1 for _ in pattern.finditer(line))
         found += [doc.body_line + offset] * count
     return found
