@@ -44,11 +44,15 @@ class PruneItem:
 @dataclass(frozen=True)
 class PruneResult:
     """What happened to one item: "removed", "kept" (fine after all), "skipped" (in use) or
-    "failed" (could not be removed; `detail` says why and what to do)."""
+    "failed" (could not be removed; `detail` says why and what to do). For a damaged entry,
+    `removed` is what `store.remove` removed (`store.Removal.removed`: "folder", "link", ...;
+    "" otherwise) and `link_target` the path a removed link led to ("" if it was no link)."""
 
     item: PruneItem
     outcome: str
     detail: str = ""
+    removed: str = ""
+    link_target: str = ""
 
 
 def plan(root: str | None = None) -> list[PruneItem]:
@@ -168,10 +172,20 @@ def _apply_to_entry(item: PruneItem) -> PruneResult:
         return PruneResult(item, "kept", _NOT_READABLE)
     if _finish_install(item.path):
         return PruneResult(item, "kept", "finished its interrupted install")
+    target = _link_target(item.path)
     removal = store.remove(item.path, only_if_damaged=True, timeout=0)
     outcomes = {"kept": "kept", "gone": "skipped"}  # "gone": another prune or rm.
     outcome = outcomes.get(removal.removed, "removed")
-    return PruneResult(item, outcome, removal.describe())
+    return PruneResult(item, outcome, removal.describe(), removal.removed, target)
+
+
+def _link_target(path: str) -> str:
+    """Where the link `path` leads (relative to its folder if written so), or "" if it is no
+    link (or is gone)."""
+    try:
+        return os.path.join(os.path.dirname(path), os.readlink(path))
+    except OSError:
+        return ""
 
 
 def _apply_to_leftover(item: PruneItem) -> PruneResult:

@@ -4,6 +4,8 @@ folder; only `prune` imports this module."""
 
 from __future__ import annotations
 
+import os
+
 from .. import cache, errors
 from ..cache import prune as prune_policy
 from ..utils.printable import escaped
@@ -67,12 +69,28 @@ def _print_results(root: str, results: list[prune_policy.PruneResult]) -> None:
 def _removed_entry_line(result: prune_policy.PruneResult) -> str:
     """`removed PATH (damaged entry: why)`, in the removal's own words; a link's in one pair of
     parentheses: "removed the link PATH (damaged entry: it is a link to T, which does not
-    exist)", with "; its target was kept" when the damage is its target's."""
+    exist)", with "; its target was kept" when its target is still there after the run (not
+    removed with it, as a damaged entry of the same cache may be; one this user may not
+    reach is)."""
     reason = escaped(_prune_reason(result.item))
-    if result.detail != cache.store.Removal(result.item.path, "link").describe():
+    if result.removed != "link":
         return f"{result.detail} ({reason})"
-    kept = "" if result.item.reason.startswith("it is a link") else "; its target was kept"
+    kept = "; its target was kept" if _still_there(result.link_target) else ""
     return f"removed the link {escaped(result.item.path)} ({reason}{kept})"
+
+
+def _still_there(path: str) -> bool:
+    """Whether `path` exists: anything but "no such file" (a path this user may not reach
+    counts as there); False for ""."""
+    if not path:
+        return False
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:  # Permission denied, a loop: it is not known to be gone.
+        return True
+    return True
 
 
 def _prune_reason(item: prune_policy.PruneItem) -> str:
