@@ -285,17 +285,25 @@ def _unquoted_path(argv: Sequence[str], first_unknown: str) -> str | None:
 
 def _main(argv: Sequence[str] | None) -> int:
     """`main`'s work: parses `argv`, runs the command it names."""
+    from .. import errors
     from ..program.runner import run_reported
     from ..program.stdout import parse_args
 
     argv = _without_end_of_options(list(sys.argv[1:] if argv is None else argv))
     # Only the named command's module is imported: `tfhub cache list` never imports the hub.
     parser = build_parser([named_command(argv) or ""])
-    with _stderr_for_argparse():
-        argv = _tool_flags_read_as_absl(parser, argv)
-        args, unknown = parse_args(parser, argv, known=True)
-        if unknown:
-            _reporting_parser(parser, args, argv, unknown[0]).error(_unrecognized(argv, unknown))
+    try:
+        with _stderr_for_argparse():
+            argv = _tool_flags_read_as_absl(parser, argv)
+            args, unknown = parse_args(parser, argv, known=True)
+            if unknown:
+                _reporting_parser(parser, args, argv, unknown[0]).error(
+                    _unrecognized(argv, unknown)
+                )
+    except errors.TFHubError as err:  # A tool's flags read (absl missing for --flagfile).
+        from ..program.report import report
+
+        return report(err)
     problem_code = _usage_problem(parser, args)
     if problem_code is not None:
         return problem_code

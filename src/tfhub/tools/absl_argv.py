@@ -293,6 +293,26 @@ class _Verbosity(argparse.Action):
                 namespace.verbose = before
 
 
+class VerboseSwitch(argparse.Action):
+    """tfhub's bare `-v` / `--verbose` of a tool's console script (`store_true`): on, and
+    kept on whatever absl `-v N` follows (`_Verbosity` puts back the value saved before a
+    `-v 1`: a bare `--verbose` given after it is saved too)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, True)
+        if _VERBOSE_BEFORE in vars(namespace):
+            setattr(namespace, _VERBOSE_BEFORE, True)
+
+
 def add_absl_app_flags(parser: argparse.ArgumentParser) -> None:
     """Adds absl's own flags (`absl.app`'s and `absl.logging`'s, which upstream's tools took
     under `app.run`) to a tool's parser, out of its --help (docs/tools.md lists them), each

@@ -93,7 +93,7 @@ EXTRA_OF_MODULE = {
     "hnswlib": "tools",
 }
 # Optional modules no extra installs (measured alternatives): module -> pip distribution.
-PIP_NAME_OF_MODULE = {"faiss": "faiss-cpu", "usearch": "usearch"}
+PIP_NAME_OF_MODULE = {"absl": "absl-py", "faiss": "faiss-cpu", "usearch": "usearch"}
 
 
 def install_hint(module_name: str) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 from ... import errors
 from ...utils.paths import home_expanded
 from ..absl_app_flags import run_with_absl_flags
-from ..absl_argv import absl_int, add_absl_app_flags, add_bool, read_as_absl
+from ..absl_argv import VerboseSwitch, absl_int, add_absl_app_flags, add_bool, read_as_absl
 from ..hub_flags import add_hub_flags, hub_flags_applied
 from .hparams import HParams, get_default_hparams
 
@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
         allow_abbrev=False,  # As upstream's absl flags: --learning is not --learning_rate.
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("-v", "--verbose", action=VerboseSwitch, help="log progress to stderr")
     add_arguments(parser)
     return parser
 
@@ -217,12 +217,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0 on success; an error prints one line on stderr and returns non-zero.
     """
+    from ...program.report import report
     from ...program.runner import run_reported
     from ...program.stdout import parse_args
 
     parser = build_parser()
     add_absl_app_flags(parser)
-    args = parse_args(parser, read_as_absl(sys.argv[1:] if argv is None else argv, parser))
+    try:
+        args = parse_args(parser, read_as_absl(sys.argv[1:] if argv is None else argv, parser))
+    except errors.TFHubError as err:  # absl missing for --flagfile: one line, its code.
+        return report(err)
     return run_reported(
         lambda: run_command(args),
         prog="make_image_classifier",

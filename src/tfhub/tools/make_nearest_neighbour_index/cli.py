@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from ... import errors
 from ...utils.paths import home_expanded, is_url, relative_below
 from ..absl_app_flags import run_with_absl_flags
-from ..absl_argv import absl_int, add_absl_app_flags, add_switch, read_as_absl
+from ..absl_argv import VerboseSwitch, absl_int, add_absl_app_flags, add_switch, read_as_absl
 from ..hub_flags import add_hub_flags, hub_flags_applied
 from .flag_values import MAX_TREES, required
 from .query_answers import answer_queries
@@ -48,7 +48,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser.add_argument(  # --verbose first: docs/tools.md's flag table names each by its long name.
         "--verbose",
         "-v",
-        action="store_true",
+        action=VerboseSwitch,
         help="log tfhub's library progress (downloads, retries; and TensorFlow's) to stderr",
     )
     # The help lists the flags in this order (upstream's, then tfhub's), hence four groups.
@@ -341,12 +341,16 @@ def run_command(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
 
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Console script `make_nearest_neighbour_index`; errors end as one line on stderr."""
+    from ...program.report import report
     from ...program.runner import run_reported
     from ...program.stdout import parse_args
 
     parser = command_parser(prog)
-    argv = read_as_absl(sys.argv[1:] if argv is None else argv, parser)
-    args, beam_args = parse_args(parser, argv, known=True)
+    try:
+        argv = read_as_absl(sys.argv[1:] if argv is None else argv, parser)
+        args, beam_args = parse_args(parser, argv, known=True)
+    except errors.TFHubError as err:  # absl missing for --flagfile: one line, its code.
+        return report(err)
     return run_reported(
         lambda: run_command(args, beam_args),
         prog=prog,

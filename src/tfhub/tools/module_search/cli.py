@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ... import errors
 from ...utils.paths import home_expanded
 from ..absl_app_flags import run_with_absl_flags
-from ..absl_argv import absl_int, add_absl_app_flags, read_as_absl
+from ..absl_argv import VerboseSwitch, absl_int, add_absl_app_flags, read_as_absl
 from ..hub_flags import add_hub_flags, hub_flags_applied
 
 PROG = "tfhub-module-search"
@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v",
         "--verbose",
-        action="store_true",
+        action=VerboseSwitch,
         help="log tfhub's progress (and TensorFlow's) to stderr",
     )
     add_arguments(parser)
@@ -183,12 +183,16 @@ def run_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console script `tfhub-module-search`; errors end as one line on stderr."""
+    from ...program.report import report
     from ...program.runner import run_reported
     from ...program.stdout import parse_args
 
     parser = build_parser()
     add_absl_app_flags(parser)
-    args = parse_args(parser, read_as_absl(sys.argv[1:] if argv is None else argv, parser))
+    try:
+        args = parse_args(parser, read_as_absl(sys.argv[1:] if argv is None else argv, parser))
+    except errors.TFHubError as err:  # absl missing for --flagfile: one line, its code.
+        return report(err)
     return run_reported(
         lambda: run_command(args), prog=PROG, verbose=args.verbose, tensorflow_logs=args.verbose
     )
