@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import traceback
 
 from .. import constants
-from ..utils.printable import escaped
+from ..utils.printable import escaped, surrogate_reprs_as_bytes
 from ..utils.redact import redact
 from .error_table import classify
 
@@ -61,22 +60,3 @@ def tell(line: str) -> None:
     fields = surrogate_reprs_as_bytes(line).split("\t")
     with contextlib.suppress(OSError, ValueError):
         print("\t".join(map(escaped, fields)), file=sys.stderr, flush=True)
-
-
-# `\udc80`..`\udcff` as repr() writes a surrogate escape, after an even number of backslashes
-# (`\\udcff`, a name really holding a backslash and "udcff", is left alone).
-_SURROGATE_REPR = re.compile(r"(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])")
-
-
-def surrogate_reprs_as_bytes(text: str) -> str:
-    """`text` with each `\\udcXX` that repr() wrote for a byte of a non-UTF-8 file name (a
-    message's `Received: root='mod\\udcffel'`) as that byte, `\\xXX`, as `escaped` writes the
-    name itself: one name is said one way in the line, the way `ls -b` says it.
-
-    Args:
-        text: a line to say.
-
-    Returns:
-        The line, the escapes of other characters left as they are.
-    """
-    return _SURROGATE_REPR.sub(r"\1\\x\2", text)

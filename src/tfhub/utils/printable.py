@@ -58,12 +58,33 @@ def _byte_text(surrogate: int) -> str:
 # A `\udcff` escape in a repr: a lone surrogate, after an even number of backslashes (a
 # backslash of the text is `\\` in its repr).
 _REPR_SURROGATE = re.compile(r"(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])")
+# A span that repr() quotes ('...' or "...", escapes inside), its opening quote after no letter
+# or digit (so the apostrophe of "can't" opens none).
+_QUOTED = re.compile(r"""(?<!\w)(['"])(?:\\.|(?!\1)[^\\])*\1""", re.DOTALL)
+
+
+def surrogate_reprs_as_bytes(text: str) -> str:
+    """`text` with each `\\udcXX` that repr() wrote for a byte of a non-UTF-8 file name (a
+    message's `Received: root='mod\\udcffel'`) as that byte, `\\xXX`, as `escaped` writes the
+    name itself: one name is said one way in a line, the way `ls -b` says it.
+
+    Only quoted spans ('...' or "...", as repr writes a str) are read, and in them an escape
+    after an even number of backslashes: plain text holding a backslash and "udcff"
+    (`C:\\udcache`) and repr's `\\\\udcff` (a name really holding them) are left alone.
+
+    Args:
+        text: a line to say, or a repr.
+
+    Returns:
+        The text, the escapes of other characters left as they are.
+    """
+    return _QUOTED.sub(lambda span: _REPR_SURROGATE.sub(r"\1\\x\2", span[0]), text)
 
 
 def repr_escaped(text: str) -> str:
     """`repr(text)` (for an error's `Received: x=...`), with each byte that was not UTF-8 written
     as `\\xff`, as `bytes_escaped` writes it in the rest of the line; repr wrote `\\udcff`."""
-    return _REPR_SURROGATE.sub(lambda match: match[1] + f"\\x{match[2]}", repr(text))
+    return surrogate_reprs_as_bytes(repr(text))
 
 
 def not_utf8(text: str) -> bytes | None:
