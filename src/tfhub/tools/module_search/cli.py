@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 
@@ -74,10 +75,11 @@ def _rank_modules(args: argparse.Namespace) -> int:
     A module that cannot be scored is reported in one line and the others are still scored:
     the table ranks those, and the exit code is the first failure's. Interrupted (Ctrl-C, a stop
     signal), or ended by any other error (one of the dataset's, read again at another module's
-    size; one no module's scoring catches), it ranks the modules scored so far, then the error
+    size; one no module's scoring catches), it ranks the modules scored so far (a closed stdout
+    left unsaid), says so (and, but after Ctrl-C, which modules failed before), then the error
     goes on as before (its line and exit code: `run_reported`).
     """
-    from ...program.report import report
+    from ...program.report import report, tell
     from . import lib
 
     lib.check_image_size(args.image_size)
@@ -100,8 +102,15 @@ def _rank_modules(args: argparse.Namespace) -> int:
         )
     except (KeyboardInterrupt, Exception) as err:  # Rank what an hour of work has scored.
         if scored:
-            print(lib.format_table(lib.ranked(scored), spec, len(dataset.labels)))
-            err.add_note(f"The table ranks the {len(scored)} module(s) scored before.")
+            with contextlib.suppress(OSError):  # A closed pipe must not replace `err`.
+                print(lib.format_table(lib.ranked(scored), spec, len(dataset.labels)))
+            note = f"the table ranks the {len(scored)} module(s) scored before."
+            if isinstance(err, KeyboardInterrupt):
+                err.add_note(note.capitalize())  # On the `interrupted` line (`report_stopped`).
+            else:  # `report` says the error's message only.
+                tell(f"tfhub: {note}")
+        if not isinstance(err, KeyboardInterrupt):
+            _tell_failures(failed, modules, scored=bool(scored))
         raise
     if scores:
         print(lib.format_table(scores, spec, len(dataset.labels)))
