@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 import requests
@@ -95,6 +96,17 @@ def test_an_unknown_publisher_with_a_slash_is_the_publishers_404_not_an_unknown_
 
 
 @pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed (apt-get install nginx)")
+def _access_lines_once(caplog, wanted: str, within: float = 10.0) -> list[str]:
+    """The access log's lines once one holds `wanted` (or after `within` seconds): the server
+    logs a request after its answer is sent, so the client may read it before the line is."""
+    deadline = time.monotonic() + within
+    while True:
+        logged = [r.getMessage() for r in caplog.records if r.name == "tfhub.hub.access"]
+        if any(wanted in line for line in logged) or time.monotonic() > deadline:
+            return logged
+        time.sleep(0.05)
+
+
 def test_nginx_sends_no_archive_of_a_version_whose_doc_is_gone(hub, tmp_path, caplog):
     server, root = hub
     port = free_port()
@@ -103,7 +115,7 @@ def test_nginx_sends_no_archive_of_a_version_whose_doc_is_gone(hub, tmp_path, ca
     with run_nginx(conf, tmp_path / "nginx", port=port) as base:
         kept = requests.get(f"{base}/acme/emb/1?tf-hub-format=compressed", timeout=30)
         gone = requests.get(f"{base}/acme/emb/2?tf-hub-format=compressed", timeout=30)
-    logged = [r.getMessage() for r in caplog.records if r.name == "tfhub.hub.access"]
+    logged = _access_lines_once(caplog, "/acme/emb/2?")
     assert kept.status_code == 200 and kept.content[:2] == b"\x1f\x8b"
     # nginx sent the published version's archive itself (tfhub serve never saw it), and asked
     # tfhub serve about the one whose doc is gone (its answer is the 404 below).
