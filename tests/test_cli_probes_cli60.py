@@ -67,3 +67,19 @@ def test_a_url_given_as_root_is_refused_and_no_folder_is_made(
     assert f"Received: root='{argv[2]}'" in err, err
     made = [p.name for p in tmp_path.iterdir() if p.name.endswith(":")]
     assert made == [], made  # No `https:` or `http:` folder in the working folder.
+
+
+def test_a_url_root_of_mirror_from_docs_alone_is_refused_by_the_library(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`tfhub mirror https://hub.example.com --from-docs` mirrors no HANDLE: the refusal is
+    `mirror_doc_assets`'s own, as `mirror`'s is for a HANDLE (the CLI holds no check of its own)."""
+    from tfhub import errors
+    from tfhub.hub.mirror_docs import mirror_doc_assets
+
+    code, out, err = run_tfhub(capsys, "mirror", "https://hub.example.com", "--from-docs")
+    assert (code, out) == (1, ""), err
+    assert err.startswith("tfhub: error: ROOT is the local hub folder"), err
+    with pytest.raises(errors.PublishTargetError, match="not a URL"):
+        mirror_doc_assets("https://hub.example.com")
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(":")] == []

@@ -233,8 +233,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_mirror(args: argparse.Namespace) -> int:
     """Mirrors each HANDLE (and with --from-docs, the docs' asset-paths); one line per version.
-    A ROOT that is a URL is refused first (the library's check, which `mirror` makes too)."""
-    publish_lib.refuse_url_root(args.root, "mirror")  # Also with --from-docs alone.
+    A ROOT that is a URL is refused by the library (`mirror`, `mirror_doc_assets`)."""
     if args.as_handle and len(args.sources) != 1:
         raise errors.InvalidHandleError(
             f"--as names one version: give exactly one HANDLE with it. Received: {args.sources}"

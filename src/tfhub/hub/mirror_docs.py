@@ -20,7 +20,7 @@ from . import publish_refusals as refusals
 from .doc_handles import DocHandle
 from .docs_format import DocKind
 from .mirror_copy import local_copy
-from .publish import Published, install
+from .publish import Published, install, refuse_url_root
 
 # The name these messages had before `--from-docs` had a module of its own (`hub.mirror`), kept
 # for logging configurations that name it.
@@ -54,9 +54,11 @@ def mirror_doc_assets(
         asset-path is longer than `MAX_VALUE_CHARS` (the hub would not serve it).
 
     Raises:
+        PublishTargetError: if `root` is a URL (`refuse_url_root`).
         ModelNotFoundError: if ROOT/assets/docs does not exist (as `validate_tree`: a mistyped
             ROOT mirrored nothing without a word).
     """
+    refuse_url_root(root, "mirror")
     docs = _docs_to_mirror(root)
     # A mirror killed while putting a version's files in place left its archive without the
     # rest: rolled back first (as `validate` does), so the version is mirrored again, whole.
