@@ -115,7 +115,7 @@ class UpstreamLock(FrozenRecord):
             return False
         if self.pid == os.getpid():
             return self.content not in _WRITTEN_HERE
-        return not _process_alive(self.pid)
+        return not process_alive(self.pid)
 
 
 # The contents of the tensorflow_hub-format locks this process holds now (`upstream_lock`).
@@ -297,16 +297,33 @@ def _upstream_tmp_size(module_path: str, task_uid: str) -> int:
         return 0
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True if process `pid` on this host may still run code (where unsure, True).
+
+    A zombie (killed, not yet reaped by its parent, as a script that waits for its children in
+    turn leaves one, and as every orphan stays under a first process that reaps none) is
+    dead: it can no longer download, so its lock is stale at once, not after
+    TFHUB_LOCK_TIMEOUT seconds without growth.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # It exists, owned by someone else.
+        pass  # It exists, owned by someone else.
     except OSError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """True if Linux's /proc says `pid` has exited (state Z or X); False where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:  # "pid (comm) state ppid ...".
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return bool(fields) and fields[0] in (b"Z", b"X")
 
 
 def stale_lock_files(root: str) -> list[str]:
