@@ -8,9 +8,12 @@ once, not wait TFHUB_LOCK_TIMEOUT for a folder that can no longer grow.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,3 +98,26 @@ def test_cache_info_and_prune_see_the_lock_of_a_killed_unreaped_download_as_a_le
         assert left == [], pruned.stdout
     finally:
         killed.communicate()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc to see a zombie")
+def test_a_staging_folder_of_a_killed_unreaped_copy_is_abandoned_at_once(tmp_path):
+    """A gfile cache's staging folder (here on a local path, read through tf.io.gfile) whose
+    owner on this host is a zombie is abandoned, not kept until its heartbeat is 24 h old."""
+    from tfhub.cache import remote_staging
+
+    staging_dir = os.fspath(tmp_path / f"{'e' * 40}.{'a' * 32}.tmp")
+    os.makedirs(staging_dir)
+    copier = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 10
+        while not _is_zombie(copier.pid):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        owner = {"host": socket.gethostname(), "pid": copier.pid}
+        owner |= {"started": time.time(), "heartbeat": time.time()}
+        Path(remote_staging.owner_path(staging_dir)).write_text(json.dumps(owner))
+        reason = remote_staging.abandoned(staging_dir)
+        assert reason == f"its process {copier.pid} on this host is gone"
+    finally:
+        copier.wait()

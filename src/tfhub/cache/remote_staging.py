@@ -7,7 +7,8 @@ folder in a file beside it, `<entry>.<uuid>.owner` (JSON: host, pid, when it sta
 a heartbeat it renews at least every `HEARTBEAT_SEC` while it copies). A staging folder is
 abandoned, and removed by the next copy of the same entry, when:
 
-- its owner ran on this host and no process has its pid: known at once;
+- its owner ran on this host and no process has its pid, or it is a zombie (exited, not yet
+  reaped by its parent): known at once;
 - its heartbeat is older than `ABANDONED_AFTER_SEC` (24 hours): its owner ran on another host
   (whose processes cannot be seen from here), or its pid was reused by another process;
 - it has no owner file (a copy by an earlier tfhub) and its newest file is older than
@@ -32,7 +33,7 @@ import uuid
 
 from .. import errors, gfile_io
 from ..utils.printable import escaped, quoted_reason
-from . import layout
+from . import layout, locks
 
 logger = logging.getLogger(__name__)
 
@@ -140,23 +141,11 @@ def abandoned(staging_dir: str, *, now: float | None = None) -> str | None:
             return f"it has no owner and no file changed for {_hours(now - newest)}"
         return None
     host, pid, heartbeat = owner
-    if host == socket.gethostname() and not _process_alive(pid):
+    if host == socket.gethostname() and not locks.process_alive(pid):  # A zombie is gone too.
         return f"its process {pid} on this host is gone"
     if now - heartbeat > ABANDONED_AFTER_SEC:  # A live copy renews it every HEARTBEAT_SEC.
         return f"its process {pid} on {host} gave no sign of life for {_hours(now - heartbeat)}"
     return None
-
-
-def _process_alive(pid: int) -> bool:
-    """True if a process `pid` runs on this host (maybe another that reuses the pid: the
-    heartbeat's age then tells)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # PermissionError: it runs, as another user.
-        return True
-    return True
 
 
 def remove_abandoned(module_path: str) -> list[str]:
