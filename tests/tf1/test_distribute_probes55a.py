@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.python_process import run_python
 from tests._helpers.upstream_records import UPSTREAM_DIR
 
@@ -91,10 +92,16 @@ CHILD = """
 """
 
 
-@pytest.fixture(scope="module")
-def results() -> dict[str, Any]:
+def _run_child() -> dict[str, Any]:
     done = run_python(CHILD, str(UPSTREAM_DIR / "tf1_multi_sig"), timeout=300)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The child's results (JSON), run by the first pytest worker that asks and read by the
+    others (`computed_once`)."""
+    return computed_once(tmp_path_factory, __name__, _run_child)
 
 
 def test_a_trainable_module_under_mirrored_strategy_is_warned_of(results: dict[str, Any]) -> None:
