@@ -9,11 +9,10 @@ name=", advice that would give each replica its own unshared weights.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from tests._helpers.python_process import run_python
+from tests._helpers.two_cpus_sp61hubfctf1 import two_cpu_results
 from tests._helpers.upstream_records import UPSTREAM_DIR
 
 tf = pytest.importorskip("tensorflow")
@@ -67,43 +66,13 @@ def test_a_variable_scope_entered_twice_says_so(spec: Any) -> None:
     assert "an earlier hub.Module" in str(info.value)
 
 
-REPLICA_CHILD = """
-    import json, sys
-    import tensorflow as tf
-
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    import tfhub as hub
-    from tfhub import errors
-
-    spec = hub.load_module_spec(sys.argv[1])
-
-    def mirrored():
-        return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-
-    result = {}
-    with tf.Graph().as_default():
-        strategy = mirrored()
-        with strategy.scope():
-            try:
-                strategy.run(lambda x: hub.Module(spec)(x), args=(tf.ones([1, 3]),))
-            except errors.ModuleGraphError as err:
-                result["error"] = [str(err), isinstance(err, RuntimeError)]
-    with tf.Graph().as_default():  # The advice: made once, applied by each replica.
-        strategy = mirrored()
-        with strategy.scope():
-            module = hub.Module(spec)
-            outputs = strategy.run(module, args=(tf.ones([1, 3]),))
-        result["replicas"] = len(strategy.experimental_local_results(outputs))
-        result["variables"] = len(module.variables)
-    print(json.dumps(result))
-"""
-
-
-def test_a_module_made_in_the_replica_function_says_to_make_it_once() -> None:
-    # Two logical CPUs must be set before TensorFlow initializes its devices: a child process.
-    done = run_python(REPLICA_CHILD, str(UPSTREAM_DIR / "tf1_multi_sig"), timeout=300)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+def test_a_module_made_in_the_replica_function_says_to_make_it_once(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # Two logical CPUs must be set before TensorFlow initializes its devices: a child process
+    # (its program: `two_cpus_sp61hubfctf1.CHILD`'s `replica_cases`), shared with
+    # test_distribute_probes55a.py.
+    result = two_cpu_results(tmp_path_factory, "replica")
     message, is_runtime_error = result["error"]
     assert is_runtime_error  # As upstream.
     assert message.startswith(f"variable_scope module/ {UPSTREAMS_WORDS}")
