@@ -142,6 +142,8 @@ def _evaluate(
         )
     feeds = prepare_dict_inputs(inputs, placeholders[signature], signature)
     feeds = {key: _fed_value(value, session) for key, value in feeds.items()}
+    for key, value in feeds.items():
+        _check_string_feed(value, placeholders[signature][key], key, signature)
     fetch = prepare_outputs(outputs[signature], as_dict, signature)
     feed_dict = dict(
         item
@@ -174,6 +176,39 @@ def _fed_value(value: Any, session: Any) -> Any:
             result = tf.compat.v1.ragged.RaggedTensorValue(result, splits.numpy())
         return result
     return value.numpy()
+
+
+def _check_string_feed(value: Any, placeholder: Any, key: str, signature: str) -> None:
+    """Refuses values other than str or bytes (numbers, booleans, nested lists) fed to a dense
+    string input, as `Module.__call__` does.
+
+    Session.run let them through to the run, which failed with TensorFlow's bare
+    InternalError ("Unsupported object type int"), naming neither the input nor the signature.
+
+    Raises:
+        tfhub.errors.SignatureInputError: (a ValueError and TypeError) naming the input, the
+            signature and what it takes.
+    """
+    if not isinstance(placeholder, tf.Tensor) or placeholder.dtype != tf.string:
+        return
+    import numpy as np
+
+    array = np.asarray(value, dtype=object if isinstance(value, list | tuple) else None)
+    if array.dtype.kind in "SU":
+        return
+    kinds = {type(v).__name__ for v in array.flat if not isinstance(v, bytes | str)}
+    if not kinds:
+        return
+    raise errors.SignatureInputError(
+        f"Cannot feed input {key!r} of signature {signature!r}: it takes strings "
+        f"({_described(placeholder)}), but the value holds {', '.join(sorted(kinds))}. Pass "
+        f"str or bytes values. Received: {key}={_cut(repr(value))}"
+    )
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    """`text`, cut to `limit` characters with "..." at the end if longer."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _run(
