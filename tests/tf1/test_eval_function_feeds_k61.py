@@ -54,3 +54,29 @@ def test_strings_still_embed_after_a_refused_feed(embed) -> None:
 def test_rows_of_other_lengths_for_a_string_input_are_refused_too(embed) -> None:
     with pytest.raises(errors.SignatureInputError, match=r"'default'.*holds list\. "):
         embed([["a"], ["b", "c"]])  # Session.run: InternalError "Unsupported object type list".
+
+
+@pytest.fixture(scope="module")
+def composite() -> Iterator[Callable[..., Any]]:
+    """The eval function of a module whose signatures take a sparse and a ragged string input."""
+
+    def module_fn() -> None:
+        words = tf.compat.v1.sparse_placeholder(tf.string, [None, None], name="words")
+        hub.add_signature(inputs=words, outputs=tf.strings.length(words.values))
+        rows = tf.compat.v1.ragged.placeholder(tf.string, 1, [], name="rows")
+        hub.add_signature("rows", inputs=rows, outputs=tf.strings.length(rows.flat_values))
+
+    with hub.eval_function_for_module(hub.create_module_spec(module_fn)) as func:
+        yield func
+
+
+def test_numbers_for_sparse_and_ragged_string_inputs_are_refused(composite) -> None:
+    sparse = tf.compat.v1.SparseTensorValue([[0, 0], [0, 1]], np.array([1, 2]), [1, 2])
+    for value in (sparse, ([[0, 0]], [1], [1, 1])):
+        with pytest.raises(errors.SignatureInputError, match=r"'default' of signature 'default'"):
+            composite(value)
+    with pytest.raises(errors.SignatureInputError, match=r"'default' of signature 'rows'.*int"):
+        composite([[1], [2, 3]], signature="rows")
+    good = tf.compat.v1.SparseTensorValue([[0, 0], [0, 1]], np.array([b"ab", b"c"]), [1, 2])
+    assert composite(good).tolist() == [2, 1]
+    assert composite([["a"], ["bb", "c"]], signature="rows").tolist() == [1, 2, 1]

@@ -142,14 +142,13 @@ def _evaluate(
         )
     feeds = prepare_dict_inputs(inputs, placeholders[signature], signature)
     feeds = {key: _fed_value(value, session) for key, value in feeds.items()}
-    for key, value in feeds.items():
-        _check_string_feed(value, placeholders[signature][key], key, signature)
     fetch = prepare_outputs(outputs[signature], as_dict, signature)
     feed_dict = dict(
         item
         for key, value in feeds.items()
         for item in _feed_items(placeholders[signature][key], value)
     )
+    _check_string_feeds(feed_dict, placeholders[signature], signature)
     return _run(session, fetch, feed_dict, signature, placeholders[signature])
 
 
@@ -178,9 +177,12 @@ def _fed_value(value: Any, session: Any) -> Any:
     return value.numpy()
 
 
-def _check_string_feed(value: Any, placeholder: Any, key: str, signature: str) -> None:
-    """Refuses values other than str or bytes (numbers, booleans, nested lists) fed to a dense
-    string input, as `Module.__call__` does.
+def _check_string_feeds(
+    feed_dict: dict[Any, Any], placeholders: dict[str, Any], signature: str
+) -> None:
+    """Refuses values other than str or bytes (numbers, booleans, nested lists) fed to a string
+    input (dense, the values of a sparse one, the flat values of a ragged one), as
+    `Module.__call__` does.
 
     Session.run let them through to the run, which failed with TensorFlow's bare
     InternalError ("Unsupported object type int"), naming neither the input nor the signature.
@@ -189,21 +191,36 @@ def _check_string_feed(value: Any, placeholder: Any, key: str, signature: str) -
         tfhub.errors.SignatureInputError: (a ValueError and TypeError) naming the input, the
             signature and what it takes.
     """
-    if not isinstance(placeholder, tf.Tensor) or placeholder.dtype != tf.string:
-        return
+    keys = {
+        id(part): key
+        for key, placeholder in placeholders.items()
+        for part in [placeholder, *tf.nest.flatten(placeholder, expand_composites=True)]
+    }
+    for fed, value in feed_dict.items():
+        if fed.dtype != tf.string or id(fed) not in keys:
+            continue
+        if isinstance(fed, tf.SparseTensor):
+            if not (isinstance(value, tuple) and len(value) == 3):
+                continue  # Session.run names the malformed value.
+            value = value[1]
+        kinds = _non_string_kinds(value)
+        if kinds:
+            key = keys[id(fed)]
+            raise errors.SignatureInputError(
+                f"Cannot feed input {key!r} of signature {signature!r}: it takes strings "
+                f"({_described(placeholders[key])}), but the value holds {', '.join(kinds)}. "
+                f"Pass str or bytes values. Received: {key}={_cut(repr(value))}"
+            )
+
+
+def _non_string_kinds(value: Any) -> list[str]:
+    """The sorted type names of the items of `value` that are neither str nor bytes."""
     import numpy as np
 
     array = np.asarray(value, dtype=object if isinstance(value, list | tuple) else None)
     if array.dtype.kind in "SU":
-        return
-    kinds = {type(v).__name__ for v in array.flat if not isinstance(v, bytes | str)}
-    if not kinds:
-        return
-    raise errors.SignatureInputError(
-        f"Cannot feed input {key!r} of signature {signature!r}: it takes strings "
-        f"({_described(placeholder)}), but the value holds {', '.join(sorted(kinds))}. Pass "
-        f"str or bytes values. Received: {key}={_cut(repr(value))}"
-    )
+        return []
+    return sorted({type(v).__name__ for v in array.flat if not isinstance(v, bytes | str)})
 
 
 def _cut(text: str, limit: int = 200) -> str:
