@@ -42,6 +42,7 @@ from .middleware import (
     SecurityHeaders,
     TargetLength,
     TokenAuth,
+    Utf8Query,
     enable_access_log,
 )
 from .search import SearchIndex
@@ -332,7 +333,8 @@ def _routed(settings: ServeSettings, baseline: str | None) -> Starlette:
 def _wrapped(app: Starlette, settings: ServeSettings, tokens: TokenFile | None) -> Any:
     """`app` in its middleware, outermost last: control characters refused, the token check
     (with a token file), the --base-url path prefix, `OPTIONS` answered, bounded targets and
-    security headers on every answer, the access log, and absolute-form targets read first."""
+    security headers on every answer, the access log, and absolute-form targets and raw UTF-8
+    queries read first."""
     wrapped: Any = RefuseControlCharacters(app)
     if tokens is not None:
         wrapped = TokenAuth(wrapped, tokens.tokens)
@@ -343,7 +345,8 @@ def _wrapped(app: Starlette, settings: ServeSettings, tokens: TokenFile | None) 
     wrapped = SecurityHeaders(TargetLength(wrapped))  # Every answer, 401/403, 414 and errors.
     if settings.access_log:
         wrapped = AccessLog(wrapped)
-    return AbsoluteForm(wrapped)  # First: the log, the prefix and the routes see the path.
+    # First: the log, the prefix and the routes see the path and the query as UTF-8.
+    return Utf8Query(AbsoluteForm(wrapped))
 
 
 def app_from_env() -> Any:
