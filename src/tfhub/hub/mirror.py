@@ -103,6 +103,7 @@ def mirror(
     refuse_url_root(root, "mirror")  # Before anything is resolved (a swapped HANDLE and ROOT).
     explicit = doc_handles.parse_handle(as_handle) if as_handle else None
     refusals.refuse_inside_hub(root, "mirror")  # Before the source is read or downloaded.
+    refusals.refuse_link_to_nothing(root)
     if explicit is not None:  # Before the source hub is asked or the source read.
         refusals.refuse_long_names(root, explicit)
     target, found, asked = _target(source, root, explicit)

@@ -128,10 +128,12 @@ def refuse_linked_folder(root: str | os.PathLike[str], handle: DocHandle) -> Non
 
 
 def refuse_root(model_dir: str | os.PathLike[str], root: str | os.PathLike[str]) -> None:
-    """Raises PublishTargetError if the hub folder is a file, lies inside another hub's
-    `assets/` folder (see `refuse_inside_hub`), or is the model folder or inside it (the
-    archive would be staged into the folder it packs), before anything is loaded or made."""
+    """Raises PublishTargetError if the hub folder is a file or a link to nothing (see
+    `refuse_link_to_nothing`), lies inside another hub's `assets/` folder (see
+    `refuse_inside_hub`), or is the model folder or inside it (the archive would be staged
+    into the folder it packs), before anything is loaded or made."""
     refuse_inside_hub(root, "publish")
+    refuse_link_to_nothing(root)
     if Path(root).exists() and not Path(root).is_dir():
         raise errors.PublishTargetError(
             f"The hub folder {os.fspath(root)} is a file: give a folder (it is created if "
@@ -144,6 +146,23 @@ def refuse_root(model_dir: str | os.PathLike[str], root: str | os.PathLike[str])
             f"{os.fspath(model_dir)} it would publish: choose a hub folder outside it. "
             f"Received: root={os.fspath(root)!r}",
             path=os.fspath(root),
+        )
+
+
+def refuse_link_to_nothing(root: str | os.PathLike[str]) -> None:
+    """Raises PublishTargetError if the hub folder, or the nearest of its parents that is
+    there, is a symlink to nothing (a share not mounted, a folder moved away): the folders
+    cannot be made (before, `[Errno 20] Not a directory` named ROOT, which is no file)."""
+    there = Path(os.path.abspath(root))
+    while not os.path.lexists(there) and there != there.parent:
+        there = there.parent
+    if there.is_symlink() and not there.exists():
+        raise errors.PublishTargetError(
+            f"The hub folder {os.fspath(root)} cannot be made: {there} is a symlink to "
+            f"{os.readlink(there)}, which is not there (a file system not mounted, a folder "
+            "moved or removed?). Make the folder it points to, or give another hub folder; "
+            f"nothing was published. Received: root={os.fspath(root)!r}",
+            path=os.fspath(there),
         )
 
 

@@ -1,0 +1,70 @@
+"""Session 61 probes of `tfhub publish` / `tfhub mirror` into a hub folder that cannot be made.
+
+1. A hub folder (ROOT) that is a symlink to nothing (`hub -> /mnt/share/hub`, the share not
+   mounted; a folder moved away), or lies below one, was answered
+   `tfhub: OS error: [Errno 20] Not a directory: '/abs/hub'` (exit 7): ROOT is a link, not a
+   file, and the message named neither the link's target nor what to do. Now publish and
+   mirror refuse it before anything is made (PublishTargetError, exit 1), naming the link, its
+   target and the remedy, as they refuse a ROOT that is a file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import MODEL_FILES
+
+from tfhub import errors
+from tfhub.cli.main import main
+from tfhub.hub import publish as publish_lib
+
+
+def _model_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    for name, data in MODEL_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize("below", [False, True], ids=["root", "below"])
+def test_publish_into_a_link_to_nothing_names_the_link_and_its_target(
+    tmp_path: Path, below: bool
+) -> None:
+    link = tmp_path / "hub-link"
+    link.symlink_to(tmp_path / "share" / "not-mounted")
+    root = link / "hub" if below else link
+    with pytest.raises(errors.PublishTargetError) as caught:
+        publish_lib.publish(_model_folder(tmp_path), root, "acme/emb/1")
+    message = str(caught.value)
+    assert f"{link} is a symlink to {tmp_path / 'share' / 'not-mounted'}" in message
+    assert "not there" in message and f"Received: root={str(root)!r}" in message
+    assert caught.value.path == str(link)
+    assert not (tmp_path / "share").exists()  # Nothing was made where the link points.
+
+
+def test_mirror_into_a_link_to_nothing_says_so_in_one_line(tmp_path: Path, capsys) -> None:
+    link = tmp_path / "hub"
+    link.symlink_to("gone")
+    code = main(["mirror", str(_model_folder(tmp_path)), str(link), "--as", "acme/emb/1"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert f"{link} is a symlink to gone" in err and "Errno" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert os.path.islink(link) and not (tmp_path / "gone").exists()
+
+
+def test_mirror_refuses_a_link_to_nothing_before_the_source_is_resolved(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline, an uncached hub URL fails when resolved: the link is named before that."""
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+    link = tmp_path / "hub"
+    link.symlink_to(tmp_path / "gone")
+    code = main(["mirror", "http://127.0.0.1:9/acme/emb/1", str(link), "--as", "acme/emb/1"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert f"{link} is a symlink to {tmp_path / 'gone'}" in err
