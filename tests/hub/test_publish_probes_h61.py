@@ -6,6 +6,8 @@
    file, and the message named neither the link's target nor what to do. Now publish and
    mirror refuse it before anything is made (PublishTargetError, exit 1), naming the link, its
    target and the remedy, as they refuse a ROOT that is a file.
+2. A hub folder below a file (`notes.txt/hub`) was `[Errno 20] Not a directory: '.../notes.txt'`;
+   now the refusal says the hub folder cannot be made below that file.
 """
 
 from __future__ import annotations
@@ -68,3 +70,14 @@ def test_mirror_refuses_a_link_to_nothing_before_the_source_is_resolved(
     err = capsys.readouterr().err
     assert code == 1, err
     assert f"{link} is a symlink to {tmp_path / 'gone'}" in err
+
+
+def test_publish_below_a_file_names_the_file_as_a_parent(tmp_path: Path) -> None:
+    """`tfhub publish MODEL notes.txt/hub`: `[Errno 20] Not a directory: '.../notes.txt'`
+    before; now the refusal says the hub folder cannot be made below that file."""
+    (tmp_path / "notes.txt").write_text("x")
+    root = tmp_path / "notes.txt" / "hub"
+    with pytest.raises(errors.PublishTargetError) as caught:
+        publish_lib.publish(_model_folder(tmp_path), root, "acme/emb/1")
+    assert f"cannot be made: {tmp_path / 'notes.txt'} is a file" in str(caught.value)
+    assert (tmp_path / "notes.txt").read_text() == "x"

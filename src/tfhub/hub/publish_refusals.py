@@ -151,11 +151,10 @@ def refuse_root(model_dir: str | os.PathLike[str], root: str | os.PathLike[str])
 
 def refuse_link_to_nothing(root: str | os.PathLike[str]) -> None:
     """Raises PublishTargetError if the hub folder, or the nearest of its parents that is
-    there, is a symlink to nothing (a share not mounted, a folder moved away): the folders
-    cannot be made (before, `[Errno 20] Not a directory` named ROOT, which is no file)."""
-    there = Path(os.path.abspath(root))
-    while not os.path.lexists(there) and there != there.parent:
-        there = there.parent
+    there, is a symlink to nothing (a share not mounted, a folder moved away), or if that
+    parent is a file: the folders cannot be made (before, `[Errno 20] Not a directory` named
+    ROOT, which is no file, or the parent without saying it is a parent of the hub folder)."""
+    there = _nearest_there(root)
     if there.is_symlink() and not there.exists():
         raise errors.PublishTargetError(
             f"The hub folder {os.fspath(root)} cannot be made: {there} is a symlink to "
@@ -164,6 +163,21 @@ def refuse_link_to_nothing(root: str | os.PathLike[str]) -> None:
             f"nothing was published. Received: root={os.fspath(root)!r}",
             path=os.fspath(there),
         )
+    if there != Path(os.path.abspath(root)) and not there.is_dir():
+        raise errors.PublishTargetError(
+            f"The hub folder {os.fspath(root)} cannot be made: {there} is a file. Give a hub "
+            f"folder that is not below a file; nothing was published. "
+            f"Received: root={os.fspath(root)!r}",
+            path=os.fspath(there),
+        )
+
+
+def _nearest_there(root: str | os.PathLike[str]) -> Path:
+    """The hub folder's absolute path, or its nearest parent that is there (a link counts)."""
+    there = Path(os.path.abspath(root))
+    while not os.path.lexists(there) and there != there.parent:
+        there = there.parent
+    return there
 
 
 def refuse_inside_hub(root: str | os.PathLike[str], command: str) -> None:
