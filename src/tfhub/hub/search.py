@@ -97,11 +97,13 @@ _MARKS_AFTER_LATIN = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
 
 def normalized(text: str) -> str:
     """`text` as words are looked for in it: composed (NFC: a letter written decomposed, as
-    PDFs and some macOS tools give it, `e` then U+0301, is `é`), lower case, and Latin letters
+    PDFs and some macOS tools give it, `e` then U+0301, is `é`) in its compatibility form
+    (NFKC, as search engines' normalizers: full-width `ｍｏｂｉｌｅ`, typed by a CJK input method,
+    is `mobile`, half-width `ﾓﾃﾞﾙ` is `モデル`, `ﬁ` is `fi`), lower case, and Latin letters
     without their diacritics, so `cafe` finds `Café` and `brû` finds `brûlée` (as search
     engines fold them; other scripts are kept as they are: Thai vowels, kana voicing marks and
     hangul are letters)."""
-    folded = unicodedata.normalize("NFC", text).lower().translate(_LATIN_FOLDS)
+    folded = unicodedata.normalize("NFKC", text).lower().translate(_LATIN_FOLDS)
     return _MARKS_AFTER_LATIN.sub("", folded)
 
 
