@@ -7,6 +7,10 @@
    was read as UTF-8 (`/acme/émb/1`'s 404 named `émb`). Now the query's bytes are read as UTF-8
    too, as their percent-encoded form (`?q=Z%C3%BCrich`) always was. (`--server uvicorn`
    refuses such a request line with 400, as h11 does; granian, the default, passes the bytes.)
+2. A filter named as docs and each version's `metadata` in the API spell its key
+   (`?network-architecture=transformer`, `?module-type=...`) was ignored: every model was
+   listed, unfiltered, on the pages and in the API. It now filters as `architecture=` (and
+   `task=`) do.
 """
 
 from __future__ import annotations
@@ -26,7 +30,13 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     root = tmp / "hub"
     write_publisher(root, "acme", "Acme")
     write_model_doc(root, "acme/emb/1", description="Ein Modell aus Zürich, 模型.")
-    write_model_doc(root, "acme/other/1", description="Another model.")
+    write_model_doc(
+        root,
+        "acme/other/1",
+        description="Another model.",
+        architecture="transformer",
+        task="image-classification",
+    )
     with serve_hub(root, tmp / "serve.log", "--cache-dir", str(tmp / "cache")) as running:
         yield running
 
@@ -77,3 +87,25 @@ def test_the_fixture_hub_has_two_models(server) -> None:
     """Guards the searches above: `acme/other` is there and not found by them."""
     answer = requests.get(server.url("/api/models"), timeout=30).json()
     assert answer["total"] == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"network-architecture": "transformer"},
+        {"architecture": "transformer"},
+        {"module-type": "image-classification"},
+        {"task": "image-classification", "network-architecture": "transformer"},
+    ],
+)
+def test_a_filter_named_by_its_doc_key_filters(server, query: dict[str, str]) -> None:
+    answer = requests.get(server.url("/api/models"), params=query, timeout=30).json()
+    assert [model["handle"] for model in answer["models"]] == ["acme/other"]
+    page = requests.get(server.url("/"), params=query, timeout=30).text
+    assert "/acme/other/" in page and "/acme/emb/" not in page
+
+
+def test_the_canonical_filter_wins_over_its_doc_key(server) -> None:
+    query = {"architecture": "mlp", "network-architecture": "transformer"}
+    answer = requests.get(server.url("/api/models"), params=query, timeout=30).json()
+    assert [model["handle"] for model in answer["models"]] == ["acme/emb"]

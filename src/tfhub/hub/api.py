@@ -36,7 +36,7 @@ from ..utils.warn_once import WarnedOnce
 from . import archives, confinement, protocol
 from . import settled as settled_lib
 from .catalog import folder_size
-from .catalog_entries import FACETS, Model, Version
+from .catalog_entries import FACETS, Model, Version, requested_filters
 from .docs_format import DocFile
 from .docs_text import decode_doc
 from .middleware import SERVED_METHODS
@@ -190,7 +190,7 @@ def _file_text(
 
 
 def _filters(request: Request) -> dict[str, str]:
-    return {name: request.query_params.get(name, "") for name in FACETS}
+    return requested_filters(request.query_params)
 
 
 def _int_param(request: Request, name: str, default: int) -> int:

@@ -9,6 +9,7 @@ once, at a scan.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,17 @@ FACETS: dict[str, tuple[str, ...]] = {
     "fine-tunable": ("fine-tunable",),
     "publisher": (),
 }
+
+
+def requested_filters(params: Mapping[str, str]) -> dict[str, str]:
+    """The value of each filter of FACETS a request's query `params` ask for ("" if none): its
+    parameter (`architecture=`), else one named by a metadata key it reads, as docs and each
+    version's `metadata` in the API spell it (`network-architecture=`, `module-type=`), which
+    was ignored (every model was listed, unfiltered)."""
+    return {
+        name: params.get(name) or next((params[key] for key in keys if params.get(key)), "")
+        for name, keys in FACETS.items()
+    }
 
 
 def handle_order(handle: str) -> tuple[str, str]:

@@ -29,7 +29,7 @@ from ..utils.numbers import is_number
 from . import protocol, render
 from .api import version_size
 from .catalog import Catalog
-from .catalog_entries import FACETS, Model, Version
+from .catalog_entries import Model, Version, requested_filters
 from .files import joined_headers
 from .starter import HUB_URL_PLACEHOLDER
 
@@ -250,7 +250,7 @@ def index_page(request: Request, state: HubState) -> Response:
     several places before it is sent.
     """
     query = request.query_params.get("q", "")
-    filters = {name: request.query_params.get(name, "") for name in FACETS}
+    filters = requested_filters(request.query_params)
     hits = state.index.search(query, filters)
     first = _first_shown(request.query_params.get("start", "0"), len(hits))
     kept = {key: value for key, value in request.query_params.items() if key != "start" and value}
