@@ -8,6 +8,8 @@
    target and the remedy, as they refuse a ROOT that is a file.
 2. A hub folder below a file (`notes.txt/hub`) was `[Errno 20] Not a directory: '.../notes.txt'`;
    now the refusal says the hub folder cannot be made below that file.
+3. `tfhub serve` of such a link said `no such folder` of a ROOT that `ls` lists; it now names
+   the link's target.
 """
 
 from __future__ import annotations
@@ -81,3 +83,14 @@ def test_publish_below_a_file_names_the_file_as_a_parent(tmp_path: Path) -> None
         publish_lib.publish(_model_folder(tmp_path), root, "acme/emb/1")
     assert f"cannot be made: {tmp_path / 'notes.txt'} is a file" in str(caught.value)
     assert (tmp_path / "notes.txt").read_text() == "x"
+
+
+def test_serve_names_a_root_that_is_a_link_to_nothing(tmp_path: Path, capsys) -> None:
+    """`tfhub serve hub` with `hub -> /mnt/share/hub` not mounted said `no such folder` of a
+    ROOT that `ls` shows; it now names the link's target (exit 7, not found, as before)."""
+    link = tmp_path / "hub"
+    link.symlink_to(tmp_path / "share" / "hub")
+    code = main(["serve", str(link), "--port", "65000"])  # Refused before it listens.
+    err = capsys.readouterr().err
+    assert code == 7, err
+    assert f"it is a symlink to {tmp_path / 'share' / 'hub'}, which is not there" in err

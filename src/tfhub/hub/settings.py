@@ -158,9 +158,12 @@ def check_root(settings: ServeSettings) -> None:
         missing = err
     except OSError:  # There, but not a folder this process can see into.
         pass
+    why = "no such folder" if missing else "not a folder"
+    if missing and os.path.islink(settings.root):  # A share not mounted, a folder moved away.
+        why = f"it is a symlink to {os.readlink(settings.root)}, which is not there"
     raise errors.ServeConfigError(
-        f"Cannot serve {settings.root}: {'no such folder' if missing else 'not a folder'}. Give "
-        "the hub folder (the one holding assets/docs/<publisher>/...).",
+        f"Cannot serve {settings.root}: {why}. Give the hub folder (the one holding "
+        "assets/docs/<publisher>/...).",
         option="ROOT",
     ) from missing
 
