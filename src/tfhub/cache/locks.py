@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from .. import constants, errors
-from ..utils import filelock, lock_wait
+from ..utils import filelock, lock_wait, processes
 from ..utils.numbers import is_number
 from ..utils.printable import escaped
 from ..utils.records import FrozenRecord
@@ -115,7 +115,7 @@ class UpstreamLock(FrozenRecord):
             return False
         if self.pid == os.getpid():
             return self.content not in _WRITTEN_HERE
-        return not process_alive(self.pid)
+        return not processes.process_alive(self.pid)  # A zombie is gone too.
 
 
 # The contents of the tensorflow_hub-format locks this process holds now (`upstream_lock`).
@@ -295,35 +295,6 @@ def _upstream_tmp_size(module_path: str, task_uid: str) -> int:
         return sum(entry_files.list_files(tmp_dir).values()) if os.path.isdir(tmp_dir) else 0
     except OSError:
         return 0
-
-
-def process_alive(pid: int) -> bool:
-    """True if process `pid` on this host may still run code (where unsure, True).
-
-    A zombie (killed, not yet reaped by its parent, as a script that waits for its children in
-    turn leaves one, and as every orphan stays under a first process that reaps none) is
-    dead: it can no longer download, so its lock is stale at once, not after
-    TFHUB_LOCK_TIMEOUT seconds without growth.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # It exists, owned by someone else.
-    except OSError:
-        return True
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """True if Linux's /proc says `pid` has exited (state Z or X); False where unknown."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:  # "pid (comm) state ppid ...".
-            fields = stat.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return False
-    return bool(fields) and fields[0] in (b"Z", b"X")
 
 
 def stale_lock_files(root: str) -> list[str]:

@@ -32,8 +32,9 @@ import time
 import uuid
 
 from .. import errors, gfile_io
+from ..utils import processes
 from ..utils.printable import escaped, quoted_reason
-from . import layout, locks
+from . import layout
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ def abandoned(staging_dir: str, *, now: float | None = None) -> str | None:
             return f"it has no owner and no file changed for {_hours(now - newest)}"
         return None
     host, pid, heartbeat = owner
-    if host == socket.gethostname() and not locks.process_alive(pid):  # A zombie is gone too.
+    if host == socket.gethostname() and not processes.process_alive(pid):  # A zombie is gone too.
         return f"its process {pid} on this host is gone"
     if now - heartbeat > ABANDONED_AFTER_SEC:  # A live copy renews it every HEARTBEAT_SEC.
         return f"its process {pid} on {host} gave no sign of life for {_hours(now - heartbeat)}"
