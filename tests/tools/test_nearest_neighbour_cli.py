@@ -467,6 +467,9 @@ def test_worker_processes_get_the_options_and_a_failure_is_one_error(text_module
     # The runner no longer relays the worker's record of the failure (the worker itself still
     # prints its traceback to its stderr: Beam's SDK harness does, unconditionally).
     assert "Worker: severity: ERROR" not in bad_err
+    # Nor logs it a second time (test_nn_stop_signals_probes54 checks the same with threads).
+    assert "Error processing instruction" not in bad_err, bad_err
+    assert bad_err.count("Traceback (most recent call last)") <= 1, bad_err
 
 
 def test_ctrl_c_during_an_hnswlib_build_stops_it_after_the_chunk_being_added(
