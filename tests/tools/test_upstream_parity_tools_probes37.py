@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 from tests._helpers import image_sets
+from tests._helpers._across_workers import computed_once
 from tests._helpers.python_process import child_env
 from tests.tools import _nn_support as nn
 from tests.tools._one_child import ForkServer
@@ -81,7 +82,15 @@ def _export_global_average_model(path: Path, *, fixed_input_size: bool) -> str:
 
 @pytest.fixture(scope="module")
 def upstream_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The modules and image folders of upstream's make_image_classifier_test."""
+    """The modules and image folders of upstream's make_image_classifier_test, read only:
+    made by the first pytest worker that asks (`computed_once`), read by the others."""
+    return computed_once(
+        tmp_path_factory, f"{__name__}.upstream_data", lambda: _make_upstream_data(tmp_path_factory)
+    )
+
+
+def _make_upstream_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """`upstream_data`'s folders, made in this worker's base folder."""
     pytest.importorskip("tf_keras", reason="tf_keras saves upstream's Keras 2 SavedModel")
     root = tmp_path_factory.mktemp("upstream_mic")
     rng = random.Random(7)
@@ -307,8 +316,13 @@ def _upstream_flags(**values: object) -> Any:
 
 @pytest.fixture(scope="module")
 def text_module_128(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A 128-dimensional text embedding, as upstream's nnlm-en-dim128 (which needs internet)."""
-    return nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text128"), dim=128)
+    """A 128-dimensional text embedding, as upstream's nnlm-en-dim128 (which needs internet);
+    read only: saved by the first pytest worker that asks (`computed_once`)."""
+    return computed_once(
+        tmp_path_factory,
+        f"{__name__}.text_module_128",
+        lambda: nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text128"), dim=128),
+    )
 
 
 @pytest.mark.timeout(240)
