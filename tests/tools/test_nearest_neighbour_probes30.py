@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.python_process import ctrl_c_as_in_a_terminal
 from tests.tools import _nn_support as nn
 
@@ -88,6 +89,15 @@ def _wrong_outputs() -> dict[str, Callable[[Any], Any]]:
 
 @pytest.fixture(scope="module")
 def wrong_modules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """name -> a SavedModel of `_wrong_outputs()`'s, read only: saved by the first pytest
+    worker that asks (`computed_once`), read by the others."""
+    return computed_once(
+        tmp_path_factory, f"{__name__}.wrong_modules", lambda: _save_wrong_modules(tmp_path_factory)
+    )
+
+
+def _save_wrong_modules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """`wrong_modules`' SavedModels, saved in this worker's base folder."""
     root = tmp_path_factory.mktemp("wrong_text_modules")
     return {
         name: _save_string_module(os.fspath(root / name), fn)
