@@ -20,6 +20,7 @@ import tarfile
 import threading
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests._helpers._across_workers import computed_once
@@ -385,10 +386,38 @@ def test_the_writer_process_starts_past_1000_small_files(tmp_path):
 # --- "utils/native_stderr.py is the one place that points the descriptor elsewhere" ------------
 
 
-def _redirects_of_descriptor_2(path: Path) -> list[int]:
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _package_facts() -> dict[str, dict[str, object]]:
+    """{file relative to the package: what the checks below read in it}, every file of the
+    package parsed once: its module name, the tfhub modules it imports (`_tfhub_imports`), its
+    redirections of descriptor 2, its direct thread starts and the TFHUB_ names it spells."""
+    facts: dict[str, dict[str, object]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = _tree(path)
+        facts[path.relative_to(PACKAGE).as_posix()] = {
+            "module": _module_name(path),
+            "imports": sorted(_tfhub_imports(path, tree)),
+            "descriptor_2": _redirects_of_descriptor_2(tree),
+            "threads": _thread_starts_in(tree),
+            "tfhub_names": sorted(_tfhub_names(tree)),
+        }
+    return facts
+
+
+@pytest.fixture(scope="module")
+def package_facts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """`_package_facts()`, computed once per test run by the first pytest worker that asks
+    (`computed_once`): parsing the package's ~370 files takes seconds."""
+    return computed_once(tmp_path_factory, f"{__name__}.package_facts", _package_facts)
+
+
+def _redirects_of_descriptor_2(tree: ast.Module) -> list[int]:
     """Lines of `os.dup2(x, 2)` (or to sys.stderr's descriptor) in the file."""
     lines = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call) and ast.unparse(node.func) in ("os.dup2", "dup2"):
             target = ast.unparse(node.args[1]) if len(node.args) > 1 else ""
             if target == "2" or "stderr" in target:
@@ -396,12 +425,8 @@ def _redirects_of_descriptor_2(path: Path) -> list[int]:
     return lines
 
 
-def test_only_native_stderr_points_descriptor_2_elsewhere():
-    found = {
-        path.relative_to(PACKAGE).as_posix()
-        for path in PACKAGE.rglob("*.py")
-        if _redirects_of_descriptor_2(path)
-    }
+def test_only_native_stderr_points_descriptor_2_elsewhere(package_facts):
+    found = {file for file, facts in package_facts.items() if facts["descriptor_2"]}
     assert found == {"utils/native_stderr.py"}
 
 
@@ -505,12 +530,12 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _tfhub_imports(path: Path) -> set[str]:
+def _tfhub_imports(path: Path, tree: ast.Module | None = None) -> set[str]:
     """The tfhub modules (or names in them) a file imports, at any depth, TYPE_CHECKING left
-    out."""
+    out (`tree`: the file's, if already parsed)."""
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = _tree(path) if tree is None else tree
     skipped = {
         id(child)
         for node in ast.walk(tree)
@@ -554,19 +579,19 @@ _CROSSINGS = {
 }
 
 
-def _layer_crossings() -> set[tuple[str, str]]:
-    modules = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+def _layer_crossings(package_facts: dict[str, dict[str, Any]]) -> set[tuple[str, str]]:
+    imports = {facts["module"]: set(facts["imports"]) for facts in package_facts.values()}
     crossings = set()
-    for name, path in modules.items():
-        for target in _tfhub_imports(path) & set(modules):
+    for name, imported in imports.items():
+        for target in imported & set(imports):
             layer, other = _layer(name), _layer(target)
             if other != layer and other not in _MAY_IMPORT[layer]:
                 crossings.add((name, other))
     return crossings
 
 
-def test_the_library_hub_program_tools_and_cli_import_only_downwards():
-    assert _layer_crossings() == _CROSSINGS
+def test_the_library_hub_program_tools_and_cli_import_only_downwards(package_facts):
+    assert _layer_crossings(package_facts) == _CROSSINGS
     rule = _rule("Library first, CLI thin.")
     for module in ("server.py", "__main__.py", "cli.py"):
         assert module in rule
@@ -583,25 +608,30 @@ def test_the_layer_check_reads_late_relative_imports():
 
 def _direct_thread_starts(source: str) -> list[int]:
     """Lines of the `threading.Thread(...)` (or `Thread(...)`) calls in `source`."""
+    return _thread_starts_in(ast.parse(source))
+
+
+def _thread_starts_in(tree: ast.Module) -> list[int]:
+    """Lines of the `threading.Thread(...)` (or `Thread(...)`) calls in `tree`."""
     return [
         node.lineno
-        for node in ast.walk(ast.parse(source))
+        for node in ast.walk(tree)
         if isinstance(node, ast.Call) and ast.unparse(node.func) in ("threading.Thread", "Thread")
     ]
 
 
-def _threads_started_directly() -> list[str]:
+def _threads_started_directly(package_facts: dict[str, dict[str, Any]]) -> list[str]:
     """`file:line` of every thread started outside utils/threads.py."""
     return [
-        f"{path.relative_to(PACKAGE).as_posix()}:{line}"
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if path != PACKAGE / "utils" / "threads.py"
-        for line in _direct_thread_starts(path.read_text(encoding="utf-8"))
+        f"{file}:{line}"
+        for file, facts in sorted(package_facts.items())
+        if file != "utils/threads.py"
+        for line in facts["threads"]
     ]
 
 
-def test_every_thread_of_tfhub_is_started_by_utils_threads():
-    assert _threads_started_directly() == []
+def test_every_thread_of_tfhub_is_started_by_utils_threads(package_facts):
+    assert _threads_started_directly(package_facts) == []
 
 
 def test_the_thread_check_finds_a_direct_start():
@@ -615,15 +645,23 @@ def test_the_thread_check_finds_a_direct_start():
 # --- "One constants module for environment variables (constants.py ...)" ----------------------
 
 
-def test_only_constants_names_the_variables_users_set():
+def _tfhub_names(tree: ast.Module) -> set[str]:
+    """The string constants of `tree` that are whole TFHUB_ variable names."""
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if re.fullmatch(r"TFHUB_[A-Z0-9_]+", node.value)
+    }
+
+
+def test_only_constants_names_the_variables_users_set(package_facts):
     names = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if path == PACKAGE / "constants.py":
+    for file, facts in sorted(package_facts.items()):
+        if file == "constants.py":
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if re.fullmatch(r"TFHUB_[A-Z0-9_]+", node.value):
-                    names.setdefault(node.value, set()).add(path.relative_to(PACKAGE).as_posix())
+        for name in facts["tfhub_names"]:
+            names.setdefault(name, set()).add(file)
     # tfhub serve's hand-over to its workers, and the ./run script's, not settings of users:
     # settings_warnings.py names them so as not to call them misspelt.
     assert names == {
