@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 from tests._helpers import models
+from tests._helpers._across_workers import computed_once
 from tests._helpers.upstream_records import upstream_path
 from tests.keras._support import Flavour
 from tests.keras.conftest import flavour_tuple
@@ -32,14 +33,19 @@ TF1_TRAIN_TAGS = upstream_path("tf1_train_tags")  # Graph variants: set() and {"
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Tiny SavedModels of tests/_helpers/models.py, built once for this file."""
-    root = tmp_path_factory.mktemp("seeds_models")
-    builders = {
-        "tf2": models.save_tf2_module,
-        "dict_io": models.save_dict_io_model,
-        "scaled": models.save_scaled_model,
-    }
-    return {name: build(os.fspath(root / name)) for name, build in builders.items()}
+    """Tiny SavedModels of tests/_helpers/models.py, built once per test run by the first
+    pytest worker that asks (`computed_once`; the tests only load them)."""
+
+    def build_all() -> dict[str, str]:
+        root = tmp_path_factory.mktemp("seeds_models")
+        builders = {
+            "tf2": models.save_tf2_module,
+            "dict_io": models.save_dict_io_model,
+            "scaled": models.save_scaled_model,
+        }
+        return {name: build(os.fspath(root / name)) for name, build in builders.items()}
+
+    return computed_once(tmp_path_factory, f"{__name__}.model_dir", build_all)
 
 
 @pytest.fixture(params=["keras3", "tf_keras"])
