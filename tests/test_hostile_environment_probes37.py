@@ -7,6 +7,7 @@ the exit status docs/cli.md gives, and writes nothing outside its target."""
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import subprocess
@@ -181,46 +182,77 @@ def test_cache_info_escapes_a_line_break_in_the_cache_folder(
 # --- Settings set to junk --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "TFHUB_HTTP_TIMEOUT",
-        "TFHUB_HTTP_RETRIES",
-        "TFHUB_HTTP_RETRY_TIMEOUT",
-        "TFHUB_LOCK_TIMEOUT",
-        "TFHUB_DOWNLOAD_MIN_SPEED",
-        "TFHUB_MAX_EXTRACTED_BYTES",
-        "TFHUB_MAX_ARCHIVE_MEMBERS",
-        "TFHUB_MODEL_LOAD_FORMAT",
-        "TFHUB_OFFLINE",
-        "TFHUB_KAGGLE_ENDPOINT",
-    ],
-)
+_NOT_UTF8_NAMES = [
+    "TFHUB_HTTP_TIMEOUT",
+    "TFHUB_HTTP_RETRIES",
+    "TFHUB_HTTP_RETRY_TIMEOUT",
+    "TFHUB_LOCK_TIMEOUT",
+    "TFHUB_DOWNLOAD_MIN_SPEED",
+    "TFHUB_MAX_EXTRACTED_BYTES",
+    "TFHUB_MAX_ARCHIVE_MEMBERS",
+    "TFHUB_MODEL_LOAD_FORMAT",
+    "TFHUB_OFFLINE",
+    "TFHUB_KAGGLE_ENDPOINT",
+]
+# `tfhub resolve HANDLE` with one setting at a time (then put back) holding b"1\xff", as the
+# environment hands it to Python, in one process: each command's real stderr (fd 2, Python's own
+# `sys.stderr` writing to it) is caught in a file of its own. Prints {name: [exit code, stderr
+# as latin-1]}.
+_NOT_UTF8_SESSION = """
+import json, os, sys, tempfile
+from tfhub.cli.main import main
+handle, kaggle_handle, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+said = {}
+for name in names:
+    kept_value = os.environb.get(name.encode())
+    os.environb[name.encode()] = b"1\\xff"
+    with tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()
+        kept = os.dup(2)
+        os.dup2(caught.fileno(), 2)
+        try:
+            code = main(["resolve", kaggle_handle if name == "TFHUB_KAGGLE_ENDPOINT" else handle])
+        finally:
+            sys.stderr.flush()
+            os.dup2(kept, 2)
+            os.close(kept)
+        caught.seek(0)
+        said[name] = [code, caught.read().decode("latin-1")]
+    if kept_value is None:
+        del os.environb[name.encode()]
+    else:
+        os.environb[name.encode()] = kept_value
+print(json.dumps(said))
+"""
+
+
 def test_a_setting_that_is_not_utf8_is_shown_as_its_bytes(
-    name: str, tmp_path: Path, served_dir: Path, server: LocalServer
+    tmp_path: Path, served_dir: Path, server: LocalServer
 ) -> None:
     """A setting holding a byte that is not UTF-8 was refused with `Received: '\\udcff'`, a
-    code that names no character the user has: it says `\\xff`, as the rest of tfhub does."""
+    code that names no character the user has: it says `\\xff`, as the rest of tfhub does. Each
+    setting of _NOT_UTF8_NAMES, alone, in `tfhub resolve` of a download (a Kaggle handle for
+    TFHUB_KAGGLE_ENDPOINT, read for those only): one child runs the ten commands (it was ten
+    `python -m tfhub` processes), each one's real stderr caught apart (`_NOT_UTF8_SESSION`)."""
     make_tar_gz(served_dir / "m.tar.gz")
-    handle = server.url("m.tar.gz")
-    if name == "TFHUB_KAGGLE_ENDPOINT":  # Read for Kaggle handles only.
-        handle = "https://www.kaggle.com/models/o/m/tensorFlow2/v/1"
-    env = {
-        **{key.encode(): value.encode() for key, value in child_env().items()},
-        b"TFHUB_CACHE_DIR": os.fsencode(tmp_path / "cache"),
-        name.encode(): b"1\xff",
-    }
+    kaggle_handle = "https://www.kaggle.com/models/o/m/tensorFlow2/v/1"
+    env = child_env(TFHUB_CACHE_DIR=str(tmp_path / "cache"))
     done = subprocess.run(
-        [sys.executable, "-m", "tfhub", "resolve", handle],
+        python_command(_NOT_UTF8_SESSION, server.url("m.tar.gz"), kaggle_handle, *_NOT_UTF8_NAMES),
         capture_output=True,
+        text=True,
         env=env,
-        timeout=60,
+        timeout=120,
         check=False,
     )
-    err = done.stderr.decode("utf-8", "backslashreplace")
-    assert done.returncode == 2 and one_line(err), err
-    assert f"tfhub: invalid value: {name} " in err and "'1\\xff'" in err, err
-    assert "udc" not in err, err
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    said = json.loads(done.stdout.splitlines()[-1])
+    assert list(said) == _NOT_UTF8_NAMES, said
+    for name, (code, raw) in said.items():
+        err = raw.encode("latin-1").decode("utf-8", "backslashreplace")
+        assert code == 2 and one_line(err), (name, err)
+        assert f"tfhub: invalid value: {name} " in err and "'1\\xff'" in err, (name, err)
+        assert "udc" not in err, (name, err)
 
 
 def test_a_warning_naming_a_cache_folder_with_a_line_break_is_one_line(
