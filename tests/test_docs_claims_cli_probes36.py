@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.archives import make_tar_gz
-from tests._helpers.python_process import run_tfhub
+from tests._helpers.cli_session_sp61topa import run_tfhub_session
+from tests._helpers.python_process import child_env, run_tfhub
 from tests._helpers.warm_python import run_warm_tfhub
 
 from tfhub import handles
@@ -21,10 +25,12 @@ def _tfhub(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
     return run_tfhub(*argv, **env)
 
 
-def _one_error_line(done: subprocess.CompletedProcess[str]) -> str:
-    """The command's last stderr line (its one-line error), with no traceback before it."""
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.stderr.strip().splitlines()[-1]
+def _one_error_line(done: subprocess.CompletedProcess[str] | str) -> str:
+    """The command's (or the stderr's) last stderr line (its one-line error), with no traceback
+    before it."""
+    stderr = done if isinstance(done, str) else done.stderr
+    assert "Traceback" not in stderr, stderr
+    return stderr.strip().splitlines()[-1]
 
 
 # --- The cache commands ---------------------------------------------------------------------------
@@ -101,31 +107,73 @@ def test_import_takes_the_handles_the_cache_keeps_and_refuses_those_read_in_plac
     assert sorted(os.listdir(isolated_cache)) == before
 
 
-def _environment_of_help(*command: str) -> list[str]:
-    """The variables the `environment:` section of `tfhub COMMAND --help` names."""
-    done = _tfhub(*command, "--help")
-    assert done.returncode == 0, done.stderr
-    section = done.stdout.split("\nenvironment:\n", 1)[1].splitlines()
+def _environment_of_help(stdout: str) -> list[str]:
+    """The variables the `environment:` section of a `tfhub COMMAND --help` output names."""
+    section = stdout.split("\nenvironment:\n", 1)[1].splitlines()
     return [line.split()[0] for line in section if line.startswith("  ") and line[2] != " "]
 
 
-@pytest.mark.parametrize("action", ["list", "info", "verify", "prune"])
+_NEVER_WAIT = ["list", "info", "verify", "prune"]
+_IMPORTED = "https://host/m/1"
+
+
+def _run_cache_actions(root: Path) -> dict[str, dict[str, Any]]:
+    """An entry imported (`python -m tfhub import`) into a cache of its own under `root`, then
+    in one session (`run_tfhub_session`) `tfhub cache ACTION --help` of each action and `rm`;
+    in another, with TFHUB_LOCK_TIMEOUT=abc, `tfhub cache ACTION` of each and `cache rm` of the
+    entry: {"help ACTION" or ACTION: {"code", "stdout", "stderr"}} (and "import")."""
+    (root / "work").mkdir()
+    env = {k: v for k, v in child_env().items() if not k.startswith("TFHUB_")}
+    env.update(TFHUB_CACHE_DIR=str(root / "cache"), TFHUB_DOWNLOAD_PROGRESS="0")
+    archive = make_tar_gz(root / "m.tar.gz")
+    imported = subprocess.run(
+        [sys.executable, "-m", "tfhub", "import", archive, "--handle", _IMPORTED],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    found = {"import": {"code": imported.returncode, "stderr": imported.stderr}}
+    actions = [*_NEVER_WAIT, "rm"]
+    helps = run_tfhub_session([(["cache", a, "--help"], root / "work") for a in actions], env=env)
+    looks = [["cache", action] for action in _NEVER_WAIT] + [["cache", "rm", _IMPORTED]]
+    env["TFHUB_LOCK_TIMEOUT"] = "abc"
+    done = run_tfhub_session([(argv, root / "work") for argv in looks], env=env)
+    named = [*zip([f"help {a}" for a in actions], helps, strict=True)]
+    for name, said in [*named, *zip(actions, done, strict=True)]:
+        found[name] = {"code": said.returncode, "stdout": said.stdout, "stderr": said.stderr}
+    return found
+
+
+@pytest.fixture(scope="module")
+def cache_actions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """`_run_cache_actions`' result, computed by the first pytest worker that asks."""
+    return computed_once(
+        tmp_path_factory,
+        f"{__name__}-cache-actions",
+        lambda: _run_cache_actions(tmp_path_factory.mktemp("cache-actions")),
+    )
+
+
+@pytest.mark.parametrize("action", _NEVER_WAIT)
 def test_the_cache_actions_that_never_wait_do_not_name_the_lock_timeout(
-    action: str, tmp_path: Path
+    action: str, cache_actions: dict[str, dict[str, Any]]
 ) -> None:
     """docs/cli.md: "`tfhub COMMAND --help` shows ... the environment variables that apply to
     it". list, info, verify and prune take no lock they would wait for (an entry being
     installed is BUSY, or skipped): TFHUB_LOCK_TIMEOUT, which their help named, changes nothing
-    for them, not even a value that rm, which waits, refuses."""
-    handle = "https://host/m/1"
-    assert _tfhub("import", make_tar_gz(tmp_path / "m.tar.gz"), "--handle", handle).returncode == 0
-    assert _environment_of_help("cache", action) == ["TFHUB_CACHE_DIR", "TFHUB_DEBUG"]
-    looked = _tfhub("cache", action, TFHUB_LOCK_TIMEOUT="abc")
-    assert looked.returncode == 0, looked.stderr
-    assert handle in looked.stdout or action in ("info", "prune"), looked.stdout
-    assert "TFHUB_LOCK_TIMEOUT" in _environment_of_help("cache", "rm")
-    refused = _tfhub("cache", "rm", handle, TFHUB_LOCK_TIMEOUT="abc")
-    assert refused.returncode == 2 and "TFHUB_LOCK_TIMEOUT must be" in refused.stderr
+    for them, not even a value that rm, which waits, refuses. (One cache with one imported
+    entry serves the four actions: `_run_cache_actions`, in the order list, info, verify,
+    prune, none of which changes it, then rm.)"""
+    assert cache_actions["import"]["code"] == 0, cache_actions["import"]["stderr"]
+    helped = cache_actions[f"help {action}"]
+    assert helped["code"] == 0, helped["stderr"]
+    assert _environment_of_help(helped["stdout"]) == ["TFHUB_CACHE_DIR", "TFHUB_DEBUG"]
+    looked = cache_actions[action]
+    assert looked["code"] == 0, looked["stderr"]
+    assert _IMPORTED in looked["stdout"] or action in ("info", "prune"), looked["stdout"]
+    helped_rm = cache_actions["help rm"]
+    assert helped_rm["code"] == 0, helped_rm["stderr"]
+    assert "TFHUB_LOCK_TIMEOUT" in _environment_of_help(helped_rm["stdout"])
+    refused = cache_actions["rm"]
+    assert refused["code"] == 2 and "TFHUB_LOCK_TIMEOUT must be" in refused["stderr"]
 
 
 # --- Errors ---------------------------------------------------------------------------------------
@@ -170,90 +218,146 @@ def test_publish_refusing_its_doc_says_its_problems_then_nothing_written(
 
 
 # --- The tools' commands --------------------------------------------------------------------------
+# Each command below runs in a working folder of its own, all of them in one child process
+# (`run_tfhub_session`: `tfhub.cli.main.main(argv)` per command, its fd 1 and 2 caught apart),
+# once per test run (`computed_once`): what is checked is each command's exit status and lines
+# and the files it leaves, not the process (eleven fresh `python -m tfhub` cost ~5 CPU-s).
+
+_REPEATED_FLAGS = {
+    "argv0-dataset": (["module-search", "--module=m"], "dataset"),
+    "argv1-embed_output_dir": (
+        ["make-nearest-neighbour-index", "build", "--index_output_dir=i"],
+        "embed_output_dir",
+    ),
+    "argv2-index_output_dir": (
+        ["make-nearest-neighbour-index", "query", "--module_url=m", "--query=q"],
+        "index_output_dir",
+    ),
+}
+
+_NN = "make-nearest-neighbour-index"
+
+_TOOLS_ERRORS = {
+    "image-folder": (
+        ["module-search", "--dataset=./missing", "--module=m"],
+        "Cannot use the image folder ",
+    ),
+    "dataset-flag": (
+        ["module-search", "--dataset=empty#-1", "--module=m"],
+        "--dataset must be NAME or NAME#N",
+    ),
+    "data-files": (
+        [
+            _NN,
+            "generate",
+            "--data_file_pattern=missing/*.txt",
+            "--module_url=m",
+            "--embed_output_dir=out",
+        ],
+        "No file matches --data_file_pattern ",
+    ),
+    "no-flag": (
+        [_NN, "generate", "--module_url=m", "--embed_output_dir=out"],
+        "You must provide --data_file_pattern for `generate`",
+    ),
+    "embeddings": (
+        [_NN, "build", "--embed_output_dir=empty", "--index_output_dir=out"],
+        "No *.tfrecords files in empty: ",
+    ),
+    "range": (
+        [_NN, "build", "--embed_output_dir=empty", "--index_output_dir=out", "--num_trees=0"],
+        "--num_trees must be a positive integer",
+    ),
+    "index": (
+        [_NN, "query", "--index_output_dir=missing", "--module_url=m", "--query=q"],
+        "The index folder missing does not exist",
+    ),
+}
 
 
-@pytest.mark.parametrize(
-    ("argv", "flag"),
-    [
-        (["module-search", "--module=m"], "dataset"),
-        (["make-nearest-neighbour-index", "build", "--index_output_dir=i"], "embed_output_dir"),
-        (
-            ["make-nearest-neighbour-index", "query", "--module_url=m", "--query=q"],
-            "index_output_dir",
-        ),
-    ],
-)
+def _tools_plan(root: Path) -> list[tuple[str, list[str], Path]]:
+    """Each tool command's (name, argv, working folder), its folder made under `root`."""
+    plan = []
+    for name, (argv, flag) in _REPEATED_FLAGS.items():
+        folder = root / f"repeated-{name}"
+        folder.mkdir()
+        first, second = folder / "first", folder / "second"
+        plan.append(
+            (f"repeated-{name}", [*argv, f"--{flag}={first}", f"--{flag}={second}"], folder)
+        )
+    for name, (argv, _) in _TOOLS_ERRORS.items():
+        folder = root / f"error-{name}"
+        (folder / "empty").mkdir(parents=True)
+        plan.append((f"error-{name}", argv, folder))
+    folder = root / "module-list"
+    (folder / "images").mkdir(parents=True)
+    argv = ["module-search", "--dataset=images", "--module_list=list.txt"]
+    plan.append(("module-list", argv, folder))
+    return plan
+
+
+def _run_tools(root: Path) -> dict[str, dict[str, Any]]:
+    """Runs `_tools_plan(root)` in one session: per command, its exit status, stderr, working
+    folder and what that folder holds afterwards."""
+    plan = _tools_plan(root)
+    env = {k: v for k, v in child_env().items() if not k.startswith("TFHUB_")}
+    env.update(TFHUB_CACHE_DIR=str(root / "tfhub_cache"), TFHUB_DOWNLOAD_PROGRESS="0")
+    said = run_tfhub_session([(argv, folder) for _, argv, folder in plan], env=env)
+    return {
+        name: {
+            "code": done.returncode,
+            "stderr": done.stderr,
+            "folder": str(folder),
+            "listing": sorted(os.listdir(folder)),
+        }
+        for (name, _, folder), done in zip(plan, said, strict=True)
+    }
+
+
+@pytest.fixture(scope="module")
+def tool_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """`_run_tools`' result, computed by the first pytest worker that asks (`computed_once`)."""
+    return computed_once(
+        tmp_path_factory, __name__, lambda: _run_tools(tmp_path_factory.mktemp("tools"))
+    )
+
+
+@pytest.mark.parametrize("case", list(_REPEATED_FLAGS))
 def test_the_tools_subcommands_keep_the_last_of_a_repeated_flag(
-    argv: list[str], flag: str, tmp_path: Path
+    case: str, tool_runs: dict[str, dict[str, Any]]
 ) -> None:
     """docs/cli.md: an option given twice with different values is a usage error, "the tools'
     subcommands keep upstream's last-one-wins": the second folder is the one used (and here
     found missing), never a usage error."""
-    first, second = tmp_path / "first", tmp_path / "second"
-    done = run_tfhub(*argv, f"--{flag}={first}", f"--{flag}={second}", cwd=tmp_path)
-    assert done.returncode not in (0, 2), done.stderr
-    line = _one_error_line(done)
-    assert "given twice" not in done.stderr and str(first) not in done.stderr
+    flag = _REPEATED_FLAGS[case][1]
+    done = tool_runs[f"repeated-{case}"]
+    first, second = Path(done["folder"]) / "first", Path(done["folder"]) / "second"
+    assert done["code"] not in (0, 2), done["stderr"]
+    line = _one_error_line(done["stderr"])
+    assert "given twice" not in done["stderr"] and str(first) not in done["stderr"]
     assert line.endswith(f"Received: {flag}={str(second)!r}"), line
 
 
-_NN = "make-nearest-neighbour-index"
-
-
-@pytest.mark.parametrize(
-    ("argv", "said"),
-    [
-        (["module-search", "--dataset=./missing", "--module=m"], "Cannot use the image folder "),
-        (["module-search", "--dataset=empty#-1", "--module=m"], "--dataset must be NAME or NAME#N"),
-        (
-            [
-                _NN,
-                "generate",
-                "--data_file_pattern=missing/*.txt",
-                "--module_url=m",
-                "--embed_output_dir=out",
-            ],
-            "No file matches --data_file_pattern ",
-        ),
-        (
-            [_NN, "generate", "--module_url=m", "--embed_output_dir=out"],
-            "You must provide --data_file_pattern for `generate`",
-        ),
-        (
-            [_NN, "build", "--embed_output_dir=empty", "--index_output_dir=out"],
-            "No *.tfrecords files in empty: ",
-        ),
-        (
-            [_NN, "build", "--embed_output_dir=empty", "--index_output_dir=out", "--num_trees=0"],
-            "--num_trees must be a positive integer",
-        ),
-        (
-            [_NN, "query", "--index_output_dir=missing", "--module_url=m", "--query=q"],
-            "The index folder missing does not exist",
-        ),
-    ],
-    ids=["image-folder", "dataset-flag", "data-files", "no-flag", "embeddings", "range", "index"],
-)
+@pytest.mark.parametrize("case", list(_TOOLS_ERRORS))
 def test_the_tools_own_errors_are_one_line_and_1(
-    argv: list[str], said: str, tmp_path: Path
+    case: str, tool_runs: dict[str, dict[str, Any]]
 ) -> None:
     """docs/cli.md: "The tools' commands report their own errors (a flag missing or out of
     range, an image folder, input files, embeddings or index that are missing or unusable ...)
     as one line, `tfhub: error: ...`, and exit 1", not 2 or 7 as those of the other commands."""
-    (tmp_path / "empty").mkdir()
-    done = run_tfhub(*argv, cwd=tmp_path)
-    assert done.returncode == 1, done.stderr
-    assert _one_error_line(done).startswith(f"tfhub: error: {said}")
-    assert sorted(os.listdir(tmp_path)) == ["empty"]
+    said = _TOOLS_ERRORS[case][1]
+    done = tool_runs[f"error-{case}"]
+    assert done["code"] == 1, done["stderr"]
+    assert _one_error_line(done["stderr"]).startswith(f"tfhub: error: {said}")
+    assert done["listing"] == ["empty"]
 
 
-def test_a_missing_file_a_tools_option_names_is_7(tmp_path: Path) -> None:
+def test_a_missing_file_a_tools_option_names_is_7(tool_runs: dict[str, dict[str, Any]]) -> None:
     """docs/cli.md: "Not found" (7) is also "a file an option names (..., `module-search
     --module_list`)", in the tools' commands as in every other."""
-    (tmp_path / "images").mkdir()
-    done = run_tfhub("module-search", "--dataset=images", "--module_list=list.txt", cwd=tmp_path)
-    assert done.returncode == 7, done.stderr
-    line = _one_error_line(done)
+    done = tool_runs["module-list"]
+    assert done["code"] == 7, done["stderr"]
+    line = _one_error_line(done["stderr"])
     assert line.startswith("tfhub: not found: Cannot read the module list list.txt: No such ")
 
 
