@@ -7,13 +7,16 @@ Each test quotes the claim it checks in its docstring.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests._helpers import mounts
+from tests._helpers._across_workers import computed_once
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
-from tests._helpers.http_server import LocalServer, archive_gets
+from tests._helpers.http_server import LocalServer, archive_gets, serve_folder
 from tests._helpers.python_process import child_env, run_python
 from tests._helpers.warm_python import run_warm_python
 
@@ -240,24 +243,33 @@ print("tensorflow_hub:", resolver.tfhub_cache_dir(), resolver.model_load_format(
 
 @pytest.mark.parametrize("first", ["tensorflow_hub", "tfhub"])
 def test_tfhub_and_tensorflow_hub_share_the_absl_flags_in_either_order(
-    tmp_path: Path, first: str
+    tmp_path: Path, first: str, request: pytest.FixtureRequest
 ) -> None:
     """The page says:
 
     "tfhub defines the absl flags itself, as soon as `absl.flags` is imported ..., and reuses
     tensorflow_hub's if that was imported first: both libraries work in one process"."""
     pytest.importorskip("tensorflow_hub")
+    if first == "tfhub":
+        # tfhub first needs a fresh interpreter: absl.flags is not imported yet. The one of
+        # `fresh_child` (its lines after the first three resolves).
+        fresh_child = request.getfixturevalue("fresh_child")
+        cache_dir, lines = fresh_child["flags_cache_dir"], fresh_child["lines"]
+        assert lines[3] == "defined on import: True", lines
+        assert lines[5:] == [
+            f"tfhub: {cache_dir} UNCOMPRESSED",
+            f"tensorflow_hub: {cache_dir} UNCOMPRESSED",
+        ]
+        return
     env = {k: v for k, v in child_env().items() if not k.startswith("TFHUB_")}
-    # tfhub first needs a fresh interpreter: absl.flags is not imported yet. tensorflow_hub first
-    # imports TensorFlow (which imports absl.flags), then defines the flags: a fork of the warm
-    # server (tests/_helpers/warm_python.py, TensorFlow imported) takes the same path.
-    run = run_python if first == "tfhub" else run_warm_python
-    lines = run(_BOTH_LIBRARIES, str(tmp_path), first, env=env).stdout.splitlines()
-    expected = [
+    # tensorflow_hub first imports TensorFlow (which imports absl.flags), then defines the
+    # flags: a fork of the warm server (tests/_helpers/warm_python.py, TensorFlow imported)
+    # takes the same path.
+    lines = run_warm_python(_BOTH_LIBRARIES, str(tmp_path), first, env=env).stdout.splitlines()
+    assert lines == [
         f"tfhub: {tmp_path} UNCOMPRESSED",
         f"tensorflow_hub: {tmp_path} UNCOMPRESSED",
     ]
-    assert lines == (["defined on import: True"] if first == "tfhub" else []) + expected
 
 
 def test_the_archive_is_asked_for_without_an_encoding(
@@ -326,28 +338,77 @@ def test_the_pages_resolver_examples_run_as_written(
     assert len(archive_gets(server, "m.tar.gz")) == 1
 
 
-_IMPORTS_TENSORFLOW = """
-import sys
+# One fresh interpreter for two claims (each needs one: nothing imported yet), in this order:
+# `hub.resolve` of a local folder, a download and a mistyped scheme, each followed by whether
+# TensorFlow is imported; then `absl.flags` imported after tfhub (are tfhub's flags defined?);
+# then the `ram://` resolve (it imports TensorFlow); then tensorflow_hub imported after tfhub
+# and both libraries' settings read from the absl flags alone (TFHUB_* variables removed: they
+# are read at call time). argv: the flags' cache folder, then the four handles.
+_FRESH_PROCESS = """
+import os, sys
 import tfhub as hub
-for handle in sys.argv[1:]:
+flags_cache_dir, *handles = sys.argv[1:]
+
+def resolved(handle):
     try:
         hub.resolve(handle)
-    except Exception:  # The missing ram:// folder: what matters is the import.
+    except Exception:  # The mistyped scheme, the missing ram:// folder: the import matters.
         pass
-    print(handle.split(":")[0], "tensorflow" in sys.modules)
+    print(handle.split(":")[0], "tensorflow" in sys.modules, flush=True)
+
+for handle in handles[:3]:
+    resolved(handle)
+from absl import flags
+print("defined on import:", "tfhub_cache_dir" in flags.FLAGS, flush=True)
+resolved(handles[3])
+import tensorflow_hub
+for name in [name for name in os.environ if name.startswith("TFHUB_")]:
+    del os.environ[name]
+flags.FLAGS(["prog", "--tfhub_cache_dir=" + flags_cache_dir,
+             "--tfhub_model_load_format=UNCOMPRESSED"])
+from tensorflow_hub import resolver
+from tfhub import cache, constants
+print("tfhub:", cache.cache_dir(), constants.model_load_format().value)
+print("tensorflow_hub:", resolver.tfhub_cache_dir(), resolver.model_load_format())
 """
 
 
-def test_resolve_imports_tensorflow_only_for_tf_io_gfile_paths(
-    server: LocalServer, served_dir: Path, isolated_cache: Path, tmp_path: Path
-) -> None:
+def _run_fresh_process(root: Path) -> dict[str, Any]:
+    """Runs `_FRESH_PROCESS` with a local folder, a download from a local server, a mistyped
+    scheme and a `ram://` handle; returns its lines and the folders it was given."""
+    served, local, cache_dir = root / "served", root / "local", root / "cache"
+    served.mkdir()
+    local.mkdir()
+    make_tar_gz(served / "m.tar.gz")
+    env = {k: v for k, v in child_env().items() if not k.startswith("TFHUB_")}
+    env.update(TFHUB_CACHE_DIR=str(cache_dir), TFHUB_DOWNLOAD_PROGRESS="0")
+    with serve_folder(str(served)) as server:
+        handles = [str(local), server.url("m.tar.gz"), "htps://h/m", "ram://models/m"]
+        done = run_python(_FRESH_PROCESS, str(root / "flags-cache"), *handles, env=env)
+    return {
+        "lines": done.stdout.splitlines(),
+        "local": str(local),
+        "flags_cache_dir": str(root / "flags-cache"),
+    }
+
+
+@pytest.fixture(scope="module")
+def fresh_child(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`_run_fresh_process`' result, computed by the first pytest worker that asks."""
+    if importlib.util.find_spec("tensorflow_hub") is None:
+        pytest.skip("the fresh process imports tensorflow_hub, which is not installed")
+    return computed_once(
+        tmp_path_factory, __name__, lambda: _run_fresh_process(tmp_path_factory.mktemp("fresh"))
+    )
+
+
+def test_resolve_imports_tensorflow_only_for_tf_io_gfile_paths(fresh_child: dict[str, Any]) -> None:
     """The page says:
 
     "`hub.resolve(handle)` ... never imports TensorFlow (except for `gs://` and the other
     `tf.io.gfile` paths, such as `ram://`, which are read through `tf.io.gfile`, as
-    upstream)": a local folder, a download and a mistyped scheme do not; `ram://` does."""
-    make_tar_gz(served_dir / "m.tar.gz")
-    handles_in_order = [str(tmp_path), server.url("m.tar.gz"), "htps://h/m", "ram://models/m"]
-    env = child_env(TFHUB_CACHE_DIR=str(isolated_cache), TFHUB_DOWNLOAD_PROGRESS="0")
-    lines = run_python(_IMPORTS_TENSORFLOW, *handles_in_order, env=env).stdout.splitlines()
-    assert lines == [f"{tmp_path} False", "http False", "htps False", "ram True"]
+    upstream)": a local folder, a download and a mistyped scheme do not; `ram://` does. (In
+    `fresh_child`'s process, before anything else.)"""
+    lines = fresh_child["lines"]
+    expected = [f"{fresh_child['local']} False", "http False", "htps False", "ram True"]
+    assert lines[:3] + lines[4:5] == expected, lines
