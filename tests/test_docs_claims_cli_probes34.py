@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
+from tests._helpers.cli_session_sp61topa import Said, run_tfhub_session
 from tests._helpers.http_server import LocalServer
 from tests._helpers.python_process import child_env, run_tfhub
 
@@ -84,8 +85,8 @@ def test_cache_info_and_verify_count_damage_and_leftovers(
     `cache verify` names leftovers of interrupted downloads with its exit status unchanged
     (0 with none damaged, 1 with one)."""
     archive = make_tar_gz(tmp_path / "m.tar.gz")
-    for handle in ("https://host/m/1", "https://host/m/2"):
-        assert _tfhub("import", archive, "--handle", handle).returncode == 0
+    made = _imports(archive, "https://host/m/1", "https://host/m/2")
+    assert [done.returncode for done in made] == [0, 0], [done.stderr for done in made]
     leftover = isolated_cache / (handles.cache_key("https://host/m/3") + ".0123abcd.tmp")
     leftover.mkdir()
     size = sum(len(data) for data in MODEL_FILES.values())
@@ -156,11 +157,20 @@ def _stopped_holder(lock: Path) -> Iterator[subprocess.Popen[str]]:
 
 
 def _imported(tmp_path: Path, *handles_: str) -> list[Path]:
-    """Imports a small archive under each of `handles_`; returns their entries."""
+    """Imports a small archive under each of `handles_` (`tfhub import`, the commands one after
+    the other in one child process: `run_tfhub_session`); returns their entries."""
     archive = make_tar_gz(tmp_path / "m.tar.gz")
-    made = [_tfhub("import", archive, "--handle", handle) for handle in handles_]
+    made = _imports(archive, *handles_)
     assert all(done.returncode == 0 for done in made), [done.stderr for done in made]
     return [Path(done.stdout.strip()) for done in made]
+
+
+def _imports(archive: str, *handles_: str) -> list[Said]:
+    """`tfhub import ARCHIVE --handle H` for each of `handles_`, in order, in one child process
+    with the test's TFHUB_* environment (what is checked is what the commands leave, not the
+    process: a fresh `python -m tfhub` per import cost ~0.3 CPU-s each)."""
+    commands = [(["import", archive, "--handle", handle], os.getcwd()) for handle in handles_]
+    return run_tfhub_session(commands)
 
 
 def test_rm_of_an_entry_a_stopped_process_holds_is_exit_6_naming_it(
