@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.cache_users import import_with_umask, tfhub_as_nobody
+from tests._helpers.cli_session_sp61topa import run_tfhub_session
 from tests._helpers.http_server import LocalServer
 from tests._helpers.python_process import child_env, python_command
 
@@ -396,19 +397,25 @@ def test_home_unset_and_tmpdir_missing_leave_a_set_cache_working(tmp_path: Path)
 def test_a_relative_cache_setting_is_one_cache_per_working_folder(tmp_path: Path) -> None:
     """TFHUB_CACHE_DIR=rel (as tensorflow_hub reads it) is `rel` below the working folder:
     run from another folder, the model is not cached there, and the offline error names that
-    folder's cache in full; the folders printed are absolute."""
+    folder's cache in full; the folders printed are absolute. (The three commands run in one
+    child, each in its working folder: `run_tfhub_session`; the setting is read at call time.)"""
     first, second = tmp_path / "one", tmp_path / "two"
     first.mkdir()
     second.mkdir()
     archive = make_tar_gz(tmp_path / "m.tar.gz")
     env = child_env(TFHUB_CACHE_DIR="rel", TFHUB_OFFLINE="1")
-    done = tfhub_process("import", archive, "--handle", HANDLE, env=env, cwd=first)
-    assert done.returncode == 0 and done.stdout.startswith(f"{first}/rel/"), done.stderr
-    done = tfhub_process("resolve", HANDLE, env=env, cwd=second)
-    assert done.returncode == 3 and one_line(done.stderr), done.stderr
-    assert f"not in the cache {second}/rel " in done.stderr, done.stderr
-    done = tfhub_process("resolve", HANDLE, env=env, cwd=first)
-    assert done.returncode == 0 and done.stdout.startswith(f"{first}/rel/"), done.stderr
+    imported, elsewhere, again = run_tfhub_session(
+        [
+            (["import", archive, "--handle", HANDLE], first),
+            (["resolve", HANDLE], second),
+            (["resolve", HANDLE], first),
+        ],
+        env=env,
+    )
+    assert imported.returncode == 0 and imported.stdout.startswith(f"{first}/rel/"), imported
+    assert elsewhere.returncode == 3 and one_line(elsewhere.stderr), elsewhere.stderr
+    assert f"not in the cache {second}/rel " in elsewhere.stderr, elsewhere.stderr
+    assert again.returncode == 0 and again.stdout.startswith(f"{first}/rel/"), again.stderr
     assert sorted(os.listdir(tmp_path)) == ["m.tar.gz", "one", "two"]
 
 
