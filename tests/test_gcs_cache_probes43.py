@@ -247,5 +247,7 @@ def test_a_process_left_with_a_stuck_upload_exits(servers: _Servers) -> None:
     ended_at = time.monotonic()
     lines = done.stdout.split()
     assert done.returncode == 0 and lines[:1] == ["RetryTimeoutError"], done.stderr[-2000:]
-    # The exit (interpreter and TensorFlow shut down) after the script's end, on the same clock.
-    assert ended_at - float(lines[1]) < 15, (ended_at - float(lines[1]), ended_at - started)
+    # The exit (interpreter and TensorFlow shut down) after the script's end, on the same clock:
+    # a stuck upload thread would hold it as long as GCS trickles (up to an hour per request);
+    # a shut-down takes ~2 s idle and took 15.7 s on a loaded 2-core machine, hence 60.
+    assert ended_at - float(lines[1]) < 60, (ended_at - float(lines[1]), ended_at - started)
