@@ -322,7 +322,13 @@ def test_half_plus_one_retraining(flavour, saved, saved_as: str) -> None:
     model.compile(keras.optimizers.SGD(0.002), "mean_squared_error", run_eagerly=True)
     x = [[9.0], [10.0], [11.0]] * 10
     y = [[xi[0] / 2.0 + 6] for xi in x]
-    model.fit(np.array(x), np.array(y), batch_size=len(x), epochs=10, verbose=0)
+    # Upstream's 10 epochs of the one batch x, as one epoch of 10 steps on that batch (as in
+    # test_batch_norm_retraining): the same 10 updates, without 10 epochs' overhead.
+    steps = 10
+    model.fit(
+        np.array(x * steps), np.array(y * steps), batch_size=len(x), epochs=1, shuffle=False,
+        verbose=0,
+    )  # fmt: skip
     # The bias is not trainable: it stays 1.0; the kernel grows to almost 1.0 to compensate.
     np.testing.assert_array_equal(model(np.array([[0.0]], np.float32)), [[1.0]])
     np.testing.assert_allclose(model(np.array([[10.0]], np.float32)), [[11.0]], atol=0, rtol=0.03)
@@ -389,7 +395,12 @@ def test_batch_norm_freezing(flavour, saved, saved_as: str) -> None:
     model.compile(keras.optimizers.SGD(0.1), "mean_squared_error", run_eagerly=True)
     x = [[1.0], [2.0], [3.0]]
     y = [[2 * xi[0]] for xi in x]
-    model.fit(np.array(x), np.array(y), batch_size=len(x), epochs=20, verbose=0)
+    # Upstream's 20 epochs of the one batch x, as one epoch of 20 steps on that batch.
+    steps = 20
+    model.fit(
+        np.array(x * steps), np.array(y * steps), batch_size=len(x), epochs=1, shuffle=False,
+        verbose=0,
+    )  # fmt: skip
     assert [float(v.numpy()[0]) for v in bn_vars] == start
     np.testing.assert_allclose(model(np.array(x, np.float32)), y, rtol=1e-5)
 
