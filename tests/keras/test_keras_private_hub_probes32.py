@@ -1,12 +1,13 @@
 """Keras models over a private hub, end to end (session 32 probes), in both Keras flavours.
 
-Tiny SavedModels are published with `tfhub publish` into one ROOT served by one `tfhub serve`
-(per module). Each flavour runs in processes of its own (forked by run_warm_python, TensorFlow
-imported, nothing loaded): one fine-tunes `hub.KerasLayer`s over the
-hub's URLs, saves the models and probes the layer's options, re-export, nesting and TFLite; a
-second, with the server out of reach, loads the saved files with a copy of the first's cache
-(another machine, offline) and with an empty cache. The hub is reached through a TCP proxy per
-flavour, so closing the proxy takes the server away from that flavour's URLs only.
+Tiny SavedModels are published with `tfhub publish` into one ROOT (once per run). Each flavour
+runs in processes of its own (forked by run_warm_python, TensorFlow imported, nothing loaded):
+one fine-tunes `hub.KerasLayer`s over the URLs of a `tfhub serve` of that ROOT, saves the models
+and probes the layer's options, re-export, nesting and TFLite; a second, with the server out of
+reach, loads the saved files with a copy of the first's cache (another machine, offline) and
+with an empty cache. Each flavour's train run has a server of its own, stopped when the run
+ends, so that flavour's URLs are out of reach from then on; the run is made once per test run
+(`computed_once`), whichever xdist workers its tests go to.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
 from tests._helpers import image_models, models
-from tests._helpers.hub_server import CuttingProxy, HubProcess, serve_hub
+from tests._helpers._across_workers import computed_once
+from tests._helpers.hub_server import serve_hub
 from tests._helpers.python_process import child_env
 from tests._helpers.warm_python import run_warm_python
 
@@ -245,28 +246,23 @@ LOAD_SCRIPT = """
 """
 
 
-class _Proxy(CuttingProxy):
-    """A pass-through proxy to the hub, closed to take the hub away from one flavour."""
-
-    def __init__(self, target_port: int) -> None:
-        super().__init__(target_port, cut_after=1 << 62)
-
-    def refuses(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
-        except ConnectionRefusedError:
-            return True
-        return False
+def _refuses(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:`port` any more (the hub is out of reach)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
 
 
 class Trained(NamedTuple):
-    """One flavour's fine-tuning run: its results, folders and the proxy to the hub."""
+    """One flavour's fine-tuning run: its results, its folders and the port its hub was on."""
 
     flavour: str
     results: dict[str, Any]
     out: Path
     cache: Path
-    proxy: _Proxy
+    port: int
 
 
 def _publish(root: Path, work: Path) -> None:
@@ -278,39 +274,51 @@ def _publish(root: Path, work: Path) -> None:
         assert main(["publish", folder, os.fspath(root), "--handle", handle, "--task", task]) == 0
 
 
-@pytest.fixture(scope="module")
-def hub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    """One `tfhub serve` of a ROOT holding the published tiny models."""
+def _published_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A ROOT holding the published tiny models, made once per run (the servers only read it)."""
     work = tmp_path_factory.mktemp("probes32_hub")
     _publish(work / "ROOT", work)
-    with serve_hub(work / "ROOT", work / "serve.log") as server:
-        yield server
+    return os.fspath(work / "ROOT")
 
 
 def _flavour_env(flavour: str, **extra: str) -> dict[str, str]:
     return child_env(TF_USE_LEGACY_KERAS="1" if flavour == "tf_keras" else "0", **extra)
 
 
-@pytest.fixture(scope="module", params=["keras3", "tf_keras"])
-def trained(
-    request: pytest.FixtureRequest,
-    hub_server: HubProcess,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Trained]:
-    """Runs the train child of one flavour against the hub (through its own proxy)."""
-    flavour = request.param
+def _train(flavour: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Runs the train child of `flavour` against a `tfhub serve` of its own, stopped when the
+    child is done (so its URLs are out of reach from then on); returns the child's results,
+    the folders it wrote (the saved models and its cache) and the port the hub was on."""
+    root = computed_once(
+        tmp_path_factory, "keras_probes32_root", lambda: _published_root(tmp_path_factory)
+    )
     work = tmp_path_factory.mktemp(f"probes32_{flavour}")
     out, cache = work / "out", work / "cache"
     out.mkdir()
-    proxy = _Proxy(hub_server.port)
     suffixes = json.dumps(SUFFIXES[flavour])
     env = _flavour_env(flavour, TFHUB_CACHE_DIR=os.fspath(cache))
-    run_warm_python(TRAIN_SCRIPT, proxy.url(), os.fspath(out), suffixes, env=env, timeout=300)
+    with serve_hub(Path(root), work / "serve.log") as server:
+        run_warm_python(TRAIN_SCRIPT, server.url(), os.fspath(out), suffixes, env=env, timeout=300)
     results = json.loads((out / "results.json").read_text())
-    try:
-        yield Trained(flavour, results, out, cache, proxy)
-    finally:
-        proxy.close()
+    return {
+        "results": results,
+        "out": os.fspath(out),
+        "cache": os.fspath(cache),
+        "port": server.port,
+    }
+
+
+@pytest.fixture(scope="module", params=["keras3", "tf_keras"])
+def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """One flavour's train run, made once per run (shared by the xdist workers: the tests read
+    its results and files, and copy its cache before they use it)."""
+    flavour = request.param
+    done = computed_once(
+        tmp_path_factory,
+        f"keras_probes32_trained_{flavour}",
+        lambda: _train(flavour, tmp_path_factory),
+    )
+    return Trained(flavour, done["results"], Path(done["out"]), Path(done["cache"]), done["port"])
 
 
 def _changed(before: list, after: list) -> list[bool]:
@@ -379,8 +387,7 @@ def test_tflite_conversion_matches_keras(trained: Trained) -> None:
 def _load_offline(trained: Trained, tmp_path: Path) -> dict[str, Any]:
     """Loads every saved file in a new process, the hub unreachable: a copy of the cache of
     the train run (another machine), then an empty cache."""
-    trained.proxy.close()
-    assert trained.proxy.refuses()
+    assert _refuses(trained.port)
     copied = shutil.copytree(trained.cache, tmp_path / "copied_cache")
     caches = {"fresh": os.fspath(tmp_path / "fresh_cache"), "copied": os.fspath(copied)}
     env = _flavour_env(trained.flavour, TFHUB_HTTP_RETRIES="0")
