@@ -274,24 +274,26 @@ def _publish(root: Path, work: Path) -> None:
         assert main(["publish", folder, os.fspath(root), "--handle", handle, "--task", task]) == 0
 
 
-def _published_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+@pytest.fixture(scope="module")
+def published_root(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A ROOT holding the published tiny models, made once per run (the servers only read it)."""
-    work = tmp_path_factory.mktemp("probes32_hub")
-    _publish(work / "ROOT", work)
-    return os.fspath(work / "ROOT")
+
+    def publish() -> str:
+        work = tmp_path_factory.mktemp("probes32_hub")
+        _publish(work / "ROOT", work)
+        return os.fspath(work / "ROOT")
+
+    return computed_once(tmp_path_factory, "keras_probes32_root", publish)
 
 
 def _flavour_env(flavour: str, **extra: str) -> dict[str, str]:
     return child_env(TF_USE_LEGACY_KERAS="1" if flavour == "tf_keras" else "0", **extra)
 
 
-def _train(flavour: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Runs the train child of `flavour` against a `tfhub serve` of its own, stopped when the
-    child is done (so its URLs are out of reach from then on); returns the child's results,
-    the folders it wrote (the saved models and its cache) and the port the hub was on."""
-    root = computed_once(
-        tmp_path_factory, "keras_probes32_root", lambda: _published_root(tmp_path_factory)
-    )
+def _train(flavour: str, root: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Runs the train child of `flavour` against a `tfhub serve` of `root` of its own, stopped
+    when the child is done (so its URLs are out of reach from then on); returns the child's
+    results, the folders it wrote (the saved models and its cache) and the hub's port."""
     work = tmp_path_factory.mktemp(f"probes32_{flavour}")
     out, cache = work / "out", work / "cache"
     out.mkdir()
@@ -309,14 +311,16 @@ def _train(flavour: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 
 
 @pytest.fixture(scope="module", params=["keras3", "tf_keras"])
-def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+def trained(
+    request: pytest.FixtureRequest, published_root: str, tmp_path_factory: pytest.TempPathFactory
+) -> Trained:
     """One flavour's train run, made once per run (shared by the xdist workers: the tests read
     its results and files, and copy its cache before they use it)."""
     flavour = request.param
     done = computed_once(
         tmp_path_factory,
         f"keras_probes32_trained_{flavour}",
-        lambda: _train(flavour, tmp_path_factory),
+        lambda: _train(flavour, published_root, tmp_path_factory),
     )
     return Trained(flavour, done["results"], Path(done["out"]), Path(done["cache"]), done["port"])
 
