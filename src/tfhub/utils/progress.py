@@ -3,6 +3,10 @@
 Precedence: `disable_progress_bars()` / `enable_progress_bars()` if called, else
 TFHUB_DOWNLOAD_PROGRESS (``0``/``false`` off, any other non-empty value on), else on when stderr
 is a terminal. Bars go to stderr, so `tfhub resolve` keeps stdout for the folder only.
+
+In a terminal a finished bar is wiped; on a stream that is no terminal (a CI log, `2> file`) it
+stays, so the log ends with the bar's final state (the bytes downloaded, the time, the rate) on
+a line of its own, as tensorflow_hub's final "Downloaded ..." line.
 """
 
 from __future__ import annotations
@@ -37,7 +41,15 @@ def are_progress_bars_enabled() -> bool:
     from_env = constants.download_progress_env()
     if from_env is not None:
         return from_env
-    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+    return _is_terminal(sys.stderr)
+
+
+def _is_terminal(stream: Any) -> bool:
+    """Whether `stream` is a terminal (False for a file, a pipe, or a closed stream)."""
+    try:
+        return bool(getattr(stream, "isatty", lambda: False)())
+    except (OSError, ValueError):  # ValueError: "I/O operation on closed file".
+        return False
 
 
 class _NoBar:
@@ -105,7 +117,9 @@ def download_bar(*, description: str, total: int | None, tqdm_class: Any = None)
             unit_scale=True,
             unit_divisor=1024,
             file=sys.stderr,
-            leave=False,
+            # Wiped when done in a terminal; kept in a log, where a wiped bar left its first
+            # state (0%) and a blank line.
+            leave=not _is_terminal(sys.stderr),
             mininterval=0.5,
         )
     except (OSError, ValueError) as err:
