@@ -93,6 +93,7 @@ _BUILDERS: dict[str, Builder] = {
     "DamagedMessageError": loading.damaged_message_error,
     "AttachedMessageParseError": loading.attached_message_parse_error,
     "CallInputArgumentError": loading.call_input_argument_error,
+    "StringFeedError": loading.string_feed_error,
     "NotATF1ModuleError": loading.not_a_tf1_module_error,
     "ModuleMissingOpError": loading.module_missing_op_error,
     # A TF1 module's export (_lazy_export.py).

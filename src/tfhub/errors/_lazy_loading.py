@@ -16,6 +16,7 @@ from ._loading import (
     DamagedModelError,
     MissingModelFileError,
     MissingOpError,
+    SignatureInputError,
     TFHubLoadError,
 )
 
@@ -230,6 +231,31 @@ def call_input_argument_error() -> type:
             return str(self.args[0]) if self.args else ""
 
     return CallInputArgumentError
+
+
+def string_feed_error() -> type:
+    """`StringFeedError`: values other than str or bytes (numbers, booleans, rows of other
+    lengths) fed to a string input of `eval_function_for_module`'s function, refused before the
+    run; upstream let the run fail with TensorFlow's `tf.errors.InternalError` ("Unsupported
+    object type int"), so this class is both that and a `SignatureInputError` (so ValueError,
+    TypeError), naming the input and the signature (TensorFlow is imported)."""
+    import tensorflow as tf
+
+    class StringFeedError(SignatureInputError, tf.errors.InternalError):
+        """Values other than str or bytes fed to a string input of an eval function: `except
+        tf.errors.InternalError` (what upstream raised) and `except SignatureInputError` (so
+        ValueError, TypeError) both catch it."""
+
+        def __init__(self, *args: Any) -> None:
+            # (message), or (node_def, op, message, error_code) as TensorFlow's OpError pickles.
+            message = args[2] if len(args) == 4 else args[0]
+            tf.errors.InternalError.__init__(self, None, None, redact(message))
+            SignatureInputError.__init__(self, message)
+
+        def __str__(self) -> str:
+            return str(self.args[0]) if self.args else ""
+
+    return StringFeedError
 
 
 def _damaged_op_error(

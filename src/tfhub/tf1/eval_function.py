@@ -188,8 +188,9 @@ def _check_string_feeds(
     InternalError ("Unsupported object type int"), naming neither the input nor the signature.
 
     Raises:
-        tfhub.errors.SignatureInputError: (a ValueError and TypeError) naming the input, the
-            signature and what it takes.
+        tfhub.errors.StringFeedError: (a SignatureInputError, so ValueError and TypeError, and
+            the tf.errors.InternalError upstream let through) naming the input, the signature
+            and what it takes.
     """
     keys = {
         id(part): key
@@ -206,7 +207,7 @@ def _check_string_feeds(
         kinds = _non_string_kinds(value)
         if kinds:
             key = keys[id(fed)]
-            raise errors.SignatureInputError(
+            raise errors.StringFeedError(
                 f"Cannot feed input {key!r} of signature {signature!r}: it takes strings "
                 f"({_described(placeholders[key])}), but the value holds {', '.join(kinds)}. "
                 f"Pass str or bytes values. Received: {key}={_cut(repr(value))}"
