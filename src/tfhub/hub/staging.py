@@ -12,6 +12,7 @@ and locks again. What a killed publish left is the job of `leftovers`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 from pathlib import Path
@@ -53,14 +54,16 @@ def lock_model_folder(stack: contextlib.ExitStack, folder: Path, made: list[Path
     Raises:
         PublishBusyError: another publish held the lock for `publish_locks.DEFAULT_TIMEOUT` s,
             or failed publishes removed the folder `_LOCK_ATTEMPTS` times.
-        OSError: the folder cannot be made.
+        PublishTargetError: the file system says "no such file" to making a folder whose
+            parent is there (see `_make_model_folder`).
+        OSError: the folder cannot be made otherwise.
     """
     what = f"publishing into {folder}"
     attempts = 0
     try:
         while True:
             try:
-                _make_folders(folder, made)
+                _make_model_folder(folder, made)
                 return stack.enter_context(publish_locks.folder_lock(folder, what=what))
             except FileNotFoundError as err:
                 attempts += 1
@@ -75,6 +78,44 @@ def lock_model_folder(stack: contextlib.ExitStack, folder: Path, made: list[Path
     except BaseException:
         remove_made_folders(made, locked=False)
         raise
+
+
+def _make_model_folder(folder: Path, made: list[Path]) -> None:
+    """`_make_folders`, telling a parent removed meanwhile (a failed publish's: FileNotFoundError,
+    which the caller answers by making the folders again) from a file system that will not make
+    the folder: mkdir says ENOENT although its parent is there (under /proc, a file system that
+    refuses the create so), twice in a row (once could be a parent removed and made again).
+
+    Raises:
+        PublishTargetError: the folder cannot be made there, naming it and the system's text.
+        OSError: a folder cannot be made (FileNotFoundError: a parent was removed meanwhile).
+    """
+    try:
+        _make_folders(folder, made)
+    except FileNotFoundError as err:
+        if not _parent_is_there(err):
+            raise
+        try:
+            _make_folders(folder, made)
+        except FileNotFoundError as again:
+            if not _parent_is_there(again):
+                raise
+            failed = os.fspath(again.filename)
+            raise errors.PublishTargetError(
+                f"Cannot make the folder {failed} (for the model folder {folder}): the file "
+                f"system says {again.strerror or os.strerror(errno.ENOENT)!r} although "
+                f"{os.path.dirname(failed)} is there, so it makes no folders there (a system "
+                "folder such as /proc, or a file system that refuses it). Choose a hub folder "
+                "on a file system where you can make folders.",
+                path=os.fspath(folder),
+            ) from None  # Not "not found" (the CLI's exit 7 for a cause FileNotFoundError).
+
+
+def _parent_is_there(err: FileNotFoundError) -> bool:
+    """Whether the folder `err` (mkdir's ENOENT) names has its parent folder."""
+    if not isinstance(err.filename, str | bytes | os.PathLike):
+        return False
+    return os.path.isdir(os.path.dirname(os.fsdecode(err.filename)))
 
 
 def _make_folders(folder: Path, made: list[Path]) -> None:
