@@ -197,12 +197,21 @@ def _origin_form(scope: Scope, authority: re.Match[bytes]) -> Scope:
     }
 
 
+# Set in the scope by `Utf8Query` when it rewrites a query: the query's length as sent, in
+# bytes (what `TargetLength` bounds, as nginx counts the bytes it receives).
+SENT_QUERY_LENGTH = "tfhub.sent_query_length"
+
+
 class Utf8Query:
     """Percent-encodes the bytes of a query that are not ASCII, so that the app reads a query
     sent as raw UTF-8 (`curl 'http://hub/?q=Zürich'`; granian passes the bytes as sent) as
     UTF-8, as it reads the percent-encoded form and the servers read the path; Starlette reads
-    the ASGI `query_string` as Latin-1 (the search looked for `ZÃ¼rich`, and the page and the
-    access log showed it)."""
+    the ASGI `query_string`'s parameters as Latin-1 (the search looked for `ZÃ¼rich`, and the
+    page and the access log showed it). A query that is not UTF-8 (a Latin-1 client's
+    `q=Z\xfcrich`) is read as Latin-1 (`Zürich`), as its parameters were before: it is
+    percent-encoded as the UTF-8 of that reading (left raw, Starlette's `request.url`, which
+    decodes it as UTF-8, raised UnicodeDecodeError on the pages). The length as sent is kept
+    in the scope (`SENT_QUERY_LENGTH`) for `TargetLength`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -210,8 +219,22 @@ class Utf8Query:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string", b"") if scope["type"] == "http" else b""
         if not query.isascii():
-            scope = {**scope, "query_string": _NOT_ASCII.sub(_percent_byte, query)}
+            text = query if _is_utf8(query) else query.decode("latin-1").encode("utf-8")
+            scope = {
+                **scope,
+                "query_string": _NOT_ASCII.sub(_percent_byte, text),
+                SENT_QUERY_LENGTH: len(query),
+            }
         await self.app(scope, receive, send)
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether `data` decodes as UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 _NOT_ASCII = re.compile(rb"[\x80-\xff]")
@@ -314,7 +337,8 @@ MAX_TARGET_BYTES = 8192
 
 class TargetLength:
     """Answers `414 URI Too Long` (text, with the hub's headers when inside `SecurityHeaders`)
-    for a request whose path and query are longer than `MAX_TARGET_BYTES`."""
+    for a request whose path and query are longer than `MAX_TARGET_BYTES`, counted as sent (a
+    query `Utf8Query` percent-encoded by its `SENT_QUERY_LENGTH`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -322,7 +346,8 @@ class TargetLength:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "replace")
-            length = len(path) + len(scope.get("query_string", b""))
+            query = scope.get(SENT_QUERY_LENGTH, len(scope.get("query_string", b"")))
+            length = len(path) + query
             if length > MAX_TARGET_BYTES:
                 await send_text(
                     send,
