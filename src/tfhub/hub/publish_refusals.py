@@ -19,8 +19,8 @@ from typing import Any
 
 from .. import errors
 from ..model_folder_checks import model_files_in
-from ..utils.paths import relative_below
-from ..utils.printable import repr_escaped
+from ..utils.paths import nearest_existing, non_folder_kind, relative_below
+from ..utils.printable import escaped, repr_escaped
 from ..utils.refused_writes import failed_write, is_quota, quota_used_up
 from . import catalog, docs_format, docs_layout, leftovers, model_files
 from . import pack as pack_lib
@@ -151,33 +151,27 @@ def refuse_root(model_dir: str | os.PathLike[str], root: str | os.PathLike[str])
 
 def refuse_link_to_nothing(root: str | os.PathLike[str]) -> None:
     """Raises PublishTargetError if the hub folder, or the nearest of its parents that is
-    there, is a symlink to nothing (a share not mounted, a folder moved away), or if that
-    parent is a file: the folders cannot be made (before, `[Errno 20] Not a directory` named
-    ROOT, which is no file, or the parent without saying it is a parent of the hub folder)."""
-    there = _nearest_there(root)
-    if there.is_symlink() and not there.exists():
-        raise errors.PublishTargetError(
-            f"The hub folder {os.fspath(root)} cannot be made: {there} is a symlink to "
-            f"{os.readlink(there)}, which is not there (a file system not mounted, a folder "
-            "moved or removed?). Make the folder it points to, or give another hub folder; "
-            f"nothing was published. Received: root={os.fspath(root)!r}",
-            path=os.fspath(there),
-        )
-    if there != Path(os.path.abspath(root)) and not there.is_dir():
-        raise errors.PublishTargetError(
-            f"The hub folder {os.fspath(root)} cannot be made: {there} is a file. Give a hub "
-            f"folder that is not below a file; nothing was published. "
-            f"Received: root={os.fspath(root)!r}",
-            path=os.fspath(there),
-        )
-
-
-def _nearest_there(root: str | os.PathLike[str]) -> Path:
-    """The hub folder's absolute path, or its nearest parent that is there (a link counts)."""
-    there = Path(os.path.abspath(root))
-    while not os.path.lexists(there) and there != there.parent:
-        there = there.parent
-    return there
+    there, is no folder: a symlink to nothing (a share not mounted, a folder moved away), a
+    loop of links, or (a parent) a file; the folders cannot be made (before, `[Errno 20] Not a
+    directory` named ROOT, which is no file, or the parent without saying it is a parent of
+    the hub folder). What it is is said as `utils.paths.non_folder_kind` says it (a link's
+    target resolved and escaped). A ROOT that is itself a file is `refuse_root`'s."""
+    shown = os.fspath(root)
+    there = nearest_existing(shown)
+    if os.path.isdir(there) or (there == os.path.abspath(shown) and not os.path.islink(there)):
+        return
+    remedy = (
+        "Make the folder it points to (a file system not mounted, a folder moved or removed?), "
+        "or give another hub folder"
+        if os.path.islink(there)
+        else "Give a hub folder that is not below a file"
+    )
+    raise errors.PublishTargetError(
+        f"The hub folder {escaped(shown)} cannot be made: {escaped(there)} "
+        f"{non_folder_kind(there)}. {remedy}; nothing was published. "
+        f"Received: root={shown!r}",
+        path=there,
+    )
 
 
 def refuse_inside_hub(root: str | os.PathLike[str], command: str) -> None:

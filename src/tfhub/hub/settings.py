@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from .. import errors
 from ..utils import urls
+from ..utils.paths import non_folder_kind
 from . import cache_dir
 from .docs_layout import docs_dir
 
@@ -159,8 +160,8 @@ def check_root(settings: ServeSettings) -> None:
     except OSError:  # There, but not a folder this process can see into.
         pass
     why = "no such folder" if missing else "not a folder"
-    if missing and os.path.islink(settings.root):  # A share not mounted, a folder moved away.
-        why = f"it is a symlink to {os.readlink(settings.root)}, which is not there"
+    if os.path.islink(settings.root):  # A share not mounted, a folder moved away, a loop.
+        why = f"it {non_folder_kind(settings.root)}"
     raise errors.ServeConfigError(
         f"Cannot serve {settings.root}: {why}. Give the hub folder (the one holding "
         "assets/docs/<publisher>/...).",

@@ -34,7 +34,9 @@ def nearest_existing(path: str) -> str:
 def non_folder_kind(path: str) -> str:
     """Says what `path`, which is there but is not a folder, is, as the end of a sentence
     naming it: "is a file, not a folder", "is a link to /mnt/disk/cache, which does not exist",
-    "is a link that leads to itself (a loop of links)", "is a FIFO, not a folder"."""
+    "is a link to /srv/b, which leads to /nowhere, which does not exist" (a chain of links),
+    "is a link that leads to itself (a loop of links)", "is a FIFO, not a folder". A link's
+    target is named as it resolves (a relative one joined onto the link's folder), escaped."""
     if os.path.islink(path):
         try:
             os.stat(path)
@@ -42,11 +44,15 @@ def non_folder_kind(path: str) -> str:
             if err.errno == errno.ELOOP:
                 return "is a link that leads to itself (a loop of links)"
             try:
-                target = escaped(os.path.join(os.path.dirname(path), os.readlink(path)))
+                first = os.path.join(os.path.dirname(path), os.readlink(path))
             except OSError:
                 return f"is a link this user may not follow ({err.strerror})"
+            target = escaped(first)
             if isinstance(err, PermissionError):
                 return f"is a link to {target}, which this user may not reach"
+            if os.path.islink(first):  # A chain: name the end that is missing.
+                end = escaped(os.path.realpath(path))
+                return f"is a link to {target}, which leads to {end}, which does not exist"
             return f"is a link to {target}, which does not exist"
     kind = special_kind(path)
     return f"is a {kind or 'file'}, not a folder"
