@@ -90,6 +90,36 @@ def _latin_folds() -> dict[int, str]:
 _LATIN_FOLDS = _latin_folds()
 
 
+# The blocks that hold every symbol whose compatibility form differs from it (Unicode 15:
+# spacing accents, letterlike symbols `™ ℃ №`, squared CJK units `㎏`, full-width and
+# enclosed ones); tests/hub/test_search_symbols_fx61b.py checks them against all of Unicode.
+_SYMBOL_BLOCKS = (
+    (0x0, 0x400),
+    (0x1F00, 0x3500),
+    (0xFB00, 0x10000),
+    (0x1D100, 0x1D800),
+    (0x1F100, 0x1F300),
+)
+
+
+def _symbol_breaks() -> dict[int, str]:
+    """Each symbol (category S*) whose NFKC form differs from it -> that form as a word of its
+    own (`™` -> " tm "), for `normalized`: NFKC alone glued its letters onto the word before
+    (`TF™` was `tftm`, which a query `tf` did not find)."""
+    breaks = {}
+    for start, end in _SYMBOL_BLOCKS:
+        for code in range(start, end):
+            char = chr(code)
+            if unicodedata.category(char).startswith("S"):
+                compatible = unicodedata.normalize("NFKC", char)
+                if compatible != char:
+                    breaks[code] = f" {compatible} "
+    return breaks
+
+
+_SYMBOL_BREAKS = _symbol_breaks()
+
+
 # A combining diacritic left after a Latin letter once folded: `İ`.lower() is `i` and U+0307,
 # and letters with no precomposed form (`q̃`). Left in, it cut the word in two.
 _MARKS_AFTER_LATIN = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
@@ -102,7 +132,10 @@ def normalized(text: str) -> str:
     is `mobile`, half-width `ﾓﾃﾞﾙ` is `モデル`, `ﬁ` is `fi`), lower case, and Latin letters
     without their diacritics, so `cafe` finds `Café` and `brû` finds `brûlée` (as search
     engines fold them; other scripts are kept as they are: Thai vowels, kana voicing marks and
-    hangul are letters)."""
+    hangul are letters). A symbol whose compatibility form is letters stays a word break
+    (`TF™` is `tf tm`, `5㎏` is `5 kg`)."""
+    if not unicodedata.is_normalized("NFKC", text):  # Else it holds no such symbol: fast.
+        text = text.translate(_SYMBOL_BREAKS)
     folded = unicodedata.normalize("NFKC", text).lower().translate(_LATIN_FOLDS)
     return _MARKS_AFTER_LATIN.sub("", folded)
 
