@@ -34,17 +34,14 @@ from .files import FileResponse, Receive, Scope, Send
 from .middleware import (
     AUTHENTICATED,
     SERVED_METHODS,
-    AbsoluteForm,
     AccessLog,
     AnswerOptions,
     ForwardedHeaders,
-    PathPrefix,
     SecurityHeaders,
-    TargetLength,
     TokenAuth,
-    Utf8Query,
     enable_access_log,
 )
+from .request_target import AbsoluteForm, PathPrefix, TargetLength, Utf8Query
 from .search import SearchIndex
 from .settings import ServeSettings, base_path, check_root, check_settings
 from .token_file import TokenFile

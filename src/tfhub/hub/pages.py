@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 50
 # The most characters the search boxes take: 500 characters of 4 UTF-8 bytes, percent-encoded,
-# are 6,000 bytes, inside `middleware.MAX_TARGET_BYTES` with the filters; a text pasted into a
+# are 6,000 bytes, inside `request_target.MAX_TARGET_BYTES` with the filters; a text pasted into a
 # box (10 KB) made the browser ask a URL the hub answers with a plain-text 414. Searches
 # read the first `search.MAX_QUERY_WORDS` words anyway.
 MAX_QUERY_CHARS = 500

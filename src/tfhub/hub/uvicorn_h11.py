@@ -36,7 +36,7 @@ HEADER_TIMEOUT_SECONDS = 30.0  # granian's own (its http1 header_read_timeout).
 # The longest request head h11 buffers before it is complete (its default, 16 KB, answered a
 # longer URL that came in several reads with h11's own 400 "Invalid HTTP request received.",
 # without the hub's headers, and with the hub's 414 when it came in one read): granian's own
-# limit (~64 KB, hyper's), so the hub's 414 (middleware.MAX_TARGET_BYTES) answers both servers.
+# limit (~64 KB, hyper's), so the hub's 414 (request_target.MAX_TARGET_BYTES) answers both servers.
 MAX_REQUEST_HEAD_BYTES = 64 << 10
 WRITE_STALL_SECONDS = 60.0  # nginx's send_timeout.
 
