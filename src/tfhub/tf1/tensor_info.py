@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import _tf_private, errors
 from ..utils.lazy import tensorflow as tf
-from ..utils.printable import op_message
+from ..utils.printable import op_message, short_repr
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,8 @@ def _to_tensor(value: Any, target: ParsedTensorInfo, key: str, signature: str | 
     except (TypeError, ValueError, RuntimeError, tf.errors.InvalidArgumentError) as err:
         raise errors.SignatureInputError(
             f"Can't convert {_where(key, signature)}: {_reason(err)} (the signature expects "
-            f"{target.type_spec}){_stacked_hint(value, target)}. Received: {key}={_short(value)}"
+            f"{target.type_spec}){_stacked_hint(value, target)}. "
+            f"Received: {key}={short_repr(value)}"
         ) from err
 
 
@@ -203,12 +204,6 @@ def _stacked_hint(value: Any, target: ParsedTensorInfo) -> str:
         "; a list is stacked into one tensor, so its items must have one shape and together "
         f"make the expected one: pass one tensor of shape {target.get_shape()}"
     )
-
-
-def _short(value: Any) -> str:
-    """`repr(value)`, cut to 200 characters for an error message."""
-    text = repr(value)
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _convert_one(value: Any, target: ParsedTensorInfo, key: str, signature: str | None) -> Any:

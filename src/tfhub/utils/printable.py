@@ -182,3 +182,18 @@ def op_message(err: BaseException) -> str:
     message = str(getattr(err, "message", None) or err)
     message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", message)
     return re.sub(r"\s*\[Op:[^\]]*\].*$", "", message, flags=re.DOTALL).strip()
+
+
+def short_repr(value: object, limit: int = 200) -> str:
+    """`repr(value)` for an error's `Received: x=...`: itself if it has at most `limit`
+    characters, else its first `limit - 3` and "..." (`limit` characters in all).
+
+    Args:
+        value: what was received.
+        limit: the most characters to return (at least 3).
+
+    Returns:
+        The repr, cut.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
