@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import tensorflow as tf
+from ..utils.printable import short_repr
 from .module import Module
 from .module_scope import scope_part
 from .module_spec import ModuleSpec
@@ -148,7 +149,6 @@ def _evaluate(
         for key, value in feeds.items()
         for item in _feed_items(placeholders[signature][key], value)
     )
-    _check_string_feeds(feed_dict, placeholders[signature], signature)
     return _run(session, fetch, feed_dict, signature, placeholders[signature])
 
 
@@ -180,12 +180,14 @@ def _fed_value(value: Any, session: Any) -> Any:
 def _check_string_feeds(
     feed_dict: dict[Any, Any], placeholders: dict[str, Any], signature: str
 ) -> None:
-    """Refuses values other than str or bytes (numbers, booleans, nested lists) fed to a string
-    input (dense, the values of a sparse one, the flat values of a ragged one), as
-    `Module.__call__` does.
+    """Names the input and the values when a value other than str or bytes (numbers, booleans,
+    nested lists) was fed to a string input (dense, the values of a sparse one, the flat values
+    of a ragged one), as `Module.__call__` does. Called only after Session.run failed with
+    TensorFlow's bare InternalError ("Unsupported object type int"), which named neither the
+    input nor the signature: a good call pays nothing for it.
 
-    Session.run let them through to the run, which failed with TensorFlow's bare
-    InternalError ("Unsupported object type int"), naming neither the input nor the signature.
+    A SparseTensorValue or RaggedTensorValue fed to a dense input is left alone: its mistake is
+    its kind, which `_run`'s message (what each input takes) tells.
 
     Raises:
         tfhub.errors.StringFeedError: (a SignatureInputError, so ValueError and TypeError, and
@@ -197,6 +199,7 @@ def _check_string_feeds(
         for key, placeholder in placeholders.items()
         for part in [placeholder, *tf.nest.flatten(placeholder, expand_composites=True)]
     }
+    composite_values = (tf.compat.v1.SparseTensorValue, tf.compat.v1.ragged.RaggedTensorValue)
     for fed, value in feed_dict.items():
         if fed.dtype != tf.string or id(fed) not in keys:
             continue
@@ -204,29 +207,30 @@ def _check_string_feeds(
             if not (isinstance(value, tuple) and len(value) == 3):
                 continue  # Session.run names the malformed value.
             value = value[1]
+        elif isinstance(value, composite_values):
+            continue  # Sparse or ragged for a dense input: not a matter of its items.
         kinds = _non_string_kinds(value)
         if kinds:
             key = keys[id(fed)]
             raise errors.StringFeedError(
                 f"Cannot feed input {key!r} of signature {signature!r}: it takes strings "
                 f"({_described(placeholders[key])}), but the value holds {', '.join(kinds)}. "
-                f"Pass str or bytes values. Received: {key}={_cut(repr(value))}"
+                f"Pass str or bytes values. Received: {key}={short_repr(value)}"
             )
 
 
 def _non_string_kinds(value: Any) -> list[str]:
-    """The sorted type names of the items of `value` that are neither str nor bytes."""
+    """The sorted type names of the items of `value` that are neither str nor bytes (none if
+    numpy cannot make an array of it)."""
     import numpy as np
 
-    array = np.asarray(value, dtype=object if isinstance(value, list | tuple) else None)
+    try:
+        array = np.asarray(value, dtype=object if isinstance(value, list | tuple) else None)
+    except (ValueError, TypeError):
+        return []
     if array.dtype.kind in "SU":
         return []
     return sorted({type(v).__name__ for v in array.flat if not isinstance(v, bytes | str)})
-
-
-def _cut(text: str, limit: int = 200) -> str:
-    """`text`, cut to `limit` characters with "..." at the end if longer."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _run(
@@ -251,15 +255,30 @@ def _run(
     Raises:
         tfhub.errors.SignatureInputError: (a ValueError and TypeError, as Session.run raised)
             if a fed value has the wrong shape or dtype.
+        tfhub.errors.StringFeedError: (a SignatureInputError and the tf.errors.InternalError
+            Session.run raised, "Unsupported object type int") if a value holds items that are
+            not str or bytes for a string input (or a sparse or ragged value a dense one): the
+            message names the input and its items, or else what each input takes.
     """
     try:
         return session.run(fetch, feed_dict=feed_dict)
     except (ValueError, TypeError) as err:  # Raised while feeding, before anything runs.
-        expected = {key: _described(p) for key, p in placeholders.items()}
-        raise errors.SignatureInputError(
-            f"Cannot feed the inputs of signature {signature!r}: {err}. The signature's "
-            f"inputs take {expected}; pass values of those dtypes and shapes."
-        ) from err
+        raise errors.SignatureInputError(_feed_message(signature, str(err), placeholders)) from err
+    except tf.errors.InternalError as err:
+        reason = str(err.message).strip().splitlines()[-1:] or [""]
+        if not reason[0].startswith("Unsupported object type"):
+            raise
+        _check_string_feeds(feed_dict, placeholders, signature)
+        raise errors.StringFeedError(_feed_message(signature, reason[0], placeholders)) from err
+
+
+def _feed_message(signature: str, reason: str, placeholders: dict[str, Any]) -> str:
+    """Says that the inputs of `signature` could not be fed (why) and what each input takes."""
+    expected = {key: _described(p) for key, p in placeholders.items()}
+    return (
+        f"Cannot feed the inputs of signature {signature!r}: {reason}. The signature's "
+        f"inputs take {expected}; pass values of those dtypes and shapes."
+    )
 
 
 def _described(placeholder: Any) -> str:
