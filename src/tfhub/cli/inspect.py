@@ -67,14 +67,18 @@ def _format_reusable(reusable: dict[str, Any]) -> list[str]:
 
 def _not_callable(meta_graphs: list[dict[str, Any]]) -> str:
     """The line for a TF2 SavedModel without `__call__` (a Keras 3 `model.export`, say): how
-    hub.KerasLayer takes it."""
+    hub.KerasLayer takes it, a call that runs as printed: `output_key=` for a signature with
+    one output, `signature_outputs_as_dict=True` for one with several (or none), which
+    hub.KerasLayer refuses to call without either."""
     signatures = {name: sig for meta in meta_graphs for name, sig in meta["signatures"].items()}
     if not signatures:
         return "__call__: none (not callable, and no signatures: hub.KerasLayer cannot use it)"
     name, outputs = suggested_signature(
         {key: sorted(signature["outputs"]) for key, signature in signatures.items()}
     )
-    output = f", output_key={outputs[0]!r}" if len(outputs) == 1 else ""
+    output = (
+        f", output_key={outputs[0]!r}" if len(outputs) == 1 else ", signature_outputs_as_dict=True"
+    )
     return (
         f"__call__: none (not callable): hub.KerasLayer(handle, signature={name!r}{output}) "
         "calls a signature"
