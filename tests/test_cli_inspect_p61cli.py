@@ -36,11 +36,32 @@ def _save(path: Path, outputs: int) -> str:
     return str(path)
 
 
+def _save_tf1(path: Path) -> str:
+    """Saves a TF1 SavedModel (not the TF1 Hub format) whose serving signature returns x * w
+    as "y" and x * w * 2 as "z"."""
+    v1 = tf.compat.v1
+    with tf.Graph().as_default(), v1.Session() as session:
+        x = v1.placeholder(tf.float32, [None, 2], name="x")
+        w = v1.get_variable("w", initializer=[1.0, 2.0])
+        session.run(v1.global_variables_initializer())
+        builder = v1.saved_model.Builder(str(path))
+        signature = v1.saved_model.predict_signature_def({"x": x}, {"y": x * w, "z": x * w * 2})
+        builder.add_meta_graph_and_variables(
+            session, ["serve"], signature_def_map={"serving_default": signature}
+        )
+        builder.save()
+    return str(path)
+
+
 @pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str]:
-    """The saved models by their number of outputs."""
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[int | str, str]:
+    """The saved models by their number of outputs; "tf1": a TF1 SavedModel."""
     root = tmp_path_factory.mktemp("not-callable")
-    return {outputs: _save(root / f"outputs{outputs}", outputs) for outputs in (1, 3)}
+    made: dict[int | str, str] = {
+        outputs: _save(root / f"outputs{outputs}", outputs) for outputs in (1, 3)
+    }
+    made["tf1"] = _save_tf1(root / "tf1")
+    return made
 
 
 def _suggested_arguments(capsys: pytest.CaptureFixture[str], model: str) -> dict[str, object]:
@@ -57,7 +78,7 @@ def _suggested_arguments(capsys: pytest.CaptureFixture[str], model: str) -> dict
 
 @pytest.mark.parametrize("outputs", [1, 3])
 def test_the_suggested_keras_layer_call_runs(
-    capsys: pytest.CaptureFixture[str], models: dict[int, str], outputs: int
+    capsys: pytest.CaptureFixture[str], models: dict[int | str, str], outputs: int
 ) -> None:
     """Several outputs: inspect suggested `signature='serving_default'` alone, and that
     hub.KerasLayer raised ArgumentError ("either output_key or signature_outputs_as_dict=True
@@ -72,3 +93,15 @@ def test_the_suggested_keras_layer_call_runs(
     else:
         assert sorted(result) == ["out0", "out1", "out2"]
         np.testing.assert_allclose(result["out2"], [[3.0, 3.0]])
+
+
+def test_a_tf1_saved_model_gets_the_suggested_call_too(
+    capsys: pytest.CaptureFixture[str], models: dict[int | str, str]
+) -> None:
+    """A TF1 SavedModel (not the TF1 Hub format) has no `__call__` either: hub.KerasLayer
+    needs `signature=` for it. inspect printed no `__call__` line for it at all."""
+    import tfhub as hub
+
+    arguments = _suggested_arguments(capsys, models["tf1"])
+    result = hub.KerasLayer(models["tf1"], **arguments)(np.ones((1, 2), np.float32))
+    np.testing.assert_allclose(result["z"], [[2.0, 4.0]])

@@ -66,7 +66,7 @@ def _format_reusable(reusable: dict[str, Any]) -> list[str]:
 
 
 def _not_callable(meta_graphs: list[dict[str, Any]]) -> str:
-    """The line for a TF2 SavedModel without `__call__` (a Keras 3 `model.export`, say): how
+    """The line for a SavedModel without `__call__` (a Keras 3 `model.export`, a TF1 one): how
     hub.KerasLayer takes it, a call that runs as printed: `output_key=` for a signature with
     one output, `signature_outputs_as_dict=True` for one with several (or none), which
     hub.KerasLayer refuses to call without either."""
@@ -120,7 +120,7 @@ def format_text(info: dict[str, Any]) -> str:
         lines.append(f"uses ops of: {libraries} (imported by tfhub when installed)")
     if "reusable" in info:
         lines += _format_reusable(info["reusable"])
-    elif info["format"] == "TF2 SavedModel":
+    elif info["format"] in ("TF2 SavedModel", "TF1 SavedModel"):  # Used by a signature.
         lines.append(_not_callable(info["meta_graphs"]))
     for meta in info["meta_graphs"]:
         lines.append(f"tags: {meta['tags']}")
