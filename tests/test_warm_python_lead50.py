@@ -37,9 +37,10 @@ _PROGRAMS = {
         " capture_output=True, text=True).stdout.strip())\n"
     ),
     "keras 3": (
-        "import keras, tensorflow as tf\n"
-        "from google.protobuf.internal import api_implementation\n"
+        "import tensorflow as tf\n"  # tf.keras is the first access to Keras.
         "print(tf.keras.__name__.split('.')[0], tf.reduce_sum(tf.ones([3])).numpy())\n"
+        "import keras\n"
+        "from google.protobuf.internal import api_implementation\n"
         "print(keras.config.floatx(), api_implementation.Type())\n"
     ),
 }
