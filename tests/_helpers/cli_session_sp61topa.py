@@ -12,8 +12,10 @@ as the exit status the process would have had.
 Use it only where what is checked is each command's own work (its exit status, its lines, the
 files it leaves): never where the process itself is the point (what `import tfhub` imports,
 what a setting read when Python starts does, a signal, an exit), which needs
-`python_process.run_tfhub`. The commands share the child's environment (`env`): a setting
-that differs between commands needs a session of its own.
+`python_process.run_tfhub`. The commands share the child's environment (`env`); a command
+may set variables of its own (its overlay, str or bytes values: bytes are set as they are,
+e.g. a value that is not UTF-8), put back as they were once it has run. A setting read when
+Python starts or when tfhub is imported is not a setting an overlay can change.
 """
 
 from __future__ import annotations
@@ -26,11 +28,26 @@ from collections.abc import Mapping, Sequence
 
 from .python_process import child_env, python_command
 
-# Runs json.loads(argv[1]): a list of [argv, cwd]; prints [[code, stdout, stderr], ...] (the
-# outputs' bytes as latin-1) on the real stdout once every command has run.
+# Runs json.loads(argv[1]): a list of [argv, cwd, overlay] (the overlay's names and values
+# as the latin-1 text of their bytes); prints [[code, stdout, stderr], ...] (the outputs'
+# bytes as latin-1) on the real stdout once every command has run.
 _SESSION = """
 import json, os, sys, tempfile
 from tfhub.cli.main import main
+
+def run_with(argv, cwd, overlay):
+    names = [name.encode("latin-1") for name in overlay]
+    kept = {name: os.environb.get(name) for name in names}
+    for name, value in zip(names, overlay.values()):
+        os.environb[name] = value.encode("latin-1")
+    try:
+        return caught_run(argv, cwd)
+    finally:
+        for name, value in kept.items():
+            if value is None:
+                del os.environb[name]
+            else:
+                os.environb[name] = value
 
 def caught_run(argv, cwd):
     os.chdir(cwd)
@@ -59,7 +76,7 @@ def caught_run(argv, cwd):
         output.close()
     return said
 
-results = [caught_run(argv, cwd) for argv, cwd in json.loads(sys.argv[1])]
+results = [run_with(*command) for command in json.loads(sys.argv[1])]
 print(json.dumps(results))
 """
 
@@ -74,17 +91,26 @@ class Said:
     stderr: str
 
 
+Overlay = Mapping[str, str | bytes]
+Command = (
+    tuple[Sequence[str], str | os.PathLike[str]]
+    | tuple[Sequence[str], str | os.PathLike[str], Overlay]
+)
+
+
 def run_tfhub_session(
-    commands: Sequence[tuple[Sequence[str], str | os.PathLike[str]]],
+    commands: Sequence[Command],
     *,
     env: Mapping[str, str] | None = None,
     timeout: float = 120,
 ) -> list[Said]:
-    """Runs each `(argv, cwd)` of `commands` as `tfhub ARGV` in folder `cwd`, in order, in one
+    """Runs each `(argv, cwd)` (or `(argv, cwd, overlay)`) of `commands` as `tfhub ARGV` in
+    folder `cwd`, with the overlay's variables set for that command only, in order, in one
     child process.
 
     Args:
-        commands: the commands' arguments (without `tfhub`) and working folders.
+        commands: the commands' arguments (without `tfhub`), working folders and optional
+            environment overlays (str values are encoded as the OS does, bytes set as given).
         env: the child's environment (default: `python_process.child_env()`).
         timeout: seconds the whole session may take.
 
@@ -92,10 +118,12 @@ def run_tfhub_session(
         What each command did, in the order of `commands`.
 
     Raises:
-        AssertionError: the child itself failed (its stderr, not a command's, is quoted).
+        AssertionError: the child itself failed, or wrote to its stderr outside a command
+            (at exit, "Exception ignored in", a late thread: a fresh `python -m tfhub` would
+            show it as the command's last stderr line); its stderr is quoted.
         subprocess.TimeoutExpired: the session took longer than `timeout`.
     """
-    plan = json.dumps([[list(argv), os.fspath(cwd)] for argv, cwd in commands])
+    plan = json.dumps([_planned(*command) for command in commands])
     done = subprocess.run(
         python_command(_SESSION, plan),
         stdin=subprocess.DEVNULL,
@@ -105,9 +133,21 @@ def run_tfhub_session(
         timeout=timeout,
         check=False,
     )
-    assert done.returncode == 0 and done.stdout, done.stderr[-3000:]
+    assert done.returncode == 0 and done.stdout and done.stderr == "", done.stderr[-3000:]
     results = json.loads(done.stdout.splitlines()[-1])
     return [Said(code, *(_text(raw) for raw in outputs)) for code, *outputs in results]
+
+
+def _planned(
+    argv: Sequence[str], cwd: str | os.PathLike[str], overlay: Overlay | None = None
+) -> list[object]:
+    """One command as the child reads it: [argv, cwd, {name: value}], names and values as
+    the latin-1 text of their bytes."""
+    as_text = {
+        os.fsencode(name).decode("latin-1"): os.fsencode(value).decode("latin-1")
+        for name, value in (overlay or {}).items()
+    }
+    return [list(argv), os.fspath(cwd), as_text]
 
 
 def _text(raw: str) -> str:
