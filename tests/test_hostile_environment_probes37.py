@@ -7,7 +7,6 @@ the exit status docs/cli.md gives, and writes nothing outside its target."""
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import subprocess
@@ -16,10 +15,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from tests._helpers._across_workers import computed_once
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.cache_users import import_with_umask, tfhub_as_nobody
 from tests._helpers.cli_session_sp61topa import run_tfhub_session
-from tests._helpers.http_server import LocalServer
+from tests._helpers.http_server import LocalServer, serve_folder
 from tests._helpers.python_process import child_env, python_command
 
 from tfhub import constants, errors
@@ -195,65 +195,60 @@ _NOT_UTF8_NAMES = [
     "TFHUB_OFFLINE",
     "TFHUB_KAGGLE_ENDPOINT",
 ]
-# `tfhub resolve HANDLE` with one setting at a time (then put back) holding b"1\xff", as the
-# environment hands it to Python, in one process: each command's real stderr (fd 2, Python's own
-# `sys.stderr` writing to it) is caught in a file of its own. Prints {name: [exit code, stderr
-# as latin-1]}.
-_NOT_UTF8_SESSION = """
-import json, os, sys, tempfile
-from tfhub.cli.main import main
-handle, kaggle_handle, names = sys.argv[1], sys.argv[2], sys.argv[3:]
-said = {}
-for name in names:
-    kept_value = os.environb.get(name.encode())
-    os.environb[name.encode()] = b"1\\xff"
-    with tempfile.TemporaryFile() as caught:
-        sys.stderr.flush()
-        kept = os.dup(2)
-        os.dup2(caught.fileno(), 2)
-        try:
-            code = main(["resolve", kaggle_handle if name == "TFHUB_KAGGLE_ENDPOINT" else handle])
-        finally:
-            sys.stderr.flush()
-            os.dup2(kept, 2)
-            os.close(kept)
-        caught.seek(0)
-        said[name] = [code, caught.read().decode("latin-1")]
-    if kept_value is None:
-        del os.environb[name.encode()]
-    else:
-        os.environb[name.encode()] = kept_value
-print(json.dumps(said))
-"""
 
 
+def _not_utf8_session(root: Path) -> dict[str, list[object]]:
+    """`tfhub resolve` of a download (a Kaggle handle for TFHUB_KAGGLE_ENDPOINT, read for those
+    only) with each setting of _NOT_UTF8_NAMES alone holding b"1\\xff", as the environment hands
+    it to Python, and a cache folder of its own (a setting read only while downloading must not
+    find the model cached by an earlier command): one child runs the ten commands, each one's
+    real stdout and stderr caught apart (`run_tfhub_session`, an overlay per command).
+
+    Returns:
+        {name: [exit code, stdout, stderr]}.
+    """
+    served = root / "served"
+    served.mkdir()
+    make_tar_gz(served / "m.tar.gz")
+    kaggle_handle = "https://www.kaggle.com/models/o/m/tensorFlow2/v/1"
+    with serve_folder(str(served)) as server:
+        handle = server.url("m.tar.gz")
+        commands = [
+            (
+                ["resolve", kaggle_handle if name == "TFHUB_KAGGLE_ENDPOINT" else handle],
+                root,
+                {name: b"1\xff", "TFHUB_CACHE_DIR": str(root / "caches" / name)},
+            )
+            for name in _NOT_UTF8_NAMES
+        ]
+        said = run_tfhub_session(commands)
+    pairs = zip(_NOT_UTF8_NAMES, said, strict=True)
+    return {name: [one.returncode, one.stdout, one.stderr] for name, one in pairs}
+
+
+@pytest.fixture(scope="module")
+def not_utf8_said(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[object]]:
+    """`_not_utf8_session`'s result (it was ten `python -m tfhub` processes), computed once per
+    test run by the first pytest worker that asks."""
+    return computed_once(
+        tmp_path_factory,
+        f"{__name__}.not_utf8_said",
+        lambda: _not_utf8_session(tmp_path_factory.mktemp("not-utf8")),
+    )
+
+
+@pytest.mark.parametrize("name", _NOT_UTF8_NAMES)
 def test_a_setting_that_is_not_utf8_is_shown_as_its_bytes(
-    tmp_path: Path, served_dir: Path, server: LocalServer
+    name: str, not_utf8_said: dict[str, list[object]]
 ) -> None:
     """A setting holding a byte that is not UTF-8 was refused with `Received: '\\udcff'`, a
-    code that names no character the user has: it says `\\xff`, as the rest of tfhub does. Each
-    setting of _NOT_UTF8_NAMES, alone, in `tfhub resolve` of a download (a Kaggle handle for
-    TFHUB_KAGGLE_ENDPOINT, read for those only): one child runs the ten commands (it was ten
-    `python -m tfhub` processes), each one's real stderr caught apart (`_NOT_UTF8_SESSION`)."""
-    make_tar_gz(served_dir / "m.tar.gz")
-    kaggle_handle = "https://www.kaggle.com/models/o/m/tensorFlow2/v/1"
-    env = child_env(TFHUB_CACHE_DIR=str(tmp_path / "cache"))
-    done = subprocess.run(
-        python_command(_NOT_UTF8_SESSION, server.url("m.tar.gz"), kaggle_handle, *_NOT_UTF8_NAMES),
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0 and done.stderr == "", done.stderr
-    said = json.loads(done.stdout.splitlines()[-1])
-    assert list(said) == _NOT_UTF8_NAMES, said
-    for name, (code, raw) in said.items():
-        err = raw.encode("latin-1").decode("utf-8", "backslashreplace")
-        assert code == 2 and one_line(err), (name, err)
-        assert f"tfhub: invalid value: {name} " in err and "'1\\xff'" in err, (name, err)
-        assert "udc" not in err, (name, err)
+    code that names no character the user has: it says `\\xff`, as the rest of tfhub does.
+    (Each setting alone, in `tfhub resolve`: `_not_utf8_session`.)"""
+    code, out, err = not_utf8_said[name]
+    assert isinstance(err, str)
+    assert code == 2 and out == "" and one_line(err), (name, out, err)
+    assert f"tfhub: invalid value: {name} " in err and "'1\\xff'" in err, (name, err)
+    assert "udc" not in err, (name, err)
 
 
 def test_a_warning_naming_a_cache_folder_with_a_line_break_is_one_line(
