@@ -235,10 +235,10 @@ def call_input_argument_error() -> type:
 
 def string_feed_error() -> type:
     """`StringFeedError`: values other than str or bytes (numbers, booleans, rows of other
-    lengths) fed to a string input of `eval_function_for_module`'s function, named once the run
-    refused them; upstream let the run fail with TensorFlow's `tf.errors.InternalError` ("Unsupported
-    object type int"), so this class is both that and a `SignatureInputError` (so ValueError,
-    TypeError), naming the input and the signature (TensorFlow is imported)."""
+    lengths) fed to a string input of `eval_function_for_module`'s function, named once the
+    run refused them; upstream let the run fail with TensorFlow's `tf.errors.InternalError`
+    ("Unsupported object type int"), so this class is both that and a `SignatureInputError`
+    (so ValueError, TypeError), naming the input and the signature (TensorFlow is imported)."""
     import tensorflow as tf
 
     class StringFeedError(SignatureInputError, tf.errors.InternalError):
