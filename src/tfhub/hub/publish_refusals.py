@@ -155,22 +155,36 @@ def refuse_link_to_nothing(root: str | os.PathLike[str]) -> None:
     loop of links, or (a parent) a file; the folders cannot be made (before, `[Errno 20] Not a
     directory` named ROOT, which is no file, or the parent without saying it is a parent of
     the hub folder). What it is is said as `utils.paths.non_folder_kind` says it (a link's
-    target resolved and escaped). A ROOT that is itself a file is `refuse_root`'s."""
+    target resolved and escaped). A ROOT that is itself a file, or a link to one, is
+    `refuse_root`'s."""
     shown = os.fspath(root)
     there = nearest_existing(shown)
-    if os.path.isdir(there) or (there == os.path.abspath(shown) and not os.path.islink(there)):
+    if os.path.isdir(there) or (there == os.path.abspath(shown) and os.path.exists(there)):
         return
-    remedy = (
-        "Make the folder it points to (a file system not mounted, a folder moved or removed?), "
-        "or give another hub folder"
-        if os.path.islink(there)
-        else "Give a hub folder that is not below a file"
-    )
     raise errors.PublishTargetError(
         f"The hub folder {escaped(shown)} cannot be made: {escaped(there)} "
-        f"{non_folder_kind(there)}. {remedy}; nothing was published. "
+        f"{non_folder_kind(there)}. {_link_remedy(there)}; nothing was published. "
         f"Received: root={shown!r}",
         path=there,
+    )
+
+
+def _link_remedy(there: str) -> str:
+    """What to do about `there`, which is no folder: by what it leads to (a file, or a link to
+    one: another hub folder; a loop of links: fix the link; a link to nothing: make its
+    folder), not by whether it is a link."""
+    if os.path.exists(there):
+        return "Give a hub folder that is not below a file"
+    try:
+        os.stat(there)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "Fix the link (make it lead to a folder), or give another hub folder"
+        if isinstance(err, PermissionError):
+            return "Let this user reach the folder it points to, or give another hub folder"
+    return (
+        "Make the folder it points to (a file system not mounted, a folder moved or removed?), "
+        "or give another hub folder"
     )
 
 
