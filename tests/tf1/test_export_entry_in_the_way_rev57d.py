@@ -84,6 +84,6 @@ def test_a_dangling_link_is_upstreams_not_found_not_a_file(
     err = caught.value
     assert type(err) is errors.ExportNotFoundError and isinstance(err, errors.ExportWriteError)
     message = str(err)
-    assert f"{link} is a symbolic link to {tmp_path / 'nowhere'}, which does not exist" in message
+    assert f"{link} is a link to {tmp_path / 'nowhere'}, which does not exist" in message
     assert "is a file" not in message and "permissions" not in message, message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling"]

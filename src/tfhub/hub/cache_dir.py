@@ -21,6 +21,7 @@ import stat
 import tempfile
 
 from .. import errors
+from ..utils.paths import non_folder_kind
 from ..utils.users import login_name
 from . import userns
 
@@ -83,10 +84,8 @@ def check_cache_dir(
         real = os.path.realpath(path, strict=True)
     except OSError as err:
         problem = f"{err.strerror or err}"
-        if os.path.islink(path) and not os.path.exists(path):
-            problem = f"it is a symlink to {os.readlink(path)}, which is missing"
-        elif os.path.lexists(path) and not os.path.isdir(path):
-            problem = "it is a file, not a folder"
+        if os.path.lexists(path) and not os.path.isdir(path):  # A file, a link to nothing.
+            problem = f"it {non_folder_kind(path)}"
     else:
         _raise_for_parents(
             path, real, team=team, shared=shared_parents, made=True

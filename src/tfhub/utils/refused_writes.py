@@ -8,7 +8,7 @@ import errno
 import os
 
 from .. import errors
-from .paths import relative_below
+from .paths import nearest_existing, non_folder_kind, relative_below
 from .printable import escaped
 
 # TensorFlow's error codes (tf.errors.*) for a file it could not write: ENOSPC and EDQUOT
@@ -166,15 +166,10 @@ def check_no_file_in_the_way(folder: str, *, argument: str, tf1: bool = False) -
             tf.errors.FailedPreconditionError (a link to nothing: ExportNotFoundError, also a
             tf.errors.NotFoundError).
     """
-    existing = os.path.abspath(folder)
-    while not os.path.lexists(existing) and os.path.dirname(existing) != existing:
-        existing = os.path.dirname(existing)
-    if os.path.islink(existing) and not os.path.exists(existing):  # A link to nothing.
-        refused = OSError(
-            errno.ENOENT,
-            f"{existing} is a symbolic link to {os.readlink(existing)}, which does not exist",
-        )
-        raise export_write_error(refused, folder, argument=argument, tf1=tf1)
-    if os.path.lexists(existing) and not os.path.isdir(existing):
-        refused = OSError(errno.ENOTDIR, f"{existing} is a file, not a folder")
-        raise export_write_error(refused, folder, argument=argument, tf1=tf1)
+    existing = nearest_existing(folder)
+    if not os.path.lexists(existing) or os.path.isdir(existing):
+        return
+    # A link to nothing (or a loop of links): ENOENT, as TensorFlow's NotFoundError.
+    code = errno.ENOTDIR if os.path.exists(existing) else errno.ENOENT
+    refused = OSError(code, f"{escaped(existing)} {non_folder_kind(existing)}")
+    raise export_write_error(refused, folder, argument=argument, tf1=tf1)
