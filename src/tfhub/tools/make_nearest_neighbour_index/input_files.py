@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ... import errors
-from ...utils.paths import special_kind
+from ...utils.paths import non_folder_kind, special_kind
 from ...utils.printable import BOM
 from . import files
 
@@ -75,7 +75,7 @@ def check(pattern: str) -> None:
         raise _input_error(pattern, message, "only folders match")
     if not found:
         message = (
-            f"--data_file_pattern {pattern} matches no regular file ({matches[0]} is "
+            f"--data_file_pattern {pattern} matches no regular file ({matches[0]} "
             f"{_what_is(matches[0])}): Beam reads text files, which it can split. Write the "
             "lines to a file first."
         )
@@ -85,14 +85,15 @@ def check(pattern: str) -> None:
 
 
 def _what_is(path: str) -> str:
-    """What a path that glob matched is, where it is neither a file nor a folder: a special
-    file's kind ("a FIFO"), or the link to nothing it is."""
+    """What a path that glob matched is, where it is neither a file nor a folder, as the end
+    of a sentence naming it: a special file's kind ("is a FIFO"), or the link to nothing (a
+    loop of links) it is, in `utils.paths.non_folder_kind`'s words."""
     kind = special_kind(path)
     if kind is not None:
-        return f"a {kind}"
+        return f"is a {kind}"
     if os.path.islink(path) and not os.path.exists(path):
-        return f"a link to {os.readlink(path)}, which does not exist"
-    return "a special file"
+        return non_folder_kind(path)
+    return "is a special file"
 
 
 def _refuse_archives(pattern: str, found: list[str]) -> None:
