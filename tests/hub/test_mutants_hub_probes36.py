@@ -35,7 +35,8 @@ from tfhub.hub import (
 )
 from tfhub.hub.app import TRUSTED_PROXIES, create_app
 from tfhub.hub.docs_format import MAX_DESCRIPTION_CHARS
-from tfhub.hub.middleware import MAX_TARGET_BYTES, ForwardedHeaders
+from tfhub.hub.middleware import ForwardedHeaders
+from tfhub.hub.request_target import MAX_TARGET_BYTES
 from tfhub.hub.settings import ServeSettings
 
 UPSTREAM_TF1 = Path(__file__).parents[1] / "data" / "upstream" / "tf1_text_vocab"

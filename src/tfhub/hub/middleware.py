@@ -26,14 +26,6 @@ from typing import Any
 from ..utils.printable import escaped
 from ..utils.redact import redact
 from .files import Receive, Scope, Send
-
-# The request target's middleware live in `request_target`; their names stay importable here.
-from .request_target import MAX_TARGET_BYTES as MAX_TARGET_BYTES
-from .request_target import SENT_QUERY_LENGTH as SENT_QUERY_LENGTH
-from .request_target import AbsoluteForm as AbsoluteForm
-from .request_target import PathPrefix as PathPrefix
-from .request_target import TargetLength as TargetLength
-from .request_target import Utf8Query as Utf8Query
 from .request_target import send_text
 
 access_logger = logging.getLogger("tfhub.hub.access")
