@@ -78,10 +78,11 @@ class Utf8Query:
     sent as raw UTF-8 (`curl 'http://hub/?q=Zürich'`; granian passes the bytes as sent) as
     UTF-8, as it reads the percent-encoded form and the servers read the path; Starlette reads
     the ASGI `query_string`'s parameters as Latin-1 (the search looked for `ZÃ¼rich`, and the
-    page and the access log showed it). A query that is not UTF-8 (a Latin-1 client's
-    `q=Z\xfcrich`) is read as Latin-1 (`Zürich`), as its parameters were before: it is
-    percent-encoded as the UTF-8 of that reading (left raw, Starlette's `request.url`, which
-    decodes it as UTF-8, raised UnicodeDecodeError on the pages). The length as sent is kept
+    page and the access log showed it). A byte that is not part of UTF-8 (a Latin-1 client's
+    `q=Z\xfcrich`) is read as Latin-1 (`Zürich`), as its parameters were before, each such
+    byte alone (the UTF-8 around it stays UTF-8): it is percent-encoded as the UTF-8 of that
+    reading (left raw, Starlette's `request.url`, which decodes it as UTF-8, raised
+    UnicodeDecodeError on the pages). The length as sent is kept
     in the scope (`SENT_QUERY_LENGTH`) for `TargetLength`."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -90,7 +91,7 @@ class Utf8Query:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string", b"") if scope["type"] == "http" else b""
         if not query.isascii():
-            text = query if _is_utf8(query) else query.decode("latin-1").encode("utf-8")
+            text = _as_utf8(query)
             scope = {
                 **scope,
                 "query_string": _NOT_ASCII.sub(_percent_byte, text),
@@ -99,13 +100,18 @@ class Utf8Query:
         await self.app(scope, receive, send)
 
 
-def _is_utf8(data: bytes) -> bool:
-    """Whether `data` decodes as UTF-8."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+def _as_utf8(data: bytes) -> bytes:
+    """`data` as UTF-8: its UTF-8 kept, each byte that is not part of UTF-8 read as Latin-1
+    (`b"\\xe6\\xa8\\xa1&x=\\xfc"` -> `"模&x=ü"`, encoded)."""
+    text = data.decode("utf-8", "surrogateescape")  # A stray byte b: U+DC00 + b.
+    return _ESCAPED_BYTE.sub(_latin1_of_escaped, text).encode("utf-8")
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _latin1_of_escaped(escaped_byte: re.Match[str]) -> str:
+    return chr(ord(escaped_byte.group()) - 0xDC00)
 
 
 _NOT_ASCII = re.compile(rb"[\x80-\xff]")
