@@ -51,7 +51,8 @@ def test_the_symbol_table_has_every_such_symbol_of_unicode() -> None:
     expected = {}
     for code in range(sys.maxunicode + 1):
         char = chr(code)
-        if unicodedata.category(char).startswith("S"):
+        category = unicodedata.category(char)  # Number characters too (fx61e F6).
+        if category.startswith("S") or category in ("No", "Nl"):
             compatible = unicodedata.normalize("NFKC", char)
             if compatible != char:
                 expected[code] = f" {compatible} "

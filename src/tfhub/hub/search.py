@@ -90,9 +90,10 @@ def _latin_folds() -> dict[int, str]:
 _LATIN_FOLDS = _latin_folds()
 
 
-# The blocks that hold every symbol whose compatibility form differs from it (Unicode 15:
-# spacing accents, letterlike symbols `™ ℃ №`, squared CJK units `㎏`, full-width and
-# enclosed ones); tests/hub/test_search_symbols_fx61b.py checks them against all of Unicode.
+# The blocks that hold every symbol or number character whose compatibility form differs from
+# it (Unicode 15: spacing accents, `½ ²`, letterlike symbols `™ ℃ №`, `Ⅱ ①`, squared CJK units
+# `㎏`, full-width and enclosed ones); tests/hub/test_search_symbols_fx61b.py checks them
+# against all of Unicode.
 _SYMBOL_BLOCKS = (
     (0x0, 0x400),
     (0x1F00, 0x3500),
@@ -102,15 +103,19 @@ _SYMBOL_BLOCKS = (
 )
 
 
+_BREAKING_CATEGORIES = frozenset({"Sm", "Sc", "Sk", "So", "No", "Nl"})
+
+
 def _symbol_breaks() -> dict[int, str]:
-    """Each symbol (category S*) whose NFKC form differs from it -> that form as a word of its
-    own (`™` -> " tm "), for `normalized`: NFKC alone glued its letters onto the word before
-    (`TF™` was `tftm`, which a query `tf` did not find)."""
+    """Each symbol (category S*) or number character (No, Nl: `Ⅱ`, `①`, `½`) whose NFKC form
+    differs from it -> that form as a word of its own (`™` -> " tm ", `①` -> " 1 "), for
+    `normalized`: NFKC alone glued its letters or digits onto the word before (`TF™` was
+    `tftm`, `Net①` `net1`, which a query `tf`, `net` did not find)."""
     breaks = {}
     for start, end in _SYMBOL_BLOCKS:
         for code in range(start, end):
             char = chr(code)
-            if unicodedata.category(char).startswith("S"):
+            if unicodedata.category(char) in _BREAKING_CATEGORIES:
                 compatible = unicodedata.normalize("NFKC", char)
                 if compatible != char:
                     breaks[code] = f" {compatible} "
@@ -132,8 +137,8 @@ def normalized(text: str) -> str:
     is `mobile`, half-width `ﾓﾃﾞﾙ` is `モデル`, `ﬁ` is `fi`), lower case, and Latin letters
     without their diacritics, so `cafe` finds `Café` and `brû` finds `brûlée` (as search
     engines fold them; other scripts are kept as they are: Thai vowels, kana voicing marks and
-    hangul are letters). A symbol whose compatibility form is letters stays a word break
-    (`TF™` is `tf tm`, `5㎏` is `5 kg`)."""
+    hangul are letters). A symbol or number character whose compatibility form is letters or
+    digits stays a word break (`TF™` is `tf tm`, `5㎏` is `5 kg`, `Net①` is `net 1`)."""
     if not unicodedata.is_normalized("NFKC", text):  # Else it holds no such symbol: fast.
         text = text.translate(_SYMBOL_BREAKS)
     folded = unicodedata.normalize("NFKC", text).lower().translate(_LATIN_FOLDS)
