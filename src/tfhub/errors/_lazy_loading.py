@@ -215,22 +215,14 @@ def call_input_argument_error() -> type:
     imported)."""
     import tensorflow as tf
 
-    class CallInputArgumentError(CallInputSpecError, tf.errors.InvalidArgumentError):
+    return _message_op_error(
+        "CallInputArgumentError",
+        CallInputSpecError,
+        tf.errors.InvalidArgumentError,
         """Inputs a hub.KerasLayer's function refused while running: `except
         tf.errors.InvalidArgumentError` (what upstream raised) and `except CallInputSpecError`
-        (so ValueError, TypeError) both catch it."""
-
-        def __init__(self, *args: Any) -> None:
-            # (message), or (node_def, op, message, error_code) as TensorFlow's: Keras rebuilds
-            # an OpError so, adding the layer's name to the message.
-            message = args[2] if len(args) == 4 else args[0]
-            tf.errors.InvalidArgumentError.__init__(self, None, None, redact(message))
-            CallInputSpecError.__init__(self, message)
-
-        def __str__(self) -> str:
-            return str(self.args[0]) if self.args else ""
-
-    return CallInputArgumentError
+        (so ValueError, TypeError) both catch it.""",
+    )
 
 
 def string_feed_error() -> type:
@@ -241,21 +233,32 @@ def string_feed_error() -> type:
     (so ValueError, TypeError), naming the input and the signature (TensorFlow is imported)."""
     import tensorflow as tf
 
-    class StringFeedError(SignatureInputError, tf.errors.InternalError):
+    return _message_op_error(
+        "StringFeedError",
+        SignatureInputError,
+        tf.errors.InternalError,
         """Values other than str or bytes fed to a string input of an eval function: `except
         tf.errors.InternalError` (what upstream raised) and `except SignatureInputError` (so
-        ValueError, TypeError) both catch it."""
+        ValueError, TypeError) both catch it.""",
+    )
 
-        def __init__(self, *args: Any) -> None:
-            # (message), or (node_def, op, message, error_code) as TensorFlow's OpError pickles.
-            message = args[2] if len(args) == 4 else args[0]
-            tf.errors.InternalError.__init__(self, None, None, redact(message))
-            SignatureInputError.__init__(self, message)
 
-        def __str__(self) -> str:
-            return str(self.args[0]) if self.args else ""
+def _message_op_error(name: str, base: Any, op_error: Any, doc: str) -> type:
+    """A class that is both `base` (a tfhub error built from a message alone) and TensorFlow's
+    `op_error`, made from (message), or from (node_def, op, message, error_code) as TensorFlow
+    builds an OpError (unpickling it, or Keras adding the layer's name to the message); its
+    str() is the message."""
 
-    return StringFeedError
+    def __init__(self: Any, *args: Any) -> None:
+        message = args[2] if len(args) == 4 else args[0]
+        op_error.__init__(self, None, None, redact(message))
+        base.__init__(self, message)
+
+    def __str__(self: Any) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    namespace = {"__init__": __init__, "__str__": __str__, "__doc__": doc}
+    return type(name, (base, op_error), namespace)
 
 
 def _damaged_op_error(
