@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tests._helpers.archives import MODEL_FILES
+from tests._helpers.archives import write_tree
 
 from tfhub import errors
 from tfhub.cli.main import main
@@ -37,11 +37,7 @@ def refusing_root() -> str:
 
 
 def _model_folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "model"
-    for name, data in MODEL_FILES.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-    return folder
+    return Path(write_tree(tmp_path / "model"))
 
 
 def test_a_folder_the_file_system_will_not_make_is_named_at_once(

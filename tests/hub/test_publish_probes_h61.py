@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tests._helpers.archives import MODEL_FILES
+from tests._helpers.archives import write_tree
 
 from tfhub import errors
 from tfhub.cli.main import main
@@ -26,11 +26,7 @@ from tfhub.hub import publish as publish_lib
 
 
 def _model_folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "model"
-    for name, data in MODEL_FILES.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-    return folder
+    return Path(write_tree(tmp_path / "model"))
 
 
 @pytest.mark.parametrize("below", [False, True], ids=["root", "below"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests._helpers.archives import MODEL_FILES
+from tests._helpers.archives import write_tree
 
 from tfhub import errors
 from tfhub.hub import publish as publish_lib
@@ -21,11 +21,7 @@ from tfhub.hub import publish_refusals
 
 @pytest.fixture
 def model(tmp_path: Path) -> Path:
-    folder = tmp_path / "model"
-    for name, data in MODEL_FILES.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-    return folder
+    return Path(write_tree(tmp_path / "model"))
 
 
 def _publish_refusal(model: Path, root: Path) -> str:
