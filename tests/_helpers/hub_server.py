@@ -140,6 +140,18 @@ def raw_request(
         connection.close()
 
 
+def raw_target_get(port: int, target: bytes) -> tuple[str, str]:
+    """(status line, body) of `GET target` to 127.0.0.1:`port`, the target's bytes sent as
+    given (raw UTF-8 or bytes that are no UTF-8, which `raw_request`'s http.client refuses)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: hub.test\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n", 1)[0].decode(), body.decode("utf-8", "replace")
+
+
 def has_ipv6_loopback() -> bool:
     """Whether this machine can listen on ::1, the IPv6 loopback."""
     if not socket.has_ipv6:

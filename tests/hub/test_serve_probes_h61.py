@@ -15,12 +15,16 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 import requests
-from tests._helpers.hub_server import serve_hub, write_model_doc, write_publisher
+from tests._helpers.hub_server import (
+    raw_target_get,
+    serve_hub,
+    write_model_doc,
+    write_publisher,
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,31 +45,18 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         yield running
 
 
-def _raw_get(port: int, target: str) -> tuple[str, str]:
-    """(status line, body) of `GET target`, its non-ASCII characters sent as UTF-8 bytes, as
-    curl sends what the user typed."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        request = f"GET {target} HTTP/1.1\r\nHost: hub.test\r\nConnection: close\r\n\r\n"
-        sock.sendall(request.encode("utf-8"))
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return head.split(b"\r\n", 1)[0].decode(), body.decode("utf-8", "replace")
-
-
 @pytest.mark.parametrize("word", ["Zürich", "zürich", "模型"])
 def test_a_raw_utf8_query_searches_as_its_percent_encoded_form(server, word: str) -> None:
     encoded = requests.get(server.url("/api/models"), params={"q": word}, timeout=30).json()
     assert [model["handle"] for model in encoded["models"]] == ["acme/emb"]
-    status, body = _raw_get(server.port, f"/api/models?q={word}")
+    status, body = raw_target_get(server.port, f"/api/models?q={word}".encode())
     assert status.endswith("200 OK")
     assert '"handle":"acme/emb"' in body.replace(" ", "")
     assert '"total":1' in body.replace(" ", "")
 
 
 def test_a_raw_utf8_query_is_shown_as_sent_on_the_page_and_in_the_log(server) -> None:
-    status, body = _raw_get(server.port, "/?q=Zürich&page-mark=61")
+    status, body = raw_target_get(server.port, "/?q=Zürich&page-mark=61".encode())
     assert status.endswith("200 OK")
     assert "<title>Zürich – search" in body and 'value="Zürich"' in body
     assert "Ã" not in body and "/acme/emb/" in body
@@ -78,7 +69,7 @@ def test_a_raw_utf8_query_is_shown_as_sent_on_the_page_and_in_the_log(server) ->
 
 def test_the_path_of_a_raw_utf8_request_was_already_read_as_utf8(server) -> None:
     """The twin the query now agrees with: the 404 of `/acme/émb/1` names `émb`."""
-    status, body = _raw_get(server.port, "/acme/émb/1")
+    status, body = raw_target_get(server.port, "/acme/émb/1".encode())
     assert status.endswith("404 Not Found")
     assert "/acme/émb/1" in body
 

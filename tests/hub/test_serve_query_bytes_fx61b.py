@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from typing import Any
 
 import pytest
-from tests._helpers.hub_server import serve_hub, write_model_doc, write_publisher
+from tests._helpers.hub_server import (
+    raw_target_get,
+    serve_hub,
+    write_model_doc,
+    write_publisher,
+)
 
 from tfhub.hub.app import create_app
 from tfhub.hub.settings import ServeSettings
@@ -36,27 +40,16 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         yield running
 
 
-def _raw_get(port: int, target: bytes) -> tuple[str, str]:
-    """(status line, body) of `GET target`, its bytes sent as given."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: hub.test\r\nConnection: close\r\n\r\n")
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return head.split(b"\r\n", 1)[0].decode(), body.decode("utf-8", "replace")
-
-
 def test_a_raw_utf8_query_under_8_kb_as_sent_is_answered(server) -> None:
     target = b"/api/models?q=" + "模".encode() * 2700  # 8,114 bytes sent.
     assert len(target) <= 8192
-    status, body = _raw_get(server.port, target)
+    status, body = raw_target_get(server.port, target)
     assert status.endswith("200 OK"), (status, body[:300])
 
 
 def test_a_raw_query_over_8_kb_is_414_naming_the_bytes_sent(server) -> None:
     target = b"/api/models?q=" + "模".encode() * 2800  # 8,413 of path and query.
-    status, body = _raw_get(server.port, target)
+    status, body = raw_target_get(server.port, target)
     sent = len(target) - 1  # Path and query, without the `?` between them.
     assert " 414 " in status and f"Received: {sent:,} bytes." in body, (status, body)
 
