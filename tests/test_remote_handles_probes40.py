@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 
 import pytest
 from tests._helpers._across_workers import computed_once
-from tests._helpers.gcs_stand_in import SHORT_TIMEOUTS, TOKEN, GcsStandIn, run_scenarios, serve_gcs
+from tests._helpers.gcs_stand_in import (
+    SHORT_TIMEOUTS,
+    TOKEN,
+    GcsStandIn,
+    own_seconds,
+    run_scenarios,
+    serve_gcs,
+)
 from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
@@ -162,7 +169,8 @@ def test_a_gcs_listing_that_pages_forever_ends_in_a_timeout_error(
     assert "TimeoutError" in report["bases"] and "DownloadError" in report["bases"], report
     assert "gs://pages-forever/model" in report["message"], report
     assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report
-    assert TIMEOUT + RETRY_TIMEOUT <= report["seconds"] < TIMEOUT + RETRY_TIMEOUT + 3, report
+    assert TIMEOUT + RETRY_TIMEOUT <= report["seconds"], report
+    assert own_seconds(report) < TIMEOUT + RETRY_TIMEOUT + 3, report  # A busy machine's aside.
 
 
 @pytest.mark.tf
