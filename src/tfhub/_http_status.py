@@ -190,6 +190,8 @@ def status_advice(
         message += _proxy_credentials_advice(url)
     elif status in _GATEWAY_STATUSES and (proxy := _plain_http_proxy(final_url or url)):
         message += _gateway_advice(status, proxy=proxy, retries=retries)
+    elif status == 501:
+        message += NOT_IMPLEMENTED_ADVICE
     elif status in (408, 429) or status >= 500:
         message += _overloaded_advice(retries)
     else:
@@ -228,6 +230,13 @@ def _gateway_advice(status: int, *, proxy: str, retries: RetryRecord | None) -> 
         f"{constants.TFHUB_HTTP_RETRIES} sets how often): check HTTP_PROXY (or ALL_PROXY) and "
         "NO_PROXY, try again later, or tell the proxy's or the server's owner."
     )
+
+
+# A 501 (Not Implemented) is never retried: the server lacks what was asked, now and later.
+NOT_IMPLEMENTED_ADVICE = (
+    " The server does not implement this request; trying again will not help. Check the "
+    "handle (a model's address on a server of the hosting protocol), or tell the server's owner."
+)
 
 
 def _overloaded_advice(retries: RetryRecord | None) -> str:

@@ -107,6 +107,11 @@ class HttpUncompressedResolver(Resolver):
         return _check_location(body, url=url)
 
 
+# Answers refusing the request itself (Bad Request, Not Implemented), not the model: a server
+# without the uncompressed format may give them to `?tf-hub-format=uncompressed`.
+_REFUSED_REQUEST = frozenset({400, 501})
+
+
 def _no_location_error(response: Any, *, url: str, handle: str) -> errors.InvalidHandleError:
     """The error for an answer other than 303 (upstream's ValueError message first): for an
     error status, what it means and what to do, as the compressed format says it (check the
@@ -124,6 +129,13 @@ def _no_location_error(response: Any, *, url: str, handle: str) -> errors.Invali
         advice = _http_status.status_advice(
             status, handle=handle, url=url, server_says=said, retries=retries
         )
+        if status in _REFUSED_REQUEST:  # The handle may be fine: the format is what it lacks.
+            advice += (
+                " The server may not offer the uncompressed format, which "
+                f"{constants.TFHUB_MODEL_LOAD_FORMAT}=UNCOMPRESSED asks for. Unset "
+                f"{constants.TFHUB_MODEL_LOAD_FORMAT} (or set it to COMPRESSED) to download the "
+                "archive."
+            )
         return errors.InvalidHandleError(message + advice)
     if said:
         message += f' The server says: "{said.rstrip(".")}."'

@@ -1,0 +1,57 @@
+"""Probes (session 62): what a server that does not offer a format says through tfhub.
+
+A hub without the uncompressed format may refuse `?tf-hub-format=uncompressed` as a bad
+request (400) or as not implemented (501). Under TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED those
+answers said "Check the handle." (the handle was fine: COMPRESSED downloads it) or "failing or
+overloaded ... try again later" (a 501 is never retried: trying again cannot help), never the
+setting that asked for the format. A 501 in the compressed format was told to try later too.
+Real local servers; each refusal answered once.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests._helpers.http_server import answer_body, answer_status
+
+import tfhub as hub
+from tfhub import errors
+
+_SWITCH = "Unset TFHUB_MODEL_LOAD_FORMAT (or set it to COMPRESSED)"
+_NOT_IMPLEMENTED = "does not implement this request; trying again will not help"
+
+
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [(400, None), (400, b"unknown tf-hub-format: uncompressed\n"), (501, None)],
+    ids=["400", "400-text", "501"],
+)
+def test_uncompressed_refused_by_the_server_names_the_setting(
+    server, monkeypatch, status, text
+) -> None:
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    if text is None:
+        server.state.behaviours.append(answer_status("/m/1", status))
+    else:
+        server.state.behaviours.append(answer_body("/m/1", status, "text/plain", text))
+    with pytest.raises(errors.InvalidHandleError) as info:
+        hub.resolve(server.url("/m/1"))
+    message = str(info.value)
+    assert isinstance(info.value, ValueError)  # Upstream's class, its message first.
+    assert message.startswith(
+        f"Expected 303 See other HTTP response but received code {status} from "
+        f"{server.url('/m/1')}?tf-hub-format=uncompressed."
+    ), message
+    assert _SWITCH in message and "try again later" not in message, message
+    if text is not None:
+        assert 'The server says: "unknown tf-hub-format: uncompressed."' in message, message
+    assert len(server.state.requests) == 1  # Neither is retried.
+
+
+def test_compressed_501_is_not_told_to_try_again(server) -> None:
+    server.state.behaviours.append(answer_status("/m/1", 501))
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(server.url("/m/1"))
+    message = str(info.value)
+    assert "501" in message and _NOT_IMPLEMENTED in message, message
+    assert "try again later" not in message and "overloaded" not in message, message
+    assert len(server.state.requests) == 1
