@@ -21,8 +21,8 @@ import tarfile
 from . import constants, errors
 from ._archive_errors import invalid, raise_mapped, raise_member_error, too_many_members
 from ._archive_kind import ZSTD_MAGIC as ZSTD_MAGIC
+from ._archive_kind import compressed_twice_message, not_an_archive_message
 from ._archive_kind import is_v7_tar_header as is_v7_tar_header
-from ._archive_kind import not_an_archive_message
 from ._archive_kind import other_archive_kind as other_archive_kind
 from ._archive_kind import read_head as read_head
 from ._archive_kind import sniff as sniff
@@ -86,7 +86,8 @@ def extract(stream: Any, target: str, *, source: str, local: bool = False) -> Ex
         digest algorithm and the number of members.
 
     Raises:
-        tfhub.errors.NotAnArchiveError: if the stream is an HTML page or not an archive.
+        tfhub.errors.NotAnArchiveError: if the stream is an HTML page or not an archive (a
+            compressed tar compressed again, too).
         tfhub.errors.ArchiveError: if the archive is truncated, corrupt, holds no files, or has
             member names the filesystem cannot hold (too long, a file then a folder).
         tfhub.errors.UnsafeArchiveError: for a member that is refused.
@@ -105,10 +106,13 @@ def extract(stream: Any, target: str, *, source: str, local: bool = False) -> Ex
     limit = constants.max_extracted_bytes()
     max_members = constants.max_archive_members()
     inflater = Inflater(stream.read, head, kind)
+    tar = TarSource(inflater, limit=limit, source=source)
     try:
-        tar = TarSource(inflater, limit=limit, source=source)
         return _extract_members(tar, target, source, max_members=max_members)
     except Exception as err:
+        twice = compressed_twice_message(source, kind, tar.first_bytes, local=local)
+        if twice is not None:  # Its first "header" was compressed bytes: nothing was written.
+            raise errors.NotAnArchiveError(twice) from err
         raise_mapped(err, source=source, target=target)
     finally:
         inflater.close()

@@ -108,6 +108,29 @@ def _not_a_tar_message(source: str, head: bytes, *, local: bool) -> str:
     )
 
 
+# The compressions `sniff` names, in the words of their tools.
+_COMPRESSIONS = {"gzip": "gzip", "bz2": "bzip2", "xz": "xz"}
+
+
+def compressed_twice_message(source: str, kind: str, inner: bytes, *, local: bool) -> str | None:
+    """Why `source`, a `kind` stream ("gzip", "bz2", "xz") whose decompressed bytes start with
+    `inner`, is no model archive when `inner` is compressed again (a .tar.gz gzipped once
+    more: by a server or an upload that compresses what it stores without a Content-Encoding
+    to say so, or a `.tar.gz.gz` renamed); None if `inner` is not compressed."""
+    inner_kind = sniff(inner)
+    if kind not in _COMPRESSIONS or inner_kind not in _COMPRESSIONS:
+        return None
+    outer, tool = _COMPRESSIONS[kind], _COMPRESSIONS[inner_kind]
+    message = (
+        f"{source} does not appear to be a valid module. It is compressed twice: its {outer} "
+        f"stream holds a {tool} stream, not a tar archive (compressed again by a server or an "
+        "upload that compresses what it stores, or a file renamed)"
+    )
+    if not local:
+        return f"{message}; the server's owner can store the archive as it is."
+    return f"{message}: decompress it once (`{outer} -dc FILE > model.tar.gz`) and give that."
+
+
 def is_v7_tar_header(head: bytes) -> bool:
     """True for a pre-POSIX tar header (no "ustar" magic) whose checksum is right."""
     if len(head) < 512 or not head[:1].strip(b"\0"):

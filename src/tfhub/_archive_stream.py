@@ -263,6 +263,7 @@ class TarSource:
         self._position = 0
         self._ended = False
         self._headers_end = _NO_HEADER_LIMIT  # Where tarfile's reads must stop (`read`).
+        self.first_bytes = b""  # The stream's first decompressed bytes (its first chunk's).
 
     def _fill(self) -> bool:
         """Makes the current chunk non-empty; returns False at the end of the stream."""
@@ -278,6 +279,8 @@ class TarSource:
                 raise item.error
             self._data = item if type(item) is bytes else bytes(item)
             self._offset = 0
+            if not self.first_bytes:  # Once per archive: for what a failure says (`extract`).
+                self.first_bytes = self._data[:512]
         return True
 
     def check_room(self, size: int) -> None:
