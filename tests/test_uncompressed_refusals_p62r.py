@@ -5,7 +5,8 @@ request (400) or as not implemented (501). Under TFHUB_MODEL_LOAD_FORMAT=UNCOMPR
 answers said "Check the handle." (the handle was fine: COMPRESSED downloads it) or "failing or
 overloaded ... try again later" (a 501 is never retried: trying again cannot help), never the
 setting that asked for the format. A 501 in the compressed format was told to try later too.
-Real local servers; each refusal answered once.
+A server of the uncompressed format only (a 303 naming a gs:// folder in its body) was "Check
+the handle." under COMPRESSED. Real local servers; each refusal answered once.
 """
 
 from __future__ import annotations
@@ -55,3 +56,17 @@ def test_compressed_501_is_not_told_to_try_again(server) -> None:
     assert "501" in message and _NOT_IMPLEMENTED in message, message
     assert "try again later" not in message and "overloaded" not in message, message
     assert len(server.state.requests) == 1
+
+
+def test_compressed_asked_but_a_303_names_a_gcs_folder(server) -> None:
+    """A server of the uncompressed format only (its 303 names the gs:// folder in the body,
+    as upstream's resolver read it, with no Location) was "Check the handle.", quoting the
+    folder with a period added ("gs://bucket/model/1.")."""
+    body = b"gs://bucket/model/1\n"
+    server.state.behaviours.append(answer_body("/m/1", 303, "text/plain", body))
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(server.url("/m/1"))
+    message = str(info.value)
+    assert "303 See Other" in message and "Check the handle" not in message, message
+    assert "gs://bucket/model/1 " in message and "gs://bucket/model/1." not in message, message
+    assert "set TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED" in message, message

@@ -179,6 +179,8 @@ def status_advice(
         final_url: the URL that answered, if redirects led elsewhere.
         retries: how the request was retried, said for a failing or overloaded server.
     """
+    if status == 303 and server_says and server_says.startswith("gs://"):
+        return _gcs_location_advice(server_says)
     message = ""
     if server_says:
         message += f' The server says: "{server_says.rstrip(".")}."'  # One period, inside.
@@ -229,6 +231,19 @@ def _gateway_advice(status: int, *, proxy: str, retries: RetryRecord | None) -> 
         f"{status} itself when it cannot reach the host or hears nothing from it ({retried}; "
         f"{constants.TFHUB_HTTP_RETRIES} sets how often): check HTTP_PROXY (or ALL_PROXY) and "
         "NO_PROXY, try again later, or tell the proxy's or the server's owner."
+    )
+
+
+def _gcs_location_advice(location: str) -> str:
+    """The advice for a 303 without a Location whose text names a gs:// folder: the answer of
+    the uncompressed format (upstream's resolver read that folder from the body)."""
+    from .utils.printable import escaped
+
+    return (
+        f" Its text names the gs:// folder {escaped(location)} as the uncompressed format "
+        "answers: the server offers that format only. To read the model in place from there, "
+        f"set {constants.TFHUB_MODEL_LOAD_FORMAT}=UNCOMPRESSED (or use that folder as the "
+        "handle)."
     )
 
 
