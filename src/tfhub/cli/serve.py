@@ -80,7 +80,8 @@ def _add_content_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_running_options(parser: argparse.ArgumentParser) -> None:
-    """Adds how it runs: --server, --no-access-log, --rescan, --print-nginx-config."""
+    """Adds how it runs: --server, --no-access-log, --rescan, --stop-timeout,
+    --print-nginx-config."""
     parser.add_argument(
         "--server", choices=("granian", "uvicorn"), default="granian", help="ASGI server (granian)"
     )
@@ -91,6 +92,14 @@ def _add_running_options(parser: argparse.ArgumentParser) -> None:
         default=30.0,
         metavar="SECONDS",
         help="check ROOT for new or changed docs this often (30; 0: never)",
+    )
+    parser.add_argument(
+        "--stop-timeout",
+        type=int,
+        default=20,
+        metavar="SECONDS",
+        help="on SIGINT or SIGTERM, let the downloads in flight go on this long, then cut "
+        "them (20)",
     )
     parser.add_argument(
         "--print-nginx-config",
@@ -128,6 +137,7 @@ def run_command(args: argparse.Namespace) -> int:
         workers=args.workers,
         server=args.server,
         on_ready=announce,
+        stop_timeout=args.stop_timeout,
     )
     # The server returned: a stop signal (SIGINT, SIGTERM, SIGHUP) stopped it gracefully, which
     # is how `tfhub serve` ends (exit 0), not a command cut short (uvicorn raises the signal

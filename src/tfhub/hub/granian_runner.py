@@ -26,13 +26,15 @@ logger = logging.getLogger(__name__)
 GRANIAN_APP_FACTORY = "tfhub.hub.app:granian_app_from_env"  # Reads X-Forwarded-* as uvicorn.
 
 
-def serve_granian(*, host: str, port: int, workers: int) -> None:
+def serve_granian(*, host: str, port: int, workers: int, stop_timeout: int) -> None:
     """Serves the app (`GRANIAN_APP_FACTORY`, one per worker process) until a stop signal.
 
     Args:
         host: the address to listen on.
         port: the TCP port.
         workers: how many worker processes.
+        stop_timeout: the most seconds a worker may take to stop (its downloads in flight go on
+            meanwhile) before it is killed, on a stop signal and on SIGHUP's restart alike.
     """
     from granian.constants import HTTPModes, Interfaces
 
@@ -49,6 +51,9 @@ def serve_granian(*, host: str, port: int, workers: int) -> None:
         log_access=False,
         log_dictconfig=_log_config(),
         websockets=False,
+        # granian waits for a worker forever without it (a slow client's download held a
+        # stopped server for minutes); it reads 0 as "no limit", so 0 is made a millisecond.
+        workers_kill_timeout=max(stop_timeout, 0.001),
     ).serve()
 
 

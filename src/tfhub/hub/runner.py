@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 APP_FACTORY = "tfhub.hub.app:app_from_env"
 SERVERS = ("granian", "uvicorn")
 DEFAULT_SERVER = "granian"
+# How long a stop signal lets the downloads in flight go on before it cuts them (`--stop-timeout`):
+# within Kubernetes' 30 s of grace and systemd's 90 s, so that the server ends on its own (exit 0).
+DEFAULT_STOP_TIMEOUT = 20
 
 
 def serve(
@@ -48,6 +51,7 @@ def serve(
     workers: int,
     server: str,
     on_ready: Callable[[], None] | None = None,
+    stop_timeout: int = DEFAULT_STOP_TIMEOUT,
 ) -> None:
     """Serves ROOT until interrupted.
 
@@ -59,6 +63,9 @@ def serve(
         server: "granian" (Rust HTTP core, files sent natively) or "uvicorn".
         on_ready: called once the options passed their checks, before the server starts
             (`tfhub serve` prints its address then).
+        stop_timeout: on SIGINT or SIGTERM, the most seconds the answers in flight (a slow
+            client's download) may go on before they are cut; both servers otherwise waited for
+            each to end, whatever it took.
 
     Raises:
         tfhub.errors.ServeConfigError: for an unknown server or bad options (checked here,
@@ -68,6 +75,7 @@ def serve(
     """
     if server in SERVERS:  # An unknown one is check_options' error.
         require(*APP_MODULES, server, purpose="serving a hub")
+    check_stop_timeout(stop_timeout)
     check_options(settings, host=host, port=port, workers=workers, server=server)
     if on_ready is not None:
         on_ready()
@@ -77,9 +85,9 @@ def serve(
     # one after would, as `uvicorn.run` does: granian's start ended `tfhub: terminated`, 143.
     with contextlib.suppress(KeyboardInterrupt):
         if server == "granian":
-            serve_granian(host=host, port=port, workers=workers)
+            serve_granian(host=host, port=port, workers=workers, stop_timeout=stop_timeout)
         else:
-            _serve_uvicorn(host=host, port=port, workers=workers)
+            _serve_uvicorn(host=host, port=port, workers=workers, stop_timeout=stop_timeout)
 
 
 def check_options(
@@ -120,6 +128,20 @@ def check_options(
     _check_free(host, port)
     warn_about_settings(settings)
     _warn_if_no_docs(settings.root)
+
+
+def check_stop_timeout(seconds: int) -> None:
+    """Checks `--stop-timeout`.
+
+    Raises:
+        tfhub.errors.ServeConfigError: unless `seconds` is 0 or more.
+    """
+    if seconds < 0:
+        raise errors.ServeConfigError(
+            "--stop-timeout must be a whole number of seconds, 0 or more (0: a stop cuts the "
+            f"downloads in flight at once). Received: {seconds}",
+            option="--stop-timeout",
+        )
 
 
 def max_workers() -> int:
@@ -164,10 +186,10 @@ def _check_free(host: str, port: int) -> None:
 _UVICORN_HTTP_PROTOCOL = "tfhub.hub.uvicorn_h11:DeadlineH11Protocol"
 
 
-def _serve_uvicorn(*, host: str, port: int, workers: int) -> None:
+def _serve_uvicorn(*, host: str, port: int, workers: int, stop_timeout: int) -> None:
     import uvicorn
 
-    from .uvicorn_h11 import MAX_REQUEST_HEAD_BYTES
+    from .uvicorn_h11 import MAX_REQUEST_HEAD_BYTES, graceful_shutdown_timeout
 
     with _sighup_stops_gracefully():
         uvicorn.run(
@@ -181,6 +203,7 @@ def _serve_uvicorn(*, host: str, port: int, workers: int) -> None:
             ws="none",
             http=_UVICORN_HTTP_PROTOCOL,
             h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
+            timeout_graceful_shutdown=graceful_shutdown_timeout(stop_timeout),
         )
 
 

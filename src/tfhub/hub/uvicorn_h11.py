@@ -12,7 +12,13 @@ Nor does uvicorn time out a client that stops reading an answer: its connection,
 buffered part of the archive, were held for as long as the client stayed connected (measured:
 still open after 100 s; a client that sends no more data costs nothing to keep). Here a
 connection whose write buffer is full (uvicorn paused writing) and from which the client takes
-no byte for `WRITE_STALL_SECONDS` is aborted, as nginx's `send_timeout` does. uvicorn loads the
+no byte for `WRITE_STALL_SECONDS` is aborted, as nginx's `send_timeout` does.
+
+On a stop signal uvicorn waits for every answer in flight to end (a slow client's download held
+a stopped server for minutes), or, given `timeout_graceful_shutdown`, cancels the app's task,
+which logged an "Exception in ASGI application" traceback per download. Here a connection still
+answering `STOP_MARGIN_SECONDS` before that timeout is aborted: the app sees the client gone and
+ends, and the server stops on time and quietly (`graceful_shutdown_timeout`). uvicorn loads the
 class by its import path (`runner` passes it), also in its worker processes; importing this
 module imports uvicorn.
 """
@@ -39,6 +45,15 @@ HEADER_TIMEOUT_SECONDS = 30.0  # granian's own (its http1 header_read_timeout).
 # limit (~64 KB, hyper's), so the hub's 414 (request_target.MAX_TARGET_BYTES) answers both servers.
 MAX_REQUEST_HEAD_BYTES = 64 << 10
 WRITE_STALL_SECONDS = 60.0  # nginx's send_timeout.
+# uvicorn's own cancelling of the tasks left at a stop comes this long after the cut of the
+# answers in flight: the time their apps take to see the client gone and end.
+STOP_MARGIN_SECONDS = 2
+
+
+def graceful_shutdown_timeout(stop_timeout: int) -> int:
+    """uvicorn's `timeout_graceful_shutdown` for a stop that cuts the answers still in flight
+    `stop_timeout` seconds after a stop signal (`DeadlineH11Protocol.shutdown`)."""
+    return stop_timeout + STOP_MARGIN_SECONDS
 
 
 class DeadlineH11Protocol(H11Protocol):
@@ -64,6 +79,18 @@ class DeadlineH11Protocol(H11Protocol):
         self._disarm_header_deadline()
         self._disarm_write_deadline()
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """uvicorn's start of a graceful stop; an answer in flight is cut if it is still going
+        at the stop timeout (`graceful_shutdown_timeout`; none without one)."""
+        super().shutdown()
+        timeout = self.config.timeout_graceful_shutdown
+        if timeout is not None and not self._waiting_for_headers():
+            self.loop.call_later(max(timeout - STOP_MARGIN_SECONDS, 0.0), self._cut_at_stop)
+
+    def _cut_at_stop(self) -> None:
+        if not self._waiting_for_headers() and not self.transport.is_closing():
+            self.transport.abort()  # close() would wait for a client that reads nothing.
 
     def pause_writing(self) -> None:
         super().pause_writing()
