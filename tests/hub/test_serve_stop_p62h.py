@@ -22,7 +22,12 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.cli import run_tfhub
-from tests._helpers.hub_server import serve_hub, write_model_doc, write_publisher
+from tests._helpers.hub_server import (
+    serve_hub,
+    write_model_doc,
+    write_model_folder,
+    write_publisher,
+)
 
 pytest.importorskip("granian")
 pytest.importorskip("uvicorn")
@@ -97,3 +102,39 @@ def test_a_negative_stop_timeout_is_refused(
         "tfhub: invalid value: --stop-timeout must be a whole number of seconds, 0 or more (0: "
         "a stop cuts the downloads in flight at once). Received: -1\n"
     )
+
+
+# The pack of a folder version runs in a thread that a stop cannot interrupt: made slow here so
+# that the stop comes while it runs (a real one of a large folder takes seconds of CPU).
+SLOW_PACK = (
+    "import time\n"
+    "from tfhub.hub import archives\n"
+    "_pack = archives.packed_archive\n"
+    "def _slow(*args, **kwargs):\n"
+    "    time.sleep(3)\n"
+    "    return _pack(*args, **kwargs)\n"
+    "archives.packed_archive = _slow\n"
+)
+
+
+def test_a_stop_while_a_folder_version_is_packed_ends_quietly_with_uvicorn(
+    hub_root: Path, tmp_path: Path
+) -> None:
+    """uvicorn cancelled the request still waiting for the pack at its timeout and logged an
+    "Exception in ASGI application" traceback; the request, its client cut, now ends quietly
+    once the pack's thread returns (the archive is in the cache for the next start)."""
+    doc = write_model_doc(hub_root, "acme/folder/1", asset="1")
+    write_model_folder(doc)
+    log = tmp_path / "serve.log"
+    options = ("--server", "uvicorn", "--rescan", "0", "--stop-timeout", "0")
+    with serve_hub(hub_root, log, *options, prelude=SLOW_PACK) as hub:
+        with socket.create_connection(("127.0.0.1", hub.port), timeout=30) as client:
+            client.sendall(
+                b"GET /acme/folder/1?tf-hub-format=compressed HTTP/1.1\r\nHost: hub.test\r\n\r\n"
+            )
+            time.sleep(0.5)  # The pack is running.
+            os.killpg(hub.proc.pid, signal.SIGTERM)
+            status = hub.proc.wait(timeout=20)
+            assert _bytes_until_closed(client) == 0  # Cut before any answer.
+    assert status == 0, hub.access_log()
+    assert "Traceback" not in hub.access_log()

@@ -18,7 +18,9 @@ On a stop signal uvicorn waits for every answer in flight to end (a slow client'
 a stopped server for minutes), or, given `timeout_graceful_shutdown`, cancels the app's task,
 which logged an "Exception in ASGI application" traceback per download. Here a connection still
 answering `STOP_MARGIN_SECONDS` before that timeout is aborted: the app sees the client gone and
-ends, and the server stops on time and quietly (`graceful_shutdown_timeout`). uvicorn loads the
+ends, and the server stops on time and quietly (`graceful_shutdown_timeout`). A request of such
+a connection that cannot see it (it waits for a pack's thread) is still cancelled by uvicorn;
+it then ends without that traceback, its client being gone already. uvicorn loads the
 class by its import path (`runner` passes it), also in its worker processes; importing this
 module imports uvicorn.
 """
@@ -63,6 +65,21 @@ class DeadlineH11Protocol(H11Protocol):
     _header_deadline: asyncio.TimerHandle | None = None
     _write_deadline: asyncio.TimerHandle | None = None
     _write_buffered = 0
+    _cut_by_stop = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._inner_app = self.app
+        self.app = self._app_ending_quietly_when_cut
+
+    async def _app_ending_quietly_when_cut(self, scope: Any, receive: Any, send: Any) -> None:
+        """The app; uvicorn's cancelling of a request whose connection the stop cut (its
+        client gone) ends it without the traceback uvicorn logs for a cancelled app."""
+        try:
+            await self._inner_app(scope, receive, send)
+        except asyncio.CancelledError:
+            if not self._cut_by_stop:
+                raise
 
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -90,6 +107,7 @@ class DeadlineH11Protocol(H11Protocol):
 
     def _cut_at_stop(self) -> None:
         if not self._waiting_for_headers() and not self.transport.is_closing():
+            self._cut_by_stop = True
             self.transport.abort()  # close() would wait for a client that reads nothing.
 
     def pause_writing(self) -> None:
