@@ -23,8 +23,32 @@ def input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:
     return (
         f"The inputs do not match what {target} of {hub.handle!r} expects: {expected}. "
         f"Pass inputs of that dtype and shape{_batch_note(hub.input_specs)}."
-        f"{_layer_dtype_hint(hub.input_specs, inputs)} Received: inputs={_describe(inputs)}"
+        f"{_names_note(hub, inputs)}{_layer_dtype_hint(hub.input_specs, inputs)} "
+        f"Received: inputs={_describe(inputs)}"
     )
+
+
+def _names_note(hub: HubCallable, inputs: Any) -> str:
+    """Names the inputs a dict lacks, and those it has that the function does not take, if
+    its names (with those `arguments` gives a signature) are not those of any input spec
+    (TensorFlow's error, which upstream's layer let through, named them: "missing a required
+    argument: 'x'", "got an unexpected keyword argument 'z'"); else ""."""
+    specs = [spec for spec in hub.input_specs if isinstance(spec, dict)]
+    if not isinstance(inputs, dict) or not specs:
+        return ""
+    given = set(inputs) | (set(hub.arguments) if hub.signature else set())
+    if any(set(spec) == given for spec in specs):
+        return ""
+    wanted = set(specs[0])
+    missing = sorted(wanted - given, key=str)
+    unknown = sorted(set(inputs) - wanted, key=str)
+    note = ""
+    if missing:
+        where = " (or to arguments= of hub.KerasLayer, for values fixed for every call)"
+        note += f" The inputs dict lacks {missing}: add them to it{where if hub.signature else ''}."
+    if unknown:
+        note += f" It takes no input named {unknown}: leave them out."
+    return note
 
 
 def half_inputs_message(hub: HubCallable, inputs: Any, err: Exception) -> str | None:
