@@ -525,11 +525,14 @@ def _starter_doc(summary: signatures.SignatureSummary, **info: str) -> str:
 
 def test_a_starter_doc_of_a_model_without_variables_is_not_fine_tunable():
     """Mutant: `fine-tunable: true` always; a model without variables (nothing to train)
-    was then said to be fine-tunable."""
+    was then said to be fine-tunable. (A TF2 model needs a `__call__` too: fx62a.)"""
+    call = signatures.CallInfo((), False)
     assert "<!-- fine-tunable: false -->" in _starter_doc(
-        _summary(_tensor("string", (None,)), variables=0)
+        _summary(_tensor("string", (None,)), variables=0, call=call)
     )
-    assert "<!-- fine-tunable: true -->" in _starter_doc(_summary(_tensor("string", (None,))))
+    assert "<!-- fine-tunable: true -->" in _starter_doc(
+        _summary(_tensor("string", (None,)), call=call)
+    )
 
 
 @pytest.mark.parametrize("value", ["apache-2.0\rmit", "mit <!-- x"])

@@ -20,7 +20,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .. import _archive, errors
 from ..handles import is_archive_path
@@ -275,7 +275,10 @@ def _install_staged(
         refusals.refuse_refused_files(model_folder, model_dir, command)
         loaded = refusals.check_loadable(model_folder, model_dir)
         summary = signatures.compute_summary(model_folder, loaded=loaded)
-        return _stage_and_commit(model_folder, root, handle, summary, staging, doc, info)
+        trainable = _trainable_count(loaded) if summary.call is not None else None
+        return _stage_and_commit(
+            model_folder, root, handle, summary, staging, doc, info, trainable_variables=trainable
+        )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -331,16 +334,20 @@ def _stage_and_commit(
     staging: Path,
     doc: _DocToWrite,
     info: starter.StarterInfo,
+    *,
+    trainable_variables: int | None,
 ) -> Published:
     """Packs the model, writes its signature summary and doc into `staging`, checks the doc,
-    and commits them (and a publisher doc, if the hub has none) under the publisher's lock."""
+    and commits them (and a publisher doc, if the hub has none) under the publisher's lock.
+    `trainable_variables` (of its `__call__`, None: unknown) decides a starter doc's
+    `fine-tunable`."""
     keep_doc = doc.keep_existing
     target = fmt.doc_path(root, handle, DocKind.MODULE)
     staged_doc = staging / target.name
     archive_name = docs_layout.archive_path(target).name
     packed = pack_lib.pack(model_dir, staging / archive_name)
     signatures.write_summary(summary, docs_layout.signatures_path(staged_doc))
-    text = _doc_text(doc, target, handle, summary, info, archive_name)
+    text = _doc_text(doc, target, handle, summary, info, archive_name, trainable_variables)
     staged_doc.write_text(text, encoding="utf-8")
     publish_doc.check_doc(staged_doc, root, target, handle, summary, shown=doc.shown)
     moves = [(packed.path, docs_layout.archive_path(target))]
@@ -374,6 +381,7 @@ def _doc_text(
     summary: signatures.SignatureSummary,
     info: starter.StarterInfo,
     archive_name: str,
+    trainable_variables: int | None,
 ) -> str:
     """The text of the version's doc: the existing doc at `target` (kept), the doc given, or a
     starter doc whose asset-path is `archive_name`."""
@@ -381,7 +389,17 @@ def _doc_text(
         return docs_text.read_doc_text(target)
     if doc.text is not None:
         return doc.text
-    return starter.starter_module_doc(handle, summary, info, asset_path=archive_name)
+    return starter.starter_module_doc(
+        handle, summary, info, asset_path=archive_name, trainable_variables=trainable_variables
+    )
+
+
+def _trainable_count(loaded: Any) -> int:
+    """How many variables a loaded TF2 model's `__call__` trains, as hub.KerasLayer adopts
+    them (`LoadedModel`: its `trainable_variables`, or the trainable ones it tracks)."""
+    from ..loaded_model import LoadedModel  # Here: it imports tfhub.tf1 (~0.2 s).
+
+    return len(LoadedModel.of(loaded).trainable_variables())
 
 
 def _staged_publisher_doc(

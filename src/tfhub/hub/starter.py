@@ -8,9 +8,11 @@ starter publisher doc.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from .. import errors
+from ..keras._arguments import suggested_signature
 from .doc_handles import DocHandle
 from .docs_format import doc_path
 from .signatures import ComponentInfo, SignatureSummary, TensorInfo
@@ -84,8 +86,69 @@ def _signature_lines(summary: SignatureSummary) -> list[str]:
     return lines
 
 
+def fine_tunable(summary: SignatureSummary, *, trainable_variables: int | None = None) -> bool:
+    """The starter doc's `fine-tunable`: whether a user can train the model's weights further.
+
+    tfhub.dev's docs define it as "whether the model can be fine-tuned by the user", and
+    upstream's Reusable SavedModel API (docs/reusable_saved_models.md) fine-tunes through the
+    restored `__call__` and its `trainable_variables` (signatures "are not expressive enough to
+    support fine-tuning"; upstream's hub.KerasLayer refuses `trainable=True` with `signature=`).
+    So a TF2 (or TF1) SavedModel is fine-tunable only with a `__call__` and a trainable
+    variable; a TF1 Hub module (`hub.Module(..., trainable=True)`) with a variable.
+
+    Args:
+        summary: the model's signature summary.
+        trainable_variables: how many variables its `__call__` trains, if the caller knows
+            (a loaded model tells); None counts all its variables.
+    """
+    if summary.format == "TF1 Hub format":
+        return summary.variable_count > 0
+    if summary.call is None:
+        return False
+    trainable = summary.variable_count if trainable_variables is None else trainable_variables
+    return trainable > 0
+
+
+def _usage_lines(handle: DocHandle, summary: SignatureSummary) -> list[str]:
+    """The usage snippet: `hub.load`, and for a model without `__call__` (not a TF1 Hub
+    module) how to call a signature with hub.KerasLayer, which refuses such a model without
+    `signature=` (`output_key=` for a signature of one output, else
+    `signature_outputs_as_dict=True`, as `tfhub inspect` says)."""
+    url = f"{HUB_URL_PLACEHOLDER}/{handle}"
+    lines = ["```python", "import tfhub as hub", "", f'model = hub.load("{url}")']
+    if summary.call is not None or summary.format == "TF1 Hub format":
+        return [*lines, "```"]
+    outputs = {
+        signature.name: sorted(tensor.name for tensor in signature.outputs)
+        for meta in summary.meta_graphs
+        for signature in meta.signatures
+    }
+    if not outputs:
+        return [
+            *lines,
+            "# It has no __call__ and no signatures: hub.KerasLayer cannot use it.",
+            "```",
+        ]
+    name, names = suggested_signature(outputs)
+    output = (
+        f"output_key={json.dumps(names[0])}"
+        if len(names) == 1
+        else "signature_outputs_as_dict=True"
+    )
+    lines.append(
+        f"# It has no __call__: call a signature, model.signatures[{json.dumps(name)}], or:"
+    )
+    lines += ["layer = hub.KerasLayer(", f'    "{url}",', f"    signature={json.dumps(name)},"]
+    return [*lines, f"    {output},", ")", "```"]
+
+
 def starter_module_doc(
-    handle: DocHandle, summary: SignatureSummary, info: StarterInfo, *, asset_path: str
+    handle: DocHandle,
+    summary: SignatureSummary,
+    info: StarterInfo,
+    *,
+    asset_path: str,
+    trainable_variables: int | None = None,
 ) -> str:
     """The text of a starter Module doc.
 
@@ -94,6 +157,8 @@ def starter_module_doc(
         summary: its signature summary (gives format, fine-tunable, inputs).
         info: description, task and license from the caller.
         asset_path: the asset-path value (the archive's name beside the doc).
+        trainable_variables: how many variables the model's `__call__` trains, if known
+            (`fine_tunable`).
 
     Returns:
         The Markdown text; it passes the validator.
@@ -108,7 +173,8 @@ def starter_module_doc(
     task = _one_line_value("task", task)
     lines = [f"# Module {handle}", description, "", f"<!-- asset-path: {asset_path} -->"]
     lines += [f"<!-- task: {task} -->"]
-    lines += [f"<!-- fine-tunable: {'true' if summary.variable_count else 'false'} -->"]
+    tunable = fine_tunable(summary, trainable_variables=trainable_variables)
+    lines += [f"<!-- fine-tunable: {'true' if tunable else 'false'} -->"]
     lines += [f"<!-- format: {summary.doc_format} -->"]
     if info.license:
         lines.append(f"<!-- license: {_one_line_value('license', info.license)} -->")
@@ -116,8 +182,7 @@ def starter_module_doc(
     if info.source:
         lines += [f"Mirrored from `{info.source}`.", ""]
     lines += ["Describe what the model does, its training data and its license here.", ""]
-    lines += ["## Usage", "", "```python", "import tfhub as hub", ""]
-    lines += [f'model = hub.load("{HUB_URL_PLACEHOLDER}/{handle}")', "```", ""]
+    lines += ["## Usage", "", *_usage_lines(handle, summary), ""]
     lines += ["## Signatures", "", *_signature_lines(summary), ""]
     return "\n".join(lines)
 
