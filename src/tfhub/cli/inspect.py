@@ -85,6 +85,27 @@ def _not_callable(meta_graphs: list[dict[str, Any]]) -> str:
     )
 
 
+def is_callable(info: dict[str, Any]) -> bool:
+    """Whether `describe`'s model has a `__call__` (a TF2 reusable SavedModel): what
+    `hub.load(handle)(...)` and `hub.KerasLayer(handle)` without `signature=` call."""
+    return "call" in info.get("reusable", {})
+
+
+def hints(info: dict[str, Any]) -> list[str]:
+    """What the text output adds on how to call `describe`'s model: for a SavedModel without
+    `__call__` (TF2 or TF1 SavedModel, not a TF1 Hub module) the hub.KerasLayer call that uses
+    a signature (`_not_callable`); else none."""
+    if "reusable" in info or info["format"] not in ("TF2 SavedModel", "TF1 SavedModel"):
+        return []
+    return [_not_callable(info["meta_graphs"])]
+
+
+def with_call_fields(info: dict[str, Any]) -> dict[str, Any]:
+    """`describe`'s result for `--json`: its keys as they are, then "callable"
+    (`is_callable`) and "hints" (`hints`: the lines the text output adds)."""
+    return {**info, "callable": is_callable(info), "hints": hints(info)}
+
+
 def _variables_line(variables: dict[str, Any]) -> str:
     """`variables: N (B bytes)`, and what the checkpoint stores when it holds more than the
     model lists (a Keras 3 `model.export` stores a copy of each variable)."""
@@ -120,8 +141,7 @@ def format_text(info: dict[str, Any]) -> str:
         lines.append(f"uses ops of: {libraries} (imported by tfhub when installed)")
     if "reusable" in info:
         lines += _format_reusable(info["reusable"])
-    elif info["format"] in ("TF2 SavedModel", "TF1 SavedModel"):  # Used by a signature.
-        lines.append(_not_callable(info["meta_graphs"]))
+    lines += hints(info)  # A SavedModel without `__call__`: used by a signature.
     for meta in info["meta_graphs"]:
         lines.append(f"tags: {meta['tags']}")
         for name, sig in meta["signatures"].items():
@@ -143,5 +163,5 @@ def run_inspect(args: argparse.Namespace) -> int:
     `ModelPathEncodingError`, as `hub.load` refuses it (TensorFlow opens UTF-8 names only).
     """
     info = describe(resolve_for_tensorflow(args.handle))
-    print(json.dumps(info, indent=1) if args.json else format_text(info))
+    print(json.dumps(with_call_fields(info), indent=1) if args.json else format_text(info))
     return 0
