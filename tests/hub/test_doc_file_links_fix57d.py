@@ -220,7 +220,7 @@ def test_validate_warns_about_relative_links_and_images_the_pages_cannot_follow(
     def at(text: str) -> str:
         return f"tfhub: {shown}:{1 + next(i for i, line in enumerate(lines) if text in line)}"
 
-    assert out == ""
+    assert out.startswith(f"OK: {root}: ") and out.count("\n") == 1  # No problem (fx62a).
     assert err.splitlines() == [
         f"{at('(chart.png)')}: warning: the image chart.png names a file of the docs folder, "
         "which the hub does not serve (the page shows it broken): put it at a URL the users "

@@ -129,7 +129,7 @@ def test_validate_warns_about_outside_images_missing_alts_and_links_without_text
     doc.write_text(doc.read_text().rstrip("\n") + "\n\n" + SLOPPY_BODY)
     assert main(["validate", str(root)]) == 0
     out, err = capsys.readouterr()
-    assert out == ""
+    assert out.startswith(f"OK: {root}: ") and out.count("\n") == 1  # No problem (fx62a).
     shown = f"{root}/{doc.relative_to(root).as_posix()}"
     chart, raw, paper = first_body_line + 2, first_body_line + 4, first_body_line + 6
     assert err.splitlines() == [

@@ -64,7 +64,7 @@ def test_validate_command_prints_file_line_message_and_fails(capsys):
     assert lines[1].startswith(f"{BROKEN}/{ACME}/keys/1.md:1: Module docs require")
     assert err.strip() == f"tfhub: {len(BROKEN_PROBLEMS)} problem(s)"
     assert main(["validate", str(VALID)]) == 0
-    assert capsys.readouterr() == ("", "")
+    assert capsys.readouterr() == (f"OK: {VALID}: 8 doc(s) checked\n", "")
 
 
 def test_validate_command_on_a_folder_without_docs_is_one_line(capsys, tmp_path):
@@ -89,7 +89,7 @@ def test_docs_saved_with_a_utf8_bom_are_read(valid_copy, capsys):
         doc.write_bytes(b"\xef\xbb\xbf" + doc.read_bytes())
     assert validator.validate_tree(valid_copy) == []
     assert main(["validate", str(valid_copy)]) == 0
-    assert capsys.readouterr() == ("", "")
+    assert capsys.readouterr() == (f"OK: {valid_copy}: {len(docs)} doc(s) checked\n", "")
     parsed = fmt.list_docs(valid_copy)
     assert len(parsed) == len(docs) and all(doc.problems == () for doc in parsed)
 

@@ -206,6 +206,7 @@ def run_publish(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Prints one `file:line: message` per problem (file under ROOT as given); exit 1 if any.
+    Without one, it says so on stdout: `OK: ROOT: N doc(s) checked`.
 
     First removes what killed publishes left in folders nobody is publishing into now, after
     putting back the files a publish killed while renaming had replaced (so they are checked);
@@ -213,7 +214,8 @@ def run_validate(args: argparse.Namespace) -> int:
     """
     busy: list[Path] = []
     removed = leftovers.clean_tree(docs_layout.docs_dir(args.root), busy=busy)
-    problems = validator.validate_tree(args.root)
+    checked: list[Path] = []
+    problems = validator.validate_tree(args.root, checked=checked)
     if removed:
         tell(
             f"tfhub: removed {len(removed)} leftover(s) of interrupted publishes, e.g. {removed[0]}"
@@ -228,6 +230,7 @@ def run_validate(args: argparse.Namespace) -> int:
     if problems:
         tell(f"tfhub: {len(problems)} problem(s)")
         return 1
+    print(f"OK: {args.root}: {len(checked)} doc(s) checked")
     return 0
 
 

@@ -208,11 +208,15 @@ def _refused_message(file_name: str, summary: SignatureSummary) -> str:
     )
 
 
-def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
+def validate_tree(
+    root: str | os.PathLike[str], *, checked: list[Path] | None = None
+) -> list[Problem]:
     """The problems of every documentation file under ROOT/assets/docs.
 
     Args:
         root: the hub folder.
+        checked: if given, each doc file checked is appended to it (`tfhub validate` says
+            how many).
 
     Returns:
         The problems of all files, sorted by file and line ([] if all are valid).
@@ -230,6 +234,8 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
     symlinks: list[Path] = []
     unlisted: list[OSError] = []
     files = docs_layout.find_doc_files(root, symlinks=symlinks, unlisted=unlisted)
+    if checked is not None:
+        checked.extend(files)
     problems += [_symlink_problem(link, root) for link in symlinks]
     problems += [_unlisted_problem(err, root) for err in unlisted]
     for file in files:
