@@ -294,12 +294,14 @@ class _Verbosity(argparse.Action):
 
 
 class VerboseSwitch(argparse.Action):
-    """tfhub's bare `-v` / `--verbose` of a tool's console script (`store_true`): on, and
-    kept on whatever absl `-v N` follows (`_Verbosity` puts back the value saved before a
-    `-v 1`: a bare `--verbose` given after it is saved too)."""
+    """tfhub's bare `-v` / `--verbose` of a tool's command (`store_true`): on, and kept on
+    whatever absl `-v N` follows (`_Verbosity` puts back the value saved before a `-v 1`: a
+    bare `--verbose` given after it is saved too). Off by default (a `tfhub` subcommand's:
+    `argparse.SUPPRESS`, the `tfhub` parser's value)."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+        kwargs.setdefault("default", False)
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
 
     def __call__(
         self,
@@ -316,8 +318,14 @@ class VerboseSwitch(argparse.Action):
 def add_absl_app_flags(parser: argparse.ArgumentParser) -> None:
     """Adds absl's own flags (`absl.app`'s and `absl.logging`'s, which upstream's tools took
     under `app.run`) to a tool's parser, out of its --help (docs/tools.md lists them), each
-    parsed as `absl_<name>`; what they do is `absl_app_flags.run_with_absl_flags`'s."""
+    parsed as `absl_<name>`; what they do is `absl_app_flags.run_with_absl_flags`'s. A parser
+    without tfhub's `-v` / `--verbose` (a tool's `tfhub` subcommand) gets it as a
+    `VerboseSwitch` too, as the console scripts have it, which keeps the `tfhub` parser's value
+    unless given: so `-v 1 --verbose -v 0` leaves it on there as well."""
     hidden = argparse.SUPPRESS
+    if "-v" not in parser._option_string_actions:  # argparse keeps them there; no public list.
+        parser.add_argument("-v", "--verbose", action=VerboseSwitch, default=hidden,
+                            help="log progress (and TensorFlow's) to stderr")  # fmt: skip
     for name in (*LOGGING_SWITCHES, *DEBUG_SWITCHES, "only_check_args"):
         parser.add_argument(f"--{name}", f"--no{name}", dest=f"absl_{name}", action=_Switch,
                             help=hidden)  # fmt: skip
