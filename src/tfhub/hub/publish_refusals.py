@@ -359,12 +359,26 @@ def disk_full(
 
 
 def _refused_in(err: OSError, root: str | os.PathLike[str]) -> bool:
-    """Whether `err` is a write refused in the hub folder `root` (a model file that cannot be
-    read is not: it says so itself)."""
+    """Whether `err` is a write refused in the hub folder `root`, or a folder on its way that
+    could not be made (a model file that cannot be read is not: it says so itself)."""
     if err.errno not in errors.REFUSED_WRITE_ERRNOS:
         return False
-    # Read-only: only a write fails so. No permission: a write, if it names a path in `root`.
-    return err.errno == errno.EROFS or failed_write(err, os.fspath(root)) is not None
+    # Read-only: only a write fails so. No permission: a write, if it names a path in `root`
+    # (`root` too), or a folder above it made for it (ROOT=/sys/x/hub: /sys refuses x).
+    return (
+        err.errno == errno.EROFS
+        or failed_write(err, os.fspath(root)) is not None
+        or _made_for(err, root) is not None
+    )
+
+
+def _made_for(err: OSError, root: str | os.PathLike[str]) -> str | None:
+    """The folder `err` names if it is a folder above `root` (one a publish makes for it),
+    else None."""
+    named = err.filename
+    if not isinstance(named, str) or relative_below(os.fspath(root), named) in (None, "."):
+        return None
+    return named
 
 
 def _not_writable(
@@ -375,10 +389,16 @@ def _not_writable(
     why = err.strerror or os.strerror(err.errno or 0)
     if isinstance(err.filename, str):
         why = f"{why}: {err.filename}"
+    made = _made_for(err, root)
+    problem = (
+        f"the hub folder {os.fspath(root)} cannot be written ({why})"
+        if made is None
+        else f"the hub folder {os.fspath(root)} cannot be made: {os.path.dirname(made)} refuses "
+        f"to make the folder {os.path.basename(made)} in it ({why})"
+    )
     return errors.PublishWriteError(
-        f"Cannot publish {handle} into {folder}: the hub folder {os.fspath(root)} cannot be "
-        f"written ({why}). Choose a hub folder you can write to, then {command} again; nothing "
-        "was published.",
+        f"Cannot publish {handle} into {folder}: {problem}. Choose a hub folder you can write "
+        f"to, then {command} again; nothing was published.",
         path=os.fspath(folder),
         errno=err.errno,
     )
