@@ -43,6 +43,7 @@ _DATA = {  # A value for each keyword an error class takes.
     "message_type": "tensorflow.Example",
     "redirects": 10,
     "reason": "The URL names no host",
+    "content_range": "bytes 0-99/552",
 }
 
 

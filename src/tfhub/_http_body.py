@@ -63,6 +63,47 @@ def _other_file(content_range: str, total: int | None) -> bool:
     return total is not None and is_number(length) and int(length) != total
 
 
+def _whole_file_range(content_range: str, length: str | None) -> bool:
+    """Whether a 206's `Content-Range` is `bytes 0-(N-1)/N` (the whole file, N bytes) and its
+    `Content-Length` (if sent) is N."""
+    unit, _, rest = content_range.strip().partition(" ")
+    span, _, total = rest.partition("/")
+    first, _, last = span.partition("-")
+    if unit.lower() != "bytes" or not all(map(is_number, (first, last, total))):
+        return False
+    whole = int(first) == 0 and int(last) == int(total) - 1
+    return whole and (length is None or (is_number(length) and int(length) == int(total)))
+
+
+def _check_whole_file(response: Any, *, handle: str, url: str) -> None:
+    """Checks that the answer to a request for the whole file (no Range) is the whole file: a
+    200, or a 206 whose Content-Range covers all of it.
+
+    Raises:
+        tfhub.errors.PartialContentError: a 206 for a part of the file (or of unknown extent):
+            the server, or a proxy or cache in front of it, answers a request it was not sent.
+    """
+    if response.status_code != 206:
+        return
+    content_range = response.headers.get("Content-Range", "")
+    length = response.headers.get("Content-Length")
+    if _whole_file_range(content_range, length):
+        return
+    response.close()
+    sent = f"Content-Range: {content_range[:80] or '(none)'!r}"
+    if length is not None:
+        sent += f", Content-Length: {length[:20]}"
+    raise errors.PartialContentError(
+        f"Cannot download {handle!r}: {url} answered 206 Partial Content ({sent}) to a request "
+        "for the whole file (tfhub sent no Range): the server, or a proxy or cache in front of "
+        "it, sends only part of the file, and would again. Nothing was installed. Tell the "
+        "server's owner, or bypass the proxy or cache (NO_PROXY, or another network), then "
+        "download again.",
+        url=redact(url),
+        content_range=content_range,
+    )
+
+
 class HttpBody(io.RawIOBase):
     """The body of a GET as a raw binary stream that resumes with Range after a drop, up to
     TFHUB_HTTP_RETRIES drops in a row (counted again from 0 once data arrives at
@@ -92,6 +133,7 @@ class HttpBody(io.RawIOBase):
         self._budget = budget or _deadline.RetryBudget(handle=handle, url=url)
         self._response = get(url, handle=handle, budget=self._budget)
         check_status(self._response, handle=handle, url=url, budget=self._budget)
+        _check_whole_file(self._response, handle=handle, url=url)
         length = self._response.headers.get("Content-Length")
         self.total = int(length) if length and is_number(length) else None
         self.content_type = self._response.headers.get("Content-Type", "")

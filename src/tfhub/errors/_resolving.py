@@ -233,6 +233,23 @@ class DownloadTooSlowError(DownloadError, TimeoutError):
         self.seconds = seconds
 
 
+class PartialContentError(DownloadError):
+    """A server (or a proxy or cache in front of it) answered a request for the whole file with
+    206 Partial Content and a part of it: a Content-Range other than `bytes 0-(N-1)/N`, or
+    none. Upstream took the part for the archive (an IOError: "does not appear to be a valid
+    module"); this is an OSError too, refused before a byte is extracted.
+
+    Attributes:
+        url: the URL, credentials redacted.
+        content_range: the answer's Content-Range ("" if it sent none).
+    """
+
+    def __init__(self, message: str, *, url: str, content_range: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.content_range = content_range
+
+
 class NotAnArchiveError(DownloadError):
     """The server sent something that is not a model archive (e.g. an HTML page)."""
 
