@@ -102,7 +102,7 @@ def test_corrupt_gzip_is_a_clear_error(tmp_path, seed):
     open(archive, "wb").write(bytes(data))
     target = tmp_path / "t"
     target.mkdir()
-    with pytest.raises(errors.ArchiveError, match="truncated or corrupt"):
+    with pytest.raises(errors.ArchiveError, match="The archive's gzip data is corrupt: "):
         _archive.extract_file(archive, str(target))
 
 
@@ -463,7 +463,7 @@ def test_gzip_crc_error_after_the_tar_end_is_still_corruption(tmp_path):
     open(path, "wb").write(bytes(data))
     target = tmp_path / "t"
     target.mkdir()
-    with pytest.raises(errors.ArchiveError, match="truncated or corrupt"):
+    with pytest.raises(errors.ArchiveError, match="the checksum in its gzip trailer does not"):
         _archive.extract_file(path, str(target))
 
 

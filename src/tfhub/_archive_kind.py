@@ -1,6 +1,7 @@
 """What the first bytes of a stream are: a tar archive (plain or gzip/bz2/xz-compressed), an
 HTML page, another kind of archive (ZIP, Zstandard, 7-Zip, ...) or something else, and the words
-that tell the user what a stream that is no model archive is and what to give instead.
+that tell the user what a stream that is no model archive is and what to give instead, or what
+is wrong with a compressed stream whose data is corrupt (`corrupt_data_message`).
 
 `_archive.extract` asks it before reading a member; a download's content decoding
 (`_http_encoding`) and the tools' input checks ask it too.
@@ -129,6 +130,26 @@ def compressed_twice_message(source: str, kind: str, inner: bytes, *, local: boo
     if not local:
         return f"{message}; the server's owner can store the archive as it is."
     return f"{message}: decompress it once (`{outer} -dc FILE > model.tar.gz`) and give that."
+
+
+# How the decompression libraries (zlib, ISA-L) say a gzip trailer's CRC-32 or length is wrong.
+_CHECKSUM_WORDS = ("checksum", "data check", "length check")
+
+
+def corrupt_data_message(kind: str, err: BaseException, *, start: int, end: int) -> str:
+    """What is wrong with a `kind` stream ("gzip", "bz2", "xz") whose decompressor raised `err`
+    while decoding its bytes `start` to `end` (excluded), in words, not the library's: a gzip
+    trailer's checksum that does not match, or data that is not valid compressed data. The
+    caller keeps `err` as the cause and adds the archive's name and what to do."""
+    said = str(err).lower()
+    if kind == "gzip" and any(words in said for words in _CHECKSUM_WORDS):
+        what = "the checksum in its gzip trailer does not match the data it holds"
+    else:
+        what = "it is not valid compressed data"
+    return (
+        f"The archive's {_COMPRESSIONS.get(kind, kind)} data is corrupt: {what} (found while "
+        f"decoding bytes {start}-{max(start, end - 1)} of the archive)."
+    )
 
 
 def is_v7_tar_header(head: bytes) -> bool:

@@ -29,6 +29,7 @@ import queue
 import threading
 
 from . import constants, errors
+from ._archive_kind import corrupt_data_message
 from .utils.threads import daemon_thread
 
 TYPE_CHECKING = False
@@ -89,6 +90,25 @@ def _new_decompressor(kind: str) -> Any:
     return lzma.LZMADecompressor()
 
 
+def _decompression_errors(kind: str) -> tuple[type[BaseException], ...]:
+    """What `kind`'s decompressors raise for corrupt data (zlib's error or ISA-L's for gzip,
+    OSError for bzip2, LZMAError for xz)."""
+    if kind == "bz2":
+        return (OSError,)
+    if kind == "xz":
+        import lzma
+
+        return (lzma.LZMAError,)
+    import zlib
+    from typing import cast
+
+    try:
+        from isal.isal_zlib import IsalError
+    except ImportError:  # The zlib fallback of `_new_decompressor`.
+        return (zlib.error,)
+    return (zlib.error, cast("type[BaseException]", IsalError))  # Its stub types an instance.
+
+
 class Decoder:
     """Decompresses one kind of stream in bounded chunks; concatenated members are followed.
 
@@ -102,12 +122,27 @@ class Decoder:
         self.done = False
         self._between = False  # A member ended; the next bytes decide if another follows.
         self._decompressor: Any = None if kind == "tar" else _new_decompressor(kind)
+        self.position = 0  # Compressed bytes given to `decode` so far.
 
     def decode(self, data: bytes) -> Iterator[bytes]:
-        """Yields the decompressed bytes of `data` (the next compressed bytes)."""
+        """Yields the decompressed bytes of `data` (the next compressed bytes).
+
+        Raises:
+            tfhub.errors.ArchiveError: the compressed data is corrupt (said in words, where it
+                was found; the decompressor's error is its cause).
+        """
         if self.kind == "tar":
             yield data
             return
+        start = self.position
+        self.position += len(data)
+        try:
+            yield from self._decode(data)
+        except _decompression_errors(self.kind) as err:
+            message = corrupt_data_message(self.kind, err, start=start, end=self.position)
+            raise errors.ArchiveError(message) from err
+
+    def _decode(self, data: bytes) -> Iterator[bytes]:
         while data and not self.done:
             if self._between:
                 if not data.startswith(_MAGIC[self.kind][: len(data)]):
