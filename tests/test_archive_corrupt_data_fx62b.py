@@ -14,6 +14,7 @@ Real local server, real archives.
 from __future__ import annotations
 
 import bz2
+import gzip
 import lzma
 import re
 import sys
@@ -143,3 +144,43 @@ def test_zlib_is_what_the_fallback_uses(inflater) -> None:
 
     decompressor = Decoder("gzip")._decompressor
     assert isinstance(decompressor, type(zlib.decompressobj())) == (inflater == "zlib")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "damage", "words"),
+    [
+        ("gzip", "checksum", "the checksum in its gzip trailer does not match the data it holds"),
+        ("deflate", "data", "it is not valid compressed data"),
+    ],
+)
+def test_a_corrupt_content_encoding_says_what(
+    server, tmp_path, isolated_cache, encoding, damage, words
+) -> None:
+    """A server that gzips (or deflates) the archive again on the fly, and sends it damaged:
+    zlib's error ("(error: Error -3 while decompressing data: incorrect data check)") was the
+    message. tfhub undoes a Content-Encoding with zlib, whatever the archive's inflater."""
+    # A .tar gzipped on the fly (its trailer is read: the tar is read to its end), a .tar.gz
+    # deflated (the damage is in the data, well before the archive's end).
+    name = "m.tar" if encoding == "gzip" else "m.tar.gz"
+    compression = "" if encoding == "gzip" else "gz"
+    archive = open(make_tar_gz(tmp_path / name, _FILES, compression=compression), "rb").read()
+    encoded = bytearray(gzip.compress(archive) if encoding == "gzip" else zlib.compress(archive))
+    spot = len(encoded) - 8 if damage == "checksum" else _DAMAGED_BYTE
+    encoded[spot] ^= 0xFF
+    headers = {"Content-Encoding": encoding}
+    server.state.behaviours.append(
+        answer_body("/m.tar.gz", 200, "application/gzip", bytes(encoded), headers)
+    )
+    url = server.url("m.tar.gz")
+    with pytest.raises(errors.ArchiveError) as info:
+        hub.resolve(url)
+    assert type(info.value) is errors.ArchiveError  # The class of before.
+    message = str(info.value)
+    assert message.startswith(f"{url} does not appear to be a valid module. "), message
+    assert f"The body's Content-Encoding ({encoding}) is corrupt: {words}" in message, message
+    first, last = re.search(r"decoding bytes (\d+)-(\d+) of the body as sent\)", message).groups()  # type: ignore[union-attr]
+    assert int(first) <= spot <= int(last) < len(encoded), message
+    assert "try again; if it fails again, the archive on the server is damaged" in message
+    assert not [w for w in _LIBRARY_WORDS if w in message], message
+    assert type(_library_error(info.value)).__name__ == "error"  # zlib's, as the cause.
+    assert [p.name for p in isolated_cache.iterdir() if p.name != ".locks"] == []

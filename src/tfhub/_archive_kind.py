@@ -136,19 +136,30 @@ def compressed_twice_message(source: str, kind: str, inner: bytes, *, local: boo
 _CHECKSUM_WORDS = ("checksum", "data check", "length check")
 
 
-def corrupt_data_message(kind: str, err: BaseException, *, start: int, end: int) -> str:
-    """What is wrong with a `kind` stream ("gzip", "bz2", "xz") whose decompressor raised `err`
-    while decoding its bytes `start` to `end` (excluded), in words, not the library's: a gzip
-    trailer's checksum that does not match, or data that is not valid compressed data. The
+def corrupt_data_message(
+    kind: str,
+    err: BaseException,
+    *,
+    start: int,
+    end: int,
+    subject: str | None = None,
+    of: str = "the archive",
+) -> str:
+    """What is wrong with a `kind` stream ("gzip", "bz2", "xz", "deflate") whose decompressor
+    raised `err` while decoding its bytes `start` to `end` (excluded) of `of`, in words, not the
+    library's: a checksum (a gzip trailer's) that does not match, or data that is not valid
+    compressed data. `subject` names the stream (default: "The archive's gzip data"). The
     caller keeps `err` as the cause and adds the archive's name and what to do."""
     said = str(err).lower()
-    if kind == "gzip" and any(words in said for words in _CHECKSUM_WORDS):
-        what = "the checksum in its gzip trailer does not match the data it holds"
+    if any(words in said for words in _CHECKSUM_WORDS):
+        where = "in its gzip trailer " if kind == "gzip" else ""
+        what = f"the checksum {where}does not match the data it holds"
     else:
         what = "it is not valid compressed data"
+    subject = subject or f"The archive's {_COMPRESSIONS.get(kind, kind)} data"
     return (
-        f"The archive's {_COMPRESSIONS.get(kind, kind)} data is corrupt: {what} (found while "
-        f"decoding bytes {start}-{max(start, end - 1)} of the archive)."
+        f"{subject} is corrupt: {what} (found while decoding bytes {start}-{max(start, end - 1)} "
+        f"of {of})."
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import errors
 from ._archive import read_head, sniff
+from ._archive_kind import corrupt_data_message
 from .utils.printable import escaped
 
 _READ_SIZE = 512 << 10
@@ -58,8 +59,11 @@ class _Decoded:
         self._body = body
         self._decoder: Any = None
         self._tail = read_head(body)  # What it is needs 512 bytes: a first read may be short.
+        self._encoding = encoding
+        self._sent = len(self._tail)  # Bytes read from `body`, as sent (for errors).
         wbits = _wbits(self._tail, encoding)
         self._wbits = _AUTO_WBITS if wbits is None else wbits
+        self._gzip = self._tail.startswith(_GZIP_MAGIC)  # Else zlib's or raw deflate.
         if wbits is None:
             self._decoder = False  # Labelled but not encoded: passed through as sent.
 
@@ -67,15 +71,18 @@ class _Decoded:
         """Returns up to `size` decoded bytes (b"" at the end).
 
         Raises:
-            zlib.error: for corrupt data.
-            tfhub.errors.ArchiveError: if the body ends inside the encoding.
+            tfhub.errors.ArchiveError: if the body ends inside the encoding, or its encoded
+                data is corrupt (zlib's error is the cause).
         """
         if self._decoder is False:
             data, self._tail = (self._tail, b"") if self._tail else (self._body.read(size), b"")
             return bytes(data)
         size = size if size > 0 else _READ_SIZE
         while True:
-            data = self._tail or self._body.read(_READ_SIZE)
+            data = self._tail
+            if not data:
+                data = self._body.read(_READ_SIZE)
+                self._sent += len(data)
             self._tail = b""
             if not data:
                 if self._decoder is not None and not self._decoder.eof:
@@ -89,10 +96,30 @@ class _Decoded:
                 self._decoder = None  # Another gzip member follows.
             if self._decoder is None:
                 self._decoder = zlib.decompressobj(self._wbits)
-            out = self._decoder.decompress(data, size)
+            out = self._inflate(data, size)
             self._tail = self._decoder.unconsumed_tail or self._decoder.unused_data
             if out:
                 return out
+
+    def _inflate(self, data: bytes, size: int) -> bytes:
+        """Up to `size` bytes inflated from `data`, the last bytes read from the body.
+
+        Raises:
+            tfhub.errors.ArchiveError: the encoded data is corrupt, said in words (where it was
+                found); zlib's error is the cause.
+        """
+        try:
+            return bytes(self._decoder.decompress(data, size))
+        except zlib.error as err:
+            message = corrupt_data_message(
+                "gzip" if self._wbits == _AUTO_WBITS and self._gzip else "deflate",
+                err,
+                start=self._sent - len(data),
+                end=self._sent,
+                subject=f"The body's Content-Encoding ({escaped(self._encoding[:20])})",
+                of="the body as sent",
+            )
+            raise errors.ArchiveError(message) from err
 
 
 def _wbits(first: bytes, encoding: str) -> int | None:
