@@ -256,14 +256,22 @@ def test_a_saved_model_whose_hub_model_moved_says_how_to_restore_it(
     np.testing.assert_allclose(rebuilt.predict(X, verbose=0), expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("gone", ["server", "file", "offline"])
+# What each way of being gone raises: the server answering 404 (the archive removed), the
+# setting TFHUB_OFFLINE with that server still up, the server gone (checked last).
+_GONE_ERRORS = {
+    "file": errors.HTTPStatusError,
+    "offline": errors.OfflineModeError,
+    "server": errors.ConnectionFailedError,
+}
+
+
 def test_a_saved_model_whose_hub_url_cannot_be_downloaded_says_how_to_restore_it(
-    flavour, model_dir, tmp_path, monkeypatch, gone
+    flavour, model_dir, tmp_path, monkeypatch
 ) -> None:
     """Loading, with a new cache, a `.keras` file whose hub.KerasLayer wrapped a URL whose
     server has gone (or answers 404, or TFHUB_OFFLINE is set) raised the bare download error;
     it now says, as for a moved folder, that the file keeps the layer's weights, and it keeps
-    its class and data."""
+    its class and data. One model, saved once, is loaded each way (each with a new cache)."""
     from tests._helpers.http_server import serve_folder
 
     monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
@@ -273,39 +281,38 @@ def test_a_saved_model_whose_hub_url_cannot_be_downloaded_says_how_to_restore_it
     path = os.fspath(tmp_path / "model.keras")
     loader = flavour.keras.saving.load_model if flavour.name == "keras3" else None
     loader = loader or flavour.keras.models.load_model
+    caught: dict[str, pytest.ExceptionInfo[errors.TFHubError]] = {}
     with serve_folder(os.fspath(served)) as server:
         handle = server.url("tf2.tar.gz")
         model, _ = _fine_tuned_model(flavour, handle)
         model.save(path)
-        monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(tmp_path / "new_cache"))
         os.remove(served / "tf2.tar.gz")
-        if gone == "offline":
-            monkeypatch.setenv("TFHUB_OFFLINE", "1")
-        if gone != "server":
-            with pytest.raises(errors.TFHubError) as caught:
+        for gone in ("file", "offline"):
+            monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(tmp_path / f"new_cache_{gone}"))
+            if gone == "offline":
+                monkeypatch.setenv("TFHUB_OFFLINE", "1")
+            with pytest.raises(errors.TFHubError) as caught[gone]:
                 loader(path)
-    if gone == "server":
-        with pytest.raises(errors.TFHubError) as caught:
-            loader(path)
-    expected = {
-        "server": errors.ConnectionFailedError,
-        "file": errors.HTTPStatusError,
-        "offline": errors.OfflineModeError,
-    }[gone]
-    assert type(caught.value) is expected
-    data = caught.value.handle if gone == "offline" else caught.value.url
-    assert data.startswith(handle)  # Its data too (a URL with the format query).
-    message = str(caught.value)
-    assert message.startswith(
-        f"The saved model's hub.KerasLayer {model.layers[1].name!r} loads the model it wraps "
-        f"from its handle, {handle!r}: "
-    )
-    assert message.endswith(
-        "A saved Keras model keeps the layer's weights, not that model. Load it where the handle "
-        "can be downloaded (or a cache holds it), or build your model again with "
-        "hub.KerasLayer(<the model's new path or URL>) and restore the weights with "
-        "model.load_weights(<the saved file>)."
-    )
+            monkeypatch.delenv("TFHUB_OFFLINE", raising=False)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(tmp_path / "new_cache_server"))
+    with pytest.raises(errors.TFHubError) as caught["server"]:
+        loader(path)
+    for gone, expected in _GONE_ERRORS.items():
+        error = caught[gone].value
+        assert type(error) is expected, gone
+        data = error.handle if gone == "offline" else error.url
+        assert data.startswith(handle), gone  # Its data too (a URL with the format query).
+        message = str(error)
+        assert message.startswith(
+            f"The saved model's hub.KerasLayer {model.layers[1].name!r} loads the model it "
+            f"wraps from its handle, {handle!r}: "
+        ), gone
+        assert message.endswith(
+            "A saved Keras model keeps the layer's weights, not that model. Load it where the "
+            "handle can be downloaded (or a cache holds it), or build your model again with "
+            "hub.KerasLayer(<the model's new path or URL>) and restore the weights with "
+            "model.load_weights(<the saved file>)."
+        ), gone
     rebuilt, _ = _fine_tuned_model(flavour, model_dir["tf2"])  # What the message says to do.
     rebuilt.load_weights(path)
     np.testing.assert_allclose(rebuilt.predict(X, verbose=0), model.predict(X, verbose=0))
