@@ -72,21 +72,26 @@ def test_keras3_export_serves_same_predictions(model_dir, tmp_path) -> None:
     np.testing.assert_allclose(expected, want, atol=1e-5)
 
 
-@pytest.mark.parametrize("file_format", ["keras", "h5", "tf"])
-def test_tf_keras_formats(model_dir, tmp_path, file_format: str) -> None:
+def test_tf_keras_formats(model_dir, tmp_path) -> None:
+    """One fine-tuned tf_keras model, saved in each format, loads back without custom_objects
+    with its predictions (and, but for the SavedModel format, the hub layer's weights)."""
     import tf_keras
 
     from tfhub.keras.tf_keras_layer import KerasLayer
 
     model, layer = _fine_tuned_model(Flavour("tf_keras", KerasLayer, tf_keras), model_dir["tf2"])
     expected = model.predict(X, verbose=0)
-    path = os.fspath(tmp_path / ("model" if file_format == "tf" else f"model.{file_format}"))
-    model.save(path, save_format=file_format)
-    restored = tf_keras.models.load_model(path)  # No custom_objects.
-    np.testing.assert_allclose(restored.predict(X, verbose=0), expected, atol=1e-5)
-    if file_format != "tf":
-        hub_layer = [lay for lay in restored.layers if isinstance(lay, KerasLayer)][0]
-        np.testing.assert_allclose(hub_layer.get_weights()[0], layer.get_weights()[0])
+    for file_format in ("keras", "h5", "tf"):
+        path = os.fspath(tmp_path / ("model" if file_format == "tf" else f"model.{file_format}"))
+        model.save(path, save_format=file_format)
+        restored = tf_keras.models.load_model(path)  # No custom_objects.
+        predictions = restored.predict(X, verbose=0)
+        np.testing.assert_allclose(predictions, expected, atol=1e-5, err_msg=file_format)
+        if file_format != "tf":
+            hub_layer = [lay for lay in restored.layers if isinstance(lay, KerasLayer)][0]
+            np.testing.assert_allclose(
+                hub_layer.get_weights()[0], layer.get_weights()[0], err_msg=file_format
+            )
 
 
 def test_tf_keras_h5_with_two_layers_over_one_model(model_dir, tmp_path) -> None:
