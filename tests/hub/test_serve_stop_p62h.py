@@ -99,8 +99,8 @@ def test_a_negative_stop_timeout_is_refused(
     )
     assert (code, out) == (2, ""), err
     assert err == (
-        "tfhub: invalid value: --stop-timeout must be a whole number of seconds, 0 or more (0: "
-        "a stop cuts the downloads in flight at once). Received: -1\n"
+        "tfhub: invalid value: --stop-timeout must be a number of seconds from 0 to 86400 (a "
+        "day; 0: a stop cuts the downloads in flight at once). Received: -1\n"
     )
 
 

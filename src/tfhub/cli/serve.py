@@ -95,11 +95,11 @@ def _add_running_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--stop-timeout",
-        type=int,
-        default=20,
+        type=float,
+        default=20.0,
         metavar="SECONDS",
         help="on SIGINT or SIGTERM, let the downloads in flight go on this long, then cut "
-        "them (20)",
+        "them (20; 0 to 86400)",
     )
     parser.add_argument(
         "--print-nginx-config",

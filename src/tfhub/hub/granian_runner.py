@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 GRANIAN_APP_FACTORY = "tfhub.hub.app:granian_app_from_env"  # Reads X-Forwarded-* as uvicorn.
 
 
-def serve_granian(*, host: str, port: int, workers: int, stop_timeout: int) -> None:
+def serve_granian(*, host: str, port: int, workers: int, stop_timeout: float) -> None:
     """Serves the app (`GRANIAN_APP_FACTORY`, one per worker process) until a stop signal.
 
     Args:

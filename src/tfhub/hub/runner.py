@@ -40,7 +40,11 @@ SERVERS = ("granian", "uvicorn")
 DEFAULT_SERVER = "granian"
 # How long a stop signal lets the downloads in flight go on before it cuts them (`--stop-timeout`):
 # within Kubernetes' 30 s of grace and systemd's 90 s, so that the server ends on its own (exit 0).
-DEFAULT_STOP_TIMEOUT = 20
+DEFAULT_STOP_TIMEOUT = 20.0
+# The longest `--stop-timeout`: a day. granian's supervisor waits for its workers with
+# Process.join(timeout), which raised OverflowError (a traceback, exit 1) at the stop, not at
+# the start, from ~2,147,484 s (2**31 ms).
+MAX_STOP_TIMEOUT = 86400.0
 
 
 def serve(
@@ -51,7 +55,7 @@ def serve(
     workers: int,
     server: str,
     on_ready: Callable[[], None] | None = None,
-    stop_timeout: int = DEFAULT_STOP_TIMEOUT,
+    stop_timeout: float = DEFAULT_STOP_TIMEOUT,
 ) -> None:
     """Serves ROOT until interrupted.
 
@@ -130,16 +134,18 @@ def check_options(
     _warn_if_no_docs(settings.root)
 
 
-def check_stop_timeout(seconds: int) -> None:
+def check_stop_timeout(seconds: float) -> None:
     """Checks `--stop-timeout`.
 
     Raises:
-        tfhub.errors.ServeConfigError: unless `seconds` is 0 or more.
+        tfhub.errors.ServeConfigError: unless `seconds` is from 0 to MAX_STOP_TIMEOUT (NaN
+            is refused too).
     """
-    if seconds < 0:
+    if not 0 <= seconds <= MAX_STOP_TIMEOUT:
         raise errors.ServeConfigError(
-            "--stop-timeout must be a whole number of seconds, 0 or more (0: a stop cuts the "
-            f"downloads in flight at once). Received: {seconds}",
+            f"--stop-timeout must be a number of seconds from 0 to {MAX_STOP_TIMEOUT:g} (a "
+            "day; 0: a stop cuts the downloads in flight at once). Received: "
+            f"{seconds:g}",
             option="--stop-timeout",
         )
 
@@ -186,7 +192,7 @@ def _check_free(host: str, port: int) -> None:
 _UVICORN_HTTP_PROTOCOL = "tfhub.hub.uvicorn_h11:DeadlineH11Protocol"
 
 
-def _serve_uvicorn(*, host: str, port: int, workers: int, stop_timeout: int) -> None:
+def _serve_uvicorn(*, host: str, port: int, workers: int, stop_timeout: float) -> None:
     import uvicorn
 
     from .uvicorn_h11 import MAX_REQUEST_HEAD_BYTES, graceful_shutdown_timeout
@@ -203,7 +209,8 @@ def _serve_uvicorn(*, host: str, port: int, workers: int, stop_timeout: int) -> 
             ws="none",
             http=_UVICORN_HTTP_PROTOCOL,
             h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
-            timeout_graceful_shutdown=graceful_shutdown_timeout(stop_timeout),
+            # Typed int, used as asyncio's timeout: fractions of a second are kept.
+            timeout_graceful_shutdown=graceful_shutdown_timeout(stop_timeout),  # type: ignore[arg-type]
         )
 
 

@@ -49,10 +49,10 @@ MAX_REQUEST_HEAD_BYTES = 64 << 10
 WRITE_STALL_SECONDS = 60.0  # nginx's send_timeout.
 # uvicorn's own cancelling of the tasks left at a stop comes this long after the cut of the
 # answers in flight: the time their apps take to see the client gone and end.
-STOP_MARGIN_SECONDS = 2
+STOP_MARGIN_SECONDS = 2.0
 
 
-def graceful_shutdown_timeout(stop_timeout: int) -> int:
+def graceful_shutdown_timeout(stop_timeout: float) -> float:
     """uvicorn's `timeout_graceful_shutdown` for a stop that cuts the answers still in flight
     `stop_timeout` seconds after a stop signal (`DeadlineH11Protocol.shutdown`)."""
     return stop_timeout + STOP_MARGIN_SECONDS
