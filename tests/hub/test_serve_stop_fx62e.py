@@ -53,6 +53,17 @@ def hub_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _long_pack_prelude(site: Path) -> str:
+    """The prelude of a server whose processes all pack with LONG_PACK: uvicorn's workers are
+    spawned (they do not run the prelude), but import the sitecustomize of their PYTHONPATH."""
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(LONG_PACK)
+    return (
+        f"import os, sys; os.environ['PYTHONPATH'] += os.pathsep + {str(site)!r}\n"
+        f"sys.path.append({str(site)!r}); import sitecustomize\n"
+    )
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_stop_during_a_long_pack_ends_uvicorn_within_the_stop_timeout(
     hub_root: Path, tmp_path: Path, workers: str
@@ -62,13 +73,7 @@ def test_a_stop_during_a_long_pack_ends_uvicorn_within_the_stop_timeout(
     returned, whose default action ends it): kept as a guard of the same promise."""
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)
-    site = tmp_path / "site"  # uvicorn's workers are spawned: they import sitecustomize too.
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(LONG_PACK)
-    prelude = (
-        f"import os, sys; os.environ['PYTHONPATH'] += os.pathsep + {str(site)!r}\n"
-        f"sys.path.append({str(site)!r}); import sitecustomize\n"
-    )
+    prelude = _long_pack_prelude(tmp_path / "site")
     options = ("--server", "uvicorn", "--workers", workers, "--rescan", "0")
     options += ("--stop-timeout", "0.5", "--cache-dir", str(cache))
     with serve_hub(hub_root, tmp_path / "serve.log", *options, prelude=prelude) as hub:
@@ -93,6 +98,15 @@ def test_a_stop_during_a_long_pack_ends_uvicorn_within_the_stop_timeout(
     assert "Traceback" not in hub.access_log()
     assert not list(cache.glob("*.tar.gz")), list(cache.iterdir())  # No archive: only a .part.
     assert len(list(cache.glob("*.part"))) == 1
+    # The next pack (here a real one, in this process) removes the .part the stop left.
+    from tfhub.hub.archives import packed_archive
+    from tfhub.hub.cache_dir import check_cache_dir
+
+    check_cache_dir(str(cache), team=True)
+    folder = hub_root / "assets" / "docs" / "acme" / "models" / "folder" / "1"
+    archive = packed_archive(folder, cache_dir=str(cache), root=hub_root)
+    assert archive is not None
+    assert archive.is_file() and not list(cache.glob("*.part")), list(cache.iterdir())
 
 
 @pytest.mark.parametrize("given", ["86401", "1e9", "inf", "nan"])
