@@ -121,8 +121,9 @@ def test_a_stop_while_a_folder_version_is_packed_ends_quietly_with_uvicorn(
     hub_root: Path, tmp_path: Path
 ) -> None:
     """uvicorn cancelled the request still waiting for the pack at its timeout and logged an
-    "Exception in ASGI application" traceback; the request, its client cut, now ends quietly
-    once the pack's thread returns (the archive is in the cache for the next start)."""
+    "Exception in ASGI application" traceback; the request, its client cut, now ends quietly,
+    and the process exits without waiting for the pack's thread (session 62, fx62e: see
+    tests/hub/test_serve_stop_fx62e.py)."""
     doc = write_model_doc(hub_root, "acme/folder/1", asset="1")
     write_model_folder(doc)
     log = tmp_path / "serve.log"
