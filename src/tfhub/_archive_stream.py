@@ -225,9 +225,12 @@ class Inflater:
             return item
 
     def _run(self, read: Callable[[int], bytes], head: bytes) -> None:
-        decoder = Decoder(self.kind)
+        decoder: Decoder | None = None
         batch: list[bytes] = []
         try:
+            # Inside the `try`: a decompressor that cannot start (its lazy import meeting
+            # EMFILE) is a failure the reader is told of; it waited for it for ever.
+            decoder = Decoder(self.kind)
             data = head
             while data and not self._stop.is_set():
                 for chunk in decoder.decode(data):
@@ -246,7 +249,8 @@ class Inflater:
         except BaseException as err:
             if batch:  # What was decoded before the error goes first (the tar may end in it).
                 self._put(self._queue, batch)
-            self._put(self._queue, _Failure(err, decoder.members_done))
+            done = decoder.members_done if decoder is not None else 0
+            self._put(self._queue, _Failure(err, done))
 
     def _put(self, where: queue.Queue[Any], item: Any) -> None:
         while not self._stop.is_set():

@@ -156,7 +156,10 @@ def delete_tree(folder: str) -> None:
     if rm is not None:
         import subprocess
 
-        subprocess.run([rm, "-rf", "--", folder], check=False, stderr=subprocess.DEVNULL)
+        try:
+            subprocess.run([rm, "-rf", "--", folder], check=False, stderr=subprocess.DEVNULL)
+        except OSError:  # No descriptor for its pipe, no memory to fork: shutil's turn. A
+            pass  # cleanup raising here hid the error it cleaned up after.
     if os.path.lexists(folder):
         _make_folders_writable(folder)
         shutil.rmtree(folder, ignore_errors=True)

@@ -183,6 +183,8 @@ def read_upstream_lock(module_path: str) -> UpstreamLock | None:
     except FileNotFoundError:
         return None
     except OSError:
+        if not os.path.lexists(path):  # Not opened for want of a descriptor (EMFILE): no lock.
+            return None
         content = ""
     host, pid, uid = _split_upstream(content)
     return UpstreamLock(path=path, host=host, pid=pid, task_uid=uid, content=content)
