@@ -177,15 +177,20 @@ def write_failures(
     try:
         yield
     except OSError as err:
-        disk_full = err.errno in errors.DISK_FULL_ERRNOS  # Only a write fails so, named or not.
+        # Only a write fails so, its buffered write naming no file (EFBIG was let through).
+        disk_full = err.errno in errors.DISK_FULL_ERRNOS
+        too_large = err.errno == errno.EFBIG
         written = {os.fspath(target)} | ({os.fspath(tmp)} if tmp is not None else set())
-        if not disk_full and err.filename not in written:
+        if not (disk_full or too_large) and err.filename not in written:
             raise  # A file of the model that cannot be read says so itself.
-        todo = (
-            "free space on its disk, or write it elsewhere"
-            if disk_full
-            else "check that its folder exists and is writable"
-        )
+        todo = "check that its folder exists and is writable"
+        if disk_full:
+            todo = "free space on its disk, or write it elsewhere"
+        elif too_large:
+            todo = (
+                "it is larger than the file-size limit (`ulimit -f`) or than its file system "
+                "allows (FAT32: 4 GiB): raise the limit, or write it elsewhere"
+            )
         failure = type(err)(
             f"Cannot write the archive {os.fspath(output)} ({err.strerror}); {todo}"
         )
