@@ -21,6 +21,7 @@ from tests._helpers.archives import make_tar_gz
 from tests._helpers.python_process import child_env, python_command
 
 import tfhub as hub
+from tfhub import cache
 from tfhub.cache import verify
 
 HANDLE = "https://h.example/many/1"
@@ -89,7 +90,7 @@ def test_each_failure_is_one_tfhub_line_and_the_cache_stays_valid(runs, monkeypa
         # An unused lock file may stay (`tfhub cache prune` removes it): a failed lazy import
         # of tfhub's recovery step, before the download's own cleanup (see the report, p62d).
         left = [
-            path for path in hub.cache.leftovers(os.fspath(cache_dir)) if not path.endswith(".lock")
+            path for path in cache.leftovers(os.fspath(cache_dir)) if not path.endswith(".lock")
         ]
         assert left == [], (room, outcome)
         monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(cache_dir))
@@ -149,3 +150,44 @@ def test_an_extraction_without_a_descriptor_says_to_raise_the_limit(tmp_path):
         "Raise that limit (e.g. `ulimit -n 4096`) or close files the program leaves open, then "
         "run again; nothing was installed."
     ), outputs
+
+
+_RESOLVE_CHILD = """
+import os, resource, sys
+from tfhub.cli.main import main
+room = int(sys.argv[2])
+used = len(os.listdir("/proc/self/fd")) - 1  # Less the listing's own descriptor.
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (used + room, hard))
+sys.exit(main(["resolve", sys.argv[1]]))
+"""
+
+
+def test_a_download_short_of_descriptors_ends_in_a_tfhub_error(tmp_path, served_dir, server):
+    """The cleanup of a failed download (EMFILE while extracting) imported `subprocess` for
+    `rm -rf`, which failed for want of a descriptor too: "tfhub: OS error: [Errno 24] Too many
+    open files: '.../subprocess.py'" hid what failed. Only a lazy import of tfhub's own modules
+    may still say "OS error" (said in the p62d report)."""
+    make_tar_gz(served_dir / "many.tar.gz", FILES)
+    said = []
+    for room in range(1, 5):
+        env = child_env(
+            TFHUB_CACHE_DIR=os.fspath(tmp_path / f"cache{room}"), TFHUB_HTTP_RETRIES="1"
+        )
+        done = subprocess.run(
+            python_command(_RESOLVE_CHILD, server.url("many.tar.gz"), str(room)),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+        said.append((room, done.returncode, done.stderr))
+    assert any(code == 0 for _, code, _ in said), said
+    for room, code, err in said:
+        if code == 0:
+            continue
+        assert err.startswith("tfhub: ") and err.count("\n") == 1, (room, err)
+        generic = err.startswith("tfhub: OS error: ")
+        assert not generic or f"{os.sep}tfhub{os.sep}" in err, (room, err)
+        assert generic or "`ulimit -n` is" in err, (room, err)

@@ -154,12 +154,12 @@ def delete_tree(folder: str) -> None:
     """
     rm = shutil.which("rm") if os.name == "posix" else None
     if rm is not None:
-        import subprocess
-
         try:
+            import subprocess
+
             subprocess.run([rm, "-rf", "--", folder], check=False, stderr=subprocess.DEVNULL)
-        except OSError:  # No descriptor for its pipe, no memory to fork: shutil's turn. A
-            pass  # cleanup raising here hid the error it cleaned up after.
+        except OSError:  # No descriptor to import it or for its pipe, no memory to fork:
+            pass  # shutil's turn. A cleanup raising here hid the error it cleaned up after.
     if os.path.lexists(folder):
         _make_folders_writable(folder)
         shutil.rmtree(folder, ignore_errors=True)
