@@ -247,13 +247,28 @@ def _run_on_black_images(layer: Any, image_size: tuple[int, int]) -> Any:
     return _run(layer, tf.zeros([2, image_size[0], image_size[1], 3], tf.float32))
 
 
+class _NoEagerRunAdvice(logging.Filter):
+    """Drops TensorFlow's "Using MirroredStrategy eagerly has significant overhead ... wrap
+    `run` inside a tf.function" warning: the checks run the module eagerly on purpose (a few
+    batches, once), and the advice is about code that is not the caller's."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "MirroredStrategy eagerly" not in str(record.msg)
+
+
 def run_module(layer: Any, images: Any) -> Any:
     """The module's output for `images` (float32 [b, height, width, 3]), in replica context:
-    under MirroredStrategy, restored functions cannot run cross-replica."""
+    under MirroredStrategy, restored functions cannot run cross-replica. TensorFlow's warning
+    about running a strategy eagerly is not logged (`_NoEagerRunAdvice`)."""
     import tensorflow as tf
 
     strategy = tf.distribute.get_strategy()
-    return strategy.experimental_local_results(strategy.run(layer, args=(images,)))[0]
+    quiet, tf_logger = _NoEagerRunAdvice(), logging.getLogger("tensorflow")
+    tf_logger.addFilter(quiet)
+    try:
+        return strategy.experimental_local_results(strategy.run(layer, args=(images,)))[0]
+    finally:
+        tf_logger.removeFilter(quiet)
 
 
 _run = run_module
