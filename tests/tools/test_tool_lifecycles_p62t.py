@@ -24,8 +24,9 @@ from tests.tools._one_child import ForkServer
 pytestmark = [pytest.mark.tf]
 
 # Builds the module (conv, batch normalization, mean pool: 5 features), then trains under a
-# MirroredStrategy of two logical CPUs with fine-tuning and exports; prints the module's
-# variables before and after.
+# MirroredStrategy of two logical CPUs with fine-tuning and exports a SavedModel and a .tflite
+# file; prints the exported variables, the SavedModel's probabilities for 3 images and how far
+# the .tflite file's are from them (for the first image alone, then for all 3).
 FINE_TUNE_MIRRORED = """
     import json, os, sys
     import numpy as np
@@ -33,6 +34,7 @@ FINE_TUNE_MIRRORED = """
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from tests._helpers.image_models import tflite_predictions
     from tests._helpers.models import _save
     from tfhub.tools import make_image_classifier as mic
 
@@ -70,12 +72,16 @@ FINE_TUNE_MIRRORED = """
     out = os.path.join(work, "exported")
     _, labels, history = mic.train_and_export(
         os.path.join(work, "bn"), images, hparams, distribution_strategy="mirrored",
-        outputs=mic.Outputs(saved_model_dir=out), say=lambda line: None,
+        outputs=mic.Outputs(saved_model_dir=out, tflite_output_file=out + ".tflite"),
+        say=lambda line: None,
     )
     exported = tf.saved_model.load(out)
     variables = {v.name.split(":")[0]: v.numpy().tolist() for v in exported.variables}
-    probabilities = exported(tf.zeros([1, 32, 32, 3])).numpy().tolist()
-    print(json.dumps([labels, sorted(history.history), variables, probabilities]))
+    batch = np.random.default_rng(1).uniform(0, 1, (3, 32, 32, 3)).astype(np.float32)
+    served = exported.signatures["serving_default"](input_1=tf.constant(batch))["dense"].numpy()
+    lite = [tflite_predictions(out + ".tflite", rows) for rows in (batch[:1], batch)]
+    gaps = [float(np.abs(rows - served[: len(rows)]).max()) for rows in lite]
+    print(json.dumps([labels, sorted(history.history), variables, served.tolist(), gaps]))
 """
 
 
@@ -83,8 +89,10 @@ def test_fine_tuning_a_batch_norm_module_under_mirrored_says_nothing_of_eager_ru
     forks: ForkServer, tmp_path: Path
 ) -> None:
     """Two replicas fine-tune the module: its gamma trains, its moving statistics move (the
-    module ran with training=True in each replica), the export serves 3 probabilities; and
-    stderr holds no warning about `strategy.run` called eagerly (it held 8 lines)."""
+    module ran with training=True in each replica), the SavedModel's serving_default (input
+    "input_1", output "dense", as upstream's export) gives probabilities, and the .tflite file
+    gives the same for a batch of 1 and of 3; and stderr holds no warning about
+    `strategy.run` called eagerly (it held 8 lines)."""
     images = tmp_path / "images"
     image_sets.make_image_folder(images, per_class=4, sizes=((32, 32),), seed=3)
 
@@ -97,10 +105,13 @@ def test_fine_tuning_a_batch_norm_module_under_mirrored_says_nothing_of_eager_ru
     )
 
     assert done.returncode == 0, done.stderr[-4000:]
-    labels, keys, variables, probabilities = json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    labels, keys, variables, probabilities, tflite_gaps = result
     assert labels == ["circle", "square", "triangle"]
     assert "val_accuracy" in keys
     assert variables["moving_mean"] != [0.0] * 5 and variables["moving_variance"] != [1.0] * 5
     assert variables["gamma"] != [1.0] * 5  # Fine-tuning reached the module.
-    assert len(probabilities) == 1 and abs(sum(probabilities[0]) - 1.0) < 1e-5
+    assert len(probabilities) == 3
+    assert all(abs(sum(row) - 1.0) < 1e-5 for row in probabilities)
+    assert max(tflite_gaps) < 1e-5  # The .tflite (a batch of 1, of 3) as the SavedModel serves.
     assert "MirroredStrategy eagerly" not in done.stderr, done.stderr[-2000:]
