@@ -115,3 +115,53 @@ def test_fine_tuning_a_batch_norm_module_under_mirrored_says_nothing_of_eager_ru
     assert all(abs(sum(row) - 1.0) < 1e-5 for row in probabilities)
     assert max(tflite_gaps) < 1e-5  # The .tflite (a batch of 1, of 3) as the SavedModel serves.
     assert "MirroredStrategy eagerly" not in done.stderr, done.stderr[-2000:]
+
+
+# Calls the Python API inside the caller's own `with strategy.scope():` (without a strategy,
+# then with that one), then as the error says: outside it, the strategy passed.
+IN_A_SCOPE = """
+    import json, os, sys
+    import tensorflow as tf
+
+    from tests._helpers import image_models
+    from tfhub import errors
+    from tfhub.tools import make_image_classifier as mic
+
+    images, work = sys.argv[1:3]
+    module = image_models.save_image_feature_vector(os.path.join(work, "m"), image_size=(32, 32))
+    hparams = mic.get_default_hparams()._replace(train_epochs=1, batch_size=4, validation_split=0)
+    strategy = tf.distribute.MirroredStrategy()
+    refusals = []
+    for given in (None, strategy):
+        with strategy.scope():
+            try:
+                mic.make_image_classifier(module, images, hparams, given, say=lambda line: None)
+            except errors.UnsupportedStrategyError as err:
+                refusals.append([isinstance(err, ValueError), err.strategy, str(err)])
+    _, labels, _ = mic.make_image_classifier(module, images, hparams, strategy, say=lambda l: None)
+    print(json.dumps([refusals, labels]))
+"""
+
+
+def test_a_call_inside_the_callers_strategy_scope_is_refused_saying_what_to_do(
+    forks: ForkServer, tmp_path: Path
+) -> None:
+    """Inside `with strategy.scope():` the tool's host variables of the input pipeline became
+    distributed ones, and training failed with a bare AttributeError (no message) from
+    `MirroredVariable.sparse_read`, with or without the strategy passed (tensorflow_hub 0.10's
+    tool, whose pipeline had no variables, trained). Now: an UnsupportedStrategyError (a
+    ValueError) naming the strategy and the remedy, before the module loads; the remedy
+    trains."""
+    images = tmp_path / "images"
+    image_sets.make_image_folder(images, per_class=2, sizes=((32, 32),), seed=4)
+
+    done = forks.run(IN_A_SCOPE, os.fspath(images), os.fspath(tmp_path), timeout=600)
+
+    assert done.returncode == 0, done.stderr[-4000:]
+    refusals, labels = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(refusals) == 2
+    for is_value_error, strategy, message in refusals:
+        assert is_value_error and strategy == "MirroredStrategy"
+        assert "inside the scope of a tf.distribute strategy (MirroredStrategy)" in message
+        assert "pass the strategy as distribution_strategy=" in message
+    assert labels == ["circle", "square", "triangle"]

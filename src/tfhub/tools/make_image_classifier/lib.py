@@ -54,6 +54,7 @@ from .strategy import (
     NoStrategy,
     as_strategy,
     check_keras_can_train,
+    check_outside_strategy_scope,
     get_distribution_strategy,
     set_gpu_memory_growth,
 )
@@ -148,7 +149,8 @@ def make_image_classifier(
         tfhub.errors.UnknownStrategyError: a strategy name that is not "" or "mirrored".
         tfhub.errors.UnsupportedStrategyError: Keras 3 with a MultiWorkerMirroredStrategy of
             several workers (tf_keras trains with it); a TF1 Hub module under a mirroring
-            strategy that would train, or that tf_keras would compile in the trained model.
+            strategy that would train, or that tf_keras would compile in the trained model;
+            a call inside the caller's `with strategy.scope():` (before the module loads).
     """
     check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
     handle = _module_handle(tfhub_module)
@@ -193,6 +195,7 @@ def _checked_strategy(
         As `make_image_classifier`: ArgumentTypeError, UnknownStrategyError,
         UnsupportedStrategyError, ToolFlagError.
     """
+    check_outside_strategy_scope()
     strategy = as_strategy(distribution_strategy)
     check_keras_can_train(strategy, keras_package())
     if not isinstance(strategy, NoStrategy):

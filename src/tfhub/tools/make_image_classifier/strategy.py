@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -125,6 +126,29 @@ def check_keras_can_train(strategy: Any, keras_name: str) -> None:
             workers=workers,
             keras=keras_name,
         )
+
+
+def check_outside_strategy_scope() -> None:
+    """Refuses a call made inside the caller's `with strategy.scope():` (any tf.distribute
+    strategy): the tool keeps the images (or features) in host variables of its input pipeline,
+    which such a scope makes distributed ones, and their reads failed with a bare
+    AttributeError once training started. Never imports TensorFlow (not imported: no scope).
+
+    Raises:
+        tfhub.errors.UnsupportedStrategyError: naming the strategy and the remedy.
+    """
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not tf.distribute.has_strategy():
+        return
+    name = type(tf.distribute.get_strategy()).__name__
+    raise errors.UnsupportedStrategyError(
+        f"make_image_classifier cannot run inside the scope of a tf.distribute strategy "
+        f"({name}): its input pipeline keeps the images in host variables, which that scope "
+        "would distribute. Call it outside the `with strategy.scope():` block and pass the "
+        "strategy as distribution_strategy= (the tool enters its scope itself). Received: "
+        f"strategy scope={name}",
+        strategy=name,
+    )
 
 
 def check_strategy_holds_module(
