@@ -26,6 +26,7 @@ import tarfile
 import threading
 import time
 import urllib.parse
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -623,7 +624,7 @@ for _other in FileSystem.get_all_subclasses():
 # error it raised (class, bases, module, message, `.path`, the cause's class), the seconds it
 # took, and whether it was still running.
 _SCENARIO_CHILD = """
-import contextlib, glob, io, json, os, sys, threading, time
+import contextlib, io, json, os, sys, threading, time
 import tensorflow as tf
 
 {scenario}
@@ -631,21 +632,19 @@ import tensorflow as tf
 bound = float(sys.argv[1])
 rows = iter(json.loads(sys.argv[2]))
 taking = threading.Lock()  # One worker takes the next row at a time.
-# This process and the stand-in's (the test's): whose waits for a CPU a row is not to blame for.
-processes = (os.getpid(), int(sys.argv[4]))
 
-def run_queue_waits():
-    # Each thread's seconds spent ready to run but kept waiting for a CPU (Linux's schedstat).
-    waits = {{}}
-    for pid in processes:
-        for path in glob.glob(f"/proc/{{pid}}/task/*/schedstat"):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                with open(path) as stats:
-                    waits[path] = int(stats.read().split()[1]) / 1e9
-    return waits
+def run_queue_wait():
+    # The seconds this thread (the row's own) spent ready to run but kept waiting for a CPU
+    # (Linux's schedstat; 0 where it is missing). Other threads' waits are not the row's: rows
+    # side by side, and the stand-in's threads serving other children, wait at the same time.
+    path = f"/proc/self/task/{{threading.get_native_id()}}/schedstat"
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        with open(path) as stats:
+            return int(stats.read().split()[1]) / 1e9
+    return 0.0
 
 def run(report, name, fields):
-    before = run_queue_waits()
+    before = run_queue_wait()
     start = time.monotonic()
     try:
         scenario(report, name, *fields)
@@ -657,8 +656,7 @@ def run(report, name, fields):
         report["path"] = getattr(err, "path", None)
         report["cause"] = type(err.__cause__).__name__
     report["seconds"] = time.monotonic() - start
-    after = run_queue_waits()  # A thread that ended meanwhile takes its waits with it.
-    report["waited"] = sum(max(0.0, wait - before.get(path, 0.0)) for path, wait in after.items())
+    report["waited"] = max(0.0, run_queue_wait() - before)
     report["hung"] = False
 
 def work():
@@ -721,7 +719,7 @@ def run_scenarios(
     groups = [plan[first::processes] for first in range(processes) if plan[first::processes]]
 
     def run(rows: list[tuple[object, ...]]) -> subprocess.CompletedProcess[str]:
-        arguments = (str(bound), json.dumps(rows), str(at_once), str(os.getpid()))
+        arguments = (str(bound), json.dumps(rows), str(at_once))
         return run_warm_python(code, *arguments, env=env, timeout=240)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(groups)) as pool:
@@ -735,28 +733,62 @@ def run_scenarios(
     return found, "".join(done.stderr for done in runs)
 
 
-def own_seconds(report: dict[str, object]) -> float:
+class MachineTooBusyWarning(UserWarning):
+    """A row's time bound was not checked: the row's thread waited for a CPU for more than half
+    of the row's seconds, so its own seconds say too little to judge."""
+
+
+def own_seconds(report: dict[str, object]) -> float | None:
     """The seconds a scenario's report from `run_scenarios` took, less the seconds that the
-    threads of its child and of the stand-in's process spent ready to run but kept waiting for
-    a CPU meanwhile (Linux's schedstat; none where it is missing). On an idle machine that is
-    its time; on a busy one (a load of 25 on 2 cores stretched a 3 s timeout's row past 7 s)
-    it takes the machine's share out, so that a bound on it still says the row ended near
-    its timeouts rather than hours later. Waits of threads running side by side all count,
-    so a busy machine loosens the bound (never tightens it)."""
-    return float(report["seconds"]) - float(report.get("waited", 0.0))  # type: ignore[arg-type]
+    row's own thread spent ready to run but kept waiting for a CPU meanwhile (Linux's
+    schedstat; none where it is missing). On an idle machine that is its time; on a busy one (a
+    load of 25 on 2 cores stretched a 3 s timeout's row past 7 s) it takes the machine's share
+    out, so that a bound on it still says the row ended near its timeouts rather than hours
+    later. Only that thread's waits count (never those of rows side by side or of the stand-in's
+    threads serving others), so the result is never below the row's time on a CPU.
+
+    Returns:
+        The row's own seconds, or None when its thread waited more than half of them: a machine
+        too busy to judge the row's time by (`within_own_seconds` says so).
+    """
+    seconds = float(report["seconds"])  # type: ignore[arg-type]
+    waited = float(report.get("waited", 0.0))  # type: ignore[arg-type]
+    return None if waited > seconds / 2 else seconds - waited
+
+
+def within_own_seconds(report: dict[str, object], within: float) -> None:
+    """Checks that the scenario's report took less than `within` seconds of its own
+    (`own_seconds`), or, where the machine was too busy to judge, warns so
+    (`MachineTooBusyWarning`, shown in pytest's warnings summary) instead of checking.
+
+    Raises:
+        AssertionError: the row's own seconds are `within` or more.
+    """
+    seconds = own_seconds(report)
+    if seconds is None:
+        said = f"waited {report['waited']} s of its {report['seconds']} s"
+        warnings.warn(
+            MachineTooBusyWarning(
+                f"machine too busy to judge the time of the row {report.get('name')!r}: its "
+                f"thread {said} for a CPU; its bound of {within:g} s was not checked"
+            ),
+            stacklevel=2,
+        )
+        return
+    assert seconds < within, report
 
 
 def ended(
     reports: dict[str, dict[str, object]], name: str, stderr: str, *, within: float
 ) -> dict[str, object]:
     """The report of the scenario `name` from `run_scenarios`, checked to have ended (not hung)
-    in an error (no result) within `within` seconds of its own (`own_seconds`: a busy
+    in an error (no result) within `within` seconds of its own (`within_own_seconds`: a busy
     machine's waits for a CPU aside), and the child's `stderr` checked to hold no access token
     of the stand-in's."""
     report = reports[name]
     assert not report["hung"], f"{name} did not end: {report}"
     assert "result" not in report, report
-    assert own_seconds(report) < within, report
+    within_own_seconds(report, within)
     assert TOKEN not in stderr
     return report
 
