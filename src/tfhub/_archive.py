@@ -15,6 +15,7 @@ for the modules that read it from here; the errors of a failed extraction are `_
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import tarfile
 
@@ -35,6 +36,7 @@ from .utils.records import FrozenRecord
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from collections.abc import Iterator
     from typing import Any
 
 DIGEST_ALGORITHM = "sha256"  # 1.5 GB/s here (SHA-NI); sha1 0.87, blake2b 0.55, md5 0.56.
@@ -108,25 +110,51 @@ def extract(stream: Any, target: str, *, source: str, local: bool = False) -> Ex
     inflater = Inflater(stream.read, head, kind)
     tar = TarSource(inflater, limit=limit, source=source)
     try:
-        return _extract_members(tar, target, source, max_members=max_members)
+        entries = _from_first_header(tar, source, kind, local=local)
+        return _extract_members(tar, entries, target, source, max_members=max_members)
     except Exception as err:
-        twice = compressed_twice_message(source, kind, tar.first_bytes, local=local)
-        if twice is not None:  # Its first "header" was compressed bytes: nothing was written.
-            raise errors.NotAnArchiveError(twice) from err
         raise_mapped(err, source=source, target=target)
     finally:
         inflater.close()
 
 
+def _from_first_header(
+    tar: TarSource, source: str, kind: str, *, local: bool
+) -> Iterator[tarfile.TarInfo]:
+    """The members of `tar` (`members`), its first header read already. A `kind` stream
+    ("gzip", ...) whose first header is no tar header but compressed bytes (a .tar.gz
+    compressed again) fails there, before anything is written, and is named so
+    (`compressed_twice_message`); a failure at a later member is never.
+
+    Raises:
+        tfhub.errors.NotAnArchiveError: the decompressed stream is compressed again.
+        tarfile.ReadError: the stream does not start with a tar header (as `members`).
+    """
+    entries = members(tar)
+    try:
+        first = next(entries, None)
+    except tarfile.ReadError as err:
+        twice = compressed_twice_message(source, kind, tar.first_bytes, local=local)
+        if twice is None:
+            raise
+        raise errors.NotAnArchiveError(twice) from err
+    return entries if first is None else itertools.chain((first,), entries)
+
+
 def _extract_members(
-    source: TarSource, target: str, name: str, *, max_members: int
+    source: TarSource,
+    entries: Iterator[tarfile.TarInfo],
+    target: str,
+    name: str,
+    *,
+    max_members: int,
 ) -> ExtractResult:
     tree = Tree(target)
     sink = Files(target)
     files: dict[str, tuple[int, str]] = {}
     count = 0
     try:
-        for member in members(source):
+        for member in entries:
             count += 1
             if count > max_members:  # An integer compare: nothing more on the hot path.
                 raise too_many_members(name, max_members)

@@ -111,15 +111,20 @@ def _not_a_tar_message(source: str, head: bytes, *, local: bool) -> str:
 
 # The compressions `sniff` names, in the words of their tools.
 _COMPRESSIONS = {"gzip": "gzip", "bz2": "bzip2", "xz": "xz"}
+# The name of a tar archive compressed so.
+_TAR_SUFFIXES = {"gzip": ".tar.gz", "bz2": ".tar.bz2", "xz": ".tar.xz"}
 
 
 def compressed_twice_message(source: str, kind: str, inner: bytes, *, local: bool) -> str | None:
     """Why `source`, a `kind` stream ("gzip", "bz2", "xz") whose decompressed bytes start with
     `inner`, is no model archive when `inner` is compressed again (a .tar.gz gzipped once
     more: by a server or an upload that compresses what it stores without a Content-Encoding
-    to say so, or a `.tar.gz.gz` renamed); None if `inner` is not compressed."""
+    to say so, or a `.tar.gz.gz` renamed); None if `inner` is not compressed, or is a tar
+    header (whose first member's name may start as a compressed stream does, e.g. "BZh")."""
     inner_kind = sniff(inner)
     if kind not in _COMPRESSIONS or inner_kind not in _COMPRESSIONS:
+        return None
+    if inner[257:262] == b"ustar" or is_v7_tar_header(inner):
         return None
     outer, tool = _COMPRESSIONS[kind], _COMPRESSIONS[inner_kind]
     message = (
@@ -129,7 +134,8 @@ def compressed_twice_message(source: str, kind: str, inner: bytes, *, local: boo
     )
     if not local:
         return f"{message}; the server's owner can store the archive as it is."
-    return f"{message}: decompress it once (`{outer} -dc FILE > model.tar.gz`) and give that."
+    archive = f"model{_TAR_SUFFIXES[inner_kind]}"
+    return f"{message}: decompress it once (`{outer} -dc FILE > {archive}`) and give that."
 
 
 # How the decompression libraries (zlib, ISA-L) say a gzip trailer's CRC-32 or length is wrong.
