@@ -10,6 +10,7 @@ import urllib.parse
 
 from . import _token, constants, errors
 from ._http_proxy import proxy_for
+from .utils import urls
 from .utils.redact import redact
 
 # Where tfhub.dev's models were served from: (host, path prefix).
@@ -179,7 +180,7 @@ def status_advice(
         final_url: the URL that answered, if redirects led elsewhere.
         retries: how the request was retried, said for a failing or overloaded server.
     """
-    if status == 303 and server_says and server_says.startswith("gs://"):
+    if status == 303 and server_says and urls.is_gcs_location(server_says):
         return _gcs_location_advice(server_says)
     message = ""
     if server_says:
@@ -235,10 +236,18 @@ def _gateway_advice(status: int, *, proxy: str, retries: RetryRecord | None) -> 
 
 
 def _gcs_location_advice(location: str) -> str:
-    """The advice for a 303 without a Location whose text names a gs:// folder: the answer of
-    the uncompressed format (upstream's resolver read that folder from the body)."""
+    """The advice for a 303 without a Location whose text is a plain gs:// folder
+    (`urls.is_gcs_location`): the answer of the uncompressed format (upstream's resolver read
+    that folder from the body); or a gs:// archive (`.tar.gz`, ...), which tfhub reads as a
+    handle (as `_http_redirect.check_followable` says of a redirect to one)."""
+    from .handle_urls import is_archive_path
     from .utils.printable import escaped
 
+    if is_archive_path(location):
+        return (
+            f" Its text names the model's archive on gs://, {escaped(location)}: tfhub reads "
+            "gs:// archives, use it as the handle."
+        )
     return (
         f" Its text names the gs:// folder {escaped(location)} as the uncompressed format "
         "answers: the server offers that format only. To read the model in place from there, "

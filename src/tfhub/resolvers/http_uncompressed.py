@@ -23,8 +23,6 @@ from .path import PathResolver
 MAX_LOCATION_BYTES = 4096
 MAX_REDIRECTS = 30  # As requests (and so the compressed format's downloads).
 _PLAIN_REDIRECTS = frozenset({301, 302, 307, 308})
-# Printable ASCII and the space: what `_is_gcs_location` leaves as it is for `urls.is_gcs_folder`.
-_ASCII = "".join(map(chr, range(0x20, 0x7F)))
 
 
 class HttpUncompressedResolver(Resolver):
@@ -246,7 +244,7 @@ def _check_location(body: bytes, *, url: str) -> str:
             "or set TFHUB_MODEL_LOAD_FORMAT=COMPRESSED."
         )
     location = body.decode("utf-8", errors="replace").strip()
-    if not _is_gcs_location(location):
+    if not urls.is_gcs_location(location):
         from .._token import without_secrets
 
         # What the server said may quote the token or credentials it was sent.
@@ -256,16 +254,3 @@ def _check_location(body: bytes, *, url: str) -> str:
             f"{redact(url)}. Check the handle, or set TFHUB_MODEL_LOAD_FORMAT=COMPRESSED."
         )
     return location
-
-
-def _is_gcs_location(location: str) -> bool:
-    """Whether `location` is a `gs://bucket/path` folder: `urls.is_gcs_folder` (an ASCII bucket
-    name, no spaces, no `..` segment), with printable non-ASCII characters taken in the path,
-    as GCS object names are UTF-8 text and tensorflow_hub took them (`gs://b/modèles/1`).
-
-    Refused: control and format characters, separators other than the space (a right-to-left
-    override or a zero-width space would show another path), and U+FFFD (a body that is not
-    UTF-8, as decoded)."""
-    if not location.isprintable() or "\ufffd" in location:
-        return False
-    return urls.is_gcs_folder(urllib.parse.quote(location, safe=_ASCII))

@@ -1,7 +1,7 @@
 """Whether a URL names a server one can connect to: the one home of the host and port checks of
 handles, `TFHUB_KAGGLE_ENDPOINT`, a hub doc's `asset-path` and `tfhub serve --base-url`; and
 whether a location is a gs:// folder clients read uncompressed models from (the 303 answer's
-body a resolver follows, `tfhub serve --uncompressed-base`)."""
+body a resolver follows and an error explains, `tfhub serve --uncompressed-base`)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,24 @@ def gcs_folder_problem(location: str) -> str | None:
     if ".." in path.split("/"):
         return "its path has a '..' segment"
     return None
+
+
+# Printable ASCII and the space: what `is_gcs_location` leaves as it is for `is_gcs_folder`.
+_ASCII = "".join(map(chr, range(0x20, 0x7F)))
+
+
+def is_gcs_location(location: str) -> bool:
+    """Whether `location`, a server's text (the uncompressed format's 303 body), is a
+    `gs://bucket/path` folder: `is_gcs_folder` (an ASCII bucket name, no spaces, no `..`
+    segment), with printable non-ASCII characters taken in the path, as GCS object names are
+    UTF-8 text and tensorflow_hub took them (`gs://b/modèles/1`).
+
+    Refused: control and format characters, separators other than the space (a right-to-left
+    override or a zero-width space would show another path), and U+FFFD (a body that is not
+    UTF-8, as decoded)."""
+    if not location.isprintable() or "\ufffd" in location:
+        return False
+    return is_gcs_folder(urllib.parse.quote(location, safe=_ASCII))
 
 
 def server_problem(url: str) -> str | None:
