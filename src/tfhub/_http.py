@@ -25,7 +25,7 @@ from . import _http_redirect, _http_socket, _http_watch, _token, constants, erro
 from ._http_cause import brief as _brief
 from ._http_cause import cause_text
 from ._http_errors import raise_for_request_error
-from ._http_status import RetryRecord
+from ._http_status import RETRY_STATUSES, RetryRecord
 from ._http_status import kaggle_hint as kaggle_hint
 from ._http_status import moved_hint as moved_hint
 from ._http_status import status_error as status_error
@@ -43,7 +43,7 @@ BACKOFF_MAX_SEC = 8.0
 # A rate-limited or busy server's Retry-After is honoured up to this long per retry (no wait is
 # unbounded: TFHUB_HTTP_RETRIES bounds how many).
 RETRY_AFTER_MAX_SEC = 30.0
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_RETRY_STATUSES = RETRY_STATUSES  # Their home: _http_status (whose advice follows them).
 _AGAIN_HINT = (
     f"Try again later, or set {constants.TFHUB_HTTP_RETRIES} higher (how often a broken download "
     "is retried)."

@@ -21,6 +21,8 @@ _MOVED_LOCATIONS = (
     ("gcs.tensorflow.google.cn", "/tfhub-modules/"),
 )
 _KAGGLE_HOSTS = ("www.kaggle.com", "kaggle.com")
+# The statuses a request is retried on (`_http`'s requests), and told to try again later after.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class RetryRecord:
@@ -195,8 +197,12 @@ def status_advice(
         message += _gateway_advice(status, proxy=proxy, retries=retries)
     elif status == 501:
         message += NOT_IMPLEMENTED_ADVICE
-    elif status in (408, 429) or status >= 500:
+    elif status in RETRY_STATUSES:
         message += _overloaded_advice(retries)
+    elif status == 511:
+        message += NETWORK_LOGIN_ADVICE
+    elif status >= 500:
+        message += _not_retried_advice(status)
     else:
         message += " Check the handle."
     return message
@@ -263,8 +269,27 @@ NOT_IMPLEMENTED_ADVICE = (
 )
 
 
+# A 511 (Network Authentication Required) is a captive portal's (a hotel's, an airport's, a
+# company's network login), never the server's: not retried, as logging in is the user's.
+NETWORK_LOGIN_ADVICE = (
+    " The network asks for a login before it lets requests out (a captive portal: a hotel's, "
+    "an airport's or a company's network); trying again will not help. Log in to the network "
+    "(open any web page in a browser), then run again."
+)
+
+
+def _not_retried_advice(status: int) -> str:
+    """The advice for a 5xx that is never retried (not in `RETRY_STATUSES`, nor 501 or 511:
+    505 HTTP Version Not Supported, 507 Insufficient Storage, ...): the server cannot answer."""
+    return (
+        f" The server cannot answer this request (HTTP {status} is not retried: trying again "
+        "at once will not help): tell the server's owner, or try again much later."
+    )
+
+
 def _overloaded_advice(retries: RetryRecord | None) -> str:
-    """The advice for a 408, 429 or 5xx from the server itself."""
+    """The advice for a status of `RETRY_STATUSES` (408, 429, 500, 502-504) from the server
+    itself, after its retries."""
     retried = retries.text() if retries else "the request was retried"
     return (
         f" The server is failing or overloaded ({retried}; "

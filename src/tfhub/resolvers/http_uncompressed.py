@@ -128,11 +128,11 @@ def _no_location_error(response: Any, *, url: str, handle: str) -> errors.Invali
             status, handle=handle, url=url, server_says=said, retries=retries
         )
         if status in _REFUSED_REQUEST:  # The handle may be fine: the format is what it lacks.
-            advice += (
+            advice = (
                 " The server may not offer the uncompressed format, which "
                 f"{constants.TFHUB_MODEL_LOAD_FORMAT}=UNCOMPRESSED asks for. Unset "
                 f"{constants.TFHUB_MODEL_LOAD_FORMAT} (or set it to COMPRESSED) to download the "
-                "archive."
+                f"archive.{advice}"
             )
         return errors.InvalidHandleError(message + advice)
     if said:
