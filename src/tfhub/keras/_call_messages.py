@@ -32,16 +32,18 @@ def _names_note(hub: HubCallable, inputs: Any) -> str:
     """Names the inputs a dict lacks, and those it has that the function does not take, if
     its names (with those `arguments` gives a signature) are not those of any input spec
     (TensorFlow's error, which upstream's layer let through, named them: "missing a required
-    argument: 'x'", "got an unexpected keyword argument 'z'"); else ""."""
-    specs = [spec for spec in hub.input_specs if isinstance(spec, dict)]
+    argument: 'x'", "got an unexpected keyword argument 'z'"); else "". What it lacks is said
+    of the spec sharing the most names with it (the first of those that share as many); a
+    name is unknown only if no spec has it."""
+    specs = [set(spec) for spec in hub.input_specs if isinstance(spec, dict)]
     if not isinstance(inputs, dict) or not specs:
         return ""
     given = set(inputs) | (set(hub.arguments) if hub.signature else set())
-    if any(set(spec) == given for spec in specs):
+    if given in specs:
         return ""
-    wanted = set(specs[0])
+    wanted = max(specs, key=lambda spec: len(spec & given))  # The first of the closest.
     missing = sorted(wanted - given, key=str)
-    unknown = sorted(set(inputs) - wanted, key=str)
+    unknown = sorted(set(inputs).difference(*specs), key=str)
     note = ""
     if missing:
         where = " (or to arguments= of hub.KerasLayer, for values fixed for every call)"
