@@ -1,9 +1,12 @@
-"""Two hub.Modules of one spec in one tf.Graph, under different name scopes (session 62).
+"""Two hub.Modules of one spec in one tf.Graph, of one name under different variable scopes
+(session 62).
 
 Each instance gets its own variables, regularization losses and update ops (graph variant
-tags={"train"}); exporting the second one, of which alone the variables were initialized and
-changed, writes its values, not the first's. Passed when written: it guards behaviour that
-works and no other test covered (tests/tf1 exported only a graph's single module).
+tags={"train"}), under its scope ("a/module", "b/module"); exporting the second one, of which
+alone the variables were initialized and changed, writes its values, not the first's. Passed
+when written: it guards behaviour that works and no other test covered (tests/tf1 exported only
+a graph's single module). A name_scope alone does not place a module (its variables stay at
+the top: "module", "module_1"); a variable_scope does.
 """
 
 from __future__ import annotations
@@ -43,24 +46,25 @@ def test_export_of_the_second_instance_writes_its_own_values(tmp_path: Path) -> 
     spec = hub.create_module_spec(_module_fn, tags_and_args=[({"train"}, {}), (set(), {})])
     folder = str(tmp_path / "second")
     with tf.Graph().as_default():
-        with tf1.name_scope("a"):
+        with tf1.variable_scope("a"):
             first = hub.Module(spec, trainable=True, tags={"train"})
-        with tf1.name_scope("b"):
-            second = hub.Module(spec, trainable=True, tags={"train"}, name="second")
-        first(X), second(X)
+            first(X)
+        with tf1.variable_scope("b"):
+            second = hub.Module(spec, trainable=True, tags={"train"})
+            second(X)
         assert _op_names(tf1.GraphKeys.REGULARIZATION_LOSSES) == [
-            "module/w/Regularizer/L2Loss:0",
-            "second/w/Regularizer/L2Loss:0",
+            "a/module/w/Regularizer/L2Loss:0",
+            "b/module/w/Regularizer/L2Loss:0",
         ]
         assert [op.name for op in tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)] == [
-            "module_apply_default/AssignVariableOp",
-            "second_apply_default/AssignVariableOp",
+            "a/module_apply_default/AssignVariableOp",
+            "b/module_apply_default/AssignVariableOp",
         ]
-        assert sorted(v.name for v in tf1.trainable_variables()) == ["module/w:0", "second/w:0"]
+        assert sorted(v.name for v in tf1.trainable_variables()) == ["a/module/w:0", "b/module/w:0"]
         with tf1.Session() as session:
             session.run(tf1.variables_initializer(second.variables))  # Not the first's.
             session.run(second.variable_map["w"].assign([3.0, 5.0]))
-            session.run(tf1.get_collection(tf1.GraphKeys.UPDATE_OPS, scope="second_apply"))
+            session.run(tf1.get_collection(tf1.GraphKeys.UPDATE_OPS, scope="b/"))
             second.export(folder, session)
     assert _exported_values(folder) == {"w": [3.0, 5.0], "mean": [1.0, 2.0]}
 
