@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import constants
 from ..help_text import DOWNLOAD_VARIABLES, environment
-from ..keras._arguments import suggested_signature
+from ..hub.keras_call import signature_call
 from ..model_info import describe
 from ..saved_model import resolve_for_tensorflow
 from ._parsers import add_documented_parser, handle_text
@@ -73,16 +73,12 @@ def _not_callable(meta_graphs: list[dict[str, Any]]) -> str:
     signatures = {name: sig for meta in meta_graphs for name, sig in meta["signatures"].items()}
     if not signatures:
         return "__call__: none (not callable, and no signatures: hub.KerasLayer cannot use it)"
-    name, outputs = suggested_signature(
-        {key: sorted(signature["outputs"]) for key, signature in signatures.items()}
+    call = signature_call(
+        {key: sorted(signature["outputs"]) for key, signature in signatures.items()},
+        preferred="serving_default",
     )
-    output = (
-        f", output_key={outputs[0]!r}" if len(outputs) == 1 else ", signature_outputs_as_dict=True"
-    )
-    return (
-        f"__call__: none (not callable): hub.KerasLayer(handle, signature={name!r}{output}) "
-        "calls a signature"
-    )
+    keywords = ", ".join(call.keywords(repr))
+    return f"__call__: none (not callable): hub.KerasLayer(handle, {keywords}) calls a signature"
 
 
 def is_callable(info: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import os
 import re
 import urllib.parse
@@ -31,10 +32,12 @@ from .api import version_size
 from .catalog import Catalog
 from .catalog_entries import Model, Version, requested_filters
 from .files import joined_headers
+from .keras_call import keras_call
 from .starter import HUB_URL_PLACEHOLDER
 
 if TYPE_CHECKING:
     from .app import HubState
+    from .signatures import SignatureSummary
 
 PAGE_SIZE = 50
 # The most characters the search boxes take: 500 characters of 4 UTF-8 bytes, percent-encoded,
@@ -340,8 +343,19 @@ async def model_page(request: Request, state: HubState, model: Model, version: V
             for key, value in version.doc.entries
         ],
         summary=version.signatures,
+        keras=_keras_keywords(version.signatures),
         formats=state.catalog.derived.get(f"{model.handle}/{version.version}", []),
     )
+
+
+def _keras_keywords(summary: SignatureSummary | None) -> list[str] | None:
+    """The page's hub.KerasLayer keyword arguments besides the handle (`keras_call`, as the
+    starter doc's snippet), e.g. `['signature="serving_default"', 'output_key="y"']`; None for
+    a model hub.KerasLayer cannot use; [] (the handle alone) for a version without summary."""
+    if summary is None:
+        return []
+    call = keras_call(summary)
+    return None if call is None else call.keywords(json.dumps)
 
 
 def _sized_versions(catalog: Catalog, model: Model) -> list[tuple[Version, int | None]]:

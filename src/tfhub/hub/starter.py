@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 
 from .. import errors
-from ..keras._arguments import suggested_signature
 from .doc_handles import DocHandle
 from .docs_format import doc_path
+from .keras_call import TF1_HUB_FORMAT, keras_call
 from .signatures import ComponentInfo, SignatureSummary, TensorInfo
 
 # Where the hub is, in starter docs; the server writes its own URL there on the pages.
@@ -110,36 +110,29 @@ def fine_tunable(summary: SignatureSummary, *, trainable_variables: int | None =
 
 
 def _usage_lines(handle: DocHandle, summary: SignatureSummary) -> list[str]:
-    """The usage snippet: `hub.load`, and for a model without `__call__` (not a TF1 Hub
-    module) how to call a signature with hub.KerasLayer, which refuses such a model without
-    `signature=` (`output_key=` for a signature of one output, else
-    `signature_outputs_as_dict=True`, as `tfhub inspect` says)."""
+    """The usage snippet: `hub.load`, and for a model that hub.KerasLayer does not call by its
+    handle alone (a SavedModel without `__call__`; a TF1 Hub module without a `default`
+    output of its `default` signature) the hub.KerasLayer call that `keras_call.keras_call`
+    chooses, which the model page shows too."""
     url = f"{HUB_URL_PLACEHOLDER}/{handle}"
     lines = ["```python", "import tfhub as hub", "", f'model = hub.load("{url}")']
-    if summary.call is not None or summary.format == "TF1 Hub format":
-        return [*lines, "```"]
-    outputs = {
-        signature.name: sorted(tensor.name for tensor in signature.outputs)
-        for meta in summary.meta_graphs
-        for signature in meta.signatures
-    }
-    if not outputs:
+    call = keras_call(summary)
+    if call is None:
         return [
             *lines,
             "# It has no __call__ and no signatures: hub.KerasLayer cannot use it.",
             "```",
         ]
-    name, names = suggested_signature(outputs)
-    output = (
-        f"output_key={json.dumps(names[0])}"
-        if len(names) == 1
-        else "signature_outputs_as_dict=True"
-    )
-    lines.append(
-        f"# It has no __call__: call a signature, model.signatures[{json.dumps(name)}], or:"
-    )
-    lines += ["layer = hub.KerasLayer(", f'    "{url}",', f"    signature={json.dumps(name)},"]
-    return [*lines, f"    {output},", ")", "```"]
+    if call.signature is None:
+        return [*lines, "```"]
+    if summary.format == TF1_HUB_FORMAT:
+        lines.append("# hub.KerasLayer(handle) alone calls the 'default' output of its")
+        lines.append("# 'default' signature, which this module lacks; call a signature:")
+    else:
+        name = json.dumps(call.signature)
+        lines.append(f"# It has no __call__: call a signature, model.signatures[{name}], or:")
+    lines += ["layer = hub.KerasLayer(", f'    "{url}",']
+    return [*lines, *(f"    {word}," for word in call.keywords(json.dumps)), ")", "```"]
 
 
 def starter_module_doc(
