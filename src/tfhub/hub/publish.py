@@ -34,6 +34,7 @@ from . import (
     publish_doc,
     publish_locks,
     signatures,
+    stale_table,
     starter,
     url_clashes,
 )
@@ -385,10 +386,15 @@ def _doc_text(
 ) -> str:
     """The text of the version's doc: the existing doc at `target` (kept), the doc given, or a
     starter doc whose asset-path is `archive_name`."""
-    if doc.keep_existing:
-        return docs_text.read_doc_text(target)
-    if doc.text is not None:
-        return doc.text
+    if doc.keep_existing or doc.text is not None:
+        return stale_table.with_current_table(
+            docs_text.read_doc_text(target) if doc.text is None else doc.text,
+            shown=doc.shown or str(target),
+            handle=handle,
+            summary=summary,
+            previous=docs_layout.signatures_path(target),
+            rewrite=not doc.keep_existing,
+        )
     return starter.starter_module_doc(
         handle, summary, info, asset_path=archive_name, trainable_variables=trainable_variables
     )

@@ -67,8 +67,28 @@ def _shape_text(tensor: TensorInfo | ComponentInfo) -> str:
     return "[" + ", ".join("?" if dim is None else str(dim) for dim in tensor.shape) + "]"
 
 
-def _signature_lines(summary: SignatureSummary) -> list[str]:
-    lines = ["| Signature | Input / output | Name | Dtype | Shape |", "|---|---|---|---|---|"]
+SIGNATURES_HEADING = "## Signatures"
+_TABLE_HEADER = ["| Signature | Input / output | Name | Dtype | Shape |", "|---|---|---|---|---|"]
+
+
+def starter_table_span(lines: list[str]) -> tuple[int, int] | None:
+    """Where a doc's lines hold a table in the starter's shape, `[start, end)`: the table of
+    the first `## Signatures` heading, after one blank line, whose first two lines are the
+    starter's header; None if there is none."""
+    if SIGNATURES_HEADING not in lines:
+        return None
+    start = lines.index(SIGNATURES_HEADING) + 2
+    if lines[start - 1 : start] != [""] or lines[start : start + 2] != _TABLE_HEADER:
+        return None
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return start, end
+
+
+def signature_table(summary: SignatureSummary) -> list[str]:
+    """The lines of the starter doc's Markdown table of the model's signatures."""
+    lines = list(_TABLE_HEADER)
     for meta in summary.meta_graphs:
         for signature in meta.signatures:
             for kind, tensors in (("input", signature.inputs), ("output", signature.outputs)):
@@ -176,7 +196,7 @@ def starter_module_doc(
         lines += [f"Mirrored from `{info.source}`.", ""]
     lines += ["Describe what the model does, its training data and its license here.", ""]
     lines += ["## Usage", "", *_usage_lines(handle, summary), ""]
-    lines += ["## Signatures", "", *_signature_lines(summary), ""]
+    lines += [SIGNATURES_HEADING, "", *signature_table(summary), ""]
     return "\n".join(lines)
 
 
