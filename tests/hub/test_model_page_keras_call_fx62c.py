@@ -3,7 +3,7 @@
 The page showed `hub.KerasLayer("<url>", trainable=False)` for every Module, which hub.KerasLayer
 refuses for a SavedModel without `__call__` (SignatureRequiredError) and for a TF1 Hub module
 whose `default` signature has no `default` output (UnknownOutputKeyError), while the starter
-doc's snippet (fx62a) said how to call the first. Both now show `hub.keras_call`'s one choice.
+doc's snippet (fx62a) said how to call the first. Both now show hub/keras_call.py's one choice.
 Tiny models are published and served by `tfhub serve`; each page's snippet is fetched and run
 as a user runs it.
 """
