@@ -89,20 +89,35 @@ def _download_locked(handle: str, fetch: Fetch, module_path: str, *, replace: bo
         As `atomic_download`.
     """
     with cache_locks.entry_lock(module_path, what=f"the download of {handle!r}") as held:
-        if _done_meanwhile(handle, module_path, held=held, replace=replace):
-            return
-        if not replace and os.path.lexists(module_path):
-            cache.remove_tree(module_path)  # Damaged: removed first, as upstream does.
-        # A folder there when ours is complete is the one `replace` replaces, or one that a
-        # process ignoring our lock installed meanwhile.
+        # Also when the checks before the download fail (a lazy import of tfhub's recovery
+        # step at the limit of open files, EMFILE, left the lock file).
         try:
+            if _done_meanwhile(handle, module_path, held=held, replace=replace):
+                return
+            if not replace and os.path.lexists(module_path):
+                cache.remove_tree(module_path)  # Damaged: removed first, as upstream does.
+            # A folder there when ours is complete is the one `replace` replaces, or one that a
+            # process ignoring our lock installed meanwhile.
             _download_into_place(handle, fetch, module_path, replace_existing=replace)
         except BaseException:
             if held and not os.path.lexists(module_path):
                 # No entry: its lock file would be a leftover (`tfhub cache info` counts it).
                 # Safe while held: a waiter notices the unlink (see utils.filelock).
-                cache.deleting.unlink_quietly(cache.lock_path(module_path))
+                _unlink_lock_file(module_path)
             raise
+
+
+def _unlink_lock_file(module_path: str) -> None:
+    """Removes the entry's lock file, if it can (a failure leaves a file `prune` removes).
+
+    Needs no module not imported yet: at the limit of open files (EMFILE) a lazy import fails
+    too, and its error ("Too many open files: '.../cache/deleting.py'") would replace the
+    download's own.
+    """
+    try:
+        os.remove(cache.layout.lock_path(module_path))
+    except OSError:
+        pass
 
 
 def _done_meanwhile(handle: str, module_path: str, *, held: bool, replace: bool) -> bool:
