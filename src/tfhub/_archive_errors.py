@@ -13,6 +13,7 @@ import zlib
 
 from . import constants, errors
 from ._archive_writer import WorkerWriteError
+from .utils import open_files
 from .utils.printable import escaped
 from .utils.refused_writes import failed_write
 
@@ -20,7 +21,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
     from typing import NoReturn
 
-_NO_DESCRIPTOR_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE})
 _MEMBER_ERRNOS = (errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ELOOP,
                   errno.EINVAL, errno.EILSEQ)  # fmt: skip
 
@@ -42,7 +42,7 @@ def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
     """Maps an extraction failure to the tfhub error to raise (the error itself if it is one)."""
     if isinstance(err, errors.TFHubError):
         return _naming_the_source(err, source)
-    if isinstance(err, OSError) and err.errno in _NO_DESCRIPTOR_ERRNOS:
+    if isinstance(err, OSError) and err.errno in open_files.NO_DESCRIPTOR_ERRNOS:
         # First: reading or writing, the archive is fine (it was called corrupt), and the
         # corrupt-archive check's lazy imports would fail for want of a descriptor too.
         return _no_descriptor_error(err, source=source, target=target)
@@ -76,30 +76,14 @@ def _naming_the_source(err: errors.TFHubError, source: str) -> Exception:
 def _no_descriptor_error(err: OSError, *, source: str, target: str) -> errors.CacheError:
     """The error for an extraction that had no file descriptor left: this process at its limit
     of open files (EMFILE, `ulimit -n`), or the system's table of open files full (ENFILE)."""
-    if err.errno == errno.EMFILE:
-        why = f"this process has as many files open as its limit allows ({err.strerror}; "
-        why += f"`ulimit -n` is {_open_files_limit()})"
-        todo = "Raise that limit (e.g. `ulimit -n 4096`) or close files the program leaves open"
-    else:
-        why = f"the system's table of open files is full ({err.strerror})"
-        todo = "Close files other programs hold open, or raise the system's limit (fs.file-max)"
+    why = open_files.no_descriptor_cause(err.errno, err.strerror)
+    todo = open_files.no_descriptor_remedy(err.errno)
     return errors.CacheError(
         err.errno,
         f"Cannot extract {source} into {escaped(target)}: {why}. {todo}, then run again; nothing "
         "was installed.",
         path=target,
     )
-
-
-def _open_files_limit() -> str:
-    """This process's limit of open files, or "unknown" (no `resource` module: Windows; or its
-    lazy import failing for want of a descriptor)."""
-    try:
-        import resource
-
-        return str(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-    except (ImportError, OSError):
-        return "unknown"
 
 
 def _write_error(err: OSError, *, source: str, target: str) -> errors.CacheError | None:

@@ -7,6 +7,7 @@ import sys
 import traceback
 
 from .. import constants
+from ..utils import open_files
 from ..utils.printable import escaped, surrogate_reprs_as_bytes
 from ..utils.redact import redact
 from .error_table import classify
@@ -28,8 +29,19 @@ def report(err: BaseException) -> int:
     message = redact(one_line(str(err))) or type(err).__name__
     if label == "unexpected error":
         message = f"{type(err).__name__}: {message}"
+    if label == "OS error" and isinstance(err, OSError):
+        message += _no_descriptor_advice(err)
     tell(f"tfhub: {label}: {message}")
     return code
+
+
+def _no_descriptor_advice(err: OSError) -> str:
+    """For an OSError of no descriptor left (EMFILE, ENFILE; a lazy import, a file opened
+    outside the steps that say it themselves): why and what to do; "" for any other."""
+    if err.errno not in open_files.NO_DESCRIPTOR_ERRNOS:
+        return ""
+    why = open_files.no_descriptor_cause(err.errno)
+    return f": {why}. {open_files.no_descriptor_remedy(err.errno)}, then run again."
 
 
 def one_line(text: str) -> str:
