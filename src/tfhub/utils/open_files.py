@@ -48,8 +48,31 @@ def no_descriptor_cause(err_no: int | None, strerror: str | None = None) -> str:
     return f"{full} ({strerror})" if strerror else full
 
 
+def suggested_limit() -> int | None:
+    """A limit of open files to suggest: twice the soft limit, at least 4096, no more than the
+    hard limit (which only root raises); None if the soft limit is already the hard one, or
+    unknown."""
+    if resource is None:  # pragma: no cover
+        return None
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (OSError, ValueError):  # pragma: no cover
+        return None
+    suggested = max(4096, 2 * soft)
+    if hard != resource.RLIM_INFINITY:
+        suggested = min(suggested, hard)
+    return suggested if suggested > soft else None
+
+
 def no_descriptor_remedy(err_no: int | None) -> str:
-    """What to do, for errno EMFILE or ENFILE: a capitalised clause, no final stop."""
-    if err_no == errno.EMFILE:
-        return "Raise that limit (e.g. `ulimit -n 4096`) or close files the program leaves open"
-    return "Close files other programs hold open, or raise the system's limit (fs.file-max)"
+    """What to do, for errno EMFILE or ENFILE: a capitalised clause, no final stop. The
+    example raises the limit (`suggested_limit`), never lowers it."""
+    if err_no != errno.EMFILE:
+        return "Close files other programs hold open, or raise the system's limit (fs.file-max)"
+    suggested = suggested_limit()
+    if suggested is None:  # At the hard limit: only root (or the service's settings) raise it.
+        return (
+            "Close files the program leaves open, or raise the hard limit (as root: "
+            "`ulimit -Hn`, or LimitNOFILE= of a systemd service)"
+        )
+    return f"Raise that limit (e.g. `ulimit -n {suggested}`) or close files the program leaves open"
