@@ -8,7 +8,8 @@ mtime, as `tar x` of a pack leaves every mtime 0: its ctime or inode changes), t
 never share one, and packing happens once (a file lock; it is packed under a temporary name,
 then renamed). Its mtime comes from a hash of its bytes, so replicas that each pack a copy of
 the folder into a cache of their own send one ETag for it, and other contents another ETag.
-Within a process, the requests for one folder take turns before they take a worker thread.
+Within a process, the requests for one folder take turns, and the pack runs in a daemon thread
+of tfhub's (a stop does not wait for it).
 
 The folder is packed only if its real path lies inside ROOT (`confinement.real_inside`), checked
 before its fingerprint and again right before it is packed. On Linux it is then read through
@@ -25,6 +26,8 @@ folder packed (a folder inside it swapped for a symlink while the walk ran:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -32,11 +35,11 @@ import re
 import uuid
 from pathlib import Path
 
-import anyio.to_thread
+import anyio
 
 from .. import errors
 from ..cache import bookkeeping
-from ..utils import live_files
+from ..utils import live_files, threads
 from ..utils.filelock import weak_file_lock
 from . import cache_dir as cache_dir_lib
 from . import confinement
@@ -163,8 +166,23 @@ def content_mtime_ns(archive: Path) -> int:
 
 
 # One lock per folder in this process: requests for a folder being packed wait here, not each
-# in a worker thread (anyio lends 40; every download's reads need one).
+# in a thread.
 _folder_locks: dict[Path, anyio.Lock] = {}
+
+
+class _Pack:
+    """A `packed_archive` call running in a daemon thread of tfhub's (`utils.threads`), whose
+    end the event loop awaits (`ended`, set on the loop once `call` has its outcome)."""
+
+    def __init__(self, call: threads.Call) -> None:
+        self.call = call
+        self.ended = anyio.Event()
+
+
+# The packs under way in this process, by folder: a request cancelled while its folder is
+# packed (a stop, a client gone) leaves its pack running, which the next request awaits
+# rather than starting another of the same folder beside it.
+_packs: dict[Path, _Pack] = {}
 
 
 async def archive_for(
@@ -179,8 +197,9 @@ async def archive_for(
     `settled`: the request's, if it has one), or its model folder is refused (its real path is
     not inside `root`, ROOT).
 
-    A folder version is packed in a worker thread (`packed_archive`), one request of this
-    process at a time: the others await its end without holding a thread.
+    A folder version is packed (`packed_archive`) in a daemon thread, one request of this
+    process at a time: the others await its end without holding a thread. A cancelled request
+    ends at once, its pack going on (see `_packed_in_daemon_thread`).
 
     Raises:
         The errors of `packed_archive`.
@@ -190,7 +209,60 @@ async def archive_for(
     folder = version.folder_path(settled)
     if folder is not None:
         async with _folder_locks.setdefault(folder, anyio.Lock()):
-            return await anyio.to_thread.run_sync(
-                lambda: packed_archive(folder, cache_dir=cache_dir, root=root)
-            )
+            return await _packed_in_daemon_thread(folder, cache_dir=cache_dir, root=root)
     return None
+
+
+async def _packed_in_daemon_thread(
+    folder: Path, *, cache_dir: str, root: str | os.PathLike[str]
+) -> Path | None:
+    """`packed_archive(folder, ...)` run in a daemon thread, awaited on the event loop, after
+    the pack of `folder` a cancelled request left running (if any) has ended.
+
+    The thread is a daemon: Python does not wait for it at exit (a pack of a large folder took
+    minutes; a stop abandons it, leaving only its temporary file: the archive appears by a
+    rename, once whole). A cancelled await ends at once, with a warning.
+
+    Raises:
+        The errors of `packed_archive`, raised again here.
+    """
+    left = _packs.get(folder)
+    if left is not None:  # Its outcome is not this request's: the folder may have changed.
+        await left.ended.wait()
+    pack = _packs[folder] = _start_pack(folder, cache_dir=cache_dir, root=root)
+    try:
+        await pack.ended.wait()
+    except anyio.get_cancelled_exc_class():
+        logger.warning(
+            "A request was cancelled (a stop, or the server's timeout) while %s was packed: "
+            "the pack goes on without it; a stop abandons it, leaving its temporary file in "
+            "the cache folder, which the next pack removes.",
+            folder,
+        )
+        raise
+    archive: Path | None = pack.call.result()
+    return archive
+
+
+def _start_pack(folder: Path, *, cache_dir: str, root: str | os.PathLike[str]) -> _Pack:
+    """A `_Pack` of `folder` started in a daemon thread; on its end, it leaves `_packs` and
+    sets its `ended`, on the running event loop."""
+    loop = asyncio.get_running_loop()
+    pack = _Pack(
+        threads.Call(
+            ("pack", folder), lambda: packed_archive(folder, cache_dir=cache_dir, root=root)
+        )
+    )
+
+    def ended() -> None:
+        if _packs.get(folder) is pack:
+            del _packs[folder]
+        pack.ended.set()
+
+    def run() -> None:
+        pack.call.run()
+        with contextlib.suppress(RuntimeError):  # The loop closed meanwhile: no one awaits.
+            loop.call_soon_threadsafe(ended)
+
+    threads.daemon_thread(run, name=f"tfhub-pack-{folder.name}").start()
+    return pack
