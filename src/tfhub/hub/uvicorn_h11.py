@@ -19,13 +19,12 @@ a stopped server for minutes), or, given `timeout_graceful_shutdown`, cancels th
 which logged an "Exception in ASGI application" traceback per download. Here a connection still
 answering `STOP_MARGIN_SECONDS` before that timeout is aborted: the app sees the client gone and
 ends, and the server stops on time and quietly (`graceful_shutdown_timeout`). A request of such
-a connection that cannot see it (it waits for a pack's thread) is still cancelled by uvicorn;
-it then ends without that traceback, its client being gone already. The thread itself cannot
-be interrupted, and Python waited for it at exit (a pack of a large folder held a stopped
-server for minutes, until Kubernetes killed it): once such a cut came, the process exits
-without waiting for the threads left (`_exit_without_abandoned_threads`). uvicorn loads the
-class by its import path (`runner` passes it), also in its worker processes; importing this
-module imports uvicorn.
+a connection that cannot see it (it waits for the pack of a folder version) is still cancelled
+by uvicorn, `STOP_MARGIN_SECONDS` later; it then ends at once and without that traceback, its
+client being gone already. The pack itself runs on in a daemon thread (`archives.archive_for`),
+which Python does not wait for at exit: the process exits without it. uvicorn loads the class
+by its import path (`runner` passes it), also in its worker processes; importing this module
+imports uvicorn.
 """
 
 from __future__ import annotations
@@ -33,10 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import struct
-import sys
-import threading
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -117,7 +113,6 @@ class DeadlineH11Protocol(H11Protocol):
     def _cut_at_stop(self) -> None:
         if not self._waiting_for_headers() and not self.transport.is_closing():
             self._cut_by_stop = True
-            _exit_without_abandoned_threads()
             self.transport.abort()  # close() would wait for a client that reads nothing.
 
     def pause_writing(self) -> None:
@@ -175,50 +170,3 @@ class DeadlineH11Protocol(H11Protocol):
             with contextlib.suppress(OSError, ValueError):
                 unsent += struct.unpack("i", fcntl.ioctl(sock.fileno(), outq, bytes(4)))[0]
         return unsent
-
-
-_exit_registered = False
-
-
-def _exit_without_abandoned_threads() -> None:
-    """Makes this process, at its exit, not wait for the threads still running then: those of
-    the requests a stop cut (a pack of a folder version, which no cut interrupts). Python joins
-    every thread that is not a daemon before its `atexit` functions run (anyio's are not), so
-    this is a `threading` exit function, run first (`threading._register_atexit`, Python 3.9+;
-    without it the process waits, as before). Called once a stop cut a request; later calls
-    do nothing."""
-    global _exit_registered
-    register = getattr(threading, "_register_atexit", None)
-    if register is None or _exit_registered:
-        return
-    _exit_registered = True
-    register(_exit_if_threads_left)
-
-
-def _exit_if_threads_left() -> None:
-    """At exit, after a stop cut requests: if threads other than daemons are still running,
-    says so, flushes the logs and output, and ends the process at once with status 0 (a
-    graceful stop's, which is what a process whose server returned exits with).
-
-    An abandoned pack leaves only its temporary file, which the next pack removes; its archive
-    appears under its final name by a rename, once whole, or not at all.
-    """
-    left = [
-        thread.name
-        for thread in threading.enumerate()
-        if thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
-    ]
-    if not left:
-        return
-    logger.warning(
-        "Stopped without waiting for %d thread(s) of requests the stop cut (%s): a pack of a "
-        "folder version among them leaves its temporary file in the cache folder, which the "
-        "next pack removes.",
-        len(left),
-        ", ".join(left),
-    )
-    logging.shutdown()  # Flushes every handler: os._exit does not.
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(0)
