@@ -96,6 +96,8 @@ def test_a_stop_during_a_long_pack_ends_uvicorn_within_the_stop_timeout(
     assert status == 0, hub.access_log()
     assert waited < 15, (waited, hub.access_log())  # Not the pack's minute.
     assert "Traceback" not in hub.access_log()
+    # Cancelled once the cut closed its connection (fx62g), not by uvicorn 2 s later.
+    assert "timeout graceful shutdown exceeded" not in hub.access_log()
     assert not list(cache.glob("*.tar.gz")), list(cache.iterdir())  # No archive: only a .part.
     assert len(list(cache.glob("*.part"))) == 1
     # The next pack (here a real one, in this process) removes the .part the stop left.

@@ -19,12 +19,12 @@ a stopped server for minutes), or, given `timeout_graceful_shutdown`, cancels th
 which logged an "Exception in ASGI application" traceback per download. Here a connection still
 answering `STOP_MARGIN_SECONDS` before that timeout is aborted: the app sees the client gone and
 ends, and the server stops on time and quietly (`graceful_shutdown_timeout`). A request of such
-a connection that cannot see it (it waits for the pack of a folder version) is still cancelled
-by uvicorn, `STOP_MARGIN_SECONDS` later; it then ends at once and without that traceback, its
-client being gone already. The pack itself runs on in a daemon thread (`archives.archive_for`),
-which Python does not wait for at exit: the process exits without it. uvicorn loads the class
-by its import path (`runner` passes it), also in its worker processes; importing this module
-imports uvicorn.
+a connection that cannot see it (it waits for the pack of a folder version) is cancelled once
+the cut closed its connection, not `STOP_MARGIN_SECONDS` later by uvicorn; it then ends at once
+and without that traceback, its client being gone already. The pack itself runs on in a daemon
+thread (`archives.archive_for`), which Python does not wait for at exit: the process exits
+without it. uvicorn loads the class by its import path (`runner` passes it), also in its worker
+processes; importing this module imports uvicorn.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class DeadlineH11Protocol(H11Protocol):
     _write_deadline: asyncio.TimerHandle | None = None
     _write_buffered = 0
     _cut_by_stop = False
+    _app_task: asyncio.Task[Any] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,6 +81,7 @@ class DeadlineH11Protocol(H11Protocol):
     async def _app_ending_quietly_when_cut(self, scope: Any, receive: Any, send: Any) -> None:
         """The app; uvicorn's cancelling of a request whose connection the stop cut (its
         client gone) ends it without the traceback uvicorn logs for a cancelled app."""
+        self._app_task = asyncio.current_task()
         try:
             await self._inner_app(scope, receive, send)
         except asyncio.CancelledError:
@@ -101,6 +103,8 @@ class DeadlineH11Protocol(H11Protocol):
         self._disarm_header_deadline()
         self._disarm_write_deadline()
         super().connection_lost(exc)
+        if self._cut_by_stop and self._app_task is not None and not self._app_task.done():
+            self._app_task.cancel()  # It may not see the cut (it awaits a pack): ends now.
 
     def shutdown(self) -> None:
         """uvicorn's start of a graceful stop; an answer in flight is cut if it is still going
