@@ -161,3 +161,34 @@ def test_the_packs_error_reaches_each_awaiting_request_fx62g(
     assert len(raised) == 2 and packs.calls == 2 and packs.most_at_once == 1, raised
     assert all("Refused to use the cache folder" in str(err) for err in raised)
     assert archives._packs == {}  # Each pack left the packs under way once it ended.
+
+
+def test_a_pack_left_by_an_event_loop_now_closed_does_not_hold_the_next_loops_fx62g(
+    tmp_path: Path, packs: _GatedPacks
+) -> None:
+    """An in-process server stopped during a pack, then started again (a new event loop): the
+    pack left running could never tell the new loop its end, and the next request of the
+    folder awaited it for ever (failed on the first version of the fx62g change)."""
+    version, root = _folder_version(tmp_path)
+    cache = check_cache_dir(str(tmp_path / "cache"), team=False)
+
+    async def cancelled_request() -> None:
+        async def pack() -> None:
+            await archives.archive_for(version, cache_dir=cache, root=root)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(pack)
+            await _until(packs.started)
+            group.cancel_scope.cancel()
+
+    async def request() -> Path | None:
+        packs.gate.set()
+        with anyio.fail_after(20):
+            return await archives.archive_for(version, cache_dir=cache, root=root)
+
+    try:
+        anyio.run(cancelled_request)  # Its loop closes while the pack waits at the gate.
+        archive = anyio.run(request)
+    finally:
+        packs.gate.set()
+    assert archive is not None and archive.is_file()

@@ -172,10 +172,11 @@ _folder_locks: dict[Path, anyio.Lock] = {}
 
 class _Pack:
     """A `packed_archive` call running in a daemon thread of tfhub's (`utils.threads`), whose
-    end the event loop awaits (`ended`, set on the loop once `call` has its outcome)."""
+    end the event loop `loop` awaits (`ended`, set on it once `call` has its outcome)."""
 
-    def __init__(self, call: threads.Call) -> None:
+    def __init__(self, call: threads.Call, loop: asyncio.AbstractEventLoop) -> None:
         self.call = call
+        self.loop = loop
         self.ended = anyio.Event()
 
 
@@ -227,7 +228,9 @@ async def _packed_in_daemon_thread(
         The errors of `packed_archive`, raised again here.
     """
     left = _packs.get(folder)
-    if left is not None:  # Its outcome is not this request's: the folder may have changed.
+    # Its outcome is not this request's (the folder may have changed). Left by an event loop
+    # now closed (an in-process server stopped, then started again), it cannot tell this one.
+    if left is not None and left.loop is asyncio.get_running_loop():
         await left.ended.wait()
     pack = _packs[folder] = _start_pack(folder, cache_dir=cache_dir, root=root)
     try:
@@ -248,11 +251,10 @@ def _start_pack(folder: Path, *, cache_dir: str, root: str | os.PathLike[str]) -
     """A `_Pack` of `folder` started in a daemon thread; on its end, it leaves `_packs` and
     sets its `ended`, on the running event loop."""
     loop = asyncio.get_running_loop()
-    pack = _Pack(
-        threads.Call(
-            ("pack", folder), lambda: packed_archive(folder, cache_dir=cache_dir, root=root)
-        )
+    call = threads.Call(
+        ("pack", folder), lambda: packed_archive(folder, cache_dir=cache_dir, root=root)
     )
+    pack = _Pack(call, loop)
 
     def ended() -> None:
         if _packs.get(folder) is pack:
