@@ -164,4 +164,5 @@ def test_a_call_inside_the_callers_strategy_scope_is_refused_saying_what_to_do(
         assert is_value_error and strategy == "MirroredStrategy"
         assert "inside the scope of a tf.distribute strategy (MirroredStrategy)" in message
         assert "pass the strategy as distribution_strategy=" in message
+        assert message.endswith("Received: strategy=MirroredStrategy"), message
     assert labels == ["circle", "square", "triangle"]

@@ -146,7 +146,7 @@ def check_outside_strategy_scope() -> None:
         f"({name}): its input pipeline keeps the images in host variables, which that scope "
         "would distribute. Call it outside the `with strategy.scope():` block and pass the "
         "strategy as distribution_strategy= (the tool enters its scope itself). Received: "
-        f"strategy scope={name}",
+        f"strategy={name}",
         strategy=name,
     )
 
