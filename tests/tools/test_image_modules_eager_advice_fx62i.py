@@ -47,5 +47,5 @@ def test_warning_text_matches_installed_tensorflow() -> None:
     if spec is None or spec.origin is None:
         pytest.skip("TensorFlow is not installed: no mirrored_run.py to read")
     source = open(spec.origin, encoding="utf-8").read()
-    assert 'f"Using {strategy_class} eagerly has significant "' in source
+    assert '"Using %s eagerly has significant "' in source
     assert "strategy.__class__.__name__" in source
