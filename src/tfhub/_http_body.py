@@ -56,23 +56,54 @@ def _validator(headers: Any) -> str | None:
     return str(modified) if modified else None
 
 
+def _content_range(value: str) -> tuple[int, int, int | None] | None:
+    """A `Content-Range: bytes FIRST-LAST/TOTAL` header (RFC 9110 14.4; the unit in any case)
+    as (first, last, total), total None for `*` (unknown); None if `value` is no such byte
+    range (another unit, `bytes */TOTAL`, a missing or malformed number, LAST < FIRST)."""
+    unit, _, rest = value.strip().partition(" ")
+    span, _, total = rest.strip().partition("/")
+    first, _, last = span.strip().partition("-")
+    first, last, total = first.strip(), last.strip(), total.strip()
+    if unit.lower() != "bytes" or not (is_number(first) and is_number(last)):
+        return None
+    if total != "*" and not is_number(total):
+        return None
+    if int(last) < int(first):
+        return None
+    return int(first), int(last), None if total == "*" else int(total)
+
+
 def _other_file(content_range: str, total: int | None) -> bool:
     """Whether a 206's `Content-Range: bytes A-B/TOTAL` names a length other than `total`,
     the first answer's (a different file for sure)."""
-    length = content_range.rpartition("/")[2].strip()
-    return total is not None and is_number(length) and int(length) != total
+    parsed = _content_range(content_range)
+    length = parsed[2] if parsed else None
+    return total is not None and length is not None and length != total
 
 
 def _whole_file_range(content_range: str, length: str | None) -> bool:
-    """Whether a 206's `Content-Range` is `bytes 0-(N-1)/N` (the whole file, N bytes) and its
-    `Content-Length` (if sent) is N."""
-    unit, _, rest = content_range.strip().partition(" ")
-    span, _, total = rest.partition("/")
-    first, _, last = span.partition("-")
-    if unit.lower() != "bytes" or not all(map(is_number, (first, last, total))):
+    """Whether a 206's `Content-Range` covers the whole file: `bytes 0-(N-1)/N` with a
+    `Content-Length` (if sent) of N, or `bytes 0-(N-1)/*` (total unknown) with a
+    `Content-Length` of N (nothing says more is missing; the archive reader still catches a
+    truncated file)."""
+    parsed = _content_range(content_range)
+    if parsed is None or parsed[0] != 0:
         return False
-    whole = int(first) == 0 and int(last) == int(total) - 1
-    return whole and (length is None or (is_number(length) and int(length) == int(total)))
+    _, last, total = parsed
+    sent = int(length) if length is not None and is_number(length) else None
+    if total is None:
+        return sent == last + 1
+    return last == total - 1 and (length is None or sent == total)
+
+
+def _body_length(response: Any) -> int | None:
+    """The length of a (whole-file) response's body: its Content-Length, else the total of a
+    206's Content-Range; None if neither says."""
+    length = response.headers.get("Content-Length")
+    if length and is_number(length):
+        return int(length)
+    parsed = _content_range(response.headers.get("Content-Range", ""))
+    return parsed[2] if response.status_code == 206 and parsed else None
 
 
 def _check_whole_file(response: Any, *, handle: str, url: str) -> None:
@@ -134,8 +165,7 @@ class HttpBody(io.RawIOBase):
         self._response = get(url, handle=handle, budget=self._budget)
         check_status(self._response, handle=handle, url=url, budget=self._budget)
         _check_whole_file(self._response, handle=handle, url=url)
-        length = self._response.headers.get("Content-Length")
-        self.total = int(length) if length and is_number(length) else None
+        self.total = _body_length(self._response)
         self.content_type = self._response.headers.get("Content-Type", "")
         self.content_encoding = self._response.headers.get("Content-Encoding", "")
         # Resume only the same content: If-Range makes a changed file come back whole (200).
@@ -283,9 +313,11 @@ class HttpBody(io.RawIOBase):
         if response.status_code != 416:  # Range Not Satisfiable: start over.
             check_status(response, handle=self.handle, url=self.url, budget=self._budget)
         content_range = response.headers.get("Content-Range", "")
+        parsed = _content_range(content_range)
         if (
             response.status_code != 206
-            or not content_range.startswith(f"bytes {self.position}-")
+            or parsed is None
+            or parsed[0] != self.position
             or _other_file(content_range, self.total)
         ):
             response.close()
