@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import errno
 import tarfile
-import zlib
 
 from . import constants, errors
+from ._archive_kind import decompression_errors
 from ._archive_writer import WorkerWriteError
 from .utils import open_files
 from .utils.printable import escaped
@@ -131,19 +131,8 @@ def _is_write_failure(err: OSError, target: str) -> bool:
 
 def _corrupt_errors() -> tuple[type[BaseException], ...]:
     """Exception classes of truncated or corrupt archives (ISA-L's are not OSError)."""
-    import lzma
-    from typing import cast
-
-    found: list[type[BaseException]] = [
-        tarfile.TarError, EOFError, zlib.error, ValueError, lzma.LZMAError
-    ]  # fmt: skip
-    try:
-        from isal.isal_zlib import IsalError
-
-        found.append(cast("type[BaseException]", IsalError))  # isal's stub types an instance.
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(found)
+    decoding = (*decompression_errors("gzip"), *decompression_errors("xz"))
+    return (tarfile.TarError, EOFError, ValueError, *decoding)
 
 
 def too_many_members(source: str, limit: int) -> errors.ArchiveTooManyMembersError:

@@ -1,7 +1,8 @@
 """What the first bytes of a stream are: a tar archive (plain or gzip/bz2/xz-compressed), an
 HTML page, another kind of archive (ZIP, Zstandard, 7-Zip, ...) or something else, and the words
 that tell the user what a stream that is no model archive is and what to give instead, or what
-is wrong with a compressed stream whose data is corrupt (`corrupt_data_message`).
+is wrong with a compressed stream whose data is corrupt (`corrupt_data_message`; the classes
+of the decompressors' errors: `decompression_errors`).
 
 `_archive.extract` asks it before reading a member; a download's content decoding
 (`_http_encoding`) and the tools' input checks ask it too.
@@ -136,6 +137,30 @@ def compressed_twice_message(source: str, kind: str, inner: bytes, *, local: boo
         return f"{message}; the server's owner can store the archive as it is."
     archive = f"model{_TAR_SUFFIXES[inner_kind]}"
     return f"{message}: decompress it once (`{outer} -dc FILE > {archive}`) and give that."
+
+
+def decompression_errors(kind: str) -> tuple[type[BaseException], ...]:
+    """What `kind`'s decompressors raise for data they cannot decode: zlib's error and ISA-L's
+    for "gzip" (and "deflate"), OSError for "bz2", LZMAError for "xz".
+
+    ISA-L's class is taken from `isal.igzip_lib`, the module that decodes gzip (loaded
+    already), not from `isal.isal_zlib`: importing a module while an error is handled fails
+    when the process is out of file descriptors (EMFILE).
+    """
+    if kind == "bz2":
+        return (OSError,)
+    if kind == "xz":
+        import lzma
+
+        return (lzma.LZMAError,)
+    import zlib
+    from typing import cast
+
+    try:
+        from isal.igzip_lib import IsalError
+    except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback.
+        return (zlib.error,)
+    return (zlib.error, cast("type[BaseException]", IsalError))  # Its stub types an instance.
 
 
 # How the decompression libraries (zlib, ISA-L) say a gzip trailer's CRC-32 or length is wrong.

@@ -29,7 +29,7 @@ import queue
 import threading
 
 from . import constants, errors
-from ._archive_kind import corrupt_data_message
+from ._archive_kind import corrupt_data_message, decompression_errors
 from .utils.threads import daemon_thread
 
 TYPE_CHECKING = False
@@ -90,25 +90,6 @@ def _new_decompressor(kind: str) -> Any:
     return lzma.LZMADecompressor()
 
 
-def _decompression_errors(kind: str) -> tuple[type[BaseException], ...]:
-    """What `kind`'s decompressors raise for corrupt data (zlib's error or ISA-L's for gzip,
-    OSError for bzip2, LZMAError for xz)."""
-    if kind == "bz2":
-        return (OSError,)
-    if kind == "xz":
-        import lzma
-
-        return (lzma.LZMAError,)
-    import zlib
-    from typing import cast
-
-    try:
-        from isal.isal_zlib import IsalError
-    except ImportError:  # The zlib fallback of `_new_decompressor`.
-        return (zlib.error,)
-    return (zlib.error, cast("type[BaseException]", IsalError))  # Its stub types an instance.
-
-
 class Decoder:
     """Decompresses one kind of stream in bounded chunks; concatenated members are followed.
 
@@ -138,7 +119,7 @@ class Decoder:
         self.position += len(data)
         try:
             yield from self._decode(data)
-        except _decompression_errors(self.kind) as err:
+        except decompression_errors(self.kind) as err:
             message = corrupt_data_message(self.kind, err, start=start, end=self.position)
             raise errors.ArchiveError(message) from err
 
