@@ -165,6 +165,16 @@ def decompression_errors(kind: str) -> tuple[type[BaseException], ...]:
 
 # How the decompression libraries (zlib, ISA-L) say a gzip trailer's CRC-32 or length is wrong.
 _CHECKSUM_WORDS = ("checksum", "data check", "length check")
+# An xz stream this liblzma cannot read though it may be sound: liblzma's words for an option
+# or filter it does not know (a newer xz's), or a format it does not read.
+_XZ_UNSUPPORTED = ("invalid or unsupported options", "input format not supported")
+_RECOMPRESS = (
+    "The archive may be sound: recompress its tar with a standard xz (`xz -6`) or with gzip "
+    "(`tfhub pack FOLDER -o model.tar.gz`), or use a Python whose liblzma reads it."
+)
+_NO_MEMORY = (
+    "The archive may be sound: free some memory (or use a machine with more), then try again."
+)
 
 
 def corrupt_data_message(
@@ -177,21 +187,40 @@ def corrupt_data_message(
     of: str = "the archive",
 ) -> str:
     """What is wrong with a `kind` stream ("gzip", "bz2", "xz", "deflate") whose decompressor
-    raised `err` while decoding its bytes `start` to `end` (excluded) of `of`, in words, not the
-    library's: a checksum (a gzip trailer's) that does not match, or data that is not valid
-    compressed data. `subject` names the stream (default: "The archive's gzip data"). The
-    caller keeps `err` as the cause and adds the archive's name and what to do."""
+    raised `err` while decoding its bytes `start` to `end` (excluded) of `of`, in words. For
+    data errors, not the library's: a checksum (a gzip trailer's) that does not match, or data
+    that is not valid compressed data (the caller adds the archive's name and what to do). For
+    an error that does not show the data is corrupt (an xz filter or option this liblzma does
+    not support, zlib out of memory): that it cannot be decompressed here, the library's words,
+    and what to do. `subject` names the stream (default: "The archive's gzip data"); the caller
+    keeps `err` as the cause."""
+    subject = subject or f"The archive's {_COMPRESSIONS.get(kind, kind)} data"
+    found = f"(found while decoding bytes {start}-{max(start, end - 1)} of {of})"
+    advice = _not_corrupt_advice(err)
+    if advice is not None:
+        return f"{subject} cannot be decompressed here ({str(err)[:200]}) {found}. {advice}"
     said = str(err).lower()
     if any(words in said for words in _CHECKSUM_WORDS):
         where = "in its gzip trailer " if kind == "gzip" else ""
         what = f"the checksum {where}does not match the data it holds"
     else:
         what = "it is not valid compressed data"
-    subject = subject or f"The archive's {_COMPRESSIONS.get(kind, kind)} data"
-    return (
-        f"{subject} is corrupt: {what} (found while decoding bytes {start}-{max(start, end - 1)} "
-        f"of {of})."
-    )
+    return f"{subject} is corrupt: {what} {found}."
+
+
+def _not_corrupt_advice(err: BaseException) -> str | None:
+    """What to do when the decompressor's `err` does not show the data is corrupt: liblzma
+    does not support the xz stream's options or format, or zlib ran out of memory (Error -4,
+    Z_MEM_ERROR; ISA-L's -4 is a bad gzip header); None for a data error."""
+    import lzma
+    import zlib
+
+    said = str(err).lower()
+    if isinstance(err, lzma.LZMAError) and said.startswith(_XZ_UNSUPPORTED):
+        return _RECOMPRESS
+    if isinstance(err, zlib.error) and said.startswith("error -4 "):
+        return _NO_MEMORY
+    return None
 
 
 def is_v7_tar_header(head: bytes) -> bool:
