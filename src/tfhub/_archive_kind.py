@@ -208,6 +208,12 @@ def corrupt_data_message(
     return f"{subject} is corrupt: {what} {found}."
 
 
+def shows_no_damage(err: BaseException) -> bool:
+    """Whether a decompressor's `err` does not show the data is corrupt (`corrupt_data_message`
+    then says it cannot be decompressed here, and what to do)."""
+    return _not_corrupt_advice(err) is not None
+
+
 def _not_corrupt_advice(err: BaseException) -> str | None:
     """What to do when the decompressor's `err` does not show the data is corrupt: liblzma
     does not support the xz stream's options or format, or zlib ran out of memory (Error -4,

@@ -29,7 +29,7 @@ import queue
 import threading
 
 from . import constants, errors
-from ._archive_kind import corrupt_data_message, decompression_errors
+from ._archive_kind import corrupt_data_message, decompression_errors, shows_no_damage
 from .utils.threads import daemon_thread
 
 TYPE_CHECKING = False
@@ -110,7 +110,8 @@ class Decoder:
 
         Raises:
             tfhub.errors.ArchiveError: the compressed data is corrupt (said in words, where it
-                was found; the decompressor's error is its cause).
+                was found; the decompressor's error is its cause); an UndecodableArchiveError
+                if the error shows no damage (`shows_no_damage`).
         """
         if self.kind == "tar":
             yield data
@@ -121,6 +122,8 @@ class Decoder:
             yield from self._decode(data)
         except decompression_errors(self.kind) as err:
             message = corrupt_data_message(self.kind, err, start=start, end=self.position)
+            if shows_no_damage(err):  # Not "damaged, try again": it says what to do instead.
+                raise errors.UndecodableArchiveError(message) from err
             raise errors.ArchiveError(message) from err
 
     def _decode(self, data: bytes) -> Iterator[bytes]:

@@ -137,13 +137,16 @@ def _close_idle_connections(body: _http_body.HttpBody) -> None:
 def with_archive_hint(err: errors.ArchiveError, *, remote: bool) -> errors.ArchiveError:
     """Adds what to do to an unsafe, truncated or corrupt archive's error (same class).
 
-    Errors that say what to do already (ArchiveTooLargeError) are returned as they are.
+    Errors that say what to do already (ArchiveTooLargeError) are returned as they are; an
+    UndecodableArchiveError (not damaged) is told only that nothing was installed.
     """
     if type(err) is errors.UnsafeArchiveError:
         return errors.UnsafeArchiveError(
             f"{err} Nothing was installed or written outside the cache. Do not unpack it by "
             "hand: ask its publisher for an archive of plain files and folders inside the model."
         )
+    if type(err) is errors.UndecodableArchiveError:  # Says what to do; not damaged.
+        return errors.UndecodableArchiveError(f"{err} Nothing was installed.")
     if type(err) is errors.ArchiveError:
         todo = (
             "try again; if it fails again, the archive on the server is damaged (tell its owner)"

@@ -293,7 +293,13 @@ class RetryTimeoutError(DownloadError, TimeoutError):
 
 class ArchiveError(TFHubError, OSError):
     """A truncated or corrupt archive (or one with duplicate or unreadable members); an
-    OSError. Subclasses: UnsafeArchiveError, ArchiveTooLargeError."""
+    OSError. Subclasses: UnsafeArchiveError, ArchiveTooLargeError, UndecodableArchiveError."""
+
+
+class UndecodableArchiveError(ArchiveError):
+    """A compressed archive this machine cannot decompress although it shows no damage (an xz
+    filter or option this liblzma does not support; zlib out of memory): the message says what
+    to do instead of calling it corrupt."""
 
 
 class UnreadableArchiveError(TFHubError, PermissionError):
