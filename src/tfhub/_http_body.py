@@ -342,3 +342,4 @@ class HttpBody(io.RawIOBase):
             # stalled server (Ctrl-C, SIGTERM or an unsafe member would hang that long).
             _http_socket.shutdown_socket(self._response)
             self._response.close()
+            _http_socket.close_pools(self._response)  # A socket it gave back to the pool too.

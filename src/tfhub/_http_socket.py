@@ -1,5 +1,6 @@
-"""The socket under a requests response: shut down (a blocked read returns), its read timeout
-changed, and a small body read within the headers' deadline (`read_within`).
+"""The socket under a requests response: shut down (a blocked read returns), its session's
+pooled sockets closed (`close_pools`), its read timeout changed, and a small body read within
+the headers' deadline (`read_within`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,33 @@ def shutdown_socket(response: Any) -> None:
     sock = _socket_of(response)
     if sock is not None:
         shutdown(sock)
+
+
+def close_pools(response: Any) -> None:
+    """Closes the sockets the requests session of `response` keeps for reuse (its adapter's
+    connection pools, a proxy's too). Never raises an OSError.
+
+    A body read to its end (a small archive, in one read) gives its connection back to the
+    session's pool, where closing the response leaves it open (urllib3 2 does not close the
+    pools a cleared PoolManager drops): a failed extraction's error, which holds the response,
+    kept that socket open through the download's cleanup, which then had no descriptor left at
+    the limit of open files (EMFILE) and left a `*.deleting.tmp` folder and tensorflow_hub's
+    `<entry>.lock`. Each download has a session of its own (`_http.get`).
+    """
+    adapter = getattr(response, "connection", None)  # requests' HTTPAdapter.
+    managers = [getattr(adapter, "poolmanager", None)]
+    managers += list(getattr(adapter, "proxy_manager", {}).values())
+    try:
+        for manager in managers:
+            pools = getattr(manager, "pools", None) or {}
+            for key in list(pools.keys()):
+                pool = pools.get(key)
+                if pool is not None:
+                    pool.close()
+        if adapter is not None:
+            adapter.close()
+    except OSError:  # Never in place of the download's own error.
+        pass
 
 
 def set_read_timeout(response: Any, seconds: float) -> None:

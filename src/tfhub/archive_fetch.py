@@ -104,34 +104,7 @@ def download_and_extract(
         raise with_archive_hint(err, remote=True) from err
     finally:
         bar.close()
-        body.close()
-        _close_idle_connections(body)
-
-
-def _close_idle_connections(body: _http_body.HttpBody) -> None:
-    """Closes the sockets the download's requests session keeps for reuse.
-
-    A body read to its end (a small archive, in one read) gives its connection back to the
-    session's pool, where closing the body leaves it open (urllib3 2 no longer closes the pools
-    a cleared PoolManager drops): a failed extraction's error, which holds the response, kept
-    that socket open through the download's cleanup, which then had no descriptor left at the
-    limit of open files (EMFILE) and left a `*.deleting.tmp` folder and tensorflow_hub's
-    `<entry>.lock`. Each download has a session of its own (`_http.get`).
-    """
-    adapter = getattr(getattr(body, "_response", None), "connection", None)  # requests' adapter.
-    managers = [getattr(adapter, "poolmanager", None)]
-    managers += list(getattr(adapter, "proxy_manager", {}).values())
-    try:
-        for manager in managers:
-            pools = getattr(manager, "pools", None) or {}
-            for key in list(pools.keys()):
-                pool = pools.get(key)
-                if pool is not None:
-                    pool.close()
-        if adapter is not None:
-            adapter.close()
-    except OSError:  # Never in place of the download's own error.
-        pass
+        body.close()  # Its connection's pool too (`_http_socket.close_pools`).
 
 
 def with_archive_hint(err: errors.ArchiveError, *, remote: bool) -> errors.ArchiveError:
