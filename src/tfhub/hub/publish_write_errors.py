@@ -89,8 +89,8 @@ def _not_writable(
     problem = (
         f"the hub folder {os.fspath(root)} cannot be written ({why})"
         if made is None
-        else f"the hub folder {os.fspath(root)} cannot be made: {os.path.dirname(made)} refuses "
-        f"to make the folder {os.path.basename(made)} in it ({why})"
+        else f"the hub folder {os.fspath(root)} cannot be made: {_parent(made)} refuses to make "
+        f"the folder {os.path.basename(made)} in it ({why})"
     )
     return errors.PublishWriteError(
         f"Cannot publish {handle} into {folder}: {problem}. Choose a hub folder you can write "
@@ -98,3 +98,9 @@ def _not_writable(
         path=os.fspath(folder),
         errno=err.errno,
     )
+
+
+def _parent(folder: str) -> str:
+    """The folder `folder` is in, as an absolute path (the parent of a single relative name,
+    such as `srv`, is the current folder, which os.path.dirname gives as "")."""
+    return os.path.dirname(os.path.abspath(folder))

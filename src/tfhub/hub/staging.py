@@ -100,7 +100,7 @@ def _make_model_folder(folder: Path, made: list[Path]) -> None:
         except FileNotFoundError as again:
             if not _parent_is_there(again):
                 raise
-            failed = os.fspath(again.filename)
+            failed = os.path.abspath(os.fsdecode(again.filename))
             raise errors.PublishTargetError(
                 f"Cannot make the folder {failed} (for the model folder {folder}): the file "
                 f"system says {again.strerror or os.strerror(errno.ENOENT)!r} although "
@@ -112,10 +112,11 @@ def _make_model_folder(folder: Path, made: list[Path]) -> None:
 
 
 def _parent_is_there(err: FileNotFoundError) -> bool:
-    """Whether the folder `err` (mkdir's ENOENT) names has its parent folder."""
+    """Whether the folder `err` (mkdir's ENOENT) names has its parent folder (that of a single
+    relative name, such as `srv`, is the current folder)."""
     if not isinstance(err.filename, str | bytes | os.PathLike):
         return False
-    return os.path.isdir(os.path.dirname(os.fsdecode(err.filename)))
+    return os.path.isdir(os.path.dirname(os.path.abspath(os.fsdecode(err.filename))))
 
 
 def _make_folders(folder: Path, made: list[Path]) -> None:
