@@ -1,5 +1,6 @@
 """How a write into the hub folder that fails says so, for `publish` and `mirror`: a full disk
-or used-up quota, and a hub folder that cannot be written (read-only, no permission, or a folder
+or used-up quota, a file past the file-size limit (EFBIG: `ulimit -f`, or what its file system
+allows), and a hub folder that cannot be written (read-only, no permission, or a folder
 above it that cannot be made), each said as the hub folder's (`write_failure`), never as a
 helper's advice; any other error is raised as it is.
 """
@@ -24,6 +25,8 @@ def write_failure(
     hub that failed (it is raised as it is)."""
     if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS:
         return disk_full(handle, root, folder, err, command)
+    if isinstance(err, OSError) and err.errno == errno.EFBIG:
+        return _too_large(handle, folder, err, command)
     if isinstance(err, OSError) and _refused_in(err, root):
         return _not_writable(handle, root, folder, err, command)
     return None
@@ -49,6 +52,21 @@ def disk_full(
     return errors.PublishWriteError(
         f"Cannot publish {handle} into {folder}: {problem}, then {command} again; nothing was "
         "published.",
+        path=os.fspath(folder),
+        errno=err.errno,
+    )
+
+
+def _too_large(
+    handle: DocHandle, folder: Path, err: OSError, command: str
+) -> errors.PublishWriteError:
+    """The error for a file past the file-size limit (EFBIG) while publishing into `folder`,
+    saying to raise the limit, then run `command` (publish, mirror) again; `err`'s message is
+    pack's (it names a staging file and says to write the archive elsewhere)."""
+    return errors.PublishWriteError(
+        f"Cannot publish {handle} into {folder}: a file is larger than the file-size limit "
+        f"(`ulimit -f`) or than its file system allows; raise the limit, then {command} again; "
+        "nothing was published.",
         path=os.fspath(folder),
         errno=err.errno,
     )
