@@ -145,7 +145,7 @@ def _run(hub: object, line: str, url: str) -> object:
 def test_a_model_without_call_gets_a_line_calling_its_signature(served: dict) -> None:
     """It said hub.KerasLayer(url, trainable=False): SignatureRequiredError."""
     signed = served["signed"]
-    assert 'signature="serving_default", signature_outputs_as_dict=True' in signed["keras"]
+    assert "signature='serving_default', signature_outputs_as_dict=True" in signed["keras"]
     outputs = signed["result"]
     assert isinstance(outputs, dict), outputs
     np.testing.assert_allclose(outputs["y"].numpy(), [[14.0]])
@@ -155,7 +155,7 @@ def test_a_model_without_call_gets_a_line_calling_its_signature(served: dict) ->
 def test_a_tf1_module_without_default_output_gets_its_signature_as_a_dict(served: dict) -> None:
     """It said hub.KerasLayer(url, trainable=False): UnknownOutputKeyError ('default')."""
     module = served["tf1-dict"]
-    assert 'signature="default", signature_outputs_as_dict=True' in module["keras"]
+    assert "signature='default', signature_outputs_as_dict=True" in module["keras"]
     outputs = module["result"]
     assert isinstance(outputs, dict), outputs
     np.testing.assert_allclose(outputs["a"].numpy(), [[6.0]])
@@ -181,7 +181,7 @@ def test_the_starter_doc_shows_the_same_call_as_the_page(served: dict, model: st
     """One choice: the doc's hub.KerasLayer keywords are the page's (the TF1 module's doc
     said hub.load alone)."""
     keywords = re.findall(
-        r'(signature=".*?"|output_key=".*?"|signature_outputs_as_dict=True)', served[model]["keras"]
+        r"(signature='.*?'|output_key='.*?'|signature_outputs_as_dict=True)", served[model]["keras"]
     )
     doc = served[model]["doc"]
     assert keywords and all(f"    {word}," in doc for word in keywords), doc

@@ -77,7 +77,7 @@ def _not_callable(meta_graphs: list[dict[str, Any]]) -> str:
         {key: sorted(signature["outputs"]) for key, signature in signatures.items()},
         preferred="serving_default",
     )
-    keywords = ", ".join(call.keywords(repr))
+    keywords = ", ".join(call.keywords())
     return f"__call__: none (not callable): hub.KerasLayer(handle, {keywords}) calls a signature"
 
 

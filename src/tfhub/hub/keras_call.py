@@ -15,7 +15,6 @@ inspect`'s hint all show the call this module chooses, so they never disagree:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,14 +38,20 @@ class KerasCall:
     outputs_as_dict: bool = False
     outputs: tuple[str, ...] = ()
 
-    def keywords(self, quote: Callable[[str], str]) -> list[str]:
-        """The keyword arguments as Python text, e.g. `['signature="s"', 'output_key="y"']`,
-        each string written by `quote` (`json.dumps` or `repr`); [] for the handle alone."""
+    def keywords(self) -> list[str]:
+        """The keyword arguments as Python text, e.g. `["signature='s'", "output_key='y'"]`;
+        [] for the handle alone.
+
+        Each name is written by `repr`, which Python reads back as the same name whatever it
+        holds (json.dumps writes a character outside the BMP as a surrogate pair, which Python
+        reads as two lone surrogates), on one line (repr escapes a line break, so a name
+        cannot end a Markdown code block: a fence closes only on a line of its own).
+        """
         if self.signature is None:
             return []
-        words = [f"signature={quote(self.signature)}"]
+        words = [f"signature={self.signature!r}"]
         if self.output_key is not None:
-            return [*words, f"output_key={quote(self.output_key)}"]
+            return [*words, f"output_key={self.output_key!r}"]
         return [*words, "signature_outputs_as_dict=True"]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import os
 import re
 import urllib.parse
@@ -350,12 +349,12 @@ async def model_page(request: Request, state: HubState, model: Model, version: V
 
 def _keras_keywords(summary: SignatureSummary | None) -> list[str] | None:
     """The page's hub.KerasLayer keyword arguments besides the handle (`keras_call`, as the
-    starter doc's snippet), e.g. `['signature="serving_default"', 'output_key="y"']`; None for
+    starter doc's snippet), e.g. `["signature='serving_default'", "output_key='y'"]`; None for
     a model hub.KerasLayer cannot use; [] (the handle alone) for a version without summary."""
     if summary is None:
         return []
     call = keras_call(summary)
-    return None if call is None else call.keywords(json.dumps)
+    return None if call is None else call.keywords()
 
 
 def _sized_versions(catalog: Catalog, model: Model) -> list[tuple[Version, int | None]]:

@@ -8,7 +8,6 @@ starter publisher doc.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from .. import errors
@@ -149,10 +148,10 @@ def _usage_lines(handle: DocHandle, summary: SignatureSummary) -> list[str]:
         lines.append("# hub.KerasLayer(handle) alone calls the 'default' output of its")
         lines.append("# 'default' signature, which this module lacks; call a signature:")
     else:
-        name = json.dumps(call.signature)
+        name = repr(call.signature)  # As `keywords` writes it.
         lines.append(f"# It has no __call__: call a signature, model.signatures[{name}], or:")
     lines += ["layer = hub.KerasLayer(", f'    "{url}",']
-    return [*lines, *(f"    {word}," for word in call.keywords(json.dumps)), ")", "```"]
+    return [*lines, *(f"    {word}," for word in call.keywords()), ")", "```"]
 
 
 def starter_module_doc(
