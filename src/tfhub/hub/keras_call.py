@@ -1,7 +1,10 @@
-"""How hub.KerasLayer calls a model: the one home of that choice (no TensorFlow needed).
+"""How hub.KerasLayer calls a model, read from its signature summary (no TensorFlow needed).
 
 The starter doc's usage snippet, the model page's `hub.KerasLayer(...)` line and `tfhub
-inspect`'s hint all show the call this module chooses, so they never disagree:
+inspect`'s hint all show the call this module chooses, and hub.KerasLayer's own
+SignatureRequiredError suggests it too, so they never disagree. The choice among signatures
+(`KerasCall`, `signature_call`) lives in keras/_arguments.py, which keras/ uses without
+importing hub/ (the server side); `keras_call` adapts a `SignatureSummary` to it:
 
 - a model with `__call__` (a TF2 reusable SavedModel): the handle alone;
 - a TF1 Hub module: the handle alone when its `default` signature has a `default` output
@@ -15,57 +18,20 @@ inspect`'s hint all show the call this module chooses, so they never disagree:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..keras._arguments import TF1_DEFAULT_OUTPUT, TF1_DEFAULT_SIGNATURE, suggested_signature
+from ..keras._arguments import (
+    TF1_DEFAULT_OUTPUT,
+    TF1_DEFAULT_SIGNATURE,
+    KerasCall,
+    signature_call,
+)
 
 if TYPE_CHECKING:
     from .signatures import SignatureSummary
 
 TF1_HUB_FORMAT = "TF1 Hub format"
-
-
-@dataclass(frozen=True)
-class KerasCall:
-    """The keyword arguments hub.KerasLayer needs besides the handle (none: the handle alone).
-
-    `outputs` are the chosen signature's output names (empty without a signature).
-    """
-
-    signature: str | None = None
-    output_key: str | None = None
-    outputs_as_dict: bool = False
-    outputs: tuple[str, ...] = ()
-
-    def keywords(self) -> list[str]:
-        """The keyword arguments as Python text, e.g. `["signature='s'", "output_key='y'"]`;
-        [] for the handle alone.
-
-        Each name is written by `repr`, which Python reads back as the same name whatever it
-        holds (json.dumps writes a character outside the BMP as a surrogate pair, which Python
-        reads as two lone surrogates), on one line (repr escapes a line break, so a name
-        cannot end a Markdown code block: a fence closes only on a line of its own).
-        """
-        if self.signature is None:
-            return []
-        words = [f"signature={self.signature!r}"]
-        if self.output_key is not None:
-            return [*words, f"output_key={self.output_key!r}"]
-        return [*words, "signature_outputs_as_dict=True"]
-
-
-def signature_call(outputs_by_signature: dict[str, list[str]], *, preferred: str) -> KerasCall:
-    """The call of one of the signatures (`outputs_by_signature`: each one's output names; not
-    empty): `preferred` if there is one, else `suggested_signature`'s; `output_key=` for one
-    output, else `signature_outputs_as_dict=True`."""
-    if preferred in outputs_by_signature:
-        name, names = preferred, outputs_by_signature[preferred]
-    else:
-        name, names = suggested_signature(outputs_by_signature)
-    if len(names) == 1:
-        return KerasCall(signature=name, output_key=names[0], outputs=tuple(names))
-    return KerasCall(signature=name, outputs_as_dict=True, outputs=tuple(names))
+__all__ = ["TF1_HUB_FORMAT", "KerasCall", "keras_call", "signature_call"]
 
 
 def keras_call(summary: SignatureSummary) -> KerasCall | None:

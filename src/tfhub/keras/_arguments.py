@@ -1,8 +1,11 @@
-"""Checks of the KerasLayer arguments, shared by both flavours (no TensorFlow needed)."""
+"""Checks of the KerasLayer arguments, shared by both flavours, and the call to suggest for a
+model that is not callable (`signature_call`, which hub/keras_call.py shows too; no TensorFlow
+needed)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from .. import errors
@@ -155,6 +158,48 @@ def suggested_signature(outputs_by_signature: dict[str, list[str]]) -> tuple[str
         else sorted(outputs_by_signature)[0]
     )
     return name, outputs_by_signature[name]
+
+
+@dataclass(frozen=True)
+class KerasCall:
+    """The keyword arguments hub.KerasLayer needs besides the handle (none: the handle alone).
+
+    `outputs` are the chosen signature's output names (empty without a signature).
+    """
+
+    signature: str | None = None
+    output_key: str | None = None
+    outputs_as_dict: bool = False
+    outputs: tuple[str, ...] = ()
+
+    def keywords(self) -> list[str]:
+        """The keyword arguments as Python text, e.g. `["signature='s'", "output_key='y'"]`;
+        [] for the handle alone.
+
+        Each name is written by `repr`, which Python reads back as the same name whatever it
+        holds (json.dumps writes a character outside the BMP as a surrogate pair, which Python
+        reads as two lone surrogates), on one line (repr escapes a line break, so a name
+        cannot end a Markdown code block: a fence closes only on a line of its own).
+        """
+        if self.signature is None:
+            return []
+        words = [f"signature={self.signature!r}"]
+        if self.output_key is not None:
+            return [*words, f"output_key={self.output_key!r}"]
+        return [*words, "signature_outputs_as_dict=True"]
+
+
+def signature_call(outputs_by_signature: dict[str, list[str]], *, preferred: str) -> KerasCall:
+    """The call of one of the signatures (`outputs_by_signature`: each one's output names; not
+    empty): `preferred` if there is one, else `suggested_signature`'s; `output_key=` for one
+    output, else `signature_outputs_as_dict=True`."""
+    if preferred in outputs_by_signature:
+        name, names = preferred, outputs_by_signature[preferred]
+    else:
+        name, names = suggested_signature(outputs_by_signature)
+    if len(names) == 1:
+        return KerasCall(signature=name, output_key=names[0], outputs=tuple(names))
+    return KerasCall(signature=name, outputs_as_dict=True, outputs=tuple(names))
 
 
 def check_output_key(outputs: Any, output_key: str) -> None:

@@ -65,23 +65,30 @@ def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..
 
 def _signature_required_error(signatures: Any, handle: Any) -> errors.SignatureRequiredError:
     """The error for a model that is not callable, loaded without `signature`: names its
-    signatures and suggests one, with its output."""
-    example, outputs = _arguments.suggested_signature(
+    signatures and suggests the call `_arguments.signature_call` chooses (the one the starter
+    doc, the model page and `tfhub inspect` show): its serving signature (else the first by
+    name) with `output_key=` for one output, else `signature_outputs_as_dict=True`."""
+    call = _arguments.signature_call(
         {
             name: _arguments.output_names(getattr(function, "structured_outputs", None))
             for name, function in signatures.items()
-        }
+        },
+        preferred="serving_default",
     )
-    shown = f"signature={example!r}"
-    if outputs:
-        shown += f", output_key={outputs[0]!r}"
-        shown += f" (its outputs: {outputs})" if len(outputs) > 1 else ""
+    shown = ", ".join(call.keywords())
+    if len(call.outputs) > 1:
+        shown += f" (its outputs: {list(call.outputs)})"
     return errors.SignatureRequiredError(
         "Signature name has to be specified for non-callable saved models (if not legacy "
         f"TF1 Hub format). The object loaded from {handle!r} is not callable (a Keras "
         "model saved with tf.saved_model.save or exported with model.export is not): pass "
         f"one of its signatures ({sorted(signatures.keys())}) as `signature=` and the "
-        f"output to return as `output_key=`, e.g. {shown}. Received: signature=None",
+        "output to return as `output_key=` (or `signature_outputs_as_dict=True` for all its "
+        f"outputs), e.g. {shown}. Received: signature=None",
         available=sorted(signatures.keys()),
-        suggested=(example, outputs[0]) if len(outputs) == 1 else None,
+        suggested=(
+            None
+            if call.signature is None or call.output_key is None
+            else (call.signature, call.output_key)
+        ),
     )
