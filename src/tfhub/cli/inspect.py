@@ -81,10 +81,15 @@ def _not_callable(meta_graphs: list[dict[str, Any]]) -> str:
     return f"__call__: none (not callable): hub.KerasLayer(handle, {keywords}) calls a signature"
 
 
-def is_callable(info: dict[str, Any]) -> bool:
+def is_callable(info: dict[str, Any]) -> bool | None:
     """Whether `describe`'s model has a `__call__` (a TF2 reusable SavedModel): what
-    `hub.load(handle)(...)` and `hub.KerasLayer(handle)` without `signature=` call."""
-    return "call" in info.get("reusable", {})
+    `hub.load(handle)(...)` and `hub.KerasLayer(handle)` without `signature=` call; None (not
+    known) if `describe` could not load it (`reusable` is {"error": ...}: a missing op
+    library, a damaged file), which says nothing of its `__call__`."""
+    reusable = info.get("reusable", {})
+    if "error" in reusable:
+        return None
+    return "call" in reusable
 
 
 def hints(info: dict[str, Any]) -> list[str]:
@@ -98,7 +103,8 @@ def hints(info: dict[str, Any]) -> list[str]:
 
 def with_call_fields(info: dict[str, Any]) -> dict[str, Any]:
     """`describe`'s result for `--json`: its keys as they are, then "callable"
-    (`is_callable`) and "hints" (`hints`: the lines the text output adds)."""
+    (`is_callable`: true, false, or null when not known) and "hints" (`hints`: the lines the
+    text output adds)."""
     return {**info, "callable": is_callable(info), "hints": hints(info)}
 
 
