@@ -319,11 +319,12 @@ def add_absl_app_flags(parser: argparse.ArgumentParser) -> None:
     """Adds absl's own flags (`absl.app`'s and `absl.logging`'s, which upstream's tools took
     under `app.run`) to a tool's parser, out of its --help (docs/tools.md lists them), each
     parsed as `absl_<name>`; what they do is `absl_app_flags.run_with_absl_flags`'s. A parser
-    without tfhub's `-v` / `--verbose` (a tool's `tfhub` subcommand) gets it as a
+    with neither `-v` nor `--verbose` (a tool's `tfhub` subcommand) gets it as a
     `VerboseSwitch` too, as the console scripts have it, which keeps the `tfhub` parser's value
     unless given: so `-v 1 --verbose -v 0` leaves it on there as well."""
     hidden = argparse.SUPPRESS
-    if "-v" not in parser._option_string_actions:  # argparse keeps them there; no public list.
+    taken = parser._option_string_actions  # argparse keeps them there; no public list.
+    if "-v" not in taken and "--verbose" not in taken:  # Either one: the parser's own stays.
         parser.add_argument("-v", "--verbose", action=VerboseSwitch, default=hidden,
                             help="log progress (and TensorFlow's) to stderr")  # fmt: skip
     for name in (*LOGGING_SWITCHES, *DEBUG_SWITCHES, "only_check_args"):
