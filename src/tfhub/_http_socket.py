@@ -5,11 +5,14 @@ the headers' deadline (`read_within`).
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from typing import Any
 
 from ._http_deadline import cut_off, deadline_now
+
+logger = logging.getLogger(__name__)
 
 
 def shutdown_socket(response: Any) -> None:
@@ -24,7 +27,7 @@ def shutdown_socket(response: Any) -> None:
 
 def close_pools(response: Any) -> None:
     """Closes the sockets the requests session of `response` keeps for reuse (its adapter's
-    connection pools, a proxy's too). Never raises an OSError.
+    connection pools, a proxy's too). Never raises (an error is logged at debug level).
 
     A body read to its end (a small archive, in one read) gives its connection back to the
     session's pool, where closing the response leaves it open (urllib3 2 does not close the
@@ -45,8 +48,8 @@ def close_pools(response: Any) -> None:
                     pool.close()
         if adapter is not None:
             adapter.close()
-    except OSError:  # Never in place of the download's own error.
-        pass
+    except Exception:  # Never in place of the download's own error (another requests version
+        logger.debug("could not close the pooled connections", exc_info=True)  # may differ).
 
 
 def set_read_timeout(response: Any, seconds: float) -> None:
