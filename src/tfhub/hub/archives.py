@@ -32,6 +32,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 import uuid
 from pathlib import Path
 
@@ -170,6 +171,22 @@ def content_mtime_ns(archive: Path) -> int:
 _folder_locks: dict[Path, anyio.Lock] = {}
 
 
+# The packs that run at once in this process (each reads a folder, compresses with gzip and
+# writes an archive: CPU, disk, file descriptors), whatever the number of requests asking for
+# folder versions: the others' threads wait for a slot (their requests await, cancellable).
+PACKS_AT_ONCE = max(2, os.cpu_count() or 2)
+_pack_slots = threading.BoundedSemaphore(PACKS_AT_ONCE)
+
+
+def _new_slots_in_child() -> None:
+    """A forked child has none of its parent's packs: the slots they held are free there."""
+    global _pack_slots
+    _pack_slots = threading.BoundedSemaphore(PACKS_AT_ONCE)
+
+
+os.register_at_fork(after_in_child=_new_slots_in_child)
+
+
 class _Pack:
     """A `packed_archive` call running in a daemon thread of tfhub's (`utils.threads`), whose
     end the event loop `loop` awaits (`ended`, set on it once `call` has its outcome)."""
@@ -248,8 +265,9 @@ async def _packed_in_daemon_thread(
 
 
 def _start_pack(folder: Path, *, cache_dir: str, root: str | os.PathLike[str]) -> _Pack:
-    """A `_Pack` of `folder` started in a daemon thread; on its end, it leaves `_packs` and
-    sets its `ended`, on the running event loop."""
+    """A `_Pack` of `folder` started in a daemon thread, which runs it once it has one of the
+    process's `PACKS_AT_ONCE` slots (held until the pack ends, whether or not a request still
+    awaits it); on its end, it leaves `_packs` and sets its `ended`, on the running event loop."""
     loop = asyncio.get_running_loop()
     call = threads.Call(
         ("pack", folder), lambda: packed_archive(folder, cache_dir=cache_dir, root=root)
@@ -262,7 +280,8 @@ def _start_pack(folder: Path, *, cache_dir: str, root: str | os.PathLike[str]) -
         pack.ended.set()
 
     def run() -> None:
-        pack.call.run()
+        with _pack_slots:
+            pack.call.run()
         with contextlib.suppress(RuntimeError):  # The loop closed meanwhile: no one awaits.
             loop.call_soon_threadsafe(ended)
 

@@ -1,0 +1,115 @@
+"""The packs of folder versions a process runs at once are bounded, and a pack whose request
+was cancelled does not lose its error (session 62, fx62j).
+
+Since the packs left anyio's worker threads (fx62g: 40 at most) for daemon threads of tfhub's,
+nothing bounded them: one client asking 60 folder versions at once started 60 gzip packs
+(CPU, disk, file descriptors). Now at most `archives.PACKS_AT_ONCE` run; the others' threads
+wait for a slot, their requests still cancellable. And a pack whose requests were all
+cancelled had its error caught into its `Call` and dropped: no one logged it. The packs are
+real (`packed_archive`); a gate, opened by the test, holds each before it starts.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import anyio
+import pytest
+from tests._helpers.hub_server import write_model_doc, write_model_folder
+
+from tfhub.hub import archives
+from tfhub.hub.cache_dir import check_cache_dir
+from tfhub.hub.catalog_entries import Version
+from tfhub.hub.docs_format import parse_doc
+
+
+class _GatedPacks:
+    """`archives.packed_archive`, held at a gate before each call: counts the calls and how
+    many ran at once."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.calls = 0
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+        self._packed_archive = archives.packed_archive
+
+    def __call__(self, *args: object, **kwargs: object) -> Path | None:
+        with self._lock:
+            self.calls += 1
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            self.gate.wait(timeout=30)
+            return self._packed_archive(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+@pytest.fixture()
+def packs(monkeypatch: pytest.MonkeyPatch) -> _GatedPacks:
+    gated = _GatedPacks()
+    monkeypatch.setattr(archives, "packed_archive", gated)
+    return gated
+
+
+def _folder_versions(root: Path, count: int) -> list[Version]:
+    versions = []
+    for index in range(count):
+        doc = write_model_doc(root, f"acme/folder{index}/1", asset="1")
+        folder = write_model_folder(doc)
+        versions.append(Version(doc=parse_doc(doc), version=1, folder=folder))
+    return versions
+
+
+async def _until(check: object, seconds: float = 30) -> None:
+    with anyio.fail_after(seconds):
+        while not check():  # type: ignore[operator]
+            await anyio.sleep(0.01)
+
+
+def test_at_most_packs_at_once_run_and_the_waiting_requests_stay_cancellable_fx62j(
+    tmp_path: Path, packs: _GatedPacks
+) -> None:
+    """Failed before: all 4 more packs than the bound ran at once."""
+    bound = archives.PACKS_AT_ONCE
+    root = tmp_path / "hub"
+    versions = _folder_versions(root, bound + 4)
+    cache = check_cache_dir(str(tmp_path / "cache"), team=False)
+    found: list[Path | None] = []
+
+    async def scenario() -> bool:
+        async def request(version: Version) -> None:
+            found.append(await archives.archive_for(version, cache_dir=cache, root=root))
+
+        waiting = anyio.CancelScope()
+        waiting_ended = anyio.Event()
+
+        async def waiting_request(version: Version) -> None:
+            with waiting:
+                await archives.archive_for(version, cache_dir=cache, root=root)
+            waiting_ended.set()
+
+        async with anyio.create_task_group() as group:
+            for version in versions[:-1]:
+                group.start_soon(request, version)
+            group.start_soon(waiting_request, versions[-1])
+            await _until(lambda: packs.running >= bound)
+            await anyio.sleep(0.3)  # Time for more packs to start, were they not bounded.
+            waiting.cancel()  # Its pack waits for a slot; the request ends now.
+            with anyio.fail_after(10):
+                await waiting_ended.wait()
+            ended_while_held = not packs.gate.is_set()
+            packs.gate.set()
+        return ended_while_held
+
+    try:
+        ended_while_held = anyio.run(scenario)
+    finally:
+        packs.gate.set()
+    assert packs.most_at_once == bound, (packs.most_at_once, bound)
+    assert ended_while_held
+    assert len(found) == bound + 3 and all(path is not None and path.is_file() for path in found)
