@@ -11,6 +11,8 @@ real (`packed_archive`); a gate, opened by the test, holds each before it starts
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import anyio
 import pytest
 from tests._helpers.hub_server import write_model_doc, write_model_folder
 
+from tfhub import errors
 from tfhub.hub import archives
 from tfhub.hub.cache_dir import check_cache_dir
 from tfhub.hub.catalog_entries import Version
@@ -104,6 +107,7 @@ def test_at_most_packs_at_once_run_and_the_waiting_requests_stay_cancellable_fx6
                 await waiting_ended.wait()
             ended_while_held = not packs.gate.is_set()
             packs.gate.set()
+        await _until(lambda: not archives._packs)  # The cancelled request's pack too.
         return ended_while_held
 
     try:
@@ -113,3 +117,52 @@ def test_at_most_packs_at_once_run_and_the_waiting_requests_stay_cancellable_fx6
     assert packs.most_at_once == bound, (packs.most_at_once, bound)
     assert ended_while_held
     assert len(found) == bound + 3 and all(path is not None and path.is_file() for path in found)
+
+
+def test_the_error_of_a_pack_no_request_awaits_is_logged_fx62j(
+    tmp_path: Path, packs: _GatedPacks, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Failed before: the error (here the cache folder made writable by others meanwhile)
+    was dropped, nothing said it."""
+    root = tmp_path / "hub"
+    (version,) = _folder_versions(root, 1)
+    cache = check_cache_dir(str(tmp_path / "cache"), team=False)
+
+    async def scenario() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: archives.archive_for(version, cache_dir=cache, root=root))
+            await _until(lambda: packs.running == 1)
+            group.cancel_scope.cancel()
+        os.chmod(cache, 0o777)
+        packs.gate.set()
+        await _until(lambda: version.folder not in archives._packs)
+
+    caplog.set_level(logging.ERROR, logger=archives.__name__)
+    try:
+        anyio.run(scenario)
+    finally:
+        packs.gate.set()
+        os.chmod(cache, 0o700)
+    records = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(records) == 1, caplog.text
+    assert f"The pack of {version.folder}" in records[0].getMessage()
+    assert records[0].exc_info is not None
+    assert "Refused to use the cache folder" in str(records[0].exc_info[1])
+
+
+def test_the_error_of_a_pack_a_request_awaits_is_raised_there_not_logged_fx62j(
+    tmp_path: Path, packs: _GatedPacks, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A guard: the request that awaits the pack gets its error; no second report in the log."""
+    root = tmp_path / "hub"
+    (version,) = _folder_versions(root, 1)
+    cache = check_cache_dir(str(tmp_path / "cache"), team=False)
+    os.chmod(cache, 0o777)
+    packs.gate.set()
+    caplog.set_level(logging.ERROR, logger=archives.__name__)
+    try:
+        with pytest.raises(errors.ServeConfigError, match="Refused to use the cache folder"):
+            anyio.run(lambda: archives.archive_for(version, cache_dir=cache, root=root))
+    finally:
+        os.chmod(cache, 0o700)
+    assert not [r for r in caplog.records if r.levelno == logging.ERROR], caplog.text

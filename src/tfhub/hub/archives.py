@@ -27,7 +27,6 @@ folder packed (a folder inside it swapped for a symlink while the walk ran:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import os
@@ -189,12 +188,27 @@ os.register_at_fork(after_in_child=_new_slots_in_child)
 
 class _Pack:
     """A `packed_archive` call running in a daemon thread of tfhub's (`utils.threads`), whose
-    end the event loop `loop` awaits (`ended`, set on it once `call` has its outcome)."""
+    end the event loop `loop` awaits (`ended`, set on it once `call` has its outcome);
+    `awaiting`: the requests awaiting that outcome (changed on the loop only)."""
 
-    def __init__(self, call: threads.Call, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, folder: Path, call: threads.Call, loop: asyncio.AbstractEventLoop) -> None:
+        self.folder = folder
         self.call = call
         self.loop = loop
         self.ended = anyio.Event()
+        self.awaiting = 0
+
+    def log_unclaimed_error(self) -> None:
+        """Logs the pack's error (if it raised one) when it has ended and no request awaits
+        its outcome (all were cancelled): otherwise nothing would say it."""
+        error = self.call.error
+        if error is not None and self.awaiting == 0:
+            logger.error(
+                "The pack of %s failed after its requests were cancelled: %s",
+                self.folder,
+                error,
+                exc_info=(type(error), error, error.__traceback__),
+            )
 
 
 # The packs under way in this process, by folder: a request cancelled while its folder is
@@ -250,9 +264,13 @@ async def _packed_in_daemon_thread(
     if left is not None and left.loop is asyncio.get_running_loop():
         await left.ended.wait()
     pack = _packs[folder] = _start_pack(folder, cache_dir=cache_dir, root=root)
+    pack.awaiting += 1
     try:
         await pack.ended.wait()
     except anyio.get_cancelled_exc_class():
+        pack.awaiting -= 1
+        if pack.ended.is_set():  # Ended, then cancelled before this request took its outcome.
+            pack.log_unclaimed_error()
         logger.warning(
             "A request was cancelled (a stop, or the server's timeout) while %s was packed: "
             "the pack goes on without it; a stop abandons it, leaving its temporary file in "
@@ -267,23 +285,28 @@ async def _packed_in_daemon_thread(
 def _start_pack(folder: Path, *, cache_dir: str, root: str | os.PathLike[str]) -> _Pack:
     """A `_Pack` of `folder` started in a daemon thread, which runs it once it has one of the
     process's `PACKS_AT_ONCE` slots (held until the pack ends, whether or not a request still
-    awaits it); on its end, it leaves `_packs` and sets its `ended`, on the running event loop."""
+    awaits it); on its end, it leaves `_packs` and sets its `ended`, on the running event loop.
+    Its error is logged if no request awaits it then (`_Pack.log_unclaimed_error`)."""
     loop = asyncio.get_running_loop()
     call = threads.Call(
         ("pack", folder), lambda: packed_archive(folder, cache_dir=cache_dir, root=root)
     )
-    pack = _Pack(call, loop)
+    pack = _Pack(folder, call, loop)
 
     def ended() -> None:
         if _packs.get(folder) is pack:
             del _packs[folder]
         pack.ended.set()
+        pack.log_unclaimed_error()
 
     def run() -> None:
         with _pack_slots:
             pack.call.run()
-        with contextlib.suppress(RuntimeError):  # The loop closed meanwhile: no one awaits.
+        try:
             loop.call_soon_threadsafe(ended)
+        except RuntimeError:  # The loop closed meanwhile: no one awaits.
+            pack.awaiting = 0
+            pack.log_unclaimed_error()
 
     threads.daemon_thread(run, name=f"tfhub-pack-{folder.name}").start()
     return pack
