@@ -9,7 +9,10 @@ never share one, and packing happens once (a file lock; it is packed under a tem
 then renamed). Its mtime comes from a hash of its bytes, so replicas that each pack a copy of
 the folder into a cache of their own send one ETag for it, and other contents another ETag.
 Within a process, the requests for one folder take turns, and the pack runs in a daemon thread
-of tfhub's (a stop does not wait for it).
+of tfhub's (a stop does not wait for it), at most `PACKS_AT_ONCE` of them at a time. The app's
+other blocking calls (`files`' reads, `api`'s search and version lists, `refresh`'s tree
+stamp) still run in anyio's worker threads, which are not daemons: short, but one stuck in the
+kernel (a read on a hung NFS mount) delays a stopped process's exit until it returns.
 
 The folder is packed only if its real path lies inside ROOT (`confinement.real_inside`), checked
 before its fingerprint and again right before it is packed. On Linux it is then read through

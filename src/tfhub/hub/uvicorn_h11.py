@@ -23,8 +23,12 @@ a connection that cannot see it (it waits for the pack of a folder version) is c
 the cut closed its connection, not `STOP_MARGIN_SECONDS` later by uvicorn; it then ends at once
 and without that traceback, its client being gone already. The pack itself runs on in a daemon
 thread (`archives.archive_for`), which Python does not wait for at exit: the process exits
-without it. uvicorn loads the class by its import path (`runner` passes it), also in its worker
-processes; importing this module imports uvicorn.
+without it. The app's other blocking calls still run in anyio's worker threads, which are not
+daemons (`files` reading an archive's bytes, `api`'s search and version lists, `refresh`'s
+tree stamp): they are short, but one stuck in the kernel (a read on a hung NFS mount) delays
+the exit of a stopped process until it returns; packs, the long ones, are covered. uvicorn
+loads the class by its import path (`runner` passes it), also in its worker processes;
+importing this module imports uvicorn.
 """
 
 from __future__ import annotations
