@@ -168,9 +168,26 @@ def content_mtime_ns(archive: Path) -> int:
     return int(digest[:15], 16)  # 60 bits: a time before 2007, far from the files' own.
 
 
-# One lock per folder in this process: requests for a folder being packed wait here, not each
-# in a thread.
-_folder_locks: dict[Path, anyio.Lock] = {}
+# A folder as one event loop of this process asks it: several loops may run at once (a
+# free-threaded server's threads, `tfhub.server`'s thread mode), and a task of one cannot be
+# woken from another's thread (its loop would not see it), so each keeps its own.
+_LoopFolder = tuple[asyncio.AbstractEventLoop, Path]
+
+# One lock per folder and event loop: its requests for a folder being packed wait here, not
+# each in a thread.
+_folder_locks: dict[_LoopFolder, anyio.Lock] = {}
+
+
+def _folder_lock(key: _LoopFolder) -> anyio.Lock:
+    """The lock of a folder on an event loop (`key`), made on its first request, when the
+    locks of loops now closed (an in-process server stopped) are dropped."""
+    lock = _folder_locks.get(key)
+    if lock is None:
+        for old in list(_folder_locks):
+            if old[0].is_closed():
+                _folder_locks.pop(old, None)
+        lock = _folder_locks.setdefault(key, anyio.Lock())
+    return lock
 
 
 # The packs that run at once in this process (each reads a folder, compresses with gzip and
@@ -214,10 +231,10 @@ class _Pack:
             )
 
 
-# The packs under way in this process, by folder: a request cancelled while its folder is
-# packed (a stop, a client gone) leaves its pack running, which the next request awaits
-# rather than starting another of the same folder beside it.
-_packs: dict[Path, _Pack] = {}
+# The packs under way in this process, by folder and event loop: a request cancelled while its
+# folder is packed (a stop, a client gone) leaves its pack running, which the loop's next
+# request awaits rather than starting another of the same folder beside it.
+_packs: dict[_LoopFolder, _Pack] = {}
 
 
 async def archive_for(
@@ -243,16 +260,18 @@ async def archive_for(
         return version.archive_file(settled)
     folder = version.folder_path(settled)
     if folder is not None:
-        async with _folder_locks.setdefault(folder, anyio.Lock()):
-            return await _packed_in_daemon_thread(folder, cache_dir=cache_dir, root=root)
+        key = (asyncio.get_running_loop(), folder)
+        async with _folder_lock(key):
+            return await _packed_in_daemon_thread(key, cache_dir=cache_dir, root=root)
     return None
 
 
 async def _packed_in_daemon_thread(
-    folder: Path, *, cache_dir: str, root: str | os.PathLike[str]
+    key: _LoopFolder, *, cache_dir: str, root: str | os.PathLike[str]
 ) -> Path | None:
     """`packed_archive(folder, ...)` run in a daemon thread, awaited on the event loop, after
-    the pack of `folder` a cancelled request left running (if any) has ended.
+    the pack of the folder a cancelled request of this loop left running (if any) has ended
+    (`key`: the running loop and the folder).
 
     The thread is a daemon: Python does not wait for it at exit (a pack of a large folder took
     minutes; a stop abandons it, leaving only its temporary file: the archive appears by a
@@ -261,12 +280,11 @@ async def _packed_in_daemon_thread(
     Raises:
         The errors of `packed_archive`, raised again here.
     """
-    left = _packs.get(folder)
-    # Its outcome is not this request's (the folder may have changed). Left by an event loop
-    # now closed (an in-process server stopped, then started again), it cannot tell this one.
-    if left is not None and left.loop is asyncio.get_running_loop():
+    folder = key[1]
+    left = _packs.get(key)
+    if left is not None:  # Its outcome is not this request's (the folder may have changed).
         await left.ended.wait()
-    pack = _packs[folder] = _start_pack(folder, cache_dir=cache_dir, root=root)
+    pack = _packs[key] = _start_pack(key, cache_dir=cache_dir, root=root)
     pack.awaiting += 1
     try:
         await pack.ended.wait()
@@ -285,20 +303,23 @@ async def _packed_in_daemon_thread(
     return archive
 
 
-def _start_pack(folder: Path, *, cache_dir: str, root: str | os.PathLike[str]) -> _Pack:
+def _start_pack(key: _LoopFolder, *, cache_dir: str, root: str | os.PathLike[str]) -> _Pack:
     """A `_Pack` of `folder` started in a daemon thread, which runs it once it has one of the
     process's `PACKS_AT_ONCE` slots (held until the pack ends, whether or not a request still
     awaits it); on its end, it leaves `_packs` and sets its `ended`, on the running event loop.
     Its error is logged if no request awaits it then (`_Pack.log_unclaimed_error`)."""
-    loop = asyncio.get_running_loop()
+    loop, folder = key
     call = threads.Call(
         ("pack", folder), lambda: packed_archive(folder, cache_dir=cache_dir, root=root)
     )
     pack = _Pack(folder, call, loop)
 
+    def left() -> None:
+        if _packs.get(key) is pack:
+            _packs.pop(key, None)
+
     def ended() -> None:
-        if _packs.get(folder) is pack:
-            del _packs[folder]
+        left()
         pack.ended.set()
         pack.log_unclaimed_error()
 
@@ -308,6 +329,7 @@ def _start_pack(folder: Path, *, cache_dir: str, root: str | os.PathLike[str]) -
         try:
             loop.call_soon_threadsafe(ended)
         except RuntimeError:  # The loop closed meanwhile: no one awaits.
+            left()
             pack.awaiting = 0
             pack.log_unclaimed_error()
 
