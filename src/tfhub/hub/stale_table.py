@@ -36,11 +36,14 @@ def with_current_table(
     """
     lines = text.split("\n")
     span = starter.starter_table_span(lines)
+    if span is None:
+        return text
+    table = [line.removesuffix("\r") for line in lines[span[0] : span[1]]]
     current = starter.signature_table(summary)
-    if span is None or lines[span[0] : span[1]] == current:
+    if table == current:
         return text
     where = f"{shown}:{span[0] - 1}"  # The heading's line number (1-based).
-    if rewrite and lines[span[0] : span[1]] == _previous_table(previous):
+    if rewrite and table == _previous_table(previous):
         logger.warning(
             "%s: replaced the starter's '## Signatures' table of %s, unchanged since it was "
             "written for the model this version held before, with the table of the model "
@@ -48,7 +51,11 @@ def with_current_table(
             where,
             handle,
         )
-        return "\n".join([*lines[: span[0]], *current, *lines[span[1] :]])
+        ending = "\r" if lines[span[0]].endswith("\r") else ""  # The doc's own (CRLF).
+        new_table = [line + ending for line in current]
+        if not lines[span[1] - 1].endswith("\r"):  # The doc's last line, without an ending.
+            new_table[-1] = current[-1]
+        return "\n".join([*lines[: span[0]], *new_table, *lines[span[1] :]])
     logger.warning(
         "%s: the '## Signatures' table of %s does not match the model published now (its page "
         "shows the signatures of %s itself): it is kept as written; update it, or remove it "

@@ -73,7 +73,9 @@ _TABLE_HEADER = ["| Signature | Input / output | Name | Dtype | Shape |", "|---|
 def starter_table_span(lines: list[str]) -> tuple[int, int] | None:
     """Where a doc's lines hold a table in the starter's shape, `[start, end)`: the table of
     the first `## Signatures` heading, after one blank line, whose first two lines are the
-    starter's header; None if there is none."""
+    starter's header; None if there is none. A line's trailing "\r" (a doc with CRLF line
+    endings split on "\n") is not part of its text."""
+    lines = [line.removesuffix("\r") for line in lines]
     if SIGNATURES_HEADING not in lines:
         return None
     start = lines.index(SIGNATURES_HEADING) + 2

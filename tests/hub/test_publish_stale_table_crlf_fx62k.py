@@ -1,0 +1,75 @@
+"""A doc with CRLF line endings (Windows, git's autocrlf; docs_format accepts CRLF) given to
+`publish --force --doc` gets its stale starter `## Signatures` table replaced, as an LF doc
+does, and keeps its CRLF line endings.
+
+Before, the table was looked for in the doc split on "\\n": its heading line was
+"## Signatures\\r", never the starter's heading, so the stale table was kept with no warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.tf]
+
+HANDLE = "lab/emb/1"
+DOC = "assets/docs/lab/models/emb/1.md"
+
+
+def _save(path: Path, width: int) -> Path:
+    """A callable tf.Module summing its [None, width] input."""
+    import tensorflow as tf
+
+    class Summed(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32)])
+        def __call__(self, x: tf.Tensor) -> tf.Tensor:
+            return tf.reduce_sum(x, axis=1, keepdims=True)
+
+    tf.saved_model.save(Summed(), str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    work = tmp_path_factory.mktemp("stale_table_crlf")
+    return {"old": _save(work / "old", 3), "new": _save(work / "new", 5)}
+
+
+def _republish_crlf(models: dict[str, Path], tmp_path: Path) -> tuple[bytes, bytes]:
+    """Publishes the old model with a starter doc, then the new one with `--force --doc` a
+    CRLF copy of that doc; returns the bytes of (the doc given, the doc in the hub)."""
+    from tfhub.hub.publish import publish
+    from tfhub.hub.starter import StarterInfo
+
+    root = tmp_path / "root"
+    publish(models["old"], root, HANDLE, info=StarterInfo(task="text-embedding"))
+    given = tmp_path / "1.md"
+    shutil.copy(root / DOC, given)
+    given.write_bytes(given.read_bytes().replace(b"\n", b"\r\n"))
+    publish(models["new"], root, HANDLE, doc=given, force=True)
+    return given.read_bytes(), (root / DOC).read_bytes()
+
+
+def test_a_crlf_docs_stale_starter_table_is_replaced_keeping_crlf(
+    models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        given, kept = _republish_crlf(models, tmp_path)
+    assert b"| serving_default | input | x | float32 | [?, 3] |\r\n" in given
+    assert b"[?, 3]" not in kept
+    assert b"| serving_default | input | x | float32 | [?, 5] |\r\n" in kept
+    assert kept.replace(b"[?, 5]", b"[?, 3]") == given  # Nothing else changed, CRLF kept.
+    assert b"\n" not in kept.replace(b"\r\n", b"")  # Every line ending is still CRLF.
+    assert "'## Signatures' table" in caplog.text
+
+
+def test_the_table_span_is_found_in_crlf_lines() -> None:
+    from tfhub.hub import starter
+
+    lf = "# Doc\n\n## Signatures\n\n" + "\n".join(starter._TABLE_HEADER) + "\n| a |\n\nEnd\n"
+    assert starter.starter_table_span(lf.split("\n")) == (4, 7)
+    assert starter.starter_table_span(lf.replace("\n", "\r\n").split("\n")) == (4, 7)
