@@ -313,8 +313,8 @@ def _stage_and_commit(
     archive_name = docs_layout.archive_path(target).name
     packed = pack_lib.pack(model_dir, staging / archive_name)
     signatures.write_summary(summary, docs_layout.signatures_path(staged_doc))
-    text = _doc_text(doc, target, handle, summary, info, archive_name, trainable_variables)
-    staged_doc.write_text(text, encoding="utf-8")
+    doc_text = _doc_text(doc, target, handle, summary, info, archive_name, trainable_variables)
+    staged_doc.write_text(doc_text.text, encoding="utf-8")
     publish_doc.check_doc(staged_doc, root, target, handle, summary, shown=doc.shown)
     moves = [(packed.path, docs_layout.archive_path(target))]
     moves.append((docs_layout.signatures_path(staged_doc), docs_layout.signatures_path(target)))
@@ -329,6 +329,7 @@ def _stage_and_commit(
         stale = docs_layout.model_dir_beside(target)
         commit_lib.commit(moves, staging, stale=stale, publisher_doc=publisher_doc)
     logger.info("Published %s into %s", handle, target.parent)
+    stale_table.warn_replaced(doc_text, handle)  # Only now: a failed publish replaced nothing.
     return Published(
         str(handle),
         target,
@@ -348,7 +349,7 @@ def _doc_text(
     info: starter.StarterInfo,
     archive_name: str,
     trainable_variables: int | None,
-) -> str:
+) -> stale_table.DocText:
     """The text of the version's doc: the existing doc at `target` (kept), the doc given, or a
     starter doc whose asset-path is `archive_name`."""
     if doc.keep_existing or doc.text is not None:
@@ -360,8 +361,10 @@ def _doc_text(
             previous=docs_layout.signatures_path(target),
             rewrite=not doc.keep_existing,
         )
-    return starter.starter_module_doc(
-        handle, summary, info, asset_path=archive_name, trainable_variables=trainable_variables
+    return stale_table.DocText(
+        starter.starter_module_doc(
+            handle, summary, info, asset_path=archive_name, trainable_variables=trainable_variables
+        )
     )
 
 

@@ -73,3 +73,53 @@ def test_the_table_span_is_found_in_crlf_lines() -> None:
     lf = "# Doc\n\n## Signatures\n\n" + "\n".join(starter._TABLE_HEADER) + "\n| a |\n\nEnd\n"
     assert starter.starter_table_span(lf.split("\n")) == (4, 7)
     assert starter.starter_table_span(lf.replace("\n", "\r\n").split("\n")) == (4, 7)
+
+
+def test_a_failing_publish_does_not_say_it_replaced_the_table(
+    models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The "replaced" warning came before the doc was validated and committed."""
+    from tfhub import errors
+    from tfhub.hub.publish import publish
+    from tfhub.hub.starter import StarterInfo
+
+    root = tmp_path / "root"
+    publish(models["old"], root, HANDLE, info=StarterInfo(task="text-embedding"))
+    given = tmp_path / "1.md"
+    shutil.copy(root / DOC, given)
+    text = given.read_text()
+    assert "<!-- format: saved_model_2 -->" in text
+    given.write_text(text.replace("format: saved_model_2", "format: hub"))
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        with pytest.raises(errors.DocValidationError, match="'format' says 'hub'"):
+            publish(models["new"], root, HANDLE, doc=given, force=True)
+    assert "replaced the starter's" not in caplog.text
+    assert "[?, 3] |" in (root / DOC).read_text()  # The hub's doc is unchanged.
+
+
+def test_a_kept_docs_stale_table_warning_gives_the_mirrors_reason(
+    models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A doc kept (mirror's keep_existing_doc) is staged and committed as it is: the warning
+    says why it is kept (a mirror keeps the source's doc), not that its file is not rewritten."""
+    from tfhub.hub.doc_handles import parse_handle
+    from tfhub.hub.publish import install, publish
+    from tfhub.hub.starter import StarterInfo
+
+    root = tmp_path / "root"
+    publish(models["old"], root, HANDLE, info=StarterInfo(task="text-embedding"))
+    before = (root / DOC).read_bytes()
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        install(
+            models["new"],
+            root,
+            parse_handle(HANDLE),
+            doc_text=None,
+            info=StarterInfo(),
+            force=True,
+            keep_existing_doc=True,
+            command="mirror",
+        )
+    assert (root / DOC).read_bytes() == before
+    assert "it is kept as written (a mirror keeps the source's doc as published)" in caplog.text
+    assert "replaced the starter's" not in caplog.text
