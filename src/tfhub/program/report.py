@@ -6,8 +6,8 @@ import contextlib
 import sys
 import traceback
 
-from .. import constants
-from ..utils import open_files
+from .. import constants, errors
+from ..utils import lazy, open_files
 from ..utils.printable import escaped, surrogate_reprs_as_bytes
 from ..utils.redact import redact
 from .error_table import classify
@@ -23,6 +23,9 @@ def report(err: BaseException) -> int:
         The process exit code (never 0).
     """
     label, code = classify(err)
+    no_descriptor = lazy.no_descriptor_errno(err)
+    if no_descriptor is not None:  # A C extension's import at the limit: not a missing package.
+        label, code = "OS error", 1
     if constants.is_debug() and sys.stderr is not None:
         with contextlib.suppress(OSError, ValueError):
             traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
@@ -30,18 +33,20 @@ def report(err: BaseException) -> int:
     if label == "unexpected error":
         message = f"{type(err).__name__}: {message}"
     if label == "OS error" and isinstance(err, OSError):
-        message += _no_descriptor_advice(err)
+        message += _no_descriptor_advice(err.errno)
+    elif no_descriptor is not None and not isinstance(err, errors.MissingDependencyError):
+        message += _no_descriptor_advice(no_descriptor)  # lazy's error says it already.
     tell(f"tfhub: {label}: {message}")
     return code
 
 
-def _no_descriptor_advice(err: OSError) -> str:
-    """For an OSError of no descriptor left (EMFILE, ENFILE; a lazy import, a file opened
+def _no_descriptor_advice(err_no: int | None) -> str:
+    """For an error of no descriptor left (errno EMFILE, ENFILE; a lazy import, a file opened
     outside the steps that say it themselves): why and what to do; "" for any other."""
-    if err.errno not in open_files.NO_DESCRIPTOR_ERRNOS:
+    if err_no not in open_files.NO_DESCRIPTOR_ERRNOS:
         return ""
-    why = open_files.no_descriptor_cause(err.errno)
-    return f": {why}. {open_files.no_descriptor_remedy(err.errno)}, then run again."
+    why = open_files.no_descriptor_cause(err_no)
+    return f": {why}. {open_files.no_descriptor_remedy(err_no)}, then run again."
 
 
 def one_line(text: str) -> str:

@@ -16,6 +16,7 @@ through `tfhub._tf_private`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import json
 import os
@@ -149,7 +150,8 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
 
     Raises:
         tfhub.errors.MissingDependencyError: (an ImportError) if the module cannot be imported;
-            the message says what to run.
+            the message says what to run (to raise the limit of open files, not to install,
+            if its import failed for want of a file descriptor: `no_descriptor_errno`).
         tfhub.errors.TempFolderError: (a FileNotFoundError) its import needs a temporary folder
             and none is writable (TensorFlow's does); the message says to set TMPDIR.
     """
@@ -164,6 +166,12 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
         needer = f"{purpose} needs {module_name!r}, whose import"
         raise errors.TempFolderError.none_writable(needer, reason) from err
     except ImportError as err:
+        if no_descriptor_errno(err) is not None:  # Installed; no descriptor to load it with.
+            raise errors.MissingDependencyError(
+                f"{purpose} needs the package {module_name!r}, whose import failed for want of "
+                f"a file descriptor ({err}): {_no_descriptor_advice(err)}, then run again.",
+                module=module_name,
+            ) from err
         hint, command = install_hint(module_name)
         shadows = _shadowing_files(err)
         package = _keras_backend_missing(module_name, err)
@@ -185,6 +193,31 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
             module=module_name,
             command=command,
         ) from err
+
+
+def no_descriptor_errno(err: BaseException) -> int | None:
+    """EMFILE or ENFILE if `err` is an ImportError for want of a file descriptor (a C
+    extension that the dynamic loader could not open: "cannot open shared object file: Too
+    many open files"), else None."""
+    if not isinstance(err, ImportError):
+        return None
+    text = str(err)
+    if "Too many open files in system" in text:
+        return errno.ENFILE
+    return errno.EMFILE if "Too many open files" in text else None
+
+
+def _no_descriptor_advice(err: ImportError) -> str:
+    """Why no descriptor was left and what to do (`utils.open_files`'s wording, if that module
+    is loaded: the CLI loads it at start; importing it now would need a descriptor too)."""
+    open_files = sys.modules.get("tfhub.utils.open_files")
+    err_no = no_descriptor_errno(err)
+    if open_files is None:
+        return (
+            "this process (or the system) has as many files open as its limit allows. Raise "
+            "that limit (`ulimit -n`) or close files the program leaves open"
+        )
+    return f"{open_files.no_descriptor_cause(err_no)}. {open_files.no_descriptor_remedy(err_no)}"
 
 
 # The packages Keras 3 imports for its other backends (the numpy one imports jax): a missing
