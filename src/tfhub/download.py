@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Mapping
 
 from . import cache, constants, errors
+from .cache import deleting
 from .cache import locks as cache_locks
 from .utils.printable import escaped
 from .utils.redact import redact
@@ -103,21 +104,8 @@ def _download_locked(handle: str, fetch: Fetch, module_path: str, *, replace: bo
             if held and not os.path.lexists(module_path):
                 # No entry: its lock file would be a leftover (`tfhub cache info` counts it).
                 # Safe while held: a waiter notices the unlink (see utils.filelock).
-                _unlink_lock_file(module_path)
+                deleting.unlink_quietly(cache.layout.lock_path(module_path))
             raise
-
-
-def _unlink_lock_file(module_path: str) -> None:
-    """Removes the entry's lock file, if it can (a failure leaves a file `prune` removes).
-
-    Needs no module not imported yet: at the limit of open files (EMFILE) a lazy import fails
-    too, and its error ("Too many open files: '.../cache/deleting.py'") would replace the
-    download's own.
-    """
-    try:
-        os.remove(cache.layout.lock_path(module_path))
-    except OSError:
-        pass
 
 
 def _done_meanwhile(handle: str, module_path: str, *, held: bool, replace: bool) -> bool:
@@ -211,7 +199,7 @@ def _remove_stale_tmp_dirs(module_path: str, *, keep: str | None = None) -> None
     for suffix in (cache.DESCRIPTOR_SUFFIX, cache.MANIFEST_SUFFIX):
         for stale in glob.glob(glob.escape(module_path + suffix) + ".*" + cache.layout.PART_SUFFIX):
             logger.info("Removing %s, left by an interrupted download.", escaped(stale))
-            cache.deleting.unlink_quietly(stale)
+            deleting.unlink_quietly(stale)
 
 
 def _download_into_place(
@@ -334,7 +322,7 @@ def _install(
         if not replace_existing and _installed_by_another(module_path):
             return
         # The one `replace` replaces, or a damaged one.
-        aside = cache.deleting.set_aside(module_path)
+        aside = deleting.set_aside(module_path)
     if _rename_into_place(tmp_dir, module_path, aside):
         logger.info("Downloaded TF-Hub Module %r.", redact(handle))
 
