@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import constants
 from ..help_text import DOWNLOAD_VARIABLES, environment
-from ..hub.keras_call import signature_call
+from ..hub.keras_call import TF1_HUB_FORMAT, signature_call, tf1_hub_call
 from ..model_info import describe
 from ..saved_model import resolve_for_tensorflow
 from ._parsers import add_documented_parser, handle_text
@@ -94,11 +94,32 @@ def is_callable(info: dict[str, Any]) -> bool | None:
 
 def hints(info: dict[str, Any]) -> list[str]:
     """What the text output adds on how to call `describe`'s model: for a SavedModel without
-    `__call__` (TF2 or TF1 SavedModel, not a TF1 Hub module) the hub.KerasLayer call that uses
-    a signature (`_not_callable`); else none."""
+    `__call__` (TF2 or TF1 SavedModel) the hub.KerasLayer call that uses a signature
+    (`_not_callable`); for a TF1 Hub module that the handle alone does not call, the call the
+    model page and starter doc show (`_tf1_hub_call`); else none."""
+    if info["format"] == TF1_HUB_FORMAT:
+        return _tf1_hub_call(info["meta_graphs"])
     if "reusable" in info or info["format"] not in ("TF2 SavedModel", "TF1 SavedModel"):
         return []
     return [_not_callable(info["meta_graphs"])]
+
+
+def _tf1_hub_call(meta_graphs: list[dict[str, Any]]) -> list[str]:
+    """The line for a TF1 Hub module whose default signature (of its default tag set) has no
+    `default` output: the hub.KerasLayer call of `keras_call.tf1_hub_call`; [] for a module
+    the handle alone calls, or one without signatures."""
+    graphs = [
+        (meta["tags"], {name: sorted(sig["outputs"]) for name, sig in meta["signatures"].items()})
+        for meta in meta_graphs
+    ]
+    call = tf1_hub_call(graphs)
+    if call is None or not call.keywords():
+        return []
+    keywords = ", ".join(call.keywords())
+    return [
+        f"hub.KerasLayer: (handle) alone calls the 'default' output of the 'default' signature, "
+        f"which this module lacks: hub.KerasLayer(handle, {keywords}) calls a signature"
+    ]
 
 
 def with_call_fields(info: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +164,7 @@ def format_text(info: dict[str, Any]) -> str:
         lines.append(f"uses ops of: {libraries} (imported by tfhub when installed)")
     if "reusable" in info:
         lines += _format_reusable(info["reusable"])
-    lines += hints(info)  # A SavedModel without `__call__`: used by a signature.
+    lines += hints(info)  # A model used by a signature: how hub.KerasLayer calls it.
     for meta in info["meta_graphs"]:
         lines.append(f"tags: {meta['tags']}")
         for name, sig in meta["signatures"].items():

@@ -9,6 +9,8 @@ importing hub/ (the server side); `keras_call` adapts a `SignatureSummary` to it
 - a model with `__call__` (a TF2 reusable SavedModel): the handle alone;
 - a TF1 Hub module: the handle alone when its `default` signature has a `default` output
   (what hub.KerasLayer calls by default); else a signature (`default` first) and its output;
+  both among the signatures of its default (empty) tag set, the graph hub.KerasLayer loads
+  without `tags=` (of all its tag sets only if that one has none);
 - any other model (a SavedModel with only signatures): a signature (`serving_default`
   first, `keras._arguments.suggested_signature`) and its output: `output_key=` for a
   signature of one output, else `signature_outputs_as_dict=True` (hub.KerasLayer refuses a
@@ -28,10 +30,12 @@ from ..keras._arguments import (
 )
 
 if TYPE_CHECKING:
-    from .signatures import SignatureSummary
+    from collections.abc import Sequence
+
+    from .signatures import MetaGraphInfo, SignatureSummary
 
 TF1_HUB_FORMAT = "TF1 Hub format"
-__all__ = ["TF1_HUB_FORMAT", "KerasCall", "keras_call", "signature_call"]
+__all__ = ["TF1_HUB_FORMAT", "KerasCall", "keras_call", "signature_call", "tf1_hub_call"]
 
 
 def keras_call(summary: SignatureSummary) -> KerasCall | None:
@@ -43,15 +47,33 @@ def keras_call(summary: SignatureSummary) -> KerasCall | None:
     """
     if summary.call is not None:
         return KerasCall()
-    outputs = {
+    if summary.format == TF1_HUB_FORMAT:
+        return tf1_hub_call([(meta.tags, _outputs([meta])) for meta in summary.meta_graphs])
+    outputs = _outputs(summary.meta_graphs)
+    return signature_call(outputs, preferred="serving_default") if outputs else None
+
+
+def tf1_hub_call(
+    graphs: Sequence[tuple[Sequence[str], dict[str, list[str]]]],
+) -> KerasCall | None:
+    """How hub.KerasLayer calls a TF1 Hub module whose meta graphs are `graphs` (each one's
+    tags, and its signatures' output names): from the signatures of the default (empty) tag
+    set, which hub.KerasLayer loads without `tags=`, if it has any (else of all tag sets);
+    the handle alone when the `default` signature has a `default` output. None: no
+    signatures."""
+    default = [outputs for tags, outputs in graphs if not tags and outputs]
+    chosen = default[0] if default else {k: v for _, outputs in graphs for k, v in outputs.items()}
+    if not chosen:
+        return None
+    if TF1_DEFAULT_OUTPUT in chosen.get(TF1_DEFAULT_SIGNATURE, []):
+        return KerasCall()  # hub.KerasLayer's TF1 defaults: signature and output `default`.
+    return signature_call(chosen, preferred=TF1_DEFAULT_SIGNATURE)
+
+
+def _outputs(meta_graphs: Sequence[MetaGraphInfo]) -> dict[str, list[str]]:
+    """Each signature's output names (sorted), over `meta_graphs`."""
+    return {
         signature.name: sorted(tensor.name for tensor in signature.outputs)
-        for meta in summary.meta_graphs
+        for meta in meta_graphs
         for signature in meta.signatures
     }
-    if not outputs:
-        return None
-    if summary.format != TF1_HUB_FORMAT:
-        return signature_call(outputs, preferred="serving_default")
-    if TF1_DEFAULT_OUTPUT in outputs.get(TF1_DEFAULT_SIGNATURE, []):
-        return KerasCall()  # hub.KerasLayer's TF1 defaults: signature and output `default`.
-    return signature_call(outputs, preferred=TF1_DEFAULT_SIGNATURE)
