@@ -13,6 +13,7 @@ import pickle
 
 import pytest
 from tests._helpers.archives import make_tar_gz
+from tests._helpers.cli import run_tfhub
 from tests._helpers.http_server import answer_body
 from tests.test_archive_undecodable_data_fx62i import _FILES, _xz_with_unknown_filter
 
@@ -37,3 +38,18 @@ def test_an_xz_with_a_filter_liblzma_lacks_is_not_called_damaged(
     assert message.endswith("Nothing was installed."), message
     assert "damaged" not in message and "try again" not in message, message
     assert [p.name for p in isolated_cache.iterdir() if p.name != ".locks"] == []
+
+
+def test_tfhub_import_names_the_file_and_says_not_decodable(
+    tmp_path, isolated_cache, capsys
+) -> None:
+    """`tfhub import FILE.tar.xz` of such an archive: the file's name leads the message, as for
+    every invalid archive, and the CLI's kind is not "bad archive" (review rv62e 4, 7)."""
+    tar = open(make_tar_gz(tmp_path / "m.tar", _FILES, compression=""), "rb").read()
+    archive = tmp_path / "m.tar.xz"
+    archive.write_bytes(_xz_with_unknown_filter(tar))
+    code, _, err = run_tfhub(capsys, "import", str(archive), "--handle", "https://h/m")
+    assert code == 5, err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith(f"tfhub: archive not decodable here: {archive} "), line
+    assert "cannot be decompressed here" in line and "damaged" not in line, line

@@ -25,9 +25,11 @@ _MEMBER_ERRNOS = (errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR,
                   errno.EINVAL, errno.EILSEQ)  # fmt: skip
 
 
-def invalid(source: str, detail: str) -> errors.ArchiveError:
-    """An error starting with upstream's wording, then what is wrong."""
-    return errors.ArchiveError(f"{source} does not appear to be a valid module. {detail}")
+def invalid(
+    source: str, detail: str, kind: type[errors.ArchiveError] = errors.ArchiveError
+) -> errors.ArchiveError:
+    """An error (of class `kind`) starting with upstream's wording, then what is wrong."""
+    return kind(f"{source} does not appear to be a valid module. {detail}")
 
 
 def raise_mapped(err: Exception, *, source: str, target: str) -> NoReturn:
@@ -68,8 +70,10 @@ def _naming_the_source(err: errors.TFHubError, source: str) -> Exception:
     (the parts of the extractor do not know the archive's name)."""
     if isinstance(err, errors.UnsafeArchiveError) and not str(err).startswith(source):
         return errors.UnsafeArchiveError(f"{source} is refused: {err}")
-    if type(err) is errors.ArchiveError and not str(err).startswith(source):
-        return invalid(source, str(err))
+    kind = type(err)
+    if kind in (errors.ArchiveError, errors.UndecodableArchiveError):
+        if not str(err).startswith(source):
+            return invalid(source, str(err), kind)
     return err
 
 

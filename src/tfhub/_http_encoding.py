@@ -17,7 +17,7 @@ from typing import Any
 
 from . import errors
 from ._archive import read_head, sniff
-from ._archive_kind import corrupt_data_message
+from ._archive_kind import corrupt_data_message, shows_no_damage
 from .utils.printable import escaped
 
 _READ_SIZE = 512 << 10
@@ -106,7 +106,8 @@ class _Decoded:
 
         Raises:
             tfhub.errors.ArchiveError: the encoded data is corrupt, said in words (where it was
-                found); zlib's error is the cause.
+                found); zlib's error is the cause. An UndecodableArchiveError if that error
+                shows no damage (zlib out of memory).
         """
         try:
             return bytes(self._decoder.decompress(data, size))
@@ -119,6 +120,8 @@ class _Decoded:
                 subject=f"The body's Content-Encoding ({escaped(self._encoding[:20])})",
                 of="the body as sent",
             )
+            if shows_no_damage(err):  # Not "damaged, try again" (`with_archive_hint`).
+                raise errors.UndecodableArchiveError(message) from err
             raise errors.ArchiveError(message) from err
 
 

@@ -37,9 +37,9 @@ def close_pools(response: Any) -> None:
     `<entry>.lock`. Each download has a session of its own (`_http.get`).
     """
     adapter = getattr(response, "connection", None)  # requests' HTTPAdapter.
-    managers = [getattr(adapter, "poolmanager", None)]
-    managers += list(getattr(adapter, "proxy_manager", {}).values())
     try:
+        managers = [getattr(adapter, "poolmanager", None)]
+        managers += list(getattr(adapter, "proxy_manager", {}).values())
         for manager in managers:
             pools = getattr(manager, "pools", None) or {}
             for key in list(pools.keys()):

@@ -77,6 +77,7 @@ _TABLE: list[_Row] = [
     _Row(errors.NotAnArchiveError, "not a model archive", 4),
     _Row(errors.DownloadError, "download failed", 4),
     _Row(errors.UnsafeArchiveError, "unsafe archive", 5),
+    _Row(errors.UndecodableArchiveError, "archive not decodable here", 5),
     _Row(errors.ArchiveError, "bad archive", 5),
     _Row(errors.CacheError, "cache error", 6),
     _Row(errors.ModelNotFoundError, "not found", 7),

@@ -58,6 +58,8 @@ def suggested_limit() -> int | None:
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     except (OSError, ValueError):  # pragma: no cover
         return None
+    if soft == resource.RLIM_INFINITY:  # Unlimited (-1 on Linux): nothing to raise.
+        return None
     suggested = max(4096, 2 * soft)
     if hard != resource.RLIM_INFINITY:
         suggested = min(suggested, hard)
