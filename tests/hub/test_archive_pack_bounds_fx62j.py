@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -22,22 +23,23 @@ from tests._helpers.hub_server import write_model_doc, write_model_folder
 
 from tfhub import errors
 from tfhub.hub import archives
+from tfhub.hub import pack as pack_module
 from tfhub.hub.cache_dir import check_cache_dir
 from tfhub.hub.catalog_entries import Version
 from tfhub.hub.docs_format import parse_doc
 
 
 class _GatedPacks:
-    """`archives.packed_archive`, held at a gate before each call: counts the calls and how
-    many ran at once."""
+    """A function (`archives.packed_archive`, or `pack.pack`, which packs within a slot), held at
+    a gate before each call: counts the calls and how many ran at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, function: Callable[..., Path | None]) -> None:
         self.gate = threading.Event()
         self.calls = 0
         self.running = 0
         self.most_at_once = 0
         self._lock = threading.Lock()
-        self._packed_archive = archives.packed_archive
+        self._function = function
 
     def __call__(self, *args: object, **kwargs: object) -> Path | None:
         with self._lock:
@@ -46,7 +48,7 @@ class _GatedPacks:
             self.most_at_once = max(self.most_at_once, self.running)
         try:
             self.gate.wait(timeout=30)
-            return self._packed_archive(*args, **kwargs)  # type: ignore[arg-type]
+            return self._function(*args, **kwargs)
         finally:
             with self._lock:
                 self.running -= 1
@@ -54,8 +56,16 @@ class _GatedPacks:
 
 @pytest.fixture()
 def packs(monkeypatch: pytest.MonkeyPatch) -> _GatedPacks:
-    gated = _GatedPacks()
+    gated = _GatedPacks(archives.packed_archive)
     monkeypatch.setattr(archives, "packed_archive", gated)
+    return gated
+
+
+@pytest.fixture()
+def packings(monkeypatch: pytest.MonkeyPatch) -> _GatedPacks:
+    """The packing itself (`pack.pack`, which `archives._packed` calls holding a slot)."""
+    gated = _GatedPacks(pack_module.pack)
+    monkeypatch.setattr(pack_module, "pack", gated)
     return gated
 
 
@@ -75,9 +85,11 @@ async def _until(check: object, seconds: float = 30) -> None:
 
 
 def test_at_most_packs_at_once_run_and_the_waiting_requests_stay_cancellable_fx62j(
-    tmp_path: Path, packs: _GatedPacks
+    tmp_path: Path, packings: _GatedPacks
 ) -> None:
-    """Failed before: all 4 more packs than the bound ran at once."""
+    """Failed before: all 4 more packs than the bound ran at once. (The slot is taken for the
+    packing itself, not while a pack waits for another's file lock: review rv62e.)"""
+    packs = packings
     bound = archives.PACKS_AT_ONCE
     root = tmp_path / "hub"
     versions = _folder_versions(root, bound + 4)

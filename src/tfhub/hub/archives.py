@@ -144,10 +144,11 @@ def _packed(
             live_files.remove_abandoned(cache_dir, _KILLED_PACKS, left_by="a pack")
             part = target.with_name(f".{name}.{uuid.uuid4().hex}.tar.gz")
             try:
-                pack(held, part)
-                stamp = content_mtime_ns(part)
-                os.utime(part, ns=(stamp, stamp))
-                os.replace(part, target)
+                with _pack_slots:  # One of `PACKS_AT_ONCE`, for the packing only.
+                    pack(held, part)
+                    stamp = content_mtime_ns(part)
+                    os.utime(part, ns=(stamp, stamp))
+                    os.replace(part, target)
             finally:
                 part.unlink(missing_ok=True)
     return target
@@ -190,10 +191,18 @@ def _folder_lock(key: _LoopFolder) -> anyio.Lock:
     return lock
 
 
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: a container's or a unit's cpuset; a CPU
+    quota is not seen), or the machine's count where affinity is unknown."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 2)
+
+
 # The packs that run at once in this process (each reads a folder, compresses with gzip and
 # writes an archive: CPU, disk, file descriptors), whatever the number of requests asking for
-# folder versions: the others' threads wait for a slot (their requests await, cancellable).
-PACKS_AT_ONCE = max(2, os.cpu_count() or 2)
+# folder versions: the others wait for a slot (their requests await, cancellable). A slot is
+# taken for the packing itself (`_packed`), not while a pack waits for another's file lock.
+PACKS_AT_ONCE = max(2, _usable_cpus())
 _pack_slots = threading.BoundedSemaphore(PACKS_AT_ONCE)
 
 
@@ -304,10 +313,11 @@ async def _packed_in_daemon_thread(
 
 
 def _start_pack(key: _LoopFolder, *, cache_dir: str, root: str | os.PathLike[str]) -> _Pack:
-    """A `_Pack` of `folder` started in a daemon thread, which runs it once it has one of the
-    process's `PACKS_AT_ONCE` slots (held until the pack ends, whether or not a request still
-    awaits it); on its end, it leaves `_packs` and sets its `ended`, on the running event loop.
-    Its error is logged if no request awaits it then (`_Pack.log_unclaimed_error`)."""
+    """A `_Pack` of `folder` started in a daemon thread, whose packing takes one of the
+    process's `PACKS_AT_ONCE` slots (`_packed`; held until the pack ends, whether or not a
+    request still awaits it); on its end, it leaves `_packs` and sets its `ended`, on the
+    running event loop. Its error is logged if no request awaits it then
+    (`_Pack.log_unclaimed_error`)."""
     loop, folder = key
     call = threads.Call(
         ("pack", folder), lambda: packed_archive(folder, cache_dir=cache_dir, root=root)
@@ -324,8 +334,7 @@ def _start_pack(key: _LoopFolder, *, cache_dir: str, root: str | os.PathLike[str
         pack.log_unclaimed_error()
 
     def run() -> None:
-        with _pack_slots:
-            pack.call.run()
+        pack.call.run()
         try:
             loop.call_soon_threadsafe(ended)
         except RuntimeError:  # The loop closed meanwhile: no one awaits.
