@@ -218,7 +218,8 @@ os.register_at_fork(after_in_child=_new_slots_in_child)
 class _Pack:
     """A `packed_archive` call running in a daemon thread of tfhub's (`utils.threads`), whose
     end the event loop `loop` awaits (`ended`, set on it once `call` has its outcome);
-    `awaiting`: the requests awaiting that outcome (changed on the loop only)."""
+    `awaiting`: the requests awaiting that outcome (changed on the loop, or by the pack's
+    thread once its loop is closed)."""
 
     def __init__(self, folder: Path, call: threads.Call, loop: asyncio.AbstractEventLoop) -> None:
         self.folder = folder
