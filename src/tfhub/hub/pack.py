@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors
-from ..utils import live_files
 from ..utils.lazy import import_tensorflow
 from ..utils.numbers import is_whole_number
 from ..utils.printable import repr_escaped
@@ -126,8 +125,10 @@ def _write_pack(
         pack_output.remove_abandoned_parts(target)
         tmp = pack_output.part_path(target)
         try:
-            with pack_output.write_failures(output, target, tmp), open(tmp, "wb") as raw:
-                live_files.hold(raw.fileno())  # Live until renamed: not another pack's leftover.
+            with (
+                pack_output.write_failures(output, target, tmp),
+                pack_output.open_part(tmp) as raw,  # Held live before it bears its name.
+            ):
                 hashing = pack_archive.HashingWriter(raw, digest)
                 pack_archive.write_archive(hashing, folder, members, compresslevel)
                 raw.flush()

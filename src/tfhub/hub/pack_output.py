@@ -180,7 +180,9 @@ def write_failures(
         # Only a write fails so, its buffered write naming no file (EFBIG was let through).
         disk_full = err.errno in errors.DISK_FULL_ERRNOS
         too_large = err.errno == errno.EFBIG
-        written = {os.fspath(target)} | ({os.fspath(tmp)} if tmp is not None else set())
+        written = {os.fspath(target)}
+        if tmp is not None:
+            written |= {os.fspath(tmp), os.fspath(_opening_path(tmp))}
         if not (disk_full or too_large) and err.filename not in written:
             raise  # A file of the model that cannot be read says so itself.
         todo = "check that its folder exists and is writable"
@@ -202,6 +204,38 @@ def part_path(target: Path) -> Path:
     """A unique temporary `.<name>.<id>.part` beside `target`, renamed over it once written
     (what `remove_abandoned_parts` looks for)."""
     return target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+
+
+def open_part(part: Path) -> IO[bytes]:
+    """Opens `part` (a `part_path`) for writing, held live (`utils.live_files.hold`) before it
+    bears that name: it is created as `.<name>.<id>.opening`, locked, then renamed, so another
+    pack of the same target (`remove_abandoned_parts`) never sees it unlocked.
+
+    Args:
+        part: the temporary to write.
+
+    Returns:
+        The file, open for writing; its lock lasts until it is closed.
+
+    Raises:
+        OSError: if it cannot be created or renamed (nothing is left behind).
+    """
+    opening = _opening_path(part)
+    raw = open(opening, "wb")  # Returned open: the caller closes it.
+    try:
+        live_files.hold(raw.fileno())
+        os.replace(opening, part)  # Only SIGKILL right here leaves the .opening file.
+    except BaseException:
+        raw.close()
+        with contextlib.suppress(OSError):
+            os.remove(opening)
+        raise
+    return raw
+
+
+def _opening_path(part: Path) -> Path:
+    """The name `open_part` creates `part` under, one `remove_abandoned_parts` does not match."""
+    return part.with_name(part.name.removesuffix(".part") + ".opening")
 
 
 def remove_abandoned_parts(target: Path) -> None:

@@ -1,0 +1,52 @@
+"""`pack` against another pack of the same archive name removing abandoned temporaries.
+
+Two folders of identical content have one fingerprint, so one archive name: two worker processes
+may pack them at once. Each pack first removes the `.part` files killed packs left; the other
+pack's new temporary must not look like one between its creation and its lock.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tfhub.hub import pack, pack_output
+from tfhub.utils import live_files
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A model folder `pack` accepts (it reads no TensorFlow)."""
+    model = tmp_path / "model"
+    (model / "variables").mkdir(parents=True)
+    (model / "saved_model.pb").write_bytes(b"graph bytes")
+    return model
+
+
+def test_a_pack_survives_another_packs_cleanup_before_its_lock(folder, tmp_path, monkeypatch):
+    target = tmp_path / "out" / "m.tar.gz"
+    target.parent.mkdir()
+    hold = live_files.hold
+    cleanups: list[list[str]] = []
+
+    def cleanup_then_hold(fd: int) -> None:
+        # The other pack of the same name starts here: its cleanup runs before our lock.
+        pack_output.remove_abandoned_parts(target)
+        cleanups.append(sorted(os.listdir(target.parent)))
+        hold(fd)
+
+    monkeypatch.setattr(live_files, "hold", cleanup_then_hold)
+    packed = pack.pack(folder, target)
+    assert len(cleanups) == 1 and len(cleanups[0]) == 1  # Our temporary, not removed.
+    assert sorted(os.listdir(target.parent)) == ["m.tar.gz"]
+    assert packed.size == target.stat().st_size
+
+
+def test_a_killed_packs_part_is_still_removed(folder, tmp_path):
+    target = tmp_path / "m.tar.gz"
+    leftover = tmp_path / ".m.tar.gz.0123456789abcdef0123456789abcdef.part"
+    leftover.write_bytes(b"half an archive")  # Nobody holds it: a killed pack's.
+    pack.pack(folder, target)
+    assert sorted(os.listdir(tmp_path)) == ["m.tar.gz", "model"]
