@@ -116,6 +116,11 @@ def _tf1_hub_call(meta_graphs: list[dict[str, Any]]) -> list[str]:
     if call is None or not call.keywords():
         return []
     keywords = ", ".join(call.keywords())
+    if call.tags is not None:
+        return [
+            "hub.KerasLayer: (handle) alone loads the default (empty) tag set, whose graph "
+            f"has no signatures here: hub.KerasLayer(handle, {keywords}) calls a signature"
+        ]
     return [
         f"hub.KerasLayer: (handle) alone calls the 'default' output of the 'default' signature, "
         f"which this module lacks: hub.KerasLayer(handle, {keywords}) calls a signature"

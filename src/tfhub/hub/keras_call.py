@@ -10,7 +10,7 @@ importing hub/ (the server side); `keras_call` adapts a `SignatureSummary` to it
 - a TF1 Hub module: the handle alone when its `default` signature has a `default` output
   (what hub.KerasLayer calls by default); else a signature (`default` first) and its output;
   both among the signatures of its default (empty) tag set, the graph hub.KerasLayer loads
-  without `tags=` (of all its tag sets only if that one has none);
+  without `tags=`; if that one has none, a signature of another tag set, with `tags=`;
 - any other model (a SavedModel with only signatures): a signature (`serving_default`
   first, `keras._arguments.suggested_signature`) and its output: `output_key=` for a
   signature of one output, else `signature_outputs_as_dict=True` (hub.KerasLayer refuses a
@@ -20,6 +20,7 @@ importing hub/ (the server side); `keras_call` adapts a `SignatureSummary` to it
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from ..keras._arguments import (
@@ -58,16 +59,31 @@ def tf1_hub_call(
 ) -> KerasCall | None:
     """How hub.KerasLayer calls a TF1 Hub module whose meta graphs are `graphs` (each one's
     tags, and its signatures' output names): from the signatures of the default (empty) tag
-    set, which hub.KerasLayer loads without `tags=`, if it has any (else of all tag sets);
-    the handle alone when the `default` signature has a `default` output. None: no
-    signatures."""
+    set, which hub.KerasLayer loads without `tags=`, if it has any (else `_tagged_call`'s,
+    with `tags=`); the handle alone when the `default` signature has a `default` output.
+    None: no signatures."""
     default = [outputs for tags, outputs in graphs if not tags and outputs]
-    chosen = default[0] if default else {k: v for _, outputs in graphs for k, v in outputs.items()}
-    if not chosen:
-        return None
-    if TF1_DEFAULT_OUTPUT in chosen.get(TF1_DEFAULT_SIGNATURE, []):
+    if not default:
+        return _tagged_call(graphs)
+    if TF1_DEFAULT_OUTPUT in default[0].get(TF1_DEFAULT_SIGNATURE, []):
         return KerasCall()  # hub.KerasLayer's TF1 defaults: signature and output `default`.
-    return signature_call(chosen, preferred=TF1_DEFAULT_SIGNATURE)
+    return signature_call(default[0], preferred=TF1_DEFAULT_SIGNATURE)
+
+
+def _tagged_call(
+    graphs: Sequence[tuple[Sequence[str], dict[str, list[str]]]],
+) -> KerasCall | None:
+    """`tf1_hub_call` for a module whose default tag set has no signatures: a signature
+    (`default` first) of the first tag set holding `default` (else the first with signatures),
+    named with its `tags=` and its signature even if `default`/`default` (the handle alone
+    loads the default tag set). None: no signatures."""
+    tagged = [(tags, outputs) for tags, outputs in graphs if outputs]
+    if not tagged:
+        return None
+    with_default = [graph for graph in tagged if TF1_DEFAULT_SIGNATURE in graph[1]]
+    tags, outputs = (with_default or tagged)[0]
+    call = signature_call(outputs, preferred=TF1_DEFAULT_SIGNATURE)
+    return dataclasses.replace(call, tags=tuple(sorted(tags)) or None)
 
 
 def _outputs(meta_graphs: Sequence[MetaGraphInfo]) -> dict[str, list[str]]:

@@ -146,7 +146,10 @@ def _usage_lines(handle: DocHandle, summary: SignatureSummary) -> list[str]:
         ]
     if call.signature is None:
         return [*lines, "```"]
-    if summary.format == TF1_HUB_FORMAT:
+    if call.tags is not None:
+        lines.append("# hub.KerasLayer(handle) alone loads the default (empty) tag set, whose")
+        lines.append("# graph has no signatures here; call one of another tag set:")
+    elif summary.format == TF1_HUB_FORMAT:
         lines.append("# hub.KerasLayer(handle) alone calls the 'default' output of its")
         lines.append("# 'default' signature, which this module lacks; call a signature:")
     else:

@@ -164,17 +164,21 @@ def suggested_signature(outputs_by_signature: dict[str, list[str]]) -> tuple[str
 class KerasCall:
     """The keyword arguments hub.KerasLayer needs besides the handle (none: the handle alone).
 
-    `outputs` are the chosen signature's output names (empty without a signature).
+    `outputs` are the chosen signature's output names (empty without a signature). `tags`: the
+    tag set of a TF1 Hub module's graph that holds the signature, when it is not the default
+    (empty) one hub.KerasLayer loads without `tags=` (None: that one; only with a signature).
     """
 
     signature: str | None = None
     output_key: str | None = None
     outputs_as_dict: bool = False
     outputs: tuple[str, ...] = ()
+    tags: tuple[str, ...] | None = None
 
     def keywords(self) -> list[str]:
-        """The keyword arguments as Python text, e.g. `["signature='s'", "output_key='y'"]`;
-        [] for the handle alone.
+        """The keyword arguments as Python text, e.g. `["signature='s'", "output_key='y'"]`,
+        and `"tags={'train'}"` (a set, as hub.KerasLayer takes it) if `tags`; [] for the
+        handle alone.
 
         Each name is written by `repr`, which Python reads back as the same name whatever it
         holds (json.dumps writes a character outside the BMP as a surrogate pair, which Python
@@ -185,8 +189,12 @@ class KerasCall:
             return []
         words = [f"signature={self.signature!r}"]
         if self.output_key is not None:
-            return [*words, f"output_key={self.output_key!r}"]
-        return [*words, "signature_outputs_as_dict=True"]
+            words.append(f"output_key={self.output_key!r}")
+        else:
+            words.append("signature_outputs_as_dict=True")
+        if self.tags is not None:
+            words.append(f"tags={{{', '.join(repr(tag) for tag in self.tags)}}}")
+        return words
 
 
 def signature_call(outputs_by_signature: dict[str, list[str]], *, preferred: str) -> KerasCall:
