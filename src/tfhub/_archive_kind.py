@@ -153,14 +153,14 @@ def decompression_errors(kind: str) -> tuple[type[BaseException], ...]:
         import lzma
 
         return (lzma.LZMAError,)
-    import zlib
-    from typing import cast
+    import zlib  # Loaded already (gzip's); not `typing`, a file to open at EMFILE.
 
     try:
         from isal.igzip_lib import IsalError
     except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback.
         return (zlib.error,)
-    return (zlib.error, cast("type[BaseException]", IsalError))  # Its stub types an instance.
+    error_class: type[BaseException] = IsalError  # type: ignore[assignment]  # Stub: an instance.
+    return (zlib.error, error_class)
 
 
 # How the decompression libraries (zlib, ISA-L) say a gzip trailer's CRC-32 or length is wrong.
