@@ -17,27 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests._helpers.hub_server import serve_hub
+from tests.hub.test_starter_no_call_fx62a import _save_signature_only
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
 X = [[1.0, 2.0, 3.0]]
-
-
-def _save_signed(path: Path) -> None:
-    """No `__call__`; one signature of two outputs, y = x @ [1, 2, 3] and z = 2x."""
-    import tensorflow as tf
-
-    class Signed(tf.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.w = tf.Variable([[1.0], [2.0], [3.0]])
-
-        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
-        def serve(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
-            return {"y": x @ self.w, "z": x * 2.0}
-
-    model = Signed()
-    tf.saved_model.save(model, str(path), signatures={"serving_default": model.serve})
 
 
 def _save_callable(path: Path) -> None:
@@ -97,7 +81,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]
     work = tmp_path_factory.mktemp("page_keras")
     root = work / "root"
     makers = {
-        "signed": _save_signed,
+        "signed": _save_signature_only,
         "called": _save_callable,
         "bare": _save_bare,
         "tf1-dict": lambda path: _export_tf1(path, outputs="dict"),

@@ -13,24 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.hub.test_publish_stale_table_fx62c import DOC, HANDLE, _save
 
 pytestmark = [pytest.mark.tf]
-
-HANDLE = "lab/emb/1"
-DOC = "assets/docs/lab/models/emb/1.md"
-
-
-def _save(path: Path, width: int) -> Path:
-    """A callable tf.Module summing its [None, width] input."""
-    import tensorflow as tf
-
-    class Summed(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32)])
-        def __call__(self, x: tf.Tensor) -> tf.Tensor:
-            return tf.reduce_sum(x, axis=1, keepdims=True)
-
-    tf.saved_model.save(Summed(), str(path))
-    return path
 
 
 @pytest.fixture(scope="module")
