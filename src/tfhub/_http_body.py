@@ -73,11 +73,10 @@ def _content_range(value: str) -> tuple[int, int, int | None] | None:
     return int(first), int(last), None if total == "*" else int(total)
 
 
-def _other_file(content_range: str, total: int | None) -> bool:
-    """Whether a 206's `Content-Range: bytes A-B/TOTAL` names a length other than `total`,
-    the first answer's (a different file for sure)."""
-    parsed = _content_range(content_range)
-    length = parsed[2] if parsed else None
+def _other_file(content_range: tuple[int, int, int | None], total: int | None) -> bool:
+    """Whether a 206's `Content-Range` (`_content_range`'s (first, last, total)) names a length
+    other than `total`, the first answer's (a different file for sure)."""
+    length = content_range[2]
     return total is not None and length is not None and length != total
 
 
@@ -318,7 +317,7 @@ class HttpBody(io.RawIOBase):
             response.status_code != 206
             or parsed is None
             or parsed[0] != self.position
-            or _other_file(content_range, self.total)
+            or _other_file(parsed, self.total)
         ):
             response.close()
             answer = _range_answer(response.status_code, content_range)
