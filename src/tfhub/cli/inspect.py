@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import constants
 from ..help_text import DOWNLOAD_VARIABLES, environment
-from ..hub.keras_call import TF1_HUB_FORMAT, signature_call, tf1_hub_call
+from ..hub.keras_call import TF1_HUB_FORMAT, signature_call, tf1_hub_call, why_a_signature
 from ..model_info import describe
 from ..saved_model import resolve_for_tensorflow
 from ._parsers import add_documented_parser, handle_text
@@ -116,15 +116,8 @@ def _tf1_hub_call(meta_graphs: list[dict[str, Any]]) -> list[str]:
     if call is None or not call.keywords():
         return []
     keywords = ", ".join(call.keywords())
-    if call.tags is not None:
-        return [
-            "hub.KerasLayer: (handle) alone loads the default (empty) tag set, whose graph "
-            f"has no signatures here: hub.KerasLayer(handle, {keywords}) calls a signature"
-        ]
-    return [
-        f"hub.KerasLayer: (handle) alone calls the 'default' output of the 'default' signature, "
-        f"which this module lacks: hub.KerasLayer(handle, {keywords}) calls a signature"
-    ]
+    why = why_a_signature(call, tf1_hub=True)
+    return [f"{why}: hub.KerasLayer(handle, {keywords}) calls a signature"]
 
 
 def with_call_fields(info: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,22 @@ def keras_call(summary: SignatureSummary) -> KerasCall | None:
     return signature_call(outputs, preferred="serving_default") if outputs else None
 
 
+def why_a_signature(call: KerasCall, *, tf1_hub: bool) -> str:
+    """Why hub.KerasLayer(handle) alone does not call a model for which `call` names a
+    signature (`tf1_hub`: a TF1 Hub module), as the starter doc and `tfhub inspect` say it."""
+    if call.tags is not None:
+        return (
+            "hub.KerasLayer(handle) alone loads the default (empty) tag set, whose graph has "
+            "no signatures here"
+        )
+    if tf1_hub:
+        return (
+            "hub.KerasLayer(handle) alone calls the 'default' output of its 'default' "
+            "signature, which this module lacks"
+        )
+    return "it has no __call__"
+
+
 def tf1_hub_call(
     graphs: Sequence[tuple[Sequence[str], dict[str, list[str]]]],
 ) -> KerasCall | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .. import errors
 from .doc_handles import DocHandle
 from .docs_format import doc_path
-from .keras_call import TF1_HUB_FORMAT, keras_call
+from .keras_call import TF1_HUB_FORMAT, keras_call, why_a_signature
 from .signatures import ComponentInfo, SignatureSummary, TensorInfo
 
 # Where the hub is, in starter docs; the server writes its own URL there on the pages.
@@ -122,7 +122,7 @@ def fine_tunable(summary: SignatureSummary, *, trainable_variables: int | None =
         trainable_variables: how many variables its `__call__` trains, if the caller knows
             (a loaded model tells); None counts all its variables.
     """
-    if summary.format == "TF1 Hub format":
+    if summary.format == TF1_HUB_FORMAT:
         return summary.variable_count > 0
     if summary.call is None:
         return False
@@ -146,15 +146,13 @@ def _usage_lines(handle: DocHandle, summary: SignatureSummary) -> list[str]:
         ]
     if call.signature is None:
         return [*lines, "```"]
-    if call.tags is not None:
-        lines.append("# hub.KerasLayer(handle) alone loads the default (empty) tag set, whose")
-        lines.append("# graph has no signatures here; call one of another tag set:")
-    elif summary.format == TF1_HUB_FORMAT:
-        lines.append("# hub.KerasLayer(handle) alone calls the 'default' output of its")
-        lines.append("# 'default' signature, which this module lacks; call a signature:")
+    why = why_a_signature(call, tf1_hub=summary.format == TF1_HUB_FORMAT)
+    why = why[0].upper() + why[1:]
+    if call.tags is not None:  # hub.load(handle) loads that empty tag set too.
+        lines.append(f"# {why}; call a signature of another tag set:")
     else:
         name = repr(call.signature)  # As `keywords` writes it.
-        lines.append(f"# It has no __call__: call a signature, model.signatures[{name}], or:")
+        lines.append(f"# {why}: call a signature, model.signatures[{name}], or:")
     lines += ["layer = hub.KerasLayer(", f'    "{url}",']
     return [*lines, *(f"    {word}," for word in call.keywords()), ")", "```"]
 
