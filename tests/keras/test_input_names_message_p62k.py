@@ -16,8 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 from tests._helpers import models
-from tests.keras._support import Flavour
-from tests.keras.conftest import flavour_tuple
 
 from tfhub import errors
 
@@ -56,12 +54,6 @@ def handles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
-@pytest.fixture(params=["keras3", "tf_keras"])
-def fl(request: pytest.FixtureRequest) -> Flavour:
-    """Runs a test once with Keras 3 and once with tf_keras."""
-    return flavour_tuple(request.param)
-
-
 def _said(layer: Any, inputs: dict[str, Any]) -> str:
     with pytest.raises(errors.CallInputSpecError) as caught:
         layer(inputs)
@@ -69,19 +61,19 @@ def _said(layer: Any, inputs: dict[str, Any]) -> str:
     return str(caught.value)
 
 
-def test_a_signature_input_left_out_is_named_with_both_remedies(fl, handles) -> None:
-    layer = fl.layer(handles["signed"], signature="serving_default", output_key="y")
+def test_a_signature_input_left_out_is_named_with_both_remedies(flavour, handles) -> None:
+    layer = flavour.layer(handles["signed"], signature="serving_default", output_key="y")
     said = _said(layer, {"x": X})
     assert "The inputs dict lacks ['scale']: add them to it (or to arguments=" in said
     assert "It takes no input" not in said
-    given = fl.layer(
+    given = flavour.layer(
         handles["signed"], signature="serving_default", output_key="y", arguments={"scale": 3.0}
     )
     np.testing.assert_allclose(given({"x": X}), X * 6.0)  # The remedy works.
 
 
-def test_a_misspelt_signature_input_is_named_both_ways(fl, handles) -> None:
-    layer = fl.layer(
+def test_a_misspelt_signature_input_is_named_both_ways(flavour, handles) -> None:
+    layer = flavour.layer(
         handles["signed"], signature="serving_default", output_key="y", arguments={"scale": 3.0}
     )
     said = _said(layer, {"z": X})
@@ -89,16 +81,16 @@ def test_a_misspelt_signature_input_is_named_both_ways(fl, handles) -> None:
     assert "lacks ['scale']" not in said  # `arguments` gives it.
 
 
-def test_dict_inputs_of_a_call_name_what_is_missing_and_extra(fl, handles) -> None:
-    layer = fl.layer(handles["dict_io"], output_key="sum")
+def test_dict_inputs_of_a_call_name_what_is_missing_and_extra(flavour, handles) -> None:
+    layer = flavour.layer(handles["dict_io"], output_key="sum")
     said = _said(layer, {"a": X})
     assert "The inputs dict lacks ['b']: add them to it." in said  # No `arguments=` for these.
     said = _said(layer, {"a": X, "b": X, "c": X})
     assert "It takes no input named ['c']" in said and "lacks" not in said
 
 
-def test_inputs_of_the_right_names_get_no_names_note(fl, handles) -> None:
-    layer = fl.layer(handles["dict_io"], output_key="sum")
+def test_inputs_of_the_right_names_get_no_names_note(flavour, handles) -> None:
+    layer = flavour.layer(handles["dict_io"], output_key="sum")
     said = _said(layer, {"a": X, "b": np.ones((1, 2), np.int32)})
     assert "lacks" not in said and "takes no input" not in said
     assert "int32[1, 2]" in said

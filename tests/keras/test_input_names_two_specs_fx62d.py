@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.keras._support import Flavour
-from tests.keras.conftest import flavour_tuple
 
 from tfhub import errors
 
@@ -44,20 +42,14 @@ def handle(tmp_path_factory: pytest.TempPathFactory) -> str:
     return path
 
 
-@pytest.fixture(params=["keras3", "tf_keras"])
-def fl(request: pytest.FixtureRequest) -> Flavour:
-    """Runs a test once with Keras 3 and once with tf_keras."""
-    return flavour_tuple(request.param)
-
-
 def _said(layer: Any, inputs: dict[str, Any]) -> str:
     with pytest.raises(errors.CallInputSpecError) as caught:
         layer(inputs)
     return str(caught.value)
 
 
-def test_inputs_of_the_second_spec_are_compared_with_it(fl, handle) -> None:
-    layer = fl.layer(handle)
+def test_inputs_of_the_second_spec_are_compared_with_it(flavour, handle) -> None:
+    layer = flavour.layer(handle)
     said = _said(layer, {"x": X})
     assert "The inputs dict lacks ['y']: add them to it." in said, said
     assert "lacks ['a'" not in said, said
@@ -65,8 +57,8 @@ def test_inputs_of_the_second_spec_are_compared_with_it(fl, handle) -> None:
     np.testing.assert_allclose(layer({"x": X, "y": X}), 2 * X)  # The remedy works.
 
 
-def test_a_name_no_spec_has_is_unknown_and_one_another_spec_has_is_not(fl, handle) -> None:
-    layer = fl.layer(handle)
+def test_a_name_no_spec_has_is_unknown_and_one_another_spec_has_is_not(flavour, handle) -> None:
+    layer = flavour.layer(handle)
     said = _said(layer, {"x": X, "y": X, "z": X})
     assert "It takes no input named ['z']: leave them out." in said, said
     assert "lacks" not in said, said

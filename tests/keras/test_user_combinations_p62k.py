@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pytest
 from tests._helpers import models
-from tests.keras._support import Flavour
 from tests.keras.conftest import flavour_tuple
 
 pytestmark = pytest.mark.tf
@@ -34,17 +33,11 @@ def handles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
-@pytest.fixture(params=["keras3", "tf_keras"])
-def fl(request: pytest.FixtureRequest) -> Flavour:
-    """Runs a test once with Keras 3 and once with tf_keras."""
-    return flavour_tuple(request.param)
-
-
-def test_time_distributed_hub_layer_fine_tunes_one_set_of_weights(fl, handles) -> None:
+def test_time_distributed_hub_layer_fine_tunes_one_set_of_weights(flavour, handles) -> None:
     """`TimeDistributed(hub.KerasLayer(..., trainable=True))` over [batch, steps, 3] gives each
     step the layer's output and trains the hub model's 4 trainable variables (not copies)."""
-    keras = fl.keras
-    layer = fl.layer(handles["tf2"], trainable=True)
+    keras = flavour.keras
+    layer = flavour.layer(handles["tf2"], trainable=True)
     inputs = keras.Input((2, 3))
     model = keras.Model(inputs, keras.layers.TimeDistributed(layer)(inputs))
     steps = np.stack([X, X[::-1]], axis=1)  # [2 examples, 2 steps, 3]
@@ -61,10 +54,10 @@ def test_time_distributed_hub_layer_fine_tunes_one_set_of_weights(fl, handles) -
     )
 
 
-def test_a_per_layer_mixed_float16_policy_computes_in_float16(fl, handles) -> None:
+def test_a_per_layer_mixed_float16_policy_computes_in_float16(flavour, handles) -> None:
     """`hub.KerasLayer(handle, dtype="mixed_float16")` over a float32 model returns float16
     outputs close to the float32 ones, and its weights stay float32."""
-    layer = fl.layer(handles["tf2"], dtype="mixed_float16")
+    layer = flavour.layer(handles["tf2"], dtype="mixed_float16")
     outputs = layer(X)
     assert outputs.dtype.name == "float16"
     np.testing.assert_allclose(
@@ -78,12 +71,12 @@ def _dtype_name(weight: Any) -> str:
     return getattr(weight.dtype, "name", weight.dtype)
 
 
-def test_a_batch_of_zero_examples_gives_zero_rows(fl, handles) -> None:
+def test_a_batch_of_zero_examples_gives_zero_rows(flavour, handles) -> None:
     """An empty batch (a last `tf.data` batch may be one) passes through, of the output width."""
     import tensorflow as tf
 
-    assert tuple(fl.layer(handles["tf2"])(tf.zeros([0, 3])).shape) == (0, 2)
-    assert tuple(fl.layer(handles["text"])(tf.constant([], tf.string)).shape) == (0, 4)
+    assert tuple(flavour.layer(handles["tf2"])(tf.zeros([0, 3])).shape) == (0, 2)
+    assert tuple(flavour.layer(handles["text"])(tf.constant([], tf.string)).shape) == (0, 4)
 
 
 def test_keras3_exported_model_fine_tunes_through_its_signature_and_saves(
