@@ -11,11 +11,11 @@ made it say "the handle alone", which loads the default graph, without that sign
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from tests._helpers.python_process import run_tfhub
+from tests._helpers.tf1_modules import export_module_spec
 
 pytestmark = [pytest.mark.tf]
 
@@ -37,13 +37,7 @@ def _export(path: Path, *, train_default: bool) -> str:
     tags = [(set(), {"train": False})]
     if train_default:
         tags.append(({"train"}, {"train": True}))
-    spec = hub.create_module_spec(module_fn, tags_and_args=tags)
-    with tf.Graph().as_default():
-        module = hub.Module(spec)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            module.export(os.fspath(path), session)
-    return os.fspath(path)
+    return export_module_spec(hub.create_module_spec(module_fn, tags_and_args=tags), path)
 
 
 @pytest.fixture(scope="module")

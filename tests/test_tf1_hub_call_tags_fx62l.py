@@ -8,10 +8,10 @@ so the hinted `hub.KerasLayer(handle, signature=...)` failed.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from tests._helpers.tf1_modules import export_module_spec
 
 pytestmark = [pytest.mark.tf]
 
@@ -31,12 +31,7 @@ def _export(path: Path, *, default_output: bool) -> str:
         hub.add_signature("default", inputs=x, outputs={output: tf.matmul(x, w)})
 
     spec = hub.create_module_spec(module_fn, tags_and_args=[({"train"}, {})])
-    with tf.Graph().as_default():
-        module = hub.Module(spec, tags={"train"})
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            module.export(os.fspath(path), session)
-    return os.fspath(path)
+    return export_module_spec(spec, path, tags={"train"})
 
 
 @pytest.fixture(scope="module")

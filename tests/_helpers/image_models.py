@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 from tests._helpers.models import _save, make_tarball
+from tests._helpers.tf1_modules import export_module_spec
 
 
 def _weights(dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -149,13 +150,7 @@ def save_tf1_image_module(
             info.default_image_size.height, info.default_image_size.width = image_size
             hub.attach_image_module_info(info)
 
-    spec = hub.create_module_spec(module_fn)
-    with tf.Graph().as_default():
-        module = hub.Module(spec)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            module.export(os.fspath(path), session)
-    return os.fspath(path)
+    return export_module_spec(hub.create_module_spec(module_fn), path)
 
 
 def make_module_tarball(model_dir: str | os.PathLike[str], tarball: str | os.PathLike[str]) -> str:
