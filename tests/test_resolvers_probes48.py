@@ -10,8 +10,9 @@ import os
 
 import pytest
 from tests._helpers.archives import make_tar_gz
-from tests._helpers.http_server import answer_body, answer_status, see_other
+from tests._helpers.http_server import see_other
 from tests._helpers.python_process import child_env, run_python
+from tests._helpers.uncompressed_refusals import refused_uncompressed
 
 import tfhub as hub
 from tfhub import (
@@ -117,18 +118,7 @@ def test_uncompressed_error_status_gets_the_compressed_formats_advice(
     ValueError, its message first."""
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
     monkeypatch.setenv("TFHUB_HTTP_RETRIES", "1")
-    if text is None:
-        server.state.behaviours.append(answer_status("/m/1", status))
-    else:
-        server.state.behaviours.append(answer_body("/m/1", status, "text/plain", text))
-    with pytest.raises(errors.InvalidHandleError) as info:
-        hub.resolve(server.url("/m/1"))
-    message = str(info.value)
-    assert isinstance(info.value, ValueError)
-    assert message.startswith(
-        f"Expected 303 See other HTTP response but received code {status} from "
-        f"{server.url('/m/1')}?tf-hub-format=uncompressed."
-    )
+    message = refused_uncompressed(server, status, text)
     assert advice in message and (_SWITCH in message) is switch, message
     if text is not None:
         assert f'The server says: "{text.decode().strip()}."' in message

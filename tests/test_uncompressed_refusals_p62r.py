@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 from tests._helpers.http_server import answer_body, answer_status
+from tests._helpers.uncompressed_refusals import refused_uncompressed
 
 import tfhub as hub
 from tfhub import errors
@@ -30,18 +31,7 @@ def test_uncompressed_refused_by_the_server_names_the_setting(
     server, monkeypatch, status, text
 ) -> None:
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
-    if text is None:
-        server.state.behaviours.append(answer_status("/m/1", status))
-    else:
-        server.state.behaviours.append(answer_body("/m/1", status, "text/plain", text))
-    with pytest.raises(errors.InvalidHandleError) as info:
-        hub.resolve(server.url("/m/1"))
-    message = str(info.value)
-    assert isinstance(info.value, ValueError)  # Upstream's class, its message first.
-    assert message.startswith(
-        f"Expected 303 See other HTTP response but received code {status} from "
-        f"{server.url('/m/1')}?tf-hub-format=uncompressed."
-    ), message
+    message = refused_uncompressed(server, status, text)  # Upstream's error, message first.
     assert _SWITCH in message and "try again later" not in message, message
     if text is not None:
         assert 'The server says: "unknown tf-hub-format: uncompressed."' in message, message
