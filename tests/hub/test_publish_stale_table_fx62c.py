@@ -11,46 +11,30 @@ another model, is kept as written with a warning naming its line; other docs are
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
+from tests._helpers.stale_table import (
+    DOC,
+    HANDLE,
+    old_and_new_models,
+    publish_old_with_starter_doc,
+)
 
 pytestmark = [pytest.mark.tf]
-
-HANDLE = "lab/emb/1"
-DOC = "assets/docs/lab/models/emb/1.md"
-
-
-def _save(path: Path, width: int) -> Path:
-    """A callable tf.Module summing its [None, width] input."""
-    import tensorflow as tf
-
-    class Summed(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32)])
-        def __call__(self, x: tf.Tensor) -> tf.Tensor:
-            return tf.reduce_sum(x, axis=1, keepdims=True)
-
-    tf.saved_model.save(Summed(), str(path))
-    return path
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    work = tmp_path_factory.mktemp("stale_table")
-    return {"old": _save(work / "old", 3), "new": _save(work / "new", 5)}
+    return old_and_new_models(tmp_path_factory.mktemp("stale_table"))
 
 
 def _republish(models: dict[str, Path], tmp_path: Path, edit: object = None) -> tuple[str, str]:
     """Publishes the old model with a starter doc, then the new one with `--force --doc` a copy
     of that doc (passed through `edit`); returns (the doc given, the doc in the hub)."""
     from tfhub.hub.publish import publish
-    from tfhub.hub.starter import StarterInfo
 
-    root = tmp_path / "root"
-    publish(models["old"], root, HANDLE, info=StarterInfo(task="text-embedding"))
-    given = tmp_path / "1.md"
-    shutil.copy(root / DOC, given)
+    root, given = publish_old_with_starter_doc(models, tmp_path)
     if callable(edit):
         given.write_text(edit(given.read_text()))
     publish(models["new"], root, HANDLE, doc=given, force=True)

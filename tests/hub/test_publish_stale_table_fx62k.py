@@ -9,31 +9,30 @@ Before, the table was looked for in the doc split on "\\n": its heading line was
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
-from tests.hub.test_publish_stale_table_fx62c import DOC, HANDLE, _save
+from tests._helpers.stale_table import (
+    DOC,
+    HANDLE,
+    old_and_new_models,
+    publish_old_with_starter_doc,
+)
 
 pytestmark = [pytest.mark.tf]
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    work = tmp_path_factory.mktemp("stale_table_crlf")
-    return {"old": _save(work / "old", 3), "new": _save(work / "new", 5)}
+    return old_and_new_models(tmp_path_factory.mktemp("stale_table_crlf"))
 
 
 def _republish_crlf(models: dict[str, Path], tmp_path: Path) -> tuple[bytes, bytes]:
     """Publishes the old model with a starter doc, then the new one with `--force --doc` a
     CRLF copy of that doc; returns the bytes of (the doc given, the doc in the hub)."""
     from tfhub.hub.publish import publish
-    from tfhub.hub.starter import StarterInfo
 
-    root = tmp_path / "root"
-    publish(models["old"], root, HANDLE, info=StarterInfo(task="text-embedding"))
-    given = tmp_path / "1.md"
-    shutil.copy(root / DOC, given)
+    root, given = publish_old_with_starter_doc(models, tmp_path)
     given.write_bytes(given.read_bytes().replace(b"\n", b"\r\n"))
     publish(models["new"], root, HANDLE, doc=given, force=True)
     return given.read_bytes(), (root / DOC).read_bytes()
@@ -66,12 +65,8 @@ def test_a_failing_publish_does_not_say_it_replaced_the_table(
     """The "replaced" warning came before the doc was validated and committed."""
     from tfhub import errors
     from tfhub.hub.publish import publish
-    from tfhub.hub.starter import StarterInfo
 
-    root = tmp_path / "root"
-    publish(models["old"], root, HANDLE, info=StarterInfo(task="text-embedding"))
-    given = tmp_path / "1.md"
-    shutil.copy(root / DOC, given)
+    root, given = publish_old_with_starter_doc(models, tmp_path)
     text = given.read_text()
     assert "<!-- format: saved_model_2 -->" in text
     given.write_text(text.replace("format: saved_model_2", "format: hub"))
