@@ -185,6 +185,29 @@ class HubProcess:
     def access_log(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def stop_with_sigterm(self, *, timeout: float) -> tuple[int, float]:
+        """Sends SIGTERM to the server's process group (as a Ctrl-C or systemd does) and waits
+        for the server to exit.
+
+        Args:
+            timeout: how many seconds to wait; the test fails (with the log) past that.
+
+        Returns:
+            (the exit status, the seconds from the signal to the exit).
+        """
+        import pytest
+
+        started = time.monotonic()
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            status = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            command = " ".join(str(arg) for arg in self.proc.args[3:])  # serve ROOT --port ...
+            pytest.fail(
+                f"{command}: still running {timeout:g} s after SIGTERM: {self.access_log()}"
+            )
+        return status, time.monotonic() - started
+
 
 @contextmanager
 def serve_hub(

@@ -11,10 +11,7 @@ stop, not at the start, from ~2,147,484 s).
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -85,13 +82,7 @@ def test_a_stop_during_a_long_pack_ends_uvicorn_within_the_stop_timeout(
             while not any(cache.glob("*.part")):  # The pack is running.
                 assert time.monotonic() < deadline, hub.access_log()
                 time.sleep(0.05)
-            started = time.monotonic()
-            os.killpg(hub.proc.pid, signal.SIGTERM)
-            try:
-                status = hub.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"still running 30 s after SIGTERM: {hub.access_log()}")
-            waited = time.monotonic() - started
+            status, waited = hub.stop_with_sigterm(timeout=30)
             assert client.recv(4096) == b""  # Cut before any answer.
     assert status == 0, hub.access_log()
     assert waited < 15, (waited, hub.access_log())  # Not the pack's minute.

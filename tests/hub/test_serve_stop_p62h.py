@@ -13,10 +13,7 @@ nothing hold a download while SIGTERM reaches the server's process group (a Ctrl
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -76,13 +73,7 @@ def test_sigterm_stops_the_server_within_the_stop_timeout_while_a_client_downloa
         client = _start_download(hub.port)
         with client:
             time.sleep(0.3)  # The server is now blocked on the client's full buffers.
-            started = time.monotonic()
-            os.killpg(hub.proc.pid, signal.SIGTERM)
-            try:
-                status = hub.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"{server}: still running 20 s after SIGTERM: {hub.access_log()}")
-            waited = time.monotonic() - started
+            status, waited = hub.stop_with_sigterm(timeout=20)
             assert _bytes_until_closed(client) < ARCHIVE_BYTES  # Cut, not sent whole.
     assert status == 0, hub.access_log()
     assert waited < 15, (waited, hub.access_log())
@@ -134,8 +125,7 @@ def test_a_stop_while_a_folder_version_is_packed_ends_quietly_with_uvicorn(
                 b"GET /acme/folder/1?tf-hub-format=compressed HTTP/1.1\r\nHost: hub.test\r\n\r\n"
             )
             time.sleep(0.5)  # The pack is running.
-            os.killpg(hub.proc.pid, signal.SIGTERM)
-            status = hub.proc.wait(timeout=20)
+            status, _ = hub.stop_with_sigterm(timeout=20)
             assert _bytes_until_closed(client) == 0  # Cut before any answer.
     assert status == 0, hub.access_log()
     assert "Traceback" not in hub.access_log()
