@@ -9,7 +9,6 @@ local server.
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
@@ -18,7 +17,6 @@ from tests._helpers.http_server import drop_mid_body
 
 import tfhub as hub
 from tfhub._http_body import HttpBody
-from tfhub.hub import protocol
 
 
 @pytest.fixture
@@ -40,8 +38,7 @@ def _capitalised_resume(suffix: str):
         asked = handler.headers.get("Range")
         if not path.endswith(suffix) or not asked:
             return False
-        with open(handler.local_path(path, query), "rb") as served:
-            body = served.read()
+        body, _ = handler.served_bytes(path, query)
         start = int(asked.removeprefix("bytes=").rstrip("-"))
         handler.send_response(206)
         handler.send_header("Content-Type", "application/gzip")
@@ -62,14 +59,11 @@ def _whole_206_without_length(suffix: str, *, after: int | None = None):
     def behaviour(handler, path: str, query) -> bool:
         if not path.endswith(suffix) or handler.headers.get("Range"):
             return False
-        local = handler.local_path(path, query)
-        with open(local, "rb") as served:
-            body = served.read()
-        stat = os.stat(local)
+        body, etag = handler.served_bytes(path, query)
         handler.send_response(206)
         handler.send_header("Content-Type", "application/gzip")
         handler.send_header("Content-Range", f"bytes 0-{len(body) - 1}/{len(body)}")
-        handler.send_header("ETag", protocol.file_etag(stat.st_size, stat.st_mtime_ns))
+        handler.send_header("ETag", etag)
         handler.end_headers()
         handler.wfile.write(body if after is None else body[:after])
         handler.wfile.flush()

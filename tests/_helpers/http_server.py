@@ -63,6 +63,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         compressed = protocol.requested_format(query) == protocol.COMPRESSED
         return protocol.folder_file(self.root, segments, compressed=compressed)
 
+    def served_bytes(self, url_path: str, query: dict[str, list[str]]) -> tuple[bytes, str]:
+        """The bytes of the file `local_path` names for a URL path, and the ETag `serve_file`
+        sends for it (for behaviours that answer with the file their own way).
+
+        Raises:
+            FileNotFoundError: no file below `root` for that path.
+        """
+        local = self.local_path(url_path, query)
+        if local is None:
+            raise FileNotFoundError(f"no file below {self.root} for {url_path}")
+        with open(local, "rb") as served:
+            stat = os.fstat(served.fileno())
+            return served.read(), protocol.file_etag(stat.st_size, stat.st_mtime_ns)
+
     def serve_file(
         self, path: str | None, *, content_type: str = protocol.ARCHIVE_CONTENT_TYPE
     ) -> None:
@@ -233,14 +247,11 @@ def drop_mid_body(
     def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
         if not _matches(path, suffix) or handler.headers.get("Range") or not counter.fire():
             return False
-        local = handler.local_path(path, query)
-        with open(local, "rb") as served:
-            body = served.read()
-        stat = os.stat(local)
+        body, etag = handler.served_bytes(path, query)
         handler.send_response(200)
         handler.send_header("Content-Type", "application/x-tar")
         handler.send_header("Content-Length", str(len(body)))
-        handler.send_header("ETag", protocol.file_etag(stat.st_size, stat.st_mtime_ns))
+        handler.send_header("ETag", etag)
         handler.end_headers()
         handler.wfile.write(body[:after])
         handler.wfile.flush()
@@ -285,8 +296,7 @@ def delay(
         if stall_after is None:
             time.sleep(seconds)
             return False
-        with open(handler.local_path(path, query), "rb") as served:
-            body = served.read()
+        body, _ = handler.served_bytes(path, query)
         handler.send_response(200)
         handler.send_header("Content-Type", "application/x-tar")
         handler.send_header("Content-Length", str(len(body)))
