@@ -17,8 +17,8 @@ import zlib
 
 import pytest
 from tests._helpers.archives import make_tar_gz
+from tests._helpers.extraction_errors import extraction_error
 
-from tfhub import _archive, errors
 from tfhub._archive_kind import corrupt_data_message
 
 _FILES = {"saved_model.pb": b"graph" * 100, "variables/variables.index": b"index"}
@@ -39,18 +39,14 @@ def _xz_with_unknown_filter(tar: bytes) -> bytes:
 
 def test_an_xz_with_a_filter_liblzma_lacks_is_not_called_corrupt(tmp_path) -> None:
     tar = open(make_tar_gz(tmp_path / "m.tar", _FILES, compression=""), "rb").read()
-    path = tmp_path / "m.tar.xz"
-    path.write_bytes(_xz_with_unknown_filter(tar))
-    (tmp_path / "t").mkdir()
-    with pytest.raises(errors.ArchiveError) as info:
-        _archive.extract_file(str(path), str(tmp_path / "t"))
-    message = str(info.value)
+    error = extraction_error(tmp_path / "m.tar.xz", _xz_with_unknown_filter(tar))
+    message = str(error)
     said = "The archive's xz data cannot be decompressed here (Invalid or unsupported options)"
     assert said in message, message
     assert "corrupt" not in message and "damaged" not in message, message
     assert "recompress its tar with a standard xz" in message and "gzip" in message, message
     assert "(found while decoding bytes 0-" in message, message
-    causes, cause = [], info.value.__cause__
+    causes, cause = [], error.__cause__
     while cause is not None:
         causes.append(cause)
         cause = cause.__cause__
