@@ -1,5 +1,6 @@
 """A model published with the starter doc, before a newer model replaces it (shared by the
-tests of the starter's stale `## Signatures` table: tests/hub/test_publish_stale_table_*).
+tests of the starter's stale `## Signatures` table: tests/hub/test_publish_stale_table_*, whose
+models come from the `stale_table_models` fixture of tests/hub/conftest.py).
 
 API (stable):
     HANDLE, DOC: the handle published and its doc's path below the hub root.
@@ -7,12 +8,15 @@ API (stable):
         signatures differ only in the input's width (3, then 5).
     publish_old_with_starter_doc(models, tmp_path) -> (root, given): the old model published
         with a starter doc, and a copy of that doc to give to the next publish.
+    republish_with_edited_doc(models, tmp_path, edit) -> (given, kept): then the new model
+        published with `--force --doc` that copy, once `edit` changed it.
 TensorFlow is imported inside the functions: importing this module is cheap.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 HANDLE = "lab/emb/1"
@@ -59,3 +63,21 @@ def publish_old_with_starter_doc(models: dict[str, Path], tmp_path: Path) -> tup
     given = tmp_path / "1.md"
     shutil.copy(root / DOC, given)
     return root, given
+
+
+def republish_with_edited_doc(
+    models: dict[str, Path], tmp_path: Path, edit: Callable[[Path], None]
+) -> tuple[Path, Path]:
+    """Publishes the old model with a starter doc (publish_old_with_starter_doc), lets `edit`
+    change the copy of its doc, then publishes `models["new"]` over it with `--force --doc`
+    that copy.
+
+    Returns:
+        (the doc given, the doc in the hub after the second publish).
+    """
+    from tfhub.hub.publish import publish
+
+    root, given = publish_old_with_starter_doc(models, tmp_path)
+    edit(given)
+    publish(models["new"], root, HANDLE, doc=given, force=True)
+    return given, root / DOC

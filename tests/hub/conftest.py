@@ -1,8 +1,10 @@
-"""Fixtures shared by the hub's browser tests: Debian's chromium driven by playwright (nothing is
-downloaded). A module using them marks itself with `tests._helpers.chromium.needs_chromium`
-and `slow`."""
+"""Fixtures shared by the hub's tests. The browser tests': Debian's chromium driven by playwright
+(nothing is downloaded); a module using them marks itself with
+`tests._helpers.chromium.needs_chromium` and `slow`. The stale-table tests': their two models."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from tests._helpers.chromium import CHROMIUM, CHROMIUM_ARGS
@@ -24,3 +26,12 @@ def page(browser):
     opened = browser.new_page()
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def stale_table_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The "old" and "new" models of the stale `## Signatures` table tests
+    (tests/_helpers/stale_table.py), saved once; the tests only read them."""
+    from tests._helpers.stale_table import old_and_new_models
+
+    return old_and_new_models(tmp_path_factory.mktemp("stale_table"))

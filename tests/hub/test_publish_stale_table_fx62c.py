@@ -14,38 +14,28 @@ import logging
 from pathlib import Path
 
 import pytest
-from tests._helpers.stale_table import (
-    DOC,
-    HANDLE,
-    old_and_new_models,
-    publish_old_with_starter_doc,
-)
+from tests._helpers.stale_table import HANDLE, republish_with_edited_doc
 
 pytestmark = [pytest.mark.tf]
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return old_and_new_models(tmp_path_factory.mktemp("stale_table"))
 
 
 def _republish(models: dict[str, Path], tmp_path: Path, edit: object = None) -> tuple[str, str]:
     """Publishes the old model with a starter doc, then the new one with `--force --doc` a copy
     of that doc (passed through `edit`); returns (the doc given, the doc in the hub)."""
-    from tfhub.hub.publish import publish
 
-    root, given = publish_old_with_starter_doc(models, tmp_path)
-    if callable(edit):
-        given.write_text(edit(given.read_text()))
-    publish(models["new"], root, HANDLE, doc=given, force=True)
-    return given.read_text(), (root / DOC).read_text()
+    def edit_text(given: Path) -> None:
+        if callable(edit):
+            given.write_text(edit(given.read_text()))
+
+    given, kept = republish_with_edited_doc(models, tmp_path, edit_text)
+    return given.read_text(), kept.read_text()
 
 
 def test_the_starters_unchanged_table_is_replaced_by_the_new_models(
-    models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    stale_table_models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="tfhub"):
-        given, kept = _republish(models, tmp_path)
+        given, kept = _republish(stale_table_models, tmp_path)
     assert "| serving_default | input | x | float32 | [?, 3] |" in given
     assert "[?, 3]" not in kept
     assert "[?, 5] |" in kept
@@ -54,37 +44,37 @@ def test_the_starters_unchanged_table_is_replaced_by_the_new_models(
 
 
 def test_an_edited_table_is_kept_with_a_warning_naming_its_line(
-    models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    stale_table_models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     def edit(text: str) -> str:
         return text.replace("| float32 | [?, 3] |", "| float32 | [?, 3] (a vector) |", 1)
 
     with caplog.at_level(logging.WARNING, logger="tfhub"):
-        given, kept = _republish(models, tmp_path, edit)
+        given, kept = _republish(stale_table_models, tmp_path, edit)
     assert kept == given  # The user's text is never rewritten.
     line = given.splitlines().index("## Signatures") + 1
     assert f"1.md:{line}: the '## Signatures' table of {HANDLE} does not match" in caplog.text
 
 
 def test_a_doc_without_the_starters_table_is_kept_without_warning(
-    models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    stale_table_models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     def edit(text: str) -> str:
         return text.split("## Signatures")[0] + "## Notes\n\nHand-written.\n"
 
     with caplog.at_level(logging.WARNING, logger="tfhub"):
-        given, kept = _republish(models, tmp_path, edit)
+        given, kept = _republish(stale_table_models, tmp_path, edit)
     assert kept == given
     assert "Signatures' table" not in caplog.text
 
 
 def test_a_table_matching_the_new_model_is_kept_without_warning(
-    models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    stale_table_models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     def edit(text: str) -> str:
         return text.replace("[?, 3]", "[?, 5]")
 
     with caplog.at_level(logging.WARNING, logger="tfhub"):
-        given, kept = _republish(models, tmp_path, edit)
+        given, kept = _republish(stale_table_models, tmp_path, edit)
     assert kept == given
     assert "Signatures' table" not in caplog.text

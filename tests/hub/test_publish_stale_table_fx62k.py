@@ -15,34 +15,29 @@ import pytest
 from tests._helpers.stale_table import (
     DOC,
     HANDLE,
-    old_and_new_models,
     publish_old_with_starter_doc,
+    republish_with_edited_doc,
 )
 
 pytestmark = [pytest.mark.tf]
 
 
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return old_and_new_models(tmp_path_factory.mktemp("stale_table_crlf"))
-
-
 def _republish_crlf(models: dict[str, Path], tmp_path: Path) -> tuple[bytes, bytes]:
     """Publishes the old model with a starter doc, then the new one with `--force --doc` a
     CRLF copy of that doc; returns the bytes of (the doc given, the doc in the hub)."""
-    from tfhub.hub.publish import publish
 
-    root, given = publish_old_with_starter_doc(models, tmp_path)
-    given.write_bytes(given.read_bytes().replace(b"\n", b"\r\n"))
-    publish(models["new"], root, HANDLE, doc=given, force=True)
-    return given.read_bytes(), (root / DOC).read_bytes()
+    def to_crlf(given: Path) -> None:
+        given.write_bytes(given.read_bytes().replace(b"\n", b"\r\n"))
+
+    given, kept = republish_with_edited_doc(models, tmp_path, to_crlf)
+    return given.read_bytes(), kept.read_bytes()
 
 
 def test_a_crlf_docs_stale_starter_table_is_replaced_keeping_crlf(
-    models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    stale_table_models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="tfhub"):
-        given, kept = _republish_crlf(models, tmp_path)
+        given, kept = _republish_crlf(stale_table_models, tmp_path)
     assert b"| serving_default | input | x | float32 | [?, 3] |\r\n" in given
     assert b"[?, 3]" not in kept
     assert b"| serving_default | input | x | float32 | [?, 5] |\r\n" in kept
@@ -60,25 +55,25 @@ def test_the_table_span_is_found_in_crlf_lines() -> None:
 
 
 def test_a_failing_publish_does_not_say_it_replaced_the_table(
-    models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    stale_table_models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The "replaced" warning came before the doc was validated and committed."""
     from tfhub import errors
     from tfhub.hub.publish import publish
 
-    root, given = publish_old_with_starter_doc(models, tmp_path)
+    root, given = publish_old_with_starter_doc(stale_table_models, tmp_path)
     text = given.read_text()
     assert "<!-- format: saved_model_2 -->" in text
     given.write_text(text.replace("format: saved_model_2", "format: hub"))
     with caplog.at_level(logging.WARNING, logger="tfhub"):
         with pytest.raises(errors.DocValidationError, match="'format' says 'hub'"):
-            publish(models["new"], root, HANDLE, doc=given, force=True)
+            publish(stale_table_models["new"], root, HANDLE, doc=given, force=True)
     assert "replaced the starter's" not in caplog.text
     assert "[?, 3] |" in (root / DOC).read_text()  # The hub's doc is unchanged.
 
 
 def test_a_kept_docs_stale_table_warning_gives_the_mirrors_reason(
-    models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    stale_table_models: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A doc kept (mirror's keep_existing_doc) is staged and committed as it is: the warning
     says why it is kept (a mirror keeps the source's doc), not that its file is not rewritten."""
@@ -87,11 +82,11 @@ def test_a_kept_docs_stale_table_warning_gives_the_mirrors_reason(
     from tfhub.hub.starter import StarterInfo
 
     root = tmp_path / "root"
-    publish(models["old"], root, HANDLE, info=StarterInfo(task="text-embedding"))
+    publish(stale_table_models["old"], root, HANDLE, info=StarterInfo(task="text-embedding"))
     before = (root / DOC).read_bytes()
     with caplog.at_level(logging.WARNING, logger="tfhub"):
         install(
-            models["new"],
+            stale_table_models["new"],
             root,
             parse_handle(HANDLE),
             doc_text=None,
