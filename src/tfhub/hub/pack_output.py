@@ -3,7 +3,8 @@
 the temporary files that killed packs left beside a file output.
 
 A file is written as a unique temporary file beside the target and renamed into place (by
-`pack`); a stream is written into, never replaced.
+`pack`); a stream is written into, never replaced. The temporary is locked before it bears its
+name (`open_part`), so a pack of the same archive never takes a live one for a leftover.
 """
 
 from __future__ import annotations
@@ -208,8 +209,10 @@ def part_path(target: Path) -> Path:
 
 def open_part(part: Path) -> IO[bytes]:
     """Opens `part` (a `part_path`) for writing, held live (`utils.live_files.hold`) before it
-    bears that name: it is created as `.<name>.<id>.opening`, locked, then renamed, so another
-    pack of the same target (`remove_abandoned_parts`) never sees it unlocked.
+    bears that name, so another pack of the same target (`remove_abandoned_parts`) never sees it
+    unlocked. On Linux it is created without a name (O_TMPFILE), locked, then linked as `part`:
+    a pack killed before the link leaves nothing. Elsewhere (no O_TMPFILE, a file system
+    without it, no /proc) it is created as `.<name>.<id>.opening`, locked, then renamed.
 
     Args:
         part: the temporary to write.
@@ -218,8 +221,11 @@ def open_part(part: Path) -> IO[bytes]:
         The file, open for writing; its lock lasts until it is closed.
 
     Raises:
-        OSError: if it cannot be created or renamed (nothing is left behind).
+        OSError: if it cannot be created or named (nothing is left behind).
     """
+    unnamed = _open_unnamed(part)
+    if unnamed is not None:
+        return unnamed
     opening = _opening_path(part)
     raw = open(opening, "wb")  # Returned open: the caller closes it.
     try:
@@ -231,6 +237,35 @@ def open_part(part: Path) -> IO[bytes]:
             os.remove(opening)
         raise
     return raw
+
+
+def _open_unnamed(part: Path) -> IO[bytes] | None:
+    """`part` created without a name in its folder (O_TMPFILE), held live, then linked as
+    `part`; None if that cannot be done here (`open_part` then creates it named, and says what
+    fails: any error of this way is left to that one, whose errors name the file)."""
+    unnamed = getattr(os, "O_TMPFILE", 0)  # Linux only.
+    if not unnamed:
+        return None
+    try:
+        folder = os.open(part.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    fd = -1
+    try:
+        fd = os.open(".", unnamed | os.O_WRONLY, 0o666, dir_fd=folder)  # Modes as open()'s.
+        live_files.hold(fd)
+        # linkat(AT_SYMLINK_FOLLOW) of the descriptor's file; without a dir_fd, os.link calls
+        # link(2), which links the /proc entry itself and fails (EXDEV).
+        os.link(f"/proc/self/fd/{fd}", part.name, dst_dir_fd=folder)
+    except BaseException as err:
+        if fd >= 0:
+            os.close(fd)  # The unnamed file goes with its last descriptor.
+        if isinstance(err, OSError):  # EOPNOTSUPP, EISDIR, EINVAL; no /proc: ENOENT.
+            return None
+        raise
+    finally:
+        os.close(folder)
+    return open(fd, "wb")  # Returned open: the caller closes it.
 
 
 def _opening_path(part: Path) -> Path:
