@@ -72,8 +72,8 @@ def test_one_helper_names_the_classes() -> None:
 
     from isal import igzip_lib
 
+    from tfhub._archive_decoder_errors import decompression_errors
     from tfhub._archive_errors import _corrupt_errors
-    from tfhub._archive_kind import decompression_errors
 
     assert decompression_errors("gzip") == (zlib.error, igzip_lib.IsalError)
     assert decompression_errors("xz") == (lzma.LZMAError,)

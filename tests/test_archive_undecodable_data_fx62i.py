@@ -19,7 +19,7 @@ import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.extraction_errors import extraction_error
 
-from tfhub._archive_kind import corrupt_data_message
+from tfhub._archive_decoder_errors import corrupt_data_message
 
 _FILES = {"saved_model.pb": b"graph" * 100, "variables/variables.index": b"index"}
 _UNKNOWN_FILTER = 0x7F  # No filter of liblzma (LZMA2 is 0x21).

@@ -1,8 +1,8 @@
 """What the first bytes of a stream are: a tar archive (plain or gzip/bz2/xz-compressed), an
 HTML page, another kind of archive (ZIP, Zstandard, 7-Zip, ...) or something else, and the words
-that tell the user what a stream that is no model archive is and what to give instead, or what
-is wrong with a compressed stream whose data is corrupt (`corrupt_data_message`; the classes
-of the decompressors' errors: `decompression_errors`).
+that tell the user what a stream that is no model archive is and what to give instead. What is
+wrong with a compressed stream whose data cannot be decoded is `_archive_decoder_errors`'s
+(`corrupt_data_message`, `decompression_errors`, `shows_no_damage`: re-exported here).
 
 `_archive.extract` asks it before reading a member; a download's content decoding
 (`_http_encoding`) and the tools' input checks ask it too.
@@ -13,6 +13,11 @@ from __future__ import annotations
 import posixpath
 import tarfile
 import urllib.parse
+
+from ._archive_decoder_errors import COMPRESSIONS as _COMPRESSIONS
+from ._archive_decoder_errors import corrupt_data_message as corrupt_data_message
+from ._archive_decoder_errors import decompression_errors as decompression_errors
+from ._archive_decoder_errors import shows_no_damage as shows_no_damage
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
@@ -110,8 +115,6 @@ def _not_a_tar_message(source: str, head: bytes, *, local: bool) -> str:
     )
 
 
-# The compressions `sniff` names, in the words of their tools.
-_COMPRESSIONS = {"gzip": "gzip", "bz2": "bzip2", "xz": "xz"}
 # The name of a tar archive compressed so.
 _TAR_SUFFIXES = {"gzip": ".tar.gz", "bz2": ".tar.bz2", "xz": ".tar.xz"}
 
@@ -137,96 +140,6 @@ def compressed_twice_message(source: str, kind: str, inner: bytes, *, local: boo
         return f"{message}; the server's owner can store the archive as it is."
     archive = f"model{_TAR_SUFFIXES[inner_kind]}"
     return f"{message}: decompress it once (`{outer} -dc FILE > {archive}`) and give that."
-
-
-def decompression_errors(kind: str) -> tuple[type[BaseException], ...]:
-    """What `kind`'s decompressors raise for data they cannot decode: zlib's error and ISA-L's
-    for "gzip" (and "deflate"), OSError for "bz2", LZMAError for "xz".
-
-    ISA-L's class is taken from `isal.igzip_lib`, the module that decodes gzip (loaded
-    already), not from `isal.isal_zlib`: importing a module while an error is handled fails
-    when the process is out of file descriptors (EMFILE).
-    """
-    if kind == "bz2":
-        return (OSError,)
-    if kind == "xz":
-        import lzma
-
-        return (lzma.LZMAError,)
-    import zlib  # Loaded already (gzip's); not `typing`, a file to open at EMFILE.
-
-    try:
-        from isal.igzip_lib import IsalError
-    except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback.
-        return (zlib.error,)
-    error_class: type[BaseException] = IsalError  # type: ignore[assignment]  # Stub: an instance.
-    return (zlib.error, error_class)
-
-
-# How the decompression libraries (zlib, ISA-L) say a gzip trailer's CRC-32 or length is wrong.
-_CHECKSUM_WORDS = ("checksum", "data check", "length check")
-# An xz stream this liblzma cannot read though it may be sound: liblzma's words for an option
-# or filter it does not know (a newer xz's), or a format it does not read.
-_XZ_UNSUPPORTED = ("invalid or unsupported options", "input format not supported")
-_RECOMPRESS = (
-    "The archive may be sound: recompress its tar with a standard xz (`xz -6`) or with gzip "
-    "(`tfhub pack FOLDER -o model.tar.gz`), or use a Python whose liblzma reads it."
-)
-_NO_MEMORY = (
-    "The archive may be sound: free some memory (or use a machine with more), then try again."
-)
-
-
-def corrupt_data_message(
-    kind: str,
-    err: BaseException,
-    *,
-    start: int,
-    end: int,
-    subject: str | None = None,
-    of: str = "the archive",
-) -> str:
-    """What is wrong with a `kind` stream ("gzip", "bz2", "xz", "deflate") whose decompressor
-    raised `err` while decoding its bytes `start` to `end` (excluded) of `of`, in words. For
-    data errors, not the library's: a checksum (a gzip trailer's) that does not match, or data
-    that is not valid compressed data (the caller adds the archive's name and what to do). For
-    an error that does not show the data is corrupt (an xz filter or option this liblzma does
-    not support, zlib out of memory): that it cannot be decompressed here, the library's words,
-    and what to do. `subject` names the stream (default: "The archive's gzip data"); the caller
-    keeps `err` as the cause."""
-    subject = subject or f"The archive's {_COMPRESSIONS.get(kind, kind)} data"
-    found = f"(found while decoding bytes {start}-{max(start, end - 1)} of {of})"
-    advice = _not_corrupt_advice(err)
-    if advice is not None:
-        return f"{subject} cannot be decompressed here ({str(err)[:200]}) {found}. {advice}"
-    said = str(err).lower()
-    if any(words in said for words in _CHECKSUM_WORDS):
-        where = "in its gzip trailer " if kind == "gzip" else ""
-        what = f"the checksum {where}does not match the data it holds"
-    else:
-        what = "it is not valid compressed data"
-    return f"{subject} is corrupt: {what} {found}."
-
-
-def shows_no_damage(err: BaseException) -> bool:
-    """Whether a decompressor's `err` does not show the data is corrupt (`corrupt_data_message`
-    then says it cannot be decompressed here, and what to do)."""
-    return _not_corrupt_advice(err) is not None
-
-
-def _not_corrupt_advice(err: BaseException) -> str | None:
-    """What to do when the decompressor's `err` does not show the data is corrupt: liblzma
-    does not support the xz stream's options or format, or zlib ran out of memory (Error -4,
-    Z_MEM_ERROR; ISA-L's -4 is a bad gzip header); None for a data error."""
-    import lzma
-    import zlib
-
-    said = str(err).lower()
-    if isinstance(err, lzma.LZMAError) and said.startswith(_XZ_UNSUPPORTED):
-        return _RECOMPRESS
-    if isinstance(err, zlib.error) and said.startswith("error -4 "):
-        return _NO_MEMORY
-    return None
 
 
 def is_v7_tar_header(head: bytes) -> bool:

@@ -29,7 +29,7 @@ import queue
 import threading
 
 from . import constants, errors
-from ._archive_kind import corrupt_data_message, decompression_errors, shows_no_damage
+from ._archive_decoder_errors import decoding_error, decompression_errors
 from .utils.threads import daemon_thread
 
 TYPE_CHECKING = False
@@ -121,10 +121,7 @@ class Decoder:
         try:
             yield from self._decode(data)
         except decompression_errors(self.kind) as err:
-            message = corrupt_data_message(self.kind, err, start=start, end=self.position)
-            if shows_no_damage(err):  # Not "damaged, try again": it says what to do instead.
-                raise errors.UndecodableArchiveError(message) from err
-            raise errors.ArchiveError(message) from err
+            raise decoding_error(self.kind, err, start=start, end=self.position) from err
 
     def _decode(self, data: bytes) -> Iterator[bytes]:
         while data and not self.done:
