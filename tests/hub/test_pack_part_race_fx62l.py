@@ -39,7 +39,8 @@ def test_a_pack_survives_another_packs_cleanup_before_its_lock(folder, tmp_path,
 
     monkeypatch.setattr(live_files, "hold", cleanup_then_hold)
     packed = pack.pack(folder, target)
-    assert len(cleanups) == 1 and len(cleanups[0]) == 1  # Our temporary, not removed.
+    # Our temporary, not removed (unnamed until locked where O_TMPFILE works: no name at all).
+    assert len(cleanups) == 1 and all(name.endswith(".opening") for name in cleanups[0])
     assert sorted(os.listdir(target.parent)) == ["m.tar.gz"]
     assert packed.size == target.stat().st_size
 
