@@ -132,7 +132,7 @@ def test_corrupt_bzip2_and_xz_data_are_said_alike(tmp_path, kind, compress) -> N
 
 def test_zlib_is_what_the_fallback_uses(inflater) -> None:
     """The fixture's zlib case does reach zlib (not ISA-L under another name)."""
-    from tfhub._archive_stream import Decoder
+    from tfhub._archive_decoder import Decoder
 
     decompressor = Decoder("gzip")._decompressor
     assert isinstance(decompressor, type(zlib.decompressobj())) == (inflater == "zlib")

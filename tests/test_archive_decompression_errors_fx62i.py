@@ -23,7 +23,7 @@ _SCRIPT = r"""
 import gzip, resource, sys, tarfile
 import tfhub._archive_errors as archive_errors
 from tfhub import errors
-from tfhub._archive_stream import Decoder
+from tfhub._archive_decoder import Decoder
 
 corrupt = bytearray(gzip.compress(b"x" * 4096))
 corrupt[12:20] = b"\xff" * 8  # Inside the deflate data: invalid.

@@ -6,7 +6,8 @@ import io
 import os
 import threading
 
-from tfhub._archive_stream import BATCH, DEPTH, OUT_SIZE, READ_AHEAD, READ_SIZE, Inflater
+from tfhub._archive_decoder import OUT_SIZE
+from tfhub._archive_stream import BATCH, DEPTH, READ_AHEAD, READ_SIZE, Inflater
 
 
 class _CountingSource:

@@ -1,9 +1,10 @@
 """The tar bytes inside a (compressed) archive stream, decompressed ahead by background threads.
 
 `Inflater` runs two threads for a compressed stream: one reads the source into a queue of at most
-`INPUT_DEPTH` compressed chunks of `READ_SIZE` bytes, the other decompresses them (ISA-L's gzip
-decoder, like zlib's, releases the GIL) into chunks of at most `OUT_SIZE` bytes, handed over in
-batches (those of one compressed chunk, at most `BATCH`) through a queue of `DEPTH` batches.
+`INPUT_DEPTH` compressed chunks of `READ_SIZE` bytes, the other decompresses them
+(`_archive_decoder.Decoder`; ISA-L's gzip decoder, like zlib's, releases the GIL) into chunks of
+at most `_archive_decoder.OUT_SIZE` bytes, handed over in batches (those of one compressed chunk,
+at most `BATCH`) through a queue of `DEPTH` batches.
 Waiting for the network overlaps decompression, and decompression overlaps hashing and writing
 in the calling thread; memory stays flat whatever the archive or its compression ratio.
 
@@ -29,16 +30,15 @@ import queue
 import threading
 
 from . import constants, errors
-from ._archive_decoder_errors import decoding_error, decompression_errors
+from ._archive_decoder import Decoder
 from .utils.threads import daemon_thread
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
-    from collections.abc import Callable, Generator, Iterator
+    from collections.abc import Callable
     from typing import Any
 
 READ_SIZE = 512 << 10  # Compressed bytes per read of the source, at most.
-OUT_SIZE = 128 << 10  # Decompressed bytes per chunk, at most (cache-sized: see above).
 READ_AHEAD = 4 << 20  # Compressed bytes read ahead of the decoder, at most (RSS stays flat).
 INPUT_DEPTH = READ_AHEAD // READ_SIZE  # Compressed chunks read ahead, at most.
 BATCH = 8  # Chunks handed over at once, at most (1 MiB): one wake-up of the consumer.
@@ -54,8 +54,6 @@ _NO_HEADER_LIMIT = 1 << 62
 # main thread reads when it runs Python; a wait without a timeout would last the whole stall.
 SIGNAL_CHECK_SECONDS = 0.1
 
-_MAGIC = {"gzip": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00"}
-
 
 class _End:
     """The queue's last item: the compressed stream ended cleanly."""
@@ -67,97 +65,6 @@ class _Failure:
     def __init__(self, error: BaseException, members_done: int) -> None:
         self.error = error
         self.members_done = members_done
-
-
-def _new_decompressor(kind: str) -> Any:
-    if kind == "gzip":
-        try:
-            from isal import igzip_lib
-        except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback.
-            import zlib
-
-            return zlib.decompressobj(31)  # 16 + 15: gzip header and trailer, CRC checked.
-        # Gzip header and trailer, CRC checked. Keeps unconsumed input itself (bz2's interface)
-        # instead of copying it out after every chunk as zlib's `unconsumed_tail` does: 25% less
-        # CPU on archives that compress well (many small files), 3% on float32 weights.
-        return igzip_lib.IgzipDecompressor(igzip_lib.DECOMP_GZIP)
-    if kind == "bz2":
-        import bz2
-
-        return bz2.BZ2Decompressor()
-    import lzma
-
-    return lzma.LZMADecompressor()
-
-
-class Decoder:
-    """Decompresses one kind of stream in bounded chunks; concatenated members are followed.
-
-    After the last complete member, bytes that do not start another member are ignored (as
-    upstream ignored what follows the tar), and `done` becomes True.
-    """
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.members_done = 0
-        self.done = False
-        self._between = False  # A member ended; the next bytes decide if another follows.
-        self._decompressor: Any = None if kind == "tar" else _new_decompressor(kind)
-        self.position = 0  # Compressed bytes given to `decode` so far.
-
-    def decode(self, data: bytes) -> Iterator[bytes]:
-        """Yields the decompressed bytes of `data` (the next compressed bytes).
-
-        Raises:
-            tfhub.errors.ArchiveError: the compressed data is corrupt (said in words, where it
-                was found; the decompressor's error is its cause); an UndecodableArchiveError
-                if the error shows no damage (`shows_no_damage`).
-        """
-        if self.kind == "tar":
-            yield data
-            return
-        start = self.position
-        self.position += len(data)
-        try:
-            yield from self._decode(data)
-        except decompression_errors(self.kind) as err:
-            raise decoding_error(self.kind, err, start=start, end=self.position) from err
-
-    def _decode(self, data: bytes) -> Iterator[bytes]:
-        while data and not self.done:
-            if self._between:
-                if not data.startswith(_MAGIC[self.kind][: len(data)]):
-                    self.done = True  # Trailing bytes after the archive: ignored.
-                    return
-                self._between = False
-                self._decompressor = _new_decompressor(self.kind)
-            data = yield from self._decode_member(data)
-
-    def _decode_member(self, data: bytes) -> Generator[bytes, None, bytes]:
-        """Yields output for `data`; returns the bytes after this member, if it ended."""
-        decompressor = self._decompressor
-        zlib_style = hasattr(decompressor, "unconsumed_tail")
-        while True:
-            out = decompressor.decompress(data, OUT_SIZE)
-            if out:
-                yield out
-            if decompressor.eof:
-                self.members_done += 1
-                self._between = True
-                return bytes(decompressor.unused_data)
-            if zlib_style:
-                data = decompressor.unconsumed_tail
-                if not data and len(out) < OUT_SIZE:
-                    return b""
-            elif decompressor.needs_input:
-                return b""
-            else:
-                data = b""
-
-    def finish(self) -> None:
-        """Called at the end of the source: raises EOFError if a member is cut short."""
-        if self.kind != "tar" and not (self.done or self._between):
-            raise EOFError("compressed data ended before the end-of-stream marker")
 
 
 class Inflater:
