@@ -273,8 +273,18 @@ def _opening_path(part: Path) -> Path:
     return part.with_name(part.name.removesuffix(".part") + ".opening")
 
 
+# How old an unlocked `.opening` file must be to count as a killed pack's: a live pack locks
+# its own a moment after creating it (where O_TMPFILE does not work: `open_part`).
+_OPENING_SECONDS = 60.0
+
+
 def remove_abandoned_parts(target: Path) -> None:
     """Removes the `.<name>.<id>.part` files that killed packs of `target` left beside it
-    (SIGKILL: no `finally` ran); a live pack's stays (`utils.live_files`)."""
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{32}}\.part")
-    live_files.remove_abandoned(os.fspath(target.parent), pattern, left_by="a pack")
+    (SIGKILL: no `finally` ran), and their `.opening` files older than `_OPENING_SECONDS`; a live
+    pack's stay (`utils.live_files`)."""
+    name = re.escape(target.name)
+    folder = os.fspath(target.parent)
+    part = re.compile(rf"\.{name}\.[0-9a-f]{{32}}\.part")
+    live_files.remove_abandoned(folder, part, left_by="a pack")
+    opening = re.compile(rf"\.{name}\.[0-9a-f]{{32}}\.opening")
+    live_files.remove_abandoned(folder, opening, left_by="a pack", older_than=_OPENING_SECONDS)

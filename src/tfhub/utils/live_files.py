@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import time
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,9 @@ def abandoned(path: str) -> bool:
     return True
 
 
-def remove_abandoned(folder: str, pattern: re.Pattern[str], *, left_by: str) -> None:
+def remove_abandoned(
+    folder: str, pattern: re.Pattern[str], *, left_by: str, older_than: float = 0.0
+) -> None:
     """Removes the temporaries in `folder` whose names `pattern` matches whole and that no live
     write holds (files or folders; a link is kept), logging each.
 
@@ -58,9 +61,13 @@ def remove_abandoned(folder: str, pattern: re.Pattern[str], *, left_by: str) -> 
         folder: where the writes put their temporaries.
         pattern: the names of one output's temporaries.
         left_by: what left them, for the log line (e.g. "a pack").
+        older_than: only those last modified at least this many seconds ago (for temporaries
+            that a live write creates first and locks just after).
     """
     for name in matching(folder, pattern):
         path = os.path.join(folder, name)
+        if older_than and not _modified_before(path, time.time() - older_than):
+            continue
         if not abandoned(path):
             continue
         logger.info("Removing %s, left by %s that was killed.", path, left_by)
@@ -77,3 +84,11 @@ def matching(folder: str, pattern: re.Pattern[str]) -> list[str]:
         return sorted(name for name in os.listdir(folder) if pattern.fullmatch(name))
     except OSError:
         return []
+
+
+def _modified_before(path: str, moment: float) -> bool:
+    """True if `path` (not followed) was last modified before `moment` (False if it is gone)."""
+    try:
+        return os.lstat(path).st_mtime < moment
+    except OSError:
+        return False
