@@ -6,7 +6,9 @@ is a terminal. Bars go to stderr, so `tfhub resolve` keeps stdout for the folder
 
 In a terminal a finished bar is wiped; on a stream that is no terminal (a CI log, `2> file`) it
 stays, so the log ends with the bar's final state (the bytes downloaded, the time, the rate) on
-a line of its own, as tensorflow_hub's final "Downloaded ..." line.
+a line of its own, as tensorflow_hub's final "Downloaded ..." line. There a text bar is redrawn
+at most every LOG_REDRAW_SEC (each redraw is one more line for a log's reader; a CI page splits
+tqdm's carriage returns into lines), as often as tensorflow_hub logged its progress.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ from .. import constants
 logger = logging.getLogger(__name__)
 
 _override: bool | None = None
+
+# Seconds between a bar's redraws, at least: in a terminal (a redraw overwrites the line) and in
+# a notebook's widget; on a stream that is no terminal, where tensorflow_hub logged its progress
+# every 15 s (a redraw every 0.5 s wrote 1,200 lines for a 10-minute download).
+TERMINAL_REDRAW_SEC = 0.5
+LOG_REDRAW_SEC = 15.0
 
 
 def disable_progress_bars() -> None:
@@ -50,6 +58,15 @@ def _is_terminal(stream: Any) -> bool:
         return bool(getattr(stream, "isatty", lambda: False)())
     except (OSError, ValueError):  # ValueError: "I/O operation on closed file".
         return False
+
+
+def _redraw_every(tqdm_class: Any) -> float:
+    """Seconds between redraws of a `tqdm_class` bar on stderr, at least: LOG_REDRAW_SEC for
+    a text bar on a stream that is no terminal, else TERMINAL_REDRAW_SEC (a notebook's widget
+    is not drawn on the stream)."""
+    if getattr(tqdm_class, "__module__", "").startswith("tqdm.notebook"):
+        return TERMINAL_REDRAW_SEC
+    return TERMINAL_REDRAW_SEC if _is_terminal(sys.stderr) else LOG_REDRAW_SEC
 
 
 class _NoBar:
@@ -120,7 +137,7 @@ def download_bar(*, description: str, total: int | None, tqdm_class: Any = None)
             # Wiped when done in a terminal; kept in a log, where a wiped bar left its first
             # state (0%) and a blank line.
             leave=not _is_terminal(sys.stderr),
-            mininterval=0.5,
+            mininterval=_redraw_every(tqdm_class),
         )
     except (OSError, ValueError) as err:
         logger.debug("No progress bar: its stream failed (%s).", err)
