@@ -17,6 +17,11 @@ VERSION_PATTERN = r"\d+"
 # a doc or handle with more than 4,300 digits made `int()` raise a bare ValueError (Python's
 # limit on integer string conversion) that stopped `tfhub serve` and `tfhub validate`.
 MAX_VERSION_DIGITS = 18
+# What each part of a handle is made of, as `parse_handle` and the docs' first lines read it.
+HANDLE_GRAMMAR = (
+    "publisher: a-z, 0-9 and '-'; model parts: letters, digits, '_', '.', '-', joined by '/'; "
+    "version: a number"
+)
 
 _HANDLE = re.compile(
     rf"(?P<publisher>{PUBLISHER_PATTERN})/(?P<model>{MODEL_PATTERN})/(?P<version>{VERSION_PATTERN})"
@@ -65,9 +70,8 @@ def parse_handle(text: str) -> DocHandle:
     match = _HANDLE.fullmatch(text.strip().strip("/"))
     if not match:
         raise errors.InvalidHandleError(
-            "A hub handle is publisher/model/version, e.g. google/text-embedding/1 (publisher: "
-            "a-z, 0-9 and '-'; model parts: letters, digits, '_', '.', '-', joined by '/'; "
-            f"version: a number). Received: handle={text!r}"
+            "A hub handle is publisher/model/version, e.g. google/text-embedding/1 "
+            f"({HANDLE_GRAMMAR}). Received: handle={text!r}"
         )
     if not match["version"].isascii():
         raise _non_ascii_version(text, match)

@@ -42,6 +42,7 @@ from .doc_file import MetadataValue as MetadataValue
 from .doc_file import Problem as Problem
 from .doc_handles import (
     COLLECTION_PATTERN,
+    HANDLE_GRAMMAR,
     MODEL_PATTERN,
     PART_RULE,
     PUBLISHER_PATTERN,
@@ -127,7 +128,9 @@ def parse_first_line(line: str) -> tuple[DocKind, DocHandle] | None:
     Raises:
         InvalidHandleError: if the version is too long (see `version_number`).
     """
-    line = line.replace("&zwnj;", "").rstrip("\r")
+    # Blanks after the handle are none of it (an editor does not show them): tfhub.dev's
+    # validator matched the line's start only, and metadata lines' trailing blanks are ignored.
+    line = line.replace("&zwnj;", "").rstrip()
     for kind, pattern in _FIRST_LINE.items():
         match = pattern.fullmatch(line)
         if match:
@@ -177,6 +180,17 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
     )
 
 
+def _refused_handle(line: str) -> str:
+    """Why a first line that names a kind (`# Publisher ACME`) is refused all the same: its
+    handle does not follow the grammar (else ""; the line as given, not stripped)."""
+    for kind in DocKind:
+        prefix = f"# {kind.value} "
+        if line.startswith(prefix):
+            handle = line[len(prefix) :].strip()
+            return f"; the handle {handle!r} after '# {kind.value}' is refused ({HANDLE_GRAMMAR})"
+    return ""
+
+
 def _first_line(line: str, shown: str, path: Path) -> tuple[DocKind, DocHandle]:
     """The kind and handle the first line `line` of the doc `shown` (at `path`) names.
 
@@ -194,7 +208,8 @@ def _first_line(line: str, shown: str, path: Path) -> tuple[DocKind, DocHandle]:
         raise errors.DocFormatError(
             f"{shown}:1: the first line must be '# <Kind> publisher/model/version' with Kind "
             "one of Module, Placeholder, Lite, Tfjs, Coral, Collection (or '# Publisher "
-            f"<publisher>'), e.g. '# Module google/text-embedding/1'. Received: {line!r}",
+            f"<publisher>'), e.g. '# Module google/text-embedding/1'. Received: {line!r}"
+            + _refused_handle(line),
             path=str(path),
             line=1,
         )

@@ -1,0 +1,80 @@
+"""A doc's first line as teams write it by hand: trailing blanks an editor does not show, and a
+handle the hub's grammar refuses (an upper-case or non-ASCII publisher, a space in the model).
+
+tfhub.dev's validator read the first line by a prefix match, so `# Module acme/emb/1 ` (a blank
+after the handle) was a doc of acme/emb/1; tfhub matched the whole line, so such a doc was left
+out of the hub (`tfhub serve` skipped it, `tfhub validate` failed it) with a message showing the
+format the line already had. Metadata lines' trailing blanks were already ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests._helpers.asgi import asgi_request
+from tests._helpers.cli import run_tfhub
+from tests._helpers.hub_server import write_model_doc, write_publisher
+
+from tfhub import errors
+from tfhub.hub.app import create_app
+from tfhub.hub.docs_format import parse_text
+from tfhub.hub.settings import ServeSettings
+
+
+def _parse(first_line: str):
+    return parse_text(
+        first_line + "\nA model.\n", path=Path("/hub/1.md"), rel_path="acme/models/emb/1.md"
+    )
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "  \t", " \r"])
+def test_blanks_after_the_handle_are_ignored(blank: str) -> None:
+    doc = _parse("# Module acme/emb/1" + blank)
+    assert str(doc.handle) == "acme/emb/1" and doc.kind.value == "Module"
+    assert str(_parse("# Publisher acme" + blank).handle) == "acme"
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    [
+        "# Publisher ACME",
+        "# Module müller/emb/1",
+        "# Module acme/my emb/1",
+        "# Module acme/emb",
+        "# Collection acme/picks/v1",
+    ],
+)
+def test_a_refused_handle_is_named_with_the_handle_grammar(first_line: str) -> None:
+    """The message showed only the line's format, which these lines follow; it now says the
+    handle after the kind is refused and what a handle is made of."""
+    with pytest.raises(errors.DocFormatError) as caught:
+        _parse(first_line)
+    message = str(caught.value)
+    _, kind, handle = first_line.split(" ", 2)
+    assert "the first line must be" in message  # The message as before, then why.
+    assert f"the handle {handle!r} after '# {kind}' is refused" in message
+    assert "publisher: a-z, 0-9 and '-'" in message
+
+
+def test_a_line_naming_no_kind_keeps_the_format_message_alone() -> None:
+    with pytest.raises(errors.DocFormatError) as caught:
+        _parse("# Modul acme/emb/1")
+    assert "is refused" not in str(caught.value)
+
+
+def test_a_doc_with_a_blank_after_its_handle_is_served_and_validates(tmp_path: Path, capsys):
+    """End to end: `tfhub validate` passes the hub and the server lists and answers the model."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1")
+    doc.write_text(doc.read_text().replace("# Module acme/emb/1\n", "# Module acme/emb/1 \n", 1))
+    publisher_doc = tmp_path / "assets" / "docs" / "acme" / "acme.md"
+    publisher_doc.write_text(publisher_doc.read_text().replace("acme\n", "acme\t\n", 1))
+    status, out, err = run_tfhub(capsys, "validate", str(tmp_path))
+    assert (status, err) == (0, "") and out.startswith("OK:")
+    app = create_app(ServeSettings(root=str(tmp_path), access_log=False, rescan_seconds=0))
+    code, body = asgi_request(app, "GET", b"/api/models/acme/emb")
+    assert code == 200 and json.loads(body)["handle"] == "acme/emb"
+    code, body = asgi_request(app, "GET", b"/api/publishers/acme")
+    assert code == 200
