@@ -104,7 +104,7 @@ async def protocol_or_page(request: Request) -> Response:
     conflicting = protocol.conflicting_formats(query)
     if conflicting is not None:
         return _conflicting_formats(conflicting)
-    wanted = protocol.requested_format(query)
+    wanted = protocol.requested_format(query, uncompressed=bool(state.settings.uncompressed_base))
     if wanted is None:
         plain = _plain_archive(state, segments, compressed=False)
         return plain or await pages.page(request, state, segments)

@@ -115,21 +115,30 @@ def folder_file(
     return None
 
 
-def requested_format(query: dict[str, list[str]]) -> str | None:
+def requested_format(query: dict[str, list[str]], *, uncompressed: bool = True) -> str | None:
     """Returns "compressed", "uncompressed" or None (a browser) from `?tf-hub-format=`.
 
     The value is a comma-separated list of formats the client accepts, in its order of
-    preference; the first one this server knows wins. An unknown-only list gives "".
+    preference: the first one this server serves wins, else the first one it knows (which the
+    caller refuses, saying why). An unknown-only list gives "".
+
+    Args:
+        query: the request's query parameters, each with its values.
+        uncompressed: whether the server serves uncompressed models (a hub started with
+            `--uncompressed-base`); without, `uncompressed,compressed` gets "compressed" (the
+            client accepts it too; it was refused with 406).
     """
     values = query.get(FORMAT_QUERY_KEY)
     if not values:
         return None
-    for value in values:
-        for item in value.split(","):
-            item = item.strip().lower()
-            if item in (COMPRESSED, UNCOMPRESSED):
-                return item
-    return ""
+    known = [
+        item
+        for value in values
+        for item in (part.strip().lower() for part in value.split(","))
+        if item in (COMPRESSED, UNCOMPRESSED)
+    ]
+    served = [item for item in known if uncompressed or item == COMPRESSED]
+    return (served or known or [""])[0]
 
 
 def conflicting_formats(query: dict[str, list[str]]) -> list[str] | None:
