@@ -19,6 +19,7 @@ from tests._helpers.hub_server import write_model_doc, write_publisher
 
 from tfhub import errors
 from tfhub.hub.app import create_app
+from tfhub.hub.doc_handles import parse_handle
 from tfhub.hub.docs_format import parse_text
 from tfhub.hub.settings import ServeSettings
 
@@ -78,3 +79,24 @@ def test_a_doc_with_a_blank_after_its_handle_is_served_and_validates(tmp_path: P
     assert code == 200 and json.loads(body)["handle"] == "acme/emb"
     code, body = asgi_request(app, "GET", b"/api/publishers/acme")
     assert code == 200
+
+
+def test_mirror_copies_a_served_publisher_doc_with_a_blank_after_its_name(tmp_path: Path):
+    """`tfhub mirror` from a hub copies the version's publisher doc as served (the API's
+    `doc_markdown`) only if its first line is `# Publisher <publisher>`: read exactly, a blank
+    after the name (served, since the hub ignores it) made the mirror write a starter publisher
+    doc in its place."""
+    from tfhub.hub.mirror_source import SourceDoc, source_publisher_doc
+    from tfhub.hub.runner import BackgroundServer
+
+    write_publisher(tmp_path, "acme", "Acme")
+    publisher_doc = tmp_path / "assets" / "docs" / "acme" / "acme.md"
+    text = publisher_doc.read_text().replace("# Publisher acme\n", "# Publisher acme \n", 1)
+    publisher_doc.write_text(text)
+    write_model_doc(tmp_path, "acme/emb/1")
+    settings = ServeSettings(root=str(tmp_path), access_log=False, rescan_seconds=0)
+    with BackgroundServer(settings) as server:
+        base = server.url().rstrip("/")
+        found = SourceDoc("# Module acme/emb/1\n", parse_handle("acme/emb/1"), base, base)
+        copied = source_publisher_doc(found, f"{base}/acme/emb/1", max_bytes=1 << 20)
+    assert copied == text

@@ -160,7 +160,8 @@ def source_publisher_doc(found: SourceDoc, source: str, *, max_bytes: int) -> st
     publisher = found.origin.publisher
     data = _api_answer(f"{found.base}/api/publishers/{publisher}", source, max_bytes)
     text = data.get("doc_markdown") if isinstance(data, dict) else None
-    if not isinstance(text, str) or text.split("\n", 1)[0].rstrip("\r") != (
+    # Blanks after the name are none of it, as the hub reads a first line (docs_format).
+    if not isinstance(text, str) or text.split("\n", 1)[0].rstrip() != (
         f"# {DocKind.PUBLISHER.value} {publisher}"
     ):
         return None
