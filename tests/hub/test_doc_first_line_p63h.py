@@ -9,6 +9,7 @@ format the line already had. Metadata lines' trailing blanks were already ignore
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
@@ -100,3 +101,25 @@ def test_mirror_copies_a_served_publisher_doc_with_a_blank_after_its_name(tmp_pa
         found = SourceDoc("# Module acme/emb/1\n", parse_handle("acme/emb/1"), base, base)
         copied = source_publisher_doc(found, f"{base}/acme/emb/1", max_bytes=1 << 20)
     assert copied == text
+
+
+@pytest.mark.parametrize(
+    ("codec", "name"),
+    [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32")],
+)
+def test_a_utf16_doc_is_told_to_be_converted_from_utf16_not_latin1(
+    tmp_path: Path, capsys, codec: str, name: str
+) -> None:
+    """Windows PowerShell's `>` and Notepad's "Unicode" save UTF-16 with its byte-order mark.
+    Such a doc was told to convert with `iconv -f latin1 -t utf-8`, which makes UTF-8 of the
+    mark and of every NUL byte: a doc that still names no kind."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = tmp_path / "assets" / "docs" / "acme" / "acme.md"
+    text = doc.read_text()
+    data = text.encode(codec)  # utf-16 and utf-32 write this machine's byte-order mark.
+    doc.write_bytes(codecs.BOM_UTF16_BE + data if codec == "utf-16-be" else data)
+    status, out, err = run_tfhub(capsys, "validate", str(tmp_path))
+    assert status == 1 and "1 problem(s)" in err
+    assert "acme.md:1: not UTF-8 text:" in out
+    assert f"the file is {name} text" in out and f"iconv -f {name} -t UTF-8" in out
+    assert "latin1" not in out

@@ -11,6 +11,14 @@ from .. import errors
 
 # What a doc that is not UTF-8 leads to in a hub (the server, validate, mirror).
 LEFT_OUT = "it is left out until then"
+# The byte-order marks of Unicode's other encodings, UTF-32's first (UTF-32 LE's starts with
+# UTF-16 LE's): Windows PowerShell's `>` and Notepad's "Unicode" save UTF-16 with its mark.
+_OTHER_UNICODE_MARKS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 
 
 def read_doc_text(
@@ -63,9 +71,22 @@ def decode_doc(data: bytes, *, path: str, shown: str, then: str = LEFT_OUT) -> s
         line = data.count(b"\n", 0, offset) + 1
         raise errors.DocFormatError(
             f"{shown}:{line}: not UTF-8 text: the byte 0x{data[offset]:02x} at byte offset "
-            f"{offset} ({err.reason}); docs are UTF-8 Markdown: save the file as UTF-8 (e.g. "
-            f"'iconv -f latin1 -t utf-8'), {then}",
+            f"{offset} ({err.reason}); docs are UTF-8 Markdown: {_remedy(data)}, {then}",
             path=path,
             line=line,
             offset=offset,
         ) from err
+
+
+def _remedy(data: bytes) -> str:
+    """How to make UTF-8 of a doc's bytes that are not: from latin1, unless a byte-order mark
+    says the file is UTF-16 or UTF-32 (from latin1, its mark and every NUL byte would become
+    text, and the doc would still name no kind)."""
+    other = next((name for mark, name in _OTHER_UNICODE_MARKS if data.startswith(mark)), None)
+    if other is None:
+        return "save the file as UTF-8 (e.g. 'iconv -f latin1 -t utf-8')"
+    writers = " (as Windows PowerShell's > and Notepad's \"Unicode\" save it)"
+    return (
+        f"the file is {other} text{writers if other == 'UTF-16' else ''} (it starts with "
+        f"{other}'s byte-order mark): save it as UTF-8 (e.g. 'iconv -f {other} -t UTF-8')"
+    )
