@@ -123,3 +123,31 @@ def test_a_utf16_doc_is_told_to_be_converted_from_utf16_not_latin1(
     assert "acme.md:1: not UTF-8 text:" in out
     assert f"the file is {name} text" in out and f"iconv -f {name} -t UTF-8" in out
     assert "latin1" not in out
+
+
+def test_a_huge_first_line_is_shown_cut_not_whole() -> None:
+    """A doc whose lines end with a lone CR (classic Mac) or a minified file named .md has one
+    huge first line: the error showed it whole (3.7 MB of `tfhub validate` output, and a
+    warning as large in the server's log at each scan)."""
+    text = "# Module acme/emb/1\rA model.\r" + "<!-- task: text-embedding -->\r" * 3000
+    with pytest.raises(errors.DocFormatError) as caught:
+        parse_text(text, path=Path("/hub/1.md"), rel_path="acme/models/emb/1.md")
+    message = str(caught.value)
+    assert len(message) < 1000, len(message)
+    assert "lone CR" in message and "'# Module acme/emb/1\\rA model." in message
+
+
+def test_a_huge_line_among_the_metadata_is_shown_cut() -> None:
+    text = "# Module acme/emb/1\nA model.\n\n<!-- task: text-embedding --> " + "x" * 100_000
+    doc = parse_text(text, path=Path("/hub/1.md"), rel_path="acme/models/emb/1.md")
+    assert [len(p.message) < 1000 for p in doc.problems] == [True]
+
+
+def test_publish_doc_refusal_shows_a_huge_first_line_cut() -> None:
+    """`tfhub publish --doc` refuses a doc not starting with `# Module <handle>` before loading
+    the model; a CR-only doc's first line (all of it) was shown whole."""
+    from tfhub.hub.publish_doc import check_first_line
+
+    with pytest.raises(errors.DocValidationError) as caught:
+        check_first_line("# Module acme/x/1\r" + "y" * 100_000, "d.md", parse_handle("acme/x/1"))
+    assert len(str(caught.value)) < 1000

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import errors
+from ..utils.printable import short_repr
 from .doc_file import ASSET_PATH, repeated_asset_path
 from .doc_file import MAX_DESCRIPTION_CHARS as MAX_DESCRIPTION_CHARS  # Re-exported: as before.
 from .doc_file import MAX_VALUE_CHARS as MAX_VALUE_CHARS
@@ -180,14 +181,20 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
     )
 
 
-def _refused_handle(line: str) -> str:
-    """Why a first line that names a kind (`# Publisher ACME`) is refused all the same: its
-    handle does not follow the grammar (else ""; the line as given, not stripped)."""
+def _why_refused(line: str) -> str:
+    """Why a first line is refused, where it can be told ("" if not): a file whose lines end
+    with a lone CR (its first line is the whole file), or a line naming a kind
+    (`# Publisher ACME`) whose handle does not follow the grammar."""
+    if "\r" in line:
+        return (
+            "; the file's lines end with a lone CR (classic Mac OS line ends), so its first "
+            "line is all of it: save it with LF (or CRLF) line ends"
+        )
     for kind in DocKind:
         prefix = f"# {kind.value} "
         if line.startswith(prefix):
-            handle = line[len(prefix) :].strip()
-            return f"; the handle {handle!r} after '# {kind.value}' is refused ({HANDLE_GRAMMAR})"
+            handle = short_repr(line[len(prefix) :].strip())
+            return f"; the handle {handle} after '# {kind.value}' is refused ({HANDLE_GRAMMAR})"
     return ""
 
 
@@ -208,8 +215,9 @@ def _first_line(line: str, shown: str, path: Path) -> tuple[DocKind, DocHandle]:
         raise errors.DocFormatError(
             f"{shown}:1: the first line must be '# <Kind> publisher/model/version' with Kind "
             "one of Module, Placeholder, Lite, Tfjs, Coral, Collection (or '# Publisher "
-            f"<publisher>'), e.g. '# Module google/text-embedding/1'. Received: {line!r}"
-            + _refused_handle(line),
+            "<publisher>'), e.g. '# Module google/text-embedding/1'. Received: "
+            + short_repr(line)
+            + _why_refused(line),
             path=str(path),
             line=1,
         )
@@ -218,7 +226,7 @@ def _first_line(line: str, shown: str, path: Path) -> tuple[DocKind, DocHandle]:
     if unsafe is not None:
         raise errors.DocFormatError(
             f"{shown}:1: the handle {str(handle)!r} on the first line has the part {unsafe!r}: "
-            f"{PART_RULE}; rename that part. Received: " + repr(line),
+            f"{PART_RULE}; rename that part. Received: " + short_repr(line),
             path=str(path),
             line=1,
         )
@@ -271,7 +279,8 @@ def _read_metadata(
                     rel_path,
                     index + 1,
                     "unexpected line between the description and the first heading (only "
-                    f"'<!-- key: value -->' metadata and empty lines go there). Received: {line!r}",
+                    "'<!-- key: value -->' metadata and empty lines go there). Received: "
+                    + short_repr(line),
                 )
             )
             break

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .. import errors
+from ..utils.printable import short_repr
 from ..utils.regular_files import open_without_waiting
 from . import doc_file, doc_rules, docs_layout, docs_text, signatures, starter, tags
 from . import docs_format as fmt
@@ -240,7 +241,11 @@ def check_first_line(text: str, shown: str, handle: DocHandle) -> None:
     if found == (DocKind.MODULE, handle):
         return
     problem = str(
-        Problem(shown, 1, f"the doc must start with '# Module {handle}'. Received: {first!r}")
+        Problem(
+            shown,
+            1,
+            f"the doc must start with '# Module {handle}'. Received: {short_repr(first)}",
+        )
     )
     raise errors.DocValidationError(
         f"The doc of {handle} has 1 problem(s):\n{problem}", problems=[problem]
