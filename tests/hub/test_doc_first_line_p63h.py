@@ -151,3 +151,13 @@ def test_publish_doc_refusal_shows_a_huge_first_line_cut() -> None:
     with pytest.raises(errors.DocValidationError) as caught:
         check_first_line("# Module acme/x/1\r" + "y" * 100_000, "d.md", parse_handle("acme/x/1"))
     assert len(str(caught.value)) < 1000
+
+
+def test_a_huge_unsupported_metadata_key_is_shown_cut(tmp_path: Path, capsys) -> None:
+    """`tfhub validate` printed an unsupported key whole (200 KB for a 200,000-character key)."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1")
+    key = "colour" + "c" * 200_000
+    doc.write_text(doc.read_text().replace("\n## Overview", f"<!-- {key}: x -->\n\n## Overview"))
+    status, out, _ = run_tfhub(capsys, "validate", str(tmp_path))
+    assert status == 1 and "unsupported metadata 'colourccc" in out and len(out) < 2000

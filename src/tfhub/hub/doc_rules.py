@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..utils.printable import short_repr
 from . import asset_paths, doc_handles, docs_layout
 from . import docs_format as fmt
 from . import tags as tags_lib
@@ -232,7 +233,8 @@ def _key_problem(
         return None  # Accepted as 'task' (docs of tfhub.dev forks from before the rename).
     if key not in rules.allowed:
         return (
-            f"unsupported metadata {key!r} for a {kind.value} doc (allowed: {_allowed_text(rules)})"
+            f"unsupported metadata {short_repr(key)} for a {kind.value} doc (allowed: "
+            f"{_allowed_text(rules)})"
         )
     if key in seen and key not in REPEATED_KEYS and key != ASSET_PATH:
         return f"metadata {key!r} may be given only once (only {sorted(REPEATED_KEYS)} repeat)"
