@@ -161,3 +161,17 @@ def test_a_huge_unsupported_metadata_key_is_shown_cut(tmp_path: Path, capsys) ->
     doc.write_text(doc.read_text().replace("\n## Overview", f"<!-- {key}: x -->\n\n## Overview"))
     status, out, _ = run_tfhub(capsys, "validate", str(tmp_path))
     assert status == 1 and "unsupported metadata 'colourccc" in out and len(out) < 2000
+
+
+def test_a_metadata_key_written_with_capitals_is_told_to_be_lower_case(tmp_path: Path, capsys):
+    """`<!-- License: mit -->` was only "unsupported metadata 'License'" beside a list that
+    names 'license': the difference, one capital, was left to the reader to spot."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1")
+    doc.write_text(doc.read_text().replace("<!-- license:", "<!-- License:"))
+    status, out, _ = run_tfhub(capsys, "validate", str(tmp_path))
+    assert status == 1
+    assert (
+        "unsupported metadata 'License' for a Module doc: keys are lower case, write 'license'"
+        in out
+    )

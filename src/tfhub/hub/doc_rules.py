@@ -232,8 +232,11 @@ def _key_problem(
             return "'module-type' is tfhub.dev's old name of 'task': give 'task' only"
         return None  # Accepted as 'task' (docs of tfhub.dev forks from before the rename).
     if key not in rules.allowed:
+        cased = (
+            f": keys are lower case, write {key.lower()!r}" if key.lower() in rules.allowed else ""
+        )
         return (
-            f"unsupported metadata {short_repr(key)} for a {kind.value} doc (allowed: "
+            f"unsupported metadata {short_repr(key)} for a {kind.value} doc{cased} (allowed: "
             f"{_allowed_text(rules)})"
         )
     if key in seen and key not in REPEATED_KEYS and key != ASSET_PATH:
