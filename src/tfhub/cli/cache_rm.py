@@ -4,6 +4,7 @@ only: `tfhub.cache.store` removes). `tfhub.cli.cache` runs it with the local cac
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Sequence
 
 from .. import cache, errors
@@ -44,7 +45,8 @@ def remove_each(names: list[str], root: str) -> int:
     Raises:
         tfhub.errors.CacheError: if an entry could not be removed (the others were tried).
         tfhub.errors.ModelNotFoundError: if a name names no entry of the cache (the entries
-            the other names name were removed).
+            the other names name were removed); the message names the handle to give for one
+            that differs from a cached one only in its spelling (`_near_spelling_hint`).
     """
     missing = remove_named(names, root)
     if missing:
@@ -52,7 +54,7 @@ def remove_each(names: list[str], root: str) -> int:
             f"Not in the cache {escaped(root)}: {missing}. `tfhub cache rm` takes a handle or an "
             "entry's "
             "folder name (40 hex digits), as `tfhub cache list` shows them; nothing else was "
-            f"removed.{_entry_path_hint(missing, root)}",
+            f"removed.{_entry_path_hint(missing, root)}{_near_spelling_hint(missing, root)}",
             path=root,
         )
     return 0
@@ -73,6 +75,38 @@ def _entry_path_hint(names: Sequence[str], root: str) -> str:
                 f"{folder}` to remove it."
             )
     return ""
+
+
+def _near_spelling_hint(names: Sequence[str], root: str) -> str:
+    """A sentence naming the handle `tfhub cache list` shows for the first of `names` that
+    differs from it only in a trailing slash, http for https or the host's case (the cache keys
+    an entry by its handle exactly as given, as tensorflow_hub does), or "" if none does."""
+    shown: dict[tuple[str, str, str, str] | None, str] = {}
+    for path in cache.listing.entry_paths(root):
+        descriptor = cache.read_descriptor(path)
+        if descriptor is not None and descriptor.handle is not None:
+            shown.setdefault(_loose_url(escaped(descriptor.handle)), escaped(descriptor.handle))
+    for name in names:
+        loose = _loose_url(name) if "://" in name else None
+        handle = shown.get(loose) if loose is not None else None
+        if handle is not None:
+            return (
+                f" The cache holds {handle!r}: an entry is keyed by its handle exactly as given "
+                "(a trailing slash, http for https or the host's case name another entry); "
+                f"run `tfhub cache rm {handle}` to remove it."
+            )
+    return ""
+
+
+def _loose_url(url: str) -> tuple[str, str, str, str] | None:
+    """`url` with the differences `_near_spelling_hint` overlooks taken out (None for text
+    that `urlsplit` refuses, such as an unclosed `[` of an IPv6 host)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return None
+    scheme = "https" if parts.scheme.lower() in ("http", "https") else parts.scheme.lower()
+    return scheme, parts.netloc.lower(), parts.path.rstrip("/"), parts.query
 
 
 def remove_named(names: list[str], root: str) -> list[str]:
@@ -118,13 +152,30 @@ def _rm_target(name: str, root: str) -> str | None:
     Raises:
         tfhub.errors.ArgumentError: NAME is a handle as `cache list` shows it (credentials
             redacted) that several entries show.
+        tfhub.errors.SpacedHandleError: NAME is a folder name with spaces around it.
     """
     from ..cache import locks
 
+    _refuse_spaced_folder_name(name)
     path = _entry_path(name, root)
     if cache.listing.has_remains(path) or locks.is_download_running(path):
         return path
     return _entry_shown_as(name, root)
+
+
+def _refuse_spaced_folder_name(name: str) -> None:
+    """Refuses an entry's folder name with spaces around it (copied with the space beside it),
+    as a URL with spaces around it is refused.
+
+    Raises:
+        tfhub.errors.SpacedHandleError: `name` stripped is a folder name (`<sha1>`, `<sha1>/`).
+    """
+    stripped = name.strip()
+    if stripped != name and cache.layout.is_entry_name(stripped.removesuffix("/")):
+        raise errors.SpacedHandleError(
+            "The entry folder name has spaces around it; remove them. Did you mean "
+            f"{stripped.removesuffix('/')!r}? Received: name={name!r}"
+        )
 
 
 def _entry_path(name_or_handle: str, root: str) -> str:

@@ -1,0 +1,84 @@
+"""Probes of `tfhub cache rm` and `tfhub cache list --json` as a user at a shell meets them
+(session 63): a handle typed the way a browser shows it (a trailing slash, http for https, the
+host in capitals), a folder name copied with a space around it, and the JSON fields that
+docs/cli.md names."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from tests._helpers.cli import run_tfhub
+
+from tfhub.cache.importing import import_archive
+
+ARCHIVE = Path(__file__).parents[1] / "src" / "tfhub" / "data" / "half_plus_two_v1.tar.gz"
+HANDLE = "https://example.com/models/m/1"
+DOCS = Path(__file__).parents[1] / "docs" / "cli.md"
+
+
+@pytest.fixture
+def entry(isolated_cache: Path) -> str:
+    """The folder name of the one entry of the cache, installed as HANDLE."""
+    return Path(import_archive(str(ARCHIVE), HANDLE)).name
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "https://example.com/models/m/1/",
+        "http://example.com/models/m/1",
+        "https://EXAMPLE.com/models/m/1",
+    ],
+)
+def test_rm_of_a_near_spelling_of_a_cached_handle_names_the_handle_to_give(
+    capsys: pytest.CaptureFixture[str], entry: str, isolated_cache: Path, typed: str
+) -> None:
+    # The cache keys an entry by its handle exactly as given (as tensorflow_hub does): such a
+    # spelling is another entry, so nothing is removed; but the message must point at the one
+    # `tfhub cache list` shows instead of leaving the user to spot the difference.
+    code, out, err = run_tfhub(capsys, "cache", "rm", typed)
+    assert code == 7, err
+    assert (isolated_cache / entry).is_dir()
+    assert f"The cache holds {HANDLE!r}" in err, err
+    assert f"`tfhub cache rm {HANDLE}`" in err, err
+
+
+def test_rm_of_a_handle_not_near_any_entry_adds_no_hint(
+    capsys: pytest.CaptureFixture[str], entry: str
+) -> None:
+    code, _, err = run_tfhub(capsys, "cache", "rm", "https://example.com/models/other/1")
+    assert code == 7
+    assert "The cache holds" not in err
+
+
+@pytest.mark.parametrize("spaced", [" {}", "{} ", "{}/ "])
+def test_rm_of_a_folder_name_with_spaces_around_it_is_an_invalid_name_and_removes_nothing(
+    capsys: pytest.CaptureFixture[str], entry: str, isolated_cache: Path, spaced: str
+) -> None:
+    # docs/cli.md: a name with spaces around it is an invalid handle (exit 2), and nothing is
+    # removed, not even what the other names name (as for a URL with spaces around it).
+    other = Path(import_archive(str(ARCHIVE), "https://example.com/models/m/2")).name
+    code, _, err = run_tfhub(capsys, "cache", "rm", other, spaced.format(entry))
+    assert code == 2, err
+    assert f"Did you mean {entry!r}?" in err, err
+    assert (isolated_cache / entry).is_dir() and (isolated_cache / other).is_dir()
+
+
+def test_cache_list_json_fields_are_the_ones_docs_cli_md_names(
+    capsys: pytest.CaptureFixture[str], entry: str, isolated_cache: Path
+) -> None:
+    code, out, _ = run_tfhub(capsys, "cache", "list", "--json")
+    assert code == 0
+    (item,) = json.loads(out)
+    text = " ".join(DOCS.read_text().split())
+    keys = r"`cache list --json` prints a list of objects with the keys ([^:]*):"
+    documented = re.search(keys, text)
+    assert documented, "docs/cli.md does not name the keys of `cache list --json`"
+    assert list(item) == re.findall(r"`(\w+)`", documented[1])
+    assert item["name"] == entry and item["handle"] == HANDLE
+    assert item["path"] == str(isolated_cache / entry)
+    files = [f for f in (isolated_cache / entry).rglob("*") if f.is_file()]
+    assert item["size"] == sum(f.stat().st_size for f in files)
