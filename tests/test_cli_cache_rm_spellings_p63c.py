@@ -6,11 +6,15 @@ docs/cli.md names."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from tests._helpers.cli import run_tfhub
+from tests._helpers.python_process import child_env
 
 from tfhub.cache.importing import import_archive
 
@@ -82,3 +86,38 @@ def test_cache_list_json_fields_are_the_ones_docs_cli_md_names(
     assert item["path"] == str(isolated_cache / entry)
     files = [f for f in (isolated_cache / entry).rglob("*") if f.is_file()]
     assert item["size"] == sum(f.stat().st_size for f in files)
+
+
+def _rm_with_stdout(stdout: int | object, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`tfhub cache rm ARGV` writing each line at once (PYTHONUNBUFFERED, as in CI logs) to
+    `stdout`: a pipe whose reader is gone (subprocess.PIPE, closed at once) or a file."""
+    command = [sys.executable, "-m", "tfhub", "cache", "rm", *argv]
+    env = child_env(PYTHONUNBUFFERED="1")
+    if stdout is not subprocess.PIPE:
+        return subprocess.run(command, stdout=stdout, stderr=subprocess.PIPE, text=True, env=env)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as rm:
+        assert rm.stdout is not None and rm.stderr is not None
+        rm.stdout.close()  # `| head -0`: the reader leaves before the first line.
+        err = rm.stderr.read().decode()
+    return subprocess.CompletedProcess(command, rm.wait(), "", err)
+
+
+@pytest.mark.parametrize("output", ["closed pipe", "full disk"])
+def test_rm_whose_output_cannot_be_written_still_removes_every_entry_it_was_given(
+    entry: str, isolated_cache: Path, output: str
+) -> None:
+    # `tfhub cache rm --all | head -1` removed the first entry, then stopped at the broken pipe
+    # (exit 141, 199 of 200 entries left; buffered, the rest after the first 8 KB of lines);
+    # `> /dev/full` alike. The lines are a report of the work, not the work: it is done, then
+    # the command ends as docs/cli.md says (141 quietly; one line and 1 for a full disk).
+    for number in (2, 3):
+        import_archive(str(ARCHIVE), f"https://example.com/models/m/{number}")
+    with open(os.devnull if output == "closed pipe" else "/dev/full", "w") as full:
+        done = _rm_with_stdout(subprocess.PIPE if output == "closed pipe" else full, "--all")
+    if output == "closed pipe":
+        assert (done.returncode, done.stderr) == (141, ""), done.stderr
+    else:
+        assert done.returncode == 1 and done.stderr.startswith(
+            "tfhub: OS error: cannot write the output to stdout: [Errno 28]"
+        ), done.stderr
+    assert [name for name in os.listdir(isolated_cache) if name != ".locks"] == []

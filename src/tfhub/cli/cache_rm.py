@@ -8,6 +8,7 @@ import urllib.parse
 from collections.abc import Sequence
 
 from .. import cache, errors
+from ..program.stdout import WorkReport
 from ..utils.printable import escaped
 
 
@@ -19,20 +20,23 @@ def remove_all(root: str) -> int:
 
     Raises:
         tfhub.errors.CacheError: if an entry could not be removed (the others were tried).
+        OSError: if stdout could not be written (every entry was tried: `WorkReport`).
     """
     removed = 0
     failed: list[errors.CacheError] = []
+    report = WorkReport()
     for path in cache.listing.entry_paths(root):
         removal = _remove_or_note(path, failed)
         if removal is not None:
-            print(removal.describe())
+            report.say(removal.describe())
             removed += removal.removed != "gone"
     for path in cache.listing.interrupted_removals(root):  # An earlier rm --all was killed.
         removal = _remove_or_note(path, failed)
         if removal is not None:
-            print(removal.describe())
-    print(f"{removed} {'entry' if removed == 1 else 'entries'} removed from {escaped(root)}.")
+            report.say(removal.describe())
+    report.say(f"{removed} {'entry' if removed == 1 else 'entries'} removed from {escaped(root)}.")
     _raise_failures(failed, root)
+    report.finish()
     return 0
 
 
@@ -122,6 +126,7 @@ def remove_named(names: list[str], root: str) -> list[str]:
 
     Raises:
         tfhub.errors.CacheError: if an entry could not be removed (the others were tried).
+        OSError: if stdout could not be written (every entry was tried: `WorkReport`).
     """
     # Every name is looked up before any entry goes: one that several entries show
     # (`_entry_shown_as`) is refused with "nothing was removed", which must then be true.
@@ -129,6 +134,7 @@ def remove_named(names: list[str], root: str) -> list[str]:
     missing = []
     removed: set[str] = set()
     failed: list[errors.CacheError] = []
+    report = WorkReport()
     for name, path in targets.items():
         if path is None:
             missing.append(name)
@@ -137,9 +143,10 @@ def remove_named(names: list[str], root: str) -> list[str]:
             continue
         removal = _remove_or_note(path, failed)
         if removal is not None:
-            print(removal.describe())
+            report.say(removal.describe())
         removed.add(path)  # Tried: not again under its other name.
     _raise_failures(failed, root, missing)
+    report.finish()
     return missing
 
 

@@ -78,6 +78,34 @@ class GuardedStdout:
         return getattr(self._stream, name)
 
 
+class WorkReport:
+    """The lines a command prints as it works through a list (`tfhub cache rm` an entry at a
+    time): a line that cannot be written (the reader of a pipe gone, `| head -1`; a full disk)
+    stops the printing, not the work, which the lines only report; `finish()` then raises."""
+
+    def __init__(self) -> None:
+        self.failed: OSError | None = None
+
+    def say(self, line: str) -> None:
+        """Prints `line`, unless a line before it could not be written (noted, not raised)."""
+        if self.failed is not None:
+            return
+        try:
+            print(line)
+        except OSError as err:
+            self.failed = err
+
+    def finish(self) -> None:
+        """Raises the error that stopped the printing, if one did (the command then ends as
+        for any output it could not write: quietly with 141 for a closed pipe, else 1).
+
+        Raises:
+            OSError: the one `say` noted (BrokenPipeError for a pipe whose reader left).
+        """
+        if self.failed is not None:
+            raise self.failed
+
+
 @contextlib.contextmanager
 def guarded_stdout() -> Iterator[GuardedStdout | None]:
     """Puts a `GuardedStdout` in `sys.stdout` while the block runs (None without stdout)."""
