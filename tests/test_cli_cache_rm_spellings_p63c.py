@@ -121,3 +121,24 @@ def test_rm_whose_output_cannot_be_written_still_removes_every_entry_it_was_give
             "tfhub: OS error: cannot write the output to stdout: [Errno 28]"
         ), done.stderr
     assert [name for name in os.listdir(isolated_cache) if name != ".locks"] == []
+
+
+def test_a_command_that_printed_then_failed_on_a_full_disk_says_both_without_python_noise(
+    entry: str, isolated_cache: Path
+) -> None:
+    # `tfhub cache rm ENTRY nope > /dev/full` (stdout buffered, as at a shell): rm printed its
+    # "removed" line into the buffer, then raised "not in the cache"; the runner reported that
+    # and left the buffer to Python's exit, whose flush failed: "Exception ignored in:
+    # <_io.TextIOWrapper name='<stdout>' ...> OSError: [Errno 28]", exit 120.
+    command = [sys.executable, "-m", "tfhub", "cache", "rm", HANDLE, "nope"]
+    env = {k: v for k, v in child_env().items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, env=env)
+    assert "Exception ignored" not in done.stderr, done.stderr
+    assert done.returncode == 7, done.stderr
+    assert done.stderr.splitlines()[0].startswith(
+        "tfhub: OS error: cannot write the output to stdout: [Errno 28]"
+    ), done.stderr
+    not_found = done.stderr.splitlines()[1]
+    assert not_found.startswith("tfhub: not found: Not in the cache "), done.stderr
+    assert not (isolated_cache / entry).exists()

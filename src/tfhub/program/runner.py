@@ -15,6 +15,7 @@ from .report import report
 from .signals import StopSignals
 from .stdout import (
     GuardedStdout,
+    flush_before_error,
     flush_stdout,
     guarded_stdout,
     printable_stdout,
@@ -89,6 +90,7 @@ def _run_command(
             return signals.report_stopped(prog, err)  # error of its own (Apache Beam's may).
         if isinstance(err, OSError) and output is not None and output.failed is not None:
             return report_output_failure(err)
+        flush_before_error()  # What it printed before failing, or why that cannot be written.
         return report(err)
 
 

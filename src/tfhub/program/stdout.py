@@ -144,6 +144,20 @@ def write_output(text: str) -> int:
     return 0
 
 
+def flush_before_error() -> None:
+    """Writes what a command printed before it failed, its error being what it reports next:
+    a stdout that cannot take it is said in a line of its own (a full disk; a pipe whose
+    reader left, quietly) and goes to /dev/null, so that Python's flush at exit does not fail
+    ("Exception ignored ... OSError", exit 120)."""
+    try:
+        flush_stdout()
+    except BrokenPipeError as err:
+        if not stdout_is_closed():  # Another pipe than stdout's reader gone: say it.
+            report_output_failure(err)
+    except OSError as err:
+        report_output_failure(err)
+
+
 def report_output_failure(err: OSError) -> int:
     """Says that stdout could not be written (`> /dev/full`: ENOSPC) and returns 1; stdout goes
     to /dev/null from now on, so that Python's flush at exit does not fail again ("Exception
