@@ -142,3 +142,22 @@ def test_a_command_that_printed_then_failed_on_a_full_disk_says_both_without_pyt
     not_found = done.stderr.splitlines()[1]
     assert not_found.startswith("tfhub: not found: Not in the cache "), done.stderr
     assert not (isolated_cache / entry).exists()
+
+
+def test_inspect_json_keys_are_the_ones_docs_cli_md_names(
+    capsys: pytest.CaptureFixture[str], entry: str, isolated_cache: Path
+) -> None:
+    text = " ".join(DOCS.read_text().split())
+    documented = re.search(r"`inspect --json` prints one object with the keys ([^:]*):", text)
+    assert documented, "docs/cli.md does not name the keys of `inspect --json`"
+    keys = re.findall(r"`(\w+)`", documented[1])
+    code, out, err = run_tfhub(capsys, "inspect", HANDLE, "--json")
+    assert code == 0, err
+    info = json.loads(out)
+    assert list(info) == [key for key in keys if key != "reusable"]  # A TF1 Hub module.
+    assert info["path"] == str(isolated_cache / entry) and info["format"] == "TF1 Hub format"
+    (meta,) = info["meta_graphs"]
+    assert meta["signatures"]["default"]["inputs"] == {
+        "default": {"dtype": "float32", "shape": None}
+    }
+    assert info["variables"] == {"count": 2, "bytes": 8}
