@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.cli import run_tfhub
+from tests._helpers.http_server import serve_folder
 from tests._helpers.python_process import child_env
 
+from tfhub import handles
 from tfhub.cache.importing import import_archive
 
 ARCHIVE = Path(__file__).parents[1] / "src" / "tfhub" / "data" / "half_plus_two_v1.tar.gz"
@@ -161,3 +163,22 @@ def test_inspect_json_keys_are_the_ones_docs_cli_md_names(
         "default": {"dtype": "float32", "shape": None}
     }
     assert info["variables"] == {"count": 2, "bytes": 8}
+
+
+def test_pull_whose_output_cannot_be_written_still_pulls_every_handle(
+    entry: str, isolated_cache: Path, tmp_path: Path
+) -> None:
+    # `tfhub pull CACHED NEW > /dev/full` (or `| head -1`, a reader gone) ended at its first
+    # line: NEW was never pulled, so the cache copied to an offline machine lacked it. Its
+    # lines report the work, as rm's: every handle is pulled, then the output's failure said.
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "m.tar.gz").write_bytes(ARCHIVE.read_bytes())
+    with serve_folder(str(served)) as server, open("/dev/full", "w") as full:
+        new = server.url("m.tar.gz")
+        command = [sys.executable, "-m", "tfhub", "pull", HANDLE, new]
+        env = child_env(PYTHONUNBUFFERED="1")
+        done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, env=env)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("tfhub: OS error: cannot write the output to stdout:")
+    assert (isolated_cache / handles.cache_key(new)).is_dir(), done.stderr

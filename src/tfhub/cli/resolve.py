@@ -118,11 +118,17 @@ def _archives_into_the_cache() -> contextlib.AbstractContextManager[None]:
 
 
 def _pull_each(handles: list[str]) -> int:
-    """`run_pull`'s loop: resolves and prints each handle; the first failure's exit code."""
+    """`run_pull`'s loop: resolves and prints each handle; the first failure's exit code.
+
+    Raises:
+        OSError: if stdout could not be written (a closed pipe, a full disk), once every
+            handle was pulled: the lines report the work (`WorkReport`).
+    """
     from ..program.report import report
-    from ..program.stdout import flush_stdout
+    from ..program.stdout import WorkReport
 
     exit_code = 0
+    lines = WorkReport()
     for handle in handles:
         try:
             _refuse_read_in_place(handle)
@@ -131,9 +137,8 @@ def _pull_each(handles: list[str]) -> int:
             code = report(err)
             exit_code = exit_code or code
             continue
-        # Outside the `try`: a failed write (a closed pipe, a full disk) ends the command.
-        print(f"{redact(handle)}\t{folder}")
-        flush_stdout()
+        lines.say(f"{redact(handle)}\t{folder}", flush=True)
+    lines.finish()
     return exit_code
 
 

@@ -86,12 +86,13 @@ class WorkReport:
     def __init__(self) -> None:
         self.failed: OSError | None = None
 
-    def say(self, line: str) -> None:
-        """Prints `line`, unless a line before it could not be written (noted, not raised)."""
+    def say(self, line: str, *, flush: bool = False) -> None:
+        """Prints `line` (flushed if `flush`: shown as each step ends), unless a line before
+        it could not be written; a write that fails is noted, not raised."""
         if self.failed is not None:
             return
         try:
-            print(line)
+            print(line, flush=flush)
         except OSError as err:
             self.failed = err
 
