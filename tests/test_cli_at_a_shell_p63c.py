@@ -1,7 +1,8 @@
-"""Probes of `tfhub cache rm` and `tfhub cache list --json` as a user at a shell meets them
-(session 63): a handle typed the way a browser shows it (a trailing slash, http for https, the
-host in capitals), a folder name copied with a space around it, and the JSON fields that
-docs/cli.md names."""
+"""Probes of the `tfhub` command as a user at a shell meets it (session 63): `cache rm` of a
+handle typed the way a browser shows it (a trailing slash, http for https, the host in
+capitals) or a folder name copied with a space around it; `cache rm` and `pull` whose output
+cannot be written (a pipe whose reader left, a full disk), which must still do their work; a
+command that printed and then failed on a full disk; and the `--json` keys docs/cli.md names."""
 
 from __future__ import annotations
 
