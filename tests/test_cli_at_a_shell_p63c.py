@@ -126,15 +126,19 @@ def test_rm_whose_output_cannot_be_written_still_removes_every_entry_it_was_give
     assert [name for name in os.listdir(isolated_cache) if name != ".locks"] == []
 
 
+@pytest.mark.parametrize("unbuffered", ["", "1"])
 def test_a_command_that_printed_then_failed_on_a_full_disk_says_both_without_python_noise(
-    entry: str, isolated_cache: Path
+    entry: str, isolated_cache: Path, unbuffered: str
 ) -> None:
-    # `tfhub cache rm ENTRY nope > /dev/full` (stdout buffered, as at a shell): rm printed its
-    # "removed" line into the buffer, then raised "not in the cache"; the runner reported that
-    # and left the buffer to Python's exit, whose flush failed: "Exception ignored in:
-    # <_io.TextIOWrapper name='<stdout>' ...> OSError: [Errno 28]", exit 120.
+    # `tfhub cache rm ENTRY nope > /dev/full`: rm printed its "removed" line, then raised "not
+    # in the cache". Buffered (as at a shell), the runner reported that and left the buffer to
+    # Python's exit, whose flush failed: "Exception ignored in: <_io.TextIOWrapper
+    # name='<stdout>' ...> OSError: [Errno 28]", exit 120. Unbuffered (PYTHONUNBUFFERED, CI),
+    # the failed write was noted, and the not-found error (a FileNotFoundError) was then taken
+    # for it: "cannot write the output to stdout: Not in the cache ...", exit 1.
     command = [sys.executable, "-m", "tfhub", "cache", "rm", HANDLE, "nope"]
     env = {k: v for k, v in child_env().items() if k != "PYTHONUNBUFFERED"}
+    env.update({"PYTHONUNBUFFERED": "1"} if unbuffered else {})
     with open("/dev/full", "w") as full:
         done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, env=env)
     assert "Exception ignored" not in done.stderr, done.stderr

@@ -51,8 +51,10 @@ def remove_each(names: list[str], root: str) -> int:
         tfhub.errors.ModelNotFoundError: if a name names no entry of the cache (the entries
             the other names name were removed); the message names the handle to give for one
             that differs from a cached one only in its spelling (`_near_spelling_hint`).
+        OSError: if stdout could not be written (every entry was tried: `WorkReport`).
     """
-    missing = remove_named(names, root)
+    report = WorkReport()
+    missing = remove_named(names, root, report)
     if missing:
         raise errors.ModelNotFoundError(
             f"Not in the cache {escaped(root)}: {missing}. `tfhub cache rm` takes a handle or an "
@@ -61,6 +63,7 @@ def remove_each(names: list[str], root: str) -> int:
             f"removed.{_entry_path_hint(missing, root)}{_near_spelling_hint(missing, root)}",
             path=root,
         )
+    report.finish()
     return 0
 
 
@@ -113,20 +116,21 @@ def _loose_url(url: str) -> tuple[str, str, str, str] | None:
     return scheme, parts.netloc.lower(), parts.path.rstrip("/"), parts.query
 
 
-def remove_named(names: list[str], root: str) -> list[str]:
+def remove_named(names: list[str], root: str, report: WorkReport) -> list[str]:
     """Removes the entries `names` name (handles or folder names), each under its lock; an
     entry named twice (`rm H H`, a handle and its folder name) once.
 
     Args:
         names: the handles or folder names given to `tfhub cache rm`.
         root: the local cache folder.
+        report: prints each removal's line (a line it cannot write stops no removal; the
+            caller's `report.finish()` raises that failure).
 
     Returns:
         The names that name no entry of the cache (the others were removed).
 
     Raises:
         tfhub.errors.CacheError: if an entry could not be removed (the others were tried).
-        OSError: if stdout could not be written (every entry was tried: `WorkReport`).
     """
     # Every name is looked up before any entry goes: one that several entries show
     # (`_entry_shown_as`) is refused with "nothing was removed", which must then be true.
@@ -134,7 +138,6 @@ def remove_named(names: list[str], root: str) -> list[str]:
     missing = []
     removed: set[str] = set()
     failed: list[errors.CacheError] = []
-    report = WorkReport()
     for name, path in targets.items():
         if path is None:
             missing.append(name)
@@ -146,7 +149,6 @@ def remove_named(names: list[str], root: str) -> list[str]:
             report.say(removal.describe())
         removed.add(path)  # Tried: not again under its other name.
     _raise_failures(failed, root, missing)
-    report.finish()
     return missing
 
 

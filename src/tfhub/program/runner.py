@@ -88,9 +88,9 @@ def _run_command(
     except Exception as err:
         if signals.stopped_by() is not None:  # A library made the signal's unwind an
             return signals.report_stopped(prog, err)  # error of its own (Apache Beam's may).
-        if isinstance(err, OSError) and output is not None and output.failed is not None:
+        if output is not None and err is output.failed:  # Its output could not be written.
             return report_output_failure(err)
-        flush_before_error()  # What it printed before failing, or why that cannot be written.
+        flush_before_error(output)  # What it printed before failing, or why it cannot be.
         return report(err)
 
 

@@ -145,18 +145,20 @@ def write_output(text: str) -> int:
     return 0
 
 
-def flush_before_error() -> None:
+def flush_before_error(output: GuardedStdout | None) -> None:
     """Writes what a command printed before it failed, its error being what it reports next:
-    a stdout that cannot take it is said in a line of its own (a full disk; a pipe whose
+    a stdout that cannot take it, or that already failed a write the command went on from
+    (`output.failed`: `WorkReport`), is said in a line of its own (a full disk; a pipe whose
     reader left, quietly) and goes to /dev/null, so that Python's flush at exit does not fail
     ("Exception ignored ... OSError", exit 120)."""
+    failed = output.failed if output is not None else None
     try:
         flush_stdout()
-    except BrokenPipeError as err:
-        if not stdout_is_closed():  # Another pipe than stdout's reader gone: say it.
-            report_output_failure(err)
     except OSError as err:
-        report_output_failure(err)
+        failed = err
+    if failed is None or (isinstance(failed, BrokenPipeError) and stdout_is_closed()):
+        return
+    report_output_failure(failed)
 
 
 def report_output_failure(err: OSError) -> int:
