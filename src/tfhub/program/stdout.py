@@ -1,6 +1,7 @@
 """stdout as `tfhub` programs write it: any file name or character whatever its encoding, a
 write that fails reported as the output's (a closed pipe ends quietly with 141, a full disk is
-one line and 1), and argparse's own output (--help, --version) written the same way."""
+one line and 1; the lines that report a command's work stop none of it: `WorkReport`), and
+argparse's own output (--help, --version) written the same way."""
 
 from __future__ import annotations
 
