@@ -2,10 +2,13 @@
 with numbers are labelled in upstream's order (flow_from_directory's sorted names, "10" before
 "2"), an `e2e` into the folders of an earlier `e2e` with another --projected_dim leaves no stale
 projection matrix beside the new index, and `query` of an index built from upstream's own files
-answers --num_matches larger than its items with every item once, nearest first."""
+answers --num_matches larger than its items with every item once, nearest first; queries piped
+from a file with CRLF line ends (or given as `--query "$(head -1 q.txt)"` of one) are the text
+without the CR, as `generate` reads the lines of such a file."""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -117,3 +120,54 @@ def test_more_matches_than_items_of_upstreams_index_answer_each_item_once(
     stored, _ = nn.read_records(os.fspath(embeds))
     assert len(rows) == 1000 and sorted(item for _, item in rows) == sorted(stored)
     assert distances == sorted(distances)
+
+
+def _save_character_embedding(path: Path) -> str:
+    """A text embedding that counts each character (code point mod 8): a trailing CR moves
+    every vector, as it would for a character-level module."""
+    import tensorflow as tf
+
+    class Characters(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def __call__(self, texts: tf.Tensor) -> tf.Tensor:
+            points = tf.strings.unicode_decode(texts, "UTF-8")
+            return tf.reduce_sum(tf.one_hot(points % 8, 8), axis=1) + 0.01
+
+    tf.saved_model.save(Characters(), os.fspath(path))
+    return os.fspath(path)
+
+
+@pytest.mark.tf
+def test_queries_of_a_file_with_crlf_line_ends_are_read_without_the_cr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`query < queries.txt` of a file saved with CRLF line ends (Notepad's): Python reads a
+    pipe's lines up to the LF, so each query was embedded with a trailing CR and its own item
+    was found at 0.29, not 0.0000, while generate reads the lines of such a file without it;
+    `--query "$(head -1 queries.txt)"` (the shell drops the LF, not the CR) was the same."""
+    pytest.importorskip("apache_beam", reason="apache-beam is not installed (tfhub[tools])")
+    import tensorflow as tf
+
+    from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
+
+    module = _save_character_embedding(tmp_path / "characters")
+    items = ["cat", "sat mat", "hello", "world", "the cat", "dog"]
+    vectors = tf.saved_model.load(module)(tf.constant(items)).numpy()
+    (tmp_path / "embeds").mkdir()
+    records = [(item.encode(), list(map(float, v))) for item, v in zip(items, vectors, strict=True)]
+    nn.write_records(tmp_path / "embeds" / "emb-00000-of-00001.tfrecords", records)
+    index = tmp_path / "index"
+    build = ["build", f"--embed_output_dir={tmp_path / 'embeds'}", f"--index_output_dir={index}"]
+    assert tool_main(build) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    piped = io.BytesIO(b"hello\r\nworld\r\n")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(piped, "utf-8", newline="\n"))  # POSIX's.
+    argv = ["query", f"--module_url={module}", f"--index_output_dir={index}", "--num_matches=1"]
+
+    assert tool_main(argv) == 0
+    assert [line for line in capsys.readouterr().out.splitlines() if "\t" in line] == [
+        "0.0000\thello",
+        "0.0000\tworld",
+    ]
+    assert tool_main([*argv, "--query=hello\r"]) == 0
+    assert capsys.readouterr().out.splitlines()[::3] == ["Query: hello", "0.0000\thello"]

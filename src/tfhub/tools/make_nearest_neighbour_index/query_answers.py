@@ -39,6 +39,14 @@ def print_matches(matches: Sequence[Any], out: TextIO) -> None:
         print(f"{match.distance:.4f}\t{one_line(match.item)}", file=out)
 
 
+def query_text(text: str) -> str:
+    """The text of a query as typed, piped or given: without a byte-order mark starting it
+    (an editor's, as in generate's input) or the CR of a CRLF line end ending it (Python reads
+    a pipe's lines up to the LF, and `$(head -1 queries.txt)` drops only the LF), as generate
+    reads the lines of such a file."""
+    return text.removeprefix(BOM).removesuffix("\r")
+
+
 def _check_queries(queries: Sequence[str]) -> None:
     """Refuses, before the module loads, a --query that is blank (it has no text to find
     items like: the interactive prompt ends on one) or not UTF-8 text.
@@ -79,11 +87,11 @@ def _typed_on_a_terminal() -> bool:
 
 
 def answer_queries(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
-    """Answers --query, or the queries typed until an empty line or EOF (a byte-order mark at
-    the start of either is no text of the query). A typed query that is not UTF-8 text, has
-    no words the module embeds (its embedding is all zeros: any item would be as near as any
-    other), or that the module fails on, is reported on stderr (with its line number) and
-    skipped.
+    """Answers --query, or the queries typed until an empty line or EOF (`query_text`: a
+    byte-order mark at the start of either, a CR at its end, is no text of the query). A typed
+    query that is not UTF-8 text, has no words the module embeds (its embedding is all zeros:
+    any item would be as near as any other), or that the module fails on, is reported on
+    stderr (with its line number) and skipped.
 
     Raises:
         tfhub.errors.ToolFlagError: no --query and stdin closed, or a --query that is not
@@ -98,7 +106,7 @@ def answer_queries(args: argparse.Namespace, ask: Callable[[str], str] = input) 
             flag="query",
             value=None,
         )
-    queries = [text.removeprefix(BOM) for text in args.query or ()]
+    queries = [query_text(text) for text in args.query or ()]
     _check_queries(queries)
     finder = SimilarityFinder(
         args.module_url,
@@ -136,7 +144,7 @@ def _answer_typed(finder: Any, num_matches: int, ask: Callable[[str], str]) -> N
                 print(flush=True)
             raise
         line += 1
-        text = text.removeprefix(BOM)
+        text = query_text(text)
         if not text.strip():
             if not _typed_on_a_terminal():  # A terminal echoed the line's end; a pipe not.
                 print()
