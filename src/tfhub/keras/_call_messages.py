@@ -23,8 +23,8 @@ def input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:
     return (
         f"The inputs do not match what {target} of {hub.handle!r} expects: {expected}. "
         f"Pass inputs of that dtype and shape{_batch_note(hub.input_specs)}."
-        f"{_names_note(hub, inputs)}{_layer_dtype_hint(hub.input_specs, inputs)} "
-        f"Received: inputs={_describe(inputs)}"
+        f"{_names_note(hub, inputs)}{_layer_dtype_hint(hub.input_specs, inputs)}"
+        f"{_dense_hint(hub.input_specs, inputs)} Received: inputs={_describe(inputs)}"
     )
 
 
@@ -107,6 +107,35 @@ def _layer_dtype_hint(specs: Any, inputs: Any) -> str:
     )
 
 
+def _dense_hint(specs: Any, inputs: Any) -> str:
+    """How to make a RaggedTensor or SparseTensor input dense, if it is one and the model
+    takes no such kind of tensor; else ""."""
+    given = {_kind(leaf) for _, leaf in _leaves_with_paths(inputs)} - {""}
+    wanted = {_kind(leaf) for spec in specs for _, leaf in _leaves_with_paths(spec)}
+    kinds = sorted(given - wanted)
+    if not kinds:
+        return ""
+    how = ", ".join(_MAKE_DENSE[kind] for kind in kinds)
+    return (
+        f" The model takes no {' or '.join(kinds)}: make the inputs dense first ({how}), "
+        "padded as the model expects."
+    )
+
+
+# How each kind of composite tensor is made dense.
+_MAKE_DENSE = {"RaggedTensor": "ragged.to_tensor()", "SparseTensor": "tf.sparse.to_dense(sparse)"}
+
+
+def _kind(value: Any) -> str:
+    """ "RaggedTensor" or "SparseTensor" for such a tensor or its spec; "" for anything else
+    (a dense tensor, a TensorSpec, an array)."""
+    if isinstance(value, tf.RaggedTensor | tf.RaggedTensorSpec):
+        return "RaggedTensor"
+    if isinstance(value, tf.SparseTensor | tf.SparseTensorSpec):
+        return "SparseTensor"
+    return ""
+
+
 def _batch_note(specs: Any) -> str:
     """The note that the batch dimension may vary, if every input of every spec has a free
     first dimension; else "" (a module traced for a fixed batch, e.g. of 1, takes only that)."""
@@ -120,13 +149,16 @@ def _batch_note(specs: Any) -> str:
 
 
 def _compatible(inputs: Any, spec: Any) -> bool:
-    """True if `inputs` has the structure (dict keys too) and dtypes/shapes of `spec`."""
+    """True if `inputs` has the structure (dict keys too), kinds of tensors (dense, ragged,
+    sparse) and dtypes/shapes of `spec`."""
     given, wanted = _leaves_with_paths(inputs), _leaves_with_paths(spec)
     if [path for path, _ in given] != [path for path, _ in wanted]:
         return False
     for (_, tensor), (_, tensor_spec) in zip(given, wanted, strict=True):
         if not hasattr(tensor_spec, "is_compatible_with"):
             continue
+        if _kind(tensor) != _kind(tensor_spec):
+            return False
         if getattr(tensor, "dtype", None) != tensor_spec.dtype:
             return False
         if not tensor_spec.shape.is_compatible_with(getattr(tensor, "shape", None)):
@@ -150,6 +182,9 @@ def _leaves_with_paths(structure: Any, prefix: tuple[Any, ...] = ()) -> list[tup
 
 
 def _describe(structure: Any) -> str:
+    """`structure` with each tensor or spec said as its dtype and shape (`float32[None, 3]`),
+    after its kind if ragged or sparse (`RaggedTensor float32[2, None]`)."""
+
     def one(x: Any) -> str:
         dtype = getattr(x, "dtype", None)
         shape = getattr(x, "shape", None)
@@ -157,6 +192,7 @@ def _describe(structure: Any) -> str:
             return repr(x)
         name = getattr(dtype, "name", str(dtype))
         dims = list(shape) if shape is not None and shape.rank is not None else "unknown"
-        return f"{name}{dims}"
+        kind = _kind(x)
+        return f"{kind} {name}{dims}" if kind else f"{name}{dims}"
 
     return str(tf.nest.map_structure(one, structure))

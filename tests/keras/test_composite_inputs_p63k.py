@@ -1,0 +1,69 @@
+"""A RaggedTensor or SparseTensor given to a model that takes dense tensors (session 63).
+
+The layer checked inputs against the model's input specs by dtype and shape only. A ragged
+float32[2, None] "fits" float32[None, 3] by shape, a SparseTensor string[2] fits string[None],
+so no mismatch was found and TensorFlow's error came through ("Could not find matching concrete
+function", "Attempt to convert a value (SparseTensor(...)) with an unsupported type"), unlike
+a dense tensor of the wrong shape (a CallInputSpecError naming what the model expects). Where
+a mismatch was found (a signature), the message read "Received: inputs=float32[2, 3]" for a
+sparse float32[2, 3]: the very dtype and shape it said were expected. The kind of tensor is
+now part of the check and of the message, which says how to make the input dense.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.keras._support import Flavour
+
+from tfhub import errors
+
+pytestmark = pytest.mark.tf
+
+ROWS = [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+
+
+def test_a_ragged_input_to_a_dense_call_is_said_and_a_dense_retry_works(
+    flavour: Flavour, model_dir: dict[str, str]
+) -> None:
+    """Upstream let TensorFlow's ValueError through; the CallInputSpecError is one too."""
+    import tensorflow as tf
+
+    layer = flavour.layer(model_dir["tf2"])
+    with pytest.raises(errors.CallInputSpecError) as caught:
+        layer(tf.ragged.constant(ROWS))
+    assert isinstance(caught.value, ValueError)
+    message = str(caught.value)
+    assert "expects: float32[None, 3]" in message
+    assert "Received: inputs=RaggedTensor float32[2, None]" in message
+    assert "ragged.to_tensor()" in message and "sparse" not in message
+    dense = layer(np.array(ROWS, np.float32))
+    assert dense.shape == (2, 2)
+
+
+def test_a_sparse_input_to_a_dense_call_is_said(
+    flavour: Flavour, model_dir: dict[str, str]
+) -> None:
+    """Upstream let TensorFlow's TypeError through; the CallInputSpecError is one too."""
+    import tensorflow as tf
+
+    layer = flavour.layer(model_dir["text"])
+    with pytest.raises(errors.CallInputSpecError) as caught:
+        layer(tf.sparse.from_dense(tf.constant(["a b", "c"])))
+    assert isinstance(caught.value, TypeError)
+    message = str(caught.value)
+    assert "expects: string[None]" in message
+    assert "Received: inputs=SparseTensor string[2]" in message
+    assert "tf.sparse.to_dense(" in message
+    assert ".to_tensor()" not in message
+
+
+def test_a_sparse_input_to_a_signature_is_not_described_as_dense(
+    flavour: Flavour, model_dir: dict[str, str]
+) -> None:
+    import tensorflow as tf
+
+    layer = flavour.layer(model_dir["tf2"], signature="features", signature_outputs_as_dict=True)
+    with pytest.raises(errors.CallInputSpecError) as caught:
+        layer(tf.sparse.from_dense(np.array(ROWS, np.float32)))
+    assert "Received: inputs=SparseTensor float32[2, 3]" in str(caught.value)
