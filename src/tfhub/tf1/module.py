@@ -83,12 +83,11 @@ class Module:
         self._trainable = trainable
         self._tags = set(saved_model_lib.tag_set(tags))
         if self._tags not in self._spec.get_tags():
-            available = ", ".join(str(sorted(t)) for t in self._spec.get_tags())
             path = getattr(self._spec, "module_path", None)
             where = f" (at {path})" if path else ""
+            tag_sets = self._spec.get_tags()
             raise errors.UnknownTagsError(
-                f"No such graph variant: tags={sorted(self._tags)!r}. The module's tag sets are: "
-                f"{available}{where}. Received: tags={tags!r}",
+                saved_model_lib.unknown_tags_message(self._tags, tag_sets, where, tags),
                 available=sorted(sorted(t) for t in self._spec.get_tags()),
             )
         self._eager = tf.executing_eagerly()

@@ -72,6 +72,21 @@ def tag_set(tags: Iterable[str] | str | None) -> frozenset[str]:
         raise _tags_type_error(tags) from err
 
 
+def unknown_tags_message(
+    wanted: Iterable[str], tag_sets: Iterable[Iterable[str]], where: str, tags: Any
+) -> str:
+    """What `hub.Module` and a spec's methods say of `tags` (normalized: `wanted`) that none of
+    the module's `tag_sets` is: the tag sets, `where` (" (at PATH)" or ""), and how to pick
+    one (the empty set is picked by leaving `tags` out)."""
+    listed = [sorted(tag_set) for tag_set in tag_sets]
+    default = " ([] is tags=None, the default)" if [] in listed else ""
+    return (
+        f"No such graph variant: tags={sorted(wanted)!r}. The module's tag sets are: "
+        f"{', '.join(str(tag_set) for tag_set in listed)}{where}. Pass one of them as "
+        f"tags=...{default}. Received: tags={tags!r}"
+    )
+
+
 def _tags_type_error(tags: Any) -> errors.ArgumentTypeError:
     return errors.ArgumentTypeError(
         "tags names a graph variant of the module: a set of strings (e.g. {'train'}), one "
@@ -177,10 +192,8 @@ class SavedModelHandler:
         wanted = tag_set(tags)
         matches = [mg for mg in self._proto.meta_graphs if set(mg.meta_info_def.tags) == wanted]
         if len(matches) != 1:
-            available = ", ".join(str(sorted(t)) for t in self.get_tags())
             raise errors.UnknownGraphVariantError(
-                f"No such graph variant: tags={sorted(wanted)!r}. The module's tag sets are: "
-                f"{available}{self.where()}. Received: tags={tags!r}",
+                unknown_tags_message(wanted, self.get_tags(), self.where(), tags),
                 available=[sorted(t) for t in self.get_tags()],
             )
         return matches[0]
