@@ -101,7 +101,7 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
         return self._embedding_shape
 
     def load(self) -> LoadedModule:
-        model = saved_model.load_model(self._local_path)
+        model = saved_model.load_model(self._model_folder())
         obj, output_key = model.obj, self.output_key
         with_training = takes_training(obj)
         # A model saved with `training` left out runs without it in inference (as obj(x)).
@@ -123,6 +123,15 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         return fn(text_batch(inputs, self))
+
+    def _model_folder(self) -> str:
+        """The folder the handle was resolved to when the column was made or, if it is gone
+        (a cache cleaned since, e.g. by `tfhub cache remove`), the handle resolved again,
+        into the cache in use now: upstream resolved it only when the column's state was
+        created."""
+        if not tf.io.gfile.isdir(self._local_path):
+            self._local_path = saved_model.resolve(self.module_path)
+        return self._local_path
 
 
 def _tf1_module_message(local_path: str, handle: str) -> str:
