@@ -1,8 +1,9 @@
 """Where a TF1 column's module comes from: a handle string or a `hub.ModuleSpec`.
 
-A handle is resolved to a local folder once. An in-memory spec (e.g. from `hub.create_module_spec`)
-is written to a temporary folder on first use, through the public `hub.Module(spec).export(...)`,
-so every column is loaded the same way: with `tfhub.load`, in eager mode or in a graph.
+A handle is resolved to a local folder once (again only if that folder is gone). An in-memory
+spec (e.g. from `hub.create_module_spec`) is written to a temporary folder on first use, through
+the public `hub.Module(spec).export(...)`, so every column is loaded the same way: with
+`tfhub.load`, in eager mode or in a graph.
 """
 
 from __future__ import annotations
@@ -145,9 +146,13 @@ class ModuleSource:
 
     @property
     def local_path(self) -> str:
-        """The module's local folder (an in-memory spec is exported on first access)."""
+        """The module's local folder (an in-memory spec is exported on first access; a handle
+        whose folder is gone, e.g. a cache cleaned since the column was made, is resolved
+        again, into the cache in use now)."""
         if self._path is None:
             self._path = export_spec_to_temp_folder(self.module_spec)
+        elif isinstance(self.module_spec, str) and not tf.io.gfile.isdir(self._path):
+            self._path = saved_model.resolve(self.module_spec)
         return self._path
 
 
