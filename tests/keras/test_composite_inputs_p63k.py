@@ -7,10 +7,15 @@ function", "Attempt to convert a value (SparseTensor(...)) with an unsupported t
 a dense tensor of the wrong shape (a CallInputSpecError naming what the model expects). Where
 a mismatch was found (a signature), the message read "Received: inputs=float32[2, 3]" for a
 sparse float32[2, 3]: the very dtype and shape it said were expected. The kind of tensor is
-now part of the check and of the message, which says how to make the input dense.
+now part of the check and of the message, which says how to make the input dense, or, for a
+TF1 Hub module's sparse input (its signature takes `<input>_indices`, `_values`, `_dense_shape`),
+how to pass the SparseTensor's parts: that model does take a SparseTensor, so "make the inputs
+dense" would be wrong there.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
@@ -67,3 +72,43 @@ def test_a_sparse_input_to_a_signature_is_not_described_as_dense(
     with pytest.raises(errors.CallInputSpecError) as caught:
         layer(tf.sparse.from_dense(np.array(ROWS, np.float32)))
     assert "Received: inputs=SparseTensor float32[2, 3]" in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def sparse_tf1_module(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A TF1 Hub module whose default signature takes a sparse float32 [None, 3] input x and
+    returns x @ [[1], [2], [3]]."""
+    import tensorflow as tf
+
+    import tfhub as hub
+
+    def module_fn() -> None:
+        sparse = tf.compat.v1.sparse_placeholder(tf.float32, [None, 3])
+        weights = tf.compat.v1.get_variable("w", initializer=tf.constant([[1.0], [2.0], [3.0]]))
+        hub.add_signature(inputs=sparse, outputs=tf.sparse.sparse_dense_matmul(sparse, weights))
+
+    path = os.fspath(tmp_path_factory.mktemp("sparse_tf1") / "module")
+    with tf.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(module_fn))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(path, session)
+    return path
+
+
+def test_a_sparse_input_to_a_tf1_sparse_signature_says_to_pass_its_parts(
+    flavour: Flavour, sparse_tf1_module: str
+) -> None:
+    import tensorflow as tf
+
+    layer = flavour.layer(sparse_tf1_module)
+    sparse = tf.sparse.from_dense(np.array(ROWS, np.float32))
+    with pytest.raises(errors.CallInputSpecError) as caught:
+        layer(sparse)
+    message = str(caught.value)
+    assert "make the inputs dense" not in message
+    parts = "'default_values': sparse.values, 'default_dense_shape': sparse.dense_shape}."
+    assert f"pass {{'default_indices': sparse.indices, {parts}" in message
+    given = {"default_indices": sparse.indices, "default_values": sparse.values}
+    given["default_dense_shape"] = sparse.dense_shape
+    np.testing.assert_allclose(layer(given), [[14.0], [14.0]])  # What the message says works.

@@ -115,6 +115,10 @@ def _dense_hint(specs: Any, inputs: Any) -> str:
     kinds = sorted(given - wanted)
     if not kinds:
         return ""
+    stem = _sparse_parts_stem(specs) if kinds == ["SparseTensor"] else None
+    if stem is not None:
+        parts = ", ".join(f"'{stem}{part}': sparse.{part}" for part in _SPARSE_PARTS)
+        return f" The signature takes a SparseTensor as its parts: pass {{{parts}}}."
     how = ", ".join(_MAKE_DENSE[kind] for kind in kinds)
     return (
         f" The model takes no {' or '.join(kinds)}: make the inputs dense first ({how}), "
@@ -124,6 +128,25 @@ def _dense_hint(specs: Any, inputs: Any) -> str:
 
 # How each kind of composite tensor is made dense.
 _MAKE_DENSE = {"RaggedTensor": "ragged.to_tensor()", "SparseTensor": "tf.sparse.to_dense(sparse)"}
+
+
+# The inputs a signature takes a SparseTensor as (`<input>_indices`, ...), in this order.
+_SPARSE_PARTS = ("indices", "values", "dense_shape")
+
+
+def _sparse_parts_stem(specs: Any) -> str | None:
+    """The `<input>_` of a signature that takes a SparseTensor as `<input>_indices`,
+    `<input>_values` and `<input>_dense_shape` (a TF1 Hub module's sparse input, as
+    TensorFlow's signatures give it); None if no spec has those three."""
+    for spec in specs:
+        names = (
+            {name for name in spec if isinstance(name, str)} if isinstance(spec, dict) else set()
+        )
+        for name in sorted(names):
+            stem = name.removesuffix("indices")
+            if stem != name and {stem + part for part in _SPARSE_PARTS} <= names:
+                return stem
+    return None
 
 
 def _kind(value: Any) -> str:
