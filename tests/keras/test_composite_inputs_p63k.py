@@ -112,3 +112,27 @@ def test_a_sparse_input_to_a_tf1_sparse_signature_says_to_pass_its_parts(
     given = {"default_indices": sparse.indices, "default_values": sparse.values}
     given["default_dense_shape"] = sparse.dense_shape
     np.testing.assert_allclose(layer(given), [[14.0], [14.0]])  # What the message says works.
+
+
+def test_a_sparse_input_to_a_ragged_model_is_not_told_to_make_it_dense(tmp_path) -> None:
+    """A model of a RaggedTensorSpec input: its spec is said as ragged (a dense tensor "fit"
+    it by dtype and shape before, and TensorFlow's error came through), and a SparseTensor is
+    not told to be made dense (the model does not take dense tensors either)."""
+    import tensorflow as tf
+
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    class RowSums(tf.Module):
+        @tf.function(input_signature=[tf.RaggedTensorSpec([None, None], tf.float32)])
+        def __call__(self, rows: tf.RaggedTensor) -> tf.Tensor:
+            return tf.reduce_sum(rows, axis=1)
+
+    tf.saved_model.save(RowSums(), os.fspath(tmp_path / "ragged"))
+    layer = KerasLayer(os.fspath(tmp_path / "ragged"))
+    for given in (np.ones((2, 2), np.float32), tf.sparse.from_dense(np.ones((2, 2), np.float32))):
+        with pytest.raises(errors.CallInputSpecError) as caught:
+            layer(given)
+        message = str(caught.value)
+        assert "expects: RaggedTensor float32[None, None]." in message
+        assert "dense" not in message.split("Received:")[0]
+    np.testing.assert_allclose(layer(tf.ragged.constant([[1.0, 2.0], [3.0]])), [3.0, 3.0])

@@ -109,16 +109,17 @@ def _layer_dtype_hint(specs: Any, inputs: Any) -> str:
 
 def _dense_hint(specs: Any, inputs: Any) -> str:
     """How to make a RaggedTensor or SparseTensor input dense, if it is one and the model
-    takes no such kind of tensor; else ""."""
+    takes dense tensors only (or how to pass a SparseTensor's parts to a signature that takes
+    them); else ""."""
     given = {_kind(leaf) for _, leaf in _leaves_with_paths(inputs)} - {""}
     wanted = {_kind(leaf) for spec in specs for _, leaf in _leaves_with_paths(spec)}
     kinds = sorted(given - wanted)
-    if not kinds:
-        return ""
     stem = _sparse_parts_stem(specs) if kinds == ["SparseTensor"] else None
     if stem is not None:
         parts = ", ".join(f"'{stem}{part}': sparse.{part}" for part in _SPARSE_PARTS)
         return f" The signature takes a SparseTensor as its parts: pass {{{parts}}}."
+    if not kinds or wanted != {""}:  # A model of ragged or sparse inputs wants them so.
+        return ""
     how = ", ".join(_MAKE_DENSE[kind] for kind in kinds)
     return (
         f" The model takes no {' or '.join(kinds)}: make the inputs dense first ({how}), "
