@@ -28,6 +28,7 @@ _override: bool | None = None
 # every 15 s (a redraw every 0.5 s wrote 1,200 lines for a 10-minute download).
 TERMINAL_REDRAW_SEC = 0.5
 LOG_REDRAW_SEC = 15.0
+_TQDM_MAXINTERVAL = 10.0  # tqdm's default `maxinterval`.
 
 
 def disable_progress_bars() -> None:
@@ -62,11 +63,21 @@ def _is_terminal(stream: Any) -> bool:
 
 def _redraw_every(tqdm_class: Any) -> float:
     """Seconds between redraws of a `tqdm_class` bar on stderr, at least: LOG_REDRAW_SEC for
-    a text bar on a stream that is no terminal, else TERMINAL_REDRAW_SEC (a notebook's widget
-    is not drawn on the stream)."""
-    if getattr(tqdm_class, "__module__", "").startswith("tqdm.notebook"):
+    a text bar on a stream that is no terminal, else TERMINAL_REDRAW_SEC (a notebook's widget,
+    `tqdm.notebook.tqdm` or a class made from it as `tqdm.auto`'s in a notebook, is not drawn
+    on the stream)."""
+    classes = getattr(tqdm_class, "__mro__", ())
+    if any(getattr(cls, "__module__", "").startswith("tqdm.notebook") for cls in classes):
         return TERMINAL_REDRAW_SEC
     return TERMINAL_REDRAW_SEC if _is_terminal(sys.stderr) else LOG_REDRAW_SEC
+
+
+def _forced_redraw_after(redraw_every: float) -> float:
+    """tqdm's `maxinterval` for a bar redrawn at most every `redraw_every` s: tqdm's monitor
+    thread redraws a bar that has not been drawn for that long (a stalled download), and then
+    the next update draws it again; below `redraw_every` (tqdm's default, 10 s, under the log's
+    15 s) a download drawn every 15 s got a second line 0.1 s after each monitor's redraw."""
+    return max(_TQDM_MAXINTERVAL, 2 * redraw_every)
 
 
 class _NoBar:
@@ -123,6 +134,7 @@ def download_bar(*, description: str, total: int | None, tqdm_class: Any = None)
     from .printable import escaped
     from .redact import redact
 
+    redraw_every = _redraw_every(tqdm_class)
     try:
         bar = tqdm_class(
             # Never the credentials of a URL, nor its invisible characters raw (a right-to-left
@@ -137,7 +149,8 @@ def download_bar(*, description: str, total: int | None, tqdm_class: Any = None)
             # Wiped when done in a terminal; kept in a log, where a wiped bar left its first
             # state (0%) and a blank line.
             leave=not _is_terminal(sys.stderr),
-            mininterval=_redraw_every(tqdm_class),
+            mininterval=redraw_every,
+            maxinterval=_forced_redraw_after(redraw_every),
         )
     except (OSError, ValueError) as err:
         logger.debug("No progress bar: its stream failed (%s).", err)
