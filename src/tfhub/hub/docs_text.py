@@ -8,17 +8,10 @@ import os
 from pathlib import Path
 
 from .. import errors
+from ..utils.text_encodings import marked_encoding
 
 # What a doc that is not UTF-8 leads to in a hub (the server, validate, mirror).
 LEFT_OUT = "it is left out until then"
-# The byte-order marks of Unicode's other encodings, UTF-32's first (UTF-32 LE's starts with
-# UTF-16 LE's): Windows PowerShell's `>` and Notepad's "Unicode" save UTF-16 with its mark.
-_OTHER_UNICODE_MARKS = (
-    (codecs.BOM_UTF32_LE, "UTF-32"),
-    (codecs.BOM_UTF32_BE, "UTF-32"),
-    (codecs.BOM_UTF16_LE, "UTF-16"),
-    (codecs.BOM_UTF16_BE, "UTF-16"),
-)
 
 
 def read_doc_text(
@@ -82,7 +75,7 @@ def _remedy(data: bytes) -> str:
     """How to make UTF-8 of a doc's bytes that are not: from latin1, unless a byte-order mark
     says the file is UTF-16 or UTF-32 (from latin1, its mark and every NUL byte would become
     text, and the doc would still name no kind)."""
-    other = next((name for mark, name in _OTHER_UNICODE_MARKS if data.startswith(mark)), None)
+    other = marked_encoding(data)
     if other is None:
         return "save the file as UTF-8 (e.g. 'iconv -f latin1 -t utf-8')"
     writers = " (as Windows PowerShell's > and Notepad's \"Unicode\" save it)"

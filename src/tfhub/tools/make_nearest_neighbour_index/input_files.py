@@ -17,6 +17,7 @@ from typing import Any
 from ... import errors
 from ...utils.paths import non_folder_kind, special_kind
 from ...utils.printable import BOM
+from ...utils.text_encodings import marked_encoding
 from . import files
 
 
@@ -212,21 +213,10 @@ def items_of_line(line: str) -> Iterator[str]:
             yield item
 
 
-# The byte-order marks of Unicode's other encodings, UTF-32's first (UTF-32 LE's starts with
-# UTF-16 LE's): Windows PowerShell's `>` and Notepad's "Unicode" write UTF-16 with its mark.
-_OTHER_UNICODE_MARKS = (
-    (codecs.BOM_UTF32_LE, "UTF-32"),
-    (codecs.BOM_UTF32_BE, "UTF-32"),
-    (codecs.BOM_UTF16_LE, "UTF-16"),
-    (codecs.BOM_UTF16_BE, "UTF-16"),
-)
-
-
 def other_unicode_encoding(path: str) -> str | None:
     """The encoding other than UTF-8 ("UTF-16", "UTF-32") that a local input file's start (read
     as Beam reads it) marks it as, or None: no such byte-order mark, or no such file."""
-    start = _head(path)
-    return next((name for mark, name in _OTHER_UNICODE_MARKS if start.startswith(mark)), None)
+    return marked_encoding(_head(path))
 
 
 # Compressed streams that Beam decompresses when the file's name ends so: `sniff`'s kind (and
