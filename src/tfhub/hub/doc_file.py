@@ -1,6 +1,7 @@
 """A parsed documentation file of a hub folder: its kind (`DocKind`), metadata lines
 (`MetadataValue`), format problems (`Problem`) and the doc itself (`DocFile`), with the bounds
-the hub puts on a description and a metadata value.
+the hub puts on a description and a metadata value and key, and the metadata keys (which of
+them repeat) with the rules every reader of a doc follows for them.
 
 `docs_format` parses docs into these (and re-exports them: `docs_format.DocFile` is this one).
 Pure Python: no TensorFlow.
@@ -24,9 +25,33 @@ MAX_DESCRIPTION_CHARS = 1_000
 # `tfhub validate` and `publish` refuse a longer one; the server leaves it out
 # (`docs_format.list_docs`).
 MAX_VALUE_CHARS = 1_000
-# The metadata key that says where a version's files are (a URL, `legacy`, or the archive beside
-# the doc); `doc_rules` re-exports it.
+# The longest metadata key served: tfhub.dev's keys are 22 characters at most
+# ('interactive-visualizer'); a longer one is no key the hub knows, and pages and the JSON API
+# would show it whole (a 200 KB key went into both). The server leaves such a line out
+# (`docs_format.without_long_values`); `tfhub validate` reports it as unsupported.
+MAX_KEY_CHARS = 100
+# The metadata keys, named here once; `doc_rules` (which says which kind allows which) and the
+# server (which serves one value of a single-valued key) take them from here.
+# `asset-path` says where a version's files are (a URL, `legacy`, or the archive beside the doc).
 ASSET_PATH = "asset-path"
+ARCHITECTURE, COLAB, DATASET = "network-architecture", "colab", "dataset"
+DEMO, FINE_TUNABLE, FORMAT, LANGUAGE = "demo", "fine-tunable", "format", "language"
+LICENSE, PARENT_MODEL, TASK, VISUALIZER = (
+    "license",
+    "parent-model",
+    "task",
+    "interactive-visualizer",
+)
+MODULE_TYPE = "module-type"  # What tfhub.dev's validator called `task` before renaming it.
+# The keys a doc may give on several lines (each line one value); `module-type` too, as `task`.
+REPEATED_KEYS = frozenset({DATASET, LANGUAGE, TASK, ARCHITECTURE})
+# The keys a doc gives once: tfhub.dev's validator refused two values of its single-valued keys
+# (asset-path, format, fine-tunable, parent-model); tfhub adds the other known keys that are
+# not in REPEATED_KEYS. `tfhub validate` reports a second line; the server serves the first
+# (asset-path: none of them, `repeated_asset_path`).
+SINGLE_VALUED_KEYS = frozenset(
+    {ASSET_PATH, COLAB, DEMO, FINE_TUNABLE, FORMAT, LICENSE, PARENT_MODEL, VISUALIZER}
+)
 
 
 class DocKind(enum.Enum):
@@ -87,6 +112,10 @@ class DocFile:
         display_path: the path shown in problems (relative to ROOT, or as given).
         problems: format problems found while parsing (see the validator for the rest).
         description_line: the 1-based line where the description starts (0 if it has none).
+        metadata_cut: the problem of the unexpected line where reading the metadata stopped
+            (also in `problems`) when a metadata line (indented or not) follows it before the
+            first heading, else None: the lines from there on are the body, none of them read
+            as metadata.
     """
 
     kind: DocKind
@@ -100,6 +129,7 @@ class DocFile:
     display_path: str = ""
     problems: tuple[Problem, ...] = ()
     description_line: int = 0
+    metadata_cut: Problem | None = None
 
     @property
     def shown_description(self) -> str:
@@ -145,6 +175,32 @@ def repeated_asset_path(doc: DocFile) -> Problem | None:
         "files; keep the right line and remove the others (until then, tfhub serve and "
         "`tfhub mirror --from-docs` use none of them)",
     )
+
+
+def single_valued(key: str) -> bool:
+    """True if a doc gives `key` once at most (`SINGLE_VALUED_KEYS`): the one answer of
+    `tfhub validate` (`doc_rules`) and the server (`docs_format.without_long_values`)."""
+    return key in SINGLE_VALUED_KEYS
+
+
+def repeated_values(doc: DocFile) -> list[tuple[int, Problem]]:
+    """Each line that gives a single-valued key (`single_valued`) again, but `asset-path`
+    (`repeated_asset_path`): (its index in `doc.entries`, the problem naming it and the line
+    that gave the key first), in file order. The server serves the first line's value."""
+    first: dict[str, int] = {}
+    found = []
+    for index, (key, value) in enumerate(doc.entries):
+        if not single_valued(key) or key == ASSET_PATH:
+            continue
+        if key not in first:
+            first[key] = value.line
+            continue
+        message = (
+            f"metadata {key!r} may be given only once (tfhub.dev allowed one value; it is first "
+            f"given on line {first[key]}): keep the right line and remove the others"
+        )
+        found.append((index, Problem(doc.display_path or doc.path.as_posix(), value.line, message)))
+    return found
 
 
 def asset_path(doc: DocFile) -> MetadataValue | None:

@@ -36,20 +36,27 @@ from ..utils.printable import short_repr
 from . import asset_paths, doc_handles, docs_layout
 from . import docs_format as fmt
 from . import tags as tags_lib
-from .doc_file import ASSET_PATH, repeated_asset_path
+from .doc_file import (  # The keys' one home; importable from here as before.
+    ARCHITECTURE,
+    ASSET_PATH,
+    COLAB,
+    DATASET,
+    DEMO,
+    FINE_TUNABLE,
+    FORMAT,
+    LANGUAGE,
+    LICENSE,
+    MODULE_TYPE,
+    PARENT_MODEL,
+    REPEATED_KEYS,
+    TASK,
+    VISUALIZER,
+    repeated_asset_path,
+    single_valued,
+)
 from .docs_format import DocFile, DocKind, Problem
 from .docs_layout import DOCS_DIR_POSIX
 
-ARCHITECTURE, COLAB, DATASET = "network-architecture", "colab", "dataset"
-DEMO, FINE_TUNABLE, FORMAT, LANGUAGE = "demo", "fine-tunable", "format", "language"
-LICENSE, PARENT_MODEL, TASK, VISUALIZER = (
-    "license",
-    "parent-model",
-    "task",
-    "interactive-visualizer",
-)
-MODULE_TYPE = "module-type"  # What tfhub.dev's validator called `task` before renaming it.
-REPEATED_KEYS = frozenset({DATASET, LANGUAGE, TASK, ARCHITECTURE})
 SAVED_MODEL_FORMATS = ("hub", "saved_model", "saved_model_2")
 TASK_PREFIXES = ("image-", "text-", "audio-", "video-")
 MAX_VALUE_CHARS = fmt.MAX_VALUE_CHARS  # The longest metadata value (see docs_format).
@@ -239,7 +246,7 @@ def _key_problem(
             f"unsupported metadata {short_repr(key)} for a {kind.value} doc{cased} (allowed: "
             f"{_allowed_text(rules)})"
         )
-    if key in seen and key not in REPEATED_KEYS and key != ASSET_PATH:
+    if key in seen and single_valued(key) and key != ASSET_PATH:
         return f"metadata {key!r} may be given only once (only {sorted(REPEATED_KEYS)} repeat)"
     return None
 

@@ -34,7 +34,8 @@ from pathlib import Path
 
 from .. import errors
 from ..utils.printable import short_repr
-from .doc_file import ASSET_PATH, repeated_asset_path
+from ..utils.warn_once import WarnedOnce
+from .doc_file import ASSET_PATH, MAX_KEY_CHARS, repeated_asset_path, repeated_values
 from .doc_file import MAX_DESCRIPTION_CHARS as MAX_DESCRIPTION_CHARS  # Re-exported: as before.
 from .doc_file import MAX_VALUE_CHARS as MAX_VALUE_CHARS
 from .doc_file import DocFile as DocFile
@@ -59,6 +60,9 @@ from .docs_layout import signatures_path as signatures_path  # Documented here (
 from .docs_text import read_doc_text
 
 logger = logging.getLogger(__name__)
+# The docs the server warned about, by path and content (`without_long_values`): a rescan reads
+# every doc again, and says again only what an edit changed (the oldest forgotten first).
+_WARNED: WarnedOnce[tuple[str, int]] = WarnedOnce()
 
 _METADATA_LINE = re.compile(r"^<!--(?P<key>[\w\s-]+):(?P<value>.+)-->$")
 _ICON_LINE_PREFIX = "[![Icon URL]]"
@@ -164,7 +168,7 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
     if refused is not None:
         problems.append(Problem(shown, 1, f"the handle {str(handle)!r} {refused}"))
     description, description_line, index = _read_description(lines, shown, problems)
-    entries, index = _read_metadata(lines, index, shown, problems)
+    entries, index, cut = _read_metadata(lines, index, shown, problems)
     body = "\n".join(lines[index:]).strip("\n")
     return DocFile(
         kind=kind,
@@ -178,6 +182,7 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
         display_path=shown,
         problems=tuple(problems),
         description_line=description_line,
+        metadata_cut=cut,
     )
 
 
@@ -259,12 +264,18 @@ def _read_description(
 
 def _read_metadata(
     lines: list[str], index: int, rel_path: str, problems: list[Problem]
-) -> tuple[list[tuple[str, MetadataValue]], int]:
-    """Metadata lines up to the first heading; returns them and where the body starts: at the
-    first heading, or at tfhub.dev's first Colab or Demo button line among the metadata (so
-    the page shows the button; the metadata lines after it are comments, never shown)."""
+) -> tuple[list[tuple[str, MetadataValue]], int, Problem | None]:
+    """Metadata lines up to the first heading; returns them, where the body starts (at the
+    first heading, or at tfhub.dev's first Colab or Demo button line among the metadata, so
+    the page shows the button; the metadata lines after it are comments, never shown) and the
+    problem of the unexpected line that stopped the reading if a metadata line is left unread
+    by it (None: none is).
+
+    The reading stops at an unexpected line, as tfhub.dev's validator did (it refused the
+    doc there): the lines after it are the body, none read as metadata."""
     entries: list[tuple[str, MetadataValue]] = []
     first_button: int | None = None
+    cut: Problem | None = None
     while index < len(lines) and not lines[index].startswith("#"):
         line = lines[index].rstrip()
         match = _METADATA_LINE.match(line)
@@ -274,18 +285,36 @@ def _read_metadata(
         elif line.startswith(_BUTTON_LINE_PREFIXES):
             first_button = index if first_button is None else first_button
         elif line and not line.startswith(_ICON_LINE_PREFIX):
-            problems.append(
-                Problem(
-                    rel_path,
-                    index + 1,
-                    "unexpected line between the description and the first heading (only "
-                    "'<!-- key: value -->' metadata and empty lines go there). Received: "
-                    + short_repr(line),
-                )
-            )
+            problem = Problem(rel_path, index + 1, _unexpected(line))
+            problems.append(problem)
+            cut = problem if _hides_metadata(lines, index) else None
             break
         index += 1
-    return entries, index if first_button is None else first_button
+    return entries, index if first_button is None else first_button, cut
+
+
+def _hides_metadata(lines: list[str], index: int) -> bool:
+    """True if a metadata line, indented or not, is among the lines from `index` (where the
+    reading stopped) to the first heading: the doc's metadata is then read only partly."""
+    for line in lines[index:]:
+        if line.startswith("#"):
+            return False
+        if _METADATA_LINE.match(line.strip()):
+            return True
+    return False
+
+
+def _unexpected(line: str) -> str:
+    """The problem of an unexpected line among the metadata lines (how to fix an indented
+    metadata line: tfhub.dev's validator read one only from the line's start)."""
+    indented = "; a metadata line begins at its line's start: remove the blanks before '<!--'"
+    return (
+        "unexpected line between the description and the first heading (only "
+        "'<!-- key: value -->' metadata and empty lines go there"
+        + (indented if _METADATA_LINE.match(line.strip()) else "")
+        + "). Received: "
+        + short_repr(line)
+    )
 
 
 def parse_doc(
@@ -350,35 +379,83 @@ def list_docs(
 
 
 def without_long_values(doc: DocFile) -> DocFile:
-    """The doc as the server shows it: without its metadata values longer than
-    `MAX_VALUE_CHARS` (a hand-written doc `tfhub validate` never checked), each left out with
-    a warning (`list_docs`, and `settled` for a doc a killed publish moved aside), and without
-    any `asset-path` if it gives two or more (`doc_file.repeated_asset_path`: one warning)."""
-    doc = _without_repeated_asset_path(doc)
-    kept = tuple(entry for entry in doc.entries if len(entry[1].value) <= MAX_VALUE_CHARS)
-    if len(kept) == len(doc.entries):
+    """The doc as the server shows it (`list_docs`, and `settled` for a doc a killed publish
+    moved aside), each change said in a warning naming the doc and the line, once per doc
+    content (`_WARNED`: a rescan of an unchanged doc says nothing again):
+
+    - its metadata read only up to an unexpected line (`DocFile.metadata_cut`, as tfhub.dev's
+      validator stopped there): said, nothing changed;
+    - without any `asset-path` if it gives two or more (`doc_file.repeated_asset_path`);
+    - a single-valued key given again (`doc_file.repeated_values`): its first line served;
+    - without its metadata whose value is longer than `MAX_VALUE_CHARS`, or whose key is longer
+      than `MAX_KEY_CHARS` (a hand-written doc `tfhub validate` never checked: pages, the JSON
+      API and search facets would show it whole).
+    """
+    warn = _WARNED.first_time((os.fspath(doc.path), hash(doc)))
+    if warn and doc.metadata_cut is not None:
+        logger.warning(
+            "%s:%d: the metadata lines from here to the first heading are not read (not "
+            "served; `tfhub validate` reports it): %s",
+            doc.metadata_cut.path,
+            doc.metadata_cut.line,
+            doc.metadata_cut.message,
+        )
+    doc = _without_repeated_asset_path(doc, warn=warn)
+    left_out: set[int] = set()
+    for index, problem in repeated_values(doc):
+        left_out.add(index)
+        if warn:
+            logger.warning("%s; serving the first, leaving this line out", problem)
+    left_out |= _too_long_lines(doc, left_out, warn=warn)
+    if not left_out:
         return doc
-    for key, value in doc.entries:
-        if len(value.value) > MAX_VALUE_CHARS:
-            logger.warning(
-                "%s:%d: leaving out the metadata %r (not served): its value is %s characters "
-                "long, more than the %s a value may have (`tfhub validate` reports it); give an "
-                "id or a URL",
-                doc.display_path,
-                value.line,
-                key,
-                f"{len(value.value):,}",
-                f"{MAX_VALUE_CHARS:,}",
-            )
+    kept = tuple(entry for index, entry in enumerate(doc.entries) if index not in left_out)
     return dataclasses.replace(doc, entries=kept)
 
 
-def _without_repeated_asset_path(doc: DocFile) -> DocFile:
+def _too_long_lines(doc: DocFile, skipped: set[int], *, warn: bool) -> set[int]:
+    """The indexes in `doc.entries` of the metadata lines whose value or key is too long to
+    serve (`_too_long`), each named in a warning if `warn` (but those in `skipped`, left out
+    already)."""
+    found: set[int] = set()
+    for index, (key, value) in enumerate(doc.entries):
+        why = _too_long(key, value.value)
+        if not why or index in skipped:
+            continue
+        found.add(index)
+        if warn:
+            logger.warning(
+                "%s:%d: leaving out the metadata %s (not served): %s",
+                doc.display_path,
+                value.line,
+                short_repr(key),
+                why,
+            )
+    return found
+
+
+def _too_long(key: str, value: str) -> str:
+    """Why the server leaves out a metadata line (its value or key too long), "" if not."""
+    if len(value) > MAX_VALUE_CHARS:
+        return (
+            f"its value is {len(value):,} characters long, more than the {MAX_VALUE_CHARS:,} "
+            "a value may have (`tfhub validate` reports it); give an id or a URL"
+        )
+    if len(key) > MAX_KEY_CHARS:
+        return (
+            f"its key is {len(key):,} characters long, more than the {MAX_KEY_CHARS:,} a key "
+            "may have (`tfhub validate` reports it as unsupported)"
+        )
+    return ""
+
+
+def _without_repeated_asset_path(doc: DocFile, *, warn: bool) -> DocFile:
     """`doc` without its asset-path lines if it has two or more, which no reader picks from
-    (`doc_file.repeated_asset_path`), with a warning naming them."""
+    (`doc_file.repeated_asset_path`), with a warning naming them (if `warn`)."""
     problem = repeated_asset_path(doc)
     if problem is None:
         return doc
-    logger.warning("%s; leaving them all out (not served)", problem)
+    if warn:
+        logger.warning("%s; leaving them all out (not served)", problem)
     kept = tuple(entry for entry in doc.entries if entry[0] != ASSET_PATH)
     return dataclasses.replace(doc, entries=kept)
