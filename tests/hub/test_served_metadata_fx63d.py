@@ -71,6 +71,7 @@ def test_validate_still_reports_the_indented_line(tmp_path: Path, capsys) -> Non
     _hub(tmp_path, "<!-- license", "  <!-- license")
     status, out, _ = run_tfhub(capsys, "validate", str(tmp_path))
     assert status != 0 and "1.md:11: unexpected line between" in out
+    assert "remove the blanks before '<!--'" in out  # What to do with an indented line.
 
 
 def test_a_repeated_single_valued_key_is_served_with_its_first_value(
