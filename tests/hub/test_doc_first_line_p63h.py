@@ -175,3 +175,14 @@ def test_a_metadata_key_written_with_capitals_is_told_to_be_lower_case(tmp_path:
         "unsupported metadata 'License' for a Module doc: keys are lower case, write 'license'"
         in out
     )
+
+
+def test_a_huge_refused_handle_is_shown_cut_lead63(tmp_path: Path) -> None:
+    """Review of 6243ec40: the handle's own problem (not ASCII) showed the whole handle: 600,000
+    characters for a first line '# Module acme/<300,000 e-acute>/1'."""
+    from tfhub.hub import docs_format
+
+    text = "# Module acme/" + "\u00e9" * 300_000 + "/1\nA model.\n"
+    path = tmp_path / "1.md"
+    doc = docs_format.parse_text(text, path=path, rel_path="1.md")
+    assert doc.problems and all(len(problem.message) < 2_000 for problem in doc.problems)

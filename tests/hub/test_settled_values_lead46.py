@@ -1,6 +1,6 @@
 """A doc a killed `publish --force` moved aside is served as the roll-back will put it back
 (`settled`), and so as the scan serves every doc: without its metadata values longer than
-`MAX_VALUE_CHARS` (`docs_format.without_long_values`); it served them whole."""
+`MAX_VALUE_CHARS` (`served_doc.without_long_values`); it served them whole."""
 
 from __future__ import annotations
 

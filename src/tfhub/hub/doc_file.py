@@ -28,7 +28,7 @@ MAX_VALUE_CHARS = 1_000
 # The longest metadata key served: tfhub.dev's keys are 22 characters at most
 # ('interactive-visualizer'); a longer one is no key the hub knows, and pages and the JSON API
 # would show it whole (a 200 KB key went into both). The server leaves such a line out
-# (`docs_format.without_long_values`); `tfhub validate` reports it as unsupported.
+# (`served_doc.without_long_values`); `tfhub validate` reports it as unsupported.
 MAX_KEY_CHARS = 100
 # The metadata keys, named here once; `doc_rules` (which says which kind allows which) and the
 # server (which serves one value of a single-valued key) take them from here.
@@ -161,7 +161,7 @@ def repeated_asset_path(doc: DocFile) -> Problem | None:
     """The problem of a doc that gives `asset-path` on two lines or more (None if on one at
     most): the one rule of every reader of it. `tfhub validate` and `publish` report it,
     `tfhub mirror --from-docs` fails the doc with it, and `tfhub serve` uses none of the lines
-    (`docs_format.without_long_values`): none of them picks one line while another picks
+    (`served_doc.without_long_values`): none of them picks one line while another picks
     another (the server took the second line where the first was too long to serve).
     Here, below `docs_format`, as the server reads docs through that module."""
     lines = [value.line for key, value in doc.entries if key == ASSET_PATH]
@@ -179,7 +179,7 @@ def repeated_asset_path(doc: DocFile) -> Problem | None:
 
 def single_valued(key: str) -> bool:
     """True if a doc gives `key` once at most (`SINGLE_VALUED_KEYS`): the one answer of
-    `tfhub validate` (`doc_rules`) and the server (`docs_format.without_long_values`)."""
+    `tfhub validate` (`doc_rules`) and the server (`served_doc.without_long_values`)."""
     return key in SINGLE_VALUED_KEYS
 
 

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from .. import errors
+from ..utils.printable import short_repr
 
 PUBLISHER_PATTERN = r"[a-z\d-]+"
 MODEL_PATTERN = r"[\w.-]+(?:/[\w.-]+)*"
@@ -160,7 +161,7 @@ def handle_problem(handle: DocHandle) -> str | None:
     unsafe = unsafe_part(handle)
     if unsafe is not None:
         return (
-            f"has the part {unsafe!r}: {PART_RULE} (that would put files outside the hub "
+            f"has the part {short_repr(unsafe)}: {PART_RULE} (that would put files outside the hub "
             "folder, or where the server never looks); rename that part, e.g. "
             "google/text-embedding/1"
         )
@@ -174,8 +175,8 @@ def handle_problem(handle: DocHandle) -> str | None:
     odd = next((part for part in parts if not part.isascii()), None)
     if odd is not None:
         return (
-            f"has the non-ASCII part {odd!r}: tensorflow_hub cannot load a URL that is not "
-            "ASCII (tfhub.dev's handles are ASCII); use only a-z, A-Z, 0-9, '_', '.' and '-' "
-            "in its parts"
+            f"has the non-ASCII part {short_repr(odd)}: tensorflow_hub cannot load a URL that "
+            "is not ASCII (tfhub.dev's handles are ASCII); use only a-z, A-Z, 0-9, '_', '.' and "
+            "'-' in its parts"
         )
     return None

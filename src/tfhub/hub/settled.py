@@ -21,8 +21,9 @@ from ..utils.warn_once import WarnedOnce
 from . import commit, confinement, docs_layout
 from . import leftovers as leftovers_lib
 from . import staging as staging_lib
-from .docs_format import DocFile, parse_text, without_long_values
+from .docs_format import DocFile, parse_text
 from .docs_text import decode_doc
+from .served_doc import without_long_values
 
 logger = logging.getLogger(__name__)
 Renames = list[tuple[Path, Path]]
