@@ -30,7 +30,7 @@ import queue
 import threading
 
 from . import constants, errors
-from ._archive_decoder import Decoder
+from ._archive_decoder import MEMBER_END, Decoder, StreamMark
 from .utils.threads import daemon_thread
 
 TYPE_CHECKING = False
@@ -55,7 +55,7 @@ _NO_HEADER_LIMIT = 1 << 62
 SIGNAL_CHECK_SECONDS = 0.1
 
 
-class _End:
+class _End(StreamMark):
     """The queue's last item: the compressed stream ended cleanly."""
 
 
@@ -77,8 +77,8 @@ class Inflater:
 
     def __init__(self, read: Callable[[int], bytes], head: bytes, kind: str) -> None:
         self.kind = kind
-        self._queue: queue.Queue[list[bytes] | _End | _Failure] = queue.Queue(DEPTH)
-        self._pending: collections.deque[bytes] = collections.deque()  # Of the last batch.
+        self._queue: queue.Queue[list[bytes | StreamMark] | _End | _Failure] = queue.Queue(DEPTH)
+        self._pending: collections.deque[bytes | StreamMark] = collections.deque()  # Last batch.
         self._input: queue.Queue[bytes | _Failure] = queue.Queue(INPUT_DEPTH)
         self._stop = threading.Event()
         decode_from = read if kind == "tar" else self._next_input
@@ -114,11 +114,11 @@ class Inflater:
 
     def _run(self, read: Callable[[int], bytes], head: bytes) -> None:
         decoder: Decoder | None = None
-        batch: list[bytes] = []
+        batch: list[bytes | StreamMark] = []
         try:
             # Inside the `try`: a decompressor that cannot start (its lazy import meeting
             # EMFILE) is a failure the reader is told of; it waited for it for ever.
-            decoder = Decoder(self.kind)
+            decoder = Decoder(self.kind, mark_member_ends=True)
             data = head
             while data and not self._stop.is_set():
                 for chunk in decoder.decode(data):
@@ -148,8 +148,9 @@ class Inflater:
             except queue.Full:
                 continue
 
-    def get(self) -> bytes | _End | _Failure:
-        """The next chunk of the tar stream, or how it ended (called by the consumer only)."""
+    def get(self) -> bytes | StreamMark | _Failure:
+        """The next chunk of the tar stream, `MEMBER_END` where a compressed member ended, or
+        how the stream ended (called by the consumer only)."""
         if self._pending:
             return self._pending.popleft()
         while True:
@@ -198,7 +199,9 @@ class TarSource:
             if self._ended:
                 return False
             item = self._inflater.get()
-            if isinstance(item, _End):
+            if isinstance(item, StreamMark):  # One check per chunk, as for `_End` alone.
+                if item is MEMBER_END:
+                    continue  # The tar goes on in the next member.
                 self._ended = True
                 return False
             if isinstance(item, _Failure):
@@ -348,14 +351,17 @@ class TarSource:
     def finish(self) -> None:
         """After the tar's end: reads the rest of the compressed member, to check its CRC.
 
-        What follows a complete compressed member is ignored, as upstream ignored it.
+        What follows the compressed member holding the tar's end is ignored, as upstream
+        ignored it, and not waited for: a server that keeps the connection open after the
+        body (or announced more bytes than it sends) does not hold the install back until
+        TFHUB_HTTP_TIMEOUT.
         """
         if self._inflater.kind == "tar" or self._ended:
             return
         self._data, self._offset = b"", 0
         while True:
             item = self._inflater.get()
-            if isinstance(item, _End):
+            if isinstance(item, StreamMark):  # The member (MEMBER_END), or the stream, ended.
                 return
             if isinstance(item, _Failure):
                 if item.members_done:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -413,6 +414,35 @@ def redirect_to(suffix: str, location: str) -> Behaviour:
         handler.send_header("Location", location)
         handler.send_header("Content-Length", "0")
         handler.end_headers()
+        return True
+
+    return behaviour
+
+
+def hold_open_after_body(
+    suffix: str, *, claim_more: int | None = None, send: int | None = None, seconds: float = 30
+) -> Behaviour:
+    """Sends the file's bytes, then keeps the connection open (until the client hangs up, or
+    `seconds`), as a server that never ends the body: no Content-Length (the body ends only
+    when the connection closes), or with `claim_more` one that many bytes more than it sends.
+    With `send`, only the first `send` bytes are sent (a body cut short, held open)."""
+
+    def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
+        if not _matches(path, suffix):
+            return False
+        body, _ = handler.served_bytes(path, query)
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/octet-stream")
+        if claim_more is not None:
+            handler.send_header("Content-Length", str(len(body) + claim_more))
+        handler.end_headers()
+        handler.close_connection = True
+        handler.wfile.write(body if send is None else body[:send])
+        handler.wfile.flush()
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:  # Until the client closes (readable: end of stream).
+            if select.select([handler.connection], [], [], 0.1)[0]:
+                break
         return True
 
     return behaviour
