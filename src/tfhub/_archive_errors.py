@@ -11,7 +11,7 @@ import errno
 import tarfile
 
 from . import constants, errors
-from ._archive_kind import decompression_errors
+from ._archive_decoder_errors import decompression_errors
 from ._archive_writer import WorkerWriteError
 from .utils import open_files
 from .utils.printable import escaped

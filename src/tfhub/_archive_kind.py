@@ -1,8 +1,7 @@
 """What the first bytes of a stream are: a tar archive (plain or gzip/bz2/xz-compressed), an
 HTML page, another kind of archive (ZIP, Zstandard, 7-Zip, ...) or something else, and the words
 that tell the user what a stream that is no model archive is and what to give instead. What is
-wrong with a compressed stream whose data cannot be decoded is `_archive_decoder_errors`'s
-(`corrupt_data_message`, `decompression_errors`, `shows_no_damage`: re-exported here).
+wrong with a compressed stream whose data cannot be decoded is `_archive_decoder_errors`'s.
 
 `_archive.extract` asks it before reading a member; a download's content decoding
 (`_http_encoding`) and the tools' input checks ask it too.
@@ -15,9 +14,6 @@ import tarfile
 import urllib.parse
 
 from ._archive_decoder_errors import COMPRESSIONS as _COMPRESSIONS
-from ._archive_decoder_errors import corrupt_data_message as corrupt_data_message
-from ._archive_decoder_errors import decompression_errors as decompression_errors
-from ._archive_decoder_errors import shows_no_damage as shows_no_damage
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import errors
 from ._archive import read_head, sniff
-from ._archive_kind import corrupt_data_message, shows_no_damage
+from ._archive_decoder_errors import decoding_error
 from .utils.printable import escaped
 
 _READ_SIZE = 512 << 10
@@ -112,17 +112,14 @@ class _Decoded:
         try:
             return bytes(self._decoder.decompress(data, size))
         except zlib.error as err:
-            message = corrupt_data_message(
+            raise decoding_error(
                 "gzip" if self._wbits == _AUTO_WBITS and self._gzip else "deflate",
                 err,
                 start=self._sent - len(data),
                 end=self._sent,
                 subject=f"The body's Content-Encoding ({escaped(self._encoding[:20])})",
                 of="the body as sent",
-            )
-            if shows_no_damage(err):  # Not "damaged, try again" (`with_archive_hint`).
-                raise errors.UndecodableArchiveError(message) from err
-            raise errors.ArchiveError(message) from err
+            ) from err
 
 
 def _wbits(first: bytes, encoding: str) -> int | None:
