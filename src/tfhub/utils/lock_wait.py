@@ -9,7 +9,7 @@ import logging
 import os
 
 from .. import errors
-from .lock_file import read_heartbeat, read_holder
+from .lock_file import holder_text, read_heartbeat, read_holder
 from .printable import escaped
 
 # The waiting lines are the lock's: logged under `tfhub.utils.filelock`, as before.
@@ -42,8 +42,7 @@ class WaitLog:
         if now < self._next:
             return
         self._next = now + LOG_EVERY_SEC
-        holder = read_holder(self._path)
-        who = f"the process {escaped(holder)}" if holder else "another process"
+        who = _who(read_holder(self._path))
         if self._warned:
             logger.info(
                 "Still waiting for %s: %s holds %s (%.0f s so far; TFHUB_LOCK_TIMEOUT=%g s)",
@@ -53,10 +52,20 @@ class WaitLog:
         self._warned = True
         limit = _limit_said(self._path, self._timeout, self._slowest_beat)
         logger.warning(
-            "Waiting on the lock for %s: %s holds it (%s). Waiting lasts while that process "
+            "Waiting on the lock for %s: %s holds it (%s). Waiting lasts while the holder "
             "shows signs of life, and ends after %s.",
             self._what, who, escaped(self._path), limit,
         )  # fmt: skip
+
+
+def _who(holder: str | None) -> str:
+    """Who holds a lock, in words: "the process HOST pid N", "another thread of this process
+    (pid N)" when the holder is this process (`holder_text`), or "another process"."""
+    if not holder:
+        return "another process"
+    if holder == holder_text():
+        return f"another thread of this process (pid {os.getpid()})"
+    return f"the process {escaped(holder)}"
 
 
 def silence_limit(lock_path: str, timeout: float, *, slowest_beat: float) -> float:
@@ -115,12 +124,16 @@ def timeout_error(
     lock_path: str, *, what: str, waited: float, silence: float = 0.0
 ) -> errors.LockTimeoutError:
     holder = read_holder(lock_path)
-    who = f"the process {holder}" if holder else "another process"
+    ours = holder is not None and holder == holder_text()
+    remedy = (
+        "If that thread is stuck, end this process"
+        if ours
+        else "If that process is stuck (stopped or hung), end it"
+    )
     return errors.LockTimeoutError(
-        f"Gave up waiting for {what} after {waited:.0f} s: {who} holds the lock "
-        f"{escaped(lock_path)} and has shown no sign of life for {silence:.0f} s. If that "
-        "process is stuck (stopped or hung), end it; or set TFHUB_LOCK_TIMEOUT to wait longer "
-        "(seconds).",
+        f"Gave up waiting for {what} after {waited:.0f} s: {_who(holder)} holds the lock "
+        f"{escaped(lock_path)} and has shown no sign of life for {silence:.0f} s. {remedy}; "
+        "or set TFHUB_LOCK_TIMEOUT to wait longer (seconds).",
         lock_path=lock_path,
         holder=holder,
         waited=waited,
