@@ -20,7 +20,7 @@ from . import bookkeeping, layout
 
 MISSING_FOLDER = "the folder does not exist"
 UNREADABLE = "cannot be read by this user"
-BAD_MANIFEST = "its manifest is missing or corrupt (written by tfhub, which always writes one)"
+BAD_MANIFEST = "its manifest is missing or corrupt: tfhub wrote this entry and always writes one"
 
 
 def no_folder(module_path: str) -> str:
