@@ -84,7 +84,9 @@ def write_error(failed: str, err: OSError, *, root: str, path: str) -> errors.Ca
         return errors.DiskFullError(err.errno, f"{failed}: {why}. {todo}", path=path, remedy=todo)
     why = f"{err.strerror or err}"
     todo = "Check the folder's permissions, or set TFHUB_CACHE_DIR to a writable folder."
-    if err.errno == errno.ENAMETOOLONG:  # Not a matter of permissions: the cache folder's path.
+    if err.errno == errno.EISDIR:  # Not a matter of permissions either.
+        todo = _folder_in_the_way(path)
+    elif err.errno == errno.ENAMETOOLONG:  # Not a matter of permissions: the cache folder's path.
         size = len(os.fsencode(os.fspath(root)))
         todo = (
             f"The cache folder's path is {size} bytes (a name in it longer than its filesystem "
@@ -92,3 +94,19 @@ def write_error(failed: str, err: OSError, *, root: str, path: str) -> errors.Ca
             "cache's own names): set TFHUB_CACHE_DIR to a shorter path."
         )
     return errors.CacheError(err.errno, f"{failed}: {why}. {todo}", path=path)
+
+
+def _folder_in_the_way(path: str) -> str:
+    """What to do when a folder stands at `path`, where a file goes (EISDIR): remove it, or,
+    for an entry's descriptor or manifest, the whole entry with `tfhub cache rm`."""
+    shown = escaped(path)
+    name = os.path.basename(path)
+    entry = None
+    for suffix in (layout.MANIFEST_SUFFIX, layout.DESCRIPTOR_SUFFIX):
+        if name.endswith(suffix) and layout.is_entry_name(name[: -len(suffix)]):
+            entry = name[: -len(suffix)]
+    whole = f", or the whole entry with `tfhub cache rm {entry}`" if entry else ""
+    return (
+        f"A folder stands at {shown}, where this file goes (tfhub never makes one there): "
+        f"remove that folder{whole}, then try again."
+    )
