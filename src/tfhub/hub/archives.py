@@ -30,6 +30,7 @@ folder packed (a folder inside it swapped for a symlink while the walk ran:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -45,7 +46,7 @@ from ..cache import bookkeeping
 from ..utils import live_files, threads
 from ..utils.filelock import weak_file_lock
 from . import cache_dir as cache_dir_lib
-from . import confinement
+from . import confinement, pack_output
 from .catalog_entries import Version
 from .folder_watch import FolderWatch
 from .settled import Settled
@@ -141,11 +142,13 @@ def _packed(
                 return None
             # Read through `held`, which the packer's errors name: said here, once.
             logger.info("Packing %s (read as %s) into %s", folder, held, target)
-            live_files.remove_abandoned(cache_dir, _KILLED_PACKS, left_by="a pack")
+            _remove_killed_packs(cache_dir)
             part = target.with_name(f".{name}.{uuid.uuid4().hex}.tar.gz")
             try:
-                with _pack_slots:  # One of `PACKS_AT_ONCE`, for the packing only.
-                    pack(held, part)
+                # One of `PACKS_AT_ONCE`, for the packing only; `part` is held live until it
+                # is renamed into place (a SIGKILL while its bytes are hashed leaves it).
+                with _pack_slots, contextlib.ExitStack() as packing:
+                    pack(held, part, hold_until=packing)
                     stamp = content_mtime_ns(part)
                     os.utime(part, ns=(stamp, stamp))
                     os.replace(part, target)
@@ -154,10 +157,17 @@ def _packed(
     return target
 
 
-# The temporaries `pack` writes for `_packed`'s `.<fingerprint>.<id>.tar.gz` (held by their
-# live writer: `utils.live_files`); a killed server's stay until the next pack removes them, of
-# any folder (a changed folder has another fingerprint).
-_KILLED_PACKS = re.compile(r"\.\.[0-9a-f]{32}\.[0-9a-f]{32}\.tar\.gz\.[0-9a-f]{32}\.part")
+# The names of `_packed`'s packed temporaries, `.<fingerprint>.<id>.tar.gz` (held by their
+# live writer until renamed into place: `utils.live_files`).
+_PACKED = r"\.[0-9a-f]{32}\.[0-9a-f]{32}\.tar\.gz"
+
+
+def _remove_killed_packs(cache_dir: str) -> None:
+    """Removes what packs of a killed server left in `cache_dir`, of any folder (a changed
+    folder has another fingerprint): `_packed`'s packed temporaries and the temporaries `pack`
+    writes them from (`pack_output.remove_abandoned_temporaries`); a live pack's stay."""
+    live_files.remove_abandoned(cache_dir, re.compile(_PACKED), left_by="a pack")
+    pack_output.remove_abandoned_temporaries(cache_dir, _PACKED)
 
 
 def content_mtime_ns(archive: Path) -> int:

@@ -11,6 +11,7 @@ the model with TensorFlow and is what `tfhub pack` / `tfhub publish` add on top.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -59,6 +60,7 @@ def pack(
     output: str | os.PathLike[str],
     *,
     compresslevel: int = DEFAULT_COMPRESSLEVEL,
+    hold_until: contextlib.ExitStack | None = None,
 ) -> PackedArchive:
     """Writes a deterministic .tar.gz of a model folder (no TensorFlow; see `check_loadable`).
 
@@ -68,6 +70,10 @@ def pack(
             file it leads to). A pipe or a character device (/dev/stdout) is written into;
             so is `-`, this process's standard output, whatever it is (not a terminal).
         compresslevel: gzip level, 0 (stored) to 9; the same level gives the same bytes.
+        hold_until: if given, a file `output` stays held live (`utils.live_files.hold`: the
+            lock its temporary got before it bore a name) until this closes, so that a cleaner
+            of such files (`tfhub serve`'s cache: `pack_output.remove_abandoned_temporaries`)
+            keeps it while its writer works on it, and removes it once that writer was killed.
 
     Returns:
         The archive written.
@@ -85,7 +91,7 @@ def pack(
     _check_compresslevel(compresslevel)
     folder = check_model_folder(model_dir)
     target, kind = pack_output.checked_target(output, folder)
-    return _write_pack(folder, output, target, kind, compresslevel)
+    return _write_pack(folder, output, target, kind, compresslevel, hold_until)
 
 
 def _check_compresslevel(compresslevel: object) -> None:
@@ -109,6 +115,7 @@ def _write_pack(
     target: Path,
     kind: str | None,
     compresslevel: int,
+    hold_until: contextlib.ExitStack | None,
 ) -> PackedArchive:
     """`pack` once its checks have passed: `target` and `kind` are `checked_target`'s."""
     members = sorted_members(folder)
@@ -134,6 +141,8 @@ def _write_pack(
                 raw.flush()
                 os.fsync(raw.fileno())
                 os.replace(tmp, target)
+                if hold_until is not None:  # The lock is the open file's: a copy keeps it.
+                    hold_until.callback(os.close, os.dup(raw.fileno()))
         finally:
             if tmp.exists():
                 tmp.unlink()
@@ -206,4 +215,4 @@ def pack_model(
     folder = check_packable(model_dir)
     target, kind = pack_output.checked_target(output, folder)  # Before TensorFlow's seconds.
     check_loadable(model_dir)
-    return _write_pack(folder, output, target, kind, compresslevel)
+    return _write_pack(folder, output, target, kind, compresslevel, None)

@@ -282,9 +282,13 @@ def remove_abandoned_parts(target: Path) -> None:
     """Removes the `.<name>.<id>.part` files that killed packs of `target` left beside it
     (SIGKILL: no `finally` ran), and their `.opening` files older than `_OPENING_SECONDS`; a live
     pack's stay (`utils.live_files`)."""
-    name = re.escape(target.name)
-    folder = os.fspath(target.parent)
-    part = re.compile(rf"\.{name}\.[0-9a-f]{{32}}\.part")
+    remove_abandoned_temporaries(os.fspath(target.parent), re.escape(target.name))
+
+
+def remove_abandoned_temporaries(folder: str, targets: str) -> None:
+    """`remove_abandoned_parts` of every target in `folder` whose name the regular expression
+    `targets` matches whole (e.g. the unique targets of `tfhub serve`'s cache)."""
+    part = re.compile(rf"\.{targets}\.[0-9a-f]{{32}}\.part")
     live_files.remove_abandoned(folder, part, left_by="a pack")
-    opening = re.compile(rf"\.{name}\.[0-9a-f]{{32}}\.opening")
+    opening = re.compile(rf"\.{targets}\.[0-9a-f]{{32}}\.opening")
     live_files.remove_abandoned(folder, opening, left_by="a pack", older_than=_OPENING_SECONDS)
