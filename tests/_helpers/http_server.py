@@ -61,7 +61,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         segments = protocol.split_path(urllib.parse.unquote(url_path))
         if segments is None:
             return None
-        compressed = protocol.requested_format(query) == protocol.COMPRESSED
+        compressed = protocol.requested_format(query, uncompressed=True) == protocol.COMPRESSED
         return protocol.folder_file(self.root, segments, compressed=compressed)
 
     def served_bytes(self, url_path: str, query: dict[str, list[str]]) -> tuple[bytes, str]:

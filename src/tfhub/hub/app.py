@@ -101,10 +101,11 @@ async def protocol_or_page(request: Request) -> Response:
     if segments is None:
         return pages.refused_path(request, state)
     query = _query_lists(request)
-    conflicting = protocol.conflicting_formats(query)
+    uncompressed = bool(state.settings.uncompressed_base)
+    conflicting = protocol.conflicting_formats(query, uncompressed=uncompressed)
     if conflicting is not None:
         return _conflicting_formats(conflicting)
-    wanted = protocol.requested_format(query, uncompressed=bool(state.settings.uncompressed_base))
+    wanted = protocol.requested_format(query, uncompressed=uncompressed)
     if wanted is None:
         plain = _plain_archive(state, segments, compressed=False)
         return plain or await pages.page(request, state, segments)

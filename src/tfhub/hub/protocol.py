@@ -141,14 +141,19 @@ def requested_format(query: dict[str, list[str]], *, uncompressed: bool = True) 
     return (served or known or [""])[0]
 
 
-def conflicting_formats(query: dict[str, list[str]]) -> list[str] | None:
+def conflicting_formats(query: dict[str, list[str]], *, uncompressed: bool) -> list[str] | None:
     """The values of a `tf-hub-format` given more than once that ask for different formats
-    (each read alone by `requested_format`), in their order; None if it is given once, or its
-    values agree (`compressed` twice). Such a request is refused (400): servers differ in
-    which value they read (nginx's map in front of `tfhub serve` leaves it to this one).
+    (each read alone by `requested_format`, with `uncompressed` as this server serves), in
+    their order; None if it is given once, or its values agree (`compressed` twice; on a server
+    without uncompressed models, `uncompressed,compressed` and `compressed`). Such a request is
+    refused (400): servers differ in which value they read (nginx's map in front of `tfhub
+    serve` leaves it to this one).
     """
     values = query.get(FORMAT_QUERY_KEY) or []
-    if len({requested_format({FORMAT_QUERY_KEY: [value]}) for value in values}) < 2:
+    formats = {
+        requested_format({FORMAT_QUERY_KEY: [value]}, uncompressed=uncompressed) for value in values
+    }
+    if len(formats) < 2:
         return None
     return values
 
