@@ -19,7 +19,7 @@ from .. import _http, errors, handles
 from ..utils.numbers import is_number, is_whole_number
 from . import doc_handles, protocol
 from .doc_handles import DocHandle
-from .docs_format import DocKind
+from .docs_format import DocKind, parse_first_line
 
 logger = logging.getLogger(__name__)
 
@@ -160,10 +160,13 @@ def source_publisher_doc(found: SourceDoc, source: str, *, max_bytes: int) -> st
     publisher = found.origin.publisher
     data = _api_answer(f"{found.base}/api/publishers/{publisher}", source, max_bytes)
     text = data.get("doc_markdown") if isinstance(data, dict) else None
-    # Blanks after the name are none of it, as the hub reads a first line (docs_format).
-    if not isinstance(text, str) or text.split("\n", 1)[0].rstrip() != (
-        f"# {DocKind.PUBLISHER.value} {publisher}"
-    ):
+    if not isinstance(text, str):
+        return None
+    try:  # Read as the hub reads a first line (blanks after it, `&zwnj;`, ...).
+        first = parse_first_line(text.split("\n", 1)[0])
+    except errors.InvalidHandleError:  # A version too long: no publisher's line either.
+        return None
+    if first != (DocKind.PUBLISHER, DocHandle(publisher, "", None)):
         return None
     return text
 
