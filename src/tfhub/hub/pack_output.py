@@ -221,22 +221,71 @@ def open_part(part: Path) -> IO[bytes]:
         The file, open for writing; its lock lasts until it is closed.
 
     Raises:
-        OSError: if it cannot be created or named (nothing is left behind).
+        OSError: if it cannot be created or named (nothing is left behind); FileNotFoundError
+            (naming it) if, created named, another pack removed it before its lock each of
+            `_OPENING_TRIES` times.
     """
     unnamed = _open_unnamed(part)
     if unnamed is not None:
         return unnamed
     opening = _opening_path(part)
+    for _ in range(_OPENING_TRIES - 1):
+        raw = _created_held(opening)
+        if _names(opening, raw.fileno()):
+            return _renamed(raw, opening, part)
+        raw.close()  # Removed before its lock by a pack taking it for old: made again.
+    return _renamed(_created_held(opening), opening, part)
+
+
+def _created_held(opening: Path) -> IO[bytes]:
+    """`opening` created, open for writing and held live (`utils.live_files.hold`).
+
+    Raises:
+        OSError: if it cannot be created (nothing is left behind).
+    """
     raw = open(opening, "wb")  # Returned open: the caller closes it.
     try:
         live_files.hold(raw.fileno())
-        os.replace(opening, part)  # Only SIGKILL right here leaves the .opening file.
     except BaseException:
-        raw.close()
-        with contextlib.suppress(OSError):
-            os.remove(opening)
+        _dropped(raw, opening)
         raise
     return raw
+
+
+def _renamed(raw: IO[bytes], opening: Path, part: Path) -> IO[bytes]:
+    """`raw`, the file open as `opening`, renamed `part`.
+
+    Raises:
+        OSError: if it cannot be renamed (FileNotFoundError: it was removed; nothing is left).
+    """
+    try:
+        os.replace(opening, part)  # Only SIGKILL right here leaves the .opening file.
+    except BaseException:
+        _dropped(raw, opening)
+        raise
+    return raw
+
+
+def _dropped(raw: IO[bytes], opening: Path) -> None:
+    """Closes `raw` and removes `opening`, its name (if it is still there)."""
+    raw.close()
+    with contextlib.suppress(OSError):
+        os.remove(opening)
+
+
+# How many times `open_part` creates its `.opening` file that another pack removed before it
+# was locked (a pack on a host whose clock is ahead takes a fresh one for old).
+_OPENING_TRIES = 3
+
+
+def _names(path: Path, fd: int) -> bool:
+    """True if `path` (not followed) is the file open as `fd`."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (found.st_dev, found.st_ino) == (held.st_dev, held.st_ino)
 
 
 def _open_unnamed(part: Path) -> IO[bytes] | None:
