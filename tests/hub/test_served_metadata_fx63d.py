@@ -143,3 +143,30 @@ def test_an_unexpected_line_with_no_metadata_after_it_is_not_warned_about_at_ser
     served = Catalog.scan(tmp_path).find(["acme", "emb", "1"])[1].doc
     assert served.values("license") == ["apache-2.0"] and served.metadata_cut is None
     assert [m for m in _warnings(caplog) if "1.md" in m] == []
+
+
+def test_many_good_docs_do_not_push_a_bad_docs_warning_out_lead63(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review rv63d: every doc took a place in the bounded once-memory, so on a hub of more docs
+    than it holds a rescan warned again about every bad doc. Only docs with news take a place."""
+    from tfhub.hub import docs_format, served_doc
+    from tfhub.utils.warn_once import WarnedOnce
+
+    monkeypatch.setattr(served_doc, "_WARNED", WarnedOnce(4))
+    caplog.set_level(logging.WARNING)
+    docs = [
+        docs_format.parse_text(
+            f"# Module acme/m{i}/1\nA model.\n\n<!-- format: saved_model_2 -->\n"
+            + ("<!-- format: hub -->\n" if i == 0 else "")
+            + "\n## Overview\n",
+            path=tmp_path / f"{i}.md",
+            rel_path=f"{i}.md",
+        )
+        for i in range(10)
+    ]
+    for _ in range(3):  # Three scans of the same ten docs.
+        for doc in docs:
+            served_doc.without_long_values(doc)
+    said = [r.getMessage() for r in caplog.records if "serving the first" in r.getMessage()]
+    assert len(said) == 1, said

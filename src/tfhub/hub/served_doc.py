@@ -41,7 +41,9 @@ def without_long_values(doc: DocFile) -> DocFile:
       than `MAX_KEY_CHARS` (a hand-written doc `tfhub validate` never checked: pages, the JSON
       API and search facets would show it whole).
     """
-    warn = _WARNED.first_time((os.fspath(doc.path), hash(doc)))
+    # Only a doc with something to say takes a place in the bounded memory: with every doc
+    # remembered, a hub of more docs than it holds said it all again at each rescan.
+    warn = _has_news(doc) and _WARNED.first_time((os.fspath(doc.path), hash(doc)))
     if warn and doc.metadata_cut is not None:
         logger.warning(
             "%s:%d: the metadata lines from here to the first heading are not read (not "
@@ -61,6 +63,16 @@ def without_long_values(doc: DocFile) -> DocFile:
         return doc
     kept = tuple(entry for index, entry in enumerate(doc.entries) if index not in left_out)
     return dataclasses.replace(doc, entries=kept)
+
+
+def _has_news(doc: DocFile) -> bool:
+    """Whether `without_long_values` has anything to say of `doc` (cheap: its metadata lines)."""
+    return (
+        doc.metadata_cut is not None
+        or repeated_asset_path(doc) is not None
+        or bool(repeated_values(doc))
+        or any(_too_long(key, value.value) for key, value in doc.entries)
+    )
 
 
 def _too_long_lines(doc: DocFile, skipped: set[int], *, warn: bool) -> set[int]:
