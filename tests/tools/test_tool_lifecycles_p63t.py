@@ -171,3 +171,11 @@ def test_queries_of_a_file_with_crlf_line_ends_are_read_without_the_cr(
     ]
     assert tool_main([*argv, "--query=hello\r"]) == 0
     assert capsys.readouterr().out.splitlines()[::3] == ["Query: hello", "0.0000\thello"]
+
+
+def test_a_query_of_a_line_converted_to_crlf_twice_loses_every_cr_lead63() -> None:
+    """Review rv63b: generate drops every CR of a line ('a\\r\\r\\n' is the item 'a'); query
+    dropped one ('a\\r')."""
+    from tfhub.tools.make_nearest_neighbour_index.query_answers import query_text
+
+    assert query_text("\ufeffa\r\r") == "a"

@@ -44,7 +44,7 @@ def query_text(text: str) -> str:
     (an editor's, as in generate's input) or the CR of a CRLF line end ending it (Python reads
     a pipe's lines up to the LF, and `$(head -1 queries.txt)` drops only the LF), as generate
     reads the lines of such a file."""
-    return text.removeprefix(BOM).removesuffix("\r")
+    return text.removeprefix(BOM).rstrip("\r")
 
 
 def _check_queries(queries: Sequence[str]) -> None:
