@@ -187,3 +187,21 @@ def test_pull_whose_output_cannot_be_written_still_pulls_every_handle(
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("tfhub: OS error: cannot write the output to stdout:")
     assert (isolated_cache / handles.cache_key(new)).is_dir(), done.stderr
+
+
+def test_pull_with_a_failed_handle_and_a_full_stdout_exits_with_the_handles_code_lead63(
+    entry: str, isolated_cache: Path, tmp_path: Path
+) -> None:
+    # Review rv63b: a failed handle and stdout on a full disk exited 1 (the output's code):
+    # docs/cli.md promises both said and the error's own code, as `cache rm H nope` does.
+    nowhere = str(tmp_path / "nowhere")
+    command = [sys.executable, "-m", "tfhub", "pull", nowhere, HANDLE]
+    for unbuffered in ("1", ""):
+        env = child_env(PYTHONUNBUFFERED=unbuffered)
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, env=env)
+        alone = subprocess.run(command, capture_output=True, text=True, env=env)
+        assert alone.returncode not in (0, 1), alone.stderr
+        assert done.returncode == alone.returncode, done.stderr
+        assert "cannot write the output to stdout" in done.stderr, done.stderr
+        assert "Exception ignored" not in done.stderr, done.stderr

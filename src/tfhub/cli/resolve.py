@@ -122,7 +122,8 @@ def _pull_each(handles: list[str]) -> int:
 
     Raises:
         OSError: if stdout could not be written (a closed pipe, a full disk), once every
-            handle was pulled: the lines report the work (`WorkReport`).
+            handle was pulled without a failure: the lines report the work (`WorkReport.end`;
+            after a failure, that is said and the failure's exit code returned).
     """
     from ..program.report import report
     from ..program.stdout import WorkReport
@@ -138,8 +139,7 @@ def _pull_each(handles: list[str]) -> int:
             exit_code = exit_code or code
             continue
         lines.say(f"{redact(handle)}\t{folder}", flush=True)
-    lines.finish()
-    return exit_code
+    return lines.end(exit_code)
 
 
 def _refuse_read_in_place(handle: str) -> None:

@@ -107,6 +107,21 @@ class WorkReport:
         if self.failed is not None:
             raise self.failed
 
+    def end(self, exit_code: int) -> int:
+        """Ends the report of work whose failures gave `exit_code` (0: none): without failures,
+        as `finish`; with one, the output's failure is said (quietly for a closed pipe) and
+        `exit_code` returned, the work's failure being what the command ends with.
+
+        Raises:
+            OSError: as `finish`, if `exit_code` is 0.
+        """
+        if not exit_code:
+            self.finish()
+        elif self.failed is not None:
+            if not (isinstance(self.failed, BrokenPipeError) and stdout_is_closed()):
+                report_output_failure(self.failed)
+        return exit_code
+
 
 @contextlib.contextmanager
 def guarded_stdout() -> Iterator[GuardedStdout | None]:
