@@ -136,3 +136,31 @@ def test_a_sparse_input_to_a_ragged_model_is_not_told_to_make_it_dense(tmp_path)
         assert "expects: RaggedTensor float32[None, None]." in message
         assert "dense" not in message.split("Received:")[0]
     np.testing.assert_allclose(layer(tf.ragged.constant([[1.0, 2.0], [3.0]])), [3.0, 3.0])
+
+
+def test_a_ragged_input_of_another_ragged_rank_or_row_splits_dtype_is_said_lead63(
+    tmp_path,
+) -> None:
+    """Review rv63c: a RaggedTensor of ragged_rank 2, or with int32 row splits, "fit" a
+    ragged_rank-1 int64 spec by kind, dtype and shape, and TensorFlow's "Could not find matching
+    concrete function" came through."""
+    import tensorflow as tf
+
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    class Cells(tf.Module):
+        @tf.function(input_signature=[tf.RaggedTensorSpec([None, None, None], tf.float32, 1)])
+        def __call__(self, rows: tf.RaggedTensor) -> tf.Tensor:
+            return tf.reduce_sum(rows.flat_values)
+
+    tf.saved_model.save(Cells(), os.fspath(tmp_path / "cells"))
+    layer = KerasLayer(os.fspath(tmp_path / "cells"))
+    deep = tf.ragged.constant([[[1.0], [2.0, 3.0]], [[4.0]]], ragged_rank=2)
+    narrow = tf.RaggedTensor.from_row_splits(
+        tf.ones((3, 2)), tf.constant([0, 2, 3], tf.int32), validate=False
+    )
+    for given in (deep, narrow):
+        with pytest.raises(errors.CallInputSpecError):
+            layer(given)
+    fits = tf.RaggedTensor.from_row_splits(tf.ones((3, 2)), tf.constant([0, 2, 3], tf.int64))
+    np.testing.assert_allclose(layer(fits), 6.0)

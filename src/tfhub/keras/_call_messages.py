@@ -187,7 +187,18 @@ def _compatible(inputs: Any, spec: Any) -> bool:
             return False
         if not tensor_spec.shape.is_compatible_with(getattr(tensor, "shape", None)):
             return False
+        if _kind(tensor_spec) and not _composite_fits(tensor, tensor_spec):
+            return False  # A ragged_rank or a row-splits dtype of its own.
     return True
+
+
+def _composite_fits(tensor: Any, tensor_spec: Any) -> bool:
+    """Whether a ragged or sparse `tensor` fits its spec in what dtype and shape do not say
+    (a RaggedTensor's ragged_rank and row-splits dtype): the spec's own check."""
+    try:
+        return bool(tensor_spec.is_compatible_with(tensor))
+    except (TypeError, ValueError):
+        return False
 
 
 def _leaves_with_paths(structure: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, Any]]:
