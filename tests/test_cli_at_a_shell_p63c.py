@@ -205,3 +205,21 @@ def test_pull_with_a_failed_handle_and_a_full_stdout_exits_with_the_handles_code
         assert done.returncode == alone.returncode, done.stderr
         assert "cannot write the output to stdout" in done.stderr, done.stderr
         assert "Exception ignored" not in done.stderr, done.stderr
+
+
+def test_rm_hint_is_a_command_a_shell_runs_and_shows_no_password_lead63(
+    capsys: pytest.CaptureFixture[str], isolated_cache: Path
+) -> None:
+    # Review rv63b: the hint's command was not shell-quoted (pasted, `...m?a=1&b=2` ran
+    # `...m?a=1` in the background), and a typed handle with credentials never matched the
+    # redacted one the cache shows.
+    queried = "https://example.com/m?a=1&b=2"
+    import_archive(str(ARCHIVE), queried)
+    code, _, err = run_tfhub(capsys, "cache", "rm", "https://EXAMPLE.com/m?a=1&b=2")
+    assert code == 7, err
+    assert f"`tfhub cache rm '{queried}'`" in err, err
+    secret = "pw-lead63-Qx"
+    entry = Path(import_archive(str(ARCHIVE), f"https://u:{secret}@example.com/m/3")).name
+    code, _, err = run_tfhub(capsys, "cache", "rm", f"https://u:{secret}@EXAMPLE.com/m/3/")
+    assert code == 7, err
+    assert f"`tfhub cache rm {entry}`" in err and secret not in err, err

@@ -4,12 +4,14 @@ only: `tfhub.cache.store` removes). `tfhub.cli.cache` runs it with the local cac
 from __future__ import annotations
 
 import os
+import shlex
 import urllib.parse
 from collections.abc import Sequence
 
 from .. import cache, errors
 from ..program.stdout import WorkReport
 from ..utils.printable import escaped
+from ..utils.redact import redact
 
 
 def remove_all(root: str) -> int:
@@ -88,19 +90,28 @@ def _near_spelling_hint(names: Sequence[str], root: str) -> str:
     """A sentence naming the handle `tfhub cache list` shows for the first of `names` that
     differs from it only in a trailing slash, http for https or the host's case (the cache keys
     an entry by its handle exactly as given, as tensorflow_hub does), or "" if none does."""
-    shown: dict[tuple[str, str, str, str] | None, str] = {}
+    if not any("://" in name for name in names):
+        return ""
+    shown: dict[tuple[str, str, str, str] | None, tuple[str, str]] = {}
     for path in cache.listing.entry_paths(root):
         descriptor = cache.read_descriptor(path)
         if descriptor is not None and descriptor.handle is not None:
-            shown.setdefault(_loose_url(escaped(descriptor.handle)), escaped(descriptor.handle))
+            handle = escaped(descriptor.handle)  # Without credentials, as written.
+            shown.setdefault(_loose_url(handle), (handle, path))
     for name in names:
         loose = _loose_url(name) if "://" in name else None
-        handle = shown.get(loose) if loose is not None else None
-        if handle is not None:
+        found = shown.get(loose) if loose is not None else None
+        if found is not None:
+            handle, path = found
+            # A typed handle with credentials: its entry is named by its folder (the handle
+            # shown has none, and a message never repeats them).
+            credentials = redact(name) != name
+            argument = os.path.basename(path) if credentials else cache.rm_argument(handle, path)
+            argument = shlex.quote(argument)
             return (
                 f" The cache holds {handle!r}: an entry is keyed by its handle exactly as given "
                 "(a trailing slash, http for https or the host's case name another entry); "
-                f"run `tfhub cache rm {handle}` to remove it."
+                f"run `tfhub cache rm {argument}` to remove it."
             )
     return ""
 
@@ -113,7 +124,8 @@ def _loose_url(url: str) -> tuple[str, str, str, str] | None:
     except ValueError:
         return None
     scheme = "https" if parts.scheme.lower() in ("http", "https") else parts.scheme.lower()
-    return scheme, parts.netloc.lower(), parts.path.rstrip("/"), parts.query
+    host = parts.netloc.rpartition("@")[2].lower()  # Credentials: never in a cached handle.
+    return scheme, host, parts.path.rstrip("/"), parts.query
 
 
 def remove_named(names: list[str], root: str, report: WorkReport) -> list[str]:
