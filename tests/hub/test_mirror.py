@@ -364,3 +364,24 @@ def test_an_api_answer_longer_than_the_limit_is_refused_not_read(server, tmp_pat
     assert raised.value.path == server.url("api/models/acme/emb")
     assert "longer than 1,000 bytes" in str(raised.value)
     assert not (tmp_path / "hub").exists()
+
+
+def test_a_full_stdout_stops_no_mirror_after_it_lead63(
+    served_model, server, served_dir, tmp_path, capsys, monkeypatch
+):
+    """Review rv63b: `tfhub mirror A B ROOT > /dev/full` ended at A's line (unbuffered, as CI
+    runs): B was never mirrored. The lines report the work; every source is mirrored."""
+    import shutil
+    import sys
+
+    (served_dir / "acme/two").mkdir(parents=True)
+    shutil.copy(served_model.path, served_dir / "acme/two/1.tar.gz")
+    root = tmp_path / "hub"
+    with open("/dev/full", "w", buffering=1) as full:
+        monkeypatch.setattr(sys, "stdout", full)
+        code = main(["mirror", server.url("acme/emb/1"), server.url("acme/two/1"), str(root)])
+        monkeypatch.undo()
+    assert code == 1
+    assert "cannot write the output" in capsys.readouterr().err
+    for model in ("emb", "two"):
+        assert (root / f"assets/docs/acme/models/{model}/1.tar.gz").is_file(), model

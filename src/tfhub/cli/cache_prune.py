@@ -8,6 +8,7 @@ import os
 
 from .. import cache, errors
 from ..cache import prune as prune_policy
+from ..program.stdout import WorkReport
 from ..utils.printable import escaped
 
 
@@ -29,7 +30,8 @@ def prune(root: str, *, dry_run: bool) -> int:
         _print_plan(root, prune_policy.plan(root))
         return 0
     results = prune_policy.prune(root)
-    _print_results(root, results)
+    lines = WorkReport()  # A line that cannot be written hides no failure raised below.
+    _print_results(root, results, lines)
     failed = [result for result in results if result.outcome == "failed"]
     if failed:
         raise errors.CacheError(
@@ -37,6 +39,7 @@ def prune(root: str, *, dry_run: bool) -> int:
             f"{failed[0].detail}",
             path=root,
         )
+    lines.finish()
     return 0
 
 
@@ -51,19 +54,19 @@ def _print_plan(root: str, items: list[prune_policy.PruneItem]) -> None:
         print(f"Nothing to prune in {escaped(root)}.")
 
 
-def _print_results(root: str, results: list[prune_policy.PruneResult]) -> None:
-    """Prints what prune did with each item (a removed entry says it in its own words, then
-    its damage, as the dry run does), or that there was nothing. Texts from the entries (a
+def _print_results(root: str, results: list[prune_policy.PruneResult], lines: WorkReport) -> None:
+    """Says in `lines` what prune did with each item (a removed entry says it in its own words,
+    then its damage, as the dry run does), or that there was nothing. Texts from the entries (a
     file name of the archive in the damage) are printed escaped, as `cache list` prints them."""
     for result in results:
         if result.outcome == "removed" and result.item.kind != "damaged entry":
-            print(f"removed {escaped(result.item.path)} ({result.item.kind})")
+            lines.say(f"removed {escaped(result.item.path)} ({result.item.kind})")
         elif result.outcome == "removed":
-            print(_removed_entry_line(result))
+            lines.say(_removed_entry_line(result))
         else:
-            print(f"{result.outcome} {escaped(result.item.path)}: {escaped(result.detail)}")
+            lines.say(f"{result.outcome} {escaped(result.item.path)}: {escaped(result.detail)}")
     if not results:
-        print(f"Nothing to prune in {escaped(root)}.")
+        lines.say(f"Nothing to prune in {escaped(root)}.")
 
 
 def _removed_entry_line(result: prune_policy.PruneResult) -> str:

@@ -18,6 +18,7 @@ from ..hub import pack as pack_lib
 from ..hub import publish as publish_lib
 from ..hub.publish import Published
 from ..program.report import tell
+from ..program.stdout import WorkReport
 from ..utils.paths import home_expanded
 from ._parsers import add_documented_parser
 
@@ -144,8 +145,13 @@ def _starter_info(args: argparse.Namespace) -> starter.StarterInfo:
 
 
 def _print_published(published: Published) -> None:
+    print(_published_line(published))
+
+
+def _published_line(published: Published) -> str:
+    """The line that reports a published (or mirrored) version."""
     doc = "written" if published.wrote_doc else "kept"
-    print(f"{published.handle}\t{published.archive}\tsha256={published.archive_sha256}\tdoc {doc}")
+    return f"{published.handle}\t{published.archive}\tsha256={published.archive_sha256}\tdoc {doc}"
 
 
 @contextlib.contextmanager
@@ -243,6 +249,7 @@ def run_mirror(args: argparse.Namespace) -> int:
         )
     if not args.sources and not args.from_docs:
         raise errors.InvalidHandleError("Give at least one HANDLE to mirror, or --from-docs.")
+    lines = WorkReport()  # A line that cannot be written stops no mirror after it.
     for source in args.sources:
         shown = mirror_lib.public_source(source)
         with _said_on_stop(f"{shown} was not mirrored; {args.root} holds what was before it."):
@@ -253,13 +260,13 @@ def run_mirror(args: argparse.Namespace) -> int:
                 info=_starter_info(args),
                 force=args.force,
             )
-        _print_published(published)
+        lines.say(_published_line(published))
     if not args.from_docs:
-        return 0
+        return lines.end(0)
     with _said_on_stop(f"Run `tfhub mirror {args.root} --from-docs` again to finish."):
         report = mirror_lib.mirror_doc_assets(args.root, force=args.force)
     for published in report.mirrored:
-        _print_published(published)
+        lines.say(_published_line(published))
     for handle, message in report.failed:
         tell(f"tfhub: cannot mirror {handle}: {' '.join(message.split())}")
-    return 1 if report.failed else 0
+    return lines.end(1 if report.failed else 0)
