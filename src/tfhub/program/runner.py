@@ -80,14 +80,17 @@ def _run_command(
             stops.late = signum
         return code
     except KeyboardInterrupt as err:  # Also when a library re-raised it as a plain one.
+        flush_before_error(output)  # Else Python's flush at exit fails: exit 120, not 130.
         return signals.report_stopped(prog, err)
     except BrokenPipeError as err:
         if not stdout_is_closed():
+            flush_before_error(output)
             return report(err)
         return 141  # 128 + SIGPIPE: what `cmd | head` expects of a writer it stopped.
     except Exception as err:
         if signals.stopped_by() is not None:  # A library made the signal's unwind an
-            return signals.report_stopped(prog, err)  # error of its own (Apache Beam's may).
+            flush_before_error(output)  # error of its own (Apache Beam's may).
+            return signals.report_stopped(prog, err)
         if output is not None and err is output.failed:  # Its output could not be written.
             return report_output_failure(err)
         flush_before_error(output)  # What it printed before failing, or why it cannot be.
