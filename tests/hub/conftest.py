@@ -35,3 +35,13 @@ def stale_table_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
     from tests._helpers.stale_table import old_and_new_models
 
     return old_and_new_models(tmp_path_factory.mktemp("stale_table"))
+
+
+@pytest.fixture
+def pack_source(tmp_path: Path) -> Path:
+    """A model folder `tfhub pack` accepts without TensorFlow (a graph file of a few bytes),
+    for the tests of how a pack writes its output."""
+    model = tmp_path / "model"
+    (model / "variables").mkdir(parents=True)
+    (model / "saved_model.pb").write_bytes(b"graph bytes")
+    return model

@@ -11,10 +11,9 @@ from pathlib import Path
 from tfhub.hub import pack
 
 
-def test_an_old_opening_file_is_removed_and_a_fresh_one_kept(tmp_path: Path) -> None:
-    model = tmp_path / "model"
-    (model / "variables").mkdir(parents=True)
-    (model / "saved_model.pb").write_bytes(b"graph bytes")
+def test_an_old_opening_file_is_removed_and_a_fresh_one_kept(
+    pack_source: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     old = out / f".m.tar.gz.{'a' * 32}.opening"
@@ -25,5 +24,5 @@ def test_an_old_opening_file_is_removed_and_a_fresh_one_kept(tmp_path: Path) -> 
     two_minutes_ago = time.time() - 120
     for leftover in (old, other):
         os.utime(leftover, (two_minutes_ago, two_minutes_ago))
-    pack.pack(model, out / "m.tar.gz")
+    pack.pack(pack_source, out / "m.tar.gz")
     assert sorted(os.listdir(out)) == sorted(["m.tar.gz", fresh.name, other.name])

@@ -8,24 +8,12 @@ pack's new temporary must not look like one between its creation and its lock.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
-import pytest
 
 from tfhub.hub import pack, pack_output
 from tfhub.utils import live_files
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """A model folder `pack` accepts (it reads no TensorFlow)."""
-    model = tmp_path / "model"
-    (model / "variables").mkdir(parents=True)
-    (model / "saved_model.pb").write_bytes(b"graph bytes")
-    return model
-
-
-def test_a_pack_survives_another_packs_cleanup_before_its_lock(folder, tmp_path, monkeypatch):
+def test_a_pack_survives_another_packs_cleanup_before_its_lock(pack_source, tmp_path, monkeypatch):
     target = tmp_path / "out" / "m.tar.gz"
     target.parent.mkdir()
     hold = live_files.hold
@@ -38,16 +26,16 @@ def test_a_pack_survives_another_packs_cleanup_before_its_lock(folder, tmp_path,
         hold(fd)
 
     monkeypatch.setattr(live_files, "hold", cleanup_then_hold)
-    packed = pack.pack(folder, target)
+    packed = pack.pack(pack_source, target)
     # Our temporary, not removed (unnamed until locked where O_TMPFILE works: no name at all).
     assert len(cleanups) == 1 and all(name.endswith(".opening") for name in cleanups[0])
     assert sorted(os.listdir(target.parent)) == ["m.tar.gz"]
     assert packed.size == target.stat().st_size
 
 
-def test_a_killed_packs_part_is_still_removed(folder, tmp_path):
+def test_a_killed_packs_part_is_still_removed(pack_source, tmp_path):
     target = tmp_path / "m.tar.gz"
     leftover = tmp_path / ".m.tar.gz.0123456789abcdef0123456789abcdef.part"
     leftover.write_bytes(b"half an archive")  # Nobody holds it: a killed pack's.
-    pack.pack(folder, target)
+    pack.pack(pack_source, target)
     assert sorted(os.listdir(tmp_path)) == ["m.tar.gz", "model"]

@@ -54,20 +54,13 @@ def _unnamed_files(folder: Path) -> bool:
     return True
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """A model folder `pack` accepts (it reads no TensorFlow)."""
-    model = tmp_path / "model"
-    (model / "variables").mkdir(parents=True)
-    (model / "saved_model.pb").write_bytes(b"graph bytes")
-    return model
-
-
-def test_a_pack_killed_between_creating_and_naming_its_temporary_leaves_nothing(folder, tmp_path):
+def test_a_pack_killed_between_creating_and_naming_its_temporary_leaves_nothing(
+    pack_source, tmp_path
+):
     out = tmp_path / "out"
     out.mkdir()
     target = out / "m.tar.gz"
-    packer = start_python(_STOPPED_BEFORE_NAMING, str(folder), str(target))
+    packer = start_python(_STOPPED_BEFORE_NAMING, str(pack_source), str(target))
     try:
         _, status = os.waitpid(packer.pid, os.WUNTRACED)
         assert os.WIFSTOPPED(status), packer.communicate(timeout=60)
@@ -83,7 +76,7 @@ def test_a_pack_killed_between_creating_and_naming_its_temporary_leaves_nothing(
         assert sorted(os.listdir(out)) == seen
         old = os.stat(out / seen[0]).st_mtime - 61
         os.utime(out / seen[0], (old, old))
-    pack.pack(folder, target)  # The next pack of the same archive.
+    pack.pack(pack_source, target)  # The next pack of the same archive.
     assert sorted(os.listdir(out)) == ["m.tar.gz"]
 
 
@@ -115,7 +108,7 @@ WAYS = ["unnamed", "no O_TMPFILE", "EOPNOTSUPP", "EISDIR", "EINVAL", "no /proc"]
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_the_temporary_is_locked_before_it_bears_a_name(way, folder, tmp_path, monkeypatch):
+def test_the_temporary_is_locked_before_it_bears_a_name(way, pack_source, tmp_path, monkeypatch):
     if way == "no O_TMPFILE":
         monkeypatch.delattr(os, "O_TMPFILE")  # Not Linux.
     elif way == "no /proc":
@@ -153,11 +146,11 @@ def test_the_temporary_is_locked_before_it_bears_a_name(way, folder, tmp_path, m
 
 
 @pytest.mark.parametrize("way", ["unnamed", "EOPNOTSUPP"])
-def test_a_whole_pack_leaves_only_the_archive(way, folder, tmp_path, monkeypatch):
+def test_a_whole_pack_leaves_only_the_archive(way, pack_source, tmp_path, monkeypatch):
     if way != "unnamed":
         _no_tmpfile(monkeypatch, errno.EOPNOTSUPP)
     target = tmp_path / "out" / "m.tar.gz"
     target.parent.mkdir()
-    packed = pack.pack(folder, target)
+    packed = pack.pack(pack_source, target)
     assert sorted(os.listdir(target.parent)) == ["m.tar.gz"]
     assert packed.size == target.stat().st_size
