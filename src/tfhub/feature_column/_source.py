@@ -151,9 +151,18 @@ class ModuleSource:
         again, into the cache in use now)."""
         if self._path is None:
             self._path = export_spec_to_temp_folder(self.module_spec)
-        elif isinstance(self.module_spec, str) and not tf.io.gfile.isdir(self._path):
-            self._path = saved_model.resolve(self.module_spec)
+        elif isinstance(self.module_spec, str):
+            self._path = folder_or_resolved_again(self.module_spec, self._path)
         return self._path
+
+
+def folder_or_resolved_again(handle: str, folder: str) -> str:
+    """`folder`, where `handle` was resolved when a column was made, or, if it is gone (a cache
+    cleaned since, e.g. by `tfhub cache rm`), `handle` resolved again, into the cache in use now
+    (upstream's columns resolved their handle when their state was created)."""
+    if tf.io.gfile.isdir(folder):
+        return folder
+    return saved_model.resolve(handle)
 
 
 def export_spec_to_temp_folder(module_spec: Any) -> str:

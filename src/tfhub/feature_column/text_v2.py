@@ -10,6 +10,7 @@ from ..model_calls import call_with_training, saved_training_values, takes_train
 from ._base import HubDenseColumn, LoadedModule, TensorFn, tf
 from ._checks import as_handle, checked_key, text_batch
 from ._signatures import read_tf1_signature, read_tf2_call_inputs, read_tf2_call_outputs
+from ._source import folder_or_resolved_again
 from .text import check_text_embedding
 
 
@@ -125,12 +126,9 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
         return fn(text_batch(inputs, self))
 
     def _model_folder(self) -> str:
-        """The folder the handle was resolved to when the column was made or, if it is gone
-        (a cache cleaned since, e.g. by `tfhub cache remove`), the handle resolved again,
-        into the cache in use now: upstream resolved it only when the column's state was
-        created."""
-        if not tf.io.gfile.isdir(self._local_path):
-            self._local_path = saved_model.resolve(self.module_path)
+        """The model's folder: where the handle was resolved when the column was made, or
+        where it is resolved again if that is gone (`folder_or_resolved_again`)."""
+        self._local_path = folder_or_resolved_again(self.module_path, self._local_path)
         return self._local_path
 
 
