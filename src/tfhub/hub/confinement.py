@@ -306,10 +306,11 @@ def opened_path(fd: int) -> str | None:
         return None
 
 
-def same_file(fd: int, path: str) -> bool:
-    """True if `path` (links followed) is the open file `fd`: same device and inode."""
+def same_file(fd: int, path: str | os.PathLike[str], *, follow_links: bool = True) -> bool:
+    """True if `path` (links followed, unless `follow_links` is False) is the open file `fd`:
+    same device and inode."""
     try:
-        there = os.stat(path)
+        there = os.stat(path, follow_symlinks=follow_links)
     except OSError:
         return False
     opened = os.fstat(fd)

@@ -231,7 +231,7 @@ def open_part(part: Path) -> IO[bytes]:
     opening = _opening_path(part)
     for _ in range(_OPENING_TRIES - 1):
         raw = _created_held(opening)
-        if _names(opening, raw.fileno()):
+        if confinement.same_file(raw.fileno(), opening, follow_links=False):
             return _renamed(raw, opening, part)
         raw.close()  # Removed before its lock by a pack taking it for old: made again.
     return _renamed(_created_held(opening), opening, part)
@@ -276,16 +276,6 @@ def _dropped(raw: IO[bytes], opening: Path) -> None:
 # How many times `open_part` creates its `.opening` file that another pack removed before it
 # was locked (a pack on a host whose clock is ahead takes a fresh one for old).
 _OPENING_TRIES = 3
-
-
-def _names(path: Path, fd: int) -> bool:
-    """True if `path` (not followed) is the file open as `fd`."""
-    try:
-        found = os.lstat(path)
-    except OSError:
-        return False
-    held = os.fstat(fd)
-    return (found.st_dev, found.st_ino) == (held.st_dev, held.st_ino)
 
 
 def _open_unnamed(part: Path) -> IO[bytes] | None:
